@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vmmgmt top-level Makefile.  README.md explains the targets; the two that
+# matter are `make run` (the system in VMs, with a demonstration) and
+# `make check` (every test).
+
+# Newest installed Debian cloud kernel headers, unless KDIR is given.
+KDIR ?= $(shell ls -d /usr/src/linux-headers-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
+# Kernel version the VMs run for `make run` and `make vmtest`: 6.12 or 6.1.
+VM_KERNEL ?= 6.12
+SCRIPTS := $(CURDIR)/scripts
+
+.PHONY: all modules tools selftests clean setup run check vmtest kunit \
+	style modules-all help
+
+all: modules tools selftests
+
+modules:
+	@test -n "$(KDIR)" || { echo "error: no kernel headers found; run scripts/setup or set KDIR" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tools:
+	$(MAKE) -C tools
+
+selftests:
+	$(MAKE) -C selftests
+
+# Build both modules against every supported kernel, W=1, warnings fatal.
+modules-all:
+	$(SCRIPTS)/build-modules
+
+setup:
+	$(SCRIPTS)/setup
+
+run:
+	$(SCRIPTS)/setup
+	$(SCRIPTS)/vm-run --kernel $(VM_KERNEL) --demo $(if $(SHELL_AT_END),--shell)
+
+vmtest:
+	$(SCRIPTS)/vm-run --kernel $(VM_KERNEL) --check
+
+kunit:
+	$(SCRIPTS)/kunit
+
+style:
+	$(SCRIPTS)/style
+
+check:
+	$(SCRIPTS)/setup
+	$(SCRIPTS)/check
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C tools clean
+	$(MAKE) -C selftests clean
+	rm -rf build
+
+help:
+	@sed -n '/^## Commands/,/^## /p' README.md

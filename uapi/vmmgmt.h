@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vmmgmt: the virtual management device ABI.
+ *
+ * One definition of everything that crosses a boundary: the layout of the
+ * shared region that backs BAR2 of the ivshmem-doorbell device, and the
+ * ioctls of /dev/vmmgmt-host (host) and /dev/vmmgmt (guest). Used by both
+ * kernel modules, by the userspace tools and by the tests.
+ *
+ * Rules: fixed-width types only, explicit padding that must be zero,
+ * structures grow only into their reserved space, and every size is
+ * asserted at the end of this file.
+ */
+#ifndef _UAPI_LINUX_VMMGMT_H
+#define _UAPI_LINUX_VMMGMT_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/**
+ * VMMGMT_MAGIC - first eight bytes of a vmmgmt region: "vmmgmt" and two
+ * zero bytes, read as a little-endian 64-bit integer. The guest module
+ * binds to an ivshmem device only when BAR2 starts with this value.
+ */
+#define VMMGMT_MAGIC			0x0000746d676d6d76ULL
+
+/** VMMGMT_ABI_MAJOR - incompatible changes bump this; peers must match. */
+#define VMMGMT_ABI_MAJOR		0
+/** VMMGMT_ABI_MINOR - compatible additions bump this. */
+#define VMMGMT_ABI_MINOR		1
+
+/** VMMGMT_REGION_MIN_SIZE - smallest region a host may offer (bytes). */
+#define VMMGMT_REGION_MIN_SIZE		(64ULL << 10)
+/** VMMGMT_REGION_MAX_SIZE - largest region a host may offer (bytes). */
+#define VMMGMT_REGION_MAX_SIZE		(64ULL << 20)
+/** VMMGMT_REGION_DEFAULT_SIZE - region size vmmgmtd uses by default. */
+#define VMMGMT_REGION_DEFAULT_SIZE	(1ULL << 20)
+
+/** VMMGMT_HOST_PEER_ID - ivshmem peer id (and VM id) of the host. */
+#define VMMGMT_HOST_PEER_ID		0
+/** VMMGMT_VM_ID_MAX - largest VM id: ivshmem peer ids are 16 bits. */
+#define VMMGMT_VM_ID_MAX		0xffff
+/** VMMGMT_NAME_MAX - size of a VM name buffer, including the NUL. */
+#define VMMGMT_NAME_MAX			32
+
+/**
+ * enum vmmgmt_link_state - state of a VM's channel, kept in the region
+ * header by the host.
+ * @VMMGMT_LINK_DOWN: no host module is serving the region.
+ * @VMMGMT_LINK_UP: the host module serves the region.
+ * @VMMGMT_LINK_BROKEN: the host saw a protocol violation and stopped
+ *	reading the region until the guest resets the channel.
+ */
+enum vmmgmt_link_state {
+	VMMGMT_LINK_DOWN = 0,
+	VMMGMT_LINK_UP = 1,
+	VMMGMT_LINK_BROKEN = 2,
+};
+
+/**
+ * struct vmmgmt_region_header - start of the shared region (BAR2).
+ * @magic: %VMMGMT_MAGIC.
+ * @abi_major: %VMMGMT_ABI_MAJOR of the host that wrote the header.
+ * @abi_minor: %VMMGMT_ABI_MINOR of the host that wrote the header.
+ * @header_size: sizeof(struct vmmgmt_region_header) as the host knows it.
+ * @region_size: size of the whole region in bytes.
+ * @features_offered: feature bits the host offers (none defined yet).
+ * @features_accepted: feature bits the guest accepted (subset of offered).
+ * @link_state: an &enum vmmgmt_link_state value.
+ * @host_id: this host's id; 0 means "this host".
+ * @vm_id: the VM's id, equal to its ivshmem peer id (IVPosition).
+ * @generation: bumped by the host each time it (re)initialises the region.
+ * @name: the VM's name, NUL-terminated.
+ * @reserved: must be zero; later minor versions grow into it.
+ *
+ * The host writes every field but @features_accepted. A guest may write
+ * anything anywhere in the region: the host treats all of it as hostile.
+ */
+struct vmmgmt_region_header {
+	__u64 magic;
+	__u16 abi_major;
+	__u16 abi_minor;
+	__u32 header_size;
+	__u64 region_size;
+	__u64 features_offered;
+	__u64 features_accepted;
+	__u32 link_state;
+	__u32 host_id;
+	__u32 vm_id;
+	__u32 generation;
+	__u8 name[VMMGMT_NAME_MAX];
+	__u64 reserved[21];
+};
+
+/**
+ * struct vmmgmt_version - answer of the version queries.
+ * @abi_major: %VMMGMT_ABI_MAJOR of the module.
+ * @abi_minor: %VMMGMT_ABI_MINOR of the module.
+ * @pad: zero.
+ * @features: feature bits the module supports (none defined yet).
+ * @reserved: zero.
+ */
+struct vmmgmt_version {
+	__u16 abi_major;
+	__u16 abi_minor;
+	__u32 pad;
+	__u64 features;
+	__u64 reserved[2];
+};
+
+/**
+ * struct vmmgmt_info - what the guest module knows of its device.
+ * @vm_id: the VM id from the region header.
+ * @peer_id: the ivshmem peer id from the IVPosition register.
+ * @link_state: an &enum vmmgmt_link_state value.
+ * @host_id: host id from the region header.
+ * @region_size: size of BAR2 in bytes.
+ * @abi_major: ABI major version found in the region header.
+ * @abi_minor: ABI minor version found in the region header.
+ * @vectors: MSI-X vectors the guest module enabled.
+ * @reserved: zero.
+ */
+struct vmmgmt_info {
+	__u32 vm_id;
+	__u32 peer_id;
+	__u32 link_state;
+	__u32 host_id;
+	__u64 region_size;
+	__u16 abi_major;
+	__u16 abi_minor;
+	__u32 vectors;
+	__u64 reserved[4];
+};
+
+/* One ioctl magic for both character devices (free in ioctl-number.rst). */
+#define VMMGMT_IOC_MAGIC		0xB9
+
+/*
+ * /dev/vmmgmt-host (mode 0600, host): numbers 0x00-0x3f.
+ *
+ * VMMGMT_HOST_IOC_GET_VERSION - fill a struct vmmgmt_version.
+ *	Errors: EFAULT (bad pointer).
+ */
+#define VMMGMT_HOST_IOC_GET_VERSION \
+	_IOR(VMMGMT_IOC_MAGIC, 0x00, struct vmmgmt_version)
+
+/*
+ * /dev/vmmgmt (guest): numbers 0x40-0x7f.
+ *
+ * VMMGMT_IOC_GET_VERSION - fill a struct vmmgmt_version with the guest
+ *	module's ABI version.  Errors: EFAULT.
+ * VMMGMT_IOC_GET_INFO - fill a struct vmmgmt_info about the device this
+ *	file was opened on.  Errors: EFAULT; ENODEV if the device was removed.
+ */
+#define VMMGMT_IOC_GET_VERSION \
+	_IOR(VMMGMT_IOC_MAGIC, 0x40, struct vmmgmt_version)
+#define VMMGMT_IOC_GET_INFO \
+	_IOR(VMMGMT_IOC_MAGIC, 0x41, struct vmmgmt_info)
+
+/* ivshmem-doorbell BAR0 registers (QEMU docs/specs/ivshmem-spec.txt). */
+#define VMMGMT_IVSHMEM_REG_INTRMASK	0x00
+#define VMMGMT_IVSHMEM_REG_INTRSTATUS	0x04
+#define VMMGMT_IVSHMEM_REG_IVPOSITION	0x08
+#define VMMGMT_IVSHMEM_REG_DOORBELL	0x0c
+
+_Static_assert(sizeof(struct vmmgmt_region_header) == 256,
+		     "region header is 256 bytes");
+_Static_assert(sizeof(struct vmmgmt_version) == 32,
+		     "version is 32 bytes");
+_Static_assert(sizeof(struct vmmgmt_info) == 64,
+		     "info is 64 bytes");
+
+#endif /* _UAPI_LINUX_VMMGMT_H */
