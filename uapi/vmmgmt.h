@@ -36,6 +36,13 @@
 /** VMMGMT_REGION_DEFAULT_SIZE - region size vmmgmtd uses by default. */
 #define VMMGMT_REGION_DEFAULT_SIZE	(1ULL << 20)
 
+/**
+ * VMMGMT_VECTORS_DEFAULT - interrupt vectors vmmgmtd offers per direction
+ * by default (eventfds for the host peer and for the guest's own id); QEMU
+ * is started with ivshmem-doorbell,vectors= of the same value.
+ */
+#define VMMGMT_VECTORS_DEFAULT		2
+
 /** VMMGMT_HOST_PEER_ID - ivshmem peer id (and VM id) of the host. */
 #define VMMGMT_HOST_PEER_ID		0
 /** VMMGMT_VM_ID_MAX - largest VM id: ivshmem peer ids are 16 bits. */
