@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the host VM's and the guests' /init (busybox ash).
+# Console protocol read by scripts/vm-run on the machine that started
+# the VMs:
+#   VMMGMT-STEP <vm> <step> ok|FAIL rc=<n>   one line per step
+#   VMMGMT-DONE <vm>                          the VM finished its script
+#   [dmesg] <line>                            the VM's kernel log, at the end
+# plus the TAP output of every selftest, unchanged.
+
+export PATH=/opt/vmmgmt/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+vm_setup() {
+	/bin/busybox --install -s
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev 2>/dev/null
+	mount -t tmpfs tmpfs /tmp
+	mount -t tmpfs tmpfs /run
+	mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+	# Kernel warnings reach the console as they happen, and a task stuck
+	# for 20 s is reported, so that the harness sees both.
+	echo 5 >/proc/sys/kernel/printk
+	[ -w /proc/sys/kernel/hung_task_timeout_secs ] &&
+		echo 20 >/proc/sys/kernel/hung_task_timeout_secs
+	ip link set lo up 2>/dev/null
+}
+
+# cmdline_get KEY DEFAULT: value of vmmgmt.KEY= on the kernel command line.
+cmdline_get() {
+	local kv
+	for kv in $(cat /proc/cmdline); do
+		case $kv in
+		vmmgmt.$1=*) echo "${kv#*=}"; return ;;
+		esac
+	done
+	echo "$2"
+}
+
+# step NAME TIMEOUT CMD...: run a step, report it in one line.  A program
+# runs under timeout(1); a shell function runs in this shell (so that the
+# background jobs it starts stay ours) and must bound its own waits.
+step() {
+	local name=$1 t=$2 rc
+	shift 2
+	case $(type "$1") in
+	*function*) "$@" ;;
+	*) timeout "$t" "$@" ;;
+	esac
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "VMMGMT-STEP $VM $name ok"
+	else
+		[ $rc -eq 143 ] && name="$name (timed out after ${t}s)"
+		echo "VMMGMT-STEP $VM $name FAIL rc=$rc"
+		STEP_FAILS=$((STEP_FAILS + 1))
+	fi
+	return $rc
+}
+STEP_FAILS=0
+
+# wait_for PATH SECONDS: wait until PATH exists.
+wait_for() {
+	local i=0
+	while [ ! -e "$1" ]; do
+		[ $i -ge $(($2 * 10)) ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# run_selftests DIR: run every selftest binary of DIR as its own step.
+run_selftests() {
+	local t
+	for t in "$1"/*; do
+		[ -x "$t" ] || continue
+		step "selftest $(basename "$t")" "${SELFTEST_TIMEOUT:-300}" "$t"
+	done
+}
+
+vm_finish() {
+	dmesg | sed 's/^/[dmesg] /'
+	echo "VMMGMT-DONE $VM fails=$STEP_FAILS"
+	sync
+	poweroff -f
+}
+
+# say TEXT: one narrated line of the demonstration.
+say() {
+	echo "==> $*"
+}
