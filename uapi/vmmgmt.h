@@ -34,7 +34,7 @@
 /** VMMGMT_REGION_MAX_SIZE - largest region a host may offer (bytes). */
 #define VMMGMT_REGION_MAX_SIZE		(64ULL << 20)
 /** VMMGMT_REGION_DEFAULT_SIZE - region size vmmgmtd uses by default. */
-#define VMMGMT_REGION_DEFAULT_SIZE	(1ULL << 20)
+#define VMMGMT_REGION_DEFAULT_SIZE	(1024ULL * 1024)
 
 /**
  * VMMGMT_VECTORS_DEFAULT - interrupt vectors vmmgmtd offers per direction
@@ -170,11 +170,14 @@ struct vmmgmt_info {
 #define VMMGMT_IVSHMEM_REG_IVPOSITION	0x08
 #define VMMGMT_IVSHMEM_REG_DOORBELL	0x0c
 
-_Static_assert(sizeof(struct vmmgmt_region_header) == 256,
-		     "region header is 256 bytes");
-_Static_assert(sizeof(struct vmmgmt_version) == 32,
-		     "version is 32 bytes");
-_Static_assert(sizeof(struct vmmgmt_info) == 64,
-		     "info is 64 bytes");
+/* The layout is the ABI: these sizes change only with a new major. */
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+#else
+#include <assert.h>
+#endif
+static_assert(sizeof(struct vmmgmt_region_header) == 256, "region header size");
+static_assert(sizeof(struct vmmgmt_version) == 32, "version size");
+static_assert(sizeof(struct vmmgmt_info) == 64, "info size");
 
 #endif /* _UAPI_LINUX_VMMGMT_H */
