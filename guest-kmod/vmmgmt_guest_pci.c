@@ -1,8 +1,306 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt guest module: the PCI transport.
+ *
+ * Binds to QEMU's ivshmem-doorbell device (1af4:1110, revision 1) only
+ * when its shared region (BAR2) carries a vmmgmt header of a compatible
+ * ABI major version; any other ivshmem device is left unbound for its
+ * own driver.  BAR0 holds the ivshmem registers, BAR1 the MSI-X table.
+ *
+ * Not yet here: the rings in BAR2 and the doorbell.  The interrupt
+ * handler only counts interrupts.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/interrupt.h>
 #include <linux/module.h>
-#include <vmmgmt.h>
-static int __init vmmgmt_guest_init(void) { return 0; }
-static void __exit vmmgmt_guest_exit(void) { }
-module_init(vmmgmt_guest_init);
-module_exit(vmmgmt_guest_exit);
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "vmmgmt_compat.h"
+#include "vmmgmt_guest.h"
+
+#define VMMGMT_PCI_VENDOR_ID	0x1af4	/* Red Hat, Inc. */
+#define VMMGMT_PCI_DEVICE_ID	0x1110	/* Inter-VM shared memory */
+#define VMMGMT_PCI_REVISION	1	/* QEMU's ivshmem-spec.txt */
+
+#define VMMGMT_BAR_REGS		0
+#define VMMGMT_BAR_REGION	2
+
+static void vmmgmt_dev_release(struct kref *kref)
+{
+	kfree(container_of(kref, struct vmmgmt_dev, kref));
+}
+
+/**
+ * vmmgmt_dev_put() - drop a reference to a device.
+ * @vdev: the device.
+ *
+ * The last reference, from the driver or from an open file, frees it.
+ *
+ * Context: process context.
+ */
+void vmmgmt_dev_put(struct vmmgmt_dev *vdev)
+{
+	kref_put(&vdev->kref, vmmgmt_dev_release);
+}
+
+/**
+ * vmmgmt_link_state_name() - name of a link state for sysfs.
+ * @state: a value of &enum vmmgmt_link_state, as read from the header.
+ *
+ * Context: any.
+ * Return: "down", "up", "broken", or "unknown" for any other value.
+ */
+const char *vmmgmt_link_state_name(u32 state)
+{
+	switch (state) {
+	case VMMGMT_LINK_DOWN:
+		return "down";
+	case VMMGMT_LINK_UP:
+		return "up";
+	case VMMGMT_LINK_BROKEN:
+		return "broken";
+	default:
+		return "unknown";
+	}
+}
+
+/**
+ * vmmgmt_map_region() - map BAR2 and check that it holds a vmmgmt region.
+ * @vdev: the device being probed; sets @vdev->region and
+ *	@vdev->region_size.
+ *
+ * A BAR2 of the wrong size, without the magic or with another ABI major
+ * belongs to some other ivshmem user: say so in one line and let probe
+ * fail with -ENODEV, which leaves the device unbound.
+ *
+ * Context: process context (probe); may sleep.
+ * Return: 0 for a vmmgmt region, -ENODEV for a foreign one, or another
+ * negative errno if BAR2 could not be mapped.
+ */
+static int vmmgmt_map_region(struct vmmgmt_dev *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u64 size = pci_resource_len(pdev, VMMGMT_BAR_REGION);
+	u16 major, minor;
+	u64 magic;
+
+	static_assert(VMMGMT_REGION_MIN_SIZE >=
+		      sizeof(struct vmmgmt_region_header));
+
+	if (!(pci_resource_flags(pdev, VMMGMT_BAR_REGION) & IORESOURCE_MEM) ||
+	    size < sizeof(struct vmmgmt_region_header)) {
+		dev_info(&pdev->dev, "BAR2 cannot hold a vmmgmt header, not binding\n");
+		return -ENODEV;
+	}
+	if (size < VMMGMT_REGION_MIN_SIZE || size > VMMGMT_REGION_MAX_SIZE) {
+		dev_info(&pdev->dev, "BAR2 size %llu outside %llu..%llu, not binding\n",
+			 size, VMMGMT_REGION_MIN_SIZE, VMMGMT_REGION_MAX_SIZE);
+		return -ENODEV;
+	}
+
+	vdev->region = vmmgmt_pcim_iomap_region(pdev, VMMGMT_BAR_REGION,
+						KBUILD_MODNAME);
+	if (IS_ERR(vdev->region))
+		return PTR_ERR(vdev->region);
+	vdev->region_size = size;
+
+	magic = vmmgmt_hdr_read64(vdev, VMMGMT_HDR_OFF(magic));
+	if (magic != VMMGMT_MAGIC) {
+		dev_info(&pdev->dev, "no vmmgmt magic in BAR2 (%#llx), not binding\n",
+			 magic);
+		return -ENODEV;
+	}
+	vmmgmt_hdr_read_abi(vdev, &major, &minor);
+	if (major != VMMGMT_ABI_MAJOR) {
+		dev_info(&pdev->dev, "vmmgmt ABI %u.%u in BAR2, driver speaks %u.x, not binding\n",
+			 major, minor, VMMGMT_ABI_MAJOR);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static irqreturn_t vmmgmt_irq(int irq, void *data)
+{
+	struct vmmgmt_dev *vdev = data;
+
+	/* MSI-X: ivshmem needs no acknowledgment. */
+	atomic64_inc(&vdev->interrupts);
+	return IRQ_HANDLED;
+}
+
+/**
+ * vmmgmt_free_irqs() - free the first @count vectors' IRQs and all vectors.
+ * @vdev: the device.
+ * @count: number of IRQs requested so far.
+ *
+ * Context: process context; may sleep (waits for running handlers).
+ */
+static void vmmgmt_free_irqs(struct vmmgmt_dev *vdev, unsigned int count)
+{
+	while (count--)
+		free_irq(pci_irq_vector(vdev->pdev, count), vdev);
+	pci_free_irq_vectors(vdev->pdev);
+}
+
+/**
+ * vmmgmt_setup_irqs() - enable MSI-X and request an IRQ on every vector.
+ * @vdev: the device being probed; sets @vdev->nvec.
+ *
+ * Asks for as many vectors as the device has and accepts as few as one.
+ *
+ * Context: process context (probe); may sleep.
+ * Return: 0 on success, a negative errno otherwise (nothing left
+ * allocated).
+ */
+static int vmmgmt_setup_irqs(struct vmmgmt_dev *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	unsigned int i;
+	int nvec, ret;
+
+	nvec = pci_msix_vec_count(pdev);
+	if (nvec < 0) {
+		dev_err(&pdev->dev, "no MSI-X capability (ivshmem vectors=0?)\n");
+		return nvec;
+	}
+	nvec = pci_alloc_irq_vectors(pdev, 1, nvec, PCI_IRQ_MSIX);
+	if (nvec < 0) {
+		dev_err(&pdev->dev, "cannot allocate MSI-X vectors: %d\n", nvec);
+		return nvec;
+	}
+
+	snprintf(vdev->irq_name, sizeof(vdev->irq_name), "%s@%s",
+		 KBUILD_MODNAME, pci_name(pdev));
+	for (i = 0; i < nvec; i++) {
+		ret = request_irq(pci_irq_vector(pdev, i), vmmgmt_irq, 0,
+				  vdev->irq_name, vdev);
+		if (ret) {
+			dev_err(&pdev->dev, "cannot request IRQ for vector %u: %d\n",
+				i, ret);
+			vmmgmt_free_irqs(vdev, i);
+			return ret;
+		}
+	}
+	vdev->nvec = nvec;
+	return 0;
+}
+
+/**
+ * vmmgmt_probe() - bind to an ivshmem-doorbell device carrying a vmmgmt
+ * region.
+ * @pdev: the PCI device.
+ * @id: the matching entry of vmmgmt_pci_ids.
+ *
+ * The character device is registered last, once everything it can reach
+ * is ready.  BAR mappings and the enable are device-managed (pcim_*).
+ *
+ * Context: process context; may sleep.
+ * Return: 0 when bound, -ENODEV for an ivshmem device that is not ours,
+ * another negative errno on failure.
+ */
+static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct vmmgmt_dev *vdev;
+	u32 vm_id;
+	int ret;
+
+	if (pdev->revision != VMMGMT_PCI_REVISION) {
+		dev_info(&pdev->dev, "ivshmem revision %u, not %u, not binding\n",
+			 pdev->revision, VMMGMT_PCI_REVISION);
+		return -ENODEV;
+	}
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+
+	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	if (!vdev)
+		return -ENOMEM;
+	kref_init(&vdev->kref);
+	init_rwsem(&vdev->lock);
+	atomic64_set(&vdev->interrupts, 0);
+	vdev->pdev = pdev;
+
+	ret = vmmgmt_map_region(vdev);
+	if (ret)
+		goto err_put;
+
+	vdev->regs = vmmgmt_pcim_iomap_region(pdev, VMMGMT_BAR_REGS,
+					      KBUILD_MODNAME);
+	if (IS_ERR(vdev->regs)) {
+		ret = PTR_ERR(vdev->regs);
+		goto err_put;
+	}
+	vdev->peer_id = ioread32(vdev->regs + VMMGMT_IVSHMEM_REG_IVPOSITION);
+	vm_id = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(vm_id));
+	if (vm_id != vdev->peer_id)
+		dev_warn(&pdev->dev, "header vm_id %u differs from IVPosition %u\n",
+			 vm_id, vdev->peer_id);
+
+	/* MSI-X messages are memory writes by the device. */
+	pci_set_master(pdev);
+	ret = vmmgmt_setup_irqs(vdev);
+	if (ret)
+		goto err_clear_master;
+
+	pci_set_drvdata(pdev, vdev);
+	ret = vmmgmt_cdev_register(vdev);
+	if (ret)
+		goto err_free_irqs;
+
+	dev_info(&pdev->dev, "/dev/%s: vm_id %u, peer_id %u, %llu byte region, %u vectors\n",
+		 vdev->name, vm_id, vdev->peer_id, vdev->region_size,
+		 vdev->nvec);
+	return 0;
+
+err_free_irqs:
+	pci_set_drvdata(pdev, NULL);
+	vmmgmt_free_irqs(vdev, vdev->nvec);
+err_clear_master:
+	pci_clear_master(pdev);
+err_put:
+	vmmgmt_dev_put(vdev);
+	return ret;
+}
+
+/**
+ * vmmgmt_remove() - unbind, in the reverse order of vmmgmt_probe().
+ * @pdev: the PCI device.
+ *
+ * Open files keep the &struct vmmgmt_dev alive but, once
+ * vmmgmt_cdev_unregister() returns, no longer touch the hardware; the
+ * managed BAR mappings go away after this function returns.
+ *
+ * Context: process context; may sleep.
+ */
+static void vmmgmt_remove(struct pci_dev *pdev)
+{
+	struct vmmgmt_dev *vdev = pci_get_drvdata(pdev);
+
+	vmmgmt_cdev_unregister(vdev);
+	pci_set_drvdata(pdev, NULL);
+	vmmgmt_free_irqs(vdev, vdev->nvec);
+	pci_clear_master(pdev);
+	vmmgmt_dev_put(vdev);
+}
+
+static const struct pci_device_id vmmgmt_pci_ids[] = {
+	{ PCI_DEVICE(VMMGMT_PCI_VENDOR_ID, VMMGMT_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, vmmgmt_pci_ids);
+
+static struct pci_driver vmmgmt_pci_driver = {
+	.name = "vmmgmt",
+	.id_table = vmmgmt_pci_ids,
+	.probe = vmmgmt_probe,
+	.remove = vmmgmt_remove,
+};
+module_pci_driver(vmmgmt_pci_driver);
+
+MODULE_DESCRIPTION("vmmgmt virtual management device, guest side (ivshmem-doorbell)");
 MODULE_LICENSE("GPL");

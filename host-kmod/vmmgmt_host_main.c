@@ -1,8 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt host module: module init and exit.
+ *
+ * The management core for the virtual management devices of the VMs on
+ * this host.  For now it only offers /dev/vmmgmt-host with a version
+ * query; VM registration comes next.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/init.h>
 #include <linux/module.h>
+#include <linux/printk.h>
+
 #include <vmmgmt.h>
-static int __init vmmgmt_host_init(void) { return 0; }
-static void __exit vmmgmt_host_exit(void) { }
+
+#include "vmmgmt_host.h"
+
+static int __init vmmgmt_host_init(void)
+{
+	int ret;
+
+	/* The character device is the last thing registered. */
+	ret = vmmgmt_host_cdev_init();
+	if (ret) {
+		pr_err("cannot register /dev/vmmgmt-host: %d\n", ret);
+		return ret;
+	}
+	pr_info("ABI %u.%u loaded\n", VMMGMT_ABI_MAJOR, VMMGMT_ABI_MINOR);
+	return 0;
+}
+
+static void __exit vmmgmt_host_exit(void)
+{
+	/* The character device is the first thing removed. */
+	vmmgmt_host_cdev_exit();
+}
+
 module_init(vmmgmt_host_init);
 module_exit(vmmgmt_host_exit);
+
+MODULE_DESCRIPTION("vmmgmt virtual management device, host side");
 MODULE_LICENSE("GPL");

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmmgmt guest module: the kernel API differences between the kernels it
+ * supports (Debian's 6.1 and 6.12), kept in one place.  The VMMGMT_HAVE_*
+ * macros come from feature tests in Kbuild.
+ */
+#ifndef _VMMGMT_COMPAT_H
+#define _VMMGMT_COMPAT_H
+
+#include <linux/bits.h>
+#include <linux/err.h>
+#include <linux/io.h>
+#include <linux/pci.h>
+
+/**
+ * vmmgmt_pcim_iomap_region() - request and map one BAR, device-managed.
+ * @pdev: the PCI device, enabled with pcim_enable_device().
+ * @bar: BAR index.
+ * @name: owner name for the request.
+ *
+ * pcim_iomap_region() is exported from 6.11 on, where pcim_iomap_regions()
+ * with pcim_iomap_table() is deprecated; older kernels only have the
+ * latter pair.
+ *
+ * Context: process context; may sleep.
+ * Return: the mapping, or an ERR_PTR()-encoded error.
+ */
+static inline void __iomem *
+vmmgmt_pcim_iomap_region(struct pci_dev *pdev, int bar, const char *name)
+{
+#ifdef VMMGMT_HAVE_PCIM_IOMAP_REGION
+	return pcim_iomap_region(pdev, bar, name);
+#else
+	void __iomem *addr;
+	int ret;
+
+	ret = pcim_iomap_regions(pdev, BIT(bar), name);
+	if (ret)
+		return IOMEM_ERR_PTR(ret);
+	addr = pcim_iomap_table(pdev)[bar];
+	return addr ? addr : IOMEM_ERR_PTR(-ENOMEM);
+#endif
+}
+
+#endif /* _VMMGMT_COMPAT_H */
