@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmtd: counting doorbells.  Until vmmgmt_host.ko takes the kick
+ * eventfds over, vmmgmtd drains them itself and counts what it read: the
+ * eventfd counter is the number of doorbell writes since the last read.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "vmmgmtd.h"
+
+void vmmgmtd_doorbell_read(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
+			   unsigned int vector)
+{
+	uint64_t count;
+	ssize_t n;
+
+	n = read(vm->kick[vector], &count, sizeof(count));
+	if (n != sizeof(count)) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		vmmgmtd_vm_disconnect(d, vm, "kick eventfd read failed");
+		return;
+	}
+	vm->doorbells += count;
+	vm->doorbells_vec[vector] += count;
+	vmmgmtd_debug("%s (id %u): doorbell vector %u: +%" PRIu64 " (total %" PRIu64 ")",
+		      vm->name, vm->id, vector, count, vm->doorbells);
+}
+
+/*
+ * One line per VM, key=value, for SIGUSR1 and exit:
+ * "stats: NAME: id=ID generation=G state=S pid=P doorbells=T vectors=V0,V1"
+ */
+void vmmgmtd_doorbell_stats(const struct vmmgmtd *d)
+{
+	unsigned int i, v;
+
+	for (i = 0; i < d->nr_vms; i++) {
+		const struct vmmgmtd_vm *vm = &d->vms[i];
+		char vec[VMMGMTD_VECTORS_MAX * 21 + 1];
+		size_t off = 0;
+
+		vec[0] = '\0';
+		for (v = 0; v < d->vectors; v++)
+			off += snprintf(vec + off, sizeof(vec) - off, "%s%" PRIu64,
+					v ? "," : "", vm->doorbells_vec[v]);
+		vmmgmtd_log("stats: %s: id=%u generation=%u state=%s pid=%d doorbells=%" PRIu64 " vectors=%s",
+			    vm->name, vm->id, vm->generation,
+			    vm->conn_fd >= 0 ? "connected" : "idle",
+			    vm->conn_fd >= 0 ? (int)vm->pid : 0,
+			    vm->doorbells, vec);
+	}
+}
