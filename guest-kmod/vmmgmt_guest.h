@@ -124,7 +124,6 @@ static inline void vmmgmt_hdr_read_abi(const struct vmmgmt_dev *vdev,
 }
 
 void vmmgmt_dev_put(struct vmmgmt_dev *vdev);
-const char *vmmgmt_link_state_name(u32 state);
 
 int vmmgmt_cdev_register(struct vmmgmt_dev *vdev);
 void vmmgmt_cdev_unregister(struct vmmgmt_dev *vdev);

@@ -195,6 +195,27 @@ static const struct file_operations vmmgmt_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
+/**
+ * vmmgmt_link_state_name() - name of a link state for sysfs.
+ * @state: a value of &enum vmmgmt_link_state, as read from the header.
+ *
+ * Context: any.
+ * Return: "down", "up", "broken", or "unknown" for any other value.
+ */
+static const char *vmmgmt_link_state_name(u32 state)
+{
+	switch (state) {
+	case VMMGMT_LINK_DOWN:
+		return "down";
+	case VMMGMT_LINK_UP:
+		return "up";
+	case VMMGMT_LINK_BROKEN:
+		return "broken";
+	default:
+		return "unknown";
+	}
+}
+
 static ssize_t abi_version_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {

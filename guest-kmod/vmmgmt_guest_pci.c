@@ -47,27 +47,6 @@ void vmmgmt_dev_put(struct vmmgmt_dev *vdev)
 }
 
 /**
- * vmmgmt_link_state_name() - name of a link state for sysfs.
- * @state: a value of &enum vmmgmt_link_state, as read from the header.
- *
- * Context: any.
- * Return: "down", "up", "broken", or "unknown" for any other value.
- */
-const char *vmmgmt_link_state_name(u32 state)
-{
-	switch (state) {
-	case VMMGMT_LINK_DOWN:
-		return "down";
-	case VMMGMT_LINK_UP:
-		return "up";
-	case VMMGMT_LINK_BROKEN:
-		return "broken";
-	default:
-		return "unknown";
-	}
-}
-
-/**
  * vmmgmt_map_region() - map BAR2 and check that it holds a vmmgmt region.
  * @vdev: the device being probed; sets @vdev->region and
  *	@vdev->region_size.

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the guest selftests: sysfs files and PCI devices.
+ * Every helper returns 0 or a negative errno and does not print.
+ */
+#ifndef VMMGMT_GUEST_UTIL_H
+#define VMMGMT_GUEST_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GUEST_DEV		"/dev/vmmgmt"
+#define GUEST_SYSFS		"/sys/class/misc/vmmgmt"
+#define PCI_DEVICES		"/sys/bus/pci/devices"
+#define VMMGMT_DRIVER		"vmmgmt"
+#define VMMGMT_DRIVER_DIR	"/sys/bus/pci/drivers/" VMMGMT_DRIVER
+
+/* VMMGMT_REQUIRE_DEVICE set: a missing device is a failure, not a skip. */
+static inline bool device_required(void)
+{
+	return getenv("VMMGMT_REQUIRE_DEVICE") != NULL;
+}
+
+/* Read a small file into buf, NUL-terminated. */
+static inline int read_text(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		err = -errno;
+	else
+		buf[n] = '\0';
+	close(fd);
+	return err;
+}
+
+/* Read a file holding one number (decimal, or hex with 0x) and a newline. */
+static inline int read_ull(const char *path, unsigned long long *val)
+{
+	char buf[64], *end;
+	int err;
+
+	err = read_text(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	errno = 0;
+	*val = strtoull(buf, &end, 0);
+	if (errno || end == buf || strcmp(end, "\n"))
+		return -EINVAL;
+	return 0;
+}
+
+/* Write a string to a sysfs file in one write(). */
+static inline int write_text(const char *path, const char *text)
+{
+	ssize_t len = strlen(text), n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0)
+		err = -errno;
+	else if (n != len)
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+/* Last component of the symlink at path ("" when there is none). */
+static inline int link_name(const char *path, char *name, size_t size)
+{
+	char target[PATH_MAX];
+	ssize_t n;
+
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		name[0] = '\0';
+		return errno == ENOENT ? 0 : -errno;
+	}
+	target[n] = '\0';
+	snprintf(name, size, "%s", basename(target));
+	return 0;
+}
+
+/* Name of the driver bound to PCI device bdf, "" when unbound. */
+static inline int pci_driver_of(const char *bdf, char *name, size_t size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
+	return link_name(path, name, size);
+}
+
+/* Unbind PCI device bdf from its driver. */
+static inline int pci_unbind(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind", bdf);
+	return write_text(path, bdf);
+}
+
+/* Bind PCI device bdf to the vmmgmt driver. */
+static inline int pci_bind_vmmgmt(const char *bdf)
+{
+	return write_text(VMMGMT_DRIVER_DIR "/bind", bdf);
+}
+
+#endif /* VMMGMT_GUEST_UTIL_H */
