@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/**
+ * DOC: vmmgmt_abi - KUnit suite for the ABI in uapi/vmmgmt.h
+ *
+ * Checks the ABI header as the kernel compiler sees it (userspace has its
+ * own _Static_asserts): the offset and size of every field of struct
+ * vmmgmt_region_header, struct vmmgmt_version and struct vmmgmt_info, the
+ * 8-byte alignment of their 64-bit fields, the absence of implicit padding,
+ * the magic bytes of a region, the encoding and numbering of the ioctls,
+ * the region sizes, the link states and the other constants.
+ *
+ * The expected numbers are written out here on purpose: the layout is the
+ * ABI, so any change to uapi/vmmgmt.h that moves a byte must break this
+ * suite and be made deliberately, together with a change here.
+ *
+ * Run with ``make kunit`` (scripts/kunit); see Documentation/testing.rst.
+ */
+
+#include <kunit/test.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/stddef.h>
+#include <linux/unaligned.h>
+
+#include <vmmgmt.h>
+
+/*
+ * One field of an ABI structure: where the compiler put it and how big it
+ * made it, then where the ABI says it is, its size, and the size of its
+ * scalar type (of an array's elements), which is the alignment it needs.
+ */
+struct abi_field {
+	const char *name;
+	size_t offset;
+	size_t size;
+	size_t want_offset;
+	size_t want_size;
+	size_t elem;
+};
+
+#define HDR_OFF(m)	offsetof(struct vmmgmt_region_header, m)
+#define HDR_SZ(m)	sizeof_field(struct vmmgmt_region_header, m)
+#define VER_OFF(m)	offsetof(struct vmmgmt_version, m)
+#define VER_SZ(m)	sizeof_field(struct vmmgmt_version, m)
+#define INFO_OFF(m)	offsetof(struct vmmgmt_info, m)
+#define INFO_SZ(m)	sizeof_field(struct vmmgmt_info, m)
+
+/* { name, compiled offset, compiled size, ABI offset, ABI size, elem } */
+static const struct abi_field region_header_fields[] = {
+	{ "magic", HDR_OFF(magic), HDR_SZ(magic), 0, 8, 8 },
+	{ "abi_major", HDR_OFF(abi_major), HDR_SZ(abi_major), 8, 2, 2 },
+	{ "abi_minor", HDR_OFF(abi_minor), HDR_SZ(abi_minor), 10, 2, 2 },
+	{ "header_size", HDR_OFF(header_size), HDR_SZ(header_size), 12, 4, 4 },
+	{ "region_size", HDR_OFF(region_size), HDR_SZ(region_size), 16, 8, 8 },
+	{ "features_offered", HDR_OFF(features_offered), HDR_SZ(features_offered), 24, 8, 8 },
+	{ "features_accepted", HDR_OFF(features_accepted), HDR_SZ(features_accepted), 32, 8, 8 },
+	{ "link_state", HDR_OFF(link_state), HDR_SZ(link_state), 40, 4, 4 },
+	{ "host_id", HDR_OFF(host_id), HDR_SZ(host_id), 44, 4, 4 },
+	{ "vm_id", HDR_OFF(vm_id), HDR_SZ(vm_id), 48, 4, 4 },
+	{ "generation", HDR_OFF(generation), HDR_SZ(generation), 52, 4, 4 },
+	{ "name", HDR_OFF(name), HDR_SZ(name), 56, 32, 1 },
+	{ "reserved", HDR_OFF(reserved), HDR_SZ(reserved), 88, 168, 8 },
+};
+
+static const struct abi_field version_fields[] = {
+	{ "abi_major", VER_OFF(abi_major), VER_SZ(abi_major), 0, 2, 2 },
+	{ "abi_minor", VER_OFF(abi_minor), VER_SZ(abi_minor), 2, 2, 2 },
+	{ "pad", VER_OFF(pad), VER_SZ(pad), 4, 4, 4 },
+	{ "features", VER_OFF(features), VER_SZ(features), 8, 8, 8 },
+	{ "reserved", VER_OFF(reserved), VER_SZ(reserved), 16, 16, 8 },
+};
+
+static const struct abi_field info_fields[] = {
+	{ "vm_id", INFO_OFF(vm_id), INFO_SZ(vm_id), 0, 4, 4 },
+	{ "peer_id", INFO_OFF(peer_id), INFO_SZ(peer_id), 4, 4, 4 },
+	{ "link_state", INFO_OFF(link_state), INFO_SZ(link_state), 8, 4, 4 },
+	{ "host_id", INFO_OFF(host_id), INFO_SZ(host_id), 12, 4, 4 },
+	{ "region_size", INFO_OFF(region_size), INFO_SZ(region_size), 16, 8, 8 },
+	{ "abi_major", INFO_OFF(abi_major), INFO_SZ(abi_major), 24, 2, 2 },
+	{ "abi_minor", INFO_OFF(abi_minor), INFO_SZ(abi_minor), 26, 2, 2 },
+	{ "vectors", INFO_OFF(vectors), INFO_SZ(vectors), 28, 4, 4 },
+	{ "reserved", INFO_OFF(reserved), INFO_SZ(reserved), 32, 32, 8 },
+};
+
+/*
+ * Check one structure: every field where the ABI puts it, 64-bit fields on
+ * 8-byte boundaries, fields back to back from offset 0 (the table is in
+ * declaration order) and no implicit padding: the sizes of the members add
+ * up to sizeof() of the structure, which is @want_size.
+ */
+static void check_layout(struct kunit *test, const char *type,
+			 const struct abi_field *fields, size_t n,
+			 size_t size, size_t want_size)
+{
+	size_t sum = 0, end = 0;
+	size_t i;
+
+	KUNIT_EXPECT_EQ_MSG(test, size, want_size, "sizeof(struct %s)", type);
+
+	for (i = 0; i < n; i++) {
+		const struct abi_field *f = &fields[i];
+
+		KUNIT_EXPECT_EQ_MSG(test, f->offset, f->want_offset,
+				    "offsetof(struct %s, %s)", type, f->name);
+		KUNIT_EXPECT_EQ_MSG(test, f->size, f->want_size,
+				    "sizeof_field(struct %s, %s)",
+				    type, f->name);
+		/* Natural alignment: 64-bit fields on 8-byte boundaries. */
+		KUNIT_EXPECT_EQ_MSG(test, f->offset % f->elem, 0,
+				    "%s.%s is not aligned to %zu bytes",
+				    type, f->name, f->elem);
+		KUNIT_EXPECT_EQ_MSG(test, f->offset, end,
+				    "hole or reordering before %s.%s",
+				    type, f->name);
+		end = f->offset + f->size;
+		sum += f->size;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, sum, size,
+			    "implicit padding in struct %s", type);
+	KUNIT_EXPECT_EQ_MSG(test, end, size,
+			    "tail padding in struct %s", type);
+}
+
+static void vmmgmt_abi_region_header_layout(struct kunit *test)
+{
+	check_layout(test, "vmmgmt_region_header", region_header_fields,
+		     ARRAY_SIZE(region_header_fields),
+		     sizeof(struct vmmgmt_region_header), 256);
+}
+
+static void vmmgmt_abi_version_layout(struct kunit *test)
+{
+	check_layout(test, "vmmgmt_version", version_fields,
+		     ARRAY_SIZE(version_fields),
+		     sizeof(struct vmmgmt_version), 32);
+}
+
+static void vmmgmt_abi_info_layout(struct kunit *test)
+{
+	check_layout(test, "vmmgmt_info", info_fields,
+		     ARRAY_SIZE(info_fields), sizeof(struct vmmgmt_info), 64);
+}
+
+/* A region starts with the bytes "vmmgmt\0\0" (VMMGMT_MAGIC, LE). */
+static void vmmgmt_abi_magic_bytes(struct kunit *test)
+{
+	static const u8 want[8] = { 'v', 'm', 'm', 'g', 'm', 't', 0, 0 };
+	struct vmmgmt_region_header hdr = { .magic = VMMGMT_MAGIC };
+	u8 region[sizeof(struct vmmgmt_region_header)] = { };
+
+	KUNIT_EXPECT_EQ(test, VMMGMT_MAGIC, 0x0000746d676d6d76ULL);
+
+	put_unaligned_le64(VMMGMT_MAGIC, region);
+	KUNIT_EXPECT_MEMEQ(test, region, want, sizeof(want));
+	KUNIT_EXPECT_EQ(test, get_unaligned_le64(want), VMMGMT_MAGIC);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_region_header, magic), 0);
+
+	/* The hosts are little-endian: a plain store gives the same bytes. */
+#ifdef __LITTLE_ENDIAN
+	KUNIT_EXPECT_MEMEQ(test, &hdr, want, sizeof(want));
+#else
+	kunit_info(test, "big-endian: native store of the magic not checked");
+	KUNIT_EXPECT_EQ(test, hdr.magic, VMMGMT_MAGIC);
+#endif
+}
+
+struct abi_ioctl {
+	const char *name;
+	unsigned int cmd;
+	bool host;
+	unsigned int want_cmd;	/* with the generic _IOC encoding */
+	unsigned int nr;
+	unsigned int size;
+	unsigned int dir;
+};
+
+#define ABI_IOCTL(cmd, host, want, nr, size, dir) \
+	{ #cmd, cmd, host, want, nr, size, dir }
+
+/* Every ioctl of uapi/vmmgmt.h: a new one must be added here. */
+static const struct abi_ioctl vmmgmt_ioctls[] = {
+	ABI_IOCTL(VMMGMT_HOST_IOC_GET_VERSION, true,  0x8020b900,
+		  0x00, 32, _IOC_READ),
+	ABI_IOCTL(VMMGMT_IOC_GET_VERSION,      false, 0x8020b940,
+		  0x40, 32, _IOC_READ),
+	ABI_IOCTL(VMMGMT_IOC_GET_INFO,         false, 0x8040b941,
+		  0x41, 64, _IOC_READ),
+};
+
+/* The ioctl numbers decode to the type, number, size and direction. */
+static void vmmgmt_abi_ioctl_encoding(struct kunit *test)
+{
+	/* x86 and UML use asm-generic/ioctl.h; others encode differently. */
+	bool generic = _IOC_DIRSHIFT == 30 && _IOC_READ == 2U &&
+		       _IOC_SIZEBITS == 14;
+	size_t i;
+
+	KUNIT_EXPECT_EQ(test, VMMGMT_IOC_MAGIC, 0xb9);
+
+	for (i = 0; i < ARRAY_SIZE(vmmgmt_ioctls); i++) {
+		const struct abi_ioctl *io = &vmmgmt_ioctls[i];
+
+		KUNIT_EXPECT_EQ_MSG(test, _IOC_TYPE(io->cmd), 0xb9,
+				    "_IOC_TYPE(%s)", io->name);
+		KUNIT_EXPECT_EQ_MSG(test, _IOC_NR(io->cmd), io->nr,
+				    "_IOC_NR(%s)", io->name);
+		KUNIT_EXPECT_EQ_MSG(test, _IOC_SIZE(io->cmd), io->size,
+				    "_IOC_SIZE(%s)", io->name);
+		KUNIT_EXPECT_EQ_MSG(test, _IOC_DIR(io->cmd), io->dir,
+				    "_IOC_DIR(%s)", io->name);
+		if (generic)
+			KUNIT_EXPECT_EQ_MSG(test, io->cmd, io->want_cmd,
+					    "value of %s", io->name);
+	}
+	if (!generic)
+		kunit_info(test, "non-generic _IOC encoding: values not checked");
+}
+
+/* Host ioctls use 0x00-0x3f, guest ones 0x40-0x7f; no number is shared. */
+static void vmmgmt_abi_ioctl_ranges(struct kunit *test)
+{
+	size_t i, j;
+
+	for (i = 0; i < ARRAY_SIZE(vmmgmt_ioctls); i++) {
+		const struct abi_ioctl *io = &vmmgmt_ioctls[i];
+		unsigned int nr = _IOC_NR(io->cmd);
+
+		if (io->host)
+			KUNIT_EXPECT_LE_MSG(test, nr, 0x3f,
+					    "host ioctl %s", io->name);
+		else
+			KUNIT_EXPECT_TRUE_MSG(test, nr >= 0x40 && nr <= 0x7f,
+					      "guest ioctl %s has nr %#x",
+					      io->name, nr);
+
+		for (j = i + 1; j < ARRAY_SIZE(vmmgmt_ioctls); j++) {
+			KUNIT_EXPECT_NE_MSG(test, nr,
+					    _IOC_NR(vmmgmt_ioctls[j].cmd),
+					    "%s and %s share a number", io->name,
+					    vmmgmt_ioctls[j].name);
+			KUNIT_EXPECT_NE_MSG(test, io->cmd, vmmgmt_ioctls[j].cmd,
+					    "%s == %s", io->name,
+					    vmmgmt_ioctls[j].name);
+		}
+	}
+}
+
+static void vmmgmt_abi_region_sizes(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, VMMGMT_REGION_MIN_SIZE, 0x10000ULL);
+	KUNIT_EXPECT_EQ(test, VMMGMT_REGION_MAX_SIZE, 0x4000000ULL);
+	KUNIT_EXPECT_EQ(test, VMMGMT_REGION_DEFAULT_SIZE, 0x100000ULL);
+
+	/* ivshmem BAR2 is a PCI BAR: its size is a power of two. */
+	KUNIT_EXPECT_TRUE(test, is_power_of_2(VMMGMT_REGION_DEFAULT_SIZE));
+	KUNIT_EXPECT_TRUE(test, is_power_of_2(VMMGMT_REGION_MIN_SIZE));
+	KUNIT_EXPECT_TRUE(test, is_power_of_2(VMMGMT_REGION_MAX_SIZE));
+	KUNIT_EXPECT_GE(test, VMMGMT_REGION_DEFAULT_SIZE,
+			VMMGMT_REGION_MIN_SIZE);
+	KUNIT_EXPECT_LE(test, VMMGMT_REGION_DEFAULT_SIZE,
+			VMMGMT_REGION_MAX_SIZE);
+	KUNIT_EXPECT_GE(test, VMMGMT_REGION_MIN_SIZE,
+			sizeof(struct vmmgmt_region_header));
+}
+
+/* Link states are stored in the region: their values must never change. */
+static void vmmgmt_abi_link_state(struct kunit *test)
+{
+	static const u32 states[] = {
+		VMMGMT_LINK_DOWN, VMMGMT_LINK_UP, VMMGMT_LINK_BROKEN,
+	};
+	size_t i, j;
+
+	KUNIT_EXPECT_EQ(test, VMMGMT_LINK_DOWN, 0);	/* zeroed region */
+	KUNIT_EXPECT_EQ(test, VMMGMT_LINK_UP, 1);
+	KUNIT_EXPECT_EQ(test, VMMGMT_LINK_BROKEN, 2);
+
+	for (i = 0; i < ARRAY_SIZE(states); i++)
+		for (j = i + 1; j < ARRAY_SIZE(states); j++)
+			KUNIT_EXPECT_NE_MSG(test, states[i], states[j],
+					    "link states %zu and %zu", i, j);
+
+	/* Every value fits the __u32 link_state fields. */
+	KUNIT_EXPECT_LE(test, sizeof(enum vmmgmt_link_state),
+			sizeof_field(struct vmmgmt_region_header, link_state));
+}
+
+/* The remaining constants that cross a boundary. */
+static void vmmgmt_abi_constants(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, VMMGMT_NAME_MAX, 32);
+	KUNIT_EXPECT_EQ(test, sizeof_field(struct vmmgmt_region_header, name),
+			VMMGMT_NAME_MAX);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HOST_PEER_ID, 0);
+	KUNIT_EXPECT_EQ(test, VMMGMT_VM_ID_MAX, 0xffff);
+	KUNIT_EXPECT_LE(test, VMMGMT_ABI_MAJOR, U16_MAX);
+	KUNIT_EXPECT_LE(test, VMMGMT_ABI_MINOR, U16_MAX);
+
+	/* ivshmem-doorbell BAR0 registers, from QEMU's ivshmem spec. */
+	KUNIT_EXPECT_EQ(test, VMMGMT_IVSHMEM_REG_INTRMASK, 0x00);
+	KUNIT_EXPECT_EQ(test, VMMGMT_IVSHMEM_REG_INTRSTATUS, 0x04);
+	KUNIT_EXPECT_EQ(test, VMMGMT_IVSHMEM_REG_IVPOSITION, 0x08);
+	KUNIT_EXPECT_EQ(test, VMMGMT_IVSHMEM_REG_DOORBELL, 0x0c);
+}
+
+static struct kunit_case vmmgmt_abi_cases[] = {
+	KUNIT_CASE(vmmgmt_abi_region_header_layout),
+	KUNIT_CASE(vmmgmt_abi_version_layout),
+	KUNIT_CASE(vmmgmt_abi_info_layout),
+	KUNIT_CASE(vmmgmt_abi_magic_bytes),
+	KUNIT_CASE(vmmgmt_abi_ioctl_encoding),
+	KUNIT_CASE(vmmgmt_abi_ioctl_ranges),
+	KUNIT_CASE(vmmgmt_abi_region_sizes),
+	KUNIT_CASE(vmmgmt_abi_link_state),
+	KUNIT_CASE(vmmgmt_abi_constants),
+	{}
+};
+
+static struct kunit_suite vmmgmt_abi_suite = {
+	.name = "vmmgmt_abi",
+	.test_cases = vmmgmt_abi_cases,
+};
+
+kunit_test_suite(vmmgmt_abi_suite);
+
+MODULE_DESCRIPTION("KUnit test of the vmmgmt ABI (uapi/vmmgmt.h)");
+MODULE_LICENSE("GPL");
