@@ -295,6 +295,8 @@ static void vmmgmt_abi_constants(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, VMMGMT_VM_ID_MAX, 0xffff);
 	KUNIT_EXPECT_LE(test, VMMGMT_ABI_MAJOR, U16_MAX);
 	KUNIT_EXPECT_LE(test, VMMGMT_ABI_MINOR, U16_MAX);
+	/* vmmgmtd and QEMU's ivshmem-doorbell,vectors= must agree. */
+	KUNIT_EXPECT_EQ(test, VMMGMT_VECTORS_DEFAULT, 2);
 
 	/* ivshmem-doorbell BAR0 registers, from QEMU's ivshmem spec. */
 	KUNIT_EXPECT_EQ(test, VMMGMT_IVSHMEM_REG_INTRMASK, 0x00);
