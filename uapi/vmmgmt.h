@@ -147,6 +147,7 @@ struct vmmgmt_info {
  *
  * VMMGMT_HOST_IOC_GET_VERSION - fill a struct vmmgmt_version.
  *	Errors: EFAULT (bad pointer).
+ * Any other number fails with ENOTTY.
  */
 #define VMMGMT_HOST_IOC_GET_VERSION \
 	_IOR(VMMGMT_IOC_MAGIC, 0x00, struct vmmgmt_version)
@@ -155,9 +156,12 @@ struct vmmgmt_info {
  * /dev/vmmgmt (guest): numbers 0x40-0x7f.
  *
  * VMMGMT_IOC_GET_VERSION - fill a struct vmmgmt_version with the guest
- *	module's ABI version.  Errors: EFAULT.
+ *	module's ABI version.  Errors: EFAULT; ENODEV if the device was
+ *	removed.
  * VMMGMT_IOC_GET_INFO - fill a struct vmmgmt_info about the device this
  *	file was opened on.  Errors: EFAULT; ENODEV if the device was removed.
+ * Any other number fails with ENOTTY.  read() and write() fail with
+ * ENOTCONN until the data path exists (ENODEV once the device was removed).
  */
 #define VMMGMT_IOC_GET_VERSION \
 	_IOR(VMMGMT_IOC_MAGIC, 0x40, struct vmmgmt_version)
