@@ -12,7 +12,7 @@
  * read and bound again, which also exercises remove and probe.
  */
 #include <dirent.h>
-#include <stdint.h>
+#include <endian.h>
 #include <sys/mman.h>
 
 #include <vmmgmt.h>
@@ -33,8 +33,8 @@
 struct ivshmem_dev {
 	char bdf[NAME_MAX + 1];
 	char driver[64];	/* "" when unbound */
-	uint64_t magic;
-	uint16_t abi_major;
+	__u64 magic;
+	__u16 abi_major;
 };
 
 static int read_id(const char *bdf, const char *file, unsigned long long *v)
@@ -49,7 +49,7 @@ static int read_id(const char *bdf, const char *file, unsigned long long *v)
 static int pci_memory_enabled(const char *bdf, bool *on)
 {
 	char path[PATH_MAX];
-	uint16_t cmd;
+	__u16 cmd;
 	ssize_t n;
 	int fd;
 
@@ -61,14 +61,14 @@ static int pci_memory_enabled(const char *bdf, bool *on)
 	close(fd);
 	if (n != sizeof(cmd))
 		return n < 0 ? -errno : -EIO;
-	*on = cmd & PCI_COMMAND_MEMORY_BIT;	/* config space is LE; so is x86 */
+	*on = le16toh(cmd) & PCI_COMMAND_MEMORY_BIT;
 	return 0;
 }
 
 /* Map the first page of BAR2 and copy the header's magic and abi_major. */
 static int read_bar2(struct ivshmem_dev *d)
 {
-	volatile const uint32_t *p;
+	struct vmmgmt_region_header hdr;
 	char path[PATH_MAX];
 	long page = sysconf(_SC_PAGESIZE);
 	void *map;
@@ -82,10 +82,10 @@ static int read_bar2(struct ivshmem_dev *d)
 	close(fd);
 	if (map == MAP_FAILED)
 		return -errno;
-	p = map;
-	d->magic = p[0] | (uint64_t)p[1] << 32;
-	d->abi_major = p[2] & 0xffff;
+	memcpy(&hdr, map, sizeof(hdr));
 	munmap(map, page);
+	d->magic = le64toh(hdr.magic);
+	d->abi_major = le16toh(hdr.abi_major);
 	return 0;
 }
 
@@ -169,9 +169,8 @@ TEST(ivshmem_bound_by_region_content)
 
 	if (!ours && !unbound && !other && !device_required())
 		SKIP(return, "no ivshmem devices");
-	if (device_required()) {
-		EXPECT_LE(1, ours);
-	}
+	EXPECT_TRUE(ours >= 1 || !device_required())
+		TH_LOG("no ivshmem device with a vmmgmt region");
 	if (want_foreign) {
 		EXPECT_EQ(strtol(want_foreign, NULL, 0), unbound);
 	} else {

@@ -102,12 +102,14 @@ TEST_F(guest_dev, node)
 	unsigned int maj, min;
 	char dev[32];
 	struct stat st;
+	int n;
 
 	ASSERT_EQ(0, fstat(self->fd, &st));
 	ASSERT_TRUE(S_ISCHR(st.st_mode));
 	/* The node is the misc device that sysfs describes. */
 	ASSERT_EQ(0, read_text(GUEST_SYSFS "/dev", dev, sizeof(dev)));
-	ASSERT_EQ(2, sscanf(dev, "%u:%u", &maj, &min));
+	n = sscanf(dev, "%u:%u", &maj, &min);
+	ASSERT_EQ(2, n);
 	EXPECT_EQ(maj, major(st.st_rdev));
 	EXPECT_EQ(min, minor(st.st_rdev));
 }
@@ -177,7 +179,7 @@ TEST_F(guest_dev, get_info)
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/msi_irqs", self->bdf);
 	EXPECT_EQ((int)info.vectors, count_entries(path));
 
-	for (i = 0; i < sizeof(info.reserved) / sizeof(info.reserved[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(info.reserved); i++)
 		EXPECT_EQ(0ULL, info.reserved[i]);
 }
 
@@ -256,7 +258,7 @@ TEST_F(guest_dev, unknown_ioctls)
 	struct vmmgmt_info info;
 	size_t i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, ioctl(self->fd, cmds[i], &info))
 			TH_LOG("ioctl %#lx succeeded", cmds[i]);

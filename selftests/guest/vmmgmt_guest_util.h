@@ -25,7 +25,7 @@
 /* VMMGMT_REQUIRE_DEVICE set: a missing device is a failure, not a skip. */
 static inline bool device_required(void)
 {
-	return getenv("VMMGMT_REQUIRE_DEVICE") != NULL;
+	return !!getenv("VMMGMT_REQUIRE_DEVICE");
 }
 
 /* Read a small file into buf, NUL-terminated. */

@@ -120,7 +120,7 @@ TEST_F(host_dev, unknown_ioctls)
 	struct vmmgmt_version ver;
 	size_t i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, ioctl(self->fd, cmds[i], &ver))
 			TH_LOG("ioctl %#lx succeeded", cmds[i]);
