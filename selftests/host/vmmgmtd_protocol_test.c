@@ -1,0 +1,999 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmtd_protocol_test: start vmmgmtd in a temporary directory and play
+ * QEMU's part of the ivshmem client-server protocol against it.
+ *
+ * The daemon is $VMMGMTD, or "vmmgmtd" from PATH.  Without
+ * /dev/vmmgmt-host (no host module) it runs with --no-module.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <endian.h>
+#include <dirent.h>
+
+/*
+ * The harness and its TEST() expansions leave parameters unused; the
+ * selftests build with -Wextra -Werror.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "vmmgmt.h"
+
+#define HOST_DEVICE	"/dev/vmmgmt-host"
+#define MAX_VECTORS	8
+#define ALPHA_ID	7	/* given as alpha=7 */
+#define BETA_ID		1	/* beta gets the lowest unused id */
+#define WAIT_MS		5000
+
+static const char *daemon_path(void)
+{
+	const char *p = getenv("VMMGMTD");
+
+	return p && *p ? p : "vmmgmtd";
+}
+
+static bool have_module(void)
+{
+	return access(HOST_DEVICE, F_OK) == 0;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Whole file as a string (empty on error); the caller frees it. */
+static char *read_text(const char *path)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+	int fd;
+
+	if (!buf)
+		abort();
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return buf;
+	for (;;) {
+		if (cap - len < 2048) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			if (!buf)
+				abort();
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+static bool file_contains(const char *path, const char *needle)
+{
+	char *text = read_text(path);
+	bool found = strstr(text, needle) != NULL;
+
+	free(text);
+	return found;
+}
+
+static bool wait_for_text(const char *path, const char *needle, int ms)
+{
+	for (; ms > 0; ms -= 10) {
+		if (file_contains(path, needle))
+			return true;
+		sleep_ms(10);
+	}
+	return file_contains(path, needle);
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Start a daemon with stdout and stderr appended to @log. */
+static pid_t spawn(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid != 0)
+		return pid;
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd < 0)
+		_exit(126);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+	execvp(argv[0], argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Wait up to @ms for @pid; return its status, or -1 if still running. */
+static int wait_exit(pid_t pid, int ms)
+{
+	int status;
+
+	for (; ms >= 0; ms -= 10) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return status;
+		if (r < 0)
+			return -1;
+		sleep_ms(10);
+	}
+	return -1;
+}
+
+static void stop(pid_t pid, int sig)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, sig);
+	if (wait_exit(pid, WAIT_MS) == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/*
+ * Run vmmgmtd to completion (at most WAIT_MS) with stdout and stderr in
+ * files under @tmp; return the wait status, or -1 if it did not exit.
+ */
+static int run_to_end(const char *tmp, char *const argv[], char **out,
+		      char **err)
+{
+	char out_path[PATH_MAX], err_path[PATH_MAX];
+	int status, fd;
+	pid_t pid;
+
+	snprintf(out_path, sizeof(out_path), "%s/run.out", tmp);
+	snprintf(err_path, sizeof(err_path), "%s/run.err", tmp);
+	unlink(out_path);
+	unlink(err_path);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, STDOUT_FILENO);
+		fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, STDERR_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	status = wait_exit(pid, WAIT_MS);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	*out = read_text(out_path);
+	*err = read_text(err_path);
+	unlink(out_path);
+	unlink(err_path);
+	return status;
+}
+
+static void remove_tree(const char *path)
+{
+	struct dirent *de;
+	char sub[PATH_MAX];
+	struct stat st;
+	DIR *d;
+
+	if (lstat(path, &st) < 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	d = opendir(path);
+	if (d) {
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			remove_tree(sub);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+/* ---- the QEMU side of the protocol ---- */
+
+struct session {
+	int sock;
+	int memfd;
+	struct vmmgmt_region_header *hdr;
+	size_t size;
+	unsigned int vectors;
+	int kick[MAX_VECTORS];	/* peer 0: we write these */
+	int call[MAX_VECTORS];	/* our own id: we would be interrupted */
+};
+
+static void session_init(struct session *s)
+{
+	unsigned int v;
+
+	memset(s, 0, sizeof(*s));
+	s->sock = -1;
+	s->memfd = -1;
+	for (v = 0; v < MAX_VECTORS; v++)
+		s->kick[v] = s->call[v] = -1;
+}
+
+static void session_close(struct session *s)
+{
+	unsigned int v;
+
+	for (v = 0; v < MAX_VECTORS; v++) {
+		if (s->kick[v] >= 0)
+			close(s->kick[v]);
+		if (s->call[v] >= 0)
+			close(s->call[v]);
+	}
+	if (s->hdr)
+		munmap(s->hdr, s->size);
+	if (s->memfd >= 0)
+		close(s->memfd);
+	if (s->sock >= 0)
+		close(s->sock);
+	session_init(s);
+}
+
+static int connect_vm(const char *dir, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", dir, name);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Receive one message.  Return 1 with *val and *fd (-1 if none; *nfds is
+ * the number of fds that came with it), 0 on EOF, -1 on timeout or error.
+ */
+static int recv_msg(int sock, int64_t *val, int *fd, int *nfds, int ms)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} control;
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	uint64_t le;
+	struct iovec iov = { .iov_base = &le, .iov_len = sizeof(le) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+	ssize_t n;
+	int i;
+
+	*fd = -1;
+	*nfds = 0;
+	if (poll(&pfd, 1, ms) != 1)
+		return -1;
+	n = recvmsg(sock, &msg, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+	if (n == 0)
+		return 0;
+	if (n != sizeof(le) || (msg.msg_flags & MSG_CTRUNC))
+		return -1;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		int cnt, fds[4];
+
+		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		cnt = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds, CMSG_DATA(cmsg), cnt * sizeof(int));
+		for (i = 0; i < cnt; i++) {
+			if (*fd < 0)
+				*fd = fds[i];
+			else
+				close(fds[i]);
+		}
+		*nfds += cnt;
+	}
+	*val = (int64_t)le64toh(le);
+	return 1;
+}
+
+static bool fd_link_is(int fd, const char *prefix)
+{
+	char path[64], target[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strncmp(target, prefix, strlen(prefix)) == 0;
+}
+
+static bool region_zero(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/*
+ * Connect to @name and check everything the server sends: version 0, our
+ * id, the region, exactly @vectors eventfds for peer 0 then for us, and
+ * nothing more.  @generation 0: do not check it.
+ */
+static void handshake(struct __test_metadata *_metadata, const char *dir,
+		      const char *name, unsigned int id, unsigned int vectors,
+		      uint64_t size, uint32_t generation, struct session *s)
+{
+	struct vmmgmt_region_header *h;
+	int64_t val;
+	int fd, nfds, seals;
+	struct stat st;
+	unsigned int v;
+
+	session_init(s);
+	s->vectors = vectors;
+	s->sock = connect_vm(dir, name);
+	ASSERT_LE(0, s->sock) TH_LOG("connect %s/%s.sock: %s", dir, name, strerror(errno));
+
+	ASSERT_EQ(1, recv_msg(s->sock, &val, &fd, &nfds, WAIT_MS));
+	EXPECT_EQ(0, val);		/* protocol version */
+	ASSERT_EQ(0, nfds);
+
+	ASSERT_EQ(1, recv_msg(s->sock, &val, &fd, &nfds, WAIT_MS));
+	EXPECT_EQ(id, val);		/* our peer id */
+	ASSERT_EQ(0, nfds);
+
+	ASSERT_EQ(1, recv_msg(s->sock, &val, &fd, &nfds, WAIT_MS));
+	ASSERT_EQ(-1, val);		/* shared memory */
+	ASSERT_EQ(1, nfds);
+	s->memfd = fd;
+	EXPECT_TRUE(fd_link_is(fd, "/memfd:"));
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(size, (uint64_t)st.st_size);
+	seals = fcntl(fd, F_GET_SEALS);
+	ASSERT_LE(0, seals);
+	EXPECT_EQ(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL,
+		  seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL));
+	EXPECT_NE(0, ftruncate(fd, size / 2));	/* sealed */
+	EXPECT_NE(0, ftruncate(fd, size * 2));
+	EXPECT_EQ(-1, fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	s->size = size;
+	s->hdr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, s->hdr);
+	h = s->hdr;
+	EXPECT_EQ(VMMGMT_MAGIC, h->magic);
+	EXPECT_EQ(VMMGMT_ABI_MAJOR, h->abi_major);
+	EXPECT_EQ(VMMGMT_ABI_MINOR, h->abi_minor);
+	EXPECT_EQ(sizeof(*h), h->header_size);
+	EXPECT_EQ(size, h->region_size);
+	EXPECT_EQ(0ULL, h->features_offered);
+	EXPECT_EQ(0ULL, h->features_accepted);
+	EXPECT_EQ((__u32)VMMGMT_LINK_DOWN, h->link_state);
+	EXPECT_EQ(0U, h->host_id);
+	EXPECT_EQ(id, h->vm_id);
+	if (generation)
+		EXPECT_EQ(generation, h->generation);
+	EXPECT_LE(1U, h->generation);
+	EXPECT_STREQ(name, (const char *)h->name);
+	EXPECT_TRUE(region_zero(h->name + strlen(name), sizeof(h->name) - strlen(name)));
+	EXPECT_TRUE(region_zero(h->reserved, sizeof(h->reserved)));
+	/* The rest of the region is the guest's and starts out zero. */
+	EXPECT_TRUE(region_zero((char *)h + sizeof(*h), size - sizeof(*h)));
+
+	for (v = 0; v < vectors; v++) {
+		ASSERT_EQ(1, recv_msg(s->sock, &val, &fd, &nfds, WAIT_MS));
+		ASSERT_EQ(1, nfds) TH_LOG("peer 0 vector %u", v);
+		s->kick[v] = fd;
+		EXPECT_EQ(VMMGMT_HOST_PEER_ID, val) TH_LOG("peer 0 vector %u", v);
+		EXPECT_TRUE(fd_link_is(fd, "anon_inode:[eventfd]"));
+	}
+	for (v = 0; v < vectors; v++) {
+		ASSERT_EQ(1, recv_msg(s->sock, &val, &fd, &nfds, WAIT_MS));
+		ASSERT_EQ(1, nfds) TH_LOG("own vector %u", v);
+		s->call[v] = fd;
+		EXPECT_EQ(id, val) TH_LOG("own vector %u", v);
+		EXPECT_TRUE(fd_link_is(fd, "anon_inode:[eventfd]"));
+	}
+	/* Nothing more, and the connection stays open. */
+	EXPECT_EQ(-1, recv_msg(s->sock, &val, &fd, &nfds, 200));
+}
+
+static bool readable(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1 && (pfd.revents & POLLIN);
+}
+
+/* ---- the fixture: one vmmgmtd serving alpha=7 and beta ---- */
+
+FIXTURE(vmmgmtd) {
+	char tmp[64];
+	char dir[128];		/* created by vmmgmtd */
+	char log[128];
+	pid_t pid;
+	int nargs;
+	char *argv[16];
+	char size_buf[32], vec_buf[16];
+};
+
+FIXTURE_VARIANT(vmmgmtd) {
+	const char *size_arg;	/* NULL: default */
+	uint64_t size;
+	const char *vectors_arg;
+	unsigned int vectors;
+};
+
+FIXTURE_VARIANT_ADD(vmmgmtd, defaults) {
+	.size_arg = NULL, .size = VMMGMT_REGION_DEFAULT_SIZE,
+	.vectors_arg = NULL, .vectors = VMMGMT_VECTORS_DEFAULT,
+};
+
+FIXTURE_VARIANT_ADD(vmmgmtd, size_128k_vectors_4) {
+	.size_arg = "128K", .size = 128 << 10,
+	.vectors_arg = "4", .vectors = 4,
+};
+
+FIXTURE_VARIANT_ADD(vmmgmtd, size_64m_vectors_1) {
+	.size_arg = "64M", .size = 64 << 20,
+	.vectors_arg = "1", .vectors = 1,
+};
+
+/* argv for a daemon on self->dir serving @names (NULL-terminated). */
+static char **daemon_argv(FIXTURE_DATA(vmmgmtd) *self,
+			  const FIXTURE_VARIANT(vmmgmtd) *variant,
+			  const char *const *names)
+{
+	int n = 0;
+
+	self->argv[n++] = (char *)daemon_path();
+	self->argv[n++] = "-f";
+	self->argv[n++] = "-v";
+	self->argv[n++] = "-d";
+	self->argv[n++] = self->dir;
+	if (variant->size_arg) {
+		self->argv[n++] = "-s";
+		self->argv[n++] = (char *)variant->size_arg;
+	}
+	if (variant->vectors_arg) {
+		self->argv[n++] = "--vectors";
+		self->argv[n++] = (char *)variant->vectors_arg;
+	}
+	if (!have_module())
+		self->argv[n++] = "--no-module";
+	while (*names)
+		self->argv[n++] = (char *)*names++;
+	self->argv[n] = NULL;
+	return self->argv;
+}
+
+static const char *const fixture_vms[] = { "alpha=7", "beta", NULL };
+
+/* Start a daemon and wait for its "ready" line; false if it never came. */
+static bool start_daemon(FIXTURE_DATA(vmmgmtd) *self,
+			 const FIXTURE_VARIANT(vmmgmtd) *variant)
+{
+	char ready[256];
+
+	/* A fresh log: an earlier daemon's "ready" must not count. */
+	unlink(self->log);
+	self->pid = spawn(daemon_argv(self, variant, fixture_vms), self->log);
+	if (self->pid < 0)
+		return false;
+	snprintf(ready, sizeof(ready), "vmmgmtd: ready: 2 VMs in %s\n", self->dir);
+	if (wait_for_text(self->log, ready, WAIT_MS))
+		return true;
+	stop(self->pid, SIGKILL);
+	self->pid = 0;
+	return false;
+}
+
+FIXTURE_SETUP(vmmgmtd)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	char *text;
+	bool ok;
+
+	self->pid = 0;
+	strcpy(self->tmp, "/tmp/vmmgmtd-test.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->tmp));
+	snprintf(self->dir, sizeof(self->dir), "%s/run", self->tmp);
+	snprintf(self->log, sizeof(self->log), "%s/vmmgmtd.log", self->tmp);
+
+	ok = start_daemon(self, variant);
+	if (!ok) {
+		text = read_text(self->log);
+		TH_LOG("%s did not get ready; its output:\n%s", daemon_path(), text);
+		free(text);
+		remove_tree(self->tmp);
+	}
+	ASSERT_TRUE(ok) TH_LOG("set VMMGMTD to the vmmgmtd binary");
+
+	/* The directory was created, the sockets and pid file are there. */
+	ASSERT_EQ(0, stat(self->dir, &st));
+	EXPECT_TRUE(S_ISDIR(st.st_mode));
+	snprintf(path, sizeof(path), "%s/alpha.sock", self->dir);
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_TRUE(S_ISSOCK(st.st_mode));
+	snprintf(path, sizeof(path), "%s/beta.sock", self->dir);
+	ASSERT_EQ(0, stat(path, &st));
+	snprintf(path, sizeof(path), "%s/vmmgmtd.pid", self->dir);
+	text = read_text(path);
+	EXPECT_EQ(self->pid, atoi(text));
+	free(text);
+}
+
+FIXTURE_TEARDOWN(vmmgmtd)
+{
+	char *text;
+
+	stop(self->pid, SIGTERM);
+	if (!__test_passed(_metadata) || getenv("VMMGMTD_TEST_LOG")) {
+		text = read_text(self->log);
+		TH_LOG("vmmgmtd log:\n%s", text);
+		free(text);
+	}
+	remove_tree(self->tmp);
+}
+
+/*
+ * SIGUSR1 until the last stats line for @name contains @want.  Returns
+ * that line (static buffer), or NULL after WAIT_MS.
+ */
+static const char *wait_stats(FIXTURE_DATA(vmmgmtd) *self, const char *name,
+			      const char *want)
+{
+	static char line[512];
+	char key[64];
+	int ms;
+
+	snprintf(key, sizeof(key), "vmmgmtd: stats: %s: ", name);
+	for (ms = 0; ms < WAIT_MS; ms += 50) {
+		char *text, *p, *last = NULL, *end;
+
+		kill(self->pid, SIGUSR1);
+		sleep_ms(50);
+		text = read_text(self->log);
+		for (p = strstr(text, key); p; p = strstr(p + 1, key))
+			last = p;
+		line[0] = '\0';
+		if (last) {
+			end = strchr(last, '\n');
+			if (end)
+				*end = '\0';
+			snprintf(line, sizeof(line), "%s", last);
+		}
+		free(text);
+		if (last && strstr(line, want))
+			return line;
+	}
+	return line[0] ? line : NULL;
+}
+
+TEST_F(vmmgmtd, handshake)
+{
+	char want[256];
+	struct session s;
+
+	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+		  variant->size, 1, &s);
+	snprintf(want, sizeof(want),
+		 "vmmgmtd: alpha (id %u): connected: pid %d, generation 1, region %" PRIu64 " bytes, sent %u vectors\n",
+		 ALPHA_ID, (int)getpid(), variant->size, variant->vectors);
+	EXPECT_TRUE(wait_for_text(self->log, want, WAIT_MS)) TH_LOG("no line: %s", want);
+	session_close(&s);
+}
+
+TEST_F(vmmgmtd, two_vms)
+{
+	struct session a, b;
+
+	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+		  variant->size, 1, &a);
+	handshake(_metadata, self->dir, "beta", BETA_ID, variant->vectors,
+		  variant->size, 1, &b);
+	/* Separate regions. */
+	a.hdr->reserved[0] = 0x1234;
+	EXPECT_EQ(0ULL, b.hdr->reserved[0]);
+	session_close(&a);
+	session_close(&b);
+}
+
+TEST_F(vmmgmtd, doorbell_counts)
+{
+	char want[256], vec[128];
+	uint64_t one = 1, val, total = 0;
+	const char *line;
+	struct session s;
+	size_t off = 0;
+	unsigned int v, i;
+
+	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+		  variant->size, 1, &s);
+
+	/* Ring vector v (v + 1) times: the per-vector counts show the order. */
+	for (v = 0; v < variant->vectors; v++) {
+		for (i = 0; i <= v; i++)
+			ASSERT_EQ((ssize_t)sizeof(one), write(s.kick[v], &one, sizeof(one)));
+		total += v + 1;
+		off += snprintf(vec + off, sizeof(vec) - off, "%s%u", v ? "," : "", v + 1);
+	}
+	snprintf(want, sizeof(want), "id=%u generation=1 state=connected pid=%d doorbells=%" PRIu64 " vectors=%s",
+		 ALPHA_ID, (int)getpid(), total, vec);
+	line = wait_stats(self, "alpha", want);
+	ASSERT_NE(NULL, line);
+	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("want '%s', got '%s'", want, line);
+	line = wait_stats(self, "beta", "doorbells=0 ");
+	ASSERT_NE(NULL, line);
+	EXPECT_NE(NULL, strstr(line, "state=idle")) TH_LOG("%s", line);
+	EXPECT_NE(NULL, strstr(line, "doorbells=0 ")) TH_LOG("%s", line);
+
+	/* vmmgmtd drained the kicks, and leaves the call eventfds alone. */
+	for (v = 0; v < variant->vectors; v++) {
+		EXPECT_FALSE(readable(s.kick[v], 0)) TH_LOG("kick %u not drained", v);
+		val = 40 + v;
+		ASSERT_EQ((ssize_t)sizeof(val), write(s.call[v], &val, sizeof(val)));
+	}
+	sleep_ms(100);
+	for (v = 0; v < variant->vectors; v++) {
+		ASSERT_TRUE(readable(s.call[v], 0));
+		ASSERT_EQ((ssize_t)sizeof(val), read(s.call[v], &val, sizeof(val)));
+		EXPECT_EQ(40ULL + v, val);
+	}
+	line = wait_stats(self, "alpha", want);
+	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("call writes counted: %s", line);
+
+	/* -v logs every doorbell read. */
+	snprintf(want, sizeof(want), "vmmgmtd: alpha (id %u): doorbell vector 0: +1", ALPHA_ID);
+	EXPECT_TRUE(file_contains(self->log, want));
+	session_close(&s);
+}
+
+TEST_F(vmmgmtd, second_connection_refused)
+{
+	char want[256];
+	struct session s, b;
+	const char *line;
+	uint64_t one = 1;
+	int64_t val;
+	int fd2, fd, nfds;
+
+	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+		  variant->size, 1, &s);
+
+	fd2 = connect_vm(self->dir, "alpha");
+	ASSERT_LE(0, fd2);
+	/* Closed without a single message. */
+	EXPECT_EQ(0, recv_msg(fd2, &val, &fd, &nfds, WAIT_MS));
+	close(fd2);
+	snprintf(want, sizeof(want), "vmmgmtd: alpha (id %u): refused connection from pid %d: pid %d is connected\n",
+		 ALPHA_ID, (int)getpid(), (int)getpid());
+	EXPECT_TRUE(wait_for_text(self->log, want, WAIT_MS)) TH_LOG("no line: %s", want);
+
+	/* The first connection is still served, and beta is independent. */
+	EXPECT_EQ(-1, recv_msg(s.sock, &val, &fd, &nfds, 100));
+	ASSERT_EQ((ssize_t)sizeof(one), write(s.kick[0], &one, sizeof(one)));
+	snprintf(want, sizeof(want), "generation=1 state=connected pid=%d doorbells=1 ",
+		 (int)getpid());
+	line = wait_stats(self, "alpha", want);
+	ASSERT_NE(NULL, line);
+	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("%s", line);
+	handshake(_metadata, self->dir, "beta", BETA_ID, variant->vectors,
+		  variant->size, 1, &b);
+	session_close(&b);
+	session_close(&s);
+}
+
+TEST_F(vmmgmtd, reconnect_bumps_generation)
+{
+	struct session s1, s2, s3;
+	char want[256];
+
+	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+		  variant->size, 1, &s1);
+	/* Keep the old region mapped: a new connection gets a new region. */
+	close(s1.sock);
+	s1.sock = -1;
+	/* Reconnect at once: vmmgmtd must see the old one go first. */
+	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+		  variant->size, 2, &s2);
+	EXPECT_EQ(1U, s1.hdr->generation);
+	s2.hdr->reserved[0] = 1;
+	EXPECT_EQ(0ULL, s1.hdr->reserved[0]);
+	snprintf(want, sizeof(want), "vmmgmtd: alpha (id %u): disconnected: pid %d, generation 1\n",
+		 ALPHA_ID, (int)getpid());
+	EXPECT_TRUE(wait_for_text(self->log, want, WAIT_MS)) TH_LOG("no line: %s", want);
+	session_close(&s2);
+	snprintf(want, sizeof(want), "vmmgmtd: alpha (id %u): disconnected: pid %d, generation 2\n",
+		 ALPHA_ID, (int)getpid());
+	EXPECT_TRUE(wait_for_text(self->log, want, WAIT_MS)) TH_LOG("no line: %s", want);
+	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+		  variant->size, 3, &s3);
+	session_close(&s3);
+	session_close(&s1);
+}
+
+/* A client that reads nothing and goes away must not hurt the daemon. */
+TEST_F(vmmgmtd, client_vanishes)
+{
+	struct session s;
+	int i, fd;
+
+	for (i = 0; i < 20; i++) {
+		fd = connect_vm(self->dir, "alpha");
+		ASSERT_LE(0, fd);
+		close(fd);
+	}
+	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+		  variant->size, 0, &s);
+	EXPECT_GE(21U, s.hdr->generation);
+	session_close(&s);
+	EXPECT_EQ(0, kill(self->pid, 0));
+}
+
+TEST_F(vmmgmtd, second_daemon_in_use)
+{
+	static const char *const again[] = { "alpha", NULL };
+	char *out, *err, path[PATH_MAX];
+	struct session s;
+	int status;
+	char *pidtext;
+
+	status = run_to_end(self->tmp, daemon_argv(self, variant, again), &out, &err);
+	ASSERT_NE(-1, status) TH_LOG("second vmmgmtd did not exit");
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+	EXPECT_EQ(1, count_lines(err)) TH_LOG("stderr: %s", err);
+	EXPECT_NE(NULL, strstr(err, "in use")) TH_LOG("stderr: %s", err);
+	EXPECT_EQ(0, strncmp(err, "vmmgmtd: ", 9)) TH_LOG("stderr: %s", err);
+	free(out);
+	free(err);
+
+	/* The first daemon keeps its sockets, pid file and service. */
+	snprintf(path, sizeof(path), "%s/vmmgmtd.pid", self->dir);
+	pidtext = read_text(path);
+	EXPECT_EQ(self->pid, atoi(pidtext));
+	free(pidtext);
+	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+		  variant->size, 0, &s);
+	session_close(&s);
+}
+
+TEST_F(vmmgmtd, stale_socket_removed)
+{
+	char path[PATH_MAX];
+	struct session s;
+	struct stat st;
+
+	/* Killed hard, it leaves its sockets behind. */
+	stop(self->pid, SIGKILL);
+	self->pid = 0;
+	snprintf(path, sizeof(path), "%s/alpha.sock", self->dir);
+	ASSERT_EQ(0, stat(path, &st));
+
+	ASSERT_TRUE(start_daemon(self, variant));
+	snprintf(path, sizeof(path), "vmmgmtd: %s/alpha.sock: removed stale socket\n", self->dir);
+	EXPECT_TRUE(file_contains(self->log, path));
+	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+		  variant->size, 1, &s);
+	session_close(&s);
+}
+
+TEST_F(vmmgmtd, sigterm_cleans_up)
+{
+	char path[PATH_MAX], want[256];
+	struct session s;
+	int status, fd, nfds;
+	int64_t val;
+
+	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+		  variant->size, 1, &s);
+	ASSERT_EQ(0, kill(self->pid, SIGTERM));
+	status = wait_exit(self->pid, WAIT_MS);
+	ASSERT_NE(-1, status);
+	self->pid = 0;
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* Our connection was closed, files removed, final stats printed. */
+	EXPECT_EQ(0, recv_msg(s.sock, &val, &fd, &nfds, WAIT_MS));
+	snprintf(path, sizeof(path), "%s/alpha.sock", self->dir);
+	EXPECT_NE(0, access(path, F_OK));
+	snprintf(path, sizeof(path), "%s/beta.sock", self->dir);
+	EXPECT_NE(0, access(path, F_OK));
+	snprintf(path, sizeof(path), "%s/vmmgmtd.pid", self->dir);
+	EXPECT_NE(0, access(path, F_OK));
+	EXPECT_TRUE(file_contains(self->log, "vmmgmtd: exiting on "));
+	snprintf(want, sizeof(want), "vmmgmtd: stats: beta: id=%u generation=0 state=idle pid=0 doorbells=0", BETA_ID);
+	EXPECT_TRUE(file_contains(self->log, want));
+	session_close(&s);
+}
+
+/* ---- command lines ---- */
+
+struct bad_cmdline {
+	const char *args[6];
+	const char *why;	/* expected in the one-line error */
+};
+
+static const struct bad_cmdline bad_cmdlines[] = {
+	{ { "-s", "3M", "a" }, "bad size" },
+	{ { "-s", "32K", "a" }, "bad size" },
+	{ { "-s", "128M", "a" }, "bad size" },
+	{ { "-s", "1X", "a" }, "bad size" },
+	{ { "-s", "-1M", "a" }, "bad size" },
+	{ { "-s", "18446744073709551616", "a" }, "bad size" },
+	{ { "-s", "", "a" }, "bad size" },
+	{ { "-n", "0", "a" }, "bad vector count" },
+	{ { "-n", "65", "a" }, "bad vector count" },
+	{ { "a", "b", "a" }, "duplicate VM name 'a'" },
+	{ { "a/b" }, "bad VM name" },
+	{ { "a.b" }, "bad VM name" },
+	{ { "" }, "bad VM name" },
+	{ { "=3" }, "bad VM name" },
+	{ { "abcdefghijabcdefghijabcdefghij12" }, "bad VM name" },	/* 32 */
+	{ { "a=0" }, "bad VM id" },
+	{ { "a=65536" }, "bad VM id" },
+	{ { "a=x" }, "bad VM id" },
+	{ { "a=" }, "bad VM id" },
+	{ { "a=3", "b=3" }, "duplicate VM id 3" },
+	{ { "-d" }, "needs an argument" },
+	{ { "--frobnicate", "a" }, "unknown option" },
+	{ { NULL }, "no VM names" },
+};
+
+TEST(bad_command_lines)
+{
+	char tmp[] = "/tmp/vmmgmtd-test.XXXXXX", dir[64];
+	char *argv[16], *out, *err;
+	unsigned int i, j;
+	int n, status;
+	DIR *d;
+
+	ASSERT_NE(NULL, mkdtemp(tmp));
+	snprintf(dir, sizeof(dir), "%s/run", tmp);
+	for (i = 0; i < sizeof(bad_cmdlines) / sizeof(bad_cmdlines[0]); i++) {
+		const struct bad_cmdline *c = &bad_cmdlines[i];
+
+		n = 0;
+		argv[n++] = (char *)daemon_path();
+		argv[n++] = "-f";
+		argv[n++] = "--no-module";
+		if (!(c->args[0] && !strcmp(c->args[0], "-d"))) {
+			argv[n++] = "-d";
+			argv[n++] = dir;
+		}
+		for (j = 0; c->args[j]; j++)
+			argv[n++] = (char *)c->args[j];
+		argv[n] = NULL;
+
+		status = run_to_end(tmp, argv, &out, &err);
+		EXPECT_NE(-1, status) TH_LOG("case %u (%s) did not exit", i, c->why);
+		if (status != -1) {
+			EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+				    WEXITSTATUS(status) != 127)
+				TH_LOG("case %u (%s): status %#x", i, c->why, status);
+		}
+		EXPECT_EQ(1, count_lines(err)) TH_LOG("case %u: stderr '%s'", i, err);
+		EXPECT_EQ(0, strncmp(err, "vmmgmtd: ", 9)) TH_LOG("case %u: stderr '%s'", i, err);
+		EXPECT_NE(NULL, strstr(err, c->why)) TH_LOG("case %u: want '%s', stderr '%s'", i, c->why, err);
+		EXPECT_STREQ("", out);
+		free(out);
+		free(err);
+	}
+	/* Nothing was created. */
+	d = opendir(dir);
+	EXPECT_EQ(NULL, d);
+	if (d)
+		closedir(d);
+	remove_tree(tmp);
+}
+
+TEST(socket_dir_without_parent)
+{
+	char *argv[] = { (char *)daemon_path(), "-f", "--no-module", "-d",
+			 "/nonexistent-vmmgmt-parent/run", "a", NULL };
+	char tmp[] = "/tmp/vmmgmtd-test.XXXXXX";
+	char *out, *err;
+	int status;
+
+	ASSERT_NE(NULL, mkdtemp(tmp));
+	status = run_to_end(tmp, argv, &out, &err);
+	EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 1)
+		TH_LOG("status %#x", status);
+	EXPECT_EQ(1, count_lines(err)) TH_LOG("stderr '%s'", err);
+	EXPECT_NE(NULL, strstr(err, "/nonexistent-vmmgmt-parent/run")) TH_LOG("stderr '%s'", err);
+	free(out);
+	free(err);
+	remove_tree(tmp);
+}
+
+TEST(missing_module)
+{
+	char tmp[] = "/tmp/vmmgmtd-test.XXXXXX", dir[64];
+	char *argv[] = { (char *)daemon_path(), "-f", "-d", dir, "a", NULL };
+	char *out, *err;
+	int status;
+
+	if (have_module())
+		SKIP(return, HOST_DEVICE " exists: the host module is loaded");
+	ASSERT_NE(NULL, mkdtemp(tmp));
+	snprintf(dir, sizeof(dir), "%s/run", tmp);
+	status = run_to_end(tmp, argv, &out, &err);
+	EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 1)
+		TH_LOG("status %#x", status);
+	EXPECT_STREQ("vmmgmtd: /dev/vmmgmt-host not found: is vmmgmt_host.ko loaded?\n", err);
+	EXPECT_NE(0, access(dir, F_OK));
+	free(out);
+	free(err);
+	remove_tree(tmp);
+}
+
+TEST(help)
+{
+	char *argv[] = { (char *)daemon_path(), "--help", NULL };
+	char tmp[] = "/tmp/vmmgmtd-test.XXXXXX";
+	char *out, *err;
+	int status;
+
+	ASSERT_NE(NULL, mkdtemp(tmp));
+	status = run_to_end(tmp, argv, &out, &err);
+	EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("status %#x", status);
+	EXPECT_EQ(0, strncmp(out, "Usage: vmmgmtd ", 15)) TH_LOG("stdout '%s'", out);
+	EXPECT_NE(NULL, strstr(out, "--no-module"));
+	EXPECT_STREQ("", err);
+	free(out);
+	free(err);
+	remove_tree(tmp);
+}
+
+TEST_HARNESS_MAIN
