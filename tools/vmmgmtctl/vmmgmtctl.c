@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmtctl: the command line tool for the vmmgmt management device.
+ *
+ * On the host it talks to /dev/vmmgmt-host (vmmgmt_host.ko), in a guest to
+ * /dev/vmmgmt (vmmgmt_guest.ko).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vmmgmt.h"
+
+#define HOST_DEVICE	"/dev/vmmgmt-host"
+#define GUEST_DEVICE	"/dev/vmmgmt"
+
+#define EXIT_USAGE	2
+
+struct ctl {
+	const char *device;	/* --device, or NULL */
+	bool json;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vmmgmtctl [OPTIONS] COMMAND\n"
+		"\n"
+		"Commands:\n"
+		"  version   ABI version of the vmmgmt module: the host module through\n"
+		"            %s, or the guest module through %s\n"
+		"  info      this guest's management device: VM id, peer id, host id,\n"
+		"            link state, region size, ABI, vectors (guest only)\n"
+		"\n"
+		"Options:\n"
+		"  -D, --device PATH  use PATH instead of %s or %s\n"
+		"  -j, --json         print one JSON object instead of key: value lines\n"
+		"  -h, --help         show this help\n",
+		HOST_DEVICE, GUEST_DEVICE, HOST_DEVICE, GUEST_DEVICE);
+}
+
+static void __attribute__((noreturn)) usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "vmmgmtctl: %s%s%s%s (see vmmgmtctl --help)\n", msg,
+		arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+	exit(EXIT_USAGE);
+}
+
+/* A hint for the errno of open() or ioctl() on @path. */
+static const char *hint(int err, bool guest)
+{
+	switch (err) {
+	case ENOENT:
+	case ENXIO:
+		return guest ? "is vmmgmt_guest.ko loaded and bound to the ivshmem device?"
+			     : "is vmmgmt_host.ko loaded?";
+	case EACCES:
+	case EPERM:
+		return "run as root";
+	case ENOTTY:
+	case EINVAL:
+		return "not a vmmgmt device, or a module of another ABI version";
+	case ENODEV:
+		return "the device was removed; reload the module or check the VM's ivshmem device";
+	default:
+		return NULL;
+	}
+}
+
+static void __attribute__((noreturn)) fail(const char *path, const char *what,
+					   int err, bool guest)
+{
+	const char *h = hint(err, guest);
+
+	fprintf(stderr, "vmmgmtctl: %s%s%s: %s%s%s\n", path, what ? ": " : "",
+		what ? what : "", strerror(err), h ? ": " : "", h ? h : "");
+	exit(1);
+}
+
+static bool is_host_path(const char *path)
+{
+	size_t n = strlen(path), k = strlen("vmmgmt-host");
+
+	return n >= k && !strcmp(path + n - k, "vmmgmt-host");
+}
+
+static int open_device(const char *path, bool guest)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 && (errno == EACCES || errno == EPERM))
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail(path, NULL, errno, guest);
+	return fd;
+}
+
+/* JSON string with the escapes that a device path could need. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static const char *link_state_name(__u32 state)
+{
+	switch (state) {
+	case VMMGMT_LINK_DOWN:
+		return "down";
+	case VMMGMT_LINK_UP:
+		return "up";
+	case VMMGMT_LINK_BROKEN:
+		return "broken";
+	default:
+		return NULL;
+	}
+}
+
+static int cmd_version(const struct ctl *ctl)
+{
+	struct vmmgmt_version ver;
+	const char *path = ctl->device;
+	bool host, compatible;
+	int fd;
+
+	if (!path) {
+		if (access(HOST_DEVICE, F_OK) == 0)
+			path = HOST_DEVICE;
+		else if (access(GUEST_DEVICE, F_OK) == 0)
+			path = GUEST_DEVICE;
+		else {
+			fprintf(stderr, "vmmgmtctl: neither %s nor %s exists: load vmmgmt_host.ko (host) or vmmgmt_guest.ko (guest), or give --device\n",
+				HOST_DEVICE, GUEST_DEVICE);
+			return 1;
+		}
+	}
+	host = is_host_path(path);
+	fd = open_device(path, !host);
+	memset(&ver, 0, sizeof(ver));
+	if (ioctl(fd, host ? VMMGMT_HOST_IOC_GET_VERSION : VMMGMT_IOC_GET_VERSION, &ver) < 0) {
+		/* --device may name the other kind: try its query too. */
+		if (errno != ENOTTY)
+			fail(path, "GET_VERSION", errno, !host);
+		host = !host;
+		memset(&ver, 0, sizeof(ver));
+		if (ioctl(fd, host ? VMMGMT_HOST_IOC_GET_VERSION : VMMGMT_IOC_GET_VERSION, &ver) < 0)
+			fail(path, "GET_VERSION", errno, !host);
+	}
+	close(fd);
+	compatible = ver.abi_major == VMMGMT_ABI_MAJOR;
+
+	if (ctl->json) {
+		printf("{\"device\":");
+		json_string(path);
+		printf(",\"side\":\"%s\",\"module_abi_major\":%u,\"module_abi_minor\":%u,"
+		       "\"features\":%llu,\"tool_abi_major\":%u,\"tool_abi_minor\":%u,"
+		       "\"compatible\":%s}\n",
+		       host ? "host" : "guest", ver.abi_major, ver.abi_minor,
+		       (unsigned long long)ver.features, VMMGMT_ABI_MAJOR,
+		       VMMGMT_ABI_MINOR, compatible ? "true" : "false");
+	} else {
+		printf("device:      %s\n", path);
+		printf("side:        %s\n", host ? "host" : "guest");
+		printf("module_abi:  %u.%u\n", ver.abi_major, ver.abi_minor);
+		printf("features:    %#llx\n", (unsigned long long)ver.features);
+		printf("tool_abi:    %u.%u\n", VMMGMT_ABI_MAJOR, VMMGMT_ABI_MINOR);
+		printf("compatible:  %s\n", compatible ? "yes" : "no");
+	}
+	if (!compatible)
+		fprintf(stderr, "vmmgmtctl: %s: module ABI major %u, vmmgmtctl ABI major %u: use a matching vmmgmtctl\n",
+			path, ver.abi_major, VMMGMT_ABI_MAJOR);
+	return 0;
+}
+
+static int cmd_info(const struct ctl *ctl)
+{
+	const char *path = ctl->device ? ctl->device : GUEST_DEVICE;
+	struct vmmgmt_info info;
+	const char *state;
+	char state_buf[32];
+	int fd;
+
+	if (!ctl->device && access(GUEST_DEVICE, F_OK) < 0 && errno == ENOENT &&
+	    access(HOST_DEVICE, F_OK) == 0) {
+		fprintf(stderr, "vmmgmtctl: info: %s not found: info describes a guest's device; on the host use 'vmmgmtctl version'\n",
+			GUEST_DEVICE);
+		return 1;
+	}
+	fd = open_device(path, true);
+	memset(&info, 0, sizeof(info));
+	if (ioctl(fd, VMMGMT_IOC_GET_INFO, &info) < 0)
+		fail(path, "GET_INFO", errno, true);
+	close(fd);
+
+	state = link_state_name(info.link_state);
+	if (!state) {
+		snprintf(state_buf, sizeof(state_buf), "unknown(%u)", info.link_state);
+		state = state_buf;
+	}
+	if (ctl->json) {
+		printf("{\"device\":");
+		json_string(path);
+		printf(",\"vm_id\":%u,\"peer_id\":%u,\"host_id\":%u,\"link_state\":\"%s\","
+		       "\"region_size\":%llu,\"abi_major\":%u,\"abi_minor\":%u,"
+		       "\"vectors\":%u}\n",
+		       info.vm_id, info.peer_id, info.host_id, state,
+		       (unsigned long long)info.region_size, info.abi_major,
+		       info.abi_minor, info.vectors);
+	} else {
+		printf("device:       %s\n", path);
+		printf("vm_id:        %u\n", info.vm_id);
+		printf("peer_id:      %u\n", info.peer_id);
+		printf("host_id:      %u\n", info.host_id);
+		printf("link_state:   %s\n", state);
+		printf("region_size:  %llu\n", (unsigned long long)info.region_size);
+		printf("abi:          %u.%u\n", info.abi_major, info.abi_minor);
+		printf("vectors:      %u\n", info.vectors);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctl ctl = { 0 };
+	const char *cmd;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":D:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D':
+			if (!optarg[0])
+				usage_error("empty device path", NULL);
+			ctl.device = optarg;
+			break;
+		case 'j':
+			ctl.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			usage_error("option needs an argument:", argv[optind - 1]);
+		default:
+			usage_error("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		usage_error("no command given", NULL);
+	if (argc - optind > 1)
+		usage_error("unexpected argument", argv[optind + 1]);
+	cmd = argv[optind];
+	if (!strcmp(cmd, "version"))
+		return cmd_version(&ctl);
+	if (!strcmp(cmd, "info"))
+		return cmd_info(&ctl);
+	usage_error("unknown command", cmd);
+}
