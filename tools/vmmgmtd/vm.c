@@ -240,6 +240,13 @@ void vmmgmtd_vm_accept(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	    vmmgmtd_vm_create_eventfds(d, vm))
 		goto fail;
 	if (vmmgmtd_vm_send_setup(d, vm)) {
+		if (errno == EPIPE || errno == ECONNRESET) {
+			/* Also what a "vmmgmtd: ... in use" probe looks like. */
+			vmmgmtd_log("%s (id %u): pid %d left during setup",
+				    vm->name, vm->id, (int)pid);
+			vmmgmtd_vm_release(d, vm);
+			return;
+		}
 		vmmgmtd_log("%s (id %u): sending setup to pid %d: %m",
 			    vm->name, vm->id, (int)pid);
 		goto fail;
