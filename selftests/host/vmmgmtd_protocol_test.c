@@ -8,11 +8,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +92,7 @@ static char *read_text(const char *path)
 static bool file_contains(const char *path, const char *needle)
 {
 	char *text = read_text(path);
-	bool found = strstr(text, needle) != NULL;
+	bool found = !!strstr(text, needle);
 
 	free(text);
 	return found;
@@ -252,8 +250,10 @@ static void session_init(struct session *s)
 	memset(s, 0, sizeof(*s));
 	s->sock = -1;
 	s->memfd = -1;
-	for (v = 0; v < MAX_VECTORS; v++)
-		s->kick[v] = s->call[v] = -1;
+	for (v = 0; v < MAX_VECTORS; v++) {
+		s->kick[v] = -1;
+		s->call[v] = -1;
+	}
 }
 
 static void session_close(struct session *s)
@@ -295,14 +295,14 @@ static int connect_vm(const char *dir, const char *name)
  * Receive one message.  Return 1 with *val and *fd (-1 if none; *nfds is
  * the number of fds that came with it), 0 on EOF, -1 on timeout or error.
  */
-static int recv_msg(int sock, int64_t *val, int *fd, int *nfds, int ms)
+static int recv_msg(int sock, __s64 *val, int *fd, int *nfds, int ms)
 {
 	union {
 		struct cmsghdr hdr;
 		char buf[CMSG_SPACE(4 * sizeof(int))];
 	} control;
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
-	uint64_t le;
+	__u64 le;
 	struct iovec iov = { .iov_base = &le, .iov_len = sizeof(le) };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -336,7 +336,7 @@ static int recv_msg(int sock, int64_t *val, int *fd, int *nfds, int ms)
 		}
 		*nfds += cnt;
 	}
-	*val = (int64_t)le64toh(le);
+	*val = (__s64)le64toh(le);
 	return 1;
 }
 
@@ -371,10 +371,10 @@ static bool region_zero(const void *p, size_t len)
  */
 static void handshake(struct __test_metadata *_metadata, const char *dir,
 		      const char *name, unsigned int id, unsigned int vectors,
-		      uint64_t size, uint32_t generation, struct session *s)
+		      __u64 size, __u32 generation, struct session *s)
 {
 	struct vmmgmt_region_header *h;
-	int64_t val;
+	__s64 val;
 	int fd, nfds, seals;
 	struct stat st;
 	unsigned int v;
@@ -398,7 +398,7 @@ static void handshake(struct __test_metadata *_metadata, const char *dir,
 	s->memfd = fd;
 	EXPECT_TRUE(fd_link_is(fd, "/memfd:"));
 	ASSERT_EQ(0, fstat(fd, &st));
-	ASSERT_EQ(size, (uint64_t)st.st_size);
+	ASSERT_EQ(size, (__u64)st.st_size);
 	seals = fcntl(fd, F_GET_SEALS);
 	ASSERT_LE(0, seals);
 	EXPECT_EQ(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL,
@@ -456,19 +456,24 @@ static bool readable(int fd, int ms)
 
 /* ---- the fixture: one vmmgmtd serving alpha=7 and beta ---- */
 
-FIXTURE(vmmgmtd) {
+/* One vmmgmtd under test, in its own temporary directory. */
+struct daemon {
 	char tmp[64];
 	char dir[128];		/* created by vmmgmtd */
 	char log[128];
 	pid_t pid;
-	int nargs;
+	const char *size_arg;	/* -s, or NULL */
+	const char *vectors_arg;	/* --vectors, or NULL */
 	char *argv[16];
-	char size_buf[32], vec_buf[16];
+};
+
+FIXTURE(vmmgmtd) {
+	struct daemon d;
 };
 
 FIXTURE_VARIANT(vmmgmtd) {
 	const char *size_arg;	/* NULL: default */
-	uint64_t size;
+	__u64 size;
 	const char *vectors_arg;
 	unsigned int vectors;
 };
@@ -488,88 +493,88 @@ FIXTURE_VARIANT_ADD(vmmgmtd, size_64m_vectors_1) {
 	.vectors_arg = "1", .vectors = 1,
 };
 
-/* argv for a daemon on self->dir serving @names (NULL-terminated). */
-static char **daemon_argv(FIXTURE_DATA(vmmgmtd) *self,
-			  const FIXTURE_VARIANT(vmmgmtd) *variant,
-			  const char *const *names)
+/* argv for a daemon on d->dir serving @names (NULL-terminated). */
+static char **daemon_argv(struct daemon *d, const char *const *names)
 {
 	int n = 0;
 
-	self->argv[n++] = (char *)daemon_path();
-	self->argv[n++] = "-f";
-	self->argv[n++] = "-v";
-	self->argv[n++] = "-d";
-	self->argv[n++] = self->dir;
-	if (variant->size_arg) {
-		self->argv[n++] = "-s";
-		self->argv[n++] = (char *)variant->size_arg;
+	d->argv[n++] = (char *)daemon_path();
+	d->argv[n++] = "-f";
+	d->argv[n++] = "-v";
+	d->argv[n++] = "-d";
+	d->argv[n++] = d->dir;
+	if (d->size_arg) {
+		d->argv[n++] = "-s";
+		d->argv[n++] = (char *)d->size_arg;
 	}
-	if (variant->vectors_arg) {
-		self->argv[n++] = "--vectors";
-		self->argv[n++] = (char *)variant->vectors_arg;
+	if (d->vectors_arg) {
+		d->argv[n++] = "--vectors";
+		d->argv[n++] = (char *)d->vectors_arg;
 	}
 	if (!have_module())
-		self->argv[n++] = "--no-module";
+		d->argv[n++] = "--no-module";
 	while (*names)
-		self->argv[n++] = (char *)*names++;
-	self->argv[n] = NULL;
-	return self->argv;
+		d->argv[n++] = (char *)*names++;
+	d->argv[n] = NULL;
+	return d->argv;
 }
 
 static const char *const fixture_vms[] = { "alpha=7", "beta", NULL };
 
 /* Start a daemon and wait for its "ready" line; false if it never came. */
-static bool start_daemon(FIXTURE_DATA(vmmgmtd) *self,
-			 const FIXTURE_VARIANT(vmmgmtd) *variant)
+static bool start_daemon(struct daemon *d)
 {
 	char ready[256];
 
 	/* A fresh log: an earlier daemon's "ready" must not count. */
-	unlink(self->log);
-	self->pid = spawn(daemon_argv(self, variant, fixture_vms), self->log);
-	if (self->pid < 0)
+	unlink(d->log);
+	d->pid = spawn(daemon_argv(d, fixture_vms), d->log);
+	if (d->pid < 0)
 		return false;
-	snprintf(ready, sizeof(ready), "vmmgmtd: ready: 2 VMs in %s\n", self->dir);
-	if (wait_for_text(self->log, ready, WAIT_MS))
+	snprintf(ready, sizeof(ready), "vmmgmtd: ready: 2 VMs in %s\n", d->dir);
+	if (wait_for_text(d->log, ready, WAIT_MS))
 		return true;
-	stop(self->pid, SIGKILL);
-	self->pid = 0;
+	stop(d->pid, SIGKILL);
+	d->pid = 0;
 	return false;
 }
 
 FIXTURE_SETUP(vmmgmtd)
 {
+	struct daemon *d = &self->d;
 	char path[PATH_MAX];
 	struct stat st;
 	char *text;
 	bool ok;
 
-	self->pid = 0;
-	strcpy(self->tmp, "/tmp/vmmgmtd-test.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->tmp));
-	snprintf(self->dir, sizeof(self->dir), "%s/run", self->tmp);
-	snprintf(self->log, sizeof(self->log), "%s/vmmgmtd.log", self->tmp);
+	d->pid = 0;
+	d->size_arg = variant->size_arg;
+	d->vectors_arg = variant->vectors_arg;
+	snprintf(d->tmp, sizeof(d->tmp), "/tmp/vmmgmtd-test.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(d->tmp));
+	snprintf(d->dir, sizeof(d->dir), "%s/run", d->tmp);
+	snprintf(d->log, sizeof(d->log), "%s/vmmgmtd.log", d->tmp);
 
-	ok = start_daemon(self, variant);
+	ok = start_daemon(d);
 	if (!ok) {
-		text = read_text(self->log);
+		text = read_text(d->log);
 		TH_LOG("%s did not get ready; its output:\n%s", daemon_path(), text);
 		free(text);
-		remove_tree(self->tmp);
+		remove_tree(d->tmp);
 	}
 	ASSERT_TRUE(ok) TH_LOG("set VMMGMTD to the vmmgmtd binary");
 
 	/* The directory was created, the sockets and pid file are there. */
-	ASSERT_EQ(0, stat(self->dir, &st));
+	ASSERT_EQ(0, stat(d->dir, &st));
 	EXPECT_TRUE(S_ISDIR(st.st_mode));
-	snprintf(path, sizeof(path), "%s/alpha.sock", self->dir);
+	snprintf(path, sizeof(path), "%s/alpha.sock", d->dir);
 	ASSERT_EQ(0, stat(path, &st));
 	EXPECT_TRUE(S_ISSOCK(st.st_mode));
-	snprintf(path, sizeof(path), "%s/beta.sock", self->dir);
+	snprintf(path, sizeof(path), "%s/beta.sock", d->dir);
 	ASSERT_EQ(0, stat(path, &st));
-	snprintf(path, sizeof(path), "%s/vmmgmtd.pid", self->dir);
+	snprintf(path, sizeof(path), "%s/vmmgmtd.pid", d->dir);
 	text = read_text(path);
-	EXPECT_EQ(self->pid, atoi(text));
+	EXPECT_EQ(d->pid, atoi(text));
 	free(text);
 }
 
@@ -577,20 +582,20 @@ FIXTURE_TEARDOWN(vmmgmtd)
 {
 	char *text;
 
-	stop(self->pid, SIGTERM);
+	stop(self->d.pid, SIGTERM);
 	if (!__test_passed(_metadata) || getenv("VMMGMTD_TEST_LOG")) {
-		text = read_text(self->log);
+		text = read_text(self->d.log);
 		TH_LOG("vmmgmtd log:\n%s", text);
 		free(text);
 	}
-	remove_tree(self->tmp);
+	remove_tree(self->d.tmp);
 }
 
 /*
  * SIGUSR1 until the last stats line for @name contains @want.  Returns
  * that line (static buffer), or NULL after WAIT_MS.
  */
-static const char *wait_stats(FIXTURE_DATA(vmmgmtd) *self, const char *name,
+static const char *wait_stats(struct daemon *d, const char *name,
 			      const char *want)
 {
 	static char line[512];
@@ -601,9 +606,9 @@ static const char *wait_stats(FIXTURE_DATA(vmmgmtd) *self, const char *name,
 	for (ms = 0; ms < WAIT_MS; ms += 50) {
 		char *text, *p, *last = NULL, *end;
 
-		kill(self->pid, SIGUSR1);
+		kill(d->pid, SIGUSR1);
 		sleep_ms(50);
-		text = read_text(self->log);
+		text = read_text(d->log);
 		for (p = strstr(text, key); p; p = strstr(p + 1, key))
 			last = p;
 		line[0] = '\0';
@@ -625,12 +630,13 @@ TEST_F(vmmgmtd, handshake)
 	char want[256];
 	struct session s;
 
-	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+	handshake(_metadata, self->d.dir, "alpha", ALPHA_ID, variant->vectors,
 		  variant->size, 1, &s);
 	snprintf(want, sizeof(want),
-		 "vmmgmtd: alpha (id %u): connected: pid %d, generation 1, region %" PRIu64 " bytes, sent %u vectors\n",
-		 ALPHA_ID, (int)getpid(), variant->size, variant->vectors);
-	EXPECT_TRUE(wait_for_text(self->log, want, WAIT_MS)) TH_LOG("no line: %s", want);
+		 "vmmgmtd: alpha (id %u): connected: pid %d, generation 1, region %llu bytes, sent %u vectors\n",
+		 ALPHA_ID, (int)getpid(), (unsigned long long)variant->size,
+		 variant->vectors);
+	EXPECT_TRUE(wait_for_text(self->d.log, want, WAIT_MS)) TH_LOG("no line: %s", want);
 	session_close(&s);
 }
 
@@ -638,9 +644,9 @@ TEST_F(vmmgmtd, two_vms)
 {
 	struct session a, b;
 
-	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+	handshake(_metadata, self->d.dir, "alpha", ALPHA_ID, variant->vectors,
 		  variant->size, 1, &a);
-	handshake(_metadata, self->dir, "beta", BETA_ID, variant->vectors,
+	handshake(_metadata, self->d.dir, "beta", BETA_ID, variant->vectors,
 		  variant->size, 1, &b);
 	/* Separate regions. */
 	a.hdr->reserved[0] = 0x1234;
@@ -652,13 +658,13 @@ TEST_F(vmmgmtd, two_vms)
 TEST_F(vmmgmtd, doorbell_counts)
 {
 	char want[256], vec[128];
-	uint64_t one = 1, val, total = 0;
+	__u64 one = 1, val, total = 0;
 	const char *line;
 	struct session s;
 	size_t off = 0;
 	unsigned int v, i;
 
-	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+	handshake(_metadata, self->d.dir, "alpha", ALPHA_ID, variant->vectors,
 		  variant->size, 1, &s);
 
 	/* Ring vector v (v + 1) times: the per-vector counts show the order. */
@@ -668,12 +674,13 @@ TEST_F(vmmgmtd, doorbell_counts)
 		total += v + 1;
 		off += snprintf(vec + off, sizeof(vec) - off, "%s%u", v ? "," : "", v + 1);
 	}
-	snprintf(want, sizeof(want), "id=%u generation=1 state=connected pid=%d doorbells=%" PRIu64 " vectors=%s",
-		 ALPHA_ID, (int)getpid(), total, vec);
-	line = wait_stats(self, "alpha", want);
+	snprintf(want, sizeof(want),
+		 "id=%u generation=1 state=connected pid=%d doorbells=%llu vectors=%s",
+		 ALPHA_ID, (int)getpid(), (unsigned long long)total, vec);
+	line = wait_stats(&self->d, "alpha", want);
 	ASSERT_NE(NULL, line);
 	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("want '%s', got '%s'", want, line);
-	line = wait_stats(self, "beta", "doorbells=0 ");
+	line = wait_stats(&self->d, "beta", "doorbells=0 ");
 	ASSERT_NE(NULL, line);
 	EXPECT_NE(NULL, strstr(line, "state=idle")) TH_LOG("%s", line);
 	EXPECT_NE(NULL, strstr(line, "doorbells=0 ")) TH_LOG("%s", line);
@@ -690,12 +697,12 @@ TEST_F(vmmgmtd, doorbell_counts)
 		ASSERT_EQ((ssize_t)sizeof(val), read(s.call[v], &val, sizeof(val)));
 		EXPECT_EQ(40ULL + v, val);
 	}
-	line = wait_stats(self, "alpha", want);
+	line = wait_stats(&self->d, "alpha", want);
 	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("call writes counted: %s", line);
 
 	/* -v logs every doorbell read. */
 	snprintf(want, sizeof(want), "vmmgmtd: alpha (id %u): doorbell vector 0: +1", ALPHA_ID);
-	EXPECT_TRUE(file_contains(self->log, want));
+	EXPECT_TRUE(file_contains(self->d.log, want));
 	session_close(&s);
 }
 
@@ -704,31 +711,32 @@ TEST_F(vmmgmtd, second_connection_refused)
 	char want[256];
 	struct session s, b;
 	const char *line;
-	uint64_t one = 1;
-	int64_t val;
+	__u64 one = 1;
+	__s64 val;
 	int fd2, fd, nfds;
 
-	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+	handshake(_metadata, self->d.dir, "alpha", ALPHA_ID, variant->vectors,
 		  variant->size, 1, &s);
 
-	fd2 = connect_vm(self->dir, "alpha");
+	fd2 = connect_vm(self->d.dir, "alpha");
 	ASSERT_LE(0, fd2);
 	/* Closed without a single message. */
 	EXPECT_EQ(0, recv_msg(fd2, &val, &fd, &nfds, WAIT_MS));
 	close(fd2);
-	snprintf(want, sizeof(want), "vmmgmtd: alpha (id %u): refused connection from pid %d: pid %d is connected\n",
+	snprintf(want, sizeof(want),
+		 "vmmgmtd: alpha (id %u): refused connection from pid %d: pid %d is connected\n",
 		 ALPHA_ID, (int)getpid(), (int)getpid());
-	EXPECT_TRUE(wait_for_text(self->log, want, WAIT_MS)) TH_LOG("no line: %s", want);
+	EXPECT_TRUE(wait_for_text(self->d.log, want, WAIT_MS)) TH_LOG("no line: %s", want);
 
 	/* The first connection is still served, and beta is independent. */
 	EXPECT_EQ(-1, recv_msg(s.sock, &val, &fd, &nfds, 100));
 	ASSERT_EQ((ssize_t)sizeof(one), write(s.kick[0], &one, sizeof(one)));
 	snprintf(want, sizeof(want), "generation=1 state=connected pid=%d doorbells=1 ",
 		 (int)getpid());
-	line = wait_stats(self, "alpha", want);
+	line = wait_stats(&self->d, "alpha", want);
 	ASSERT_NE(NULL, line);
 	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("%s", line);
-	handshake(_metadata, self->dir, "beta", BETA_ID, variant->vectors,
+	handshake(_metadata, self->d.dir, "beta", BETA_ID, variant->vectors,
 		  variant->size, 1, &b);
 	session_close(&b);
 	session_close(&s);
@@ -739,25 +747,25 @@ TEST_F(vmmgmtd, reconnect_bumps_generation)
 	struct session s1, s2, s3;
 	char want[256];
 
-	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+	handshake(_metadata, self->d.dir, "alpha", ALPHA_ID, variant->vectors,
 		  variant->size, 1, &s1);
 	/* Keep the old region mapped: a new connection gets a new region. */
 	close(s1.sock);
 	s1.sock = -1;
 	/* Reconnect at once: vmmgmtd must see the old one go first. */
-	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+	handshake(_metadata, self->d.dir, "alpha", ALPHA_ID, variant->vectors,
 		  variant->size, 2, &s2);
 	EXPECT_EQ(1U, s1.hdr->generation);
 	s2.hdr->reserved[0] = 1;
 	EXPECT_EQ(0ULL, s1.hdr->reserved[0]);
 	snprintf(want, sizeof(want), "vmmgmtd: alpha (id %u): disconnected: pid %d, generation 1\n",
 		 ALPHA_ID, (int)getpid());
-	EXPECT_TRUE(wait_for_text(self->log, want, WAIT_MS)) TH_LOG("no line: %s", want);
+	EXPECT_TRUE(wait_for_text(self->d.log, want, WAIT_MS)) TH_LOG("no line: %s", want);
 	session_close(&s2);
 	snprintf(want, sizeof(want), "vmmgmtd: alpha (id %u): disconnected: pid %d, generation 2\n",
 		 ALPHA_ID, (int)getpid());
-	EXPECT_TRUE(wait_for_text(self->log, want, WAIT_MS)) TH_LOG("no line: %s", want);
-	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+	EXPECT_TRUE(wait_for_text(self->d.log, want, WAIT_MS)) TH_LOG("no line: %s", want);
+	handshake(_metadata, self->d.dir, "alpha", ALPHA_ID, variant->vectors,
 		  variant->size, 3, &s3);
 	session_close(&s3);
 	session_close(&s1);
@@ -770,15 +778,15 @@ TEST_F(vmmgmtd, client_vanishes)
 	int i, fd;
 
 	for (i = 0; i < 20; i++) {
-		fd = connect_vm(self->dir, "alpha");
+		fd = connect_vm(self->d.dir, "alpha");
 		ASSERT_LE(0, fd);
 		close(fd);
 	}
-	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+	handshake(_metadata, self->d.dir, "alpha", ALPHA_ID, variant->vectors,
 		  variant->size, 0, &s);
 	EXPECT_GE(21U, s.hdr->generation);
 	session_close(&s);
-	EXPECT_EQ(0, kill(self->pid, 0));
+	EXPECT_EQ(0, kill(self->d.pid, 0));
 }
 
 TEST_F(vmmgmtd, second_daemon_in_use)
@@ -789,7 +797,7 @@ TEST_F(vmmgmtd, second_daemon_in_use)
 	int status;
 	char *pidtext;
 
-	status = run_to_end(self->tmp, daemon_argv(self, variant, again), &out, &err);
+	status = run_to_end(self->d.tmp, daemon_argv(&self->d, again), &out, &err);
 	ASSERT_NE(-1, status) TH_LOG("second vmmgmtd did not exit");
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
 	EXPECT_EQ(1, count_lines(err)) TH_LOG("stderr: %s", err);
@@ -799,11 +807,11 @@ TEST_F(vmmgmtd, second_daemon_in_use)
 	free(err);
 
 	/* The first daemon keeps its sockets, pid file and service. */
-	snprintf(path, sizeof(path), "%s/vmmgmtd.pid", self->dir);
+	snprintf(path, sizeof(path), "%s/vmmgmtd.pid", self->d.dir);
 	pidtext = read_text(path);
-	EXPECT_EQ(self->pid, atoi(pidtext));
+	EXPECT_EQ(self->d.pid, atoi(pidtext));
 	free(pidtext);
-	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+	handshake(_metadata, self->d.dir, "alpha", ALPHA_ID, variant->vectors,
 		  variant->size, 0, &s);
 	session_close(&s);
 }
@@ -815,15 +823,15 @@ TEST_F(vmmgmtd, stale_socket_removed)
 	struct stat st;
 
 	/* Killed hard, it leaves its sockets behind. */
-	stop(self->pid, SIGKILL);
-	self->pid = 0;
-	snprintf(path, sizeof(path), "%s/alpha.sock", self->dir);
+	stop(self->d.pid, SIGKILL);
+	self->d.pid = 0;
+	snprintf(path, sizeof(path), "%s/alpha.sock", self->d.dir);
 	ASSERT_EQ(0, stat(path, &st));
 
-	ASSERT_TRUE(start_daemon(self, variant));
-	snprintf(path, sizeof(path), "vmmgmtd: %s/alpha.sock: removed stale socket\n", self->dir);
-	EXPECT_TRUE(file_contains(self->log, path));
-	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+	ASSERT_TRUE(start_daemon(&self->d));
+	snprintf(path, sizeof(path), "vmmgmtd: %s/alpha.sock: removed stale socket\n", self->d.dir);
+	EXPECT_TRUE(file_contains(self->d.log, path));
+	handshake(_metadata, self->d.dir, "alpha", ALPHA_ID, variant->vectors,
 		  variant->size, 1, &s);
 	session_close(&s);
 }
@@ -833,27 +841,29 @@ TEST_F(vmmgmtd, sigterm_cleans_up)
 	char path[PATH_MAX], want[256];
 	struct session s;
 	int status, fd, nfds;
-	int64_t val;
+	__s64 val;
 
-	handshake(_metadata, self->dir, "alpha", ALPHA_ID, variant->vectors,
+	handshake(_metadata, self->d.dir, "alpha", ALPHA_ID, variant->vectors,
 		  variant->size, 1, &s);
-	ASSERT_EQ(0, kill(self->pid, SIGTERM));
-	status = wait_exit(self->pid, WAIT_MS);
+	ASSERT_EQ(0, kill(self->d.pid, SIGTERM));
+	status = wait_exit(self->d.pid, WAIT_MS);
 	ASSERT_NE(-1, status);
-	self->pid = 0;
+	self->d.pid = 0;
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	/* Our connection was closed, files removed, final stats printed. */
 	EXPECT_EQ(0, recv_msg(s.sock, &val, &fd, &nfds, WAIT_MS));
-	snprintf(path, sizeof(path), "%s/alpha.sock", self->dir);
+	snprintf(path, sizeof(path), "%s/alpha.sock", self->d.dir);
 	EXPECT_NE(0, access(path, F_OK));
-	snprintf(path, sizeof(path), "%s/beta.sock", self->dir);
+	snprintf(path, sizeof(path), "%s/beta.sock", self->d.dir);
 	EXPECT_NE(0, access(path, F_OK));
-	snprintf(path, sizeof(path), "%s/vmmgmtd.pid", self->dir);
+	snprintf(path, sizeof(path), "%s/vmmgmtd.pid", self->d.dir);
 	EXPECT_NE(0, access(path, F_OK));
-	EXPECT_TRUE(file_contains(self->log, "vmmgmtd: exiting on "));
-	snprintf(want, sizeof(want), "vmmgmtd: stats: beta: id=%u generation=0 state=idle pid=0 doorbells=0", BETA_ID);
-	EXPECT_TRUE(file_contains(self->log, want));
+	EXPECT_TRUE(file_contains(self->d.log, "vmmgmtd: exiting on "));
+	snprintf(want, sizeof(want),
+		 "vmmgmtd: stats: beta: id=%u generation=0 state=idle pid=0 doorbells=0",
+		 BETA_ID);
+	EXPECT_TRUE(file_contains(self->d.log, want));
 	session_close(&s);
 }
 
@@ -900,7 +910,7 @@ TEST(bad_command_lines)
 
 	ASSERT_NE(NULL, mkdtemp(tmp));
 	snprintf(dir, sizeof(dir), "%s/run", tmp);
-	for (i = 0; i < sizeof(bad_cmdlines) / sizeof(bad_cmdlines[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad_cmdlines); i++) {
 		const struct bad_cmdline *c = &bad_cmdlines[i];
 
 		n = 0;
@@ -924,7 +934,8 @@ TEST(bad_command_lines)
 		}
 		EXPECT_EQ(1, count_lines(err)) TH_LOG("case %u: stderr '%s'", i, err);
 		EXPECT_EQ(0, strncmp(err, "vmmgmtd: ", 9)) TH_LOG("case %u: stderr '%s'", i, err);
-		EXPECT_NE(NULL, strstr(err, c->why)) TH_LOG("case %u: want '%s', stderr '%s'", i, c->why, err);
+		EXPECT_NE(NULL, strstr(err, c->why))
+			TH_LOG("case %u: want '%s', stderr '%s'", i, c->why, err);
 		EXPECT_STREQ("", out);
 		free(out);
 		free(err);
@@ -939,7 +950,7 @@ TEST(bad_command_lines)
 
 TEST(socket_dir_without_parent)
 {
-	char *argv[] = { (char *)daemon_path(), "-f", "--no-module", "-d",
+	char *const argv[] = { (char *)daemon_path(), "-f", "--no-module", "-d",
 			 "/nonexistent-vmmgmt-parent/run", "a", NULL };
 	char tmp[] = "/tmp/vmmgmtd-test.XXXXXX";
 	char *out, *err;
@@ -959,7 +970,7 @@ TEST(socket_dir_without_parent)
 TEST(missing_module)
 {
 	char tmp[] = "/tmp/vmmgmtd-test.XXXXXX", dir[64];
-	char *argv[] = { (char *)daemon_path(), "-f", "-d", dir, "a", NULL };
+	char *const argv[] = { (char *)daemon_path(), "-f", "-d", dir, "a", NULL };
 	char *out, *err;
 	int status;
 
@@ -979,7 +990,7 @@ TEST(missing_module)
 
 TEST(help)
 {
-	char *argv[] = { (char *)daemon_path(), "--help", NULL };
+	char *const argv[] = { (char *)daemon_path(), "--help", NULL };
 	char tmp[] = "/tmp/vmmgmtd-test.XXXXXX";
 	char *out, *err;
 	int status;

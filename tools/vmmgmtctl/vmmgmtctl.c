@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdnoreturn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@
 #define GUEST_DEVICE	"/dev/vmmgmt"
 
 #define EXIT_USAGE	2
+
+/* One line on stderr; a macro, so that the compiler checks the format. */
+#define vmmgmtctl_err(fmt, ...) \
+	fprintf(stderr, "vmmgmtctl: " fmt "\n", ##__VA_ARGS__)
 
 struct ctl {
 	const char *device;	/* --device, or NULL */
@@ -45,10 +50,10 @@ static void usage(FILE *f)
 		HOST_DEVICE, GUEST_DEVICE, HOST_DEVICE, GUEST_DEVICE);
 }
 
-static void __attribute__((noreturn)) usage_error(const char *msg, const char *arg)
+static noreturn void usage_error(const char *msg, const char *arg)
 {
-	fprintf(stderr, "vmmgmtctl: %s%s%s%s (see vmmgmtctl --help)\n", msg,
-		arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+	vmmgmtctl_err("%s%s%s%s (see vmmgmtctl --help)", msg,
+		      arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
 	exit(EXIT_USAGE);
 }
 
@@ -73,13 +78,13 @@ static const char *hint(int err, bool guest)
 	}
 }
 
-static void __attribute__((noreturn)) fail(const char *path, const char *what,
-					   int err, bool guest)
+static noreturn void fail(const char *path, const char *what, int err,
+			  bool guest)
 {
 	const char *h = hint(err, guest);
 
-	fprintf(stderr, "vmmgmtctl: %s%s%s: %s%s%s\n", path, what ? ": " : "",
-		what ? what : "", strerror(err), h ? ": " : "", h ? h : "");
+	vmmgmtctl_err("%s%s%s: %s%s%s", path, what ? ": " : "",
+		      what ? what : "", strerror(err), h ? ": " : "", h ? h : "");
 	exit(1);
 }
 
@@ -132,6 +137,12 @@ static const char *link_state_name(__u32 state)
 	}
 }
 
+static int get_version(int fd, bool host, struct vmmgmt_version *ver)
+{
+	memset(ver, 0, sizeof(*ver));
+	return ioctl(fd, host ? VMMGMT_HOST_IOC_GET_VERSION : VMMGMT_IOC_GET_VERSION, ver);
+}
+
 static int cmd_version(const struct ctl *ctl)
 {
 	struct vmmgmt_version ver;
@@ -139,27 +150,23 @@ static int cmd_version(const struct ctl *ctl)
 	bool host, compatible;
 	int fd;
 
+	if (!path && access(HOST_DEVICE, F_OK) == 0)
+		path = HOST_DEVICE;
+	if (!path && access(GUEST_DEVICE, F_OK) == 0)
+		path = GUEST_DEVICE;
 	if (!path) {
-		if (access(HOST_DEVICE, F_OK) == 0)
-			path = HOST_DEVICE;
-		else if (access(GUEST_DEVICE, F_OK) == 0)
-			path = GUEST_DEVICE;
-		else {
-			fprintf(stderr, "vmmgmtctl: neither %s nor %s exists: load vmmgmt_host.ko (host) or vmmgmt_guest.ko (guest), or give --device\n",
-				HOST_DEVICE, GUEST_DEVICE);
-			return 1;
-		}
+		vmmgmtctl_err("neither %s nor %s exists: load vmmgmt_host.ko (host) or vmmgmt_guest.ko (guest), or give --device",
+			      HOST_DEVICE, GUEST_DEVICE);
+		return 1;
 	}
 	host = is_host_path(path);
 	fd = open_device(path, !host);
-	memset(&ver, 0, sizeof(ver));
-	if (ioctl(fd, host ? VMMGMT_HOST_IOC_GET_VERSION : VMMGMT_IOC_GET_VERSION, &ver) < 0) {
+	if (get_version(fd, host, &ver) < 0) {
 		/* --device may name the other kind: try its query too. */
 		if (errno != ENOTTY)
 			fail(path, "GET_VERSION", errno, !host);
 		host = !host;
-		memset(&ver, 0, sizeof(ver));
-		if (ioctl(fd, host ? VMMGMT_HOST_IOC_GET_VERSION : VMMGMT_IOC_GET_VERSION, &ver) < 0)
+		if (get_version(fd, host, &ver) < 0)
 			fail(path, "GET_VERSION", errno, !host);
 	}
 	close(fd);
@@ -168,12 +175,13 @@ static int cmd_version(const struct ctl *ctl)
 	if (ctl->json) {
 		printf("{\"device\":");
 		json_string(path);
-		printf(",\"side\":\"%s\",\"module_abi_major\":%u,\"module_abi_minor\":%u,"
-		       "\"features\":%llu,\"tool_abi_major\":%u,\"tool_abi_minor\":%u,"
-		       "\"compatible\":%s}\n",
-		       host ? "host" : "guest", ver.abi_major, ver.abi_minor,
-		       (unsigned long long)ver.features, VMMGMT_ABI_MAJOR,
-		       VMMGMT_ABI_MINOR, compatible ? "true" : "false");
+		printf(",\"side\":\"%s\"", host ? "host" : "guest");
+		printf(",\"module_abi_major\":%u", ver.abi_major);
+		printf(",\"module_abi_minor\":%u", ver.abi_minor);
+		printf(",\"features\":%llu", (unsigned long long)ver.features);
+		printf(",\"tool_abi_major\":%u", VMMGMT_ABI_MAJOR);
+		printf(",\"tool_abi_minor\":%u", VMMGMT_ABI_MINOR);
+		printf(",\"compatible\":%s}\n", compatible ? "true" : "false");
 	} else {
 		printf("device:      %s\n", path);
 		printf("side:        %s\n", host ? "host" : "guest");
@@ -183,8 +191,8 @@ static int cmd_version(const struct ctl *ctl)
 		printf("compatible:  %s\n", compatible ? "yes" : "no");
 	}
 	if (!compatible)
-		fprintf(stderr, "vmmgmtctl: %s: module ABI major %u, vmmgmtctl ABI major %u: use a matching vmmgmtctl\n",
-			path, ver.abi_major, VMMGMT_ABI_MAJOR);
+		vmmgmtctl_err("%s: module ABI major %u, vmmgmtctl ABI major %u: use a matching vmmgmtctl",
+			      path, ver.abi_major, VMMGMT_ABI_MAJOR);
 	return 0;
 }
 
@@ -198,8 +206,8 @@ static int cmd_info(const struct ctl *ctl)
 
 	if (!ctl->device && access(GUEST_DEVICE, F_OK) < 0 && errno == ENOENT &&
 	    access(HOST_DEVICE, F_OK) == 0) {
-		fprintf(stderr, "vmmgmtctl: info: %s not found: info describes a guest's device; on the host use 'vmmgmtctl version'\n",
-			GUEST_DEVICE);
+		vmmgmtctl_err("info: %s not found: info describes a guest's device; on the host use 'vmmgmtctl version'",
+			      GUEST_DEVICE);
 		return 1;
 	}
 	fd = open_device(path, true);
@@ -216,12 +224,14 @@ static int cmd_info(const struct ctl *ctl)
 	if (ctl->json) {
 		printf("{\"device\":");
 		json_string(path);
-		printf(",\"vm_id\":%u,\"peer_id\":%u,\"host_id\":%u,\"link_state\":\"%s\","
-		       "\"region_size\":%llu,\"abi_major\":%u,\"abi_minor\":%u,"
-		       "\"vectors\":%u}\n",
-		       info.vm_id, info.peer_id, info.host_id, state,
-		       (unsigned long long)info.region_size, info.abi_major,
-		       info.abi_minor, info.vectors);
+		printf(",\"vm_id\":%u", info.vm_id);
+		printf(",\"peer_id\":%u", info.peer_id);
+		printf(",\"host_id\":%u", info.host_id);
+		printf(",\"link_state\":\"%s\"", state);
+		printf(",\"region_size\":%llu", (unsigned long long)info.region_size);
+		printf(",\"abi_major\":%u", info.abi_major);
+		printf(",\"abi_minor\":%u", info.abi_minor);
+		printf(",\"vectors\":%u}\n", info.vectors);
 	} else {
 		printf("device:       %s\n", path);
 		printf("vm_id:        %u\n", info.vm_id);

@@ -5,7 +5,6 @@
  * eventfd counter is the number of doorbell writes since the last read.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -14,7 +13,7 @@
 void vmmgmtd_doorbell_read(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 			   unsigned int vector)
 {
-	uint64_t count;
+	__u64 count;
 	ssize_t n;
 
 	n = read(vm->kick[vector], &count, sizeof(count));
@@ -26,8 +25,9 @@ void vmmgmtd_doorbell_read(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 	}
 	vm->doorbells += count;
 	vm->doorbells_vec[vector] += count;
-	vmmgmtd_debug("%s (id %u): doorbell vector %u: +%" PRIu64 " (total %" PRIu64 ")",
-		      vm->name, vm->id, vector, count, vm->doorbells);
+	vmmgmtd_debug("%s (id %u): doorbell vector %u: +%llu (total %llu)",
+		      vm->name, vm->id, vector, (unsigned long long)count,
+		      (unsigned long long)vm->doorbells);
 }
 
 /*
@@ -45,12 +45,13 @@ void vmmgmtd_doorbell_stats(const struct vmmgmtd *d)
 
 		vec[0] = '\0';
 		for (v = 0; v < d->vectors; v++)
-			off += snprintf(vec + off, sizeof(vec) - off, "%s%" PRIu64,
-					v ? "," : "", vm->doorbells_vec[v]);
-		vmmgmtd_log("stats: %s: id=%u generation=%u state=%s pid=%d doorbells=%" PRIu64 " vectors=%s",
-			    vm->name, vm->id, vm->generation,
-			    vm->conn_fd >= 0 ? "connected" : "idle",
-			    vm->conn_fd >= 0 ? (int)vm->pid : 0,
-			    vm->doorbells, vec);
+			off += snprintf(vec + off, sizeof(vec) - off, "%s%llu",
+					v ? "," : "",
+					(unsigned long long)vm->doorbells_vec[v]);
+		vmmgmtd_info("stats: %s: id=%u generation=%u state=%s pid=%d doorbells=%llu vectors=%s",
+			     vm->name, vm->id, vm->generation,
+			     vm->conn_fd >= 0 ? "connected" : "idle",
+			     vm->conn_fd >= 0 ? (int)vm->pid : 0,
+			     (unsigned long long)vm->doorbells, vec);
 	}
 }

@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,21 +50,14 @@ static void vmmgmtd_usage(FILE *f)
 		VMMGMT_NAME_MAX - 1, VMMGMT_VM_ID_MAX);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-vmmgmtd_usage_error(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "vmmgmtd: %s (see vmmgmtd --help)\n", line);
-	exit(VMMGMTD_EXIT_USAGE);
-}
+/* A usage error: one line on stderr, exit 2. */
+#define vmmgmtd_usage_error(fmt, ...) do { \
+	fprintf(stderr, "vmmgmtd: " fmt " (see vmmgmtd --help)\n", ##__VA_ARGS__); \
+	exit(VMMGMTD_EXIT_USAGE); \
+} while (0)
 
 /* Parse a decimal number; false on junk, sign or overflow. */
-static bool vmmgmtd_parse_u64(const char *s, uint64_t *val, char **end)
+static bool vmmgmtd_parse_u64(const char *s, __u64 *val, char **end)
 {
 	unsigned long long v;
 
@@ -79,9 +71,9 @@ static bool vmmgmtd_parse_u64(const char *s, uint64_t *val, char **end)
 	return true;
 }
 
-static uint64_t vmmgmtd_parse_size(const char *arg)
+static __u64 vmmgmtd_parse_size(const char *arg)
 {
-	uint64_t size, shift = 0;
+	__u64 size, shift = 0;
 	char *end;
 
 	if (!vmmgmtd_parse_u64(arg, &size, &end))
@@ -106,7 +98,7 @@ bad:
 
 static unsigned int vmmgmtd_parse_vectors(const char *arg)
 {
-	uint64_t n;
+	__u64 n;
 	char *end;
 
 	if (!vmmgmtd_parse_u64(arg, &n, &end) || *end || n < 1 ||
@@ -121,7 +113,7 @@ static void vmmgmtd_parse_vm(const char *arg, struct vmmgmtd_vm *vm)
 {
 	const char *eq = strchr(arg, '=');
 	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-	uint64_t id;
+	__u64 id;
 	char *end;
 	size_t i;
 
@@ -265,25 +257,25 @@ static void vmmgmtd_check_module(struct vmmgmtd *d)
 	d->host_fd = open(VMMGMTD_HOST_DEVICE, O_RDWR | O_CLOEXEC);
 	if (d->host_fd < 0) {
 		if (errno == ENOENT)
-			vmmgmtd_log("%s not found: is vmmgmt_host.ko loaded?",
-				    VMMGMTD_HOST_DEVICE);
+			vmmgmtd_info("%s not found: is vmmgmt_host.ko loaded?",
+				     VMMGMTD_HOST_DEVICE);
 		else if (errno == EACCES || errno == EPERM)
-			vmmgmtd_log("%s: %m: vmmgmtd must run as root",
-				    VMMGMTD_HOST_DEVICE);
+			vmmgmtd_info("%s: %m: vmmgmtd must run as root",
+				     VMMGMTD_HOST_DEVICE);
 		else
-			vmmgmtd_log("%s: %m", VMMGMTD_HOST_DEVICE);
+			vmmgmtd_info("%s: %m", VMMGMTD_HOST_DEVICE);
 		exit(1);
 	}
 	memset(&ver, 0, sizeof(ver));
 	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_GET_VERSION, &ver) < 0) {
-		vmmgmtd_log("%s: GET_VERSION: %m: is it the vmmgmt_host.ko device?",
-			    VMMGMTD_HOST_DEVICE);
+		vmmgmtd_info("%s: GET_VERSION: %m: is it the vmmgmt_host.ko device?",
+			     VMMGMTD_HOST_DEVICE);
 		exit(1);
 	}
 	if (ver.abi_major != VMMGMT_ABI_MAJOR) {
-		vmmgmtd_log("%s: module ABI %u.%u, vmmgmtd ABI %u.%u: major versions differ, use matching vmmgmtd and vmmgmt_host.ko",
-			    VMMGMTD_HOST_DEVICE, ver.abi_major, ver.abi_minor,
-			    VMMGMT_ABI_MAJOR, VMMGMT_ABI_MINOR);
+		vmmgmtd_info("%s: module ABI %u.%u, vmmgmtd ABI %u.%u: major versions differ, use matching vmmgmtd and vmmgmt_host.ko",
+			     VMMGMTD_HOST_DEVICE, ver.abi_major, ver.abi_minor,
+			     VMMGMT_ABI_MAJOR, VMMGMT_ABI_MINOR);
 		exit(1);
 	}
 	vmmgmtd_debug("%s: module ABI %u.%u", VMMGMTD_HOST_DEVICE,
@@ -297,26 +289,26 @@ static void vmmgmtd_prepare_dir(struct vmmgmtd *d)
 
 	if (stat(d->dir, &st) < 0) {
 		if (errno != ENOENT) {
-			vmmgmtd_log("socket directory %s: %m", d->dir);
+			vmmgmtd_info("socket directory %s: %m", d->dir);
 			exit(1);
 		}
 		if (mkdir(d->dir, 0755) < 0) {
 			if (errno == ENOENT)
-				vmmgmtd_log("socket directory %s: missing, and so is its parent",
-					    d->dir);
+				vmmgmtd_info("socket directory %s: missing, and so is its parent",
+					     d->dir);
 			else
-				vmmgmtd_log("cannot create socket directory %s: %m",
-					    d->dir);
+				vmmgmtd_info("cannot create socket directory %s: %m",
+					     d->dir);
 			exit(1);
 		}
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		vmmgmtd_log("socket directory %s: not a directory", d->dir);
+		vmmgmtd_info("socket directory %s: not a directory", d->dir);
 		exit(1);
 	}
 	if (access(d->dir, W_OK | X_OK) < 0) {
-		vmmgmtd_log("socket directory %s: not writable: %m", d->dir);
+		vmmgmtd_info("socket directory %s: not writable: %m", d->dir);
 		exit(1);
 	}
 }
@@ -328,40 +320,41 @@ static void vmmgmtd_prepare_dir(struct vmmgmtd *d)
 static int vmmgmtd_check_socket(const char *path, const struct sockaddr_un *sa)
 {
 	struct stat st;
-	int fd, ret;
+	int fd, ret, err;
 
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		vmmgmtd_log("%s: %m", path);
+		vmmgmtd_info("%s: %m", path);
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		vmmgmtd_log("%s: exists and is not a socket", path);
+		vmmgmtd_info("%s: exists and is not a socket", path);
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		vmmgmtd_log("socket: %m");
+		vmmgmtd_info("socket: %m");
 		return -1;
 	}
 	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	if (ret == 0 || errno == EAGAIN || errno == EINPROGRESS) {
+	err = ret ? errno : 0;
+	if (ret == 0 || err == EAGAIN || err == EINPROGRESS) {
 		close(fd);
-		vmmgmtd_log("%s: in use: another server (vmmgmtd?) is listening on it",
-			    path);
+		vmmgmtd_info("%s: in use: another server (vmmgmtd?) is listening on it",
+			     path);
 		return -1;
 	}
 	close(fd);
-	if (errno != ECONNREFUSED) {
-		vmmgmtd_log("%s: %m", path);
+	if (err != ECONNREFUSED) {
+		vmmgmtd_info("%s: %s", path, strerror(err));
 		return -1;
 	}
 	if (unlink(path) < 0 && errno != ENOENT) {
-		vmmgmtd_log("%s: cannot remove stale socket: %m", path);
+		vmmgmtd_info("%s: cannot remove stale socket: %m", path);
 		return -1;
 	}
-	vmmgmtd_log("%s: removed stale socket", path);
+	vmmgmtd_info("%s: removed stale socket", path);
 	return 0;
 }
 
@@ -375,8 +368,8 @@ static int vmmgmtd_listen(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	n = snprintf(vm->path, sizeof(vm->path), "%s/%s.sock", d->dir, vm->name);
 	if (n < 0 || (size_t)n >= sizeof(vm->path) ||
 	    (size_t)n >= sizeof(sa.sun_path)) {
-		vmmgmtd_log("socket path %s/%s.sock: too long (limit %zu characters)",
-			    d->dir, vm->name, sizeof(sa.sun_path) - 1);
+		vmmgmtd_info("socket path %s/%s.sock: too long (limit %zu characters)",
+			     d->dir, vm->name, sizeof(sa.sun_path) - 1);
 		return -1;
 	}
 	memcpy(sa.sun_path, vm->path, n + 1);
@@ -385,7 +378,7 @@ static int vmmgmtd_listen(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		vmmgmtd_log("socket: %m");
+		vmmgmtd_info("socket: %m");
 		return -1;
 	}
 	/* Only the daemon's user may connect: a peer gets the VM's memory. */
@@ -393,10 +386,10 @@ static int vmmgmtd_listen(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		umask(old_umask);
 		if (errno == EADDRINUSE)
-			vmmgmtd_log("%s: in use: another server just bound it",
-				    vm->path);
+			vmmgmtd_info("%s: in use: another server just bound it",
+				     vm->path);
 		else
-			vmmgmtd_log("%s: bind: %m", vm->path);
+			vmmgmtd_info("%s: bind: %m", vm->path);
 		close(fd);
 		return -1;
 	}
@@ -407,7 +400,7 @@ static int vmmgmtd_listen(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	}
 	vm->listen_fd = fd;
 	if (listen(fd, 8) < 0) {
-		vmmgmtd_log("%s: listen: %m", vm->path);
+		vmmgmtd_info("%s: listen: %m", vm->path);
 		return -1;
 	}
 	return 0;
@@ -440,12 +433,12 @@ static int vmmgmtd_write_pid(const struct vmmgmtd *d)
 	vmmgmtd_pid_path(d, path, sizeof(path));
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		vmmgmtd_log("%s: %m", path);
+		vmmgmtd_info("%s: %m", path);
 		return -1;
 	}
 	n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
 	if (write(fd, line, n) != n) {
-		vmmgmtd_log("%s: write: %m", path);
+		vmmgmtd_info("%s: write: %m", path);
 		close(fd);
 		return -1;
 	}
@@ -497,12 +490,12 @@ static int vmmgmtd_detach(void)
 	char c;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		vmmgmtd_log("pipe: %m");
+		vmmgmtd_info("pipe: %m");
 		return -1;
 	}
 	pid = fork();
 	if (pid < 0) {
-		vmmgmtd_log("fork: %m");
+		vmmgmtd_info("fork: %m");
 		return -1;
 	}
 	if (pid > 0) {
@@ -517,7 +510,7 @@ static int vmmgmtd_detach(void)
 	close(pipefd[0]);
 	setsid();
 	if (chdir("/") < 0)
-		vmmgmtd_log("chdir /: %m");
+		vmmgmtd_info("chdir /: %m");
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {
 		dup2(devnull, STDIN_FILENO);
@@ -542,7 +535,7 @@ static int vmmgmtd_signalfd(void)
 		return -1;
 	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
-		vmmgmtd_log("signalfd: %m");
+		vmmgmtd_info("signalfd: %m");
 	return fd;
 }
 
@@ -569,6 +562,15 @@ struct vmmgmtd_poll_tag {
 	unsigned int vector;
 };
 
+static void vmmgmtd_poll_add(struct pollfd *pfds, struct vmmgmtd_poll_tag *tags,
+			     size_t *n, int fd, struct vmmgmtd_vm *vm,
+			     enum vmmgmtd_poll_kind kind, unsigned int vector)
+{
+	tags[*n] = (struct vmmgmtd_poll_tag){ .vm = vm, .kind = kind, .vector = vector };
+	pfds[*n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	(*n)++;
+}
+
 static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 {
 	size_t max = 1 + (size_t)d->nr_vms * (2 + d->vectors);
@@ -579,7 +581,7 @@ static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 	int sig = 0;
 
 	if (!tags || !pfds) {
-		vmmgmtd_log("out of memory");
+		vmmgmtd_info("out of memory");
 		free(tags);
 		free(pfds);
 		return -1;
@@ -595,21 +597,20 @@ static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 			struct vmmgmtd_vm *vm = &d->vms[i];
 
 			if (vm->conn_fd >= 0) {
-				tags[n] = (struct vmmgmtd_poll_tag){ vm, VMMGMTD_POLL_CONN, 0 };
-				pfds[n++] = (struct pollfd){ .fd = vm->conn_fd, .events = POLLIN };
-				for (v = 0; v < d->vectors; v++) {
-					tags[n] = (struct vmmgmtd_poll_tag){ vm, VMMGMTD_POLL_KICK, v };
-					pfds[n++] = (struct pollfd){ .fd = vm->kick[v], .events = POLLIN };
-				}
+				vmmgmtd_poll_add(pfds, tags, &n, vm->conn_fd,
+						 vm, VMMGMTD_POLL_CONN, 0);
+				for (v = 0; v < d->vectors; v++)
+					vmmgmtd_poll_add(pfds, tags, &n, vm->kick[v],
+							 vm, VMMGMTD_POLL_KICK, v);
 			}
-			tags[n] = (struct vmmgmtd_poll_tag){ vm, VMMGMTD_POLL_LISTEN, 0 };
-			pfds[n++] = (struct pollfd){ .fd = vm->listen_fd, .events = POLLIN };
+			vmmgmtd_poll_add(pfds, tags, &n, vm->listen_fd, vm,
+					 VMMGMTD_POLL_LISTEN, 0);
 		}
 
 		if (poll(pfds, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			vmmgmtd_log("poll: %m");
+			vmmgmtd_info("poll: %m");
 			break;
 		}
 		if (pfds[0].revents)
@@ -640,7 +641,7 @@ static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 	free(tags);
 	free(pfds);
 	if (sig)
-		vmmgmtd_log("exiting on %s", strsignal(sig));
+		vmmgmtd_info("exiting on %s", strsignal(sig));
 	return sig ? 0 : -1;
 }
 
@@ -662,7 +663,7 @@ int main(int argc, char **argv)
 	unsigned int i;
 
 	vmmgmtd_parse_args(&d, argc, argv);
-	vmmgmtd_set_verbose(d.verbose);
+	vmmgmtd_verbose = d.verbose;
 	vmmgmtd_check_module(&d);
 	vmmgmtd_prepare_dir(&d);
 	vmmgmtd_raise_nofile();
@@ -681,13 +682,13 @@ int main(int argc, char **argv)
 	if (vmmgmtd_write_pid(&d))
 		goto out;
 
-	vmmgmtd_log("ready: %u VMs in %s", d.nr_vms, d.dir);
+	vmmgmtd_info("ready: %u VMs in %s", d.nr_vms, d.dir);
 	for (i = 0; i < d.nr_vms; i++)
 		vmmgmtd_debug("%s: id %u, socket %s", d.vms[i].name,
 			      d.vms[i].id, d.vms[i].path);
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "r", 1) != 1)
-			vmmgmtd_log("cannot tell the parent that we are ready: %m");
+			vmmgmtd_info("cannot tell the parent that we are ready: %m");
 		close(ready_fd);
 	}
 

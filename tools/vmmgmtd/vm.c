@@ -76,24 +76,24 @@ static int vmmgmtd_vm_create_region(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	snprintf(memfd_name, sizeof(memfd_name), "vmmgmt:%s", vm->name);
 	vm->mem_fd = memfd_create(memfd_name, MFD_ALLOW_SEALING | MFD_CLOEXEC);
 	if (vm->mem_fd < 0) {
-		vmmgmtd_log("%s (id %u): memfd_create: %m", vm->name, vm->id);
+		vmmgmtd_info("%s (id %u): memfd_create: %m", vm->name, vm->id);
 		return -1;
 	}
 	if (ftruncate(vm->mem_fd, d->region_size) < 0) {
-		vmmgmtd_log("%s (id %u): ftruncate region to %llu bytes: %m",
-			    vm->name, vm->id,
-			    (unsigned long long)d->region_size);
+		vmmgmtd_info("%s (id %u): ftruncate region to %llu bytes: %m",
+			     vm->name, vm->id,
+			     (unsigned long long)d->region_size);
 		return -1;
 	}
 	if (fcntl(vm->mem_fd, F_ADD_SEALS, VMMGMTD_SEALS) < 0) {
-		vmmgmtd_log("%s (id %u): seal region: %m", vm->name, vm->id);
+		vmmgmtd_info("%s (id %u): seal region: %m", vm->name, vm->id);
 		return -1;
 	}
 	vm->region = mmap(NULL, d->region_size, PROT_READ | PROT_WRITE,
 			  MAP_SHARED, vm->mem_fd, 0);
 	if (vm->region == MAP_FAILED) {
 		vm->region = NULL;
-		vmmgmtd_log("%s (id %u): mmap region: %m", vm->name, vm->id);
+		vmmgmtd_info("%s (id %u): mmap region: %m", vm->name, vm->id);
 		return -1;
 	}
 
@@ -123,7 +123,7 @@ static int vmmgmtd_vm_create_eventfds(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 		vm->kick[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		vm->call[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (vm->kick[v] < 0 || vm->call[v] < 0) {
-			vmmgmtd_log("%s (id %u): eventfd: %m", vm->name, vm->id);
+			vmmgmtd_info("%s (id %u): eventfd: %m", vm->name, vm->id);
 			return -1;
 		}
 	}
@@ -131,13 +131,13 @@ static int vmmgmtd_vm_create_eventfds(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 }
 
 /* Send one protocol message: a little-endian int64, optionally one fd. */
-static int vmmgmtd_send_msg(int sock, int64_t value, int fd)
+static int vmmgmtd_send_msg(int sock, __s64 value, int fd)
 {
 	union {
 		struct cmsghdr hdr;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} control;
-	uint64_t le = htole64((uint64_t)value);
+	__u64 le = htole64((__u64)value);
 	struct iovec iov = { .iov_base = &le, .iov_len = sizeof(le) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cmsg;
@@ -219,7 +219,7 @@ void vmmgmtd_vm_accept(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 		    errno != ECONNABORTED)
-			vmmgmtd_log("%s (id %u): accept: %m", vm->name, vm->id);
+			vmmgmtd_info("%s (id %u): accept: %m", vm->name, vm->id);
 		return;
 	}
 	pid = vmmgmtd_peer_pid(fd);
@@ -227,8 +227,8 @@ void vmmgmtd_vm_accept(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	if (vm->conn_fd >= 0 && !vmmgmtd_vm_conn_alive(vm))
 		vmmgmtd_vm_disconnect(d, vm, "disconnected");
 	if (vm->conn_fd >= 0) {
-		vmmgmtd_log("%s (id %u): refused connection from pid %d: pid %d is connected",
-			    vm->name, vm->id, (int)pid, (int)vm->pid);
+		vmmgmtd_info("%s (id %u): refused connection from pid %d: pid %d is connected",
+			     vm->name, vm->id, (int)pid, (int)vm->pid);
 		close(fd);
 		return;
 	}
@@ -242,31 +242,31 @@ void vmmgmtd_vm_accept(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	if (vmmgmtd_vm_send_setup(d, vm)) {
 		if (errno == EPIPE || errno == ECONNRESET) {
 			/* Also what a "vmmgmtd: ... in use" probe looks like. */
-			vmmgmtd_log("%s (id %u): pid %d left during setup",
-				    vm->name, vm->id, (int)pid);
+			vmmgmtd_info("%s (id %u): pid %d left during setup",
+				     vm->name, vm->id, (int)pid);
 			vmmgmtd_vm_release(d, vm);
 			return;
 		}
-		vmmgmtd_log("%s (id %u): sending setup to pid %d: %m",
-			    vm->name, vm->id, (int)pid);
+		vmmgmtd_info("%s (id %u): sending setup to pid %d: %m",
+			     vm->name, vm->id, (int)pid);
 		goto fail;
 	}
-	vmmgmtd_log("%s (id %u): connected: pid %d, generation %u, region %llu bytes, sent %u vectors",
-		    vm->name, vm->id, (int)pid, vm->generation,
-		    (unsigned long long)d->region_size, d->vectors);
+	vmmgmtd_info("%s (id %u): connected: pid %d, generation %u, region %llu bytes, sent %u vectors",
+		     vm->name, vm->id, (int)pid, vm->generation,
+		     (unsigned long long)d->region_size, d->vectors);
 	return;
 
 fail:
-	vmmgmtd_log("%s (id %u): closed connection from pid %d", vm->name,
-		    vm->id, (int)pid);
+	vmmgmtd_info("%s (id %u): closed connection from pid %d", vm->name,
+		     vm->id, (int)pid);
 	vmmgmtd_vm_release(d, vm);
 }
 
 void vmmgmtd_vm_disconnect(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 			   const char *why)
 {
-	vmmgmtd_log("%s (id %u): %s: pid %d, generation %u", vm->name, vm->id,
-		    why, (int)vm->pid, vm->generation);
+	vmmgmtd_info("%s (id %u): %s: pid %d, generation %u", vm->name, vm->id,
+		     why, (int)vm->pid, vm->generation);
 	vmmgmtd_vm_release(d, vm);
 }
 
@@ -289,8 +289,8 @@ void vmmgmtd_vm_conn_event(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 			return;
 		/* QEMU exiting with setup messages unread: a reset. */
 		if (n < 0 && errno != ECONNRESET) {
-			vmmgmtd_log("%s (id %u): connection from pid %d: %m",
-				    vm->name, vm->id, (int)vm->pid);
+			vmmgmtd_info("%s (id %u): connection from pid %d: %m",
+				     vm->name, vm->id, (int)vm->pid);
 			vmmgmtd_vm_disconnect(d, vm, "connection error");
 			return;
 		}

@@ -8,13 +8,17 @@
 #define VMMGMTD_H
 
 #include <stdbool.h>
-#include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+#include <linux/types.h>
 
 #include "vmmgmt.h"
 
-/* Largest -n: far more than the modules use, small enough that one
- * connection's messages always fit in the socket buffer. */
+/*
+ * Largest -n: far more than the modules use, small enough that one
+ * connection's messages always fit in the socket buffer.
+ */
 #define VMMGMTD_VECTORS_MAX		64
 
 #define VMMGMTD_DEFAULT_DIR		"/run/vmmgmt"
@@ -42,15 +46,15 @@ struct vmmgmtd_vm {
 	/* The live connection; conn_fd < 0 when no QEMU is connected. */
 	int conn_fd;
 	pid_t pid;			/* QEMU's pid from SO_PEERCRED */
-	uint32_t generation;		/* of the live or the last connection */
+	__u32 generation;		/* of the live or the last connection */
 	int mem_fd;
 	void *region;
 	int kick[VMMGMTD_VECTORS_MAX];	/* host peer 0: guest -> host */
 	int call[VMMGMTD_VECTORS_MAX];	/* guest's own id: host -> guest */
 
 	/* Doorbell counts since vmmgmtd started, all connections. */
-	uint64_t doorbells;
-	uint64_t doorbells_vec[VMMGMTD_VECTORS_MAX];
+	__u64 doorbells;
+	__u64 doorbells_vec[VMMGMTD_VECTORS_MAX];
 };
 
 /**
@@ -58,7 +62,7 @@ struct vmmgmtd_vm {
  */
 struct vmmgmtd {
 	const char *dir;
-	uint64_t region_size;
+	__u64 region_size;
 	unsigned int vectors;
 	bool verbose;
 	bool foreground;
@@ -69,10 +73,21 @@ struct vmmgmtd {
 	unsigned int nr_vms;
 };
 
-/* log.c */
-void vmmgmtd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void vmmgmtd_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void vmmgmtd_set_verbose(bool verbose);
+/*
+ * Logging: one line on stderr per message, prefixed "vmmgmtd: ".  Macros,
+ * so that the compiler checks every format string; stderr is unbuffered
+ * and glibc writes each fprintf() to it with one write().
+ */
+extern bool vmmgmtd_verbose;
+
+#define vmmgmtd_info(fmt, ...) \
+	fprintf(stderr, "vmmgmtd: " fmt "\n", ##__VA_ARGS__)
+
+/* Only with -v. */
+#define vmmgmtd_debug(fmt, ...) do { \
+	if (vmmgmtd_verbose) \
+		vmmgmtd_info(fmt, ##__VA_ARGS__); \
+} while (0)
 
 /* vm.c: the ivshmem server side of one VM */
 void vmmgmtd_vm_init(struct vmmgmtd_vm *vm);
