@@ -493,14 +493,19 @@ FIXTURE_VARIANT_ADD(vmmgmtd, size_64m_vectors_1) {
 	.vectors_arg = "1", .vectors = 1,
 };
 
-/* argv for a daemon on d->dir serving @names (NULL-terminated). */
-static char **daemon_argv(struct daemon *d, const char *const *names)
+/*
+ * argv for a daemon on d->dir serving @names (NULL-terminated); -v with
+ * @verbose (its debug lines are not part of one-line errors).
+ */
+static char **daemon_argv(struct daemon *d, const char *const *names,
+			  bool verbose)
 {
 	int n = 0;
 
 	d->argv[n++] = (char *)daemon_path();
 	d->argv[n++] = "-f";
-	d->argv[n++] = "-v";
+	if (verbose)
+		d->argv[n++] = "-v";
 	d->argv[n++] = "-d";
 	d->argv[n++] = d->dir;
 	if (d->size_arg) {
@@ -528,7 +533,7 @@ static bool start_daemon(struct daemon *d)
 
 	/* A fresh log: an earlier daemon's "ready" must not count. */
 	unlink(d->log);
-	d->pid = spawn(daemon_argv(d, fixture_vms), d->log);
+	d->pid = spawn(daemon_argv(d, fixture_vms, true), d->log);
 	if (d->pid < 0)
 		return false;
 	snprintf(ready, sizeof(ready), "vmmgmtd: ready: 2 VMs in %s\n", d->dir);
@@ -797,7 +802,7 @@ TEST_F(vmmgmtd, second_daemon_in_use)
 	int status;
 	char *pidtext;
 
-	status = run_to_end(self->d.tmp, daemon_argv(&self->d, again), &out, &err);
+	status = run_to_end(self->d.tmp, daemon_argv(&self->d, again, false), &out, &err);
 	ASSERT_NE(-1, status) TH_LOG("second vmmgmtd did not exit");
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
 	EXPECT_EQ(1, count_lines(err)) TH_LOG("stderr: %s", err);
