@@ -65,6 +65,139 @@ enum vmmgmt_link_state {
 };
 
 /**
+ * enum vmmgmt_ring_id - the two rings of a region.
+ * @VMMGMT_RING_G2H: guest to host; the guest produces, the host consumes.
+ * @VMMGMT_RING_H2G: host to guest; the host produces, the guest consumes.
+ */
+enum vmmgmt_ring_id {
+	VMMGMT_RING_G2H = 0,
+	VMMGMT_RING_H2G = 1,
+};
+
+/**
+ * struct vmmgmt_ring_desc - where one ring lives in the region.
+ * @ctrl_offset: byte offset of its &struct vmmgmt_ring_ctrl (64-aligned).
+ * @data_offset: byte offset of its data area (8-aligned).
+ * @data_size: size of the data area: a power of two, at least
+ *	%VMMGMT_RING_MIN_DATA.
+ * @reserved: zero.
+ */
+struct vmmgmt_ring_desc {
+	__u32 ctrl_offset;
+	__u32 data_offset;
+	__u32 data_size;
+	__u32 reserved;
+};
+
+/** VMMGMT_RING_MIN_DATA - smallest ring data area (bytes). */
+#define VMMGMT_RING_MIN_DATA		(16 * 1024)
+/** VMMGMT_RING_ALIGN - records start on multiples of this (bytes). */
+#define VMMGMT_RING_ALIGN		8
+/** VMMGMT_CACHELINE - the indexes of producer and consumer are apart. */
+#define VMMGMT_CACHELINE		64
+
+/**
+ * struct vmmgmt_ring_ctrl - indexes of one single-producer,
+ * single-consumer ring.
+ * @head: bytes produced since the ring was reset, free-running modulo
+ *	2^32; written only by the producer, after the record's bytes.
+ * @prod_waiting: non-zero while the producer waits for space.  The
+ *	producer sets it, then (after a full barrier) reads @tail once more
+ *	before it sleeps.  The consumer publishes @tail, then (after a full
+ *	barrier) notifies the producer if @prod_waiting is set.  Written only
+ *	by the producer.
+ * @prod_pad: zero; keeps the producer's cache line its own.
+ * @tail: bytes consumed, free-running modulo 2^32; written only by the
+ *	consumer, after it has copied the record out.
+ * @cons_running: non-zero while the consumer is draining the ring.  The
+ *	producer publishes @head, then (after a full barrier) notifies only
+ *	if @cons_running is zero.  The consumer clears @cons_running, then
+ *	(after a full barrier) reads @head once more before it sleeps.
+ * @cons_pad: zero.
+ *
+ * Invariant: 0 <= @head - @tail <= data_size.  Offsets in the data area
+ * are the index modulo data_size.
+ */
+struct vmmgmt_ring_ctrl {
+	__u32 head;
+	__u32 prod_waiting;
+	__u32 prod_pad[14];
+	__u32 tail;
+	__u32 cons_running;
+	__u32 cons_pad[14];
+};
+
+/**
+ * struct vmmgmt_addr - an endpoint: (host, VM, port).
+ * @host: host id; 0 means "this host".
+ * @vm: VM id; %VMMGMT_HOST_PEER_ID (0) is the host itself.
+ * @port: port within that VM or host.
+ * @reserved: zero.
+ */
+struct vmmgmt_addr {
+	__u32 host;
+	__u32 vm;
+	__u32 port;
+	__u32 reserved;
+};
+
+/**
+ * enum vmmgmt_mode - what a record carries.
+ * @VMMGMT_MODE_PAD: filler up to the end of the data area; consumers skip
+ *	it.  Its @len covers the rest of the data area after the header.
+ * @VMMGMT_MODE_CTRL: channel control between module and host module.
+ * @VMMGMT_MODE_CHAT: a message between endpoints.
+ * @VMMGMT_MODE_STATS: guest statistics for the host.
+ * @VMMGMT_MODE_FILE: file transfer requests and data.
+ * @VMMGMT_MODE_CALC: computation requests and results.
+ * @VMMGMT_MODE_CMD: host-initiated commands and their answers.
+ * @VMMGMT_MODE_MAX: one past the last valid mode.
+ */
+enum vmmgmt_mode {
+	VMMGMT_MODE_PAD = 0,
+	VMMGMT_MODE_CTRL = 1,
+	VMMGMT_MODE_CHAT = 2,
+	VMMGMT_MODE_STATS = 3,
+	VMMGMT_MODE_FILE = 4,
+	VMMGMT_MODE_CALC = 5,
+	VMMGMT_MODE_CMD = 6,
+	VMMGMT_MODE_MAX,
+};
+
+/** VMMGMT_REC_F_RESPONSE - the record answers the request with its @id. */
+#define VMMGMT_REC_F_RESPONSE		0x0001
+/** VMMGMT_REC_F_ERROR - a response whose payload is a __u32 errno. */
+#define VMMGMT_REC_F_ERROR		0x0002
+/** VMMGMT_REC_F_KNOWN - every flag bit defined; others are rejected. */
+#define VMMGMT_REC_F_KNOWN		0x0003
+
+/** VMMGMT_MSG_MAX - largest payload of one record (bytes). */
+#define VMMGMT_MSG_MAX			(64 * 1024)
+
+/**
+ * struct vmmgmt_rec - header of one record in a ring.
+ * @len: payload bytes that follow the header.  The record takes
+ *	sizeof(struct vmmgmt_rec) + @len bytes rounded up to
+ *	%VMMGMT_RING_ALIGN, never wraps around the end of the data area, and
+ *	@len is at most min(%VMMGMT_MSG_MAX, data_size / 4).  When fewer than
+ *	sizeof(struct vmmgmt_rec) bytes are left before the end of the data
+ *	area, both sides skip them without a record.
+ * @mode: an &enum vmmgmt_mode value.
+ * @flags: %VMMGMT_REC_F_* bits; unknown bits are a protocol violation.
+ * @id: chosen by the requester; a response carries the request's @id.
+ * @src: the sender.  The host overwrites it on records a guest sends.
+ * @dst: the destination.
+ */
+struct vmmgmt_rec {
+	__u32 len;
+	__u16 mode;
+	__u16 flags;
+	__u64 id;
+	struct vmmgmt_addr src;
+	struct vmmgmt_addr dst;
+};
+
+/**
  * struct vmmgmt_region_header - start of the shared region (BAR2).
  * @magic: %VMMGMT_MAGIC.
  * @abi_major: %VMMGMT_ABI_MAJOR of the host that wrote the header.
@@ -78,6 +211,9 @@ enum vmmgmt_link_state {
  * @vm_id: the VM's id, equal to its ivshmem peer id (IVPosition).
  * @generation: bumped by the host each time it (re)initialises the region.
  * @name: the VM's name, NUL-terminated.
+ * @rings: where the host placed the two rings, indexed by
+ *	&enum vmmgmt_ring_id.  The host keeps its own copy: a guest that
+ *	rewrites these changes nothing on the host side.
  * @reserved: must be zero; later minor versions grow into it.
  *
  * The host writes every field but @features_accepted. A guest may write
@@ -96,7 +232,8 @@ struct vmmgmt_region_header {
 	__u32 vm_id;
 	__u32 generation;
 	__u8 name[VMMGMT_NAME_MAX];
-	__u64 reserved[21];
+	struct vmmgmt_ring_desc rings[2];
+	__u64 reserved[17];
 };
 
 /**
@@ -182,6 +319,10 @@ struct vmmgmt_info {
 #endif
 static_assert(sizeof(struct vmmgmt_region_header) == 256, "region header size");
 static_assert(sizeof(struct vmmgmt_version) == 32, "version size");
+static_assert(sizeof(struct vmmgmt_ring_desc) == 16, "ring descriptor size");
+static_assert(sizeof(struct vmmgmt_ring_ctrl) == 2 * VMMGMT_CACHELINE, "ring control size");
+static_assert(sizeof(struct vmmgmt_addr) == 16, "address size");
+static_assert(sizeof(struct vmmgmt_rec) == 48, "record header size");
 static_assert(sizeof(struct vmmgmt_info) == 64, "info size");
 
 #endif /* _UAPI_LINUX_VMMGMT_H */

@@ -4,10 +4,12 @@
  *
  * Checks the ABI header as the kernel compiler sees it (userspace has its
  * own _Static_asserts): the offset and size of every field of struct
- * vmmgmt_region_header, struct vmmgmt_version and struct vmmgmt_info, the
- * 8-byte alignment of their 64-bit fields, the absence of implicit padding,
- * the magic bytes of a region, the encoding and numbering of the ioctls,
- * the region sizes, the link states and the other constants.
+ * vmmgmt_region_header, struct vmmgmt_version, struct vmmgmt_info and of
+ * the ring structures (struct vmmgmt_ring_desc, struct vmmgmt_ring_ctrl,
+ * struct vmmgmt_addr, struct vmmgmt_rec), the natural alignment of their
+ * fields, the absence of implicit padding, the magic bytes of a region,
+ * the encoding and numbering of the ioctls, the region sizes, the link
+ * states, the ring constants, modes and record flags.
  *
  * The expected numbers are written out here on purpose: the layout is the
  * ABI, so any change to uapi/vmmgmt.h that moves a byte must break this
@@ -44,6 +46,14 @@ struct abi_field {
 #define VER_SZ(m)	sizeof_field(struct vmmgmt_version, m)
 #define INFO_OFF(m)	offsetof(struct vmmgmt_info, m)
 #define INFO_SZ(m)	sizeof_field(struct vmmgmt_info, m)
+#define DESC_OFF(m)	offsetof(struct vmmgmt_ring_desc, m)
+#define DESC_SZ(m)	sizeof_field(struct vmmgmt_ring_desc, m)
+#define CTRL_OFF(m)	offsetof(struct vmmgmt_ring_ctrl, m)
+#define CTRL_SZ(m)	sizeof_field(struct vmmgmt_ring_ctrl, m)
+#define ADDR_OFF(m)	offsetof(struct vmmgmt_addr, m)
+#define ADDR_SZ(m)	sizeof_field(struct vmmgmt_addr, m)
+#define REC_OFF(m)	offsetof(struct vmmgmt_rec, m)
+#define REC_SZ(m)	sizeof_field(struct vmmgmt_rec, m)
 
 /* { name, compiled offset, compiled size, ABI offset, ABI size, elem } */
 static const struct abi_field region_header_fields[] = {
@@ -59,7 +69,8 @@ static const struct abi_field region_header_fields[] = {
 	{ "vm_id", HDR_OFF(vm_id), HDR_SZ(vm_id), 48, 4, 4 },
 	{ "generation", HDR_OFF(generation), HDR_SZ(generation), 52, 4, 4 },
 	{ "name", HDR_OFF(name), HDR_SZ(name), 56, 32, 1 },
-	{ "reserved", HDR_OFF(reserved), HDR_SZ(reserved), 88, 168, 8 },
+	{ "rings", HDR_OFF(rings), HDR_SZ(rings), 88, 32, 4 },
+	{ "reserved", HDR_OFF(reserved), HDR_SZ(reserved), 120, 136, 8 },
 };
 
 static const struct abi_field version_fields[] = {
@@ -80,6 +91,39 @@ static const struct abi_field info_fields[] = {
 	{ "abi_minor", INFO_OFF(abi_minor), INFO_SZ(abi_minor), 26, 2, 2 },
 	{ "vectors", INFO_OFF(vectors), INFO_SZ(vectors), 28, 4, 4 },
 	{ "reserved", INFO_OFF(reserved), INFO_SZ(reserved), 32, 32, 8 },
+};
+
+static const struct abi_field ring_desc_fields[] = {
+	{ "ctrl_offset", DESC_OFF(ctrl_offset), DESC_SZ(ctrl_offset), 0, 4, 4 },
+	{ "data_offset", DESC_OFF(data_offset), DESC_SZ(data_offset), 4, 4, 4 },
+	{ "data_size", DESC_OFF(data_size), DESC_SZ(data_size), 8, 4, 4 },
+	{ "reserved", DESC_OFF(reserved), DESC_SZ(reserved), 12, 4, 4 },
+};
+
+/* Producer's cache line first, consumer's second: tail at 64. */
+static const struct abi_field ring_ctrl_fields[] = {
+	{ "head", CTRL_OFF(head), CTRL_SZ(head), 0, 4, 4 },
+	{ "prod_waiting", CTRL_OFF(prod_waiting), CTRL_SZ(prod_waiting), 4, 4, 4 },
+	{ "prod_pad", CTRL_OFF(prod_pad), CTRL_SZ(prod_pad), 8, 56, 4 },
+	{ "tail", CTRL_OFF(tail), CTRL_SZ(tail), 64, 4, 4 },
+	{ "cons_running", CTRL_OFF(cons_running), CTRL_SZ(cons_running), 68, 4, 4 },
+	{ "cons_pad", CTRL_OFF(cons_pad), CTRL_SZ(cons_pad), 72, 56, 4 },
+};
+
+static const struct abi_field addr_fields[] = {
+	{ "host", ADDR_OFF(host), ADDR_SZ(host), 0, 4, 4 },
+	{ "vm", ADDR_OFF(vm), ADDR_SZ(vm), 4, 4, 4 },
+	{ "port", ADDR_OFF(port), ADDR_SZ(port), 8, 4, 4 },
+	{ "reserved", ADDR_OFF(reserved), ADDR_SZ(reserved), 12, 4, 4 },
+};
+
+static const struct abi_field rec_fields[] = {
+	{ "len", REC_OFF(len), REC_SZ(len), 0, 4, 4 },
+	{ "mode", REC_OFF(mode), REC_SZ(mode), 4, 2, 2 },
+	{ "flags", REC_OFF(flags), REC_SZ(flags), 6, 2, 2 },
+	{ "id", REC_OFF(id), REC_SZ(id), 8, 8, 8 },
+	{ "src", REC_OFF(src), REC_SZ(src), 16, 16, 4 },
+	{ "dst", REC_OFF(dst), REC_SZ(dst), 32, 16, 4 },
 };
 
 /*
@@ -139,6 +183,58 @@ static void vmmgmt_abi_info_layout(struct kunit *test)
 {
 	check_layout(test, "vmmgmt_info", info_fields,
 		     ARRAY_SIZE(info_fields), sizeof(struct vmmgmt_info), 64);
+}
+
+static void vmmgmt_abi_ring_layout(struct kunit *test)
+{
+	check_layout(test, "vmmgmt_ring_desc", ring_desc_fields,
+		     ARRAY_SIZE(ring_desc_fields),
+		     sizeof(struct vmmgmt_ring_desc), 16);
+	check_layout(test, "vmmgmt_ring_ctrl", ring_ctrl_fields,
+		     ARRAY_SIZE(ring_ctrl_fields),
+		     sizeof(struct vmmgmt_ring_ctrl), 128);
+	check_layout(test, "vmmgmt_addr", addr_fields,
+		     ARRAY_SIZE(addr_fields), sizeof(struct vmmgmt_addr), 16);
+	check_layout(test, "vmmgmt_rec", rec_fields,
+		     ARRAY_SIZE(rec_fields), sizeof(struct vmmgmt_rec), 48);
+
+	/* rings[] is indexed by enum vmmgmt_ring_id. */
+	KUNIT_EXPECT_EQ(test, HDR_SZ(rings) / sizeof(struct vmmgmt_ring_desc),
+			2);
+	KUNIT_EXPECT_EQ(test, HDR_OFF(rings[VMMGMT_RING_G2H]), 88);
+	KUNIT_EXPECT_EQ(test, HDR_OFF(rings[VMMGMT_RING_H2G]), 104);
+	/* The consumer's index is on its own cache line. */
+	KUNIT_EXPECT_EQ(test, CTRL_OFF(tail), VMMGMT_CACHELINE);
+	/* A record header keeps the next record 8-byte aligned. */
+	KUNIT_EXPECT_EQ(test, sizeof(struct vmmgmt_rec) % VMMGMT_RING_ALIGN, 0);
+}
+
+/* Ring constants, modes and flags are stored in the region. */
+static void vmmgmt_abi_ring_constants(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, VMMGMT_RING_G2H, 0);
+	KUNIT_EXPECT_EQ(test, VMMGMT_RING_H2G, 1);
+	KUNIT_EXPECT_EQ(test, VMMGMT_RING_MIN_DATA, 16384);
+	KUNIT_EXPECT_TRUE(test, is_power_of_2(VMMGMT_RING_MIN_DATA));
+	KUNIT_EXPECT_EQ(test, VMMGMT_RING_ALIGN, 8);
+	KUNIT_EXPECT_EQ(test, VMMGMT_CACHELINE, 64);
+	KUNIT_EXPECT_EQ(test, VMMGMT_MSG_MAX, 65536);
+
+	KUNIT_EXPECT_EQ(test, VMMGMT_MODE_PAD, 0);	/* zeroed memory */
+	KUNIT_EXPECT_EQ(test, VMMGMT_MODE_CTRL, 1);
+	KUNIT_EXPECT_EQ(test, VMMGMT_MODE_CHAT, 2);
+	KUNIT_EXPECT_EQ(test, VMMGMT_MODE_STATS, 3);
+	KUNIT_EXPECT_EQ(test, VMMGMT_MODE_FILE, 4);
+	KUNIT_EXPECT_EQ(test, VMMGMT_MODE_CALC, 5);
+	KUNIT_EXPECT_EQ(test, VMMGMT_MODE_CMD, 6);
+	KUNIT_EXPECT_EQ(test, VMMGMT_MODE_MAX, 7);
+	KUNIT_EXPECT_LE(test, VMMGMT_MODE_MAX, U16_MAX);
+
+	KUNIT_EXPECT_EQ(test, VMMGMT_REC_F_RESPONSE, 0x0001);
+	KUNIT_EXPECT_EQ(test, VMMGMT_REC_F_ERROR, 0x0002);
+	KUNIT_EXPECT_EQ(test, VMMGMT_REC_F_KNOWN,
+			VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR);
+	KUNIT_EXPECT_LE(test, VMMGMT_REC_F_KNOWN, U16_MAX);
 }
 
 /* A region starts with the bytes "vmmgmt\0\0" (VMMGMT_MAGIC, LE). */
@@ -309,6 +405,8 @@ static struct kunit_case vmmgmt_abi_cases[] = {
 	KUNIT_CASE(vmmgmt_abi_region_header_layout),
 	KUNIT_CASE(vmmgmt_abi_version_layout),
 	KUNIT_CASE(vmmgmt_abi_info_layout),
+	KUNIT_CASE(vmmgmt_abi_ring_layout),
+	KUNIT_CASE(vmmgmt_abi_ring_constants),
 	KUNIT_CASE(vmmgmt_abi_magic_bytes),
 	KUNIT_CASE(vmmgmt_abi_ioctl_encoding),
 	KUNIT_CASE(vmmgmt_abi_ioctl_ranges),
