@@ -77,11 +77,29 @@ run_selftests() {
 	done
 }
 
-vm_finish() {
+# vm_report: the kernel log and the closing marker.
+vm_report() {
 	dmesg | sed 's/^/[dmesg] /'
 	echo "VMMGMT-DONE $VM fails=$STEP_FAILS"
+}
+
+vm_poweroff() {
 	sync
 	poweroff -f
+}
+
+vm_finish() {
+	vm_report
+	vm_poweroff
+}
+
+# to_kmsg: copy stdin to the kernel log, one record per line.  Needs
+# printk.devkmsg=on (no rate limit) and printk.time=0 (no timestamp
+# before the line) on the kernel command line.
+to_kmsg() {
+	while IFS= read -r l; do
+		printf '%s\n' "$l" >/dev/kmsg
+	done
 }
 
 # say TEXT: one narrated line of the demonstration.
