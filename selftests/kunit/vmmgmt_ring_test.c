@@ -121,6 +121,17 @@ static void rt_check_guards(struct kunit *test, struct rt *rt)
 			      "guard after the control block was written");
 }
 
+/* The shared indexes, as the peer sees them. */
+static u32 rt_tail(const struct rt *rt)
+{
+	return READ_ONCE(rt->ctrl->tail);
+}
+
+static u32 rt_head(const struct rt *rt)
+{
+	return READ_ONCE(rt->ctrl->head);
+}
+
 static struct vmmgmt_rec rt_hdr(u32 len, u64 id)
 {
 	struct vmmgmt_rec h = {
@@ -165,7 +176,7 @@ static void rt_pop_check(struct kunit *test, struct rt *rt, u32 len, u64 id)
 	KUNIT_ASSERT_EQ_MSG(test, i, len, "payload of record %llu (len %u)",
 			    id, len);
 	/* The tail the producer sees is the consumer's private one. */
-	KUNIT_ASSERT_EQ(test, READ_ONCE(rt->ctrl->tail), rt->cons.idx);
+	KUNIT_ASSERT_EQ(test, rt_tail(rt), rt->cons.idx);
 }
 
 /* Write a record header straight into the data area, as a peer could. */
@@ -921,7 +932,7 @@ KUNIT_ARRAY_PARAM(rt_hostile, rt_hostile_cases, rt_hostile_desc);
 static void rt_hostile_producer(struct kunit *test, struct rt *rt,
 				const struct rt_hostile *c)
 {
-	u32 head = READ_ONCE(rt->ctrl->head);
+	u32 head = rt_head(rt);
 
 	KUNIT_EXPECT_EQ(test, rt_post(rt, 8, 1), -EPROTO);
 	KUNIT_EXPECT_EQ(test, vmmgmt_ring_error(&rt->prod), c->want);
@@ -929,7 +940,7 @@ static void rt_hostile_producer(struct kunit *test, struct rt *rt,
 	KUNIT_EXPECT_EQ(test, rt_post(rt, 0, 2), -EPROTO);
 	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_need_notify(&rt->prod));
 	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_prod_wait(&rt->prod, 0));
-	KUNIT_EXPECT_EQ(test, READ_ONCE(rt->ctrl->head), head);
+	KUNIT_EXPECT_EQ(test, rt_head(rt), head);
 
 	/* A reset of both sides revives the ring. */
 	KUNIT_EXPECT_EQ(test, vmmgmt_ring_prod_reset(&rt->prod, 64), 0);
@@ -949,7 +960,7 @@ static void rt_hostile_consumer(struct kunit *test, struct rt *rt,
 	for (i = 0; i < c->valid; i++)
 		KUNIT_ASSERT_EQ(test, vmmgmt_ring_pop(&rt->cons, &h, rt->buf,
 						      VMMGMT_MSG_MAX), 0);
-	tail = READ_ONCE(rt->ctrl->tail);
+	tail = rt_tail(rt);
 	memset(&h, 0x5a, sizeof(h));
 	KUNIT_EXPECT_EQ(test, vmmgmt_ring_pop(&rt->cons, &h, rt->buf,
 					      VMMGMT_MSG_MAX), -EPROTO);
@@ -959,7 +970,7 @@ static void rt_hostile_consumer(struct kunit *test, struct rt *rt,
 			    vmmgmt_ring_err_name(c->want));
 	/* Nothing handed out, nothing published. */
 	KUNIT_EXPECT_NULL(test, memchr_inv(&h, 0x5a, sizeof(h)));
-	KUNIT_EXPECT_EQ(test, READ_ONCE(rt->ctrl->tail), tail);
+	KUNIT_EXPECT_EQ(test, rt_tail(rt), tail);
 
 	/* Broken until reset: every operation refuses. */
 	KUNIT_EXPECT_EQ(test, vmmgmt_ring_peek(&rt->cons, &h), -EPROTO);
@@ -974,7 +985,7 @@ static void rt_hostile_consumer(struct kunit *test, struct rt *rt,
 	WRITE_ONCE(rt->ctrl->cons_running, 0);
 	vmmgmt_ring_cons_start(&rt->cons);
 	KUNIT_EXPECT_EQ(test, rt->ctrl->cons_running, 0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(rt->ctrl->tail), tail);
+	KUNIT_EXPECT_EQ(test, rt_tail(rt), tail);
 	KUNIT_EXPECT_EQ(test, vmmgmt_ring_error(&rt->cons), c->want);
 
 	KUNIT_EXPECT_EQ(test, vmmgmt_ring_cons_reset(&rt->cons, 0), 0);
