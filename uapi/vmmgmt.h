@@ -276,6 +276,74 @@ struct vmmgmt_info {
 	__u64 reserved[4];
 };
 
+/** VMMGMT_VECTORS_MAX - most eventfds per direction a VM may register. */
+#define VMMGMT_VECTORS_MAX		8
+
+/** VMMGMT_PORT_ECHO - host port of the built-in echo service. */
+#define VMMGMT_PORT_ECHO		7
+/** VMMGMT_PORT_DYNAMIC - ports from here on are assigned on bind(0). */
+#define VMMGMT_PORT_DYNAMIC		0x8000
+
+/**
+ * struct vmmgmt_host_vm_add - register a VM with the host module.
+ * @vm_id: the VM's id and ivshmem peer id, 1..%VMMGMT_VM_ID_MAX; unique.
+ * @region_fd: the region: a memfd sealed with F_SEAL_SHRINK and
+ *	F_SEAL_GROW, of a power-of-two size within %VMMGMT_REGION_MIN_SIZE
+ *	and %VMMGMT_REGION_MAX_SIZE.  The host module (re)writes its header
+ *	and lays out the rings.
+ * @nr_vectors: eventfds in each of @kick_fds and @call_fds,
+ *	1..%VMMGMT_VECTORS_MAX.
+ * @flags: zero.
+ * @kick_fds: eventfds QEMU signals when the guest rings the host's
+ *	doorbell (peer 0, vector v); the host module waits on them.
+ * @call_fds: eventfds the host module signals to interrupt the guest on
+ *	vector v (QEMU's irqfds).
+ * @qemu_pid: the QEMU process that serves the VM (SO_PEERCRED).
+ * @pad: zero.
+ * @name: the VM's name, NUL-terminated, [A-Za-z0-9_-], unique.
+ * @reserved: zero.
+ *
+ * The VM stays registered until VMMGMT_HOST_IOC_DEL_VM or until the file
+ * that registered it is closed.
+ */
+struct vmmgmt_host_vm_add {
+	__u32 vm_id;
+	__s32 region_fd;
+	__u32 nr_vectors;
+	__u32 flags;
+	__s32 kick_fds[VMMGMT_VECTORS_MAX];
+	__s32 call_fds[VMMGMT_VECTORS_MAX];
+	__u32 qemu_pid;
+	__u32 pad;
+	__u8 name[VMMGMT_NAME_MAX];
+	__u64 reserved[5];
+};
+
+/**
+ * struct vmmgmt_host_vm_del - unregister a VM.
+ * @vm_id: the id given to VMMGMT_HOST_IOC_ADD_VM.
+ * @flags: zero.
+ * @reserved: zero.
+ */
+struct vmmgmt_host_vm_del {
+	__u32 vm_id;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/**
+ * struct vmmgmt_bind - make an open file an endpoint on a port.
+ * @port: the port; 0 asks for a free one from %VMMGMT_PORT_DYNAMIC up,
+ *	which is written back.
+ * @flags: zero.
+ * @reserved: zero.
+ */
+struct vmmgmt_bind {
+	__u32 port;
+	__u32 flags;
+	__u64 reserved;
+};
+
 /* One ioctl magic for both character devices (free in ioctl-number.rst). */
 #define VMMGMT_IOC_MAGIC		0xB9
 
@@ -288,6 +356,26 @@ struct vmmgmt_info {
  */
 #define VMMGMT_HOST_IOC_GET_VERSION \
 	_IOR(VMMGMT_IOC_MAGIC, 0x00, struct vmmgmt_version)
+
+/*
+ * VMMGMT_HOST_IOC_ADD_VM - register a VM (struct vmmgmt_host_vm_add).
+ *	Errors: EFAULT; EINVAL (nonzero flags, pad or reserved, bad id, name,
+ *	vector count, region size or seals); EBADF (an fd is not open);
+ *	EINVAL (an fd is not a memfd or an eventfd as required); EEXIST (id
+ *	or name in use); ENOSPC (too many VMs); ENOMEM.
+ * VMMGMT_HOST_IOC_DEL_VM - unregister a VM (struct vmmgmt_host_vm_del)
+ *	added through this same file.  Errors: EFAULT; EINVAL; ENOENT.
+ * VMMGMT_HOST_IOC_BIND - make this file a host endpoint (struct
+ *	vmmgmt_bind); then write() sends and read() receives one record each:
+ *	a struct vmmgmt_rec followed by its payload.  Errors: EFAULT; EINVAL;
+ *	EADDRINUSE (port taken); EISCONN (file already bound).
+ */
+#define VMMGMT_HOST_IOC_ADD_VM \
+	_IOW(VMMGMT_IOC_MAGIC, 0x01, struct vmmgmt_host_vm_add)
+#define VMMGMT_HOST_IOC_DEL_VM \
+	_IOW(VMMGMT_IOC_MAGIC, 0x02, struct vmmgmt_host_vm_del)
+#define VMMGMT_HOST_IOC_BIND \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x10, struct vmmgmt_bind)
 
 /*
  * /dev/vmmgmt (guest): numbers 0x40-0x7f.
@@ -305,6 +393,21 @@ struct vmmgmt_info {
 #define VMMGMT_IOC_GET_INFO \
 	_IOR(VMMGMT_IOC_MAGIC, 0x41, struct vmmgmt_info)
 
+/*
+ * VMMGMT_IOC_BIND - bind this file to a local port (struct vmmgmt_bind).
+ *	Errors: EFAULT; EINVAL; EADDRINUSE; EISCONN (already bound).
+ * VMMGMT_IOC_CONNECT - set the destination of write() (struct
+ *	vmmgmt_addr).  Errors: EFAULT; EINVAL (nonzero reserved).
+ * VMMGMT_IOC_LAST_SRC - the source of the message read() returned last
+ *	(struct vmmgmt_addr).  Errors: EFAULT; ENOMSG (nothing read yet).
+ */
+#define VMMGMT_IOC_BIND \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x42, struct vmmgmt_bind)
+#define VMMGMT_IOC_CONNECT \
+	_IOW(VMMGMT_IOC_MAGIC, 0x43, struct vmmgmt_addr)
+#define VMMGMT_IOC_LAST_SRC \
+	_IOR(VMMGMT_IOC_MAGIC, 0x44, struct vmmgmt_addr)
+
 /* ivshmem-doorbell BAR0 registers (QEMU docs/specs/ivshmem-spec.txt). */
 #define VMMGMT_IVSHMEM_REG_INTRMASK	0x00
 #define VMMGMT_IVSHMEM_REG_INTRSTATUS	0x04
@@ -319,6 +422,9 @@ struct vmmgmt_info {
 #endif
 static_assert(sizeof(struct vmmgmt_region_header) == 256, "region header size");
 static_assert(sizeof(struct vmmgmt_version) == 32, "version size");
+static_assert(sizeof(struct vmmgmt_host_vm_add) == 160, "vm_add size");
+static_assert(sizeof(struct vmmgmt_host_vm_del) == 16, "vm_del size");
+static_assert(sizeof(struct vmmgmt_bind) == 16, "bind size");
 static_assert(sizeof(struct vmmgmt_ring_desc) == 16, "ring descriptor size");
 static_assert(sizeof(struct vmmgmt_ring_ctrl) == 2 * VMMGMT_CACHELINE, "ring control size");
 static_assert(sizeof(struct vmmgmt_addr) == 16, "address size");
