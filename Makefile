@@ -10,7 +10,7 @@ KDIR ?= $(shell ls -d /usr/src/linux-headers-*-cloud-amd64 2>/dev/null | sort -V
 VM_KERNEL ?= 6.12
 SCRIPTS := $(CURDIR)/scripts
 
-.PHONY: all modules tools selftests clean setup run check vmtest kunit \
+.PHONY: all modules tools selftests clean setup run check vmtest kunit fuzz \
 	style modules-all help
 
 all: modules tools selftests
@@ -41,6 +41,9 @@ vmtest:
 
 kunit:
 	$(SCRIPTS)/kunit
+
+fuzz:
+	$(SCRIPTS)/fuzz
 
 style:
 	$(SCRIPTS)/style
