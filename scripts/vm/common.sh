@@ -79,7 +79,10 @@ run_selftests() {
 
 # vm_report: the kernel log and the closing marker.
 vm_report() {
-	dmesg | sed 's/^/[dmesg] /'
+	# Kernel messages only (facility 0, "<0>".."<7>"): what userspace
+	# wrote through /dev/kmsg (facility user, "<12>" ...) is already on
+	# the console once.
+	dmesg -r | sed -n 's/^<[0-7]>/[dmesg] /p'
 	echo "VMMGMT-DONE $VM fails=$STEP_FAILS"
 }
 
