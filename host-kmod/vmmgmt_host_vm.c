@@ -452,14 +452,16 @@ int vmmgmt_host_vm_add(struct file *owner,
 
 	list_add_tail(&vm->node, &vmmgmt_host_vms);
 	vmmgmt_host_nr_vms++;
-	mutex_unlock(&vmmgmt_host_vms_lock);
-
-	for (v = 0; v < vm->nr_vectors; v++)
-		fput(kick_files[v]);
 	kobject_uevent(&vm->kobj, KOBJ_ADD);
 	pr_info("%s (id %u): added, pid %u, region %llu bytes, %u vectors, generation %u\n",
 		vm->name, vm->id, vm->qemu_pid, vm->size, vm->nr_vectors,
 		vm->generation);
+	/* From here on a DEL_VM on another thread may free @vm. */
+	mutex_unlock(&vmmgmt_host_vms_lock);
+
+	for (v = 0; v < VMMGMT_VECTORS_MAX; v++)
+		if (kick_files[v])
+			fput(kick_files[v]);
 	return 0;
 
 err_del_kobj:
