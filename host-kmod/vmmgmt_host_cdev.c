@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmmgmt host module: the character device /dev/vmmgmt-host (root only,
- * mode 0600) and its sysfs attributes (/sys/class/misc/vmmgmt-host/).
+ * mode 0600) and its sysfs attributes (/sys/class/misc/vmmgmt-host/);
+ * the per-VM directories below vms/ are vmmgmt_host_sysfs.c's.
  *
  * Ioctl numbers 0x00-0x3f of VMMGMT_IOC_MAGIC belong to this device; see
  * uapi/vmmgmt.h.  Each ioctl has its own handler, called from
@@ -41,6 +42,40 @@ static long vmmgmt_host_ioctl_get_version(void __user *uarg)
 }
 
 /**
+ * vmmgmt_host_ioctl_add_vm() - VMMGMT_HOST_IOC_ADD_VM.
+ * @file: the open file; it owns the VM.
+ * @uarg: user pointer to a &struct vmmgmt_host_vm_add.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or the errors of vmmgmt_host_vm_add(), or -EFAULT.
+ */
+static long vmmgmt_host_ioctl_add_vm(struct file *file, void __user *uarg)
+{
+	struct vmmgmt_host_vm_add req;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	return vmmgmt_host_vm_add(file, &req);
+}
+
+/**
+ * vmmgmt_host_ioctl_del_vm() - VMMGMT_HOST_IOC_DEL_VM.
+ * @file: the open file.
+ * @uarg: user pointer to a &struct vmmgmt_host_vm_del.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or the errors of vmmgmt_host_vm_del(), or -EFAULT.
+ */
+static long vmmgmt_host_ioctl_del_vm(struct file *file, void __user *uarg)
+{
+	struct vmmgmt_host_vm_del req;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	return vmmgmt_host_vm_del(file, &req);
+}
+
+/**
  * vmmgmt_host_ioctl() - ioctl dispatcher of /dev/vmmgmt-host.
  * @file: the open file.
  * @cmd: ioctl number, see uapi/vmmgmt.h.
@@ -58,14 +93,33 @@ static long vmmgmt_host_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case VMMGMT_HOST_IOC_GET_VERSION:
 		return vmmgmt_host_ioctl_get_version(uarg);
+	case VMMGMT_HOST_IOC_ADD_VM:
+		return vmmgmt_host_ioctl_add_vm(file, uarg);
+	case VMMGMT_HOST_IOC_DEL_VM:
+		return vmmgmt_host_ioctl_del_vm(file, uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
+/**
+ * vmmgmt_host_release() - the last reference to an open file went away.
+ * @inode: unused.
+ * @file: the file; every VM it added is removed.
+ *
+ * Context: process context; may sleep.
+ * Return: 0.
+ */
+static int vmmgmt_host_release(struct inode *inode, struct file *file)
+{
+	vmmgmt_host_vm_release_file(file);
+	return 0;
+}
+
 static const struct file_operations vmmgmt_host_fops = {
 	.owner = THIS_MODULE,
 	.open = nonseekable_open,
+	.release = vmmgmt_host_release,
 	.unlocked_ioctl = vmmgmt_host_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -92,14 +146,30 @@ static struct miscdevice vmmgmt_host_misc = {
 };
 
 /**
- * vmmgmt_host_cdev_init() - register /dev/vmmgmt-host.
+ * vmmgmt_host_cdev_init() - register /dev/vmmgmt-host and its vms/
+ * directory.
+ *
+ * ADD_VM fails with -ENODEV in the short time between the two.
  *
  * Context: process context (module init); may sleep.
- * Return: 0, or a negative errno from misc_register().
+ * Return: 0, or a negative errno from misc_register() or
+ * vmmgmt_host_vms_init().
  */
 int vmmgmt_host_cdev_init(void)
 {
-	return misc_register(&vmmgmt_host_misc);
+	int ret;
+
+	ret = misc_register(&vmmgmt_host_misc);
+	if (ret)
+		return ret;
+	ret = vmmgmt_host_vms_init(&vmmgmt_host_misc.this_device->kobj);
+	if (ret)
+		goto err_deregister;
+	return 0;
+
+err_deregister:
+	misc_deregister(&vmmgmt_host_misc);
+	return ret;
 }
 
 /**
@@ -112,5 +182,6 @@ int vmmgmt_host_cdev_init(void)
  */
 void vmmgmt_host_cdev_exit(void)
 {
+	vmmgmt_host_vms_exit();
 	misc_deregister(&vmmgmt_host_misc);
 }

@@ -3,8 +3,7 @@
  * vmmgmt host module: module init and exit.
  *
  * The management core for the virtual management devices of the VMs on
- * this host.  For now it only offers /dev/vmmgmt-host with a version
- * query; VM registration comes next.
+ * this host: /dev/vmmgmt-host, VM registration and one worker per VM.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

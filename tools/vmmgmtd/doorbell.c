@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmtd: counting doorbells.  Until vmmgmt_host.ko takes the kick
- * eventfds over, vmmgmtd drains them itself and counts what it read: the
- * eventfd counter is the number of doorbell writes since the last read.
+ * vmmgmtd: counting doorbells.  With vmmgmt_host.ko the module owns the
+ * kick eventfds (its per-VM thread waits on them) and vmmgmtd only reports
+ * the module's count from sysfs.  With --no-module, vmmgmtd drains the kick
+ * eventfds itself and counts what it read: the eventfd counter is the
+ * number of doorbell writes since the last read.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "vmmgmtd.h"
@@ -30,9 +34,32 @@ void vmmgmtd_doorbell_read(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 		      (unsigned long long)vm->doorbells);
 }
 
+/* The module's doorbell count of the VM's live registration (or 0). */
+__u64 vmmgmtd_doorbell_module_kicks(const struct vmmgmtd_vm *vm)
+{
+	char path[128], buf[32];
+	ssize_t n;
+	int fd;
+
+	if (!vm->registered)
+		return 0;
+	snprintf(path, sizeof(path), VMMGMTD_HOST_SYSFS_VMS "/%s/kicks",
+		 vm->name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtoull(buf, NULL, 10);
+}
+
 /*
  * One line per VM, key=value, for SIGUSR1 and exit:
  * "stats: NAME: id=ID generation=G state=S pid=P doorbells=T vectors=V0,V1"
+ * With the host module the per-vector counts are not known: "vectors=-".
  */
 void vmmgmtd_doorbell_stats(const struct vmmgmtd *d)
 {
@@ -43,8 +70,8 @@ void vmmgmtd_doorbell_stats(const struct vmmgmtd *d)
 		char vec[VMMGMTD_VECTORS_MAX * 21 + 1];
 		size_t off = 0;
 
-		vec[0] = '\0';
-		for (v = 0; v < d->vectors; v++)
+		snprintf(vec, sizeof(vec), "-");
+		for (v = 0; d->host_fd < 0 && v < d->vectors; v++)
 			off += snprintf(vec + off, sizeof(vec) - off, "%s%llu",
 					v ? "," : "",
 					(unsigned long long)vm->doorbells_vec[v]);
@@ -52,6 +79,8 @@ void vmmgmtd_doorbell_stats(const struct vmmgmtd *d)
 			     vm->name, vm->id, vm->generation,
 			     vm->conn_fd >= 0 ? "connected" : "idle",
 			     vm->conn_fd >= 0 ? (int)vm->pid : 0,
-			     (unsigned long long)vm->doorbells, vec);
+			     (unsigned long long)(vm->doorbells +
+						  vmmgmtd_doorbell_module_kicks(vm)),
+			     vec);
 	}
 }

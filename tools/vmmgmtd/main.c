@@ -280,6 +280,11 @@ static void vmmgmtd_check_module(struct vmmgmtd *d)
 	}
 	vmmgmtd_debug("%s: module ABI %u.%u", VMMGMTD_HOST_DEVICE,
 		      ver.abi_major, ver.abi_minor);
+	if (d->vectors > VMMGMT_VECTORS_MAX) {
+		vmmgmtd_info("--vectors %u: %s takes at most %u", d->vectors,
+			     VMMGMTD_HOST_DEVICE, VMMGMT_VECTORS_MAX);
+		exit(1);
+	}
 }
 
 /* The socket directory: create it if its parent exists. */
@@ -599,7 +604,8 @@ static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 			if (vm->conn_fd >= 0) {
 				vmmgmtd_poll_add(pfds, tags, &n, vm->conn_fd,
 						 vm, VMMGMTD_POLL_CONN, 0);
-				for (v = 0; v < d->vectors; v++)
+				/* With the module, its thread owns the kicks. */
+				for (v = 0; d->host_fd < 0 && v < d->vectors; v++)
 					vmmgmtd_poll_add(pfds, tags, &n, vm->kick[v],
 							 vm, VMMGMTD_POLL_KICK, v);
 			}

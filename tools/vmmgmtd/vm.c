@@ -4,7 +4,9 @@
  *
  * On a connection from QEMU: create the region (a sealed memfd with the
  * vmmgmt header), the host peer's "kick" eventfds and the guest's "call"
- * eventfds, then send, as little-endian int64 messages:
+ * eventfds, register them with vmmgmt_host.ko (VMMGMT_HOST_IOC_ADD_VM,
+ * which writes the header and lays out the rings; not with --no-module),
+ * and only then send, as little-endian int64 messages:
  *
  *	0				protocol version
  *	ID				the guest's peer id (the VM id)
@@ -12,7 +14,8 @@
  *	0 + kick[v], v = 0..N-1		peer 0 (the host), for interrupting it
  *	ID + call[v], v = 0..N-1	the guest's own vectors
  *
- * The connection then stays open and silent until QEMU goes away.
+ * The connection then stays open and silent until QEMU goes away; then
+ * VMMGMT_HOST_IOC_DEL_VM unregisters the VM.
  */
 #include <endian.h>
 #include <errno.h>
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -50,10 +54,51 @@ static void vmmgmtd_close(int *fd)
 	*fd = -1;
 }
 
+/* Hand the region and eventfds to the host module (VMMGMT_HOST_IOC_ADD_VM). */
+static int vmmgmtd_vm_register(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
+{
+	struct vmmgmt_host_vm_add req;
+	unsigned int v;
+
+	memset(&req, 0, sizeof(req));
+	req.vm_id = vm->id;
+	req.region_fd = vm->mem_fd;
+	req.nr_vectors = d->vectors;
+	for (v = 0; v < d->vectors; v++) {
+		req.kick_fds[v] = vm->kick[v];
+		req.call_fds[v] = vm->call[v];
+	}
+	req.qemu_pid = vm->pid;
+	memcpy(req.name, vm->name, strlen(vm->name));
+	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_ADD_VM, &req) < 0) {
+		vmmgmtd_info("%s (id %u): registering with %s: %m", vm->name,
+			     vm->id, VMMGMTD_HOST_DEVICE);
+		return -1;
+	}
+	vm->registered = true;
+	return 0;
+}
+
+/* VMMGMT_HOST_IOC_DEL_VM; the module's doorbell count is kept. */
+static void vmmgmtd_vm_unregister(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
+{
+	struct vmmgmt_host_vm_del req = { .vm_id = vm->id };
+
+	if (!vm->registered)
+		return;
+	vm->doorbells += vmmgmtd_doorbell_module_kicks(vm);
+	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_DEL_VM, &req) < 0)
+		vmmgmtd_info("%s (id %u): unregistering from %s: %m", vm->name,
+			     vm->id, VMMGMTD_HOST_DEVICE);
+	vm->registered = false;
+}
+
 /* Drop everything a connection owns; the listening socket stays. */
 static void vmmgmtd_vm_release(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 {
 	unsigned int v;
+
+	vmmgmtd_vm_unregister(d, vm);
 
 	for (v = 0; v < d->vectors; v++) {
 		vmmgmtd_close(&vm->kick[v]);
@@ -97,8 +142,16 @@ static int vmmgmtd_vm_create_region(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 		return -1;
 	}
 
-	/* A fresh memfd reads as zeroes: fill in only what is not zero. */
+	/*
+	 * A fresh memfd reads as zeroes: fill in only what is not zero.  The
+	 * host module writes the whole header itself and bumps the generation
+	 * it finds there: hand it the previous one.
+	 */
 	hdr = vm->region;
+	if (d->host_fd >= 0) {
+		hdr->generation = vm->generation - 1;
+		return 0;
+	}
 	hdr->magic = VMMGMT_MAGIC;
 	hdr->abi_major = VMMGMT_ABI_MAJOR;
 	hdr->abi_minor = VMMGMT_ABI_MINOR;
@@ -238,6 +291,9 @@ void vmmgmtd_vm_accept(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	vm->generation++;
 	if (vmmgmtd_vm_create_region(d, vm) ||
 	    vmmgmtd_vm_create_eventfds(d, vm))
+		goto fail;
+	/* Registered before QEMU (and so the guest) gets anything. */
+	if (d->host_fd >= 0 && vmmgmtd_vm_register(d, vm))
 		goto fail;
 	if (vmmgmtd_vm_send_setup(d, vm)) {
 		if (errno == EPIPE || errno == ECONNRESET) {

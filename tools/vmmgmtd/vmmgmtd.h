@@ -23,6 +23,7 @@
 
 #define VMMGMTD_DEFAULT_DIR		"/run/vmmgmt"
 #define VMMGMTD_HOST_DEVICE		"/dev/vmmgmt-host"
+#define VMMGMTD_HOST_SYSFS_VMS		"/sys/class/misc/vmmgmt-host/vms"
 #define VMMGMTD_PID_FILE		"vmmgmtd.pid"
 
 /* ivshmem client-server protocol (QEMU docs/specs/ivshmem-spec.txt). */
@@ -51,8 +52,13 @@ struct vmmgmtd_vm {
 	void *region;
 	int kick[VMMGMTD_VECTORS_MAX];	/* host peer 0: guest -> host */
 	int call[VMMGMTD_VECTORS_MAX];	/* guest's own id: host -> guest */
+	bool registered;		/* with vmmgmt_host.ko (ADD_VM) */
 
-	/* Doorbell counts since vmmgmtd started, all connections. */
+	/*
+	 * Doorbell counts since vmmgmtd started, all connections.  With the
+	 * host module, which owns the kick eventfds, only @doorbells counts:
+	 * the module's "kicks" of the connections that ended.
+	 */
 	__u64 doorbells;
 	__u64 doorbells_vec[VMMGMTD_VECTORS_MAX];
 };
@@ -100,6 +106,7 @@ void vmmgmtd_vm_disconnect(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 /* doorbell.c: counting guest -> host doorbells (kick eventfds) */
 void vmmgmtd_doorbell_read(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 			   unsigned int vector);
+__u64 vmmgmtd_doorbell_module_kicks(const struct vmmgmtd_vm *vm);
 void vmmgmtd_doorbell_stats(const struct vmmgmtd *d);
 
 #endif /* VMMGMTD_H */

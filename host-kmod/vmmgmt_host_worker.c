@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt host module: the per-VM worker.
+ *
+ * One kernel thread per VM, vmmgmt-<name>.  The guest's doorbell arrives
+ * on the kick eventfds (a KVM ioeventfd); a wait queue entry on each, set
+ * up the way KVM's irqfd does it, counts the kick and wakes the thread,
+ * nothing else.  The thread drains the guest-to-host ring in batches of
+ * %VMMGMT_HOST_BATCH records, then yields, so that one VM cannot starve
+ * the others; it routes each record (for now: the echo service, or an
+ * EHOSTUNREACH error), posts the answers into the host-to-guest ring and
+ * signals call_fds[0] only when the guest is not draining already.
+ *
+ * Every byte of the region is the guest's: the shared ring code validates
+ * it and copies each record out before the worker looks at it.  On a
+ * violation the channel is marked broken and the worker ignores the VM
+ * until it is registered again.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/eventfd.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/wait.h>
+
+#include <vmmgmt.h>
+
+#include "vmmgmt_host.h"
+#include "vmmgmt_host_compat.h"
+
+/**
+ * vmmgmt_host_kick_wake() - wait queue callback of a kick eventfd.
+ * @wait: the entry in &struct vmmgmt_host_kick.
+ * @mode: unused.
+ * @sync: unused.
+ * @key: the poll events.
+ *
+ * On EPOLLIN, consumes the eventfd's count into the VM's kick counter and
+ * wakes the worker.  EPOLLHUP (the last file of the eventfd was closed)
+ * is only counted: the entry stays queued, which is safe because the VM
+ * holds a reference to the eventfd context and with it to the wait queue
+ * head, and it is removed by vmmgmt_host_worker_stop().
+ *
+ * Context: the eventfd's wait queue lock held, interrupts off.
+ * Return: 0.
+ */
+static int vmmgmt_host_kick_wake(wait_queue_entry_t *wait, unsigned int mode,
+				 int sync, void *key)
+{
+	struct vmmgmt_host_kick *kick =
+		container_of(wait, struct vmmgmt_host_kick, wait);
+	struct vmmgmt_host_vm *vm = kick->vm;
+	__poll_t flags = key_to_poll(key);
+	u64 cnt;
+
+	if (flags & EPOLLIN) {
+		eventfd_ctx_do_read(kick->ctx, &cnt);
+		atomic64_add(cnt, &vm->stats.kicks);
+		atomic_set(&vm->pending, 1);
+		wake_up_process(vm->thread);
+	}
+	if (flags & EPOLLHUP)
+		atomic64_inc(&vm->stats.hangups);
+	return 0;
+}
+
+/**
+ * vmmgmt_host_kick_queue() - poll table callback: enter the wait queue.
+ * @file: the eventfd's file.
+ * @wqh: its wait queue head.
+ * @pt: the poll table in &struct vmmgmt_host_kick.
+ *
+ * Context: called from vfs_poll() in vmmgmt_host_worker_start().
+ */
+static void vmmgmt_host_kick_queue(struct file *file, wait_queue_head_t *wqh,
+				   poll_table *pt)
+{
+	struct vmmgmt_host_kick *kick =
+		container_of(pt, struct vmmgmt_host_kick, pt);
+
+	kick->wqh = wqh;
+	add_wait_queue(wqh, &kick->wait);
+}
+
+/**
+ * vmmgmt_host_worker_broken() - mark the channel broken after a violation.
+ * @vm: the VM.
+ * @ring: the ring that broke, for the message.
+ * @what: "G2H" or "H2G".
+ *
+ * Context: the VM's worker.
+ */
+static void vmmgmt_host_worker_broken(struct vmmgmt_host_vm *vm,
+				      const struct vmmgmt_ring *ring,
+				      const char *what)
+{
+	vm->link_state = VMMGMT_LINK_BROKEN;
+	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_BROKEN);
+	atomic64_inc(&vm->stats.violations);
+	pr_warn_ratelimited("%s (id %u): %s ring violation (%s): channel broken until the VM is added again\n",
+			    vm->name, vm->id, what,
+			    vmmgmt_ring_err_name(vmmgmt_ring_error(ring)));
+	/* Let the guest see the new state. */
+	vmmgmt_host_eventfd_signal(vm->call[0]);
+	atomic64_inc(&vm->stats.notifications_sent);
+}
+
+/**
+ * vmmgmt_host_worker_rx() - route one record from the guest.
+ * @ctx: the VM.
+ * @hdr: the validated record header (a private copy).
+ * @payload: its payload (a private copy).
+ *
+ * Records to (0, 0, %VMMGMT_PORT_ECHO) come back with source and
+ * destination swapped and %VMMGMT_REC_F_RESPONSE set.  Anything else is
+ * undeliverable for now: counted as a drop and, if it is a request,
+ * answered with %VMMGMT_REC_F_ERROR and EHOSTUNREACH.  The sender's
+ * address is the VM's own, whatever the guest wrote.
+ *
+ * Context: the VM's worker, from vmmgmt_ring_drain().
+ * Return: 0 when the record is consumed; 1 to leave it in the ring (the
+ * H2G ring is full or broken).
+ */
+static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
+				 const void *payload)
+{
+	struct vmmgmt_host_vm *vm = ctx;
+	struct vmmgmt_addr src = {
+		.host = 0, .vm = vm->id, .port = hdr->src.port,
+	};
+	const void *out_payload = payload;
+	struct vmmgmt_rec out = *hdr;
+	__u32 err = EHOSTUNREACH;
+	bool echo, drop = false;
+	int ret;
+
+	echo = !hdr->dst.host && hdr->dst.vm == VMMGMT_HOST_PEER_ID &&
+	       hdr->dst.port == VMMGMT_PORT_ECHO;
+	if (hdr->flags & VMMGMT_REC_F_RESPONSE) {
+		/* Nobody on the host waits for an answer yet. */
+		drop = true;
+		goto consumed;
+	}
+	out.src = hdr->dst;
+	out.dst = src;
+	out.flags = VMMGMT_REC_F_RESPONSE;
+	if (!echo) {
+		out.flags |= VMMGMT_REC_F_ERROR;
+		out.len = sizeof(err);
+		out_payload = &err;
+		drop = true;
+	}
+
+	ret = vmmgmt_ring_post(&vm->h2g, &out, out_payload);
+	if (ret == -ENOSPC) {
+		vm->h2g_blocked = true;
+		vm->blocked_len = out.len;
+		return 1;
+	}
+	if (ret) {
+		vm->h2g_broken = true;
+		return 1;
+	}
+	vm->posted++;
+	atomic64_inc(&vm->stats.tx_msgs);
+	atomic64_add(out.len, &vm->stats.tx_bytes);
+
+consumed:
+	if (drop)
+		atomic64_inc(&vm->stats.drops);
+	atomic64_inc(&vm->stats.rx_msgs);
+	atomic64_add(hdr->len, &vm->stats.rx_bytes);
+	return 0;
+}
+
+/**
+ * vmmgmt_host_worker_batch() - handle at most one batch of records.
+ * @vm: the VM.
+ *
+ * Context: the VM's worker.
+ * Return: true if there may be more work right away; false if the worker
+ * may sleep until the next kick.
+ */
+static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
+{
+	int ret;
+
+	if (vm->link_state != VMMGMT_LINK_UP)
+		return false;
+	if (vm->h2g_blocked) {
+		ret = vmmgmt_ring_space(&vm->h2g, vm->blocked_len);
+		/* Sleep until the guest consumes and rings the doorbell. */
+		if (ret == -ENOSPC &&
+		    vmmgmt_ring_prod_wait(&vm->h2g, vm->blocked_len))
+			return false;
+		vm->h2g_blocked = false;
+	}
+
+	vm->posted = 0;
+	vmmgmt_ring_cons_start(&vm->g2h);
+	ret = vmmgmt_ring_drain(&vm->g2h, VMMGMT_HOST_BATCH,
+				vmmgmt_host_worker_rx, vm, vm->buf,
+				VMMGMT_MSG_MAX);
+	if (vm->posted && vmmgmt_ring_need_notify(&vm->h2g)) {
+		vmmgmt_host_eventfd_signal(vm->call[0]);
+		atomic64_inc(&vm->stats.notifications_sent);
+	}
+	if (ret < 0) {
+		vmmgmt_host_worker_broken(vm, &vm->g2h, "G2H");
+		return false;
+	}
+	if (vm->h2g_broken) {
+		vmmgmt_host_worker_broken(vm, &vm->h2g, "H2G");
+		return false;
+	}
+	/* Keep cons_running set while blocked: the kick comes from H2G. */
+	if (vm->h2g_blocked || ret == VMMGMT_HOST_BATCH)
+		return true;
+	return vmmgmt_ring_cons_stop(&vm->g2h);
+}
+
+/**
+ * vmmgmt_host_worker_fn() - main loop of a VM's kernel thread.
+ * @data: the VM.
+ *
+ * Sleeps until a kick sets @vm->pending, handles one batch, and yields
+ * with cond_resched() between batches.  No polling: without kicks it
+ * sleeps.
+ *
+ * Context: kernel thread, process context.
+ * Return: 0 when stopped.
+ */
+static int vmmgmt_host_worker_fn(void *data)
+{
+	struct vmmgmt_host_vm *vm = data;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop()) {
+			__set_current_state(TASK_RUNNING);
+			break;
+		}
+		if (!atomic_xchg(&vm->pending, 0)) {
+			schedule();
+			continue;
+		}
+		__set_current_state(TASK_RUNNING);
+		if (vmmgmt_host_worker_batch(vm))
+			atomic_set(&vm->pending, 1);
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * vmmgmt_host_worker_create() - create the VM's thread, not yet running.
+ * @vm: the VM.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or the error of kthread_create().
+ */
+int vmmgmt_host_worker_create(struct vmmgmt_host_vm *vm)
+{
+	struct task_struct *t;
+
+	t = kthread_create(vmmgmt_host_worker_fn, vm, "vmmgmt-%s", vm->name);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	vm->thread = t;
+	return 0;
+}
+
+/**
+ * vmmgmt_host_worker_start() - hook the kick eventfds and start the thread.
+ * @vm: the VM, with its rings initialised and its thread created.
+ * @kick_files: the kick eventfds' files, polled once each.
+ *
+ * Each kick gets a wait queue entry through vfs_poll(); the poll result
+ * then says whether a kick came before the entry was queued, so that it
+ * is not lost.  The thread starts with one batch pending either way.
+ *
+ * Context: process context.
+ */
+void vmmgmt_host_worker_start(struct vmmgmt_host_vm *vm,
+			      struct file **kick_files)
+{
+	struct vmmgmt_host_kick *kick;
+	unsigned int v;
+
+	for (v = 0; v < vm->nr_vectors; v++) {
+		kick = &vm->kicks[v];
+		init_waitqueue_func_entry(&kick->wait, vmmgmt_host_kick_wake);
+		init_poll_funcptr(&kick->pt, vmmgmt_host_kick_queue);
+		/* The first poll also checks for a kick that came early. */
+		vfs_poll(kick_files[v], &kick->pt);
+	}
+	atomic_set(&vm->pending, 1);
+	wake_up_process(vm->thread);
+}
+
+/**
+ * vmmgmt_host_worker_stop() - unhook the kick eventfds, stop the thread.
+ * @vm: the VM.
+ *
+ * eventfd_ctx_remove_wait_queue() takes the wait queue lock, so once it
+ * returns the callback is not running and will not run again for that
+ * entry; only then is the thread stopped.  kthread_stop() waits for the
+ * thread to leave its loop, after its current batch.
+ *
+ * Context: process context; may sleep.
+ */
+void vmmgmt_host_worker_stop(struct vmmgmt_host_vm *vm)
+{
+	struct vmmgmt_host_kick *kick;
+	unsigned int v;
+	u64 cnt;
+
+	for (v = 0; v < vm->nr_vectors; v++) {
+		kick = &vm->kicks[v];
+		if (!kick->wqh)
+			continue;
+		eventfd_ctx_remove_wait_queue(kick->ctx, &kick->wait, &cnt);
+		atomic64_add(cnt, &vm->stats.kicks);
+		kick->wqh = NULL;
+	}
+	kthread_stop(vm->thread);
+	vm->thread = NULL;
+}

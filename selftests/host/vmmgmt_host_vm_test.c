@@ -1,0 +1,888 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt host module: VM registration, the echo service, hostile guests
+ * and teardown, with this program playing vmmgmtd and the guest.
+ *
+ * A fake VM is a sealed memfd and eventfds registered with
+ * VMMGMT_HOST_IOC_ADD_VM; the test maps the region and runs the guest's
+ * side of both rings with lib/vmmgmt_ring.c compiled in, as the guest
+ * module does.  Runs in the host VM with vmmgmt_host.ko loaded; without
+ * the device the tests are skipped unless VMMGMT_REQUIRE_DEVICE is set.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vmmgmt.h>
+
+/*
+ * The harness and its TEST() expansions leave parameters unused, and
+ * TEST_F()'s setjmp() wrapper trips -Wclobbered; the selftests build
+ * with -Wextra -Werror.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+
+/* The guest's side of the rings: the same code as in the modules. */
+#include "vmmgmt_ring.c"
+
+#define HOST_DEV	"/dev/vmmgmt-host"
+#define VMS_SYSFS	"/sys/class/misc/vmmgmt-host/vms"
+#define SEALS		(F_SEAL_SHRINK | F_SEAL_GROW)
+#define REGION		(1024 * 1024)
+#define GUEST_PORT	5
+#define WAIT_MS		5000
+
+/* Ids and names that the VMs of the test bed (guest0=1, ...) do not use. */
+#define ID_A		1001
+#define ID_B		1002
+
+struct fake_vm {
+	__u32 id;
+	char name[VMMGMT_NAME_MAX];
+	size_t size;
+	int memfd;
+	int kick[2];
+	int call[2];
+	struct vmmgmt_region_header *hdr;
+	struct vmmgmt_ring g2h;		/* we produce */
+	struct vmmgmt_ring h2g;		/* we consume */
+};
+
+static int open_dev(void)
+{
+	return open(HOST_DEV, O_RDWR | O_CLOEXEC);
+}
+
+static bool need_skip(void)
+{
+	return access(HOST_DEV, F_OK) && errno == ENOENT &&
+	       !getenv("VMMGMT_REQUIRE_DEVICE");
+}
+
+static int make_region(size_t size, int seals)
+{
+	int fd = memfd_create("vmmgmt-test", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, size) || (seals && fcntl(fd, F_ADD_SEALS, seals))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Region, eventfds and mapping of a fake VM; not registered yet. */
+static int fake_vm_init(struct fake_vm *f, __u32 id, const char *name,
+			size_t size)
+{
+	int v;
+
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->size = size;
+	f->memfd = make_region(size, SEALS);
+	for (v = 0; v < 2; v++) {
+		f->kick[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		f->call[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	}
+	if (f->memfd < 0 || f->kick[0] < 0 || f->kick[1] < 0 ||
+	    f->call[0] < 0 || f->call[1] < 0)
+		return -1;
+	f->hdr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      f->memfd, 0);
+	if (f->hdr == MAP_FAILED) {
+		f->hdr = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void fake_vm_fini(struct fake_vm *f)
+{
+	int v;
+
+	if (f->hdr)
+		munmap(f->hdr, f->size);
+	f->hdr = NULL;
+	if (f->memfd > 0)
+		close(f->memfd);
+	for (v = 0; v < 2; v++) {
+		if (f->kick[v] > 0)
+			close(f->kick[v]);
+		if (f->call[v] > 0)
+			close(f->call[v]);
+	}
+	memset(f, 0, sizeof(*f));
+}
+
+static void fake_vm_req(const struct fake_vm *f, struct vmmgmt_host_vm_add *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->vm_id = f->id;
+	r->region_fd = f->memfd;
+	r->nr_vectors = 2;
+	r->kick_fds[0] = f->kick[0];
+	r->kick_fds[1] = f->kick[1];
+	r->call_fds[0] = f->call[0];
+	r->call_fds[1] = f->call[1];
+	r->qemu_pid = getpid();
+	memcpy(r->name, f->name, strlen(f->name));
+}
+
+static int add_vm(int dev, const struct vmmgmt_host_vm_add *r)
+{
+	return ioctl(dev, VMMGMT_HOST_IOC_ADD_VM, r) ? -errno : 0;
+}
+
+static int del_vm(int dev, __u32 id)
+{
+	struct vmmgmt_host_vm_del d = { .vm_id = id };
+
+	return ioctl(dev, VMMGMT_HOST_IOC_DEL_VM, &d) ? -errno : 0;
+}
+
+/* Register and attach the guest's side of the rings the host laid out. */
+static int fake_vm_add(int dev, struct fake_vm *f)
+{
+	struct vmmgmt_host_vm_add r;
+	struct vmmgmt_ring_desc *d;
+	__u8 *base = (__u8 *)f->hdr;
+	int ret;
+
+	fake_vm_req(f, &r);
+	ret = add_vm(dev, &r);
+	if (ret)
+		return ret;
+	d = f->hdr->rings;
+	if (vmmgmt_ring_init(&f->g2h, (void *)(base + d[VMMGMT_RING_G2H].ctrl_offset),
+			     base + d[VMMGMT_RING_G2H].data_offset,
+			     d[VMMGMT_RING_G2H].data_size) ||
+	    vmmgmt_ring_init(&f->h2g, (void *)(base + d[VMMGMT_RING_H2G].ctrl_offset),
+			     base + d[VMMGMT_RING_H2G].data_offset,
+			     d[VMMGMT_RING_H2G].data_size))
+		return -EPROTO;
+	vmmgmt_ring_prod_reset(&f->g2h, 0);
+	vmmgmt_ring_cons_reset(&f->h2g, 0);
+	return 0;
+}
+
+static void kick(int fd)
+{
+	__u64 one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		perror("kick");
+}
+
+/* Post one request; rings the doorbell only when the host may sleep. */
+static int fake_send(struct fake_vm *f, __u64 id, __u32 port,
+		     const void *payload, __u32 len, __u16 flags)
+{
+	struct vmmgmt_rec r = {
+		.len = len, .mode = VMMGMT_MODE_CHAT, .flags = flags, .id = id,
+		.src = { .port = GUEST_PORT },
+		.dst = { .port = port },
+	};
+	int ret;
+
+	ret = vmmgmt_ring_post(&f->g2h, &r, payload);
+	if (ret)
+		return ret;
+	if (vmmgmt_ring_need_notify(&f->g2h))
+		kick(f->kick[0]);
+	return 0;
+}
+
+/* Take one answer off the H2G ring, sleeping on call[0] when it is empty. */
+static int fake_recv(struct fake_vm *f, struct vmmgmt_rec *h, void *buf,
+		     size_t size, int timeout_ms)
+{
+	struct pollfd p = { .fd = f->call[0], .events = POLLIN };
+	__u64 cnt;
+	int ret;
+
+	vmmgmt_ring_cons_start(&f->h2g);
+	for (;;) {
+		ret = vmmgmt_ring_pop(&f->h2g, h, buf, size);
+		if (!ret) {
+			/* The host may wait for room for its next answer. */
+			if (vmmgmt_ring_cons_need_notify(&f->h2g))
+				kick(f->kick[0]);
+			return 0;
+		}
+		if (ret != -EAGAIN)
+			return ret;
+		if (vmmgmt_ring_cons_stop(&f->h2g))
+			continue;
+		ret = poll(&p, 1, timeout_ms);
+		if (ret <= 0)
+			return ret ? -errno : -ETIMEDOUT;
+		if (read(f->call[0], &cnt, sizeof(cnt)) != sizeof(cnt))
+			return -EIO;
+		vmmgmt_ring_cons_start(&f->h2g);
+	}
+}
+
+static int read_text(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+static int vm_attr(const char *name, const char *attr, char *buf, size_t size)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), VMS_SYSFS "/%s/%s", name, attr);
+	return read_text(path, buf, size);
+}
+
+static long long vm_attr_num(const char *name, const char *attr)
+{
+	char buf[64];
+
+	if (vm_attr(name, attr, buf, sizeof(buf)))
+		return -1;
+	return atoll(buf);
+}
+
+/* Kernel threads whose name starts with @prefix. */
+static int count_threads(const char *prefix)
+{
+	struct dirent *de;
+	char path[300], comm[64];
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		if (!read_text(path, comm, sizeof(comm)) &&
+		    !strncmp(comm, prefix, strlen(prefix)))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int count_fds(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
+}
+
+/* A field of /proc/meminfo, in KiB. */
+static long read_meminfo(const char *field)
+{
+	char line[256];
+	long val = -1;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)) &&
+		    line[strlen(field)] == ':') {
+			val = atol(line + strlen(field) + 1);
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static bool wait_link(const struct fake_vm *f, __u32 state, int ms)
+{
+	for (; ms > 0; ms -= 10) {
+		if (__atomic_load_n(&f->hdr->link_state, __ATOMIC_ACQUIRE) == state)
+			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
+static void fill(__u8 *buf, __u64 id, __u32 len)
+{
+	__u32 j;
+
+	for (j = 0; j < len; j++)
+		buf[j] = (__u8)(id * 31 + j);
+}
+
+/*
+ * Send @n echo requests of pseudo-random sizes (every tenth up to the
+ * ring's largest payload, the others up to 1 KiB, the first the largest),
+ * pipelined, and check every answer: order, id, addresses, payload.
+ */
+static int echo_run(struct __test_metadata *_metadata, struct fake_vm *f,
+		    unsigned int n, __u64 base_id)
+{
+	static __u8 out[VMMGMT_MSG_MAX], in[VMMGMT_MSG_MAX], want[VMMGMT_MSG_MAX];
+	__u32 max = f->g2h.max_len, seed = 12345 + base_id, len;
+	__u32 lens_ring[4096];
+	unsigned int sent = 0, got = 0;
+	struct vmmgmt_rec h;
+	int ret;
+
+	while (got < n) {
+		while (sent < n && sent - got < 4096) {
+			seed = seed * 1103515245 + 12345;
+			if (!sent)
+				len = max;
+			else
+				len = 1 + (seed >> 8) % (sent % 10 ? 1024 : max);
+			fill(out, base_id + sent, len);
+			ret = fake_send(f, base_id + sent, VMMGMT_PORT_ECHO, out,
+					len, 0);
+			if (ret == -ENOSPC)
+				break;
+			if (ret)
+				return ret;
+			lens_ring[sent % 4096] = len;
+			sent++;
+		}
+		ret = fake_recv(f, &h, in, sizeof(in), WAIT_MS);
+		if (ret) {
+			TH_LOG("%s: no answer %u of %u (sent %u): %d", f->name,
+			       got, n, sent, ret);
+			return ret;
+		}
+		len = lens_ring[got % 4096];
+		fill(want, base_id + got, len);
+		if (h.id != base_id + got || h.len != len ||
+		    h.flags != VMMGMT_REC_F_RESPONSE ||
+		    h.mode != VMMGMT_MODE_CHAT ||
+		    h.src.host || h.src.vm || h.src.port != VMMGMT_PORT_ECHO ||
+		    h.dst.host || h.dst.vm != f->id ||
+		    h.dst.port != GUEST_PORT || memcmp(in, want, len)) {
+			TH_LOG("%s: answer %u: id %llu len %u flags %#x",
+			       f->name, got, (unsigned long long)h.id, h.len,
+			       h.flags);
+			TH_LOG("src %u:%u dst %u:%u, want id %llu len %u",
+			       h.src.vm, h.src.port, h.dst.vm,
+			       h.dst.port, (unsigned long long)(base_id + got),
+			       len);
+			return -EBADMSG;
+		}
+		got++;
+	}
+	return 0;
+}
+
+static void check_bad(struct __test_metadata *_metadata, int dev,
+		      const struct vmmgmt_host_vm_add *r, int want,
+		      const char *what)
+{
+	int ret = add_vm(dev, r);
+
+	EXPECT_EQ(want, ret) {
+		TH_LOG("%s: got %d, want %d", what, ret, want);
+	}
+}
+
+FIXTURE(vm) {
+	int dev;
+	struct fake_vm a, b;
+};
+
+FIXTURE_SETUP(vm)
+{
+	self->dev = -1;
+	if (need_skip())
+		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+	self->dev = open_dev();
+	ASSERT_LE(0, self->dev) TH_LOG("open " HOST_DEV ": %s", strerror(errno));
+	ASSERT_EQ(0, fake_vm_init(&self->a, ID_A, "t-alpha", REGION));
+	ASSERT_EQ(0, fake_vm_init(&self->b, ID_B, "t-beta", REGION));
+}
+
+FIXTURE_TEARDOWN(vm)
+{
+	if (self->dev >= 0)
+		close(self->dev);
+	fake_vm_fini(&self->a);
+	fake_vm_fini(&self->b);
+}
+
+TEST_F(vm, add_del)
+{
+	struct vmmgmt_region_header *h = self->a.hdr;
+	char buf[64];
+	int other;
+
+	h->generation = 41;
+	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
+	EXPECT_EQ(VMMGMT_MAGIC, h->magic);
+	EXPECT_EQ(VMMGMT_ABI_MAJOR, h->abi_major);
+	EXPECT_EQ(VMMGMT_ABI_MINOR, h->abi_minor);
+	EXPECT_EQ(sizeof(*h), h->header_size);
+	EXPECT_EQ((__u64)REGION, h->region_size);
+	EXPECT_EQ((__u32)VMMGMT_LINK_UP, h->link_state);
+	EXPECT_EQ((__u32)ID_A, h->vm_id);
+	EXPECT_EQ(42U, h->generation);
+	EXPECT_STREQ("t-alpha", (char *)h->name);
+	/* Ring layout: control blocks apart, data areas powers of two. */
+	EXPECT_EQ(0U, h->rings[0].ctrl_offset % VMMGMT_CACHELINE);
+	EXPECT_EQ(0U, h->rings[1].ctrl_offset % VMMGMT_CACHELINE);
+	EXPECT_LE(sizeof(*h), h->rings[0].ctrl_offset);
+	EXPECT_LE(h->rings[0].ctrl_offset + sizeof(struct vmmgmt_ring_ctrl),
+		  h->rings[1].ctrl_offset);
+	EXPECT_EQ(0U, h->rings[0].data_size & (h->rings[0].data_size - 1));
+	EXPECT_LE((__u32)VMMGMT_RING_MIN_DATA, h->rings[1].data_size);
+	EXPECT_LE(h->rings[0].data_offset + h->rings[0].data_size,
+		  h->rings[1].data_offset);
+	EXPECT_GE((__u32)REGION, h->rings[1].data_offset + h->rings[1].data_size);
+
+	ASSERT_EQ(0, vm_attr("t-alpha", "link_state", buf, sizeof(buf)));
+	EXPECT_STREQ("up", buf);
+	EXPECT_EQ(ID_A, vm_attr_num("t-alpha", "vm_id"));
+	EXPECT_EQ(getpid(), vm_attr_num("t-alpha", "qemu_pid"));
+	EXPECT_EQ(42, vm_attr_num("t-alpha", "generation"));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
+	EXPECT_EQ(1, count_threads("vmmgmt-t-alpha"));
+
+	/* Only the file that added it can remove it. */
+	other = open_dev();
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-ENOENT, del_vm(other, ID_A));
+	close(other);
+	EXPECT_EQ(0, del_vm(self->dev, ID_A));
+	EXPECT_EQ(-ENOENT, del_vm(self->dev, ID_A));
+	EXPECT_EQ((__u32)VMMGMT_LINK_DOWN, h->link_state);
+	EXPECT_NE(0, access(VMS_SYSFS "/t-alpha", F_OK));
+	EXPECT_EQ(0, count_threads("vmmgmt-t-alpha"));
+	/* The same region again: a new generation. */
+	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
+	EXPECT_EQ(43U, h->generation);
+}
+
+TEST_F(vm, add_validation)
+{
+	struct vmmgmt_host_vm_add r, ok, rb;
+	struct vmmgmt_host_vm_del d;
+	int pipefd[2], fd;
+
+	fake_vm_req(&self->a, &ok);
+#define BAD(errno_, stmt) do { \
+		r = ok; \
+		stmt; \
+		check_bad(_metadata, self->dev, &r, -(errno_), #stmt); \
+	} while (0)
+	BAD(EINVAL, r.flags = 1);
+	BAD(EINVAL, r.pad = 1);
+	BAD(EINVAL, r.reserved[4] = 1);
+	BAD(EINVAL, r.vm_id = 0);
+	BAD(EINVAL, r.vm_id = VMMGMT_VM_ID_MAX + 1);
+	BAD(EINVAL, r.nr_vectors = 0);
+	BAD(EINVAL, r.nr_vectors = VMMGMT_VECTORS_MAX + 1);
+	BAD(EINVAL, memset(r.name, 0, sizeof(r.name)));
+	BAD(EINVAL, r.name[2] = '/');
+	BAD(EINVAL, r.name[0] = ' ');
+	BAD(EINVAL, memset(r.name, 'x', sizeof(r.name)));
+	BAD(EINVAL, r.name[sizeof(r.name) - 1] = 'x');	/* junk after NUL */
+	BAD(EBADF, r.kick_fds[1] = -1);
+	BAD(EBADF, r.call_fds[0] = 999);
+	BAD(EBADF, r.region_fd = -1);
+	ASSERT_EQ(0, pipe(pipefd));
+	BAD(EINVAL, r.kick_fds[0] = pipefd[0]);
+	BAD(EINVAL, r.call_fds[1] = pipefd[1]);
+	BAD(EINVAL, r.region_fd = pipefd[0]);
+	BAD(EINVAL, r.region_fd = self->a.kick[0]);
+	close(pipefd[0]);
+	close(pipefd[1]);
+
+	fd = make_region(REGION, 0);			/* unsealed */
+	ASSERT_LE(0, fd);
+	BAD(EINVAL, r.region_fd = fd);
+	close(fd);
+	fd = make_region(REGION, F_SEAL_SHRINK);	/* may grow */
+	BAD(EINVAL, r.region_fd = fd);
+	close(fd);
+	fd = make_region(REGION, F_SEAL_GROW);		/* may shrink */
+	BAD(EINVAL, r.region_fd = fd);
+	close(fd);
+	fd = make_region(96 << 10, SEALS);		/* not a power of two */
+	BAD(EINVAL, r.region_fd = fd);
+	close(fd);
+	fd = make_region(VMMGMT_REGION_MIN_SIZE / 2, SEALS);
+	BAD(EINVAL, r.region_fd = fd);
+	close(fd);
+	fd = make_region(VMMGMT_REGION_MAX_SIZE * 2, SEALS);
+	BAD(EINVAL, r.region_fd = fd);
+	close(fd);
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);	/* not shmem */
+	BAD(EINVAL, r.region_fd = fd);
+	close(fd);
+
+	/* Nothing of the above registered anything. */
+	EXPECT_NE(0, access(VMS_SYSFS "/t-alpha", F_OK));
+	ASSERT_EQ(0, add_vm(self->dev, &ok));
+	/* Duplicate id, duplicate name. */
+	BAD(EEXIST, memcpy(r.name, "t-other", 8));
+	BAD(EEXIST, r.vm_id = ID_B);
+	fake_vm_req(&self->b, &rb);
+	EXPECT_EQ(0, add_vm(self->dev, &rb));
+	EXPECT_EQ(-EFAULT, ioctl(self->dev, VMMGMT_HOST_IOC_ADD_VM, NULL) ? -errno : 0);
+
+	memset(&d, 0, sizeof(d));
+	d.vm_id = ID_A;
+	d.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, VMMGMT_HOST_IOC_DEL_VM, &d));
+	EXPECT_EQ(EINVAL, errno);
+	d.flags = 0;
+	d.reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, VMMGMT_HOST_IOC_DEL_VM, &d));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, del_vm(self->dev, 0));
+	EXPECT_EQ(-ENOENT, del_vm(self->dev, 4242));
+	EXPECT_EQ(0, del_vm(self->dev, ID_A));
+	/* Closing the file removes the VMs it added (beta). */
+	close(self->dev);
+	self->dev = -1;
+	EXPECT_NE(0, access(VMS_SYSFS "/t-beta", F_OK));
+#undef BAD
+}
+
+TEST_F(vm, echo_10000)
+{
+	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
+	ASSERT_EQ(0, echo_run(_metadata, &self->a, 10000, 1));
+	EXPECT_EQ(10000, vm_attr_num("t-alpha", "rx_msgs"));
+	EXPECT_EQ(10000, vm_attr_num("t-alpha", "tx_msgs"));
+	EXPECT_EQ(vm_attr_num("t-alpha", "rx_bytes"),
+		  vm_attr_num("t-alpha", "tx_bytes"));
+	EXPECT_LT(0, vm_attr_num("t-alpha", "kicks"));
+	EXPECT_LT(0, vm_attr_num("t-alpha", "notifications_sent"));
+	/*
+	 * Notification suppression bounds the doorbells; with one vCPU the
+	 * host drains each record before the next is posted, so about one
+	 * per message is expected there, never many more.
+	 */
+	EXPECT_GE(2 * 10000, vm_attr_num("t-alpha", "kicks"));
+	EXPECT_GE(2 * 10000, vm_attr_num("t-alpha", "notifications_sent"));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "drops"));
+	EXPECT_EQ((__u32)VMMGMT_LINK_UP, self->a.hdr->link_state);
+}
+
+TEST_F(vm, undeliverable)
+{
+	static __u8 buf[VMMGMT_MSG_MAX];
+	struct vmmgmt_rec h;
+	__u32 val;
+
+	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
+	ASSERT_EQ(0, fake_send(&self->a, 1, 99, "x", 1, 0));
+	ASSERT_EQ(0, fake_recv(&self->a, &h, buf, sizeof(buf), WAIT_MS));
+	EXPECT_EQ(1ULL, h.id);
+	EXPECT_EQ(VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR, h.flags);
+	ASSERT_EQ(sizeof(val), h.len);
+	memcpy(&val, buf, sizeof(val));
+	EXPECT_EQ((__u32)EHOSTUNREACH, val);
+	EXPECT_EQ(99U, h.src.port);
+	EXPECT_EQ((__u32)ID_A, h.dst.vm);
+	/* A response nobody asked for: dropped without an answer. */
+	ASSERT_EQ(0, fake_send(&self->a, 2, 99, "y", 1, VMMGMT_REC_F_RESPONSE));
+	/* An echo after it shows it was handled, and in order. */
+	ASSERT_EQ(0, fake_send(&self->a, 3, VMMGMT_PORT_ECHO, "z", 1, 0));
+	ASSERT_EQ(0, fake_recv(&self->a, &h, buf, sizeof(buf), WAIT_MS));
+	EXPECT_EQ(3ULL, h.id);
+	EXPECT_EQ(2, vm_attr_num("t-alpha", "drops"));
+	EXPECT_EQ(3, vm_attr_num("t-alpha", "rx_msgs"));
+}
+
+/*
+ * Fill both rings without reading: once the H2G ring is full the host
+ * leaves the requests in the G2H ring (it drops nothing), and it carries
+ * on when the guest consumes and rings the doorbell.
+ */
+TEST_F(vm, h2g_full_no_drop)
+{
+	static __u8 buf[VMMGMT_MSG_MAX];
+	unsigned int i, round, before, sent = 0;
+	struct vmmgmt_rec h;
+
+	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
+	memset(buf, 0xa5, sizeof(buf));
+	/*
+	 * 8 KiB records: about 31 fit in each 256 KiB ring.  Post until a
+	 * round after a pause adds nothing: the host has filled H2G and
+	 * stopped taking from G2H.
+	 */
+	for (round = 0; round < 50; round++) {
+		before = sent;
+		while (!fake_send(&self->a, sent, VMMGMT_PORT_ECHO, buf, 8192, 0))
+			sent++;
+		if (round && sent == before)
+			break;
+		sleep_ms(200);
+	}
+	/* Both rings full: more than one ring's worth is kept. */
+	EXPECT_LT(40U, sent);
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "drops"));
+	for (i = 0; i < sent; i++) {
+		ASSERT_EQ(0, fake_recv(&self->a, &h, buf, sizeof(buf), WAIT_MS)) {
+			TH_LOG("answer %u of %u", i, sent);
+		}
+		EXPECT_EQ((__u64)i, h.id);
+	}
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "drops"));
+	EXPECT_EQ(sent, vm_attr_num("t-alpha", "tx_msgs"));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
+}
+
+FIXTURE(hostile) {
+	int dev;
+	struct fake_vm a, b;
+};
+
+FIXTURE_VARIANT(hostile) {
+	int kind;
+};
+
+enum { HEAD_AHEAD, BAD_LEN, BAD_MODE, BAD_FLAGS, BAD_H2G_TAIL };
+FIXTURE_VARIANT_ADD(hostile, head_ahead) { .kind = HEAD_AHEAD };
+FIXTURE_VARIANT_ADD(hostile, bad_len) { .kind = BAD_LEN };
+FIXTURE_VARIANT_ADD(hostile, bad_mode) { .kind = BAD_MODE };
+FIXTURE_VARIANT_ADD(hostile, bad_flags) { .kind = BAD_FLAGS };
+FIXTURE_VARIANT_ADD(hostile, bad_h2g_tail) { .kind = BAD_H2G_TAIL };
+
+FIXTURE_SETUP(hostile)
+{
+	self->dev = -1;
+	if (need_skip())
+		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+	self->dev = open_dev();
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, fake_vm_init(&self->a, ID_A, "t-alpha", REGION));
+	ASSERT_EQ(0, fake_vm_init(&self->b, ID_B, "t-beta", REGION));
+	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
+	ASSERT_EQ(0, fake_vm_add(self->dev, &self->b));
+}
+
+FIXTURE_TEARDOWN(hostile)
+{
+	if (self->dev >= 0)
+		close(self->dev);
+	fake_vm_fini(&self->a);
+	fake_vm_fini(&self->b);
+}
+
+TEST_F(hostile, breaks_one_vm_only)
+{
+	struct fake_vm *a = &self->a;
+	struct vmmgmt_ring_ctrl *ctrl = a->g2h.ctrl;
+	struct vmmgmt_rec *rec = (struct vmmgmt_rec *)a->g2h.data;
+	char buf[64];
+
+	/* Both work first. */
+	ASSERT_EQ(0, echo_run(_metadata, a, 10, 100));
+	ASSERT_EQ(0, echo_run(_metadata, &self->b, 10, 100));
+
+	switch (variant->kind) {
+	case HEAD_AHEAD:
+		ctrl->head += a->g2h.size + 8;
+		break;
+	case BAD_LEN:
+	case BAD_MODE:
+	case BAD_FLAGS:
+		/* A record at the current head, written by hand. */
+		rec = (struct vmmgmt_rec *)(a->g2h.data +
+					    (a->g2h.idx & (a->g2h.size - 1)));
+		memset(rec, 0, sizeof(*rec));
+		rec->mode = VMMGMT_MODE_CHAT;
+		rec->dst.port = VMMGMT_PORT_ECHO;
+		if (variant->kind == BAD_LEN)
+			rec->len = 0xfffffff0;
+		if (variant->kind == BAD_MODE)
+			rec->mode = 0x77;
+		if (variant->kind == BAD_FLAGS)
+			rec->flags = 0x8000;
+		__atomic_store_n(&ctrl->head, a->g2h.idx + sizeof(*rec),
+				 __ATOMIC_RELEASE);
+		break;
+	case BAD_H2G_TAIL:
+		a->h2g.ctrl->tail = 0x12345678;
+		ASSERT_EQ(0, fake_send(a, 1, VMMGMT_PORT_ECHO, "q", 1, 0));
+		break;
+	}
+	kick(a->kick[0]);
+	ASSERT_TRUE(wait_link(a, VMMGMT_LINK_BROKEN, WAIT_MS));
+	ASSERT_EQ(0, vm_attr("t-alpha", "link_state", buf, sizeof(buf)));
+	EXPECT_STREQ("broken", buf);
+	EXPECT_EQ(1, vm_attr_num("t-alpha", "violations"));
+	/* More kicks and garbage change nothing. */
+	ctrl->head = 0xdeadbeef;
+	kick(a->kick[0]);
+	kick(a->kick[1]);
+	sleep_ms(100);
+	EXPECT_EQ(1, vm_attr_num("t-alpha", "violations"));
+	EXPECT_EQ((__u32)VMMGMT_LINK_BROKEN, a->hdr->link_state);
+
+	/* The other VM is not affected. */
+	ASSERT_EQ(0, vm_attr("t-beta", "link_state", buf, sizeof(buf)));
+	EXPECT_STREQ("up", buf);
+	ASSERT_EQ(0, echo_run(_metadata, &self->b, 200, 1000));
+
+	/* Registered again, the same region works again. */
+	ASSERT_EQ(0, del_vm(self->dev, ID_A));
+	ASSERT_EQ(0, fake_vm_add(self->dev, a));
+	ASSERT_EQ(0, echo_run(_metadata, a, 50, 2000));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
+}
+
+/* Userspace may truncate nothing, but it may punch holes and unmap. */
+TEST_F(hostile, region_changes_under_the_module)
+{
+	struct fake_vm *a = &self->a;
+
+	EXPECT_NE(0, ftruncate(a->memfd, REGION / 2));
+	EXPECT_EQ(0, fallocate(a->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       0, REGION));
+	kick(a->kick[0]);
+	sleep_ms(100);
+	/* Our view lost the module's pages; the module still has them. */
+	EXPECT_EQ(0ULL, a->hdr->magic);
+	EXPECT_EQ(0, del_vm(self->dev, ID_A));
+	ASSERT_EQ(0, echo_run(_metadata, &self->b, 20, 1));
+}
+
+struct hammer {
+	int fd;
+	bool stop;		/* __atomic accesses */
+};
+
+static void *hammer_fn(void *arg)
+{
+	struct hammer *h = arg;
+
+	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED))
+		kick(h->fd);
+	return NULL;
+}
+
+FIXTURE(teardown) {
+	int dummy;
+};
+
+FIXTURE_SETUP(teardown)
+{
+	if (need_skip())
+		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+}
+
+FIXTURE_TEARDOWN(teardown)
+{
+}
+
+/*
+ * Many add/del cycles with traffic in flight, removal by DEL_VM and by
+ * closing the file, a thread kicking all the while: afterwards no thread,
+ * fd, vmalloc or slab memory is left over.
+ */
+TEST_F(teardown, cycles_leave_nothing)
+{
+	static __u8 buf[4096];
+	long vmalloc0 = 0, slab0 = 0, vmalloc1, slab1;
+	int threads0 = 0, fds0 = 0, cycle, i, dev;
+	struct fake_vm a, b;
+	struct hammer hm;
+	pthread_t t;
+
+	/* One cycle first, so that lazily created caches exist. */
+	for (cycle = -1; cycle < 40; cycle++) {
+		if (cycle == 0) {
+			sleep_ms(200);
+			threads0 = count_threads("vmmgmt-");
+			fds0 = count_fds();
+			vmalloc0 = read_meminfo("VmallocUsed");
+			slab0 = read_meminfo("Slab");
+		}
+		dev = open_dev();
+		ASSERT_LE(0, dev);
+		ASSERT_EQ(0, fake_vm_init(&a, ID_A, "t-alpha", REGION));
+		ASSERT_EQ(0, fake_vm_init(&b, ID_B, "t-beta", 64 << 10));
+		ASSERT_EQ(0, fake_vm_add(dev, &a));
+		ASSERT_EQ(0, fake_vm_add(dev, &b));
+		ASSERT_EQ(0, echo_run(_metadata, &a, 20, cycle * 100 + 1000));
+		/* Requests in flight at removal. */
+		memset(buf, cycle & 0xff, sizeof(buf));
+		for (i = 0; i < 30; i++) {
+			fake_send(&a, i, VMMGMT_PORT_ECHO, buf, sizeof(buf), 0);
+			fake_send(&b, i, VMMGMT_PORT_ECHO, buf, 100, 0);
+		}
+		hm.fd = a.kick[0];
+		hm.stop = false;
+		ASSERT_EQ(0, pthread_create(&t, NULL, hammer_fn, &hm));
+		if (cycle % 2) {
+			EXPECT_EQ(0, del_vm(dev, ID_A));
+			EXPECT_EQ(0, del_vm(dev, ID_B));
+		}
+		close(dev);	/* removes what is left */
+		__atomic_store_n(&hm.stop, true, __ATOMIC_RELAXED);
+		pthread_join(t, NULL);
+		EXPECT_EQ((__u32)VMMGMT_LINK_DOWN, a.hdr->link_state);
+		fake_vm_fini(&a);
+		fake_vm_fini(&b);
+	}
+	sleep_ms(500);
+	vmalloc1 = read_meminfo("VmallocUsed");
+	slab1 = read_meminfo("Slab");
+	EXPECT_EQ(threads0, count_threads("vmmgmt-"));
+	EXPECT_EQ(fds0, count_fds());
+	/* 40 leaked regions would be 40 MiB of vmalloc space. */
+	EXPECT_GT(vmalloc0 + 512, vmalloc1)
+		TH_LOG("VmallocUsed %ld -> %ld KiB", vmalloc0, vmalloc1);
+	EXPECT_GT(slab0 + 2048, slab1) TH_LOG("Slab %ld -> %ld KiB", slab0, slab1);
+	EXPECT_NE(0, access(VMS_SYSFS "/t-alpha", F_OK));
+}
+
+TEST_HARNESS_MAIN
