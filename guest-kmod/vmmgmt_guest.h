@@ -159,12 +159,15 @@ struct vmmgmt_dev {
  * struct vmmgmt_msg - one received message in a file's queue.
  * @node: in &vmmgmt_ep.rxq.
  * @src: the sender, from the record.
- * @len: payload bytes in @data.
+ * @err: 0, or the positive errno of an error answer (a record with
+ *	%VMMGMT_REC_F_ERROR): read() then fails with it.
+ * @len: payload bytes in @data (0 for an error answer).
  * @data: the payload.
  */
 struct vmmgmt_msg {
 	struct list_head node;
 	struct vmmgmt_addr src;
+	int err;
 	u32 len;
 	u8 data[];
 };

@@ -180,19 +180,21 @@ static int vmmgmt_ep_bind(struct vmmgmt_ep *ep, u32 port)
  *
  * A message longer than @len stays queued (-EMSGSIZE), so that the
  * caller can retry with a larger buffer; so does one that could not be
- * copied (-EFAULT).  Sets the source for VMMGMT_IOC_LAST_SRC.  When the rx
- * work left records in the ring for lack of room, queues it again.
+ * copied (-EFAULT).  An error answer from the host is consumed and
+ * returned as its errno.  Sets the source for VMMGMT_IOC_LAST_SRC.  When
+ * the rx work left records in the ring for lack of room, queues it again.
  *
  * Context: process context; &vmmgmt_dev.lock held for reading (not
  * removed) and @ep->mutex held; takes xa_lock(&vmmgmt_dev.ports).
  * Return: the message length; -EAGAIN if none is queued; -EMSGSIZE;
- * -EFAULT.
+ * -EFAULT; the negative errno of an error answer.
  */
 static ssize_t vmmgmt_ep_dequeue(struct vmmgmt_ep *ep, char __user *buf,
 				 size_t len)
 {
 	struct vmmgmt_dev *vdev = ep->vdev;
 	struct vmmgmt_msg *msg;
+	ssize_t ret;
 	bool kick;
 
 	xa_lock(&vdev->ports);
@@ -203,7 +205,7 @@ static ssize_t vmmgmt_ep_dequeue(struct vmmgmt_ep *ep, char __user *buf,
 		return -EAGAIN;
 	if (msg->len > len)
 		return -EMSGSIZE;
-	if (copy_to_user(buf, msg->data, msg->len))
+	if (!msg->err && copy_to_user(buf, msg->data, msg->len))
 		return -EFAULT;
 
 	xa_lock(&vdev->ports);
@@ -218,9 +220,9 @@ static ssize_t vmmgmt_ep_dequeue(struct vmmgmt_ep *ep, char __user *buf,
 
 	ep->last_src = msg->src;
 	ep->has_last = true;
-	len = msg->len;
+	ret = msg->err ? -(ssize_t)msg->err : (ssize_t)msg->len;
 	kfree(msg);
-	return len;
+	return ret;
 }
 
 /* Wake-up condition of a reader; READ_ONCE() hints, checked again. */
@@ -241,7 +243,10 @@ static bool vmmgmt_ep_readable(struct vmmgmt_ep *ep)
  *
  * Returns the oldest message queued for this file's port, whole: message
  * boundaries are kept.  A buffer shorter than the message fails with
- * EMSGSIZE and leaves the message queued.  Queued messages are returned
+ * EMSGSIZE and leaves the message queued.  When the host answered a
+ * message with an error (for example EHOSTUNREACH for a destination it
+ * cannot reach), read() consumes the answer and fails with that errno;
+ * VMMGMT_IOC_LAST_SRC then gives the address that was not reached.  Queued messages are returned
  * even when the link went down; with none queued, a link that is not up
  * fails at once, and otherwise read() blocks (EAGAIN with O_NONBLOCK).  An
  * unbound file has no port and receives nothing until a write() or
@@ -249,7 +254,8 @@ static bool vmmgmt_ep_readable(struct vmmgmt_ep *ep)
  *
  * Context: process context; may sleep (without &vmmgmt_dev.lock).
  * Return: the message length; -ENODEV after removal; -ENOTCONN or -EPIPE
- * (see vmmgmt_link_errno()); -EAGAIN; -EMSGSIZE; -EFAULT; -ERESTARTSYS.
+ * (see vmmgmt_link_errno()); -EAGAIN; -EMSGSIZE; -EFAULT; -ERESTARTSYS;
+ * the host's error answer (-EHOSTUNREACH, ...).
  */
 static ssize_t vmmgmt_read(struct file *file, char __user *buf, size_t len,
 			   loff_t *ppos)
@@ -288,6 +294,9 @@ static ssize_t vmmgmt_read(struct file *file, char __user *buf, size_t len,
 	return ret;
 }
 
+/* A writer waiting for ring space looks again after this long. */
+#define VMMGMT_TX_RECHECK	msecs_to_jiffies(10)
+
 /* Wake-up condition of a writer; READ_ONCE() hints, checked again. */
 static bool vmmgmt_tx_wakeup(struct vmmgmt_dev *vdev, int seq)
 {
@@ -305,7 +314,10 @@ static bool vmmgmt_tx_wakeup(struct vmmgmt_dev *vdev, int seq)
  * Rings the doorbell only when the host is not draining the ring.  To
  * wait for space it announces itself (prod_waiting), so that the host
  * interrupts it when it frees some; it notes the interrupt count before,
- * so an interrupt between the check and the sleep is not lost.
+ * so an interrupt between the check and the sleep is not lost.  It also
+ * looks again every %VMMGMT_TX_RECHECK: a host that frees space without
+ * the interrupt (the ring protocol asks for it, but a guest must not hang
+ * on a host's bug) costs throughput, not a stuck writer.
  *
  * Context: process context; &vmmgmt_dev.lock held for reading (not
  * removed), dropped while sleeping and held again on return; takes
@@ -352,12 +364,13 @@ static int vmmgmt_send(struct vmmgmt_dev *vdev, const struct vmmgmt_rec *hdr,
 		mutex_unlock(&vdev->tx_lock);
 
 		up_read(&vdev->lock);
-		ret = wait_event_interruptible(vdev->tx_wq,
-					       vmmgmt_tx_wakeup(vdev, seq));
+		ret = wait_event_interruptible_timeout(vdev->tx_wq,
+						       vmmgmt_tx_wakeup(vdev, seq),
+						       VMMGMT_TX_RECHECK);
 		down_read(&vdev->lock);
 		if (vdev->removed)
 			return -ENODEV;
-		if (ret)
+		if (ret < 0)
 			return -ERESTARTSYS;
 	}
 	mutex_unlock(&vdev->tx_lock);

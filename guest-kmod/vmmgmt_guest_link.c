@@ -14,6 +14,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/err.h>
 #include <linux/io.h>
 #include <linux/log2.h>
 #include <linux/pci.h>
@@ -279,7 +280,9 @@ void vmmgmt_link_break(struct vmmgmt_dev *vdev)
  * @payload: private copy of its payload.
  *
  * A record that is not a chat message to this VM is a violation, one for
- * a port nobody holds a drop; both are consumed.  When the file's queue
+ * a port nobody holds a drop; both are consumed.  An error answer
+ * (%VMMGMT_REC_F_ERROR, payload a __u32 errno) is queued as an error that
+ * read() returns.  When the file's queue
  * is full the record stays in the ring and the batch ends: the reader
  * that makes room queues the rx work again.
  *
@@ -308,8 +311,18 @@ static int vmmgmt_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 		return 0;
 	}
 	msg->src = hdr->src;
+	msg->err = 0;
 	msg->len = hdr->len;
 	memcpy(msg->data, payload, hdr->len);
+	if (hdr->flags & VMMGMT_REC_F_ERROR) {
+		u32 err = EPROTO;
+
+		/* The payload is a __u32 errno; anything else is EPROTO. */
+		if (hdr->len == sizeof(err))
+			memcpy(&err, payload, sizeof(err));
+		msg->err = err && err < MAX_ERRNO ? err : EPROTO;
+		msg->len = 0;
+	}
 
 	xa_lock(&vdev->ports);
 	ep = xa_load(&vdev->ports, hdr->dst.port);

@@ -400,7 +400,8 @@ struct vmmgmt_bind {
  *	read() errors: ENOTCONN, EPIPE (nothing queued and the link is not
  *	up), EAGAIN (nothing queued and O_NONBLOCK; otherwise read() blocks),
  *	EMSGSIZE (buffer shorter than the next message, which stays queued),
- *	EFAULT.
+ *	EFAULT; or the errno the host answered a message with (a record with
+ *	VMMGMT_REC_F_ERROR, for example EHOSTUNREACH), which is consumed.
  *	Both fail with ENODEV once the device was removed.
  */
 #define VMMGMT_IOC_GET_VERSION \
