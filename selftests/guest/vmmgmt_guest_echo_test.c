@@ -234,6 +234,28 @@ TEST_F(echo, poll_nonblock)
 	EXPECT_EQ(EAGAIN, errno);
 }
 
+/* The host answers a message it cannot deliver with an error. */
+TEST_F(echo, unreachable_destination)
+{
+	struct vmmgmt_addr dst = { .host = 0, .vm = 0, .port = 9999 };
+	struct vmmgmt_addr src;
+	char buf[16];
+
+	self->fd = open_echo(0, NULL);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_CONNECT, &dst));
+	ASSERT_EQ(4, write(self->fd, "lost", 4));
+	errno = 0;
+	EXPECT_EQ(-1, read(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(EHOSTUNREACH, errno);
+	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_LAST_SRC, &src));
+	EXPECT_EQ(9999U, src.port);
+	/* The error was consumed; the file still works. */
+	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_CONNECT, &echo_addr));
+	ASSERT_EQ(2, write(self->fd, "ok", 2));
+	ASSERT_EQ(2, read(self->fd, buf, sizeof(buf)));
+}
+
 struct echo_thread {
 	pthread_t tid;
 	unsigned int id;
