@@ -107,6 +107,11 @@ static struct vmmgmt_host_stat_attr violations_attr = {
 	.offset = offsetof(struct vmmgmt_host_stats, violations),
 };
 
+static struct vmmgmt_host_stat_attr hangups_attr = {
+	.attr = __ATTR(hangups, 0444, vmmgmt_host_stat_show, NULL),
+	.offset = offsetof(struct vmmgmt_host_stats, hangups),
+};
+
 static struct vmmgmt_host_stat_attr drops_attr = {
 	.attr = __ATTR(drops, 0444, vmmgmt_host_stat_show, NULL),
 	.offset = offsetof(struct vmmgmt_host_stats, drops),
@@ -130,6 +135,7 @@ static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&notifications_sent_attr.attr.attr,
 	&violations_attr.attr.attr,
 	&drops_attr.attr.attr,
+	&hangups_attr.attr.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(vmmgmt_host_vm);

@@ -494,12 +494,19 @@ TEST_F(vm, add_del)
 	ASSERT_LE(0, other);
 	EXPECT_EQ(-ENOENT, del_vm(other, ID_A));
 	close(other);
+	/* The last file of a kick eventfd goes: EPOLLHUP, counted. */
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "hangups"));
+	close(self->a.kick[1]);
+	self->a.kick[1] = -1;
+	EXPECT_EQ(1, vm_attr_num("t-alpha", "hangups"));
 	EXPECT_EQ(0, del_vm(self->dev, ID_A));
 	EXPECT_EQ(-ENOENT, del_vm(self->dev, ID_A));
 	EXPECT_EQ((__u32)VMMGMT_LINK_DOWN, h->link_state);
 	EXPECT_NE(0, access(VMS_SYSFS "/t-alpha", F_OK));
 	EXPECT_EQ(0, count_threads("vmmgmt-t-alpha"));
 	/* The same region again: a new generation. */
+	self->a.kick[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, self->a.kick[1]);
 	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
 	EXPECT_EQ(43U, h->generation);
 }
@@ -841,7 +848,8 @@ TEST_F(teardown, cycles_leave_nothing)
 	for (cycle = -1; cycle < 40; cycle++) {
 		if (cycle == 0) {
 			sleep_ms(200);
-			threads0 = count_threads("vmmgmt-");
+			/* Only ours: the test bed's guests come and go. */
+			threads0 = count_threads("vmmgmt-t-");
 			fds0 = count_fds();
 			vmalloc0 = read_meminfo("VmallocUsed");
 			slab0 = read_meminfo("Slab");
@@ -876,7 +884,8 @@ TEST_F(teardown, cycles_leave_nothing)
 	sleep_ms(500);
 	vmalloc1 = read_meminfo("VmallocUsed");
 	slab1 = read_meminfo("Slab");
-	EXPECT_EQ(threads0, count_threads("vmmgmt-"));
+	EXPECT_EQ(0, threads0);
+	EXPECT_EQ(0, count_threads("vmmgmt-t-"));
 	EXPECT_EQ(fds0, count_fds());
 	/* 40 leaked regions would be 40 MiB of vmalloc space. */
 	EXPECT_GT(vmalloc0 + 512, vmalloc1)
