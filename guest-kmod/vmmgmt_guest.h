@@ -8,16 +8,22 @@
 
 #include <linux/atomic.h>
 #include <linux/build_bug.h>
-#include <linux/io.h>
-#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/kernel.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/miscdevice.h>
+#include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <asm/byteorder.h>
 
 #include <vmmgmt.h>
+
+#include "vmmgmt_ring.h"
 
 struct pci_dev;
 
@@ -25,30 +31,90 @@ struct pci_dev;
 #define VMMGMT_DEV_NAME_LEN	20
 
 /**
+ * struct vmmgmt_stats - counters shown in sysfs; atomic, no lock.
+ * @tx_msgs: messages write() posted to the guest-to-host ring.
+ * @tx_bytes: payload bytes of @tx_msgs.
+ * @rx_msgs: messages from the host queued to an open file.
+ * @rx_bytes: payload bytes of @rx_msgs.
+ * @doorbells: doorbell writes to the host (BAR0 DOORBELL).
+ * @interrupts: interrupts taken on all vectors since probe.
+ * @drops: host messages consumed but not delivered: no file bound to
+ *	their port, or no memory for them.
+ * @violations: host data that failed validation: a bad ring layout, a
+ *	ring rule broken (the ring then stops), or a record that is not a
+ *	chat message for this VM.
+ */
+struct vmmgmt_stats {
+	atomic64_t tx_msgs;
+	atomic64_t tx_bytes;
+	atomic64_t rx_msgs;
+	atomic64_t rx_bytes;
+	atomic64_t doorbells;
+	atomic64_t interrupts;
+	atomic64_t drops;
+	atomic64_t violations;
+};
+
+/**
  * struct vmmgmt_dev - one bound ivshmem-doorbell device.
  * @kref: the driver holds one reference from probe to remove; every open
  *	file holds one more, so the structure outlives the PCI binding.
  * @lock: readers (file operations) hold it while they use the device;
  *	remove takes it for writing to wait for them and set @removed.
+ *	Nobody sleeps waiting for data or space while holding it.
  * @removed: true once remove has started tearing the device down; no
  *	file operation may then touch @pdev, @regs or @region.
- *	Protected by @lock.
+ *	Written under @lock held for writing; read under @lock, or with
+ *	READ_ONCE() as a hint in wait conditions.
  * @pdev: the PCI device.  Valid while !@removed.
  * @regs: BAR0, the ivshmem registers.  Valid while !@removed.
- * @region: BAR2, the shared region.  The host may change it at any time:
- *	read each field once with vmmgmt_hdr_read32() and friends and work
- *	on the copy.  Valid while !@removed.
+ * @region: BAR2, the shared region, mapped as normal cached memory.  The
+ *	host may change it at any time: read each field once with
+ *	vmmgmt_hdr_read32() and friends and work on the copy.  Valid while
+ *	!@removed, and for the rx work until remove cancelled it.
  * @region_size: length of BAR2 in bytes; fixed at probe.
  * @peer_id: IVPosition register; fixed at probe.
  * @nvec: number of MSI-X vectors allocated and requested.
- * @interrupts: interrupts taken on all vectors since probe.
+ * @rx_lock: serialises the consumer of the host-to-guest ring (@rx,
+ *	@rx_buf, @rx_stalled's consumer side) and link transitions.
+ * @tx_lock: serialises the producer of the guest-to-host ring (@tx) and
+ *	link transitions.
+ * @link_state: the guest's view of the channel, an &enum
+ *	vmmgmt_link_state: UP only while both rings are set up and valid.
+ *	Written with @rx_lock and @tx_lock held; read under either, or with
+ *	READ_ONCE() for a hint.
+ * @link_gen: header generation the rings were set up (or refused) for.
+ *	Same locking as @link_state.
+ * @vm_id: VM id read from the header at link-up.  Same locking as
+ *	@link_state.
+ * @tx: producer view of the guest-to-host ring.  Protected by @tx_lock.
+ * @rx: consumer view of the host-to-guest ring.  Protected by @rx_lock.
+ * @rx_buf: scratch buffer of %VMMGMT_MSG_MAX bytes for the consumer.
+ *	Protected by @rx_lock.
+ * @rx_work: drains @rx in bounded batches; queued by the interrupt, by
+ *	link-up and by readers that made room in a full queue.
+ * @tx_seq: bumped by every interrupt; a writer waiting for ring space
+ *	sleeps until it changes.
+ * @tx_wq: writers and pollers waiting for ring space or a link change.
+ * @ports: bound endpoints (&struct vmmgmt_ep) by port.  Its lock,
+ *	xa_lock(&@ports), also protects @eps, @rx_stalled and every
+ *	endpoint's receive queue.
+ * @eps: every open file's endpoint, bound or not, for wake-ups.
+ * @rx_stalled: the rx work left a record in the ring because its file's
+ *	queue was full; the reader that makes room queues @rx_work.
+ * @stats: counters for sysfs.
  * @minor_id: ida number that chose @name.
  * @name: misc device name: "vmmgmt" for @minor_id 0, else "vmmgmt<N>".
  * @irq_name: name shown in /proc/interrupts.
  * @misc: the character device /dev/@name.
  *
  * Lock order: misc_mtx (held by the misc core around open and
- * misc_deregister()) is never taken while holding @lock.
+ * misc_deregister()) is never taken while holding @lock.  Then
+ * @lock (read) -> @rx_lock -> @tx_lock -> xa_lock(&@ports), and
+ * @lock (read) -> &vmmgmt_ep.mutex -> xa_lock(&@ports); nothing else is
+ * taken under &vmmgmt_ep.mutex.  The rx work takes @rx_lock and
+ * xa_lock(&@ports), never @lock: remove cancels it after freeing the
+ * interrupts instead.
  */
 struct vmmgmt_dev {
 	struct kref kref;
@@ -56,15 +122,88 @@ struct vmmgmt_dev {
 	bool removed;
 	struct pci_dev *pdev;
 	void __iomem *regs;
-	void __iomem *region;
+	void *region;
 	u64 region_size;
 	u32 peer_id;
 	unsigned int nvec;
-	atomic64_t interrupts;
+
+	struct mutex rx_lock;		/* the H2G consumer; see above */
+	struct mutex tx_lock;		/* the G2H producer; see above */
+	u32 link_state;
+	u32 link_gen;
+	u32 vm_id;
+	struct vmmgmt_ring tx;
+	struct vmmgmt_ring rx;
+	void *rx_buf;
+	struct work_struct rx_work;
+	atomic_t tx_seq;
+	wait_queue_head_t tx_wq;
+
+	struct xarray ports;
+	struct list_head eps;
+	bool rx_stalled;
+	struct vmmgmt_stats stats;
+
 	unsigned int minor_id;
 	char name[VMMGMT_DEV_NAME_LEN];
 	char irq_name[32];
 	struct miscdevice misc;
+};
+
+/* A file's receive queue holds at most this many messages ... */
+#define VMMGMT_RXQ_MAX_MSGS	256
+/* ... and this many payload bytes (one message always fits). */
+#define VMMGMT_RXQ_MAX_BYTES	(1024 * 1024)
+
+/**
+ * struct vmmgmt_msg - one received message in a file's queue.
+ * @node: in &vmmgmt_ep.rxq.
+ * @src: the sender, from the record.
+ * @err: 0, or the positive errno of an error answer (a record with
+ *	%VMMGMT_REC_F_ERROR): read() then fails with it.
+ * @len: payload bytes in @data (0 for an error answer).
+ * @data: the payload.
+ */
+struct vmmgmt_msg {
+	struct list_head node;
+	struct vmmgmt_addr src;
+	int err;
+	u32 len;
+	u8 data[];
+};
+
+/**
+ * struct vmmgmt_ep - the endpoint of one open file.
+ * @vdev: the device (the file holds a reference).
+ * @mutex: serialises bind, connect, readers and the sender's use of
+ *	@port and @peer.
+ * @port: local port, 0 while unbound.  Protected by @mutex (release,
+ *	with no other user left, reads it without).
+ * @peer: destination of write().  Protected by @mutex.
+ * @connected: @peer is set.  Protected by @mutex.
+ * @last_src: source of the message read() returned last.  Protected by
+ *	@mutex.
+ * @has_last: @last_src is valid.  Protected by @mutex.
+ * @node: in &vmmgmt_dev.eps.  Protected by xa_lock(&vdev->ports).
+ * @rxq: received &struct vmmgmt_msg, oldest first.  Protected by
+ *	xa_lock(&vdev->ports); only readers (under @mutex) remove entries.
+ * @rxq_msgs: messages in @rxq.  Same locking as @rxq.
+ * @rxq_bytes: payload bytes in @rxq.  Same locking as @rxq.
+ * @rx_wq: readers and pollers of this file.
+ */
+struct vmmgmt_ep {
+	struct vmmgmt_dev *vdev;
+	struct mutex mutex;		/* port, peer, readers; see above */
+	u32 port;
+	struct vmmgmt_addr peer;
+	bool connected;
+	struct vmmgmt_addr last_src;
+	bool has_last;
+	struct list_head node;
+	struct list_head rxq;
+	unsigned int rxq_msgs;
+	size_t rxq_bytes;
+	wait_queue_head_t rx_wq;
 };
 
 /* Byte offset of @field in the region header. */
@@ -81,16 +220,13 @@ struct vmmgmt_dev {
 static inline u32 vmmgmt_hdr_read32(const struct vmmgmt_dev *vdev,
 				    size_t off)
 {
-	return ioread32(vdev->region + off);
+	return le32_to_cpu(READ_ONCE(*(__le32 *)(vdev->region + off)));
 }
 
 /**
- * vmmgmt_hdr_read64() - read a 64-bit header field.
+ * vmmgmt_hdr_read64() - read a 64-bit header field once.
  * @vdev: the device; caller guarantees BAR2 is still mapped.
- * @off: byte offset, from VMMGMT_HDR_OFF().
- *
- * Two 32-bit reads, low half first: use it only for fields the host does
- * not change while the guest runs (the magic).
+ * @off: byte offset, from VMMGMT_HDR_OFF(); 8-byte aligned.
  *
  * Context: any; does not sleep.
  * Return: the little-endian field converted to CPU order.
@@ -98,7 +234,7 @@ static inline u32 vmmgmt_hdr_read32(const struct vmmgmt_dev *vdev,
 static inline u64 vmmgmt_hdr_read64(const struct vmmgmt_dev *vdev,
 				    size_t off)
 {
-	return ioread64_lo_hi(vdev->region + off);
+	return le64_to_cpu(READ_ONCE(*(__le64 *)(vdev->region + off)));
 }
 
 /**
@@ -124,6 +260,12 @@ static inline void vmmgmt_hdr_read_abi(const struct vmmgmt_dev *vdev,
 }
 
 void vmmgmt_dev_put(struct vmmgmt_dev *vdev);
+
+u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev);
+void vmmgmt_link_break(struct vmmgmt_dev *vdev);
+void vmmgmt_doorbell(struct vmmgmt_dev *vdev);
+void vmmgmt_rx_work(struct work_struct *work);
+void vmmgmt_wake_all(struct vmmgmt_dev *vdev);
 
 int vmmgmt_cdev_register(struct vmmgmt_dev *vdev);
 void vmmgmt_cdev_unregister(struct vmmgmt_dev *vdev);

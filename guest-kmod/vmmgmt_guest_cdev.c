@@ -8,9 +8,15 @@
  * the structure outlives a PCI unbind.  File operations run under
  * &vmmgmt_dev.lock held for reading and give -ENODEV once the device is
  * marked removed; vmmgmt_cdev_unregister() marks it with the lock held
- * for writing, which waits for operations in flight.  Sysfs attributes
- * need no such check: misc_deregister() removes them and waits for
- * running show() calls before the device is torn down.
+ * for writing, which waits for operations in flight.  An operation that
+ * waits for data or space drops the lock while it sleeps and is woken by
+ * the removal.  Sysfs attributes need no such check: misc_deregister()
+ * removes them and waits for running show() calls before the device is
+ * torn down.
+ *
+ * Each open file is one endpoint (&struct vmmgmt_ep): VMMGMT_IOC_BIND
+ * gives it a port, VMMGMT_IOC_CONNECT a destination; write() sends one
+ * message as one record, read() returns one message.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -21,6 +27,9 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 
@@ -37,63 +46,577 @@ static struct vmmgmt_dev *vmmgmt_dev_from_misc(struct device *dev)
 }
 
 /**
- * vmmgmt_open() - open /dev/vmmgmt*; the file takes a device reference.
+ * vmmgmt_link_errno() - the error read() and write() give for a link
+ * that is not up.
+ * @state: an &enum vmmgmt_link_state other than UP.
+ *
+ * Context: any.
+ * Return: -ENOTCONN while no host module serves the region, -EPIPE once
+ * the channel is broken (by the host, or because the guest saw the host
+ * break a rule).
+ */
+static int vmmgmt_link_errno(u32 state)
+{
+	return state == VMMGMT_LINK_DOWN ? -ENOTCONN : -EPIPE;
+}
+
+/**
+ * vmmgmt_open() - open /dev/vmmgmt*; the file becomes an unbound endpoint
+ * and takes a device reference.
  * @inode: the device node.
  * @file: the new file; the misc core set private_data to our miscdevice.
  *
  * The misc core calls this with misc_mtx held, and misc_deregister() takes
  * misc_mtx too, so the device cannot be unregistered (nor its driver
- * reference dropped) before kref_get() below.
+ * reference dropped) before kref_get() below, and BAR2 is mapped.  Looks
+ * at the header's link state, so a link that came up without an
+ * interrupt is seen.
  *
- * Context: process context, misc_mtx held by the caller.
- * Return: 0, or a negative errno from stream_open().
+ * Context: process context, misc_mtx held by the caller; takes
+ * &vmmgmt_dev.rx_lock and &vmmgmt_dev.tx_lock if the link changed.
+ * Return: 0, -ENOMEM, or a negative errno from stream_open().
  */
 static int vmmgmt_open(struct inode *inode, struct file *file)
 {
 	struct miscdevice *misc = file->private_data;
 	struct vmmgmt_dev *vdev = container_of(misc, struct vmmgmt_dev, misc);
+	struct vmmgmt_ep *ep;
 	int ret;
 
 	ret = stream_open(inode, file);
 	if (ret)
 		return ret;
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+	if (!ep)
+		return -ENOMEM;
+	mutex_init(&ep->mutex);
+	INIT_LIST_HEAD(&ep->rxq);
+	init_waitqueue_head(&ep->rx_wq);
+	ep->vdev = vdev;
 	kref_get(&vdev->kref);
-	file->private_data = vdev;
+
+	xa_lock(&vdev->ports);
+	list_add_tail(&ep->node, &vdev->eps);
+	xa_unlock(&vdev->ports);
+	file->private_data = ep;
+
+	vmmgmt_link_refresh(vdev);
 	return 0;
 }
 
+/**
+ * vmmgmt_release() - close an endpoint: free its port and its queue.
+ * @inode: the device node.
+ * @file: the file.
+ *
+ * Messages still queued are freed without counting them as drops.  If the
+ * rx work waits for room in a queue, it is queued again: a record for the
+ * port that closed is now dropped instead.
+ *
+ * Context: process context; takes &vmmgmt_dev.lock for reading, then
+ * xa_lock(&vmmgmt_dev.ports).
+ * Return: 0.
+ */
 static int vmmgmt_release(struct inode *inode, struct file *file)
 {
-	vmmgmt_dev_put(file->private_data);
+	struct vmmgmt_ep *ep = file->private_data;
+	struct vmmgmt_dev *vdev = ep->vdev;
+	struct vmmgmt_msg *msg, *tmp;
+	bool kick;
+
+	down_read(&vdev->lock);
+	xa_lock(&vdev->ports);
+	if (ep->port)
+		__xa_erase(&vdev->ports, ep->port);
+	list_del(&ep->node);
+	kick = vdev->rx_stalled && !vdev->removed;
+	if (kick)
+		vdev->rx_stalled = false;
+	xa_unlock(&vdev->ports);
+	if (kick)
+		schedule_work(&vdev->rx_work);
+	up_read(&vdev->lock);
+
+	list_for_each_entry_safe(msg, tmp, &ep->rxq, node)
+		kfree(msg);
+	mutex_destroy(&ep->mutex);
+	kfree(ep);
+	vmmgmt_dev_put(vdev);
 	return 0;
 }
 
-/*
- * The data path (rings in BAR2) is the next step: until the channel
- * exists, read() and write() report that nothing is connected.
+/**
+ * vmmgmt_ep_bind() - give an endpoint a port.
+ * @ep: the endpoint, unbound.
+ * @port: the port, or 0 for a free one from %VMMGMT_PORT_DYNAMIC up.
+ *
+ * Context: process context; @ep->mutex held; takes
+ * xa_lock(&vmmgmt_dev.ports) and may allocate.
+ * Return: 0 with @ep->port set; -EADDRINUSE if @port is taken or no
+ * dynamic port is left; -ENOMEM.
+ */
+static int vmmgmt_ep_bind(struct vmmgmt_ep *ep, u32 port)
+{
+	struct xarray *ports = &ep->vdev->ports;
+	int ret;
+
+	if (port)
+		ret = xa_insert(ports, port, ep, GFP_KERNEL);
+	else
+		ret = xa_alloc(ports, &port, ep,
+			       XA_LIMIT(VMMGMT_PORT_DYNAMIC, U32_MAX),
+			       GFP_KERNEL);
+	if (ret)
+		return ret == -EBUSY ? -EADDRINUSE : ret;
+	ep->port = port;
+	return 0;
+}
+
+/**
+ * vmmgmt_ep_dequeue() - copy out the oldest queued message and drop it.
+ * @ep: the endpoint.
+ * @buf: user buffer.
+ * @len: its size.
+ *
+ * A message longer than @len stays queued (-EMSGSIZE), so that the
+ * caller can retry with a larger buffer; so does one that could not be
+ * copied (-EFAULT).  An error answer from the host is consumed and
+ * returned as its errno.  Sets the source for VMMGMT_IOC_LAST_SRC.  When
+ * the rx work left records in the ring for lack of room, queues it again.
+ *
+ * Context: process context; &vmmgmt_dev.lock held for reading (not
+ * removed) and @ep->mutex held; takes xa_lock(&vmmgmt_dev.ports).
+ * Return: the message length; -EAGAIN if none is queued; -EMSGSIZE;
+ * -EFAULT; the negative errno of an error answer.
+ */
+static ssize_t vmmgmt_ep_dequeue(struct vmmgmt_ep *ep, char __user *buf,
+				 size_t len)
+{
+	struct vmmgmt_dev *vdev = ep->vdev;
+	struct vmmgmt_msg *msg;
+	ssize_t ret;
+	bool kick;
+
+	xa_lock(&vdev->ports);
+	msg = list_first_entry_or_null(&ep->rxq, struct vmmgmt_msg, node);
+	xa_unlock(&vdev->ports);
+	/* Only readers, serialised by @ep->mutex, take messages off. */
+	if (!msg)
+		return -EAGAIN;
+	if (msg->len > len)
+		return -EMSGSIZE;
+	if (!msg->err && copy_to_user(buf, msg->data, msg->len))
+		return -EFAULT;
+
+	xa_lock(&vdev->ports);
+	list_del(&msg->node);
+	ep->rxq_msgs--;
+	ep->rxq_bytes -= msg->len;
+	kick = vdev->rx_stalled;
+	vdev->rx_stalled = false;
+	xa_unlock(&vdev->ports);
+	if (kick)
+		schedule_work(&vdev->rx_work);
+
+	ep->last_src = msg->src;
+	ep->has_last = true;
+	ret = msg->err ? -(ssize_t)msg->err : (ssize_t)msg->len;
+	kfree(msg);
+	return ret;
+}
+
+/* Wake-up condition of a reader; READ_ONCE() hints, checked again. */
+static bool vmmgmt_ep_readable(struct vmmgmt_ep *ep)
+{
+	struct vmmgmt_dev *vdev = ep->vdev;
+
+	return READ_ONCE(ep->rxq_msgs) || READ_ONCE(vdev->removed) ||
+	       READ_ONCE(vdev->link_state) != VMMGMT_LINK_UP;
+}
+
+/**
+ * vmmgmt_read() - receive one message.
+ * @file: the open file (an endpoint).
+ * @buf: user buffer.
+ * @len: its size.
+ * @ppos: unused (stream).
+ *
+ * Returns the oldest message queued for this file's port, whole: message
+ * boundaries are kept.  A buffer shorter than the message fails with
+ * EMSGSIZE and leaves the message queued.  When the host answered a
+ * message with an error (for example EHOSTUNREACH for a destination it
+ * cannot reach), read() consumes the answer and fails with that errno;
+ * VMMGMT_IOC_LAST_SRC then gives the address that was not reached.  Queued messages are returned
+ * even when the link went down; with none queued, a link that is not up
+ * fails at once, and otherwise read() blocks (EAGAIN with O_NONBLOCK).  An
+ * unbound file has no port and receives nothing until a write() or
+ * VMMGMT_IOC_BIND gives it one.
+ *
+ * Context: process context; may sleep (without &vmmgmt_dev.lock).
+ * Return: the message length; -ENODEV after removal; -ENOTCONN or -EPIPE
+ * (see vmmgmt_link_errno()); -EAGAIN; -EMSGSIZE; -EFAULT; -ERESTARTSYS;
+ * the host's error answer (-EHOSTUNREACH, ...).
  */
 static ssize_t vmmgmt_read(struct file *file, char __user *buf, size_t len,
 			   loff_t *ppos)
 {
-	struct vmmgmt_dev *vdev = file->private_data;
+	struct vmmgmt_ep *ep = file->private_data;
+	struct vmmgmt_dev *vdev = ep->vdev;
 	ssize_t ret;
+	u32 state;
 
-	down_read(&vdev->lock);
-	ret = vdev->removed ? -ENODEV : -ENOTCONN;
+	for (;;) {
+		down_read(&vdev->lock);
+		if (vdev->removed) {
+			ret = -ENODEV;
+			break;
+		}
+		state = vmmgmt_link_refresh(vdev);
+		if (mutex_lock_interruptible(&ep->mutex)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		ret = vmmgmt_ep_dequeue(ep, buf, len);
+		mutex_unlock(&ep->mutex);
+		if (ret != -EAGAIN)
+			break;
+		if (state != VMMGMT_LINK_UP) {
+			ret = vmmgmt_link_errno(state);
+			break;
+		}
+		if (file->f_flags & O_NONBLOCK)
+			break;
+		up_read(&vdev->lock);
+		if (wait_event_interruptible(ep->rx_wq, vmmgmt_ep_readable(ep)))
+			return -ERESTARTSYS;
+	}
 	up_read(&vdev->lock);
 	return ret;
 }
 
+/* A writer waiting for ring space looks again after this long. */
+#define VMMGMT_TX_RECHECK	msecs_to_jiffies(10)
+
+/* Wake-up condition of a writer; READ_ONCE() hints, checked again. */
+static bool vmmgmt_tx_wakeup(struct vmmgmt_dev *vdev, int seq)
+{
+	return atomic_read(&vdev->tx_seq) != seq || READ_ONCE(vdev->removed) ||
+	       READ_ONCE(vdev->link_state) != VMMGMT_LINK_UP;
+}
+
+/**
+ * vmmgmt_send() - post one record to the guest-to-host ring.
+ * @vdev: the device.
+ * @hdr: the record header.
+ * @data: @hdr->len payload bytes.
+ * @nonblock: fail with -EAGAIN instead of waiting for space.
+ *
+ * Rings the doorbell only when the host is not draining the ring.  To
+ * wait for space it announces itself (prod_waiting), so that the host
+ * interrupts it when it frees some; it notes the interrupt count before,
+ * so an interrupt between the check and the sleep is not lost.  It also
+ * looks again every %VMMGMT_TX_RECHECK: a host that frees space without
+ * the interrupt (the ring protocol asks for it, but a guest must not hang
+ * on a host's bug) costs throughput, not a stuck writer.
+ *
+ * Context: process context; &vmmgmt_dev.lock held for reading (not
+ * removed), dropped while sleeping and held again on return; takes
+ * &vmmgmt_dev.tx_lock.
+ * Return: 0; -ENODEV if the device was removed while waiting; -ENOTCONN or
+ * -EPIPE; -EMSGSIZE above the ring's maximum payload; -EAGAIN;
+ * -ERESTARTSYS.
+ */
+static int vmmgmt_send(struct vmmgmt_dev *vdev, const struct vmmgmt_rec *hdr,
+		       const void *data, bool nonblock)
+{
+	int ret, seq;
+
+	for (;;) {
+		mutex_lock(&vdev->tx_lock);
+		if (vdev->link_state != VMMGMT_LINK_UP) {
+			ret = vmmgmt_link_errno(vdev->link_state);
+			break;
+		}
+		seq = atomic_read(&vdev->tx_seq);
+		ret = vmmgmt_ring_post(&vdev->tx, hdr, data);
+		if (!ret) {
+			if (vmmgmt_ring_need_notify(&vdev->tx))
+				vmmgmt_doorbell(vdev);
+			atomic64_inc(&vdev->stats.tx_msgs);
+			atomic64_add(hdr->len, &vdev->stats.tx_bytes);
+			break;
+		}
+		if (ret == -EPROTO) {
+			mutex_unlock(&vdev->tx_lock);
+			vmmgmt_link_break(vdev);
+			return -EPIPE;
+		}
+		if (ret != -ENOSPC)
+			break;
+		if (nonblock) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (!vmmgmt_ring_prod_wait(&vdev->tx, hdr->len)) {
+			mutex_unlock(&vdev->tx_lock);
+			continue;
+		}
+		mutex_unlock(&vdev->tx_lock);
+
+		up_read(&vdev->lock);
+		ret = wait_event_interruptible_timeout(vdev->tx_wq,
+						       vmmgmt_tx_wakeup(vdev, seq),
+						       VMMGMT_TX_RECHECK);
+		down_read(&vdev->lock);
+		if (vdev->removed)
+			return -ENODEV;
+		if (ret < 0)
+			return -ERESTARTSYS;
+	}
+	mutex_unlock(&vdev->tx_lock);
+	return ret;
+}
+
+/**
+ * vmmgmt_write() - send one message.
+ * @file: the open file (an endpoint).
+ * @buf: the message.
+ * @len: its length: one record of mode CHAT, at most the ring's maximum
+ *	payload (min(%VMMGMT_MSG_MAX, ring size / 4)).
+ * @ppos: unused (stream).
+ *
+ * The record goes from (0, vm_id, port) to the address set with
+ * VMMGMT_IOC_CONNECT; an unbound file first gets a dynamic port.  Blocks
+ * while the ring is full (EAGAIN with O_NONBLOCK).  Re-checks the link
+ * state in the header first.  A message longer than %VMMGMT_MSG_MAX gets
+ * EMSGSIZE even while the link is down; one longer than the ring allows
+ * gets it once the link is up.
+ *
+ * Context: process context; may sleep (without &vmmgmt_dev.lock).
+ * Return: @len; -ENODEV after removal; -ENOTCONN or -EPIPE (see
+ * vmmgmt_link_errno()); -EDESTADDRREQ without VMMGMT_IOC_CONNECT;
+ * -EMSGSIZE; -EAGAIN; -EADDRINUSE if no dynamic port is left; -ENOMEM;
+ * -EFAULT; -ERESTARTSYS.
+ */
 static ssize_t vmmgmt_write(struct file *file, const char __user *buf,
 			    size_t len, loff_t *ppos)
 {
-	struct vmmgmt_dev *vdev = file->private_data;
+	struct vmmgmt_ep *ep = file->private_data;
+	struct vmmgmt_dev *vdev = ep->vdev;
+	struct vmmgmt_rec hdr = { .mode = VMMGMT_MODE_CHAT };
+	void *data = NULL;
 	ssize_t ret;
+	u32 state;
 
 	down_read(&vdev->lock);
-	ret = vdev->removed ? -ENODEV : -ENOTCONN;
+	if (vdev->removed) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	/* Too long for any ring: EMSGSIZE whatever the link state. */
+	if (len > VMMGMT_MSG_MAX) {
+		ret = -EMSGSIZE;
+		goto unlock;
+	}
+	state = vmmgmt_link_refresh(vdev);
+	if (state != VMMGMT_LINK_UP) {
+		ret = vmmgmt_link_errno(state);
+		goto unlock;
+	}
+	data = kvmalloc(len ? len : 1, GFP_KERNEL);
+	if (!data) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	if (copy_from_user(data, buf, len)) {
+		ret = -EFAULT;
+		goto unlock;
+	}
+
+	if (mutex_lock_interruptible(&ep->mutex)) {
+		ret = -ERESTARTSYS;
+		goto unlock;
+	}
+	ret = ep->connected ? 0 : -EDESTADDRREQ;
+	if (!ret && !ep->port)
+		ret = vmmgmt_ep_bind(ep, 0);
+	hdr.dst = ep->peer;
+	hdr.src.vm = READ_ONCE(vdev->vm_id);
+	hdr.src.port = ep->port;
+	mutex_unlock(&ep->mutex);
+	if (ret)
+		goto unlock;
+
+	hdr.len = len;
+	ret = vmmgmt_send(vdev, &hdr, data, file->f_flags & O_NONBLOCK);
+	if (!ret)
+		ret = len;
+unlock:
+	up_read(&vdev->lock);
+	kvfree(data);
+	return ret;
+}
+
+/**
+ * vmmgmt_poll() - readiness of an endpoint.
+ * @file: the open file.
+ * @wait: the poll table.
+ *
+ * EPOLLIN when a message is queued for this file; EPOLLOUT when the ring
+ * has room for a message of the largest size (so any write() of one
+ * message then succeeds); EPOLLERR when the link is not up (read() and
+ * write() fail at once); EPOLLERR | EPOLLHUP after removal.  Without room
+ * it asks the host for an interrupt when room appears.
+ *
+ * Context: process context; takes &vmmgmt_dev.lock for reading and
+ * &vmmgmt_dev.tx_lock.
+ * Return: the event mask.
+ */
+static __poll_t vmmgmt_poll(struct file *file, poll_table *wait)
+{
+	struct vmmgmt_ep *ep = file->private_data;
+	struct vmmgmt_dev *vdev = ep->vdev;
+	__poll_t mask = 0;
+	u32 state;
+	int ret;
+
+	poll_wait(file, &ep->rx_wq, wait);
+	poll_wait(file, &vdev->tx_wq, wait);
+
+	down_read(&vdev->lock);
+	if (vdev->removed) {
+		up_read(&vdev->lock);
+		return EPOLLERR | EPOLLHUP;
+	}
+	state = vmmgmt_link_refresh(vdev);
+	xa_lock(&vdev->ports);
+	if (ep->rxq_msgs)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	xa_unlock(&vdev->ports);
+
+	if (state != VMMGMT_LINK_UP) {
+		mask |= EPOLLERR;
+	} else {
+		mutex_lock(&vdev->tx_lock);
+		if (vdev->link_state == VMMGMT_LINK_UP) {
+			ret = vmmgmt_ring_space(&vdev->tx, vdev->tx.max_len);
+			if (!ret ||
+			    (ret == -ENOSPC &&
+			     !vmmgmt_ring_prod_wait(&vdev->tx, vdev->tx.max_len)))
+				mask |= EPOLLOUT | EPOLLWRNORM;
+			else if (ret != -ENOSPC)
+				mask |= EPOLLERR;
+		} else {
+			mask |= EPOLLERR;
+		}
+		mutex_unlock(&vdev->tx_lock);
+	}
+	up_read(&vdev->lock);
+	return mask;
+}
+
+/**
+ * vmmgmt_ioctl_bind() - VMMGMT_IOC_BIND.
+ * @ep: the file's endpoint.
+ * @uarg: user pointer to a &struct vmmgmt_bind.
+ *
+ * Context: process context; takes &vmmgmt_dev.lock for reading and
+ * @ep->mutex.
+ * Return: 0 with the port written back; -EFAULT; -EINVAL (nonzero flags
+ * or reserved); -EISCONN if the file already has a port; -EADDRINUSE;
+ * -ENOMEM; -ENODEV after removal.
+ */
+static long vmmgmt_ioctl_bind(struct vmmgmt_ep *ep, void __user *uarg)
+{
+	struct vmmgmt_dev *vdev = ep->vdev;
+	struct vmmgmt_bind b;
+	long ret;
+
+	if (copy_from_user(&b, uarg, sizeof(b)))
+		return -EFAULT;
+	if (b.flags || b.reserved)
+		return -EINVAL;
+
+	down_read(&vdev->lock);
+	if (vdev->removed) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	mutex_lock(&ep->mutex);
+	ret = ep->port ? -EISCONN : vmmgmt_ep_bind(ep, b.port);
+	b.port = ep->port;
+	mutex_unlock(&ep->mutex);
+unlock:
+	up_read(&vdev->lock);
+	if (!ret && copy_to_user(uarg, &b, sizeof(b)))
+		return -EFAULT;
+	return ret;
+}
+
+/**
+ * vmmgmt_ioctl_connect() - VMMGMT_IOC_CONNECT.
+ * @ep: the file's endpoint.
+ * @uarg: user pointer to a &struct vmmgmt_addr.
+ *
+ * May be repeated; the last address wins.
+ *
+ * Context: process context; takes @ep->mutex.
+ * Return: 0; -EFAULT; -EINVAL (nonzero reserved); -ENODEV after removal.
+ */
+static long vmmgmt_ioctl_connect(struct vmmgmt_ep *ep, void __user *uarg)
+{
+	struct vmmgmt_dev *vdev = ep->vdev;
+	struct vmmgmt_addr addr;
+	long ret = 0;
+
+	if (copy_from_user(&addr, uarg, sizeof(addr)))
+		return -EFAULT;
+	if (addr.reserved)
+		return -EINVAL;
+
+	down_read(&vdev->lock);
+	if (vdev->removed) {
+		ret = -ENODEV;
+	} else {
+		mutex_lock(&ep->mutex);
+		ep->peer = addr;
+		ep->connected = true;
+		mutex_unlock(&ep->mutex);
+	}
 	up_read(&vdev->lock);
 	return ret;
+}
+
+/**
+ * vmmgmt_ioctl_last_src() - VMMGMT_IOC_LAST_SRC.
+ * @ep: the file's endpoint.
+ * @uarg: user pointer to a &struct vmmgmt_addr.
+ *
+ * Context: process context; takes @ep->mutex.
+ * Return: 0; -ENOMSG if read() has not returned a message yet; -EFAULT;
+ * -ENODEV after removal.
+ */
+static long vmmgmt_ioctl_last_src(struct vmmgmt_ep *ep, void __user *uarg)
+{
+	struct vmmgmt_dev *vdev = ep->vdev;
+	struct vmmgmt_addr addr;
+	bool removed, has;
+
+	down_read(&vdev->lock);
+	removed = vdev->removed;
+	up_read(&vdev->lock);
+	if (removed)
+		return -ENODEV;
+
+	mutex_lock(&ep->mutex);
+	has = ep->has_last;
+	addr = ep->last_src;
+	mutex_unlock(&ep->mutex);
+	if (!has)
+		return -ENOMSG;
+	if (copy_to_user(uarg, &addr, sizeof(addr)))
+		return -EFAULT;
+	return 0;
 }
 
 /**
@@ -130,7 +653,8 @@ static long vmmgmt_ioctl_get_version(struct vmmgmt_dev *vdev,
  * @uarg: user pointer to a &struct vmmgmt_info.
  *
  * Copies what it needs from the header (which the host may rewrite at
- * any time) under the lock, then copies to user space without it.
+ * any time) under the lock, then copies to user space without it.  The
+ * link state is the guest's view (see vmmgmt_link_refresh()).
  *
  * Context: process context; may sleep.  Takes &vmmgmt_dev.lock for
  * reading.
@@ -147,7 +671,7 @@ static long vmmgmt_ioctl_get_info(struct vmmgmt_dev *vdev, void __user *uarg)
 	}
 	info.vm_id = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(vm_id));
 	info.peer_id = vdev->peer_id;
-	info.link_state = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(link_state));
+	info.link_state = vmmgmt_link_refresh(vdev);
 	info.host_id = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(host_id));
 	info.region_size = vdev->region_size;
 	vmmgmt_hdr_read_abi(vdev, &info.abi_major, &info.abi_minor);
@@ -172,14 +696,20 @@ static long vmmgmt_ioctl_get_info(struct vmmgmt_dev *vdev, void __user *uarg)
 static long vmmgmt_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
-	struct vmmgmt_dev *vdev = file->private_data;
+	struct vmmgmt_ep *ep = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case VMMGMT_IOC_GET_VERSION:
-		return vmmgmt_ioctl_get_version(vdev, uarg);
+		return vmmgmt_ioctl_get_version(ep->vdev, uarg);
 	case VMMGMT_IOC_GET_INFO:
-		return vmmgmt_ioctl_get_info(vdev, uarg);
+		return vmmgmt_ioctl_get_info(ep->vdev, uarg);
+	case VMMGMT_IOC_BIND:
+		return vmmgmt_ioctl_bind(ep, uarg);
+	case VMMGMT_IOC_CONNECT:
+		return vmmgmt_ioctl_connect(ep, uarg);
+	case VMMGMT_IOC_LAST_SRC:
+		return vmmgmt_ioctl_last_src(ep, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -191,6 +721,7 @@ static const struct file_operations vmmgmt_fops = {
 	.release = vmmgmt_release,
 	.read = vmmgmt_read,
 	.write = vmmgmt_write,
+	.poll = vmmgmt_poll,
 	.unlocked_ioctl = vmmgmt_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -257,12 +788,27 @@ static DEVICE_ATTR_RO(host_id);
 static ssize_t link_state_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	struct vmmgmt_dev *vdev = vmmgmt_dev_from_misc(dev);
-	u32 state = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(link_state));
+	u32 state = vmmgmt_link_refresh(vmmgmt_dev_from_misc(dev));
 
 	return sysfs_emit(buf, "%s\n", vmmgmt_link_state_name(state));
 }
 static DEVICE_ATTR_RO(link_state);
+
+static ssize_t max_msg_size_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_dev *vdev = vmmgmt_dev_from_misc(dev);
+	u32 max = 0;
+
+	if (vmmgmt_link_refresh(vdev) == VMMGMT_LINK_UP) {
+		mutex_lock(&vdev->tx_lock);
+		if (vdev->link_state == VMMGMT_LINK_UP)
+			max = vdev->tx.max_len;
+		mutex_unlock(&vdev->tx_lock);
+	}
+	return sysfs_emit(buf, "%u\n", max);
+}
+static DEVICE_ATTR_RO(max_msg_size);
 
 static ssize_t region_size_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
@@ -279,15 +825,42 @@ static ssize_t vectors_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(vectors);
 
-static ssize_t interrupts_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct vmmgmt_dev *vdev = vmmgmt_dev_from_misc(dev);
+/**
+ * struct vmmgmt_stat_attr - a read-only sysfs file showing one counter.
+ * @attr: the device attribute.
+ * @off: offset of the counter in &struct vmmgmt_stats.
+ */
+struct vmmgmt_stat_attr {
+	struct device_attribute attr;
+	size_t off;
+};
 
-	return sysfs_emit(buf, "%llu\n",
-			  (u64)atomic64_read(&vdev->interrupts));
+static ssize_t vmmgmt_stat_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_stat_attr *sa = container_of(attr, struct vmmgmt_stat_attr,
+						   attr);
+	struct vmmgmt_dev *vdev = vmmgmt_dev_from_misc(dev);
+	atomic64_t *counter = (void *)&vdev->stats + sa->off;
+
+	return sysfs_emit(buf, "%llu\n", (u64)atomic64_read(counter));
 }
-static DEVICE_ATTR_RO(interrupts);
+
+/* The file @_name shows the counter &vmmgmt_stats.@_field. */
+#define VMMGMT_STAT_ATTR(_name, _field)					\
+static struct vmmgmt_stat_attr vmmgmt_stat_attr_##_name = {		\
+	.attr = __ATTR(_name, 0444, vmmgmt_stat_show, NULL),		\
+	.off = offsetof(struct vmmgmt_stats, _field),			\
+}
+
+VMMGMT_STAT_ATTR(tx_msgs, tx_msgs);
+VMMGMT_STAT_ATTR(tx_bytes, tx_bytes);
+VMMGMT_STAT_ATTR(rx_msgs, rx_msgs);
+VMMGMT_STAT_ATTR(rx_bytes, rx_bytes);
+VMMGMT_STAT_ATTR(doorbells, doorbells);
+VMMGMT_STAT_ATTR(interrupts, interrupts);
+VMMGMT_STAT_ATTR(drops, drops);
+VMMGMT_STAT_ATTR(violations, violations);
 
 static struct attribute *vmmgmt_attrs[] = {
 	&dev_attr_abi_version.attr,
@@ -296,8 +869,16 @@ static struct attribute *vmmgmt_attrs[] = {
 	&dev_attr_host_id.attr,
 	&dev_attr_link_state.attr,
 	&dev_attr_region_size.attr,
+	&dev_attr_max_msg_size.attr,
 	&dev_attr_vectors.attr,
-	&dev_attr_interrupts.attr,
+	&vmmgmt_stat_attr_tx_msgs.attr.attr,
+	&vmmgmt_stat_attr_tx_bytes.attr.attr,
+	&vmmgmt_stat_attr_rx_msgs.attr.attr,
+	&vmmgmt_stat_attr_rx_bytes.attr.attr,
+	&vmmgmt_stat_attr_doorbells.attr.attr,
+	&vmmgmt_stat_attr_interrupts.attr.attr,
+	&vmmgmt_stat_attr_drops.attr.attr,
+	&vmmgmt_stat_attr_violations.attr.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(vmmgmt);
@@ -347,14 +928,17 @@ err_free_minor_id:
  * hardware: files still open get -ENODEV.
  *
  * Context: process context; may sleep.  Takes misc_mtx (in
- * misc_deregister()), then &vmmgmt_dev.lock for writing.
+ * misc_deregister()), &vmmgmt_dev.lock for writing, then
+ * xa_lock(&vmmgmt_dev.ports) to wake waiters.
  */
 void vmmgmt_cdev_unregister(struct vmmgmt_dev *vdev)
 {
 	misc_deregister(&vdev->misc);
 	ida_free(&vmmgmt_minor_ida, vdev->minor_id);
 
+	/* Sleepers do not hold the lock; they see @removed once woken. */
 	down_write(&vdev->lock);
-	vdev->removed = true;
+	WRITE_ONCE(vdev->removed, true);
 	up_write(&vdev->lock);
+	vmmgmt_wake_all(vdev);
 }

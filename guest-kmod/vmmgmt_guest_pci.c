@@ -7,8 +7,8 @@
  * ABI major version; any other ivshmem device is left unbound for its
  * own driver.  BAR0 holds the ivshmem registers, BAR1 the MSI-X table.
  *
- * Not yet here: the rings in BAR2 and the doorbell.  The interrupt
- * handler only counts interrupts.
+ * The interrupt handler wakes writers waiting for ring space and queues
+ * the rx work (vmmgmt_guest_link.c), which drains the host-to-guest ring.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -30,7 +30,13 @@
 
 static void vmmgmt_dev_release(struct kref *kref)
 {
-	kfree(container_of(kref, struct vmmgmt_dev, kref));
+	struct vmmgmt_dev *vdev = container_of(kref, struct vmmgmt_dev, kref);
+
+	xa_destroy(&vdev->ports);
+	kvfree(vdev->rx_buf);
+	mutex_destroy(&vdev->tx_lock);
+	mutex_destroy(&vdev->rx_lock);
+	kfree(vdev);
 }
 
 /**
@@ -55,6 +61,17 @@ void vmmgmt_dev_put(struct vmmgmt_dev *vdev)
  * belongs to some other ivshmem user: say so in one line and let probe
  * fail with -ENODEV, which leaves the device unbound.
  *
+ * BAR2 is mapped as normal write-back cached memory (memremap()), not
+ * with the uncached ioremap() that suits registers: behind the BAR there
+ * is no device but ordinary host RAM (the shared memory file QEMU maps),
+ * kept coherent by the CPUs' caches like any RAM shared between threads.
+ * The ring (lib/vmmgmt_ring.c) then works with plain loads and stores,
+ * READ_ONCE()/WRITE_ONCE() and the smp_*() barriers, exactly as on the
+ * host, and memcpy() of payloads runs at memory speed instead of one
+ * uncached access per word.  On x86 memremap(MEMREMAP_WB) of a range that
+ * is not system RAM is ioremap_cache().  Request and mapping are
+ * device-managed and undone after remove returns.
+ *
  * Context: process context (probe); may sleep.
  * Return: 0 for a vmmgmt region, -ENODEV for a foreign one, or another
  * negative errno if BAR2 could not be mapped.
@@ -63,6 +80,7 @@ static int vmmgmt_map_region(struct vmmgmt_dev *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	u64 size = pci_resource_len(pdev, VMMGMT_BAR_REGION);
+	resource_size_t start;
 	u16 major, minor;
 	u64 magic;
 
@@ -80,8 +98,10 @@ static int vmmgmt_map_region(struct vmmgmt_dev *vdev)
 		return -ENODEV;
 	}
 
-	vdev->region = vmmgmt_pcim_iomap_region(pdev, VMMGMT_BAR_REGION,
-						KBUILD_MODNAME);
+	start = pci_resource_start(pdev, VMMGMT_BAR_REGION);
+	if (!devm_request_mem_region(&pdev->dev, start, size, KBUILD_MODNAME))
+		return -EBUSY;
+	vdev->region = devm_memremap(&pdev->dev, start, size, MEMREMAP_WB);
 	if (IS_ERR(vdev->region))
 		return PTR_ERR(vdev->region);
 	vdev->region_size = size;
@@ -101,12 +121,27 @@ static int vmmgmt_map_region(struct vmmgmt_dev *vdev)
 	return 0;
 }
 
+/**
+ * vmmgmt_irq() - the host notified us (any vector).
+ * @irq: the Linux IRQ number.
+ * @data: the device.
+ *
+ * The host interrupts when it posted records while the rx work was not
+ * running, or when it freed space a writer waits for: wake the writers
+ * and queue the rx work, which also re-checks the link state.
+ *
+ * Context: hard IRQ.
+ * Return: IRQ_HANDLED.
+ */
 static irqreturn_t vmmgmt_irq(int irq, void *data)
 {
 	struct vmmgmt_dev *vdev = data;
 
 	/* MSI-X: ivshmem needs no acknowledgment. */
-	atomic64_inc(&vdev->interrupts);
+	atomic64_inc(&vdev->stats.interrupts);
+	atomic_inc(&vdev->tx_seq);
+	wake_up_all(&vdev->tx_wq);
+	schedule_work(&vdev->rx_work);
 	return IRQ_HANDLED;
 }
 
@@ -201,8 +236,19 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	kref_init(&vdev->kref);
 	init_rwsem(&vdev->lock);
-	atomic64_set(&vdev->interrupts, 0);
+	mutex_init(&vdev->rx_lock);
+	mutex_init(&vdev->tx_lock);
+	INIT_WORK(&vdev->rx_work, vmmgmt_rx_work);
+	init_waitqueue_head(&vdev->tx_wq);
+	xa_init_flags(&vdev->ports, XA_FLAGS_ALLOC);
+	INIT_LIST_HEAD(&vdev->eps);
+	vdev->link_state = VMMGMT_LINK_DOWN;
 	vdev->pdev = pdev;
+	vdev->rx_buf = kvmalloc(VMMGMT_MSG_MAX, GFP_KERNEL);
+	if (!vdev->rx_buf) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
 
 	ret = vmmgmt_map_region(vdev);
 	if (ret)
@@ -239,6 +285,7 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 err_free_irqs:
 	pci_set_drvdata(pdev, NULL);
 	vmmgmt_free_irqs(vdev, vdev->nvec);
+	cancel_work_sync(&vdev->rx_work);
 err_clear_master:
 	pci_clear_master(pdev);
 err_put:
@@ -251,8 +298,10 @@ err_put:
  * @pdev: the PCI device.
  *
  * Open files keep the &struct vmmgmt_dev alive but, once
- * vmmgmt_cdev_unregister() returns, no longer touch the hardware; the
- * managed BAR mappings go away after this function returns.
+ * vmmgmt_cdev_unregister() returns, no longer touch the hardware nor
+ * queue the rx work; once the interrupts are freed nothing else queues
+ * it, and cancel_work_sync() waits for a running batch.  The managed BAR
+ * mappings go away after this function returns.
  *
  * Context: process context; may sleep.
  */
@@ -263,6 +312,7 @@ static void vmmgmt_remove(struct pci_dev *pdev)
 	vmmgmt_cdev_unregister(vdev);
 	pci_set_drvdata(pdev, NULL);
 	vmmgmt_free_irqs(vdev, vdev->nvec);
+	cancel_work_sync(&vdev->rx_work);
 	pci_clear_master(pdev);
 	vmmgmt_dev_put(vdev);
 }

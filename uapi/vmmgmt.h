@@ -385,8 +385,24 @@ struct vmmgmt_bind {
  *	removed.
  * VMMGMT_IOC_GET_INFO - fill a struct vmmgmt_info about the device this
  *	file was opened on.  Errors: EFAULT; ENODEV if the device was removed.
- * Any other number fails with ENOTTY.  read() and write() fail with
- * ENOTCONN until the data path exists (ENODEV once the device was removed).
+ * Any other number fails with ENOTTY.
+ *
+ * Each open file is one endpoint.  write() sends one message as one record
+ * (mode CHAT, from (0, vm_id, the file's port) to the VMMGMT_IOC_CONNECT
+ * address; an unbound file first gets a dynamic port); read() returns one
+ * message sent to the file's port, boundaries kept.  poll(): EPOLLIN when
+ * a message is queued, EPOLLOUT when a message of the largest size fits
+ * into the ring, EPOLLERR when the link is not up.
+ *	write() errors: ENOTCONN (link down), EPIPE (link broken),
+ *	EDESTADDRREQ (no VMMGMT_IOC_CONNECT), EMSGSIZE (longer than
+ *	VMMGMT_MSG_MAX, or than the ring allows: sysfs max_msg_size), EAGAIN
+ *	(ring full and O_NONBLOCK; otherwise write() blocks), EFAULT, ENOMEM.
+ *	read() errors: ENOTCONN, EPIPE (nothing queued and the link is not
+ *	up), EAGAIN (nothing queued and O_NONBLOCK; otherwise read() blocks),
+ *	EMSGSIZE (buffer shorter than the next message, which stays queued),
+ *	EFAULT; or the errno the host answered a message with (a record with
+ *	VMMGMT_REC_F_ERROR, for example EHOSTUNREACH), which is consumed.
+ *	Both fail with ENODEV once the device was removed.
  */
 #define VMMGMT_IOC_GET_VERSION \
 	_IOR(VMMGMT_IOC_MAGIC, 0x40, struct vmmgmt_version)

@@ -120,4 +120,26 @@ static inline int pci_bind_vmmgmt(const char *bdf)
 	return write_text(VMMGMT_DRIVER_DIR "/bind", bdf);
 }
 
+/* Link state as sysfs link_state says: 0 down, 1 up, 2 broken; -errno. */
+static inline int sysfs_link_state(void)
+{
+	static const char * const names[] = { "down\n", "up\n", "broken\n" };
+	char buf[32];
+	int err, i;
+
+	err = read_text(GUEST_SYSFS "/link_state", buf, sizeof(buf));
+	if (err)
+		return err;
+	for (i = 0; i < 3; i++)
+		if (!strcmp(buf, names[i]))
+			return i;
+	return -EINVAL;
+}
+
+/* errno that read() and write() give for a link that is not up. */
+static inline int link_errno(int state)
+{
+	return state == 0 ? ENOTCONN : EPIPE;
+}
+
 #endif /* VMMGMT_GUEST_UTIL_H */

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt guest module: the channel to the host.  Follows the link state
+ * in the region header, sets up the two rings at link-up, rings the
+ * host's doorbell, and drains the host-to-guest ring into the open
+ * files' receive queues.
+ *
+ * The guest does not trust the host either: the ring layout is read from
+ * the header once, at link-up, and checked against BAR2 before any ring
+ * is touched; the consumer side of lib/vmmgmt_ring.c validates every
+ * record; and records that are not chat messages for this VM are counted
+ * as violations and dropped.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/io.h>
+#include <linux/log2.h>
+#include <linux/pci.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+
+#include "vmmgmt_guest.h"
+
+/* Records the rx work handles per batch before it yields the CPU. */
+#define VMMGMT_RX_BUDGET	64
+
+/* Doorbell value: interrupt vector 0 of the host's peer. */
+#define VMMGMT_DOORBELL_HOST	((VMMGMT_HOST_PEER_ID << 16) | 0)
+
+/**
+ * vmmgmt_doorbell() - notify the host through the BAR0 doorbell.
+ * @vdev: the device; BAR0 still mapped (not removed, or from the rx work
+ *	before remove cancelled it).
+ *
+ * One MMIO write, a VM exit that KVM turns into a kick of the host
+ * module's eventfd.  Callers ring it only when the ring code says the
+ * host may be asleep.
+ *
+ * Context: any context.
+ */
+void vmmgmt_doorbell(struct vmmgmt_dev *vdev)
+{
+	iowrite32(VMMGMT_DOORBELL_HOST, vdev->regs + VMMGMT_IVSHMEM_REG_DOORBELL);
+	atomic64_inc(&vdev->stats.doorbells);
+}
+
+/**
+ * vmmgmt_wake_all() - wake every waiter of the device.
+ * @vdev: the device.
+ *
+ * After a link change or removal: writers, readers and pollers re-check
+ * their condition and return the matching error.
+ *
+ * Context: any context but hard IRQ; takes xa_lock(&@vdev->ports).
+ */
+void vmmgmt_wake_all(struct vmmgmt_dev *vdev)
+{
+	struct vmmgmt_ep *ep;
+
+	wake_up_all(&vdev->tx_wq);
+	xa_lock(&vdev->ports);
+	list_for_each_entry(ep, &vdev->eps, node)
+		wake_up_all(&ep->rx_wq);
+	xa_unlock(&vdev->ports);
+}
+
+/* [start, end) of an area of the region; end > start. */
+struct vmmgmt_area {
+	u64 start;
+	u64 end;
+};
+
+/**
+ * vmmgmt_check_layout() - check the host's ring descriptors against BAR2.
+ * @vdev: the device.
+ * @desc: private copies of the header's two descriptors.
+ *
+ * Each control block is 64-byte aligned, each data area 8-byte aligned
+ * and a power of two of at least %VMMGMT_RING_MIN_DATA; every area lies
+ * inside the region after the header, and no two areas overlap.
+ *
+ * Context: any context.
+ * Return: true if the layout is safe to use.
+ */
+static bool vmmgmt_check_layout(const struct vmmgmt_dev *vdev,
+				const struct vmmgmt_ring_desc *desc)
+{
+	struct vmmgmt_area area[4];
+	unsigned int i, j;
+
+	for (i = 0; i < 2; i++) {
+		const struct vmmgmt_ring_desc *d = &desc[i];
+
+		if (d->reserved || d->ctrl_offset % VMMGMT_CACHELINE ||
+		    d->data_offset % VMMGMT_RING_ALIGN ||
+		    d->data_size < VMMGMT_RING_MIN_DATA ||
+		    !is_power_of_2(d->data_size))
+			return false;
+		area[2 * i].start = d->ctrl_offset;
+		area[2 * i].end = (u64)d->ctrl_offset +
+				  sizeof(struct vmmgmt_ring_ctrl);
+		area[2 * i + 1].start = d->data_offset;
+		area[2 * i + 1].end = (u64)d->data_offset + d->data_size;
+	}
+	for (i = 0; i < ARRAY_SIZE(area); i++) {
+		if (area[i].start < sizeof(struct vmmgmt_region_header) ||
+		    area[i].end > vdev->region_size)
+			return false;
+		for (j = 0; j < i; j++)
+			if (area[i].start < area[j].end &&
+			    area[j].start < area[i].end)
+				return false;
+	}
+	return true;
+}
+
+/**
+ * vmmgmt_link_setup() - set up both rings from the header.
+ * @vdev: the device; the header said UP.
+ *
+ * Reads the descriptors once and checks them.  Each side adopts the index
+ * it finds in shared memory rather than 0: the guest module may have been
+ * unbound and bound again while the host kept the region (same
+ * generation), and the host's private indexes are where the guest's
+ * previous instance left them.  A fresh region has 0 there.  Records left
+ * in the host-to-guest ring for ports nobody holds any more are dropped
+ * and counted as they are drained.
+ *
+ * Context: process context; @vdev->rx_lock and @vdev->tx_lock held.
+ * Return: %VMMGMT_LINK_UP, or %VMMGMT_LINK_BROKEN when the layout is bad.
+ */
+static u32 vmmgmt_link_setup(struct vmmgmt_dev *vdev)
+{
+	struct vmmgmt_ring_desc desc[2];
+	const struct vmmgmt_ring_desc *g2h = &desc[VMMGMT_RING_G2H];
+	const struct vmmgmt_ring_desc *h2g = &desc[VMMGMT_RING_H2G];
+	struct vmmgmt_ring_ctrl *ctrl;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		size_t off = VMMGMT_HDR_OFF(rings[i]);
+
+		desc[i].ctrl_offset = vmmgmt_hdr_read32(vdev, off);
+		desc[i].data_offset = vmmgmt_hdr_read32(vdev, off + 4);
+		desc[i].data_size = vmmgmt_hdr_read32(vdev, off + 8);
+		desc[i].reserved = vmmgmt_hdr_read32(vdev, off + 12);
+	}
+	if (!vmmgmt_check_layout(vdev, desc))
+		goto bad;
+
+	ctrl = vdev->region + g2h->ctrl_offset;
+	if (vmmgmt_ring_init(&vdev->tx, ctrl, vdev->region + g2h->data_offset,
+			     g2h->data_size) ||
+	    vmmgmt_ring_prod_reset(&vdev->tx, READ_ONCE(ctrl->head)))
+		goto bad;
+	ctrl = vdev->region + h2g->ctrl_offset;
+	if (vmmgmt_ring_init(&vdev->rx, ctrl, vdev->region + h2g->data_offset,
+			     h2g->data_size) ||
+	    vmmgmt_ring_cons_reset(&vdev->rx, READ_ONCE(ctrl->tail)))
+		goto bad;
+	return VMMGMT_LINK_UP;
+
+bad:
+	atomic64_inc(&vdev->stats.violations);
+	dev_err_ratelimited(&vdev->pdev->dev,
+			    "bad ring layout: g2h %#x/%#x/%#x h2g %#x/%#x/%#x in %llu bytes\n",
+			    g2h->ctrl_offset, g2h->data_offset, g2h->data_size,
+			    h2g->ctrl_offset, h2g->data_offset, h2g->data_size,
+			    vdev->region_size);
+	return VMMGMT_LINK_BROKEN;
+}
+
+/**
+ * vmmgmt_link_refresh() - follow the header's link state.
+ * @vdev: the device; BAR2 still mapped.
+ *
+ * Cheap when nothing changed.  DOWN or BROKEN in the header take the link
+ * down or break it; UP with a generation the rings were not set up for
+ * sets them up (again).  A link the guest found broken stays broken until
+ * the host reinitialises the region (a new generation).  Waiters are woken
+ * on every change.
+ *
+ * Context: process context; may sleep; takes @vdev->rx_lock, then
+ * @vdev->tx_lock, when the state changes.
+ * Return: the resulting &enum vmmgmt_link_state.
+ */
+u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev)
+{
+	u32 hdr_state, gen, state, old;
+
+	/* The host writes the layout and the generation, then UP. */
+	hdr_state = le32_to_cpu(smp_load_acquire((__le32 *)(vdev->region +
+					VMMGMT_HDR_OFF(link_state))));
+	gen = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(generation));
+
+	old = READ_ONCE(vdev->link_state);
+	if (hdr_state == VMMGMT_LINK_UP && old != VMMGMT_LINK_DOWN &&
+	    gen == READ_ONCE(vdev->link_gen))
+		return old;
+	if (hdr_state == VMMGMT_LINK_DOWN && old == VMMGMT_LINK_DOWN)
+		return old;
+	if (hdr_state != VMMGMT_LINK_UP && hdr_state != VMMGMT_LINK_DOWN &&
+	    old == VMMGMT_LINK_BROKEN)
+		return old;
+
+	mutex_lock(&vdev->rx_lock);
+	mutex_lock(&vdev->tx_lock);
+	old = vdev->link_state;
+	if (hdr_state == VMMGMT_LINK_UP) {
+		if (old == VMMGMT_LINK_DOWN || gen != vdev->link_gen) {
+			vdev->vm_id = vmmgmt_hdr_read32(vdev,
+							VMMGMT_HDR_OFF(vm_id));
+			state = vmmgmt_link_setup(vdev);
+			WRITE_ONCE(vdev->link_gen, gen);
+		} else {
+			state = old;
+		}
+	} else if (hdr_state == VMMGMT_LINK_DOWN) {
+		state = VMMGMT_LINK_DOWN;
+	} else {
+		state = VMMGMT_LINK_BROKEN;
+	}
+	WRITE_ONCE(vdev->link_state, state);
+	mutex_unlock(&vdev->tx_lock);
+	mutex_unlock(&vdev->rx_lock);
+
+	if (state != old) {
+		dev_info_ratelimited(&vdev->pdev->dev, "link %u -> %u (generation %u)\n",
+				     old, state, gen);
+		vmmgmt_wake_all(vdev);
+		if (state == VMMGMT_LINK_UP)
+			schedule_work(&vdev->rx_work);
+	}
+	return state;
+}
+
+/**
+ * vmmgmt_link_break() - the guest saw the host break a ring rule.
+ * @vdev: the device.
+ *
+ * Called after a ring call returned -EPROTO.  The link stays broken until
+ * the host reinitialises the region (a new generation).
+ *
+ * Context: process context; takes @vdev->rx_lock, then @vdev->tx_lock, so
+ * the caller holds neither.
+ */
+void vmmgmt_link_break(struct vmmgmt_dev *vdev)
+{
+	enum vmmgmt_ring_err err;
+	bool changed;
+
+	mutex_lock(&vdev->rx_lock);
+	mutex_lock(&vdev->tx_lock);
+	err = vmmgmt_ring_error(&vdev->rx);
+	if (err == VMMGMT_RING_OK)
+		err = vmmgmt_ring_error(&vdev->tx);
+	changed = vdev->link_state == VMMGMT_LINK_UP &&
+		  err != VMMGMT_RING_OK;
+	if (changed)
+		WRITE_ONCE(vdev->link_state, VMMGMT_LINK_BROKEN);
+	mutex_unlock(&vdev->tx_lock);
+	mutex_unlock(&vdev->rx_lock);
+
+	if (!changed)
+		return;
+	atomic64_inc(&vdev->stats.violations);
+	dev_err_ratelimited(&vdev->pdev->dev, "host broke a ring rule (%s), link broken\n",
+			    vmmgmt_ring_err_name(err));
+	vmmgmt_wake_all(vdev);
+}
+
+/**
+ * vmmgmt_rx_deliver() - queue one host record to the file bound to its
+ * port.
+ * @ctx: the device.
+ * @hdr: validated private copy of the record header.
+ * @payload: private copy of its payload.
+ *
+ * A record that is not a chat message to this VM is a violation, one for
+ * a port nobody holds a drop; both are consumed.  An error answer
+ * (%VMMGMT_REC_F_ERROR, payload a __u32 errno) is queued as an error that
+ * read() returns.  When the file's queue
+ * is full the record stays in the ring and the batch ends: the reader
+ * that makes room queues the rx work again.
+ *
+ * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&ports).
+ * Return: 0 to consume the record, 1 to leave it in the ring.
+ */
+static int vmmgmt_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
+			     const void *payload)
+{
+	struct vmmgmt_dev *vdev = ctx;
+	struct vmmgmt_msg *msg;
+	struct vmmgmt_ep *ep;
+
+	if (hdr->mode != VMMGMT_MODE_CHAT || hdr->dst.host ||
+	    hdr->dst.vm != vdev->vm_id) {
+		atomic64_inc(&vdev->stats.violations);
+		dev_warn_ratelimited(&vdev->pdev->dev, "dropped host record: mode %u to (%u, %u, %u)\n",
+				     hdr->mode, hdr->dst.host, hdr->dst.vm,
+				     hdr->dst.port);
+		return 0;
+	}
+
+	msg = kmalloc(struct_size(msg, data, hdr->len), GFP_KERNEL);
+	if (!msg) {
+		atomic64_inc(&vdev->stats.drops);
+		return 0;
+	}
+	msg->src = hdr->src;
+	msg->err = 0;
+	msg->len = hdr->len;
+	memcpy(msg->data, payload, hdr->len);
+	if (hdr->flags & VMMGMT_REC_F_ERROR) {
+		u32 err = EPROTO;
+
+		/* The payload is a __u32 errno; anything else is EPROTO. */
+		if (hdr->len == sizeof(err))
+			memcpy(&err, payload, sizeof(err));
+		msg->err = err && err < MAX_ERRNO ? err : EPROTO;
+		msg->len = 0;
+	}
+
+	xa_lock(&vdev->ports);
+	ep = xa_load(&vdev->ports, hdr->dst.port);
+	if (!ep) {
+		xa_unlock(&vdev->ports);
+		kfree(msg);
+		atomic64_inc(&vdev->stats.drops);
+		return 0;
+	}
+	if (ep->rxq_msgs &&
+	    (ep->rxq_msgs >= VMMGMT_RXQ_MAX_MSGS ||
+	     ep->rxq_bytes + msg->len > VMMGMT_RXQ_MAX_BYTES)) {
+		vdev->rx_stalled = true;
+		xa_unlock(&vdev->ports);
+		kfree(msg);
+		return 1;
+	}
+	list_add_tail(&msg->node, &ep->rxq);
+	ep->rxq_msgs++;
+	ep->rxq_bytes += msg->len;
+	wake_up_interruptible_poll(&ep->rx_wq, EPOLLIN | EPOLLRDNORM);
+	xa_unlock(&vdev->ports);
+
+	atomic64_inc(&vdev->stats.rx_msgs);
+	atomic64_add(hdr->len, &vdev->stats.rx_bytes);
+	return 0;
+}
+
+/**
+ * vmmgmt_rx_work() - drain the host-to-guest ring, one bounded batch.
+ * @work: &vmmgmt_dev.rx_work.
+ *
+ * Re-checks the link first (the interrupt that queued it may announce
+ * link-up).  Marks the consumer running while it drains, so the host
+ * does not interrupt; a full batch queues the work again instead of
+ * looping, and so does a head that moved while stopping.  Notifies the
+ * host when it waits for space that this batch freed.
+ *
+ * Context: process context (system workqueue); takes @vdev->rx_lock,
+ * and xa_lock(&@vdev->ports) inside it.
+ */
+void vmmgmt_rx_work(struct work_struct *work)
+{
+	struct vmmgmt_dev *vdev = container_of(work, struct vmmgmt_dev,
+					       rx_work);
+	bool again = false, broken = false, stalled;
+	int n;
+
+	if (vmmgmt_link_refresh(vdev) != VMMGMT_LINK_UP)
+		return;
+
+	mutex_lock(&vdev->rx_lock);
+	if (vdev->link_state != VMMGMT_LINK_UP)
+		goto unlock;
+
+	vmmgmt_ring_cons_start(&vdev->rx);
+	n = vmmgmt_ring_drain(&vdev->rx, VMMGMT_RX_BUDGET, vmmgmt_rx_deliver,
+			      vdev, vdev->rx_buf, VMMGMT_MSG_MAX);
+	if (n < 0) {
+		/* -EPROTO; -EMSGSIZE cannot happen with a maximal buffer. */
+		broken = true;
+		goto unlock;
+	}
+	if (vmmgmt_ring_cons_need_notify(&vdev->rx))
+		vmmgmt_doorbell(vdev);
+
+	xa_lock(&vdev->ports);
+	stalled = vdev->rx_stalled;
+	xa_unlock(&vdev->ports);
+	if (stalled)
+		/* A reader queues the work when it makes room. */
+		vmmgmt_ring_cons_stop(&vdev->rx);
+	else if (n == VMMGMT_RX_BUDGET)
+		again = true;
+	else
+		again = vmmgmt_ring_cons_stop(&vdev->rx);
+unlock:
+	mutex_unlock(&vdev->rx_lock);
+	if (broken)
+		vmmgmt_link_break(vdev);
+	else if (again)
+		schedule_work(&vdev->rx_work);
+}
