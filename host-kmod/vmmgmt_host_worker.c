@@ -186,6 +186,7 @@ consumed:
  */
 static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 {
+	bool notify;
 	int ret;
 
 	if (vm->link_state != VMMGMT_LINK_UP)
@@ -204,7 +205,11 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	ret = vmmgmt_ring_drain(&vm->g2h, VMMGMT_HOST_BATCH,
 				vmmgmt_host_worker_rx, vm, vm->buf,
 				VMMGMT_MSG_MAX);
-	if (vm->posted && vmmgmt_ring_need_notify(&vm->h2g)) {
+	notify = vm->posted && vmmgmt_ring_need_notify(&vm->h2g);
+	/* A guest writer that found G2H full sleeps until room is made. */
+	if (ret > 0 && vmmgmt_ring_cons_need_notify(&vm->g2h))
+		notify = true;
+	if (notify) {
 		vmmgmt_host_eventfd_signal(vm->call[0]);
 		atomic64_inc(&vm->stats.notifications_sent);
 	}
