@@ -401,6 +401,9 @@ int vmmgmt_host_vm_add(struct file *owner,
 	strscpy(vm->name, req->name, sizeof(vm->name));
 	vm->link_state = VMMGMT_LINK_DOWN;
 	atomic_set(&vm->pending, 0);
+	spin_lock_init(&vm->tx_lock);
+	vmmgmt_host_queue_init(&vm->tx);
+	init_waitqueue_head(&vm->tx_wq);
 	for (v = 0; v < VMMGMT_VECTORS_MAX; v++)
 		vm->kicks[v].vm = vm;
 	kobject_init(&vm->kobj, &vmmgmt_host_vm_ktype);
@@ -500,7 +503,14 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	list_del(&vm->node);
 	vmmgmt_host_nr_vms--;
 
+	/* Senders stop queueing and stop waking the worker. */
+	spin_lock(&vm->tx_lock);
+	vm->dead = true;
+	spin_unlock(&vm->tx_lock);
+	wake_up_interruptible_all(&vm->tx_wq);
+
 	vmmgmt_host_worker_stop(vm);
+	vmmgmt_host_queue_purge(&vm->tx);
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_DOWN);
 	vm->link_state = VMMGMT_LINK_DOWN;
 	kobject_del(&vm->kobj);
@@ -556,6 +566,65 @@ void vmmgmt_host_vm_release_file(struct file *owner)
 	list_for_each_entry_safe(vm, tmp, &vmmgmt_host_vms, node)
 		if (vm->owner == owner)
 			vmmgmt_host_vm_destroy(vm);
+	mutex_unlock(&vmmgmt_host_vms_lock);
+}
+
+/**
+ * vmmgmt_host_vm_get() - find a registered VM by id and take a reference.
+ * @id: the VM id.
+ *
+ * The reference keeps the structure (not the registration) alive: check
+ * @vm->dead under @vm->tx_lock before using the VM's worker.
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock.
+ * Return: the VM, or NULL.  Release it with vmmgmt_host_vm_put().
+ */
+struct vmmgmt_host_vm *vmmgmt_host_vm_get(u32 id)
+{
+	struct vmmgmt_host_vm *vm;
+
+	if (id == VMMGMT_HOST_PEER_ID || id > VMMGMT_VM_ID_MAX)
+		return NULL;
+	mutex_lock(&vmmgmt_host_vms_lock);
+	vm = vmmgmt_host_vm_find(id, NULL);
+	if (vm)
+		kobject_get(&vm->kobj);
+	mutex_unlock(&vmmgmt_host_vms_lock);
+	return vm;
+}
+
+/**
+ * vmmgmt_host_vm_put() - drop a reference from vmmgmt_host_vm_get().
+ * @vm: the VM.
+ *
+ * Context: process context.
+ */
+void vmmgmt_host_vm_put(struct vmmgmt_host_vm *vm)
+{
+	kobject_put(&vm->kobj);
+}
+
+/**
+ * vmmgmt_host_vms_unblock() - wake the workers that wait for room in a
+ * host endpoint's receive queue.
+ *
+ * Called when an endpoint that had turned a worker away reads or closes.
+ * A woken worker that still finds no room waits again.
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock.
+ */
+void vmmgmt_host_vms_unblock(void)
+{
+	struct vmmgmt_host_vm *vm;
+
+	mutex_lock(&vmmgmt_host_vms_lock);
+	list_for_each_entry(vm, &vmmgmt_host_vms, node) {
+		if (!READ_ONCE(vm->ep_blocked))
+			continue;
+		/* Listed VMs have a running worker. */
+		atomic_set(&vm->pending, 1);
+		wake_up_process(vm->thread);
+	}
 	mutex_unlock(&vmmgmt_host_vms_lock);
 }
 
