@@ -202,7 +202,10 @@ static long vmmgmt_host_ep_do_bind(struct vmmgmt_host_ep *ep, u32 port)
 		WRITE_ONCE(ep->port, port);
 out:
 	mutex_unlock(&ep->bind_lock);
-	return ret ? ret : port;
+	/* Not "ret ? ret : port": that would be unsigned. */
+	if (ret)
+		return ret;
+	return port;
 }
 
 /**
