@@ -970,7 +970,9 @@ FIXTURE_SETUP(ep)
 {
 	__u32 port = EP_PORT;
 
-	self->dev = self->ep = self->ep2 = -1;
+	self->dev = -1;
+	self->ep = -1;
+	self->ep2 = -1;
 	if (need_skip())
 		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	self->dev = open_dev();
