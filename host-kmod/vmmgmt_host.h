@@ -9,6 +9,8 @@
  *			echo service, H2G post, guest notification
  * vmmgmt_host_ep.c	host endpoints: ports bound on /dev/vmmgmt-host files,
  *			their receive queues, and each VM's send queue
+ * vmmgmt_host_route.c	records from one VM to another, and the policy that
+ *			says which VMs may talk to each other
  * vmmgmt_host_sysfs.c	/sys/class/misc/vmmgmt-host/vms/<name>/
  * vmmgmt_host_ring.c	the shared ring (lib/vmmgmt_ring.c)
  *
@@ -132,6 +134,7 @@ struct vmmgmt_host_kick {
  * @drops: records not delivered (no such destination, or a response
  *	nobody waits for).
  * @hangups: kick eventfds whose last file was closed (POLLHUP).
+ * @denied: records to another VM that the policy does not allow.
  *
  * Atomic: the worker, the wait queue callback and sysfs readers touch
  * them without a lock.
@@ -146,6 +149,7 @@ struct vmmgmt_host_stats {
 	atomic64_t violations;
 	atomic64_t drops;
 	atomic64_t hangups;
+	atomic64_t denied;
 };
 
 /**
@@ -174,10 +178,12 @@ struct vmmgmt_host_stats {
  * @h2g_broken: posting to the H2G ring failed (a bogus tail).  Worker only.
  * @blocked_len: payload length of the answer that did not fit.
  * @posted: records posted to H2G in the current batch.  Worker only.
- * @ep_blocked: a record for a host endpoint whose receive queue is full
- *	stays in the G2H ring; set under that endpoint's lock, cleared by the
- *	worker.
- * @tx_lock: protects @tx and @dead.
+ * @blocked: a G2H record whose destination queue (a host endpoint's or
+ *	another VM's send queue) is full stays in the ring; set under that
+ *	queue's lock, cleared by the worker before it tries again.
+ * @tx_blocking: a worker found @tx full and waits; this VM's worker wakes
+ *	the waiting workers when it has made room.  Protected by @tx_lock.
+ * @tx_lock: protects @tx, @tx_blocking and @dead.
  * @tx: messages host endpoints sent to the VM, for the worker to post.
  * @tx_wq: senders waiting for room in @tx wait here.
  * @dead: the VM is being removed; nothing more is queued to @tx.
@@ -212,11 +218,12 @@ struct vmmgmt_host_vm {
 	bool h2g_broken;
 	u32 blocked_len;
 	u32 posted;
-	bool ep_blocked;
+	bool blocked;
 	void *buf;
 
 	spinlock_t tx_lock;	/* see above */
 	struct vmmgmt_host_queue tx;
+	bool tx_blocking;
 	wait_queue_head_t tx_wq;
 	bool dead;
 
@@ -244,6 +251,14 @@ struct vmmgmt_host_vm *vmmgmt_host_vm_get(u32 id);
 void vmmgmt_host_vm_put(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_vms_unblock(void);
 
+/* vmmgmt_host_route.c */
+int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
+			 const struct vmmgmt_rec *hdr, const void *payload);
+bool vmmgmt_host_policy_allowed(const char *a, const char *b);
+ssize_t vmmgmt_host_policy_show(char *buf);
+int vmmgmt_host_policy_store(const char *buf, size_t count);
+void vmmgmt_host_policy_exit(void);
+
 /* vmmgmt_host_ep.c */
 struct vmmgmt_host_ep *vmmgmt_host_ep_alloc(struct file *file);
 void vmmgmt_host_ep_release(struct vmmgmt_host_ep *ep);
@@ -259,6 +274,10 @@ int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
 			   const struct vmmgmt_rec *hdr, const void *payload);
 void vmmgmt_host_queue_init(struct vmmgmt_host_queue *q);
 void vmmgmt_host_queue_purge(struct vmmgmt_host_queue *q);
+bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len);
+void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
+			   struct vmmgmt_host_msg *msg);
+struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len);
 
 /* vmmgmt_host_worker.c */
 int vmmgmt_host_worker_create(struct vmmgmt_host_vm *vm);

@@ -174,8 +174,24 @@ static ssize_t abi_version_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(abi_version);
 
+static ssize_t policy_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return vmmgmt_host_policy_show(buf);
+}
+
+static ssize_t policy_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	int ret = vmmgmt_host_policy_store(buf, count);
+
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(policy);
+
 static struct attribute *vmmgmt_host_attrs[] = {
 	&dev_attr_abi_version.attr,
+	&dev_attr_policy.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(vmmgmt_host);

@@ -60,7 +60,7 @@ void vmmgmt_host_queue_init(struct vmmgmt_host_queue *q)
  *
  * Return: true if it fits.
  */
-static bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len)
+bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len)
 {
 	if (!q->msgs)
 		return true;
@@ -68,8 +68,13 @@ static bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len)
 	       q->bytes + len <= VMMGMT_HOST_QUEUE_BYTES;
 }
 
-static void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
-				  struct vmmgmt_host_msg *msg)
+/**
+ * vmmgmt_host_queue_add() - append a message.
+ * @q: the queue, its lock held, with room (vmmgmt_host_queue_room()).
+ * @msg: the message.
+ */
+void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
+			   struct vmmgmt_host_msg *msg)
 {
 	list_add_tail(&msg->node, &q->list);
 	q->msgs++;
@@ -107,7 +112,7 @@ void vmmgmt_host_queue_purge(struct vmmgmt_host_queue *q)
  * Context: process context; may sleep.
  * Return: the message, or NULL.
  */
-static struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len)
+struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len)
 {
 	struct vmmgmt_host_msg *msg;
 
@@ -245,7 +250,7 @@ long vmmgmt_host_ep_bind(struct vmmgmt_host_ep *ep, void __user *uarg)
  * Context: the VM's worker; may sleep (allocation); takes the port
  * table's lock and the endpoint's lock.
  * Return: 0 when queued; -ENOENT if nobody is bound to the port; -ENOBUFS
- * if the endpoint's queue is full (@vm->ep_blocked is then set, and the
+ * if the endpoint's queue is full (@vm->blocked is then set, and the
  * worker is woken when the endpoint reads or closes); -ENOMEM.
  */
 int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
@@ -274,7 +279,7 @@ int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
 		msg = NULL;
 	} else {
 		ep->blocking = true;
-		WRITE_ONCE(vm->ep_blocked, true);
+		WRITE_ONCE(vm->blocked, true);
 		ret = -ENOBUFS;
 	}
 	spin_unlock(&ep->lock);

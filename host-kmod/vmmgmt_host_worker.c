@@ -124,6 +124,7 @@ static void vmmgmt_host_worker_broken(struct vmmgmt_host_vm *vm,
 static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
 {
 	struct vmmgmt_host_msg *msg;
+	bool blocking;
 	unsigned int n;
 	int ret;
 
@@ -154,8 +155,16 @@ static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
 		spin_unlock(&vm->tx_lock);
 		kvfree(msg);
 	}
-	if (n)
+	if (n) {
 		wake_up_interruptible(&vm->tx_wq);
+		spin_lock(&vm->tx_lock);
+		blocking = vm->tx_blocking;
+		vm->tx_blocking = false;
+		spin_unlock(&vm->tx_lock);
+		/* Other VMs' workers wait for room here. */
+		if (blocking)
+			vmmgmt_host_vms_unblock();
+	}
 	return n == VMMGMT_HOST_BATCH && !vm->h2g_blocked;
 }
 
@@ -169,9 +178,11 @@ static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
  * destination swapped and %VMMGMT_REC_F_RESPONSE set.  Records to another
  * host port go to the host endpoint bound to it; when nobody is, a
  * request is answered with %VMMGMT_REC_F_ERROR and ECONNREFUSED.  Records
- * for other VMs or hosts are not routed yet: a request gets EHOSTUNREACH.
- * Responses that cannot be delivered are dropped and counted.  The
- * sender's address is the VM's own, whatever the guest wrote.
+ * for another VM of this host go to that VM (vmmgmt_host_route_vm()), or
+ * a request is answered with the reason it cannot; records for other
+ * hosts are not routed yet (EHOSTUNREACH).  Responses that cannot be
+ * delivered are dropped and counted.  The sender's address is the VM's
+ * own, whatever the guest wrote.
  *
  * Context: the VM's worker, from vmmgmt_ring_drain().
  * Return: 0 when the record is consumed; 1 to leave it in the ring (the
@@ -199,6 +210,14 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 		if (!ret)
 			goto consumed;
 		err = ret == -ENOENT ? ECONNREFUSED : ENOBUFS;
+	} else if (!hdr->dst.host && !to_host) {
+		out.src = src;
+		ret = vmmgmt_host_route_vm(vm, &out, payload);
+		if (ret == -ENOBUFS)
+			return 1;
+		if (!ret)
+			goto consumed;
+		err = ret == -ENOMEM ? ENOBUFS : -ret;
 	}
 	if (hdr->flags & VMMGMT_REC_F_RESPONSE) {
 		/* A response nobody waits for. */
@@ -264,7 +283,7 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	vm->posted = 0;
 	more = vmmgmt_host_worker_tx(vm);
 	/* The host endpoint that turned us away may have room now. */
-	WRITE_ONCE(vm->ep_blocked, false);
+	WRITE_ONCE(vm->blocked, false);
 	vmmgmt_ring_cons_start(&vm->g2h);
 	ret = vmmgmt_ring_drain(&vm->g2h, VMMGMT_HOST_BATCH,
 				vmmgmt_host_worker_rx, vm, vm->buf,
@@ -292,7 +311,7 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	 * A full host endpoint wakes us when it reads; the record it refused
 	 * is still in the ring, so cons_stop() would see work right away.
 	 */
-	if (READ_ONCE(vm->ep_blocked))
+	if (READ_ONCE(vm->blocked))
 		return false;
 	return vmmgmt_ring_cons_stop(&vm->g2h);
 }
