@@ -415,7 +415,9 @@ struct vmmgmt_bind {
  *	up), EAGAIN (nothing queued and O_NONBLOCK; otherwise read() blocks),
  *	EMSGSIZE (buffer shorter than the next message, which stays queued),
  *	EFAULT; or the errno the host answered a message with (a record with
- *	VMMGMT_REC_F_ERROR, for example EHOSTUNREACH), which is consumed.
+ *	VMMGMT_REC_F_ERROR: EHOSTUNREACH, ECONNREFUSED, EACCES, EHOSTDOWN,
+ *	EMSGSIZE or ENOBUFS, see Documentation/vmmgmt.rst), which is
+ *	consumed.
  *	Both fail with ENODEV once the device was removed.
  */
 #define VMMGMT_IOC_GET_VERSION \
