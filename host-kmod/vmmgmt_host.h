@@ -11,6 +11,7 @@
  *			their receive queues, and each VM's send queue
  * vmmgmt_host_route.c	records from one VM to another, and the policy that
  *			says which VMs may talk to each other
+ * vmmgmt_host_names.c	the name table, and the CTRL requests of guests
  * vmmgmt_host_sysfs.c	/sys/class/misc/vmmgmt-host/vms/<name>/
  * vmmgmt_host_ring.c	the shared ring (lib/vmmgmt_ring.c)
  *
@@ -259,10 +260,23 @@ ssize_t vmmgmt_host_policy_show(char *buf);
 int vmmgmt_host_policy_store(const char *buf, size_t count);
 void vmmgmt_host_policy_exit(void);
 
+/* vmmgmt_host_names.c */
+bool vmmgmt_host_name_valid(const u8 *name, const char *punct);
+int vmmgmt_host_name_publish(const void *owner, const char *name,
+			     const struct vmmgmt_addr *addr);
+int vmmgmt_host_name_withdraw(const void *owner, const char *name);
+void vmmgmt_host_names_withdraw_all(const void *owner);
+int vmmgmt_host_name_lookup(const char *name, struct vmmgmt_addr *addr);
+ssize_t vmmgmt_host_names_show(char *buf);
+int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
+		     const void *payload, struct vmmgmt_ctrl *ans);
+
 /* vmmgmt_host_ep.c */
 struct vmmgmt_host_ep *vmmgmt_host_ep_alloc(struct file *file);
 void vmmgmt_host_ep_release(struct vmmgmt_host_ep *ep);
 long vmmgmt_host_ep_bind(struct vmmgmt_host_ep *ep, void __user *uarg);
+long vmmgmt_host_ep_publish(struct vmmgmt_host_ep *ep, void __user *uarg);
+long vmmgmt_host_ep_lookup(void __user *uarg);
 ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, char __user *buf,
 			    size_t count, bool nonblock);
 ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,

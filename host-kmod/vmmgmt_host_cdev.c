@@ -100,6 +100,10 @@ static long vmmgmt_host_ioctl(struct file *file, unsigned int cmd,
 		return vmmgmt_host_ioctl_del_vm(file, uarg);
 	case VMMGMT_HOST_IOC_BIND:
 		return vmmgmt_host_ep_bind(file->private_data, uarg);
+	case VMMGMT_HOST_IOC_PUBLISH:
+		return vmmgmt_host_ep_publish(file->private_data, uarg);
+	case VMMGMT_HOST_IOC_LOOKUP:
+		return vmmgmt_host_ep_lookup(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -189,9 +193,17 @@ static ssize_t policy_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(policy);
 
+static ssize_t names_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return vmmgmt_host_names_show(buf);
+}
+static DEVICE_ATTR_RO(names);
+
 static struct attribute *vmmgmt_host_attrs[] = {
 	&dev_attr_abi_version.attr,
 	&dev_attr_policy.attr,
+	&dev_attr_names.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(vmmgmt_host);

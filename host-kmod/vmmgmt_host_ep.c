@@ -156,6 +156,7 @@ void vmmgmt_host_ep_release(struct vmmgmt_host_ep *ep)
 {
 	bool blocking;
 
+	vmmgmt_host_names_withdraw_all(ep);
 	if (ep->port) {
 		xa_erase(&vmmgmt_host_ports, ep->port);
 		spin_lock(&ep->lock);
@@ -237,6 +238,58 @@ long vmmgmt_host_ep_bind(struct vmmgmt_host_ep *ep, void __user *uarg)
 	req.port = ret;
 	/* The port stays bound: the caller can still read it with a retry. */
 	if (copy_to_user(uarg, &req, sizeof(req)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * vmmgmt_host_ep_publish() - VMMGMT_HOST_IOC_PUBLISH.
+ * @ep: the endpoint; it must be bound.
+ * @uarg: user pointer to a &struct vmmgmt_name.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EFAULT; -EINVAL; -ENOTCONN; or the errors of
+ * vmmgmt_host_name_publish().
+ */
+long vmmgmt_host_ep_publish(struct vmmgmt_host_ep *ep, void __user *uarg)
+{
+	u32 port = READ_ONCE(ep->port);
+	struct vmmgmt_name n;
+
+	if (copy_from_user(&n, uarg, sizeof(n)))
+		return -EFAULT;
+	if (n.flags || n.reserved || n.addr.host || n.addr.vm ||
+	    n.addr.reserved || !vmmgmt_host_name_valid(n.name, "_.-"))
+		return -EINVAL;
+	if (!port)
+		return -ENOTCONN;
+	if (n.addr.port && n.addr.port != port)
+		return -EINVAL;
+	n.addr.port = port;
+	return vmmgmt_host_name_publish(ep, n.name, &n.addr);
+}
+
+/**
+ * vmmgmt_host_ep_lookup() - VMMGMT_HOST_IOC_LOOKUP.
+ * @uarg: user pointer to a &struct vmmgmt_name; its address is filled in.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EFAULT; -EINVAL (bad name, nonzero flags or reserved);
+ * -ENOENT.
+ */
+long vmmgmt_host_ep_lookup(void __user *uarg)
+{
+	struct vmmgmt_name n;
+	int ret;
+
+	if (copy_from_user(&n, uarg, sizeof(n)))
+		return -EFAULT;
+	if (n.flags || n.reserved || !vmmgmt_host_name_valid(n.name, "_.-"))
+		return -EINVAL;
+	ret = vmmgmt_host_name_lookup(n.name, &n.addr);
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &n, sizeof(n)))
 		return -EFAULT;
 	return 0;
 }

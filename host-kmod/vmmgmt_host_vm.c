@@ -58,30 +58,6 @@ static struct kobject *vmmgmt_host_vms_kobj;
 static DEFINE_XARRAY(vmmgmt_host_vm_ids);
 
 /**
- * vmmgmt_host_name_valid() - check a VM name from userspace.
- * @name: %VMMGMT_NAME_MAX bytes.
- *
- * Context: any context.
- * Return: true if @name is 1..%VMMGMT_NAME_MAX - 1 characters of
- * [A-Za-z0-9_-], NUL-terminated, with only NULs after the terminator.
- */
-static bool vmmgmt_host_name_valid(const u8 *name)
-{
-	size_t len = strnlen(name, VMMGMT_NAME_MAX);
-	size_t i;
-
-	if (!len || len == VMMGMT_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && name[i] != '_' && name[i] != '-')
-			return false;
-	for (; i < VMMGMT_NAME_MAX; i++)
-		if (name[i])
-			return false;
-	return true;
-}
-
-/**
  * vmmgmt_host_vm_check() - validate the fields of an ADD_VM request that
  * need no lookup.
  * @req: the request, copied from userspace.
@@ -102,7 +78,7 @@ static int vmmgmt_host_vm_check(const struct vmmgmt_host_vm_add *req)
 		return -EINVAL;
 	if (req->nr_vectors < 1 || req->nr_vectors > VMMGMT_VECTORS_MAX)
 		return -EINVAL;
-	if (!vmmgmt_host_name_valid(req->name))
+	if (!vmmgmt_host_name_valid(req->name, "_-"))
 		return -EINVAL;
 	return 0;
 }
@@ -527,6 +503,7 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 
 	vmmgmt_host_worker_stop(vm);
 	vmmgmt_host_queue_purge(&vm->tx);
+	vmmgmt_host_names_withdraw_all(vm);
 	/* Workers that waited for room in @vm->tx answer their records. */
 	vmmgmt_host_vms_unblock();
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_DOWN);

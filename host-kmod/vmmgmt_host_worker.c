@@ -181,8 +181,10 @@ static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
  * for another VM of this host go to that VM (vmmgmt_host_route_vm()), or
  * a request is answered with the reason it cannot; records for other
  * hosts are not routed yet (EHOSTUNREACH).  Responses that cannot be
- * delivered are dropped and counted.  The sender's address is the VM's
- * own, whatever the guest wrote.
+ * delivered are dropped and counted.  %VMMGMT_MODE_CTRL requests, whatever
+ * their destination, are for the host itself (the name table) and are
+ * answered here.  The sender's address is the VM's own, whatever the
+ * guest wrote.
  *
  * Context: the VM's worker, from vmmgmt_ring_drain().
  * Return: 0 when the record is consumed; 1 to leave it in the ring (the
@@ -199,7 +201,36 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 	struct vmmgmt_rec out = *hdr;
 	__u32 err = EHOSTUNREACH;
 	bool to_host, drop = false;
+	struct vmmgmt_ctrl ctrl;
 	int ret;
+
+	if (hdr->mode == VMMGMT_MODE_CTRL &&
+	    !(hdr->flags & VMMGMT_REC_F_RESPONSE)) {
+		/* Room for the answer first: a request must run only once. */
+		ret = vmmgmt_ring_space(&vm->h2g, sizeof(ctrl));
+		if (ret == -ENOSPC) {
+			vm->h2g_blocked = true;
+			vm->blocked_len = sizeof(ctrl);
+			return 1;
+		}
+		if (ret) {
+			vm->h2g_broken = true;
+			return 1;
+		}
+		ret = vmmgmt_host_ctrl(vm, hdr, payload, &ctrl);
+		out.src = hdr->dst;
+		out.dst = src;
+		out.flags = VMMGMT_REC_F_RESPONSE;
+		out.len = sizeof(ctrl);
+		out_payload = &ctrl;
+		if (ret) {
+			err = -ret;
+			out.flags |= VMMGMT_REC_F_ERROR;
+			out.len = sizeof(err);
+			out_payload = &err;
+		}
+		goto post;
+	}
 
 	to_host = !hdr->dst.host && hdr->dst.vm == VMMGMT_HOST_PEER_ID;
 	if (to_host && hdr->dst.port != VMMGMT_PORT_ECHO) {
@@ -234,6 +265,7 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 		drop = true;
 	}
 
+post:
 	ret = vmmgmt_ring_post(&vm->h2g, &out, out_payload);
 	if (ret == -ENOSPC) {
 		vm->h2g_blocked = true;

@@ -344,6 +344,60 @@ struct vmmgmt_bind {
 	__u64 reserved;
 };
 
+/**
+ * struct vmmgmt_name - a published name and the address it stands for.
+ * @name: 1..%VMMGMT_NAME_MAX - 1 characters of [A-Za-z0-9_.-],
+ *	NUL-terminated, zero after the NUL.
+ * @addr: the address.  To publish, only @addr.port is used (the rest must
+ *	be zero; the host fills in host and VM); a lookup fills it in.
+ * @flags: zero.
+ * @reserved: zero.
+ */
+struct vmmgmt_name {
+	__u8 name[VMMGMT_NAME_MAX];
+	struct vmmgmt_addr addr;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/** VMMGMT_NAMES_MAX - most names published on one host. */
+#define VMMGMT_NAMES_MAX		4096
+/** VMMGMT_NAMES_PER_OWNER - most names one VM or host file publishes. */
+#define VMMGMT_NAMES_PER_OWNER		64
+
+/**
+ * enum vmmgmt_ctrl_op - what a %VMMGMT_MODE_CTRL request asks the host.
+ * @VMMGMT_CTRL_PUBLISH: publish &vmmgmt_ctrl.name for the sender's VM and
+ *	&vmmgmt_ctrl.name.addr.port.
+ * @VMMGMT_CTRL_WITHDRAW: withdraw a name the sender's VM published.
+ * @VMMGMT_CTRL_LOOKUP: look a name up; the answer carries its address.
+ */
+enum vmmgmt_ctrl_op {
+	VMMGMT_CTRL_PUBLISH = 1,
+	VMMGMT_CTRL_WITHDRAW = 2,
+	VMMGMT_CTRL_LOOKUP = 3,
+};
+
+/**
+ * struct vmmgmt_ctrl - payload of a %VMMGMT_MODE_CTRL record from a guest
+ * to the host (destination (0, 0, 0)), and of the host's answer.
+ * @op: an &enum vmmgmt_ctrl_op value.
+ * @reserved: zero.
+ * @name: the name and address the request is about; the answer carries
+ *	it back, with the address filled in.
+ *
+ * The answer is a %VMMGMT_REC_F_RESPONSE record with the request's id:
+ * this structure, or with %VMMGMT_REC_F_ERROR a __u32 errno (EINVAL for a
+ * bad request, EADDRINUSE for a name taken, ENOSPC past
+ * %VMMGMT_NAMES_PER_OWNER or %VMMGMT_NAMES_MAX, ENOENT for a name that is
+ * not published, by this VM for WITHDRAW).
+ */
+struct vmmgmt_ctrl {
+	__u32 op;
+	__u32 reserved;
+	struct vmmgmt_name name;
+};
+
 /* One ioctl magic for both character devices (free in ioctl-number.rst). */
 #define VMMGMT_IOC_MAGIC		0xB9
 
@@ -390,6 +444,21 @@ struct vmmgmt_bind {
 	_IOW(VMMGMT_IOC_MAGIC, 0x02, struct vmmgmt_host_vm_del)
 #define VMMGMT_HOST_IOC_BIND \
 	_IOWR(VMMGMT_IOC_MAGIC, 0x10, struct vmmgmt_bind)
+
+/*
+ * VMMGMT_HOST_IOC_PUBLISH - publish a name for this file's bound port
+ *	(struct vmmgmt_name; addr.port must be 0 or the bound port).  The
+ *	name is withdrawn when the file is closed.  Errors: EFAULT; EINVAL
+ *	(bad name, nonzero flags, reserved or addr fields); ENOTCONN (file not
+ *	bound); EADDRINUSE (name taken); ENOSPC (VMMGMT_NAMES_PER_OWNER names
+ *	for this file, or VMMGMT_NAMES_MAX in all); ENOMEM.
+ * VMMGMT_HOST_IOC_LOOKUP - fill in the address of a published name
+ *	(struct vmmgmt_name).  Errors: EFAULT; EINVAL; ENOENT.
+ */
+#define VMMGMT_HOST_IOC_PUBLISH \
+	_IOW(VMMGMT_IOC_MAGIC, 0x11, struct vmmgmt_name)
+#define VMMGMT_HOST_IOC_LOOKUP \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x12, struct vmmgmt_name)
 
 /*
  * /dev/vmmgmt (guest): numbers 0x40-0x7f.
@@ -462,5 +531,7 @@ static_assert(sizeof(struct vmmgmt_ring_ctrl) == 2 * VMMGMT_CACHELINE, "ring con
 static_assert(sizeof(struct vmmgmt_addr) == 16, "address size");
 static_assert(sizeof(struct vmmgmt_rec) == 48, "record header size");
 static_assert(sizeof(struct vmmgmt_info) == 64, "info size");
+static_assert(sizeof(struct vmmgmt_name) == 56, "name size");
+static_assert(sizeof(struct vmmgmt_ctrl) == 64, "ctrl size");
 
 #endif /* _UAPI_LINUX_VMMGMT_H */
