@@ -211,9 +211,15 @@ u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev)
 {
 	u32 hdr_state, gen, ack, state, old;
 
-	hdr_state = vmmgmt_hdr_link_state(vdev);
+	/*
+	 * Generation and acknowledgment first: the host writes them after
+	 * DOWN and before UP, so an UP read after them is not older than
+	 * they are (no half-done reset is taken for a finished one).
+	 */
 	gen = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(generation));
 	ack = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_ack));
+	smp_rmb();
+	hdr_state = vmmgmt_hdr_link_state(vdev);
 
 	/* A pending reset keeps the link DOWN: no fast path returns UP. */
 	old = READ_ONCE(vdev->link_state);
@@ -265,13 +271,14 @@ u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev)
 /* Wait condition of vmmgmt_link_reset(): the host acknowledged @req. */
 static bool vmmgmt_link_reset_done(struct vmmgmt_dev *vdev, u32 req)
 {
-	u32 hdr_state;
+	u32 ack;
 
 	if (!READ_ONCE(vdev->reset_pending))
 		return true;
-	hdr_state = vmmgmt_hdr_link_state(vdev);
-	return hdr_state == VMMGMT_LINK_UP &&
-	       vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_ack)) == req;
+	/* The ack first, then UP: as in vmmgmt_link_refresh(). */
+	ack = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_ack));
+	smp_rmb();
+	return ack == req && vmmgmt_hdr_link_state(vdev) == VMMGMT_LINK_UP;
 }
 
 /**
