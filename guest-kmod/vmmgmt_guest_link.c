@@ -218,6 +218,7 @@ u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev)
 	 */
 	gen = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(generation));
 	ack = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_ack));
+	/* Pairs with the host's smp_wmb() between DOWN and the header. */
 	smp_rmb();
 	hdr_state = vmmgmt_hdr_link_state(vdev);
 
@@ -277,6 +278,7 @@ static bool vmmgmt_link_reset_done(struct vmmgmt_dev *vdev, u32 req)
 		return true;
 	/* The ack first, then UP: as in vmmgmt_link_refresh(). */
 	ack = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_ack));
+	/* Pairs with the host's smp_wmb() between DOWN and the header. */
 	smp_rmb();
 	return ack == req && vmmgmt_hdr_link_state(vdev) == VMMGMT_LINK_UP;
 }

@@ -56,15 +56,15 @@ static const struct vmmgmt_addr echo_addr = {
 /* The bound device's BARs as this program sees them. */
 struct hostile_dev {
 	char bdf[32];
-	volatile __u8 *region;		/* BAR2 */
+	__u8 *region;		/* BAR2 */
 	size_t region_size;
-	volatile __u8 *regs;		/* BAR0 */
+	__u8 *regs;		/* BAR0 */
 	size_t regs_size;
 	/* The G2H ring and the H2G control block, from the header. */
-	volatile struct vmmgmt_ring_ctrl *g2h;
-	volatile __u8 *g2h_data;
+	struct vmmgmt_ring_ctrl *g2h;
+	__u8 *g2h_data;
 	__u32 g2h_size;
-	volatile struct vmmgmt_ring_ctrl *h2g;
+	struct vmmgmt_ring_ctrl *h2g;
 };
 
 static void sleep_ms(int ms)
@@ -84,18 +84,24 @@ static long long now_ms(void)
 
 static __u32 hdr32(const struct hostile_dev *d, size_t off)
 {
-	return __atomic_load_n((volatile __u32 *)(d->region + off),
+	return __atomic_load_n((__u32 *)(d->region + off),
 			       __ATOMIC_ACQUIRE);
 }
 
 #define HDR(d, field) hdr32(d, offsetof(struct vmmgmt_region_header, field))
 
+/* The host's consumer index as it published it. */
+static __u32 g2h_tail(const struct hostile_dev *d)
+{
+	return __atomic_load_n(&d->g2h->tail, __ATOMIC_ACQUIRE);
+}
+
 /* Ring the host's doorbell: peer 0 (the host), vector 0. */
 static void doorbell(const struct hostile_dev *d)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	*(volatile __u32 *)(d->regs + VMMGMT_IVSHMEM_REG_DOORBELL) =
-		(VMMGMT_HOST_PEER_ID << 16) | 0;
+	__atomic_store_n((__u32 *)(d->regs + VMMGMT_IVSHMEM_REG_DOORBELL),
+			 (VMMGMT_HOST_PEER_ID << 16) | 0, __ATOMIC_RELEASE);
 }
 
 /* "0x1af4\n" in a sysfs file of PCI device bdf. */
@@ -107,7 +113,7 @@ static bool pci_id_is(const char *bdf, const char *file, const char *want)
 	return !read_text(path, buf, sizeof(buf)) && !strcmp(buf, want);
 }
 
-static int map_bar(const char *bdf, int bar, volatile __u8 **map,
+static int map_bar(const char *bdf, int bar, __u8 **map,
 		   size_t *size)
 {
 	char path[PATH_MAX];
@@ -170,13 +176,13 @@ static int hostile_dev_open(struct hostile_dev *d)
 	    (__u64)data + size > d->region_size || size < VMMGMT_RING_MIN_DATA ||
 	    size & (size - 1))
 		return -EPROTO;
-	d->g2h = (volatile void *)(d->region + ctrl);
+	d->g2h = (void *)(d->region + ctrl);
 	d->g2h_data = d->region + data;
 	d->g2h_size = size;
 	ctrl = HDR(d, rings[VMMGMT_RING_H2G].ctrl_offset);
 	if (ctrl + sizeof(struct vmmgmt_ring_ctrl) > d->region_size)
 		return -EPROTO;
-	d->h2g = (volatile void *)(d->region + ctrl);
+	d->h2g = (void *)(d->region + ctrl);
 	return 0;
 }
 
@@ -360,17 +366,16 @@ static __u32 next_slot(const struct hostile_dev *d)
 	return left < REC_SIZE ? idx + left : idx;
 }
 
-static volatile struct vmmgmt_rec *slot_rec(const struct hostile_dev *d,
-					    __u32 idx)
+static struct vmmgmt_rec *slot_rec(const struct hostile_dev *d, __u32 idx)
 {
-	return (volatile void *)(d->g2h_data + (idx & (d->g2h_size - 1)));
+	return (void *)(d->g2h_data + (idx & (d->g2h_size - 1)));
 }
 
 /* Write a record header at idx and publish head = idx + bytes. */
 static void post_raw(const struct hostile_dev *d, __u32 idx,
 		     const struct vmmgmt_rec *rec, __u32 bytes)
 {
-	volatile struct vmmgmt_rec *r = slot_rec(d, idx);
+	struct vmmgmt_rec *r = slot_rec(d, idx);
 
 	memcpy((void *)r, rec, sizeof(*rec));
 	__atomic_store_n(&d->g2h->head, idx + bytes, __ATOMIC_RELEASE);
@@ -510,7 +515,8 @@ static void flip_until_broken(struct __test_metadata *_metadata,
 	while (now_ms() < end) {
 		head = __atomic_load_n(&d->g2h->head, __ATOMIC_ACQUIRE);
 		off = (head - 1 - rnd(&seed) % 256) & (d->g2h_size - 1);
-		d->g2h_data[off] ^= (__u8)(1 + rnd(&seed) % 255);
+		__atomic_fetch_xor(&d->g2h_data[off],
+				   (__u8)(1 + rnd(&seed) % 255), __ATOMIC_RELAXED);
 		if (!(rnd(&seed) % 64))
 			__atomic_fetch_xor(&d->g2h->head,
 					   1U << (rnd(&seed) % 32),
@@ -527,7 +533,7 @@ static void flip_until_broken(struct __test_metadata *_metadata,
 /* Raw reset requests and doorbells, bypassing the driver. */
 static void reset_storm(const struct hostile_dev *d, unsigned long *requests)
 {
-	volatile __u32 *req = (volatile __u32 *)(d->region +
+	__u32 *req = (__u32 *)(d->region +
 		offsetof(struct vmmgmt_region_header, reset_request));
 	long long end = now_ms() + SPAM_MS;
 
@@ -561,14 +567,14 @@ TEST_F_TIMEOUT(hostile, break_reset_echo, 120)
 		for (i = 0; i < d->g2h_size; i++)
 			d->g2h_data[i] = (__u8)rnd(&seed);
 		for (i = 0; i < sizeof(struct vmmgmt_ring_ctrl); i++)
-			((volatile __u8 *)d->g2h)[i] = (__u8)rnd(&seed);
+			((__u8 *)d->g2h)[i] = (__u8)rnd(&seed);
 		break;
 	case HEAD_AHEAD:
-		__atomic_store_n(&d->g2h->head, d->g2h->tail + d->g2h_size + 8,
+		__atomic_store_n(&d->g2h->head, g2h_tail(d) + d->g2h_size + 8,
 				 __ATOMIC_RELEASE);
 		break;
 	case HEAD_BEHIND:
-		__atomic_store_n(&d->g2h->head, d->g2h->tail - 8,
+		__atomic_store_n(&d->g2h->head, g2h_tail(d) - 8,
 				 __ATOMIC_RELEASE);
 		break;
 	case LEN_HUGE:
@@ -613,7 +619,8 @@ TEST_F_TIMEOUT(hostile, break_reset_echo, 120)
 	case H2G_TAIL:
 		/* Our consumer index, impossible; the host's next post sees it. */
 		__atomic_store_n(&d->h2g->tail,
-				 d->h2g->head + 3 * VMMGMT_RING_MIN_DATA + 8,
+				 __atomic_load_n(&d->h2g->head, __ATOMIC_ACQUIRE) +
+				 3 * VMMGMT_RING_MIN_DATA + 8,
 				 __ATOMIC_RELEASE);
 		err = open_echo();
 		ASSERT_LE(0, err);
@@ -645,7 +652,7 @@ TEST_F_TIMEOUT(hostile, break_reset_echo, 120)
 			TH_LOG("%lu flips did not break the ring in %d ms; head forced ahead",
 			       flips, FLIP_MS);
 			__atomic_store_n(&d->g2h->head,
-					 d->g2h->tail + d->g2h_size + 8,
+					 g2h_tail(d) + d->g2h_size + 8,
 					 __ATOMIC_RELEASE);
 			doorbell(d);
 		}
@@ -674,7 +681,7 @@ TEST_F_TIMEOUT(hostile, break_reset_echo, 120)
 	EXPECT_EQ(VMMGMT_LINK_UP, sysfs_link_state());
 	EXPECT_EQ(HDR(d, reset_request), HDR(d, reset_ack));
 	EXPECT_NE(gen1, HDR(d, generation));
-	EXPECT_EQ(0U, d->g2h->tail);
+	EXPECT_EQ(0U, g2h_tail(d));
 	ASSERT_EQ(0, echo_check(_metadata, 100, self->max));
 }
 
