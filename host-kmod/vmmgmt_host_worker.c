@@ -212,7 +212,7 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 	/* The layout is the module's own: the ring code cannot refuse it. */
 	if (WARN_ON_ONCE(vmmgmt_host_region_init(vm)))
 		return;
-	/* Header and ring indexes before UP; the guest reads UP first. */
+	/* Header, ack and ring indexes before UP; the guest reads UP last. */
 	smp_wmb();
 	WRITE_ONCE(vm->link_state, VMMGMT_LINK_UP);
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_UP);
