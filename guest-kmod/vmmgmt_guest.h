@@ -87,6 +87,12 @@ struct vmmgmt_stats {
  *	Same locking as @link_state.
  * @vm_id: VM id read from the header at link-up.  Same locking as
  *	@link_state.
+ * @reset_pending: the guest asked the host to reset the channel
+ *	(vmmgmt_link_reset()) and the host has not acknowledged it yet; the
+ *	link stays DOWN and neither ring is touched meanwhile.  Same locking
+ *	as @link_state.
+ * @reset_req: the reset_request value written for @reset_pending.  Same
+ *	locking as @link_state.
  * @tx: producer view of the guest-to-host ring.  Protected by @tx_lock.
  * @rx: consumer view of the host-to-guest ring.  Protected by @rx_lock.
  * @rx_buf: scratch buffer of %VMMGMT_MSG_MAX bytes for the consumer.
@@ -132,6 +138,8 @@ struct vmmgmt_dev {
 	u32 link_state;
 	u32 link_gen;
 	u32 vm_id;
+	bool reset_pending;
+	u32 reset_req;
 	struct vmmgmt_ring tx;
 	struct vmmgmt_ring rx;
 	void *rx_buf;
@@ -259,10 +267,28 @@ static inline void vmmgmt_hdr_read_abi(const struct vmmgmt_dev *vdev,
 	*minor = upper_16_bits(word);
 }
 
+/**
+ * vmmgmt_hdr_write32() - write a 32-bit header field once.
+ * @vdev: the device; caller guarantees BAR2 is still mapped.
+ * @off: byte offset, from VMMGMT_HDR_OFF().
+ * @val: the value, in CPU order; stored little-endian.
+ *
+ * Context: any; does not sleep.
+ */
+static inline void vmmgmt_hdr_write32(struct vmmgmt_dev *vdev, size_t off,
+				      u32 val)
+{
+	WRITE_ONCE(*(__le32 *)(vdev->region + off), cpu_to_le32(val));
+}
+
+/* How long vmmgmt_link_reset() waits for the host's acknowledgment. */
+#define VMMGMT_RESET_TIMEOUT	(10 * HZ)
+
 void vmmgmt_dev_put(struct vmmgmt_dev *vdev);
 
 u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev);
 void vmmgmt_link_break(struct vmmgmt_dev *vdev);
+int vmmgmt_link_reset(struct vmmgmt_dev *vdev, unsigned long timeout);
 void vmmgmt_doorbell(struct vmmgmt_dev *vdev);
 void vmmgmt_rx_work(struct work_struct *work);
 void vmmgmt_wake_all(struct vmmgmt_dev *vdev);

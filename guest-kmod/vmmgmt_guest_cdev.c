@@ -810,6 +810,35 @@ static ssize_t max_msg_size_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(max_msg_size);
 
+/**
+ * reset_store() - ask the host to reset the channel (sysfs ``reset``).
+ * @dev: the misc device.
+ * @attr: the attribute.
+ * @buf: "1" (anything kstrtobool() reads as true).
+ * @count: length of @buf.
+ *
+ * Waits up to %VMMGMT_RESET_TIMEOUT for the host to acknowledge; see
+ * vmmgmt_link_reset().  Removal of the device waits for a store in
+ * progress, so at most that long.
+ *
+ * Context: process context; may sleep.
+ * Return: @count once the host reset the channel; -EINVAL for a value
+ * that is not true; the errors of vmmgmt_link_reset().
+ */
+static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	bool val;
+	int ret;
+
+	if (kstrtobool(buf, &val) || !val)
+		return -EINVAL;
+	ret = vmmgmt_link_reset(vmmgmt_dev_from_misc(dev),
+				VMMGMT_RESET_TIMEOUT);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_WO(reset);
+
 static ssize_t region_size_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
@@ -871,6 +900,7 @@ static struct attribute *vmmgmt_attrs[] = {
 	&dev_attr_region_size.attr,
 	&dev_attr_max_msg_size.attr,
 	&dev_attr_vectors.attr,
+	&dev_attr_reset.attr,
 	&vmmgmt_stat_attr_tx_msgs.attr.attr,
 	&vmmgmt_stat_attr_tx_bytes.attr.attr,
 	&vmmgmt_stat_attr_rx_msgs.attr.attr,

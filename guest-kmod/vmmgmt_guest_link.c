@@ -174,14 +174,34 @@ bad:
 }
 
 /**
+ * vmmgmt_hdr_link_state() - read the header's link state once.
+ * @vdev: the device; BAR2 still mapped.
+ *
+ * An acquire read: the host writes the layout, the generation and the
+ * reset acknowledgment before UP, so fields read after it are at least as
+ * new.
+ *
+ * Context: any; does not sleep.
+ * Return: the header's link_state.
+ */
+static u32 vmmgmt_hdr_link_state(struct vmmgmt_dev *vdev)
+{
+	/* Pairs with the host's smp_wmb() before it writes UP. */
+	return le32_to_cpu(smp_load_acquire((__le32 *)(vdev->region +
+					    VMMGMT_HDR_OFF(link_state))));
+}
+
+/**
  * vmmgmt_link_refresh() - follow the header's link state.
  * @vdev: the device; BAR2 still mapped.
  *
  * Cheap when nothing changed.  DOWN or BROKEN in the header take the link
  * down or break it; UP with a generation the rings were not set up for
  * sets them up (again).  A link the guest found broken stays broken until
- * the host reinitialises the region (a new generation).  Waiters are woken
- * on every change.
+ * the host reinitialises the region (a new generation).  While a reset the
+ * guest asked for is pending, the link stays DOWN until the header says
+ * UP with the request acknowledged (reset_ack), which the host writes
+ * together with the new generation.  Waiters are woken on every change.
  *
  * Context: process context; may sleep; takes @vdev->rx_lock, then
  * @vdev->tx_lock, when the state changes.
@@ -189,13 +209,20 @@ bad:
  */
 u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev)
 {
-	u32 hdr_state, gen, state, old;
+	u32 hdr_state, gen, ack, state, old;
 
-	/* The host writes the layout and the generation, then UP. */
-	hdr_state = le32_to_cpu(smp_load_acquire((__le32 *)(vdev->region +
-					VMMGMT_HDR_OFF(link_state))));
+	/*
+	 * Generation and acknowledgment first: the host writes them after
+	 * DOWN and before UP, so an UP read after them is not older than
+	 * they are (no half-done reset is taken for a finished one).
+	 */
 	gen = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(generation));
+	ack = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_ack));
+	/* Pairs with the host's smp_wmb() between DOWN and the header. */
+	smp_rmb();
+	hdr_state = vmmgmt_hdr_link_state(vdev);
 
+	/* A pending reset keeps the link DOWN: no fast path returns UP. */
 	old = READ_ONCE(vdev->link_state);
 	if (hdr_state == VMMGMT_LINK_UP && old != VMMGMT_LINK_DOWN &&
 	    gen == READ_ONCE(vdev->link_gen))
@@ -209,7 +236,12 @@ u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev)
 	mutex_lock(&vdev->rx_lock);
 	mutex_lock(&vdev->tx_lock);
 	old = vdev->link_state;
-	if (hdr_state == VMMGMT_LINK_UP) {
+	if (vdev->reset_pending && hdr_state == VMMGMT_LINK_UP &&
+	    ack == vdev->reset_req)
+		vdev->reset_pending = false;
+	if (vdev->reset_pending) {
+		state = VMMGMT_LINK_DOWN;
+	} else if (hdr_state == VMMGMT_LINK_UP) {
 		if (old == VMMGMT_LINK_DOWN || gen != vdev->link_gen) {
 			vdev->vm_id = vmmgmt_hdr_read32(vdev,
 							VMMGMT_HDR_OFF(vm_id));
@@ -237,12 +269,99 @@ u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev)
 	return state;
 }
 
+/* Wait condition of vmmgmt_link_reset(): the host acknowledged @req. */
+static bool vmmgmt_link_reset_done(struct vmmgmt_dev *vdev, u32 req)
+{
+	u32 ack;
+
+	if (!READ_ONCE(vdev->reset_pending))
+		return true;
+	/* The ack first, then UP: as in vmmgmt_link_refresh(). */
+	ack = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_ack));
+	/* Pairs with the host's smp_wmb() between DOWN and the header. */
+	smp_rmb();
+	return ack == req && vmmgmt_hdr_link_state(vdev) == VMMGMT_LINK_UP;
+}
+
+/**
+ * vmmgmt_link_reset() - ask the host to reset the channel.
+ * @vdev: the device; BAR0 and BAR2 still mapped (probe, or a sysfs store).
+ * @timeout: jiffies to wait for the host's acknowledgment; 0 not to wait.
+ *
+ * Takes the link DOWN locally first, so that no writer and no rx batch
+ * touches the rings while the host lays them out again, then writes a new
+ * reset_request into the header (ABI 0.2) and rings the doorbell.  The
+ * host answers with reset_ack equal to the request, a new generation and
+ * UP, and an interrupt; vmmgmt_link_refresh() then sets the rings up from
+ * scratch.  Records in flight in either ring are lost, and readers and
+ * writers of a link that is not up get their usual errors meanwhile.  With
+ * no host serving the region (header DOWN) the request stays pending and
+ * registration of the VM serves it.
+ *
+ * Context: process context; may sleep; takes @vdev->rx_lock, then
+ * @vdev->tx_lock.
+ * Return: 0 once the host acknowledged (and the link was refreshed);
+ * -EOPNOTSUPP if the header's ABI is older than 0.2 (nothing is written);
+ * -ENOTCONN if no host serves the region, or @timeout is 0; -ETIMEDOUT if
+ * the host did not acknowledge within @timeout; -ERESTARTSYS on a signal.
+ * In the last three cases the request stays pending.
+ */
+int vmmgmt_link_reset(struct vmmgmt_dev *vdev, unsigned long timeout)
+{
+	u16 major, minor;
+	u32 req, old, hdr_state;
+	long ret;
+
+	vmmgmt_hdr_read_abi(vdev, &major, &minor);
+	if (major != VMMGMT_ABI_MAJOR || minor < 2)
+		return -EOPNOTSUPP;
+
+	/* Whether a host serves the region, before it starts resetting. */
+	hdr_state = vmmgmt_hdr_link_state(vdev);
+
+	mutex_lock(&vdev->rx_lock);
+	mutex_lock(&vdev->tx_lock);
+	req = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_request)) + 1;
+	/* Never the value the host acted on last: that would be no request. */
+	if (req == vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_ack)))
+		req++;
+	vdev->reset_req = req;
+	vdev->reset_pending = true;
+	old = vdev->link_state;
+	WRITE_ONCE(vdev->link_state, VMMGMT_LINK_DOWN);
+	/* Our rings are quiet (both locks held) before the host is asked. */
+	smp_mb();
+	vmmgmt_hdr_write32(vdev, VMMGMT_HDR_OFF(reset_request), req);
+	mutex_unlock(&vdev->tx_lock);
+	mutex_unlock(&vdev->rx_lock);
+
+	if (old != VMMGMT_LINK_DOWN)
+		vmmgmt_wake_all(vdev);
+	/* writel() orders the request before the doorbell. */
+	vmmgmt_doorbell(vdev);
+	dev_info_ratelimited(&vdev->pdev->dev, "channel reset requested (%u)\n",
+			     req);
+
+	if (hdr_state == VMMGMT_LINK_DOWN || !timeout)
+		return -ENOTCONN;
+	ret = wait_event_interruptible_timeout(vdev->tx_wq,
+					       vmmgmt_link_reset_done(vdev, req),
+					       timeout);
+	if (ret < 0)
+		return ret;
+	if (!ret)
+		return -ETIMEDOUT;
+	vmmgmt_link_refresh(vdev);
+	return 0;
+}
+
 /**
  * vmmgmt_link_break() - the guest saw the host break a ring rule.
  * @vdev: the device.
  *
  * Called after a ring call returned -EPROTO.  The link stays broken until
- * the host reinitialises the region (a new generation).
+ * the host reinitialises the region (a new generation), for example
+ * after vmmgmt_link_reset().
  *
  * Context: process context; takes @vdev->rx_lock, then @vdev->tx_lock, so
  * the caller holds neither.

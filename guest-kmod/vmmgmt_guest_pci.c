@@ -273,6 +273,17 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_clear_master;
 
 	pci_set_drvdata(pdev, vdev);
+	/*
+	 * A clean channel for this instance, whatever an earlier one (or an
+	 * earlier driver) left in the rings: wait for the host's answer so
+	 * that the link is up when the node appears.  Not fatal: without a
+	 * host, or with one older than ABI 0.2, the link follows the header
+	 * as before.
+	 */
+	ret = vmmgmt_link_reset(vdev, VMMGMT_RESET_TIMEOUT);
+	if (ret && ret != -EOPNOTSUPP && ret != -ENOTCONN)
+		dev_warn(&pdev->dev, "the host did not acknowledge the channel reset (%d); link down until it does\n",
+			 ret);
 	ret = vmmgmt_cdev_register(vdev);
 	if (ret)
 		goto err_free_irqs;

@@ -6,7 +6,8 @@
  * vmmgmt_host_cdev.c	/dev/vmmgmt-host: ioctls and device sysfs
  * vmmgmt_host_vm.c	VM lifecycle: registration, region mapping, removal
  * vmmgmt_host_worker.c	the per-VM kernel thread: kick hooks, G2H drain,
- *			echo service, H2G post, guest notification
+ *			echo service, H2G post, guest notification, channel
+ *			reset on the guest's request
  * vmmgmt_host_ep.c	host endpoints: ports bound on /dev/vmmgmt-host files,
  *			their receive queues, and each VM's send queue
  * vmmgmt_host_route.c	records from one VM to another, and the policy that
@@ -136,6 +137,7 @@ struct vmmgmt_host_kick {
  *	nobody waits for).
  * @hangups: kick eventfds whose last file was closed (POLLHUP).
  * @denied: records to another VM that the policy does not allow.
+ * @resets: channel resets the guest requested and the worker carried out.
  *
  * Atomic: the worker, the wait queue callback and sysfs readers touch
  * them without a lock.
@@ -151,6 +153,7 @@ struct vmmgmt_host_stats {
 	atomic64_t drops;
 	atomic64_t hangups;
 	atomic64_t denied;
+	atomic64_t resets;
 };
 
 /**
@@ -163,7 +166,10 @@ struct vmmgmt_host_stats {
  * @id: VM id, 1..%VMMGMT_VM_ID_MAX.
  * @name: NUL-terminated name.
  * @qemu_pid: the QEMU process, as given by vmmgmtd.
- * @generation: the generation written into the header.
+ * @generation: the generation written into the header.  Set at
+ *	registration, then written only by the worker (on a reset).
+ * @reset_seen: the header's reset_request value the module last acted on
+ *	(the reset_ack it wrote).  Set at registration, then worker only.
  * @nr_vectors: entries in @kicks and @call.
  * @region: the region file (a reference).
  * @pages: the region's pages, each with a reference (pinned).
@@ -204,6 +210,7 @@ struct vmmgmt_host_vm {
 	char name[VMMGMT_NAME_MAX];
 	u32 qemu_pid;
 	u32 generation;
+	u32 reset_seen;
 	u32 nr_vectors;
 
 	struct file *region;
@@ -241,6 +248,7 @@ int vmmgmt_host_cdev_init(void);
 void vmmgmt_host_cdev_exit(void);
 
 /* vmmgmt_host_vm.c */
+int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm);
 int vmmgmt_host_vm_add(struct file *owner,
 		       const struct vmmgmt_host_vm_add *req);
 int vmmgmt_host_vm_del(struct file *owner,

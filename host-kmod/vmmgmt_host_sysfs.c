@@ -48,7 +48,8 @@ static ssize_t qemu_pid_show(struct kobject *kobj,
 static ssize_t generation_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", vmmgmt_host_kobj_vm(kobj)->generation);
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(vmmgmt_host_kobj_vm(kobj)->generation));
 }
 
 /**
@@ -122,6 +123,11 @@ static struct vmmgmt_host_stat_attr denied_attr = {
 	.offset = offsetof(struct vmmgmt_host_stats, denied),
 };
 
+static struct vmmgmt_host_stat_attr resets_attr = {
+	.attr = __ATTR(resets, 0444, vmmgmt_host_stat_show, NULL),
+	.offset = offsetof(struct vmmgmt_host_stats, resets),
+};
+
 static struct kobj_attribute link_state_attr = __ATTR_RO(link_state);
 static struct kobj_attribute vm_id_attr = __ATTR_RO(vm_id);
 static struct kobj_attribute qemu_pid_attr = __ATTR_RO(qemu_pid);
@@ -142,6 +148,7 @@ static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&drops_attr.attr.attr,
 	&hangups_attr.attr.attr,
 	&denied_attr.attr.attr,
+	&resets_attr.attr.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(vmmgmt_host_vm);

@@ -230,19 +230,26 @@ err_unmap:
 
 /**
  * vmmgmt_host_region_init() - write the header and lay out the rings.
- * @vm: the VM with its region mapped.
+ * @vm: the VM with its region mapped, @vm->generation and
+ *	@vm->reset_seen set to the values to publish.
  *
  * Layout for a region of S bytes: the header at 0, the G2H ring's control
  * block at sizeof(header), the H2G one on the next two cache lines, the
  * G2H data area at S/4 and the H2G data area at S/2, each S/4 bytes (a
  * power of two of at least %VMMGMT_RING_MIN_DATA since S >= 64 KiB).  The
- * last quarter is reserved for later use.  The link state stays DOWN; the
- * caller publishes UP when the worker is ready.
+ * last quarter is reserved for later use.  Both control blocks are zeroed
+ * and both ring views start at index 0.  The guest's reset_request is
+ * left alone; reset_ack becomes @vm->reset_seen.  The link state stays
+ * DOWN; the caller publishes UP when the worker is ready.
  *
- * Context: process context, before the VM's worker runs.
+ * Used at registration and, for a reset the guest asked for, by the
+ * worker (vmmgmt_host_worker.c).
+ *
+ * Context: process context; before the VM's worker runs, or in the
+ * worker.
  * Return: 0, or -EINVAL if the shared ring code rejects the layout.
  */
-static int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
+int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
 {
 	struct vmmgmt_region_header *hdr = vm->hdr;
 	u32 data_size = vm->size / 4;
@@ -253,8 +260,6 @@ static int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
 	int i, ret;
 
 	WRITE_ONCE(hdr->link_state, VMMGMT_LINK_DOWN);
-	/* Whatever the header said before is only a hint: bump it. */
-	vm->generation = READ_ONCE(hdr->generation) + 1;
 	/* DOWN before the rest of the header changes; pairs with the guest. */
 	smp_wmb();
 
@@ -270,6 +275,7 @@ static int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
 	hdr->generation = vm->generation;
 	memset(hdr->name, 0, sizeof(hdr->name));
 	strscpy(hdr->name, vm->name, sizeof(hdr->name));
+	WRITE_ONCE(hdr->reset_ack, vm->reset_seen);
 	memset(hdr->reserved, 0, sizeof(hdr->reserved));
 
 	for (i = 0; i < 2; i++) {
@@ -419,6 +425,10 @@ int vmmgmt_host_vm_add(struct file *owner,
 		ret = -ENOSPC;
 		goto err_unlock;
 	}
+	/* Whatever the header said before is only a hint: bump it. */
+	vm->generation = READ_ONCE(vm->hdr->generation) + 1;
+	/* A reset the guest asked for before registration: served by it. */
+	vm->reset_seen = READ_ONCE(vm->hdr->reset_request);
 	ret = vmmgmt_host_region_init(vm);
 	if (ret)
 		goto err_unlock;

@@ -14,8 +14,10 @@
  *
  * Every byte of the region is the guest's: the shared ring code validates
  * it and copies each record out before the worker looks at it.  On a
- * violation the channel is marked broken and the worker ignores the VM
- * until it is registered again.
+ * violation the channel is marked broken and the worker ignores the VM's
+ * rings until the guest asks for a reset (a new reset_request in the
+ * header) or the VM is registered again.  A reset is carried out by the
+ * worker itself, at the start of a batch, so at most one per batch.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -101,7 +103,7 @@ static void vmmgmt_host_worker_broken(struct vmmgmt_host_vm *vm,
 	vm->link_state = VMMGMT_LINK_BROKEN;
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_BROKEN);
 	atomic64_inc(&vm->stats.violations);
-	pr_warn_ratelimited("%s (id %u): %s ring violation (%s): channel broken until the VM is added again\n",
+	pr_warn_ratelimited("%s (id %u): %s ring violation (%s): channel broken until the guest resets it\n",
 			    vm->name, vm->id, what,
 			    vmmgmt_ring_err_name(vmmgmt_ring_error(ring)));
 	/* Let the guest see the new state. */
@@ -289,6 +291,58 @@ consumed:
 }
 
 /**
+ * vmmgmt_host_worker_reset() - reset the channel if the guest asked for it.
+ * @vm: the VM.
+ *
+ * The guest asks by writing a reset_request different from the value the
+ * module last acted on (@vm->reset_seen) and ringing the doorbell.  The
+ * value is read once; the region is laid out afresh from the module's own
+ * copy of the layout (vmmgmt_host_region_init(): link DOWN, header, ring
+ * descriptors and control blocks, reset_ack), the worker's blocked and
+ * broken marks are cleared, the generation is bumped from the module's
+ * own copy (not the header's), and UP is published last, as at
+ * registration.  Records in flight in either ring are dropped with the
+ * old indexes, and the names the guest published are withdrawn; what host
+ * endpoints and other VMs queued for the VM is posted into the new ring.
+ * A guest that keeps asking gets at most one reset per batch; each costs a
+ * header and two control blocks, no allocation.
+ *
+ * Context: the VM's worker.
+ */
+static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
+{
+	u32 req = READ_ONCE(vm->hdr->reset_request);
+	u32 old_state = vm->link_state;
+
+	if (req == vm->reset_seen)
+		return;
+	vm->reset_seen = req;
+	WRITE_ONCE(vm->generation, vm->generation + 1);
+	WRITE_ONCE(vm->link_state, VMMGMT_LINK_DOWN);
+	vm->h2g_blocked = false;
+	vm->h2g_broken = false;
+	vm->blocked_len = 0;
+	vm->posted = 0;
+	/* What the guest published belongs to the instance that went away. */
+	vmmgmt_host_names_withdraw_all(vm);
+	/* The layout is the module's own: the ring code cannot refuse it. */
+	if (WARN_ON_ONCE(vmmgmt_host_region_init(vm)))
+		return;
+	/* Header, ack and ring indexes before UP; the guest reads UP last. */
+	smp_wmb();
+	WRITE_ONCE(vm->link_state, VMMGMT_LINK_UP);
+	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_UP);
+	atomic64_inc(&vm->stats.resets);
+	pr_info_ratelimited("%s (id %u): channel reset by the guest (request %u, was %s), generation %u\n",
+			    vm->name, vm->id, req,
+			    old_state == VMMGMT_LINK_BROKEN ? "broken" : "up",
+			    vm->generation);
+	/* The guest waits for UP with its request acknowledged. */
+	vmmgmt_host_eventfd_signal(vm->call[0]);
+	atomic64_inc(&vm->stats.notifications_sent);
+}
+
+/**
  * vmmgmt_host_worker_batch() - handle at most one batch of records.
  * @vm: the VM.
  *
@@ -301,6 +355,7 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	bool notify, more;
 	int ret;
 
+	vmmgmt_host_worker_reset(vm);
 	if (vm->link_state != VMMGMT_LINK_UP)
 		return false;
 	if (vm->h2g_blocked) {

@@ -27,7 +27,7 @@
 /** VMMGMT_ABI_MAJOR - incompatible changes bump this; peers must match. */
 #define VMMGMT_ABI_MAJOR		0
 /** VMMGMT_ABI_MINOR - compatible additions bump this. */
-#define VMMGMT_ABI_MINOR		1
+#define VMMGMT_ABI_MINOR		2
 
 /** VMMGMT_REGION_MIN_SIZE - smallest region a host may offer (bytes). */
 #define VMMGMT_REGION_MIN_SIZE		(64ULL << 10)
@@ -56,7 +56,8 @@
  * @VMMGMT_LINK_DOWN: no host module is serving the region.
  * @VMMGMT_LINK_UP: the host module serves the region.
  * @VMMGMT_LINK_BROKEN: the host saw a protocol violation and stopped
- *	reading the region until the guest resets the channel.
+ *	reading the region until the guest resets the channel
+ *	(&vmmgmt_region_header.reset_request).
  */
 enum vmmgmt_link_state {
 	VMMGMT_LINK_DOWN = 0,
@@ -214,10 +215,21 @@ struct vmmgmt_rec {
  * @rings: where the host placed the two rings, indexed by
  *	&enum vmmgmt_ring_id.  The host keeps its own copy: a guest that
  *	rewrites these changes nothing on the host side.
+ * @reset_request: (ABI 0.2) written by the guest: a value different from
+ *	the one the host last acted on asks the host to reset the channel
+ *	(see @reset_ack).  The guest writes a new value, then rings the
+ *	host's doorbell; meanwhile it leaves both rings alone.
+ * @reset_ack: (ABI 0.2) written by the host: the @reset_request value it
+ *	last acted on.  On a new request the host marks the link DOWN, lays
+ *	the header, ring descriptors and ring control blocks out afresh
+ *	(records in flight are lost), bumps @generation, writes @reset_ack,
+ *	then UP, and interrupts the guest.  Registration sets it to the
+ *	@reset_request it finds, which counts as served.
  * @reserved: must be zero; later minor versions grow into it.
  *
- * The host writes every field but @features_accepted. A guest may write
- * anything anywhere in the region: the host treats all of it as hostile.
+ * The host writes every field but @features_accepted and @reset_request.
+ * A guest may write anything anywhere in the region: the host treats all
+ * of it as hostile.
  */
 struct vmmgmt_region_header {
 	__u64 magic;
@@ -233,7 +245,9 @@ struct vmmgmt_region_header {
 	__u32 generation;
 	__u8 name[VMMGMT_NAME_MAX];
 	struct vmmgmt_ring_desc rings[2];
-	__u64 reserved[17];
+	__u32 reset_request;
+	__u32 reset_ack;
+	__u64 reserved[16];
 };
 
 /**

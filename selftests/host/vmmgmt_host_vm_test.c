@@ -157,19 +157,12 @@ static int del_vm(int dev, __u32 id)
 	return ioctl(dev, VMMGMT_HOST_IOC_DEL_VM, &d) ? -errno : 0;
 }
 
-/* Register and attach the guest's side of the rings the host laid out. */
-static int fake_vm_add(int dev, struct fake_vm *f)
+/* Attach the guest's side of the rings the host laid out, from index 0. */
+static int fake_vm_attach(struct fake_vm *f)
 {
-	struct vmmgmt_host_vm_add r;
-	struct vmmgmt_ring_desc *d;
+	struct vmmgmt_ring_desc *d = f->hdr->rings;
 	__u8 *base = (__u8 *)f->hdr;
-	int ret;
 
-	fake_vm_req(f, &r);
-	ret = add_vm(dev, &r);
-	if (ret)
-		return ret;
-	d = f->hdr->rings;
 	if (vmmgmt_ring_init(&f->g2h, (void *)(base + d[VMMGMT_RING_G2H].ctrl_offset),
 			     base + d[VMMGMT_RING_G2H].data_offset,
 			     d[VMMGMT_RING_G2H].data_size) ||
@@ -180,6 +173,19 @@ static int fake_vm_add(int dev, struct fake_vm *f)
 	vmmgmt_ring_prod_reset(&f->g2h, 0);
 	vmmgmt_ring_cons_reset(&f->h2g, 0);
 	return 0;
+}
+
+/* Register and attach the guest's side of the rings the host laid out. */
+static int fake_vm_add(int dev, struct fake_vm *f)
+{
+	struct vmmgmt_host_vm_add r;
+	int ret;
+
+	fake_vm_req(f, &r);
+	ret = add_vm(dev, &r);
+	if (ret)
+		return ret;
+	return fake_vm_attach(f);
 }
 
 static void kick(int fd)
@@ -356,6 +362,28 @@ static bool wait_link(const struct fake_vm *f, __u32 state, int ms)
 		sleep_ms(10);
 	}
 	return false;
+}
+
+/*
+ * Ask the host to reset @f's channel as the guest module does: a new
+ * reset_request, the doorbell, then wait until reset_ack says it was
+ * served and the link is UP (the ack first: the host writes it between
+ * DOWN and UP), and attach to the fresh rings from index 0.
+ */
+static int fake_reset(struct fake_vm *f, int ms)
+{
+	__u32 req = __atomic_load_n(&f->hdr->reset_request, __ATOMIC_RELAXED) + 1;
+
+	__atomic_store_n(&f->hdr->reset_request, req, __ATOMIC_RELEASE);
+	kick(f->kick[0]);
+	for (; ms > 0; ms -= 10) {
+		if (__atomic_load_n(&f->hdr->reset_ack, __ATOMIC_ACQUIRE) == req &&
+		    __atomic_load_n(&f->hdr->link_state, __ATOMIC_ACQUIRE) ==
+		    VMMGMT_LINK_UP)
+			return fake_vm_attach(f);
+		sleep_ms(10);
+	}
+	return -ETIMEDOUT;
 }
 
 static void fill(__u8 *buf, __u64 id, __u32 len)
@@ -695,6 +723,104 @@ TEST_F(vm, h2g_full_no_drop)
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
 }
 
+/*
+ * A reset while the link is up drops what is in flight and starts from
+ * index 0; a request made before registration is served by it (reset_ack
+ * equal, no reset counted); the same value again is no request.
+ */
+TEST_F(vm, reset_while_up)
+{
+	static __u8 buf[VMMGMT_MSG_MAX];
+	struct fake_vm *a = &self->a;
+	struct vmmgmt_rec h;
+	unsigned int i;
+	__u32 gen;
+
+	a->hdr->reset_request = 77;
+	ASSERT_EQ(0, fake_vm_add(self->dev, a));
+	EXPECT_EQ(77U, a->hdr->reset_ack);
+	EXPECT_EQ(77U, a->hdr->reset_request);
+	gen = a->hdr->generation;
+	/* Kicks with the same value: nothing happens. */
+	kick(a->kick[0]);
+	ASSERT_EQ(0, echo_run(_metadata, a, 20, 1));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "resets"));
+	EXPECT_EQ(gen, a->hdr->generation);
+
+	/* Requests in flight, answers unread: all gone after the reset. */
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, fake_send(a, 100 + i, VMMGMT_PORT_ECHO, "in flight", 9, 0));
+	sleep_ms(100);
+	ASSERT_EQ(0, fake_reset(a, WAIT_MS));
+	EXPECT_EQ(gen + 1, a->hdr->generation);
+	EXPECT_EQ(78U, a->hdr->reset_ack);
+	EXPECT_EQ(1, vm_attr_num("t-alpha", "resets"));
+	EXPECT_EQ(0U, a->h2g.ctrl->head);
+	EXPECT_EQ(-EAGAIN, vmmgmt_ring_pop(&a->h2g, &h, buf, sizeof(buf)));
+	ASSERT_EQ(0, echo_run(_metadata, a, 200, 1000));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
+}
+
+struct reset_spammer {
+	struct fake_vm *f;
+	unsigned long requests;
+	bool stop;		/* __atomic accesses */
+};
+
+/* A guest that asks for a reset and rings the doorbell, over and over. */
+static void *reset_spam_fn(void *arg)
+{
+	struct reset_spammer *sp = arg;
+	struct fake_vm *f = sp->f;
+
+	while (!__atomic_load_n(&sp->stop, __ATOMIC_RELAXED)) {
+		__atomic_add_fetch(&f->hdr->reset_request, 1, __ATOMIC_RELEASE);
+		kick(f->kick[0]);
+		sp->requests++;
+	}
+	return NULL;
+}
+
+/*
+ * One VM asks for resets as fast as it can while another runs echo
+ * traffic: the other VM loses nothing and sees no reset or violation;
+ * the spammer gets at most one reset per request and per kick, and
+ * works again after a last, orderly reset.
+ */
+TEST_F(vm, reset_spam_spares_others)
+{
+	struct reset_spammer sp = { .f = &self->a };
+	long long resets, kicks;
+	pthread_t t;
+
+	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
+	ASSERT_EQ(0, fake_vm_add(self->dev, &self->b));
+	ASSERT_EQ(0, pthread_create(&t, NULL, reset_spam_fn, &sp));
+	EXPECT_EQ(0, echo_run(_metadata, &self->b, 3000, 1));
+	__atomic_store_n(&sp.stop, true, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	/* Let the worker finish with the last request. */
+	sleep_ms(300);
+
+	resets = vm_attr_num("t-alpha", "resets");
+	kicks = vm_attr_num("t-alpha", "kicks");
+	TH_LOG("%lu requests, %lld kicks, %lld resets", sp.requests, kicks,
+	       resets);
+	EXPECT_LT(0, resets);
+	EXPECT_GE((long long)sp.requests, resets);
+	EXPECT_GE(kicks + 1, resets);
+	EXPECT_EQ(0, vm_attr_num("t-beta", "resets"));
+	EXPECT_EQ(0, vm_attr_num("t-beta", "violations"));
+	EXPECT_EQ(0, vm_attr_num("t-beta", "drops"));
+	EXPECT_EQ(3000, vm_attr_num("t-beta", "rx_msgs"));
+
+	ASSERT_EQ(0, fake_reset(&self->a, WAIT_MS));
+	EXPECT_LE(resets + 1, vm_attr_num("t-alpha", "resets"));
+	EXPECT_GE(resets + 2, vm_attr_num("t-alpha", "resets"));
+	ASSERT_EQ(0, echo_run(_metadata, &self->a, 200, 1));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
+}
+
 FIXTURE(hostile) {
 	int dev;
 	struct fake_vm a, b;
@@ -732,44 +858,52 @@ FIXTURE_TEARDOWN(hostile)
 	fake_vm_fini(&self->b);
 }
 
+/* Break @f's G2H ring (or H2G tail) the way @kind says; no doorbell. */
+static int hostile_break(struct fake_vm *f, int kind)
+{
+	struct vmmgmt_ring_ctrl *ctrl = f->g2h.ctrl;
+	struct vmmgmt_rec *rec;
+
+	switch (kind) {
+	case HEAD_AHEAD:
+		ctrl->head += f->g2h.size + 8;
+		break;
+	case BAD_LEN:
+	case BAD_MODE:
+	case BAD_FLAGS:
+		/* A record at the current head, written by hand. */
+		rec = (struct vmmgmt_rec *)(f->g2h.data +
+					    (f->g2h.idx & (f->g2h.size - 1)));
+		memset(rec, 0, sizeof(*rec));
+		rec->mode = VMMGMT_MODE_CHAT;
+		rec->dst.port = VMMGMT_PORT_ECHO;
+		if (kind == BAD_LEN)
+			rec->len = 0xfffffff0;
+		if (kind == BAD_MODE)
+			rec->mode = 0x77;
+		if (kind == BAD_FLAGS)
+			rec->flags = 0x8000;
+		__atomic_store_n(&ctrl->head, f->g2h.idx + sizeof(*rec),
+				 __ATOMIC_RELEASE);
+		break;
+	case BAD_H2G_TAIL:
+		f->h2g.ctrl->tail = 0x12345678;
+		return fake_send(f, 1, VMMGMT_PORT_ECHO, "q", 1, 0);
+	}
+	return 0;
+}
+
 TEST_F(hostile, breaks_one_vm_only)
 {
 	struct fake_vm *a = &self->a;
 	struct vmmgmt_ring_ctrl *ctrl = a->g2h.ctrl;
-	struct vmmgmt_rec *rec = (struct vmmgmt_rec *)a->g2h.data;
 	char buf[64];
 
 	/* Both work first. */
 	ASSERT_EQ(0, echo_run(_metadata, a, 10, 100));
 	ASSERT_EQ(0, echo_run(_metadata, &self->b, 10, 100));
 
-	switch (variant->kind) {
-	case HEAD_AHEAD:
-		ctrl->head += a->g2h.size + 8;
-		break;
-	case BAD_LEN:
-	case BAD_MODE:
-	case BAD_FLAGS:
-		/* A record at the current head, written by hand. */
-		rec = (struct vmmgmt_rec *)(a->g2h.data +
-					    (a->g2h.idx & (a->g2h.size - 1)));
-		memset(rec, 0, sizeof(*rec));
-		rec->mode = VMMGMT_MODE_CHAT;
-		rec->dst.port = VMMGMT_PORT_ECHO;
-		if (variant->kind == BAD_LEN)
-			rec->len = 0xfffffff0;
-		if (variant->kind == BAD_MODE)
-			rec->mode = 0x77;
-		if (variant->kind == BAD_FLAGS)
-			rec->flags = 0x8000;
-		__atomic_store_n(&ctrl->head, a->g2h.idx + sizeof(*rec),
-				 __ATOMIC_RELEASE);
-		break;
-	case BAD_H2G_TAIL:
-		a->h2g.ctrl->tail = 0x12345678;
-		ASSERT_EQ(0, fake_send(a, 1, VMMGMT_PORT_ECHO, "q", 1, 0));
-		break;
-	}
+	ASSERT_EQ(0, hostile_break(a, variant->kind));
 	kick(a->kick[0]);
 	ASSERT_TRUE(wait_link(a, VMMGMT_LINK_BROKEN, WAIT_MS));
 	ASSERT_EQ(0, vm_attr("t-alpha", "link_state", buf, sizeof(buf)));
@@ -793,6 +927,54 @@ TEST_F(hostile, breaks_one_vm_only)
 	ASSERT_EQ(0, fake_vm_add(self->dev, a));
 	ASSERT_EQ(0, echo_run(_metadata, a, 50, 2000));
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
+}
+
+/*
+ * A broken channel comes back when the guest asks for a reset: UP with
+ * the next generation, reset_ack set, fresh rings that echo again; the
+ * violation stays counted and the reset is counted once.
+ */
+TEST_F(hostile, reset_revives)
+{
+	struct fake_vm *a = &self->a;
+	__u32 gen = a->hdr->generation;
+	char buf[64];
+
+	ASSERT_EQ(0, echo_run(_metadata, a, 10, 100));
+	ASSERT_EQ(0, hostile_break(a, variant->kind));
+	kick(a->kick[0]);
+	ASSERT_TRUE(wait_link(a, VMMGMT_LINK_BROKEN, WAIT_MS));
+	EXPECT_EQ(1, vm_attr_num("t-alpha", "violations"));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "resets"));
+	/* Scribbled layout and indexes: the host lays out its own again. */
+	a->hdr->rings[0].data_size = 12345;
+	a->hdr->generation = 7;
+	a->g2h.ctrl->tail = 0xdead;
+
+	ASSERT_EQ(0, fake_reset(a, WAIT_MS));
+	EXPECT_EQ(gen + 1, a->hdr->generation);
+	EXPECT_EQ(gen + 1, vm_attr_num("t-alpha", "generation"));
+	EXPECT_EQ(a->hdr->reset_request, a->hdr->reset_ack);
+	EXPECT_EQ((__u32)REGION / 4, a->hdr->rings[0].data_size);
+	EXPECT_EQ(0U, a->g2h.ctrl->tail);
+	ASSERT_EQ(0, vm_attr("t-alpha", "link_state", buf, sizeof(buf)));
+	EXPECT_STREQ("up", buf);
+	EXPECT_EQ(1, vm_attr_num("t-alpha", "resets"));
+	EXPECT_EQ(1, vm_attr_num("t-alpha", "violations"));
+	ASSERT_EQ(0, echo_run(_metadata, a, 300, 5000));
+	/* Broken and reset once more: the same again. */
+	ASSERT_EQ(0, hostile_break(a, variant->kind));
+	kick(a->kick[0]);
+	ASSERT_TRUE(wait_link(a, VMMGMT_LINK_BROKEN, WAIT_MS));
+	ASSERT_EQ(0, fake_reset(a, WAIT_MS));
+	EXPECT_EQ(gen + 2, a->hdr->generation);
+	EXPECT_EQ(2, vm_attr_num("t-alpha", "resets"));
+	EXPECT_EQ(2, vm_attr_num("t-alpha", "violations"));
+	ASSERT_EQ(0, echo_run(_metadata, a, 50, 9000));
+	/* The other VM saw none of it. */
+	EXPECT_EQ(0, vm_attr_num("t-beta", "resets"));
+	EXPECT_EQ(0, vm_attr_num("t-beta", "violations"));
+	ASSERT_EQ(0, echo_run(_metadata, &self->b, 50, 9000));
 }
 
 /* Userspace may truncate nothing, but it may punch holes and unmap. */

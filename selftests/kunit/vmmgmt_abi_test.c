@@ -70,7 +70,9 @@ static const struct abi_field region_header_fields[] = {
 	{ "generation", HDR_OFF(generation), HDR_SZ(generation), 52, 4, 4 },
 	{ "name", HDR_OFF(name), HDR_SZ(name), 56, 32, 1 },
 	{ "rings", HDR_OFF(rings), HDR_SZ(rings), 88, 32, 4 },
-	{ "reserved", HDR_OFF(reserved), HDR_SZ(reserved), 120, 136, 8 },
+	{ "reset_request", HDR_OFF(reset_request), HDR_SZ(reset_request), 120, 4, 4 },
+	{ "reset_ack", HDR_OFF(reset_ack), HDR_SZ(reset_ack), 124, 4, 4 },
+	{ "reserved", HDR_OFF(reserved), HDR_SZ(reserved), 128, 128, 8 },
 };
 
 static const struct abi_field version_fields[] = {
