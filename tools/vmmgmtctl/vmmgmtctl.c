@@ -16,46 +16,43 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmmgmt.h"
-
-#define HOST_DEVICE	"/dev/vmmgmt-host"
-#define GUEST_DEVICE	"/dev/vmmgmt"
-
-#define EXIT_USAGE	2
-
-/* One line on stderr; a macro, so that the compiler checks the format. */
-#define vmmgmtctl_err(fmt, ...) \
-	fprintf(stderr, "vmmgmtctl: " fmt "\n", ##__VA_ARGS__)
-
-struct ctl {
-	const char *device;	/* --device, or NULL */
-	bool json;
-};
+#include "vmmgmtctl.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: vmmgmtctl [OPTIONS] COMMAND\n"
+		"Usage: vmmgmtctl [OPTIONS] COMMAND [ARGUMENTS]\n"
 		"\n"
-		"Commands:\n"
-		"  version   ABI version of the vmmgmt module: the host module through\n"
-		"            %s, or the guest module through %s\n"
-		"  info      this guest's management device: VM id, peer id, host id,\n"
-		"            link state, region size, ABI, vectors (guest only)\n"
-		"  echo-server PORT\n"
-		"            bind host port PORT (1..4294967295, not 7) and send every\n"
-		"            message back to its sender as a response, until killed;\n"
-		"            a userspace twin of the module's echo service on port 7\n"
-		"            (host only)\n"
+		"Commands (on the host through %s, in a guest through %s):\n"
+		"  version            ABI version of the module and of this tool\n"
+		"  info               this guest's management device: VM id, peer id, host\n"
+		"                     id, link state, region size, ABI, vectors (guest only)\n"
+		"  send DEST [MSG]    send MSG (or all of stdin) as one message to DEST:\n"
+		"                     VM:PORT, HOST:VM:PORT or a published name (names on\n"
+		"                     the host only); VM 0 is the host\n"
+		"  recv PORT          bind PORT and print the next message (--count more)\n"
+		"  listen NAME [PORT] bind PORT (or a free one), publish NAME for it and\n"
+		"                     print messages as they come (host only)\n"
+		"  echo-server PORT   bind PORT and send every request back to its sender\n"
+		"                     until killed (host only)\n"
+		"  names              the published names: NAME HOST:VM:PORT (host only)\n"
+		"  status             per VM: link state and message counters (host), or\n"
+		"                     this guest's device\n"
 		"\n"
 		"Options:\n"
 		"  -D, --device PATH  use PATH instead of %s or %s\n"
-		"  -j, --json         print one JSON object instead of key: value lines\n"
+		"  -j, --json         JSON instead of text: one object per line, or one\n"
+		"                     array (names, status)\n"
+		"  -w, --wait         send: wait for one answer and print it\n"
+		"  -n, --count N      recv, listen: stop after N messages (recv: 1;\n"
+		"                     listen: 0, never)\n"
+		"  -t, --timeout SEC  send --wait, recv, listen: give up (exit 1) after SEC\n"
+		"                     seconds without a message (default: wait forever)\n"
 		"  -h, --help         show this help\n",
 		HOST_DEVICE, GUEST_DEVICE, HOST_DEVICE, GUEST_DEVICE);
 }
 
-static noreturn void usage_error(const char *msg, const char *arg)
+noreturn void usage_error(const char *msg, const char *arg)
 {
 	vmmgmtctl_err("%s%s%s%s (see vmmgmtctl --help)", msg,
 		      arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
@@ -83,8 +80,7 @@ static const char *hint(int err, bool guest)
 	}
 }
 
-static noreturn void fail(const char *path, const char *what, int err,
-			  bool guest)
+noreturn void fail(const char *path, const char *what, int err, bool guest)
 {
 	const char *h = hint(err, guest);
 
@@ -100,7 +96,7 @@ static bool is_host_path(const char *path)
 	return n >= k && !strcmp(path + n - k, "vmmgmt-host");
 }
 
-static int open_device(const char *path, bool guest)
+int open_device(const char *path, bool guest)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC);
 
@@ -112,7 +108,7 @@ static int open_device(const char *path, bool guest)
 }
 
 /* JSON string with the escapes that a device path could need. */
-static void json_string(const char *s)
+void json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -250,72 +246,38 @@ static int cmd_info(const struct ctl *ctl)
 	return 0;
 }
 
-/* Parse a port: a decimal number, 1..UINT32_MAX. */
-static __u32 parse_port(const char *arg)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || !v || v > 0xffffffffULL ||
-	    arg[0] == '-')
-		usage_error("bad port (1..4294967295)", arg);
-	return v;
-}
-
-static int cmd_echo_server(const struct ctl *ctl, const char *port_arg)
-{
-	static __u8 buf[sizeof(struct vmmgmt_rec) + VMMGMT_MSG_MAX];
-	const char *path = ctl->device ? ctl->device : HOST_DEVICE;
-	struct vmmgmt_bind bind = { .port = parse_port(port_arg) };
-	struct vmmgmt_rec *r = (struct vmmgmt_rec *)buf;
-	unsigned long long echoed = 0;
-	struct vmmgmt_addr src;
-	ssize_t n;
-	int fd;
-
-	fd = open_device(path, false);
-	if (ioctl(fd, VMMGMT_HOST_IOC_BIND, &bind))
-		fail(path, "bind", errno, false);
-	fprintf(stderr, "vmmgmtctl: echo server on host port %u\n", bind.port);
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			fail(path, "read", errno, false);
-		}
-		if ((size_t)n < sizeof(*r) || r->flags & VMMGMT_REC_F_RESPONSE)
-			continue;
-		src = r->src;
-		r->src = r->dst;
-		r->dst = src;
-		r->flags = VMMGMT_REC_F_RESPONSE;
-		/* A VM that went away or broke costs one message, not us. */
-		if (write(fd, buf, n) != n)
-			vmmgmtctl_err("echo to vm %u port %u: %s", src.vm,
-				      src.port, strerror(errno));
-		else if (++echoed % 100000 == 0)
-			fprintf(stderr, "vmmgmtctl: %llu messages echoed\n",
-				echoed);
-	}
-}
+static const struct {
+	const char *name;
+	int (*fn)(const struct ctl *ctl, int argc, char **argv);
+} commands[] = {
+	{ "send", cmd_send },
+	{ "recv", cmd_recv },
+	{ "listen", cmd_listen },
+	{ "echo-server", cmd_echo_server },
+	{ "names", cmd_names },
+	{ "status", cmd_status },
+};
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ctl ctl = { 0 };
+	struct ctl ctl = { .timeout_ms = -1 };
+	unsigned long v;
 	const char *cmd;
+	char *end;
+	size_t i;
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":D:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":D:jwn:t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			if (!optarg[0])
@@ -324,6 +286,23 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			ctl.json = true;
+			break;
+		case 'w':
+			ctl.wait = true;
+			break;
+		case 'n':
+		case 't':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    (c == 't' && (!v || v > 86400)))
+				usage_error(c == 'n' ? "bad --count" :
+					    "bad --timeout (1..86400 seconds)",
+					    optarg);
+			if (c == 'n')
+				ctl.count = v;
+			else
+				ctl.timeout_ms = v * 1000;
 			break;
 		case 'h':
 			usage(stdout);
@@ -337,11 +316,10 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		usage_error("no command given", NULL);
 	cmd = argv[optind];
-	if (!strcmp(cmd, "echo-server")) {
-		if (argc - optind != 2)
-			usage_error("echo-server needs one argument: PORT", NULL);
-		return cmd_echo_server(&ctl, argv[optind + 1]);
-	}
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].fn(&ctl, argc - optind,
+					      argv + optind);
 	if (argc - optind > 1)
 		usage_error("unexpected argument", argv[optind + 1]);
 	if (!strcmp(cmd, "version"))

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmmgmtctl: declarations shared by its files.
+ *
+ * vmmgmtctl.c	options, usage, version and info
+ * msg.c	messages and names: send, recv, listen, echo-server, names,
+ *		status
+ */
+#ifndef VMMGMTCTL_H
+#define VMMGMTCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdnoreturn.h>
+
+#include "vmmgmt.h"
+
+#define HOST_DEVICE	"/dev/vmmgmt-host"
+#define GUEST_DEVICE	"/dev/vmmgmt"
+#define HOST_SYSFS	"/sys/class/misc/vmmgmt-host"
+#define GUEST_SYSFS	"/sys/class/misc/vmmgmt"
+
+#define EXIT_USAGE	2
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* One line on stderr; a macro, so that the compiler checks the format. */
+#define vmmgmtctl_err(fmt, ...) \
+	fprintf(stderr, "vmmgmtctl: " fmt "\n", ##__VA_ARGS__)
+
+struct ctl {
+	const char *device;	/* --device, or NULL */
+	bool json;
+	bool wait;		/* --wait: send waits for one answer */
+	unsigned long count;	/* --count: messages recv/listen print; 0: all */
+	int timeout_ms;		/* --timeout, -1 for none */
+};
+
+noreturn void usage_error(const char *msg, const char *arg);
+noreturn void fail(const char *path, const char *what, int err, bool guest);
+int open_device(const char *path, bool guest);
+void json_string(const char *s);
+
+int cmd_send(const struct ctl *ctl, int argc, char **argv);
+int cmd_recv(const struct ctl *ctl, int argc, char **argv);
+int cmd_listen(const struct ctl *ctl, int argc, char **argv);
+int cmd_echo_server(const struct ctl *ctl, int argc, char **argv);
+int cmd_names(const struct ctl *ctl, int argc, char **argv);
+int cmd_status(const struct ctl *ctl, int argc, char **argv);
+
+#endif /* VMMGMTCTL_H */
