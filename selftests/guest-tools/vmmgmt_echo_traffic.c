@@ -163,7 +163,7 @@ static int session(double answer_timeout)
 			goto err;
 		}
 		if (r == 0) {
-			printf("traffic: FAIL no answer for %.0f s after %lu answers (link_state %s)\n",
+			printf("traffic: FAIL no answer for %.0f s after %lu answers (link %s)\n",
 			       answer_timeout, got, link_state());
 			goto fail;
 		}

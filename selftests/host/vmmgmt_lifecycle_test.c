@@ -68,6 +68,9 @@
 #define TOL_SHMEM_KB		512
 #define TOL_SUNRECLAIM_KB	2048
 
+/* The guests' kernel command line, as scripts/vm/host-init has it. */
+#define GUEST_APPEND	"console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0"
+
 struct guest {
 	const char *name;	/* life-a */
 	unsigned int id;
@@ -161,8 +164,7 @@ static void on_signal(int sig)
 
 static void dump_file(const char *path, const char *prefix);
 
-static __attribute__((noreturn, format(printf, 1, 2)))
-void fatal(const char *fmt, ...)
+static __noreturn __printf(1, 2) void fatal(const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -277,7 +279,7 @@ struct snap {
 	long slab, sunreclaim, vmalloc, shmem;	/* /proc/meminfo, kB */
 };
 
-static long meminfo(const char *key)
+static long meminfo_kb(const char *key)
 {
 	char buf[256];
 	size_t len = strlen(key);
@@ -365,17 +367,18 @@ static void snapshot(struct snap *s)
 	s->threads = count_threads("vmmgmt-");
 	s->fds = vmmgmtd_fds();
 	s->vms = count_dir(HOST_VMS);
-	s->slab = meminfo("Slab");
-	s->sunreclaim = meminfo("SUnreclaim");
-	s->vmalloc = meminfo("VmallocUsed");
-	s->shmem = meminfo("Shmem");
+	s->slab = meminfo_kb("Slab");
+	s->sunreclaim = meminfo_kb("SUnreclaim");
+	s->vmalloc = meminfo_kb("VmallocUsed");
+	s->shmem = meminfo_kb("Shmem");
 }
 
 static void print_snap(const char *what, const struct snap *s)
 {
-	ksft_print_msg("%-28s threads %d, vmmgmtd fds %d, VMs %d, Slab %ld kB, SUnreclaim %ld kB, VmallocUsed %ld kB, Shmem %ld kB\n",
-		       what, s->threads, s->fds, s->vms, s->slab, s->sunreclaim,
-		       s->vmalloc, s->shmem);
+	ksft_print_msg("%s threads %d, vmmgmtd fds %d, VMs %d\n", what,
+		       s->threads, s->fds, s->vms);
+	ksft_print_msg("%s Slab %ld SUnreclaim %ld VmallocUsed %ld Shmem %ld kB\n",
+		       what, s->slab, s->sunreclaim, s->vmalloc, s->shmem);
 }
 
 /* Drop reclaimable caches, so that two snapshots are comparable. */
@@ -436,7 +439,7 @@ static int kernel_warnings(void)
 	buf[n] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
-		for (i = 0; i < sizeof(pat) / sizeof(pat[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(pat); i++)
 			if (strstr(line, pat[i])) {
 				count++;
 				break;
@@ -491,20 +494,29 @@ static int stop_vmmgmtd(int sig)
 static void start_guest(struct guest *g, int relink_wait)
 {
 	char append[512], chardev[256];
-	char *argv[] = {
+	static const char * const fixed[] = {
 		"qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
 		"-m", "256", "-smp", "1", "-nodefaults", "-display", "none",
 		"-no-reboot", "-serial", "stdio",
-		"-kernel", (char *)kernel, "-initrd", (char *)initrd,
-		"-append", append,
-		"-chardev", chardev,
 		"-device", "ivshmem-doorbell,chardev=vmmgmt,vectors=2",
-		NULL
 	};
+	char *argv[ARRAY_SIZE(fixed) + 9];
+	unsigned int i, n = 0;
 
+	for (i = 0; i < ARRAY_SIZE(fixed); i++)
+		argv[n++] = (char *)fixed[i];
+	argv[n++] = "-kernel";
+	argv[n++] = (char *)kernel;
+	argv[n++] = "-initrd";
+	argv[n++] = (char *)initrd;
+	argv[n++] = "-append";
+	argv[n++] = append;
+	argv[n++] = "-chardev";
+	argv[n++] = chardev;
+	argv[n] = NULL;
 	snprintf(append, sizeof(append),
-		 "console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0 vmmgmt.mode=traffic vmmgmt.name=%s vmmgmt.vm_id=%u vmmgmt.relink_wait=%d",
-		 g->name, g->id, relink_wait);
+		 "%s vmmgmt.mode=traffic vmmgmt.name=%s vmmgmt.vm_id=%u vmmgmt.relink_wait=%d",
+		 GUEST_APPEND, g->name, g->id, relink_wait);
 	snprintf(chardev, sizeof(chardev), "socket,path=%s/%s.sock,id=vmmgmt",
 		 dir, g->name);
 	snprintf(g->log, sizeof(g->log), "/tmp/%s.log", g->name);
@@ -640,7 +652,7 @@ static void check_guest_logs(void)
 	bool found = false;
 
 	for (i = 0; i < NGUESTS && !found; i++)
-		for (j = 0; j < sizeof(pat) / sizeof(pat[0]) && !found; j++)
+		for (j = 0; j < ARRAY_SIZE(pat) && !found; j++)
 			found = find_line(guests[i].log, 0, pat[j], line,
 					  sizeof(line));
 	ksft_test_result(!found, "guests: no kernel warning in their logs%s%s\n",
@@ -651,7 +663,8 @@ static void check_no_warning(const char *what)
 {
 	int n = kernel_warnings();
 
-	ksft_test_result(n == kwarn_base, "%s: no new kernel warning (%d problem lines, %d before)\n",
+	ksft_test_result(n == kwarn_base,
+			 "%s: no new kernel warning (%d problem lines, %d before)\n",
 			 what, n, kwarn_base);
 }
 
@@ -670,7 +683,7 @@ int main(void)
 	dir = getenv("VMMGMT_LIFE_DIR");
 	if (!vmmgmtd_bin || !kernel || !initrd || !dir) {
 		if (getenv("VMMGMT_REQUIRE_DEVICE"))
-			ksft_exit_fail_msg("VMMGMTD, VMMGMT_GUEST_KERNEL, VMMGMT_GUEST_INITRD and VMMGMT_LIFE_DIR must be set (scripts/vm/host-init)\n");
+			ksft_exit_fail_msg("VMMGMTD or VMMGMT_GUEST_* or VMMGMT_LIFE_DIR unset\n");
 		ksft_exit_skip("not in the host VM: VMMGMT_GUEST_KERNEL etc. unset\n");
 	}
 	if (!exists(HOST_VMS) || !exists("/dev/kvm")) {
@@ -771,7 +784,8 @@ int main(void)
 	check_gone("end", &guests[3]);
 	check_guest_enotconn("end", &guests[3]);
 	check_qemu_exits("end", &guests[3], 30);
-	ksft_test_result(count_dir(HOST_VMS) == base.vms && count_threads("vmmgmt-") == base.threads,
+	ksft_test_result(count_dir(HOST_VMS) == base.vms &&
+			 count_threads("vmmgmt-") == base.threads,
 			 "end: VMs in sysfs %d, vmmgmt-* threads %d, as before the test\n",
 			 count_dir(HOST_VMS), count_threads("vmmgmt-"));
 	check_memory("end", &base);
