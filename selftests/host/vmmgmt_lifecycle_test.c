@@ -663,7 +663,8 @@ static void check_no_warning(const char *what)
 {
 	int n = kernel_warnings();
 
-	ksft_test_result(n == kwarn_base,
+	/* Not "==": the kernel log is a ring, old lines may have gone. */
+	ksft_test_result(n >= 0 && n <= kwarn_base,
 			 "%s: no new kernel warning (%d problem lines, %d before)\n",
 			 what, n, kwarn_base);
 }
@@ -673,7 +674,7 @@ int main(void)
 	struct snap base, during, after;
 	char line[512];
 	long from;
-	int status, fds0;
+	int status, fds0, i;
 	bool back;
 
 	ksft_print_header();
@@ -715,8 +716,9 @@ int main(void)
 	waitpid(guests[0].pid, NULL, 0);
 	guests[0].pid = 0;
 	check_gone("qemu killed", &guests[0]);
+	/* vmmgmtd closes its fds when it sees QEMU's EOF: give it time. */
 	back = false;
-	for (from = 0; from < GONE_SECS * 10 && !back; from++) {
+	for (i = 0; i < GONE_SECS * 10 && !back; i++) {
 		back = vmmgmtd_fds() == fds0;
 		if (!back)
 			usleep(100 * 1000);
