@@ -10,7 +10,10 @@
  * error and says why, in one line starting with "traffic: ":
  *
  *   traffic: link down: write: ENOTCONN after N answers (link_state down)
- *	a write or read failed with ENOTCONN; exit 0.  With --relink-wait
+ *	a write or read failed with ENOTCONN; exit 0.  With --pause, a
+ *	link that goes down during a pause, while the tool sleeps in poll()
+ *	with nothing in flight, must wake it: that line then ends with
+ *	"woken while idle".  With --relink-wait
  *	it then waits that long for the link to come up again, says
  *	"traffic: link up again after S s" and starts over, or
  *	"traffic: link still down after S s".
@@ -19,6 +22,10 @@
  *	--answer-timeout seconds while the link stays up (a hang); exit 1.
  *
  * A progress line every 5 s: "traffic: N answers".
+ *
+ * --burst S --pause P: S seconds of traffic, then P seconds asleep in
+ * poll() on the endpoint, like an agent waiting for messages; the host
+ * sees its rx_msgs stand still during a pause.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -107,13 +114,13 @@ static unsigned char pattern(unsigned long seq, size_t i)
  * One session: open, connect, echo until an error.  Return 0 when the
  * link went down (ENOTCONN), 1 on anything else.
  */
-static int session(double answer_timeout)
+static int session(double answer_timeout, double burst, double pause)
 {
 	unsigned char out[MSG_LEN], in[MSG_LEN + 1];
 	unsigned long sent = 0, got = 0;
 	struct vmmgmt_bind b = { 0 };
-	double last = now();
-	const char *op;
+	double last = now(), burst_end = now() + burst;
+	const char *op, *idle = "";
 	struct pollfd pfd;
 	size_t i, len;
 	ssize_t n;
@@ -138,7 +145,29 @@ static int session(double answer_timeout)
 			fflush(stdout);
 			last = now();
 		}
-		if (sent - got < WINDOW) {
+		if (pause > 0 && sent == got && now() >= burst_end) {
+			/* Idle: only the host can wake us. */
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			r = poll(&pfd, 1, (int)(pause * 1000));
+			if (r < 0) {
+				op = "poll";
+				goto err;
+			}
+			if (r > 0) {
+				idle = ", woken while idle";
+				op = "read";
+				n = read(fd, in, sizeof(in));
+				if (n < 0)
+					goto err;
+				printf("traffic: FAIL %zd bytes while idle\n", n);
+				goto fail;
+			}
+			burst_end = now() + burst;
+			continue;
+		}
+		/* Stop sending at the end of a burst; collect the answers. */
+		if (sent - got < WINDOW && (pause <= 0 || now() < burst_end)) {
 			len = 1 + sent % MSG_LEN;
 			for (i = 0; i < len; i++)
 				out[i] = pattern(sent, i);
@@ -190,8 +219,8 @@ static int session(double answer_timeout)
 err:
 	r = errno;
 	if (r == ENOTCONN) {
-		printf("traffic: link down: %s: %s after %lu answers (link_state %s)\n",
-		       op, errno_name(r), got, link_state());
+		printf("traffic: link down: %s: %s after %lu answers (link_state %s)%s\n",
+		       op, errno_name(r), got, link_state(), idle);
 		close(fd);
 		return 0;
 	}
@@ -206,6 +235,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vmmgmt_echo_traffic [--relink-wait SECS] [--answer-timeout SECS]\n"
+		"                           [--burst SECS --pause SECS]\n"
 		"Echo traffic to the host until the link goes down (exit 0) or\n"
 		"anything else goes wrong (exit 1).\n");
 }
@@ -215,19 +245,27 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "relink-wait", required_argument, NULL, 'r' },
 		{ "answer-timeout", required_argument, NULL, 't' },
+		{ "burst", required_argument, NULL, 'b' },
+		{ "pause", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	double relink = 0, answer_timeout = 10, t0;
+	double relink = 0, answer_timeout = 10, burst = 1, pause = 0, t0;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "r:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:t:b:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			relink = atof(optarg);
 			break;
 		case 't':
 			answer_timeout = atof(optarg);
+			break;
+		case 'b':
+			burst = atof(optarg);
+			break;
+		case 'p':
+			pause = atof(optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -244,7 +282,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (;;) {
-		ret = session(answer_timeout);
+		ret = session(answer_timeout, burst, pause);
 		if (ret || relink <= 0)
 			return ret;
 		t0 = now();
