@@ -13,7 +13,7 @@
  *	a write or read failed with ENOTCONN; exit 0.  With --pause, a
  *	link that goes down during a pause, while the tool sleeps in poll()
  *	with nothing in flight, must wake it: that line then ends with
- *	"woken while idle".  With --relink-wait
+ *	"woken while idle by N interrupts".  With --relink-wait
  *	it then waits that long for the link to come up again, says
  *	"traffic: link up again after S s" and starts over, or
  *	"traffic: link still down after S s".
@@ -43,6 +43,7 @@
 
 #define GUEST_DEV		"/dev/vmmgmt"
 #define LINK_STATE		"/sys/class/misc/vmmgmt/link_state"
+#define INTERRUPTS		"/sys/class/misc/vmmgmt/interrupts"
 #define WINDOW			8
 #define MSG_LEN			256
 #define PROGRESS_SECS		5
@@ -76,6 +77,24 @@ static const char *link_state(void)
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return buf;
+}
+
+/* The guest module's interrupt count, 0 if unreadable. */
+static unsigned long long interrupts(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open(INTERRUPTS, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtoull(buf, NULL, 10);
 }
 
 /* Wait up to @secs for the link to be up; true if it is. */
@@ -121,6 +140,8 @@ static int session(double answer_timeout, double burst, double pause)
 	struct vmmgmt_bind b = { 0 };
 	double last = now(), burst_end = now() + burst;
 	const char *op, *idle = "";
+	char idle_buf[64];
+	unsigned long long irqs;
 	struct pollfd pfd;
 	size_t i, len;
 	ssize_t n;
@@ -147,6 +168,7 @@ static int session(double answer_timeout, double burst, double pause)
 		}
 		if (pause > 0 && sent == got && now() >= burst_end) {
 			/* Idle: only the host can wake us. */
+			irqs = interrupts();
 			pfd.fd = fd;
 			pfd.events = POLLIN;
 			r = poll(&pfd, 1, (int)(pause * 1000));
@@ -155,7 +177,10 @@ static int session(double answer_timeout, double burst, double pause)
 				goto err;
 			}
 			if (r > 0) {
-				idle = ", woken while idle";
+				snprintf(idle_buf, sizeof(idle_buf),
+					 ", woken while idle by %llu interrupts",
+					 interrupts() - irqs);
+				idle = idle_buf;
 				op = "read";
 				n = read(fd, in, sizeof(in));
 				if (n < 0)
