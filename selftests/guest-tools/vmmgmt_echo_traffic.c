@@ -24,8 +24,8 @@
  * A progress line every 5 s: "traffic: N answers".
  *
  * --burst S --pause P: S seconds of traffic, then P seconds asleep in
- * poll() on the endpoint, like an agent waiting for messages; the host
- * sees its rx_msgs stand still during a pause.
+ * poll() on the endpoint, like an agent waiting for messages; each pause
+ * starts with a line "traffic: pause P s after N answers".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -168,6 +168,8 @@ static int session(double answer_timeout, double burst, double pause)
 		}
 		if (pause > 0 && sent == got && now() >= burst_end) {
 			/* Idle: only the host can wake us. */
+			printf("traffic: pause %.0f s after %lu answers\n", pause, got);
+			fflush(stdout);
 			irqs = interrupts();
 			pfd.fd = fd;
 			pfd.events = POLLIN;
