@@ -493,7 +493,8 @@ err_free:
  * @vm: the VM, on vmmgmt_host_vms.
  *
  * The worker's kick hooks are removed and the worker stopped before the
- * region is unmapped; the link state in the header reads DOWN afterwards.
+ * region is unmapped; the link state in the header reads DOWN afterwards,
+ * and the guest gets an interrupt (call_fds[0]) so that it notices.
  *
  * Context: process context; holds vmmgmt_host_vms_lock.
  */
@@ -518,6 +519,14 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	vmmgmt_host_vms_unblock();
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_DOWN);
 	vm->link_state = VMMGMT_LINK_DOWN;
+	/*
+	 * Interrupt the guest: it re-reads the link state, and its readers
+	 * and writers fail with ENOTCONN instead of sleeping.  QEMU may live
+	 * on (vmmgmtd went away); if it is gone, nobody listens.  DOWN is
+	 * visible before the interrupt.
+	 */
+	smp_wmb();
+	vmmgmt_host_eventfd_signal(vm->call[0]);
 	kobject_del(&vm->kobj);
 	vmmgmt_host_region_unmap(vm);
 	fput(vm->region);

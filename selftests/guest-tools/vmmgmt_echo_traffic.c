@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt_echo_traffic: continuous echo traffic from a guest until the link
+ * goes away.  Used by the guest's vmmgmt.mode=traffic (scripts/vm/guest-init)
+ * for the host's lifecycle test (selftests/host/vmmgmt_lifecycle_test.c):
+ * the host kills QEMU or vmmgmtd while this runs.
+ *
+ * It keeps a window of messages in flight to the host's echo service and
+ * checks every answer (length, content, order).  It ends at the first
+ * error and says why, in one line starting with "traffic: ":
+ *
+ *   traffic: link down: write: ENOTCONN after N answers (link_state down)
+ *	a write or read failed with ENOTCONN; exit 0.  With --pause, a
+ *	link that goes down during a pause, while the tool sleeps in poll()
+ *	with nothing in flight, must wake it: that line then ends with
+ *	"woken while idle by N interrupts".  With --relink-wait
+ *	it then waits that long for the link to come up again, says
+ *	"traffic: link up again after S s" and starts over, or
+ *	"traffic: link still down after S s".
+ *   traffic: FAIL ...
+ *	anything else: another errno, a wrong answer, or no answer for
+ *	--answer-timeout seconds while the link stays up (a hang); exit 1.
+ *
+ * A progress line every 5 s: "traffic: N answers".
+ *
+ * --burst S --pause P: S seconds of traffic, then P seconds asleep in
+ * poll() on the endpoint, like an agent waiting for messages; each pause
+ * starts with a line "traffic: pause P s after N answers".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vmmgmt.h>
+
+#define GUEST_DEV		"/dev/vmmgmt"
+#define LINK_STATE		"/sys/class/misc/vmmgmt/link_state"
+#define INTERRUPTS		"/sys/class/misc/vmmgmt/interrupts"
+#define WINDOW			8
+#define MSG_LEN			256
+#define PROGRESS_SECS		5
+
+static const struct vmmgmt_addr echo_addr = {
+	.host = 0, .vm = VMMGMT_HOST_PEER_ID, .port = VMMGMT_PORT_ECHO,
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The sysfs link state without the newline, or "?" */
+static const char *link_state(void)
+{
+	static char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open(LINK_STATE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return "?";
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return "?";
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+/* The guest module's interrupt count, 0 if unreadable. */
+static unsigned long long interrupts(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open(INTERRUPTS, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtoull(buf, NULL, 10);
+}
+
+/* Wait up to @secs for the link to be up; true if it is. */
+static bool wait_link_up(double secs)
+{
+	double end = now() + secs;
+
+	for (;;) {
+		if (!strcmp(link_state(), "up"))
+			return true;
+		if (now() >= end)
+			return false;
+		usleep(100 * 1000);
+	}
+}
+
+static const char *errno_name(int err)
+{
+	switch (err) {
+	case ENOTCONN: return "ENOTCONN";
+	case EPIPE: return "EPIPE";
+	case ENODEV: return "ENODEV";
+	case EAGAIN: return "EAGAIN";
+	case EINTR: return "EINTR";
+	default: return "errno";
+	}
+}
+
+/* Byte i of message seq. */
+static unsigned char pattern(unsigned long seq, size_t i)
+{
+	return (unsigned char)(seq * 31 + i * 7 + (seq >> 8));
+}
+
+/*
+ * One session: open, connect, echo until an error.  Return 0 when the
+ * link went down (ENOTCONN), 1 on anything else.
+ */
+static int session(double answer_timeout, double burst, double pause)
+{
+	unsigned char out[MSG_LEN], in[MSG_LEN + 1];
+	unsigned long sent = 0, got = 0;
+	struct vmmgmt_bind b = { 0 };
+	double last = now(), burst_end = now() + burst;
+	const char *op, *idle = "";
+	char idle_buf[64];
+	unsigned long long irqs;
+	struct pollfd pfd;
+	size_t i, len;
+	ssize_t n;
+	int fd, r;
+
+	fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		printf("traffic: FAIL open %s: %s\n", GUEST_DEV, strerror(errno));
+		return 1;
+	}
+	if (ioctl(fd, VMMGMT_IOC_BIND, &b) ||
+	    ioctl(fd, VMMGMT_IOC_CONNECT, &echo_addr)) {
+		printf("traffic: FAIL bind/connect: %s\n", strerror(errno));
+		close(fd);
+		return 1;
+	}
+	printf("traffic: running on port %u\n", b.port);
+	fflush(stdout);
+	for (;;) {
+		if (now() - last >= PROGRESS_SECS) {
+			printf("traffic: %lu answers\n", got);
+			fflush(stdout);
+			last = now();
+		}
+		if (pause > 0 && sent == got && now() >= burst_end) {
+			/* Idle: only the host can wake us. */
+			printf("traffic: pause %.0f s after %lu answers\n", pause, got);
+			fflush(stdout);
+			irqs = interrupts();
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			r = poll(&pfd, 1, (int)(pause * 1000));
+			if (r < 0) {
+				op = "poll";
+				goto err;
+			}
+			if (r > 0) {
+				snprintf(idle_buf, sizeof(idle_buf),
+					 ", woken while idle by %llu interrupts",
+					 interrupts() - irqs);
+				idle = idle_buf;
+				op = "read";
+				n = read(fd, in, sizeof(in));
+				if (n < 0)
+					goto err;
+				printf("traffic: FAIL %zd bytes while idle\n", n);
+				goto fail;
+			}
+			burst_end = now() + burst;
+			continue;
+		}
+		/* Stop sending at the end of a burst; collect the answers. */
+		if (sent - got < WINDOW && (pause <= 0 || now() < burst_end)) {
+			len = 1 + sent % MSG_LEN;
+			for (i = 0; i < len; i++)
+				out[i] = pattern(sent, i);
+			op = "write";
+			n = write(fd, out, len);
+			if (n < 0)
+				goto err;
+			if ((size_t)n != len) {
+				printf("traffic: FAIL write %lu: %zd of %zu bytes\n",
+				       sent, n, len);
+				goto fail;
+			}
+			sent++;
+			continue;
+		}
+		/* Never block for good: a link that dies must not hang us. */
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		r = poll(&pfd, 1, (int)(answer_timeout * 1000));
+		if (r < 0) {
+			op = "poll";
+			goto err;
+		}
+		if (r == 0) {
+			printf("traffic: FAIL no answer for %.0f s after %lu answers (link %s)\n",
+			       answer_timeout, got, link_state());
+			goto fail;
+		}
+		op = "read";
+		n = read(fd, in, sizeof(in));
+		if (n < 0)
+			goto err;
+		len = 1 + got % MSG_LEN;
+		if ((size_t)n != len) {
+			printf("traffic: FAIL answer %lu: %zd bytes, want %zu\n",
+			       got, n, len);
+			goto fail;
+		}
+		for (i = 0; i < len; i++)
+			if (in[i] != pattern(got, i))
+				break;
+		if (i != len) {
+			printf("traffic: FAIL answer %lu: byte %zu differs\n",
+			       got, i);
+			goto fail;
+		}
+		got++;
+	}
+err:
+	r = errno;
+	if (r == ENOTCONN) {
+		printf("traffic: link down: %s: %s after %lu answers (link_state %s)%s\n",
+		       op, errno_name(r), got, link_state(), idle);
+		close(fd);
+		return 0;
+	}
+	printf("traffic: FAIL %s: %s (%s) after %lu answers (link_state %s)\n",
+	       op, errno_name(r), strerror(r), got, link_state());
+fail:
+	close(fd);
+	return 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vmmgmt_echo_traffic [--relink-wait SECS] [--answer-timeout SECS]\n"
+		"                           [--burst SECS --pause SECS]\n"
+		"Echo traffic to the host until the link goes down (exit 0) or\n"
+		"anything else goes wrong (exit 1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "relink-wait", required_argument, NULL, 'r' },
+		{ "answer-timeout", required_argument, NULL, 't' },
+		{ "burst", required_argument, NULL, 'b' },
+		{ "pause", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	double relink = 0, answer_timeout = 10, burst = 1, pause = 0, t0;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "r:t:b:p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			relink = atof(optarg);
+			break;
+		case 't':
+			answer_timeout = atof(optarg);
+			break;
+		case 'b':
+			burst = atof(optarg);
+			break;
+		case 'p':
+			pause = atof(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!wait_link_up(30)) {
+		printf("traffic: FAIL link not up after 30 s (link_state %s)\n",
+		       link_state());
+		return 1;
+	}
+	for (;;) {
+		ret = session(answer_timeout, burst, pause);
+		if (ret || relink <= 0)
+			return ret;
+		t0 = now();
+		if (!wait_link_up(relink)) {
+			printf("traffic: link still down after %.0f s (link_state %s)\n",
+			       relink, link_state());
+			return 0;
+		}
+		printf("traffic: link up again after %.1f s\n", now() - t0);
+	}
+}

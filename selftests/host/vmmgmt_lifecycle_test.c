@@ -1,0 +1,848 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt host: teardown under traffic, with real QEMU guests.
+ *
+ * Runs in the host VM (scripts/vm/host-init exports the environment below)
+ * after the normal guests are done.  It starts its own vmmgmtd for four VMs
+ * (life-a..life-d, ids 21..24) in its own socket directory and boots one
+ * guest at a time with vmmgmt.mode=traffic: the guest's
+ * vmmgmt_echo_traffic keeps echo messages flowing until the link goes down.
+ *
+ *  1. life-a: traffic flows (its rx_msgs in sysfs grows); kill -9 QEMU.
+ *     Within a bounded time the VM's sysfs dir and its kernel thread are
+ *     gone, vmmgmtd's fd count is back to its baseline, vmalloc, shmem and
+ *     unreclaimable slab are back within a tolerance, vmmgmtd still runs.
+ *  2. life-b: traffic flows (vmmgmtd still serves); SIGTERM vmmgmtd.  The
+ *     host module unregisters the VM (sysfs dir, thread gone), the guest's
+ *     traffic ends with ENOTCONN, not a hang.  A new vmmgmtd starts; the
+ *     still running QEMU does not come back to it (QEMU never reconnects
+ *     its ivshmem-doorbell chardev) and the guest's link stays down.
+ *  3. life-c: a new guest gets a working channel from the new vmmgmtd;
+ *     SIGKILL vmmgmtd: same checks as for SIGTERM.
+ *  4. life-d: a new guest after the SIGKILL; SIGTERM vmmgmtd to end it.
+ *     Then nothing of the test is left: no VM, no vmmgmt-* thread, memory
+ *     back within the tolerance, no kernel warning.
+ *
+ * Every check is one TAP result.  Environment (all required):
+ *   VMMGMTD               vmmgmtd binary
+ *   VMMGMT_GUEST_KERNEL   the guests' kernel
+ *   VMMGMT_GUEST_INITRD   the guests' initramfs (scripts/vm/guest-init)
+ *   VMMGMT_LIFE_DIR       a directory for vmmgmtd's sockets (created)
+ * Without them the test is skipped, unless VMMGMT_REQUIRE_DEVICE is set.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+
+#define HOST_VMS		"/sys/class/misc/vmmgmt-host/vms"
+#define NGUESTS			4
+/* A guest boots in 15-30 s under the TCG host VM; some slack. */
+#define BOOT_SECS		120
+/* Teardown is synchronous in the host; a few seconds of scheduling. */
+#define GONE_SECS		10
+/* The guest's traffic tool waits this long for a link that came back. */
+#define RELINK_WAIT		8
+/* life-b: 1 s bursts of traffic, PAUSE_SECS asleep in poll() between. */
+#define PAUSE_SECS		3
+/*
+ * Memory tolerances, kB, for /proc/meminfo after a teardown against the
+ * baseline, with no guest running in either (measured noise: tens of kB).
+ *
+ * Shmem: a VM that is not torn down keeps its 1 MiB region pinned (+1024
+ * kB): half of that is caught.  VmallocUsed counts vmalloc()ed pages
+ * (kernel stacks, KVM's per-VM data, kvmalloc() fallbacks; a running QEMU
+ * adds about 200 kB), not vmap(): the region's vmap is checked exactly, by
+ * the vmmgmt_host entries in /proc/vmallocinfo.  SUnreclaim moves with
+ * every process that starts or ends; one VM's own slab objects are a few
+ * kB, so this only catches repeated or large leaks.
+ */
+#define TOL_VMALLOC_KB		256
+#define TOL_SHMEM_KB		512
+#define TOL_SUNRECLAIM_KB	256
+
+/* The guests' kernel command line, as scripts/vm/host-init has it. */
+#define GUEST_APPEND	"console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0"
+
+struct guest {
+	const char *name;	/* life-a */
+	unsigned int id;
+	pid_t pid;		/* QEMU, 0 when not running */
+	char log[256];
+};
+
+static struct guest guests[NGUESTS] = {
+	{ .name = "life-a", .id = 21 }, { .name = "life-b", .id = 22 },
+	{ .name = "life-c", .id = 23 }, { .name = "life-d", .id = 24 },
+};
+
+static const char *vmmgmtd_bin, *kernel, *initrd, *dir;
+static pid_t vmmgmtd_pid;
+static const char *vmmgmtd_log = "/tmp/life-vmmgmtd.log";
+static int kwarn_base;
+
+/* ---- processes ---- */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* fork and exec @argv with stdout and stderr appended to @log. */
+static pid_t spawn(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	/* Nothing of ours outlives the test. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0)
+		dup2(fd, 0);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+/* Wait up to @secs for child @pid to exit; its status, or -1. */
+static int wait_exit(pid_t pid, double secs)
+{
+	double end = now() + secs;
+	int status;
+
+	for (;;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		if (now() >= end)
+			return -1;
+		usleep(50 * 1000);
+	}
+}
+
+static void kill_all(void)
+{
+	int i;
+
+	for (i = 0; i < NGUESTS; i++)
+		if (guests[i].pid > 0) {
+			kill(guests[i].pid, SIGKILL);
+			waitpid(guests[i].pid, NULL, 0);
+			guests[i].pid = 0;
+		}
+	if (vmmgmtd_pid > 0) {
+		kill(vmmgmtd_pid, SIGTERM);
+		if (wait_exit(vmmgmtd_pid, 5) == -1) {
+			kill(vmmgmtd_pid, SIGKILL);
+			waitpid(vmmgmtd_pid, NULL, 0);
+		}
+		vmmgmtd_pid = 0;
+	}
+}
+
+static void on_signal(int sig)
+{
+	kill_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void dump_file(const char *path, const char *prefix);
+
+static __noreturn __printf(1, 2) void fatal(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kill_all();
+	dump_file(vmmgmtd_log, "vmmgmtd");
+	ksft_exit_fail_msg("%s\n", msg);
+}
+
+/* ---- files ---- */
+
+static long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_size;
+}
+
+/* The first line of @path at or after byte @from containing @needle. */
+static bool find_line(const char *path, long from, const char *needle,
+		      char *line, size_t size)
+{
+	char buf[1024];
+	bool found = false;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fseek(f, from, SEEK_SET) == 0)
+		while (fgets(buf, sizeof(buf), f))
+			if (strstr(buf, needle)) {
+				buf[strcspn(buf, "\r\n")] = '\0';
+				if (line && size) {
+					size_t n = strlen(buf);
+
+					if (n >= size)
+						n = size - 1;
+					memcpy(line, buf, n);
+					line[n] = '\0';
+				}
+				found = true;
+				break;
+			}
+	fclose(f);
+	return found;
+}
+
+static bool wait_line(const char *path, long from, const char *needle,
+		      char *line, size_t size, double secs)
+{
+	double end = now() + secs;
+
+	for (;;) {
+		if (find_line(path, from, needle, line, size))
+			return true;
+		if (now() >= end)
+			return false;
+		usleep(100 * 1000);
+	}
+}
+
+/* Print the lines of @path that matter, as TAP comments. */
+static void dump_file(const char *path, const char *prefix)
+{
+	char buf[512];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (strstr(buf, "vmmgmtd: ") || strstr(buf, "traffic: ") ||
+		    strstr(buf, "VMMGMT-") || strstr(buf, "qemu-system"))
+			ksft_print_msg("[%s] %s\n", prefix, buf);
+	}
+	fclose(f);
+}
+
+static int read_ull(const char *path, unsigned long long *val)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	*val = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+static bool exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* ---- what the host holds ---- */
+
+struct snap {
+	int threads;		/* vmmgmt-* kernel threads */
+	int fds;		/* vmmgmtd's open fds, -1 without vmmgmtd */
+	int vms;		/* entries of HOST_VMS */
+	int vmaps;		/* vmmgmt_host's areas in /proc/vmallocinfo */
+	long slab, sunreclaim, vmalloc, shmem;	/* /proc/meminfo, kB */
+};
+
+static long meminfo_kb(const char *key)
+{
+	char buf[256];
+	size_t len = strlen(key);
+	long val = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f))
+		if (!strncmp(buf, key, len) && buf[len] == ':') {
+			val = strtol(buf + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+/* Number of entries in @path (without . and ..), -1 if unreadable. */
+static int count_dir(const char *path)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Kernel threads whose name starts with @prefix ("vmmgmt-" for all). */
+static int count_threads(const char *prefix)
+{
+	char path[300], comm[64];
+	struct dirent *de;
+	int n = 0, fd;
+	ssize_t len;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		comm[len] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+		if (!strncmp(comm, prefix, strlen(prefix)))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int thread_count_of(const struct guest *g)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "vmmgmt-%s", g->name);
+	return count_threads(name);
+}
+
+static int vmmgmtd_fds(void)
+{
+	char path[64];
+
+	if (vmmgmtd_pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)vmmgmtd_pid);
+	return count_dir(path);
+}
+
+/* Lines of /proc/vmallocinfo allocated by vmmgmt_host.ko (root only). */
+static int count_vmaps(void)
+{
+	char buf[512];
+	int n = 0;
+	FILE *f = fopen("/proc/vmallocinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f))
+		if (strstr(buf, "[vmmgmt_host]"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static void snapshot(struct snap *s)
+{
+	s->vmaps = count_vmaps();
+	s->threads = count_threads("vmmgmt-");
+	s->fds = vmmgmtd_fds();
+	s->vms = count_dir(HOST_VMS);
+	s->slab = meminfo_kb("Slab");
+	s->sunreclaim = meminfo_kb("SUnreclaim");
+	s->vmalloc = meminfo_kb("VmallocUsed");
+	s->shmem = meminfo_kb("Shmem");
+}
+
+static void print_snap(const char *what, const struct snap *s)
+{
+	ksft_print_msg("%s threads %d, vmmgmtd fds %d, VMs %d, vmmgmt_host vmaps %d\n",
+		       what, s->threads, s->fds, s->vms, s->vmaps);
+	ksft_print_msg("%s Slab %ld SUnreclaim %ld VmallocUsed %ld Shmem %ld kB\n",
+		       what, s->slab, s->sunreclaim, s->vmalloc, s->shmem);
+}
+
+/*
+ * Memory after teardown against @base, with no guest running in either.
+ * No drop_caches: it would also drop the clean pages of a leaked region
+ * (what the module wrote through its vmap is not marked dirty), hiding
+ * the leak from Shmem.
+ */
+static void check_memory(const char *what, const struct snap *base)
+{
+	struct snap s;
+
+	snapshot(&s);
+	print_snap(what, &s);
+	ksft_test_result(s.vmaps == base->vmaps,
+			 "%s: vmmgmt_host areas in /proc/vmallocinfo %d -> %d\n", what,
+			 base->vmaps, s.vmaps);
+	ksft_test_result(s.vmalloc - base->vmalloc < TOL_VMALLOC_KB,
+			 "%s: VmallocUsed %ld -> %ld kB (tolerance +%d)\n", what,
+			 base->vmalloc, s.vmalloc, TOL_VMALLOC_KB);
+	ksft_test_result(s.shmem - base->shmem < TOL_SHMEM_KB,
+			 "%s: Shmem %ld -> %ld kB (tolerance +%d)\n", what,
+			 base->shmem, s.shmem, TOL_SHMEM_KB);
+	ksft_test_result(s.sunreclaim - base->sunreclaim < TOL_SUNRECLAIM_KB,
+			 "%s: SUnreclaim %ld -> %ld kB (tolerance +%d)\n", what,
+			 base->sunreclaim, s.sunreclaim, TOL_SUNRECLAIM_KB);
+}
+
+/* Kernel log lines that vm-run also treats as problems. */
+static int kernel_warnings(void)
+{
+	static const char * const pat[] = {
+		"WARNING:", "BUG:", "Oops", "Call Trace:", "blocked for more than",
+		"general protection fault", "UBSAN:", "KASAN:", "lockdep",
+	};
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf, *line, *save;
+	unsigned int i;
+	int n, count = 0;
+
+	if (size <= 0)
+		return -1;
+	buf = malloc(size + 1);
+	if (!buf)
+		return -1;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (n < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		for (i = 0; i < ARRAY_SIZE(pat); i++)
+			if (strstr(line, pat[i])) {
+				count++;
+				break;
+			}
+	free(buf);
+	return count;
+}
+
+/* ---- vmmgmtd and guests ---- */
+
+static void start_vmmgmtd(void)
+{
+	char *argv[4 + NGUESTS + 1];
+	char ids[NGUESTS][32];
+	long from = file_size(vmmgmtd_log);
+	int i, n = 0;
+
+	argv[n++] = (char *)vmmgmtd_bin;
+	argv[n++] = "-f";
+	argv[n++] = "-d";
+	argv[n++] = (char *)dir;
+	for (i = 0; i < NGUESTS; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s=%u", guests[i].name,
+			 guests[i].id);
+		argv[n++] = ids[i];
+	}
+	argv[n] = NULL;
+	vmmgmtd_pid = spawn(argv, vmmgmtd_log);
+	if (vmmgmtd_pid < 0)
+		fatal("fork vmmgmtd: %s", strerror(errno));
+	if (!wait_line(vmmgmtd_log, from, "vmmgmtd: ready", NULL, 0, 10))
+		fatal("vmmgmtd (pid %d) not ready within 10 s",
+		      (int)vmmgmtd_pid);
+}
+
+/* Stop vmmgmtd with @sig; its exit status, or -1 if it did not exit. */
+static int stop_vmmgmtd(int sig)
+{
+	int status;
+
+	kill(vmmgmtd_pid, sig);
+	status = wait_exit(vmmgmtd_pid, 10);
+	if (status == -1) {
+		kill(vmmgmtd_pid, SIGKILL);
+		waitpid(vmmgmtd_pid, NULL, 0);
+	}
+	vmmgmtd_pid = 0;
+	return status;
+}
+
+/* Boot guest @g with vmmgmt.mode=traffic, as host-init boots its guests. */
+static void start_guest(struct guest *g, int relink_wait, int pause)
+{
+	char append[600], chardev[256];
+	static const char * const fixed[] = {
+		"qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
+		"-m", "256", "-smp", "1", "-nodefaults", "-display", "none",
+		"-no-reboot", "-serial", "stdio",
+		"-device", "ivshmem-doorbell,chardev=vmmgmt,vectors=2",
+	};
+	char *argv[ARRAY_SIZE(fixed) + 9];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(fixed); i++)
+		argv[n++] = (char *)fixed[i];
+	argv[n++] = "-kernel";
+	argv[n++] = (char *)kernel;
+	argv[n++] = "-initrd";
+	argv[n++] = (char *)initrd;
+	argv[n++] = "-append";
+	argv[n++] = append;
+	argv[n++] = "-chardev";
+	argv[n++] = chardev;
+	argv[n] = NULL;
+	snprintf(append, sizeof(append),
+		 "%s vmmgmt.mode=traffic vmmgmt.name=%s vmmgmt.vm_id=%u vmmgmt.relink_wait=%d vmmgmt.pause=%d",
+		 GUEST_APPEND, g->name, g->id, relink_wait, pause);
+	snprintf(chardev, sizeof(chardev), "socket,path=%s/%s.sock,id=vmmgmt",
+		 dir, g->name);
+	snprintf(g->log, sizeof(g->log), "/tmp/%s.log", g->name);
+	unlink(g->log);
+	g->pid = spawn(argv, g->log);
+	if (g->pid < 0)
+		fatal("fork qemu for %s: %s", g->name, strerror(errno));
+}
+
+static void vm_path(const struct guest *g, const char *file, char *buf,
+		    size_t size)
+{
+	snprintf(buf, size, HOST_VMS "/%s%s%s", g->name, file ? "/" : "",
+		 file ? file : "");
+}
+
+/*
+ * Wait until @g's guest runs echo traffic: its host rx_msgs is above
+ * zero, then grows within PAUSE_SECS + 2 s.  Fills @rx0 and @rx1.
+ */
+static bool wait_traffic(struct guest *g, unsigned long long *rx0,
+			 unsigned long long *rx1)
+{
+	double end = now() + BOOT_SECS;
+	unsigned long long pid;
+	char path[256];
+
+	vm_path(g, "rx_msgs", path, sizeof(path));
+	*rx0 = *rx1 = 0;
+	while (read_ull(path, rx0) || *rx0 == 0) {
+		if (now() >= end || wait_exit(g->pid, 0) != -1) {
+			g->pid = 0;
+			return false;
+		}
+		usleep(200 * 1000);
+	}
+	vm_path(g, "qemu_pid", path, sizeof(path));
+	if (read_ull(path, &pid) || pid != (unsigned long long)g->pid) {
+		ksft_print_msg("%s: host says qemu_pid %llu, we started %d\n",
+			       g->name, pid, (int)g->pid);
+		return false;
+	}
+	vm_path(g, "rx_msgs", path, sizeof(path));
+	end = now() + PAUSE_SECS + 2;
+	do {
+		usleep(200 * 1000);
+		if (read_ull(path, rx1))
+			return false;
+	} while (*rx1 <= *rx0 && now() < end);
+	return *rx1 > *rx0;
+}
+
+/* Wait until @g's sysfs dir and kernel thread are gone; seconds or -1. */
+static double wait_vm_gone(const struct guest *g, bool *dir_gone,
+			   bool *thread_gone)
+{
+	double start = now();
+	char path[256];
+
+	vm_path(g, NULL, path, sizeof(path));
+	for (;;) {
+		*dir_gone = !exists(path);
+		*thread_gone = thread_count_of(g) == 0;
+		if (*dir_gone && *thread_gone)
+			return now() - start;
+		if (now() - start >= GONE_SECS)
+			return -1;
+		usleep(20 * 1000);
+	}
+}
+
+static void check_gone(const char *what, const struct guest *g)
+{
+	bool dir_gone, thread_gone;
+	double t = wait_vm_gone(g, &dir_gone, &thread_gone);
+
+	ksft_test_result(dir_gone, "%s: %s's sysfs dir gone (%.2f s)\n", what,
+			 g->name, t);
+	ksft_test_result(thread_gone, "%s: kernel thread vmmgmt-%s gone\n",
+			 what, g->name);
+}
+
+/*
+ * The guest's traffic tool ended with ENOTCONN, not a hang or EPIPE; with
+ * @idle, it was in a pause and its poll() returned, rather than sleeping
+ * to the end of the pause.  (The interrupts it counted are in the line but
+ * not checked: runs without the host's interrupt at teardown also showed
+ * a poll() woken with 0 interrupts, see Documentation/testing.rst.)
+ */
+static void check_guest_enotconn(const char *what, const struct guest *g,
+				 bool idle)
+{
+	char line[512] = "";
+	bool ok;
+
+	ok = wait_line(g->log, 0, "traffic: link down: ", line, sizeof(line),
+		       20) && strstr(line, "ENOTCONN") &&
+	     (!idle || strstr(line, "woken while idle"));
+	if (!ok)
+		find_line(g->log, 0, "traffic: FAIL", line, sizeof(line));
+	ksft_test_result(ok, "%s: %s's %s failed with ENOTCONN: %s\n",
+			 what, g->name, idle ? "sleeping poll()/read()" : "writes/reads",
+			 line[0] ? line : "(no line from the guest)");
+}
+
+/* QEMU of @g exits by itself (its guest powered off) within @secs. */
+static void check_qemu_exits(const char *what, struct guest *g, double secs)
+{
+	int status = wait_exit(g->pid, secs);
+
+	ksft_test_result(status != -1, "%s: %s's QEMU exited after its guest finished\n",
+			 what, g->name);
+	if (status == -1) {
+		kill(g->pid, SIGKILL);
+		waitpid(g->pid, NULL, 0);
+	}
+	g->pid = 0;
+}
+
+static void check_traffic(const char *what, struct guest *g)
+{
+	unsigned long long rx0, rx1;
+	bool ok = wait_traffic(g, &rx0, &rx1);
+
+	ksft_test_result(ok, "%s: %s echo traffic flows (host rx_msgs %llu -> %llu)\n",
+			 what, g->name, rx0, rx1);
+	if (!ok) {
+		dump_file(g->log, g->name);
+		fatal("%s: no traffic from %s: see /tmp/%s.log", what, g->name,
+		      g->name);
+	}
+}
+
+/* No kernel problem in any guest's console log. */
+static void check_guest_logs(void)
+{
+	static const char * const pat[] = {
+		"WARNING:", "BUG:", "Oops", "Call Trace:", "blocked for more than",
+	};
+	char line[512] = "";
+	unsigned int i, j;
+	bool found = false;
+
+	for (i = 0; i < NGUESTS && !found; i++)
+		for (j = 0; j < ARRAY_SIZE(pat) && !found; j++)
+			found = find_line(guests[i].log, 0, pat[j], line,
+					  sizeof(line));
+	ksft_test_result(!found, "guests: no kernel warning in their logs%s%s\n",
+			 found ? ": " : "", line);
+}
+
+/*
+ * Wait until @g's guest starts a pause (its "traffic: pause" line), then
+ * 300 ms more: it sleeps in poll() with nothing in flight.
+ */
+static bool wait_idle(const struct guest *g)
+{
+	long from = file_size(g->log);
+
+	if (!wait_line(g->log, from, "traffic: pause", NULL, 0, PAUSE_SECS + 5))
+		return false;
+	usleep(300 * 1000);
+	return true;
+}
+
+static void check_no_warning(const char *what)
+{
+	int n = kernel_warnings();
+
+	/* Not "==": the kernel log is a ring, old lines may have gone. */
+	ksft_test_result(n >= 0 && n <= kwarn_base,
+			 "%s: no new kernel warning (%d problem lines, %d before)\n",
+			 what, n, kwarn_base);
+}
+
+int main(void)
+{
+	struct snap base, during, after;
+	char line[512];
+	long from;
+	int status, fds0, i;
+	bool back;
+
+	ksft_print_header();
+	vmmgmtd_bin = getenv("VMMGMTD");
+	kernel = getenv("VMMGMT_GUEST_KERNEL");
+	initrd = getenv("VMMGMT_GUEST_INITRD");
+	dir = getenv("VMMGMT_LIFE_DIR");
+	if (!vmmgmtd_bin || !kernel || !initrd || !dir) {
+		if (getenv("VMMGMT_REQUIRE_DEVICE"))
+			ksft_exit_fail_msg("VMMGMTD or VMMGMT_GUEST_* or VMMGMT_LIFE_DIR unset\n");
+		ksft_exit_skip("not in the host VM: VMMGMT_GUEST_KERNEL etc. unset\n");
+	}
+	if (!exists(HOST_VMS) || !exists("/dev/kvm")) {
+		if (getenv("VMMGMT_REQUIRE_DEVICE"))
+			ksft_exit_fail_msg(HOST_VMS " or /dev/kvm missing\n");
+		ksft_exit_skip("no vmmgmt_host.ko or no KVM\n");
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	mkdir(dir, 0755);
+	unlink(vmmgmtd_log);
+	kwarn_base = kernel_warnings();
+
+	/* 1. QEMU killed while traffic flows. */
+	start_vmmgmtd();
+	snapshot(&base);
+	fds0 = base.fds;
+	print_snap("before life-a:", &base);
+	start_guest(&guests[0], 0, 0);
+	check_traffic("qemu killed", &guests[0]);
+	snapshot(&during);
+	print_snap("life-a running:", &during);
+	/* What the checks below must see go away is there. */
+	ksft_test_result(thread_count_of(&guests[0]) == 1 && during.vms == base.vms + 1 &&
+			 during.vmaps > base.vmaps && during.fds > fds0 &&
+			 during.shmem - base.shmem >= 1024 - TOL_SHMEM_KB,
+			 "qemu killed: while running: thread, VM, vmap %d -> %d, fds %d -> %d, Shmem +%ld kB\n",
+			 base.vmaps, during.vmaps, fds0, during.fds, during.shmem - base.shmem);
+	kill(guests[0].pid, SIGKILL);
+	waitpid(guests[0].pid, NULL, 0);
+	guests[0].pid = 0;
+	check_gone("qemu killed", &guests[0]);
+	/* vmmgmtd closes its fds when it sees QEMU's EOF: give it time. */
+	back = false;
+	for (i = 0; i < GONE_SECS * 10 && !back; i++) {
+		back = vmmgmtd_fds() == fds0;
+		if (!back)
+			usleep(100 * 1000);
+	}
+	ksft_test_result(back, "qemu killed: vmmgmtd fds back to baseline (%d -> %d -> %d)\n",
+			 fds0, during.fds, vmmgmtd_fds());
+	ksft_test_result(wait_exit(vmmgmtd_pid, 0) == -1,
+			 "qemu killed: vmmgmtd still running\n");
+	ksft_test_result(count_dir(HOST_VMS) == base.vms,
+			 "qemu killed: VMs in sysfs back to %d\n", base.vms);
+	check_memory("qemu killed", &base);
+	check_no_warning("qemu killed");
+
+	/* 2. vmmgmtd stopped with SIGTERM while a guest runs traffic. */
+	start_guest(&guests[1], RELINK_WAIT, PAUSE_SECS);
+	check_traffic("after qemu kill, vmmgmtd serves a new guest", &guests[1]);
+	snapshot(&during);
+	print_snap("life-b running:", &during);
+	/*
+	 * Stop vmmgmtd while the guest sleeps between bursts, with nothing
+	 * in flight: only the host's interrupt at teardown can wake it.
+	 */
+	ksft_test_result(wait_idle(&guests[1]), "vmmgmtd SIGTERM: life-b sleeps in a pause\n");
+	status = stop_vmmgmtd(SIGTERM);
+	ksft_test_result(status != -1 && WIFEXITED(status) && !WEXITSTATUS(status),
+			 "vmmgmtd SIGTERM: vmmgmtd exited 0 (status %#x)\n", status);
+	check_gone("vmmgmtd SIGTERM", &guests[1]);
+	ksft_test_result(count_dir(HOST_VMS) == base.vms,
+			 "vmmgmtd SIGTERM: VMs in sysfs back to %d\n", base.vms);
+	check_guest_enotconn("vmmgmtd SIGTERM", &guests[1], true);
+	from = file_size(vmmgmtd_log);
+	start_vmmgmtd();
+	/*
+	 * life-b's QEMU lives on.  Its ivshmem-doorbell never reconnects
+	 * (Documentation/vmmgmtd.rst): the new vmmgmtd does not hear from
+	 * it, and the guest's link stays down until the guest gives up
+	 * (RELINK_WAIT) and powers off.
+	 */
+	ksft_test_result(wait_line(guests[1].log, 0, "traffic: link still down after",
+				   line, sizeof(line), RELINK_WAIT + 10),
+			 "vmmgmtd restarted: running life-b's link stays down (QEMU does not reconnect)\n");
+	ksft_test_result(!find_line(vmmgmtd_log, from, "life-b (id 22): connected", NULL, 0),
+			 "vmmgmtd restarted: no connection from life-b's QEMU\n");
+	check_qemu_exits("vmmgmtd SIGTERM", &guests[1], 30);
+	snapshot(&after);
+	ksft_test_result(after.fds == fds0,
+			 "vmmgmtd restarted: new vmmgmtd's fds %d, as the first's at start (%d)\n",
+			 after.fds, fds0);
+	check_memory("vmmgmtd SIGTERM", &base);
+
+	/* 3. A new guest after the restart; then SIGKILL vmmgmtd. */
+	start_guest(&guests[2], 0, 0);
+	check_traffic("vmmgmtd restarted after SIGTERM: new guest", &guests[2]);
+	status = stop_vmmgmtd(SIGKILL);
+	ksft_test_result(status != -1 && WIFSIGNALED(status),
+			 "vmmgmtd SIGKILL: vmmgmtd killed (status %#x)\n", status);
+	check_gone("vmmgmtd SIGKILL", &guests[2]);
+	ksft_test_result(count_dir(HOST_VMS) == base.vms,
+			 "vmmgmtd SIGKILL: VMs in sysfs back to %d\n", base.vms);
+	check_guest_enotconn("vmmgmtd SIGKILL", &guests[2], false);
+	check_qemu_exits("vmmgmtd SIGKILL", &guests[2], 30);
+
+	/* 4. vmmgmtd again (it removes the stale sockets); a new guest. */
+	start_vmmgmtd();
+	start_guest(&guests[3], 0, 0);
+	check_traffic("vmmgmtd restarted after SIGKILL: new guest", &guests[3]);
+	status = stop_vmmgmtd(SIGTERM);
+	ksft_test_result(status != -1 && WIFEXITED(status) && !WEXITSTATUS(status),
+			 "end: vmmgmtd exited 0 on SIGTERM (status %#x)\n", status);
+	check_gone("end", &guests[3]);
+	check_guest_enotconn("end", &guests[3], false);
+	check_qemu_exits("end", &guests[3], 30);
+	ksft_test_result(count_dir(HOST_VMS) == base.vms &&
+			 count_threads("vmmgmt-") == base.threads,
+			 "end: VMs in sysfs %d, vmmgmt-* threads %d, as before the test\n",
+			 count_dir(HOST_VMS), count_threads("vmmgmt-"));
+	check_memory("end", &base);
+	check_no_warning("end");
+	check_guest_logs();
+
+	dump_file(vmmgmtd_log, "vmmgmtd");
+	dump_file(guests[1].log, "life-b");
+	kill_all();
+	ksft_set_plan(ksft_test_num());
+	ksft_finished();
+}
