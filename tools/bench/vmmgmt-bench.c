@@ -596,6 +596,12 @@ static int guest_main(const struct opts *o)
 	struct conn c;
 	int fails = 0, err;
 
+	/*
+	 * A lost answer would block a read() for good: the whole run is
+	 * bounded (each run stops after o->seconds, the round trips after
+	 * twice that).
+	 */
+	alarm(10 * o->seconds + 120);
 	if (read_counter("max_msg_size", &max) || !max) {
 		bench_err("no vmmgmt link (" GUEST_SYSFS "/max_msg_size)");
 		return 1;
@@ -692,13 +698,17 @@ static void *vsock_listener(void *arg)
 			return NULL;
 		}
 		sc = malloc(sizeof(*sc));
-		if (!sc || pthread_create(&tid, NULL, serve_vsock_conn, sc)) {
-			free(sc);
+		if (!sc) {
 			close(fd);
 			continue;
 		}
 		sc->fd = fd;
 		sc->kind = l->kind;
+		if (pthread_create(&tid, NULL, serve_vsock_conn, sc)) {
+			free(sc);
+			close(fd);
+			continue;
+		}
 		pthread_detach(tid);
 	}
 }
