@@ -7,13 +7,23 @@
  * vmmgmt_host_vm.c	VM lifecycle: registration, region mapping, removal
  * vmmgmt_host_worker.c	the per-VM kernel thread: kick hooks, G2H drain,
  *			echo service, H2G post, guest notification
+ * vmmgmt_host_ep.c	host endpoints: ports bound on /dev/vmmgmt-host files,
+ *			their receive queues, and each VM's send queue
+ * vmmgmt_host_route.c	records from one VM to another, and the policy that
+ *			says which VMs may talk to each other
  * vmmgmt_host_sysfs.c	/sys/class/misc/vmmgmt-host/vms/<name>/
  * vmmgmt_host_ring.c	the shared ring (lib/vmmgmt_ring.c)
  *
- * Lock order: vmmgmt_host_vms_lock (a mutex, vmmgmt_host_vm.c) is the only
- * lock taken by more than one file.  Under it a VM's worker is started and
- * stopped; the worker itself takes no lock but the eventfds' wait queue
- * locks (inside eventfd_signal() and the wake callback).
+ * Locks, outermost first (&vmmgmt_host_ep.rx_mutex and
+ * vmmgmt_host_vms_lock are never held together):
+ *   &vmmgmt_host_ep.rx_mutex (mutex): one reader of an endpoint at a time.
+ *   vmmgmt_host_vms_lock (mutex, vmmgmt_host_vm.c): registration and
+ *	removal; under it a VM's worker is started and stopped.
+ *   xa_lock of the port table (spinlock, vmmgmt_host_ep.c), then
+ *	&vmmgmt_host_ep.lock (spinlock): an endpoint's receive queue.
+ *   &vmmgmt_host_vm.tx_lock (spinlock): a VM's send queue.
+ * The worker takes only the spinlocks, and the eventfds' wait queue locks
+ * (inside eventfd_signal() and the wake callback).
  */
 #ifndef _VMMGMT_HOST_H
 #define _VMMGMT_HOST_H
@@ -21,7 +31,9 @@
 #include <linux/atomic.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
@@ -37,6 +49,61 @@ struct vmmgmt_host_vm;
 
 /** VMMGMT_HOST_BATCH - G2H records one batch of a worker handles. */
 #define VMMGMT_HOST_BATCH	64
+
+/** VMMGMT_HOST_QUEUE_MSGS - most messages in one queue (endpoint or VM). */
+#define VMMGMT_HOST_QUEUE_MSGS	256
+/** VMMGMT_HOST_QUEUE_BYTES - most payload bytes in one queue. */
+#define VMMGMT_HOST_QUEUE_BYTES	(1024 * 1024)
+
+/**
+ * struct vmmgmt_host_msg - one queued message.
+ * @node: in a receive queue (&vmmgmt_host_ep.rx) or a VM's send queue
+ *	(&vmmgmt_host_vm.tx).
+ * @hdr: the record header as it is read() or posted.
+ * @data: @hdr.len bytes of payload, right after @hdr, so that header and
+ *	payload are copied to userspace in one piece.
+ */
+struct vmmgmt_host_msg {
+	struct list_head node;
+	struct vmmgmt_rec hdr;
+	u8 data[];
+};
+
+/**
+ * struct vmmgmt_host_queue - a bounded list of messages.
+ * @list: &struct vmmgmt_host_msg entries, oldest first.
+ * @msgs: entries in @list, at most %VMMGMT_HOST_QUEUE_MSGS.
+ * @bytes: their payload bytes, at most %VMMGMT_HOST_QUEUE_BYTES.
+ *
+ * Protected by the lock of the structure it is in.
+ */
+struct vmmgmt_host_queue {
+	struct list_head list;
+	u32 msgs;
+	u32 bytes;
+};
+
+/**
+ * struct vmmgmt_host_ep - an open /dev/vmmgmt-host file (its private data).
+ * @file: the file.
+ * @bind_lock: serialises binding.
+ * @port: the bound port, 0 while unbound.  Written once under @bind_lock.
+ * @rx_mutex: one reader at a time; held across the copy to userspace.
+ * @lock: protects @rx and @blocking.
+ * @rx: messages from VMs to @port.
+ * @blocking: a VM's worker found @rx full and waits for a read.
+ * @rx_wq: readers and pollers wait here.
+ */
+struct vmmgmt_host_ep {
+	struct file *file;
+	struct mutex bind_lock;	/* see above */
+	u32 port;
+	struct mutex rx_mutex;	/* see above */
+	spinlock_t lock;	/* see above */
+	struct vmmgmt_host_queue rx;
+	bool blocking;
+	wait_queue_head_t rx_wq;
+};
 
 /**
  * struct vmmgmt_host_kick - the hook on one kick eventfd's wait queue.
@@ -67,6 +134,7 @@ struct vmmgmt_host_kick {
  * @drops: records not delivered (no such destination, or a response
  *	nobody waits for).
  * @hangups: kick eventfds whose last file was closed (POLLHUP).
+ * @denied: records to another VM that the policy does not allow.
  *
  * Atomic: the worker, the wait queue callback and sysfs readers touch
  * them without a lock.
@@ -81,6 +149,7 @@ struct vmmgmt_host_stats {
 	atomic64_t violations;
 	atomic64_t drops;
 	atomic64_t hangups;
+	atomic64_t denied;
 };
 
 /**
@@ -109,6 +178,15 @@ struct vmmgmt_host_stats {
  * @h2g_broken: posting to the H2G ring failed (a bogus tail).  Worker only.
  * @blocked_len: payload length of the answer that did not fit.
  * @posted: records posted to H2G in the current batch.  Worker only.
+ * @blocked: a G2H record whose destination queue (a host endpoint's or
+ *	another VM's send queue) is full stays in the ring; set under that
+ *	queue's lock, cleared by the worker before it tries again.
+ * @tx_blocking: a worker found @tx full and waits; this VM's worker wakes
+ *	the waiting workers when it has made room.  Protected by @tx_lock.
+ * @tx_lock: protects @tx, @tx_blocking and @dead.
+ * @tx: messages host endpoints sent to the VM, for the worker to post.
+ * @tx_wq: senders waiting for room in @tx wait here.
+ * @dead: the VM is being removed; nothing more is queued to @tx.
  * @buf: a private copy of one record's payload (%VMMGMT_MSG_MAX bytes).
  * @thread: the worker, vmmgmt-<name>.
  * @pending: set by the wait queue callback (and the worker itself) when
@@ -140,7 +218,14 @@ struct vmmgmt_host_vm {
 	bool h2g_broken;
 	u32 blocked_len;
 	u32 posted;
+	bool blocked;
 	void *buf;
+
+	spinlock_t tx_lock;	/* see above */
+	struct vmmgmt_host_queue tx;
+	bool tx_blocking;
+	wait_queue_head_t tx_wq;
+	bool dead;
 
 	struct task_struct *thread;
 	atomic_t pending;
@@ -162,6 +247,37 @@ int vmmgmt_host_vm_del(struct file *owner,
 void vmmgmt_host_vm_release_file(struct file *owner);
 int vmmgmt_host_vms_init(struct kobject *parent);
 void vmmgmt_host_vms_exit(void);
+struct vmmgmt_host_vm *vmmgmt_host_vm_get(u32 id);
+void vmmgmt_host_vm_put(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_vms_unblock(void);
+
+/* vmmgmt_host_route.c */
+int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
+			 const struct vmmgmt_rec *hdr, const void *payload);
+bool vmmgmt_host_policy_allowed(const char *a, const char *b);
+ssize_t vmmgmt_host_policy_show(char *buf);
+int vmmgmt_host_policy_store(const char *buf, size_t count);
+void vmmgmt_host_policy_exit(void);
+
+/* vmmgmt_host_ep.c */
+struct vmmgmt_host_ep *vmmgmt_host_ep_alloc(struct file *file);
+void vmmgmt_host_ep_release(struct vmmgmt_host_ep *ep);
+long vmmgmt_host_ep_bind(struct vmmgmt_host_ep *ep, void __user *uarg);
+ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, char __user *buf,
+			    size_t count, bool nonblock);
+ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
+			     const char __user *buf, size_t count,
+			     bool nonblock);
+__poll_t vmmgmt_host_ep_poll(struct vmmgmt_host_ep *ep, struct file *file,
+			     poll_table *wait);
+int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
+			   const struct vmmgmt_rec *hdr, const void *payload);
+void vmmgmt_host_queue_init(struct vmmgmt_host_queue *q);
+void vmmgmt_host_queue_purge(struct vmmgmt_host_queue *q);
+bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len);
+void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
+			   struct vmmgmt_host_msg *msg);
+struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len);
 
 /* vmmgmt_host_worker.c */
 int vmmgmt_host_worker_create(struct vmmgmt_host_vm *vm);

@@ -6,7 +6,8 @@
  *
  * Ioctl numbers 0x00-0x3f of VMMGMT_IOC_MAGIC belong to this device; see
  * uapi/vmmgmt.h.  Each ioctl has its own handler, called from
- * vmmgmt_host_ioctl().
+ * vmmgmt_host_ioctl().  Every open file is also a host endpoint
+ * (vmmgmt_host_ep.c): its private data.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -97,15 +98,34 @@ static long vmmgmt_host_ioctl(struct file *file, unsigned int cmd,
 		return vmmgmt_host_ioctl_add_vm(file, uarg);
 	case VMMGMT_HOST_IOC_DEL_VM:
 		return vmmgmt_host_ioctl_del_vm(file, uarg);
+	case VMMGMT_HOST_IOC_BIND:
+		return vmmgmt_host_ep_bind(file->private_data, uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
 /**
+ * vmmgmt_host_open() - open /dev/vmmgmt-host: a new, unbound endpoint.
+ * @inode: the inode.
+ * @file: the file.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+static int vmmgmt_host_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() left the miscdevice here; the endpoint replaces it. */
+	file->private_data = vmmgmt_host_ep_alloc(file);
+	if (!file->private_data)
+		return -ENOMEM;
+	return nonseekable_open(inode, file);
+}
+
+/**
  * vmmgmt_host_release() - the last reference to an open file went away.
  * @inode: unused.
- * @file: the file; every VM it added is removed.
+ * @file: the file; every VM it added is removed, its port unbound.
  *
  * Context: process context; may sleep.
  * Return: 0.
@@ -113,13 +133,36 @@ static long vmmgmt_host_ioctl(struct file *file, unsigned int cmd,
 static int vmmgmt_host_release(struct inode *inode, struct file *file)
 {
 	vmmgmt_host_vm_release_file(file);
+	vmmgmt_host_ep_release(file->private_data);
 	return 0;
+}
+
+static ssize_t vmmgmt_host_read(struct file *file, char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	return vmmgmt_host_ep_read(file->private_data, buf, count,
+				   file->f_flags & O_NONBLOCK);
+}
+
+static ssize_t vmmgmt_host_write(struct file *file, const char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	return vmmgmt_host_ep_write(file->private_data, buf, count,
+				    file->f_flags & O_NONBLOCK);
+}
+
+static __poll_t vmmgmt_host_poll(struct file *file, poll_table *wait)
+{
+	return vmmgmt_host_ep_poll(file->private_data, file, wait);
 }
 
 static const struct file_operations vmmgmt_host_fops = {
 	.owner = THIS_MODULE,
-	.open = nonseekable_open,
+	.open = vmmgmt_host_open,
 	.release = vmmgmt_host_release,
+	.read = vmmgmt_host_read,
+	.write = vmmgmt_host_write,
+	.poll = vmmgmt_host_poll,
 	.unlocked_ioctl = vmmgmt_host_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -131,8 +174,24 @@ static ssize_t abi_version_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(abi_version);
 
+static ssize_t policy_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return vmmgmt_host_policy_show(buf);
+}
+
+static ssize_t policy_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	int ret = vmmgmt_host_policy_store(buf, count);
+
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(policy);
+
 static struct attribute *vmmgmt_host_attrs[] = {
 	&dev_attr_abi_version.attr,
+	&dev_attr_policy.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(vmmgmt_host);

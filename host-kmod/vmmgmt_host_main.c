@@ -34,6 +34,7 @@ static void __exit vmmgmt_host_exit(void)
 {
 	/* The character device is the first thing removed. */
 	vmmgmt_host_cdev_exit();
+	vmmgmt_host_policy_exit();
 }
 
 module_init(vmmgmt_host_init);

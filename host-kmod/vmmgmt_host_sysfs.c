@@ -117,6 +117,11 @@ static struct vmmgmt_host_stat_attr drops_attr = {
 	.offset = offsetof(struct vmmgmt_host_stats, drops),
 };
 
+static struct vmmgmt_host_stat_attr denied_attr = {
+	.attr = __ATTR(denied, 0444, vmmgmt_host_stat_show, NULL),
+	.offset = offsetof(struct vmmgmt_host_stats, denied),
+};
+
 static struct kobj_attribute link_state_attr = __ATTR_RO(link_state);
 static struct kobj_attribute vm_id_attr = __ATTR_RO(vm_id);
 static struct kobj_attribute qemu_pid_attr = __ATTR_RO(qemu_pid);
@@ -136,6 +141,7 @@ static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&violations_attr.attr.attr,
 	&drops_attr.attr.attr,
 	&hangups_attr.attr.attr,
+	&denied_attr.attr.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(vmmgmt_host_vm);

@@ -29,6 +29,7 @@
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/xarray.h>
 
 #include <vmmgmt.h>
 
@@ -49,6 +50,12 @@ static LIST_HEAD(vmmgmt_host_vms);
 static unsigned int vmmgmt_host_nr_vms;
 /* /sys/class/misc/vmmgmt-host/vms.  Protected by vmmgmt_host_vms_lock. */
 static struct kobject *vmmgmt_host_vms_kobj;
+/*
+ * VM id -> running VM, for lookups from workers and senders that must not
+ * take vmmgmt_host_vms_lock.  Changed under vmmgmt_host_vms_lock too; a VM
+ * is in it only while its worker runs.
+ */
+static DEFINE_XARRAY(vmmgmt_host_vm_ids);
 
 /**
  * vmmgmt_host_name_valid() - check a VM name from userspace.
@@ -401,6 +408,9 @@ int vmmgmt_host_vm_add(struct file *owner,
 	strscpy(vm->name, req->name, sizeof(vm->name));
 	vm->link_state = VMMGMT_LINK_DOWN;
 	atomic_set(&vm->pending, 0);
+	spin_lock_init(&vm->tx_lock);
+	vmmgmt_host_queue_init(&vm->tx);
+	init_waitqueue_head(&vm->tx_wq);
 	for (v = 0; v < VMMGMT_VECTORS_MAX; v++)
 		vm->kicks[v].vm = vm;
 	kobject_init(&vm->kobj, &vmmgmt_host_vm_ktype);
@@ -439,9 +449,12 @@ int vmmgmt_host_vm_add(struct file *owner,
 	ret = kobject_add(&vm->kobj, vmmgmt_host_vms_kobj, "%s", vm->name);
 	if (ret)
 		goto err_unlock;
-	ret = vmmgmt_host_worker_create(vm);
+	ret = xa_reserve(&vmmgmt_host_vm_ids, vm->id, GFP_KERNEL);
 	if (ret)
 		goto err_del_kobj;
+	ret = vmmgmt_host_worker_create(vm);
+	if (ret)
+		goto err_release_id;
 
 	/* The rings are laid out: the guest may use them from here on. */
 	vm->link_state = VMMGMT_LINK_UP;
@@ -452,6 +465,8 @@ int vmmgmt_host_vm_add(struct file *owner,
 
 	list_add_tail(&vm->node, &vmmgmt_host_vms);
 	vmmgmt_host_nr_vms++;
+	/* Memory for the id was reserved before the worker started. */
+	xa_store(&vmmgmt_host_vm_ids, vm->id, vm, GFP_KERNEL);
 	kobject_uevent(&vm->kobj, KOBJ_ADD);
 	pr_info("%s (id %u): added, pid %u, region %llu bytes, %u vectors, generation %u\n",
 		vm->name, vm->id, vm->qemu_pid, vm->size, vm->nr_vectors,
@@ -464,6 +479,8 @@ int vmmgmt_host_vm_add(struct file *owner,
 			fput(kick_files[v]);
 	return 0;
 
+err_release_id:
+	xa_release(&vmmgmt_host_vm_ids, vm->id);
 err_del_kobj:
 	kobject_del(&vm->kobj);
 err_unlock:
@@ -499,8 +516,19 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	lockdep_assert_held(&vmmgmt_host_vms_lock);
 	list_del(&vm->node);
 	vmmgmt_host_nr_vms--;
+	/* Lookups that took a reference before this see @vm->dead. */
+	xa_erase(&vmmgmt_host_vm_ids, vm->id);
+
+	/* Senders stop queueing and stop waking the worker. */
+	spin_lock(&vm->tx_lock);
+	vm->dead = true;
+	spin_unlock(&vm->tx_lock);
+	wake_up_interruptible_all(&vm->tx_wq);
 
 	vmmgmt_host_worker_stop(vm);
+	vmmgmt_host_queue_purge(&vm->tx);
+	/* Workers that waited for room in @vm->tx answer their records. */
+	vmmgmt_host_vms_unblock();
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_DOWN);
 	vm->link_state = VMMGMT_LINK_DOWN;
 	kobject_del(&vm->kobj);
@@ -557,6 +585,66 @@ void vmmgmt_host_vm_release_file(struct file *owner)
 		if (vm->owner == owner)
 			vmmgmt_host_vm_destroy(vm);
 	mutex_unlock(&vmmgmt_host_vms_lock);
+}
+
+/**
+ * vmmgmt_host_vm_get() - find a registered VM by id and take a reference.
+ * @id: the VM id.
+ *
+ * The reference keeps the structure (not the registration) alive: check
+ * @vm->dead under @vm->tx_lock before using the VM's worker.
+ *
+ * Context: process context (a VM's worker too); takes the id table's lock.
+ * Return: the VM, or NULL.  Release it with vmmgmt_host_vm_put().
+ */
+struct vmmgmt_host_vm *vmmgmt_host_vm_get(u32 id)
+{
+	struct vmmgmt_host_vm *vm;
+
+	if (id == VMMGMT_HOST_PEER_ID || id > VMMGMT_VM_ID_MAX)
+		return NULL;
+	xa_lock(&vmmgmt_host_vm_ids);
+	vm = xa_load(&vmmgmt_host_vm_ids, id);
+	if (vm)
+		kobject_get(&vm->kobj);
+	xa_unlock(&vmmgmt_host_vm_ids);
+	return vm;
+}
+
+/**
+ * vmmgmt_host_vm_put() - drop a reference from vmmgmt_host_vm_get().
+ * @vm: the VM.
+ *
+ * Context: process context.
+ */
+void vmmgmt_host_vm_put(struct vmmgmt_host_vm *vm)
+{
+	kobject_put(&vm->kobj);
+}
+
+/**
+ * vmmgmt_host_vms_unblock() - wake the workers that wait for room in
+ * another queue (a host endpoint's, or another VM's send queue).
+ *
+ * Called when a queue that had turned a worker away made room or went
+ * away.  A woken worker that still finds no room waits again.
+ *
+ * Context: process context (a VM's worker too); takes the id table's lock.
+ */
+void vmmgmt_host_vms_unblock(void)
+{
+	struct vmmgmt_host_vm *vm;
+	unsigned long id;
+
+	xa_lock(&vmmgmt_host_vm_ids);
+	xa_for_each(&vmmgmt_host_vm_ids, id, vm) {
+		if (!READ_ONCE(vm->blocked))
+			continue;
+		/* VMs in the table have a running worker. */
+		atomic_set(&vm->pending, 1);
+		wake_up_process(vm->thread);
+	}
+	xa_unlock(&vmmgmt_host_vm_ids);
 }
 
 /**

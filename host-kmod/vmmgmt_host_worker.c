@@ -7,9 +7,10 @@
  * up the way KVM's irqfd does it, counts the kick and wakes the thread,
  * nothing else.  The thread drains the guest-to-host ring in batches of
  * %VMMGMT_HOST_BATCH records, then yields, so that one VM cannot starve
- * the others; it routes each record (for now: the echo service, or an
- * EHOSTUNREACH error), posts the answers into the host-to-guest ring and
- * signals call_fds[0] only when the guest is not draining already.
+ * the others.  It posts what host endpoints queued for the VM, routes each
+ * guest record (to the echo service, to a host endpoint, or back as an
+ * error), posts the answers into the host-to-guest ring, and signals
+ * call_fds[0] only when the guest is not draining already.
  *
  * Every byte of the region is the guest's: the shared ring code validates
  * it and copies each record out before the worker looks at it.  On a
@@ -109,20 +110,83 @@ static void vmmgmt_host_worker_broken(struct vmmgmt_host_vm *vm,
 }
 
 /**
+ * vmmgmt_host_worker_tx() - post what host endpoints queued for the VM.
+ * @vm: the VM.
+ *
+ * At most %VMMGMT_HOST_BATCH messages, oldest first.  Only the worker
+ * removes messages from @vm->tx, so the first one can be looked at
+ * without the lock while it is posted.
+ *
+ * Context: the VM's worker; takes @vm->tx_lock.
+ * Return: true if messages are left that fit no batch but would fit the
+ * ring (the worker goes on without a kick).
+ */
+static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
+{
+	struct vmmgmt_host_msg *msg;
+	bool blocking;
+	unsigned int n;
+	int ret;
+
+	for (n = 0; n < VMMGMT_HOST_BATCH; n++) {
+		spin_lock(&vm->tx_lock);
+		msg = list_first_entry_or_null(&vm->tx.list,
+					       struct vmmgmt_host_msg, node);
+		spin_unlock(&vm->tx_lock);
+		if (!msg)
+			break;
+		ret = vmmgmt_ring_post(&vm->h2g, &msg->hdr, msg->data);
+		if (ret == -ENOSPC) {
+			vm->h2g_blocked = true;
+			vm->blocked_len = msg->hdr.len;
+			break;
+		}
+		if (ret) {
+			vm->h2g_broken = true;
+			break;
+		}
+		vm->posted++;
+		atomic64_inc(&vm->stats.tx_msgs);
+		atomic64_add(msg->hdr.len, &vm->stats.tx_bytes);
+		spin_lock(&vm->tx_lock);
+		list_del(&msg->node);
+		vm->tx.msgs--;
+		vm->tx.bytes -= msg->hdr.len;
+		spin_unlock(&vm->tx_lock);
+		kvfree(msg);
+	}
+	if (n) {
+		wake_up_interruptible(&vm->tx_wq);
+		spin_lock(&vm->tx_lock);
+		blocking = vm->tx_blocking;
+		vm->tx_blocking = false;
+		spin_unlock(&vm->tx_lock);
+		/* Other VMs' workers wait for room here. */
+		if (blocking)
+			vmmgmt_host_vms_unblock();
+	}
+	return n == VMMGMT_HOST_BATCH && !vm->h2g_blocked;
+}
+
+/**
  * vmmgmt_host_worker_rx() - route one record from the guest.
  * @ctx: the VM.
  * @hdr: the validated record header (a private copy).
  * @payload: its payload (a private copy).
  *
  * Records to (0, 0, %VMMGMT_PORT_ECHO) come back with source and
- * destination swapped and %VMMGMT_REC_F_RESPONSE set.  Anything else is
- * undeliverable for now: counted as a drop and, if it is a request,
- * answered with %VMMGMT_REC_F_ERROR and EHOSTUNREACH.  The sender's
- * address is the VM's own, whatever the guest wrote.
+ * destination swapped and %VMMGMT_REC_F_RESPONSE set.  Records to another
+ * host port go to the host endpoint bound to it; when nobody is, a
+ * request is answered with %VMMGMT_REC_F_ERROR and ECONNREFUSED.  Records
+ * for another VM of this host go to that VM (vmmgmt_host_route_vm()), or
+ * a request is answered with the reason it cannot; records for other
+ * hosts are not routed yet (EHOSTUNREACH).  Responses that cannot be
+ * delivered are dropped and counted.  The sender's address is the VM's
+ * own, whatever the guest wrote.
  *
  * Context: the VM's worker, from vmmgmt_ring_drain().
  * Return: 0 when the record is consumed; 1 to leave it in the ring (the
- * H2G ring is full or broken).
+ * H2G ring is full or broken, or the endpoint's queue is full).
  */
 static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 				 const void *payload)
@@ -134,20 +198,36 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 	const void *out_payload = payload;
 	struct vmmgmt_rec out = *hdr;
 	__u32 err = EHOSTUNREACH;
-	bool echo, drop = false;
+	bool to_host, drop = false;
 	int ret;
 
-	echo = !hdr->dst.host && hdr->dst.vm == VMMGMT_HOST_PEER_ID &&
-	       hdr->dst.port == VMMGMT_PORT_ECHO;
+	to_host = !hdr->dst.host && hdr->dst.vm == VMMGMT_HOST_PEER_ID;
+	if (to_host && hdr->dst.port != VMMGMT_PORT_ECHO) {
+		out.src = src;
+		ret = vmmgmt_host_ep_deliver(vm, &out, payload);
+		if (ret == -ENOBUFS)
+			return 1;
+		if (!ret)
+			goto consumed;
+		err = ret == -ENOENT ? ECONNREFUSED : ENOBUFS;
+	} else if (!hdr->dst.host && !to_host) {
+		out.src = src;
+		ret = vmmgmt_host_route_vm(vm, &out, payload);
+		if (ret == -ENOBUFS)
+			return 1;
+		if (!ret)
+			goto consumed;
+		err = ret == -ENOMEM ? ENOBUFS : -ret;
+	}
 	if (hdr->flags & VMMGMT_REC_F_RESPONSE) {
-		/* Nobody on the host waits for an answer yet. */
+		/* A response nobody waits for. */
 		drop = true;
 		goto consumed;
 	}
 	out.src = hdr->dst;
 	out.dst = src;
 	out.flags = VMMGMT_REC_F_RESPONSE;
-	if (!echo) {
+	if (!to_host || hdr->dst.port != VMMGMT_PORT_ECHO) {
 		out.flags |= VMMGMT_REC_F_ERROR;
 		out.len = sizeof(err);
 		out_payload = &err;
@@ -186,7 +266,7 @@ consumed:
  */
 static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 {
-	bool notify;
+	bool notify, more;
 	int ret;
 
 	if (vm->link_state != VMMGMT_LINK_UP)
@@ -201,6 +281,9 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	}
 
 	vm->posted = 0;
+	more = vmmgmt_host_worker_tx(vm);
+	/* The host endpoint that turned us away may have room now. */
+	WRITE_ONCE(vm->blocked, false);
 	vmmgmt_ring_cons_start(&vm->g2h);
 	ret = vmmgmt_ring_drain(&vm->g2h, VMMGMT_HOST_BATCH,
 				vmmgmt_host_worker_rx, vm, vm->buf,
@@ -222,8 +305,14 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 		return false;
 	}
 	/* Keep cons_running set while blocked: the kick comes from H2G. */
-	if (vm->h2g_blocked || ret == VMMGMT_HOST_BATCH)
+	if (vm->h2g_blocked || ret == VMMGMT_HOST_BATCH || more)
 		return true;
+	/*
+	 * A full host endpoint wakes us when it reads; the record it refused
+	 * is still in the ring, so cons_stop() would see work right away.
+	 */
+	if (READ_ONCE(vm->blocked))
+		return false;
 	return vmmgmt_ring_cons_stop(&vm->g2h);
 }
 

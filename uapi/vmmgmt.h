@@ -365,10 +365,24 @@ struct vmmgmt_bind {
  *	or name in use); ENOSPC (too many VMs); ENOMEM.
  * VMMGMT_HOST_IOC_DEL_VM - unregister a VM (struct vmmgmt_host_vm_del)
  *	added through this same file.  Errors: EFAULT; EINVAL; ENOENT.
- * VMMGMT_HOST_IOC_BIND - make this file a host endpoint (struct
- *	vmmgmt_bind); then write() sends and read() receives one record each:
- *	a struct vmmgmt_rec followed by its payload.  Errors: EFAULT; EINVAL;
- *	EADDRINUSE (port taken); EISCONN (file already bound).
+ * VMMGMT_HOST_IOC_BIND - make this file a host endpoint at (0, 0, port)
+ *	(struct vmmgmt_bind; port 0 asks for a dynamic one, written back).
+ *	Errors: EFAULT; EINVAL; EADDRINUSE (port taken, or the echo port 7);
+ *	EISCONN (file already bound); EADDRNOTAVAIL; ENOMEM.
+ *
+ * Every open file is an endpoint: write() sends and read() receives one
+ * record each, a struct vmmgmt_rec followed by exactly len payload bytes;
+ * the module sets src.  poll(): EPOLLIN when a record is queued, EPOLLOUT
+ * always.
+ *	write() errors: EINVAL (count and len disagree, mode PAD/CTRL or
+ *	unknown, unknown flags, nonzero reserved, dst.vm 0), EMSGSIZE,
+ *	EHOSTUNREACH (no such VM, or dst.host not 0), EPIPE (the VM's channel
+ *	is broken), EAGAIN (the VM's send queue is full and O_NONBLOCK;
+ *	otherwise write() blocks), ECONNRESET (the VM went away while the
+ *	writer waited), ENOMEM, EFAULT.  An unbound file is bound to a
+ *	dynamic port first.
+ *	read() errors: ENOTCONN (not bound), EAGAIN, EMSGSIZE (buffer
+ *	shorter than the next record, which stays queued), EFAULT.
  */
 #define VMMGMT_HOST_IOC_ADD_VM \
 	_IOW(VMMGMT_IOC_MAGIC, 0x01, struct vmmgmt_host_vm_add)
@@ -401,7 +415,9 @@ struct vmmgmt_bind {
  *	up), EAGAIN (nothing queued and O_NONBLOCK; otherwise read() blocks),
  *	EMSGSIZE (buffer shorter than the next message, which stays queued),
  *	EFAULT; or the errno the host answered a message with (a record with
- *	VMMGMT_REC_F_ERROR, for example EHOSTUNREACH), which is consumed.
+ *	VMMGMT_REC_F_ERROR: EHOSTUNREACH, ECONNREFUSED, EACCES, EHOSTDOWN,
+ *	EMSGSIZE or ENOBUFS, see Documentation/vmmgmt.rst), which is
+ *	consumed.
  *	Both fail with ENODEV once the device was removed.
  */
 #define VMMGMT_IOC_GET_VERSION \

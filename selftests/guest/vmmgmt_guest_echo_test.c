@@ -234,10 +234,14 @@ TEST_F(echo, poll_nonblock)
 	EXPECT_EQ(EAGAIN, errno);
 }
 
-/* The host answers a message it cannot deliver with an error. */
+/*
+ * The host answers a message it cannot deliver with an error: a VM it
+ * does not know (EHOSTUNREACH), a host port nobody is bound to
+ * (ECONNREFUSED).
+ */
 TEST_F(echo, unreachable_destination)
 {
-	struct vmmgmt_addr dst = { .host = 0, .vm = 0, .port = 9999 };
+	struct vmmgmt_addr dst = { .host = 0, .vm = 4242, .port = 9999 };
 	struct vmmgmt_addr src;
 	char buf[16];
 
@@ -249,6 +253,16 @@ TEST_F(echo, unreachable_destination)
 	EXPECT_EQ(-1, read(self->fd, buf, sizeof(buf)));
 	EXPECT_EQ(EHOSTUNREACH, errno);
 	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_LAST_SRC, &src));
+	EXPECT_EQ(4242U, src.vm);
+	EXPECT_EQ(9999U, src.port);
+	dst.vm = 0;
+	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_CONNECT, &dst));
+	ASSERT_EQ(4, write(self->fd, "lost", 4));
+	errno = 0;
+	EXPECT_EQ(-1, read(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(ECONNREFUSED, errno);
+	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_LAST_SRC, &src));
+	EXPECT_EQ(0U, src.vm);
 	EXPECT_EQ(9999U, src.port);
 	/* The error was consumed; the file still works. */
 	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_CONNECT, &echo_addr));
@@ -256,18 +270,26 @@ TEST_F(echo, unreachable_destination)
 	ASSERT_EQ(2, read(self->fd, buf, sizeof(buf)));
 }
 
+/*
+ * The host port of the userspace echo server the test bed runs in the host
+ * VM (vmmgmtctl echo-server, through the host endpoint API).
+ */
+#define HOST_ECHO_SERVER_PORT	1007
+
 struct echo_thread {
 	pthread_t tid;
 	unsigned int id;
 	unsigned long msgs;
 	size_t max;
+	size_t stride;		/* message seq has seq * stride % max + 1 bytes */
+	struct vmmgmt_addr dst;
 	char err[160];		/* empty on success */
 };
 
-/* Size of message seq: 1, 2, ... max, 1, 2, ... */
-static size_t msg_size(unsigned long seq, size_t max)
+/* Size of message seq: 1, 1 + stride, ... (modulo max). */
+static size_t msg_size(unsigned long seq, const struct echo_thread *t)
 {
-	return seq % max + 1;
+	return seq * t->stride % t->max + 1;
 }
 
 static void *echo_worker(void *arg)
@@ -284,6 +306,8 @@ static void *echo_worker(void *arg)
 	out = malloc(t->max);
 	in = malloc(t->max + 1);
 	fd = open_echo(0, &port);
+	if (fd >= 0 && ioctl(fd, VMMGMT_IOC_CONNECT, &t->dst))
+		fd = -errno;
 	if (!out || !in || fd < 0) {
 		snprintf(t->err, sizeof(t->err), "setup: %s",
 			 strerror(fd < 0 ? -fd : ENOMEM));
@@ -291,7 +315,7 @@ static void *echo_worker(void *arg)
 	}
 	while (got < t->msgs) {
 		if (sent < t->msgs && sent - got < ECHO_WINDOW) {
-			len = msg_size(sent, t->max);
+			len = msg_size(sent, t);
 			fill(out, len, t->id, sent);
 			n = write(fd, out, len);
 			if (n != (ssize_t)len) {
@@ -302,7 +326,7 @@ static void *echo_worker(void *arg)
 			sent++;
 			continue;
 		}
-		len = msg_size(got, t->max);
+		len = msg_size(got, t);
 		n = read(fd, in, t->max + 1);
 		if (n != (ssize_t)len) {
 			snprintf(t->err, sizeof(t->err), "answer %lu: %zd bytes, want %zu (%s)",
@@ -315,9 +339,9 @@ static void *echo_worker(void *arg)
 				 got, bad, len);
 			break;
 		}
-		if (ioctl(fd, VMMGMT_IOC_LAST_SRC, &src) || src.host ||
-		    src.vm != VMMGMT_HOST_PEER_ID ||
-		    src.port != VMMGMT_PORT_ECHO) {
+		if (ioctl(fd, VMMGMT_IOC_LAST_SRC, &src) ||
+		    src.host != t->dst.host || src.vm != t->dst.vm ||
+		    src.port != t->dst.port) {
 			snprintf(t->err, sizeof(t->err), "answer %lu: LAST_SRC (%u, %u, %u)",
 				 got, src.host, src.vm, src.port);
 			break;
@@ -348,6 +372,8 @@ TEST_F_TIMEOUT(echo, two_threads_all_sizes, 280)
 		t[i].id = i;
 		t[i].msgs = total / 2 + (i ? total % 2 : 0);
 		t[i].max = self->max;
+		t[i].stride = 1;
+		t[i].dst = echo_addr;
 		ASSERT_EQ(0, pthread_create(&t[i].tid, NULL, echo_worker,
 					    &t[i]));
 	}
@@ -360,6 +386,28 @@ TEST_F_TIMEOUT(echo, two_threads_all_sizes, 280)
 	EXPECT_LE(tx0 + total, tx1);
 	TH_LOG("%lu messages up to %llu bytes: %llu doorbells", total,
 	       self->max, db1 - db0);
+}
+
+/*
+ * Through a host endpoint: a userspace echo server bound to a host port
+ * (the test bed starts one in the host VM), messages of sizes spread from
+ * 1 byte to the maximum.
+ */
+TEST_F_TIMEOUT(echo, host_endpoint, 120)
+{
+	struct echo_thread t = {
+		.msgs = 3000, .max = self->max, .stride = 4099,
+		.dst = { .vm = VMMGMT_HOST_PEER_ID,
+			 .port = HOST_ECHO_SERVER_PORT },
+	};
+	unsigned long long rx0, rx1;
+
+	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/rx_msgs", &rx0));
+	ASSERT_EQ(0, pthread_create(&t.tid, NULL, echo_worker, &t));
+	ASSERT_EQ(0, pthread_join(t.tid, NULL));
+	EXPECT_STREQ("", t.err);
+	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/rx_msgs", &rx1));
+	EXPECT_LE(rx0 + t.msgs, rx1);
 }
 
 TEST_HARNESS_MAIN

@@ -575,17 +575,18 @@ static int vsock_connect(struct conn *c, const struct opts *o)
 	return err;
 }
 
-static void ratios(const struct results *a, const struct results *b,
-		   const char *suffix)
+/* Figures of a (named with suffix) divided by those of vsock. */
+static void ratios(const struct results *a, const char *suffix,
+		   const struct results *vsock)
 {
 	char name[64];
 
-	snprintf(name, sizeof(name), "echo_rate_64B_vs_%s", suffix);
-	figure(name, "", a->rate_small / b->rate_small, "x");
-	snprintf(name, sizeof(name), "echo_rtt_p50_64B_vs_%s", suffix);
-	figure(name, "", a->p50 / b->p50, "x");
-	snprintf(name, sizeof(name), "echo_tput_64KiB_vs_%s", suffix);
-	figure(name, "", a->tput_large / b->tput_large, "x");
+	snprintf(name, sizeof(name), "echo_rate_64B%s_vs_vsock", suffix);
+	figure(name, "", a->rate_small / vsock->rate_small, "x");
+	snprintf(name, sizeof(name), "echo_rtt_p50_64B%s_vs_vsock", suffix);
+	figure(name, "", a->p50 / vsock->p50, "x");
+	snprintf(name, sizeof(name), "echo_tput_64KiB%s_vs_vsock", suffix);
+	figure(name, "", a->tput_large / vsock->tput_large, "x");
 }
 
 static int guest_main(const struct opts *o)
@@ -644,9 +645,9 @@ static int guest_main(const struct opts *o)
 	}
 
 	if (vm.ok && vs.ok)
-		ratios(&vm, &vs, "vsock");
+		ratios(&vm, "", &vs);
 	if (hu.ok && vs.ok)
-		ratios(&hu, &vs, "vsock_hostuser");
+		ratios(&hu, "_hostuser", &vs);
 	if (o->smoke && vm.ok &&
 	    !(vm.rate_small > 0 && vm.rate_large > 0 && vm.p50 > 0 &&
 	      vm.p99 >= vm.p50)) {

@@ -42,6 +42,11 @@ static void usage(FILE *f)
 		"            %s, or the guest module through %s\n"
 		"  info      this guest's management device: VM id, peer id, host id,\n"
 		"            link state, region size, ABI, vectors (guest only)\n"
+		"  echo-server PORT\n"
+		"            bind host port PORT (1..4294967295, not 7) and send every\n"
+		"            message back to its sender as a response, until killed;\n"
+		"            a userspace twin of the module's echo service on port 7\n"
+		"            (host only)\n"
 		"\n"
 		"Options:\n"
 		"  -D, --device PATH  use PATH instead of %s or %s\n"
@@ -245,6 +250,58 @@ static int cmd_info(const struct ctl *ctl)
 	return 0;
 }
 
+/* Parse a port: a decimal number, 1..UINT32_MAX. */
+static __u32 parse_port(const char *arg)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || !v || v > 0xffffffffULL ||
+	    arg[0] == '-')
+		usage_error("bad port (1..4294967295)", arg);
+	return v;
+}
+
+static int cmd_echo_server(const struct ctl *ctl, const char *port_arg)
+{
+	static __u8 buf[sizeof(struct vmmgmt_rec) + VMMGMT_MSG_MAX];
+	const char *path = ctl->device ? ctl->device : HOST_DEVICE;
+	struct vmmgmt_bind bind = { .port = parse_port(port_arg) };
+	struct vmmgmt_rec *r = (struct vmmgmt_rec *)buf;
+	unsigned long long echoed = 0;
+	struct vmmgmt_addr src;
+	ssize_t n;
+	int fd;
+
+	fd = open_device(path, false);
+	if (ioctl(fd, VMMGMT_HOST_IOC_BIND, &bind))
+		fail(path, "bind", errno, false);
+	fprintf(stderr, "vmmgmtctl: echo server on host port %u\n", bind.port);
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fail(path, "read", errno, false);
+		}
+		if ((size_t)n < sizeof(*r) || r->flags & VMMGMT_REC_F_RESPONSE)
+			continue;
+		src = r->src;
+		r->src = r->dst;
+		r->dst = src;
+		r->flags = VMMGMT_REC_F_RESPONSE;
+		/* A VM that went away or broke costs one message, not us. */
+		if (write(fd, buf, n) != n)
+			vmmgmtctl_err("echo to vm %u port %u: %s", src.vm,
+				      src.port, strerror(errno));
+		else if (++echoed % 100000 == 0)
+			fprintf(stderr, "vmmgmtctl: %llu messages echoed\n",
+				echoed);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -279,9 +336,14 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		usage_error("no command given", NULL);
+	cmd = argv[optind];
+	if (!strcmp(cmd, "echo-server")) {
+		if (argc - optind != 2)
+			usage_error("echo-server needs one argument: PORT", NULL);
+		return cmd_echo_server(&ctl, argv[optind + 1]);
+	}
 	if (argc - optind > 1)
 		usage_error("unexpected argument", argv[optind + 1]);
-	cmd = argv[optind];
 	if (!strcmp(cmd, "version"))
 		return cmd_version(&ctl);
 	if (!strcmp(cmd, "info"))

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt host module: host endpoints.
+ *
+ * Every open /dev/vmmgmt-host file may become an endpoint at (0, 0, port)
+ * with VMMGMT_HOST_IOC_BIND.  Then read() returns, and write() sends, one
+ * record each: a &struct vmmgmt_rec followed by its payload.
+ *
+ * Receiving: a VM's worker copies a record addressed to a bound port into
+ * that endpoint's receive queue.  When the queue is full the record stays
+ * in the VM's G2H ring (nothing is dropped) and the worker waits until the
+ * endpoint reads or goes away.
+ *
+ * Sending: write() validates the record and queues it on the destination
+ * VM's send queue; the VM's worker, the only producer of its H2G ring,
+ * posts it.  A full send queue blocks the writer (or fails with EAGAIN).
+ *
+ * Ports live in one table: an xarray whose lock also keeps an endpoint
+ * alive while a worker queues to it.  An endpoint leaves the table before
+ * it is freed.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include <vmmgmt.h>
+
+#include "vmmgmt_host.h"
+
+/* Bound ports: port -> struct vmmgmt_host_ep.  Its lock nests outside
+ * &vmmgmt_host_ep.lock.
+ */
+static DEFINE_XARRAY_ALLOC(vmmgmt_host_ports);
+
+/**
+ * vmmgmt_host_queue_init() - make an empty queue.
+ * @q: the queue.
+ *
+ * Context: any context.
+ */
+void vmmgmt_host_queue_init(struct vmmgmt_host_queue *q)
+{
+	INIT_LIST_HEAD(&q->list);
+	q->msgs = 0;
+	q->bytes = 0;
+}
+
+/**
+ * vmmgmt_host_queue_room() - whether one more message fits.
+ * @q: the queue, its lock held.
+ * @len: payload bytes of the message.
+ *
+ * A message larger than the byte limit still fits into an empty queue.
+ *
+ * Return: true if it fits.
+ */
+bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len)
+{
+	if (!q->msgs)
+		return true;
+	return q->msgs < VMMGMT_HOST_QUEUE_MSGS &&
+	       q->bytes + len <= VMMGMT_HOST_QUEUE_BYTES;
+}
+
+/**
+ * vmmgmt_host_queue_add() - append a message.
+ * @q: the queue, its lock held, with room (vmmgmt_host_queue_room()).
+ * @msg: the message.
+ */
+void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
+			   struct vmmgmt_host_msg *msg)
+{
+	list_add_tail(&msg->node, &q->list);
+	q->msgs++;
+	q->bytes += msg->hdr.len;
+}
+
+static void vmmgmt_host_queue_del(struct vmmgmt_host_queue *q,
+				  struct vmmgmt_host_msg *msg)
+{
+	list_del(&msg->node);
+	q->msgs--;
+	q->bytes -= msg->hdr.len;
+}
+
+/**
+ * vmmgmt_host_queue_purge() - free every message of a queue.
+ * @q: the queue; nobody else may use it any more.
+ *
+ * Context: process context.
+ */
+void vmmgmt_host_queue_purge(struct vmmgmt_host_queue *q)
+{
+	struct vmmgmt_host_msg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, &q->list, node) {
+		vmmgmt_host_queue_del(q, msg);
+		kvfree(msg);
+	}
+}
+
+/**
+ * vmmgmt_host_msg_alloc() - allocate a message with room for its payload.
+ * @len: payload bytes, at most %VMMGMT_MSG_MAX.
+ *
+ * Context: process context; may sleep.
+ * Return: the message, or NULL.
+ */
+struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len)
+{
+	struct vmmgmt_host_msg *msg;
+
+	return kvmalloc(struct_size(msg, data, len), GFP_KERNEL);
+}
+
+/**
+ * vmmgmt_host_ep_alloc() - the private data of a newly opened file.
+ * @file: the file.
+ *
+ * Context: process context; may sleep.
+ * Return: the endpoint (unbound), or NULL.
+ */
+struct vmmgmt_host_ep *vmmgmt_host_ep_alloc(struct file *file)
+{
+	struct vmmgmt_host_ep *ep;
+
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+	if (!ep)
+		return NULL;
+	ep->file = file;
+	mutex_init(&ep->bind_lock);
+	mutex_init(&ep->rx_mutex);
+	spin_lock_init(&ep->lock);
+	vmmgmt_host_queue_init(&ep->rx);
+	init_waitqueue_head(&ep->rx_wq);
+	return ep;
+}
+
+/**
+ * vmmgmt_host_ep_release() - the file goes away: unbind and free.
+ * @ep: the endpoint.
+ *
+ * Once the port is out of the table no worker can reach @ep; workers that
+ * wait for room in its queue are woken and answer their record with
+ * ECONNREFUSED.  Queued messages are freed.
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock.
+ */
+void vmmgmt_host_ep_release(struct vmmgmt_host_ep *ep)
+{
+	bool blocking;
+
+	if (ep->port) {
+		xa_erase(&vmmgmt_host_ports, ep->port);
+		spin_lock(&ep->lock);
+		blocking = ep->blocking;
+		spin_unlock(&ep->lock);
+		if (blocking)
+			vmmgmt_host_vms_unblock();
+	}
+	vmmgmt_host_queue_purge(&ep->rx);
+	mutex_destroy(&ep->rx_mutex);
+	mutex_destroy(&ep->bind_lock);
+	kfree(ep);
+}
+
+/**
+ * vmmgmt_host_ep_do_bind() - bind an endpoint to a port.
+ * @ep: the endpoint.
+ * @port: the port; 0 for a free one from %VMMGMT_PORT_DYNAMIC up.
+ *
+ * Context: process context; may sleep.
+ * Return: the port; or -EISCONN (already bound), -EADDRINUSE (port taken,
+ * or the echo service's), -EADDRNOTAVAIL (no dynamic port left), -ENOMEM.
+ */
+static long vmmgmt_host_ep_do_bind(struct vmmgmt_host_ep *ep, u32 port)
+{
+	int ret;
+
+	mutex_lock(&ep->bind_lock);
+	if (ep->port) {
+		ret = -EISCONN;
+		goto out;
+	}
+	if (port == VMMGMT_PORT_ECHO) {
+		ret = -EADDRINUSE;
+		goto out;
+	}
+	if (port) {
+		ret = xa_insert(&vmmgmt_host_ports, port, ep, GFP_KERNEL);
+		if (ret == -EBUSY)
+			ret = -EADDRINUSE;
+	} else {
+		ret = xa_alloc(&vmmgmt_host_ports, &port, ep,
+			       XA_LIMIT(VMMGMT_PORT_DYNAMIC, U32_MAX),
+			       GFP_KERNEL);
+		if (ret == -EBUSY)
+			ret = -EADDRNOTAVAIL;
+	}
+	if (!ret)
+		WRITE_ONCE(ep->port, port);
+out:
+	mutex_unlock(&ep->bind_lock);
+	/* Not "ret ? ret : port": that would be unsigned. */
+	if (ret)
+		return ret;
+	return port;
+}
+
+/**
+ * vmmgmt_host_ep_bind() - VMMGMT_HOST_IOC_BIND.
+ * @ep: the endpoint.
+ * @uarg: user pointer to a &struct vmmgmt_bind; the port is written back.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EFAULT; -EINVAL (nonzero flags or reserved); or the errors
+ * of vmmgmt_host_ep_do_bind().
+ */
+long vmmgmt_host_ep_bind(struct vmmgmt_host_ep *ep, void __user *uarg)
+{
+	struct vmmgmt_bind req;
+	long ret;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved)
+		return -EINVAL;
+	ret = vmmgmt_host_ep_do_bind(ep, req.port);
+	if (ret < 0)
+		return ret;
+	req.port = ret;
+	/* The port stays bound: the caller can still read it with a retry. */
+	if (copy_to_user(uarg, &req, sizeof(req)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * vmmgmt_host_ep_deliver() - queue a record from a VM to a host endpoint.
+ * @vm: the VM the record came from.
+ * @hdr: the record header, its source already the VM's address.
+ * @payload: @hdr->len bytes.
+ *
+ * Context: the VM's worker; may sleep (allocation); takes the port
+ * table's lock and the endpoint's lock.
+ * Return: 0 when queued; -ENOENT if nobody is bound to the port; -ENOBUFS
+ * if the endpoint's queue is full (@vm->blocked is then set, and the
+ * worker is woken when the endpoint reads or closes); -ENOMEM.
+ */
+int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
+			   const struct vmmgmt_rec *hdr, const void *payload)
+{
+	struct vmmgmt_host_msg *msg;
+	struct vmmgmt_host_ep *ep;
+	int ret = 0;
+
+	/* Most records find their endpoint: allocate before the locks. */
+	msg = vmmgmt_host_msg_alloc(hdr->len);
+	if (!msg)
+		return -ENOMEM;
+	msg->hdr = *hdr;
+	memcpy(msg->data, payload, hdr->len);
+
+	xa_lock(&vmmgmt_host_ports);
+	ep = xa_load(&vmmgmt_host_ports, hdr->dst.port);
+	if (!ep) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	spin_lock(&ep->lock);
+	if (vmmgmt_host_queue_room(&ep->rx, hdr->len)) {
+		vmmgmt_host_queue_add(&ep->rx, msg);
+		msg = NULL;
+	} else {
+		ep->blocking = true;
+		WRITE_ONCE(vm->blocked, true);
+		ret = -ENOBUFS;
+	}
+	spin_unlock(&ep->lock);
+	if (!ret)
+		wake_up_interruptible_poll(&ep->rx_wq, EPOLLIN | EPOLLRDNORM);
+out_unlock:
+	xa_unlock(&vmmgmt_host_ports);
+	kvfree(msg);
+	return ret;
+}
+
+/**
+ * vmmgmt_host_ep_read() - read() of a bound file: one record.
+ * @ep: the endpoint.
+ * @buf: user buffer for the header and the payload.
+ * @count: its size.
+ * @nonblock: O_NONBLOCK.
+ *
+ * Context: process context; may sleep.
+ * Return: the bytes copied (sizeof(struct vmmgmt_rec) + len); -ENOTCONN if
+ * the file is not bound; -EAGAIN; -EMSGSIZE if @count is too small (the
+ * record stays queued); -EFAULT (it stays queued too); -ERESTARTSYS.
+ */
+ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, char __user *buf,
+			    size_t count, bool nonblock)
+{
+	struct vmmgmt_host_msg *msg;
+	bool blocking;
+	size_t size;
+	int ret;
+
+	if (!READ_ONCE(ep->port))
+		return -ENOTCONN;
+	if (mutex_lock_interruptible(&ep->rx_mutex))
+		return -ERESTARTSYS;
+	for (;;) {
+		spin_lock(&ep->lock);
+		msg = list_first_entry_or_null(&ep->rx.list,
+					       struct vmmgmt_host_msg, node);
+		spin_unlock(&ep->lock);
+		if (msg)
+			break;
+		ret = -EAGAIN;
+		if (nonblock)
+			goto out;
+		ret = wait_event_interruptible(ep->rx_wq,
+					       READ_ONCE(ep->rx.msgs));
+		if (ret)
+			goto out;
+	}
+	/* Only readers remove messages, and they hold rx_mutex. */
+	size = sizeof(msg->hdr) + msg->hdr.len;
+	ret = -EMSGSIZE;
+	if (count < size)
+		goto out;
+	ret = -EFAULT;
+	if (copy_to_user(buf, &msg->hdr, sizeof(msg->hdr)) ||
+	    copy_to_user(buf + sizeof(msg->hdr), msg->data, msg->hdr.len))
+		goto out;
+
+	spin_lock(&ep->lock);
+	vmmgmt_host_queue_del(&ep->rx, msg);
+	blocking = ep->blocking;
+	ep->blocking = false;
+	spin_unlock(&ep->lock);
+	kvfree(msg);
+	mutex_unlock(&ep->rx_mutex);
+	if (blocking)
+		vmmgmt_host_vms_unblock();
+	return size;
+out:
+	mutex_unlock(&ep->rx_mutex);
+	return ret;
+}
+
+/**
+ * vmmgmt_host_ep_check() - validate a record header from host userspace.
+ * @hdr: the header.
+ * @count: bytes written (header and payload).
+ *
+ * Return: 0; -EINVAL (@count and @hdr->len disagree, a PAD or CTRL mode or
+ * an unknown one, unknown flags, nonzero reserved fields, the host as
+ * destination); -EMSGSIZE (payload over %VMMGMT_MSG_MAX); -EHOSTUNREACH
+ * (another host).
+ */
+static int vmmgmt_host_ep_check(const struct vmmgmt_rec *hdr, size_t count)
+{
+	if (hdr->len > VMMGMT_MSG_MAX)
+		return -EMSGSIZE;
+	if (count != sizeof(*hdr) + hdr->len)
+		return -EINVAL;
+	if (hdr->mode <= VMMGMT_MODE_CTRL || hdr->mode >= VMMGMT_MODE_MAX)
+		return -EINVAL;
+	if (hdr->flags & ~VMMGMT_REC_F_KNOWN)
+		return -EINVAL;
+	if (hdr->src.reserved || hdr->dst.reserved)
+		return -EINVAL;
+	if (hdr->dst.host)
+		return -EHOSTUNREACH;
+	if (hdr->dst.vm == VMMGMT_HOST_PEER_ID)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * vmmgmt_host_ep_tx_ready() - wait condition of a sender.
+ * @vm: the VM.
+ * @len: payload bytes of the message to queue.
+ *
+ * Context: process context; takes @vm->tx_lock.
+ * Return: true if the VM is going away or the message fits.
+ */
+static bool vmmgmt_host_ep_tx_ready(struct vmmgmt_host_vm *vm, u32 len)
+{
+	bool ready;
+
+	spin_lock(&vm->tx_lock);
+	ready = vm->dead || vmmgmt_host_queue_room(&vm->tx, len);
+	spin_unlock(&vm->tx_lock);
+	return ready;
+}
+
+/**
+ * vmmgmt_host_ep_queue_tx() - queue a message on a VM's send queue.
+ * @vm: the VM (a reference held).
+ * @msg: the message.
+ * @nonblock: O_NONBLOCK.
+ *
+ * Context: process context; may sleep; takes @vm->tx_lock.
+ * Return: 0 when queued (the worker owns @msg now); -EAGAIN; -EPIPE (the
+ * VM's channel is broken); -ECONNRESET (the VM is being removed);
+ * -ERESTARTSYS.
+ */
+static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
+				   struct vmmgmt_host_msg *msg, bool nonblock)
+{
+	u32 len = msg->hdr.len;
+	int ret;
+
+	for (;;) {
+		spin_lock(&vm->tx_lock);
+		if (vm->dead) {
+			ret = -ECONNRESET;
+		} else if (READ_ONCE(vm->link_state) != VMMGMT_LINK_UP) {
+			ret = -EPIPE;
+		} else if (vmmgmt_host_queue_room(&vm->tx, msg->hdr.len)) {
+			vmmgmt_host_queue_add(&vm->tx, msg);
+			/* While not dead the thread exists. */
+			atomic_set(&vm->pending, 1);
+			wake_up_process(vm->thread);
+			ret = 0;
+		} else {
+			ret = -EAGAIN;
+		}
+		spin_unlock(&vm->tx_lock);
+		if (ret != -EAGAIN || nonblock)
+			return ret;
+		if (wait_event_interruptible(vm->tx_wq,
+					     vmmgmt_host_ep_tx_ready(vm, len)))
+			return -ERESTARTSYS;
+	}
+}
+
+/**
+ * vmmgmt_host_ep_write() - write() of a file: send one record to a VM.
+ * @ep: the endpoint; bound to a dynamic port first if it is not bound.
+ * @buf: a &struct vmmgmt_rec followed by its payload.
+ * @count: the header's size plus its len.
+ * @nonblock: O_NONBLOCK.
+ *
+ * The source becomes (0, 0, the endpoint's port) whatever @buf says.
+ *
+ * Context: process context; may sleep.
+ * Return: @count; -EFAULT; the errors of vmmgmt_host_ep_check(); -EINVAL
+ * if @count is shorter than a header; -EHOSTUNREACH (no such VM);
+ * -EMSGSIZE (longer than the VM's ring allows); the errors of
+ * vmmgmt_host_ep_queue_tx(); -ENOMEM; the errors of binding.
+ */
+ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
+			     const char __user *buf, size_t count,
+			     bool nonblock)
+{
+	struct vmmgmt_host_msg *msg;
+	struct vmmgmt_host_vm *vm;
+	struct vmmgmt_rec hdr;
+	long ret;
+
+	if (count < sizeof(hdr))
+		return -EINVAL;
+	if (copy_from_user(&hdr, buf, sizeof(hdr)))
+		return -EFAULT;
+	ret = vmmgmt_host_ep_check(&hdr, count);
+	if (ret)
+		return ret;
+	if (!READ_ONCE(ep->port)) {
+		ret = vmmgmt_host_ep_do_bind(ep, 0);
+		/* Another thread may have bound the file meanwhile. */
+		if (ret < 0 && ret != -EISCONN)
+			return ret;
+	}
+
+	msg = vmmgmt_host_msg_alloc(hdr.len);
+	if (!msg)
+		return -ENOMEM;
+	if (copy_from_user(msg->data, buf + sizeof(hdr), hdr.len)) {
+		ret = -EFAULT;
+		goto err_free;
+	}
+	msg->hdr = hdr;
+	msg->hdr.src.host = 0;
+	msg->hdr.src.vm = VMMGMT_HOST_PEER_ID;
+	msg->hdr.src.port = READ_ONCE(ep->port);
+
+	vm = vmmgmt_host_vm_get(hdr.dst.vm);
+	if (!vm) {
+		ret = -EHOSTUNREACH;
+		goto err_free;
+	}
+	ret = -EMSGSIZE;
+	if (hdr.len <= vm->h2g.max_len)
+		ret = vmmgmt_host_ep_queue_tx(vm, msg, nonblock);
+	vmmgmt_host_vm_put(vm);
+	if (ret)
+		goto err_free;
+	return count;
+
+err_free:
+	kvfree(msg);
+	return ret;
+}
+
+/**
+ * vmmgmt_host_ep_poll() - poll() of a file.
+ * @ep: the endpoint.
+ * @file: the file.
+ * @wait: the poll table.
+ *
+ * EPOLLIN when a record is queued.  EPOLLOUT always: each VM has its own
+ * send queue, and a write() to a VM whose queue is full blocks (or fails
+ * with EAGAIN) on its own.
+ *
+ * Context: process context.
+ * Return: the poll mask.
+ */
+__poll_t vmmgmt_host_ep_poll(struct vmmgmt_host_ep *ep, struct file *file,
+			     poll_table *wait)
+{
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	poll_wait(file, &ep->rx_wq, wait);
+	if (READ_ONCE(ep->rx.msgs))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
