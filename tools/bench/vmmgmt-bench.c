@@ -407,8 +407,8 @@ static double percentile(const double *s, unsigned long n, unsigned int p)
  * Round trips of 64 B messages one at a time, at most o->samples and at
  * most 2 * o->seconds long.  Fills p50 and p99 in microseconds.
  */
-static int rtt_measure(const struct conn *c, const struct opts *o,
-		       double *p50, double *p99)
+static int rtt_measure(const struct conn *c, const char *suffix,
+		       const struct opts *o, double *p50, double *p99)
 {
 	unsigned char out[SMALL] = { 0 }, in[SMALL + 1];
 	double *s = calloc(o->samples, sizeof(*s));
@@ -441,8 +441,8 @@ static int rtt_measure(const struct conn *c, const struct opts *o,
 	qsort(s, i, sizeof(*s), cmp_double);
 	*p50 = percentile(s, i, 50);
 	*p99 = percentile(s, i, 99);
-	printf("INFO %s round trips: %lu samples, min %.1f us, max %.1f us\n",
-	       kind_names[c->kind], i, s[0], s[i - 1]);
+	printf("INFO round trips%s (%s): %lu samples, min %.1f us, max %.1f us\n",
+	       suffix, kind_names[c->kind], i, s[0], s[i - 1]);
 	free(s);
 	return 0;
 }
@@ -551,7 +551,7 @@ static int measure(const struct conn *c, const char *suffix, size_t large,
 	res->rate_large = v;
 	res->tput_large = v * large;
 	figure("echo_rate_64KiB", suffix, v, "msg/s");
-	if (rtt_measure(c, o, &res->p50, &res->p99))
+	if (rtt_measure(c, suffix, o, &res->p50, &res->p99))
 		return -1;
 	figure("echo_rtt_p50_64B", suffix, res->p50, "us");
 	figure("echo_rtt_p99_64B", suffix, res->p99, "us");
