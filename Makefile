@@ -11,7 +11,7 @@ VM_KERNEL ?= 6.12
 SCRIPTS := $(CURDIR)/scripts
 
 .PHONY: all modules tools selftests clean setup run check vmtest kunit fuzz \
-	style modules-all help
+	style modules-all help bench
 
 all: modules tools selftests
 
@@ -51,6 +51,12 @@ style:
 check:
 	$(SCRIPTS)/setup
 	$(SCRIPTS)/check
+
+# Echo figures of vmmgmt and of virtio-vsock in the same VMs (slow: not
+# part of check).
+bench:
+	$(SCRIPTS)/setup
+	$(SCRIPTS)/bench --kernel $(VM_KERNEL)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

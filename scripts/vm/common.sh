@@ -107,6 +107,15 @@ to_kmsg() {
 	done
 }
 
+# load_bench_modules: the vsock modules scripts/mkinitramfs listed in
+# /lib/modules/bench-modules, in that order (make bench).
+load_bench_modules() {
+	local m
+	for m in $(cat /lib/modules/bench-modules); do
+		insmod /lib/modules/"$m" || return 1
+	done
+}
+
 # say TEXT: one narrated line of the demonstration.
 say() {
 	echo "==> $*"
