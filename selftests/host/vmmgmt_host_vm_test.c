@@ -189,6 +189,18 @@ static int fake_vm_add(int dev, struct fake_vm *f)
 	return fake_vm_attach(f);
 }
 
+/* Two registered fake VMs: @a as t-alpha (ID_A), @b as t-beta (ID_B). */
+static int fake_vms_add(int dev, struct fake_vm *a, struct fake_vm *b)
+{
+	int ret;
+
+	if (fake_vm_init(a, ID_A, "t-alpha", REGION) ||
+	    fake_vm_init(b, ID_B, "t-beta", REGION))
+		return -ENOMEM;
+	ret = fake_vm_add(dev, a);
+	return ret ? ret : fake_vm_add(dev, b);
+}
+
 static void kick(int fd)
 {
 	__u64 one = 1;
@@ -845,10 +857,7 @@ FIXTURE_SETUP(hostile)
 		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	self->dev = open_dev();
 	ASSERT_LE(0, self->dev);
-	ASSERT_EQ(0, fake_vm_init(&self->a, ID_A, "t-alpha", REGION));
-	ASSERT_EQ(0, fake_vm_init(&self->b, ID_B, "t-beta", REGION));
-	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
-	ASSERT_EQ(0, fake_vm_add(self->dev, &self->b));
+	ASSERT_EQ(0, fake_vms_add(self->dev, &self->a, &self->b));
 }
 
 FIXTURE_TEARDOWN(hostile)
@@ -1172,10 +1181,7 @@ FIXTURE_SETUP(ep)
 	ASSERT_LE(0, self->dev);
 	ASSERT_LE(0, self->ep);
 	ASSERT_LE(0, self->ep2);
-	ASSERT_EQ(0, fake_vm_init(&self->a, ID_A, "t-alpha", REGION));
-	ASSERT_EQ(0, fake_vm_init(&self->b, ID_B, "t-beta", REGION));
-	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
-	ASSERT_EQ(0, fake_vm_add(self->dev, &self->b));
+	ASSERT_EQ(0, fake_vms_add(self->dev, &self->a, &self->b));
 	ASSERT_EQ(0, ep_bind(self->ep, &port));
 	ASSERT_EQ((__u32)EP_PORT, port);
 }
@@ -1548,10 +1554,7 @@ FIXTURE_SETUP(route)
 		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	self->dev = open_dev();
 	ASSERT_LE(0, self->dev);
-	ASSERT_EQ(0, fake_vm_init(&self->a, ID_A, "t-alpha", REGION));
-	ASSERT_EQ(0, fake_vm_init(&self->b, ID_B, "t-beta", REGION));
-	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
-	ASSERT_EQ(0, fake_vm_add(self->dev, &self->b));
+	ASSERT_EQ(0, fake_vms_add(self->dev, &self->a, &self->b));
 }
 
 FIXTURE_TEARDOWN(route)
@@ -1788,10 +1791,7 @@ FIXTURE_SETUP(names)
 	self->ep = open_dev();
 	ASSERT_LE(0, self->dev);
 	ASSERT_LE(0, self->ep);
-	ASSERT_EQ(0, fake_vm_init(&self->a, ID_A, "t-alpha", REGION));
-	ASSERT_EQ(0, fake_vm_init(&self->b, ID_B, "t-beta", REGION));
-	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
-	ASSERT_EQ(0, fake_vm_add(self->dev, &self->b));
+	ASSERT_EQ(0, fake_vms_add(self->dev, &self->a, &self->b));
 	ASSERT_EQ(0, ep_bind(self->ep, &port));
 }
 

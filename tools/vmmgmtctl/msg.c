@@ -27,8 +27,11 @@ struct msg {
 	__u8 data[VMMGMT_MSG_MAX];
 };
 
-/* The device to use: --device, else the host's, else the guest's. */
-static const char *pick_device(const struct ctl *ctl, bool *host)
+/*
+ * The device to use: --device, else the host's, else the guest's; exits
+ * when there is none.  *@host: whether it is the host's (by its name).
+ */
+const char *pick_device(const struct ctl *ctl, bool *host)
 {
 	const char *path = ctl->device;
 
@@ -41,7 +44,7 @@ static const char *pick_device(const struct ctl *ctl, bool *host)
 			      HOST_DEVICE, GUEST_DEVICE);
 		exit(1);
 	}
-	*host = strstr(path, "vmmgmt-host");
+	*host = is_host_path(path);
 	return path;
 }
 

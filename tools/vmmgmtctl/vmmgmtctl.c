@@ -89,7 +89,7 @@ noreturn void fail(const char *path, const char *what, int err, bool guest)
 	exit(1);
 }
 
-static bool is_host_path(const char *path)
+bool is_host_path(const char *path)
 {
 	size_t n = strlen(path), k = strlen("vmmgmt-host");
 
@@ -147,20 +147,10 @@ static int get_version(int fd, bool host, struct vmmgmt_version *ver)
 static int cmd_version(const struct ctl *ctl)
 {
 	struct vmmgmt_version ver;
-	const char *path = ctl->device;
 	bool host, compatible;
+	const char *path = pick_device(ctl, &host);
 	int fd;
 
-	if (!path && access(HOST_DEVICE, F_OK) == 0)
-		path = HOST_DEVICE;
-	if (!path && access(GUEST_DEVICE, F_OK) == 0)
-		path = GUEST_DEVICE;
-	if (!path) {
-		vmmgmtctl_err("neither %s nor %s exists: load vmmgmt_host.ko (host) or vmmgmt_guest.ko (guest), or give --device",
-			      HOST_DEVICE, GUEST_DEVICE);
-		return 1;
-	}
-	host = is_host_path(path);
 	fd = open_device(path, !host);
 	if (get_version(fd, host, &ver) < 0) {
 		/* --device may name the other kind: try its query too. */

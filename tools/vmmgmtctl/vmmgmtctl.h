@@ -40,6 +40,8 @@ noreturn void usage_error(const char *msg, const char *arg);
 noreturn void fail(const char *path, const char *what, int err, bool guest);
 int open_device(const char *path, bool guest);
 void json_string(const char *s);
+bool is_host_path(const char *path);
+const char *pick_device(const struct ctl *ctl, bool *host);
 
 int cmd_send(const struct ctl *ctl, int argc, char **argv);
 int cmd_recv(const struct ctl *ctl, int argc, char **argv);
