@@ -84,7 +84,7 @@ vm_report() {
 	# Kernel messages only (facility 0, "<0>".."<7>"): what userspace
 	# wrote through /dev/kmsg (facility user, "<12>" ...) is already on
 	# the console once.
-	dmesg -r | sed -n 's/^<[0-7]>/[dmesg] /p'
+	kernel_log | sed 's/^/[dmesg] /'
 	echo "VMMGMT-DONE $VM fails=$STEP_FAILS"
 }
 
@@ -96,6 +96,12 @@ vm_poweroff() {
 vm_finish() {
 	vm_report
 	vm_poweroff
+}
+
+# kernel_log: the kernel's own messages (facility 0), without what
+# userspace wrote to /dev/kmsg.
+kernel_log() {
+	dmesg -r | sed -n 's/^<[0-7]>//p'
 }
 
 # to_kmsg: copy stdin to the kernel log, one record per line.  Needs

@@ -431,7 +431,11 @@ static void check_memory(const char *what, const struct snap *base)
 			 base->sunreclaim, s.sunreclaim, TOL_SUNRECLAIM_KB);
 }
 
-/* Kernel log lines that vm-run also treats as problems. */
+/*
+ * Kernel log lines that vm-run also treats as problems.  Only the
+ * kernel's own ("<0>".."<7>", facility 0): the test bed copies its
+ * console output into the log too, as facility user.
+ */
 static int kernel_warnings(void)
 {
 	static const char * const pat[] = {
@@ -455,12 +459,16 @@ static int kernel_warnings(void)
 	}
 	buf[n] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] != '<' || line[1] < '0' || line[1] > '7' ||
+		    line[2] != '>')
+			continue;
 		for (i = 0; i < ARRAY_SIZE(pat); i++)
 			if (strstr(line, pat[i])) {
 				count++;
 				break;
 			}
+	}
 	free(buf);
 	return count;
 }
