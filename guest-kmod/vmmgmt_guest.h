@@ -108,6 +108,11 @@ struct vmmgmt_stats {
  * @eps: every open file's endpoint, bound or not, for wake-ups.
  * @rx_stalled: the rx work left a record in the ring because its file's
  *	queue was full; the reader that makes room queues @rx_work.
+ * @ctrl_reqs: &struct vmmgmt_ctrl_req sent to the host and not answered
+ *	yet, oldest first.  Protected by xa_lock(&@ports).
+ * @nr_ctrl_reqs: entries in @ctrl_reqs.  Same locking.
+ * @ctrl_next_id: record id of the last control request.  Same locking.
+ * @ctrl_wq: callers waiting for the host's answer to a control request.
  * @stats: counters for sysfs.
  * @minor_id: ida number that chose @name.
  * @name: misc device name: "vmmgmt" for @minor_id 0, else "vmmgmt<N>".
@@ -118,7 +123,9 @@ struct vmmgmt_stats {
  * misc_deregister()) is never taken while holding @lock.  Then
  * @lock (read) -> @rx_lock -> @tx_lock -> xa_lock(&@ports), and
  * @lock (read) -> &vmmgmt_ep.mutex -> xa_lock(&@ports); nothing else is
- * taken under &vmmgmt_ep.mutex.  The rx work takes @rx_lock and
+ * taken under &vmmgmt_ep.mutex.  &vmmgmt_ep.name_mutex comes before
+ * @lock: a names ioctl holds it while it waits for the host's answer
+ * (without @lock).  The rx work takes @rx_lock and
  * xa_lock(&@ports), never @lock: remove cancels it after freeing the
  * interrupts instead.
  */
@@ -150,6 +157,10 @@ struct vmmgmt_dev {
 	struct xarray ports;
 	struct list_head eps;
 	bool rx_stalled;
+	struct list_head ctrl_reqs;
+	unsigned int nr_ctrl_reqs;
+	u64 ctrl_next_id;
+	wait_queue_head_t ctrl_wq;
 	struct vmmgmt_stats stats;
 
 	unsigned int minor_id;
@@ -198,6 +209,10 @@ struct vmmgmt_msg {
  * @rxq_msgs: messages in @rxq.  Same locking as @rxq.
  * @rxq_bytes: payload bytes in @rxq.  Same locking as @rxq.
  * @rx_wq: readers and pollers of this file.
+ * @name_mutex: serialises this file's names ioctls and its release's
+ *	withdrawals; protects @names and @nr_names.
+ * @names: &struct vmmgmt_ep_name this file published.
+ * @nr_names: entries in @names, at most %VMMGMT_NAMES_PER_OWNER.
  */
 struct vmmgmt_ep {
 	struct vmmgmt_dev *vdev;
@@ -212,6 +227,51 @@ struct vmmgmt_ep {
 	unsigned int rxq_msgs;
 	size_t rxq_bytes;
 	wait_queue_head_t rx_wq;
+	struct mutex name_mutex;	/* names ioctls, @names; see above */
+	struct list_head names;
+	unsigned int nr_names;
+};
+
+/**
+ * struct vmmgmt_ep_name - a name a file published.
+ * @node: in &vmmgmt_ep.names.
+ * @gen: link generation it was published in: the host withdraws every
+ *	name of the VM when it resets the channel (a new generation).
+ * @name: the name, NUL-padded to %VMMGMT_NAME_MAX bytes.
+ */
+struct vmmgmt_ep_name {
+	struct list_head node;
+	u32 gen;
+	u8 name[VMMGMT_NAME_MAX];
+};
+
+/* How long a names ioctl waits for the host's answer. */
+#define VMMGMT_CTRL_TIMEOUT	(5 * HZ)
+/* Most control requests in flight per device, abandoned ones included. */
+#define VMMGMT_CTRL_MAX_PENDING	256
+
+/**
+ * struct vmmgmt_ctrl_req - a %VMMGMT_MODE_CTRL request sent to the host.
+ * @node: in &vmmgmt_dev.ctrl_reqs while it waits for the answer.
+ * @id: the record id; the answer carries it.
+ * @gen: link generation it was sent in.
+ * @done: the answer came: @err and @ctrl hold it.
+ * @abandoned: nobody waits any more (timeout, signal, or a withdrawal
+ *	at close); the rx work frees it when the answer comes.
+ * @err: 0, or the positive errno the host answered with.
+ * @ctrl: the request; on a successful answer, the answer.
+ *
+ * All fields but @id and the request are protected by
+ * xa_lock(&vmmgmt_dev.ports).
+ */
+struct vmmgmt_ctrl_req {
+	struct list_head node;
+	u64 id;
+	u32 gen;
+	bool done;
+	bool abandoned;
+	int err;
+	struct vmmgmt_ctrl ctrl;
 };
 
 /* Byte offset of @field in the region header. */
@@ -292,6 +352,7 @@ int vmmgmt_link_reset(struct vmmgmt_dev *vdev, unsigned long timeout);
 void vmmgmt_doorbell(struct vmmgmt_dev *vdev);
 void vmmgmt_rx_work(struct work_struct *work);
 void vmmgmt_wake_all(struct vmmgmt_dev *vdev);
+void vmmgmt_ctrl_free_all(struct vmmgmt_dev *vdev);
 
 int vmmgmt_cdev_register(struct vmmgmt_dev *vdev);
 void vmmgmt_cdev_unregister(struct vmmgmt_dev *vdev);

@@ -16,11 +16,14 @@
  *
  * Each open file is one endpoint (&struct vmmgmt_ep): VMMGMT_IOC_BIND
  * gives it a port, VMMGMT_IOC_CONNECT a destination; write() sends one
- * message as one record, read() returns one message.
+ * message as one record, read() returns one message.  VMMGMT_IOC_PUBLISH,
+ * _WITHDRAW and _LOOKUP ask the host's name table with a
+ * %VMMGMT_MODE_CTRL request and wait for its answer.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
@@ -92,6 +95,8 @@ static int vmmgmt_open(struct inode *inode, struct file *file)
 	mutex_init(&ep->mutex);
 	INIT_LIST_HEAD(&ep->rxq);
 	init_waitqueue_head(&ep->rx_wq);
+	mutex_init(&ep->name_mutex);
+	INIT_LIST_HEAD(&ep->names);
 	ep->vdev = vdev;
 	kref_get(&vdev->kref);
 
@@ -104,12 +109,51 @@ static int vmmgmt_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static int vmmgmt_ctrl_call(struct vmmgmt_dev *vdev, struct vmmgmt_ctrl *ctrl,
+			    u32 *gen, bool wait);
+
 /**
- * vmmgmt_release() - close an endpoint: free its port and its queue.
+ * vmmgmt_ep_withdraw_all() - withdraw the names a closing file published.
+ * @ep: the endpoint, no other user left.
+ *
+ * Sends one WITHDRAW request per name still valid (published in the
+ * current link generation: a channel reset withdrew the others on the
+ * host) and does not wait for the answers.
+ *
+ * Context: process context; may sleep while the ring is full; takes
+ * &vmmgmt_dev.lock for reading.
+ */
+static void vmmgmt_ep_withdraw_all(struct vmmgmt_ep *ep)
+{
+	struct vmmgmt_dev *vdev = ep->vdev;
+	struct vmmgmt_ep_name *en, *tmp;
+	struct vmmgmt_ctrl ctrl;
+	int ret;
+
+	list_for_each_entry_safe(en, tmp, &ep->names, node) {
+		if (en->gen == READ_ONCE(vdev->link_gen)) {
+			memset(&ctrl, 0, sizeof(ctrl));
+			ctrl.op = VMMGMT_CTRL_WITHDRAW;
+			memcpy(ctrl.name.name, en->name, sizeof(en->name));
+			ret = vmmgmt_ctrl_call(vdev, &ctrl, NULL, false);
+			if (ret && ret != -ENODEV)
+				pr_warn_ratelimited("%s: name %s not withdrawn at close: %d\n",
+						    vdev->name, en->name, ret);
+		}
+		list_del(&en->node);
+		kfree(en);
+	}
+	ep->nr_names = 0;
+}
+
+/**
+ * vmmgmt_release() - close an endpoint: withdraw its names, free its port
+ * and its queue.
  * @inode: the device node.
  * @file: the file.
  *
- * Messages still queued are freed without counting them as drops.  If the
+ * Names go first, so that nobody looks up a port that is gone.  Messages
+ * still queued are freed without counting them as drops.  If the
  * rx work waits for room in a queue, it is queued again: a record for the
  * port that closed is now dropped instead.
  *
@@ -124,6 +168,7 @@ static int vmmgmt_release(struct inode *inode, struct file *file)
 	struct vmmgmt_msg *msg, *tmp;
 	bool kick;
 
+	vmmgmt_ep_withdraw_all(ep);
 	down_read(&vdev->lock);
 	xa_lock(&vdev->ports);
 	if (ep->port)
@@ -139,6 +184,7 @@ static int vmmgmt_release(struct inode *inode, struct file *file)
 
 	list_for_each_entry_safe(msg, tmp, &ep->rxq, node)
 		kfree(msg);
+	mutex_destroy(&ep->name_mutex);
 	mutex_destroy(&ep->mutex);
 	kfree(ep);
 	vmmgmt_dev_put(vdev);
@@ -619,6 +665,360 @@ static long vmmgmt_ioctl_last_src(struct vmmgmt_ep *ep, void __user *uarg)
 	return 0;
 }
 
+/* Wake-up condition of a control request's waiter; hints, checked again. */
+static bool vmmgmt_ctrl_woken(struct vmmgmt_dev *vdev,
+			      struct vmmgmt_ctrl_req *req)
+{
+	return READ_ONCE(req->done) || READ_ONCE(vdev->removed) ||
+	       READ_ONCE(vdev->link_state) != VMMGMT_LINK_UP ||
+	       READ_ONCE(vdev->link_gen) != req->gen;
+}
+
+/**
+ * vmmgmt_ctrl_queue() - give a request an id and put it on the list.
+ * @vdev: the device.
+ * @req: the request.
+ *
+ * Abandoned requests of an older link generation will never be answered
+ * and are freed first; when the list is full, the oldest abandoned ones
+ * too (an answer that still comes for them is then a violation).
+ *
+ * Context: process context; takes xa_lock(&@vdev->ports).
+ * Return: 0, or -EAGAIN when %VMMGMT_CTRL_MAX_PENDING requests wait.
+ */
+static int vmmgmt_ctrl_queue(struct vmmgmt_dev *vdev,
+			     struct vmmgmt_ctrl_req *req)
+{
+	struct vmmgmt_ctrl_req *old, *tmp;
+	int ret = 0;
+
+	xa_lock(&vdev->ports);
+	req->gen = READ_ONCE(vdev->link_gen);
+	list_for_each_entry_safe(old, tmp, &vdev->ctrl_reqs, node) {
+		if (!old->abandoned ||
+		    (old->gen == req->gen &&
+		     vdev->nr_ctrl_reqs < VMMGMT_CTRL_MAX_PENDING))
+			continue;
+		list_del(&old->node);
+		vdev->nr_ctrl_reqs--;
+		kfree(old);
+	}
+	if (vdev->nr_ctrl_reqs >= VMMGMT_CTRL_MAX_PENDING) {
+		ret = -EAGAIN;
+	} else {
+		req->id = ++vdev->ctrl_next_id;
+		list_add_tail(&req->node, &vdev->ctrl_reqs);
+		vdev->nr_ctrl_reqs++;
+	}
+	xa_unlock(&vdev->ports);
+	return ret;
+}
+
+/**
+ * vmmgmt_ctrl_call() - ask the host's name table and wait for the answer.
+ * @vdev: the device.
+ * @ctrl: the request; on success, the answer (a lookup's address).
+ * @gen: if not NULL, set to the link generation the request was sent in.
+ * @wait: wait for the answer; otherwise the request is abandoned once it
+ *	is in the ring and the rx work frees it when the answer comes.
+ *
+ * Sends a %VMMGMT_MODE_CTRL record from (0, vm_id, 0) to (0, 0, 0) with a
+ * new id (blocking while the ring is full), then sleeps until the rx work
+ * hands over the answer with that id (vmmgmt_rx_ctrl()), at most
+ * %VMMGMT_CTRL_TIMEOUT.  A request that is not answered stays on the list
+ * as abandoned, so that a late answer is not taken for a violation.
+ *
+ * Context: process context; no lock of @vdev held; takes &vmmgmt_dev.lock
+ * for reading (not while it waits for the answer).
+ * Return: 0; the negative errno the host answered with (-EINVAL,
+ * -EADDRINUSE, -ENOSPC, -ENOENT; -EPROTO for a malformed answer);
+ * -ENODEV after removal; -ENOTCONN or -EPIPE (see vmmgmt_link_errno());
+ * -ECONNRESET if the channel was reset before the answer came;
+ * -ETIMEDOUT; -EAGAIN (too many requests pending); -ENOMEM;
+ * -ERESTARTSYS.
+ */
+static int vmmgmt_ctrl_call(struct vmmgmt_dev *vdev, struct vmmgmt_ctrl *ctrl,
+			    u32 *gen, bool wait)
+{
+	struct vmmgmt_rec hdr = {
+		.len = sizeof(*ctrl),
+		.mode = VMMGMT_MODE_CTRL,
+	};
+	struct vmmgmt_ctrl_req *req;
+	long left;
+	u32 state;
+	int ret;
+
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	req->ctrl = *ctrl;
+
+	down_read(&vdev->lock);
+	if (vdev->removed) {
+		ret = -ENODEV;
+		goto unlock_free;
+	}
+	state = vmmgmt_link_refresh(vdev);
+	if (state != VMMGMT_LINK_UP) {
+		ret = vmmgmt_link_errno(state);
+		goto unlock_free;
+	}
+	ret = vmmgmt_ctrl_queue(vdev, req);
+	if (ret)
+		goto unlock_free;
+	hdr.id = req->id;
+	hdr.src.vm = READ_ONCE(vdev->vm_id);
+	ret = vmmgmt_send(vdev, &hdr, ctrl, false);
+	up_read(&vdev->lock);
+
+	xa_lock(&vdev->ports);
+	if (ret) {
+		/* Not sent; only a host guessing ids could have answered. */
+		if (!req->done) {
+			list_del(&req->node);
+			vdev->nr_ctrl_reqs--;
+		}
+	} else if (!wait) {
+		if (!req->done) {
+			req->abandoned = true;
+			req = NULL;
+		}
+	}
+	xa_unlock(&vdev->ports);
+	if (ret || !wait) {
+		kfree(req);
+		return ret;
+	}
+	if (gen)
+		*gen = req->gen;
+
+	left = wait_event_interruptible_timeout(vdev->ctrl_wq,
+						vmmgmt_ctrl_woken(vdev, req),
+						VMMGMT_CTRL_TIMEOUT);
+	xa_lock(&vdev->ports);
+	if (req->done) {
+		ret = -req->err;
+		*ctrl = req->ctrl;
+	} else {
+		state = READ_ONCE(vdev->link_state);
+		if (READ_ONCE(vdev->removed))
+			ret = -ENODEV;
+		else if (state != VMMGMT_LINK_UP)
+			ret = vmmgmt_link_errno(state);
+		else if (READ_ONCE(vdev->link_gen) != req->gen)
+			ret = -ECONNRESET;
+		else if (left < 0)
+			ret = -ERESTARTSYS;
+		else
+			ret = -ETIMEDOUT;
+		/* The list keeps it for a late answer. */
+		req->abandoned = true;
+		req = NULL;
+	}
+	xa_unlock(&vdev->ports);
+	kfree(req);
+	return ret;
+
+unlock_free:
+	up_read(&vdev->lock);
+	kfree(req);
+	return ret;
+}
+
+/**
+ * vmmgmt_name_valid() - check a name buffer from userspace.
+ * @name: %VMMGMT_NAME_MAX bytes.
+ *
+ * Context: any.
+ * Return: true if @name is 1..%VMMGMT_NAME_MAX - 1 characters of
+ * [A-Za-z0-9_.-], NUL-terminated, with only NULs after the terminator.
+ */
+static bool vmmgmt_name_valid(const u8 *name)
+{
+	size_t len = strnlen(name, VMMGMT_NAME_MAX);
+	size_t i;
+
+	if (!len || len == VMMGMT_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && !strchr("_.-", name[i]))
+			return false;
+	for (; i < VMMGMT_NAME_MAX; i++)
+		if (name[i])
+			return false;
+	return true;
+}
+
+/**
+ * vmmgmt_name_from_user() - copy and check a &struct vmmgmt_name.
+ * @n: filled in.
+ * @uarg: user pointer.
+ *
+ * Context: process context.
+ * Return: 0; -EFAULT; -EINVAL (bad name, nonzero flags or reserved).
+ */
+static int vmmgmt_name_from_user(struct vmmgmt_name *n, void __user *uarg)
+{
+	if (copy_from_user(n, uarg, sizeof(*n)))
+		return -EFAULT;
+	if (!vmmgmt_name_valid(n->name) || n->flags || n->reserved)
+		return -EINVAL;
+	return 0;
+}
+
+/* Context: @ep->name_mutex held.  Return: this file's entry, or NULL. */
+static struct vmmgmt_ep_name *vmmgmt_ep_find_name(struct vmmgmt_ep *ep,
+						  const u8 *name)
+{
+	struct vmmgmt_ep_name *en;
+
+	list_for_each_entry(en, &ep->names, node)
+		if (!memcmp(en->name, name, VMMGMT_NAME_MAX))
+			return en;
+	return NULL;
+}
+
+/**
+ * vmmgmt_ioctl_publish() - VMMGMT_IOC_PUBLISH.
+ * @ep: the file's endpoint.
+ * @uarg: user pointer to a &struct vmmgmt_name.
+ *
+ * Publishes the name for (0, vm_id, the file's port) and remembers it, so
+ * that it is withdrawn when the file is closed.  Publishing a name of this
+ * file again succeeds.
+ *
+ * Context: process context; may sleep; takes @ep->name_mutex, then (in
+ * vmmgmt_ctrl_call()) &vmmgmt_dev.lock for reading.
+ * Return: 0; -EFAULT; -EINVAL (bad name, nonzero flags, reserved,
+ * addr.host, addr.vm or addr.reserved, or addr.port neither 0 nor the
+ * bound port); -EDESTADDRREQ (the file is not bound); -ENOSPC
+ * (%VMMGMT_NAMES_PER_OWNER names for this file, or the host's limits);
+ * -ENOMEM; the errors of vmmgmt_ctrl_call() (-EADDRINUSE for a name
+ * taken).
+ */
+static long vmmgmt_ioctl_publish(struct vmmgmt_ep *ep, void __user *uarg)
+{
+	struct vmmgmt_ctrl ctrl = { .op = VMMGMT_CTRL_PUBLISH };
+	struct vmmgmt_name *n = &ctrl.name;
+	struct vmmgmt_ep_name *en, *old;
+	u32 port, gen;
+	int ret;
+
+	ret = vmmgmt_name_from_user(n, uarg);
+	if (ret)
+		return ret;
+	if (n->addr.host || n->addr.vm || n->addr.reserved)
+		return -EINVAL;
+	mutex_lock(&ep->mutex);
+	port = ep->port;
+	mutex_unlock(&ep->mutex);
+	if (!port)
+		return -EDESTADDRREQ;
+	if (n->addr.port && n->addr.port != port)
+		return -EINVAL;
+	n->addr.port = port;
+
+	en = kzalloc(sizeof(*en), GFP_KERNEL);
+	if (!en)
+		return -ENOMEM;
+	memcpy(en->name, n->name, sizeof(en->name));
+	if (mutex_lock_interruptible(&ep->name_mutex)) {
+		kfree(en);
+		return -ERESTARTSYS;
+	}
+	/* Ours already: ask again (the host agrees if it still has it). */
+	old = vmmgmt_ep_find_name(ep, n->name);
+	if (old) {
+		list_del(&old->node);
+		ep->nr_names--;
+		kfree(old);
+	}
+	if (ep->nr_names >= VMMGMT_NAMES_PER_OWNER)
+		ret = -ENOSPC;
+	else
+		ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, &gen, true);
+	if (!ret) {
+		en->gen = gen;
+		list_add_tail(&en->node, &ep->names);
+		ep->nr_names++;
+		en = NULL;
+	}
+	mutex_unlock(&ep->name_mutex);
+	kfree(en);
+	return ret;
+}
+
+/**
+ * vmmgmt_ioctl_withdraw() - VMMGMT_IOC_WITHDRAW.
+ * @ep: the file's endpoint.
+ * @uarg: user pointer to a &struct vmmgmt_name (addr is ignored).
+ *
+ * Only a name this file published can be withdrawn.  A name the host
+ * already dropped (its channel was reset) is forgotten without error.
+ *
+ * Context: process context; may sleep; takes @ep->name_mutex, then (in
+ * vmmgmt_ctrl_call()) &vmmgmt_dev.lock for reading.
+ * Return: 0; -EFAULT; -EINVAL; -ENOENT (not a name of this file); the
+ * errors of vmmgmt_ctrl_call().
+ */
+static long vmmgmt_ioctl_withdraw(struct vmmgmt_ep *ep, void __user *uarg)
+{
+	struct vmmgmt_ctrl ctrl = { .op = VMMGMT_CTRL_WITHDRAW };
+	struct vmmgmt_ep_name *en;
+	int ret;
+
+	ret = vmmgmt_name_from_user(&ctrl.name, uarg);
+	if (ret)
+		return ret;
+	memset(&ctrl.name.addr, 0, sizeof(ctrl.name.addr));
+	if (mutex_lock_interruptible(&ep->name_mutex))
+		return -ERESTARTSYS;
+	en = vmmgmt_ep_find_name(ep, ctrl.name.name);
+	if (!en) {
+		ret = -ENOENT;
+	} else {
+		if (en->gen == READ_ONCE(ep->vdev->link_gen))
+			ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, NULL, true);
+		/* ENOENT: a channel reset withdrew it on the host already. */
+		if (!ret || ret == -ENOENT) {
+			list_del(&en->node);
+			ep->nr_names--;
+			kfree(en);
+			ret = 0;
+		}
+	}
+	mutex_unlock(&ep->name_mutex);
+	return ret;
+}
+
+/**
+ * vmmgmt_ioctl_lookup() - VMMGMT_IOC_LOOKUP.
+ * @ep: the file's endpoint.
+ * @uarg: user pointer to a &struct vmmgmt_name; addr is filled in.
+ *
+ * Context: process context; may sleep; takes &vmmgmt_dev.lock for
+ * reading (in vmmgmt_ctrl_call()).
+ * Return: 0; -EFAULT; -EINVAL; -ENOENT (nobody published the name); the
+ * errors of vmmgmt_ctrl_call().
+ */
+static long vmmgmt_ioctl_lookup(struct vmmgmt_ep *ep, void __user *uarg)
+{
+	struct vmmgmt_ctrl ctrl = { .op = VMMGMT_CTRL_LOOKUP };
+	int ret;
+
+	ret = vmmgmt_name_from_user(&ctrl.name, uarg);
+	if (ret)
+		return ret;
+	memset(&ctrl.name.addr, 0, sizeof(ctrl.name.addr));
+	ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, NULL, true);
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &ctrl.name, sizeof(ctrl.name)))
+		return -EFAULT;
+	return 0;
+}
+
 /**
  * vmmgmt_ioctl_get_version() - VMMGMT_IOC_GET_VERSION.
  * @vdev: the file's device.
@@ -710,6 +1110,12 @@ static long vmmgmt_ioctl(struct file *file, unsigned int cmd,
 		return vmmgmt_ioctl_connect(ep, uarg);
 	case VMMGMT_IOC_LAST_SRC:
 		return vmmgmt_ioctl_last_src(ep, uarg);
+	case VMMGMT_IOC_PUBLISH:
+		return vmmgmt_ioctl_publish(ep, uarg);
+	case VMMGMT_IOC_WITHDRAW:
+		return vmmgmt_ioctl_withdraw(ep, uarg);
+	case VMMGMT_IOC_LOOKUP:
+		return vmmgmt_ioctl_lookup(ep, uarg);
 	default:
 		return -ENOTTY;
 	}

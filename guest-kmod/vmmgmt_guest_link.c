@@ -8,8 +8,9 @@
  * The guest does not trust the host either: the ring layout is read from
  * the header once, at link-up, and checked against BAR2 before any ring
  * is touched; the consumer side of lib/vmmgmt_ring.c validates every
- * record; and records that are not chat messages for this VM are counted
- * as violations and dropped.
+ * record; and records that are neither chat messages for this VM nor
+ * answers to this module's control requests (names) are counted as
+ * violations and dropped.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -61,6 +62,7 @@ void vmmgmt_wake_all(struct vmmgmt_dev *vdev)
 	struct vmmgmt_ep *ep;
 
 	wake_up_all(&vdev->tx_wq);
+	wake_up_all(&vdev->ctrl_wq);
 	xa_lock(&vdev->ports);
 	list_for_each_entry(ep, &vdev->eps, node)
 		wake_up_all(&ep->rx_wq);
@@ -392,14 +394,133 @@ void vmmgmt_link_break(struct vmmgmt_dev *vdev)
 }
 
 /**
+ * vmmgmt_ctrl_free_all() - free every control request left on a device.
+ * @vdev: the device, being freed: nobody waits for an answer any more,
+ *	so only abandoned requests are left.
+ *
+ * Context: process context.
+ */
+void vmmgmt_ctrl_free_all(struct vmmgmt_dev *vdev)
+{
+	struct vmmgmt_ctrl_req *req, *tmp;
+
+	list_for_each_entry_safe(req, tmp, &vdev->ctrl_reqs, node) {
+		list_del(&req->node);
+		kfree(req);
+	}
+	vdev->nr_ctrl_reqs = 0;
+}
+
+/**
+ * vmmgmt_rx_ctrl_answer() - check the host's answer to a control request.
+ * @req: the request it answers.
+ * @hdr: validated private copy of the record header.
+ * @payload: private copy of its payload.
+ *
+ * An error answer carries a __u32 errno (1..%MAX_ERRNO - 1); a success
+ * answer a &struct vmmgmt_ctrl with the request's op and name.  Anything
+ * else completes the request with EPROTO.
+ *
+ * Context: any; xa_lock(&vmmgmt_dev.ports) held.
+ * Return: true if the answer is well-formed; @req->err and @req->ctrl set.
+ */
+static bool vmmgmt_rx_ctrl_answer(struct vmmgmt_ctrl_req *req,
+				  const struct vmmgmt_rec *hdr,
+				  const void *payload)
+{
+	struct vmmgmt_ctrl ans;
+	u32 err;
+
+	req->err = EPROTO;
+	if (hdr->flags & VMMGMT_REC_F_ERROR) {
+		if (hdr->len != sizeof(err))
+			return false;
+		memcpy(&err, payload, sizeof(err));
+		if (!err || err >= MAX_ERRNO)
+			return false;
+		req->err = err;
+		return true;
+	}
+	if (hdr->len != sizeof(ans))
+		return false;
+	memcpy(&ans, payload, sizeof(ans));
+	if (ans.op != req->ctrl.op ||
+	    memcmp(ans.name.name, req->ctrl.name.name, sizeof(ans.name.name)))
+		return false;
+	req->ctrl.name.addr = ans.name.addr;
+	req->err = 0;
+	return true;
+}
+
+/**
+ * vmmgmt_rx_ctrl() - take the host's answer to a control request.
+ * @vdev: the device.
+ * @hdr: validated private copy of a %VMMGMT_MODE_CTRL record header.
+ * @payload: private copy of its payload.
+ *
+ * Only answers are expected: %VMMGMT_REC_F_RESPONSE, from (0, 0, 0) to
+ * (0, vm_id, 0), with the id of a request in &vmmgmt_dev.ctrl_reqs.
+ * Anything else (a request, another address, an unknown or already
+ * answered id) is a violation and dropped.  A malformed answer to a
+ * pending request completes it with EPROTO and counts as a violation too.
+ * The request leaves the list; its waiter is woken, or, if it was
+ * abandoned, it is freed.
+ *
+ * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&ports).
+ * Return: 0 (the record is always consumed).
+ */
+static int vmmgmt_rx_ctrl(struct vmmgmt_dev *vdev,
+			  const struct vmmgmt_rec *hdr, const void *payload)
+{
+	struct vmmgmt_ctrl_req *req, *found = NULL;
+	bool ok = false;
+
+	if (!(hdr->flags & VMMGMT_REC_F_RESPONSE) || hdr->src.host ||
+	    hdr->src.vm || hdr->src.port || hdr->src.reserved ||
+	    hdr->dst.host || hdr->dst.vm != vdev->vm_id || hdr->dst.port ||
+	    hdr->dst.reserved)
+		goto bad;
+
+	xa_lock(&vdev->ports);
+	list_for_each_entry(req, &vdev->ctrl_reqs, node) {
+		if (req->id == hdr->id) {
+			found = req;
+			break;
+		}
+	}
+	if (found) {
+		list_del(&found->node);
+		vdev->nr_ctrl_reqs--;
+		ok = vmmgmt_rx_ctrl_answer(found, hdr, payload);
+		if (found->abandoned) {
+			kfree(found);
+		} else {
+			WRITE_ONCE(found->done, true);
+			wake_up_all(&vdev->ctrl_wq);
+		}
+	}
+	xa_unlock(&vdev->ports);
+	if (ok)
+		return 0;
+bad:
+	atomic64_inc(&vdev->stats.violations);
+	dev_warn_ratelimited(&vdev->pdev->dev, "bad control record: flags %#x id %llu len %u from (%u, %u, %u)%s\n",
+			     hdr->flags, hdr->id, hdr->len, hdr->src.host,
+			     hdr->src.vm, hdr->src.port,
+			     found ? ": malformed answer" : "");
+	return 0;
+}
+
+/**
  * vmmgmt_rx_deliver() - queue one host record to the file bound to its
  * port.
  * @ctx: the device.
  * @hdr: validated private copy of the record header.
  * @payload: private copy of its payload.
  *
- * A record that is not a chat message to this VM is a violation, one for
- * a port nobody holds a drop; both are consumed.  An error answer
+ * A control record goes to vmmgmt_rx_ctrl().  Any other record that is
+ * not a chat message to this VM is a violation, one for a port nobody
+ * holds a drop; both are consumed.  An error answer
  * (%VMMGMT_REC_F_ERROR, payload a __u32 errno) is queued as an error that
  * read() returns.  When the file's queue
  * is full the record stays in the ring and the batch ends: the reader
@@ -415,6 +536,8 @@ static int vmmgmt_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	struct vmmgmt_msg *msg;
 	struct vmmgmt_ep *ep;
 
+	if (hdr->mode == VMMGMT_MODE_CTRL)
+		return vmmgmt_rx_ctrl(vdev, hdr, payload);
 	if (hdr->mode != VMMGMT_MODE_CHAT || hdr->dst.host ||
 	    hdr->dst.vm != vdev->vm_id) {
 		atomic64_inc(&vdev->stats.violations);

@@ -32,6 +32,7 @@ static void vmmgmt_dev_release(struct kref *kref)
 {
 	struct vmmgmt_dev *vdev = container_of(kref, struct vmmgmt_dev, kref);
 
+	vmmgmt_ctrl_free_all(vdev);
 	xa_destroy(&vdev->ports);
 	kvfree(vdev->rx_buf);
 	mutex_destroy(&vdev->tx_lock);
@@ -242,6 +243,8 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	init_waitqueue_head(&vdev->tx_wq);
 	xa_init_flags(&vdev->ports, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&vdev->eps);
+	INIT_LIST_HEAD(&vdev->ctrl_reqs);
+	init_waitqueue_head(&vdev->ctrl_wq);
 	vdev->link_state = VMMGMT_LINK_DOWN;
 	vdev->pdev = pdev;
 	vdev->rx_buf = kvmalloc(VMMGMT_MSG_MAX, GFP_KERNEL);

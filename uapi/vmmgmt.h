@@ -523,6 +523,40 @@ struct vmmgmt_ctrl {
 #define VMMGMT_IOC_LAST_SRC \
 	_IOR(VMMGMT_IOC_MAGIC, 0x44, struct vmmgmt_addr)
 
+/*
+ * Names, through the host's name table: each ioctl sends a
+ * VMMGMT_MODE_CTRL request (struct vmmgmt_ctrl) to (0, 0, 0) and waits up
+ * to 5 s for the host's answer.  Names are 1..VMMGMT_NAME_MAX - 1
+ * characters of [A-Za-z0-9_.-], NUL-padded; flags and reserved must be 0.
+ * Besides the errors listed, all three fail with ENODEV (device removed),
+ * ENOTCONN or EPIPE (link down or broken), ECONNRESET (the channel was
+ * reset before the answer came), ETIMEDOUT (no answer within 5 s), EPROTO
+ * (a malformed answer), EAGAIN (too many requests in flight), ENOMEM,
+ * EFAULT and EINTR.
+ *
+ * VMMGMT_IOC_PUBLISH - publish name for (0, vm_id, this file's port)
+ *	(struct vmmgmt_name; addr.port must be 0 or the bound port, the rest
+ *	of addr 0).  Publishing a name of this file again succeeds.  The
+ *	name is withdrawn when the file is closed, and by the host when the
+ *	channel is reset.  Errors: EINVAL (bad name, nonzero flags, reserved
+ *	or addr fields); EDESTADDRREQ (the file is not bound: VMMGMT_IOC_BIND
+ *	first); EADDRINUSE (name taken, by another VM or another file);
+ *	ENOSPC (VMMGMT_NAMES_PER_OWNER names for this file or this VM, or
+ *	VMMGMT_NAMES_MAX on the host).
+ * VMMGMT_IOC_WITHDRAW - withdraw a name this file published (struct
+ *	vmmgmt_name; addr is ignored).  Errors: EINVAL; ENOENT (not a name
+ *	this file published).
+ * VMMGMT_IOC_LOOKUP - fill in addr of a published name (struct
+ *	vmmgmt_name; addr is ignored on input).  Errors: EINVAL; ENOENT
+ *	(nobody published the name).
+ */
+#define VMMGMT_IOC_PUBLISH \
+	_IOW(VMMGMT_IOC_MAGIC, 0x45, struct vmmgmt_name)
+#define VMMGMT_IOC_WITHDRAW \
+	_IOW(VMMGMT_IOC_MAGIC, 0x46, struct vmmgmt_name)
+#define VMMGMT_IOC_LOOKUP \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x47, struct vmmgmt_name)
+
 /* ivshmem-doorbell BAR0 registers (QEMU docs/specs/ivshmem-spec.txt). */
 #define VMMGMT_IVSHMEM_REG_INTRMASK	0x00
 #define VMMGMT_IVSHMEM_REG_INTRSTATUS	0x04
