@@ -73,9 +73,27 @@ static void check_name(const char *name)
 				    name);
 }
 
+/* Look NAME up (VMMGMT_HOST_IOC_LOOKUP or VMMGMT_IOC_LOOKUP); exits on error. */
+static void lookup_name(const char *arg, int fd, const char *path, bool host,
+			struct vmmgmt_addr *addr)
+{
+	struct vmmgmt_name nm = { 0 };
+
+	check_name(arg);
+	memcpy(nm.name, arg, strlen(arg));
+	if (ioctl(fd, host ? VMMGMT_HOST_IOC_LOOKUP : VMMGMT_IOC_LOOKUP, &nm)) {
+		if (errno == ENOENT) {
+			vmmgmtctl_err("%s: no such name published", arg);
+			exit(1);
+		}
+		fail(path, "LOOKUP", errno, !host);
+	}
+	*addr = nm.addr;
+}
+
 /*
- * DEST: VM:PORT, HOST:VM:PORT or a published name (looked up on the host
- * with VMMGMT_HOST_IOC_LOOKUP).
+ * DEST: VM:PORT, HOST:VM:PORT or a published name (looked up with
+ * VMMGMT_HOST_IOC_LOOKUP on the host, VMMGMT_IOC_LOOKUP in a guest).
  */
 static void parse_dest(const char *arg, int fd, const char *path, bool host,
 		       struct vmmgmt_addr *addr)
@@ -85,19 +103,7 @@ static void parse_dest(const char *arg, int fd, const char *path, bool host,
 
 	memset(addr, 0, sizeof(*addr));
 	if (!strchr(arg, ':')) {
-		struct vmmgmt_name nm = { 0 };
-
-		check_name(arg);
-		if (!host) {
-			vmmgmtctl_err("%s: looking up names is not available in guests yet; give VM:PORT",
-				      arg);
-			exit(1);
-		}
-		memcpy(nm.name, arg, strlen(arg));
-		if (ioctl(fd, VMMGMT_HOST_IOC_LOOKUP, &nm))
-			fail(path, errno == ENOENT ? arg : "LOOKUP", errno,
-			     false);
-		*addr = nm.addr;
+		lookup_name(arg, fd, path, host, addr);
 		return;
 	}
 	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
@@ -353,53 +359,122 @@ int cmd_recv(const struct ctl *ctl, int argc, char **argv)
 	return print_loop(&c, fd, host, path);
 }
 
-int cmd_listen(const struct ctl *ctl, int argc, char **argv)
+/* Publish @name for @fd's bound port; exits on error. */
+static void publish_name(int fd, bool host, const char *path, const char *name)
 {
 	struct vmmgmt_name n = { 0 };
-	const char *path;
+
+	memcpy(n.name, name, strlen(name));
+	if (ioctl(fd, host ? VMMGMT_HOST_IOC_PUBLISH : VMMGMT_IOC_PUBLISH, &n)) {
+		if (errno == EADDRINUSE) {
+			vmmgmtctl_err("%s: name published by someone else already",
+				      name);
+			exit(1);
+		}
+		fail(path, name, errno, !host);
+	}
+}
+
+/* "host port P", or "HOST:VM:PORT" in a guest, for the messages below. */
+static void local_addr(int fd, bool host, __u32 port, char *buf, size_t size)
+{
+	struct vmmgmt_info info = { 0 };
+
+	if (host || ioctl(fd, VMMGMT_IOC_GET_INFO, &info))
+		snprintf(buf, size, "%s port %u", host ? "host" : "local",
+			 port);
+	else
+		snprintf(buf, size, "%u:%u:%u", info.host_id, info.vm_id, port);
+}
+
+/*
+ * Bind the endpoint of listen and echo-server: PORT (0 or none: a dynamic
+ * one), then publish --name when given.  Returns the port.
+ */
+static __u32 serve_setup(int fd, bool host, const char *path, __u32 port,
+			 const char *name)
+{
+	port = bind_port(fd, host, path, port);
+	if (name)
+		publish_name(fd, host, path, name);
+	return port;
+}
+
+/* All digits: a PORT rather than a NAME in listen's arguments. */
+static bool is_number(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+int cmd_listen(const struct ctl *ctl, int argc, char **argv)
+{
+	const char *path, *name = ctl->name;
+	char where[64];
 	__u32 port = 0;
+	bool host;
+	int fd, i = 1;
+
+	/* listen [NAME] [PORT]; a NAME of digits only needs --name. */
+	if (argc > 3)
+		usage_error("listen takes at most NAME and PORT", NULL);
+	if (i < argc && !is_number(argv[i])) {
+		if (name)
+			usage_error("listen: NAME given twice", argv[i]);
+		name = argv[i++];
+	}
+	if (i < argc)
+		port = parse_u32(argv[i++], "bad port", false);
+	if (i < argc)
+		usage_error("unexpected argument", argv[i]);
+	if (name)
+		check_name(name);
+	path = pick_device(ctl, &host);
+	fd = open_device(path, !host);
+	port = serve_setup(fd, host, path, port, name);
+	local_addr(fd, host, port, where, sizeof(where));
+	if (name)
+		fprintf(stderr, "vmmgmtctl: listening as '%s' on %s\n", name,
+			where);
+	else
+		fprintf(stderr, "vmmgmtctl: listening on %s\n", where);
+	return print_loop(ctl, fd, host, path);
+}
+
+int cmd_lookup(const struct ctl *ctl, int argc, char **argv)
+{
+	struct vmmgmt_addr a;
+	const char *path;
 	bool host;
 	int fd;
 
-	if (argc < 2 || argc > 3)
-		usage_error("listen needs NAME and at most one PORT", NULL);
+	if (argc != 2)
+		usage_error("lookup needs one argument: NAME", NULL);
 	check_name(argv[1]);
-	if (argc == 3)
-		port = parse_u32(argv[2], "bad port", false);
 	path = pick_device(ctl, &host);
-	if (!host) {
-		vmmgmtctl_err("listen: publishing names is not available in guests yet; use 'vmmgmtctl recv PORT'");
-		return 1;
+	fd = open_device(path, !host);
+	lookup_name(argv[1], fd, path, host, &a);
+	close(fd);
+	if (ctl->json) {
+		printf("{\"name\":");
+		json_string(argv[1]);
+		printf(",\"host\":%u,\"vm\":%u,\"port\":%u}\n", a.host, a.vm,
+		       a.port);
+	} else {
+		printf("%s %u:%u:%u\n", argv[1], a.host, a.vm, a.port);
 	}
-	fd = open_device(path, false);
-	port = bind_port(fd, true, path, port);
-	memcpy(n.name, argv[1], strlen(argv[1]));
-	if (ioctl(fd, VMMGMT_HOST_IOC_PUBLISH, &n))
-		fail(path, argv[1], errno, false);
-	fprintf(stderr, "vmmgmtctl: listening as '%s' on host port %u\n",
-		argv[1], port);
-	return print_loop(ctl, fd, true, path);
+	return 0;
 }
 
-int cmd_echo_server(const struct ctl *ctl, int argc, char **argv)
+/* Host side of echo-server: records in, records out. */
+static int echo_host(const struct ctl *ctl, int fd, const char *path)
 {
 	static __u8 buf[sizeof(struct vmmgmt_rec) + VMMGMT_MSG_MAX];
 	struct vmmgmt_rec *r = (struct vmmgmt_rec *)buf;
 	unsigned long long echoed = 0;
 	struct vmmgmt_addr src;
-	const char *path;
-	__u32 port;
 	ssize_t n;
-	int fd;
 
-	if (argc != 2)
-		usage_error("echo-server needs one argument: PORT", NULL);
-	port = parse_u32(argv[1], "bad port (1..4294967295)", false);
-	path = ctl->device ? ctl->device : HOST_DEVICE;
-	fd = open_device(path, false);
-	port = bind_port(fd, true, path, port);
-	fprintf(stderr, "vmmgmtctl: echo server on host port %u\n", port);
-	for (;;) {
+	while (!ctl->count || echoed < ctl->count) {
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0) {
 			if (errno == EINTR)
@@ -420,6 +495,73 @@ int cmd_echo_server(const struct ctl *ctl, int argc, char **argv)
 			fprintf(stderr, "vmmgmtctl: %llu messages echoed\n",
 				echoed);
 	}
+	return 0;
+}
+
+/*
+ * Guest side of echo-server: one message per read(), sent back to
+ * LAST_SRC.  Error answers (a reply the host could not deliver) are
+ * reported and skipped.
+ */
+static int echo_guest(const struct ctl *ctl, int fd, const char *path)
+{
+	static __u8 buf[VMMGMT_MSG_MAX];
+	unsigned long long echoed = 0;
+	struct vmmgmt_addr src;
+	ssize_t n;
+
+	while (!ctl->count || echoed < ctl->count) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0 && (errno == EFAULT || errno == ENOTCONN ||
+			      errno == EPIPE || errno == ENODEV))
+			fail(path, "read", errno, true);
+		if (ioctl(fd, VMMGMT_IOC_LAST_SRC, &src))
+			fail(path, "LAST_SRC", errno, true);
+		if (n < 0) {
+			vmmgmtctl_err("echo to %u:%u:%u: %s", src.host, src.vm,
+				      src.port, strerror(errno));
+			continue;
+		}
+		if (ioctl(fd, VMMGMT_IOC_CONNECT, &src))
+			fail(path, "connect", errno, true);
+		if (write(fd, buf, n) != n) {
+			vmmgmtctl_err("echo to %u:%u:%u: %s", src.host, src.vm,
+				      src.port, strerror(errno));
+			continue;
+		}
+		fprintf(stderr, "vmmgmtctl: echoed %zd bytes to %u:%u:%u\n", n,
+			src.host, src.vm, src.port);
+		echoed++;
+	}
+	return 0;
+}
+
+int cmd_echo_server(const struct ctl *ctl, int argc, char **argv)
+{
+	const char *path;
+	char where[64];
+	__u32 port = 0;
+	bool host;
+	int fd;
+
+	if (argc > 2)
+		usage_error("echo-server takes at most one argument: PORT", NULL);
+	if (argc == 2)
+		port = parse_u32(argv[1], "bad port (0..4294967295)", true);
+	if (ctl->name)
+		check_name(ctl->name);
+	path = pick_device(ctl, &host);
+	fd = open_device(path, !host);
+	port = serve_setup(fd, host, path, port, ctl->name);
+	local_addr(fd, host, port, where, sizeof(where));
+	if (ctl->name)
+		fprintf(stderr, "vmmgmtctl: echo server on %s as '%s'\n", where,
+			ctl->name);
+	else
+		fprintf(stderr, "vmmgmtctl: echo server on %s\n", where);
+	return host ? echo_host(ctl, fd, path) : echo_guest(ctl, fd, path);
 }
 
 /* One line of a sysfs file, without its newline; "" when unreadable. */

@@ -28,13 +28,17 @@ static void usage(FILE *f)
 		"  info               this guest's management device: VM id, peer id, host\n"
 		"                     id, link state, region size, ABI, vectors (guest only)\n"
 		"  send DEST [MSG]    send MSG (or all of stdin) as one message to DEST:\n"
-		"                     VM:PORT, HOST:VM:PORT or a published name (names on\n"
-		"                     the host only); VM 0 is the host\n"
+		"                     VM:PORT, HOST:VM:PORT or a published name (looked\n"
+		"                     up first); VM 0 is the host\n"
 		"  recv PORT          bind PORT and print the next message (--count more)\n"
-		"  listen NAME [PORT] bind PORT (or a free one), publish NAME for it and\n"
-		"                     print messages as they come (host only)\n"
-		"  echo-server PORT   bind PORT and send every request back to its sender\n"
-		"                     until killed (host only)\n"
+		"  listen [NAME] [PORT]\n"
+		"                     bind PORT (or a free one), publish NAME (or --name)\n"
+		"                     for it if given, and print messages as they come;\n"
+		"                     a NAME of digits only needs --name\n"
+		"  lookup NAME        the address a published name stands for\n"
+		"  echo-server [PORT] bind PORT (or a free one), publish --name if given,\n"
+		"                     and send every message back to its sender until\n"
+		"                     killed (or --count messages)\n"
 		"  names              the published names: NAME HOST:VM:PORT (host only)\n"
 		"  status             per VM: link state and message counters (host), or\n"
 		"                     this guest's device\n"
@@ -44,8 +48,10 @@ static void usage(FILE *f)
 		"  -j, --json         JSON instead of text: one object per line, or one\n"
 		"                     array (names, status)\n"
 		"  -w, --wait         send: wait for one answer and print it\n"
-		"  -n, --count N      recv, listen: stop after N messages (recv: 1;\n"
-		"                     listen: 0, never)\n"
+		"  -n, --count N      recv, listen, echo-server: stop after N messages\n"
+		"                     (recv: 1; listen, echo-server: 0, never)\n"
+		"  -N, --name NAME    listen, echo-server: publish NAME for the port\n"
+		"                     (withdrawn when vmmgmtctl exits)\n"
 		"  -t, --timeout SEC  send --wait, recv, listen: give up (exit 1) after SEC\n"
 		"                     seconds without a message (default: wait forever)\n"
 		"  -h, --help         show this help\n",
@@ -243,6 +249,7 @@ static const struct {
 	{ "send", cmd_send },
 	{ "recv", cmd_recv },
 	{ "listen", cmd_listen },
+	{ "lookup", cmd_lookup },
 	{ "echo-server", cmd_echo_server },
 	{ "names", cmd_names },
 	{ "status", cmd_status },
@@ -256,6 +263,7 @@ int main(int argc, char **argv)
 		{ "wait", no_argument, NULL, 'w' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "name", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -267,12 +275,15 @@ int main(int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":D:jwn:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":D:jwn:t:N:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			if (!optarg[0])
 				usage_error("empty device path", NULL);
 			ctl.device = optarg;
+			break;
+		case 'N':
+			ctl.name = optarg;
 			break;
 		case 'j':
 			ctl.json = true;

@@ -3,8 +3,8 @@
  * vmmgmtctl: declarations shared by its files.
  *
  * vmmgmtctl.c	options, usage, version and info
- * msg.c	messages and names: send, recv, listen, echo-server, names,
- *		status
+ * msg.c	messages and names: send, recv, listen, lookup, echo-server,
+ *		names, status
  */
 #ifndef VMMGMTCTL_H
 #define VMMGMTCTL_H
@@ -34,6 +34,7 @@ struct ctl {
 	bool wait;		/* --wait: send waits for one answer */
 	unsigned long count;	/* --count: messages recv/listen print; 0: all */
 	int timeout_ms;		/* --timeout, -1 for none */
+	const char *name;	/* --name: listen, echo-server publish it */
 };
 
 noreturn void usage_error(const char *msg, const char *arg);
@@ -47,6 +48,7 @@ int cmd_send(const struct ctl *ctl, int argc, char **argv);
 int cmd_recv(const struct ctl *ctl, int argc, char **argv);
 int cmd_listen(const struct ctl *ctl, int argc, char **argv);
 int cmd_echo_server(const struct ctl *ctl, int argc, char **argv);
+int cmd_lookup(const struct ctl *ctl, int argc, char **argv);
 int cmd_names(const struct ctl *ctl, int argc, char **argv);
 int cmd_status(const struct ctl *ctl, int argc, char **argv);
 
