@@ -69,7 +69,8 @@ FIXTURE_SETUP(names)
 {
 	struct vmmgmt_info info = { 0 };
 
-	self->a = self->b = -1;
+	self->a = -1;
+	self->b = -1;
 	if (access(GUEST_DEV, F_OK) && !device_required())
 		SKIP(return, GUEST_DEV " absent (no vmmgmt device bound)");
 	self->a = open_bound(&self->port_a);
@@ -131,7 +132,8 @@ TEST_F(names, bad_strings_and_fields)
 		/* No NUL at all. */
 		memset(n.name, 'x', sizeof(n.name));
 		memset(&n.addr, 0, sizeof(n.addr));
-		n.flags = n.reserved = 0;
+		n.flags = 0;
+		n.reserved = 0;
 		EXPECT_EQ(EINVAL, ioctl_err(self->a, cmds[c], &n));
 		mkname(&n, self->vm_id, "flags");
 		n.flags = 1;
