@@ -136,7 +136,11 @@ static void vmmgmt_ep_withdraw_all(struct vmmgmt_ep *ep)
 			ctrl.op = VMMGMT_CTRL_WITHDRAW;
 			memcpy(ctrl.name.name, en->name, sizeof(en->name));
 			ret = vmmgmt_ctrl_call(vdev, &ctrl, NULL, false);
-			if (ret && ret != -ENODEV)
+			/* Gone, or about to be: the host drops a VM's names
+			 * when it goes away or resets the channel.
+			 */
+			if (ret && ret != -ENODEV && ret != -ENOTCONN &&
+			    ret != -EPIPE)
 				pr_warn_ratelimited("%s: name %s not withdrawn at close: %d\n",
 						    vdev->name, en->name, ret);
 		}
@@ -929,16 +933,13 @@ static long vmmgmt_ioctl_publish(struct vmmgmt_ep *ep, void __user *uarg)
 	}
 	/* Ours already: ask again (the host agrees if it still has it). */
 	old = vmmgmt_ep_find_name(ep, n->name);
-	if (old) {
-		list_del(&old->node);
-		ep->nr_names--;
-		kfree(old);
-	}
-	if (ep->nr_names >= VMMGMT_NAMES_PER_OWNER)
+	if (!old && ep->nr_names >= VMMGMT_NAMES_PER_OWNER)
 		ret = -ENOSPC;
 	else
 		ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, &gen, true);
-	if (!ret) {
+	if (!ret && old) {
+		old->gen = gen;
+	} else if (!ret) {
 		en->gen = gen;
 		list_add_tail(&en->node, &ep->names);
 		ep->nr_names++;
