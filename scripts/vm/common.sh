@@ -70,11 +70,13 @@ wait_for() {
 
 # run_selftests DIR: run every selftest binary of DIR as its own step,
 # but those named in SELFTEST_EXCLUDE (basenames, space-separated).
+# SELFTEST_BEFORE="TEST FUNCTION": call FUNCTION just before TEST runs.
 run_selftests() {
-	local t
+	local t before=${SELFTEST_BEFORE:-}
 	for t in "$1"/*; do
 		[ -x "$t" ] || continue
 		case " ${SELFTEST_EXCLUDE:-} " in *" $(basename "$t") "*) continue ;; esac
+		[ -n "$before" ] && [ "${before%% *}" = "$(basename "$t")" ] && ${before#* }
 		step "selftest $(basename "$t")" "${SELFTEST_TIMEOUT:-300}" "$t"
 	done
 }
