@@ -283,6 +283,12 @@ static const struct abi_ioctl vmmgmt_ioctls[] = {
 		  0x40, 32, _IOC_READ),
 	ABI_IOCTL(VMMGMT_IOC_GET_INFO,         false, 0x8040b941,
 		  0x41, 64, _IOC_READ),
+	ABI_IOCTL(VMMGMT_IOC_PUBLISH,          false, 0x4038b945,
+		  0x45, 56, _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_IOC_WITHDRAW,         false, 0x4038b946,
+		  0x46, 56, _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_IOC_LOOKUP,           false, 0xc038b947,
+		  0x47, 56, _IOC_READ | _IOC_WRITE),
 };
 
 /* The ioctl numbers decode to the type, number, size and direction. */
