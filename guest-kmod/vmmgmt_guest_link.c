@@ -473,7 +473,7 @@ static int vmmgmt_rx_ctrl(struct vmmgmt_dev *vdev,
 			  const struct vmmgmt_rec *hdr, const void *payload)
 {
 	struct vmmgmt_ctrl_req *req, *found = NULL;
-	bool ok = false;
+	bool ok = false, known = false;
 
 	if (!(hdr->flags & VMMGMT_REC_F_RESPONSE) || hdr->src.host ||
 	    hdr->src.vm || hdr->src.port || hdr->src.reserved ||
@@ -489,6 +489,7 @@ static int vmmgmt_rx_ctrl(struct vmmgmt_dev *vdev,
 		}
 	}
 	if (found) {
+		known = true;
 		list_del(&found->node);
 		vdev->nr_ctrl_reqs--;
 		ok = vmmgmt_rx_ctrl_answer(found, hdr, payload);
@@ -507,7 +508,7 @@ bad:
 	dev_warn_ratelimited(&vdev->pdev->dev, "bad control record: flags %#x id %llu len %u from (%u, %u, %u)%s\n",
 			     hdr->flags, hdr->id, hdr->len, hdr->src.host,
 			     hdr->src.vm, hdr->src.port,
-			     found ? ": malformed answer" : "");
+			     known ? ": malformed answer" : "");
 	return 0;
 }
 
