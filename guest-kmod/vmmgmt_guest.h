@@ -93,6 +93,9 @@ struct vmmgmt_stats {
  *	as @link_state.
  * @reset_req: the reset_request value written for @reset_pending.  Same
  *	locking as @link_state.
+ * @features: %VMMGMT_F_* bits negotiated at the last ring setup
+ *	(vmmgmt_link_features()).  Written with @rx_lock and @tx_lock held;
+ *	read with READ_ONCE() for sysfs.
  * @tx: producer view of the guest-to-host ring.  Protected by @tx_lock.
  * @rx: consumer view of the host-to-guest ring.  Protected by @rx_lock.
  * @rx_buf: scratch buffer of %VMMGMT_MSG_MAX bytes for the consumer.
@@ -147,6 +150,7 @@ struct vmmgmt_dev {
 	u32 vm_id;
 	bool reset_pending;
 	u32 reset_req;
+	u64 features;
 	struct vmmgmt_ring tx;
 	struct vmmgmt_ring rx;
 	void *rx_buf;

@@ -1246,6 +1246,16 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_WO(reset);
 
+static ssize_t features_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_dev *vdev = vmmgmt_dev_from_misc(dev);
+
+	vmmgmt_link_refresh(vdev);
+	return sysfs_emit(buf, "%#llx\n", READ_ONCE(vdev->features));
+}
+static DEVICE_ATTR_RO(features);
+
 static ssize_t region_size_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
@@ -1307,6 +1317,7 @@ static struct attribute *vmmgmt_attrs[] = {
 	&dev_attr_region_size.attr,
 	&dev_attr_max_msg_size.attr,
 	&dev_attr_vectors.attr,
+	&dev_attr_features.attr,
 	&dev_attr_reset.attr,
 	&vmmgmt_stat_attr_tx_msgs.attr.attr,
 	&vmmgmt_stat_attr_tx_bytes.attr.attr,

@@ -120,6 +120,33 @@ static bool vmmgmt_check_layout(const struct vmmgmt_dev *vdev,
 }
 
 /**
+ * vmmgmt_link_features() - negotiate the feature bits (ABI 0.3).
+ * @vdev: the device; both rings were just set up.
+ *
+ * %VMMGMT_F_NOTIFY_AT offered by the host: the host's G2H consumer keeps
+ * notify_at, so the doorbell is rung only when a post passes it.  The
+ * guest's rx consumer keeps notify_at in any case (the ring code does), so
+ * it accepts the bit whenever it is offered, and the host then interrupts
+ * only when its posts pass the guest's notify_at.  The host clears the
+ * accepted bits whenever it lays the region out, so this runs at every
+ * ring setup.  &vmmgmt_dev.features shows the result in sysfs.
+ *
+ * Context: process context; @vdev->rx_lock and @vdev->tx_lock held.
+ */
+static void vmmgmt_link_features(struct vmmgmt_dev *vdev)
+{
+	u64 feat = vmmgmt_hdr_read64(vdev, VMMGMT_HDR_OFF(features_offered)) &
+		   VMMGMT_F_KNOWN;
+
+	vmmgmt_ring_use_notify_at(&vdev->tx, feat & VMMGMT_F_NOTIFY_AT);
+	vmmgmt_hdr_write32(vdev, VMMGMT_HDR_OFF(features_accepted),
+			   lower_32_bits(feat));
+	vmmgmt_hdr_write32(vdev, VMMGMT_HDR_OFF(features_accepted) + 4,
+			   upper_32_bits(feat));
+	WRITE_ONCE(vdev->features, feat);
+}
+
+/**
  * vmmgmt_link_setup() - set up both rings from the header.
  * @vdev: the device; the header said UP.
  *
@@ -163,6 +190,7 @@ static u32 vmmgmt_link_setup(struct vmmgmt_dev *vdev)
 			     h2g->data_size) ||
 	    vmmgmt_ring_cons_reset(&vdev->rx, READ_ONCE(ctrl->tail)))
 		goto bad;
+	vmmgmt_link_features(vdev);
 	return VMMGMT_LINK_UP;
 
 bad:

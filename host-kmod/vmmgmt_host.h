@@ -49,6 +49,9 @@ struct page;
 struct task_struct;
 struct vmmgmt_host_vm;
 
+extern bool vmmgmt_host_notify_at;
+extern unsigned int vmmgmt_host_poll_us;
+
 /** VMMGMT_HOST_BATCH - G2H records one batch of a worker handles. */
 #define VMMGMT_HOST_BATCH	64
 
@@ -138,6 +141,8 @@ struct vmmgmt_host_kick {
  * @hangups: kick eventfds whose last file was closed (POLLHUP).
  * @denied: records to another VM that the policy does not allow.
  * @resets: channel resets the guest requested and the worker carried out.
+ * @polls: times the worker looked at the G2H ring again after
+ *	vmmgmt_host_poll_us without a kick (see vmmgmt_host_worker.c).
  *
  * Atomic: the worker, the wait queue callback and sysfs readers touch
  * them without a lock.
@@ -154,6 +159,7 @@ struct vmmgmt_host_stats {
 	atomic64_t hangups;
 	atomic64_t denied;
 	atomic64_t resets;
+	atomic64_t polls;
 };
 
 /**
@@ -198,6 +204,9 @@ struct vmmgmt_host_stats {
  * @thread: the worker, vmmgmt-<name>.
  * @pending: set by the wait queue callback (and the worker itself) when
  *	there is work; cleared by the worker before it looks.
+ * @linger: the last batch consumed records and left the consumer marked
+ *	running: the worker looks again after vmmgmt_host_poll_us instead
+ *	of waiting for a kick.  Worker only.
  * @kicks: one hook per kick eventfd.
  * @call: the call eventfds (references).
  * @stats: counters.
@@ -237,6 +246,7 @@ struct vmmgmt_host_vm {
 
 	struct task_struct *thread;
 	atomic_t pending;
+	bool linger;
 	struct vmmgmt_host_kick kicks[VMMGMT_VECTORS_MAX];
 	struct eventfd_ctx *call[VMMGMT_VECTORS_MAX];
 

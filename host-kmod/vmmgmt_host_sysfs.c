@@ -128,6 +128,11 @@ static struct vmmgmt_host_stat_attr resets_attr = {
 	.offset = offsetof(struct vmmgmt_host_stats, resets),
 };
 
+static struct vmmgmt_host_stat_attr polls_attr = {
+	.attr = __ATTR(polls, 0444, vmmgmt_host_stat_show, NULL),
+	.offset = offsetof(struct vmmgmt_host_stats, polls),
+};
+
 static struct kobj_attribute link_state_attr = __ATTR_RO(link_state);
 static struct kobj_attribute vm_id_attr = __ATTR_RO(vm_id);
 static struct kobj_attribute qemu_pid_attr = __ATTR_RO(qemu_pid);
@@ -144,6 +149,7 @@ static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&tx_bytes_attr.attr.attr,
 	&kicks_attr.attr.attr,
 	&notifications_sent_attr.attr.attr,
+	&polls_attr.attr.attr,
 	&violations_attr.attr.attr,
 	&drops_attr.attr.attr,
 	&hangups_attr.attr.attr,

@@ -268,7 +268,9 @@ int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
 	hdr->abi_minor = VMMGMT_ABI_MINOR;
 	hdr->header_size = sizeof(*hdr);
 	hdr->region_size = vm->size;
-	hdr->features_offered = 0;
+	/* Our G2H consumer keeps notify_at (the ring code always does). */
+	hdr->features_offered = READ_ONCE(vmmgmt_host_notify_at) ?
+				VMMGMT_F_NOTIFY_AT : 0;
 	hdr->features_accepted = 0;
 	hdr->host_id = 0;
 	hdr->vm_id = vm->id;

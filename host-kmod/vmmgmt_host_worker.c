@@ -10,7 +10,10 @@
  * the others.  It posts what host endpoints queued for the VM, routes each
  * guest record (to the echo service, to a host endpoint, or back as an
  * error), posts the answers into the host-to-guest ring, and signals
- * call_fds[0] only when the guest is not draining already.
+ * call_fds[0] only when the guest is not draining already (ABI 0.2:
+ * cons_running) or, when the guest accepted %VMMGMT_F_NOTIFY_AT, only
+ * when the batch's posts passed the guest's notify_at: once per idle
+ * period of the guest's consumer.
  *
  * Every byte of the region is the guest's: the shared ring code validates
  * it and copies each record out before the worker looks at it.  On a
@@ -24,7 +27,9 @@
 
 #include <linux/eventfd.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
+#include <linux/moduleparam.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/wait.h>
@@ -33,6 +38,32 @@
 
 #include "vmmgmt_host.h"
 #include "vmmgmt_host_compat.h"
+
+/*
+ * vmmgmt_host_notify_at: offer %VMMGMT_F_NOTIFY_AT to guests (read when a
+ * region is laid out) and honour it when a guest accepted it; off, the
+ * module notifies as in ABI 0.2 (whenever cons_running is clear).  For
+ * comparisons (make bench); changing it affects regions laid out later.
+ */
+bool vmmgmt_host_notify_at = true;
+module_param_named(notify_at, vmmgmt_host_notify_at, bool, 0644);
+MODULE_PARM_DESC(notify_at, "offer and use the notify_at index (ABI 0.3; default Y)");
+
+/*
+ * vmmgmt_host_poll_us: after a batch that consumed records, the worker
+ * leaves the G2H consumer marked running (no kick needed) and looks again
+ * after this many microseconds, for as long as each look finds records;
+ * the first look that finds none stops the consumer (notify_at, re-check)
+ * and the worker sleeps until a kick.  A guest that streams messages thus
+ * rings no doorbell, and its answers come in batches with one interrupt
+ * each.  0: stop right after each batch.
+ */
+unsigned int vmmgmt_host_poll_us = 200;
+module_param_named(poll_us, vmmgmt_host_poll_us, uint, 0644);
+MODULE_PARM_DESC(poll_us, "look at a busy guest's ring again after this many us instead of waiting for its doorbell (0: off; default 200)");
+
+/* The longest vmmgmt_host_poll_us honoured, in microseconds. */
+#define VMMGMT_HOST_POLL_MAX_US	10000
 
 /**
  * vmmgmt_host_kick_wake() - wait queue callback of a kick eventfd.
@@ -348,7 +379,8 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
  *
  * Context: the VM's worker.
  * Return: true if there may be more work right away; false if the worker
- * may sleep until the next kick.
+ * may sleep until the next kick (with @vm->linger set: until it looks
+ * again after vmmgmt_host_poll_us).
  */
 static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 {
@@ -375,6 +407,14 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	ret = vmmgmt_ring_drain(&vm->g2h, VMMGMT_HOST_BATCH,
 				vmmgmt_host_worker_rx, vm, vm->buf,
 				VMMGMT_MSG_MAX);
+	/*
+	 * The guest's word, read once per batch: whatever it says only picks
+	 * how this VM's own interrupts are suppressed.
+	 */
+	vmmgmt_ring_use_notify_at(&vm->h2g,
+				  READ_ONCE(vmmgmt_host_notify_at) &&
+				  (READ_ONCE(vm->hdr->features_accepted) &
+				   VMMGMT_F_NOTIFY_AT));
 	notify = vm->posted && vmmgmt_ring_need_notify(&vm->h2g);
 	/* A guest writer that found G2H full sleeps until room is made. */
 	if (ret > 0 && vmmgmt_ring_cons_need_notify(&vm->g2h))
@@ -400,7 +440,40 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	 */
 	if (READ_ONCE(vm->blocked))
 		return false;
+	/* Records came: look again soon rather than ask for a kick. */
+	if (ret > 0 && READ_ONCE(vmmgmt_host_poll_us)) {
+		vm->linger = true;
+		return false;
+	}
 	return vmmgmt_ring_cons_stop(&vm->g2h);
+}
+
+/**
+ * vmmgmt_host_worker_linger() - sleep until the next look at a busy ring.
+ * @vm: the VM; its last batch set @vm->linger.
+ *
+ * Sleeps vmmgmt_host_poll_us (at most %VMMGMT_HOST_POLL_MAX_US; a kick, a
+ * host endpoint's message or kthread_stop() end it early), then makes the
+ * worker look again.  The G2H consumer stays marked running meanwhile, so
+ * the guest rings no doorbell: this timer is what makes sure its records
+ * are seen.  The next batch that consumes nothing stops the consumer.
+ *
+ * Context: the VM's worker, in TASK_INTERRUPTIBLE; returns in
+ * TASK_RUNNING.
+ */
+static void vmmgmt_host_worker_linger(struct vmmgmt_host_vm *vm)
+{
+	u32 us = min_t(u32, READ_ONCE(vmmgmt_host_poll_us),
+		       VMMGMT_HOST_POLL_MAX_US);
+	ktime_t t = ns_to_ktime((u64)us * NSEC_PER_USEC);
+
+	vm->linger = false;
+	/* A quarter of slack lets the timer share an interrupt. */
+	schedule_hrtimeout_range(&t, (u64)us * NSEC_PER_USEC / 4,
+				 HRTIMER_MODE_REL);
+	__set_current_state(TASK_RUNNING);
+	atomic64_inc(&vm->stats.polls);
+	atomic_set(&vm->pending, 1);
 }
 
 /**
@@ -408,7 +481,9 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
  * @data: the VM.
  *
  * Sleeps until a kick sets @vm->pending, handles one batch, and yields
- * with cond_resched() between batches.  No polling: without kicks it
+ * with cond_resched() between batches.  After a batch that consumed
+ * records it looks again after vmmgmt_host_poll_us, as long as records
+ * keep coming (vmmgmt_host_worker_linger()); otherwise, without kicks, it
  * sleeps.
  *
  * Context: kernel thread, process context.
@@ -425,7 +500,10 @@ static int vmmgmt_host_worker_fn(void *data)
 			break;
 		}
 		if (!atomic_xchg(&vm->pending, 0)) {
-			schedule();
+			if (vm->linger)
+				vmmgmt_host_worker_linger(vm);
+			else
+				schedule();
 			continue;
 		}
 		__set_current_state(TASK_RUNNING);

@@ -129,7 +129,8 @@ int vmmgmt_ring_init(struct vmmgmt_ring *ring, struct vmmgmt_ring_ctrl *ctrl,
  *	multiple of %VMMGMT_RING_ALIGN.
  *
  * Sets the private head and the shared head to @idx, clears the
- * producer's flags and padding and forgets a violation.  Only while the
+ * producer's flags and padding and forgets a violation.  Keeps the choice
+ * of vmmgmt_ring_use_notify_at().  Only while the
  * consumer is stopped and resets its side to the same @idx.
  *
  * Context: any context; serialised with the producer's other calls.
@@ -142,6 +143,7 @@ int vmmgmt_ring_prod_reset(struct vmmgmt_ring *ring, u32 idx)
 	if (idx % VMMGMT_RING_ALIGN)
 		return -EINVAL;
 	ring->idx = idx;
+	ring->kicked = idx;
 	ring->waiting = false;
 	ring->err = VMMGMT_RING_OK;
 	memset(ctrl->prod_pad, 0, sizeof(ctrl->prod_pad));
@@ -158,7 +160,8 @@ int vmmgmt_ring_prod_reset(struct vmmgmt_ring *ring, u32 idx)
  *	multiple of %VMMGMT_RING_ALIGN.
  *
  * Sets the private tail and the shared tail to @idx, clears cons_running
- * and the consumer's padding and forgets a violation (the way a broken
+ * and the consumer's padding, sets notify_at to @idx (the first record
+ * posted after the reset is notified) and forgets a violation (the way a broken
  * channel is revived).  Only while the producer is stopped and resets its
  * side to the same @idx.
  *
@@ -177,6 +180,7 @@ int vmmgmt_ring_cons_reset(struct vmmgmt_ring *ring, u32 idx)
 	ring->err = VMMGMT_RING_OK;
 	memset(ctrl->cons_pad, 0, sizeof(ctrl->cons_pad));
 	WRITE_ONCE(ctrl->cons_running, 0);
+	WRITE_ONCE(ctrl->notify_at, idx);
 	/* Pairs with the producer's acquire of the tail. */
 	smp_store_release(&ctrl->tail, idx);
 	return 0;
@@ -409,24 +413,75 @@ int vmmgmt_ring_post(struct vmmgmt_ring *ring, const struct vmmgmt_rec *hdr,
 }
 
 /**
+ * vmmgmt_ring_notify_at_passed() - whether posts passed the consumer's
+ * notify_at.
+ * @old: the head before the posts.
+ * @new: the head after them.
+ * @at: the consumer's notify_at, any value.
+ *
+ * Modulo 2^32, as the indexes run: true if @at lies in [@old, @new), that
+ * is, if the posts wrote the byte at which the consumer asked to be
+ * notified.  False when nothing was posted (@old == @new).  Any @at gives
+ * an answer and nothing else; a bogus one costs the peer its
+ * notifications, not this side its progress.
+ *
+ * Context: any context.
+ * Return: true if the consumer must be notified.
+ */
+bool vmmgmt_ring_notify_at_passed(u32 old, u32 new, u32 at)
+{
+	return (u32)(new - at - 1) < (u32)(new - old);
+}
+
+/**
+ * vmmgmt_ring_use_notify_at() - choose how the producer decides to notify.
+ * @ring: the producer's view.
+ * @on: true when the consumer keeps notify_at up to date
+ *	(%VMMGMT_F_NOTIFY_AT was negotiated for this direction).
+ *
+ * May change at any time between posts: each protocol is complete on its
+ * own, because a consumer keeps both cons_running and notify_at.
+ *
+ * Context: any context; serialised with the producer's other calls.
+ */
+void vmmgmt_ring_use_notify_at(struct vmmgmt_ring *ring, bool on)
+{
+	ring->use_notify_at = on;
+}
+
+/**
  * vmmgmt_ring_need_notify() - whether to notify the consumer after posting.
  * @ring: the producer's view.
  *
- * The full barrier orders the head published by vmmgmt_ring_post() before
- * the read of cons_running; it pairs with the one in
- * vmmgmt_ring_cons_stop().  Either the consumer sees the new head when it
- * looks once more before sleeping, or this sees cons_running clear.
+ * Covers every record posted since the last call.  The full barrier
+ * orders the head published by vmmgmt_ring_post() before the read of the
+ * consumer's state; it pairs with the one in vmmgmt_ring_cons_stop().
+ * Either the consumer sees the new head when it looks once more before
+ * sleeping, or this sees what it wrote before that look.
+ *
+ * With vmmgmt_ring_use_notify_at() on, notifies only if the posts since
+ * the last call passed notify_at: once per idle period of the consumer,
+ * however many records follow before it drains them.  Otherwise (ABI 0.2)
+ * notifies whenever cons_running is clear.
  *
  * Context: any context; serialised with the producer's other calls.
  * Return: true if the consumer may be asleep and must be notified; false
- * while it is draining the ring, or if the ring is broken.
+ * while it is draining the ring, if it was notified already (or, with
+ * notify_at, nothing was posted since the last call), or if the ring is
+ * broken.
  */
 bool vmmgmt_ring_need_notify(struct vmmgmt_ring *ring)
 {
+	u32 old = ring->kicked;
+
 	if (ring->err)
 		return false;
-	/* head store before cons_running load; see vmmgmt_ring_cons_stop() */
+	ring->kicked = ring->idx;
+	/* head store before the consumer's state; see vmmgmt_ring_cons_stop() */
 	smp_mb();
+	if (ring->use_notify_at)
+		return vmmgmt_ring_notify_at_passed(old, ring->idx,
+						    READ_ONCE(ring->ctrl->notify_at));
 	return !READ_ONCE(ring->ctrl->cons_running);
 }
 
@@ -721,10 +776,13 @@ void vmmgmt_ring_cons_start(struct vmmgmt_ring *ring)
  * vmmgmt_ring_cons_stop() - stop draining, unless more work appeared.
  * @ring: the consumer's view.
  *
- * Clears cons_running, then (after a full barrier that pairs with the one
- * in vmmgmt_ring_need_notify()) reads the head once more.  If it moved,
- * cons_running is set again and the caller must drain again: the producer
- * may have seen cons_running set and not notified.
+ * Clears cons_running and sets notify_at to the private tail (the next
+ * record posted is to be notified), then (after a full barrier that pairs
+ * with the one in vmmgmt_ring_need_notify()) reads the head once more.  If
+ * it moved, cons_running is set again and the caller must drain again:
+ * the producer may have seen the old state and not notified.  notify_at
+ * then stays behind the head, so no notification comes for records posted
+ * until the next stop.
  *
  * A hostile producer can keep the head moving, so the caller must not spin
  * on this: it schedules another bounded batch instead (and the ring breaks
@@ -739,7 +797,8 @@ bool vmmgmt_ring_cons_stop(struct vmmgmt_ring *ring)
 	if (ring->err)
 		return false;
 	WRITE_ONCE(ring->ctrl->cons_running, 0);
-	/* flag store before head load; see vmmgmt_ring_need_notify() */
+	WRITE_ONCE(ring->ctrl->notify_at, ring->idx);
+	/* state stores before head load; see vmmgmt_ring_need_notify() */
 	smp_mb();
 	if (READ_ONCE(ring->ctrl->head) == ring->idx)
 		return false;

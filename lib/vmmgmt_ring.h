@@ -69,7 +69,12 @@ enum vmmgmt_ring_err {
  *	back, so a peer that scribbles on it changes nothing here.
  * @pub: (consumer) the tail last published in @ctrl.
  * @chk: (consumer) @pub when vmmgmt_ring_cons_need_notify() last looked.
+ * @kicked: (producer) @idx when vmmgmt_ring_need_notify() last looked:
+ *	the posts since then are [@kicked, @idx).
  * @waiting: (producer) prod_waiting is set in @ctrl.
+ * @use_notify_at: (producer) the consumer keeps notify_at in @ctrl up to
+ *	date (%VMMGMT_F_NOTIFY_AT): notify only when a post passes it,
+ *	rather than whenever cons_running is clear.
  * @err: the first violation seen; while it is not %VMMGMT_RING_OK the
  *	ring refuses every operation with -EPROTO and touches no shared
  *	memory.  Cleared by the reset functions.
@@ -85,7 +90,9 @@ struct vmmgmt_ring {
 	u32 idx;
 	u32 pub;
 	u32 chk;
+	u32 kicked;
 	bool waiting;
+	bool use_notify_at;
 	enum vmmgmt_ring_err err;
 };
 
@@ -113,6 +120,8 @@ int vmmgmt_ring_space(struct vmmgmt_ring *ring, u32 len);
 int vmmgmt_ring_post(struct vmmgmt_ring *ring, const struct vmmgmt_rec *hdr,
 		     const void *payload);
 bool vmmgmt_ring_need_notify(struct vmmgmt_ring *ring);
+void vmmgmt_ring_use_notify_at(struct vmmgmt_ring *ring, bool on);
+bool vmmgmt_ring_notify_at_passed(u32 old, u32 new, u32 at);
 bool vmmgmt_ring_prod_wait(struct vmmgmt_ring *ring, u32 len);
 
 int vmmgmt_ring_peek(struct vmmgmt_ring *ring, struct vmmgmt_rec *hdr);

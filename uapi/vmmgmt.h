@@ -27,7 +27,7 @@
 /** VMMGMT_ABI_MAJOR - incompatible changes bump this; peers must match. */
 #define VMMGMT_ABI_MAJOR		0
 /** VMMGMT_ABI_MINOR - compatible additions bump this. */
-#define VMMGMT_ABI_MINOR		2
+#define VMMGMT_ABI_MINOR		3
 
 /** VMMGMT_REGION_MIN_SIZE - smallest region a host may offer (bytes). */
 #define VMMGMT_REGION_MIN_SIZE		(64ULL << 10)
@@ -49,6 +49,20 @@
 #define VMMGMT_VM_ID_MAX		0xffff
 /** VMMGMT_NAME_MAX - size of a VM name buffer, including the NUL. */
 #define VMMGMT_NAME_MAX			32
+
+/**
+ * VMMGMT_F_NOTIFY_AT - (ABI 0.3) feature bit: the consumer of a ring keeps
+ * &vmmgmt_ring_ctrl.notify_at up to date.  In &vmmgmt_region_header
+ * .features_offered the host says that it does so for the guest-to-host
+ * ring (the guest may then ring the doorbell only when its head passes
+ * notify_at); in .features_accepted the guest says that it does so for the
+ * host-to-guest ring (the host may then interrupt it only when its head
+ * passes notify_at).  Without the bit the peer notifies as in ABI 0.2
+ * (whenever cons_running is clear).
+ */
+#define VMMGMT_F_NOTIFY_AT		0x1ULL
+/** VMMGMT_F_KNOWN - every feature bit this ABI version defines. */
+#define VMMGMT_F_KNOWN			VMMGMT_F_NOTIFY_AT
 
 /**
  * enum vmmgmt_link_state - state of a VM's channel, kept in the region
@@ -114,7 +128,20 @@ struct vmmgmt_ring_desc {
  *	producer publishes @head, then (after a full barrier) notifies only
  *	if @cons_running is zero.  The consumer clears @cons_running, then
  *	(after a full barrier) reads @head once more before it sleeps.
+ * @notify_at: (ABI 0.3, %VMMGMT_F_NOTIFY_AT) the index at which the
+ *	consumer wants its next notification: when it goes idle it writes
+ *	its tail here, then (after a full barrier) reads @head once more
+ *	before it sleeps.  A producer that uses it publishes @head, then
+ *	(after a full barrier) notifies only if its post moved the head
+ *	from before @notify_at to past it.  Records posted after that, while
+ *	the consumer is woken but not yet idle again, need no notification.
+ *	Written only by the consumer; any value is harmless to the peer (at
+ *	worst a notification too many or too few for this ring).
  * @cons_pad: zero.
+ *
+ * A consumer keeps both @cons_running and @notify_at up to date; the
+ * producer uses @notify_at only when the feature was negotiated for the
+ * ring's direction (see %VMMGMT_F_NOTIFY_AT), @cons_running otherwise.
  *
  * Invariant: 0 <= @head - @tail <= data_size.  Offsets in the data area
  * are the index modulo data_size.
@@ -125,7 +152,8 @@ struct vmmgmt_ring_ctrl {
 	__u32 prod_pad[14];
 	__u32 tail;
 	__u32 cons_running;
-	__u32 cons_pad[14];
+	__u32 notify_at;
+	__u32 cons_pad[13];
 };
 
 /**
@@ -205,8 +233,11 @@ struct vmmgmt_rec {
  * @abi_minor: %VMMGMT_ABI_MINOR of the host that wrote the header.
  * @header_size: sizeof(struct vmmgmt_region_header) as the host knows it.
  * @region_size: size of the whole region in bytes.
- * @features_offered: feature bits the host offers (none defined yet).
- * @features_accepted: feature bits the guest accepted (subset of offered).
+ * @features_offered: %VMMGMT_F_* bits the host offers (ABI 0.3:
+ *	%VMMGMT_F_NOTIFY_AT).
+ * @features_accepted: %VMMGMT_F_* bits the guest accepted (subset of
+ *	offered); written by the guest each time it sets the rings up, reset
+ *	to zero by the host whenever it lays the region out.
  * @link_state: an &enum vmmgmt_link_state value.
  * @host_id: this host's id; 0 means "this host".
  * @vm_id: the VM's id, equal to its ivshmem peer id (IVPosition).

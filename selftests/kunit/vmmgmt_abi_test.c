@@ -109,7 +109,8 @@ static const struct abi_field ring_ctrl_fields[] = {
 	{ "prod_pad", CTRL_OFF(prod_pad), CTRL_SZ(prod_pad), 8, 56, 4 },
 	{ "tail", CTRL_OFF(tail), CTRL_SZ(tail), 64, 4, 4 },
 	{ "cons_running", CTRL_OFF(cons_running), CTRL_SZ(cons_running), 68, 4, 4 },
-	{ "cons_pad", CTRL_OFF(cons_pad), CTRL_SZ(cons_pad), 72, 56, 4 },
+	{ "notify_at", CTRL_OFF(notify_at), CTRL_SZ(notify_at), 72, 4, 4 },
+	{ "cons_pad", CTRL_OFF(cons_pad), CTRL_SZ(cons_pad), 76, 52, 4 },
 };
 
 static const struct abi_field addr_fields[] = {
@@ -237,6 +238,10 @@ static void vmmgmt_abi_ring_constants(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, VMMGMT_REC_F_KNOWN,
 			VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR);
 	KUNIT_EXPECT_LE(test, VMMGMT_REC_F_KNOWN, U16_MAX);
+
+	/* Feature bits are stored in the region header (ABI 0.3). */
+	KUNIT_EXPECT_EQ(test, VMMGMT_F_NOTIFY_AT, 1ULL);
+	KUNIT_EXPECT_EQ(test, VMMGMT_F_KNOWN, VMMGMT_F_NOTIFY_AT);
 }
 
 /* A region starts with the bytes "vmmgmt\0\0" (VMMGMT_MAGIC, LE). */

@@ -13,7 +13,8 @@
  * Cases: argument checks; empty and full rings; thousands of records over
  * hundreds of laps and across the 2^32 wrap of the indexes; every payload
  * size from 0 to the maximum with its content; the implicit tail skip and
- * PAD records; notification suppression in both directions; the batch
+ * PAD records; notification suppression in both directions (cons_running,
+ * and notify_at of ABI 0.3 with hostile values); the batch
  * helper; and hostile ring states (one parameterised case each) that must
  * break the ring with their own error and leave it broken.
  *
@@ -591,6 +592,195 @@ static void vmmgmt_ring_test_notify(struct kunit *test)
 	rt_check_guards(test, rt);
 }
 
+/* vmmgmt_ring_notify_at_passed(): [old, new) modulo 2^32. */
+static void vmmgmt_ring_test_notify_at_passed(struct kunit *test)
+{
+	static const struct {
+		u32 old, new, at;
+		bool passed;
+	} c[] = {
+		{ 0, 56, 0, true },		/* the first byte posted */
+		{ 0, 56, 55, true },		/* the last byte posted */
+		{ 0, 56, 56, false },		/* the next post's */
+		{ 56, 56, 56, false },		/* nothing posted */
+		{ 56, 56, 0, false },
+		{ 56, 112, 0, false },		/* behind: notified before */
+		{ 56, 112, 0xffffffffu, false },
+		{ 0xffffffc0u, 0x40, 0xfffffff8u, true },	/* across 2^32 */
+		{ 0xffffffc0u, 0x40, 0, true },
+		{ 0xffffffc0u, 0x40, 0x3f, true },
+		{ 0xffffffc0u, 0x40, 0x40, false },
+		{ 0xffffffc0u, 0x40, 0xffffffbfu, false },
+		{ 0x1000, 0x2000, 0x80001000u, false },	/* bogus: far ahead */
+		{ 0x1000, 0x2000, 0x1001, true },	/* bogus: unaligned */
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++)
+		KUNIT_EXPECT_EQ_MSG(test, vmmgmt_ring_notify_at_passed(c[i].old,
+								       c[i].new,
+								       c[i].at),
+				    c[i].passed, "case %u: [%#x, %#x) at %#x",
+				    i, c[i].old, c[i].new, c[i].at);
+}
+
+/*
+ * One notification per idle period of the consumer with notify_at (ABI
+ * 0.3), however many records come before it drains; and a record that
+ * races with stop() is not lost.  Starts @start bytes before the wrap.
+ */
+static void rt_notify_at_run(struct kunit *test, u32 start)
+{
+	struct rt *rt = rt_new(test, RT_SIZE, start);
+	u64 id = 0, popped = 0;
+
+	vmmgmt_ring_use_notify_at(&rt->prod, true);
+	/* A reset consumer asks to be notified of the first record. */
+	KUNIT_EXPECT_EQ(test, rt->ctrl->notify_at, start);
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 8, id++), 0);
+	KUNIT_EXPECT_TRUE(test, vmmgmt_ring_need_notify(&rt->prod));
+	/*
+	 * Woken but not yet running (cons_running still clear): further
+	 * records need no notification, unlike with cons_running alone.
+	 */
+	KUNIT_EXPECT_EQ(test, rt->ctrl->cons_running, 0);
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 8, id++), 0);
+	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_need_notify(&rt->prod));
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 100, id++), 0);
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 0, id++), 0);
+	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_need_notify(&rt->prod));
+	/* Nothing posted since the last look: nothing to say. */
+	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_need_notify(&rt->prod));
+
+	vmmgmt_ring_cons_start(&rt->cons);
+	rt_pop_check(test, rt, 8, popped++);
+	rt_pop_check(test, rt, 8, popped++);
+	rt_pop_check(test, rt, 100, popped++);
+	rt_pop_check(test, rt, 0, popped++);
+	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_cons_stop(&rt->cons));
+	KUNIT_EXPECT_EQ(test, rt->ctrl->notify_at, rt->cons.idx);
+	KUNIT_EXPECT_EQ(test, rt->ctrl->notify_at, rt->prod.idx);
+	/* Idle again: the next record notifies, once. */
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 16, id++), 0);
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 16, id++), 0);
+	KUNIT_EXPECT_TRUE(test, vmmgmt_ring_need_notify(&rt->prod));
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 16, id++), 0);
+	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_need_notify(&rt->prod));
+
+	/*
+	 * The race: the consumer drains, a record arrives while notify_at is
+	 * still behind (no notification), then the consumer stops.  stop()
+	 * must see it and keep the consumer running.
+	 */
+	vmmgmt_ring_cons_start(&rt->cons);
+	rt_pop_check(test, rt, 16, popped++);
+	rt_pop_check(test, rt, 16, popped++);
+	rt_pop_check(test, rt, 16, popped++);
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 24, id++), 0);
+	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_need_notify(&rt->prod));
+	KUNIT_EXPECT_TRUE(test, vmmgmt_ring_cons_stop(&rt->cons));
+	KUNIT_EXPECT_EQ(test, rt->ctrl->cons_running, 1);
+	/* Until the next stop, records still need no notification. */
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 24, id++), 0);
+	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_need_notify(&rt->prod));
+	rt_pop_check(test, rt, 24, popped++);
+	rt_pop_check(test, rt, 24, popped++);
+	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_cons_stop(&rt->cons));
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 24, id++), 0);
+	KUNIT_EXPECT_TRUE(test, vmmgmt_ring_need_notify(&rt->prod));
+	rt_pop_check(test, rt, 24, popped++);
+	KUNIT_EXPECT_EQ(test, popped, id);
+	rt_check_guards(test, rt);
+}
+
+static void vmmgmt_ring_test_notify_at(struct kunit *test)
+{
+	rt_notify_at_run(test, 0);
+	rt_notify_at_run(test, RT_WRAP_START);
+}
+
+/*
+ * A stream of @bursts bursts of @per records, the consumer draining each
+ * burst only after it was posted (it is woken asynchronously): the number
+ * of notifications the producer sends.  Every record is checked.
+ */
+static unsigned int rt_stream(struct kunit *test, bool notify_at,
+			      unsigned int bursts, unsigned int per)
+{
+	struct rt *rt = rt_new(test, RT_SIZE, RT_WRAP_START);
+	struct rt_drain d = { .test = test, .len = 64 };
+	unsigned int b, i, notes = 0;
+	u64 id = 0;
+
+	vmmgmt_ring_use_notify_at(&rt->prod, notify_at);
+	for (b = 0; b < bursts; b++) {
+		for (i = 0; i < per; i++) {
+			KUNIT_ASSERT_EQ(test, rt_post(rt, 64, id++), 0);
+			notes += vmmgmt_ring_need_notify(&rt->prod);
+		}
+		vmmgmt_ring_cons_start(&rt->cons);
+		KUNIT_EXPECT_EQ(test, vmmgmt_ring_drain(&rt->cons, per + 1,
+							rt_drain_cb, &d,
+							rt->buf,
+							VMMGMT_MSG_MAX),
+				per);
+		KUNIT_EXPECT_FALSE(test, vmmgmt_ring_cons_stop(&rt->cons));
+	}
+	KUNIT_EXPECT_EQ(test, d.seen, bursts * per);
+	rt_check_guards(test, rt);
+	return notes;
+}
+
+/* Suppression under a stream: once per burst, not once per record. */
+static void vmmgmt_ring_test_notify_at_stream(struct kunit *test)
+{
+	/* cons_running alone: the consumer is never seen running. */
+	KUNIT_EXPECT_EQ(test, rt_stream(test, false, 100, 10), 1000);
+	KUNIT_EXPECT_EQ(test, rt_stream(test, true, 100, 10), 100);
+	KUNIT_EXPECT_EQ(test, rt_stream(test, true, 10, 100), 10);
+}
+
+/*
+ * notify_at is the consumer's to write, and the producer must survive any
+ * value: it only changes whether need_notify() says yes.  Switching the
+ * protocol between posts loses no notification of an idle consumer.
+ */
+static void vmmgmt_ring_test_notify_at_hostile(struct kunit *test)
+{
+	static const u32 bogus[] = { 0, 1, 7, 0x7fffffffu, 0x80000000u,
+				     0xfffffff8u, 0xffffffffu };
+	struct rt *rt = rt_new(test, RT_SIZE, 0);
+	unsigned int i, n;
+	u64 id = 0;
+
+	vmmgmt_ring_use_notify_at(&rt->prod, true);
+	for (i = 0; i < ARRAY_SIZE(bogus); i++) {
+		for (n = 0; n < 50; n++) {
+			WRITE_ONCE(rt->ctrl->notify_at, bogus[i] + n * 8);
+			KUNIT_ASSERT_EQ(test, rt_post(rt, 64, id), 0);
+			vmmgmt_ring_need_notify(&rt->prod);
+			rt_pop_check(test, rt, 64, id++);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_error(&rt->prod), VMMGMT_RING_OK);
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_error(&rt->cons), VMMGMT_RING_OK);
+
+	/* An honest consumer again: it goes idle, the protocol switches. */
+	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_cons_stop(&rt->cons));
+	vmmgmt_ring_use_notify_at(&rt->prod, false);
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 8, id), 0);
+	vmmgmt_ring_use_notify_at(&rt->prod, true);
+	KUNIT_EXPECT_TRUE(test, vmmgmt_ring_need_notify(&rt->prod));
+	rt_pop_check(test, rt, 8, id++);
+	KUNIT_EXPECT_FALSE(test, vmmgmt_ring_cons_stop(&rt->cons));
+	vmmgmt_ring_use_notify_at(&rt->prod, true);
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 8, id), 0);
+	vmmgmt_ring_use_notify_at(&rt->prod, false);
+	KUNIT_EXPECT_TRUE(test, vmmgmt_ring_need_notify(&rt->prod));
+	rt_pop_check(test, rt, 8, id++);
+	rt_check_guards(test, rt);
+}
+
 /* prod_waiting: the consumer wakes a producer that waits for space. */
 static void vmmgmt_ring_test_space_notify(struct kunit *test)
 {
@@ -1018,6 +1208,10 @@ static struct kunit_case vmmgmt_ring_cases[] = {
 	KUNIT_CASE(vmmgmt_ring_test_skip),
 	KUNIT_CASE(vmmgmt_ring_test_pad),
 	KUNIT_CASE(vmmgmt_ring_test_notify),
+	KUNIT_CASE(vmmgmt_ring_test_notify_at_passed),
+	KUNIT_CASE(vmmgmt_ring_test_notify_at),
+	KUNIT_CASE(vmmgmt_ring_test_notify_at_stream),
+	KUNIT_CASE(vmmgmt_ring_test_notify_at_hostile),
 	KUNIT_CASE(vmmgmt_ring_test_space_notify),
 	KUNIT_CASE(vmmgmt_ring_test_drain),
 	KUNIT_CASE(vmmgmt_ring_test_own_index),

@@ -9,7 +9,10 @@
  * the sustained echo rate of 64 B and 64 KiB messages with a window of
  * messages in flight (one writer and one reader thread), the round trip
  * time of 64 B messages one at a time (median and 99th percentile), and
- * for vmmgmt the guest's doorbells and interrupts per echoed message.
+ * for vmmgmt the guest's doorbells and interrupts per echoed message; then
+ * the chat_ figures, the same echo streamed with a deep window (the rate,
+ * the throughput, and the doorbells and interrupts per message under that
+ * sustained load).
  * Every figure is one line "FIGURE <name> <value> <unit>" on stdout.
  * "vmmgmt-bench smoke" runs the vmmgmt part with a few hundred messages
  * and checks that every figure came out, for the test runs.
@@ -41,6 +44,9 @@
 #define VSOCK_PORT_DEFAULT	7007	/* SOCK_SEQPACKET; STREAM on +1 */
 #define SMALL			64
 #define LARGE			(64 * 1024)
+/* Messages in flight in the streamed (chat_) runs. */
+#define STREAM_WINDOW		256
+#define STREAM_WINDOW_LARGE	16
 #define EXIT_USAGE		2
 /* host-echo-server: the host module has no endpoint API (yet). */
 #define EXIT_UNSUPPORTED	3
@@ -501,16 +507,80 @@ static void mark(const struct opts *o, const char *what)
 
 struct results {
 	double rate_small, rate_large, tput_large, p50, p99;
+	double stream_small, stream_tput;	/* the chat_ (streamed) runs */
 	size_t large;
 	bool ok;
 };
 
+/* Guest doorbells and interrupts so far; false if unreadable. */
+static bool guest_notes(unsigned long long *db, unsigned long long *irq)
+{
+	return !read_counter("doorbells", db) &&
+	       !read_counter("interrupts", irq);
+}
+
+/*
+ * The chat_ figures: the same echo, streamed with a deep window
+ * (STREAM_WINDOW messages of 64 B in flight, STREAM_WINDOW_LARGE of the
+ * large size), so that the sender keeps posting while earlier messages
+ * are still being consumed; with notif, the guest's doorbells plus
+ * interrupts per echoed message during the 64 B run.
+ */
+static int measure_stream(const struct conn *c, const char *suffix,
+			  size_t large, bool notif, const struct opts *o,
+			  struct results *res)
+{
+	unsigned long long db0 = 0, irq0 = 0, db1 = 0, irq1 = 0;
+	unsigned long msgs = 0;
+	bool ok0 = true, ok1 = true;
+	double v;
+
+	if (notif) {
+		mark(o, "stream64-start");
+		ok0 = guest_notes(&db0, &irq0);
+	}
+	v = rate_measure(c, SMALL, STREAM_WINDOW, o->msgs, o, &msgs);
+	if (notif) {
+		ok1 = guest_notes(&db1, &irq1);
+		mark(o, "stream64-end");
+	}
+	if (v < 0)
+		return -1;
+	res->stream_small = v;
+	figure("chat_rate_64B", suffix, v, "msg/s");
+	if (notif) {
+		if (!ok0 || !ok1) {
+			bench_err("cannot read " GUEST_SYSFS "/doorbells or interrupts");
+			return -1;
+		}
+		printf("INFO chat stream 64 B, window %u: %lu messages echoed, ",
+		       STREAM_WINDOW, msgs);
+		printf("%llu doorbells, %llu interrupts\n", db1 - db0,
+		       irq1 - irq0);
+		figure("chat_notifications_per_msg", suffix,
+		       (double)(db1 - db0 + irq1 - irq0) / msgs, "notif/msg");
+		figure("chat_doorbells_per_msg", suffix,
+		       (double)(db1 - db0) / msgs, "doorbell/msg");
+		figure("chat_interrupts_per_msg", suffix,
+		       (double)(irq1 - irq0) / msgs, "irq/msg");
+	}
+	v = rate_measure(c, large, STREAM_WINDOW_LARGE, o->large_msgs, o,
+			 &msgs);
+	if (v < 0)
+		return -1;
+	res->stream_tput = v * large;
+	figure("chat_tput_64KiB", suffix, v * large / 1e6, "MB/s");
+	return 0;
+}
+
 /*
  * All figures of one transport; suffix names it ("", "_vsock", ...).
- * With notif, also the guest's notifications per message of the 64 B run.
+ * With notif, also the guest's notifications per message of the 64 B run;
+ * with stream, also the chat_ figures (measure_stream()).
  */
 static int measure(const struct conn *c, const char *suffix, size_t large,
-		   bool notif, const struct opts *o, struct results *res)
+		   bool notif, bool stream, const struct opts *o,
+		   struct results *res)
 {
 	long long n0 = 0, n1 = 0;
 	unsigned long msgs = 0;
@@ -555,6 +625,10 @@ static int measure(const struct conn *c, const char *suffix, size_t large,
 		return -1;
 	figure("echo_rtt_p50_64B", suffix, res->p50, "us");
 	figure("echo_rtt_p99_64B", suffix, res->p99, "us");
+	/* Ping-pong: the round trip of one message at a time. */
+	figure("chat_rtt_p50_64B", suffix, res->p50, "us");
+	if (stream && measure_stream(c, suffix, large, notif, o, res))
+		return -1;
 	res->ok = true;
 	return 0;
 }
@@ -615,7 +689,7 @@ static int guest_main(const struct opts *o)
 		bench_err(GUEST_DEV ": %s", strerror(-err));
 		return 1;
 	}
-	fails += measure(&c, "", large, true, o, &vm) != 0;
+	fails += measure(&c, "", large, true, true, o, &vm) != 0;
 	close(c.fd);
 
 	if (o->host_port) {
@@ -628,8 +702,8 @@ static int guest_main(const struct opts *o)
 			bench_err(GUEST_DEV ": %s", strerror(-err));
 			fails++;
 		} else {
-			fails += measure(&c, "_hostuser", large, false, o,
-					 &hu) != 0;
+			fails += measure(&c, "_hostuser", large, false, false,
+					 o, &hu) != 0;
 			close(c.fd);
 		}
 	}
@@ -638,19 +712,25 @@ static int guest_main(const struct opts *o)
 		if (vsock_connect(&c, o)) {
 			fails++;
 		} else {
-			fails += measure(&c, "_vsock", LARGE, false, o,
+			fails += measure(&c, "_vsock", LARGE, false, true, o,
 					 &vs) != 0;
 			close(c.fd);
 		}
 	}
 
-	if (vm.ok && vs.ok)
+	if (vm.ok && vs.ok) {
 		ratios(&vm, "", &vs);
+		figure("chat_rate_64B_vs_vsock", "",
+		       vm.stream_small / vs.stream_small, "x");
+		figure("chat_rtt_p50_64B_vs_vsock", "", vm.p50 / vs.p50, "x");
+		figure("chat_tput_64KiB_vs_vsock", "",
+		       vm.stream_tput / vs.stream_tput, "x");
+	}
 	if (hu.ok && vs.ok)
 		ratios(&hu, "_hostuser", &vs);
 	if (o->smoke && vm.ok &&
 	    !(vm.rate_small > 0 && vm.rate_large > 0 && vm.p50 > 0 &&
-	      vm.p99 >= vm.p50)) {
+	      vm.p99 >= vm.p50 && vm.stream_small > 0 && vm.stream_tput > 0)) {
 		bench_err("smoke: implausible figures");
 		fails++;
 	}
@@ -861,7 +941,7 @@ static void usage(FILE *f)
 		"  -c, --vsock-cid C   also measure vsock to CID C (2: the host)\n"
 		"  -p, --vsock-port P  vsock port (default %u)\n"
 		"  -P, --host-port P   also measure a host userspace endpoint on port P\n"
-		"  -m, --marks         print BENCH-MARK lines around the 64 B vmmgmt run\n"
+		"  -m, --marks         print BENCH-MARK lines around the 64 B vmmgmt runs\n"
 		"                      and pause 2 s at each (host-side counters)\n"
 		"Output: lines \"FIGURE <name> <value> <unit>\" and \"INFO ...\".\n",
 		EXIT_UNSUPPORTED, VSOCK_PORT_DEFAULT);

@@ -5,8 +5,9 @@
  *
  * The input is the shared memory of one ring (control block and a 16 KiB
  * data area) plus a few bytes that choose the consumer's private tail and
- * a sequence of operations: pop, peek, drain, start/stop, a post from the
- * producer side, and the peer rewriting bytes between the calls (also in
+ * a sequence of operations: pop, peek, drain, start/stop (and the
+ * producer's notification decision, with cons_running or notify_at), a post
+ * from the producer side, and the peer rewriting bytes between the calls (also in
  * the middle of a batch).  See ring_fuzz.h for the layout.
  *
  * It crashes on:
@@ -384,7 +385,8 @@ static void op_drain(struct fuzz *f, unsigned int budget)
 static void op_stop(struct fuzz *f, unsigned int arg)
 {
 	bool broken = f->cons.err != VMMGMT_RING_OK;
-	bool more;
+	bool use_at = arg & 2, more, need;
+	u32 old, at;
 
 	if (arg & 1) {
 		vmmgmt_ring_cons_start(&f->cons);
@@ -396,11 +398,25 @@ static void op_stop(struct fuzz *f, unsigned int arg)
 	} else {
 		FUZZ_ASSERT(more == (READ_ONCE(f->ctrl->head) != f->cons.idx));
 		FUZZ_ASSERT(READ_ONCE(f->ctrl->cons_running) == more);
+		FUZZ_ASSERT(READ_ONCE(f->ctrl->notify_at) == f->cons.idx);
 	}
 	if (vmmgmt_ring_cons_need_notify(&f->cons))
 		FUZZ_ASSERT(!broken && READ_ONCE(f->ctrl->prod_waiting));
-	if (vmmgmt_ring_need_notify(&f->prod))
-		FUZZ_ASSERT(!READ_ONCE(f->ctrl->cons_running));
+
+	/* The producer's decision, with either protocol (arg bit 1). */
+	vmmgmt_ring_use_notify_at(&f->prod, use_at);
+	old = f->prod.kicked;
+	at = READ_ONCE(f->ctrl->notify_at);
+	need = vmmgmt_ring_need_notify(&f->prod);
+	if (f->prod.err != VMMGMT_RING_OK) {
+		FUZZ_ASSERT(!need && f->prod.kicked == old);
+	} else if (use_at) {
+		/* notify_at among the bytes posted since the last look. */
+		FUZZ_ASSERT(need == ((u32)(at - old) < (u32)(f->prod.idx - old)));
+		FUZZ_ASSERT(f->prod.kicked == f->prod.idx);
+	} else {
+		FUZZ_ASSERT(need == !READ_ONCE(f->ctrl->cons_running));
+	}
 }
 
 static u8 fuzz_payload[VMMGMT_MSG_MAX];
