@@ -565,6 +565,8 @@ struct vmmgmt_ctrl {
  * (a malformed answer), EAGAIN (too many requests in flight), ENOMEM,
  * EFAULT and EINTR.
  *
+ * Names in a guest, ABI 0.3 (a 0.2 host answers the requests too):
+ *
  * VMMGMT_IOC_PUBLISH - publish name for (0, vm_id, this file's port)
  *	(struct vmmgmt_name; addr.port must be 0 or the bound port, the rest
  *	of addr 0).  Publishing a name of this file again succeeds.  The
