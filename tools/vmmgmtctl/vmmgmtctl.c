@@ -38,11 +38,14 @@ static void usage(FILE *f)
 		"  names              the published names: NAME HOST:VM:PORT (host only)\n"
 		"  status             per VM: link state and message counters (host), or\n"
 		"                     this guest's device\n"
+		"  stats VM           the latest statistics sample of VM (host only)\n"
+		"  needs VCPUS URGENCY  tell the host this guest could use VCPUS vCPUs\n"
+		"                     now, with URGENCY 0..100; 0 0 clears (guest only)\n"
 		"\n"
 		"Options:\n"
 		"  -D, --device PATH  use PATH instead of %s or %s\n"
 		"  -j, --json         JSON instead of text: one object per line, or one\n"
-		"                     array (names, status)\n"
+		"                     array (names, status); stats: one object\n"
 		"  -w, --wait         send: wait for one answer and print it\n"
 		"  -n, --count N      recv, listen: stop after N messages (recv: 1;\n"
 		"                     listen: 0, never)\n"
@@ -246,6 +249,8 @@ static const struct {
 	{ "echo-server", cmd_echo_server },
 	{ "names", cmd_names },
 	{ "status", cmd_status },
+	{ "stats", cmd_stats },
+	{ "needs", cmd_needs },
 };
 
 int main(int argc, char **argv)

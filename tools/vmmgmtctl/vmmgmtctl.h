@@ -5,6 +5,7 @@
  * vmmgmtctl.c	options, usage, version and info
  * msg.c	messages and names: send, recv, listen, echo-server, names,
  *		status
+ * stats.c	guest statistics: stats (host), needs (guest)
  */
 #ifndef VMMGMTCTL_H
 #define VMMGMTCTL_H
@@ -49,5 +50,7 @@ int cmd_listen(const struct ctl *ctl, int argc, char **argv);
 int cmd_echo_server(const struct ctl *ctl, int argc, char **argv);
 int cmd_names(const struct ctl *ctl, int argc, char **argv);
 int cmd_status(const struct ctl *ctl, int argc, char **argv);
+int cmd_stats(const struct ctl *ctl, int argc, char **argv);
+int cmd_needs(const struct ctl *ctl, int argc, char **argv);
 
 #endif /* VMMGMTCTL_H */
