@@ -363,9 +363,16 @@ void vmmgmt_stats_work(struct work_struct *work)
 	mutex_lock(&st->lock);
 	if (!st->enabled)
 		goto unlock;
+	now = ktime_get_ns();
+	/*
+	 * A run that waited for @lock while stats were switched off and on
+	 * again comes right after the new baseline: leave it to the run
+	 * that enabling queued.
+	 */
+	if (now - st->last_ns < (u64)st->period_ms * NSEC_PER_MSEC / 2)
+		goto unlock;
 
 	memset(s, 0, VMMGMT_STATS_BUF_SIZE);
-	now = ktime_get_ns();
 	s->version = VMMGMT_STATS_VERSION;
 	s->seq = ++st->seq;
 	s->timestamp = now;
