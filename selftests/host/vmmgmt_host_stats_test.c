@@ -514,7 +514,9 @@ static void spoil(struct vmmgmt_stats_sample *s, enum hostile_kind kind,
 		break;
 	case MEM_ZERO:
 		s->mem_total = 0;
-		s->mem_free = s->mem_available = s->mem_cached = 0;
+		s->mem_free = 0;
+		s->mem_available = 0;
+		s->mem_cached = 0;
 		break;
 	case NEEDS_HIGH:
 		s->needs.vcpus_wanted = VMMGMT_STATS_VCPUS_WANTED_MAX + 1;
