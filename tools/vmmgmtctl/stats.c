@@ -2,8 +2,10 @@
 /*
  * vmmgmtctl: guest statistics.  "stats VM" on the host prints the latest
  * sample the host module kept for VM (sysfs vms/VM/stats/); "needs VCPUS
- * URGENCY" in a guest sets what the guest could use (VMMGMT_IOC_SET_NEEDS).
+ * URGENCY" in a guest sets what the guest could use (VMMGMT_IOC_SET_NEEDS);
+ * "top" on the host shows every VM's latest sample, refreshed in place.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -168,5 +170,138 @@ int cmd_needs(const struct ctl *ctl, int argc, char **argv)
 	if (ioctl(fd, VMMGMT_IOC_SET_NEEDS, &needs) < 0)
 		fail(path, "SET_NEEDS", errno, true);
 	close(fd);
+	return 0;
+}
+
+/* One number of vms/@vm/@file; -1 when absent or before a sample. */
+static long long vm_num(const char *vm, const char *file)
+{
+	char path[512], val[64];
+
+	snprintf(path, sizeof(path), HOST_SYSFS "/vms/%s/%s", vm, file);
+	if (read_file(path, val, sizeof(val)))
+		return -1;
+	return atoll(val);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+/* Print a per-mille value as a percentage with one decimal, or "-". */
+static void pct(long long permille)
+{
+	if (permille < 0)
+		printf(" %6s", "-");
+	else
+		printf(" %5lld.%lld", permille / 10, permille % 10);
+}
+
+static void num(long long v, int width)
+{
+	if (v < 0)
+		printf(" %*s", width, "-");
+	else
+		printf(" %*lld", width, v);
+}
+
+/* One screen (or one JSON array) of every registered VM. */
+static int top_once(const struct ctl *ctl)
+{
+	static const char * const json_files[] = {
+		"samples", "rejected", "age_ms", "cpu_util", "steal", "iowait",
+		"runnable", "load1", "psi_cpu_some", "psi_memory_some",
+		"psi_io_some", "mem_available", "vcpus_wanted", "urgency",
+	};
+	char *names[1024], link[32], path[384];
+	struct dirent *de;
+	size_t n = 0, i, j;
+	DIR *d;
+
+	d = opendir(HOST_SYSFS "/vms");
+	if (!d)
+		fail(HOST_SYSFS "/vms", "top", errno, false);
+	while ((de = readdir(d)) && n < ARRAY_SIZE(names)) {
+		if (de->d_name[0] == '.')
+			continue;
+		names[n] = strdup(de->d_name);
+		if (names[n])
+			n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), name_cmp);
+
+	if (ctl->json) {
+		printf("[");
+		for (i = 0; i < n; i++) {
+			printf("%s{\"vm\":", i ? "," : "");
+			json_string(names[i]);
+			for (j = 0; j < ARRAY_SIZE(json_files); j++) {
+				long long v;
+
+				snprintf(path, sizeof(path), "stats/%s",
+					 json_files[j]);
+				v = vm_num(names[i], path);
+				if (v >= 0)
+					printf(",\"%s\":%lld", json_files[j], v);
+			}
+			printf("}");
+		}
+		printf("]\n");
+	} else {
+		/* Home, clear: refresh in place. */
+		printf("\033[H\033[2J");
+		printf("%-16s %-6s %7s %6s %6s %6s %4s %6s %6s %6s %6s %9s %4s %3s\n",
+		       "VM", "LINK", "AGE_MS", "CPU%", "STEAL%", "IOWT%", "RUN",
+		       "LOAD1", "PSIcpu", "PSImem", "PSIio", "AVAIL_MiB", "WANT",
+		       "URG");
+		for (i = 0; i < n; i++) {
+			long long avail;
+
+			snprintf(path, sizeof(path), HOST_SYSFS "/vms/%s/link_state",
+				 names[i]);
+			if (read_file(path, link, sizeof(link)))
+				snprintf(link, sizeof(link), "?");
+			printf("%-16s %-6s", names[i], link);
+			num(vm_num(names[i], "stats/age_ms"), 7);
+			pct(vm_num(names[i], "stats/cpu_util"));
+			pct(vm_num(names[i], "stats/steal"));
+			pct(vm_num(names[i], "stats/iowait"));
+			num(vm_num(names[i], "stats/runnable"), 4);
+			num(vm_num(names[i], "stats/load1"), 6);
+			num(vm_num(names[i], "stats/psi_cpu_some"), 6);
+			num(vm_num(names[i], "stats/psi_memory_some"), 6);
+			num(vm_num(names[i], "stats/psi_io_some"), 6);
+			avail = vm_num(names[i], "stats/mem_available");
+			num(avail < 0 ? -1 : avail / 1024, 9);
+			num(vm_num(names[i], "stats/vcpus_wanted"), 4);
+			num(vm_num(names[i], "stats/urgency"), 3);
+			printf("\n");
+		}
+		printf("%zu VMs; LOAD1 and PSI in 1/100 (PSI: %% of the last 10 s); '-': no sample yet\n",
+		       n);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	return fflush(stdout) ? 1 : 0;
+}
+
+int cmd_top(const struct ctl *ctl, int argc, char **argv)
+{
+	unsigned long interval = 1, i;
+
+	if (argc > 2)
+		usage_error("unexpected argument", argv[2]);
+	if (argc == 2)
+		interval = parse_num(argv[1], 3600, "top: bad SECONDS (1..3600)");
+	if (!interval)
+		usage_error("top: bad SECONDS (1..3600)", argv[1]);
+	for (i = 0; !ctl->count || i < ctl->count; i++) {
+		if (i)
+			sleep(interval);
+		if (top_once(ctl))
+			return 1;
+	}
 	return 0;
 }

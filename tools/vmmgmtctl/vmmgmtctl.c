@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"  status             per VM: link state and message counters (host), or\n"
 		"                     this guest's device\n"
 		"  stats VM           the latest statistics sample of VM (host only)\n"
+		"  top [SECONDS]      every VM's latest sample, refreshed in place every\n"
+		"                     SECONDS (1); --count N: N times (host only)\n"
 		"  needs VCPUS URGENCY  tell the host this guest could use VCPUS vCPUs\n"
 		"                     now, with URGENCY 0..100; 0 0 clears (guest only)\n"
 		"\n"
@@ -48,7 +50,7 @@ static void usage(FILE *f)
 		"                     array (names, status); stats: one object\n"
 		"  -w, --wait         send: wait for one answer and print it\n"
 		"  -n, --count N      recv, listen: stop after N messages (recv: 1;\n"
-		"                     listen: 0, never)\n"
+		"                     listen: 0, never); top: N refreshes (0, never)\n"
 		"  -t, --timeout SEC  send --wait, recv, listen: give up (exit 1) after SEC\n"
 		"                     seconds without a message (default: wait forever)\n"
 		"  -h, --help         show this help\n",
@@ -251,6 +253,7 @@ static const struct {
 	{ "status", cmd_status },
 	{ "stats", cmd_stats },
 	{ "needs", cmd_needs },
+	{ "top", cmd_top },
 };
 
 int main(int argc, char **argv)
