@@ -407,8 +407,7 @@ unlock:
  * @vdev: the device.
  * @uarg: user pointer to a &struct vmmgmt_stats_needs.
  *
- * Context: process context; may sleep; takes &vmmgmt_dev.lock for reading,
- * then &vmmgmt_stats_ctl.lock.
+ * Context: process context; may sleep; takes &vmmgmt_stats_ctl.lock.
  * Return: 0; -EPERM without CAP_SYS_ADMIN; -EFAULT; -EINVAL for a value
  * out of range or nonzero flags or reserved; -ENODEV after removal.
  */
@@ -426,16 +425,18 @@ long vmmgmt_stats_set_needs(struct vmmgmt_dev *vdev, void __user *uarg)
 	    needs.reserved)
 		return -EINVAL;
 
-	down_read(&vdev->lock);
-	if (vdev->removed) {
+	/*
+	 * The file's reference keeps the collector alive; &vmmgmt_dev.lock
+	 * is not needed (and would be taken in the wrong order).
+	 */
+	mutex_lock(&vdev->sctl.lock);
+	if (READ_ONCE(vdev->removed)) {
 		ret = -ENODEV;
 	} else {
-		mutex_lock(&vdev->sctl.lock);
 		vdev->sctl.needs = needs;
 		vdev->sctl.has_needs = needs.vcpus_wanted || needs.urgency;
-		mutex_unlock(&vdev->sctl.lock);
 	}
-	up_read(&vdev->lock);
+	mutex_unlock(&vdev->sctl.lock);
 	return ret;
 }
 
