@@ -279,7 +279,7 @@ static int top_once(const struct ctl *ctl)
 			num(vm_num(names[i], "stats/urgency"), 3);
 			printf("\n");
 		}
-		printf("%zu VMs; LOAD1 and PSI in 1/100 (PSI: %% of the last 10 s); '-': no sample yet\n",
+		printf("%zu VMs; LOAD1 and PSI in 1/100 (PSI: %% of 10 s); '-': no sample\n",
 		       n);
 	}
 	for (i = 0; i < n; i++)
