@@ -10,7 +10,8 @@
  * CPU times (as /proc/stat), avenrun for load averages, si_meminfo() and
  * si_mem_available() for memory (as /proc/meminfo).  The runnable count
  * and PSI are not exported to modules: they are read from the kernel's own
- * text files, /proc/loadavg and /proc/pressure/{cpu,memory,io}.
+ * text files, /proc/loadavg and /proc/pressure/{cpu,memory,io} (where
+ * kernel_read() can read them: not on Debian's 6.1 and 6.12 for PSI).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -23,6 +24,7 @@
 #include <linux/fs.h>
 #include <linux/kernel_stat.h>
 #include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/pci.h>
 #include <linux/mm.h>
@@ -123,10 +125,35 @@ static void vmmgmt_stats_read_cpu(int cpu, struct vmmgmt_stats_cpu *c)
 }
 
 /**
+ * vmmgmt_stats_fit() - scale one CPU's times down to the period.
+ * @d: the CPU's times over the period.
+ * @period: the period in nanoseconds.
+ *
+ * One CPU cannot spend more than the period, but accounting can catch up
+ * in one go (steal time of a vCPU held off for long, tick-based times);
+ * then the five times are scaled down to add up to @period, keeping their
+ * proportions.
+ *
+ * Context: any.
+ */
+static void vmmgmt_stats_fit(struct vmmgmt_stats_cpu *d, u64 period)
+{
+	u64 sum = d->user + d->system + d->idle + d->iowait + d->steal;
+
+	if (sum <= period)
+		return;
+	d->user = mul_u64_u64_div_u64(d->user, period, sum);
+	d->system = mul_u64_u64_div_u64(d->system, period, sum);
+	d->idle = mul_u64_u64_div_u64(d->idle, period, sum);
+	d->iowait = mul_u64_u64_div_u64(d->iowait, period, sum);
+	d->steal = mul_u64_u64_div_u64(d->steal, period, sum);
+}
+
+/**
  * vmmgmt_stats_cpus() - CPU times since the previous call.
  * @st: the collector; its per-CPU baseline moves to now.
- * @s: the sample to fill in (total, nr_cpus, nr_cpu_entries, cpu[]), or
- *	NULL to take a baseline only.
+ * @s: the sample to fill in (total, nr_cpus, nr_cpu_entries, cpu[]; its
+ *	period is set), or NULL to take a baseline only.
  *
  * Context: process context; &vmmgmt_stats_ctl.lock held.
  */
@@ -150,6 +177,7 @@ static void vmmgmt_stats_cpus(struct vmmgmt_stats_ctl *st,
 			d.steal = vmmgmt_stats_delta(now.steal, prev->steal);
 			d.cpu = cpu;
 			d.reserved = 0;
+			vmmgmt_stats_fit(&d, s->period);
 			s->total.user += d.user;
 			s->total.system += d.system;
 			s->total.idle += d.idle;
@@ -186,6 +214,15 @@ static int vmmgmt_stats_read_file(const char *path, char *buf, size_t size)
 	f = filp_open(path, O_RDONLY, 0);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
+	/*
+	 * kernel_read() needs ->read_iter and no ->read, and warns about any
+	 * other file: Debian's 6.1 and 6.12 serve /proc/pressure/ with
+	 * ->read only, so PSI is absent there.
+	 */
+	if (!f->f_op->read_iter || f->f_op->read) {
+		filp_close(f, NULL);
+		return -EOPNOTSUPP;
+	}
 	n = kernel_read(f, buf, size - 1, &pos);
 	filp_close(f, NULL);
 	if (n < 0)
