@@ -56,6 +56,40 @@ struct vmmgmt_stats {
 };
 
 /**
+ * struct vmmgmt_stats_ctl - the statistics collector of a device
+ * (vmmgmt_guest_stats.c).
+ * @lock: protects the fields below but @sent and @failed, and the
+ *	sampling itself.  Taken before &vmmgmt_dev.lock.
+ * @work: takes one sample per period while @enabled.
+ * @enabled: sysfs stats_enable.
+ * @period_ms: sysfs stats_period_ms.  Written under @lock, read with
+ *	READ_ONCE() by sysfs.
+ * @seq: sequence number of the last sample taken.
+ * @last_ns: CLOCK_MONOTONIC time of the last sample or baseline.
+ * @needs: what a process set with VMMGMT_IOC_SET_NEEDS.
+ * @has_needs: @needs is not all zero.
+ * @prev: per possible CPU, the cumulative CPU times at the last sample
+ *	or baseline (nr_cpu_ids entries).
+ * @buf: the sample being built (room for %VMMGMT_STATS_MAX_CPUS CPUs).
+ * @sent: samples posted to the ring.
+ * @failed: samples not posted (link not up, ring full or broken).
+ */
+struct vmmgmt_stats_ctl {
+	struct mutex lock;		/* see above */
+	struct delayed_work work;
+	bool enabled;
+	u32 period_ms;
+	u64 seq;
+	u64 last_ns;
+	struct vmmgmt_stats_needs needs;
+	bool has_needs;
+	struct vmmgmt_stats_cpu *prev;
+	struct vmmgmt_stats_sample *buf;
+	atomic64_t sent;
+	atomic64_t failed;
+};
+
+/**
  * struct vmmgmt_dev - one bound ivshmem-doorbell device.
  * @kref: the driver holds one reference from probe to remove; every open
  *	file holds one more, so the structure outlives the PCI binding.
@@ -117,6 +151,7 @@ struct vmmgmt_stats {
  * @ctrl_next_id: record id of the last control request.  Same locking.
  * @ctrl_wq: callers waiting for the host's answer to a control request.
  * @stats: counters for sysfs.
+ * @sctl: the statistics collector.
  * @minor_id: ida number that chose @name.
  * @name: misc device name: "vmmgmt" for @minor_id 0, else "vmmgmt<N>".
  * @irq_name: name shown in /proc/interrupts.
@@ -166,6 +201,7 @@ struct vmmgmt_dev {
 	u64 ctrl_next_id;
 	wait_queue_head_t ctrl_wq;
 	struct vmmgmt_stats stats;
+	struct vmmgmt_stats_ctl sctl;
 
 	unsigned int minor_id;
 	char name[VMMGMT_DEV_NAME_LEN];
@@ -360,5 +396,12 @@ void vmmgmt_ctrl_free_all(struct vmmgmt_dev *vdev);
 
 int vmmgmt_cdev_register(struct vmmgmt_dev *vdev);
 void vmmgmt_cdev_unregister(struct vmmgmt_dev *vdev);
+
+extern const struct attribute_group vmmgmt_stats_group;
+int vmmgmt_stats_init(struct vmmgmt_dev *vdev);
+void vmmgmt_stats_stop(struct vmmgmt_dev *vdev);
+void vmmgmt_stats_free(struct vmmgmt_dev *vdev);
+void vmmgmt_stats_work(struct work_struct *work);
+long vmmgmt_stats_set_needs(struct vmmgmt_dev *vdev, void __user *uarg);
 
 #endif /* _VMMGMT_GUEST_H */

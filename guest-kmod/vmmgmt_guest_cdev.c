@@ -1117,6 +1117,8 @@ static long vmmgmt_ioctl(struct file *file, unsigned int cmd,
 		return vmmgmt_ioctl_withdraw(ep, uarg);
 	case VMMGMT_IOC_LOOKUP:
 		return vmmgmt_ioctl_lookup(ep, uarg);
+	case VMMGMT_IOC_SET_NEEDS:
+		return vmmgmt_stats_set_needs(ep->vdev, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -1329,7 +1331,16 @@ static struct attribute *vmmgmt_attrs[] = {
 	&vmmgmt_stat_attr_violations.attr.attr,
 	NULL
 };
-ATTRIBUTE_GROUPS(vmmgmt);
+
+static const struct attribute_group vmmgmt_group = {
+	.attrs = vmmgmt_attrs,
+};
+
+static const struct attribute_group *vmmgmt_groups[] = {
+	&vmmgmt_group,
+	&vmmgmt_stats_group,	/* vmmgmt_guest_stats.c */
+	NULL
+};
 
 /**
  * vmmgmt_cdev_register() - create /dev/vmmgmt* and its sysfs attributes.

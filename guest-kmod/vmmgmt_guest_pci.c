@@ -33,6 +33,7 @@ static void vmmgmt_dev_release(struct kref *kref)
 	struct vmmgmt_dev *vdev = container_of(kref, struct vmmgmt_dev, kref);
 
 	vmmgmt_ctrl_free_all(vdev);
+	vmmgmt_stats_free(vdev);
 	xa_destroy(&vdev->ports);
 	kvfree(vdev->rx_buf);
 	mutex_destroy(&vdev->tx_lock);
@@ -252,6 +253,9 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = -ENOMEM;
 		goto err_put;
 	}
+	ret = vmmgmt_stats_init(vdev);
+	if (ret)
+		goto err_put;
 
 	ret = vmmgmt_map_region(vdev);
 	if (ret)
@@ -324,6 +328,7 @@ static void vmmgmt_remove(struct pci_dev *pdev)
 	struct vmmgmt_dev *vdev = pci_get_drvdata(pdev);
 
 	vmmgmt_cdev_unregister(vdev);
+	vmmgmt_stats_stop(vdev);
 	pci_set_drvdata(pdev, NULL);
 	vmmgmt_free_irqs(vdev, vdev->nvec);
 	cancel_work_sync(&vdev->rx_work);

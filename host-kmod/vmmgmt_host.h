@@ -14,6 +14,8 @@
  *			says which VMs may talk to each other
  * vmmgmt_host_names.c	the name table, and the CTRL requests of guests
  * vmmgmt_host_sysfs.c	/sys/class/misc/vmmgmt-host/vms/<name>/
+ * vmmgmt_host_stats.c	statistics samples from guests, and their
+ *			sysfs files vms/<name>/stats/
  * vmmgmt_host_ring.c	the shared ring (lib/vmmgmt_ring.c)
  *
  * Locks, outermost first (&vmmgmt_host_ep.rx_mutex and
@@ -162,6 +164,122 @@ struct vmmgmt_host_stats {
 	atomic64_t polls;
 };
 
+/** VMMGMT_HOST_STATS_HISTORY - samples kept per VM. */
+#define VMMGMT_HOST_STATS_HISTORY	32
+
+/**
+ * struct vmmgmt_host_cpu_share - CPU times of one sample as per-mille
+ * shares of their sum.
+ * @cpu: the guest's CPU number (for the total: the number of CPUs).
+ * @user: user and nice.
+ * @system: system, hard and soft interrupts.
+ * @idle: idle.
+ * @iowait: idle with I/O outstanding.
+ * @steal: stolen by the host.
+ */
+struct vmmgmt_host_cpu_share {
+	u32 cpu;
+	u16 user;
+	u16 system;
+	u16 idle;
+	u16 iowait;
+	u16 steal;
+};
+
+/**
+ * struct vmmgmt_host_stats_point - what the host keeps of one valid
+ * sample (see &struct vmmgmt_stats_sample for the meaning of each value).
+ * @host_ns: host CLOCK_MONOTONIC when the sample arrived.
+ * @seq: the sample's sequence number.
+ * @mem_total: KiB.
+ * @mem_free: KiB.
+ * @mem_available: KiB.
+ * @mem_cached: KiB.
+ * @period_ms: the period the sample covers, in ms.
+ * @nr_cpus: online guest CPUs.
+ * @cpu_util: @cpu_user + @cpu_system, per-mille of all CPU time.
+ * @runnable: runnable tasks.
+ * @nr_threads: threads.
+ * @load1: 1-minute load average times 100.
+ * @load5: 5-minute load average times 100.
+ * @load15: 15-minute load average times 100.
+ * @psi: the guest reported PSI.
+ * @psi_cpu_some: avg10, in 1/100 %; likewise the next five.
+ * @psi_cpu_full: see above.
+ * @psi_memory_some: see above.
+ * @psi_memory_full: see above.
+ * @psi_io_some: see above.
+ * @psi_io_full: see above.
+ * @vcpus_wanted: from the guest's needs.
+ * @urgency: from the guest's needs.
+ * @cpu_user: user and nice time, per-mille of all CPU time.
+ * @cpu_system: system and interrupt time, likewise.
+ * @idle: idle time, likewise.
+ * @iowait: I/O wait time, likewise.
+ * @steal: stolen time, likewise.
+ *
+ * All u64, so that one sysfs show function reads any of them.
+ */
+struct vmmgmt_host_stats_point {
+	u64 host_ns;
+	u64 seq;
+	u64 mem_total;
+	u64 mem_free;
+	u64 mem_available;
+	u64 mem_cached;
+	u64 period_ms;
+	u64 nr_cpus;
+	u64 cpu_util;
+	u64 runnable;
+	u64 nr_threads;
+	u64 load1;
+	u64 load5;
+	u64 load15;
+	u64 psi;
+	u64 psi_cpu_some;
+	u64 psi_cpu_full;
+	u64 psi_memory_some;
+	u64 psi_memory_full;
+	u64 psi_io_some;
+	u64 psi_io_full;
+	u64 vcpus_wanted;
+	u64 urgency;
+	u64 cpu_user;
+	u64 cpu_system;
+	u64 idle;
+	u64 iowait;
+	u64 steal;
+};
+
+/**
+ * struct vmmgmt_host_vm_stats - statistics samples of one VM.
+ * @lock: protects everything here; the worker writes, sysfs reads.
+ * @samples: valid samples received.
+ * @rejected: samples that broke a rule (vmmgmt_host_stats_check()).
+ * @last_error: what the last rejected sample broke, or NULL.
+ * @last_seq: seq of the latest valid sample.
+ * @last_timestamp: guest timestamp of the latest valid sample.
+ * @hist: the last @count valid samples, a ring; @next is the slot the
+ *	next one takes.
+ * @next: see @hist.
+ * @count: valid entries in @hist, at most %VMMGMT_HOST_STATS_HISTORY.
+ * @nr_percpu: entries in @percpu.
+ * @percpu: the per-CPU shares of the latest valid sample.
+ */
+struct vmmgmt_host_vm_stats {
+	spinlock_t lock;	/* see above */
+	u64 samples;
+	u64 rejected;
+	const char *last_error;
+	u64 last_seq;
+	u64 last_timestamp;
+	struct vmmgmt_host_stats_point hist[VMMGMT_HOST_STATS_HISTORY];
+	u32 next;
+	u32 count;
+	u32 nr_percpu;
+	struct vmmgmt_host_cpu_share percpu[VMMGMT_STATS_MAX_CPUS];
+};
+
 /**
  * struct vmmgmt_host_vm - one registered VM.
  * @node: in vmmgmt_host_vms.  Protected by vmmgmt_host_vms_lock.
@@ -210,6 +328,7 @@ struct vmmgmt_host_stats {
  * @kicks: one hook per kick eventfd.
  * @call: the call eventfds (references).
  * @stats: counters.
+ * @gstats: the guest's statistics samples (vmmgmt_host_stats.c).
  */
 struct vmmgmt_host_vm {
 	struct list_head node;
@@ -251,6 +370,7 @@ struct vmmgmt_host_vm {
 	struct eventfd_ctx *call[VMMGMT_VECTORS_MAX];
 
 	struct vmmgmt_host_stats stats;
+	struct vmmgmt_host_vm_stats gstats;
 };
 
 /* vmmgmt_host_cdev.c */
@@ -316,6 +436,15 @@ int vmmgmt_host_worker_create(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_worker_start(struct vmmgmt_host_vm *vm,
 			      struct file **kick_files);
 void vmmgmt_host_worker_stop(struct vmmgmt_host_vm *vm);
+
+/* vmmgmt_host_stats.c */
+extern const struct attribute_group vmmgmt_host_stats_group;
+void vmmgmt_host_stats_init(struct vmmgmt_host_vm_stats *gs);
+const char *vmmgmt_host_stats_check(const struct vmmgmt_host_vm_stats *gs,
+				    const struct vmmgmt_rec *hdr,
+				    const struct vmmgmt_stats_sample *s);
+void vmmgmt_host_stats_rx(struct vmmgmt_host_vm *vm,
+			  const struct vmmgmt_rec *hdr, const void *payload);
 
 /* vmmgmt_host_sysfs.c */
 extern const struct kobj_type vmmgmt_host_vm_ktype;

@@ -157,7 +157,16 @@ static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&resets_attr.attr.attr,
 	NULL
 };
-ATTRIBUTE_GROUPS(vmmgmt_host_vm);
+
+static const struct attribute_group vmmgmt_host_vm_group = {
+	.attrs = vmmgmt_host_vm_attrs,
+};
+
+static const struct attribute_group *vmmgmt_host_vm_groups[] = {
+	&vmmgmt_host_vm_group,
+	&vmmgmt_host_stats_group,	/* stats/, vmmgmt_host_stats.c */
+	NULL
+};
 
 /**
  * vmmgmt_host_vm_release() - free a VM when its last reference goes.

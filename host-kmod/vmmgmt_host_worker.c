@@ -216,8 +216,9 @@ static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
  * hosts are not routed yet (EHOSTUNREACH).  Responses that cannot be
  * delivered are dropped and counted.  %VMMGMT_MODE_CTRL requests, whatever
  * their destination, are for the host itself (the name table) and are
- * answered here.  The sender's address is the VM's own, whatever the
- * guest wrote.
+ * answered here.  %VMMGMT_MODE_STATS samples are for the host too: they
+ * go to vmmgmt_host_stats_rx(), are consumed and never answered.  The
+ * sender's address is the VM's own, whatever the guest wrote.
  *
  * Context: the VM's worker, from vmmgmt_ring_drain().
  * Return: 0 when the record is consumed; 1 to leave it in the ring (the
@@ -263,6 +264,12 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 			out_payload = &err;
 		}
 		goto post;
+	}
+
+	if (hdr->mode == VMMGMT_MODE_STATS) {
+		/* For the host itself, whatever the destination; no answer. */
+		vmmgmt_host_stats_rx(vm, hdr, payload);
+		goto consumed;
 	}
 
 	to_host = !hdr->dst.host && hdr->dst.vm == VMMGMT_HOST_PEER_ID;

@@ -27,7 +27,7 @@
 /** VMMGMT_ABI_MAJOR - incompatible changes bump this; peers must match. */
 #define VMMGMT_ABI_MAJOR		0
 /** VMMGMT_ABI_MINOR - compatible additions bump this. */
-#define VMMGMT_ABI_MINOR		3
+#define VMMGMT_ABI_MINOR		4
 
 /** VMMGMT_REGION_MIN_SIZE - smallest region a host may offer (bytes). */
 #define VMMGMT_REGION_MIN_SIZE		(64ULL << 10)
@@ -443,6 +443,149 @@ struct vmmgmt_ctrl {
 	struct vmmgmt_name name;
 };
 
+/** VMMGMT_STATS_VERSION - layout version of &struct vmmgmt_stats_sample. */
+#define VMMGMT_STATS_VERSION		1
+/** VMMGMT_STATS_MAX_CPUS - most per-CPU entries one sample carries. */
+#define VMMGMT_STATS_MAX_CPUS		64
+/** VMMGMT_STATS_MAX_GUEST_CPUS - most online CPUs a sample may claim. */
+#define VMMGMT_STATS_MAX_GUEST_CPUS	8192
+/** VMMGMT_STATS_PERIOD_MIN_MS - shortest sampling period (ms). */
+#define VMMGMT_STATS_PERIOD_MIN_MS	100
+/** VMMGMT_STATS_PERIOD_MAX_MS - longest sampling period (ms). */
+#define VMMGMT_STATS_PERIOD_MAX_MS	60000
+/** VMMGMT_STATS_PERIOD_DEFAULT_MS - sampling period after load (ms). */
+#define VMMGMT_STATS_PERIOD_DEFAULT_MS	1000
+/** VMMGMT_STATS_VCPUS_WANTED_MAX - largest &vmmgmt_stats_needs.vcpus_wanted. */
+#define VMMGMT_STATS_VCPUS_WANTED_MAX	1024
+/** VMMGMT_STATS_URGENCY_MAX - largest &vmmgmt_stats_needs.urgency. */
+#define VMMGMT_STATS_URGENCY_MAX	100
+/** VMMGMT_STATS_PSI_MAX - largest PSI average (100.00 %, in 1/100 %). */
+#define VMMGMT_STATS_PSI_MAX		10000
+
+/** VMMGMT_STATS_F_PSI - the PSI fields are valid (the guest has PSI). */
+#define VMMGMT_STATS_F_PSI		0x0001
+/** VMMGMT_STATS_F_NEEDS - a guest process set &vmmgmt_stats_sample.needs. */
+#define VMMGMT_STATS_F_NEEDS		0x0002
+/** VMMGMT_STATS_F_KNOWN - every sample flag defined; others are rejected. */
+#define VMMGMT_STATS_F_KNOWN		0x0003
+
+/**
+ * enum vmmgmt_stats_psi_res - index of the PSI arrays of a sample.
+ * @VMMGMT_STATS_PSI_CPU: /proc/pressure/cpu.
+ * @VMMGMT_STATS_PSI_MEMORY: /proc/pressure/memory.
+ * @VMMGMT_STATS_PSI_IO: /proc/pressure/io.
+ * @VMMGMT_STATS_PSI_NR: number of resources.
+ */
+enum vmmgmt_stats_psi_res {
+	VMMGMT_STATS_PSI_CPU = 0,
+	VMMGMT_STATS_PSI_MEMORY = 1,
+	VMMGMT_STATS_PSI_IO = 2,
+	VMMGMT_STATS_PSI_NR = 3,
+};
+
+/**
+ * struct vmmgmt_stats_cpu - CPU time spent over one sampling period, in
+ * nanoseconds, by one CPU or by all of them together.
+ * @user: user time, nice included.
+ * @system: system time, hard and soft interrupts included.
+ * @idle: idle time.
+ * @iowait: idle time with I/O outstanding.
+ * @steal: time the hypervisor ran something else while the vCPU wanted
+ *	to run.
+ * @cpu: the guest's CPU number (for &vmmgmt_stats_sample.total: the
+ *	number of CPUs summed).
+ * @reserved: zero.
+ *
+ * For one CPU the five times add up to about &vmmgmt_stats_sample.period
+ * (tick-based accounting makes them a tick or two off).
+ */
+struct vmmgmt_stats_cpu {
+	__u64 user;
+	__u64 system;
+	__u64 idle;
+	__u64 iowait;
+	__u64 steal;
+	__u32 cpu;
+	__u32 reserved;
+};
+
+/**
+ * struct vmmgmt_stats_needs - what guest processes asked for
+ * (VMMGMT_IOC_SET_NEEDS); the last request wins.
+ * @vcpus_wanted: vCPUs the guest could use now, 0 (no opinion) ..
+ *	%VMMGMT_STATS_VCPUS_WANTED_MAX.
+ * @urgency: how much it matters, 0 (not at all) .. %VMMGMT_STATS_URGENCY_MAX.
+ * @flags: zero.
+ * @reserved: zero.
+ */
+struct vmmgmt_stats_needs {
+	__u32 vcpus_wanted;
+	__u32 urgency;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/**
+ * struct vmmgmt_stats_sample - (ABI 0.4) payload of a %VMMGMT_MODE_STATS
+ * record, from a guest to the host (destination (0, 0, 0), flags 0, no
+ * answer).
+ * @version: %VMMGMT_STATS_VERSION.
+ * @flags: %VMMGMT_STATS_F_* bits; unknown bits make the host reject it.
+ * @seq: 1 for the first sample after the guest module loaded, then one
+ *	more for each sample (also across disabling and enabling).
+ * @timestamp: guest CLOCK_MONOTONIC at sampling, in nanoseconds.
+ * @period: nanoseconds since the previous sample (or since stats were
+ *	enabled); the CPU times cover exactly this interval.
+ * @nr_cpus: online CPUs of the guest, 1..%VMMGMT_STATS_MAX_GUEST_CPUS.
+ * @nr_cpu_entries: entries in @cpu: min(@nr_cpus,
+ *	%VMMGMT_STATS_MAX_CPUS), the CPUs with the lowest numbers.
+ * @total: the CPU times of all online CPUs added up.
+ * @runnable: tasks runnable now (the 4th field of /proc/loadavg).
+ * @nr_threads: threads that exist now.
+ * @load_avg: the 1, 5 and 15 minute load averages, times 100.
+ * @psi_some_avg10: PSI "some" avg10 for cpu, memory and io (&enum
+ *	vmmgmt_stats_psi_res), in 1/100 % (0..%VMMGMT_STATS_PSI_MAX).  Zero
+ *	without %VMMGMT_STATS_F_PSI.
+ * @psi_full_avg10: PSI "full" avg10, likewise (cpu full is 0 on kernels
+ *	that do not report it).
+ * @mem_total: usable RAM in KiB (MemTotal).
+ * @mem_free: free RAM in KiB (MemFree).
+ * @mem_available: RAM available for new work in KiB (MemAvailable).
+ * @mem_cached: page cache in KiB (Cached).
+ * @needs: what guest processes asked for; zero without
+ *	%VMMGMT_STATS_F_NEEDS.
+ * @reserved: zero; later versions grow into it.
+ * @cpu: @nr_cpu_entries per-CPU entries, in increasing CPU order.
+ *
+ * The record's length is exactly sizeof(struct vmmgmt_stats_sample) +
+ * @nr_cpu_entries * sizeof(struct vmmgmt_stats_cpu).  The host checks
+ * every field against these rules and its bounds (see
+ * Documentation/stats.rst) and drops, and counts, a sample that breaks
+ * any of them.
+ */
+struct vmmgmt_stats_sample {
+	__u16 version;
+	__u16 flags;
+	__u32 nr_cpus;
+	__u64 seq;
+	__u64 timestamp;
+	__u64 period;
+	__u32 nr_cpu_entries;
+	__u32 runnable;
+	__u32 nr_threads;
+	__u32 load_avg[3];
+	__u32 psi_some_avg10[VMMGMT_STATS_PSI_NR];
+	__u32 psi_full_avg10[VMMGMT_STATS_PSI_NR];
+	struct vmmgmt_stats_cpu total;
+	__u64 mem_total;
+	__u64 mem_free;
+	__u64 mem_available;
+	__u64 mem_cached;
+	struct vmmgmt_stats_needs needs;
+	__u64 reserved[8];
+	struct vmmgmt_stats_cpu cpu[];
+};
+
 /* One ioctl magic for both character devices (free in ioctl-number.rst). */
 #define VMMGMT_IOC_MAGIC		0xB9
 
@@ -590,6 +733,16 @@ struct vmmgmt_ctrl {
 #define VMMGMT_IOC_LOOKUP \
 	_IOWR(VMMGMT_IOC_MAGIC, 0x47, struct vmmgmt_name)
 
+/*
+ * VMMGMT_IOC_SET_NEEDS - (ABI 0.4) set what the guest could use now
+ *	(struct vmmgmt_stats_needs); the next statistics sample carries it,
+ *	and every later one until it is set again.  All zero clears it.
+ *	Needs CAP_SYS_ADMIN.  Errors: EFAULT; EPERM; EINVAL (a value above
+ *	its maximum, nonzero flags or reserved); ENODEV.
+ */
+#define VMMGMT_IOC_SET_NEEDS \
+	_IOW(VMMGMT_IOC_MAGIC, 0x50, struct vmmgmt_stats_needs)
+
 /* ivshmem-doorbell BAR0 registers (QEMU docs/specs/ivshmem-spec.txt). */
 #define VMMGMT_IVSHMEM_REG_INTRMASK	0x00
 #define VMMGMT_IVSHMEM_REG_INTRSTATUS	0x04
@@ -614,5 +767,12 @@ static_assert(sizeof(struct vmmgmt_rec) == 48, "record header size");
 static_assert(sizeof(struct vmmgmt_info) == 64, "info size");
 static_assert(sizeof(struct vmmgmt_name) == 56, "name size");
 static_assert(sizeof(struct vmmgmt_ctrl) == 64, "ctrl size");
+static_assert(sizeof(struct vmmgmt_stats_cpu) == 48, "stats cpu size");
+static_assert(sizeof(struct vmmgmt_stats_needs) == 16, "stats needs size");
+static_assert(sizeof(struct vmmgmt_stats_sample) == 240, "stats sample size");
+/* The largest sample fits the smallest ring (VMMGMT_RING_MIN_DATA / 4). */
+static_assert(sizeof(struct vmmgmt_stats_sample) +
+	      VMMGMT_STATS_MAX_CPUS * sizeof(struct vmmgmt_stats_cpu) <=
+	      VMMGMT_RING_MIN_DATA / 4, "largest stats sample");
 
 #endif /* _UAPI_LINUX_VMMGMT_H */

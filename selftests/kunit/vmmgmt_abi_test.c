@@ -129,6 +129,53 @@ static const struct abi_field rec_fields[] = {
 	{ "dst", REC_OFF(dst), REC_SZ(dst), 32, 16, 4 },
 };
 
+#define SS_OFF(m)	offsetof(struct vmmgmt_stats_sample, m)
+#define SS_SZ(m)	sizeof_field(struct vmmgmt_stats_sample, m)
+#define SC_OFF(m)	offsetof(struct vmmgmt_stats_cpu, m)
+#define SC_SZ(m)	sizeof_field(struct vmmgmt_stats_cpu, m)
+#define SN_OFF(m)	offsetof(struct vmmgmt_stats_needs, m)
+#define SN_SZ(m)	sizeof_field(struct vmmgmt_stats_needs, m)
+
+/* The fixed part; cpu[] follows at 240. */
+static const struct abi_field stats_sample_fields[] = {
+	{ "version", SS_OFF(version), SS_SZ(version), 0, 2, 2 },
+	{ "flags", SS_OFF(flags), SS_SZ(flags), 2, 2, 2 },
+	{ "nr_cpus", SS_OFF(nr_cpus), SS_SZ(nr_cpus), 4, 4, 4 },
+	{ "seq", SS_OFF(seq), SS_SZ(seq), 8, 8, 8 },
+	{ "timestamp", SS_OFF(timestamp), SS_SZ(timestamp), 16, 8, 8 },
+	{ "period", SS_OFF(period), SS_SZ(period), 24, 8, 8 },
+	{ "nr_cpu_entries", SS_OFF(nr_cpu_entries), SS_SZ(nr_cpu_entries), 32, 4, 4 },
+	{ "runnable", SS_OFF(runnable), SS_SZ(runnable), 36, 4, 4 },
+	{ "nr_threads", SS_OFF(nr_threads), SS_SZ(nr_threads), 40, 4, 4 },
+	{ "load_avg", SS_OFF(load_avg), SS_SZ(load_avg), 44, 12, 4 },
+	{ "psi_some_avg10", SS_OFF(psi_some_avg10), SS_SZ(psi_some_avg10), 56, 12, 4 },
+	{ "psi_full_avg10", SS_OFF(psi_full_avg10), SS_SZ(psi_full_avg10), 68, 12, 4 },
+	{ "total", SS_OFF(total), SS_SZ(total), 80, 48, 8 },
+	{ "mem_total", SS_OFF(mem_total), SS_SZ(mem_total), 128, 8, 8 },
+	{ "mem_free", SS_OFF(mem_free), SS_SZ(mem_free), 136, 8, 8 },
+	{ "mem_available", SS_OFF(mem_available), SS_SZ(mem_available), 144, 8, 8 },
+	{ "mem_cached", SS_OFF(mem_cached), SS_SZ(mem_cached), 152, 8, 8 },
+	{ "needs", SS_OFF(needs), SS_SZ(needs), 160, 16, 4 },
+	{ "reserved", SS_OFF(reserved), SS_SZ(reserved), 176, 64, 8 },
+};
+
+static const struct abi_field stats_cpu_fields[] = {
+	{ "user", SC_OFF(user), SC_SZ(user), 0, 8, 8 },
+	{ "system", SC_OFF(system), SC_SZ(system), 8, 8, 8 },
+	{ "idle", SC_OFF(idle), SC_SZ(idle), 16, 8, 8 },
+	{ "iowait", SC_OFF(iowait), SC_SZ(iowait), 24, 8, 8 },
+	{ "steal", SC_OFF(steal), SC_SZ(steal), 32, 8, 8 },
+	{ "cpu", SC_OFF(cpu), SC_SZ(cpu), 40, 4, 4 },
+	{ "reserved", SC_OFF(reserved), SC_SZ(reserved), 44, 4, 4 },
+};
+
+static const struct abi_field stats_needs_fields[] = {
+	{ "vcpus_wanted", SN_OFF(vcpus_wanted), SN_SZ(vcpus_wanted), 0, 4, 4 },
+	{ "urgency", SN_OFF(urgency), SN_SZ(urgency), 4, 4, 4 },
+	{ "flags", SN_OFF(flags), SN_SZ(flags), 8, 4, 4 },
+	{ "reserved", SN_OFF(reserved), SN_SZ(reserved), 12, 4, 4 },
+};
+
 /*
  * Check one structure: every field where the ABI puts it, 64-bit fields on
  * 8-byte boundaries, fields back to back from offset 0 (the table is in
@@ -186,6 +233,27 @@ static void vmmgmt_abi_info_layout(struct kunit *test)
 {
 	check_layout(test, "vmmgmt_info", info_fields,
 		     ARRAY_SIZE(info_fields), sizeof(struct vmmgmt_info), 64);
+}
+
+/* The statistics sample (ABI 0.4) and its parts. */
+static void vmmgmt_abi_stats_layout(struct kunit *test)
+{
+	check_layout(test, "vmmgmt_stats_sample", stats_sample_fields,
+		     ARRAY_SIZE(stats_sample_fields),
+		     sizeof(struct vmmgmt_stats_sample), 240);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_stats_sample, cpu), 240);
+	check_layout(test, "vmmgmt_stats_cpu", stats_cpu_fields,
+		     ARRAY_SIZE(stats_cpu_fields),
+		     sizeof(struct vmmgmt_stats_cpu), 48);
+	check_layout(test, "vmmgmt_stats_needs", stats_needs_fields,
+		     ARRAY_SIZE(stats_needs_fields),
+		     sizeof(struct vmmgmt_stats_needs), 16);
+	/* The largest sample fits the smallest ring's largest record. */
+	KUNIT_EXPECT_LE(test, 240 + VMMGMT_STATS_MAX_CPUS * 48,
+			VMMGMT_RING_MIN_DATA / 4);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STATS_PSI_NR, 3);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STATS_F_KNOWN,
+			VMMGMT_STATS_F_PSI | VMMGMT_STATS_F_NEEDS);
 }
 
 static void vmmgmt_abi_ring_layout(struct kunit *test)
@@ -294,6 +362,8 @@ static const struct abi_ioctl vmmgmt_ioctls[] = {
 		  0x46, 56, _IOC_WRITE),
 	ABI_IOCTL(VMMGMT_IOC_LOOKUP,           false, 0xc038b947,
 		  0x47, 56, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_IOC_SET_NEEDS,        false, 0x4010b950,
+		  0x50, 16, _IOC_WRITE),
 };
 
 /* The ioctl numbers decode to the type, number, size and direction. */
@@ -419,6 +489,7 @@ static struct kunit_case vmmgmt_abi_cases[] = {
 	KUNIT_CASE(vmmgmt_abi_version_layout),
 	KUNIT_CASE(vmmgmt_abi_info_layout),
 	KUNIT_CASE(vmmgmt_abi_ring_layout),
+	KUNIT_CASE(vmmgmt_abi_stats_layout),
 	KUNIT_CASE(vmmgmt_abi_ring_constants),
 	KUNIT_CASE(vmmgmt_abi_magic_bytes),
 	KUNIT_CASE(vmmgmt_abi_ioctl_encoding),

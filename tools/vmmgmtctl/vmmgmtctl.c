@@ -42,14 +42,20 @@ static void usage(FILE *f)
 		"  names              the published names: NAME HOST:VM:PORT (host only)\n"
 		"  status             per VM: link state and message counters (host), or\n"
 		"                     this guest's device\n"
+		"  stats VM           the latest statistics sample of VM (host only)\n"
+		"  top [SECONDS]      every VM's latest sample, refreshed in place every\n"
+		"                     SECONDS (1); --count N: N times (host only)\n"
+		"  needs VCPUS URGENCY  tell the host this guest could use VCPUS vCPUs\n"
+		"                     now, with URGENCY 0..100; 0 0 clears (guest only)\n"
 		"\n"
 		"Options:\n"
 		"  -D, --device PATH  use PATH instead of %s or %s\n"
 		"  -j, --json         JSON instead of text: one object per line, or one\n"
-		"                     array (names, status)\n"
+		"                     array (names, status); stats: one object\n"
 		"  -w, --wait         send: wait for one answer and print it\n"
 		"  -n, --count N      recv, listen, echo-server: stop after N messages\n"
-		"                     (recv: 1; listen, echo-server: 0, never)\n"
+		"                     (recv: 1; listen, echo-server: 0, never); top: N\n"
+		"                     refreshes (0, never)\n"
 		"  -N, --name NAME    listen, echo-server: publish NAME for the port\n"
 		"                     (withdrawn when vmmgmtctl exits)\n"
 		"  -t, --timeout SEC  send --wait, recv, listen: give up (exit 1) after SEC\n"
@@ -253,6 +259,9 @@ static const struct {
 	{ "echo-server", cmd_echo_server },
 	{ "names", cmd_names },
 	{ "status", cmd_status },
+	{ "stats", cmd_stats },
+	{ "needs", cmd_needs },
+	{ "top", cmd_top },
 };
 
 int main(int argc, char **argv)

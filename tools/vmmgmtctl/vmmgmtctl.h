@@ -5,6 +5,7 @@
  * vmmgmtctl.c	options, usage, version and info
  * msg.c	messages and names: send, recv, listen, lookup, echo-server,
  *		names, status
+ * stats.c	guest statistics: stats and top (host), needs (guest)
  */
 #ifndef VMMGMTCTL_H
 #define VMMGMTCTL_H
@@ -51,5 +52,8 @@ int cmd_echo_server(const struct ctl *ctl, int argc, char **argv);
 int cmd_lookup(const struct ctl *ctl, int argc, char **argv);
 int cmd_names(const struct ctl *ctl, int argc, char **argv);
 int cmd_status(const struct ctl *ctl, int argc, char **argv);
+int cmd_stats(const struct ctl *ctl, int argc, char **argv);
+int cmd_needs(const struct ctl *ctl, int argc, char **argv);
+int cmd_top(const struct ctl *ctl, int argc, char **argv);
 
 #endif /* VMMGMTCTL_H */

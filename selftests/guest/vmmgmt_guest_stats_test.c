@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt guest module: the statistics collector, seen from the guest.
+ * stats_enable and stats_period_ms accept what they document and refuse
+ * the rest; enabled with a short period, the module sends about one sample
+ * per period (stats_sent) and at most one doorbell each; disabled, it
+ * stops; VMMGMT_IOC_SET_NEEDS checks its argument.  What the host makes of
+ * the samples is checked on the host (scripts/vm/host-init and
+ * selftests/host/vmmgmt_host_stats_test.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vmmgmt.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+
+#include "vmmgmt_guest_util.h"
+
+#define ENABLE		GUEST_SYSFS "/stats_enable"
+#define PERIOD		GUEST_SYSFS "/stats_period_ms"
+#define SENT		GUEST_SYSFS "/stats_sent"
+#define FAILED		GUEST_SYSFS "/stats_failed"
+#define DOORBELLS	GUEST_SYSFS "/doorbells"
+
+static unsigned long long num(const char *path)
+{
+	unsigned long long v;
+
+	return read_ull(path, &v) ? ~0ULL : v;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+FIXTURE(stats) {
+	int fd;
+};
+
+FIXTURE_SETUP(stats)
+{
+	self->fd = -1;
+	if (access(GUEST_DEV, F_OK) && !device_required())
+		SKIP(return, GUEST_DEV " absent");
+	self->fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(0, write_text(ENABLE, "0"));
+}
+
+FIXTURE_TEARDOWN(stats)
+{
+	struct vmmgmt_stats_needs none = { 0 };
+
+	if (self->fd < 0)
+		return;
+	write_text(ENABLE, "0");
+	write_text(PERIOD, "1000");
+	ioctl(self->fd, VMMGMT_IOC_SET_NEEDS, &none);
+	close(self->fd);
+}
+
+TEST_F(stats, sysfs_bounds)
+{
+	EXPECT_EQ(0ULL, num(ENABLE));
+	EXPECT_EQ(0, write_text(PERIOD, "1000"));
+	EXPECT_EQ(1000ULL, num(PERIOD));
+	EXPECT_EQ(-EINVAL, write_text(PERIOD, "99"));
+	EXPECT_EQ(-EINVAL, write_text(PERIOD, "60001"));
+	EXPECT_EQ(-EINVAL, write_text(PERIOD, "0"));
+	EXPECT_EQ(-EINVAL, write_text(PERIOD, "-1"));
+	EXPECT_EQ(-EINVAL, write_text(PERIOD, "fast"));
+	EXPECT_EQ(1000ULL, num(PERIOD));
+	EXPECT_EQ(0, write_text(PERIOD, "100"));
+	EXPECT_EQ(100ULL, num(PERIOD));
+	EXPECT_EQ(0, write_text(PERIOD, "60000"));
+	EXPECT_EQ(60000ULL, num(PERIOD));
+	EXPECT_EQ(-EINVAL, write_text(ENABLE, "2"));
+	EXPECT_EQ(-EINVAL, write_text(ENABLE, "maybe"));
+	EXPECT_EQ(0ULL, num(ENABLE));
+}
+
+/*
+ * 200 ms for 3 s: about 15 samples, never more (a period is at least
+ * 200 ms), at least 7 (the test bed's nested guests lag behind), at most
+ * one doorbell each; none once disabled.
+ */
+TEST_F(stats, period_honoured_and_stops)
+{
+	unsigned long long sent0, sent1, sent2, bells0, bells1, failed0;
+	double t0, t1;
+
+	ASSERT_EQ(0, write_text(PERIOD, "200"));
+	sent0 = num(SENT);
+	failed0 = num(FAILED);
+	bells0 = num(DOORBELLS);
+	t0 = now_s();
+	ASSERT_EQ(0, write_text(ENABLE, "1"));
+	EXPECT_EQ(1ULL, num(ENABLE));
+	usleep(3000 * 1000);
+	sent1 = num(SENT);
+	bells1 = num(DOORBELLS);
+	ASSERT_EQ(0, write_text(ENABLE, "0"));
+	t1 = now_s();
+	TH_LOG("%llu samples in %.2f s, %llu doorbells in all",
+	       sent1 - sent0, t1 - t0, bells1 - bells0);
+	/* Never more than one per period; scheduling makes it fewer. */
+	EXPECT_GE((unsigned long long)((t1 - t0) / 0.2) + 1, sent1 - sent0);
+	EXPECT_LE(7ULL, sent1 - sent0);
+	EXPECT_EQ(failed0, num(FAILED));
+	/* Echo traffic of other tests is over: only samples ring. */
+	EXPECT_GE(sent1 - sent0, bells1 - bells0);
+
+	usleep(1000 * 1000);
+	sent2 = num(SENT);
+	EXPECT_EQ(sent1, sent2) TH_LOG("samples sent while disabled");
+}
+
+TEST_F(stats, set_needs)
+{
+	struct vmmgmt_stats_needs n = { .vcpus_wanted = 2, .urgency = 80 };
+
+	EXPECT_EQ(0, ioctl(self->fd, VMMGMT_IOC_SET_NEEDS, &n));
+	n.urgency = VMMGMT_STATS_URGENCY_MAX + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VMMGMT_IOC_SET_NEEDS, &n));
+	EXPECT_EQ(EINVAL, errno);
+	n.urgency = 1;
+	n.vcpus_wanted = VMMGMT_STATS_VCPUS_WANTED_MAX + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VMMGMT_IOC_SET_NEEDS, &n));
+	EXPECT_EQ(EINVAL, errno);
+	n.vcpus_wanted = 1;
+	n.reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VMMGMT_IOC_SET_NEEDS, &n));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, VMMGMT_IOC_SET_NEEDS, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_HARNESS_MAIN
