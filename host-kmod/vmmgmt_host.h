@@ -429,6 +429,8 @@ void vmmgmt_host_queue_purge(struct vmmgmt_host_queue *q);
 bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len);
 void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
 			   struct vmmgmt_host_msg *msg);
+void vmmgmt_host_queue_del(struct vmmgmt_host_queue *q,
+			   struct vmmgmt_host_msg *msg);
 struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len);
 
 /* vmmgmt_host_worker.c */

@@ -81,8 +81,13 @@ void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
 	q->bytes += msg->hdr.len;
 }
 
-static void vmmgmt_host_queue_del(struct vmmgmt_host_queue *q,
-				  struct vmmgmt_host_msg *msg)
+/**
+ * vmmgmt_host_queue_del() - take a message off its queue.
+ * @q: the queue, its lock held.
+ * @msg: a message on @q; the caller frees it.
+ */
+void vmmgmt_host_queue_del(struct vmmgmt_host_queue *q,
+			   struct vmmgmt_host_msg *msg)
 {
 	list_del(&msg->node);
 	q->msgs--;

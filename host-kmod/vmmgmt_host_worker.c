@@ -156,18 +156,16 @@ static void vmmgmt_host_worker_broken(struct vmmgmt_host_vm *vm,
  */
 static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
 {
-	struct vmmgmt_host_msg *msg;
+	struct vmmgmt_host_msg *msg, *next;
 	bool blocking;
 	unsigned int n;
 	int ret;
 
-	for (n = 0; n < VMMGMT_HOST_BATCH; n++) {
-		spin_lock(&vm->tx_lock);
-		msg = list_first_entry_or_null(&vm->tx.list,
-					       struct vmmgmt_host_msg, node);
-		spin_unlock(&vm->tx_lock);
-		if (!msg)
-			break;
+	spin_lock(&vm->tx_lock);
+	msg = list_first_entry_or_null(&vm->tx.list, struct vmmgmt_host_msg,
+				       node);
+	spin_unlock(&vm->tx_lock);
+	for (n = 0; msg && n < VMMGMT_HOST_BATCH; n++) {
 		ret = vmmgmt_ring_post(&vm->h2g, &msg->hdr, msg->data);
 		if (ret == -ENOSPC) {
 			vm->h2g_blocked = true;
@@ -181,12 +179,14 @@ static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
 		vm->posted++;
 		atomic64_inc(&vm->stats.tx_msgs);
 		atomic64_add(msg->hdr.len, &vm->stats.tx_bytes);
+		/* One lock round per message: unlink it, look at the next. */
 		spin_lock(&vm->tx_lock);
-		list_del(&msg->node);
-		vm->tx.msgs--;
-		vm->tx.bytes -= msg->hdr.len;
+		vmmgmt_host_queue_del(&vm->tx, msg);
+		next = list_first_entry_or_null(&vm->tx.list,
+						struct vmmgmt_host_msg, node);
 		spin_unlock(&vm->tx_lock);
 		kvfree(msg);
+		msg = next;
 	}
 	if (n) {
 		wake_up_interruptible(&vm->tx_wq);
