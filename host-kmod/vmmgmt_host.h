@@ -16,6 +16,8 @@
  * vmmgmt_host_sysfs.c	/sys/class/misc/vmmgmt-host/vms/<name>/
  * vmmgmt_host_stats.c	statistics samples from guests, and their
  *			sysfs files vms/<name>/stats/
+ * vmmgmt_host_sched.c	the scheduling policy of a VM's vCPU threads, from
+ *			its samples, and its sysfs files vms/<name>/sched/
  * vmmgmt_host_ring.c	the shared ring (lib/vmmgmt_ring.c)
  *
  * Locks, outermost first (&vmmgmt_host_ep.rx_mutex and
@@ -26,6 +28,12 @@
  *   xa_lock of the port table (spinlock, vmmgmt_host_ep.c), then
  *	&vmmgmt_host_ep.lock (spinlock): an endpoint's receive queue.
  *   &vmmgmt_host_vm.tx_lock (spinlock): a VM's send queue.
+ *   &vmmgmt_host_sched.lock (mutex, vmmgmt_host_sched.c): a VM's
+ *	scheduling policy and its threads; taken by sysfs, the policy's work
+ *	item and VM removal (under vmmgmt_host_vms_lock), never by the
+ *	worker.  Under it: &vmmgmt_host_sched.in_lock (spinlock), the
+ *	worker's hand-over of samples, and RCU for the thread list.
+ *   &vmmgmt_host_vm_stats.lock (spinlock): never held with the above.
  * The worker takes only the spinlocks, and the eventfds' wait queue locks
  * (inside eventfd_signal() and the wake callback).
  */
@@ -40,6 +48,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <vmmgmt.h>
 
@@ -48,6 +57,7 @@
 struct eventfd_ctx;
 struct file;
 struct page;
+struct pid;
 struct task_struct;
 struct vmmgmt_host_vm;
 
@@ -280,6 +290,126 @@ struct vmmgmt_host_vm_stats {
 	struct vmmgmt_host_cpu_share percpu[VMMGMT_STATS_MAX_CPUS];
 };
 
+/** VMMGMT_HOST_SCHED_THREADS - most vCPU threads one VM's policy manages. */
+#define VMMGMT_HOST_SCHED_THREADS	64
+/** VMMGMT_HOST_SCHED_SCAN_MAX - most threads of a QEMU looked at per scan. */
+#define VMMGMT_HOST_SCHED_SCAN_MAX	4096
+
+/**
+ * enum vmmgmt_host_sched_policy - what the host does with a VM's samples.
+ * @VMMGMT_HOST_SCHED_OFF: nothing; the threads keep their own nice values.
+ * @VMMGMT_HOST_SCHED_OBSERVE: compute and show the nice value demand would
+ *	set; change nothing.
+ * @VMMGMT_HOST_SCHED_DEMAND: set the nice value of the VM's vCPU threads
+ *	from the guest's needs and steal, within the bounds.
+ */
+enum vmmgmt_host_sched_policy {
+	VMMGMT_HOST_SCHED_OFF,
+	VMMGMT_HOST_SCHED_OBSERVE,
+	VMMGMT_HOST_SCHED_DEMAND,
+};
+
+/**
+ * struct vmmgmt_host_sched_thread - one managed vCPU thread.
+ * @pid: the thread's pid (a reference), not its task: an exited thread
+ *	leaves nothing pinned.
+ * @vcpu: N of its name "CPU N/KVM".
+ * @orig_nice: its nice value when the policy took it; restored.
+ */
+struct vmmgmt_host_sched_thread {
+	struct pid *pid;
+	u32 vcpu;
+	int orig_nice;
+};
+
+/**
+ * struct vmmgmt_host_sched_input - what the policy uses of one valid sample.
+ * @seq: the sample's sequence number.
+ * @nr_cpus: the guest's online CPUs.
+ * @needs: the sample carried needs (%VMMGMT_STATS_F_NEEDS).
+ * @vcpus_wanted: from the needs.
+ * @urgency: from the needs.
+ * @cpu_util: user and system time, per-mille.
+ * @steal: stolen time, per-mille.
+ */
+struct vmmgmt_host_sched_input {
+	u64 seq;
+	u32 nr_cpus;
+	bool needs;
+	u32 vcpus_wanted;
+	u32 urgency;
+	u32 cpu_util;
+	u32 steal;
+};
+
+/**
+ * struct vmmgmt_host_sched - the scheduling policy of one VM.
+ * @lock: protects everything below up to @in_lock.
+ * @work: applies the latest sample in process context.
+ * @qemu: the QEMU process (a reference taken at registration, in
+ *	vmmgmtd's pid namespace), or NULL if there was none.
+ * @policy: an &enum vmmgmt_host_sched_policy; read without @lock by the
+ *	worker (READ_ONCE) to skip VMs whose policy is off.
+ * @nice_min: lower bound of the nice values set, -20..19.
+ * @nice_max: upper bound, @nice_min..19.
+ * @stopped: the VM is being removed: nothing is changed any more.
+ * @threads: the managed threads, @nr_threads of them.
+ * @nr_threads: see @threads.
+ * @scan_ns: when QEMU's threads were last scanned (0: never).
+ * @applied: the policy holds the threads at @nice.
+ * @nice: the nice value set (demand), meaningful with @applied.
+ * @have_target: @target and @score are computed.
+ * @target: the nice value the latest sample asks for, within the bounds.
+ * @score: the demand score of the latest sample, 0..100.
+ * @adjustments: changes of the threads' nice value.
+ * @clamped: samples whose demand was beyond the top of the scale.
+ * @ratelimited: changes held back because the last was too recent.
+ * @lost: managed threads that exited.
+ * @change_seq: the sample sequence number of the last change.
+ * @last_change_ns: when the last change was made (0: never).
+ * @reason: the last decision, in words.
+ * @in_lock: protects the fields below, the worker's hand-over.
+ * @in: the latest valid sample, while @in_pending.
+ * @in_pending: @in is new.
+ * @have_prev: @prev holds the previous valid sample's needs.
+ * @prev: see @have_prev.
+ * @needs_seq: sequence number of the first sample that carried needs
+ *	different from its predecessor's.
+ * @rejected: invalid samples while the policy was on.
+ */
+struct vmmgmt_host_sched {
+	struct mutex lock;	/* see above */
+	struct work_struct work;
+	struct pid *qemu;
+	u32 policy;
+	int nice_min;
+	int nice_max;
+	bool stopped;
+	struct vmmgmt_host_sched_thread threads[VMMGMT_HOST_SCHED_THREADS];
+	u32 nr_threads;
+	u64 scan_ns;
+	bool applied;
+	int nice;
+	bool have_target;
+	int target;
+	u32 score;
+	u64 adjustments;
+	u64 clamped;
+	u64 ratelimited;
+	u64 lost;
+	u64 change_seq;
+	u64 last_change_ns;
+	char reason[96];
+
+	spinlock_t in_lock;	/* see above */
+	struct vmmgmt_host_sched_input in;
+	bool in_pending;
+	bool have_prev;
+	struct vmmgmt_host_sched_input prev;
+	u64 needs_seq;
+	u64 rejected;
+};
+
 /**
  * struct vmmgmt_host_vm - one registered VM.
  * @node: in vmmgmt_host_vms.  Protected by vmmgmt_host_vms_lock.
@@ -329,6 +459,7 @@ struct vmmgmt_host_vm_stats {
  * @call: the call eventfds (references).
  * @stats: counters.
  * @gstats: the guest's statistics samples (vmmgmt_host_stats.c).
+ * @sched: the scheduling policy of its vCPU threads (vmmgmt_host_sched.c).
  */
 struct vmmgmt_host_vm {
 	struct list_head node;
@@ -371,6 +502,7 @@ struct vmmgmt_host_vm {
 
 	struct vmmgmt_host_stats stats;
 	struct vmmgmt_host_vm_stats gstats;
+	struct vmmgmt_host_sched sched;
 };
 
 /* vmmgmt_host_cdev.c */
@@ -447,6 +579,17 @@ const char *vmmgmt_host_stats_check(const struct vmmgmt_host_vm_stats *gs,
 				    const struct vmmgmt_stats_sample *s);
 void vmmgmt_host_stats_rx(struct vmmgmt_host_vm *vm,
 			  const struct vmmgmt_rec *hdr, const void *payload);
+
+/* vmmgmt_host_sched.c */
+extern const struct attribute_group vmmgmt_host_sched_group;
+void vmmgmt_host_sched_init(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_sched_sample(struct vmmgmt_host_vm *vm,
+			      const struct vmmgmt_host_sched_input *in);
+void vmmgmt_host_sched_stop(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_sched_release(struct vmmgmt_host_vm *vm);
+u32 vmmgmt_host_sched_score(const struct vmmgmt_host_sched_input *in,
+			    bool *clamped);
+int vmmgmt_host_sched_nice(int nice_min, int nice_max, u32 score);
 
 /* vmmgmt_host_sysfs.c */
 extern const struct kobj_type vmmgmt_host_vm_ktype;

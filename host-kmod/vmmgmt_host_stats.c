@@ -212,6 +212,7 @@ void vmmgmt_host_stats_rx(struct vmmgmt_host_vm *vm,
 {
 	struct vmmgmt_host_vm_stats *gs = &vm->gstats;
 	const struct vmmgmt_stats_sample *s = payload;
+	struct vmmgmt_host_sched_input in;
 	struct vmmgmt_host_stats_point *p;
 	struct vmmgmt_host_cpu_share sh;
 	const char *err;
@@ -225,6 +226,7 @@ void vmmgmt_host_stats_rx(struct vmmgmt_host_vm *vm,
 		spin_unlock(&gs->lock);
 		pr_warn_ratelimited("%s: statistics sample rejected: %s\n",
 				    vm->name, err);
+		vmmgmt_host_sched_sample(vm, NULL);
 		return;
 	}
 
@@ -270,6 +272,15 @@ void vmmgmt_host_stats_rx(struct vmmgmt_host_vm *vm,
 	for (i = 0; i < s->nr_cpu_entries; i++)
 		vmmgmt_host_stats_share(&s->cpu[i], &gs->percpu[i]);
 	spin_unlock(&gs->lock);
+
+	in.seq = s->seq;
+	in.nr_cpus = s->nr_cpus;
+	in.needs = s->flags & VMMGMT_STATS_F_NEEDS;
+	in.vcpus_wanted = s->needs.vcpus_wanted;
+	in.urgency = s->needs.urgency;
+	in.cpu_util = sh.user + sh.system;
+	in.steal = sh.steal;
+	vmmgmt_host_sched_sample(vm, &in);
 }
 
 static struct vmmgmt_host_vm_stats *vmmgmt_host_stats_of(struct kobject *kobj)

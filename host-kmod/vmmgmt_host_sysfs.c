@@ -165,6 +165,7 @@ static const struct attribute_group vmmgmt_host_vm_group = {
 static const struct attribute_group *vmmgmt_host_vm_groups[] = {
 	&vmmgmt_host_vm_group,
 	&vmmgmt_host_stats_group,	/* stats/, vmmgmt_host_stats.c */
+	&vmmgmt_host_sched_group,	/* sched/, vmmgmt_host_sched.c */
 	NULL
 };
 
@@ -173,13 +174,15 @@ static const struct attribute_group *vmmgmt_host_vm_groups[] = {
  * @kobj: the VM's kobject.
  *
  * Every other resource of the VM is released before its last reference is
- * dropped (vmmgmt_host_vm.c); a sysfs reader that still holds the kobject
- * only reads counters and identifiers.
+ * dropped (vmmgmt_host_vm.c), but the QEMU pid the scheduling policy
+ * holds; a sysfs reader that still holds the kobject only reads counters
+ * and identifiers.
  *
  * Context: any context that may free memory.
  */
 static void vmmgmt_host_vm_release(struct kobject *kobj)
 {
+	vmmgmt_host_sched_release(vmmgmt_host_kobj_vm(kobj));
 	kfree(vmmgmt_host_kobj_vm(kobj));
 }
 

@@ -394,6 +394,7 @@ int vmmgmt_host_vm_add(struct file *owner,
 	atomic_set(&vm->pending, 0);
 	spin_lock_init(&vm->tx_lock);
 	vmmgmt_host_stats_init(&vm->gstats);
+	vmmgmt_host_sched_init(vm);
 	vmmgmt_host_queue_init(&vm->tx);
 	init_waitqueue_head(&vm->tx_wq);
 	for (v = 0; v < VMMGMT_VECTORS_MAX; v++)
@@ -516,6 +517,8 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	wake_up_interruptible_all(&vm->tx_wq);
 
 	vmmgmt_host_worker_stop(vm);
+	/* No more samples: the vCPU threads get their nice values back. */
+	vmmgmt_host_sched_stop(vm);
 	vmmgmt_host_queue_purge(&vm->tx);
 	vmmgmt_host_names_withdraw_all(vm);
 	/* Workers that waited for room in @vm->tx answer their records. */

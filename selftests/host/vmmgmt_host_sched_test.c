@@ -1,0 +1,666 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt host module: the scheduling policy of a VM's vCPU threads
+ * (vms/<name>/sched/), driven by a fake guest.  A child process stands in
+ * for QEMU: two threads named "CPU 0/KVM" and "CPU 1/KVM" as QEMU names
+ * its vCPU threads with -name ...,debug-threads=on, and one I/O thread
+ * that must be left alone.  A fake VM (a sealed memfd and eventfds
+ * registered with VMMGMT_HOST_IOC_ADD_VM, qemu_pid the child) posts
+ * statistics samples with chosen needs and steal, hostile ones too; the
+ * test reads the threads' nice values with getpriority() and the policy's
+ * files.  Runs in the host VM with vmmgmt_host.ko loaded; without the
+ * device the tests are skipped unless VMMGMT_REQUIRE_DEVICE is set.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vmmgmt.h>
+
+/* See vmmgmt_host_vm_test.c: the harness trips these with -Wextra. */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+
+#include "vmmgmt_ring.c"
+
+#define HOST_DEV	"/dev/vmmgmt-host"
+#define VMS_SYSFS	"/sys/class/misc/vmmgmt-host/vms"
+#define REGION		(64 * 1024)	/* the smallest: 16 KiB rings */
+#define WAIT_MS		5000
+#define ID_S		1004		/* unused by the test bed's VMs */
+#define NAME_S		"t-sched"
+#define MS		1000000ULL	/* ns */
+#define SAMPLE_LEN	(sizeof(struct vmmgmt_stats_sample) + \
+			 sizeof(struct vmmgmt_stats_cpu))
+/* The module's shortest time between two changes, ms. */
+#define GAP_MS		(VMMGMT_STATS_PERIOD_MIN_MS / 2)
+
+/* ---- the fake QEMU: a child with named threads ---- */
+
+enum { T_CPU0, T_CPU1, T_IO, NR_T };
+
+struct fake_qemu {
+	pid_t pid;
+	pid_t tid[NR_T];
+	int cmd;		/* write: a byte ends thread CPU 1 */
+};
+
+static int child_cmd = -1, child_tids = -1;
+
+/* A thread of the fake QEMU: name itself, report its tid, sleep. */
+static void *child_thread(void *arg)
+{
+	static const char * const names[NR_T] = {
+		"CPU 0/KVM", "CPU 1/KVM", "IO mon_iothread",
+	};
+	int msg[2] = { (int)(long)arg, (int)gettid() };
+	char c;
+
+	prctl(PR_SET_NAME, names[msg[0]]);
+	if (write(child_tids, msg, sizeof(msg)) != sizeof(msg))
+		_exit(1);
+	/* CPU 1 exits when the test writes a byte. */
+	if (msg[0] == T_CPU1 && read(child_cmd, &c, 1) == 1)
+		return NULL;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * Start the fake QEMU; its threads' tids come back through a pipe.  The
+ * threads start at nice @nice.
+ */
+static int fake_qemu_start(struct fake_qemu *q, int nice)
+{
+	int tids[2], cmd[2], msg[2], i;
+	pthread_t th;
+
+	if (pipe(tids) || pipe(cmd))
+		return -errno;
+	q->pid = fork();
+	if (q->pid < 0)
+		return -errno;
+	if (!q->pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(cmd[1]);
+		close(tids[0]);
+		child_cmd = cmd[0];
+		child_tids = tids[1];
+		if (setpriority(PRIO_PROCESS, 0, nice))
+			_exit(1);
+		for (i = 0; i < NR_T; i++)
+			if (pthread_create(&th, NULL, child_thread,
+					   (void *)(long)i))
+				_exit(1);
+		for (;;)
+			pause();
+	}
+	close(cmd[0]);
+	close(tids[1]);
+	q->cmd = cmd[1];
+	for (i = 0; i < NR_T; i++) {
+		if (read(tids[0], msg, sizeof(msg)) != sizeof(msg) ||
+		    msg[0] < 0 || msg[0] >= NR_T) {
+			close(tids[0]);
+			return -EIO;
+		}
+		q->tid[msg[0]] = msg[1];
+	}
+	close(tids[0]);
+	return 0;
+}
+
+static void fake_qemu_stop(struct fake_qemu *q)
+{
+	if (q->pid > 0) {
+		kill(q->pid, SIGKILL);
+		waitpid(q->pid, NULL, 0);
+		q->pid = 0;
+	}
+	if (q->cmd >= 0)
+		close(q->cmd);
+	q->cmd = -1;
+}
+
+/* The nice value of thread @tid, or 100 if it cannot be read. */
+static int nice_of(pid_t tid)
+{
+	int n;
+
+	errno = 0;
+	n = getpriority(PRIO_PROCESS, tid);
+	return errno ? 100 : n;
+}
+
+/* ---- the fake VM ---- */
+
+struct fake_vm {
+	int memfd;
+	int kick[2];
+	int call[2];
+	struct vmmgmt_region_header *hdr;
+	struct vmmgmt_ring g2h;
+	__u64 seq;
+};
+
+static bool need_skip(void)
+{
+	return access(HOST_DEV, F_OK) && errno == ENOENT &&
+	       !getenv("VMMGMT_REQUIRE_DEVICE");
+}
+
+static int fake_vm_add(int dev, struct fake_vm *f, pid_t qemu)
+{
+	struct vmmgmt_host_vm_add r = { .vm_id = ID_S, .nr_vectors = 2 };
+	struct vmmgmt_ring_desc *d;
+	int v;
+
+	memset(f, -1, sizeof(*f));
+	f->hdr = NULL;
+	f->seq = 0;
+	f->memfd = memfd_create("vmmgmt-sched", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (f->memfd < 0 || ftruncate(f->memfd, REGION) ||
+	    fcntl(f->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+		return -errno;
+	for (v = 0; v < 2; v++) {
+		f->kick[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		f->call[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (f->kick[v] < 0 || f->call[v] < 0)
+			return -errno;
+		r.kick_fds[v] = f->kick[v];
+		r.call_fds[v] = f->call[v];
+	}
+	f->hdr = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      f->memfd, 0);
+	if (f->hdr == MAP_FAILED) {
+		f->hdr = NULL;
+		return -errno;
+	}
+	r.region_fd = f->memfd;
+	r.qemu_pid = qemu;
+	memcpy(r.name, NAME_S, strlen(NAME_S));
+	if (ioctl(dev, VMMGMT_HOST_IOC_ADD_VM, &r))
+		return -errno;
+	d = &f->hdr->rings[VMMGMT_RING_G2H];
+	if (vmmgmt_ring_init(&f->g2h, (void *)((__u8 *)f->hdr + d->ctrl_offset),
+			     (__u8 *)f->hdr + d->data_offset, d->data_size))
+		return -EPROTO;
+	vmmgmt_ring_prod_reset(&f->g2h, 0);
+	return 0;
+}
+
+static void fake_vm_fini(struct fake_vm *f)
+{
+	int v;
+
+	if (f->hdr)
+		munmap(f->hdr, REGION);
+	if (f->memfd >= 0)
+		close(f->memfd);
+	for (v = 0; v < 2; v++) {
+		if (f->kick[v] >= 0)
+			close(f->kick[v]);
+		if (f->call[v] >= 0)
+			close(f->call[v]);
+	}
+}
+
+/*
+ * Post one valid sample of a one-CPU guest over 200 ms: busy (user 90 %)
+ * but @steal per-mille stolen, with needs @vcpus @urgency (@needs false:
+ * no needs at all).  Values beyond the ABI's maximum make it a sample the
+ * host must reject.
+ */
+static int post_sample(struct fake_vm *f, bool needs, __u32 vcpus,
+		       __u32 urgency, __u32 steal)
+{
+	__u8 buf[SAMPLE_LEN];
+	struct vmmgmt_stats_sample *s = (void *)buf;
+	struct vmmgmt_rec r = { .len = SAMPLE_LEN, .mode = VMMGMT_MODE_STATS };
+	__u64 period = 200 * MS, st = period * steal / 1000;
+	__u64 one = 1;
+	int ret;
+
+	memset(buf, 0, sizeof(buf));
+	s->version = VMMGMT_STATS_VERSION;
+	s->seq = ++f->seq;
+	s->timestamp = 1000 * MS + f->seq * period;
+	s->period = period;
+	s->nr_cpus = 1;
+	s->nr_cpu_entries = 1;
+	s->cpu[0].user = period - st;
+	s->cpu[0].steal = st;
+	s->total = s->cpu[0];
+	s->total.cpu = 1;
+	s->runnable = 2;
+	s->nr_threads = 50;
+	s->mem_total = 1 << 18;
+	s->mem_free = 1 << 17;
+	s->mem_available = 1 << 17;
+	if (needs) {
+		s->flags = VMMGMT_STATS_F_NEEDS;
+		s->needs.vcpus_wanted = vcpus;
+		s->needs.urgency = urgency;
+	}
+	ret = vmmgmt_ring_post(&f->g2h, &r, s);
+	if (ret)
+		return ret;
+	if (vmmgmt_ring_need_notify(&f->g2h) &&
+	    write(f->kick[0], &one, sizeof(one)) != sizeof(one))
+		return -errno;
+	return 0;
+}
+
+/* ---- sysfs ---- */
+
+static int read_text(const char *attr, char *buf, size_t size)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), VMS_SYSFS "/" NAME_S "/%s", attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+/* Write @val to sched/@attr: 0 or -errno. */
+static int sched_write(const char *attr, const char *val)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), VMS_SYSFS "/" NAME_S "/sched/%s", attr);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* A number of sched/; -1000 for "none", -1001 if unreadable. */
+static long long sched_num(const char *attr)
+{
+	char path[64], buf[128];
+
+	snprintf(path, sizeof(path), "sched/%s", attr);
+	if (read_text(path, buf, sizeof(buf)))
+		return -1001;
+	if (!strcmp(buf, "none"))
+		return -1000;
+	return atoll(buf);
+}
+
+static long long stat_num(const char *attr)
+{
+	char path[64], buf[64];
+
+	snprintf(path, sizeof(path), "stats/%s", attr);
+	return read_text(path, buf, sizeof(buf)) ? -1 : atoll(buf);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Wait until the host handled @n samples in all (valid and rejected). */
+static bool wait_handled(long long n)
+{
+	int ms;
+
+	for (ms = 0; ms < WAIT_MS; ms += 5) {
+		if (stat_num("samples") + stat_num("rejected") >= n)
+			return true;
+		usleep(5000);
+	}
+	return false;
+}
+
+/* Wait until thread @tid has nice @want; its nice value in the end. */
+static int wait_nice(pid_t tid, int want)
+{
+	int ms, n = nice_of(tid);
+
+	for (ms = 0; ms < WAIT_MS && n != want; ms += 5) {
+		usleep(5000);
+		n = nice_of(tid);
+	}
+	return n;
+}
+
+/*
+ * Post a sample, wait until the host handled it and its work item ran
+ * (score shows it), and keep the next change out of the rate limit.
+ */
+static bool sample_and_settle(struct fake_vm *f, bool needs, __u32 vcpus,
+			      __u32 urgency, __u32 steal)
+{
+	long long total = stat_num("samples") + stat_num("rejected") + 1;
+
+	if (post_sample(f, needs, vcpus, urgency, steal) || !wait_handled(total))
+		return false;
+	usleep((GAP_MS + 30) * 1000);
+	return true;
+}
+
+FIXTURE(sched) {
+	int dev;
+	struct fake_vm f;
+	struct fake_qemu q;
+};
+
+FIXTURE_SETUP(sched)
+{
+	self->dev = -1;
+	memset(&self->f, -1, sizeof(self->f));
+	self->f.hdr = NULL;
+	self->q.pid = 0;
+	self->q.cmd = -1;
+	if (need_skip())
+		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+	self->dev = open(HOST_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev) TH_LOG("open " HOST_DEV ": %s", strerror(errno));
+	/* The threads start at nice 3: that is what must come back. */
+	ASSERT_EQ(0, fake_qemu_start(&self->q, 3));
+	ASSERT_EQ(3, nice_of(self->q.tid[T_CPU0]));
+	ASSERT_EQ(0, fake_vm_add(self->dev, &self->f, self->q.pid));
+}
+
+FIXTURE_TEARDOWN(sched)
+{
+	if (self->dev >= 0)
+		close(self->dev);
+	fake_vm_fini(&self->f);
+	fake_qemu_stop(&self->q);
+}
+
+TEST_F(sched, defaults_and_bad_input)
+{
+	char buf[256];
+
+	ASSERT_EQ(0, read_text("sched/policy", buf, sizeof(buf)));
+	EXPECT_STREQ("off", buf);
+	EXPECT_EQ(0, sched_num("nice_min"));
+	EXPECT_EQ(10, sched_num("nice_max"));
+	EXPECT_EQ(-1000, sched_num("nice"));
+	EXPECT_EQ(-1000, sched_num("target"));
+	EXPECT_EQ(0, sched_num("nr_threads"));
+	EXPECT_EQ(0, sched_num("adjustments"));
+
+	EXPECT_EQ(-EINVAL, sched_write("policy", "bogus"));
+	EXPECT_EQ(-EINVAL, sched_write("policy", "demandx"));
+	EXPECT_EQ(-EINVAL, sched_write("nice_min", "-21"));
+	EXPECT_EQ(-EINVAL, sched_write("nice_max", "20"));
+	EXPECT_EQ(-EINVAL, sched_write("nice_min", "abc"));
+	EXPECT_EQ(-EINVAL, sched_write("nice_max", "5x"));
+	EXPECT_EQ(-EINVAL, sched_write("nice_min", ""));
+	/* min <= max, whichever is written. */
+	EXPECT_EQ(-EINVAL, sched_write("nice_min", "11"));
+	EXPECT_EQ(-EINVAL, sched_write("nice_max", "-1"));
+	EXPECT_EQ(0, sched_num("nice_min"));
+	EXPECT_EQ(10, sched_num("nice_max"));
+	EXPECT_EQ(0, sched_write("nice_min", "-20"));
+	EXPECT_EQ(0, sched_write("nice_max", "19\n"));
+	EXPECT_EQ(-20, sched_num("nice_min"));
+	EXPECT_EQ(19, sched_num("nice_max"));
+	EXPECT_EQ(0, sched_write("nice_min", "4"));
+	EXPECT_EQ(0, sched_write("nice_max", "4"));
+	EXPECT_EQ(-EINVAL, sched_write("nice_min", "5"));
+	EXPECT_EQ(0, sched_write("policy", "observe\n"));
+	ASSERT_EQ(0, read_text("sched/policy", buf, sizeof(buf)));
+	EXPECT_STREQ("observe", buf);
+	/* The two vCPU threads, not the I/O thread. */
+	EXPECT_EQ(2, sched_num("nr_threads"));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU0]));
+}
+
+TEST_F(sched, observe_changes_nothing)
+{
+	ASSERT_EQ(0, sched_write("policy", "observe"));
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 100, 0));
+	EXPECT_EQ(100, sched_num("score"));
+	EXPECT_EQ(0, sched_num("target"));
+	EXPECT_EQ(-1000, sched_num("nice"));
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 0, 0));
+	EXPECT_EQ(0, sched_num("score"));
+	EXPECT_EQ(10, sched_num("target"));
+	EXPECT_EQ(0, sched_num("adjustments"));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU0]));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU1]));
+}
+
+TEST_F(sched, demand_follows_needs_within_bounds)
+{
+	ASSERT_EQ(0, sched_write("nice_min", "-3"));
+	ASSERT_EQ(0, sched_write("nice_max", "7"));
+	ASSERT_EQ(0, sched_write("policy", "demand"));
+	EXPECT_EQ(2, sched_num("nr_threads"));
+	/* Urgent: the lower bound.  Adjustments: 1. */
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 100, 0));
+	EXPECT_EQ(-3, wait_nice(self->q.tid[T_CPU0], -3));
+	EXPECT_EQ(-3, wait_nice(self->q.tid[T_CPU1], -3));
+	EXPECT_EQ(-3, sched_num("nice"));
+	/* The I/O thread is not a vCPU. */
+	EXPECT_EQ(3, nice_of(self->q.tid[T_IO]));
+	/* Nothing wanted: the upper bound. */
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 0, 100, 0));
+	EXPECT_EQ(7, wait_nice(self->q.tid[T_CPU0], 7));
+	/* No needs, 100 % busy: half of it, 50, the middle (7 - 10 / 2). */
+	ASSERT_TRUE(sample_and_settle(&self->f, false, 0, 0, 0));
+	EXPECT_EQ(50, sched_num("score"));
+	EXPECT_EQ(2, wait_nice(self->q.tid[T_CPU1], 2));
+	/* Urgency 30 and 40 % steal: 30 + 400 / 20 = 50, the same. */
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 30, 400));
+	EXPECT_EQ(50, sched_num("score"));
+	EXPECT_EQ(2, nice_of(self->q.tid[T_CPU1]));
+	/* Urgency 10: 7 - 1. */
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 10, 0));
+	EXPECT_EQ(10, sched_num("score"));
+	EXPECT_EQ(6, wait_nice(self->q.tid[T_CPU0], 6));
+	EXPECT_EQ((long long)self->f.seq, sched_num("change_seq"));
+	/* Narrower bounds move the threads at once. */
+	ASSERT_EQ(0, sched_write("nice_max", "1"));
+	EXPECT_EQ(1, wait_nice(self->q.tid[T_CPU0], 1));
+	EXPECT_EQ(1, nice_of(self->q.tid[T_CPU1]));
+	EXPECT_EQ(1, sched_num("nice"));
+	EXPECT_EQ(5, sched_num("adjustments"));
+}
+
+TEST_F(sched, hostile_needs_stay_in_bounds)
+{
+	long long adj0, clamped0, rej0, handled;
+	double t0, ms;
+	int i, n;
+
+	ASSERT_EQ(0, sched_write("nice_min", "2"));
+	ASSERT_EQ(0, sched_write("nice_max", "6"));
+	ASSERT_EQ(0, sched_write("policy", "demand"));
+	/* The most the ABI allows, and all of the time stolen. */
+	clamped0 = sched_num("clamped");
+	ASSERT_TRUE(sample_and_settle(&self->f, true,
+				      VMMGMT_STATS_VCPUS_WANTED_MAX,
+				      VMMGMT_STATS_URGENCY_MAX, 1000));
+	EXPECT_EQ(2, wait_nice(self->q.tid[T_CPU0], 2));
+	EXPECT_EQ(100, sched_num("score"));
+	EXPECT_LT(clamped0, sched_num("clamped"));
+	/* Beyond the ABI: rejected, counted, nothing moves. */
+	rej0 = sched_num("rejected");
+	adj0 = sched_num("adjustments");
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1,
+				      VMMGMT_STATS_URGENCY_MAX + 1, 0));
+	ASSERT_TRUE(sample_and_settle(&self->f, true,
+				      VMMGMT_STATS_VCPUS_WANTED_MAX + 1, 0, 0));
+	EXPECT_EQ(rej0 + 2, sched_num("rejected"));
+	EXPECT_EQ(adj0, sched_num("adjustments"));
+	EXPECT_EQ(2, nice_of(self->q.tid[T_CPU0]));
+	EXPECT_EQ(2, nice_of(self->q.tid[T_CPU1]));
+
+	/*
+	 * A flood swinging from one end to the other: at most one change
+	 * per GAP_MS, and the threads never leave the bounds.
+	 */
+	adj0 = sched_num("adjustments");
+	handled = stat_num("samples") + stat_num("rejected");
+	t0 = now_ms();
+	for (i = 0; i < 200; i++) {
+		if (post_sample(&self->f, true, 1, i % 2 ? 100 : 0, 0))
+			break;
+		handled++;
+		n = nice_of(self->q.tid[T_CPU0]);
+		EXPECT_TRUE(n >= 2 && n <= 6) TH_LOG("nice %d", n);
+		if (i % 16 == 15)
+			ASSERT_TRUE(wait_handled(handled));
+	}
+	ASSERT_TRUE(wait_handled(handled));
+	usleep(100 * 1000);
+	ms = now_ms() - t0;
+	TH_LOG("%d samples in %.0f ms: %lld changes, %lld held back", i, ms,
+	       sched_num("adjustments") - adj0, sched_num("ratelimited"));
+	EXPECT_LE(sched_num("adjustments") - adj0, 1 + (long long)(ms / GAP_MS));
+	for (i = 0; i < NR_T - 1; i++) {
+		n = nice_of(self->q.tid[i]);
+		EXPECT_TRUE(n >= 2 && n <= 6) TH_LOG("thread %d nice %d", i, n);
+	}
+}
+
+TEST_F(sched, off_restores)
+{
+	ASSERT_EQ(0, sched_write("policy", "demand"));
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 100, 0));
+	ASSERT_EQ(0, wait_nice(self->q.tid[T_CPU0], 0));
+	ASSERT_EQ(0, wait_nice(self->q.tid[T_CPU1], 0));
+	ASSERT_EQ(0, sched_write("policy", "off"));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU0]));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU1]));
+	EXPECT_EQ(0, sched_num("nr_threads"));
+	EXPECT_EQ(-1000, sched_num("nice"));
+	/* Off: samples change nothing. */
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 100, 0));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU0]));
+	/* Observe after demand restores too. */
+	ASSERT_EQ(0, sched_write("policy", "demand"));
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 0, 0));
+	ASSERT_EQ(10, wait_nice(self->q.tid[T_CPU0], 10));
+	ASSERT_EQ(0, sched_write("policy", "observe"));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU0]));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU1]));
+}
+
+TEST_F(sched, vm_removal_restores)
+{
+	struct vmmgmt_host_vm_del del = { .vm_id = ID_S };
+	char path[128];
+
+	ASSERT_EQ(0, sched_write("policy", "demand"));
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 0, 0));
+	ASSERT_EQ(10, wait_nice(self->q.tid[T_CPU0], 10));
+	ASSERT_EQ(10, wait_nice(self->q.tid[T_CPU1], 10));
+	ASSERT_EQ(0, ioctl(self->dev, VMMGMT_HOST_IOC_DEL_VM, &del));
+	snprintf(path, sizeof(path), VMS_SYSFS "/" NAME_S);
+	EXPECT_NE(0, access(path, F_OK));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU0]));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU1]));
+}
+
+TEST_F(sched, file_release_restores)
+{
+	ASSERT_EQ(0, sched_write("policy", "demand"));
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 100, 0));
+	ASSERT_EQ(0, wait_nice(self->q.tid[T_CPU0], 0));
+	/* vmmgmtd exits: its file goes, and every VM it added with it. */
+	close(self->dev);
+	self->dev = -1;
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU0]));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU1]));
+}
+
+TEST_F(sched, thread_exit)
+{
+	char buf[512];
+	int i;
+
+	ASSERT_EQ(0, sched_write("policy", "demand"));
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 100, 0));
+	ASSERT_EQ(0, wait_nice(self->q.tid[T_CPU1], 0));
+	/* CPU 1 exits while managed. */
+	ASSERT_EQ(1, write(self->q.cmd, "x", 1));
+	for (i = 0; i < 500 && nice_of(self->q.tid[T_CPU1]) != 100; i++)
+		usleep(10 * 1000);
+	ASSERT_EQ(100, nice_of(self->q.tid[T_CPU1]));
+	ASSERT_EQ(0, read_text("sched/threads", buf, sizeof(buf)));
+	TH_LOG("threads after the exit: %s", buf);
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 0, 0));
+	EXPECT_EQ(10, wait_nice(self->q.tid[T_CPU0], 10));
+	EXPECT_EQ(1, sched_num("lost"));
+	EXPECT_EQ(1, sched_num("nr_threads"));
+	ASSERT_EQ(0, sched_write("policy", "off"));
+	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU0]));
+}
+
+TEST_F(sched, qemu_exit)
+{
+	ASSERT_EQ(0, sched_write("policy", "demand"));
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 100, 0));
+	ASSERT_EQ(0, wait_nice(self->q.tid[T_CPU0], 0));
+	fake_qemu_stop(&self->q);
+	/* Samples keep coming from a VM whose QEMU is gone. */
+	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 0, 0));
+	EXPECT_EQ(0, sched_num("nr_threads"));
+	EXPECT_EQ(2, sched_num("lost"));
+	ASSERT_EQ(0, sched_write("policy", "off"));
+}
+
+TEST(no_vcpu_threads)
+{
+	struct fake_vm f;
+	char buf[256];
+	int dev, nice0 = nice_of(getpid());
+
+	if (need_skip())
+		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+	dev = open(HOST_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	/* This process as QEMU: none of its threads is "CPU N/KVM". */
+	ASSERT_EQ(0, fake_vm_add(dev, &f, getpid()));
+	ASSERT_EQ(0, sched_write("policy", "demand"));
+	EXPECT_EQ(0, sched_num("nr_threads"));
+	ASSERT_TRUE(sample_and_settle(&f, true, 1, 0, 0));
+	EXPECT_EQ(10, sched_num("target"));
+	EXPECT_EQ(0, sched_num("adjustments"));
+	EXPECT_EQ(nice0, nice_of(getpid()));
+	ASSERT_EQ(0, read_text("sched/last_reason", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "no vCPU thread")) TH_LOG("%s", buf);
+	close(dev);
+	fake_vm_fini(&f);
+}
+
+TEST_HARNESS_MAIN
