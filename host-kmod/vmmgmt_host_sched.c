@@ -67,7 +67,8 @@ static const char * const vmmgmt_host_sched_names[] = {
  * vCPU, else 0; without needs it is half the guest's CPU use (a busy
  * guest that said nothing lands in the middle).  A guest that wants CPU
  * adds a twentieth of its steal (per-mille, so up to 50): time the host
- * did not give it.  The sum is clamped to 0..100.
+ * did not give it.  The sum is clamped to 0..100; it counts as clamped
+ * too when the guest wants more vCPUs than it has.
  *
  * Context: any.
  * Return: the score, 0 (no demand) .. 100.
@@ -84,7 +85,8 @@ u32 vmmgmt_host_sched_score(const struct vmmgmt_host_sched_input *in,
 	raw = demand;
 	if (demand)
 		raw += min(in->steal, 1000U) / 20;
-	*clamped = raw > VMMGMT_HOST_SCHED_SCORE_MAX;
+	*clamped = raw > VMMGMT_HOST_SCHED_SCORE_MAX ||
+		   (in->needs && in->vcpus_wanted > in->nr_cpus);
 	return min(raw, VMMGMT_HOST_SCHED_SCORE_MAX);
 }
 

@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt host: the demand scheduling policy with real QEMU guests.
+ *
+ * Runs in the host VM (scripts/vm/host-init exports the environment below)
+ * after the normal guests are done.  It starts its own vmmgmtd for two VMs
+ * (sched-a, sched-b, ids 31 and 32) and boots them one after the other
+ * with vmmgmt.mode=burn: each guest (one vCPU) sends statistics every
+ * 200 ms with its needs, A "1 vCPU at urgency 100", B "1 vCPU at urgency
+ * 0", and burns its CPU.  QEMU runs with -name NAME,debug-threads=on, so
+ * that its vCPU thread is "CPU 0/KVM"; the test pins both vCPU threads to
+ * CPU 0 of the host VM.
+ *
+ *  1. Policy off: over 10 s, the two vCPU threads get CPU time within
+ *     20 % of each other (/proc/<qemu>/task/<tid>/schedstat); the
+ *     guests rang at most one doorbell per sample.
+ *  2. Policy demand (bounds 0..10, the defaults): A's thread gets nice 0,
+ *     B's 10; over 10 s A gets at least 1.5 times B's CPU time.
+ *  3. A's needs change (a message to the guest's port 77, "needs V U"):
+ *     the host changes A's nice value; the guest prints the sequence
+ *     number of its last sample before the change, the host's sched/
+ *     change_seq is the sample that changed it: the difference is the
+ *     reaction in periods (printed, not checked against the goal).
+ *  4. A asks for everything the ABI allows: within its bounds it stays.
+ *  5. Policy off gives B's thread its nice value from before back (the
+ *     test gave it 2 before demand took it).
+ *  6. vmmgmtd goes away (QEMU stopped but alive): the host module removes
+ *     the VMs and both threads have their nice values from before.
+ *
+ * Every check is one TAP result.  With VMMGMT_SCHED_FIGURES set it also
+ * prints "FIGURE-HOST sched NAME VALUE UNIT" lines for scripts/bench.
+ * Environment (all required):
+ *   VMMGMTD               vmmgmtd binary
+ *   VMMGMT_GUEST_KERNEL   the guests' kernel
+ *   VMMGMT_GUEST_INITRD   the guests' initramfs (scripts/vm/guest-init)
+ *   VMMGMT_SCHED_DIR      a directory for vmmgmtd's sockets (created)
+ * Without them the test is skipped, unless VMMGMT_REQUIRE_DEVICE is set.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+
+#define HOST_VMS		"/sys/class/misc/vmmgmt-host/vms"
+#define BOOT_SECS		150
+#define MEASURE_SECS		10
+#define PERIOD_MS		200
+#define CTL_PORT		77
+#define GUEST_APPEND	"console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0"
+
+struct guest {
+	const char *name;
+	unsigned int id;
+	const char *needs;	/* vmmgmt.needs= */
+	pid_t pid;		/* QEMU */
+	pid_t vcpu;		/* its "CPU 0/KVM" thread */
+	char log[256];
+};
+
+static struct guest guests[2] = {
+	{ .name = "sched-a", .id = 31, .needs = "1,100" },
+	{ .name = "sched-b", .id = 32, .needs = "1,0" },
+};
+
+static const char *vmmgmtd_bin, *kernel, *initrd, *dir;
+static const char *vmmgmtd_log = "/tmp/sched-vmmgmtd.log";
+static pid_t vmmgmtd_pid;
+static bool figures;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static pid_t spawn(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0)
+		dup2(fd, 0);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+static int wait_exit(pid_t pid, double secs)
+{
+	double end = now() + secs;
+	int status;
+
+	for (;;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		if (now() >= end)
+			return -1;
+		usleep(50 * 1000);
+	}
+}
+
+static void kill_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++)
+		if (guests[i].pid > 0) {
+			kill(guests[i].pid, SIGKILL);
+			waitpid(guests[i].pid, NULL, 0);
+			guests[i].pid = 0;
+		}
+	if (vmmgmtd_pid > 0) {
+		kill(vmmgmtd_pid, SIGTERM);
+		if (wait_exit(vmmgmtd_pid, 5) == -1) {
+			kill(vmmgmtd_pid, SIGKILL);
+			waitpid(vmmgmtd_pid, NULL, 0);
+		}
+		vmmgmtd_pid = 0;
+	}
+}
+
+static void on_signal(int sig)
+{
+	kill_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* The lines of @path that matter, as TAP comments. */
+static void dump_file(const char *path, const char *prefix)
+{
+	char buf[512];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (strstr(buf, "vmmgmtd: ") || strstr(buf, "vmmgmtctl") ||
+		    strstr(buf, "VMMGMT-") || strstr(buf, "qemu-system") ||
+		    strstr(buf, "WARNING") || strstr(buf, "BUG"))
+			ksft_print_msg("[%s] %s\n", prefix, buf);
+	}
+	fclose(f);
+}
+
+static __noreturn __printf(1, 2) void fatal(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kill_all();
+	dump_file(vmmgmtd_log, "vmmgmtd");
+	dump_file(guests[0].log, guests[0].name);
+	dump_file(guests[1].log, guests[1].name);
+	ksft_exit_fail_msg("%s\n", msg);
+}
+
+/* The first line of @path containing @needle, into @line. */
+static bool find_line(const char *path, const char *needle, char *line,
+		      size_t size)
+{
+	char buf[1024];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(buf, sizeof(buf), f))
+		if (strstr(buf, needle)) {
+			buf[strcspn(buf, "\r\n")] = '\0';
+			if (line && size) {
+				size_t n = strlen(buf);
+
+				if (n >= size)
+					n = size - 1;
+				memcpy(line, buf, n);
+				line[n] = '\0';
+			}
+			found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+static bool wait_line(const char *path, const char *needle, char *line,
+		      size_t size, double secs)
+{
+	double end = now() + secs;
+
+	while (!find_line(path, needle, line, size)) {
+		if (now() >= end)
+			return false;
+		usleep(100 * 1000);
+	}
+	return true;
+}
+
+static int read_text(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* A number in HOST_VMS/<g>/@file; -1 when unreadable or not a number. */
+static long long vm_num(const struct guest *g, const char *file)
+{
+	char path[256], buf[128], *end;
+	long long v;
+
+	snprintf(path, sizeof(path), HOST_VMS "/%s/%s", g->name, file);
+	if (read_text(path, buf, sizeof(buf)))
+		return -1;
+	v = strtoll(buf, &end, 10);
+	return end == buf ? -1 : v;
+}
+
+static int vm_write(const struct guest *g, const char *file, const char *val)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), HOST_VMS "/%s/%s", g->name, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* The nice value of @tid, 100 if unreadable. */
+static int nice_of(pid_t tid)
+{
+	int n;
+
+	errno = 0;
+	n = getpriority(PRIO_PROCESS, tid);
+	return errno ? 100 : n;
+}
+
+/* The time @g's vCPU thread ran, ns (schedstat's first field); -1. */
+static long long run_ns(const struct guest *g)
+{
+	char path[128], buf[128];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat",
+		 (int)g->pid, (int)g->vcpu);
+	if (read_text(path, buf, sizeof(buf)))
+		return -1;
+	return atoll(buf);
+}
+
+/* @g's QEMU thread named "CPU 0/KVM", or 0. */
+static pid_t find_vcpu(const struct guest *g)
+{
+	char path[300], comm[64];
+	struct dirent *de;
+	pid_t tid = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)g->pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!tid && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm",
+			 (int)g->pid, de->d_name);
+		if (!read_text(path, comm, sizeof(comm)) &&
+		    !strcmp(comm, "CPU 0/KVM"))
+			tid = atoi(de->d_name);
+	}
+	closedir(d);
+	return tid;
+}
+
+static void start_vmmgmtd(void)
+{
+	char *argv[8], ids[2][32];
+	unsigned int i;
+	int n = 0;
+
+	argv[n++] = (char *)vmmgmtd_bin;
+	argv[n++] = "-f";
+	argv[n++] = "-d";
+	argv[n++] = (char *)dir;
+	for (i = 0; i < 2; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s=%u", guests[i].name,
+			 guests[i].id);
+		argv[n++] = ids[i];
+	}
+	argv[n] = NULL;
+	vmmgmtd_pid = spawn(argv, vmmgmtd_log);
+	if (vmmgmtd_pid < 0)
+		fatal("fork vmmgmtd: %s", strerror(errno));
+	if (!wait_line(vmmgmtd_log, "vmmgmtd: ready", NULL, 0, 10))
+		fatal("vmmgmtd (pid %d) not ready within 10 s", (int)vmmgmtd_pid);
+}
+
+/* Boot @g with vmmgmt.mode=burn and wait until it burns with stats on. */
+static void start_guest(struct guest *g)
+{
+	static const char * const fixed[] = {
+		"qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
+		"-m", "256", "-smp", "1", "-nodefaults", "-display", "none",
+		"-no-reboot", "-serial", "stdio",
+		"-device", "ivshmem-doorbell,chardev=vmmgmt,vectors=2",
+	};
+	char append[600], chardev[256], name[64], *argv[ARRAY_SIZE(fixed) + 11];
+	unsigned int i, n = 0;
+	double end;
+	cpu_set_t cpu0;
+
+	for (i = 0; i < ARRAY_SIZE(fixed); i++)
+		argv[n++] = (char *)fixed[i];
+	argv[n++] = "-name";
+	argv[n++] = name;
+	argv[n++] = "-kernel";
+	argv[n++] = (char *)kernel;
+	argv[n++] = "-initrd";
+	argv[n++] = (char *)initrd;
+	argv[n++] = "-append";
+	argv[n++] = append;
+	argv[n++] = "-chardev";
+	argv[n++] = chardev;
+	argv[n] = NULL;
+	snprintf(name, sizeof(name), "%s,debug-threads=on", g->name);
+	snprintf(append, sizeof(append),
+		 "%s vmmgmt.mode=burn vmmgmt.name=%s vmmgmt.vm_id=%u vmmgmt.needs=%s vmmgmt.stats_period_ms=%d",
+		 GUEST_APPEND, g->name, g->id, g->needs, PERIOD_MS);
+	snprintf(chardev, sizeof(chardev), "socket,path=%s/%s.sock,id=vmmgmt",
+		 dir, g->name);
+	snprintf(g->log, sizeof(g->log), "/tmp/%s.log", g->name);
+	unlink(g->log);
+	g->pid = spawn(argv, g->log);
+	if (g->pid < 0)
+		fatal("fork qemu for %s: %s", g->name, strerror(errno));
+
+	end = now() + BOOT_SECS;
+	while (!(g->vcpu = find_vcpu(g))) {
+		if (now() >= end || wait_exit(g->pid, 0) != -1)
+			fatal("%s: no thread \"CPU 0/KVM\" in QEMU %d", g->name,
+			      (int)g->pid);
+		usleep(100 * 1000);
+	}
+	/* Both vCPU threads on CPU 0 of the host VM, whatever its size. */
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	if (sched_setaffinity(g->vcpu, sizeof(cpu0), &cpu0))
+		fatal("%s: pin thread %d to CPU 0: %s", g->name, (int)g->vcpu,
+		      strerror(errno));
+	if (!wait_line(g->log, "VMMGMT-BURN", NULL, 0, end - now()) ||
+	    vm_num(g, "stats/samples") <= 0)
+		fatal("%s: does not burn with statistics on: see %s", g->name,
+		      g->log);
+}
+
+/* Each guest's vCPU time over MEASURE_SECS, and kicks per sample. */
+static void measure(long long ran[2], double *kicks_per_sample)
+{
+	long long r0[2], k0 = 0, s0 = 0, k1 = 0, s1 = 0;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		r0[i] = run_ns(&guests[i]);
+		k0 += vm_num(&guests[i], "kicks");
+		s0 += vm_num(&guests[i], "stats/samples");
+	}
+	sleep(MEASURE_SECS);
+	for (i = 0; i < 2; i++) {
+		ran[i] = run_ns(&guests[i]) - r0[i];
+		k1 += vm_num(&guests[i], "kicks");
+		s1 += vm_num(&guests[i], "stats/samples");
+	}
+	*kicks_per_sample = s1 > s0 ? (double)(k1 - k0) / (s1 - s0) : -1;
+	ksft_print_msg("over %d s: %s ran %.2f s, %s %.2f s; %lld doorbells for %lld samples\n",
+		       MEASURE_SECS, guests[0].name, ran[0] / 1e9,
+		       guests[1].name, ran[1] / 1e9, k1 - k0, s1 - s0);
+}
+
+/* Wait up to @secs until @g's vCPU thread has nice @want. */
+static bool wait_nice(const struct guest *g, int want, double secs)
+{
+	double end = now() + secs;
+
+	while (nice_of(g->vcpu) != want) {
+		if (now() >= end)
+			return false;
+		usleep(20 * 1000);
+	}
+	return true;
+}
+
+/*
+ * Tell guest @g to set its needs (through its port CTL_PORT); the guest
+ * prints the sequence number of its last sample before the change.
+ * Returns it, or -1.
+ */
+static long long send_needs(const struct guest *g, unsigned int vcpus,
+			    unsigned int urgency)
+{
+	char dst[32], msg[64], want[128], line[512], *p;
+	char *argv[] = { "vmmgmtctl", "send", dst, msg, NULL };
+	int status;
+	pid_t pid;
+
+	snprintf(dst, sizeof(dst), "%u:%d", g->id, CTL_PORT);
+	snprintf(msg, sizeof(msg), "needs %u %u", vcpus, urgency);
+	pid = spawn(argv, "/tmp/sched-send.log");
+	status = wait_exit(pid, 20);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		ksft_print_msg("vmmgmtctl send %s '%s' failed (status %#x)\n",
+			       dst, msg, status);
+		return -1;
+	}
+	snprintf(want, sizeof(want), "VMMGMT-NEEDS %s %u %u after seq ", g->name,
+		 vcpus, urgency);
+	if (!wait_line(g->log, want, line, sizeof(line), 20))
+		return -1;
+	p = strstr(line, "after seq ");
+	return p ? atoll(p + strlen("after seq ")) : -1;
+}
+
+/*
+ * Change A's needs and wait for the host to set nice @want on its vCPU
+ * thread; the reaction in periods (sched/change_seq minus the guest's last
+ * sample before the change), or -1.
+ */
+static long long reaction(struct guest *g, unsigned int urgency, int want)
+{
+	long long before, needs_seq, change_seq;
+	bool ok;
+
+	before = send_needs(g, 1, urgency);
+	ok = before >= 0 && wait_nice(g, want, 10);
+	needs_seq = vm_num(g, "sched/needs_seq");
+	change_seq = vm_num(g, "sched/change_seq");
+	ksft_print_msg("%s: needs 1 %u after sample %lld; host saw them at sample %lld, set nice %d at sample %lld\n",
+		       g->name, urgency, before, needs_seq, nice_of(g->vcpu),
+		       change_seq);
+	ok = ok && needs_seq > before && change_seq >= needs_seq;
+	ksft_test_result(ok, "reaction: %s needs urgency %u: nice %d within 10 s, %lld period(s) after the change\n",
+			 g->name, urgency, want, ok ? change_seq - before : -1);
+	return ok ? change_seq - before : -1;
+}
+
+int main(void)
+{
+	struct guest *a = &guests[0], *b = &guests[1];
+	long long ran[2], r1, r2, clamped0;
+	double kps, kps_off, ratio, off_ratio, react = -1;
+	char line[256];
+	int status;
+
+	ksft_print_header();
+	vmmgmtd_bin = getenv("VMMGMTD");
+	kernel = getenv("VMMGMT_GUEST_KERNEL");
+	initrd = getenv("VMMGMT_GUEST_INITRD");
+	dir = getenv("VMMGMT_SCHED_DIR");
+	figures = getenv("VMMGMT_SCHED_FIGURES");
+	if (!vmmgmtd_bin || !kernel || !initrd || !dir) {
+		if (getenv("VMMGMT_REQUIRE_DEVICE"))
+			ksft_exit_fail_msg("VMMGMTD or VMMGMT_GUEST_* or VMMGMT_SCHED_DIR unset\n");
+		ksft_exit_skip("not in the host VM: VMMGMT_GUEST_KERNEL etc. unset\n");
+	}
+	if (access(HOST_VMS, F_OK) || access("/dev/kvm", F_OK)) {
+		if (getenv("VMMGMT_REQUIRE_DEVICE"))
+			ksft_exit_fail_msg(HOST_VMS " or /dev/kvm missing\n");
+		ksft_exit_skip("no vmmgmt_host.ko or no KVM\n");
+	}
+	ksft_set_plan(13);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	mkdir(dir, 0755);
+	unlink(vmmgmtd_log);
+
+	start_vmmgmtd();
+	start_guest(a);
+	/* A burns: keep it out of B's way while B boots. */
+	setpriority(PRIO_PROCESS, a->vcpu, 19);
+	start_guest(b);
+	setpriority(PRIO_PROCESS, a->vcpu, 0);
+	ksft_print_msg("%s: QEMU %d, vCPU thread %d; %s: QEMU %d, vCPU thread %d; both on CPU 0\n",
+		       a->name, (int)a->pid, (int)a->vcpu, b->name, (int)b->pid,
+		       (int)b->vcpu);
+
+	/* 1. Policy off: a fair share. */
+	ksft_test_result(!read_text(HOST_VMS "/sched-a/sched/policy", line, sizeof(line)) &&
+			 !strcmp(line, "off") && vm_num(a, "sched/nice_min") == 0 &&
+			 vm_num(a, "sched/nice_max") == 10 && nice_of(a->vcpu) == 0 &&
+			 nice_of(b->vcpu) == 0,
+			 "off: policy %s, bounds 0..10, both vCPU threads at nice 0\n", line);
+	sleep(1);
+	measure(ran, &kps_off);
+	off_ratio = ran[1] > 0 ? (double)ran[0] / ran[1] : 0;
+	ksft_test_result(ran[0] > 0 && ran[1] > 0 &&
+			 (ran[0] < ran[1] ? ran[0] >= 0.8 * ran[1] : ran[1] >= 0.8 * ran[0]),
+			 "off: CPU time within 20 %% of each other (A/B %.2f)\n", off_ratio);
+	ksft_test_result(kps_off >= 0 && kps_off <= 1.05,
+			 "stats: at most one doorbell per sample (%.2f)\n", kps_off);
+
+	/* 2. Demand. */
+	setpriority(PRIO_PROCESS, b->vcpu, 2);
+	ksft_test_result(!vm_write(a, "sched/policy", "demand") &&
+			 !vm_write(b, "sched/policy", "demand") &&
+			 vm_num(a, "sched/nr_threads") == 1 &&
+			 vm_num(b, "sched/nr_threads") == 1,
+			 "demand: policy on, one vCPU thread each\n");
+	ksft_test_result(wait_nice(a, 0, 10) && wait_nice(b, 10, 10),
+			 "demand: %s's vCPU thread at nice %d (0), %s's at %d (10)\n",
+			 a->name, nice_of(a->vcpu), b->name, nice_of(b->vcpu));
+	sleep(1);
+	measure(ran, &kps);
+	ratio = ran[1] > 0 ? (double)ran[0] / ran[1] : 0;
+	ksft_test_result(ratio >= 1.5,
+			 "demand: %s got %.2f times the CPU time of %s (at least 1.5)\n",
+			 a->name, ratio, b->name);
+
+	/* 3. A's demand goes down and up again. */
+	r1 = reaction(a, 0, 10);
+	r2 = reaction(a, 100, 0);
+	if (r1 >= 0 && r2 >= 0)
+		react = (r1 + r2) / 2.0;
+
+	/* 4. Everything the ABI allows, and narrower bounds. */
+	clamped0 = vm_num(a, "sched/clamped");
+	vm_write(a, "sched/nice_min", "5");
+	ksft_test_result(send_needs(a, 1024, 100) >= 0 && wait_nice(a, 5, 5),
+			 "hostile: %s asks for 1024 vCPUs at urgency 100, bounds 5..10: nice %d\n",
+			 a->name, nice_of(a->vcpu));
+	sleep(1);
+	ksft_test_result(nice_of(a->vcpu) == 5 && vm_num(a, "sched/clamped") > clamped0,
+			 "hostile: %s stays at its bound 5 (nice %d), clamped %lld -> %lld\n",
+			 a->name, nice_of(a->vcpu), clamped0, vm_num(a, "sched/clamped"));
+
+	/* 5. Off restores B's own value. */
+	ksft_test_result(!vm_write(b, "sched/policy", "off") && nice_of(b->vcpu) == 2,
+			 "off: %s's vCPU thread back at nice 2 (%d)\n", b->name,
+			 nice_of(b->vcpu));
+	vm_write(b, "sched/policy", "demand");
+	ksft_test_result(wait_nice(b, 10, 5),
+			 "demand again: %s's vCPU thread at nice 10 (%d)\n", b->name,
+			 nice_of(b->vcpu));
+
+	/* 6. The VMs go away with vmmgmtd; QEMU is stopped, not gone. */
+	kill(a->pid, SIGSTOP);
+	kill(b->pid, SIGSTOP);
+	kill(vmmgmtd_pid, SIGTERM);
+	status = wait_exit(vmmgmtd_pid, 10);
+	vmmgmtd_pid = 0;
+	ksft_test_result(status != -1 && access(HOST_VMS "/sched-a", F_OK) &&
+			 access(HOST_VMS "/sched-b", F_OK) &&
+			 nice_of(a->vcpu) == 0 && nice_of(b->vcpu) == 2,
+			 "VMs gone with vmmgmtd: vCPU threads back at nice %d (0) and %d (2)\n",
+			 nice_of(a->vcpu), nice_of(b->vcpu));
+	kill_all();
+
+	ksft_print_msg("figures: share ratio %.2f under demand (%.2f off), reaction %.1f periods, %.2f doorbells per sample (%.2f under demand)\n",
+		       ratio, off_ratio, react, kps_off, kps);
+	if (figures) {
+		printf("FIGURE-HOST sched sched_demand_share_ratio %.2f ratio\n", ratio);
+		if (react >= 0)
+			printf("FIGURE-HOST sched sched_reaction_periods %.1f periods\n", react);
+		if (kps_off >= 0)
+			printf("FIGURE-HOST sched stats_notifications_per_period %.2f doorbell/sample\n",
+			       kps_off);
+		fflush(stdout);
+	}
+	ksft_finished();
+}
