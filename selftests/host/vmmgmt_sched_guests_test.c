@@ -14,8 +14,9 @@
  *  1. Policy off: over 10 s, the two vCPU threads get CPU time within
  *     20 % of each other (/proc/<qemu>/task/<tid>/schedstat); the
  *     guests rang at most one doorbell per sample.
- *  2. Policy demand (bounds 0..10, the defaults): A's thread gets nice 0,
- *     B's 10; over 10 s A gets at least 1.5 times B's CPU time.
+ *  2. Policy demand (bounds 0..10, the defaults; B's set with vmmgmtctl
+ *     sched): A's thread gets nice 0, B's 10; over 10 s A gets at least
+ *     1.5 times B's CPU time.
  *  3. A's needs change (a message to the guest's port 77, "needs V U"):
  *     the host changes A's nice value; the guest prints the sequence
  *     number of its last sample before the change, the host's sched/
@@ -418,6 +419,30 @@ static void measure(long long ran[2], double *kicks_per_sample)
 		       guests[1].name, ran[1] / 1e9, k1 - k0, s1 - s0);
 }
 
+/* vmmgmtctl sched @g @policy 0 10: true when it exited 0. */
+static bool ctl_sched(const struct guest *g, const char *policy)
+{
+	char *argv[7];
+	int status;
+	pid_t pid;
+
+	argv[0] = "vmmgmtctl";
+	argv[1] = "sched";
+	argv[2] = (char *)g->name;
+	argv[3] = (char *)policy;
+	argv[4] = "0";
+	argv[5] = "10";
+	argv[6] = NULL;
+	pid = spawn(argv, "/tmp/sched-ctl.log");
+	status = wait_exit(pid, 10);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return false;
+	}
+	return WIFEXITED(status) && !WEXITSTATUS(status);
+}
+
 /* Wait up to @secs until @g's vCPU thread has nice @want. */
 static bool wait_nice(const struct guest *g, int want, double secs)
 {
@@ -550,8 +575,7 @@ int main(void)
 
 	/* 2. Demand. */
 	setpriority(PRIO_PROCESS, b->vcpu, 2);
-	ksft_test_result(!vm_write(a, "sched/policy", "demand") &&
-			 !vm_write(b, "sched/policy", "demand") &&
+	ksft_test_result(!vm_write(a, "sched/policy", "demand") && ctl_sched(b, "demand") &&
 			 vm_num(a, "sched/nr_threads") == 1 &&
 			 vm_num(b, "sched/nr_threads") == 1,
 			 "demand: policy on, one vCPU thread each\n");

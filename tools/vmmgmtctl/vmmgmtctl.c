@@ -47,6 +47,10 @@ static void usage(FILE *f)
 		"                     SECONDS (1); --count N: N times (host only)\n"
 		"  needs VCPUS URGENCY  tell the host this guest could use VCPUS vCPUs\n"
 		"                     now, with URGENCY 0..100; 0 0 clears (guest only)\n"
+		"  sched VM [POLICY [MIN MAX]]\n"
+		"                     the scheduling policy of VM's vCPU threads; with\n"
+		"                     POLICY (off, observe, demand) set it, with MIN MAX\n"
+		"                     its nice bounds first (host only)\n"
 		"\n"
 		"Options:\n"
 		"  -D, --device PATH  use PATH instead of %s or %s\n"
@@ -262,6 +266,7 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "needs", cmd_needs },
 	{ "top", cmd_top },
+	{ "sched", cmd_sched },
 };
 
 int main(int argc, char **argv)

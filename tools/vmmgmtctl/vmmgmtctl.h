@@ -6,6 +6,7 @@
  * msg.c	messages and names: send, recv, listen, lookup, echo-server,
  *		names, status
  * stats.c	guest statistics: stats and top (host), needs (guest)
+ * sched.c	the scheduling policy of a VM's vCPU threads (host)
  */
 #ifndef VMMGMTCTL_H
 #define VMMGMTCTL_H
@@ -55,5 +56,6 @@ int cmd_status(const struct ctl *ctl, int argc, char **argv);
 int cmd_stats(const struct ctl *ctl, int argc, char **argv);
 int cmd_needs(const struct ctl *ctl, int argc, char **argv);
 int cmd_top(const struct ctl *ctl, int argc, char **argv);
+int cmd_sched(const struct ctl *ctl, int argc, char **argv);
 
 #endif /* VMMGMTCTL_H */
