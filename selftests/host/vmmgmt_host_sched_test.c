@@ -387,11 +387,14 @@ FIXTURE_SETUP(sched)
 	self->q.cmd = -1;
 	if (need_skip())
 		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
-	self->dev = open(HOST_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->dev) TH_LOG("open " HOST_DEV ": %s", strerror(errno));
-	/* The threads start at nice 3: that is what must come back. */
+	/*
+	 * The threads start at nice 3: that is what must come back.  The
+	 * child first, so that it holds no copy of the device file.
+	 */
 	ASSERT_EQ(0, fake_qemu_start(&self->q, 3));
 	ASSERT_EQ(3, nice_of(self->q.tid[T_CPU0]));
+	self->dev = open(HOST_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev) TH_LOG("open " HOST_DEV ": %s", strerror(errno));
 	ASSERT_EQ(0, fake_vm_add(self->dev, &self->f, self->q.pid));
 }
 
@@ -422,7 +425,8 @@ TEST_F(sched, defaults_and_bad_input)
 	EXPECT_EQ(-EINVAL, sched_write("nice_max", "20"));
 	EXPECT_EQ(-EINVAL, sched_write("nice_min", "abc"));
 	EXPECT_EQ(-EINVAL, sched_write("nice_max", "5x"));
-	EXPECT_EQ(-EINVAL, sched_write("nice_min", ""));
+	EXPECT_EQ(-EINVAL, sched_write("nice_min", "\n"));
+	EXPECT_EQ(-EINVAL, sched_write("policy", "\n"));
 	/* min <= max, whichever is written. */
 	EXPECT_EQ(-EINVAL, sched_write("nice_min", "11"));
 	EXPECT_EQ(-EINVAL, sched_write("nice_max", "-1"));
