@@ -11,33 +11,19 @@
  * files.  Runs in the host VM with vmmgmt_host.ko loaded; without the
  * device the tests are skipped unless VMMGMT_REQUIRE_DEVICE is set.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <vmmgmt.h>
 
 /* See vmmgmt_host_vm_test.c: the harness trips these with -Wextra. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 
-#include "vmmgmt_ring.c"
+#include "vmmgmt_host_util.h"
 
-#define HOST_DEV	"/dev/vmmgmt-host"
-#define VMS_SYSFS	"/sys/class/misc/vmmgmt-host/vms"
 #define REGION		(64 * 1024)	/* the smallest: 16 KiB rings */
 #define WAIT_MS		5000
 #define ID_S		1004		/* unused by the test bed's VMs */
@@ -148,76 +134,21 @@ static int nice_of(pid_t tid)
 
 /* ---- the fake VM ---- */
 
-struct fake_vm {
-	int memfd;
-	int kick[2];
-	int call[2];
-	struct vmmgmt_region_header *hdr;
-	struct vmmgmt_ring g2h;
-	__u64 seq;
-};
-
-static bool need_skip(void)
+/* A fake VM whose QEMU is @qemu; its samples are numbered from 1. */
+static int sched_vm_add(int dev, struct fake_vm *f, pid_t qemu)
 {
-	return access(HOST_DEV, F_OK) && errno == ENOENT &&
-	       !getenv("VMMGMT_REQUIRE_DEVICE");
-}
+	struct vmmgmt_host_vm_add r;
+	int ret;
 
-static int fake_vm_add(int dev, struct fake_vm *f, pid_t qemu)
-{
-	struct vmmgmt_host_vm_add r = { .vm_id = ID_S, .nr_vectors = 2 };
-	struct vmmgmt_ring_desc *d;
-	int v;
-
-	memset(f, -1, sizeof(*f));
-	f->hdr = NULL;
-	f->seq = 0;
-	f->memfd = memfd_create("vmmgmt-sched", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (f->memfd < 0 || ftruncate(f->memfd, REGION) ||
-	    fcntl(f->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+	if (fake_vm_init(f, ID_S, NAME_S, REGION))
 		return -errno;
-	for (v = 0; v < 2; v++) {
-		f->kick[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		f->call[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (f->kick[v] < 0 || f->call[v] < 0)
-			return -errno;
-		r.kick_fds[v] = f->kick[v];
-		r.call_fds[v] = f->call[v];
-	}
-	f->hdr = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      f->memfd, 0);
-	if (f->hdr == MAP_FAILED) {
-		f->hdr = NULL;
-		return -errno;
-	}
-	r.region_fd = f->memfd;
+	fake_vm_req(f, &r);
 	r.qemu_pid = qemu;
-	memcpy(r.name, NAME_S, strlen(NAME_S));
-	if (ioctl(dev, VMMGMT_HOST_IOC_ADD_VM, &r))
-		return -errno;
-	d = &f->hdr->rings[VMMGMT_RING_G2H];
-	if (vmmgmt_ring_init(&f->g2h, (void *)((__u8 *)f->hdr + d->ctrl_offset),
-			     (__u8 *)f->hdr + d->data_offset, d->data_size))
-		return -EPROTO;
-	vmmgmt_ring_prod_reset(&f->g2h, 0);
-	return 0;
+	ret = add_vm(dev, &r);
+	return ret ? ret : fake_vm_attach(f);
 }
 
-static void fake_vm_fini(struct fake_vm *f)
-{
-	int v;
-
-	if (f->hdr)
-		munmap(f->hdr, REGION);
-	if (f->memfd >= 0)
-		close(f->memfd);
-	for (v = 0; v < 2; v++) {
-		if (f->kick[v] >= 0)
-			close(f->kick[v]);
-		if (f->call[v] >= 0)
-			close(f->call[v]);
-	}
-}
+static __u64 sample_seq;
 
 /*
  * Post one valid sample of a one-CPU guest over 200 ms: busy (user 90 %)
@@ -232,13 +163,11 @@ static int post_sample(struct fake_vm *f, bool needs, __u32 vcpus,
 	struct vmmgmt_stats_sample *s = (void *)buf;
 	struct vmmgmt_rec r = { .len = SAMPLE_LEN, .mode = VMMGMT_MODE_STATS };
 	__u64 period = 200 * MS, st = period * steal / 1000;
-	__u64 one = 1;
-	int ret;
 
 	memset(buf, 0, sizeof(buf));
 	s->version = VMMGMT_STATS_VERSION;
-	s->seq = ++f->seq;
-	s->timestamp = 1000 * MS + f->seq * period;
+	s->seq = ++sample_seq;
+	s->timestamp = 1000 * MS + sample_seq * period;
 	s->period = period;
 	s->nr_cpus = 1;
 	s->nr_cpu_entries = 1;
@@ -256,36 +185,10 @@ static int post_sample(struct fake_vm *f, bool needs, __u32 vcpus,
 		s->needs.vcpus_wanted = vcpus;
 		s->needs.urgency = urgency;
 	}
-	ret = vmmgmt_ring_post(&f->g2h, &r, s);
-	if (ret)
-		return ret;
-	if (vmmgmt_ring_need_notify(&f->g2h) &&
-	    write(f->kick[0], &one, sizeof(one)) != sizeof(one))
-		return -errno;
-	return 0;
+	return fake_post(f, &r, s);
 }
 
 /* ---- sysfs ---- */
-
-static int read_text(const char *attr, char *buf, size_t size)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), VMS_SYSFS "/" NAME_S "/%s", attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return 0;
-}
 
 /* Write @val to sched/@attr: 0 or -errno. */
 static int sched_write(const char *attr, const char *val)
@@ -309,7 +212,7 @@ static long long sched_num(const char *attr)
 	char path[64], buf[128];
 
 	snprintf(path, sizeof(path), "sched/%s", attr);
-	if (read_text(path, buf, sizeof(buf)))
+	if (vm_attr(NAME_S, path, buf, sizeof(buf)))
 		return -1001;
 	if (!strcmp(buf, "none"))
 		return -1000;
@@ -321,7 +224,7 @@ static long long stat_num(const char *attr)
 	char path[64], buf[64];
 
 	snprintf(path, sizeof(path), "stats/%s", attr);
-	return read_text(path, buf, sizeof(buf)) ? -1 : atoll(buf);
+	return vm_attr(NAME_S, path, buf, sizeof(buf)) ? -1 : atoll(buf);
 }
 
 static double now_ms(void)
@@ -381,8 +284,6 @@ FIXTURE(sched) {
 FIXTURE_SETUP(sched)
 {
 	self->dev = -1;
-	memset(&self->f, -1, sizeof(self->f));
-	self->f.hdr = NULL;
 	self->q.pid = 0;
 	self->q.cmd = -1;
 	if (need_skip())
@@ -395,7 +296,7 @@ FIXTURE_SETUP(sched)
 	ASSERT_EQ(3, nice_of(self->q.tid[T_CPU0]));
 	self->dev = open(HOST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev) TH_LOG("open " HOST_DEV ": %s", strerror(errno));
-	ASSERT_EQ(0, fake_vm_add(self->dev, &self->f, self->q.pid));
+	ASSERT_EQ(0, sched_vm_add(self->dev, &self->f, self->q.pid));
 }
 
 FIXTURE_TEARDOWN(sched)
@@ -410,7 +311,7 @@ TEST_F(sched, defaults_and_bad_input)
 {
 	char buf[256];
 
-	ASSERT_EQ(0, read_text("sched/policy", buf, sizeof(buf)));
+	ASSERT_EQ(0, vm_attr(NAME_S, "sched/policy", buf, sizeof(buf)));
 	EXPECT_STREQ("off", buf);
 	EXPECT_EQ(0, sched_num("nice_min"));
 	EXPECT_EQ(10, sched_num("nice_max"));
@@ -440,7 +341,7 @@ TEST_F(sched, defaults_and_bad_input)
 	EXPECT_EQ(0, sched_write("nice_max", "4"));
 	EXPECT_EQ(-EINVAL, sched_write("nice_min", "5"));
 	EXPECT_EQ(0, sched_write("policy", "observe\n"));
-	ASSERT_EQ(0, read_text("sched/policy", buf, sizeof(buf)));
+	ASSERT_EQ(0, vm_attr(NAME_S, "sched/policy", buf, sizeof(buf)));
 	EXPECT_STREQ("observe", buf);
 	/* The two vCPU threads, not the I/O thread. */
 	EXPECT_EQ(2, sched_num("nr_threads"));
@@ -490,7 +391,7 @@ TEST_F(sched, demand_follows_needs_within_bounds)
 	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 10, 0));
 	EXPECT_EQ(10, sched_num("score"));
 	EXPECT_EQ(6, wait_nice(self->q.tid[T_CPU0], 6));
-	EXPECT_EQ((long long)self->f.seq, sched_num("change_seq"));
+	EXPECT_EQ((long long)sample_seq, sched_num("change_seq"));
 	/* Narrower bounds move the threads at once. */
 	ASSERT_EQ(0, sched_write("nice_max", "1"));
 	EXPECT_EQ(1, wait_nice(self->q.tid[T_CPU0], 1));
@@ -581,14 +482,13 @@ TEST_F(sched, off_restores)
 
 TEST_F(sched, vm_removal_restores)
 {
-	struct vmmgmt_host_vm_del del = { .vm_id = ID_S };
 	char path[128];
 
 	ASSERT_EQ(0, sched_write("policy", "demand"));
 	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 0, 0));
 	ASSERT_EQ(10, wait_nice(self->q.tid[T_CPU0], 10));
 	ASSERT_EQ(10, wait_nice(self->q.tid[T_CPU1], 10));
-	ASSERT_EQ(0, ioctl(self->dev, VMMGMT_HOST_IOC_DEL_VM, &del));
+	ASSERT_EQ(0, del_vm(self->dev, ID_S));
 	snprintf(path, sizeof(path), VMS_SYSFS "/" NAME_S);
 	EXPECT_NE(0, access(path, F_OK));
 	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU0]));
@@ -620,7 +520,7 @@ TEST_F(sched, thread_exit)
 	for (i = 0; i < 500 && nice_of(self->q.tid[T_CPU1]) != 100; i++)
 		usleep(10 * 1000);
 	ASSERT_EQ(100, nice_of(self->q.tid[T_CPU1]));
-	ASSERT_EQ(0, read_text("sched/threads", buf, sizeof(buf)));
+	ASSERT_EQ(0, vm_attr(NAME_S, "sched/threads", buf, sizeof(buf)));
 	TH_LOG("threads after the exit: %s", buf);
 	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 0, 0));
 	EXPECT_EQ(10, wait_nice(self->q.tid[T_CPU0], 10));
@@ -645,7 +545,7 @@ TEST_F(sched, qemu_exit)
 
 TEST(no_vcpu_threads)
 {
-	struct fake_vm f;
+	struct fake_vm f = { 0 };
 	char buf[256];
 	int dev, nice0 = nice_of(getpid());
 
@@ -654,14 +554,14 @@ TEST(no_vcpu_threads)
 	dev = open(HOST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, dev);
 	/* This process as QEMU: none of its threads is "CPU N/KVM". */
-	ASSERT_EQ(0, fake_vm_add(dev, &f, getpid()));
+	ASSERT_EQ(0, sched_vm_add(dev, &f, getpid()));
 	ASSERT_EQ(0, sched_write("policy", "demand"));
 	EXPECT_EQ(0, sched_num("nr_threads"));
 	ASSERT_TRUE(sample_and_settle(&f, true, 1, 0, 0));
 	EXPECT_EQ(10, sched_num("target"));
 	EXPECT_EQ(0, sched_num("adjustments"));
 	EXPECT_EQ(nice0, nice_of(getpid()));
-	ASSERT_EQ(0, read_text("sched/last_reason", buf, sizeof(buf)));
+	ASSERT_EQ(0, vm_attr(NAME_S, "sched/last_reason", buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "no vCPU thread")) TH_LOG("%s", buf);
 	close(dev);
 	fake_vm_fini(&f);
