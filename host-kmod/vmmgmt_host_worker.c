@@ -391,7 +391,9 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
  */
 static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 {
+	unsigned int budget;
 	bool notify, more;
+	s64 bytes;
 	int ret;
 
 	vmmgmt_host_worker_reset(vm);
@@ -411,9 +413,19 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	/* The host endpoint that turned us away may have room now. */
 	WRITE_ONCE(vm->blocked, false);
 	vmmgmt_ring_cons_start(&vm->g2h);
-	ret = vmmgmt_ring_drain(&vm->g2h, VMMGMT_HOST_BATCH,
-				vmmgmt_host_worker_rx, vm, vm->buf,
-				VMMGMT_MSG_MAX);
+	/* Out of quota: the records wait in the ring, the worker sleeps. */
+	budget = vmmgmt_host_quota_budget(vm);
+	ret = 0;
+	if (budget) {
+		bytes = atomic64_read(&vm->stats.rx_bytes);
+		ret = vmmgmt_ring_drain(&vm->g2h, budget,
+					vmmgmt_host_worker_rx, vm, vm->buf,
+					VMMGMT_MSG_MAX);
+		if (ret > 0)
+			vmmgmt_host_quota_charge(vm, ret,
+						 atomic64_read(&vm->stats.rx_bytes) -
+						 bytes);
+	}
 	/*
 	 * The guest's word, read once per batch: whatever it says only picks
 	 * how this VM's own interrupts are suppressed.
@@ -439,7 +451,15 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 		return false;
 	}
 	/* Keep cons_running set while blocked: the kick comes from H2G. */
-	if (vm->h2g_blocked || ret == VMMGMT_HOST_BATCH || more)
+	if (vm->h2g_blocked || more)
+		return true;
+	/*
+	 * Throttled (now, or by the next batch): the consumer stays marked
+	 * running, so the guest rings no doorbell while its records wait.
+	 */
+	if (!budget || (ret == budget && !vmmgmt_host_quota_budget(vm)))
+		return false;
+	if (ret == budget)
 		return true;
 	/*
 	 * A full host endpoint wakes us when it reads; the record it refused
@@ -507,7 +527,9 @@ static int vmmgmt_host_worker_fn(void *data)
 			break;
 		}
 		if (!atomic_xchg(&vm->pending, 0)) {
-			if (vm->linger)
+			if (vm->quota.wait_ns)
+				vmmgmt_host_quota_sleep(vm);
+			else if (vm->linger)
 				vmmgmt_host_worker_linger(vm);
 			else
 				schedule();
