@@ -185,6 +185,7 @@ struct vmmgmt_host_stats {
  * @last_ns: when the buckets were last refilled.  Worker only.
  * @wait_ns: set when the last batch found no tokens: how long the worker
  *	sleeps before it looks again.  Worker only.
+ * @held: records waited in the ring when @wait_ns was set.  Worker only.
  * @throttled: times the worker left records in the ring for lack of
  *	tokens.
  * @throttled_us: the sleeps of those times, in microseconds.
@@ -196,6 +197,7 @@ struct vmmgmt_host_quota {
 	s64 byte_tokens;
 	u64 last_ns;
 	u64 wait_ns;
+	bool held;
 	atomic64_t throttled;
 	atomic64_t throttled_us;
 };

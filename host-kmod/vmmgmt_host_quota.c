@@ -69,6 +69,7 @@ void vmmgmt_host_quota_init(struct vmmgmt_host_vm *vm)
 	q->byte_tokens = S64_MAX;
 	q->last_ns = ktime_get_ns();
 	q->wait_ns = 0;
+	q->held = false;
 	atomic64_set(&q->throttled, 0);
 	atomic64_set(&q->throttled_us, 0);
 }
@@ -100,10 +101,9 @@ static u64 vmmgmt_host_quota_eta(s64 tokens, s64 want, u32 rate)
  * @vm: the VM.
  *
  * Refills the buckets for the time since the last call.  When the VM is
- * out of tokens and records wait in its ring, counts the throttle and
- * sets @vm->quota.wait_ns to the sleep until a batch's worth (or the end
- * of the byte debt); with the ring empty it just returns 0 after the same
- * sleep is set, so that the next look comes when tokens are back.
+ * out of tokens, sets @vm->quota.wait_ns to the sleep until a batch's
+ * worth (or the end of the byte debt), and notes whether records wait in
+ * the ring (vmmgmt_host_quota_sleep() then counts the throttle).
  *
  * Context: the VM's worker.
  * Return: 0 (throttled: @vm->quota.wait_ns is set) up to
@@ -149,11 +149,7 @@ unsigned int vmmgmt_host_quota_budget(struct vmmgmt_host_vm *vm)
 		return budget;
 	q->wait_ns = clamp_t(u64, wait, VMMGMT_HOST_QUOTA_MIN_WAIT_NS,
 			     VMMGMT_HOST_QUOTA_MAX_WAIT_NS);
-	if (vmmgmt_ring_peek(&vm->g2h, &hdr) == 0) {
-		atomic64_inc(&q->throttled);
-		atomic64_add(div_u64(q->wait_ns, NSEC_PER_USEC),
-			     &q->throttled_us);
-	}
+	q->held = !vmmgmt_ring_peek(&vm->g2h, &hdr);
 	return 0;
 }
 
@@ -182,18 +178,24 @@ void vmmgmt_host_quota_charge(struct vmmgmt_host_vm *vm, unsigned int msgs,
  * vmmgmt_host_quota_sleep() - sleep while a VM is throttled.
  * @vm: the VM; its last batch found no tokens (@vm->quota.wait_ns set).
  *
- * A kick, a message for the VM or kthread_stop() end the sleep early;
- * the next batch then looks at the buckets again.
+ * Counts it in the throttled counter when records were left in the ring.  A
+ * kick, a message for the VM or kthread_stop() end the sleep early; the
+ * next batch then looks at the buckets again.
  *
  * Context: the VM's worker, in TASK_INTERRUPTIBLE; returns in
  * TASK_RUNNING.
  */
 void vmmgmt_host_quota_sleep(struct vmmgmt_host_vm *vm)
 {
-	u64 ns = vm->quota.wait_ns;
+	struct vmmgmt_host_quota *q = &vm->quota;
+	u64 ns = q->wait_ns;
 	ktime_t t = ns_to_ktime(ns);
 
-	vm->quota.wait_ns = 0;
+	q->wait_ns = 0;
+	if (q->held) {
+		atomic64_inc(&q->throttled);
+		atomic64_add(div_u64(ns, NSEC_PER_USEC), &q->throttled_us);
+	}
 	/* An eighth of slack lets the timer share an interrupt. */
 	schedule_hrtimeout_range(&t, ns / 8, HRTIMER_MODE_REL);
 	__set_current_state(TASK_RUNNING);
