@@ -139,7 +139,7 @@ static int recv_check(int fd, __u64 seq, __u64 *got_seq)
  * nothing more in (every stage full); then read a few, see the sender
  * get through again, and read everything.
  */
-TEST_F(flow, nonblock_eagain_then_all_arrive)
+TEST_F_TIMEOUT(flow, nonblock_eagain_then_all_arrive, 120)
 {
 	unsigned long long drops;
 	__u64 sent = 0, more = 0, seq, got;
@@ -251,7 +251,7 @@ static void *writer_fn(void *arg)
  * receiver's reads wake it, it sends FLOW_MORE more, and every message
  * arrives in order.
  */
-TEST_F(flow, blocking_writer_woken)
+TEST_F_TIMEOUT(flow, blocking_writer_woken, 180)
 {
 	struct writer w = { .fd = self->tx, .limit = FLOW_CAP };
 	__u64 last = 0, cur, seq, got, limit;
