@@ -49,21 +49,10 @@ FIXTURE_SETUP(flow)
 {
 	struct vmmgmt_bind b = { 0 };
 	unsigned long long vm_id;
-	int state;
 
-	self->rx = -1;
 	self->tx = -1;
-	self->rx = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
-	if (self->rx < 0 && errno == ENOENT && !device_required())
-		SKIP(return, GUEST_DEV " absent (no vmmgmt device bound)");
-	ASSERT_LE(0, self->rx)
-		TH_LOG("open " GUEST_DEV ": %s", strerror(errno));
-	state = sysfs_link_state();
-	ASSERT_LE(0, state);
-	if (state == VMMGMT_LINK_DOWN)
-		SKIP(return, "link down: no host module serves this VM");
-	ASSERT_EQ(VMMGMT_LINK_UP, state)
-		TH_LOG("link broken");
+	if (!open_link_up(_metadata, &self->rx))
+		return;
 	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/vm_id", &vm_id));
 	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/drops", &self->drops));
 	ASSERT_EQ(0, ioctl(self->rx, VMMGMT_IOC_BIND, &b));
