@@ -6,8 +6,9 @@
  * on the kick eventfds (a KVM ioeventfd); a wait queue entry on each, set
  * up the way KVM's irqfd does it, counts the kick and wakes the thread,
  * nothing else.  The thread drains the guest-to-host ring in batches of
- * %VMMGMT_HOST_BATCH records, then yields, so that one VM cannot starve
- * the others.  It posts what host endpoints queued for the VM, routes each
+ * %VMMGMT_HOST_BATCH records (fewer, or none for a while, when the VM is
+ * over its quota: vmmgmt_host_quota.c), then yields, so that one VM
+ * cannot starve the others.  It posts what host endpoints queued for the VM, routes each
  * guest record (to the echo service, to a host endpoint, or back as an
  * error), posts the answers into the host-to-guest ring, and signals
  * call_fds[0] only when the guest is not draining already (ABI 0.2:
