@@ -18,6 +18,8 @@
  *			sysfs files vms/<name>/stats/
  * vmmgmt_host_sched.c	the scheduling policy of a VM's vCPU threads, from
  *			its samples, and its sysfs files vms/<name>/sched/
+ * vmmgmt_host_quota.c	per-VM quotas on what a guest sends, and their
+ *			sysfs files vms/<name>/quota/
  * vmmgmt_host_ring.c	the shared ring (lib/vmmgmt_ring.c)
  *
  * Locks, outermost first (&vmmgmt_host_ep.rx_mutex and
@@ -172,6 +174,42 @@ struct vmmgmt_host_stats {
 	atomic64_t denied;
 	atomic64_t resets;
 	atomic64_t polls;
+};
+
+/** VMMGMT_HOST_QUOTA_MSGS - default records per second a VM may send. */
+#define VMMGMT_HOST_QUOTA_MSGS		4000
+/** VMMGMT_HOST_QUOTA_BYTES - default payload bytes per second. */
+#define VMMGMT_HOST_QUOTA_BYTES		(64 * 1024 * 1024)
+/** VMMGMT_HOST_QUOTA_BURST_MS - a bucket holds this long of its rate. */
+#define VMMGMT_HOST_QUOTA_BURST_MS	50
+
+/**
+ * struct vmmgmt_host_quota - a VM's token buckets (vmmgmt_host_quota.c).
+ * @msgs: records per second the guest may send; 0: unlimited.  Written
+ *	by sysfs, read once per batch by the worker.
+ * @bytes: payload bytes per second; 0: unlimited.  Likewise.
+ * @msg_tokens: records that may be consumed, times NSEC_PER_SEC.
+ *	Worker only.
+ * @byte_tokens: payload bytes, times NSEC_PER_SEC; below zero after a
+ *	batch that took more than was left.  Worker only.
+ * @last_ns: when the buckets were last refilled.  Worker only.
+ * @wait_ns: set when the last batch found no tokens: how long the worker
+ *	sleeps before it looks again.  Worker only.
+ * @held: records waited in the ring when @wait_ns was set.  Worker only.
+ * @throttled: times the worker left records in the ring for lack of
+ *	tokens.
+ * @throttled_us: the sleeps of those times, in microseconds.
+ */
+struct vmmgmt_host_quota {
+	u32 msgs;
+	u32 bytes;
+	s64 msg_tokens;
+	s64 byte_tokens;
+	u64 last_ns;
+	u64 wait_ns;
+	bool held;
+	atomic64_t throttled;
+	atomic64_t throttled_us;
 };
 
 /** VMMGMT_HOST_STATS_HISTORY - samples kept per VM. */
@@ -458,6 +496,7 @@ struct vmmgmt_host_sched {
  * @kicks: one hook per kick eventfd.
  * @call: the call eventfds (references).
  * @stats: counters.
+ * @quota: the VM's quotas and token buckets.
  * @gstats: the guest's statistics samples (vmmgmt_host_stats.c).
  * @sched: the scheduling policy of its vCPU threads (vmmgmt_host_sched.c).
  */
@@ -501,6 +540,7 @@ struct vmmgmt_host_vm {
 	struct eventfd_ctx *call[VMMGMT_VECTORS_MAX];
 
 	struct vmmgmt_host_stats stats;
+	struct vmmgmt_host_quota quota;
 	struct vmmgmt_host_vm_stats gstats;
 	struct vmmgmt_host_sched sched;
 };
@@ -590,6 +630,13 @@ void vmmgmt_host_sched_release(struct vmmgmt_host_vm *vm);
 u32 vmmgmt_host_sched_score(const struct vmmgmt_host_sched_input *in,
 			    bool *clamped);
 int vmmgmt_host_sched_nice(int nice_min, int nice_max, u32 score);
+/* vmmgmt_host_quota.c */
+extern const struct attribute_group vmmgmt_host_quota_group;
+void vmmgmt_host_quota_init(struct vmmgmt_host_vm *vm);
+unsigned int vmmgmt_host_quota_budget(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_quota_charge(struct vmmgmt_host_vm *vm, unsigned int msgs,
+			      u64 bytes);
+void vmmgmt_host_quota_sleep(struct vmmgmt_host_vm *vm);
 
 /* vmmgmt_host_sysfs.c */
 extern const struct kobj_type vmmgmt_host_vm_ktype;

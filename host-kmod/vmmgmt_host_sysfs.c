@@ -166,6 +166,7 @@ static const struct attribute_group *vmmgmt_host_vm_groups[] = {
 	&vmmgmt_host_vm_group,
 	&vmmgmt_host_stats_group,	/* stats/, vmmgmt_host_stats.c */
 	&vmmgmt_host_sched_group,	/* sched/, vmmgmt_host_sched.c */
+	&vmmgmt_host_quota_group,	/* quota/, vmmgmt_host_quota.c */
 	NULL
 };
 

@@ -395,6 +395,7 @@ int vmmgmt_host_vm_add(struct file *owner,
 	spin_lock_init(&vm->tx_lock);
 	vmmgmt_host_stats_init(&vm->gstats);
 	vmmgmt_host_sched_init(vm);
+	vmmgmt_host_quota_init(vm);
 	vmmgmt_host_queue_init(&vm->tx);
 	init_waitqueue_head(&vm->tx_wq);
 	for (v = 0; v < VMMGMT_VECTORS_MAX; v++)

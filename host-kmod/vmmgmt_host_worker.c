@@ -6,8 +6,9 @@
  * on the kick eventfds (a KVM ioeventfd); a wait queue entry on each, set
  * up the way KVM's irqfd does it, counts the kick and wakes the thread,
  * nothing else.  The thread drains the guest-to-host ring in batches of
- * %VMMGMT_HOST_BATCH records, then yields, so that one VM cannot starve
- * the others.  It posts what host endpoints queued for the VM, routes each
+ * %VMMGMT_HOST_BATCH records (fewer, or none for a while, when the VM is
+ * over its quota: vmmgmt_host_quota.c), then yields, so that one VM
+ * cannot starve the others.  It posts what host endpoints queued for the VM, routes each
  * guest record (to the echo service, to a host endpoint, or back as an
  * error), posts the answers into the host-to-guest ring, and signals
  * call_fds[0] only when the guest is not draining already (ABI 0.2:
@@ -391,7 +392,9 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
  */
 static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 {
+	unsigned int budget;
 	bool notify, more;
+	s64 bytes;
 	int ret;
 
 	vmmgmt_host_worker_reset(vm);
@@ -411,9 +414,19 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	/* The host endpoint that turned us away may have room now. */
 	WRITE_ONCE(vm->blocked, false);
 	vmmgmt_ring_cons_start(&vm->g2h);
-	ret = vmmgmt_ring_drain(&vm->g2h, VMMGMT_HOST_BATCH,
-				vmmgmt_host_worker_rx, vm, vm->buf,
-				VMMGMT_MSG_MAX);
+	/* Out of quota: the records wait in the ring, the worker sleeps. */
+	budget = vmmgmt_host_quota_budget(vm);
+	ret = 0;
+	if (budget) {
+		bytes = atomic64_read(&vm->stats.rx_bytes);
+		ret = vmmgmt_ring_drain(&vm->g2h, budget,
+					vmmgmt_host_worker_rx, vm, vm->buf,
+					VMMGMT_MSG_MAX);
+		if (ret > 0)
+			vmmgmt_host_quota_charge(vm, ret,
+						 atomic64_read(&vm->stats.rx_bytes) -
+						 bytes);
+	}
 	/*
 	 * The guest's word, read once per batch: whatever it says only picks
 	 * how this VM's own interrupts are suppressed.
@@ -439,7 +452,15 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 		return false;
 	}
 	/* Keep cons_running set while blocked: the kick comes from H2G. */
-	if (vm->h2g_blocked || ret == VMMGMT_HOST_BATCH || more)
+	if (vm->h2g_blocked || more)
+		return true;
+	/*
+	 * Throttled (now, or by the next batch): the consumer stays marked
+	 * running, so the guest rings no doorbell while its records wait.
+	 */
+	if (!budget || (ret == budget && !vmmgmt_host_quota_budget(vm)))
+		return false;
+	if (ret == budget)
 		return true;
 	/*
 	 * A full host endpoint wakes us when it reads; the record it refused
@@ -507,7 +528,9 @@ static int vmmgmt_host_worker_fn(void *data)
 			break;
 		}
 		if (!atomic_xchg(&vm->pending, 0)) {
-			if (vm->linger)
+			if (vm->quota.wait_ns)
+				vmmgmt_host_quota_sleep(vm);
+			else if (vm->linger)
 				vmmgmt_host_worker_linger(vm);
 			else
 				schedule();

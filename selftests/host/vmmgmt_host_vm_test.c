@@ -515,6 +515,92 @@ TEST_F(vm, h2g_full_no_drop)
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
 }
 
+/* Write @val to the VM's quota/@attr; 0 or -errno. */
+static int quota_write(const char *name, const char *attr, const char *val)
+{
+	char path[256];
+	ssize_t n;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), VMS_SYSFS "/%s/quota/%s", name, attr);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Quotas (vms/<name>/quota/): a VM starts with the module's defaults; a
+ * VM over its records or bytes per second is throttled (counted), its
+ * records wait in the ring and none is dropped, and it gets no more than
+ * its rate plus one bucket (and one batch over it, for bytes).
+ */
+TEST_F(vm, quota_throttles_no_drop)
+{
+	char want[64], got[64];
+	long long th0, rx0, bytes;
+	double t0, secs;
+
+	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
+	ASSERT_EQ(0, read_text("/sys/module/vmmgmt_host/parameters/quota_msgs",
+			       want, sizeof(want)));
+	ASSERT_EQ(0, vm_attr("t-alpha", "quota/msgs_per_s", got, sizeof(got)));
+	EXPECT_STREQ(want, got);
+	ASSERT_EQ(0, read_text("/sys/module/vmmgmt_host/parameters/quota_bytes",
+			       want, sizeof(want)));
+	ASSERT_EQ(0, vm_attr("t-alpha", "quota/bytes_per_s", got, sizeof(got)));
+	EXPECT_STREQ(want, got);
+	EXPECT_EQ(-EINVAL, quota_write("t-alpha", "msgs_per_s", "lots"));
+	EXPECT_EQ(-EINVAL, quota_write("t-alpha", "bytes_per_s", "-1"));
+
+	/* 1500 records at 1000/s, a bucket of 64 to start with: >= 1.4 s. */
+	ASSERT_EQ(0, quota_write("t-alpha", "msgs_per_s", "1000"));
+	ASSERT_EQ(0, quota_write("t-alpha", "bytes_per_s", "0"));
+	th0 = vm_attr_num("t-alpha", "quota/throttled");
+	t0 = mono_s();
+	ASSERT_EQ(0, echo_run(_metadata, &self->a, 1500, 1));
+	secs = mono_s() - t0;
+	TH_LOG("1500 records at 1000/s: %.2f s, throttled %lld times", secs,
+	       vm_attr_num("t-alpha", "quota/throttled") - th0);
+	EXPECT_LE(1.4, secs);
+	EXPECT_LT(th0, vm_attr_num("t-alpha", "quota/throttled"));
+	EXPECT_LT(0, vm_attr_num("t-alpha", "quota/throttled_us"));
+
+	/*
+	 * Bytes alone at 2 MiB/s: at most a bucket (64 KiB) plus the rate
+	 * plus the last batch (64 records, well below 1 MiB here).
+	 */
+	ASSERT_EQ(0, quota_write("t-alpha", "msgs_per_s", "0"));
+	ASSERT_EQ(0, quota_write("t-alpha", "bytes_per_s", "2097152"));
+	th0 = vm_attr_num("t-alpha", "quota/throttled");
+	rx0 = vm_attr_num("t-alpha", "rx_bytes");
+	t0 = mono_s();
+	ASSERT_EQ(0, echo_run(_metadata, &self->a, 1000, 2000));
+	secs = mono_s() - t0;
+	bytes = vm_attr_num("t-alpha", "rx_bytes") - rx0;
+	TH_LOG("%lld bytes at 2 MiB/s: %.2f s, throttled %lld times", bytes,
+	       secs, vm_attr_num("t-alpha", "quota/throttled") - th0);
+	EXPECT_LT(2 * 1024 * 1024, bytes);
+	EXPECT_LE((bytes - 1024 * 1024) / 2097152.0, secs);
+	EXPECT_LT(th0, vm_attr_num("t-alpha", "quota/throttled"));
+
+	EXPECT_EQ(2500, vm_attr_num("t-alpha", "rx_msgs"));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "drops"));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
+}
+
 /*
  * A reset while the link is up drops what is in flight and starts from
  * index 0; a request made before registration is served by it (reset_ack

@@ -48,6 +48,7 @@
 #define STREAM_WINDOW		256
 #define STREAM_WINDOW_LARGE	16
 #define EXIT_USAGE		2
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 /* host-echo-server: the host module has no endpoint API (yet). */
 #define EXIT_UNSUPPORTED	3
 
@@ -64,6 +65,7 @@ struct opts {
 	unsigned int cid;	/* vsock peer; 0: no vsock runs */
 	unsigned int vsock_port;
 	unsigned int host_port;	/* host endpoint port; 0: no such run */
+	unsigned int ctl_port;	/* flood, victim: port the host commands */
 	bool marks;		/* print BENCH-MARK lines, pause after each */
 	bool smoke;
 };
@@ -289,6 +291,9 @@ static void rate_fail(struct rate_run *r, const char *msg)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* Set by the flood's control thread: writers stop sending. */
+static bool flood_stop;
+
 /* Writer: keep up to window messages in flight until time or count is up. */
 static void *rate_writer(void *arg)
 {
@@ -303,7 +308,8 @@ static void *rate_writer(void *arg)
 		rate_fail(r, "out of memory");
 		return NULL;
 	}
-	for (seq = 0; seq < r->max_msgs && now() < end; seq++) {
+	for (seq = 0; seq < r->max_msgs && now() < end &&
+	     !__atomic_load_n(&flood_stop, __ATOMIC_RELAXED); seq++) {
 		pthread_mutex_lock(&r->lock);
 		while (!r->failed && r->sent - r->got >= r->window)
 			pthread_cond_wait(&r->cond, &r->lock);
@@ -737,6 +743,172 @@ static int guest_main(const struct opts *o)
 	return fails ? 1 : 0;
 }
 
+/* ---- guest side: a flooding VM and its victim ---- */
+
+/* A file bound to port in this guest, for the host's commands. */
+static int open_ctl(unsigned int port)
+{
+	struct vmmgmt_bind b = { .port = port };
+	int fd;
+
+	fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, VMMGMT_IOC_BIND, &b)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* The next command from the host, NUL-terminated, or -errno. */
+static int read_cmd(int fd, char *buf, size_t cap)
+{
+	ssize_t n;
+
+	do {
+		n = read(fd, buf, cap - 1);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+static void *flood_ctl(void *arg)
+{
+	int fd = *(int *)arg;
+	char cmd[64];
+
+	/* Any command, or an error, ends the flood. */
+	read_cmd(fd, cmd, sizeof(cmd));
+	__atomic_store_n(&flood_stop, true, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/*
+ * flood: 64 B messages to the host module's echo service, as fast as the
+ * channel takes them (STREAM_WINDOW in flight, blocking writes), until a
+ * message arrives on ctl_port.
+ */
+static int flood_main(const struct opts *o)
+{
+	struct opts fo = *o;
+	unsigned long msgs = 0;
+	pthread_t tid;
+	struct conn c;
+	double t0, v;
+	int fd, err;
+
+	/* The host stops the flood; this bounds a lost command. */
+	alarm(600);
+	fd = open_ctl(o->ctl_port);
+	if (fd < 0) {
+		bench_err("flood: control port %u: %s", o->ctl_port,
+			  strerror(-fd));
+		return 1;
+	}
+	err = open_vmmgmt(&c, VMMGMT_PORT_ECHO);
+	if (err) {
+		bench_err(GUEST_DEV ": %s", strerror(-err));
+		return 1;
+	}
+	if (pthread_create(&tid, NULL, flood_ctl, &fd))
+		return 1;
+	printf("BENCH-FLOOD start\n");
+	fflush(stdout);
+	fo.seconds = 550;
+	t0 = now();
+	v = rate_measure(&c, SMALL, STREAM_WINDOW, ~0UL, &fo, &msgs);
+	pthread_join(tid, NULL);
+	printf("BENCH-FLOOD end\n");
+	if (v < 0)
+		return 1;
+	printf("INFO flood: %lu messages of 64 B echoed in %.1f s, %.1f msg/s\n",
+	       msgs, now() - t0, v);
+	close(c.fd);
+	close(fd);
+	return 0;
+}
+
+/* The victim's measurements, by the host's name for each. */
+static const char * const victim_rounds[] = {
+	"alone_quota_off", "alone_quota_on", "flood_quota_off",
+	"flood_quota_on", "flood_quota_flooder",
+};
+
+/*
+ * victim: after "BENCH-VICTIM ready", wait for a round's name on
+ * ctl_port, measure the 64 B chat rate (STREAM_WINDOW in flight, as
+ * chat_rate_64B) and print it; "done" ends it with the ratios.  The host
+ * sets the quotas and starts the flooding guest between rounds.
+ */
+static int victim_main(const struct opts *o)
+{
+	double rate[ARRAY_SIZE(victim_rounds)] = { 0 };
+	unsigned long msgs;
+	char cmd[64], name[96];
+	struct conn c;
+	unsigned int i;
+	int fd, err;
+	double v;
+
+	alarm(600);
+	fd = open_ctl(o->ctl_port);
+	if (fd < 0) {
+		bench_err("victim: control port %u: %s", o->ctl_port,
+			  strerror(-fd));
+		return 1;
+	}
+	err = open_vmmgmt(&c, VMMGMT_PORT_ECHO);
+	if (err) {
+		bench_err(GUEST_DEV ": %s", strerror(-err));
+		return 1;
+	}
+	for (;;) {
+		printf("BENCH-VICTIM ready\n");
+		fflush(stdout);
+		err = read_cmd(fd, cmd, sizeof(cmd));
+		if (err) {
+			bench_err("victim: control port: %s", strerror(-err));
+			return 1;
+		}
+		if (!strcmp(cmd, "done"))
+			break;
+		for (i = 0; i < ARRAY_SIZE(victim_rounds); i++)
+			if (!strcmp(cmd, victim_rounds[i]))
+				break;
+		if (i == ARRAY_SIZE(victim_rounds)) {
+			bench_err("victim: unknown round '%s'", cmd);
+			return 1;
+		}
+		v = rate_measure(&c, SMALL, STREAM_WINDOW, o->msgs, o, &msgs);
+		if (v < 0)
+			return 1;
+		rate[i] = v;
+		snprintf(name, sizeof(name), "chat_flood_victim_rate_64B_%s",
+			 victim_rounds[i]);
+		figure(name, "", v, "msg/s");
+	}
+	close(c.fd);
+	close(fd);
+	/* Rounds 0-1 alone, 2-4 under the flood. */
+	if (rate[0] > 0 && rate[2] > 0)
+		figure("chat_flood_victim_rate_kept_quota_off", "",
+		       rate[2] / rate[0], "x");
+	if (rate[0] > 0 && rate[4] > 0)
+		figure("chat_flood_victim_rate_kept_flooder_quota", "",
+		       rate[4] / rate[0], "x");
+	if (rate[1] > 0 && rate[3] > 0)
+		figure("chat_flood_victim_rate_kept", "", rate[3] / rate[1],
+		       "x");
+	return 0;
+}
+
 /* ---- host VM side: echo servers ---- */
 
 struct server_conn {
@@ -930,6 +1102,11 @@ static void usage(FILE *f)
 		"  vsock-echo-server  in the host VM: echo over AF_VSOCK (SOCK_SEQPACKET\n"
 		"                     on --vsock-port, SOCK_STREAM with a 4-byte length\n"
 		"                     prefix on the port after it)\n"
+		"  flood              in a guest: 64 B messages to the echo service as\n"
+		"                     fast as they go, until a message on --ctl-port\n"
+		"  victim             in a guest: on each round name received on\n"
+		"                     --ctl-port, the 64 B chat rate; \"done\" prints\n"
+		"                     the chat_flood_ figures\n"
 		"  host-echo-server   in the host VM: echo as a userspace endpoint of\n"
 		"                     " HOST_DEV " on --host-port (exits %d when the\n"
 		"                     module has no VMMGMT_HOST_IOC_BIND)\n"
@@ -941,6 +1118,7 @@ static void usage(FILE *f)
 		"  -c, --vsock-cid C   also measure vsock to CID C (2: the host)\n"
 		"  -p, --vsock-port P  vsock port (default %u)\n"
 		"  -P, --host-port P   also measure a host userspace endpoint on port P\n"
+		"  -C, --ctl-port P    flood, victim: the guest port the host commands\n"
 		"  -m, --marks         print BENCH-MARK lines around the 64 B vmmgmt runs\n"
 		"                      and pause 2 s at each (host-side counters)\n"
 		"Output: lines \"FIGURE <name> <value> <unit>\" and \"INFO ...\".\n",
@@ -970,6 +1148,7 @@ int main(int argc, char **argv)
 		{ "vsock-cid", required_argument, NULL, 'c' },
 		{ "vsock-port", required_argument, NULL, 'p' },
 		{ "host-port", required_argument, NULL, 'P' },
+		{ "ctl-port", required_argument, NULL, 'C' },
 		{ "marks", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -989,7 +1168,7 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	argv++;
 	argc--;
-	while ((opt = getopt_long(argc, argv, "s:n:r:c:p:P:mh", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:n:r:c:p:P:C:mh", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			o.seconds = strtod(optarg, &end);
@@ -1013,6 +1192,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			o.host_port = parse_num(optarg, "port");
+			break;
+		case 'C':
+			o.ctl_port = parse_num(optarg, "port");
 			break;
 		case 'm':
 			o.marks = true;
@@ -1039,6 +1221,13 @@ int main(int argc, char **argv)
 		if (o.samples == 3000)
 			o.samples = 200;
 		return guest_main(&o);
+	}
+	if (!strcmp(cmd, "flood") || !strcmp(cmd, "victim")) {
+		if (!o.ctl_port) {
+			bench_err("%s needs --ctl-port", cmd);
+			return EXIT_USAGE;
+		}
+		return cmd[0] == 'f' ? flood_main(&o) : victim_main(&o);
 	}
 	if (!strcmp(cmd, "vsock-echo-server"))
 		return vsock_server_main(&o);
