@@ -34,6 +34,8 @@
 
 #include <vmmgmt.h>
 
+#include "kselftest.h"
+
 #include "../vmmgmt_chat_proto.h"
 
 #define GUEST_DEV		"/dev/vmmgmt"
@@ -45,7 +47,7 @@ static struct chat_start start;
 static unsigned int self;
 static int tx_fd[CHAT_PEERS];	/* connected to each other participant */
 static int fwd_fd;		/* connected to the next one in the ring */
-static volatile int sender_err;
+static int sender_err;		/* __atomic */
 static unsigned long long pair_sent;
 
 static double now(void)
@@ -56,8 +58,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void out(const char *fmt, ...)
+static __printf(1, 2) void chat_info(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -94,9 +95,9 @@ static int send_msg(int fd, const void *msg, size_t len)
 /* The pairwise sender: message k to each other participant in turn. */
 static void *pair_sender(void *arg)
 {
-	static uint8_t msg[MSG_BUF];
+	static __u8 msg[MSG_BUF];
 	unsigned int j;
-	uint32_t k;
+	__u32 k;
 	size_t len;
 	int ret;
 
@@ -108,14 +109,86 @@ static void *pair_sender(void *arg)
 			len = chat_data_build(msg, CHAT_PAIR, self, j, k, self, k);
 			ret = send_msg(tx_fd[j], msg, len);
 			if (ret) {
-				out("FAIL pairwise write %u to %u: %s\n", k, j,
-				    strerror(-ret));
-				sender_err = -ret;
+				chat_info("FAIL pairwise write %u to %u: %s\n", k, j,
+					  strerror(-ret));
+				__atomic_store_n(&sender_err, -ret, __ATOMIC_RELAXED);
 				return NULL;
 			}
 			__atomic_add_fetch(&pair_sent, 1, __ATOMIC_RELAXED);
 		}
 	return NULL;
+}
+
+/*
+ * Ring messages on their way to the next participant.  The reader never
+ * writes: a reader blocked in write() while its VM's ring waits for a
+ * peer that waits for it would close a cycle.  The host keeps at most
+ * CHAT_RING_WINDOW of them in flight, so FWD_SLOTS is never reached.
+ */
+#define FWD_SLOTS		(2 * CHAT_RING_WINDOW)
+static struct {
+	size_t len;
+	__u8 msg[MSG_BUF];
+} fwd_q[FWD_SLOTS];
+static unsigned int fwd_head, fwd_tail;	/* under fwd_lock */
+static bool fwd_end;
+static pthread_mutex_t fwd_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fwd_cond = PTHREAD_COND_INITIALIZER;
+static unsigned long long ring_fwd;	/* __atomic */
+static int fwd_err;			/* __atomic */
+
+/* Queue a ring message for the forwarder; false if the queue is full. */
+static bool fwd_push(const void *msg, size_t len)
+{
+	bool ok;
+
+	pthread_mutex_lock(&fwd_lock);
+	ok = fwd_head - fwd_tail < FWD_SLOTS;
+	if (ok) {
+		memcpy(fwd_q[fwd_head % FWD_SLOTS].msg, msg, len);
+		fwd_q[fwd_head % FWD_SLOTS].len = len;
+		fwd_head++;
+		pthread_cond_signal(&fwd_cond);
+	}
+	pthread_mutex_unlock(&fwd_lock);
+	return ok;
+}
+
+/* The forwarder: ring messages to the next participant, in order. */
+static void *forwarder(void *arg)
+{
+	static __u8 msg[MSG_BUF];
+	struct chat_hdr *h = (struct chat_hdr *)msg;
+	size_t len;
+	int ret;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&fwd_lock);
+		while (fwd_head == fwd_tail && !fwd_end)
+			pthread_cond_wait(&fwd_cond, &fwd_lock);
+		if (fwd_head == fwd_tail) {
+			pthread_mutex_unlock(&fwd_lock);
+			return NULL;
+		}
+		len = fwd_q[fwd_tail % FWD_SLOTS].len;
+		memcpy(msg, fwd_q[fwd_tail % FWD_SLOTS].msg, len);
+		fwd_tail++;
+		pthread_mutex_unlock(&fwd_lock);
+
+		/* As it came: same origin, payload, checksum. */
+		h->from = self;
+		h->to = (self + 1) % CHAT_PEERS;
+		h->seq = __atomic_load_n(&ring_fwd, __ATOMIC_RELAXED);
+		ret = send_msg(fwd_fd, msg, len);
+		if (ret) {
+			chat_info("FAIL forward %llu: %s\n",
+				  (unsigned long long)h->seq, strerror(-ret));
+			__atomic_store_n(&fwd_err, -ret, __ATOMIC_RELAXED);
+			return NULL;
+		}
+		__atomic_add_fetch(&ring_fwd, 1, __ATOMIC_RELAXED);
+	}
 }
 
 /* Error answers the host queued on the sending files (none expected). */
@@ -124,7 +197,7 @@ static unsigned long long queued_answers(void)
 	unsigned long long n = 0;
 	struct pollfd p;
 	unsigned int j;
-	uint8_t buf[64];
+	__u8 buf[64];
 
 	for (j = 0; j <= CHAT_PEERS; j++) {
 		p.fd = j < CHAT_PEERS ? tx_fd[j] : fwd_fd;
@@ -134,7 +207,7 @@ static unsigned long long queued_answers(void)
 		while (poll(&p, 1, 0) == 1) {
 			n++;
 			if (read(p.fd, buf, sizeof(buf)) < 0)
-				out("answer on a sending file: %s\n", strerror(errno));
+				chat_info("answer on a sending file: %s\n", strerror(errno));
 			if (n > 100)
 				break;
 		}
@@ -149,9 +222,9 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static uint8_t msg[MSG_BUF], scratch[CHAT_LARGE_MAX];
-	uint64_t ring_expect = 0, pair_expect[CHAT_PEERS] = { 0 };
-	uint64_t ctrl_seen[CHAT_TYPES] = { 0 };
+	static __u8 msg[MSG_BUF], scratch[CHAT_LARGE_MAX];
+	__u64 ring_expect = 0, pair_expect[CHAT_PEERS] = { 0 };
+	__u64 ctrl_seen[CHAT_TYPES] = { 0 };
 	struct vmmgmt_bind b = { .port = CHAT_PORT };
 	struct chat_hdr *h = (struct chat_hdr *)msg;
 	struct chat_report rep = { 0 };
@@ -161,7 +234,7 @@ int main(int argc, char **argv)
 	unsigned int timeout = 900, j, next, err_lines = 0;
 	bool started = false, done = false, stopped = false;
 	double last = now();
-	pthread_t sender;
+	pthread_t sender, fwd_thread;
 	size_t len;
 	ssize_t n;
 	int fd, c;
@@ -191,16 +264,16 @@ int main(int argc, char **argv)
 
 	fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, VMMGMT_IOC_BIND, &b)) {
-		out("FAIL open/bind %s port %u: %s\n", GUEST_DEV, CHAT_PORT,
-		    strerror(errno));
+		chat_info("FAIL open/bind %s port %u: %s\n", GUEST_DEV, CHAT_PORT,
+			  strerror(errno));
 		return 1;
 	}
 	snprintf((char *)nm.name, sizeof(nm.name), "chat-%s", name);
 	if (ioctl(fd, VMMGMT_IOC_PUBLISH, &nm)) {
-		out("FAIL publish %s: %s\n", nm.name, strerror(errno));
+		chat_info("FAIL publish %s: %s\n", nm.name, strerror(errno));
 		return 1;
 	}
-	out("ready on port %u as %s\n", b.port, nm.name);
+	chat_info("ready on port %u as %s\n", b.port, nm.name);
 
 	while (!stopped) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -211,7 +284,7 @@ int main(int argc, char **argv)
 			goto check_done;
 		n = c < 0 ? -1 : read(fd, msg, sizeof(msg));
 		if (n < 0) {
-			out("FAIL read: %s\n", strerror(errno));
+			chat_info("FAIL read: %s\n", strerror(errno));
 			rep.errors++;
 			break;
 		}
@@ -266,11 +339,11 @@ int main(int argc, char **argv)
 		if (why) {
 			rep.errors++;
 			if (err_lines++ < MAX_ERR_LINES)
-				out("ERROR %s: type %u from %u to %u seq %llu gen_seq %llu len %u (%zd bytes, source vm %u)\n",
-				    why, h->type, h->from, h->to,
-				    (unsigned long long)h->seq,
-				    (unsigned long long)h->gen_seq, h->len, n,
-				    src.vm);
+				chat_info("ERROR %s: type %u from %u to %u seq %llu gen_seq %llu len %u (%zd bytes, src vm %u)\n",
+					  why, h->type, h->from, h->to,
+					  (unsigned long long)h->seq,
+					  (unsigned long long)h->gen_seq, h->len, n,
+					  src.vm);
 		}
 		if (done && (h->type == CHAT_RING || h->type == CHAT_PAIR))
 			rep.extra++;
@@ -287,35 +360,29 @@ int main(int argc, char **argv)
 			}
 			fwd_fd = open_to(start.ids[next], CHAT_PORT);
 			if (j < CHAT_PEERS || fwd_fd < 0) {
-				out("FAIL open/connect: %s\n", strerror(errno));
+				chat_info("FAIL open/connect: %s\n", strerror(errno));
 				return 1;
 			}
-			out("start: participant %u of ids %u %u %u %u, ring %u, pairwise %u to each\n",
-			    self, start.ids[0], start.ids[1], start.ids[2],
-			    start.ids[3], start.ring_msgs, start.pair_msgs);
-			if (pthread_create(&sender, NULL, pair_sender, NULL)) {
-				out("FAIL pthread_create\n");
+			chat_info("start: participant %u of ids %u %u %u %u, ring %u, pairwise %u to each\n",
+				  self, start.ids[0], start.ids[1], start.ids[2],
+				  start.ids[3], start.ring_msgs, start.pair_msgs);
+			if (pthread_create(&fwd_thread, NULL, forwarder, NULL) ||
+			    pthread_create(&sender, NULL, pair_sender, NULL)) {
+				chat_info("FAIL pthread_create\n");
 				return 1;
 			}
-		} else if (h->type == CHAT_RING && started) {
-			/* Forward as it came: same origin, payload, checksum. */
-			h->from = self;
-			h->to = (self + 1) % CHAT_PEERS;
-			h->seq = rep.ring_fwd;
-			len = n;
-			c = send_msg(fwd_fd, msg, len);
-			if (c) {
-				out("FAIL forward %llu: %s\n",
-				    (unsigned long long)h->seq, strerror(-c));
-				rep.errors++;
-				break;
-			}
-			rep.ring_fwd++;
+		} else if (h->type == CHAT_RING && started &&
+			   !fwd_push(msg, n)) {
+			chat_info("FAIL more than %u ring messages in flight\n",
+				  FWD_SLOTS);
+			rep.errors++;
+			break;
 		}
 
 check_done:
 		if (started && !done) {
-			bool all = rep.ring_fwd >= start.ring_msgs &&
+			bool all = __atomic_load_n(&ring_fwd, __ATOMIC_RELAXED) >=
+				   start.ring_msgs &&
 				   __atomic_load_n(&pair_sent, __ATOMIC_RELAXED) ==
 				   3ull * start.pair_msgs;
 
@@ -326,33 +393,35 @@ check_done:
 				done = true;
 				len = chat_ctrl_build(msg, CHAT_DONE, self, 0, NULL, 0);
 				if (send_msg(tx_fd[0], msg, len)) {
-					out("FAIL send CHAT_DONE\n");
+					chat_info("FAIL send CHAT_DONE\n");
 					rep.errors++;
 					break;
 				}
-				out("done: ring %llu in, %llu forwarded; pairwise %llu sent, %llu %llu %llu %llu in; %llu errors\n",
-				    (unsigned long long)rep.ring_in,
-				    (unsigned long long)rep.ring_fwd,
-				    (unsigned long long)pair_sent,
-				    (unsigned long long)rep.pair_in[0],
-				    (unsigned long long)rep.pair_in[1],
-				    (unsigned long long)rep.pair_in[2],
-				    (unsigned long long)rep.pair_in[3],
-				    (unsigned long long)rep.errors);
+				chat_info("done: ring %llu in, %llu forwarded; pairwise %llu sent, %llu %llu %llu %llu in; %llu errors\n",
+					  (unsigned long long)rep.ring_in,
+					  (unsigned long long)ring_fwd,
+					  (unsigned long long)pair_sent,
+					  (unsigned long long)rep.pair_in[0],
+					  (unsigned long long)rep.pair_in[1],
+					  (unsigned long long)rep.pair_in[2],
+					  (unsigned long long)rep.pair_in[3],
+					  (unsigned long long)rep.errors);
 			}
 		}
 		if (started && now() - last >= PROGRESS_SECS) {
 			last = now();
-			out("progress: ring %llu in; pairwise %llu sent, %llu %llu %llu %llu in\n",
-			    (unsigned long long)rep.ring_in,
-			    (unsigned long long)__atomic_load_n(&pair_sent, __ATOMIC_RELAXED),
-			    (unsigned long long)rep.pair_in[0],
-			    (unsigned long long)rep.pair_in[1],
-			    (unsigned long long)rep.pair_in[2],
-			    (unsigned long long)rep.pair_in[3]);
+			chat_info("progress: ring %llu in; pairwise %llu sent, %llu %llu %llu %llu in\n",
+				  (unsigned long long)rep.ring_in,
+				  (unsigned long long)__atomic_load_n(&pair_sent, __ATOMIC_RELAXED),
+				  (unsigned long long)rep.pair_in[0],
+				  (unsigned long long)rep.pair_in[1],
+				  (unsigned long long)rep.pair_in[2],
+				  (unsigned long long)rep.pair_in[3]);
 		}
 		/* The sender thread died: the messages it did not send never come. */
-		if (sender_err && !stopped && !done) {
+		if ((__atomic_load_n(&sender_err, __ATOMIC_RELAXED) ||
+		     __atomic_load_n(&fwd_err, __ATOMIC_RELAXED)) &&
+		    !stopped && !done) {
 			rep.errors++;
 			break;
 		}
@@ -360,21 +429,27 @@ check_done:
 	if (!started)
 		return 1;
 	pthread_join(sender, NULL);
+	pthread_mutex_lock(&fwd_lock);
+	fwd_end = true;
+	pthread_cond_signal(&fwd_cond);
+	pthread_mutex_unlock(&fwd_lock);
+	pthread_join(fwd_thread, NULL);
+	rep.ring_fwd = ring_fwd;
 	rep.pair_sent = pair_sent;
 	rep.answers = queued_answers();
 	len = chat_ctrl_build(msg, CHAT_REPORT, self, 0, &rep, sizeof(rep));
 	if (send_msg(tx_fd[0], msg, len)) {
-		out("FAIL send CHAT_REPORT: %s\n", strerror(errno));
+		chat_info("FAIL send CHAT_REPORT: %s\n", strerror(errno));
 		return 1;
 	}
-	out("report: ring %llu in, %llu forwarded; pairwise %llu sent, %llu %llu %llu %llu in; %llu errors, %llu extra, %llu error answers\n",
-	    (unsigned long long)rep.ring_in, (unsigned long long)rep.ring_fwd,
-	    (unsigned long long)rep.pair_sent,
-	    (unsigned long long)rep.pair_in[0],
-	    (unsigned long long)rep.pair_in[1],
-	    (unsigned long long)rep.pair_in[2],
-	    (unsigned long long)rep.pair_in[3],
-	    (unsigned long long)rep.errors, (unsigned long long)rep.extra,
-	    (unsigned long long)rep.answers);
+	chat_info("report: ring %llu in, %llu forwarded; pairwise %llu sent, %llu %llu %llu %llu in; %llu errors, %llu extra, %llu error answers\n",
+		  (unsigned long long)rep.ring_in, (unsigned long long)rep.ring_fwd,
+		  (unsigned long long)rep.pair_sent,
+		  (unsigned long long)rep.pair_in[0],
+		  (unsigned long long)rep.pair_in[1],
+		  (unsigned long long)rep.pair_in[2],
+		  (unsigned long long)rep.pair_in[3],
+		  (unsigned long long)rep.errors, (unsigned long long)rep.extra,
+		  (unsigned long long)rep.answers);
 	return stopped && !rep.errors && !rep.extra && !rep.answers ? 0 : 1;
 }

@@ -67,7 +67,6 @@
 #define BOOT_SECS		150
 /* The exchange fails when nothing moves for this long. */
 #define STUCK_SECS		60
-#define RING_WINDOW		64
 #define MSG_BUF			(sizeof(struct vmmgmt_rec) + \
 				 sizeof(struct chat_hdr) + CHAT_LARGE_MAX)
 #define GUEST_APPEND	"console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0"
@@ -89,19 +88,19 @@ static const char *vmmgmtd_bin, *kernel, *initrd, *dir;
 static const char *vmmgmtd_log = "/tmp/chat-vmmgmtd.log";
 static pid_t vmmgmtd_pid;
 static unsigned int ids[CHAT_PEERS];
-static uint32_t ring_msgs = 10000, pair_msgs = 5000;
+static __u32 ring_msgs = 10000, pair_msgs = 5000;
 static long long corrupt = -1;
 
 /* What the host saw; the counters are shared by its threads. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ring_cond = PTHREAD_COND_INITIALIZER;
-static uint64_t ring_sent, ring_back, pair_sent;
-static uint64_t pair_in[CHAT_PEERS], pair_expect[CHAT_PEERS];
-static uint64_t errors, extra, ctrl_errors;
+static __u64 ring_sent, ring_back, pair_sent;
+static __u64 pair_in[CHAT_PEERS], pair_expect[CHAT_PEERS];
+static __u64 errors, extra, ctrl_errors;
 static bool guest_done[CHAT_PEERS], reported[CHAT_PEERS];
 static struct chat_report reports[CHAT_PEERS];
 static int send_err;
-static volatile bool reader_stop;
+static bool reader_stop;	/* __atomic */
 
 static double now(void)
 {
@@ -390,7 +389,7 @@ static int host_open(void)
 /* write() one chat message @msg of @len bytes to participant @to. */
 static int host_send(int fd, unsigned int to, const void *msg, size_t len)
 {
-	uint8_t buf[MSG_BUF];
+	__u8 buf[MSG_BUF];
 	struct vmmgmt_rec r = {
 		.len = len, .mode = VMMGMT_MODE_CHAT,
 		.dst = { .vm = ids[to], .port = CHAT_PORT },
@@ -414,17 +413,17 @@ static void set_send_err(int err)
 	pthread_mutex_unlock(&lock);
 }
 
-/* The ring: inject ring_msgs messages to chat-a, RING_WINDOW in flight. */
+/* The ring: inject ring_msgs messages to chat-a, CHAT_RING_WINDOW in flight. */
 static void *ring_injector(void *arg)
 {
-	uint8_t msg[sizeof(struct chat_hdr) + CHAT_LARGE_MAX];
+	__u8 msg[sizeof(struct chat_hdr) + CHAT_LARGE_MAX];
 	int fd = *(int *)arg, ret;
-	uint64_t k;
+	__u64 k;
 	size_t len;
 
 	for (k = 0; k < ring_msgs; k++) {
 		pthread_mutex_lock(&lock);
-		while (ring_sent - ring_back >= RING_WINDOW && !send_err &&
+		while (ring_sent - ring_back >= CHAT_RING_WINDOW && !send_err &&
 		       !reader_stop)
 			pthread_cond_wait(&ring_cond, &lock);
 		pthread_mutex_unlock(&lock);
@@ -450,10 +449,10 @@ static void *ring_injector(void *arg)
 /* Pairwise: message k to each guest in turn. */
 static void *pair_sender(void *arg)
 {
-	uint8_t msg[sizeof(struct chat_hdr) + CHAT_LARGE_MAX];
+	__u8 msg[sizeof(struct chat_hdr) + CHAT_LARGE_MAX];
 	int fd = *(int *)arg, ret;
 	unsigned int j;
-	uint32_t k;
+	__u32 k;
 	size_t len;
 
 	for (k = 0; k < pair_msgs; k++)
@@ -479,15 +478,15 @@ static void note_error(const char *why, const struct vmmgmt_rec *r,
 		       const struct chat_hdr *h)
 {
 	if (errors + ctrl_errors < 10)
-		ksft_print_msg("ERROR %s: from vm %u port %u, type %u from %u seq %llu gen_seq %llu len %u\n",
+		ksft_print_msg("ERROR %s: vm %u port %u type %u from %u seq %llu gen %llu len %u\n",
 			       why, r->src.vm, r->src.port, h->type, h->from,
 			       (unsigned long long)h->seq,
 			       (unsigned long long)h->gen_seq, h->len);
 }
 
 /* Check one message that arrived at the host endpoint; under lock. */
-static void host_receive(const struct vmmgmt_rec *r, const uint8_t *data,
-			 uint8_t *scratch)
+static void host_receive(const struct vmmgmt_rec *r, const __u8 *data,
+			 __u8 *scratch)
 {
 	const struct chat_hdr *h = (const void *)data;
 	const char *why;
@@ -549,13 +548,13 @@ static void host_receive(const struct vmmgmt_rec *r, const uint8_t *data,
 
 static void *host_reader(void *arg)
 {
-	static uint8_t buf[MSG_BUF + 64], scratch[CHAT_LARGE_MAX];
+	static __u8 buf[MSG_BUF + 64], scratch[CHAT_LARGE_MAX];
 	struct vmmgmt_rec r;
 	int fd = *(int *)arg;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	ssize_t n;
 
-	while (!reader_stop) {
+	while (!__atomic_load_n(&reader_stop, __ATOMIC_RELAXED)) {
 		if (poll(&p, 1, 200) <= 0)
 			continue;
 		n = read(fd, buf, sizeof(buf));
@@ -585,7 +584,7 @@ static void *host_reader(void *arg)
 static int queued(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint8_t buf[MSG_BUF];
+	__u8 buf[MSG_BUF];
 	int n = 0;
 
 	while (n < 100 && poll(&p, 1, 0) == 1) {
@@ -605,7 +604,7 @@ static bool all_in(void)
 	for (j = 1; j < CHAT_PEERS; j++)
 		if (pair_in[j] < pair_msgs || !guest_done[j])
 			return false;
-	return pair_sent == (uint64_t)NGUESTS * pair_msgs;
+	return pair_sent == (__u64)NGUESTS * pair_msgs;
 }
 
 static bool all_reported(void)
@@ -618,9 +617,9 @@ static bool all_reported(void)
 	return true;
 }
 
-static uint64_t progress_sum(void)
+static __u64 progress_sum(void)
 {
-	uint64_t s = ring_back + pair_sent;
+	__u64 s = ring_back + pair_sent;
 	unsigned int j;
 
 	for (j = 1; j < CHAT_PEERS; j++)
@@ -628,7 +627,52 @@ static uint64_t progress_sum(void)
 	return s;
 }
 
-static uint32_t env_u32(const char *name, uint32_t def)
+/* CHAT_STOP to every guest, then wait up to 10 s for their reports. */
+static void stop_guests(int fd, __u8 *msg)
+{
+	unsigned int j;
+	size_t len;
+	bool ok;
+	int i, ret;
+
+	/* Not blocking: a guest that does not read must not hang the test. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	for (j = 1; j < CHAT_PEERS; j++) {
+		len = chat_ctrl_build(msg, CHAT_STOP, 0, j, NULL, 0);
+		for (i = 0; i < 50; i++) {
+			ret = host_send(fd, j, msg, len);
+			if (ret != -EAGAIN)
+				break;
+			usleep(100 * 1000);
+		}
+		if (ret)
+			ksft_print_msg("CHAT_STOP to %s: %s\n",
+				       guests[j - 1].name, strerror(-ret));
+	}
+	for (i = 0; i < 100; i++) {
+		pthread_mutex_lock(&lock);
+		ok = all_reported();
+		pthread_mutex_unlock(&lock);
+		if (ok)
+			break;
+		usleep(100 * 1000);
+	}
+}
+
+/* Counters so far; under lock. */
+static void print_progress(double secs)
+{
+	ksft_print_msg("%.0f s: ring %llu/%llu; pairs out %llu, in %llu %llu %llu; done %d%d%d\n",
+		       secs, (unsigned long long)ring_sent,
+		       (unsigned long long)ring_back,
+		       (unsigned long long)pair_sent,
+		       (unsigned long long)pair_in[1],
+		       (unsigned long long)pair_in[2],
+		       (unsigned long long)pair_in[3],
+		       guest_done[1], guest_done[2], guest_done[3]);
+}
+
+static __u32 env_u32(const char *name, __u32 def)
 {
 	const char *v = getenv(name);
 
@@ -639,9 +683,9 @@ int main(void)
 {
 	int ep, ring_fd, pair_fd, ctrl_fd, i, j, kwarn_base, status;
 	struct vmmgmt_bind b = { .port = CHAT_PORT };
-	uint8_t msg[sizeof(struct chat_hdr) + 64];
+	__u8 msg[sizeof(struct chat_hdr) + 64];
 	pthread_t reader, injector, sender;
-	uint64_t last_sum = 0, total;
+	__u64 last_sum = 0, total;
 	double t0, last_move, secs = 0;
 	struct vmmgmt_addr addr = { 0 };
 	char line[512], needle[64];
@@ -727,27 +771,20 @@ int main(void)
 			fatal("CHAT_START to %s: %s", guests[j - 1].name,
 			      strerror(-ret));
 	}
-	t0 = last_move = now();
+	t0 = now();
+	last_move = t0;
 	if (pthread_create(&injector, NULL, ring_injector, &ring_fd) ||
 	    pthread_create(&sender, NULL, pair_sender, &pair_fd))
 		fatal("pthread_create");
 	for (;;) {
-		uint64_t sum;
+		__u64 sum;
 
 		sleep(1);
 		pthread_mutex_lock(&lock);
 		good = all_in();
 		sum = progress_sum();
 		if ((int)(now() - t0) % 10 == 0 || good)
-			ksft_print_msg("%.0f s: ring %llu sent, %llu back; pairwise %llu sent, %llu %llu %llu in; done %d%d%d\n",
-				       now() - t0, (unsigned long long)ring_sent,
-				       (unsigned long long)ring_back,
-				       (unsigned long long)pair_sent,
-				       (unsigned long long)pair_in[1],
-				       (unsigned long long)pair_in[2],
-				       (unsigned long long)pair_in[3],
-				       guest_done[1], guest_done[2],
-				       guest_done[3]);
+			print_progress(now() - t0);
 		pthread_mutex_unlock(&lock);
 		if (good || send_err)
 			break;
@@ -762,22 +799,24 @@ int main(void)
 	ksft_print_msg("exchange: %s after %.1f s (%.0f messages/s)\n",
 		       good ? "complete" : "INCOMPLETE", secs,
 		       good ? total / secs : 0.0);
-	/* Anything that still comes is extra. */
-	sleep(1);
-	for (j = 1; j < CHAT_PEERS; j++) {
-		len = chat_ctrl_build(msg, CHAT_STOP, 0, j, NULL, 0);
-		if (host_send(ctrl_fd, j, msg, len))
-			ksft_print_msg("CHAT_STOP to %s failed\n", guests[j - 1].name);
+	if (good) {
+		/* Anything that still comes is extra. */
+		sleep(1);
+		stop_guests(ctrl_fd, msg);
+	} else {
+		/*
+		 * Writers may wait for a guest that stopped reading: take the
+		 * guests away, which ends their writes (ECONNRESET).
+		 */
+		for (i = 0; i < NGUESTS; i++)
+			dump_file(guests[i].log, guests[i].name);
+		for (i = 0; i < NGUESTS; i++) {
+			kill(guests[i].pid, SIGKILL);
+			waitpid(guests[i].pid, NULL, 0);
+			guests[i].pid = 0;
+		}
 	}
-	for (i = 0; i < 100; i++) {
-		pthread_mutex_lock(&lock);
-		ok = all_reported();
-		pthread_mutex_unlock(&lock);
-		if (ok)
-			break;
-		usleep(100 * 1000);
-	}
-	reader_stop = true;
+	__atomic_store_n(&reader_stop, true, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&lock);
 	pthread_cond_broadcast(&ring_cond);
 	pthread_mutex_unlock(&lock);
@@ -792,7 +831,7 @@ int main(void)
 			 (unsigned long long)ring_sent,
 			 (unsigned long long)ring_back, ring_msgs);
 	/* 7: pairwise, at the host. */
-	ksft_test_result(!send_err && pair_sent == (uint64_t)NGUESTS * pair_msgs &&
+	ksft_test_result(!send_err && pair_sent == (__u64)NGUESTS * pair_msgs &&
 			 pair_in[1] == pair_msgs && pair_in[2] == pair_msgs &&
 			 pair_in[3] == pair_msgs,
 			 "pairwise: host sent %llu, got %llu %llu %llu from chat-a chat-b chat-c (of %u each)\n",
@@ -847,8 +886,8 @@ int main(void)
 
 	/* 13..15: the guests' peers exit 0 and power off. */
 	for (i = 0; i < NGUESTS; i++) {
-		status = wait_exit(guests[i].pid, 60);
-		if (status == -1) {
+		status = guests[i].pid ? wait_exit(guests[i].pid, 60) : -1;
+		if (status == -1 && guests[i].pid) {
 			kill(guests[i].pid, SIGKILL);
 			waitpid(guests[i].pid, NULL, 0);
 		}
