@@ -121,19 +121,8 @@ FIXTURE(echo) {
 
 FIXTURE_SETUP(echo)
 {
-	int state;
-
-	self->fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
-	if (self->fd < 0 && errno == ENOENT && !device_required())
-		SKIP(return, GUEST_DEV " absent (no vmmgmt device bound)");
-	ASSERT_LE(0, self->fd)
-		TH_LOG("open " GUEST_DEV ": %s", strerror(errno));
-	state = sysfs_link_state();
-	ASSERT_LE(0, state);
-	if (state == VMMGMT_LINK_DOWN)
-		SKIP(return, "link down: no host module serves this VM");
-	ASSERT_EQ(VMMGMT_LINK_UP, state)
-		TH_LOG("link broken");
+	if (!open_link_up(_metadata, &self->fd))
+		return;
 	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/max_msg_size", &self->max));
 	ASSERT_LE(4096ULL, self->max);
 	ASSERT_GE((unsigned long long)VMMGMT_MSG_MAX, self->max);

@@ -53,19 +53,9 @@ FIXTURE(notify) {
 FIXTURE_SETUP(notify)
 {
 	struct vmmgmt_bind b = { 0 };
-	int state;
 
-	self->fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
-	if (self->fd < 0 && errno == ENOENT && !device_required())
-		SKIP(return, GUEST_DEV " absent (no vmmgmt device bound)");
-	ASSERT_LE(0, self->fd)
-		TH_LOG("open " GUEST_DEV ": %s", strerror(errno));
-	state = sysfs_link_state();
-	ASSERT_LE(0, state);
-	if (state == VMMGMT_LINK_DOWN)
-		SKIP(return, "link down: no host module serves this VM");
-	ASSERT_EQ(VMMGMT_LINK_UP, state)
-		TH_LOG("link broken");
+	if (!open_link_up(_metadata, &self->fd))
+		return;
 	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_BIND, &b));
 	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_CONNECT, &echo_addr));
 }

@@ -142,4 +142,31 @@ static inline int link_errno(int state)
 	return state == 0 ? ENOTCONN : EPIPE;
 }
 
+#ifdef __KSELFTEST_HARNESS_H
+/*
+ * open_link_up() - open GUEST_DEV in a fixture set-up for tests that
+ * need a link that is up: skip when there is no device (unless
+ * VMMGMT_REQUIRE_DEVICE) or no host module serves this VM, fail when the
+ * link is broken.
+ * Return: true with *@fd open; false when the test was skipped.
+ */
+static inline bool open_link_up(struct __test_metadata *_metadata, int *fd)
+{
+	int state;
+
+	*fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	if (*fd < 0 && errno == ENOENT && !device_required())
+		SKIP(return false, GUEST_DEV " absent (no vmmgmt device bound)");
+	ASSERT_LE(0, *fd)
+		TH_LOG("open " GUEST_DEV ": %s", strerror(errno));
+	state = sysfs_link_state();
+	ASSERT_LE(0, state);
+	if (state == VMMGMT_LINK_DOWN)
+		SKIP(return false, "link down: no host module serves this VM");
+	ASSERT_EQ(VMMGMT_LINK_UP, state)
+		TH_LOG("link broken");
+	return true;
+}
+#endif
+
 #endif /* VMMGMT_GUEST_UTIL_H */

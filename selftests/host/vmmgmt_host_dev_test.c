@@ -25,28 +25,7 @@
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 
-#define HOST_DEV	"/dev/vmmgmt-host"
-#define HOST_SYSFS	"/sys/class/misc/vmmgmt-host"
-
-/* Read a small sysfs file into buf (NUL-terminated); -errno on failure. */
-static int read_text(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return n;
-	}
-	close(fd);
-	buf[n] = '\0';
-	return 0;
-}
+#include "vmmgmt_host_util.h"
 
 FIXTURE(host_dev) {
 	int fd;
@@ -133,7 +112,7 @@ TEST_F(host_dev, sysfs_abi_version)
 {
 	char want[32], got[32];
 
-	snprintf(want, sizeof(want), "%u.%u\n", VMMGMT_ABI_MAJOR,
+	snprintf(want, sizeof(want), "%u.%u", VMMGMT_ABI_MAJOR,
 		 VMMGMT_ABI_MINOR);
 	ASSERT_EQ(0, read_text(HOST_SYSFS "/abi_version", got, sizeof(got)));
 	EXPECT_STREQ(want, got);

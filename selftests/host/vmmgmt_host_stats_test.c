@@ -28,10 +28,8 @@
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 
-#include "vmmgmt_ring.c"
+#include "vmmgmt_host_util.h"
 
-#define HOST_DEV	"/dev/vmmgmt-host"
-#define VMS_SYSFS	"/sys/class/misc/vmmgmt-host/vms"
 #define REGION		(64 * 1024)	/* the smallest: 16 KiB rings */
 #define WAIT_MS		5000
 #define ID_S		1003		/* unused by the test bed's VMs */
@@ -40,76 +38,6 @@
 #define MS		1000000ULL	/* ns */
 #define SAMPLE_MAX	(sizeof(struct vmmgmt_stats_sample) + \
 			 VMMGMT_STATS_MAX_CPUS * sizeof(struct vmmgmt_stats_cpu))
-
-struct fake_vm {
-	int memfd;
-	int kick[2];
-	int call[2];
-	struct vmmgmt_region_header *hdr;
-	struct vmmgmt_ring g2h;
-};
-
-static bool need_skip(void)
-{
-	return access(HOST_DEV, F_OK) && errno == ENOENT &&
-	       !getenv("VMMGMT_REQUIRE_DEVICE");
-}
-
-/* Region and eventfds of a fake VM, registered, G2H ring attached. */
-static int fake_vm_add(int dev, struct fake_vm *f)
-{
-	struct vmmgmt_host_vm_add r = { .vm_id = ID_S, .nr_vectors = 2 };
-	struct vmmgmt_ring_desc *d;
-	int v;
-
-	memset(f, -1, sizeof(*f));
-	f->hdr = NULL;
-	f->memfd = memfd_create("vmmgmt-stats", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (f->memfd < 0 || ftruncate(f->memfd, REGION) ||
-	    fcntl(f->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
-		return -errno;
-	for (v = 0; v < 2; v++) {
-		f->kick[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		f->call[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (f->kick[v] < 0 || f->call[v] < 0)
-			return -errno;
-		r.kick_fds[v] = f->kick[v];
-		r.call_fds[v] = f->call[v];
-	}
-	f->hdr = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      f->memfd, 0);
-	if (f->hdr == MAP_FAILED) {
-		f->hdr = NULL;
-		return -errno;
-	}
-	r.region_fd = f->memfd;
-	r.qemu_pid = getpid();
-	memcpy(r.name, NAME_S, strlen(NAME_S));
-	if (ioctl(dev, VMMGMT_HOST_IOC_ADD_VM, &r))
-		return -errno;
-	d = &f->hdr->rings[VMMGMT_RING_G2H];
-	if (vmmgmt_ring_init(&f->g2h, (void *)((__u8 *)f->hdr + d->ctrl_offset),
-			     (__u8 *)f->hdr + d->data_offset, d->data_size))
-		return -EPROTO;
-	vmmgmt_ring_prod_reset(&f->g2h, 0);
-	return 0;
-}
-
-static void fake_vm_fini(struct fake_vm *f)
-{
-	int v;
-
-	if (f->hdr)
-		munmap(f->hdr, REGION);
-	if (f->memfd >= 0)
-		close(f->memfd);
-	for (v = 0; v < 2; v++) {
-		if (f->kick[v] >= 0)
-			close(f->kick[v]);
-		if (f->call[v] >= 0)
-			close(f->call[v]);
-	}
-}
 
 /*
  * Post one STATS record of @len bytes to (0, 0, @port), as the guest
@@ -122,16 +50,8 @@ static int post_to(struct fake_vm *f, const void *s, __u32 len, __u16 flags,
 		.len = len, .mode = VMMGMT_MODE_STATS, .flags = flags,
 		.dst = { .port = port },
 	};
-	__u64 one = 1;
-	int ret;
 
-	ret = vmmgmt_ring_post(&f->g2h, &r, s);
-	if (ret)
-		return ret;
-	if (vmmgmt_ring_need_notify(&f->g2h) &&
-	    write(f->kick[0], &one, sizeof(one)) != sizeof(one))
-		return -errno;
-	return 0;
+	return fake_post(f, &r, s);
 }
 
 static int post(struct fake_vm *f, const void *s, __u32 len, __u16 flags)
@@ -196,26 +116,6 @@ static void make_sample(struct vmmgmt_stats_sample *s, __u64 seq,
 	s->needs.urgency = 50 + seq % 10;
 }
 
-static int read_text(const char *attr, char *buf, size_t size)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), VMS_SYSFS "/" NAME_S "/%s", attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return 0;
-}
-
 /* A number file of stats/; -errno when it cannot be read. */
 static long long stat_num(const char *attr)
 {
@@ -223,7 +123,7 @@ static long long stat_num(const char *attr)
 	int ret;
 
 	snprintf(path, sizeof(path), "stats/%s", attr);
-	ret = read_text(path, buf, sizeof(buf));
+	ret = vm_attr(NAME_S, path, buf, sizeof(buf));
 	return ret ? ret : atoll(buf);
 }
 
@@ -249,32 +149,52 @@ static bool wait_handled(long long total)
 	return false;
 }
 
-FIXTURE(stats) {
+/**
+ * struct stats_ctx - what both fixtures hold.
+ * @dev: /dev/vmmgmt-host, -1 when not open.
+ * @f: the fake VM NAME_S, registered.
+ * @s: room for the largest sample.
+ */
+struct stats_ctx {
 	int dev;
 	struct fake_vm f;
 	struct vmmgmt_stats_sample *s;
 };
 
-FIXTURE_SETUP(stats)
+/* Open the device and register the fake VM; the fixtures' set-up. */
+static void ctx_setup(struct __test_metadata *_metadata, struct stats_ctx *c)
 {
-	self->dev = -1;
-	memset(&self->f, -1, sizeof(self->f));
-	self->f.hdr = NULL;
-	self->s = calloc(1, SAMPLE_MAX);
-	ASSERT_NE(NULL, self->s);
+	c->dev = -1;
+	c->s = calloc(1, SAMPLE_MAX);
+	ASSERT_NE(NULL, c->s);
 	if (need_skip())
 		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
-	self->dev = open(HOST_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->dev) TH_LOG("open " HOST_DEV ": %s", strerror(errno));
-	ASSERT_EQ(0, fake_vm_add(self->dev, &self->f));
+	c->dev = open_dev();
+	ASSERT_LE(0, c->dev) TH_LOG("open " HOST_DEV ": %s", strerror(errno));
+	ASSERT_EQ(0, fake_vm_init(&c->f, ID_S, NAME_S, REGION));
+	ASSERT_EQ(0, fake_vm_add(c->dev, &c->f));
+}
+
+static void ctx_teardown(struct stats_ctx *c)
+{
+	if (c->dev >= 0)
+		close(c->dev);
+	fake_vm_fini(&c->f);
+	free(c->s);
+}
+
+FIXTURE(stats) {
+	struct stats_ctx c;
+};
+
+FIXTURE_SETUP(stats)
+{
+	ctx_setup(_metadata, &self->c);
 }
 
 FIXTURE_TEARDOWN(stats)
 {
-	if (self->dev >= 0)
-		close(self->dev);
-	fake_vm_fini(&self->f);
-	free(self->s);
+	ctx_teardown(&self->c);
 }
 
 TEST_F(stats, none_before_first_sample)
@@ -285,21 +205,21 @@ TEST_F(stats, none_before_first_sample)
 	EXPECT_EQ(0, stat_num("rejected"));
 	EXPECT_EQ(-ENODATA, stat_num("cpu_util"));
 	EXPECT_EQ(-ENODATA, stat_num("mem_available"));
-	ASSERT_EQ(0, read_text("stats/last_error", buf, sizeof(buf)));
+	ASSERT_EQ(0, vm_attr(NAME_S, "stats/last_error", buf, sizeof(buf)));
 	EXPECT_STREQ("none", buf);
-	ASSERT_EQ(0, read_text("stats/history", buf, sizeof(buf)));
+	ASSERT_EQ(0, vm_attr(NAME_S, "stats/history", buf, sizeof(buf)));
 	EXPECT_STREQ("", buf);
 }
 
 TEST_F(stats, valid_samples_appear)
 {
-	struct vmmgmt_stats_sample *s = self->s;
+	struct vmmgmt_stats_sample *s = self->c.s;
 	char buf[4096];
 	__u64 seq;
 
 	for (seq = 1; seq <= 3; seq++) {
 		make_sample(s, seq, 2);
-		ASSERT_EQ(0, post(&self->f, s, sample_len(s), 0));
+		ASSERT_EQ(0, post(&self->c.f, s, sample_len(s), 0));
 	}
 	ASSERT_TRUE(wait_handled(3));
 	EXPECT_EQ(3, stat_num("samples"));
@@ -329,28 +249,28 @@ TEST_F(stats, valid_samples_appear)
 	EXPECT_LE(0, stat_num("age_ms"));
 	EXPECT_GT(WAIT_MS, stat_num("age_ms"));
 
-	ASSERT_EQ(0, read_text("stats/percpu", buf, sizeof(buf)));
+	ASSERT_EQ(0, vm_attr(NAME_S, "stats/percpu", buf, sizeof(buf)));
 	EXPECT_STREQ("0 300 100 550 20 30\n1 300 100 550 20 30", buf);
-	ASSERT_EQ(0, read_text("stats/history", buf, sizeof(buf)));
+	ASSERT_EQ(0, vm_attr(NAME_S, "stats/history", buf, sizeof(buf)));
 	EXPECT_EQ(2, count_lines(buf)) TH_LOG("history: %s", buf);
 	EXPECT_EQ(0, strncmp(buf, "1 ", 2)) TH_LOG("history: %s", buf);
 	EXPECT_NE(NULL, strstr(buf, "\n3 ")) TH_LOG("history: %s", buf);
 
 	/* The channel is untouched: no violation, no answer. */
-	EXPECT_EQ((__u32)VMMGMT_LINK_UP, self->f.hdr->link_state);
+	EXPECT_EQ((__u32)VMMGMT_LINK_UP, self->c.f.hdr->link_state);
 	EXPECT_EQ(0, stat_num("../violations"));
 	EXPECT_EQ(0, stat_num("../tx_msgs"));
 }
 
 TEST_F(stats, many_cpus_and_history_wraps)
 {
-	struct vmmgmt_stats_sample *s = self->s;
+	struct vmmgmt_stats_sample *s = self->c.s;
 	char buf[8192];
 	__u64 seq;
 
 	for (seq = 1; seq <= 40; seq++) {
 		make_sample(s, seq, 100);
-		ASSERT_EQ(0, post(&self->f, s, sample_len(s), 0));
+		ASSERT_EQ(0, post(&self->c.f, s, sample_len(s), 0));
 		/* The smallest ring holds 4 of these: let the host drain. */
 		ASSERT_TRUE(wait_handled(seq));
 	}
@@ -358,9 +278,9 @@ TEST_F(stats, many_cpus_and_history_wraps)
 	EXPECT_EQ(0, stat_num("rejected"));
 	EXPECT_EQ(100, stat_num("nr_cpus"));
 	EXPECT_EQ(30, stat_num("steal"));
-	ASSERT_EQ(0, read_text("stats/percpu", buf, sizeof(buf)));
+	ASSERT_EQ(0, vm_attr(NAME_S, "stats/percpu", buf, sizeof(buf)));
 	EXPECT_EQ(VMMGMT_STATS_MAX_CPUS - 1, count_lines(buf));
-	ASSERT_EQ(0, read_text("stats/history", buf, sizeof(buf)));
+	ASSERT_EQ(0, vm_attr(NAME_S, "stats/history", buf, sizeof(buf)));
 	EXPECT_EQ(31, count_lines(buf)) TH_LOG("history: %s", buf);
 	EXPECT_EQ(0, strncmp(buf, "9 ", 2)) TH_LOG("history: %s", buf);
 }
@@ -374,9 +294,7 @@ enum hostile_kind {
 };
 
 FIXTURE(hostile_stats) {
-	int dev;
-	struct fake_vm f;
-	struct vmmgmt_stats_sample *s;
+	struct stats_ctx c;
 };
 
 FIXTURE_VARIANT(hostile_stats) {
@@ -416,24 +334,12 @@ FIXTURE_VARIANT_ADD(hostile_stats, tasks) { TASKS, "tasks" };
 
 FIXTURE_SETUP(hostile_stats)
 {
-	self->dev = -1;
-	memset(&self->f, -1, sizeof(self->f));
-	self->f.hdr = NULL;
-	self->s = calloc(1, SAMPLE_MAX);
-	ASSERT_NE(NULL, self->s);
-	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
-	self->dev = open(HOST_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->dev) TH_LOG("open " HOST_DEV ": %s", strerror(errno));
-	ASSERT_EQ(0, fake_vm_add(self->dev, &self->f));
+	ctx_setup(_metadata, &self->c);
 }
 
 FIXTURE_TEARDOWN(hostile_stats)
 {
-	if (self->dev >= 0)
-		close(self->dev);
-	fake_vm_fini(&self->f);
-	free(self->s);
+	ctx_teardown(&self->c);
 }
 
 /* Turn the valid sample 2 of a 2-CPU guest into the variant's bad one. */
@@ -533,26 +439,26 @@ static void spoil(struct vmmgmt_stats_sample *s, enum hostile_kind kind,
 
 TEST_F(hostile_stats, rejected_and_counted)
 {
-	struct vmmgmt_stats_sample *s = self->s;
+	struct vmmgmt_stats_sample *s = self->c.s;
 	char buf[256];
 	__u16 rec_flags;
 	__u32 len;
 
 	/* A valid sample 2 first: the later samples are checked against it. */
 	make_sample(s, 2, 2);
-	ASSERT_EQ(0, post(&self->f, s, sample_len(s), 0));
+	ASSERT_EQ(0, post(&self->c.f, s, sample_len(s), 0));
 	ASSERT_TRUE(wait_handled(1));
 	ASSERT_EQ(1, stat_num("samples"));
 
 	make_sample(s, 3, 2);
 	s->needs.urgency = 99;
 	spoil(s, variant->kind, &len, &rec_flags);
-	ASSERT_EQ(0, post_to(&self->f, s, len, rec_flags,
+	ASSERT_EQ(0, post_to(&self->c.f, s, len, rec_flags,
 			     variant->kind == REC_DST ? VMMGMT_PORT_ECHO : 0));
 	ASSERT_TRUE(wait_handled(2));
 	EXPECT_EQ(1, stat_num("samples"));
 	EXPECT_EQ(1, stat_num("rejected"));
-	ASSERT_EQ(0, read_text("stats/last_error", buf, sizeof(buf)));
+	ASSERT_EQ(0, vm_attr(NAME_S, "stats/last_error", buf, sizeof(buf)));
 	EXPECT_STREQ(variant->error, buf);
 	/* The latest sample is still the valid one. */
 	EXPECT_EQ(2, stat_num("seq"));
@@ -560,13 +466,13 @@ TEST_F(hostile_stats, rejected_and_counted)
 
 	/* No harm done: the channel is up and the next sample gets in. */
 	make_sample(s, 4, 2);
-	ASSERT_EQ(0, post(&self->f, s, sample_len(s), 0));
+	ASSERT_EQ(0, post(&self->c.f, s, sample_len(s), 0));
 	ASSERT_TRUE(wait_handled(3));
 	EXPECT_EQ(2, stat_num("samples"));
 	EXPECT_EQ(1, stat_num("rejected"));
 	EXPECT_EQ(4, stat_num("seq"));
 	EXPECT_EQ(54, stat_num("urgency"));
-	EXPECT_EQ((__u32)VMMGMT_LINK_UP, self->f.hdr->link_state);
+	EXPECT_EQ((__u32)VMMGMT_LINK_UP, self->c.f.hdr->link_state);
 	EXPECT_EQ(0, stat_num("../violations"));
 }
 

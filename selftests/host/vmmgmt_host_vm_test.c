@@ -37,12 +37,8 @@
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 
-/* The guest's side of the rings: the same code as in the modules. */
-#include "vmmgmt_ring.c"
+#include "vmmgmt_host_util.h"
 
-#define HOST_DEV	"/dev/vmmgmt-host"
-#define VMS_SYSFS	"/sys/class/misc/vmmgmt-host/vms"
-#define SEALS		(F_SEAL_SHRINK | F_SEAL_GROW)
 #define REGION		(1024 * 1024)
 #define GUEST_PORT	5
 #define WAIT_MS		5000
@@ -50,144 +46,6 @@
 /* Ids and names that the VMs of the test bed (guest0=1, ...) do not use. */
 #define ID_A		1001
 #define ID_B		1002
-
-struct fake_vm {
-	__u32 id;
-	char name[VMMGMT_NAME_MAX];
-	size_t size;
-	int memfd;
-	int kick[2];
-	int call[2];
-	struct vmmgmt_region_header *hdr;
-	struct vmmgmt_ring g2h;		/* we produce */
-	struct vmmgmt_ring h2g;		/* we consume */
-};
-
-static int open_dev(void)
-{
-	return open(HOST_DEV, O_RDWR | O_CLOEXEC);
-}
-
-static bool need_skip(void)
-{
-	return access(HOST_DEV, F_OK) && errno == ENOENT &&
-	       !getenv("VMMGMT_REQUIRE_DEVICE");
-}
-
-static int make_region(size_t size, int seals)
-{
-	int fd = memfd_create("vmmgmt-test", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (ftruncate(fd, size) || (seals && fcntl(fd, F_ADD_SEALS, seals))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Region, eventfds and mapping of a fake VM; not registered yet. */
-static int fake_vm_init(struct fake_vm *f, __u32 id, const char *name,
-			size_t size)
-{
-	int v;
-
-	memset(f, 0, sizeof(*f));
-	f->id = id;
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->size = size;
-	f->memfd = make_region(size, SEALS);
-	for (v = 0; v < 2; v++) {
-		f->kick[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		f->call[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	}
-	if (f->memfd < 0 || f->kick[0] < 0 || f->kick[1] < 0 ||
-	    f->call[0] < 0 || f->call[1] < 0)
-		return -1;
-	f->hdr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      f->memfd, 0);
-	if (f->hdr == MAP_FAILED) {
-		f->hdr = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void fake_vm_fini(struct fake_vm *f)
-{
-	int v;
-
-	if (f->hdr)
-		munmap(f->hdr, f->size);
-	f->hdr = NULL;
-	if (f->memfd > 0)
-		close(f->memfd);
-	for (v = 0; v < 2; v++) {
-		if (f->kick[v] > 0)
-			close(f->kick[v]);
-		if (f->call[v] > 0)
-			close(f->call[v]);
-	}
-	memset(f, 0, sizeof(*f));
-}
-
-static void fake_vm_req(const struct fake_vm *f, struct vmmgmt_host_vm_add *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->vm_id = f->id;
-	r->region_fd = f->memfd;
-	r->nr_vectors = 2;
-	r->kick_fds[0] = f->kick[0];
-	r->kick_fds[1] = f->kick[1];
-	r->call_fds[0] = f->call[0];
-	r->call_fds[1] = f->call[1];
-	r->qemu_pid = getpid();
-	memcpy(r->name, f->name, strlen(f->name));
-}
-
-static int add_vm(int dev, const struct vmmgmt_host_vm_add *r)
-{
-	return ioctl(dev, VMMGMT_HOST_IOC_ADD_VM, r) ? -errno : 0;
-}
-
-static int del_vm(int dev, __u32 id)
-{
-	struct vmmgmt_host_vm_del d = { .vm_id = id };
-
-	return ioctl(dev, VMMGMT_HOST_IOC_DEL_VM, &d) ? -errno : 0;
-}
-
-/* Attach the guest's side of the rings the host laid out, from index 0. */
-static int fake_vm_attach(struct fake_vm *f)
-{
-	struct vmmgmt_ring_desc *d = f->hdr->rings;
-	__u8 *base = (__u8 *)f->hdr;
-
-	if (vmmgmt_ring_init(&f->g2h, (void *)(base + d[VMMGMT_RING_G2H].ctrl_offset),
-			     base + d[VMMGMT_RING_G2H].data_offset,
-			     d[VMMGMT_RING_G2H].data_size) ||
-	    vmmgmt_ring_init(&f->h2g, (void *)(base + d[VMMGMT_RING_H2G].ctrl_offset),
-			     base + d[VMMGMT_RING_H2G].data_offset,
-			     d[VMMGMT_RING_H2G].data_size))
-		return -EPROTO;
-	vmmgmt_ring_prod_reset(&f->g2h, 0);
-	vmmgmt_ring_cons_reset(&f->h2g, 0);
-	return 0;
-}
-
-/* Register and attach the guest's side of the rings the host laid out. */
-static int fake_vm_add(int dev, struct fake_vm *f)
-{
-	struct vmmgmt_host_vm_add r;
-	int ret;
-
-	fake_vm_req(f, &r);
-	ret = add_vm(dev, &r);
-	if (ret)
-		return ret;
-	return fake_vm_attach(f);
-}
 
 /* Two registered fake VMs: @a as t-alpha (ID_A), @b as t-beta (ID_B). */
 static int fake_vms_add(int dev, struct fake_vm *a, struct fake_vm *b)
@@ -201,15 +59,7 @@ static int fake_vms_add(int dev, struct fake_vm *a, struct fake_vm *b)
 	return ret ? ret : fake_vm_add(dev, b);
 }
 
-static void kick(int fd)
-{
-	__u64 one = 1;
-
-	if (write(fd, &one, sizeof(one)) != sizeof(one))
-		perror("kick");
-}
-
-/* Post one record; rings the doorbell only when the host may sleep. */
+/* Post one CHAT record from GUEST_PORT to (@vm, @port). */
 static int fake_send_to(struct fake_vm *f, __u64 id, __u32 vm, __u32 port,
 			const void *payload, __u32 len, __u16 flags)
 {
@@ -218,14 +68,8 @@ static int fake_send_to(struct fake_vm *f, __u64 id, __u32 vm, __u32 port,
 		.src = { .port = GUEST_PORT },
 		.dst = { .vm = vm, .port = port },
 	};
-	int ret;
 
-	ret = vmmgmt_ring_post(&f->g2h, &r, payload);
-	if (ret)
-		return ret;
-	if (vmmgmt_ring_need_notify(&f->g2h))
-		kick(f->kick[0]);
-	return 0;
+	return fake_post(f, &r, payload);
 }
 
 /* Post one request to the host. */
@@ -266,64 +110,6 @@ static int fake_recv(struct fake_vm *f, struct vmmgmt_rec *h, void *buf,
 	}
 }
 
-static int read_text(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return 0;
-}
-
-static int vm_attr(const char *name, const char *attr, char *buf, size_t size)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), VMS_SYSFS "/%s/%s", name, attr);
-	return read_text(path, buf, size);
-}
-
-static long long vm_attr_num(const char *name, const char *attr)
-{
-	char buf[64];
-
-	if (vm_attr(name, attr, buf, sizeof(buf)))
-		return -1;
-	return atoll(buf);
-}
-
-/* Kernel threads whose name starts with @prefix. */
-static int count_threads(const char *prefix)
-{
-	struct dirent *de;
-	char path[300], comm[64];
-	int n = 0;
-	DIR *d;
-
-	d = opendir("/proc");
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		if (!read_text(path, comm, sizeof(comm)) &&
-		    !strncmp(comm, prefix, strlen(prefix)))
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
 static int count_fds(void)
 {
 	struct dirent *de;
@@ -358,13 +144,6 @@ static long read_meminfo(const char *field)
 		}
 	fclose(f);
 	return val;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 static bool wait_link(const struct fake_vm *f, __u32 state, int ms)

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "vmmgmt_host_util.h"
 
 #define HOST_VMS		"/sys/class/misc/vmmgmt-host/vms"
 #define NGUESTS			4
@@ -316,37 +317,6 @@ static int count_dir(const char *path)
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			n++;
-	closedir(d);
-	return n;
-}
-
-/* Kernel threads whose name starts with @prefix ("vmmgmt-" for all). */
-static int count_threads(const char *prefix)
-{
-	char path[300], comm[64];
-	struct dirent *de;
-	int n = 0, fd;
-	ssize_t len;
-	DIR *d = opendir("/proc");
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, comm, sizeof(comm) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		comm[len] = '\0';
-		comm[strcspn(comm, "\n")] = '\0';
-		if (!strncmp(comm, prefix, strlen(prefix)))
-			n++;
-	}
 	closedir(d);
 	return n;
 }
