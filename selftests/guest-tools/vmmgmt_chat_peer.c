@@ -5,8 +5,8 @@
  * selftests/vmmgmt_chat_proto.h).  Run by the guest's vmmgmt.mode=chat
  * (scripts/vm/guest-init).
  *
- * It binds a /dev/vmmgmt file to CHAT_PORT, publishes the name
- * "chat-<VM name>" there and waits for the host's CHAT_START.  Then a
+ * It binds a /dev/vmmgmt file to CHAT_PORT, publishes its VM name (chat-a,
+ * ...) as a name there and waits for the host's CHAT_START.  Then a
  * thread sends its pairwise messages to each other participant (one
  * connected file each), while the main thread reads: it checks every
  * message (frame, checksum, content, the source the host stamped, and
@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 			  strerror(errno));
 		return 1;
 	}
-	snprintf((char *)nm.name, sizeof(nm.name), "chat-%s", name);
+	snprintf((char *)nm.name, sizeof(nm.name), "%s", name);
 	if (ioctl(fd, VMMGMT_IOC_PUBLISH, &nm)) {
 		chat_info("FAIL publish %s: %s\n", nm.name, strerror(errno));
 		return 1;

@@ -7,7 +7,7 @@
  * chat-c; ids 31..33) in its own socket directory, allows the three
  * guest pairs in the host's policy, binds a host endpoint to CHAT_PORT
  * and boots the guests one at a time with vmmgmt.mode=chat: each runs
- * vmmgmt_chat_peer, which publishes "chat-<VM>" on CHAT_PORT (the test
+ * vmmgmt_chat_peer, which publishes its VM name on CHAT_PORT (the test
  * waits for the name to appear in the host's name table).  Then, at the
  * same time (selftests/vmmgmt_chat_proto.h):
  *
@@ -358,7 +358,7 @@ static void start_guest(struct guest *g)
 		fatal("fork qemu for %s: %s", g->name, strerror(errno));
 }
 
-/* Wait until @g's peer published "chat-<name>"; its address or -errno. */
+/* Wait until @g's peer published its VM name; its address or -errno. */
 static int wait_published(int ep, const struct guest *g,
 			  struct vmmgmt_addr *addr, double *secs)
 {
@@ -367,7 +367,7 @@ static int wait_published(int ep, const struct guest *g,
 
 	for (;;) {
 		memset(&nm, 0, sizeof(nm));
-		snprintf((char *)nm.name, sizeof(nm.name), "chat-%s", g->name);
+		snprintf((char *)nm.name, sizeof(nm.name), "%s", g->name);
 		if (!ioctl(ep, VMMGMT_HOST_IOC_LOOKUP, &nm)) {
 			*addr = nm.addr;
 			*secs = now() - start;
@@ -748,7 +748,7 @@ int main(void)
 		ret = wait_published(ep, &guests[i], &addr, &secs);
 		ok = !ret && addr.host == 0 && addr.vm == guests[i].id &&
 		     addr.port == CHAT_PORT;
-		ksft_test_result(ok, "%s booted and published chat-%s at %u:%u:%u (%.1f s)\n",
+		ksft_test_result(ok, "%s booted and published %s at %u:%u:%u (%.1f s)\n",
 				 guests[i].name, guests[i].name, addr.host,
 				 addr.vm, addr.port, ret ? -1.0 : secs);
 		if (!ok)
