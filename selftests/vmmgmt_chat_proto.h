@@ -203,15 +203,13 @@ static inline size_t chat_ctrl_build(void *msg, enum chat_type type,
 
 /*
  * Check the frame of a message of @n bytes received by participant @self:
- * magic, type, length, addressing, padding and checksum; for data
- * messages also the payload against what (origin, gen_seq) generates.
- * @scratch holds CHAT_LARGE_MAX bytes.  NULL when good, else why not.
+ * magic, type, length, addressing and padding, what the receiver needs to
+ * place the message in its stream.  NULL when good, else why not.
  */
-static inline const char *chat_check(const void *msg, size_t n,
-				     unsigned int self, __u8 *scratch)
+static inline const char *chat_check_frame(const void *msg, size_t n,
+					   unsigned int self)
 {
 	const struct chat_hdr *h = msg;
-	const __u8 *p = (const __u8 *)msg + sizeof(*h);
 
 	if (n < sizeof(*h))
 		return "short message";
@@ -225,6 +223,19 @@ static inline const char *chat_check(const void *msg, size_t n,
 		return "bad from/to";
 	if (h->pad[0] || h->pad[1] || h->pad[2] || h->pad2)
 		return "nonzero padding";
+	return NULL;
+}
+
+/*
+ * Check the content of a message whose frame is good: the checksum, and
+ * for data messages the payload against what (origin, gen_seq) generates.
+ * @scratch holds CHAT_LARGE_MAX bytes.  NULL when good, else why not.
+ */
+static inline const char *chat_check_content(const void *msg, __u8 *scratch)
+{
+	const struct chat_hdr *h = msg;
+	const __u8 *p = (const __u8 *)msg + sizeof(*h);
+
 	if (chat_csum(p, h->len) != h->csum)
 		return "checksum mismatch";
 	if (h->type != CHAT_RING && h->type != CHAT_PAIR)

@@ -230,9 +230,9 @@ int main(int argc, char **argv)
 	struct chat_report rep = { 0 };
 	struct vmmgmt_name nm = { 0 };
 	struct vmmgmt_addr src;
-	const char *why, *name = NULL;
+	const char *why, *bad, *name = NULL;
 	unsigned int timeout = 900, j, next, err_lines = 0;
-	bool started = false, done = false, stopped = false;
+	bool started = false, done = false, stopped = false, frame_ok;
 	double last = now();
 	pthread_t sender, fwd_thread;
 	size_t len;
@@ -288,13 +288,24 @@ int main(int argc, char **argv)
 			rep.errors++;
 			break;
 		}
-		why = chat_check(msg, n, started ? self : h->to, scratch);
+		why = chat_check_frame(msg, n, started ? self : h->to);
 		if (!why && ioctl(fd, VMMGMT_IOC_LAST_SRC, &src))
 			why = "VMMGMT_IOC_LAST_SRC failed";
 		if (!why && (!started ? src.vm != 0 : src.vm != start.ids[h->from]))
 			why = "the host's source is not the sender's VM";
 		if (!why && !started && h->type != CHAT_START)
 			why = "data before CHAT_START";
+		/*
+		 * The stream position of a data message with a bad payload is
+		 * still checked (and a ring message still forwarded, so that
+		 * every hop sees it); a bad control message is dropped.
+		 */
+		frame_ok = !why;
+		bad = frame_ok ? chat_check_content(msg, scratch) : NULL;
+		if (bad && h->type != CHAT_RING && h->type != CHAT_PAIR) {
+			why = bad;
+			bad = NULL;
+		}
 		if (!why) {
 			switch (h->type) {
 			case CHAT_START:
@@ -336,6 +347,8 @@ int main(int argc, char **argv)
 			    !why)
 				why = "a control message twice";
 		}
+		if (!why)
+			why = bad;
 		if (why) {
 			rep.errors++;
 			if (err_lines++ < MAX_ERR_LINES)
@@ -371,7 +384,7 @@ int main(int argc, char **argv)
 				chat_info("FAIL pthread_create\n");
 				return 1;
 			}
-		} else if (h->type == CHAT_RING && started &&
+		} else if (h->type == CHAT_RING && started && frame_ok &&
 			   !fwd_push(msg, n)) {
 			chat_info("FAIL more than %u ring messages in flight\n",
 				  FWD_SLOTS);

@@ -491,15 +491,23 @@ static void host_receive(const struct vmmgmt_rec *r, const __u8 *data,
 	const struct chat_hdr *h = (const void *)data;
 	const char *why;
 
-	why = chat_check(data, r->len, 0, scratch);
+	why = chat_check_frame(data, r->len, 0);
 	if (!why && (r->mode != VMMGMT_MODE_CHAT || r->flags))
 		why = "not a plain chat record";
 	if (!why && (r->src.host || r->src.vm != ids[h->from]))
 		why = "the host's source is not the sender's VM";
+	if (!why && h->type != CHAT_RING && h->type != CHAT_PAIR)
+		why = chat_check_content(data, scratch);
 	if (why) {
 		note_error(why, r, (const void *)data);
 		errors++;
 		return;
+	}
+	/* A bad payload is an error; its place in its stream is still checked. */
+	why = chat_check_content(data, scratch);
+	if (why) {
+		note_error(why, r, h);
+		errors++;
 	}
 	switch (h->type) {
 	case CHAT_RING:
