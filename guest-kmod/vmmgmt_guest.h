@@ -300,6 +300,8 @@ struct vmmgmt_ep_name {
  *	at close); the rx work frees it when the answer comes.
  * @err: 0, or the positive errno the host answered with.
  * @ctrl: the request; on a successful answer, the answer.
+ * @list: for %VMMGMT_CTRL_LIST, where a successful answer goes (allocated
+ *	with the request, right after it); NULL otherwise.
  *
  * All fields but @id and the request are protected by
  * xa_lock(&vmmgmt_dev.ports).
@@ -312,6 +314,7 @@ struct vmmgmt_ctrl_req {
 	bool abandoned;
 	int err;
 	struct vmmgmt_ctrl ctrl;
+	struct vmmgmt_name_list *list;
 };
 
 /* Byte offset of @field in the region header. */
@@ -393,6 +396,7 @@ void vmmgmt_doorbell(struct vmmgmt_dev *vdev);
 void vmmgmt_rx_work(struct work_struct *work);
 void vmmgmt_wake_all(struct vmmgmt_dev *vdev);
 void vmmgmt_ctrl_free_all(struct vmmgmt_dev *vdev);
+bool vmmgmt_name_valid(const u8 *name);
 
 int vmmgmt_cdev_register(struct vmmgmt_dev *vdev);
 void vmmgmt_cdev_unregister(struct vmmgmt_dev *vdev);

@@ -110,7 +110,7 @@ static int vmmgmt_open(struct inode *inode, struct file *file)
 }
 
 static int vmmgmt_ctrl_call(struct vmmgmt_dev *vdev, struct vmmgmt_ctrl *ctrl,
-			    u32 *gen, bool wait);
+			    struct vmmgmt_name_list *list, u32 *gen, bool wait);
 
 /**
  * vmmgmt_ep_withdraw_all() - withdraw the names a closing file published.
@@ -135,7 +135,7 @@ static void vmmgmt_ep_withdraw_all(struct vmmgmt_ep *ep)
 			memset(&ctrl, 0, sizeof(ctrl));
 			ctrl.op = VMMGMT_CTRL_WITHDRAW;
 			memcpy(ctrl.name.name, en->name, sizeof(en->name));
-			ret = vmmgmt_ctrl_call(vdev, &ctrl, NULL, false);
+			ret = vmmgmt_ctrl_call(vdev, &ctrl, NULL, NULL, false);
 			/* Gone, or about to be: the host drops a VM's names
 			 * when it goes away or resets the channel.
 			 */
@@ -722,6 +722,8 @@ static int vmmgmt_ctrl_queue(struct vmmgmt_dev *vdev,
  * vmmgmt_ctrl_call() - ask the host's name table and wait for the answer.
  * @vdev: the device.
  * @ctrl: the request; on success, the answer (a lookup's address).
+ * @list: for %VMMGMT_CTRL_LIST, filled in with the answer on success;
+ *	NULL for the other requests.
  * @gen: if not NULL, set to the link generation the request was sent in.
  * @wait: wait for the answer; otherwise the request is abandoned once it
  *	is in the ring and the rx work frees it when the answer comes.
@@ -742,7 +744,7 @@ static int vmmgmt_ctrl_queue(struct vmmgmt_dev *vdev,
  * -ERESTARTSYS.
  */
 static int vmmgmt_ctrl_call(struct vmmgmt_dev *vdev, struct vmmgmt_ctrl *ctrl,
-			    u32 *gen, bool wait)
+			    struct vmmgmt_name_list *list, u32 *gen, bool wait)
 {
 	struct vmmgmt_rec hdr = {
 		.len = sizeof(*ctrl),
@@ -753,10 +755,13 @@ static int vmmgmt_ctrl_call(struct vmmgmt_dev *vdev, struct vmmgmt_ctrl *ctrl,
 	u32 state;
 	int ret;
 
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	/* A list answer lives right after the request, freed with it. */
+	req = kzalloc(sizeof(*req) + (list ? sizeof(*list) : 0), GFP_KERNEL);
 	if (!req)
 		return -ENOMEM;
 	req->ctrl = *ctrl;
+	if (list)
+		req->list = (struct vmmgmt_name_list *)(req + 1);
 
 	down_read(&vdev->lock);
 	if (vdev->removed) {
@@ -804,6 +809,8 @@ static int vmmgmt_ctrl_call(struct vmmgmt_dev *vdev, struct vmmgmt_ctrl *ctrl,
 	if (req->done) {
 		ret = -req->err;
 		*ctrl = req->ctrl;
+		if (list && !ret)
+			memcpy(list, req->list, sizeof(*list));
 	} else {
 		state = READ_ONCE(vdev->link_state);
 		if (READ_ONCE(vdev->removed))
@@ -831,14 +838,14 @@ unlock_free:
 }
 
 /**
- * vmmgmt_name_valid() - check a name buffer from userspace.
+ * vmmgmt_name_valid() - check a name buffer from userspace or the host.
  * @name: %VMMGMT_NAME_MAX bytes.
  *
  * Context: any.
  * Return: true if @name is 1..%VMMGMT_NAME_MAX - 1 characters of
  * [A-Za-z0-9_.-], NUL-terminated, with only NULs after the terminator.
  */
-static bool vmmgmt_name_valid(const u8 *name)
+bool vmmgmt_name_valid(const u8 *name)
 {
 	size_t len = strnlen(name, VMMGMT_NAME_MAX);
 	size_t i;
@@ -936,7 +943,7 @@ static long vmmgmt_ioctl_publish(struct vmmgmt_ep *ep, void __user *uarg)
 	if (!old && ep->nr_names >= VMMGMT_NAMES_PER_OWNER)
 		ret = -ENOSPC;
 	else
-		ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, &gen, true);
+		ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, NULL, &gen, true);
 	if (!ret && old) {
 		old->gen = gen;
 	} else if (!ret) {
@@ -980,7 +987,7 @@ static long vmmgmt_ioctl_withdraw(struct vmmgmt_ep *ep, void __user *uarg)
 		ret = -ENOENT;
 	} else {
 		if (en->gen == READ_ONCE(ep->vdev->link_gen))
-			ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, NULL, true);
+			ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, NULL, NULL, true);
 		/* ENOENT: a channel reset withdrew it on the host already. */
 		if (!ret || ret == -ENOENT) {
 			list_del(&en->node);
@@ -1012,12 +1019,59 @@ static long vmmgmt_ioctl_lookup(struct vmmgmt_ep *ep, void __user *uarg)
 	if (ret)
 		return ret;
 	memset(&ctrl.name.addr, 0, sizeof(ctrl.name.addr));
-	ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, NULL, true);
+	ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, NULL, NULL, true);
 	if (ret)
 		return ret;
 	if (copy_to_user(uarg, &ctrl.name, sizeof(ctrl.name)))
 		return -EFAULT;
 	return 0;
+}
+
+/**
+ * vmmgmt_ioctl_list_names() - VMMGMT_IOC_LIST_NAMES.
+ * @ep: the file's endpoint.
+ * @uarg: user pointer to a &struct vmmgmt_name_list.
+ *
+ * Asks the host for one page of its name table (%VMMGMT_CTRL_LIST) after
+ * the name in &vmmgmt_name_list.after.  The answer has been checked by
+ * the rx work (vmmgmt_rx_name_list()).
+ *
+ * Context: process context; may sleep; takes &vmmgmt_dev.lock for
+ * reading (in vmmgmt_ctrl_call()).
+ * Return: 0; -EFAULT; -EINVAL; -ENOMEM; -EOPNOTSUPP (the host's module
+ * does not know the request); the errors of vmmgmt_ctrl_call().
+ */
+static long vmmgmt_ioctl_list_names(struct vmmgmt_ep *ep, void __user *uarg)
+{
+	const size_t head = offsetof(struct vmmgmt_name_list, names);
+	struct vmmgmt_ctrl ctrl = { .op = VMMGMT_CTRL_LIST };
+	struct vmmgmt_name_list *list;
+	int ret;
+
+	list = kzalloc(sizeof(*list), GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	ret = -EFAULT;
+	if (copy_from_user(list, uarg, head))
+		goto out;
+	ret = -EINVAL;
+	if (list->count || list->flags ||
+	    memchr_inv(list->reserved, 0, sizeof(list->reserved)) ||
+	    (memchr_inv(list->after, 0, sizeof(list->after)) &&
+	     !vmmgmt_name_valid(list->after)))
+		goto out;
+	memcpy(ctrl.name.name, list->after, sizeof(ctrl.name.name));
+	ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, list, NULL, true);
+	/* The host checks what it knows; EINVAL is an op it does not know. */
+	if (ret == -EINVAL)
+		ret = -EOPNOTSUPP;
+	if (ret)
+		goto out;
+	if (copy_to_user(uarg, list, sizeof(*list)))
+		ret = -EFAULT;
+out:
+	kfree(list);
+	return ret;
 }
 
 /**
@@ -1117,6 +1171,8 @@ static long vmmgmt_ioctl(struct file *file, unsigned int cmd,
 		return vmmgmt_ioctl_withdraw(ep, uarg);
 	case VMMGMT_IOC_LOOKUP:
 		return vmmgmt_ioctl_lookup(ep, uarg);
+	case VMMGMT_IOC_LIST_NAMES:
+		return vmmgmt_ioctl_list_names(ep, uarg);
 	case VMMGMT_IOC_SET_NEEDS:
 		return vmmgmt_stats_set_needs(ep->vdev, uarg);
 	default:

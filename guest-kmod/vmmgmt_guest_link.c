@@ -440,14 +440,63 @@ void vmmgmt_ctrl_free_all(struct vmmgmt_dev *vdev)
 }
 
 /**
+ * vmmgmt_rx_name_list() - check a %VMMGMT_CTRL_LIST answer and keep it.
+ * @req: the request it answers (@req->list set).
+ * @hdr: validated private copy of the record header.
+ * @payload: private copy of its payload.
+ *
+ * The host's answer must be exactly as long as its count says, carry the
+ * request's cursor back, set no unknown flag, and list valid names in
+ * strictly increasing order after the cursor, with zero reserved fields.
+ *
+ * Context: any; xa_lock(&vmmgmt_dev.ports) held.
+ * Return: true if the answer is well-formed; it is then in @req->list.
+ */
+static bool vmmgmt_rx_name_list(struct vmmgmt_ctrl_req *req,
+				const struct vmmgmt_rec *hdr,
+				const void *payload)
+{
+	const size_t head = offsetof(struct vmmgmt_name_list, names);
+	struct vmmgmt_name_list *l = req->list;
+	const u8 *prev = req->ctrl.name.name;
+	struct vmmgmt_name *e;
+	u32 i;
+
+	if (hdr->len < head)
+		return false;
+	memcpy(l, payload, head);
+	if (l->count > VMMGMT_NAMES_PER_LIST ||
+	    hdr->len != head + l->count * sizeof(l->names[0]) ||
+	    l->flags & ~VMMGMT_NAME_LIST_F_MORE ||
+	    memchr_inv(l->reserved, 0, sizeof(l->reserved)) ||
+	    memcmp(l->after, req->ctrl.name.name, sizeof(l->after)))
+		return false;
+	memcpy(l->names, payload + head, l->count * sizeof(l->names[0]));
+	memset(&l->names[l->count], 0,
+	       (VMMGMT_NAMES_PER_LIST - l->count) * sizeof(l->names[0]));
+	for (i = 0; i < l->count; i++) {
+		e = &l->names[i];
+		if (!vmmgmt_name_valid(e->name) || e->flags || e->reserved ||
+		    e->addr.reserved ||
+		    strncmp((const char *)e->name, (const char *)prev,
+			    VMMGMT_NAME_MAX) <= 0)
+			return false;
+		prev = e->name;
+	}
+	return true;
+}
+
+/**
  * vmmgmt_rx_ctrl_answer() - check the host's answer to a control request.
  * @req: the request it answers.
  * @hdr: validated private copy of the record header.
  * @payload: private copy of its payload.
  *
  * An error answer carries a __u32 errno (1..%MAX_ERRNO - 1); a success
- * answer a &struct vmmgmt_ctrl with the request's op and name.  Anything
- * else completes the request with EPROTO.
+ * answer a &struct vmmgmt_ctrl with the request's op and name, or for
+ * %VMMGMT_CTRL_LIST a &struct vmmgmt_name_list cut after its last entry
+ * (vmmgmt_rx_name_list()).  Anything else completes the request with
+ * EPROTO.
  *
  * Context: any; xa_lock(&vmmgmt_dev.ports) held.
  * Return: true if the answer is well-formed; @req->err and @req->ctrl set.
@@ -467,6 +516,12 @@ static bool vmmgmt_rx_ctrl_answer(struct vmmgmt_ctrl_req *req,
 		if (!err || err >= MAX_ERRNO)
 			return false;
 		req->err = err;
+		return true;
+	}
+	if (req->list) {
+		if (!vmmgmt_rx_name_list(req, hdr, payload))
+			return false;
+		req->err = 0;
 		return true;
 	}
 	if (hdr->len != sizeof(ans))

@@ -571,6 +571,8 @@ int vmmgmt_host_policy_store(const char *buf, size_t count);
 void vmmgmt_host_policy_exit(void);
 
 /* vmmgmt_host_names.c */
+/* Largest answer to a %VMMGMT_MODE_CTRL request (a name list). */
+#define VMMGMT_HOST_CTRL_ANS_MAX	sizeof(struct vmmgmt_name_list)
 bool vmmgmt_host_name_valid(const u8 *name, const char *punct);
 int vmmgmt_host_name_publish(const void *owner, const char *name,
 			     const struct vmmgmt_addr *addr);
@@ -579,7 +581,7 @@ void vmmgmt_host_names_withdraw_all(const void *owner);
 int vmmgmt_host_name_lookup(const char *name, struct vmmgmt_addr *addr);
 ssize_t vmmgmt_host_names_show(char *buf);
 int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
-		     const void *payload, struct vmmgmt_ctrl *ans);
+		     const void *payload, void *ans);
 
 /* vmmgmt_host_ep.c */
 struct vmmgmt_host_ep *vmmgmt_host_ep_alloc(struct file *file);

@@ -11,7 +11,8 @@
  *
  * Workers use the table, so it is under a spinlock; entries are
  * allocated before the lock is taken.  %VMMGMT_NAMES_MAX entries bound
- * every walk of the list.
+ * every walk of the list.  The list is kept in strcmp() order of the
+ * names, so that a guest can list it page by page (%VMMGMT_CTRL_LIST).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -125,7 +126,11 @@ int vmmgmt_host_name_publish(const void *owner, const char *name,
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	list_add_tail(&n->node, &vmmgmt_host_names);
+	/* Before the first name that sorts after it (or at the end). */
+	list_for_each_entry(old, &vmmgmt_host_names, node)
+		if (strcmp(old->name, name) > 0)
+			break;
+	list_add_tail(&n->node, &old->node);
 	vmmgmt_host_nr_names++;
 	n = NULL;
 out_unlock:
@@ -228,30 +233,84 @@ ssize_t vmmgmt_host_names_show(char *buf)
 }
 
 /**
+ * vmmgmt_host_names_list() - one page of the name table.
+ * @after: list the names that sort after this one; "" for the first page.
+ * @list: filled in: @list->count names, %VMMGMT_NAME_LIST_F_MORE in
+ *	@list->flags if more follow.  @list->after is left alone.
+ *
+ * Context: any context but hard IRQ; takes vmmgmt_host_names_lock.
+ */
+static void vmmgmt_host_names_list(const char *after,
+				   struct vmmgmt_name_list *list)
+{
+	struct vmmgmt_host_name *n;
+	struct vmmgmt_name *e;
+
+	list->count = 0;
+	list->flags = 0;
+	spin_lock(&vmmgmt_host_names_lock);
+	list_for_each_entry(n, &vmmgmt_host_names, node) {
+		if (strcmp(n->name, after) <= 0)
+			continue;
+		if (list->count == VMMGMT_NAMES_PER_LIST) {
+			list->flags |= VMMGMT_NAME_LIST_F_MORE;
+			break;
+		}
+		e = &list->names[list->count++];
+		memset(e, 0, sizeof(*e));
+		strscpy(e->name, n->name, sizeof(e->name));
+		e->addr = n->addr;
+	}
+	spin_unlock(&vmmgmt_host_names_lock);
+}
+
+/**
  * vmmgmt_host_ctrl() - serve one %VMMGMT_MODE_CTRL request from a guest.
  * @vm: the VM it came from; its names belong to it.
  * @hdr: the record header.
  * @payload: @hdr->len bytes.
- * @ans: the answer on success: the request with the address filled in.
+ * @ans: the answer on success, %VMMGMT_HOST_CTRL_ANS_MAX bytes: the
+ *	request with the address filled in, or for %VMMGMT_CTRL_LIST a
+ *	&struct vmmgmt_name_list.
+ *
+ * Everything in the request comes from the guest and is checked: its
+ * length, the op, the zero fields, the name (for %VMMGMT_CTRL_LIST a
+ * valid name or all zero).
  *
  * Context: the VM's worker; may sleep.
- * Return: 0, or the negative errno to answer with (see &struct
- * vmmgmt_ctrl).
+ * Return: the length of the answer in @ans, or the negative errno to
+ * answer with (see &struct vmmgmt_ctrl).
  */
 int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
-		     const void *payload, struct vmmgmt_ctrl *ans)
+		     const void *payload, void *ans)
 {
-	struct vmmgmt_name *n = &ans->name;
+	struct vmmgmt_ctrl *req = ans;
+	struct vmmgmt_name *n = &req->name;
+	struct vmmgmt_name_list *list = ans;
+	char after[VMMGMT_NAME_MAX];
 	int ret;
 
-	if (hdr->len != sizeof(*ans))
+	if (hdr->len != sizeof(*req))
 		return -EINVAL;
-	memcpy(ans, payload, sizeof(*ans));
-	if (ans->reserved || n->flags || n->reserved ||
-	    !vmmgmt_host_name_valid(n->name, "_.-"))
+	memcpy(req, payload, sizeof(*req));
+	if (req->reserved || n->flags || n->reserved)
+		return -EINVAL;
+	if (req->op == VMMGMT_CTRL_LIST) {
+		if (memchr_inv(&n->addr, 0, sizeof(n->addr)) ||
+		    (memchr_inv(n->name, 0, sizeof(n->name)) &&
+		     !vmmgmt_host_name_valid(n->name, "_.-")))
+			return -EINVAL;
+		memcpy(after, n->name, sizeof(after));
+		memset(list, 0, offsetof(struct vmmgmt_name_list, names));
+		memcpy(list->after, after, sizeof(list->after));
+		vmmgmt_host_names_list(after, list);
+		return offsetof(struct vmmgmt_name_list, names) +
+		       list->count * sizeof(list->names[0]);
+	}
+	if (!vmmgmt_host_name_valid(n->name, "_.-"))
 		return -EINVAL;
 
-	switch (ans->op) {
+	switch (req->op) {
 	case VMMGMT_CTRL_PUBLISH:
 		if (n->addr.host || n->addr.vm || n->addr.reserved)
 			return -EINVAL;
@@ -267,5 +326,5 @@ int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
 	default:
 		ret = -EINVAL;
 	}
-	return ret;
+	return ret ? ret : sizeof(*req);
 }

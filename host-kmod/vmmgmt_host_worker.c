@@ -33,6 +33,7 @@
 #include <linux/moduleparam.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/wait.h>
 
 #include <vmmgmt.h>
@@ -236,29 +237,30 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 	struct vmmgmt_rec out = *hdr;
 	__u32 err = EHOSTUNREACH;
 	bool to_host, drop = false;
-	struct vmmgmt_ctrl ctrl;
+	void *ans = NULL;
 	int ret;
 
 	if (hdr->mode == VMMGMT_MODE_CTRL &&
 	    !(hdr->flags & VMMGMT_REC_F_RESPONSE)) {
-		/* Room for the answer first: a request must run only once. */
-		ret = vmmgmt_ring_space(&vm->h2g, sizeof(ctrl));
+		/* Room for any answer first: a request must run only once. */
+		ret = vmmgmt_ring_space(&vm->h2g, VMMGMT_HOST_CTRL_ANS_MAX);
 		if (ret == -ENOSPC) {
 			vm->h2g_blocked = true;
-			vm->blocked_len = sizeof(ctrl);
+			vm->blocked_len = VMMGMT_HOST_CTRL_ANS_MAX;
 			return 1;
 		}
 		if (ret) {
 			vm->h2g_broken = true;
 			return 1;
 		}
-		ret = vmmgmt_host_ctrl(vm, hdr, payload, &ctrl);
+		ans = kmalloc(VMMGMT_HOST_CTRL_ANS_MAX, GFP_KERNEL);
+		ret = ans ? vmmgmt_host_ctrl(vm, hdr, payload, ans) : -ENOMEM;
 		out.src = hdr->dst;
 		out.dst = src;
 		out.flags = VMMGMT_REC_F_RESPONSE;
-		out.len = sizeof(ctrl);
-		out_payload = &ctrl;
-		if (ret) {
+		out.len = ret;
+		out_payload = ans;
+		if (ret < 0) {
 			err = -ret;
 			out.flags |= VMMGMT_REC_F_ERROR;
 			out.len = sizeof(err);
@@ -308,6 +310,7 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 
 post:
 	ret = vmmgmt_ring_post(&vm->h2g, &out, out_payload);
+	kfree(ans);
 	if (ret == -ENOSPC) {
 		vm->h2g_blocked = true;
 		vm->blocked_len = out.len;

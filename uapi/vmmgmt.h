@@ -27,7 +27,7 @@
 /** VMMGMT_ABI_MAJOR - incompatible changes bump this; peers must match. */
 #define VMMGMT_ABI_MAJOR		0
 /** VMMGMT_ABI_MINOR - compatible additions bump this. */
-#define VMMGMT_ABI_MINOR		4
+#define VMMGMT_ABI_MINOR		5
 
 /** VMMGMT_REGION_MIN_SIZE - smallest region a host may offer (bytes). */
 #define VMMGMT_REGION_MIN_SIZE		(64ULL << 10)
@@ -416,11 +416,15 @@ struct vmmgmt_name {
  *	&vmmgmt_ctrl.name.addr.port.
  * @VMMGMT_CTRL_WITHDRAW: withdraw a name the sender's VM published.
  * @VMMGMT_CTRL_LOOKUP: look a name up; the answer carries its address.
+ * @VMMGMT_CTRL_LIST: (ABI 0.5) list published names, in strcmp() order,
+ *	from the first one after &vmmgmt_ctrl.name.name (all zero: from the
+ *	first one); the answer is a &struct vmmgmt_name_list.
  */
 enum vmmgmt_ctrl_op {
 	VMMGMT_CTRL_PUBLISH = 1,
 	VMMGMT_CTRL_WITHDRAW = 2,
 	VMMGMT_CTRL_LOOKUP = 3,
+	VMMGMT_CTRL_LIST = 4,
 };
 
 /**
@@ -432,15 +436,49 @@ enum vmmgmt_ctrl_op {
  *	it back, with the address filled in.
  *
  * The answer is a %VMMGMT_REC_F_RESPONSE record with the request's id:
- * this structure, or with %VMMGMT_REC_F_ERROR a __u32 errno (EINVAL for a
- * bad request, EADDRINUSE for a name taken, ENOSPC past
+ * this structure (for %VMMGMT_CTRL_LIST a &struct vmmgmt_name_list cut
+ * after its last entry), or with %VMMGMT_REC_F_ERROR a __u32 errno
+ * (EINVAL for a bad request, EADDRINUSE for a name taken, ENOSPC past
  * %VMMGMT_NAMES_PER_OWNER or %VMMGMT_NAMES_MAX, ENOENT for a name that is
- * not published, by this VM for WITHDRAW).
+ * not published, by this VM for WITHDRAW).  For %VMMGMT_CTRL_LIST,
+ * &vmmgmt_ctrl.name.name may also be all zero and &vmmgmt_ctrl.name.addr
+ * must be zero.
  */
 struct vmmgmt_ctrl {
 	__u32 op;
 	__u32 reserved;
 	struct vmmgmt_name name;
+};
+
+/** VMMGMT_NAMES_PER_LIST - most names one &struct vmmgmt_name_list holds. */
+#define VMMGMT_NAMES_PER_LIST		32
+/** VMMGMT_NAME_LIST_F_MORE - names after the last one of the list exist. */
+#define VMMGMT_NAME_LIST_F_MORE		0x1
+
+/**
+ * struct vmmgmt_name_list - (ABI 0.5) one page of the host's name table:
+ * argument of VMMGMT_IOC_LIST_NAMES and answer to %VMMGMT_CTRL_LIST.
+ * @after: the names listed are those that sort after this one
+ *	(strcmp()); all zero to start with the first.  A valid name or all
+ *	zero.  The answer carries it back.
+ * @count: entries of @names filled in, 0..%VMMGMT_NAMES_PER_LIST; zero
+ *	in a request.
+ * @flags: zero in a request; in the answer %VMMGMT_NAME_LIST_F_MORE when
+ *	more names follow the last entry (list again with @after set to it).
+ * @reserved: zero.
+ * @names: the names, in strcmp() order, each with its address.
+ *
+ * As a %VMMGMT_CTRL_LIST answer it is cut after entry @count: the record
+ * is offsetof(struct vmmgmt_name_list, names) + @count *
+ * sizeof(struct vmmgmt_name) bytes long.  Names published or withdrawn
+ * between two pages show up or not; none is listed twice.
+ */
+struct vmmgmt_name_list {
+	__u8 after[VMMGMT_NAME_MAX];
+	__u32 count;
+	__u32 flags;
+	__u64 reserved[3];
+	struct vmmgmt_name names[VMMGMT_NAMES_PER_LIST];
 };
 
 /** VMMGMT_STATS_VERSION - layout version of &struct vmmgmt_stats_sample. */
@@ -734,6 +772,18 @@ struct vmmgmt_stats_sample {
 	_IOWR(VMMGMT_IOC_MAGIC, 0x47, struct vmmgmt_name)
 
 /*
+ * VMMGMT_IOC_LIST_NAMES - (ABI 0.5) one page of the host's published names
+ *	(struct vmmgmt_name_list): set after (all zero for the first page),
+ *	count, flags and reserved to zero; the answer fills in count, names
+ *	and flags (VMMGMT_NAME_LIST_F_MORE: call again with after set to the
+ *	last name).  Errors: EINVAL (bad after, nonzero count, flags or
+ *	reserved); EOPNOTSUPP (the host's module is older than ABI 0.5);
+ *	EPROTO (a malformed answer); and those of the other names ioctls.
+ */
+#define VMMGMT_IOC_LIST_NAMES \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x48, struct vmmgmt_name_list)
+
+/*
  * VMMGMT_IOC_SET_NEEDS - (ABI 0.4) set what the guest could use now
  *	(struct vmmgmt_stats_needs); the next statistics sample carries it,
  *	and every later one until it is set again.  All zero clears it.
@@ -767,6 +817,12 @@ static_assert(sizeof(struct vmmgmt_rec) == 48, "record header size");
 static_assert(sizeof(struct vmmgmt_info) == 64, "info size");
 static_assert(sizeof(struct vmmgmt_name) == 56, "name size");
 static_assert(sizeof(struct vmmgmt_ctrl) == 64, "ctrl size");
+static_assert(sizeof(struct vmmgmt_name_list) ==
+	      64 + VMMGMT_NAMES_PER_LIST * sizeof(struct vmmgmt_name),
+	      "name list size");
+/* The largest list answer fits the smallest ring (VMMGMT_RING_MIN_DATA / 4). */
+static_assert(sizeof(struct vmmgmt_name_list) <= VMMGMT_RING_MIN_DATA / 4,
+	      "largest name list");
 static_assert(sizeof(struct vmmgmt_stats_cpu) == 48, "stats cpu size");
 static_assert(sizeof(struct vmmgmt_stats_needs) == 16, "stats needs size");
 static_assert(sizeof(struct vmmgmt_stats_sample) == 240, "stats sample size");

@@ -5,7 +5,8 @@
  * checks their errors (unbound file, taken name, unknown name, a name of
  * another file, bad strings), the round trip publish -> lookup -> send ->
  * answer inside one guest, withdrawal at close, and that the host's
- * answers are not counted as violations.
+ * answers are not counted as violations.  VMMGMT_IOC_LIST_NAMES (ABI
+ * 0.5) pages through the table in name order; vmmgmtctl names shows it.
  *
  * The name table is the host's, shared by every guest that runs this test
  * at the same time: every name carries this VM's id.  Needs the link up
@@ -289,6 +290,181 @@ TEST_F(names, call_by_name)
 	/* The host's answers to the names requests were all accepted. */
 	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/violations", &v1));
 	EXPECT_EQ(v0, v1);
+}
+
+/* Every name of the host's table, through VMMGMT_IOC_LIST_NAMES pages. */
+struct listing {
+	struct vmmgmt_name names[VMMGMT_NAMES_MAX];
+	unsigned int count, pages, first_count;
+	bool first_more, sorted;
+};
+
+static int list_all(int fd, struct listing *out)
+{
+	static struct vmmgmt_name_list l;
+	char prev[VMMGMT_NAME_MAX] = "";
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	out->sorted = true;
+	do {
+		memset(&l, 0, sizeof(l));
+		memcpy(l.after, prev, sizeof(l.after));
+		if (ioctl(fd, VMMGMT_IOC_LIST_NAMES, &l))
+			return -errno;
+		if (!out->pages++) {
+			out->first_count = l.count;
+			out->first_more = l.flags & VMMGMT_NAME_LIST_F_MORE;
+		}
+		if (l.count > VMMGMT_NAMES_PER_LIST ||
+		    out->count + l.count > VMMGMT_NAMES_MAX ||
+		    memcmp(l.after, prev, sizeof(prev)))
+			return -EPROTO;
+		for (i = 0; i < l.count; i++) {
+			if (strncmp((char *)l.names[i].name, prev, sizeof(prev)) <= 0)
+				out->sorted = false;
+			memcpy(prev, l.names[i].name, sizeof(prev));
+			out->names[out->count++] = l.names[i];
+		}
+		if (!l.count)
+			break;
+	} while (l.flags & VMMGMT_NAME_LIST_F_MORE);
+	return 0;
+}
+
+/* Entries of @l whose name starts with @prefix. */
+static unsigned int count_prefix(const struct listing *l, const char *prefix)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < l->count; i++)
+		n += !strncmp((const char *)l->names[i].name, prefix,
+			      strlen(prefix));
+	return n;
+}
+
+/* 40 names of one file come back in order, over pages of 32, then go. */
+TEST_F(names, list_pages)
+{
+	static struct listing l;
+	struct vmmgmt_name n;
+	char what[16], prefix[32];
+	unsigned int i, found = 0;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(what, sizeof(what), "l%02u", 39 - i);
+		mkname(&n, self->vm_id, what);
+		ASSERT_EQ(0, ioctl(self->a, VMMGMT_IOC_PUBLISH, &n))
+			TH_LOG("PUBLISH %s: %s", n.name, strerror(errno));
+	}
+	ASSERT_EQ(0, list_all(self->b, &l)) TH_LOG("LIST_NAMES failed");
+	snprintf(prefix, sizeof(prefix), "t%u.l", self->vm_id);
+	EXPECT_TRUE(l.sorted);
+	EXPECT_LE(2U, l.pages);
+	EXPECT_EQ((unsigned int)VMMGMT_NAMES_PER_LIST, l.first_count);
+	EXPECT_TRUE(l.first_more);
+	for (i = 0; i < l.count; i++) {
+		if (strncmp((char *)l.names[i].name, prefix, strlen(prefix)))
+			continue;
+		/* In order: l00, l01, ... whatever the order of publishing. */
+		snprintf(what, sizeof(what), "l%02u", found);
+		mkname(&n, self->vm_id, what);
+		EXPECT_EQ(0, memcmp(n.name, l.names[i].name, sizeof(n.name)))
+			TH_LOG("entry %u is %s, expected %s", found,
+			       l.names[i].name, n.name);
+		EXPECT_EQ(0U, l.names[i].addr.host);
+		EXPECT_EQ(self->vm_id, l.names[i].addr.vm);
+		EXPECT_EQ(self->port_a, l.names[i].addr.port);
+		EXPECT_EQ(0U, l.names[i].flags);
+		found++;
+	}
+	EXPECT_EQ(40U, found);
+	TH_LOG("%u names in %u pages, %u of this test", l.count, l.pages, found);
+
+	for (i = 0; i < 40; i++) {
+		snprintf(what, sizeof(what), "l%02u", i);
+		mkname(&n, self->vm_id, what);
+		ASSERT_EQ(0, ioctl(self->a, VMMGMT_IOC_WITHDRAW, &n));
+	}
+	ASSERT_EQ(0, list_all(self->b, &l));
+	EXPECT_EQ(0U, count_prefix(&l, prefix));
+	EXPECT_TRUE(l.sorted);
+}
+
+/* A list request with a bad cursor or nonzero fields never leaves. */
+TEST_F(names, list_bad_arguments)
+{
+	struct vmmgmt_name_list l;
+
+	memset(&l, 0, sizeof(l));
+	memcpy(l.after, "with space", 10);
+	EXPECT_EQ(EINVAL, ioctl_err(self->a, VMMGMT_IOC_LIST_NAMES, &l));
+	memset(&l, 0, sizeof(l));
+	l.after[VMMGMT_NAME_MAX - 1] = 'x';	/* not terminated */
+	memset(l.after, 'a', VMMGMT_NAME_MAX - 1);
+	EXPECT_EQ(EINVAL, ioctl_err(self->a, VMMGMT_IOC_LIST_NAMES, &l));
+	memset(&l, 0, sizeof(l));
+	l.count = 1;
+	EXPECT_EQ(EINVAL, ioctl_err(self->a, VMMGMT_IOC_LIST_NAMES, &l));
+	memset(&l, 0, sizeof(l));
+	l.flags = VMMGMT_NAME_LIST_F_MORE;
+	EXPECT_EQ(EINVAL, ioctl_err(self->a, VMMGMT_IOC_LIST_NAMES, &l));
+	memset(&l, 0, sizeof(l));
+	l.reserved[2] = 1;
+	EXPECT_EQ(EINVAL, ioctl_err(self->a, VMMGMT_IOC_LIST_NAMES, &l));
+	memset(&l, 0, sizeof(l));
+	l.after[0] = '~';
+	EXPECT_EQ(EINVAL, ioctl_err(self->a, VMMGMT_IOC_LIST_NAMES, &l));
+	/* A valid cursor nobody published is fine: what sorts after it. */
+	memset(&l, 0, sizeof(l));
+	memset(l.after, 'z', VMMGMT_NAME_MAX - 1);
+	ASSERT_EQ(0, ioctl(self->a, VMMGMT_IOC_LIST_NAMES, &l))
+		TH_LOG("LIST_NAMES after zzz...: %s", strerror(errno));
+	EXPECT_EQ(0U, l.count);
+	EXPECT_EQ(0U, l.flags);
+}
+
+/* The output of @cmd (at most @size - 1 bytes); its exit status. */
+static int run_cmd(const char *cmd, char *buf, size_t size)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	return pclose(f);
+}
+
+/* vmmgmtctl names in a guest: the table, and the same as JSON. */
+TEST_F(names, vmmgmtctl_names)
+{
+	static char out[64 * 1024];
+	struct vmmgmt_name n;
+	char want[128];
+
+	mkname(&n, self->vm_id, "ctl");
+	ASSERT_EQ(0, ioctl(self->a, VMMGMT_IOC_PUBLISH, &n))
+		TH_LOG("PUBLISH: %s", strerror(errno));
+	ASSERT_EQ(0, run_cmd("vmmgmtctl names 2>&1", out, sizeof(out)))
+		TH_LOG("vmmgmtctl names: %s", out);
+	EXPECT_EQ(0, strncmp(out, "NAME ", 5)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "\n%-31s 0:%u:%u\n", n.name,
+		 self->vm_id, self->port_a);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no line '%s' in:\n%s",
+						  want + 1, out);
+	ASSERT_EQ(0, run_cmd("vmmgmtctl --json names 2>&1", out, sizeof(out)))
+		TH_LOG("vmmgmtctl --json names: %s", out);
+	snprintf(want, sizeof(want),
+		 "{\"name\":\"%s\",\"host\":0,\"vm\":%u,\"port\":%u}",
+		 n.name, self->vm_id, self->port_a);
+	EXPECT_EQ('[', out[0]);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in:\n%s", want, out);
+	ASSERT_EQ(0, ioctl(self->a, VMMGMT_IOC_WITHDRAW, &n));
+	ASSERT_EQ(0, run_cmd("vmmgmtctl names 2>&1", out, sizeof(out)));
+	snprintf(want, sizeof(want), "\n%s ", n.name);
+	EXPECT_EQ(NULL, strstr(out, want)) TH_LOG("withdrawn, still listed:\n%s", out);
 }
 
 TEST_HARNESS_MAIN

@@ -1774,6 +1774,98 @@ TEST_F(names, guest_publish)
 	EXPECT_EQ(0, vm_attr_num("t-beta", "violations"));
 }
 
+/*
+ * One VMMGMT_CTRL_LIST request from fake VM @f with cursor @after and
+ * @port in addr.port (must be 0); the answer in @l, its length in @len.
+ * Return: 0, the errno the host answered with, or -1 for no answer.
+ */
+static int fake_list(struct __test_metadata *_metadata, struct fake_vm *f,
+		     const char *after, __u32 port,
+		     struct vmmgmt_name_list *l, __u32 *len)
+{
+	static __u8 buf[VMMGMT_MSG_MAX];
+	struct vmmgmt_ctrl c = { .op = VMMGMT_CTRL_LIST };
+	static __u64 id = 50000;
+	struct vmmgmt_rec r = {
+		.len = sizeof(c), .mode = VMMGMT_MODE_CTRL, .id = ++id,
+		.src = { .port = GUEST_PORT },
+	};
+	struct vmmgmt_rec h;
+	__u32 err;
+
+	snprintf((char *)c.name.name, sizeof(c.name.name), "%s", after);
+	c.name.addr.port = port;
+	if (vmmgmt_ring_post(&f->g2h, &r, &c))
+		return -1;
+	if (vmmgmt_ring_need_notify(&f->g2h))
+		kick(f->kick[0]);
+	if (fake_recv(f, &h, buf, sizeof(buf), WAIT_MS))
+		return -1;
+	EXPECT_EQ(id, h.id);
+	if (h.flags & VMMGMT_REC_F_ERROR) {
+		memcpy(&err, buf, sizeof(err));
+		return err;
+	}
+	EXPECT_EQ(VMMGMT_REC_F_RESPONSE, h.flags);
+	*len = h.len;
+	memset(l, 0, sizeof(*l));
+	memcpy(l, buf, h.len < sizeof(*l) ? h.len : sizeof(*l));
+	return 0;
+}
+
+/* A guest lists the table page by page; bad list requests get EINVAL. */
+TEST_F(names, guest_list)
+{
+	const size_t head = offsetof(struct vmmgmt_name_list, names);
+	static struct vmmgmt_name_list l;
+	char after[VMMGMT_NAME_MAX] = "", name[32];
+	unsigned int i, pages = 0, found = 0;
+	__u32 len;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "t-l%02u", 39 - i);
+		ASSERT_EQ(0, fake_ctrl(_metadata, &self->a, VMMGMT_CTRL_PUBLISH,
+				       name, 200 + 39 - i, NULL));
+	}
+	do {
+		ASSERT_EQ(0, fake_list(_metadata, &self->b, after, 0, &l, &len));
+		ASSERT_GE((__u32)VMMGMT_NAMES_PER_LIST, l.count);
+		/* Cut after the last entry; the cursor comes back. */
+		EXPECT_EQ(head + l.count * sizeof(l.names[0]), len);
+		EXPECT_EQ(0, memcmp(l.after, after, sizeof(after)));
+		EXPECT_EQ(0U, l.flags & ~VMMGMT_NAME_LIST_F_MORE);
+		if (!pages++) {
+			EXPECT_EQ((__u32)VMMGMT_NAMES_PER_LIST, l.count);
+			EXPECT_EQ((__u32)VMMGMT_NAME_LIST_F_MORE, l.flags);
+		}
+		for (i = 0; i < l.count; i++) {
+			EXPECT_LT(0, strcmp((char *)l.names[i].name, after));
+			memcpy(after, l.names[i].name, sizeof(after));
+			if (strncmp(after, "t-l", 3))
+				continue;
+			snprintf(name, sizeof(name), "t-l%02u", found);
+			EXPECT_STREQ(name, after);
+			EXPECT_EQ((__u32)ID_A, l.names[i].addr.vm);
+			EXPECT_EQ((__u32)(200 + found), l.names[i].addr.port);
+			found++;
+		}
+	} while (l.count && (l.flags & VMMGMT_NAME_LIST_F_MORE) && pages < 200);
+	EXPECT_EQ(40U, found);
+	EXPECT_LE(2U, pages);
+	/* After the last name: an empty page. */
+	ASSERT_EQ(0, fake_list(_metadata, &self->b, "zzzzzzzz", 0, &l, &len));
+	EXPECT_EQ(0U, l.count);
+	EXPECT_EQ(head, len);
+	EXPECT_EQ(0U, l.flags);
+	/* What the host checks: the cursor, the address, the length. */
+	EXPECT_EQ(EINVAL, fake_list(_metadata, &self->b, "t x", 0, &l, &len));
+	EXPECT_EQ(EINVAL, fake_list(_metadata, &self->b, "", 7, &l, &len));
+	EXPECT_EQ(EINVAL, fake_ctrl(_metadata, &self->b, VMMGMT_CTRL_LIST + 1,
+				    "t-l00", 0, NULL));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
+	EXPECT_EQ(0, vm_attr_num("t-beta", "violations"));
+}
+
 /* A guest that floods CTRL requests gets answers and breaks nothing. */
 TEST_F(names, ctrl_flood)
 {

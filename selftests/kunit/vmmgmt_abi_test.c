@@ -256,6 +256,22 @@ static void vmmgmt_abi_stats_layout(struct kunit *test)
 			VMMGMT_STATS_F_PSI | VMMGMT_STATS_F_NEEDS);
 }
 
+/* The name list (ABI 0.5): ioctl argument and CTRL answer. */
+static void vmmgmt_abi_name_list_layout(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_name_list, after), 0);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_name_list, count), 32);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_name_list, flags), 36);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_name_list, reserved), 40);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_name_list, names), 64);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vmmgmt_name_list), 64 + 32 * 56);
+	KUNIT_EXPECT_EQ(test, VMMGMT_NAMES_PER_LIST, 32);
+	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_LIST, 4);
+	/* The largest answer fits the smallest ring's largest record. */
+	KUNIT_EXPECT_LE(test, sizeof(struct vmmgmt_name_list),
+			VMMGMT_RING_MIN_DATA / 4);
+}
+
 static void vmmgmt_abi_ring_layout(struct kunit *test)
 {
 	check_layout(test, "vmmgmt_ring_desc", ring_desc_fields,
@@ -362,6 +378,8 @@ static const struct abi_ioctl vmmgmt_ioctls[] = {
 		  0x46, 56, _IOC_WRITE),
 	ABI_IOCTL(VMMGMT_IOC_LOOKUP,           false, 0xc038b947,
 		  0x47, 56, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_IOC_LIST_NAMES,       false, 0xc740b948,
+		  0x48, 1856, _IOC_READ | _IOC_WRITE),
 	ABI_IOCTL(VMMGMT_IOC_SET_NEEDS,        false, 0x4010b950,
 		  0x50, 16, _IOC_WRITE),
 };
@@ -490,6 +508,7 @@ static struct kunit_case vmmgmt_abi_cases[] = {
 	KUNIT_CASE(vmmgmt_abi_info_layout),
 	KUNIT_CASE(vmmgmt_abi_ring_layout),
 	KUNIT_CASE(vmmgmt_abi_stats_layout),
+	KUNIT_CASE(vmmgmt_abi_name_list_layout),
 	KUNIT_CASE(vmmgmt_abi_ring_constants),
 	KUNIT_CASE(vmmgmt_abi_magic_bytes),
 	KUNIT_CASE(vmmgmt_abi_ioctl_encoding),

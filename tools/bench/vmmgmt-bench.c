@@ -66,6 +66,10 @@ struct opts {
 	unsigned int vsock_port;
 	unsigned int host_port;	/* host endpoint port; 0: no such run */
 	unsigned int ctl_port;	/* flood, victim: port the host commands */
+	unsigned int peer_vm;	/* vm2vm: the other guest's VM id */
+	unsigned int peer_port;	/* vm2vm, vm2vm-echo: its vmmgmt port */
+	unsigned int relay_cid;	/* vsock-relay: where to */
+	unsigned int relay_port;
 	bool marks;		/* print BENCH-MARK lines, pause after each */
 	bool smoke;
 };
@@ -186,11 +190,10 @@ static ssize_t msg_recv(const struct conn *c, void *buf, size_t cap)
 	return n;
 }
 
-static int open_vmmgmt(struct conn *c, unsigned int port)
+/* A /dev/vmmgmt file on a dynamic port, connected to (0, vm, port). */
+static int open_vmmgmt_to(struct conn *c, unsigned int vm, unsigned int port)
 {
-	struct vmmgmt_addr dst = {
-		.host = 0, .vm = VMMGMT_HOST_PEER_ID, .port = port,
-	};
+	struct vmmgmt_addr dst = { .host = 0, .vm = vm, .port = port };
 	struct vmmgmt_bind b = { 0 };
 	int err;
 
@@ -205,6 +208,11 @@ static int open_vmmgmt(struct conn *c, unsigned int port)
 		return err;
 	}
 	return 0;
+}
+
+static int open_vmmgmt(struct conn *c, unsigned int port)
+{
+	return open_vmmgmt_to(c, VMMGMT_HOST_PEER_ID, port);
 }
 
 static int open_vsock(struct conn *c, enum transport kind, unsigned int cid,
@@ -1088,6 +1096,230 @@ static int host_server_main(const struct opts *o)
 	return 1;
 }
 
+/* ---- guest to guest (chat_vm2vm_ figures) ---- */
+
+/*
+ * Guest A measures the 64 B chat stream (the chat_rate_64B run: echo with
+ * STREAM_WINDOW messages in flight) against guest B instead of the host:
+ *  - vmmgmt: A's /dev/vmmgmt file connected to (0, B, --peer-port), where
+ *    "vmmgmt-bench vm2vm-echo" in B answers; the host module copies every
+ *    message from one VM's ring into the other's (the policy must allow
+ *    the pair);
+ *  - vsock, its best effort: KVM's vsock does not go from guest to guest,
+ *    so A connects to the host VM (CID 2, --vsock-port), where
+ *    "vmmgmt-bench vsock-relay" connects on to B's vsock echo server and
+ *    copies every message, each way, from one socket to the other.
+ * Same framing (SOCK_SEQPACKET, one message per write), same run.  When
+ * done, A sends VM2VM_END to B's vmmgmt port, which ends vm2vm-echo.
+ */
+#define VM2VM_PORT		4200
+#define VM2VM_RELAY_PORT	7100
+#define VM2VM_END		"END"
+
+static int vm2vm_main(const struct opts *o)
+{
+	unsigned long msgs = 0;
+	double vm = -1, vs = -1;
+	struct conn c;
+	int err;
+
+	alarm(4 * o->seconds + 120);
+	err = open_vmmgmt_to(&c, o->peer_vm, o->peer_port);
+	if (err) {
+		bench_err(GUEST_DEV " to VM %u port %u: %s", o->peer_vm,
+			  o->peer_port, strerror(-err));
+		return 1;
+	}
+	printf("INFO vm2vm: vmmgmt to VM %u port %u, vsock through CID %u port %u\n",
+	       o->peer_vm, o->peer_port, o->cid, o->vsock_port);
+	fflush(stdout);
+	vm = rate_measure(&c, SMALL, STREAM_WINDOW, o->msgs, o, &msgs);
+	close(c.fd);
+	if (vm > 0)
+		figure("chat_vm2vm_rate_64B", "", vm, "msg/s");
+
+	if (!open_vsock(&c, K_SEQPACKET, o->cid, o->vsock_port)) {
+		vs = rate_measure(&c, SMALL, STREAM_WINDOW, o->msgs, o, &msgs);
+		close(c.fd);
+	} else {
+		bench_err("vsock to the relay at %u:%u: %s", o->cid,
+			  o->vsock_port, strerror(errno));
+	}
+	if (vs > 0)
+		figure("chat_vm2vm_rate_64B_vsock_relay", "", vs, "msg/s");
+	if (vm > 0 && vs > 0)
+		figure("chat_vm2vm_rate_64B_vs_vsock_relay", "", vm / vs, "x");
+
+	/* B's echo ends here, whatever the figures. */
+	err = open_vmmgmt_to(&c, o->peer_vm, o->peer_port);
+	if (!err) {
+		err = msg_send(&c, VM2VM_END, sizeof(VM2VM_END) - 1);
+		close(c.fd);
+	}
+	if (err)
+		bench_err("end message to VM %u: %s", o->peer_vm, strerror(-err));
+	return vm > 0 && vs > 0 && !err ? 0 : 1;
+}
+
+/*
+ * Guest B: echo on /dev/vmmgmt port --peer-port (answers go to the sender
+ * of the message) and over vsock (vsock-echo-server's listeners) until a
+ * VM2VM_END message comes through vmmgmt.
+ */
+static int vm2vm_echo_main(const struct opts *o)
+{
+	static struct server_conn l;
+	struct vmmgmt_bind b = { .port = o->peer_port };
+	struct vmmgmt_addr src, last = { 0 };
+	unsigned long long echoed = 0;
+	unsigned char *buf;
+	bool connected = false;
+	pthread_t tid;
+	ssize_t n;
+	int fd;
+
+	fd = vsock_listen(K_SEQPACKET, o->vsock_port);
+	if (fd < 0) {
+		bench_err("vsock listener on port %u: %s", o->vsock_port,
+			  strerror(-fd));
+		return 1;
+	}
+	l.fd = fd;
+	l.kind = K_SEQPACKET;
+	if (pthread_create(&tid, NULL, vsock_listener, &l))
+		return 1;
+	pthread_detach(tid);
+	fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, VMMGMT_IOC_BIND, &b)) {
+		bench_err(GUEST_DEV " port %u: %s", o->peer_port, strerror(errno));
+		return 1;
+	}
+	buf = malloc(LARGE);
+	if (!buf)
+		return 1;
+	printf("vm2vm-echo: vmmgmt port %u, vsock port %u\n", b.port,
+	       o->vsock_port);
+	fflush(stdout);
+	for (;;) {
+		n = read(fd, buf, LARGE);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			bench_err("vm2vm-echo: read: %s", strerror(errno));
+			break;
+		}
+		if (n == sizeof(VM2VM_END) - 1 &&
+		    !memcmp(buf, VM2VM_END, sizeof(VM2VM_END) - 1)) {
+			printf("vm2vm-echo: %llu messages echoed through vmmgmt, end\n",
+			       echoed);
+			free(buf);
+			close(fd);
+			return 0;
+		}
+		if (ioctl(fd, VMMGMT_IOC_LAST_SRC, &src)) {
+			bench_err("vm2vm-echo: VMMGMT_IOC_LAST_SRC: %s",
+				  strerror(errno));
+			break;
+		}
+		/* One sender at a time: connect once per sender. */
+		if (!connected || memcmp(&src, &last, sizeof(src))) {
+			if (ioctl(fd, VMMGMT_IOC_CONNECT, &src)) {
+				bench_err("vm2vm-echo: VMMGMT_IOC_CONNECT: %s",
+					  strerror(errno));
+				break;
+			}
+			last = src;
+			connected = true;
+		}
+		if (write(fd, buf, n) != n) {
+			bench_err("vm2vm-echo: write: %s", strerror(errno));
+			break;
+		}
+		echoed++;
+	}
+	free(buf);
+	close(fd);
+	return 1;
+}
+
+struct relay_pipe {
+	int from, to;
+};
+
+/* Copy messages from one SOCK_SEQPACKET socket to another until EOF. */
+static void *relay_pump(void *arg)
+{
+	struct relay_pipe *p = arg;
+	unsigned char *buf = malloc(LARGE + 1);
+	ssize_t n;
+
+	while (buf) {
+		n = read(p->from, buf, LARGE + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || write(p->to, buf, n) != n)
+			break;
+	}
+	free(buf);
+	/* Wake the other direction too. */
+	shutdown(p->from, SHUT_RDWR);
+	shutdown(p->to, SHUT_RDWR);
+	return NULL;
+}
+
+/*
+ * In the host VM: accept vsock connections on --vsock-port and relay each
+ * to (--relay-cid, --relay-port), message by message, both ways; the
+ * forwarding process a guest needs to reach another guest over vsock.
+ */
+static int vsock_relay_main(const struct opts *o)
+{
+	struct relay_pipe up, down;
+	struct conn out;
+	pthread_t t1, t2;
+	int lfd, fd, err;
+
+	lfd = vsock_listen(K_SEQPACKET, o->vsock_port);
+	if (lfd < 0) {
+		bench_err("vsock-relay: listen on port %u: %s", o->vsock_port,
+			  strerror(-lfd));
+		return 1;
+	}
+	printf("vsock-relay: port %u to %u:%u\n", o->vsock_port, o->relay_cid,
+	       o->relay_port);
+	fflush(stdout);
+	for (;;) {
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			bench_err("vsock-relay: accept: %s", strerror(errno));
+			return 1;
+		}
+		err = open_vsock(&out, K_SEQPACKET, o->relay_cid, o->relay_port);
+		if (err) {
+			bench_err("vsock-relay: connect to %u:%u: %s",
+				  o->relay_cid, o->relay_port, strerror(-err));
+			close(fd);
+			continue;
+		}
+		up.from = fd;
+		up.to = out.fd;
+		down.from = out.fd;
+		down.to = fd;
+		/* One connection at a time: the benchmark makes one. */
+		if (pthread_create(&t1, NULL, relay_pump, &up) ||
+		    pthread_create(&t2, NULL, relay_pump, &down)) {
+			bench_err("vsock-relay: pthread_create");
+			return 1;
+		}
+		pthread_join(t1, NULL);
+		pthread_join(t2, NULL);
+		close(fd);
+		close(out.fd);
+	}
+}
+
 /* ---- command line ---- */
 
 static void usage(FILE *f)
@@ -1110,19 +1342,33 @@ static void usage(FILE *f)
 		"  host-echo-server   in the host VM: echo as a userspace endpoint of\n"
 		"                     " HOST_DEV " on --host-port (exits %d when the\n"
 		"                     module has no VMMGMT_HOST_IOC_BIND)\n"
+		"  vm2vm              in guest A: the 64 B chat stream to guest B\n"
+		"                     (--peer-vm, --peer-port) through vmmgmt, then\n"
+		"                     through the vsock relay at --vsock-cid\n"
+		"                     --vsock-port (default %u); ends B's vm2vm-echo\n"
+		"  vm2vm-echo         in guest B: echo on vmmgmt --peer-port (default\n"
+		"                     %u) and vsock SOCK_SEQPACKET --vsock-port until\n"
+		"                     guest A's vm2vm is done\n"
+		"  vsock-relay        in the host VM: relay vsock connections on\n"
+		"                     --vsock-port to --relay-cid --relay-port\n"
 		"\n"
 		"Options:\n"
 		"  -s, --seconds S     length of each rate run (default 5)\n"
 		"  -n, --msgs N        at most N messages per rate run\n"
 		"  -r, --samples N     round trips for the percentiles (default 3000)\n"
 		"  -c, --vsock-cid C   also measure vsock to CID C (2: the host)\n"
-		"  -p, --vsock-port P  vsock port (default %u)\n"
+		"  -p, --vsock-port P  vsock port (default %u; vm2vm, vsock-relay: %u)\n"
 		"  -P, --host-port P   also measure a host userspace endpoint on port P\n"
-		"  -C, --ctl-port P    flood, victim: the guest port the host commands\n"
+		"  -k, --ctl-port P    flood, victim: the guest port the host commands\n"
 		"  -m, --marks         print BENCH-MARK lines around the 64 B vmmgmt runs\n"
 		"                      and pause 2 s at each (host-side counters)\n"
+		"  -V, --peer-vm ID    vm2vm: guest B's VM id\n"
+		"  -o, --peer-port P   vm2vm, vm2vm-echo: guest B's vmmgmt port\n"
+		"  -C, --relay-cid C   vsock-relay: CID to relay to (guest B)\n"
+		"  -R, --relay-port P  vsock-relay: port to relay to (default %u)\n"
 		"Output: lines \"FIGURE <name> <value> <unit>\" and \"INFO ...\".\n",
-		EXIT_UNSUPPORTED, VSOCK_PORT_DEFAULT);
+		EXIT_UNSUPPORTED, VM2VM_RELAY_PORT, VM2VM_PORT, VSOCK_PORT_DEFAULT,
+		VM2VM_RELAY_PORT, VSOCK_PORT_DEFAULT);
 }
 
 static unsigned long parse_num(const char *s, const char *what)
@@ -1148,15 +1394,21 @@ int main(int argc, char **argv)
 		{ "vsock-cid", required_argument, NULL, 'c' },
 		{ "vsock-port", required_argument, NULL, 'p' },
 		{ "host-port", required_argument, NULL, 'P' },
-		{ "ctl-port", required_argument, NULL, 'C' },
+		{ "ctl-port", required_argument, NULL, 'k' },
 		{ "marks", no_argument, NULL, 'm' },
+		{ "peer-vm", required_argument, NULL, 'V' },
+		{ "peer-port", required_argument, NULL, 'o' },
+		{ "relay-cid", required_argument, NULL, 'C' },
+		{ "relay-port", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = {
 		.seconds = 5, .msgs = ~0UL, .large_msgs = ~0UL, .samples = 3000,
-		.vsock_port = VSOCK_PORT_DEFAULT,
+		.vsock_port = VSOCK_PORT_DEFAULT, .peer_port = VM2VM_PORT,
+		.relay_port = VSOCK_PORT_DEFAULT,
 	};
+	bool vsock_port_set = false;
 	const char *cmd;
 	char *end;
 	int opt;
@@ -1168,7 +1420,7 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	argv++;
 	argc--;
-	while ((opt = getopt_long(argc, argv, "s:n:r:c:p:P:C:mh", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:n:r:c:p:P:k:mV:o:C:R:h", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			o.seconds = strtod(optarg, &end);
@@ -1189,11 +1441,24 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			o.vsock_port = parse_num(optarg, "port");
+			vsock_port_set = true;
+			break;
+		case 'V':
+			o.peer_vm = parse_num(optarg, "VM id");
+			break;
+		case 'o':
+			o.peer_port = parse_num(optarg, "port");
+			break;
+		case 'C':
+			o.relay_cid = parse_num(optarg, "CID");
+			break;
+		case 'R':
+			o.relay_port = parse_num(optarg, "port");
 			break;
 		case 'P':
 			o.host_port = parse_num(optarg, "port");
 			break;
-		case 'C':
+		case 'k':
 			o.ctl_port = parse_num(optarg, "port");
 			break;
 		case 'm':
@@ -1231,6 +1496,21 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "vsock-echo-server"))
 		return vsock_server_main(&o);
+	if (!strcmp(cmd, "vm2vm") || !strcmp(cmd, "vsock-relay")) {
+		if (!vsock_port_set)
+			o.vsock_port = VM2VM_RELAY_PORT;
+		if (cmd[1] == 'm' && (!o.peer_vm || !o.cid)) {
+			bench_err("vm2vm needs --peer-vm and --vsock-cid");
+			return EXIT_USAGE;
+		}
+		if (cmd[1] == 's' && !o.relay_cid) {
+			bench_err("vsock-relay needs --relay-cid");
+			return EXIT_USAGE;
+		}
+		return cmd[1] == 'm' ? vm2vm_main(&o) : vsock_relay_main(&o);
+	}
+	if (!strcmp(cmd, "vm2vm-echo"))
+		return vm2vm_echo_main(&o);
 	if (!strcmp(cmd, "host-echo-server")) {
 		if (!o.host_port) {
 			bench_err("host-echo-server needs --host-port");

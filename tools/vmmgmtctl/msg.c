@@ -585,45 +585,102 @@ static void sysfs_read(const char *dir, const char *attr, char *buf,
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-int cmd_names(const struct ctl *ctl, int argc, char **argv)
+/* One entry of the names listing; @n entries came before it. */
+static void print_name(const struct ctl *ctl, const char *name, unsigned int h,
+		       unsigned int vm, unsigned int port, unsigned int n)
+{
+	if (ctl->json) {
+		printf("%s{\"name\":", n ? "," : "");
+		json_string(name);
+		printf(",\"host\":%u,\"vm\":%u,\"port\":%u}", h, vm, port);
+	} else {
+		printf("%-31s %u:%u:%u%s\n", name, h, vm, port,
+		       vm ? "" : " (host)");
+	}
+}
+
+static void print_names_head(const struct ctl *ctl)
+{
+	if (ctl->json)
+		printf("[");
+	else
+		printf("%-31s %s\n", "NAME", "ADDRESS (HOST:VM:PORT)");
+}
+
+/* On the host: the name table's sysfs file. */
+static int names_host(const struct ctl *ctl)
 {
 	char line[256], name[VMMGMT_NAME_MAX + 1];
 	unsigned int h, vm, port, n = 0;
 	FILE *f;
 
-	(void)argv;
-	if (argc != 1)
-		usage_error("names takes no argument", NULL);
 	f = fopen(HOST_SYSFS "/names", "re");
 	if (!f) {
-		if (access(GUEST_DEVICE, F_OK) == 0)
-			vmmgmtctl_err("names: listing names is not available in guests yet");
-		else
-			vmmgmtctl_err(HOST_SYSFS "/names: %s: is vmmgmt_host.ko loaded?",
-				      strerror(errno));
+		vmmgmtctl_err(HOST_SYSFS "/names: %s: is vmmgmt_host.ko loaded?",
+			      strerror(errno));
 		return 1;
 	}
-	if (ctl->json)
-		printf("[");
-	else
-		printf("%-31s %s\n", "NAME", "ADDRESS (HOST:VM:PORT)");
+	print_names_head(ctl);
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%31s %u %u %u", name, &h, &vm, &port) != 4)
 			continue;
-		if (ctl->json) {
-			printf("%s{\"name\":", n ? "," : "");
-			json_string(name);
-			printf(",\"host\":%u,\"vm\":%u,\"port\":%u}", h, vm, port);
-		} else {
-			printf("%-31s %u:%u:%u%s\n", name, h, vm, port,
-			       vm ? "" : " (host)");
-		}
-		n++;
+		print_name(ctl, name, h, vm, port, n++);
 	}
 	fclose(f);
 	if (ctl->json)
 		printf("]\n");
 	return 0;
+}
+
+/* In a guest: the host's name table, page by page (ABI 0.5). */
+static int names_guest(const struct ctl *ctl, const char *path)
+{
+	struct vmmgmt_name_list l;
+	char after[VMMGMT_NAME_MAX] = "";
+	unsigned int i, n = 0, page = 0;
+	const struct vmmgmt_name *e;
+	int fd;
+
+	fd = open_device(path, true);
+	do {
+		memset(&l, 0, sizeof(l));
+		memcpy(l.after, after, sizeof(l.after));
+		if (ioctl(fd, VMMGMT_IOC_LIST_NAMES, &l)) {
+			if (errno == EOPNOTSUPP || errno == ENOTTY) {
+				vmmgmtctl_err("names: %s: %s: the %s module is older than ABI 0.5 and cannot list names",
+					      path, strerror(errno),
+					      errno == ENOTTY ? "guest" : "host's");
+				exit(1);
+			}
+			fail(path, "LIST_NAMES", errno, true);
+		}
+		if (!page++)
+			print_names_head(ctl);
+		for (i = 0; i < l.count && i < VMMGMT_NAMES_PER_LIST; i++) {
+			e = &l.names[i];
+			print_name(ctl, (const char *)e->name, e->addr.host,
+				   e->addr.vm, e->addr.port, n++);
+		}
+		if (!l.count)
+			break;
+		memcpy(after, l.names[l.count - 1].name, sizeof(after));
+	} while (l.flags & VMMGMT_NAME_LIST_F_MORE);
+	close(fd);
+	if (ctl->json)
+		printf("]\n");
+	return 0;
+}
+
+int cmd_names(const struct ctl *ctl, int argc, char **argv)
+{
+	const char *path;
+	bool host;
+
+	(void)argv;
+	if (argc != 1)
+		usage_error("names takes no argument", NULL);
+	path = pick_device(ctl, &host);
+	return host ? names_host(ctl) : names_guest(ctl, path);
 }
 
 static const char *const host_counters[] = {

@@ -1,0 +1,954 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt host: three guests and the host chat in a ring and pairwise.
+ *
+ * Runs in the host VM (scripts/vm/host-init exports the environment
+ * below).  It starts its own vmmgmtd for three VMs (chat-a, chat-b,
+ * chat-c; ids 31..33) in its own socket directory, allows the three
+ * guest pairs in the host's policy, binds a host endpoint to CHAT_PORT
+ * and boots the guests one at a time with vmmgmt.mode=chat: each runs
+ * vmmgmt_chat_peer, which publishes its VM name on CHAT_PORT (the test
+ * waits for the name to appear in the host's name table).  Then, at the
+ * same time (selftests/vmmgmt_chat_proto.h):
+ *
+ *  - the ring: the host injects VMMGMT_CHAT_RING messages (default
+ *    10000, at most 64 in flight) to chat-a, which forwards them to
+ *    chat-b, chat-b to chat-c, chat-c back to the host: four hops each;
+ *  - pairwise: each of the four participants sends VMMGMT_CHAT_PAIR
+ *    messages (default 5000) to each of the three others: twelve streams.
+ *
+ * Every message carries its sender, its sequence number in its stream
+ * and a checksum of its payload, which the receiver also regenerates and
+ * compares.  Each receiver checks every message it gets (frame,
+ * checksum, content, the source the host module stamped, order: no gap,
+ * no repeat); when all of them are in, the guests report their counts
+ * and the test checks that every stream arrived complete, in order and
+ * intact, that nothing more arrived and that no send was answered with an
+ * error.  With the defaults that is 4 * 10000 + 12 * 5000 = 100000
+ * messages between VMs and the host.
+ *
+ * Each check is one TAP result.  Environment (all required):
+ *   VMMGMTD               vmmgmtd binary
+ *   VMMGMT_GUEST_KERNEL   the guests' kernel
+ *   VMMGMT_GUEST_INITRD   the guests' initramfs (scripts/vm/guest-init)
+ *   VMMGMT_CHAT_DIR       a directory for vmmgmtd's sockets (created)
+ * Without them the test is skipped, unless VMMGMT_REQUIRE_DEVICE is set.
+ * Optional: VMMGMT_CHAT_RING, VMMGMT_CHAT_PAIR (message counts),
+ * VMMGMT_CHAT_CORRUPT=N (flip a payload byte of ring message N after its
+ * checksum was computed: the run must fail; for trying the test out).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vmmgmt.h>
+
+#include "kselftest.h"
+#include "../vmmgmt_chat_proto.h"
+
+#define HOST_DEV		"/dev/vmmgmt-host"
+#define POLICY			"/sys/class/misc/vmmgmt-host/policy"
+#define NGUESTS			(CHAT_PEERS - 1)
+/* A guest boots in 15-40 s under the TCG host VM; some slack. */
+#define BOOT_SECS		150
+/* The exchange fails when nothing moves for this long. */
+#define STUCK_SECS		60
+#define MSG_BUF			(sizeof(struct vmmgmt_rec) + \
+				 sizeof(struct chat_hdr) + CHAT_LARGE_MAX)
+#define GUEST_APPEND	"console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0"
+#define NCHECKS			17
+
+struct guest {
+	const char *name;
+	unsigned int id;
+	pid_t pid;
+	char log[256];
+};
+
+static struct guest guests[NGUESTS] = {
+	{ .name = "chat-a", .id = 31 }, { .name = "chat-b", .id = 32 },
+	{ .name = "chat-c", .id = 33 },
+};
+
+static const char *vmmgmtd_bin, *kernel, *initrd, *dir;
+static const char *vmmgmtd_log = "/tmp/chat-vmmgmtd.log";
+static pid_t vmmgmtd_pid;
+static unsigned int ids[CHAT_PEERS];
+static __u32 ring_msgs = 10000, pair_msgs = 5000;
+static long long corrupt = -1;
+
+/* What the host saw; the counters are shared by its threads. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ring_cond = PTHREAD_COND_INITIALIZER;
+static __u64 ring_sent, ring_back, pair_sent;
+static __u64 pair_in[CHAT_PEERS], pair_expect[CHAT_PEERS];
+static __u64 errors, extra, ctrl_errors;
+static bool guest_done[CHAT_PEERS], reported[CHAT_PEERS];
+static struct chat_report reports[CHAT_PEERS];
+static int send_err;
+static bool reader_stop;	/* __atomic */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- processes and files ---- */
+
+static pid_t spawn(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0)
+		dup2(fd, 0);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+static int wait_exit(pid_t pid, double secs)
+{
+	double end = now() + secs;
+	int status;
+
+	for (;;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		if (now() >= end)
+			return -1;
+		usleep(50 * 1000);
+	}
+}
+
+static bool find_line(const char *path, const char *needle, char *line,
+		      size_t size)
+{
+	char buf[1024];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(buf, sizeof(buf), f))
+		if (strstr(buf, needle)) {
+			buf[strcspn(buf, "\r\n")] = '\0';
+			if (line && size) {
+				size_t n = strnlen(buf, size - 1);
+
+				memcpy(line, buf, n);
+				line[n] = '\0';
+			}
+			found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+/* Print the lines of @path that the test's peers wrote, as TAP comments. */
+static void dump_file(const char *path, const char *prefix)
+{
+	char buf[512];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (strstr(buf, "vmmgmtd: ") || strstr(buf, "chat: ") ||
+		    strstr(buf, "VMMGMT-") || strstr(buf, "qemu-system"))
+			ksft_print_msg("[%s] %s\n", prefix, buf);
+	}
+	fclose(f);
+}
+
+static void kill_all(void)
+{
+	int i;
+
+	for (i = 0; i < NGUESTS; i++)
+		if (guests[i].pid > 0) {
+			kill(guests[i].pid, SIGKILL);
+			waitpid(guests[i].pid, NULL, 0);
+			guests[i].pid = 0;
+		}
+	if (vmmgmtd_pid > 0) {
+		kill(vmmgmtd_pid, SIGTERM);
+		if (wait_exit(vmmgmtd_pid, 5) == -1) {
+			kill(vmmgmtd_pid, SIGKILL);
+			waitpid(vmmgmtd_pid, NULL, 0);
+		}
+		vmmgmtd_pid = 0;
+	}
+}
+
+static int write_policy(const char *cmd, const char *a, const char *b)
+{
+	char buf[128];
+	int fd, n, ret = 0;
+
+	fd = open(POLICY, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%s %s %s\n", cmd, a, b);
+	if (write(fd, buf, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void deny_pairs(void)
+{
+	int i;
+
+	for (i = 0; i < NGUESTS; i++)
+		write_policy("deny", guests[i].name,
+			     guests[(i + 1) % NGUESTS].name);
+}
+
+static __noreturn __printf(1, 2) void fatal(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int i;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kill_all();
+	deny_pairs();
+	dump_file(vmmgmtd_log, "vmmgmtd");
+	for (i = 0; i < NGUESTS; i++)
+		dump_file(guests[i].log, guests[i].name);
+	ksft_exit_fail_msg("%s\n", msg);
+}
+
+static void on_signal(int sig)
+{
+	kill_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Kernel log lines (facility 0) that vm-run also treats as problems. */
+static int kernel_warnings(void)
+{
+	static const char * const pat[] = {
+		"WARNING:", "BUG:", "Oops", "Call Trace:", "blocked for more than",
+		"general protection fault", "UBSAN:", "KASAN:", "lockdep",
+	};
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf, *line, *save;
+	unsigned int i;
+	int n, count = 0;
+
+	if (size <= 0)
+		return -1;
+	buf = malloc(size + 1);
+	if (!buf)
+		return -1;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (n < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] != '<' || line[1] < '0' || line[1] > '7' ||
+		    line[2] != '>')
+			continue;
+		for (i = 0; i < ARRAY_SIZE(pat); i++)
+			if (strstr(line, pat[i])) {
+				count++;
+				break;
+			}
+	}
+	free(buf);
+	return count;
+}
+
+/* ---- vmmgmtd, guests, host endpoints ---- */
+
+static void start_vmmgmtd(void)
+{
+	char *argv[4 + NGUESTS + 1];
+	char names[NGUESTS][32];
+	int i, n = 0;
+
+	argv[n++] = (char *)vmmgmtd_bin;
+	argv[n++] = "-f";
+	argv[n++] = "-d";
+	argv[n++] = (char *)dir;
+	for (i = 0; i < NGUESTS; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s=%u", guests[i].name,
+			 guests[i].id);
+		argv[n++] = names[i];
+	}
+	argv[n] = NULL;
+	unlink(vmmgmtd_log);
+	vmmgmtd_pid = spawn(argv, vmmgmtd_log);
+	if (vmmgmtd_pid < 0)
+		fatal("fork vmmgmtd: %s", strerror(errno));
+	for (i = 0; i < 100; i++) {
+		if (find_line(vmmgmtd_log, "vmmgmtd: ready", NULL, 0))
+			return;
+		usleep(100 * 1000);
+	}
+	fatal("vmmgmtd (pid %d) not ready within 10 s", (int)vmmgmtd_pid);
+}
+
+static void start_guest(struct guest *g)
+{
+	char append[600], chardev[256];
+	static const char * const fixed[] = {
+		"qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
+		"-m", "256", "-smp", "1", "-nodefaults", "-display", "none",
+		"-no-reboot", "-serial", "stdio",
+		"-device", "ivshmem-doorbell,chardev=vmmgmt,vectors=2",
+	};
+	char *argv[ARRAY_SIZE(fixed) + 9];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(fixed); i++)
+		argv[n++] = (char *)fixed[i];
+	argv[n++] = "-kernel";
+	argv[n++] = (char *)kernel;
+	argv[n++] = "-initrd";
+	argv[n++] = (char *)initrd;
+	argv[n++] = "-append";
+	argv[n++] = append;
+	argv[n++] = "-chardev";
+	argv[n++] = chardev;
+	argv[n] = NULL;
+	snprintf(append, sizeof(append),
+		 "%s vmmgmt.mode=chat vmmgmt.name=%s vmmgmt.vm_id=%u",
+		 GUEST_APPEND, g->name, g->id);
+	snprintf(chardev, sizeof(chardev), "socket,path=%s/%s.sock,id=vmmgmt",
+		 dir, g->name);
+	snprintf(g->log, sizeof(g->log), "/tmp/%s.log", g->name);
+	unlink(g->log);
+	g->pid = spawn(argv, g->log);
+	if (g->pid < 0)
+		fatal("fork qemu for %s: %s", g->name, strerror(errno));
+}
+
+/* Wait until @g's peer published its VM name; its address or -errno. */
+static int wait_published(int ep, const struct guest *g,
+			  struct vmmgmt_addr *addr, double *secs)
+{
+	double start = now();
+	struct vmmgmt_name nm;
+
+	for (;;) {
+		memset(&nm, 0, sizeof(nm));
+		snprintf((char *)nm.name, sizeof(nm.name), "%s", g->name);
+		if (!ioctl(ep, VMMGMT_HOST_IOC_LOOKUP, &nm)) {
+			*addr = nm.addr;
+			*secs = now() - start;
+			return 0;
+		}
+		if (errno != ENOENT)
+			return -errno;
+		if (now() - start >= BOOT_SECS || wait_exit(g->pid, 0) != -1)
+			return -ETIMEDOUT;
+		usleep(200 * 1000);
+	}
+}
+
+static int host_open(void)
+{
+	return open(HOST_DEV, O_RDWR | O_CLOEXEC);
+}
+
+/* write() one chat message @msg of @len bytes to participant @to. */
+static int host_send(int fd, unsigned int to, const void *msg, size_t len)
+{
+	__u8 buf[MSG_BUF];
+	struct vmmgmt_rec r = {
+		.len = len, .mode = VMMGMT_MODE_CHAT,
+		.dst = { .vm = ids[to], .port = CHAT_PORT },
+	};
+	ssize_t n;
+
+	memcpy(buf, &r, sizeof(r));
+	memcpy(buf + sizeof(r), msg, len);
+	n = write(fd, buf, sizeof(r) + len);
+	if (n == (ssize_t)(sizeof(r) + len))
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
+static void set_send_err(int err)
+{
+	pthread_mutex_lock(&lock);
+	if (!send_err)
+		send_err = err;
+	pthread_cond_broadcast(&ring_cond);
+	pthread_mutex_unlock(&lock);
+}
+
+/* The ring: inject ring_msgs messages to chat-a, CHAT_RING_WINDOW in flight. */
+static void *ring_injector(void *arg)
+{
+	__u8 msg[sizeof(struct chat_hdr) + CHAT_LARGE_MAX];
+	int fd = *(int *)arg, ret;
+	__u64 k;
+	size_t len;
+
+	for (k = 0; k < ring_msgs; k++) {
+		pthread_mutex_lock(&lock);
+		while (ring_sent - ring_back >= CHAT_RING_WINDOW && !send_err &&
+		       !reader_stop)
+			pthread_cond_wait(&ring_cond, &lock);
+		pthread_mutex_unlock(&lock);
+		if (send_err || reader_stop)
+			return NULL;
+		len = chat_data_build(msg, CHAT_RING, 0, 1, k, 0, k);
+		if ((long long)k == corrupt && len > sizeof(struct chat_hdr))
+			msg[len - 1] ^= 0x20;
+		ret = host_send(fd, 1, msg, len);
+		if (ret) {
+			ksft_print_msg("ring write %llu: %s\n",
+				       (unsigned long long)k, strerror(-ret));
+			set_send_err(-ret);
+			return NULL;
+		}
+		pthread_mutex_lock(&lock);
+		ring_sent++;
+		pthread_mutex_unlock(&lock);
+	}
+	return NULL;
+}
+
+/* Pairwise: message k to each guest in turn. */
+static void *pair_sender(void *arg)
+{
+	__u8 msg[sizeof(struct chat_hdr) + CHAT_LARGE_MAX];
+	int fd = *(int *)arg, ret;
+	unsigned int j;
+	__u32 k;
+	size_t len;
+
+	for (k = 0; k < pair_msgs; k++)
+		for (j = 1; j < CHAT_PEERS; j++) {
+			if (send_err || reader_stop)
+				return NULL;
+			len = chat_data_build(msg, CHAT_PAIR, 0, j, k, 0, k);
+			ret = host_send(fd, j, msg, len);
+			if (ret) {
+				ksft_print_msg("pairwise write %u to %u: %s\n",
+					       k, j, strerror(-ret));
+				set_send_err(-ret);
+				return NULL;
+			}
+			pthread_mutex_lock(&lock);
+			pair_sent++;
+			pthread_mutex_unlock(&lock);
+		}
+	return NULL;
+}
+
+static void note_error(const char *why, const struct vmmgmt_rec *r,
+		       const struct chat_hdr *h)
+{
+	if (errors + ctrl_errors < 10)
+		ksft_print_msg("ERROR %s: vm %u port %u type %u from %u seq %llu gen %llu len %u\n",
+			       why, r->src.vm, r->src.port, h->type, h->from,
+			       (unsigned long long)h->seq,
+			       (unsigned long long)h->gen_seq, h->len);
+}
+
+/* Check one message that arrived at the host endpoint; under lock. */
+static void host_receive(const struct vmmgmt_rec *r, const __u8 *data,
+			 __u8 *scratch)
+{
+	const struct chat_hdr *h = (const void *)data;
+	const char *why;
+
+	why = chat_check_frame(data, r->len, 0);
+	if (!why && (r->mode != VMMGMT_MODE_CHAT || r->flags))
+		why = "not a plain chat record";
+	if (!why && (r->src.host || r->src.vm != ids[h->from]))
+		why = "the host's source is not the sender's VM";
+	if (!why && h->type != CHAT_RING && h->type != CHAT_PAIR)
+		why = chat_check_content(data, scratch);
+	if (why) {
+		note_error(why, r, (const void *)data);
+		errors++;
+		return;
+	}
+	/* A bad payload is an error; its place in its stream is still checked. */
+	why = chat_check_content(data, scratch);
+	if (why) {
+		note_error(why, r, h);
+		errors++;
+	}
+	switch (h->type) {
+	case CHAT_RING:
+		if (h->from != CHAT_PEERS - 1 || h->origin != 0 ||
+		    h->seq != ring_back || h->gen_seq != ring_back) {
+			note_error("ring message out of order", r, h);
+			errors++;
+		}
+		if (ring_back >= ring_msgs)
+			extra++;
+		ring_back++;
+		pthread_cond_broadcast(&ring_cond);
+		break;
+	case CHAT_PAIR:
+		if (h->origin != h->from || h->gen_seq != h->seq ||
+		    h->seq != pair_expect[h->from]) {
+			note_error("pairwise message out of order", r, h);
+			errors++;
+		}
+		if (pair_in[h->from] >= pair_msgs)
+			extra++;
+		pair_expect[h->from] = h->seq + 1;
+		pair_in[h->from]++;
+		break;
+	case CHAT_DONE:
+		if (guest_done[h->from]) {
+			note_error("CHAT_DONE twice", r, h);
+			ctrl_errors++;
+		}
+		guest_done[h->from] = true;
+		break;
+	case CHAT_REPORT:
+		if (reported[h->from] || h->len != sizeof(struct chat_report)) {
+			note_error("a second or malformed CHAT_REPORT", r, h);
+			ctrl_errors++;
+			break;
+		}
+		memcpy(&reports[h->from], data + sizeof(*h), h->len);
+		reported[h->from] = true;
+		break;
+	default:
+		note_error("unexpected message type", r, h);
+		ctrl_errors++;
+	}
+}
+
+static void *host_reader(void *arg)
+{
+	static __u8 buf[MSG_BUF + 64], scratch[CHAT_LARGE_MAX];
+	struct vmmgmt_rec r;
+	int fd = *(int *)arg;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	while (!__atomic_load_n(&reader_stop, __ATOMIC_RELAXED)) {
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		pthread_mutex_lock(&lock);
+		if (n < 0 || (size_t)n < sizeof(r)) {
+			ksft_print_msg("host endpoint read: %zd (%s)\n", n,
+				       n < 0 ? strerror(errno) : "short");
+			errors++;
+			pthread_mutex_unlock(&lock);
+			usleep(100 * 1000);
+			continue;
+		}
+		memcpy(&r, buf, sizeof(r));
+		if ((size_t)n != sizeof(r) + r.len) {
+			ksft_print_msg("host endpoint read %zd bytes for len %u\n",
+				       n, r.len);
+			errors++;
+		} else {
+			host_receive(&r, buf + sizeof(r), scratch);
+		}
+		pthread_mutex_unlock(&lock);
+	}
+	return NULL;
+}
+
+/* Records queued on a sending file (error answers; none expected). */
+static int queued(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	__u8 buf[MSG_BUF];
+	int n = 0;
+
+	while (n < 100 && poll(&p, 1, 0) == 1) {
+		if (read(fd, buf, sizeof(buf)) < 0)
+			break;
+		n++;
+	}
+	return n;
+}
+
+static bool all_in(void)
+{
+	unsigned int j;
+
+	if (ring_back < ring_msgs || send_err)
+		return false;
+	for (j = 1; j < CHAT_PEERS; j++)
+		if (pair_in[j] < pair_msgs || !guest_done[j])
+			return false;
+	return pair_sent == (__u64)NGUESTS * pair_msgs;
+}
+
+static bool all_reported(void)
+{
+	unsigned int j;
+
+	for (j = 1; j < CHAT_PEERS; j++)
+		if (!reported[j])
+			return false;
+	return true;
+}
+
+static __u64 progress_sum(void)
+{
+	__u64 s = ring_back + pair_sent;
+	unsigned int j;
+
+	for (j = 1; j < CHAT_PEERS; j++)
+		s += pair_in[j] + guest_done[j];
+	return s;
+}
+
+/* CHAT_STOP to every guest, then wait up to 10 s for their reports. */
+static void stop_guests(int fd, __u8 *msg)
+{
+	unsigned int j;
+	size_t len;
+	bool ok;
+	int i, ret;
+
+	/* Not blocking: a guest that does not read must not hang the test. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	for (j = 1; j < CHAT_PEERS; j++) {
+		len = chat_ctrl_build(msg, CHAT_STOP, 0, j, NULL, 0);
+		for (i = 0; i < 50; i++) {
+			ret = host_send(fd, j, msg, len);
+			if (ret != -EAGAIN)
+				break;
+			usleep(100 * 1000);
+		}
+		if (ret)
+			ksft_print_msg("CHAT_STOP to %s: %s\n",
+				       guests[j - 1].name, strerror(-ret));
+	}
+	for (i = 0; i < 100; i++) {
+		pthread_mutex_lock(&lock);
+		ok = all_reported();
+		pthread_mutex_unlock(&lock);
+		if (ok)
+			break;
+		usleep(100 * 1000);
+	}
+}
+
+/* Counters so far; under lock. */
+static void print_progress(double secs)
+{
+	ksft_print_msg("%.0f s: ring %llu/%llu; pairs out %llu, in %llu %llu %llu; done %d%d%d\n",
+		       secs, (unsigned long long)ring_sent,
+		       (unsigned long long)ring_back,
+		       (unsigned long long)pair_sent,
+		       (unsigned long long)pair_in[1],
+		       (unsigned long long)pair_in[2],
+		       (unsigned long long)pair_in[3],
+		       guest_done[1], guest_done[2], guest_done[3]);
+}
+
+static __u32 env_u32(const char *name, __u32 def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoul(v, NULL, 0) : def;
+}
+
+int main(void)
+{
+	int ep, ring_fd, pair_fd, ctrl_fd, i, j, kwarn_base, status;
+	struct vmmgmt_bind b = { .port = CHAT_PORT };
+	__u8 msg[sizeof(struct chat_hdr) + 64];
+	pthread_t reader, injector, sender;
+	__u64 last_sum = 0, total;
+	double t0, last_move, secs = 0;
+	struct vmmgmt_addr addr = { 0 };
+	char line[512], needle[64];
+	bool ok, good;
+	size_t len;
+	int ret;
+
+	/* Progress reaches the console as it happens (stdout is a FIFO). */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ksft_print_header();
+	vmmgmtd_bin = getenv("VMMGMTD");
+	kernel = getenv("VMMGMT_GUEST_KERNEL");
+	initrd = getenv("VMMGMT_GUEST_INITRD");
+	dir = getenv("VMMGMT_CHAT_DIR");
+	if (!vmmgmtd_bin || !kernel || !initrd || !dir) {
+		if (getenv("VMMGMT_REQUIRE_DEVICE"))
+			ksft_exit_fail_msg("VMMGMTD, VMMGMT_GUEST_* or VMMGMT_CHAT_DIR unset\n");
+		ksft_exit_skip("not in the host VM: VMMGMT_GUEST_KERNEL etc. unset\n");
+	}
+	ring_msgs = env_u32("VMMGMT_CHAT_RING", ring_msgs);
+	pair_msgs = env_u32("VMMGMT_CHAT_PAIR", pair_msgs);
+	if (getenv("VMMGMT_CHAT_CORRUPT"))
+		corrupt = strtoll(getenv("VMMGMT_CHAT_CORRUPT"), NULL, 0);
+	ksft_set_plan(NCHECKS);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	mkdir(dir, 0755);
+	kwarn_base = kernel_warnings();
+	total = 4ull * ring_msgs + 12ull * pair_msgs;
+	ksft_print_msg("ring %u messages x 4 hops, pairwise %u x 12 streams: %llu messages%s\n",
+		       ring_msgs, pair_msgs, (unsigned long long)total,
+		       corrupt >= 0 ? " (one ring message corrupted on purpose)" : "");
+
+	start_vmmgmtd();
+	ids[0] = VMMGMT_HOST_PEER_ID;
+	for (i = 0; i < NGUESTS; i++)
+		ids[i + 1] = guests[i].id;
+
+	/* 1: the policy lets the three guests talk to each other. */
+	ok = true;
+	for (i = 0; i < NGUESTS; i++)
+		ok &= !write_policy("allow", guests[i].name,
+				    guests[(i + 1) % NGUESTS].name);
+	ksft_test_result(ok, "policy: chat-a, chat-b and chat-c allowed pairwise\n");
+
+	/* 2: the host's participant. */
+	ep = host_open();
+	ring_fd = host_open();
+	pair_fd = host_open();
+	ctrl_fd = host_open();
+	ok = ep >= 0 && ring_fd >= 0 && pair_fd >= 0 && ctrl_fd >= 0 &&
+	     !ioctl(ep, VMMGMT_HOST_IOC_BIND, &b);
+	ksft_test_result(ok, "host endpoint bound to port %u\n", CHAT_PORT);
+	if (!ok)
+		fatal("host endpoints: %s", strerror(errno));
+
+	/* 3..5: the guests, one boot at a time, published by name. */
+	for (i = 0; i < NGUESTS; i++) {
+		start_guest(&guests[i]);
+		ret = wait_published(ep, &guests[i], &addr, &secs);
+		ok = !ret && addr.host == 0 && addr.vm == guests[i].id &&
+		     addr.port == CHAT_PORT;
+		ksft_test_result(ok, "%s booted and published %s at %u:%u:%u (%.1f s)\n",
+				 guests[i].name, guests[i].name, addr.host,
+				 addr.vm, addr.port, ret ? -1.0 : secs);
+		if (!ok)
+			fatal("%s: no peer (%s): see %s", guests[i].name,
+			      strerror(-ret), guests[i].log);
+	}
+
+	/* The exchange. */
+	if (pthread_create(&reader, NULL, host_reader, &ep))
+		fatal("pthread_create");
+	for (j = 1; j < CHAT_PEERS; j++) {
+		struct chat_start s = {
+			.self = j, .ring_msgs = ring_msgs, .pair_msgs = pair_msgs,
+		};
+
+		memcpy(s.ids, ids, sizeof(s.ids));
+		len = chat_ctrl_build(msg, CHAT_START, 0, j, &s, sizeof(s));
+		ret = host_send(ctrl_fd, j, msg, len);
+		if (ret)
+			fatal("CHAT_START to %s: %s", guests[j - 1].name,
+			      strerror(-ret));
+	}
+	t0 = now();
+	last_move = t0;
+	if (pthread_create(&injector, NULL, ring_injector, &ring_fd) ||
+	    pthread_create(&sender, NULL, pair_sender, &pair_fd))
+		fatal("pthread_create");
+	for (;;) {
+		__u64 sum;
+
+		sleep(1);
+		pthread_mutex_lock(&lock);
+		good = all_in();
+		sum = progress_sum();
+		if ((int)(now() - t0) % 10 == 0 || good)
+			print_progress(now() - t0);
+		pthread_mutex_unlock(&lock);
+		if (good || send_err)
+			break;
+		if (sum != last_sum) {
+			last_sum = sum;
+			last_move = now();
+		} else if (now() - last_move >= STUCK_SECS) {
+			break;
+		}
+	}
+	secs = now() - t0;
+	ksft_print_msg("exchange: %s after %.1f s (%.0f messages/s)\n",
+		       good ? "complete" : "INCOMPLETE", secs,
+		       good ? total / secs : 0.0);
+	if (good) {
+		/* Anything that still comes is extra. */
+		sleep(1);
+		stop_guests(ctrl_fd, msg);
+	} else {
+		/*
+		 * Writers may wait for a guest that stopped reading: take the
+		 * guests away, which ends their writes (ECONNRESET).
+		 */
+		for (i = 0; i < NGUESTS; i++)
+			dump_file(guests[i].log, guests[i].name);
+		for (i = 0; i < NGUESTS; i++) {
+			kill(guests[i].pid, SIGKILL);
+			waitpid(guests[i].pid, NULL, 0);
+			guests[i].pid = 0;
+		}
+	}
+	__atomic_store_n(&reader_stop, true, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&lock);
+	pthread_cond_broadcast(&ring_cond);
+	pthread_mutex_unlock(&lock);
+	pthread_join(injector, NULL);
+	pthread_join(sender, NULL);
+	pthread_join(reader, NULL);
+
+	/* 6: the ring, at the host. */
+	ksft_test_result(!send_err && ring_sent == ring_msgs &&
+			 ring_back == ring_msgs,
+			 "ring: host sent %llu, got %llu back after four hops (of %u)\n",
+			 (unsigned long long)ring_sent,
+			 (unsigned long long)ring_back, ring_msgs);
+	/* 7: pairwise, at the host. */
+	ksft_test_result(!send_err && pair_sent == (__u64)NGUESTS * pair_msgs &&
+			 pair_in[1] == pair_msgs && pair_in[2] == pair_msgs &&
+			 pair_in[3] == pair_msgs,
+			 "pairwise: host sent %llu, got %llu %llu %llu from chat-a chat-b chat-c (of %u each)\n",
+			 (unsigned long long)pair_sent,
+			 (unsigned long long)pair_in[1],
+			 (unsigned long long)pair_in[2],
+			 (unsigned long long)pair_in[3], pair_msgs);
+	/* 8: order, content, no duplicate, nothing extra, no error answer. */
+	ret = queued(ring_fd) + queued(pair_fd) + queued(ctrl_fd);
+	ksft_test_result(!errors && !extra && !ctrl_errors && !ret,
+			 "host: %llu bad or out-of-order messages, %llu extra, %llu bad control messages, %d error answers\n",
+			 (unsigned long long)errors, (unsigned long long)extra,
+			 (unsigned long long)ctrl_errors, ret);
+	/* 9..11: each guest's view. */
+	for (j = 1; j < CHAT_PEERS; j++) {
+		const struct chat_report *r = &reports[j];
+		bool pin = true;
+		unsigned int k;
+
+		for (k = 0; k < CHAT_PEERS; k++)
+			if (k != (unsigned int)j)
+				pin &= r->pair_in[k] == pair_msgs;
+		ksft_test_result(reported[j] && r->ring_in == ring_msgs &&
+				 r->ring_fwd == ring_msgs &&
+				 r->pair_sent == 3ull * pair_msgs && pin &&
+				 !r->errors && !r->extra && !r->answers,
+				 "%s: %sring %llu in, %llu forwarded; pairwise %llu sent, %llu %llu %llu %llu in; %llu errors, %llu extra, %llu error answers\n",
+				 guests[j - 1].name,
+				 reported[j] ? "" : "NO REPORT; ",
+				 (unsigned long long)r->ring_in,
+				 (unsigned long long)r->ring_fwd,
+				 (unsigned long long)r->pair_sent,
+				 (unsigned long long)r->pair_in[0],
+				 (unsigned long long)r->pair_in[1],
+				 (unsigned long long)r->pair_in[2],
+				 (unsigned long long)r->pair_in[3],
+				 (unsigned long long)r->errors,
+				 (unsigned long long)r->extra,
+				 (unsigned long long)r->answers);
+	}
+	/* 12: the count the issue asks for: every message received. */
+	total = ring_back + pair_in[1] + pair_in[2] + pair_in[3];
+	for (j = 1; j < CHAT_PEERS; j++) {
+		total += reports[j].ring_in;
+		for (i = 0; i < CHAT_PEERS; i++)
+			total += reports[j].pair_in[i];
+	}
+	ksft_test_result(good && total >= 100000,
+			 "%llu messages delivered and checked (ring %llu x 4 hops, pairwise 12 streams), %.1f s\n",
+			 (unsigned long long)total,
+			 (unsigned long long)ring_back, secs);
+
+	/* 13..15: the guests' peers exit 0 and power off. */
+	for (i = 0; i < NGUESTS; i++) {
+		status = guests[i].pid ? wait_exit(guests[i].pid, 60) : -1;
+		if (status == -1 && guests[i].pid) {
+			kill(guests[i].pid, SIGKILL);
+			waitpid(guests[i].pid, NULL, 0);
+		}
+		guests[i].pid = 0;
+		snprintf(needle, sizeof(needle), "VMMGMT-STEP %s chat peer ",
+			 guests[i].name);
+		ok = find_line(guests[i].log, needle, line, sizeof(line)) &&
+		     strstr(line, " chat peer ok");
+		ksft_test_result(status != -1 && ok, "%s: %s\n", guests[i].name,
+				 line[0] && ok ? line : "peer step did not end ok");
+		if (!ok)
+			dump_file(guests[i].log, guests[i].name);
+	}
+
+	/* 16: no kernel problem in the guests' logs. */
+	line[0] = '\0';
+	ok = true;
+	for (i = 0; i < NGUESTS && ok; i++) {
+		static const char * const pat[] = {
+			"WARNING:", "BUG:", "Oops", "Call Trace:",
+			"blocked for more than",
+		};
+		unsigned int p;
+
+		for (p = 0; p < ARRAY_SIZE(pat) && ok; p++)
+			ok = !find_line(guests[i].log, pat[p], line, sizeof(line));
+	}
+	ksft_test_result(ok, "guests' kernel logs: no warning%s%s\n",
+			 ok ? "" : ": ", ok ? "" : line);
+
+	deny_pairs();
+	close(ep);
+	close(ring_fd);
+	close(pair_fd);
+	close(ctrl_fd);
+	if (vmmgmtd_pid > 0) {
+		kill(vmmgmtd_pid, SIGTERM);
+		status = wait_exit(vmmgmtd_pid, 10);
+		if (status == -1) {
+			kill(vmmgmtd_pid, SIGKILL);
+			waitpid(vmmgmtd_pid, NULL, 0);
+		}
+		vmmgmtd_pid = 0;
+	}
+	/* 17: nor in the host's. */
+	ret = kernel_warnings();
+	ksft_test_result(ret >= 0 && ret <= kwarn_base,
+			 "host kernel log: no new warning (%d problem lines, %d before)\n",
+			 ret, kwarn_base);
+	if (ksft_get_fail_cnt()) {
+		dump_file(vmmgmtd_log, "vmmgmtd");
+		for (i = 0; i < NGUESTS; i++)
+			dump_file(guests[i].log, guests[i].name);
+	}
+	ksft_finished();
+}
