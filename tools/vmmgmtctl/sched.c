@@ -23,24 +23,6 @@ static const char * const sched_files[] = {
 	"lost", "needs_seq", "change_seq", "last_reason",
 };
 
-static int sched_read(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return 0;
-}
-
 static void sched_write(const char *dir, const char *file, const char *val)
 {
 	char path[320];
@@ -77,8 +59,7 @@ int cmd_sched(const struct ctl *ctl, int argc, char **argv)
 
 	if (argc != 2 && argc != 3 && argc != 5)
 		usage_error("sched: VM [off|observe|demand [MIN MAX]]", NULL);
-	if (strlen(argv[1]) >= VMMGMT_NAME_MAX || strchr(argv[1], '/') ||
-	    argv[1][0] == '.' || !argv[1][0])
+	if (!vm_name_ok(argv[1]))
 		usage_error("sched: bad VM name", argv[1]);
 	if (argc >= 3 && strcmp(argv[2], "off") && strcmp(argv[2], "observe") &&
 	    strcmp(argv[2], "demand"))
@@ -99,7 +80,7 @@ int cmd_sched(const struct ctl *ctl, int argc, char **argv)
 	if (min) {
 		/* In an order that never has min above max in between. */
 		snprintf(path, sizeof(path), "%s/nice_max", dir);
-		ret = sched_read(path, val, sizeof(val));
+		ret = read_file(path, val, sizeof(val));
 		if (ret)
 			fail(path, "read", -ret, false);
 		if (atoi(min) > atoi(val)) {
@@ -123,7 +104,7 @@ int cmd_sched(const struct ctl *ctl, int argc, char **argv)
 	}
 	for (i = 0; i < ARRAY_SIZE(sched_files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, sched_files[i]);
-		ret = sched_read(path, val, sizeof(val));
+		ret = read_file(path, val, sizeof(val));
 		if (ret)
 			fail(path, "read", -ret, false);
 		if (ctl->json) {

@@ -54,7 +54,7 @@ static const struct {
 };
 
 /* Read a small sysfs file; strip one trailing newline.  -errno on error. */
-static int read_file(const char *path, char *buf, size_t size)
+int read_file(const char *path, char *buf, size_t size)
 {
 	ssize_t n;
 	int fd;
@@ -72,7 +72,8 @@ static int read_file(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-static bool vm_name_ok(const char *name)
+/* A VM name as vmmgmtd registers them: 1..31 of [A-Za-z0-9_-]. */
+bool vm_name_ok(const char *name)
 {
 	size_t i, len = strlen(name);
 

@@ -58,4 +58,8 @@ int cmd_needs(const struct ctl *ctl, int argc, char **argv);
 int cmd_top(const struct ctl *ctl, int argc, char **argv);
 int cmd_sched(const struct ctl *ctl, int argc, char **argv);
 
+/* stats.c, also for sched.c */
+int read_file(const char *path, char *buf, size_t size);
+bool vm_name_ok(const char *name);
+
 #endif /* VMMGMTCTL_H */
