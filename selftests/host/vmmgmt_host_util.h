@@ -262,4 +262,20 @@ static inline void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Threads named @prefix*, once none is left or @ms have passed: a
+ * kthread that kthread_stop() waited for still has its /proc entry for
+ * a moment (it is released after it signalled its end).
+ */
+static inline int count_threads_settled(const char *prefix, int ms)
+{
+	int n;
+
+	while ((n = count_threads(prefix)) > 0 && ms > 0) {
+		sleep_ms(10);
+		ms -= 10;
+	}
+	return n;
+}
+
 #endif /* VMMGMT_HOST_UTIL_H */

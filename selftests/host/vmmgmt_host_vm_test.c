@@ -332,7 +332,7 @@ TEST_F(vm, add_del)
 	EXPECT_EQ(-ENOENT, del_vm(self->dev, ID_A));
 	EXPECT_EQ((__u32)VMMGMT_LINK_DOWN, h->link_state);
 	EXPECT_NE(0, access(VMS_SYSFS "/t-alpha", F_OK));
-	EXPECT_EQ(0, count_threads("vmmgmt-t-alpha"));
+	EXPECT_EQ(0, count_threads_settled("vmmgmt-t-alpha", 1000));
 	/* The same region again: a new generation. */
 	self->a.kick[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ASSERT_LE(0, self->a.kick[1]);
