@@ -155,7 +155,8 @@ static bool find_line(const char *path, const char *needle, char *line,
 
 	if (!f)
 		return false;
-	while (!found && fgets(buf, sizeof(buf), f))
+	/* Only whole lines: the last one may still be arriving. */
+	while (!found && fgets(buf, sizeof(buf), f) && strchr(buf, '\n'))
 		if (strstr(buf, needle)) {
 			buf[strcspn(buf, "\r\n")] = '\0';
 			if (line && size) {

@@ -205,7 +205,13 @@ static bool find_line(const char *path, long from, const char *needle,
 	if (!f)
 		return false;
 	if (fseek(f, from, SEEK_SET) == 0)
-		while (fgets(buf, sizeof(buf), f))
+		while (fgets(buf, sizeof(buf), f)) {
+			/*
+			 * The last line may still be arriving through the
+			 * guest's serial console: only whole lines count.
+			 */
+			if (!strchr(buf, '\n'))
+				break;
 			if (strstr(buf, needle)) {
 				buf[strcspn(buf, "\r\n")] = '\0';
 				if (line && size) {
@@ -219,6 +225,7 @@ static bool find_line(const char *path, long from, const char *needle,
 				found = true;
 				break;
 			}
+		}
 	fclose(f);
 	return found;
 }
