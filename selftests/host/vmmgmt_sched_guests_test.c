@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "vmmgmt_host_util.h"
 
 #define HOST_VMS		"/sys/class/misc/vmmgmt-host/vms"
 #define BOOT_SECS		150
@@ -223,22 +224,6 @@ static bool wait_line(const char *path, const char *needle, char *line,
 		usleep(100 * 1000);
 	}
 	return true;
-}
-
-static int read_text(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
 }
 
 /* A number in HOST_VMS/<g>/@file; -1 when unreadable or not a number. */
