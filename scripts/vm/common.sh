@@ -2,7 +2,8 @@
 # Shared by the host VM's and the guests' /init (busybox ash).
 # Console protocol read by scripts/vm-run on the machine that started
 # the VMs:
-#   VMMGMT-STEP <vm> <step> ok|FAIL rc=<n>   one line per step
+#   VMMGMT-STEP <vm> <step> ok|FAIL rc=<n> (<s>s)   one line per step,
+#                                                  with its duration
 #   VMMGMT-DONE <vm>                          the VM finished its script
 #   [dmesg] <line>                            the VM's kernel log, at the end
 # plus the TAP output of every selftest, unchanged.
@@ -40,18 +41,20 @@ cmdline_get() {
 # runs under timeout(1); a shell function runs in this shell (so that the
 # background jobs it starts stay ours) and must bound its own waits.
 step() {
-	local name=$1 t=$2 rc
+	local name=$1 t=$2 rc t0 secs
 	shift 2
+	read -r t0 _ </proc/uptime
 	case $(type "$1") in
 	*function*) "$@" ;;
 	*) timeout "$t" "$@" ;;
 	esac
 	rc=$?
+	secs=$(awk -v t0="$t0" '{ printf "%.1f", $1 - t0 }' /proc/uptime)
 	if [ $rc -eq 0 ]; then
-		echo "VMMGMT-STEP $VM $name ok"
+		echo "VMMGMT-STEP $VM $name ok (${secs}s)"
 	else
 		[ $rc -eq 143 ] && name="$name (timed out after ${t}s)"
-		echo "VMMGMT-STEP $VM $name FAIL rc=$rc"
+		echo "VMMGMT-STEP $VM $name FAIL rc=$rc (${secs}s)"
 		STEP_FAILS=$((STEP_FAILS + 1))
 	fi
 	return $rc
