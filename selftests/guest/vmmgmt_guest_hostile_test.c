@@ -464,6 +464,7 @@ FIXTURE_TEARDOWN(hostile)
 struct sender {
 	pthread_t tid;
 	bool stop;		/* __atomic accesses */
+	int in;			/* __atomic: 'w' in write(), 'r' in read, 0 */
 	unsigned long sent, answered, differ;
 	int err;		/* the errno that ended it, or 0 */
 };
@@ -485,12 +486,15 @@ static void *sender_fn(void *arg)
 	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
 		len = 64 + (s->sent * 61) % (sizeof(out) - 64);
 		pattern(out, len, s->sent);
+		__atomic_store_n(&s->in, 'w', __ATOMIC_RELAXED);
 		if (write(fd, out, len) != (ssize_t)len) {
 			s->err = errno;
 			break;
 		}
 		s->sent++;
+		__atomic_store_n(&s->in, 'r', __ATOMIC_RELAXED);
 		n = read_timeout(fd, in, sizeof(in), 200);
+		__atomic_store_n(&s->in, 0, __ATOMIC_RELAXED);
 		if (n == -ETIMEDOUT)
 			continue;	/* lost to a reset; go on */
 		if (n < 0) {
@@ -503,6 +507,42 @@ static void *sender_fn(void *arg)
 	}
 	close(fd);
 	return NULL;
+}
+
+/*
+ * Join the sender, which ends within one write() or 200 ms read once
+ * stopped.  If it does not within WAIT_MS, say where it hangs and what
+ * the rings and the header show, and cancel it (write() and poll() are
+ * cancellation points), so that the test fails at once with the
+ * evidence instead of being killed by the harness's timeout.
+ */
+static bool join_sender(struct __test_metadata *_metadata,
+			const struct hostile_dev *d, struct sender *s)
+{
+	struct timespec until;
+	int err, in;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += WAIT_MS / 1000;
+	err = pthread_timedjoin_np(s->tid, NULL, &until);
+	if (!err)
+		return true;
+	in = __atomic_load_n(&s->in, __ATOMIC_RELAXED);
+	TH_LOG("sender still in %s after %d ms (join: %s), %lu sent, %lu answered; link_state %d",
+	       in == 'w' ? "write()" : in == 'r' ? "its read" : "neither",
+	       WAIT_MS, strerror(err), s->sent, s->answered, sysfs_link_state());
+	TH_LOG("header: link_state %u generation %u reset_request %u reset_ack %u",
+	       HDR(d, link_state), HDR(d, generation), HDR(d, reset_request),
+	       HDR(d, reset_ack));
+	TH_LOG("G2H: head %u tail %u prod_waiting %u cons_running %u notify_at %u",
+	       d->g2h->head, d->g2h->tail, d->g2h->prod_waiting,
+	       d->g2h->cons_running, d->g2h->notify_at);
+	TH_LOG("H2G: head %u tail %u prod_waiting %u cons_running %u notify_at %u",
+	       d->h2g->head, d->h2g->tail, d->h2g->prod_waiting,
+	       d->h2g->cons_running, d->h2g->notify_at);
+	pthread_cancel(s->tid);
+	pthread_join(s->tid, NULL);
+	return false;
 }
 
 /* Flip bytes of the records just written, and now and then the head. */
@@ -667,7 +707,7 @@ TEST_F_TIMEOUT(hostile, break_reset_echo, 120)
 	}
 	if (threads) {
 		__atomic_store_n(&snd.stop, true, __ATOMIC_RELAXED);
-		ASSERT_EQ(0, pthread_join(snd.tid, NULL));
+		ASSERT_TRUE(join_sender(_metadata, d, &snd));
 		TH_LOG("sender: %lu sent, %lu answered (%lu differed), ended by %s; %lu flips",
 		       snd.sent, snd.answered, snd.differ,
 		       snd.err ? strerror(snd.err) : "stop", flips);
