@@ -240,20 +240,40 @@ static int open_echo(void)
 	return fd;
 }
 
-/* read() with a timeout: the length, or -errno (-ETIMEDOUT). */
+/*
+ * read() with a timeout: the length, or -errno (-ETIMEDOUT).  poll()'s
+ * answer is only a hint: a reset between poll() and read() can take the
+ * readiness back (poll() reported the link down, read() then finds it up
+ * again with nothing queued), so the read does not block; it polls again
+ * until the time is up.
+ */
 static ssize_t read_timeout(int fd, void *buf, size_t len, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+	long long end = now_ms() + ms;
+	int flags = fcntl(fd, F_GETFL);
+	int ret, err;
 	ssize_t n;
-	int ret;
 
-	ret = poll(&p, 1, ms);
-	if (ret < 0)
+	if (flags < 0)
 		return -errno;
-	if (!ret)
-		return -ETIMEDOUT;
-	n = read(fd, buf, len);
-	return n < 0 ? -errno : n;
+	for (;;) {
+		ret = poll(&p, 1, (int)(end > now_ms() ? end - now_ms() : 0));
+		if (ret < 0)
+			return -errno;
+		if (!ret)
+			return -ETIMEDOUT;
+		if (fcntl(fd, F_SETFL, flags | O_NONBLOCK))
+			return -errno;
+		n = read(fd, buf, len);
+		err = errno;
+		if (fcntl(fd, F_SETFL, flags))
+			return -errno;
+		if (n >= 0)
+			return n;
+		if (err != EAGAIN)
+			return -err;
+	}
 }
 
 static void pattern(__u8 *buf, size_t len, unsigned int seq)
