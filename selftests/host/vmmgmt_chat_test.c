@@ -42,25 +42,20 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/klog.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <vmmgmt.h>
 
 #include "kselftest.h"
+#include "vmmgmt_guest_boot.h"
 #include "../vmmgmt_chat_proto.h"
 
-#define HOST_DEV		"/dev/vmmgmt-host"
 #define POLICY			"/sys/class/misc/vmmgmt-host/policy"
 #define NGUESTS			(CHAT_PEERS - 1)
 /* A guest boots in 15-40 s under the TCG host VM; some slack. */
@@ -69,24 +64,15 @@
 #define STUCK_SECS		60
 #define MSG_BUF			(sizeof(struct vmmgmt_rec) + \
 				 sizeof(struct chat_hdr) + CHAT_LARGE_MAX)
-#define GUEST_APPEND	"console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0"
 #define NCHECKS			17
 
-struct guest {
-	const char *name;
-	unsigned int id;
-	pid_t pid;
-	char log[256];
+static struct boot_guest guests[NGUESTS] = {
+	{ .name = "chat-a", .id = 31, .mode = "chat" },
+	{ .name = "chat-b", .id = 32, .mode = "chat" },
+	{ .name = "chat-c", .id = 33, .mode = "chat" },
 };
 
-static struct guest guests[NGUESTS] = {
-	{ .name = "chat-a", .id = 31 }, { .name = "chat-b", .id = 32 },
-	{ .name = "chat-c", .id = 33 },
-};
-
-static const char *vmmgmtd_bin, *kernel, *initrd, *dir;
-static const char *vmmgmtd_log = "/tmp/chat-vmmgmtd.log";
-static pid_t vmmgmtd_pid;
+static const char * const dump_keys[] = { "chat: ", NULL };
 static unsigned int ids[CHAT_PEERS];
 static __u32 ring_msgs = 10000, pair_msgs = 5000;
 static long long corrupt = -1;
@@ -101,112 +87,6 @@ static bool guest_done[CHAT_PEERS], reported[CHAT_PEERS];
 static struct chat_report reports[CHAT_PEERS];
 static int send_err;
 static bool reader_stop;	/* __atomic */
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* ---- processes and files ---- */
-
-static pid_t spawn(char *const argv[], const char *log)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid)
-		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-	}
-	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0)
-		dup2(fd, 0);
-	execvp(argv[0], argv);
-	_exit(127);
-}
-
-static int wait_exit(pid_t pid, double secs)
-{
-	double end = now() + secs;
-	int status;
-
-	for (;;) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		if (now() >= end)
-			return -1;
-		usleep(50 * 1000);
-	}
-}
-
-static bool find_line(const char *path, const char *needle, char *line,
-		      size_t size)
-{
-	char buf[1024];
-	bool found = false;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return false;
-	/* Only whole lines: the last one may still be arriving. */
-	while (!found && fgets(buf, sizeof(buf), f) && strchr(buf, '\n'))
-		if (strstr(buf, needle)) {
-			buf[strcspn(buf, "\r\n")] = '\0';
-			if (line && size) {
-				size_t n = strnlen(buf, size - 1);
-
-				memcpy(line, buf, n);
-				line[n] = '\0';
-			}
-			found = true;
-		}
-	fclose(f);
-	return found;
-}
-
-/* Print the lines of @path that the test's peers wrote, as TAP comments. */
-static void dump_file(const char *path, const char *prefix)
-{
-	char buf[512];
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return;
-	while (fgets(buf, sizeof(buf), f)) {
-		buf[strcspn(buf, "\r\n")] = '\0';
-		if (strstr(buf, "vmmgmtd: ") || strstr(buf, "chat: ") ||
-		    strstr(buf, "VMMGMT-") || strstr(buf, "qemu-system"))
-			ksft_print_msg("[%s] %s\n", prefix, buf);
-	}
-	fclose(f);
-}
-
-static void kill_all(void)
-{
-	int i;
-
-	for (i = 0; i < NGUESTS; i++)
-		if (guests[i].pid > 0) {
-			kill(guests[i].pid, SIGKILL);
-			waitpid(guests[i].pid, NULL, 0);
-			guests[i].pid = 0;
-		}
-	if (vmmgmtd_pid > 0) {
-		kill(vmmgmtd_pid, SIGTERM);
-		if (wait_exit(vmmgmtd_pid, 5) == -1) {
-			kill(vmmgmtd_pid, SIGKILL);
-			waitpid(vmmgmtd_pid, NULL, 0);
-		}
-		vmmgmtd_pid = 0;
-	}
-}
 
 static int write_policy(const char *cmd, const char *a, const char *b)
 {
@@ -232,135 +112,15 @@ static void deny_pairs(void)
 			     guests[(i + 1) % NGUESTS].name);
 }
 
-static __noreturn __printf(1, 2) void fatal(const char *fmt, ...)
+/* What fatal() does more: the policy back, the guests' logs. */
+static void on_fatal(void)
 {
-	char msg[512];
-	va_list ap;
-	int i;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	kill_all();
 	deny_pairs();
-	dump_file(vmmgmtd_log, "vmmgmtd");
-	for (i = 0; i < NGUESTS; i++)
-		dump_file(guests[i].log, guests[i].name);
-	ksft_exit_fail_msg("%s\n", msg);
-}
-
-static void on_signal(int sig)
-{
-	kill_all();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Kernel log lines (facility 0) that vm-run also treats as problems. */
-static int kernel_warnings(void)
-{
-	static const char * const pat[] = {
-		"WARNING:", "BUG:", "Oops", "Call Trace:", "blocked for more than",
-		"general protection fault", "UBSAN:", "KASAN:", "lockdep",
-	};
-	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	char *buf, *line, *save;
-	unsigned int i;
-	int n, count = 0;
-
-	if (size <= 0)
-		return -1;
-	buf = malloc(size + 1);
-	if (!buf)
-		return -1;
-	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
-	if (n < 0) {
-		free(buf);
-		return -1;
-	}
-	buf[n] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (line[0] != '<' || line[1] < '0' || line[1] > '7' ||
-		    line[2] != '>')
-			continue;
-		for (i = 0; i < ARRAY_SIZE(pat); i++)
-			if (strstr(line, pat[i])) {
-				count++;
-				break;
-			}
-	}
-	free(buf);
-	return count;
-}
-
-/* ---- vmmgmtd, guests, host endpoints ---- */
-
-static void start_vmmgmtd(void)
-{
-	char *argv[4 + NGUESTS + 1];
-	char names[NGUESTS][32];
-	int i, n = 0;
-
-	argv[n++] = (char *)vmmgmtd_bin;
-	argv[n++] = "-f";
-	argv[n++] = "-d";
-	argv[n++] = (char *)dir;
-	for (i = 0; i < NGUESTS; i++) {
-		snprintf(names[i], sizeof(names[i]), "%s=%u", guests[i].name,
-			 guests[i].id);
-		argv[n++] = names[i];
-	}
-	argv[n] = NULL;
-	unlink(vmmgmtd_log);
-	vmmgmtd_pid = spawn(argv, vmmgmtd_log);
-	if (vmmgmtd_pid < 0)
-		fatal("fork vmmgmtd: %s", strerror(errno));
-	for (i = 0; i < 100; i++) {
-		if (find_line(vmmgmtd_log, "vmmgmtd: ready", NULL, 0))
-			return;
-		usleep(100 * 1000);
-	}
-	fatal("vmmgmtd (pid %d) not ready within 10 s", (int)vmmgmtd_pid);
-}
-
-static void start_guest(struct guest *g)
-{
-	char append[600], chardev[256];
-	static const char * const fixed[] = {
-		"qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
-		"-m", "256", "-smp", "1", "-nodefaults", "-display", "none",
-		"-no-reboot", "-serial", "stdio",
-		"-device", "ivshmem-doorbell,chardev=vmmgmt,vectors=2",
-	};
-	char *argv[ARRAY_SIZE(fixed) + 9];
-	unsigned int i, n = 0;
-
-	for (i = 0; i < ARRAY_SIZE(fixed); i++)
-		argv[n++] = (char *)fixed[i];
-	argv[n++] = "-kernel";
-	argv[n++] = (char *)kernel;
-	argv[n++] = "-initrd";
-	argv[n++] = (char *)initrd;
-	argv[n++] = "-append";
-	argv[n++] = append;
-	argv[n++] = "-chardev";
-	argv[n++] = chardev;
-	argv[n] = NULL;
-	snprintf(append, sizeof(append),
-		 "%s vmmgmt.mode=chat vmmgmt.name=%s vmmgmt.vm_id=%u",
-		 GUEST_APPEND, g->name, g->id);
-	snprintf(chardev, sizeof(chardev), "socket,path=%s/%s.sock,id=vmmgmt",
-		 dir, g->name);
-	snprintf(g->log, sizeof(g->log), "/tmp/%s.log", g->name);
-	unlink(g->log);
-	g->pid = spawn(argv, g->log);
-	if (g->pid < 0)
-		fatal("fork qemu for %s: %s", g->name, strerror(errno));
+	dump_guests();
 }
 
 /* Wait until @g's peer published its VM name; its address or -errno. */
-static int wait_published(int ep, const struct guest *g,
+static int wait_published(int ep, const struct boot_guest *g,
 			  struct vmmgmt_addr *addr, double *secs)
 {
 	double start = now();
@@ -380,11 +140,6 @@ static int wait_published(int ep, const struct guest *g,
 			return -ETIMEDOUT;
 		usleep(200 * 1000);
 	}
-}
-
-static int host_open(void)
-{
-	return open(HOST_DEV, O_RDWR | O_CLOEXEC);
 }
 
 /* write() one chat message @msg of @len bytes to participant @to. */
@@ -705,23 +460,15 @@ int main(void)
 	/* Progress reaches the console as it happens (stdout is a FIFO). */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ksft_print_header();
-	vmmgmtd_bin = getenv("VMMGMTD");
-	kernel = getenv("VMMGMT_GUEST_KERNEL");
-	initrd = getenv("VMMGMT_GUEST_INITRD");
-	dir = getenv("VMMGMT_CHAT_DIR");
-	if (!vmmgmtd_bin || !kernel || !initrd || !dir) {
-		if (getenv("VMMGMT_REQUIRE_DEVICE"))
-			ksft_exit_fail_msg("VMMGMTD, VMMGMT_GUEST_* or VMMGMT_CHAT_DIR unset\n");
-		ksft_exit_skip("not in the host VM: VMMGMT_GUEST_KERNEL etc. unset\n");
-	}
+	boot_init("VMMGMT_CHAT_DIR", "/tmp/chat-vmmgmtd.log", guests, NGUESTS);
+	boot.dump_keys = dump_keys;
+	boot.on_fatal = on_fatal;
 	ring_msgs = env_u32("VMMGMT_CHAT_RING", ring_msgs);
 	pair_msgs = env_u32("VMMGMT_CHAT_PAIR", pair_msgs);
 	if (getenv("VMMGMT_CHAT_CORRUPT"))
 		corrupt = strtoll(getenv("VMMGMT_CHAT_CORRUPT"), NULL, 0);
 	ksft_set_plan(NCHECKS);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	mkdir(dir, 0755);
+	boot_begin();
 	kwarn_base = kernel_warnings();
 	total = 4ull * ring_msgs + 12ull * pair_msgs;
 	ksft_print_msg("ring %u messages x 4 hops, pairwise %u x 12 streams: %llu messages%s\n",
@@ -741,10 +488,10 @@ int main(void)
 	ksft_test_result(ok, "policy: chat-a, chat-b and chat-c allowed pairwise\n");
 
 	/* 2: the host's participant. */
-	ep = host_open();
-	ring_fd = host_open();
-	pair_fd = host_open();
-	ctrl_fd = host_open();
+	ep = open_dev();
+	ring_fd = open_dev();
+	pair_fd = open_dev();
+	ctrl_fd = open_dev();
 	ok = ep >= 0 && ring_fd >= 0 && pair_fd >= 0 && ctrl_fd >= 0 &&
 	     !ioctl(ep, VMMGMT_HOST_IOC_BIND, &b);
 	ksft_test_result(ok, "host endpoint bound to port %u\n", CHAT_PORT);
@@ -753,7 +500,7 @@ int main(void)
 
 	/* 3..5: the guests, one boot at a time, published by name. */
 	for (i = 0; i < NGUESTS; i++) {
-		start_guest(&guests[i]);
+		start_guest(&guests[i], NULL);
 		ret = wait_published(ep, &guests[i], &addr, &secs);
 		ok = !ret && addr.host == 0 && addr.vm == guests[i].id &&
 		     addr.port == CHAT_PORT;
@@ -817,8 +564,7 @@ int main(void)
 		 * Writers may wait for a guest that stopped reading: take the
 		 * guests away, which ends their writes (ECONNRESET).
 		 */
-		for (i = 0; i < NGUESTS; i++)
-			dump_file(guests[i].log, guests[i].name);
+		dump_guests();
 		for (i = 0; i < NGUESTS; i++) {
 			kill(guests[i].pid, SIGKILL);
 			waitpid(guests[i].pid, NULL, 0);
@@ -903,7 +649,7 @@ int main(void)
 		guests[i].pid = 0;
 		snprintf(needle, sizeof(needle), "VMMGMT-STEP %s chat peer ",
 			 guests[i].name);
-		ok = find_line(guests[i].log, needle, line, sizeof(line)) &&
+		ok = find_line(guests[i].log, 0, needle, line, sizeof(line)) &&
 		     strstr(line, " chat peer ok");
 		ksft_test_result(status != -1 && ok, "%s: %s\n", guests[i].name,
 				 line[0] && ok ? line : "peer step did not end ok");
@@ -913,17 +659,7 @@ int main(void)
 
 	/* 16: no kernel problem in the guests' logs. */
 	line[0] = '\0';
-	ok = true;
-	for (i = 0; i < NGUESTS && ok; i++) {
-		static const char * const pat[] = {
-			"WARNING:", "BUG:", "Oops", "Call Trace:",
-			"blocked for more than",
-		};
-		unsigned int p;
-
-		for (p = 0; p < ARRAY_SIZE(pat) && ok; p++)
-			ok = !find_line(guests[i].log, pat[p], line, sizeof(line));
-	}
+	ok = !guest_log_warning(line, sizeof(line));
 	ksft_test_result(ok, "guests' kernel logs: no warning%s%s\n",
 			 ok ? "" : ": ", ok ? "" : line);
 
@@ -932,24 +668,16 @@ int main(void)
 	close(ring_fd);
 	close(pair_fd);
 	close(ctrl_fd);
-	if (vmmgmtd_pid > 0) {
-		kill(vmmgmtd_pid, SIGTERM);
-		status = wait_exit(vmmgmtd_pid, 10);
-		if (status == -1) {
-			kill(vmmgmtd_pid, SIGKILL);
-			waitpid(vmmgmtd_pid, NULL, 0);
-		}
-		vmmgmtd_pid = 0;
-	}
+	if (boot.vmmgmtd_pid > 0)
+		stop_vmmgmtd(SIGTERM);
 	/* 17: nor in the host's. */
 	ret = kernel_warnings();
 	ksft_test_result(ret >= 0 && ret <= kwarn_base,
 			 "host kernel log: no new warning (%d problem lines, %d before)\n",
 			 ret, kwarn_base);
 	if (ksft_get_fail_cnt()) {
-		dump_file(vmmgmtd_log, "vmmgmtd");
-		for (i = 0; i < NGUESTS; i++)
-			dump_file(guests[i].log, guests[i].name);
+		dump_file(boot.vmmgmtd_log, "vmmgmtd");
+		dump_guests();
 	}
 	ksft_finished();
 }

@@ -32,24 +32,15 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/klog.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kselftest.h"
-#include "vmmgmt_host_util.h"
+#include "vmmgmt_guest_boot.h"
 
-#define HOST_VMS		"/sys/class/misc/vmmgmt-host/vms"
 #define NGUESTS			4
 /* A guest boots in 15-30 s under the TCG host VM; some slack. */
 #define BOOT_SECS		120
@@ -75,191 +66,15 @@
 #define TOL_SHMEM_KB		512
 #define TOL_SUNRECLAIM_KB	256
 
-/* The guests' kernel command line, as scripts/vm/host-init has it. */
-#define GUEST_APPEND	"console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0"
-
-struct guest {
-	const char *name;	/* life-a */
-	unsigned int id;
-	pid_t pid;		/* QEMU, 0 when not running */
-	char log[256];
+static struct boot_guest guests[NGUESTS] = {
+	{ .name = "life-a", .id = 21, .mode = "traffic" },
+	{ .name = "life-b", .id = 22, .mode = "traffic" },
+	{ .name = "life-c", .id = 23, .mode = "traffic" },
+	{ .name = "life-d", .id = 24, .mode = "traffic" },
 };
 
-static struct guest guests[NGUESTS] = {
-	{ .name = "life-a", .id = 21 }, { .name = "life-b", .id = 22 },
-	{ .name = "life-c", .id = 23 }, { .name = "life-d", .id = 24 },
-};
-
-static const char *vmmgmtd_bin, *kernel, *initrd, *dir;
-static pid_t vmmgmtd_pid;
-static const char *vmmgmtd_log = "/tmp/life-vmmgmtd.log";
+static const char * const dump_keys[] = { "traffic: ", NULL };
 static int kwarn_base;
-
-/* ---- processes ---- */
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* fork and exec @argv with stdout and stderr appended to @log. */
-static pid_t spawn(char *const argv[], const char *log)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid)
-		return pid;
-	/* Nothing of ours outlives the test. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-	}
-	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0)
-		dup2(fd, 0);
-	execvp(argv[0], argv);
-	_exit(127);
-}
-
-/* Wait up to @secs for child @pid to exit; its status, or -1. */
-static int wait_exit(pid_t pid, double secs)
-{
-	double end = now() + secs;
-	int status;
-
-	for (;;) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		if (now() >= end)
-			return -1;
-		usleep(50 * 1000);
-	}
-}
-
-static void kill_all(void)
-{
-	int i;
-
-	for (i = 0; i < NGUESTS; i++)
-		if (guests[i].pid > 0) {
-			kill(guests[i].pid, SIGKILL);
-			waitpid(guests[i].pid, NULL, 0);
-			guests[i].pid = 0;
-		}
-	if (vmmgmtd_pid > 0) {
-		kill(vmmgmtd_pid, SIGTERM);
-		if (wait_exit(vmmgmtd_pid, 5) == -1) {
-			kill(vmmgmtd_pid, SIGKILL);
-			waitpid(vmmgmtd_pid, NULL, 0);
-		}
-		vmmgmtd_pid = 0;
-	}
-}
-
-static void on_signal(int sig)
-{
-	kill_all();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void dump_file(const char *path, const char *prefix);
-
-static __noreturn __printf(1, 2) void fatal(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	kill_all();
-	dump_file(vmmgmtd_log, "vmmgmtd");
-	ksft_exit_fail_msg("%s\n", msg);
-}
-
-/* ---- files ---- */
-
-static long file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? 0 : st.st_size;
-}
-
-/* The first line of @path at or after byte @from containing @needle. */
-static bool find_line(const char *path, long from, const char *needle,
-		      char *line, size_t size)
-{
-	char buf[1024];
-	bool found = false;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (fseek(f, from, SEEK_SET) == 0)
-		while (fgets(buf, sizeof(buf), f)) {
-			/*
-			 * The last line may still be arriving through the
-			 * guest's serial console: only whole lines count.
-			 */
-			if (!strchr(buf, '\n'))
-				break;
-			if (strstr(buf, needle)) {
-				buf[strcspn(buf, "\r\n")] = '\0';
-				if (line && size) {
-					size_t n = strlen(buf);
-
-					if (n >= size)
-						n = size - 1;
-					memcpy(line, buf, n);
-					line[n] = '\0';
-				}
-				found = true;
-				break;
-			}
-		}
-	fclose(f);
-	return found;
-}
-
-static bool wait_line(const char *path, long from, const char *needle,
-		      char *line, size_t size, double secs)
-{
-	double end = now() + secs;
-
-	for (;;) {
-		if (find_line(path, from, needle, line, size))
-			return true;
-		if (now() >= end)
-			return false;
-		usleep(100 * 1000);
-	}
-}
-
-/* Print the lines of @path that matter, as TAP comments. */
-static void dump_file(const char *path, const char *prefix)
-{
-	char buf[512];
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return;
-	while (fgets(buf, sizeof(buf), f)) {
-		buf[strcspn(buf, "\r\n")] = '\0';
-		if (strstr(buf, "vmmgmtd: ") || strstr(buf, "traffic: ") ||
-		    strstr(buf, "VMMGMT-") || strstr(buf, "qemu-system"))
-			ksft_print_msg("[%s] %s\n", prefix, buf);
-	}
-	fclose(f);
-}
 
 static int read_ull(const char *path, unsigned long long *val)
 {
@@ -289,7 +104,7 @@ static bool exists(const char *path)
 struct snap {
 	int threads;		/* vmmgmt-* kernel threads */
 	int fds;		/* vmmgmtd's open fds, -1 without vmmgmtd */
-	int vms;		/* entries of HOST_VMS */
+	int vms;		/* entries of VMS_SYSFS */
 	int vmaps;		/* vmmgmt_host's areas in /proc/vmallocinfo */
 	long slab, sunreclaim, vmalloc, shmem;	/* /proc/meminfo, kB */
 };
@@ -328,7 +143,7 @@ static int count_dir(const char *path)
 	return n;
 }
 
-static int thread_count_of(const struct guest *g)
+static int thread_count_of(const struct boot_guest *g)
 {
 	char name[64];
 
@@ -340,9 +155,9 @@ static int vmmgmtd_fds(void)
 {
 	char path[64];
 
-	if (vmmgmtd_pid <= 0)
+	if (boot.vmmgmtd_pid <= 0)
 		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)vmmgmtd_pid);
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)boot.vmmgmtd_pid);
 	return count_dir(path);
 }
 
@@ -367,7 +182,7 @@ static void snapshot(struct snap *s)
 	s->vmaps = count_vmaps();
 	s->threads = count_threads("vmmgmt-");
 	s->fds = vmmgmtd_fds();
-	s->vms = count_dir(HOST_VMS);
+	s->vms = count_dir(VMS_SYSFS);
 	s->slab = meminfo_kb("Slab");
 	s->sunreclaim = meminfo_kb("SUnreclaim");
 	s->vmalloc = meminfo_kb("VmallocUsed");
@@ -408,130 +223,20 @@ static void check_memory(const char *what, const struct snap *base)
 			 base->sunreclaim, s.sunreclaim, TOL_SUNRECLAIM_KB);
 }
 
-/*
- * Kernel log lines that vm-run also treats as problems.  Only the
- * kernel's own ("<0>".."<7>", facility 0): the test bed copies its
- * console output into the log too, as facility user.
- */
-static int kernel_warnings(void)
+/* Boot guest @g (vmmgmt.mode=traffic), as host-init boots its guests. */
+static void start_traffic(struct boot_guest *g, int relink_wait, int pause)
 {
-	static const char * const pat[] = {
-		"WARNING:", "BUG:", "Oops", "Call Trace:", "blocked for more than",
-		"general protection fault", "UBSAN:", "KASAN:", "lockdep",
-	};
-	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	char *buf, *line, *save;
-	unsigned int i;
-	int n, count = 0;
+	char args[128];
 
-	if (size <= 0)
-		return -1;
-	buf = malloc(size + 1);
-	if (!buf)
-		return -1;
-	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
-	if (n < 0) {
-		free(buf);
-		return -1;
-	}
-	buf[n] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (line[0] != '<' || line[1] < '0' || line[1] > '7' ||
-		    line[2] != '>')
-			continue;
-		for (i = 0; i < ARRAY_SIZE(pat); i++)
-			if (strstr(line, pat[i])) {
-				count++;
-				break;
-			}
-	}
-	free(buf);
-	return count;
+	snprintf(args, sizeof(args), "vmmgmt.relink_wait=%d vmmgmt.pause=%d",
+		 relink_wait, pause);
+	start_guest(g, args);
 }
 
-/* ---- vmmgmtd and guests ---- */
-
-static void start_vmmgmtd(void)
-{
-	char *argv[4 + NGUESTS + 1];
-	char ids[NGUESTS][32];
-	long from = file_size(vmmgmtd_log);
-	int i, n = 0;
-
-	argv[n++] = (char *)vmmgmtd_bin;
-	argv[n++] = "-f";
-	argv[n++] = "-d";
-	argv[n++] = (char *)dir;
-	for (i = 0; i < NGUESTS; i++) {
-		snprintf(ids[i], sizeof(ids[i]), "%s=%u", guests[i].name,
-			 guests[i].id);
-		argv[n++] = ids[i];
-	}
-	argv[n] = NULL;
-	vmmgmtd_pid = spawn(argv, vmmgmtd_log);
-	if (vmmgmtd_pid < 0)
-		fatal("fork vmmgmtd: %s", strerror(errno));
-	if (!wait_line(vmmgmtd_log, from, "vmmgmtd: ready", NULL, 0, 10))
-		fatal("vmmgmtd (pid %d) not ready within 10 s",
-		      (int)vmmgmtd_pid);
-}
-
-/* Stop vmmgmtd with @sig; its exit status, or -1 if it did not exit. */
-static int stop_vmmgmtd(int sig)
-{
-	int status;
-
-	kill(vmmgmtd_pid, sig);
-	status = wait_exit(vmmgmtd_pid, 10);
-	if (status == -1) {
-		kill(vmmgmtd_pid, SIGKILL);
-		waitpid(vmmgmtd_pid, NULL, 0);
-	}
-	vmmgmtd_pid = 0;
-	return status;
-}
-
-/* Boot guest @g with vmmgmt.mode=traffic, as host-init boots its guests. */
-static void start_guest(struct guest *g, int relink_wait, int pause)
-{
-	char append[600], chardev[256];
-	static const char * const fixed[] = {
-		"qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
-		"-m", "256", "-smp", "1", "-nodefaults", "-display", "none",
-		"-no-reboot", "-serial", "stdio",
-		"-device", "ivshmem-doorbell,chardev=vmmgmt,vectors=2",
-	};
-	char *argv[ARRAY_SIZE(fixed) + 9];
-	unsigned int i, n = 0;
-
-	for (i = 0; i < ARRAY_SIZE(fixed); i++)
-		argv[n++] = (char *)fixed[i];
-	argv[n++] = "-kernel";
-	argv[n++] = (char *)kernel;
-	argv[n++] = "-initrd";
-	argv[n++] = (char *)initrd;
-	argv[n++] = "-append";
-	argv[n++] = append;
-	argv[n++] = "-chardev";
-	argv[n++] = chardev;
-	argv[n] = NULL;
-	snprintf(append, sizeof(append),
-		 "%s vmmgmt.mode=traffic vmmgmt.name=%s vmmgmt.vm_id=%u vmmgmt.relink_wait=%d vmmgmt.pause=%d",
-		 GUEST_APPEND, g->name, g->id, relink_wait, pause);
-	snprintf(chardev, sizeof(chardev), "socket,path=%s/%s.sock,id=vmmgmt",
-		 dir, g->name);
-	snprintf(g->log, sizeof(g->log), "/tmp/%s.log", g->name);
-	unlink(g->log);
-	g->pid = spawn(argv, g->log);
-	if (g->pid < 0)
-		fatal("fork qemu for %s: %s", g->name, strerror(errno));
-}
-
-static void vm_path(const struct guest *g, const char *file, char *buf,
+static void vm_path(const struct boot_guest *g, const char *file, char *buf,
 		    size_t size)
 {
-	snprintf(buf, size, HOST_VMS "/%s%s%s", g->name, file ? "/" : "",
+	snprintf(buf, size, VMS_SYSFS "/%s%s%s", g->name, file ? "/" : "",
 		 file ? file : "");
 }
 
@@ -539,7 +244,7 @@ static void vm_path(const struct guest *g, const char *file, char *buf,
  * Wait until @g's guest runs echo traffic: its host rx_msgs is above
  * zero, then grows within PAUSE_SECS + 2 s.  Fills @rx0 and @rx1.
  */
-static bool wait_traffic(struct guest *g, unsigned long long *rx0,
+static bool wait_traffic(struct boot_guest *g, unsigned long long *rx0,
 			 unsigned long long *rx1)
 {
 	double end = now() + BOOT_SECS;
@@ -572,7 +277,7 @@ static bool wait_traffic(struct guest *g, unsigned long long *rx0,
 }
 
 /* Wait until @g's sysfs dir and kernel thread are gone; seconds or -1. */
-static double wait_vm_gone(const struct guest *g, bool *dir_gone,
+static double wait_vm_gone(const struct boot_guest *g, bool *dir_gone,
 			   bool *thread_gone)
 {
 	double start = now();
@@ -590,7 +295,7 @@ static double wait_vm_gone(const struct guest *g, bool *dir_gone,
 	}
 }
 
-static void check_gone(const char *what, const struct guest *g)
+static void check_gone(const char *what, const struct boot_guest *g)
 {
 	bool dir_gone, thread_gone;
 	double t = wait_vm_gone(g, &dir_gone, &thread_gone);
@@ -608,7 +313,7 @@ static void check_gone(const char *what, const struct guest *g)
  * not checked: runs without the host's interrupt at teardown also showed
  * a poll() woken with 0 interrupts, see Documentation/testing.rst.)
  */
-static void check_guest_enotconn(const char *what, const struct guest *g,
+static void check_guest_enotconn(const char *what, const struct boot_guest *g,
 				 bool idle)
 {
 	char line[512] = "";
@@ -625,7 +330,7 @@ static void check_guest_enotconn(const char *what, const struct guest *g,
 }
 
 /* QEMU of @g exits by itself (its guest powered off) within @secs. */
-static void check_qemu_exits(const char *what, struct guest *g, double secs)
+static void check_qemu_exits(const char *what, struct boot_guest *g, double secs)
 {
 	int status = wait_exit(g->pid, secs);
 
@@ -638,7 +343,7 @@ static void check_qemu_exits(const char *what, struct guest *g, double secs)
 	g->pid = 0;
 }
 
-static void check_traffic(const char *what, struct guest *g)
+static void check_traffic(const char *what, struct boot_guest *g)
 {
 	unsigned long long rx0, rx1;
 	bool ok = wait_traffic(g, &rx0, &rx1);
@@ -655,17 +360,9 @@ static void check_traffic(const char *what, struct guest *g)
 /* No kernel problem in any guest's console log. */
 static void check_guest_logs(void)
 {
-	static const char * const pat[] = {
-		"WARNING:", "BUG:", "Oops", "Call Trace:", "blocked for more than",
-	};
 	char line[512] = "";
-	unsigned int i, j;
-	bool found = false;
+	bool found = guest_log_warning(line, sizeof(line));
 
-	for (i = 0; i < NGUESTS && !found; i++)
-		for (j = 0; j < ARRAY_SIZE(pat) && !found; j++)
-			found = find_line(guests[i].log, 0, pat[j], line,
-					  sizeof(line));
 	ksft_test_result(!found, "guests: no kernel warning in their logs%s%s\n",
 			 found ? ": " : "", line);
 }
@@ -674,7 +371,7 @@ static void check_guest_logs(void)
  * Wait until @g's guest starts a pause (its "traffic: pause" line), then
  * 300 ms more: it sleeps in poll() with nothing in flight.
  */
-static bool wait_idle(const struct guest *g)
+static bool wait_idle(const struct boot_guest *g)
 {
 	long from = file_size(g->log);
 
@@ -703,24 +400,10 @@ int main(void)
 	bool back;
 
 	ksft_print_header();
-	vmmgmtd_bin = getenv("VMMGMTD");
-	kernel = getenv("VMMGMT_GUEST_KERNEL");
-	initrd = getenv("VMMGMT_GUEST_INITRD");
-	dir = getenv("VMMGMT_LIFE_DIR");
-	if (!vmmgmtd_bin || !kernel || !initrd || !dir) {
-		if (getenv("VMMGMT_REQUIRE_DEVICE"))
-			ksft_exit_fail_msg("VMMGMTD or VMMGMT_GUEST_* or VMMGMT_LIFE_DIR unset\n");
-		ksft_exit_skip("not in the host VM: VMMGMT_GUEST_KERNEL etc. unset\n");
-	}
-	if (!exists(HOST_VMS) || !exists("/dev/kvm")) {
-		if (getenv("VMMGMT_REQUIRE_DEVICE"))
-			ksft_exit_fail_msg(HOST_VMS " or /dev/kvm missing\n");
-		ksft_exit_skip("no vmmgmt_host.ko or no KVM\n");
-	}
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	mkdir(dir, 0755);
-	unlink(vmmgmtd_log);
+	boot_init("VMMGMT_LIFE_DIR", "/tmp/life-vmmgmtd.log", guests, NGUESTS);
+	boot.dump_keys = dump_keys;
+	boot_need_kvm();
+	boot_begin();
 	kwarn_base = kernel_warnings();
 
 	/* 1. QEMU killed while traffic flows. */
@@ -728,7 +411,7 @@ int main(void)
 	snapshot(&base);
 	fds0 = base.fds;
 	print_snap("before life-a:", &base);
-	start_guest(&guests[0], 0, 0);
+	start_traffic(&guests[0], 0, 0);
 	check_traffic("qemu killed", &guests[0]);
 	snapshot(&during);
 	print_snap("life-a running:", &during);
@@ -751,15 +434,15 @@ int main(void)
 	}
 	ksft_test_result(back, "qemu killed: vmmgmtd fds back to baseline (%d -> %d -> %d)\n",
 			 fds0, during.fds, vmmgmtd_fds());
-	ksft_test_result(wait_exit(vmmgmtd_pid, 0) == -1,
+	ksft_test_result(wait_exit(boot.vmmgmtd_pid, 0) == -1,
 			 "qemu killed: vmmgmtd still running\n");
-	ksft_test_result(count_dir(HOST_VMS) == base.vms,
+	ksft_test_result(count_dir(VMS_SYSFS) == base.vms,
 			 "qemu killed: VMs in sysfs back to %d\n", base.vms);
 	check_memory("qemu killed", &base);
 	check_no_warning("qemu killed");
 
 	/* 2. vmmgmtd stopped with SIGTERM while a guest runs traffic. */
-	start_guest(&guests[1], RELINK_WAIT, PAUSE_SECS);
+	start_traffic(&guests[1], RELINK_WAIT, PAUSE_SECS);
 	check_traffic("after qemu kill, vmmgmtd serves a new guest", &guests[1]);
 	snapshot(&during);
 	print_snap("life-b running:", &during);
@@ -772,10 +455,10 @@ int main(void)
 	ksft_test_result(status != -1 && WIFEXITED(status) && !WEXITSTATUS(status),
 			 "vmmgmtd SIGTERM: vmmgmtd exited 0 (status %#x)\n", status);
 	check_gone("vmmgmtd SIGTERM", &guests[1]);
-	ksft_test_result(count_dir(HOST_VMS) == base.vms,
+	ksft_test_result(count_dir(VMS_SYSFS) == base.vms,
 			 "vmmgmtd SIGTERM: VMs in sysfs back to %d\n", base.vms);
 	check_guest_enotconn("vmmgmtd SIGTERM", &guests[1], true);
-	from = file_size(vmmgmtd_log);
+	from = file_size(boot.vmmgmtd_log);
 	start_vmmgmtd();
 	/*
 	 * life-b's QEMU lives on.  Its ivshmem-doorbell never reconnects
@@ -786,7 +469,7 @@ int main(void)
 	ksft_test_result(wait_line(guests[1].log, 0, "traffic: link still down after",
 				   line, sizeof(line), RELINK_WAIT + 10),
 			 "vmmgmtd restarted: running life-b's link stays down (QEMU does not reconnect)\n");
-	ksft_test_result(!find_line(vmmgmtd_log, from, "life-b (id 22): connected", NULL, 0),
+	ksft_test_result(!find_line(boot.vmmgmtd_log, from, "life-b (id 22): connected", NULL, 0),
 			 "vmmgmtd restarted: no connection from life-b's QEMU\n");
 	check_qemu_exits("vmmgmtd SIGTERM", &guests[1], 30);
 	snapshot(&after);
@@ -796,20 +479,20 @@ int main(void)
 	check_memory("vmmgmtd SIGTERM", &base);
 
 	/* 3. A new guest after the restart; then SIGKILL vmmgmtd. */
-	start_guest(&guests[2], 0, 0);
+	start_traffic(&guests[2], 0, 0);
 	check_traffic("vmmgmtd restarted after SIGTERM: new guest", &guests[2]);
 	status = stop_vmmgmtd(SIGKILL);
 	ksft_test_result(status != -1 && WIFSIGNALED(status),
 			 "vmmgmtd SIGKILL: vmmgmtd killed (status %#x)\n", status);
 	check_gone("vmmgmtd SIGKILL", &guests[2]);
-	ksft_test_result(count_dir(HOST_VMS) == base.vms,
+	ksft_test_result(count_dir(VMS_SYSFS) == base.vms,
 			 "vmmgmtd SIGKILL: VMs in sysfs back to %d\n", base.vms);
 	check_guest_enotconn("vmmgmtd SIGKILL", &guests[2], false);
 	check_qemu_exits("vmmgmtd SIGKILL", &guests[2], 30);
 
 	/* 4. vmmgmtd again (it removes the stale sockets); a new guest. */
 	start_vmmgmtd();
-	start_guest(&guests[3], 0, 0);
+	start_traffic(&guests[3], 0, 0);
 	check_traffic("vmmgmtd restarted after SIGKILL: new guest", &guests[3]);
 	status = stop_vmmgmtd(SIGTERM);
 	ksft_test_result(status != -1 && WIFEXITED(status) && !WEXITSTATUS(status),
@@ -817,15 +500,15 @@ int main(void)
 	check_gone("end", &guests[3]);
 	check_guest_enotconn("end", &guests[3], false);
 	check_qemu_exits("end", &guests[3], 30);
-	ksft_test_result(count_dir(HOST_VMS) == base.vms &&
+	ksft_test_result(count_dir(VMS_SYSFS) == base.vms &&
 			 count_threads("vmmgmt-") == base.threads,
 			 "end: VMs in sysfs %d, vmmgmt-* threads %d, as before the test\n",
-			 count_dir(HOST_VMS), count_threads("vmmgmt-"));
+			 count_dir(VMS_SYSFS), count_threads("vmmgmt-"));
 	check_memory("end", &base);
 	check_no_warning("end");
 	check_guest_logs();
 
-	dump_file(vmmgmtd_log, "vmmgmtd");
+	dump_file(boot.vmmgmtd_log, "vmmgmtd");
 	dump_file(guests[1].log, "life-b");
 	kill_all();
 	ksft_set_plan(ksft_test_num());

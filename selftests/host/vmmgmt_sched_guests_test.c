@@ -37,215 +37,58 @@
  *   VMMGMT_SCHED_DIR      a directory for vmmgmtd's sockets (created)
  * Without them the test is skipped, unless VMMGMT_REQUIRE_DEVICE is set.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kselftest.h"
-#include "vmmgmt_host_util.h"
+#include "vmmgmt_guest_boot.h"
 
-#define HOST_VMS		"/sys/class/misc/vmmgmt-host/vms"
 #define BOOT_SECS		150
 #define MEASURE_SECS		10
 #define PERIOD_MS		200
 #define CTL_PORT		77
-#define GUEST_APPEND	"console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0"
 
-struct guest {
-	const char *name;
-	unsigned int id;
-	const char *needs;	/* vmmgmt.needs= */
-	pid_t pid;		/* QEMU */
-	pid_t vcpu;		/* its "CPU 0/KVM" thread */
-	char log[256];
+/* Their needs (vmmgmt.needs=) are start_burner()'s. */
+static struct boot_guest guests[2] = {
+	{ .name = "sched-a", .id = 31, .mode = "burn", .vcpu_names = true },
+	{ .name = "sched-b", .id = 32, .mode = "burn", .vcpu_names = true },
 };
 
-static struct guest guests[2] = {
-	{ .name = "sched-a", .id = 31, .needs = "1,100" },
-	{ .name = "sched-b", .id = 32, .needs = "1,0" },
+static const char * const dump_keys[] = {
+	"vmmgmtctl", "WARNING", "BUG", NULL,
 };
 
-static const char *vmmgmtd_bin, *kernel, *initrd, *dir;
-static const char *vmmgmtd_log = "/tmp/sched-vmmgmtd.log";
-static pid_t vmmgmtd_pid;
 static bool figures;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static pid_t spawn(char *const argv[], const char *log)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid)
-		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-	}
-	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0)
-		dup2(fd, 0);
-	execvp(argv[0], argv);
-	_exit(127);
-}
-
-static int wait_exit(pid_t pid, double secs)
-{
-	double end = now() + secs;
-	int status;
-
-	for (;;) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		if (now() >= end)
-			return -1;
-		usleep(50 * 1000);
-	}
-}
-
-static void kill_all(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < 2; i++)
-		if (guests[i].pid > 0) {
-			kill(guests[i].pid, SIGKILL);
-			waitpid(guests[i].pid, NULL, 0);
-			guests[i].pid = 0;
-		}
-	if (vmmgmtd_pid > 0) {
-		kill(vmmgmtd_pid, SIGTERM);
-		if (wait_exit(vmmgmtd_pid, 5) == -1) {
-			kill(vmmgmtd_pid, SIGKILL);
-			waitpid(vmmgmtd_pid, NULL, 0);
-		}
-		vmmgmtd_pid = 0;
-	}
-}
-
-static void on_signal(int sig)
-{
-	kill_all();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* The lines of @path that matter, as TAP comments. */
-static void dump_file(const char *path, const char *prefix)
-{
-	char buf[512];
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return;
-	while (fgets(buf, sizeof(buf), f)) {
-		buf[strcspn(buf, "\r\n")] = '\0';
-		if (strstr(buf, "vmmgmtd: ") || strstr(buf, "vmmgmtctl") ||
-		    strstr(buf, "VMMGMT-") || strstr(buf, "qemu-system") ||
-		    strstr(buf, "WARNING") || strstr(buf, "BUG"))
-			ksft_print_msg("[%s] %s\n", prefix, buf);
-	}
-	fclose(f);
-}
-
-static __noreturn __printf(1, 2) void fatal(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	kill_all();
-	dump_file(vmmgmtd_log, "vmmgmtd");
-	dump_file(guests[0].log, guests[0].name);
-	dump_file(guests[1].log, guests[1].name);
-	ksft_exit_fail_msg("%s\n", msg);
-}
-
-/* The first line of @path containing @needle, into @line. */
-static bool find_line(const char *path, const char *needle, char *line,
-		      size_t size)
-{
-	char buf[1024];
-	bool found = false;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return false;
-	/* Only whole lines: the last one may still be arriving. */
-	while (!found && fgets(buf, sizeof(buf), f) && strchr(buf, '\n'))
-		if (strstr(buf, needle)) {
-			buf[strcspn(buf, "\r\n")] = '\0';
-			if (line && size) {
-				size_t n = strlen(buf);
-
-				if (n >= size)
-					n = size - 1;
-				memcpy(line, buf, n);
-				line[n] = '\0';
-			}
-			found = true;
-		}
-	fclose(f);
-	return found;
-}
-
-static bool wait_line(const char *path, const char *needle, char *line,
-		      size_t size, double secs)
-{
-	double end = now() + secs;
-
-	while (!find_line(path, needle, line, size)) {
-		if (now() >= end)
-			return false;
-		usleep(100 * 1000);
-	}
-	return true;
-}
-
-/* A number in HOST_VMS/<g>/@file; -1 when unreadable or not a number. */
-static long long vm_num(const struct guest *g, const char *file)
+/* A number in VMS_SYSFS/<g>/@file; -1 when unreadable or not a number. */
+static long long vm_num(const struct boot_guest *g, const char *file)
 {
 	char path[256], buf[128], *end;
 	long long v;
 
-	snprintf(path, sizeof(path), HOST_VMS "/%s/%s", g->name, file);
+	snprintf(path, sizeof(path), VMS_SYSFS "/%s/%s", g->name, file);
 	if (read_text(path, buf, sizeof(buf)))
 		return -1;
 	v = strtoll(buf, &end, 10);
 	return end == buf ? -1 : v;
 }
 
-static int vm_write(const struct guest *g, const char *file, const char *val)
+static int vm_write(const struct boot_guest *g, const char *file, const char *val)
 {
 	char path[256];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), HOST_VMS "/%s/%s", g->name, file);
+	snprintf(path, sizeof(path), VMS_SYSFS "/%s/%s", g->name, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -265,7 +108,7 @@ static int nice_of(pid_t tid)
 }
 
 /* The time @g's vCPU thread ran, ns (schedstat's first field); -1. */
-static long long run_ns(const struct guest *g)
+static long long run_ns(const struct boot_guest *g)
 {
 	char path[128], buf[128];
 
@@ -276,93 +119,19 @@ static long long run_ns(const struct guest *g)
 	return atoll(buf);
 }
 
-/* @g's QEMU thread named "CPU 0/KVM", or 0. */
-static pid_t find_vcpu(const struct guest *g)
+/*
+ * Boot @g (vmmgmt.mode=burn) with vmmgmt.needs=@needs and wait until it
+ * burns with stats on.
+ */
+static void start_burner(struct boot_guest *g, const char *needs)
 {
-	char path[300], comm[64];
-	struct dirent *de;
-	pid_t tid = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)g->pid);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while (!tid && (de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm",
-			 (int)g->pid, de->d_name);
-		if (!read_text(path, comm, sizeof(comm)) &&
-		    !strcmp(comm, "CPU 0/KVM"))
-			tid = atoi(de->d_name);
-	}
-	closedir(d);
-	return tid;
-}
-
-static void start_vmmgmtd(void)
-{
-	char *argv[8], ids[2][32];
-	unsigned int i;
-	int n = 0;
-
-	argv[n++] = (char *)vmmgmtd_bin;
-	argv[n++] = "-f";
-	argv[n++] = "-d";
-	argv[n++] = (char *)dir;
-	for (i = 0; i < 2; i++) {
-		snprintf(ids[i], sizeof(ids[i]), "%s=%u", guests[i].name,
-			 guests[i].id);
-		argv[n++] = ids[i];
-	}
-	argv[n] = NULL;
-	vmmgmtd_pid = spawn(argv, vmmgmtd_log);
-	if (vmmgmtd_pid < 0)
-		fatal("fork vmmgmtd: %s", strerror(errno));
-	if (!wait_line(vmmgmtd_log, "vmmgmtd: ready", NULL, 0, 10))
-		fatal("vmmgmtd (pid %d) not ready within 10 s", (int)vmmgmtd_pid);
-}
-
-/* Boot @g with vmmgmt.mode=burn and wait until it burns with stats on. */
-static void start_guest(struct guest *g)
-{
-	static const char * const fixed[] = {
-		"qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
-		"-m", "256", "-smp", "1", "-nodefaults", "-display", "none",
-		"-no-reboot", "-serial", "stdio",
-		"-device", "ivshmem-doorbell,chardev=vmmgmt,vectors=2",
-	};
-	char append[600], chardev[256], name[64], *argv[ARRAY_SIZE(fixed) + 11];
-	unsigned int i, n = 0;
+	char args[128];
 	double end;
 	cpu_set_t cpu0;
 
-	for (i = 0; i < ARRAY_SIZE(fixed); i++)
-		argv[n++] = (char *)fixed[i];
-	argv[n++] = "-name";
-	argv[n++] = name;
-	argv[n++] = "-kernel";
-	argv[n++] = (char *)kernel;
-	argv[n++] = "-initrd";
-	argv[n++] = (char *)initrd;
-	argv[n++] = "-append";
-	argv[n++] = append;
-	argv[n++] = "-chardev";
-	argv[n++] = chardev;
-	argv[n] = NULL;
-	snprintf(name, sizeof(name), "%s,debug-threads=on", g->name);
-	snprintf(append, sizeof(append),
-		 "%s vmmgmt.mode=burn vmmgmt.name=%s vmmgmt.vm_id=%u vmmgmt.needs=%s vmmgmt.stats_period_ms=%d",
-		 GUEST_APPEND, g->name, g->id, g->needs, PERIOD_MS);
-	snprintf(chardev, sizeof(chardev), "socket,path=%s/%s.sock,id=vmmgmt",
-		 dir, g->name);
-	snprintf(g->log, sizeof(g->log), "/tmp/%s.log", g->name);
-	unlink(g->log);
-	g->pid = spawn(argv, g->log);
-	if (g->pid < 0)
-		fatal("fork qemu for %s: %s", g->name, strerror(errno));
-
+	snprintf(args, sizeof(args), "vmmgmt.needs=%s vmmgmt.stats_period_ms=%d",
+		 needs, PERIOD_MS);
+	start_guest(g, args);
 	end = now() + BOOT_SECS;
 	while (!(g->vcpu = find_vcpu(g))) {
 		if (now() >= end || wait_exit(g->pid, 0) != -1)
@@ -376,7 +145,7 @@ static void start_guest(struct guest *g)
 	if (sched_setaffinity(g->vcpu, sizeof(cpu0), &cpu0))
 		fatal("%s: pin thread %d to CPU 0: %s", g->name, (int)g->vcpu,
 		      strerror(errno));
-	if (!wait_line(g->log, "VMMGMT-BURN", NULL, 0, end - now()))
+	if (!wait_line(g->log, 0, "VMMGMT-BURN", NULL, 0, end - now()))
 		fatal("%s: does not burn: see %s", g->name, g->log);
 	/* The first sample comes a period after the guest switched on. */
 	end = now() + 10;
@@ -411,7 +180,7 @@ static void measure(long long ran[2], double *kicks_per_sample)
 }
 
 /* vmmgmtctl sched @g @policy 0 10: true when it exited 0. */
-static bool ctl_sched(const struct guest *g, const char *policy)
+static bool ctl_sched(const struct boot_guest *g, const char *policy)
 {
 	char *argv[7];
 	int status;
@@ -435,7 +204,7 @@ static bool ctl_sched(const struct guest *g, const char *policy)
 }
 
 /* Wait up to @secs until @g's vCPU thread has nice @want. */
-static bool wait_nice(const struct guest *g, int want, double secs)
+static bool wait_nice(const struct boot_guest *g, int want, double secs)
 {
 	double end = now() + secs;
 
@@ -452,7 +221,7 @@ static bool wait_nice(const struct guest *g, int want, double secs)
  * prints the sequence number of its last sample before the change.
  * Returns it, or -1.
  */
-static long long send_needs(const struct guest *g, unsigned int vcpus,
+static long long send_needs(const struct boot_guest *g, unsigned int vcpus,
 			    unsigned int urgency)
 {
 	char dst[32], msg[64], want[128], line[512], *p;
@@ -480,7 +249,7 @@ static long long send_needs(const struct guest *g, unsigned int vcpus,
 	}
 	snprintf(want, sizeof(want), "VMMGMT-NEEDS %s %u %u after seq ", g->name,
 		 vcpus, urgency);
-	if (!wait_line(g->log, want, line, sizeof(line), 20))
+	if (!wait_line(g->log, 0, want, line, sizeof(line), 20))
 		return -1;
 	p = strstr(line, "after seq ");
 	return p ? atoll(p + strlen("after seq ")) : -1;
@@ -491,7 +260,7 @@ static long long send_needs(const struct guest *g, unsigned int vcpus,
  * thread; the reaction in periods (sched/change_seq minus the guest's last
  * sample before the change), or -1.
  */
-static long long change_demand(struct guest *g, unsigned int urgency, int want)
+static long long change_demand(struct boot_guest *g, unsigned int urgency, int want)
 {
 	long long before, needs_seq, change_seq;
 	bool ok;
@@ -511,46 +280,33 @@ static long long change_demand(struct guest *g, unsigned int urgency, int want)
 
 int main(void)
 {
-	struct guest *a = &guests[0], *b = &guests[1];
+	struct boot_guest *a = &guests[0], *b = &guests[1];
 	long long ran[2], r1, r2, clamped0;
 	double kps, kps_off, ratio, off_ratio, react = -1;
 	char line[256];
 	int status;
 
 	ksft_print_header();
-	vmmgmtd_bin = getenv("VMMGMTD");
-	kernel = getenv("VMMGMT_GUEST_KERNEL");
-	initrd = getenv("VMMGMT_GUEST_INITRD");
-	dir = getenv("VMMGMT_SCHED_DIR");
+	boot_init("VMMGMT_SCHED_DIR", "/tmp/sched-vmmgmtd.log", guests, 2);
+	boot.dump_keys = dump_keys;
+	boot.on_fatal = dump_guests;
 	figures = getenv("VMMGMT_SCHED_FIGURES");
-	if (!vmmgmtd_bin || !kernel || !initrd || !dir) {
-		if (getenv("VMMGMT_REQUIRE_DEVICE"))
-			ksft_exit_fail_msg("VMMGMTD or VMMGMT_GUEST_* or VMMGMT_SCHED_DIR unset\n");
-		ksft_exit_skip("not in the host VM: VMMGMT_GUEST_KERNEL etc. unset\n");
-	}
-	if (access(HOST_VMS, F_OK) || access("/dev/kvm", F_OK)) {
-		if (getenv("VMMGMT_REQUIRE_DEVICE"))
-			ksft_exit_fail_msg(HOST_VMS " or /dev/kvm missing\n");
-		ksft_exit_skip("no vmmgmt_host.ko or no KVM\n");
-	}
+	boot_need_kvm();
 	ksft_set_plan(13);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	mkdir(dir, 0755);
-	unlink(vmmgmtd_log);
+	boot_begin();
 
 	start_vmmgmtd();
-	start_guest(a);
+	start_burner(a, "1,100");
 	/* A burns: keep it out of B's way while B boots. */
 	setpriority(PRIO_PROCESS, a->vcpu, 19);
-	start_guest(b);
+	start_burner(b, "1,0");
 	setpriority(PRIO_PROCESS, a->vcpu, 0);
 	ksft_print_msg("%s: QEMU %d, vCPU thread %d; %s: QEMU %d, vCPU thread %d; both on CPU 0\n",
 		       a->name, (int)a->pid, (int)a->vcpu, b->name, (int)b->pid,
 		       (int)b->vcpu);
 
 	/* 1. Policy off: a fair share. */
-	ksft_test_result(!read_text(HOST_VMS "/sched-a/sched/policy", line, sizeof(line)) &&
+	ksft_test_result(!read_text(VMS_SYSFS "/sched-a/sched/policy", line, sizeof(line)) &&
 			 !strcmp(line, "off") && vm_num(a, "sched/nice_min") == 0 &&
 			 vm_num(a, "sched/nice_max") == 10 && nice_of(a->vcpu) == 0 &&
 			 nice_of(b->vcpu) == 0,
@@ -609,17 +365,14 @@ int main(void)
 	/* 6. The VMs go away with vmmgmtd; QEMU is stopped, not gone. */
 	kill(a->pid, SIGSTOP);
 	kill(b->pid, SIGSTOP);
-	kill(vmmgmtd_pid, SIGTERM);
-	status = wait_exit(vmmgmtd_pid, 10);
-	vmmgmtd_pid = 0;
-	ksft_test_result(status != -1 && access(HOST_VMS "/sched-a", F_OK) &&
-			 access(HOST_VMS "/sched-b", F_OK) &&
+	status = stop_vmmgmtd(SIGTERM);
+	ksft_test_result(status != -1 && access(VMS_SYSFS "/sched-a", F_OK) &&
+			 access(VMS_SYSFS "/sched-b", F_OK) &&
 			 nice_of(a->vcpu) == 0 && nice_of(b->vcpu) == 2,
 			 "VMs gone with vmmgmtd: vCPU threads back at nice %d (0) and %d (2)\n",
 			 nice_of(a->vcpu), nice_of(b->vcpu));
 	kill_all();
-	dump_file(guests[0].log, guests[0].name);
-	dump_file(guests[1].log, guests[1].name);
+	dump_guests();
 
 	ksft_print_msg("figures: share %.2f under demand (%.2f off), reaction %.1f periods\n",
 		       ratio, off_ratio, react);

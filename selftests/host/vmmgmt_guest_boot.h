@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by the host selftests that boot their own guests (L2) in the
+ * host VM: child processes, the guests' console logs, a vmmgmtd of the
+ * test's own in its own socket directory, and QEMU guests on its sockets,
+ * booted as scripts/vm/host-init boots its guests.  Include after
+ * kselftest.h.
+ *
+ * A test describes its guests in an array of &struct boot_guest, calls
+ * boot_init() (which skips the test outside the host VM), boot_begin(),
+ * then start_vmmgmtd() and start_guest().  fatal() and the SIGTERM and
+ * SIGINT handlers stop everything the test started.
+ *
+ * Environment (all required):
+ *   VMMGMTD               vmmgmtd binary
+ *   VMMGMT_GUEST_KERNEL   the guests' kernel
+ *   VMMGMT_GUEST_INITRD   the guests' initramfs (scripts/vm/guest-init)
+ *   the test's own one    a directory for vmmgmtd's sockets (created)
+ */
+#ifndef VMMGMT_GUEST_BOOT_H
+#define VMMGMT_GUEST_BOOT_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmmgmt_host_util.h"
+
+#define BOOT_MAX_GUESTS		8
+
+/* The guests' kernel command line, as scripts/vm/host-init has it. */
+#define GUEST_APPEND	"console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0"
+
+/**
+ * struct boot_guest - a guest a test boots
+ * @name: its VM name: vmmgmtd's NAME=ID, vmmgmt.name= and its log's name
+ * @id: its VM id: vmmgmtd's NAME=ID and vmmgmt.vm_id=
+ * @mode: what its guest-init runs, vmmgmt.mode=
+ * @vcpu_names: run QEMU with -name NAME,debug-threads=on, so that its
+ *	vCPU thread is "CPU 0/KVM" (find_vcpu())
+ * @pid: QEMU, 0 when not running
+ * @vcpu: its "CPU 0/KVM" thread once find_vcpu() found it
+ * @log: QEMU's output and the guest's serial console, /tmp/NAME.log
+ */
+struct boot_guest {
+	const char *name;
+	unsigned int id;
+	const char *mode;
+	bool vcpu_names;
+	pid_t pid;
+	pid_t vcpu;
+	char log[256];
+};
+
+/**
+ * struct boot_state - what a test started, for its clean-up
+ * @vmmgmtd_bin: $VMMGMTD
+ * @kernel: $VMMGMT_GUEST_KERNEL
+ * @initrd: $VMMGMT_GUEST_INITRD
+ * @dir: vmmgmtd's socket directory, from the test's own variable
+ * @vmmgmtd_log: vmmgmtd's output (appended to across restarts)
+ * @vmmgmtd_pid: the test's vmmgmtd, 0 when not running
+ * @guests: the test's guests, all of them known to its vmmgmtd
+ * @nr_guests: how many
+ * @dump_keys: with "vmmgmtd: ", "VMMGMT-" and "qemu-system", what makes
+ *	a line of a log worth printing in dump_file(); NULL-terminated
+ * @on_fatal: more to do in fatal() after the vmmgmtd log was printed
+ */
+struct boot_state {
+	const char *vmmgmtd_bin, *kernel, *initrd, *dir;
+	const char *vmmgmtd_log;
+	pid_t vmmgmtd_pid;
+	struct boot_guest *guests;
+	unsigned int nr_guests;
+	const char * const *dump_keys;
+	void (*on_fatal)(void);
+};
+
+static struct boot_state boot;
+
+/* ---- processes ---- */
+
+static inline double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* fork and exec @argv with stdout and stderr appended to @log. */
+static inline pid_t spawn(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	/* Nothing of ours outlives the test. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0)
+		dup2(fd, 0);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+/* Wait up to @secs for child @pid to exit; its status, or -1. */
+static inline int wait_exit(pid_t pid, double secs)
+{
+	double end = now() + secs;
+	int status;
+
+	for (;;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		if (now() >= end)
+			return -1;
+		usleep(50 * 1000);
+	}
+}
+
+/* SIGKILL the guests' QEMUs, SIGTERM (then SIGKILL) vmmgmtd. */
+static inline void kill_all(void)
+{
+	struct boot_guest *g;
+	unsigned int i;
+
+	for (i = 0; i < boot.nr_guests; i++) {
+		g = &boot.guests[i];
+		if (g->pid > 0) {
+			kill(g->pid, SIGKILL);
+			waitpid(g->pid, NULL, 0);
+			g->pid = 0;
+		}
+	}
+	if (boot.vmmgmtd_pid > 0) {
+		kill(boot.vmmgmtd_pid, SIGTERM);
+		if (wait_exit(boot.vmmgmtd_pid, 5) == -1) {
+			kill(boot.vmmgmtd_pid, SIGKILL);
+			waitpid(boot.vmmgmtd_pid, NULL, 0);
+		}
+		boot.vmmgmtd_pid = 0;
+	}
+}
+
+static inline void on_signal(int sig)
+{
+	kill_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* ---- files ---- */
+
+static inline long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_size;
+}
+
+/*
+ * The first line of @path at or after byte @from containing @needle,
+ * into @line (if not NULL) without its line end.
+ */
+static inline bool find_line(const char *path, long from, const char *needle,
+			     char *line, size_t size)
+{
+	char buf[1024];
+	bool found = false;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fseek(f, from, SEEK_SET) == 0)
+		while (fgets(buf, sizeof(buf), f)) {
+			/*
+			 * The last line may still be arriving through the
+			 * guest's serial console: only whole lines count.
+			 */
+			if (!strchr(buf, '\n'))
+				break;
+			if (strstr(buf, needle)) {
+				buf[strcspn(buf, "\r\n")] = '\0';
+				if (line && size) {
+					size_t n = strnlen(buf, size - 1);
+
+					memcpy(line, buf, n);
+					line[n] = '\0';
+				}
+				found = true;
+				break;
+			}
+		}
+	fclose(f);
+	return found;
+}
+
+/* find_line() until it finds the line or @secs have passed. */
+static inline bool wait_line(const char *path, long from, const char *needle,
+			     char *line, size_t size, double secs)
+{
+	double end = now() + secs;
+
+	for (;;) {
+		if (find_line(path, from, needle, line, size))
+			return true;
+		if (now() >= end)
+			return false;
+		usleep(100 * 1000);
+	}
+}
+
+/* Print the lines of @path that matter (boot.dump_keys), as TAP comments. */
+static inline void dump_file(const char *path, const char *prefix)
+{
+	static const char * const keys[] = {
+		"vmmgmtd: ", "VMMGMT-", "qemu-system",
+	};
+	const char * const *k;
+	char buf[512];
+	bool show;
+	unsigned int i;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		show = false;
+		for (i = 0; i < ARRAY_SIZE(keys) && !show; i++)
+			show = strstr(buf, keys[i]);
+		for (k = boot.dump_keys; k && *k && !show; k++)
+			show = strstr(buf, *k);
+		if (show)
+			ksft_print_msg("[%s] %s\n", prefix, buf);
+	}
+	fclose(f);
+}
+
+/* dump_file() of every guest's log. */
+static inline void dump_guests(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < boot.nr_guests; i++)
+		dump_file(boot.guests[i].log, boot.guests[i].name);
+}
+
+/*
+ * The test fails: stop everything it started, print vmmgmtd's log (and
+ * what boot.on_fatal prints), exit.
+ */
+static inline __noreturn __printf(1, 2) void fatal(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kill_all();
+	dump_file(boot.vmmgmtd_log, "vmmgmtd");
+	if (boot.on_fatal)
+		boot.on_fatal();
+	ksft_exit_fail_msg("%s\n", msg);
+}
+
+/* ---- kernel logs ---- */
+
+/* Kernel problems, as vm-run also treats them (the guests: the first 5). */
+static const char * const boot_kernel_problems[] = {
+	"WARNING:", "BUG:", "Oops", "Call Trace:", "blocked for more than",
+	"general protection fault", "UBSAN:", "KASAN:", "lockdep",
+};
+
+#define BOOT_GUEST_PROBLEMS	5
+
+/*
+ * Kernel log lines that vm-run also treats as problems, or -1.  Only the
+ * kernel's own ("<0>".."<7>", facility 0): the test bed copies its
+ * console output into the log too, as facility user.
+ */
+static inline int kernel_warnings(void)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf, *line, *save;
+	unsigned int i;
+	int n, count = 0;
+
+	if (size <= 0)
+		return -1;
+	buf = malloc(size + 1);
+	if (!buf)
+		return -1;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (n < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] != '<' || line[1] < '0' || line[1] > '7' ||
+		    line[2] != '>')
+			continue;
+		for (i = 0; i < ARRAY_SIZE(boot_kernel_problems); i++)
+			if (strstr(line, boot_kernel_problems[i])) {
+				count++;
+				break;
+			}
+	}
+	free(buf);
+	return count;
+}
+
+/*
+ * The first line of a kernel problem in a guest's console log, into
+ * @line; false when no guest's log has one.
+ */
+static inline bool guest_log_warning(char *line, size_t size)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < boot.nr_guests; i++)
+		for (j = 0; j < BOOT_GUEST_PROBLEMS; j++)
+			if (find_line(boot.guests[i].log, 0,
+				      boot_kernel_problems[j], line, size))
+				return true;
+	return false;
+}
+
+/* ---- set-up ---- */
+
+/*
+ * The environment, with the socket directory in @dir_var; skips the test
+ * without it (fails it with VMMGMT_REQUIRE_DEVICE set).  Call after
+ * ksft_print_header(), before any ksft_set_plan().
+ */
+static inline void boot_init(const char *dir_var, const char *vmmgmtd_log,
+			     struct boot_guest *guests, unsigned int nr_guests)
+{
+	boot.vmmgmtd_bin = getenv("VMMGMTD");
+	boot.kernel = getenv("VMMGMT_GUEST_KERNEL");
+	boot.initrd = getenv("VMMGMT_GUEST_INITRD");
+	boot.dir = getenv(dir_var);
+	boot.vmmgmtd_log = vmmgmtd_log;
+	boot.guests = guests;
+	boot.nr_guests = nr_guests;
+	if (!boot.vmmgmtd_bin || !boot.kernel || !boot.initrd || !boot.dir) {
+		if (getenv("VMMGMT_REQUIRE_DEVICE"))
+			ksft_exit_fail_msg("VMMGMTD, VMMGMT_GUEST_* or %s unset\n",
+					   dir_var);
+		ksft_exit_skip("not in the host VM: VMMGMT_GUEST_KERNEL etc. unset\n");
+	}
+	if (nr_guests > BOOT_MAX_GUESTS)
+		ksft_exit_fail_msg("%u guests, at most %d\n", nr_guests,
+				   BOOT_MAX_GUESTS);
+}
+
+/* Skip the test without vmmgmt_host.ko or KVM (or fail it, as above). */
+static inline void boot_need_kvm(void)
+{
+	if (access(VMS_SYSFS, F_OK) || access("/dev/kvm", F_OK)) {
+		if (getenv("VMMGMT_REQUIRE_DEVICE"))
+			ksft_exit_fail_msg(VMS_SYSFS " or /dev/kvm missing\n");
+		ksft_exit_skip("no vmmgmt_host.ko or no KVM\n");
+	}
+}
+
+/* Clean-up on SIGTERM and SIGINT; the socket dir; no old vmmgmtd log. */
+static inline void boot_begin(void)
+{
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	mkdir(boot.dir, 0755);
+	unlink(boot.vmmgmtd_log);
+}
+
+/* ---- vmmgmtd and guests ---- */
+
+/* Start vmmgmtd for all the guests; wait until it is ready. */
+static inline void start_vmmgmtd(void)
+{
+	char *argv[4 + BOOT_MAX_GUESTS + 1];
+	char ids[BOOT_MAX_GUESTS][32];
+	long from = file_size(boot.vmmgmtd_log);
+	unsigned int i, n = 0;
+
+	argv[n++] = (char *)boot.vmmgmtd_bin;
+	argv[n++] = "-f";
+	argv[n++] = "-d";
+	argv[n++] = (char *)boot.dir;
+	for (i = 0; i < boot.nr_guests; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s=%u", boot.guests[i].name,
+			 boot.guests[i].id);
+		argv[n++] = ids[i];
+	}
+	argv[n] = NULL;
+	boot.vmmgmtd_pid = spawn(argv, boot.vmmgmtd_log);
+	if (boot.vmmgmtd_pid < 0)
+		fatal("fork vmmgmtd: %s", strerror(errno));
+	if (!wait_line(boot.vmmgmtd_log, from, "vmmgmtd: ready", NULL, 0, 10))
+		fatal("vmmgmtd (pid %d) not ready within 10 s",
+		      (int)boot.vmmgmtd_pid);
+}
+
+/* Stop vmmgmtd with @sig; its exit status, or -1 if it did not exit. */
+static inline int stop_vmmgmtd(int sig)
+{
+	int status;
+
+	kill(boot.vmmgmtd_pid, sig);
+	status = wait_exit(boot.vmmgmtd_pid, 10);
+	if (status == -1) {
+		kill(boot.vmmgmtd_pid, SIGKILL);
+		waitpid(boot.vmmgmtd_pid, NULL, 0);
+	}
+	boot.vmmgmtd_pid = 0;
+	return status;
+}
+
+/*
+ * Boot @g on its vmmgmtd socket, with @args (NULL for none) after the
+ * vmmgmt.* parameters on its kernel command line; its log starts empty.
+ * Does not wait for the guest.
+ */
+static inline void start_guest(struct boot_guest *g, const char *args)
+{
+	static const char * const fixed[] = {
+		"qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
+		"-m", "256", "-smp", "1", "-nodefaults", "-display", "none",
+		"-no-reboot", "-serial", "stdio",
+		"-device", "ivshmem-doorbell,chardev=vmmgmt,vectors=2",
+	};
+	char append[600], chardev[256], name[64];
+	char *argv[ARRAY_SIZE(fixed) + 11];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(fixed); i++)
+		argv[n++] = (char *)fixed[i];
+	if (g->vcpu_names) {
+		argv[n++] = "-name";
+		argv[n++] = name;
+	}
+	argv[n++] = "-kernel";
+	argv[n++] = (char *)boot.kernel;
+	argv[n++] = "-initrd";
+	argv[n++] = (char *)boot.initrd;
+	argv[n++] = "-append";
+	argv[n++] = append;
+	argv[n++] = "-chardev";
+	argv[n++] = chardev;
+	argv[n] = NULL;
+	snprintf(name, sizeof(name), "%s,debug-threads=on", g->name);
+	snprintf(append, sizeof(append),
+		 "%s vmmgmt.mode=%s vmmgmt.name=%s vmmgmt.vm_id=%u%s%s",
+		 GUEST_APPEND, g->mode, g->name, g->id, args ? " " : "",
+		 args ? args : "");
+	snprintf(chardev, sizeof(chardev), "socket,path=%s/%s.sock,id=vmmgmt",
+		 boot.dir, g->name);
+	snprintf(g->log, sizeof(g->log), "/tmp/%s.log", g->name);
+	unlink(g->log);
+	g->vcpu = 0;
+	g->pid = spawn(argv, g->log);
+	if (g->pid < 0)
+		fatal("fork qemu for %s: %s", g->name, strerror(errno));
+}
+
+/* @g's QEMU thread named "CPU 0/KVM" (needs @g->vcpu_names), or 0. */
+static inline pid_t find_vcpu(const struct boot_guest *g)
+{
+	char path[300], comm[64];
+	struct dirent *de;
+	pid_t tid = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)g->pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!tid && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm",
+			 (int)g->pid, de->d_name);
+		if (!read_text(path, comm, sizeof(comm)) &&
+		    !strcmp(comm, "CPU 0/KVM"))
+			tid = atoi(de->d_name);
+	}
+	closedir(d);
+	return tid;
+}
+
+#endif /* VMMGMT_GUEST_BOOT_H */
