@@ -496,9 +496,9 @@ struct vmmgmt_host_sched {
  *	of waiting for a kick.  Worker only.
  * @polled: the coming look is one after vmmgmt_host_poll_us, not one a
  *	kick asked for.  Worker only.
- * @streaming: a timed look found records since the consumer last
- *	stopped: empty looks keep polling (vmmgmt_host_poll_idle).  Worker
- *	only.
+ * @streaming: the last look that found records was a timed one and
+ *	found several: empty looks keep polling (vmmgmt_host_poll_idle).
+ *	Worker only.
  * @idle_looks: timed looks in a row that found no record while
  *	@streaming.  Worker only.
  * @kicks: one hook per kick eventfd.

@@ -73,9 +73,10 @@ MODULE_PARM_DESC(poll_us, "look at a busy guest's ring again after this many us 
  * worker goes on looking every poll_us through up to this many looks in a
  * row that find none before it stops the consumer.  A streaming guest that
  * pauses briefly (its one vCPU busy with the answers) then rings no
- * doorbell.  Only timed looks that found records start it, so one message
- * at a time (ping-pong) still stops after the first empty look, and an
- * idle VM is looked at no more than this many times after its last record.
+ * doorbell.  Only a timed look that found several records starts it, so
+ * one message at a time (ping-pong) still stops after the first empty
+ * look, and an idle VM is looked at no more than this many times after
+ * its last record.
  */
 unsigned int vmmgmt_host_poll_idle = 8;
 module_param_named(poll_idle, vmmgmt_host_poll_idle, uint, 0644);
@@ -410,7 +411,7 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
  *	found no record.
  *
  * Adaptive polling: while the guest streams (@vm->streaming, set when a
- * timed look found records), up to vmmgmt_host_poll_idle (at most
+ * timed look found several records), up to vmmgmt_host_poll_idle (at most
  * %VMMGMT_HOST_POLL_IDLE_MAX) empty timed looks in a row keep the G2H
  * consumer marked running.  Anything else ends the stream: the caller
  * stops the consumer and the worker waits for a kick.  Only the presence
@@ -528,9 +529,12 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 		return false;
 	/* Records came: look again soon rather than ask for a kick. */
 	if (ret > 0 && READ_ONCE(vmmgmt_host_poll_us)) {
-		/* Found by a timed look: the guest posts without kicking. */
-		if (polled)
-			vm->streaming = true;
+		/*
+		 * Several found by a timed look: the guest posts without
+		 * waiting for answers.  One only is a round trip that took
+		 * longer than poll_us: no stream.
+		 */
+		vm->streaming = polled && ret > 1;
 		vm->idle_looks = 0;
 		vm->linger = true;
 		return false;
