@@ -409,7 +409,7 @@ int vmmgmt_link_reset(struct vmmgmt_dev *vdev, unsigned long timeout);
 void vmmgmt_doorbell(struct vmmgmt_dev *vdev);
 void vmmgmt_rx_work(struct work_struct *work);
 void vmmgmt_rx_poll(struct work_struct *work);
-void vmmgmt_rx_kick(struct vmmgmt_dev *vdev);
+bool vmmgmt_rx_kick(struct vmmgmt_dev *vdev);
 void vmmgmt_rx_shutdown(struct vmmgmt_dev *vdev);
 void vmmgmt_wake_all(struct vmmgmt_dev *vdev);
 void vmmgmt_ctrl_free_all(struct vmmgmt_dev *vdev);

@@ -312,6 +312,7 @@ static ssize_t vmmgmt_read(struct file *file, char __user *buf, size_t len,
 {
 	struct vmmgmt_ep *ep = file->private_data;
 	struct vmmgmt_dev *vdev = ep->vdev;
+	bool kicked;
 	ssize_t ret;
 	u32 state;
 
@@ -337,9 +338,17 @@ static ssize_t vmmgmt_read(struct file *file, char __user *buf, size_t len,
 		if (file->f_flags & O_NONBLOCK)
 			break;
 		/* About to sleep: a lingering rx consumer looks once more. */
-		vmmgmt_rx_kick(vdev);
+		kicked = vmmgmt_rx_kick(vdev);
 		up_read(&vdev->lock);
-		if (wait_event_interruptible(ep->rx_wq, vmmgmt_ep_readable(ep)))
+		/*
+		 * Queued on rx_wq before the flag is read: either the rx work
+		 * sees this reader (vmmgmt_rx_reader_waits()) or this reader
+		 * sees the consumer linger and goes round to kick it.
+		 */
+		if (wait_event_interruptible(ep->rx_wq,
+					     vmmgmt_ep_readable(ep) ||
+					     (!kicked &&
+					      READ_ONCE(vdev->rx_linger))))
 			return -ERESTARTSYS;
 	}
 	up_read(&vdev->lock);

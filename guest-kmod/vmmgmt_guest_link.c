@@ -695,11 +695,14 @@ static int vmmgmt_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
  * nothing, re-arms the interrupt before the reader's wait matters.
  *
  * Context: process context.
+ * Return: true if the consumer lingered and the work was queued.
  */
-void vmmgmt_rx_kick(struct vmmgmt_dev *vdev)
+bool vmmgmt_rx_kick(struct vmmgmt_dev *vdev)
 {
-	if (READ_ONCE(vdev->rx_linger))
-		schedule_work(&vdev->rx_work);
+	if (!READ_ONCE(vdev->rx_linger))
+		return false;
+	schedule_work(&vdev->rx_work);
+	return true;
 }
 
 /**
@@ -740,6 +743,40 @@ void vmmgmt_rx_shutdown(struct vmmgmt_dev *vdev)
 }
 
 /**
+ * vmmgmt_rx_reader_waits() - whether a reader sleeps on an empty queue.
+ * @vdev: the device.
+ *
+ * Such a reader could not ask a lingering consumer to look again: the rx
+ * work must re-arm the interrupt instead of lingering.  Publishes
+ * &vmmgmt_dev.rx_linger first; the full barrier pairs with the one a
+ * reader passes between queueing itself and reading the flag, so a reader
+ * that goes to sleep right after is either seen here or kicks the work
+ * (vmmgmt_rx_kick()).
+ *
+ * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&@vdev->ports).
+ * Return: true if some endpoint with nothing queued has a waiter.
+ */
+static bool vmmgmt_rx_reader_waits(struct vmmgmt_dev *vdev)
+{
+	struct vmmgmt_ep *ep;
+	bool waits = false;
+
+	WRITE_ONCE(vdev->rx_linger, true);
+	/* flag store before the waiters are looked at; see above */
+	smp_mb();
+	xa_lock(&vdev->ports);
+	list_for_each_entry(ep, &vdev->eps, node) {
+		/* Lockless: the smp_mb() above pairs with the waiter's. */
+		if (!ep->rxq_msgs && waitqueue_active(&ep->rx_wq)) {
+			waits = true;
+			break;
+		}
+	}
+	xa_unlock(&vdev->ports);
+	return waits;
+}
+
+/**
  * vmmgmt_rx_work() - drain the host-to-guest ring, one bounded batch.
  * @work: &vmmgmt_dev.rx_work.
  *
@@ -753,7 +790,8 @@ void vmmgmt_rx_shutdown(struct vmmgmt_dev *vdev)
  * streams answers), or any record while lingering already, leaves the
  * consumer marked running instead of re-arming the interrupt, and the
  * work looks again when a reader runs dry (vmmgmt_rx_kick()) or after
- * %VMMGMT_RX_LINGER, whichever comes first.  The first look that finds
+ * %VMMGMT_RX_LINGER, whichever comes first.  It does not linger while a
+ * reader already sleeps on an empty queue (vmmgmt_rx_reader_waits()).  The first look that finds
  * nothing stops the consumer: an idle VM lingers at most once, and one
  * message at a time (one record per batch) never lingers.
  *
@@ -793,7 +831,8 @@ void vmmgmt_rx_work(struct work_struct *work)
 		vmmgmt_ring_cons_stop(&vdev->rx);
 	else if (n == VMMGMT_RX_BUDGET)
 		again = true;
-	else if (n > 1 || (n && vdev->rx_linger))
+	else if ((n > 1 || (n && vdev->rx_linger)) &&
+		 !vmmgmt_rx_reader_waits(vdev))
 		linger = true;
 	else
 		again = vmmgmt_ring_cons_stop(&vdev->rx);
