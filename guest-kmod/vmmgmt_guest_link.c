@@ -791,9 +791,12 @@ static bool vmmgmt_rx_reader_waits(struct vmmgmt_dev *vdev)
  * consumer marked running instead of re-arming the interrupt, and the
  * work looks again when a reader runs dry (vmmgmt_rx_kick()) or after
  * %VMMGMT_RX_LINGER, whichever comes first.  It does not linger while a
- * reader already sleeps on an empty queue (vmmgmt_rx_reader_waits()).  The first look that finds
- * nothing stops the consumer: an idle VM lingers at most once, and one
- * message at a time (one record per batch) never lingers.
+ * reader already sleeps on an empty queue (vmmgmt_rx_reader_waits()), nor
+ * when the host waited for room in the ring (large records fill it): the
+ * host's refill must be drained when it comes, not when a reader ran dry.
+ * The first look that finds nothing stops the consumer: an idle VM lingers
+ * at most once, and one message at a time (one record per batch) never
+ * lingers.
  *
  * Context: process context (system workqueue); takes @vdev->rx_lock,
  * and xa_lock(&@vdev->ports) inside it.
@@ -803,6 +806,7 @@ void vmmgmt_rx_work(struct work_struct *work)
 	struct vmmgmt_dev *vdev = container_of(work, struct vmmgmt_dev,
 					       rx_work);
 	bool again = false, broken = false, linger = false, stalled;
+	bool host_waits;
 	int n;
 
 	if (vmmgmt_link_refresh(vdev) != VMMGMT_LINK_UP)
@@ -820,7 +824,9 @@ void vmmgmt_rx_work(struct work_struct *work)
 		broken = true;
 		goto unlock;
 	}
-	if (vmmgmt_ring_cons_need_notify(&vdev->rx))
+	/* The host waits for room: its refill is drained on its interrupt. */
+	host_waits = vmmgmt_ring_cons_need_notify(&vdev->rx);
+	if (host_waits)
 		vmmgmt_doorbell(vdev);
 
 	xa_lock(&vdev->ports);
@@ -831,7 +837,7 @@ void vmmgmt_rx_work(struct work_struct *work)
 		vmmgmt_ring_cons_stop(&vdev->rx);
 	else if (n == VMMGMT_RX_BUDGET)
 		again = true;
-	else if ((n > 1 || (n && vdev->rx_linger)) &&
+	else if ((n > 1 || (n && vdev->rx_linger)) && !host_waits &&
 		 !vmmgmt_rx_reader_waits(vdev))
 		linger = true;
 	else
