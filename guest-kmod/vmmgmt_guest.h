@@ -18,6 +18,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <asm/byteorder.h>
 
@@ -38,6 +39,8 @@ struct pci_dev;
  * @rx_bytes: payload bytes of @rx_msgs.
  * @doorbells: doorbell writes to the host (BAR0 DOORBELL).
  * @interrupts: interrupts taken on all vectors since probe.
+ * @rx_polls: rx batches that ran while the rx consumer lingered (looks
+ *	the host did not interrupt for: vmmgmt_rx_work()).
  * @drops: host messages consumed but not delivered: no file bound to
  *	their port, or no memory for them.
  * @violations: host data that failed validation: a bad ring layout, a
@@ -51,6 +54,7 @@ struct vmmgmt_stats {
 	atomic64_t rx_bytes;
 	atomic64_t doorbells;
 	atomic64_t interrupts;
+	atomic64_t rx_polls;
 	atomic64_t drops;
 	atomic64_t violations;
 };
@@ -135,7 +139,14 @@ struct vmmgmt_stats_ctl {
  * @rx_buf: scratch buffer of %VMMGMT_MSG_MAX bytes for the consumer.
  *	Protected by @rx_lock.
  * @rx_work: drains @rx in bounded batches; queued by the interrupt, by
- *	link-up and by readers that made room in a full queue.
+ *	link-up, by readers that made room in a full queue, and while
+ *	@rx_linger by @rx_poll and by readers that ran dry.
+ * @rx_poll: while @rx_linger, queues @rx_work after %VMMGMT_RX_LINGER.
+ * @rx_linger: the last rx batch left the consumer marked running without
+ *	an interrupt armed (vmmgmt_rx_work()).  Written with @rx_lock held,
+ *	read with READ_ONCE() by readers.
+ * @rx_off: set before removal cancels @rx_work and @rx_poll: neither
+ *	queues the other any more.
  * @tx_seq: bumped by every interrupt; a writer waiting for ring space
  *	sleeps until it changes.
  * @tx_wq: writers and pollers waiting for ring space or a link change.
@@ -190,6 +201,9 @@ struct vmmgmt_dev {
 	struct vmmgmt_ring rx;
 	void *rx_buf;
 	struct work_struct rx_work;
+	struct delayed_work rx_poll;
+	bool rx_linger;
+	bool rx_off;
 	atomic_t tx_seq;
 	wait_queue_head_t tx_wq;
 
@@ -394,6 +408,9 @@ void vmmgmt_link_break(struct vmmgmt_dev *vdev);
 int vmmgmt_link_reset(struct vmmgmt_dev *vdev, unsigned long timeout);
 void vmmgmt_doorbell(struct vmmgmt_dev *vdev);
 void vmmgmt_rx_work(struct work_struct *work);
+void vmmgmt_rx_poll(struct work_struct *work);
+bool vmmgmt_rx_kick(struct vmmgmt_dev *vdev);
+void vmmgmt_rx_shutdown(struct vmmgmt_dev *vdev);
 void vmmgmt_wake_all(struct vmmgmt_dev *vdev);
 void vmmgmt_ctrl_free_all(struct vmmgmt_dev *vdev);
 bool vmmgmt_name_valid(const u8 *name);

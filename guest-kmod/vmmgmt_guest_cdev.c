@@ -312,6 +312,7 @@ static ssize_t vmmgmt_read(struct file *file, char __user *buf, size_t len,
 {
 	struct vmmgmt_ep *ep = file->private_data;
 	struct vmmgmt_dev *vdev = ep->vdev;
+	bool kicked;
 	ssize_t ret;
 	u32 state;
 
@@ -336,8 +337,18 @@ static ssize_t vmmgmt_read(struct file *file, char __user *buf, size_t len,
 		}
 		if (file->f_flags & O_NONBLOCK)
 			break;
+		/* About to sleep: a lingering rx consumer looks once more. */
+		kicked = vmmgmt_rx_kick(vdev);
 		up_read(&vdev->lock);
-		if (wait_event_interruptible(ep->rx_wq, vmmgmt_ep_readable(ep)))
+		/*
+		 * Queued on rx_wq before the flag is read: either the rx work
+		 * sees this reader (vmmgmt_rx_reader_waits()) or this reader
+		 * sees the consumer linger and goes round to kick it.
+		 */
+		if (wait_event_interruptible(ep->rx_wq,
+					     vmmgmt_ep_readable(ep) ||
+					     (!kicked &&
+					      READ_ONCE(vdev->rx_linger))))
 			return -ERESTARTSYS;
 	}
 	up_read(&vdev->lock);
@@ -543,6 +554,9 @@ static __poll_t vmmgmt_poll(struct file *file, poll_table *wait)
 	if (ep->rxq_msgs)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	xa_unlock(&vdev->ports);
+	/* Nothing to read: a lingering rx consumer looks once more. */
+	if (!(mask & EPOLLIN) && state == VMMGMT_LINK_UP)
+		vmmgmt_rx_kick(vdev);
 
 	if (state != VMMGMT_LINK_UP) {
 		mask |= EPOLLERR;
@@ -1363,6 +1377,7 @@ VMMGMT_STAT_ATTR(rx_msgs, rx_msgs);
 VMMGMT_STAT_ATTR(rx_bytes, rx_bytes);
 VMMGMT_STAT_ATTR(doorbells, doorbells);
 VMMGMT_STAT_ATTR(interrupts, interrupts);
+VMMGMT_STAT_ATTR(rx_polls, rx_polls);
 VMMGMT_STAT_ATTR(drops, drops);
 VMMGMT_STAT_ATTR(violations, violations);
 
@@ -1383,6 +1398,7 @@ static struct attribute *vmmgmt_attrs[] = {
 	&vmmgmt_stat_attr_rx_bytes.attr.attr,
 	&vmmgmt_stat_attr_doorbells.attr.attr,
 	&vmmgmt_stat_attr_interrupts.attr.attr,
+	&vmmgmt_stat_attr_rx_polls.attr.attr,
 	&vmmgmt_stat_attr_drops.attr.attr,
 	&vmmgmt_stat_attr_violations.attr.attr,
 	NULL

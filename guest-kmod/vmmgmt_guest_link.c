@@ -28,6 +28,12 @@
 /* Records the rx work handles per batch before it yields the CPU. */
 #define VMMGMT_RX_BUDGET	64
 
+/*
+ * While the rx consumer lingers, it looks again at least this often
+ * (jiffies: the timer rides on the tick, no timer of its own to program).
+ */
+#define VMMGMT_RX_LINGER	1
+
 /* Doorbell value: interrupt vector 0 of the host's peer. */
 #define VMMGMT_DOORBELL_HOST	((VMMGMT_HOST_PEER_ID << 16) | 0)
 
@@ -191,6 +197,8 @@ static u32 vmmgmt_link_setup(struct vmmgmt_dev *vdev)
 	    vmmgmt_ring_cons_reset(&vdev->rx, READ_ONCE(ctrl->tail)))
 		goto bad;
 	vmmgmt_link_features(vdev);
+	/* The new consumer is stopped: nothing to linger on. */
+	WRITE_ONCE(vdev->rx_linger, false);
 	return VMMGMT_LINK_UP;
 
 bad:
@@ -678,6 +686,97 @@ static int vmmgmt_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 }
 
 /**
+ * vmmgmt_rx_kick() - a reader ran dry: end the rx consumer's lingering.
+ * @vdev: the device; not removed (&vmmgmt_dev.lock held for reading).
+ *
+ * While the rx work lingers (&vmmgmt_dev.rx_linger) the host does not
+ * interrupt, so a reader about to sleep for want of a message queues the
+ * rx work: it drains what the host posted meanwhile, or, finding
+ * nothing, re-arms the interrupt before the reader's wait matters.
+ *
+ * Context: process context.
+ * Return: true if the consumer lingered and the work was queued.
+ */
+bool vmmgmt_rx_kick(struct vmmgmt_dev *vdev)
+{
+	if (!READ_ONCE(vdev->rx_linger))
+		return false;
+	schedule_work(&vdev->rx_work);
+	return true;
+}
+
+/**
+ * vmmgmt_rx_poll() - the lingering rx consumer's periodic look.
+ * @work: &vmmgmt_dev.rx_poll.work.
+ *
+ * Queues the rx work unless the device is going away
+ * (&vmmgmt_dev.rx_off).
+ *
+ * Context: process context (system workqueue).
+ */
+void vmmgmt_rx_poll(struct work_struct *work)
+{
+	struct vmmgmt_dev *vdev = container_of(to_delayed_work(work),
+					       struct vmmgmt_dev, rx_poll);
+
+	if (!READ_ONCE(vdev->rx_off))
+		schedule_work(&vdev->rx_work);
+}
+
+/**
+ * vmmgmt_rx_shutdown() - stop the rx work and its periodic look for good.
+ * @vdev: the device; its interrupts are freed, and no reader queues the
+ *	rx work any more (removed, or never registered).
+ *
+ * Each of the two may queue the other, so a flag stops both first; then
+ * each is cancelled, the look twice (a batch running at the first cancel
+ * may have queued it again).
+ *
+ * Context: process context; may sleep.
+ */
+void vmmgmt_rx_shutdown(struct vmmgmt_dev *vdev)
+{
+	WRITE_ONCE(vdev->rx_off, true);
+	cancel_delayed_work_sync(&vdev->rx_poll);
+	cancel_work_sync(&vdev->rx_work);
+	cancel_delayed_work_sync(&vdev->rx_poll);
+}
+
+/**
+ * vmmgmt_rx_reader_waits() - whether a reader sleeps on an empty queue.
+ * @vdev: the device.
+ *
+ * Such a reader could not ask a lingering consumer to look again: the rx
+ * work must re-arm the interrupt instead of lingering.  Publishes
+ * &vmmgmt_dev.rx_linger first; the full barrier pairs with the one a
+ * reader passes between queueing itself and reading the flag, so a reader
+ * that goes to sleep right after is either seen here or kicks the work
+ * (vmmgmt_rx_kick()).
+ *
+ * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&@vdev->ports).
+ * Return: true if some endpoint with nothing queued has a waiter.
+ */
+static bool vmmgmt_rx_reader_waits(struct vmmgmt_dev *vdev)
+{
+	struct vmmgmt_ep *ep;
+	bool waits = false;
+
+	WRITE_ONCE(vdev->rx_linger, true);
+	/* flag store before the waiters are looked at; see above */
+	smp_mb();
+	xa_lock(&vdev->ports);
+	list_for_each_entry(ep, &vdev->eps, node) {
+		/* Lockless: the smp_mb() above pairs with the waiter's. */
+		if (!ep->rxq_msgs && waitqueue_active(&ep->rx_wq)) {
+			waits = true;
+			break;
+		}
+	}
+	xa_unlock(&vdev->ports);
+	return waits;
+}
+
+/**
  * vmmgmt_rx_work() - drain the host-to-guest ring, one bounded batch.
  * @work: &vmmgmt_dev.rx_work.
  *
@@ -687,6 +786,18 @@ static int vmmgmt_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
  * looping, and so does a head that moved while stopping.  Notifies the
  * host when it waits for space that this batch freed.
  *
+ * NAPI-like lingering: a batch that found several records (the host
+ * streams answers), or any record while lingering already, leaves the
+ * consumer marked running instead of re-arming the interrupt, and the
+ * work looks again when a reader runs dry (vmmgmt_rx_kick()) or after
+ * %VMMGMT_RX_LINGER, whichever comes first.  It does not linger while a
+ * reader already sleeps on an empty queue (vmmgmt_rx_reader_waits()), nor
+ * when the host waited for room in the ring (large records fill it): the
+ * host's refill must be drained when it comes, not when a reader ran dry.
+ * The first look that finds nothing stops the consumer: an idle VM lingers
+ * at most once, and one message at a time (one record per batch) never
+ * lingers.
+ *
  * Context: process context (system workqueue); takes @vdev->rx_lock,
  * and xa_lock(&@vdev->ports) inside it.
  */
@@ -694,7 +805,8 @@ void vmmgmt_rx_work(struct work_struct *work)
 {
 	struct vmmgmt_dev *vdev = container_of(work, struct vmmgmt_dev,
 					       rx_work);
-	bool again = false, broken = false, stalled;
+	bool again = false, broken = false, linger = false, stalled;
+	bool host_waits;
 	int n;
 
 	if (vmmgmt_link_refresh(vdev) != VMMGMT_LINK_UP)
@@ -712,7 +824,9 @@ void vmmgmt_rx_work(struct work_struct *work)
 		broken = true;
 		goto unlock;
 	}
-	if (vmmgmt_ring_cons_need_notify(&vdev->rx))
+	/* The host waits for room: its refill is drained on its interrupt. */
+	host_waits = vmmgmt_ring_cons_need_notify(&vdev->rx);
+	if (host_waits)
 		vmmgmt_doorbell(vdev);
 
 	xa_lock(&vdev->ports);
@@ -723,12 +837,23 @@ void vmmgmt_rx_work(struct work_struct *work)
 		vmmgmt_ring_cons_stop(&vdev->rx);
 	else if (n == VMMGMT_RX_BUDGET)
 		again = true;
+	else if ((n > 1 || (n && vdev->rx_linger)) && !host_waits &&
+		 !vmmgmt_rx_reader_waits(vdev))
+		linger = true;
 	else
 		again = vmmgmt_ring_cons_stop(&vdev->rx);
+	if (vdev->rx_linger)
+		atomic64_inc(&vdev->stats.rx_polls);
+	WRITE_ONCE(vdev->rx_linger, linger);
 unlock:
 	mutex_unlock(&vdev->rx_lock);
 	if (broken)
 		vmmgmt_link_break(vdev);
 	else if (again)
 		schedule_work(&vdev->rx_work);
+	else if (linger && !READ_ONCE(vdev->rx_off))
+		schedule_delayed_work(&vdev->rx_poll, VMMGMT_RX_LINGER);
+	else if (!linger)
+		/* Stopped: the interrupt is armed, no look is due. */
+		cancel_delayed_work(&vdev->rx_poll);
 }

@@ -241,6 +241,7 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&vdev->rx_lock);
 	mutex_init(&vdev->tx_lock);
 	INIT_WORK(&vdev->rx_work, vmmgmt_rx_work);
+	INIT_DELAYED_WORK(&vdev->rx_poll, vmmgmt_rx_poll);
 	init_waitqueue_head(&vdev->tx_wq);
 	xa_init_flags(&vdev->ports, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&vdev->eps);
@@ -303,7 +304,7 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 err_free_irqs:
 	pci_set_drvdata(pdev, NULL);
 	vmmgmt_free_irqs(vdev, vdev->nvec);
-	cancel_work_sync(&vdev->rx_work);
+	vmmgmt_rx_shutdown(vdev);
 err_clear_master:
 	pci_clear_master(pdev);
 err_put:
@@ -318,7 +319,8 @@ err_put:
  * Open files keep the &struct vmmgmt_dev alive but, once
  * vmmgmt_cdev_unregister() returns, no longer touch the hardware nor
  * queue the rx work; once the interrupts are freed nothing else queues
- * it, and cancel_work_sync() waits for a running batch.  The managed BAR
+ * it but its own periodic look, and vmmgmt_rx_shutdown() stops both and
+ * waits for a running batch.  The managed BAR
  * mappings go away after this function returns.
  *
  * Context: process context; may sleep.
@@ -331,7 +333,7 @@ static void vmmgmt_remove(struct pci_dev *pdev)
 	vmmgmt_stats_stop(vdev);
 	pci_set_drvdata(pdev, NULL);
 	vmmgmt_free_irqs(vdev, vdev->nvec);
-	cancel_work_sync(&vdev->rx_work);
+	vmmgmt_rx_shutdown(vdev);
 	pci_clear_master(pdev);
 	vmmgmt_dev_put(vdev);
 }

@@ -65,6 +65,7 @@ struct vmmgmt_host_vm;
 
 extern bool vmmgmt_host_notify_at;
 extern unsigned int vmmgmt_host_poll_us;
+extern unsigned int vmmgmt_host_poll_idle;
 
 /** VMMGMT_HOST_BATCH - G2H records one batch of a worker handles. */
 #define VMMGMT_HOST_BATCH	64
@@ -493,6 +494,13 @@ struct vmmgmt_host_sched {
  * @linger: the last batch consumed records and left the consumer marked
  *	running: the worker looks again after vmmgmt_host_poll_us instead
  *	of waiting for a kick.  Worker only.
+ * @polled: the coming look is one after vmmgmt_host_poll_us, not one a
+ *	kick asked for.  Worker only.
+ * @streaming: the last look that found records was a timed one and
+ *	found several: empty looks keep polling (vmmgmt_host_poll_idle).
+ *	Worker only.
+ * @idle_looks: timed looks in a row that found no record while
+ *	@streaming.  Worker only.
  * @kicks: one hook per kick eventfd.
  * @call: the call eventfds (references).
  * @stats: counters.
@@ -536,6 +544,9 @@ struct vmmgmt_host_vm {
 	struct task_struct *thread;
 	atomic_t pending;
 	bool linger;
+	bool polled;
+	bool streaming;
+	u32 idle_looks;
 	struct vmmgmt_host_kick kicks[VMMGMT_VECTORS_MAX];
 	struct eventfd_ctx *call[VMMGMT_VECTORS_MAX];
 

@@ -67,6 +67,24 @@ MODULE_PARM_DESC(poll_us, "look at a busy guest's ring again after this many us 
 /* The longest vmmgmt_host_poll_us honoured, in microseconds. */
 #define VMMGMT_HOST_POLL_MAX_US	10000
 
+/*
+ * vmmgmt_host_poll_idle: once a look after poll_us found records (the
+ * guest streams: it posted while the worker was not woken for it), the
+ * worker goes on looking every poll_us through up to this many looks in a
+ * row that find none before it stops the consumer.  A streaming guest that
+ * pauses briefly (its one vCPU busy with the answers) then rings no
+ * doorbell.  Only a timed look that found several records starts it, so
+ * one message at a time (ping-pong) still stops after the first empty
+ * look, and an idle VM is looked at no more than this many times after
+ * its last record.
+ */
+unsigned int vmmgmt_host_poll_idle = 8;
+module_param_named(poll_idle, vmmgmt_host_poll_idle, uint, 0644);
+MODULE_PARM_DESC(poll_idle, "empty looks a streaming guest's ring gets before the worker waits for its doorbell again (0: stop at the first; default 8, at most 64)");
+
+/* The most vmmgmt_host_poll_idle honoured. */
+#define VMMGMT_HOST_POLL_IDLE_MAX	64
+
 /**
  * vmmgmt_host_kick_wake() - wait queue callback of a kick eventfd.
  * @wait: the entry in &struct vmmgmt_host_kick.
@@ -365,6 +383,8 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 	vm->h2g_broken = false;
 	vm->blocked_len = 0;
 	vm->posted = 0;
+	vm->streaming = false;
+	vm->idle_looks = 0;
 	/* What the guest published belongs to the instance that went away. */
 	vmmgmt_host_names_withdraw_all(vm);
 	/* The layout is the module's own: the ring code cannot refuse it. */
@@ -385,6 +405,40 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 }
 
 /**
+ * vmmgmt_host_worker_keep_polling() - whether an empty look keeps polling.
+ * @vm: the VM.
+ * @idle: the batch was a timed look (after vmmgmt_host_poll_us) that
+ *	found no record.
+ *
+ * Adaptive polling: while the guest streams (@vm->streaming, set when a
+ * timed look found several records), up to vmmgmt_host_poll_idle (at most
+ * %VMMGMT_HOST_POLL_IDLE_MAX) empty timed looks in a row keep the G2H
+ * consumer marked running.  Anything else ends the stream: the caller
+ * stops the consumer and the worker waits for a kick.  Only the presence
+ * of records, never a value the guest wrote, decides, and every stream
+ * ends after a bounded number of empty looks: an idle VM is soon looked
+ * at no more.
+ *
+ * Context: the VM's worker.
+ * Return: true if the worker should look again after vmmgmt_host_poll_us.
+ */
+static bool vmmgmt_host_worker_keep_polling(struct vmmgmt_host_vm *vm,
+					    bool idle)
+{
+	u32 max = min_t(u32, READ_ONCE(vmmgmt_host_poll_idle),
+			VMMGMT_HOST_POLL_IDLE_MAX);
+
+	if (idle && vm->streaming && vm->idle_looks < max &&
+	    READ_ONCE(vmmgmt_host_poll_us)) {
+		vm->idle_looks++;
+		return true;
+	}
+	vm->streaming = false;
+	vm->idle_looks = 0;
+	return false;
+}
+
+/**
  * vmmgmt_host_worker_batch() - handle at most one batch of records.
  * @vm: the VM.
  *
@@ -395,11 +449,13 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
  */
 static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 {
+	bool polled = vm->polled;
 	unsigned int budget;
 	bool notify, more;
 	s64 bytes;
 	int ret;
 
+	vm->polled = false;
 	vmmgmt_host_worker_reset(vm);
 	if (vm->link_state != VMMGMT_LINK_UP)
 		return false;
@@ -473,6 +529,17 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 		return false;
 	/* Records came: look again soon rather than ask for a kick. */
 	if (ret > 0 && READ_ONCE(vmmgmt_host_poll_us)) {
+		/*
+		 * Several found by a timed look: the guest posts without
+		 * waiting for answers.  One only is a round trip that took
+		 * longer than poll_us: no stream.
+		 */
+		vm->streaming = polled && ret > 1;
+		vm->idle_looks = 0;
+		vm->linger = true;
+		return false;
+	}
+	if (vmmgmt_host_worker_keep_polling(vm, polled && !ret)) {
 		vm->linger = true;
 		return false;
 	}
@@ -499,6 +566,7 @@ static void vmmgmt_host_worker_linger(struct vmmgmt_host_vm *vm)
 	ktime_t t = ns_to_ktime((u64)us * NSEC_PER_USEC);
 
 	vm->linger = false;
+	vm->polled = true;
 	/* A quarter of slack lets the timer share an interrupt. */
 	schedule_hrtimeout_range(&t, (u64)us * NSEC_PER_USEC / 4,
 				 HRTIMER_MODE_REL);

@@ -26,7 +26,7 @@
 
 static const char * const counters[] = {
 	"tx_msgs", "tx_bytes", "rx_msgs", "rx_bytes", "doorbells",
-	"interrupts", "drops", "violations", "max_msg_size",
+	"interrupts", "rx_polls", "drops", "violations", "max_msg_size",
 };
 
 static int read_counter(const char *name, unsigned long long *val)
