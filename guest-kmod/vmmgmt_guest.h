@@ -18,7 +18,6 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
-#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <asm/byteorder.h>
 
