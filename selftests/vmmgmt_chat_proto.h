@@ -160,6 +160,18 @@ static inline void chat_data_fill(__u8 *buf, __u32 len,
 	}
 }
 
+/* A zeroed header of @type from @from to @to, @len payload bytes. */
+static inline void chat_hdr_init(struct chat_hdr *h, enum chat_type type,
+				 unsigned int from, unsigned int to, __u32 len)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = CHAT_MAGIC;
+	h->type = type;
+	h->from = from;
+	h->to = to;
+	h->len = len;
+}
+
 /* Build data message (@type, @from -> @to, @seq) of (@origin, @gen_seq). */
 static inline size_t chat_data_build(void *msg, enum chat_type type,
 				     unsigned int from, unsigned int to,
@@ -169,15 +181,10 @@ static inline size_t chat_data_build(void *msg, enum chat_type type,
 	struct chat_hdr *h = msg;
 	__u8 *p = (__u8 *)msg + sizeof(*h);
 
-	memset(h, 0, sizeof(*h));
-	h->magic = CHAT_MAGIC;
-	h->type = type;
-	h->from = from;
-	h->to = to;
+	chat_hdr_init(h, type, from, to, chat_data_len(origin, gen_seq));
 	h->seq = seq;
 	h->gen_seq = gen_seq;
 	h->origin = origin;
-	h->len = chat_data_len(origin, gen_seq);
 	chat_data_fill(p, h->len, origin, gen_seq);
 	h->csum = chat_csum(p, h->len);
 	return sizeof(*h) + h->len;
@@ -190,12 +197,7 @@ static inline size_t chat_ctrl_build(void *msg, enum chat_type type,
 {
 	struct chat_hdr *h = msg;
 
-	memset(h, 0, sizeof(*h));
-	h->magic = CHAT_MAGIC;
-	h->type = type;
-	h->from = from;
-	h->to = to;
-	h->len = len;
+	chat_hdr_init(h, type, from, to, len);
 	memcpy((__u8 *)msg + sizeof(*h), payload, len);
 	h->csum = chat_csum(payload, len);
 	return sizeof(*h) + len;
