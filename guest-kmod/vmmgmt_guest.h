@@ -25,6 +25,7 @@
 
 #include "vmmgmt_ring.h"
 
+struct dentry;
 struct pci_dev;
 
 /* Room for "vmmgmt", a decimal unsigned int and the NUL. */
@@ -45,6 +46,11 @@ struct pci_dev;
  * @violations: host data that failed validation: a bad ring layout, a
  *	ring rule broken (the ring then stops), or a record that is not a
  *	chat message for this VM.
+ * @stalls_recovered: stalls of either ring (records, no progress for
+ *	stall_ms) that ended right after the watchdog notified again
+ *	(vmmgmt_guest_watchdog.c).
+ * @stall_kicks: notifications the watchdog sent: doorbells, or looks at
+ *	the rx ring.
  */
 struct vmmgmt_stats {
 	atomic64_t tx_msgs;
@@ -56,6 +62,40 @@ struct vmmgmt_stats {
 	atomic64_t rx_polls;
 	atomic64_t drops;
 	atomic64_t violations;
+	atomic64_t stalls_recovered;
+	atomic64_t stall_kicks;
+};
+
+/**
+ * enum vmmgmt_watch_ring - the rings the watchdog looks at.
+ * @VMMGMT_WATCH_TX: guest to host; the host consumes.
+ * @VMMGMT_WATCH_RX: host to guest; the rx work consumes.
+ * @VMMGMT_WATCH_RINGS: number of values.
+ */
+enum vmmgmt_watch_ring {
+	VMMGMT_WATCH_TX,
+	VMMGMT_WATCH_RX,
+	VMMGMT_WATCH_RINGS,
+};
+
+/**
+ * struct vmmgmt_watch_dir - the watchdog's view of one ring.
+ * @tail: the consumer's index at the last look.
+ * @pending: the ring held records at the last look.
+ * @still: looks in a row that found records and no progress.
+ * @acted: the last look notified the consumer again.
+ * @dumped: the channel's state was logged during this stall.
+ * @backoff: looks to let pass after a notification that did not help.
+ * @wait: looks left before the next notification.
+ */
+struct vmmgmt_watch_dir {
+	u32 tail;
+	bool pending;
+	unsigned int still;
+	bool acted;
+	bool dumped;
+	unsigned int backoff;
+	unsigned int wait;
 };
 
 /**
@@ -162,6 +202,10 @@ struct vmmgmt_stats_ctl {
  * @ctrl_wq: callers waiting for the host's answer to a control request.
  * @stats: counters for sysfs.
  * @sctl: the statistics collector.
+ * @watch_work: the stall watchdog's look (vmmgmt_guest_watchdog.c).
+ * @watch: its view of each ring.  Its work only.
+ * @watch_gen: the link generation @watch belongs to.  Its work only.
+ * @debugfs: vmmgmt/<PCI address>/ in debugfs.
  * @minor_id: ida number that chose @name.
  * @name: misc device name: "vmmgmt" for @minor_id 0, else "vmmgmt<N>".
  * @irq_name: name shown in /proc/interrupts.
@@ -215,6 +259,10 @@ struct vmmgmt_dev {
 	wait_queue_head_t ctrl_wq;
 	struct vmmgmt_stats stats;
 	struct vmmgmt_stats_ctl sctl;
+	struct delayed_work watch_work;
+	struct vmmgmt_watch_dir watch[VMMGMT_WATCH_RINGS];
+	u32 watch_gen;
+	struct dentry *debugfs;
 
 	unsigned int minor_id;
 	char name[VMMGMT_DEV_NAME_LEN];
@@ -413,6 +461,12 @@ void vmmgmt_rx_shutdown(struct vmmgmt_dev *vdev);
 void vmmgmt_wake_all(struct vmmgmt_dev *vdev);
 void vmmgmt_ctrl_free_all(struct vmmgmt_dev *vdev);
 bool vmmgmt_name_valid(const u8 *name);
+
+void vmmgmt_watch_arm(struct vmmgmt_dev *vdev);
+void vmmgmt_watch_init(struct vmmgmt_dev *vdev);
+void vmmgmt_watch_stop(struct vmmgmt_dev *vdev);
+void vmmgmt_watch_module_init(void);
+void vmmgmt_watch_module_exit(void);
 
 int vmmgmt_cdev_register(struct vmmgmt_dev *vdev);
 void vmmgmt_cdev_unregister(struct vmmgmt_dev *vdev);

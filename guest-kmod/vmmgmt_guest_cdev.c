@@ -403,6 +403,7 @@ static int vmmgmt_send(struct vmmgmt_dev *vdev, const struct vmmgmt_rec *hdr,
 		if (!ret) {
 			if (vmmgmt_ring_need_notify(&vdev->tx))
 				vmmgmt_doorbell(vdev);
+			vmmgmt_watch_arm(vdev);
 			atomic64_inc(&vdev->stats.tx_msgs);
 			atomic64_add(hdr->len, &vdev->stats.tx_bytes);
 			break;
@@ -1380,6 +1381,8 @@ VMMGMT_STAT_ATTR(interrupts, interrupts);
 VMMGMT_STAT_ATTR(rx_polls, rx_polls);
 VMMGMT_STAT_ATTR(drops, drops);
 VMMGMT_STAT_ATTR(violations, violations);
+VMMGMT_STAT_ATTR(stalls_recovered, stalls_recovered);
+VMMGMT_STAT_ATTR(stall_kicks, stall_kicks);
 
 static struct attribute *vmmgmt_attrs[] = {
 	&dev_attr_abi_version.attr,
@@ -1401,6 +1404,8 @@ static struct attribute *vmmgmt_attrs[] = {
 	&vmmgmt_stat_attr_rx_polls.attr.attr,
 	&vmmgmt_stat_attr_drops.attr.attr,
 	&vmmgmt_stat_attr_violations.attr.attr,
+	&vmmgmt_stat_attr_stalls_recovered.attr.attr,
+	&vmmgmt_stat_attr_stall_kicks.attr.attr,
 	NULL
 };
 

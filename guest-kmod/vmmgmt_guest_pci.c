@@ -242,13 +242,14 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&vdev->tx_lock);
 	INIT_WORK(&vdev->rx_work, vmmgmt_rx_work);
 	INIT_DELAYED_WORK(&vdev->rx_poll, vmmgmt_rx_poll);
+	vdev->pdev = pdev;
+	vmmgmt_watch_init(vdev);
 	init_waitqueue_head(&vdev->tx_wq);
 	xa_init_flags(&vdev->ports, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&vdev->eps);
 	INIT_LIST_HEAD(&vdev->ctrl_reqs);
 	init_waitqueue_head(&vdev->ctrl_wq);
 	vdev->link_state = VMMGMT_LINK_DOWN;
-	vdev->pdev = pdev;
 	vdev->rx_buf = kvmalloc(VMMGMT_MSG_MAX, GFP_KERNEL);
 	if (!vdev->rx_buf) {
 		ret = -ENOMEM;
@@ -308,6 +309,7 @@ err_free_irqs:
 err_clear_master:
 	pci_clear_master(pdev);
 err_put:
+	vmmgmt_watch_stop(vdev);
 	vmmgmt_dev_put(vdev);
 	return ret;
 }
@@ -334,6 +336,7 @@ static void vmmgmt_remove(struct pci_dev *pdev)
 	pci_set_drvdata(pdev, NULL);
 	vmmgmt_free_irqs(vdev, vdev->nvec);
 	vmmgmt_rx_shutdown(vdev);
+	vmmgmt_watch_stop(vdev);
 	pci_clear_master(pdev);
 	vmmgmt_dev_put(vdev);
 }
@@ -350,7 +353,25 @@ static struct pci_driver vmmgmt_pci_driver = {
 	.probe = vmmgmt_probe,
 	.remove = vmmgmt_remove,
 };
-module_pci_driver(vmmgmt_pci_driver);
+static int __init vmmgmt_init(void)
+{
+	int ret;
+
+	vmmgmt_watch_module_init();
+	ret = pci_register_driver(&vmmgmt_pci_driver);
+	if (ret)
+		vmmgmt_watch_module_exit();
+	return ret;
+}
+
+static void __exit vmmgmt_exit(void)
+{
+	pci_unregister_driver(&vmmgmt_pci_driver);
+	vmmgmt_watch_module_exit();
+}
+
+module_init(vmmgmt_init);
+module_exit(vmmgmt_exit);
 
 MODULE_DESCRIPTION("vmmgmt virtual management device, guest side (ivshmem-doorbell)");
 MODULE_LICENSE("GPL");

@@ -369,6 +369,8 @@ static int vmmgmt_stats_post(struct vmmgmt_dev *vdev,
 		ret = vmmgmt_ring_post(&vdev->tx, &hdr, s);
 		if (!ret && vmmgmt_ring_need_notify(&vdev->tx))
 			vmmgmt_doorbell(vdev);
+		if (!ret)
+			vmmgmt_watch_arm(vdev);
 		broken = ret == -EPROTO;
 	}
 	mutex_unlock(&vdev->tx_lock);

@@ -20,6 +20,8 @@
  *			its samples, and its sysfs files vms/<name>/sched/
  * vmmgmt_host_quota.c	per-VM quotas on what a guest sends, and their
  *			sysfs files vms/<name>/quota/
+ * vmmgmt_host_watchdog.c the stall watchdog that notifies a ring again when
+ *			a notification was lost, and debugfs vmmgmt-host/<name>/
  * vmmgmt_host_ring.c	the shared ring (lib/vmmgmt_ring.c)
  *
  * Locks, outermost first (&vmmgmt_host_ep.rx_mutex and
@@ -158,6 +160,11 @@ struct vmmgmt_host_kick {
  * @resets: channel resets the guest requested and the worker carried out.
  * @polls: times the worker looked at the G2H ring again after
  *	vmmgmt_host_poll_us without a kick (see vmmgmt_host_worker.c).
+ * @stalls_recovered: stalls of either ring (records, no progress for
+ *	stall_ms) that ended right after the watchdog notified again.
+ * @stall_kicks: notifications the watchdog sent (vmmgmt_host_watchdog.c).
+ * @injected_drops: doorbells ignored and interrupts skipped by fault
+ *	injection (debugfs drop_kicks, drop_calls).
  *
  * Atomic: the worker, the wait queue callback and sysfs readers touch
  * them without a lock.
@@ -175,6 +182,61 @@ struct vmmgmt_host_stats {
 	atomic64_t denied;
 	atomic64_t resets;
 	atomic64_t polls;
+	atomic64_t stalls_recovered;
+	atomic64_t stall_kicks;
+	atomic64_t injected_drops;
+};
+
+/**
+ * enum vmmgmt_host_watch_ring - the rings the watchdog looks at.
+ * @VMMGMT_HOST_WATCH_G2H: guest to host; the worker consumes.
+ * @VMMGMT_HOST_WATCH_H2G: host to guest; the guest consumes.
+ * @VMMGMT_HOST_WATCH_RINGS: number of values.
+ */
+enum vmmgmt_host_watch_ring {
+	VMMGMT_HOST_WATCH_G2H,
+	VMMGMT_HOST_WATCH_H2G,
+	VMMGMT_HOST_WATCH_RINGS,
+};
+
+/* Most looks the watchdog lets pass between notifications that do not help. */
+#define VMMGMT_HOST_WATCH_BACKOFF_MAX	64
+
+struct dentry;
+
+/**
+ * struct vmmgmt_host_watch_dir - the watchdog's view of one ring.
+ * @tail: the consumer's index at the last look.
+ * @pending: the ring held records at the last look.
+ * @still: looks in a row that found records and no progress.
+ * @acted: the last look notified the consumer again.
+ * @dumped: the channel's state was logged during this stall.
+ * @backoff: looks to let pass after a notification that did not help;
+ *	doubles up to %VMMGMT_HOST_WATCH_BACKOFF_MAX.
+ * @wait: looks left before the next notification.
+ */
+struct vmmgmt_host_watch_dir {
+	u32 tail;
+	bool pending;
+	unsigned int still;
+	bool acted;
+	bool dumped;
+	unsigned int backoff;
+	unsigned int wait;
+};
+
+/**
+ * struct vmmgmt_host_watch - a VM as the watchdog sees it.
+ * @node: in the watchdog's list.  Protected by its lock.
+ * @debugfs: vmmgmt-host/<name>/ in debugfs.
+ * @gen: the generation @dir belongs to.
+ * @dir: one view per &enum vmmgmt_host_watch_ring.  Watchdog only.
+ */
+struct vmmgmt_host_watch {
+	struct list_head node;
+	struct dentry *debugfs;
+	u32 gen;
+	struct vmmgmt_host_watch_dir dir[VMMGMT_HOST_WATCH_RINGS];
 };
 
 /** VMMGMT_HOST_QUOTA_MSGS - default records per second a VM may send. */
@@ -507,6 +569,11 @@ struct vmmgmt_host_sched {
  * @quota: the VM's quotas and token buckets.
  * @gstats: the guest's statistics samples (vmmgmt_host_stats.c).
  * @sched: the scheduling policy of its vCPU threads (vmmgmt_host_sched.c).
+ * @watch: the stall watchdog's view (vmmgmt_host_watchdog.c).
+ * @drop_kicks: fault injection: doorbells the worker ignores (consumes
+ *	without waking); debugfs vmmgmt-host/<name>/drop_kicks.
+ * @drop_calls: fault injection: interrupts the worker skips that the
+ *	ring protocol asked for; debugfs vmmgmt-host/<name>/drop_calls.
  */
 struct vmmgmt_host_vm {
 	struct list_head node;
@@ -554,6 +621,9 @@ struct vmmgmt_host_vm {
 	struct vmmgmt_host_quota quota;
 	struct vmmgmt_host_vm_stats gstats;
 	struct vmmgmt_host_sched sched;
+	struct vmmgmt_host_watch watch;
+	atomic_t drop_kicks;
+	atomic_t drop_calls;
 };
 
 /* vmmgmt_host_cdev.c */
@@ -623,6 +693,14 @@ int vmmgmt_host_worker_create(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_worker_start(struct vmmgmt_host_vm *vm,
 			      struct file **kick_files);
 void vmmgmt_host_worker_stop(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_worker_wake(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_worker_notify(struct vmmgmt_host_vm *vm);
+
+/* vmmgmt_host_watchdog.c */
+void vmmgmt_host_watch_init(void);
+void vmmgmt_host_watch_exit(void);
+void vmmgmt_host_watch_add(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_watch_del(struct vmmgmt_host_vm *vm);
 
 /* vmmgmt_host_stats.c */
 extern const struct attribute_group vmmgmt_host_stats_group;

@@ -20,9 +20,11 @@ static int __init vmmgmt_host_init(void)
 {
 	int ret;
 
+	vmmgmt_host_watch_init();
 	/* The character device is the last thing registered. */
 	ret = vmmgmt_host_cdev_init();
 	if (ret) {
+		vmmgmt_host_watch_exit();
 		pr_err("cannot register /dev/vmmgmt-host: %d\n", ret);
 		return ret;
 	}
@@ -34,6 +36,7 @@ static void __exit vmmgmt_host_exit(void)
 {
 	/* The character device is the first thing removed. */
 	vmmgmt_host_cdev_exit();
+	vmmgmt_host_watch_exit();
 	vmmgmt_host_policy_exit();
 }
 

@@ -133,6 +133,16 @@ static struct vmmgmt_host_stat_attr polls_attr = {
 	.offset = offsetof(struct vmmgmt_host_stats, polls),
 };
 
+static struct vmmgmt_host_stat_attr stalls_recovered_attr = {
+	.attr = __ATTR(stalls_recovered, 0444, vmmgmt_host_stat_show, NULL),
+	.offset = offsetof(struct vmmgmt_host_stats, stalls_recovered),
+};
+
+static struct vmmgmt_host_stat_attr stall_kicks_attr = {
+	.attr = __ATTR(stall_kicks, 0444, vmmgmt_host_stat_show, NULL),
+	.offset = offsetof(struct vmmgmt_host_stats, stall_kicks),
+};
+
 static struct kobj_attribute link_state_attr = __ATTR_RO(link_state);
 static struct kobj_attribute vm_id_attr = __ATTR_RO(vm_id);
 static struct kobj_attribute qemu_pid_attr = __ATTR_RO(qemu_pid);
@@ -155,6 +165,8 @@ static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&hangups_attr.attr.attr,
 	&denied_attr.attr.attr,
 	&resets_attr.attr.attr,
+	&stalls_recovered_attr.attr.attr,
+	&stall_kicks_attr.attr.attr,
 	NULL
 };
 

@@ -458,6 +458,7 @@ int vmmgmt_host_vm_add(struct file *owner,
 	vmmgmt_host_nr_vms++;
 	/* Memory for the id was reserved before the worker started. */
 	xa_store(&vmmgmt_host_vm_ids, vm->id, vm, GFP_KERNEL);
+	vmmgmt_host_watch_add(vm);
 	kobject_uevent(&vm->kobj, KOBJ_ADD);
 	pr_info("%s (id %u): added, pid %u, region %llu bytes, %u vectors, generation %u\n",
 		vm->name, vm->id, vm->qemu_pid, vm->size, vm->nr_vectors,
@@ -506,6 +507,8 @@ err_free:
 static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 {
 	lockdep_assert_held(&vmmgmt_host_vms_lock);
+	/* The watchdog and debugfs let go of @vm first. */
+	vmmgmt_host_watch_del(vm);
 	list_del(&vm->node);
 	vmmgmt_host_nr_vms--;
 	/* Lookups that took a reference before this see @vm->dead. */

@@ -113,6 +113,11 @@ static int vmmgmt_host_kick_wake(wait_queue_entry_t *wait, unsigned int mode,
 	if (flags & EPOLLIN) {
 		eventfd_ctx_do_read(kick->ctx, &cnt);
 		atomic64_add(cnt, &vm->stats.kicks);
+		/* Fault injection: a doorbell that never arrived. */
+		if (atomic_dec_if_positive(&vm->drop_kicks) >= 0) {
+			atomic64_inc(&vm->stats.injected_drops);
+			return 0;
+		}
 		atomic_set(&vm->pending, 1);
 		wake_up_process(vm->thread);
 	}
@@ -498,10 +503,13 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	/* A guest writer that found G2H full sleeps until room is made. */
 	if (ret > 0 && vmmgmt_ring_cons_need_notify(&vm->g2h))
 		notify = true;
-	if (notify) {
-		vmmgmt_host_eventfd_signal(vm->call[0]);
-		atomic64_inc(&vm->stats.notifications_sent);
+	/* Fault injection: an interrupt that never arrives. */
+	if (notify && atomic_dec_if_positive(&vm->drop_calls) >= 0) {
+		atomic64_inc(&vm->stats.injected_drops);
+		notify = false;
 	}
+	if (notify)
+		vmmgmt_host_worker_notify(vm);
 	if (ret < 0) {
 		vmmgmt_host_worker_broken(vm, &vm->g2h, "G2H");
 		return false;
@@ -613,6 +621,33 @@ static int vmmgmt_host_worker_fn(void *data)
 		cond_resched();
 	}
 	return 0;
+}
+
+/**
+ * vmmgmt_host_worker_wake() - make the worker look at the VM's rings.
+ * @vm: the VM; its worker runs (the caller keeps it from being stopped).
+ *
+ * What a kick does, for when one may have been lost
+ * (vmmgmt_host_watchdog.c).
+ *
+ * Context: any context.
+ */
+void vmmgmt_host_worker_wake(struct vmmgmt_host_vm *vm)
+{
+	atomic_set(&vm->pending, 1);
+	wake_up_process(vm->thread);
+}
+
+/**
+ * vmmgmt_host_worker_notify() - interrupt the guest (call_fds[0]).
+ * @vm: the VM; its eventfds are held (it is not removed yet).
+ *
+ * Context: any context (eventfd_signal() takes a spinlock).
+ */
+void vmmgmt_host_worker_notify(struct vmmgmt_host_vm *vm)
+{
+	vmmgmt_host_eventfd_signal(vm->call[0]);
+	atomic64_inc(&vm->stats.notifications_sent);
 }
 
 /**

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt guest module: the stall watchdog, and the device's debugfs files.
+ *
+ * The ring protocol notifies once per idle period of a consumer
+ * (Documentation/ring.rst): one doorbell or interrupt that never arrives
+ * would leave records in a ring nobody looks at, for good.  The guest
+ * does not rely on the host's watchdog for that.  While either ring holds
+ * records, a delayed work looks at both each stall_ms / 2; a ring whose
+ * consumer made no progress for stall_ms is notified again: the host by
+ * the doorbell (and writers waiting for room look again), this side by
+ * queueing the rx work.  When the consumer moves after that, the stall
+ * counts in stalls_recovered, with a rate-limited log line; notifications
+ * that do not help are repeated at doubling intervals and counted in
+ * stall_kicks.  The rx ring is not watched while a reader's full queue
+ * holds it up (that reader restarts it).  A ring without progress for
+ * %VMMGMT_WATCH_DUMP_MS has the channel's state logged once.
+ *
+ * The work is armed whenever a record is posted, and stops at a look that
+ * finds both rings empty: an idle guest has no timer running.  Lost
+ * interrupts for records the guest did not ask for are the host's
+ * watchdog's to repeat.
+ *
+ * debugfs, vmmgmt/<PCI address>/channel: both rings' indexes and flags,
+ * the rx consumer's state and the watchdog's view.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/jiffies.h>
+#include <linux/moduleparam.h>
+#include <linux/pci.h>
+#include <linux/seq_buf.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "vmmgmt_guest.h"
+
+/*
+ * vmmgmt_stall_ms: a ring with records and no progress for this long is
+ * notified again.  0 turns the watchdog off.
+ */
+static unsigned int vmmgmt_stall_ms = 1000;
+module_param_named(stall_ms, vmmgmt_stall_ms, uint, 0644);
+MODULE_PARM_DESC(stall_ms, "notify a ring again when it held records without progress for this long (ms; 0: off; default 1000)");
+
+/* The shortest look interval honoured, in milliseconds. */
+#define VMMGMT_WATCH_MIN_MS	10
+/* A stall this long has the channel's state logged, once. */
+#define VMMGMT_WATCH_DUMP_MS	10000
+/* Most looks let pass between notifications that do not help. */
+#define VMMGMT_WATCH_BACKOFF_MAX	64
+/* Room for the channel's state. */
+#define VMMGMT_WATCH_STATE_MAX	1024
+
+/* vmmgmt/ in debugfs; an error pointer when debugfs is absent. */
+static struct dentry *vmmgmt_debugfs;
+
+static const char * const vmmgmt_watch_names[VMMGMT_WATCH_RINGS] = {
+	[VMMGMT_WATCH_TX] = "G2H",
+	[VMMGMT_WATCH_RX] = "H2G",
+};
+
+/* The interval between looks in milliseconds; 0 when off. */
+static unsigned int vmmgmt_watch_tick_ms(void)
+{
+	unsigned int ms = READ_ONCE(vmmgmt_stall_ms);
+
+	return ms ? max_t(unsigned int, ms / 2, VMMGMT_WATCH_MIN_MS) : 0;
+}
+
+/**
+ * vmmgmt_watch_arm() - make sure the watchdog looks within a tick.
+ * @vdev: the device; not removed.
+ *
+ * Called after a record was posted.  Cheap when a look is queued already.
+ *
+ * Context: any context.
+ */
+void vmmgmt_watch_arm(struct vmmgmt_dev *vdev)
+{
+	unsigned int ms = vmmgmt_watch_tick_ms();
+
+	if (ms && !READ_ONCE(vdev->rx_off) &&
+	    !delayed_work_pending(&vdev->watch_work))
+		schedule_delayed_work(&vdev->watch_work, msecs_to_jiffies(ms));
+}
+
+/* Both rings, the rx consumer and the watchdog, as text lines into @s. */
+static void vmmgmt_watch_state(struct seq_buf *s, struct vmmgmt_dev *vdev)
+{
+	const struct vmmgmt_ring_ctrl *t = vdev->tx.ctrl, *r = vdev->rx.ctrl;
+	int i;
+
+	seq_buf_printf(s, "link %u generation %u vm_id %u\n",
+		       READ_ONCE(vdev->link_state), READ_ONCE(vdev->link_gen),
+		       READ_ONCE(vdev->vm_id));
+	if (READ_ONCE(vdev->link_state) != VMMGMT_LINK_UP || !t || !r)
+		return;
+	seq_buf_printf(s, "g2h head %u kicked %u tail %u (host) cons_running %u (host) notify_at %u (host) prod_waiting %u use_notify_at %d\n",
+		       data_race(vdev->tx.idx), data_race(vdev->tx.kicked),
+		       READ_ONCE(t->tail), READ_ONCE(t->cons_running),
+		       READ_ONCE(t->notify_at), READ_ONCE(t->prod_waiting),
+		       data_race(vdev->tx.use_notify_at));
+	seq_buf_printf(s, "h2g head %u (host) tail %u cons_running %u notify_at %u prod_waiting %u (host)\n",
+		       READ_ONCE(r->head), data_race(vdev->rx.idx),
+		       READ_ONCE(r->cons_running), READ_ONCE(r->notify_at),
+		       READ_ONCE(r->prod_waiting));
+	seq_buf_printf(s, "rx work_pending %d linger %d stalled %d; tx waiters %d\n",
+		       work_pending(&vdev->rx_work),
+		       READ_ONCE(vdev->rx_linger), READ_ONCE(vdev->rx_stalled),
+		       waitqueue_active(&vdev->tx_wq));
+	seq_buf_printf(s, "counters doorbells %lld interrupts %lld tx_msgs %lld rx_msgs %lld stalls_recovered %lld stall_kicks %lld\n",
+		       atomic64_read(&vdev->stats.doorbells),
+		       atomic64_read(&vdev->stats.interrupts),
+		       atomic64_read(&vdev->stats.tx_msgs),
+		       atomic64_read(&vdev->stats.rx_msgs),
+		       atomic64_read(&vdev->stats.stalls_recovered),
+		       atomic64_read(&vdev->stats.stall_kicks));
+	for (i = 0; i < VMMGMT_WATCH_RINGS; i++)
+		seq_buf_printf(s, "watch %s pending %d still %u acted %d backoff %u\n",
+			       vmmgmt_watch_names[i], vdev->watch[i].pending,
+			       vdev->watch[i].still, vdev->watch[i].acted,
+			       vdev->watch[i].backoff);
+}
+
+/* Log the channel's state, a kernel log line per line of it. */
+static void vmmgmt_watch_log(struct vmmgmt_dev *vdev)
+{
+	char *buf, *p, *line;
+	struct seq_buf s;
+
+	buf = kmalloc(VMMGMT_WATCH_STATE_MAX, GFP_KERNEL);
+	if (!buf)
+		return;
+	seq_buf_init(&s, buf, VMMGMT_WATCH_STATE_MAX);
+	vmmgmt_watch_state(&s, vdev);
+	p = (char *)seq_buf_str(&s);
+	while ((line = strsep(&p, "\n")) && *line)
+		dev_warn(&vdev->pdev->dev, "%s\n", line);
+	kfree(buf);
+}
+
+/**
+ * vmmgmt_watch_ring() - one look at one ring.
+ * @vdev: the device.
+ * @i: which ring.
+ * @pending: the ring holds records now.
+ * @tail: its consumer's index now.
+ * @excused: the consumer waits on purpose (a reader's full queue).
+ * @tick_ms: the interval between looks.
+ *
+ * As the host's watchdog: records without progress for two looks in a
+ * row are a stall; one that moves at the next look after a notification
+ * was recovered by it; notifications that do not help back off.
+ *
+ * Context: the watchdog's work.
+ * Return: true if the ring's consumer should be notified now.
+ */
+static bool vmmgmt_watch_ring(struct vmmgmt_dev *vdev, enum vmmgmt_watch_ring i,
+			      bool pending, u32 tail, bool excused,
+			      unsigned int tick_ms)
+{
+	struct vmmgmt_watch_dir *w = &vdev->watch[i];
+	bool moved = tail != w->tail;
+
+	w->tail = tail;
+	if (moved || !pending || !w->pending || excused) {
+		if (w->acted && moved) {
+			atomic64_inc(&vdev->stats.stalls_recovered);
+			dev_info_ratelimited(&vdev->pdev->dev, "%s ring stalled for %u ms; moving again after the watchdog's %s\n",
+					     vmmgmt_watch_names[i],
+					     w->still * tick_ms,
+					     i == VMMGMT_WATCH_TX ?
+					     "doorbell" : "look");
+		}
+		memset(w, 0, sizeof(*w));
+		w->tail = tail;
+		w->pending = pending;
+		return false;
+	}
+	w->still++;
+	if (w->still * tick_ms >= VMMGMT_WATCH_DUMP_MS && !w->dumped) {
+		w->dumped = true;
+		dev_warn(&vdev->pdev->dev, "%s ring without progress for %u ms; channel state follows\n",
+			 vmmgmt_watch_names[i], w->still * tick_ms);
+		vmmgmt_watch_log(vdev);
+	}
+	if (w->acted) {
+		/* The last notification did not help: wait longer. */
+		w->acted = false;
+		w->backoff = clamp(w->backoff * 2, 1U,
+				   (unsigned int)VMMGMT_WATCH_BACKOFF_MAX);
+		w->wait = w->backoff;
+	}
+	if (w->wait) {
+		w->wait--;
+		return false;
+	}
+	if (w->still < 2)
+		return false;
+	w->acted = true;
+	atomic64_inc(&vdev->stats.stall_kicks);
+	return true;
+}
+
+/**
+ * vmmgmt_watch_work() - the watchdog's look at both rings.
+ * @work: &vmmgmt_dev.watch_work.
+ *
+ * Looks again a tick later while the link is up and either ring holds
+ * records; otherwise stops until the next post arms it.
+ *
+ * Context: process context (system workqueue); takes &vmmgmt_dev.rx_lock,
+ * then &vmmgmt_dev.tx_lock, briefly.
+ */
+static void vmmgmt_watch_work(struct work_struct *work)
+{
+	struct vmmgmt_dev *vdev = container_of(to_delayed_work(work),
+					       struct vmmgmt_dev, watch_work);
+	unsigned int tick_ms = vmmgmt_watch_tick_ms();
+	bool tx_pending = false, rx_pending = false, stalled, up;
+	u32 tx_tail = 0, rx_tail = 0;
+
+	mutex_lock(&vdev->rx_lock);
+	mutex_lock(&vdev->tx_lock);
+	up = vdev->link_state == VMMGMT_LINK_UP;
+	if (up) {
+		tx_tail = READ_ONCE(vdev->tx.ctrl->tail);
+		tx_pending = vdev->tx.idx != tx_tail;
+		rx_tail = vdev->rx.idx;
+		rx_pending = READ_ONCE(vdev->rx.ctrl->head) != rx_tail;
+	}
+	mutex_unlock(&vdev->tx_lock);
+	mutex_unlock(&vdev->rx_lock);
+	if (!up || !tick_ms || vdev->watch_gen != READ_ONCE(vdev->link_gen)) {
+		memset(vdev->watch, 0, sizeof(vdev->watch));
+		vdev->watch_gen = READ_ONCE(vdev->link_gen);
+		if (!up || !tick_ms)
+			return;
+	}
+
+	if (vmmgmt_watch_ring(vdev, VMMGMT_WATCH_TX, tx_pending, tx_tail,
+			      false, tick_ms)) {
+		vmmgmt_doorbell(vdev);
+		/* Writers waiting for room look again. */
+		atomic_inc(&vdev->tx_seq);
+		wake_up_all(&vdev->tx_wq);
+	}
+	xa_lock(&vdev->ports);
+	stalled = vdev->rx_stalled;
+	xa_unlock(&vdev->ports);
+	if (vmmgmt_watch_ring(vdev, VMMGMT_WATCH_RX, rx_pending, rx_tail,
+			      stalled, tick_ms))
+		schedule_work(&vdev->rx_work);
+
+	if ((tx_pending || rx_pending) && !READ_ONCE(vdev->rx_off))
+		schedule_delayed_work(&vdev->watch_work,
+				      msecs_to_jiffies(tick_ms));
+}
+
+static int vmmgmt_channel_show(struct seq_file *m, void *unused)
+{
+	char *buf = kmalloc(VMMGMT_WATCH_STATE_MAX, GFP_KERNEL);
+	struct seq_buf s;
+
+	if (!buf)
+		return -ENOMEM;
+	seq_buf_init(&s, buf, VMMGMT_WATCH_STATE_MAX);
+	vmmgmt_watch_state(&s, m->private);
+	seq_puts(m, seq_buf_str(&s));
+	kfree(buf);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vmmgmt_channel);
+
+/**
+ * vmmgmt_watch_init() - set up a device's watchdog and debugfs files.
+ * @vdev: the device, being probed; its work items are not running.
+ *
+ * Context: process context.
+ */
+void vmmgmt_watch_init(struct vmmgmt_dev *vdev)
+{
+	INIT_DELAYED_WORK(&vdev->watch_work, vmmgmt_watch_work);
+	vdev->debugfs = debugfs_create_dir(pci_name(vdev->pdev),
+					   vmmgmt_debugfs);
+	debugfs_create_file("channel", 0400, vdev->debugfs, vdev,
+			    &vmmgmt_channel_fops);
+}
+
+/**
+ * vmmgmt_watch_stop() - stop a device's watchdog, remove its debugfs files.
+ * @vdev: the device; &vmmgmt_dev.rx_off is set (vmmgmt_rx_shutdown()), so
+ *	nothing arms the watchdog any more.
+ *
+ * Context: process context; may sleep.
+ */
+void vmmgmt_watch_stop(struct vmmgmt_dev *vdev)
+{
+	debugfs_remove_recursive(vdev->debugfs);
+	vdev->debugfs = NULL;
+	cancel_delayed_work_sync(&vdev->watch_work);
+}
+
+/**
+ * vmmgmt_watch_module_init() - create vmmgmt/ in debugfs.
+ *
+ * Context: process context (module init).
+ */
+void vmmgmt_watch_module_init(void)
+{
+	vmmgmt_debugfs = debugfs_create_dir("vmmgmt", NULL);
+}
+
+/**
+ * vmmgmt_watch_module_exit() - remove vmmgmt/ from debugfs.
+ *
+ * Context: process context (module exit), after every device is removed.
+ */
+void vmmgmt_watch_module_exit(void)
+{
+	debugfs_remove_recursive(vmmgmt_debugfs);
+}
