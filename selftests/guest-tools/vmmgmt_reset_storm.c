@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt_reset_storm: a guest that floods the host with channel reset
+ * requests, as the hostile test's reset_storm does, in bursts, until it is
+ * killed.  Used by the guest's vmmgmt.mode=storm (scripts/vm/guest-init)
+ * for the host's vmmgmt_neighbour_storm_test: the neighbour whose channel
+ * must keep working beside it.
+ *
+ * It maps the device's BAR2 (the region) and BAR0 (the registers) through
+ * sysfs, as the hostile test does, and in each burst bumps reset_request
+ * in the region header and rings the host's doorbell as fast as it can,
+ * without waiting for any acknowledgment.  Between bursts it sleeps.
+ *
+ *   vmmgmt_reset_storm [--burst-ms B] [--pause-ms P]
+ *
+ * One line per burst: "storm: burst N: R requests, host generation G".
+ * Exit status 1 when the device cannot be mapped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vmmgmt.h>
+
+#define GUEST_DEVICE	"/sys/class/misc/vmmgmt/device"
+
+/* One BAR of the device, mapped. */
+struct bar {
+	volatile unsigned char *p;
+	size_t size;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Map resource@n of the PCI device the misc device belongs to. */
+static int map_bar(int n, struct bar *bar)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), GUEST_DEVICE "/resource%d", n);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -errno;
+	}
+	p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	bar->p = p;
+	bar->size = st.st_size;
+	return 0;
+}
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [--burst-ms B] [--pause-ms P]\n", argv0);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "burst-ms", required_argument, NULL, 'b' },
+		{ "pause-ms", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long burst_ms = 1000, pause_ms = 1000;
+	unsigned long burst = 0, requests;
+	struct bar regs, region;
+	unsigned int *req, *gen;
+	long long end;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "b:p:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			burst_ms = strtol(optarg, NULL, 10);
+			break;
+		case 'p':
+			pause_ms = strtol(optarg, NULL, 10);
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	if (burst_ms <= 0 || pause_ms < 0)
+		usage(argv[0]);
+
+	err = map_bar(2, &region);
+	if (!err)
+		err = map_bar(0, &regs);
+	if (err) {
+		printf("storm: FAIL mapping the device's BARs: %s\n",
+		       strerror(-err));
+		return 1;
+	}
+	if (region.size < sizeof(struct vmmgmt_region_header) ||
+	    regs.size < VMMGMT_IVSHMEM_REG_DOORBELL + 4) {
+		printf("storm: FAIL BARs too small (%zu, %zu bytes)\n",
+		       region.size, regs.size);
+		return 1;
+	}
+	req = (unsigned int *)(region.p +
+		offsetof(struct vmmgmt_region_header, reset_request));
+	gen = (unsigned int *)(region.p +
+		offsetof(struct vmmgmt_region_header, generation));
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	for (;;) {
+		requests = 0;
+		end = now_ms() + burst_ms;
+		while (now_ms() < end) {
+			__atomic_fetch_add(req, 1, __ATOMIC_RELEASE);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			__atomic_store_n((unsigned int *)(regs.p +
+					 VMMGMT_IVSHMEM_REG_DOORBELL),
+					 (VMMGMT_HOST_PEER_ID << 16) | 0,
+					 __ATOMIC_RELEASE);
+			requests++;
+		}
+		printf("storm: burst %lu: %lu requests, host generation %u\n",
+		       ++burst, requests,
+		       __atomic_load_n(gen, __ATOMIC_ACQUIRE));
+		if (pause_ms)
+			usleep(pause_ms * 1000);
+	}
+}

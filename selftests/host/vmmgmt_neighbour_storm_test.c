@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt host: one VM's channel keeps moving beside a neighbour's reset
+ * storm, and a lost notification, in either direction, costs a bounded
+ * stall instead of the channel.
+ *
+ * Runs in the host VM (scripts/vm/host-init exports the environment)
+ * after the normal guests are done.  It starts its own vmmgmtd for two
+ * VMs and boots them together:
+ *   victim (id 31, vmmgmt.mode=traffic): echo traffic through the host's
+ *	echo service, 8 messages in flight, without pause; its guest module's
+ *	stall watchdog is set to VICTIM_STALL_MS (vmmgmt.stall_ms);
+ *   storm (id 32, vmmgmt.mode=storm): raw channel reset requests in 1 s
+ *	bursts with 1 s pauses (vmmgmt_reset_storm), as the hostile test's
+ *	reset_storm, which once wedged its neighbour for good (issue 10).
+ *
+ * The victim's progress is its rx_msgs in sysfs, sampled every SAMPLE_MS;
+ * a round's figure is the longest time it did not move.  Three phases,
+ * the storm running throughout:
+ *  1. natural: no fault injected; every gap stays below NATURAL_LIMIT_MS.
+ *  2. host watchdog: each round drops one notification of the victim's
+ *     on the host (debugfs drop_calls: an interrupt to the guest; then
+ *     drop_kicks: a doorbell), alternately; the host's stall_ms is
+ *     HOST_STALL_MS.  Each stall ends within HOST_LIMIT_MS, and the host
+ *     counts one more stalls_recovered per round.
+ *  3. guest watchdog: the host's watchdog off (stall_ms 0), the same
+ *     drops; the guest module's watchdog alone must end each stall within
+ *     GUEST_LIMIT_MS, and the host sends nothing on its own (stall_kicks
+ *     unchanged).
+ * Then: the storm's resets really happened, no kernel warning in the host
+ * and no problem in either guest's console log.
+ *
+ * VMMGMT_STORM_ROUNDS=N sets the rounds of each phase (default 8 for the
+ * first two, 6 for the third).  VMMGMT_STORM_WATCHDOGS=off boots the
+ * victim and runs the host without any watchdog: the product as it was
+ * before them, for the evidence (a dropped notification then stops the
+ * victim for good, and the test fails).
+ *
+ * Environment (all required): VMMGMTD, VMMGMT_GUEST_KERNEL,
+ * VMMGMT_GUEST_INITRD, VMMGMT_STORM_DIR (a directory for vmmgmtd's
+ * sockets).  Without them the test is skipped, unless
+ * VMMGMT_REQUIRE_DEVICE is set.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "vmmgmt_guest_boot.h"
+
+/* Two guests boot together on the host VM's one vCPU under TCG. */
+#define BOOT_SECS		180
+#define SAMPLE_MS		50
+#define ROUND_MS		3000
+/* After a drop, the round lasts this long past the stall bound. */
+#define INJECT_ROUND_EXTRA_MS	3000
+/* A dropped notification must be consumed (a post needed it) by then. */
+#define DROP_TAKEN_MS		3000
+#define HOST_STALL_MS		1000
+#define VICTIM_STALL_MS		3000
+/*
+ * Limits on the longest gap.  A watchdog notifies after two looks of
+ * stall_ms / 2 without progress: between 1 and 1.5 stall_ms after the
+ * ring stopped.  Another second allows for the emulated guest to run its
+ * work and the sample interval.
+ */
+#define NATURAL_LIMIT_MS	(HOST_STALL_MS * 3 / 2 + 1000)
+#define HOST_LIMIT_MS		(HOST_STALL_MS * 3 / 2 + 1000)
+#define GUEST_LIMIT_MS		(VICTIM_STALL_MS * 3 / 2 + 1000)
+
+#define STALL_PARAM	"/sys/module/vmmgmt_host/parameters/stall_ms"
+#define DEBUGFS		"/sys/kernel/debug"
+#define VICTIM_DEBUGFS	DEBUGFS "/vmmgmt-host/victim"
+
+static struct boot_guest guests[] = {
+	{ .name = "victim", .id = 31, .mode = "traffic" },
+	{ .name = "storm", .id = 32, .mode = "storm" },
+};
+
+static struct boot_guest *const victim = &guests[0];
+static struct boot_guest *const storm = &guests[1];
+
+/* The host's stall_ms before the test, put back by cleanup(). */
+static char host_stall_saved[32];
+
+static int write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(text, f) < 0)
+		ret = -EIO;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+static void set_host_stall(unsigned int ms)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%u", ms);
+	if (write_text(STALL_PARAM, buf))
+		fatal("cannot write %s: %s", STALL_PARAM, strerror(errno));
+}
+
+static void restore_host_stall(void)
+{
+	if (host_stall_saved[0])
+		write_text(STALL_PARAM, host_stall_saved);
+}
+
+/* The victim's host-side channel state, for a failure's diagnosis. */
+static void dump_channel(const char *why)
+{
+	char buf[2048];
+
+	if (read_text(VICTIM_DEBUGFS "/channel", buf, sizeof(buf)))
+		return;
+	ksft_print_msg("%s: victim's channel as the host sees it:\n", why);
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		ksft_print_msg("  %s\n", line);
+}
+
+/*
+ * Sample the victim's rx_msgs for @ms; the longest time it did not move,
+ * in ms.  @moved: how many it moved by in all.
+ */
+static long longest_gap(long ms, long long *moved)
+{
+	long long first = vm_attr_num(victim->name, "rx_msgs"), last = first;
+	double start = now(), t_last = start, end = start + ms / 1000.0;
+	long gap = 0, g;
+	long long v;
+
+	while (now() < end) {
+		sleep_ms(SAMPLE_MS);
+		v = vm_attr_num(victim->name, "rx_msgs");
+		if (v != last) {
+			g = (long)((now() - t_last) * 1000);
+			if (g > gap)
+				gap = g;
+			last = v;
+			t_last = now();
+		}
+	}
+	g = (long)((now() - t_last) * 1000);
+	if (g > gap)
+		gap = g;
+	*moved = last - first;
+	return gap;
+}
+
+/*
+ * Wait until @attr of @g's VM in sysfs grew twice in a row past @floor
+ * (its traffic flows, or its storm resets the channel).
+ */
+static bool wait_growing(const struct boot_guest *g, const char *attr,
+			 long long floor)
+{
+	double end = now() + BOOT_SECS;
+	long long last = -1, v;
+	int grew = 0;
+
+	while (now() < end && grew < 2) {
+		v = vm_attr_num(g->name, attr);
+		if (last > floor && v > last)
+			grew++;
+		last = v;
+		sleep_ms(500);
+	}
+	return grew >= 2;
+}
+
+/*
+ * One round: drop the victim's next interrupt (@file "drop_calls") or
+ * doorbell ("drop_kicks") and measure the stall that follows.  Returns
+ * the longest gap, or -1 if no notification was dropped in time.
+ */
+static long inject_round(const char *file, long limit_ms, long long *moved)
+{
+	char path[256], buf[32];
+	double end;
+
+	snprintf(path, sizeof(path), VICTIM_DEBUGFS "/%s", file);
+	if (write_text(path, "1"))
+		fatal("cannot write %s: %s", path, strerror(errno));
+	/* Taken when the worker next needed one. */
+	end = now() + DROP_TAKEN_MS / 1000.0;
+	while (now() < end) {
+		if (!read_text(path, buf, sizeof(buf)) && !strcmp(buf, "0"))
+			return longest_gap(limit_ms + INJECT_ROUND_EXTRA_MS,
+					   moved);
+		sleep_ms(10);
+	}
+	write_text(path, "0");
+	return -1;
+}
+
+static unsigned int rounds_env(unsigned int dflt)
+{
+	const char *s = getenv("VMMGMT_STORM_ROUNDS");
+
+	return s && atoi(s) > 0 ? (unsigned int)atoi(s) : dflt;
+}
+
+/* Phase 2 or 3: @n rounds of drops, alternately interrupts and doorbells. */
+static void inject_phase(const char *name, unsigned int n, long limit_ms,
+			 const char *counter, long long want_per_round)
+{
+	long long c0 = vm_attr_num(victim->name, counter), moved, c1;
+	long worst = 0, gap;
+	unsigned int i, missed = 0, over = 0;
+	const char *file;
+
+	for (i = 0; i < n; i++) {
+		file = i % 2 ? "drop_kicks" : "drop_calls";
+		gap = inject_round(file, limit_ms, &moved);
+		ksft_print_msg("%s: round %u: %s: longest gap %ld ms, %lld answers\n",
+			       name, i + 1, file, gap, moved);
+		if (gap < 0) {
+			missed++;
+			continue;
+		}
+		if (gap > worst)
+			worst = gap;
+		if (gap > limit_ms || !moved) {
+			if (!over++)
+				dump_channel(name);
+		}
+	}
+	c1 = vm_attr_num(victim->name, counter);
+	ksft_test_result(!missed && !over,
+			 "%s: %u dropped notifications, each stall ended within %ld ms (longest %ld ms, %u over, %u not taken)\n",
+			 name, n, limit_ms, worst, over, missed);
+	ksft_test_result(c1 - c0 == want_per_round * n,
+			 "%s: host %s +%lld (want %lld)\n", name, counter,
+			 c1 - c0, want_per_round * n);
+}
+
+static void cleanup(void)
+{
+	restore_host_stall();
+}
+
+int main(void)
+{
+	bool off = getenv("VMMGMT_STORM_WATCHDOGS") &&
+		   !strcmp(getenv("VMMGMT_STORM_WATCHDOGS"), "off");
+	unsigned int i, nat = rounds_env(8), inj = rounds_env(8),
+		     ginj = rounds_env(6);
+	long long moved, r0, r1, rec0;
+	char args[64], line[512] = "";
+	long gap, worst = 0;
+	int kwarn0;
+
+	ksft_print_header();
+	boot_init("VMMGMT_STORM_DIR", "/tmp/storm-vmmgmtd.log", guests,
+		  ARRAY_SIZE(guests));
+	boot_need_kvm();
+	if (access(DEBUGFS "/vmmgmt-host", F_OK))
+		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	if (read_text(STALL_PARAM, host_stall_saved, sizeof(host_stall_saved)))
+		ksft_exit_fail_msg("%s: %s\n", STALL_PARAM, strerror(errno));
+	boot.on_fatal = cleanup;
+	boot_begin();
+	ksft_set_plan(9);
+	kwarn0 = kernel_warnings();
+
+	set_host_stall(off ? 0 : HOST_STALL_MS);
+	start_vmmgmtd();
+	snprintf(args, sizeof(args), "vmmgmt.stall_ms=%u",
+		 off ? 0 : VICTIM_STALL_MS);
+	/* One guest boots at a time (Documentation/testing.rst). */
+	start_guest(victim, args);
+	if (!wait_growing(victim, "rx_msgs", 0))
+		fatal("victim's traffic not flowing within %d s", BOOT_SECS);
+	start_guest(storm, NULL);
+	/* Its probe's reset counts once: the storm's come on top. */
+	if (!wait_growing(storm, "resets", 1))
+		fatal("the storm not resetting within %d s", BOOT_SECS);
+	if (access(VICTIM_DEBUGFS "/channel", R_OK))
+		fatal("%s missing: debugfs not mounted?", VICTIM_DEBUGFS);
+	r0 = vm_attr_num(storm->name, "resets");
+	rec0 = vm_attr_num(victim->name, "stalls_recovered");
+
+	/* 1. Natural: the storm alone. */
+	for (i = 0; i < nat; i++) {
+		gap = longest_gap(ROUND_MS, &moved);
+		ksft_print_msg("natural: round %u: longest gap %ld ms, %lld answers, storm resets %lld\n",
+			       i + 1, gap, moved,
+			       vm_attr_num(storm->name, "resets"));
+		if (gap > worst)
+			worst = gap;
+	}
+	if (worst > NATURAL_LIMIT_MS)
+		dump_channel("natural");
+	ksft_test_result(worst <= NATURAL_LIMIT_MS,
+			 "natural: %u rounds of %d ms beside the storm, longest victim gap %ld ms (limit %d)\n",
+			 nat, ROUND_MS, worst, NATURAL_LIMIT_MS);
+	ksft_print_msg("natural: host stalls_recovered of the victim +%lld\n",
+		       vm_attr_num(victim->name, "stalls_recovered") - rec0);
+
+	/* 2. The host's watchdog ends each stall. */
+	inject_phase("host watchdog", inj, HOST_LIMIT_MS, "stalls_recovered",
+		     off ? 0 : 1);
+
+	/* 3. The guest's watchdog alone. */
+	set_host_stall(0);
+	inject_phase("guest watchdog", ginj, GUEST_LIMIT_MS, "stall_kicks", 0);
+	restore_host_stall();
+
+	r1 = vm_attr_num(storm->name, "resets");
+	ksft_test_result(r1 - r0 > 100,
+			 "the storm reset its channel %lld times meanwhile\n",
+			 r1 - r0);
+	/* Its guest module's probe asks for one reset. */
+	ksft_test_result(vm_attr_num(victim->name, "resets") <= 1 &&
+			 vm_attr_num(victim->name, "violations") == 0,
+			 "victim: no reset but its probe's, no violation\n");
+	kill_all();
+	ksft_test_result(kernel_warnings() == kwarn0,
+			 "no kernel warning in the host\n");
+	ksft_test_result(!guest_log_warning(line, sizeof(line)),
+			 "no problem in the guests' logs%s%s\n",
+			 line[0] ? ": " : "", line);
+	ksft_finished();
+}
