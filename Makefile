@@ -11,7 +11,7 @@ VM_KERNEL ?= 6.12
 SCRIPTS := $(CURDIR)/scripts
 
 .PHONY: all modules tools selftests clean setup run check vmtest kunit fuzz \
-	style modules-all help bench
+	style modules-all help bench soak
 
 all: modules tools selftests
 
@@ -51,6 +51,12 @@ style:
 check:
 	$(SCRIPTS)/setup
 	$(SCRIPTS)/check
+
+# The long host selftests, repeated on both kernels (slow: not part of
+# check): VMMGMT_SOAK_RUNS runs of vmmgmt_neighbour_storm_test each.
+soak:
+	$(SCRIPTS)/setup
+	$(SCRIPTS)/soak
 
 # Echo figures of vmmgmt and of virtio-vsock in the same VMs (slow: not
 # part of check).

@@ -353,6 +353,7 @@ static struct pci_driver vmmgmt_pci_driver = {
 	.probe = vmmgmt_probe,
 	.remove = vmmgmt_remove,
 };
+
 static int __init vmmgmt_init(void)
 {
 	int ret;

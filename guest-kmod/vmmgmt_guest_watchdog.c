@@ -88,7 +88,11 @@ void vmmgmt_watch_arm(struct vmmgmt_dev *vdev)
 		schedule_delayed_work(&vdev->watch_work, msecs_to_jiffies(ms));
 }
 
-/* Both rings, the rx consumer and the watchdog, as text lines into @s. */
+/*
+ * Both rings, the rx consumer and the watchdog, as text lines into @s.
+ * Each side's private indexes are read without its lock (READ_ONCE()): a
+ * snapshot for a person to read.
+ */
 static void vmmgmt_watch_state(struct seq_buf *s, struct vmmgmt_dev *vdev)
 {
 	const struct vmmgmt_ring_ctrl *t = vdev->tx.ctrl, *r = vdev->rx.ctrl;
@@ -99,24 +103,30 @@ static void vmmgmt_watch_state(struct seq_buf *s, struct vmmgmt_dev *vdev)
 		       READ_ONCE(vdev->vm_id));
 	if (READ_ONCE(vdev->link_state) != VMMGMT_LINK_UP || !t || !r)
 		return;
-	seq_buf_printf(s, "g2h head %u kicked %u tail %u (host) cons_running %u (host) notify_at %u (host) prod_waiting %u use_notify_at %d\n",
-		       data_race(vdev->tx.idx), data_race(vdev->tx.kicked),
+	seq_buf_printf(s, "g2h head %u kicked %u use_notify_at %d",
+		       READ_ONCE(vdev->tx.idx), READ_ONCE(vdev->tx.kicked),
+		       READ_ONCE(vdev->tx.use_notify_at));
+	seq_buf_printf(s, " tail %u cons_running %u notify_at %u (host)",
 		       READ_ONCE(t->tail), READ_ONCE(t->cons_running),
-		       READ_ONCE(t->notify_at), READ_ONCE(t->prod_waiting),
-		       data_race(vdev->tx.use_notify_at));
-	seq_buf_printf(s, "h2g head %u (host) tail %u cons_running %u notify_at %u prod_waiting %u (host)\n",
-		       READ_ONCE(r->head), data_race(vdev->rx.idx),
-		       READ_ONCE(r->cons_running), READ_ONCE(r->notify_at),
-		       READ_ONCE(r->prod_waiting));
-	seq_buf_printf(s, "rx work_pending %d linger %d stalled %d; tx waiters %d\n",
+		       READ_ONCE(t->notify_at));
+	seq_buf_printf(s, " prod_waiting %u\n", READ_ONCE(t->prod_waiting));
+	seq_buf_printf(s, "h2g head %u (host) tail %u cons_running %u",
+		       READ_ONCE(r->head), READ_ONCE(vdev->rx.idx),
+		       READ_ONCE(r->cons_running));
+	seq_buf_printf(s, " notify_at %u prod_waiting %u (host)\n",
+		       READ_ONCE(r->notify_at), READ_ONCE(r->prod_waiting));
+	seq_buf_printf(s, "rx work_pending %d linger %d stalled %d",
 		       work_pending(&vdev->rx_work),
-		       READ_ONCE(vdev->rx_linger), READ_ONCE(vdev->rx_stalled),
-		       waitqueue_active(&vdev->tx_wq));
-	seq_buf_printf(s, "counters doorbells %lld interrupts %lld tx_msgs %lld rx_msgs %lld stalls_recovered %lld stall_kicks %lld\n",
+		       READ_ONCE(vdev->rx_linger), READ_ONCE(vdev->rx_stalled));
+	/* Lockless: a hint for the reader of the dump, nothing waits on it. */
+	seq_buf_printf(s, "; tx waiters %d\n", waitqueue_active(&vdev->tx_wq));
+	seq_buf_printf(s, "counters doorbells %lld interrupts %lld",
 		       atomic64_read(&vdev->stats.doorbells),
-		       atomic64_read(&vdev->stats.interrupts),
+		       atomic64_read(&vdev->stats.interrupts));
+	seq_buf_printf(s, " tx_msgs %lld rx_msgs %lld",
 		       atomic64_read(&vdev->stats.tx_msgs),
-		       atomic64_read(&vdev->stats.rx_msgs),
+		       atomic64_read(&vdev->stats.rx_msgs));
+	seq_buf_printf(s, " stalls_recovered %lld stall_kicks %lld\n",
 		       atomic64_read(&vdev->stats.stalls_recovered),
 		       atomic64_read(&vdev->stats.stall_kicks));
 	for (i = 0; i < VMMGMT_WATCH_RINGS; i++)

@@ -181,11 +181,15 @@ static void vmmgmt_host_watch_vm(struct vmmgmt_host_vm *vm,
 		watch->gen = gen;
 		return;
 	}
-	/* The worker's own indexes, read while it may be changing them. */
-	g2h_tail = data_race(READ_ONCE(vm->g2h.idx));
-	h2g_head = data_race(READ_ONCE(vm->h2g.idx));
+	/*
+	 * The worker's own indexes and quota wait, read while it may be
+	 * changing them: a stale value delays a stall's detection by a look
+	 * at most.
+	 */
+	g2h_tail = READ_ONCE(vm->g2h.idx);
+	h2g_head = READ_ONCE(vm->h2g.idx);
 	h2g_tail = READ_ONCE(vm->h2g.ctrl->tail);
-	throttled = data_race(READ_ONCE(vm->quota.wait_ns)) != 0;
+	throttled = READ_ONCE(vm->quota.wait_ns) != 0;
 
 	if (vmmgmt_host_watch_ring(vm, VMMGMT_HOST_WATCH_G2H,
 				   READ_ONCE(vm->g2h.ctrl->head) != g2h_tail,
@@ -236,7 +240,11 @@ static const char *vmmgmt_host_watch_task_state(struct vmmgmt_host_vm *vm)
 /* Room for the channel's state: six lines. */
 #define VMMGMT_HOST_WATCH_STATE_MAX	1024
 
-/* Both rings, the worker and the watchdog, as text lines into @s. */
+/*
+ * Both rings, the worker and the watchdog, as text lines into @s.  The
+ * worker's fields are read while it runs (READ_ONCE()): a snapshot for a
+ * person to read, not a value anything decides on.
+ */
 static void vmmgmt_host_watch_state(struct seq_buf *s,
 				    struct vmmgmt_host_vm *vm)
 {
@@ -247,29 +255,39 @@ static void vmmgmt_host_watch_state(struct seq_buf *s,
 	seq_buf_printf(s, "vm %s id %u generation %u link %u\n", vm->name,
 		       vm->id, READ_ONCE(vm->generation),
 		       READ_ONCE(vm->link_state));
-	seq_buf_printf(s, "g2h head %u (guest) tail %u cons_running %u notify_at %u prod_waiting %u (guest)\n",
-		       READ_ONCE(g->head), data_race(vm->g2h.idx),
-		       READ_ONCE(g->cons_running), READ_ONCE(g->notify_at),
-		       READ_ONCE(g->prod_waiting));
-	seq_buf_printf(s, "h2g head %u kicked %u tail %u (guest) cons_running %u (guest) notify_at %u (guest) prod_waiting %u use_notify_at %d\n",
-		       data_race(vm->h2g.idx), data_race(vm->h2g.kicked),
+	/* "(guest)": written by the guest. */
+	seq_buf_printf(s, "g2h head %u (guest) tail %u cons_running %u",
+		       READ_ONCE(g->head), READ_ONCE(vm->g2h.idx),
+		       READ_ONCE(g->cons_running));
+	seq_buf_printf(s, " notify_at %u prod_waiting %u (guest)\n",
+		       READ_ONCE(g->notify_at), READ_ONCE(g->prod_waiting));
+	seq_buf_printf(s, "h2g head %u kicked %u use_notify_at %d",
+		       READ_ONCE(vm->h2g.idx), READ_ONCE(vm->h2g.kicked),
+		       READ_ONCE(vm->h2g.use_notify_at));
+	seq_buf_printf(s, " tail %u cons_running %u notify_at %u (guest)",
 		       READ_ONCE(h->tail), READ_ONCE(h->cons_running),
-		       READ_ONCE(h->notify_at), READ_ONCE(h->prod_waiting),
-		       data_race(vm->h2g.use_notify_at));
-	seq_buf_printf(s, "worker %s pending %d linger %d streaming %d throttled_ns %llu blocked %d h2g_blocked %d (len %u) h2g_broken %d tx_queued %u\n",
+		       READ_ONCE(h->notify_at));
+	seq_buf_printf(s, " prod_waiting %u\n", READ_ONCE(h->prod_waiting));
+	seq_buf_printf(s, "worker %s pending %d",
 		       vmmgmt_host_watch_task_state(vm),
-		       atomic_read(&vm->pending), data_race(vm->linger),
-		       data_race(vm->streaming), data_race(vm->quota.wait_ns),
-		       READ_ONCE(vm->blocked), data_race(vm->h2g_blocked),
-		       data_race(vm->blocked_len), data_race(vm->h2g_broken),
-		       data_race(vm->tx.msgs));
-	seq_buf_printf(s, "counters kicks %lld notifications_sent %lld rx_msgs %lld tx_msgs %lld stalls_recovered %lld stall_kicks %lld injected_drops %lld\n",
+		       atomic_read(&vm->pending));
+	seq_buf_printf(s, " linger %d streaming %d throttled_ns %llu",
+		       READ_ONCE(vm->linger), READ_ONCE(vm->streaming),
+		       READ_ONCE(vm->quota.wait_ns));
+	seq_buf_printf(s, " blocked %d h2g_blocked %d (len %u) h2g_broken %d",
+		       READ_ONCE(vm->blocked), READ_ONCE(vm->h2g_blocked),
+		       READ_ONCE(vm->blocked_len), READ_ONCE(vm->h2g_broken));
+	seq_buf_printf(s, " tx_queued %u\n", READ_ONCE(vm->tx.msgs));
+	seq_buf_printf(s, "counters kicks %lld notifications_sent %lld",
 		       atomic64_read(&vm->stats.kicks),
-		       atomic64_read(&vm->stats.notifications_sent),
+		       atomic64_read(&vm->stats.notifications_sent));
+	seq_buf_printf(s, " rx_msgs %lld tx_msgs %lld",
 		       atomic64_read(&vm->stats.rx_msgs),
-		       atomic64_read(&vm->stats.tx_msgs),
+		       atomic64_read(&vm->stats.tx_msgs));
+	seq_buf_printf(s, " stalls_recovered %lld stall_kicks %lld",
 		       atomic64_read(&vm->stats.stalls_recovered),
-		       atomic64_read(&vm->stats.stall_kicks),
+		       atomic64_read(&vm->stats.stall_kicks));
+	seq_buf_printf(s, " injected_drops %lld\n",
 		       atomic64_read(&vm->stats.injected_drops));
 	for (r = 0; r < VMMGMT_HOST_WATCH_RINGS; r++)
 		seq_buf_printf(s, "watch %s pending %d still %u acted %d backoff %u\n",

@@ -17,6 +17,8 @@ vm_setup() {
 	mount -t devtmpfs devtmpfs /dev 2>/dev/null
 	mount -t tmpfs tmpfs /tmp
 	mount -t tmpfs tmpfs /run
+	# The modules' debugfs files (channel state, fault injection).
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 	mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 	# Kernel warnings reach the console as they happen, and a task stuck
 	# for 20 s is reported, so that the harness sees both.

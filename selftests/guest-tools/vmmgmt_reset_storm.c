@@ -35,7 +35,7 @@
 
 /* One BAR of the device, mapped. */
 struct bar {
-	volatile unsigned char *p;
+	unsigned char *p;
 	size_t size;
 };
 
@@ -74,7 +74,7 @@ static int map_bar(int n, struct bar *bar)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [--burst-ms B] [--pause-ms P]\n", argv0);
+	fprintf(stderr, "Usage: %s [--burst-ms B] [--pause-ms P]\n", argv0);
 	exit(2);
 }
 
