@@ -24,6 +24,7 @@
 #include <vmmgmt.h>
 
 #include "vmmgmt_ring.h"
+#include "vmmgmt_stall.h"
 
 struct dentry;
 struct pci_dev;
@@ -78,25 +79,6 @@ enum vmmgmt_watch_ring {
 	VMMGMT_WATCH_RINGS,
 };
 
-/**
- * struct vmmgmt_watch_dir - the watchdog's view of one ring.
- * @tail: the consumer's index at the last look.
- * @pending: the ring held records at the last look.
- * @still: looks in a row that found records and no progress.
- * @acted: the last look notified the consumer again.
- * @dumped: the channel's state was logged during this stall.
- * @backoff: looks to let pass after a notification that did not help.
- * @wait: looks left before the next notification.
- */
-struct vmmgmt_watch_dir {
-	u32 tail;
-	bool pending;
-	unsigned int still;
-	bool acted;
-	bool dumped;
-	unsigned int backoff;
-	unsigned int wait;
-};
 
 /**
  * struct vmmgmt_stats_ctl - the statistics collector of a device
@@ -203,7 +185,7 @@ struct vmmgmt_stats_ctl {
  * @stats: counters for sysfs.
  * @sctl: the statistics collector.
  * @watch_work: the stall watchdog's look (vmmgmt_guest_watchdog.c).
- * @watch: its view of each ring.  Its work only.
+ * @watch: its view of each ring (lib/vmmgmt_stall.h).  Its work only.
  * @watch_gen: the link generation @watch belongs to.  Its work only.
  * @debugfs: vmmgmt/<PCI address>/ in debugfs.
  * @minor_id: ida number that chose @name.
@@ -260,7 +242,7 @@ struct vmmgmt_dev {
 	struct vmmgmt_stats stats;
 	struct vmmgmt_stats_ctl sctl;
 	struct delayed_work watch_work;
-	struct vmmgmt_watch_dir watch[VMMGMT_WATCH_RINGS];
+	struct vmmgmt_stall watch[VMMGMT_WATCH_RINGS];
 	u32 watch_gen;
 	struct dentry *debugfs;
 

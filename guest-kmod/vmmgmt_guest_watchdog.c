@@ -50,8 +50,6 @@ MODULE_PARM_DESC(stall_ms, "notify a ring again when it held records without pro
 #define VMMGMT_WATCH_MIN_MS	10
 /* A stall this long has the channel's state logged, once. */
 #define VMMGMT_WATCH_DUMP_MS	10000
-/* Most looks let pass between notifications that do not help. */
-#define VMMGMT_WATCH_BACKOFF_MAX	64
 /* Room for the channel's state. */
 #define VMMGMT_WATCH_STATE_MAX	1024
 
@@ -162,9 +160,8 @@ static void vmmgmt_watch_log(struct vmmgmt_dev *vdev)
  * @excused: the consumer waits on purpose (a reader's full queue).
  * @tick_ms: the interval between looks.
  *
- * As the host's watchdog: records without progress for two looks in a
- * row are a stall; one that moves at the next look after a notification
- * was recovered by it; notifications that do not help back off.
+ * vmmgmt_stall_look() decides, as for the host's watchdog; this counts,
+ * logs and dumps.
  *
  * Context: the watchdog's work.
  * Return: true if the ring's consumer should be notified now.
@@ -173,45 +170,24 @@ static bool vmmgmt_watch_ring(struct vmmgmt_dev *vdev, enum vmmgmt_watch_ring i,
 			      bool pending, u32 tail, bool excused,
 			      unsigned int tick_ms)
 {
-	struct vmmgmt_watch_dir *w = &vdev->watch[i];
-	bool moved = tail != w->tail;
+	struct vmmgmt_stall *st = &vdev->watch[i];
+	unsigned int still = st->still, what;
 
-	w->tail = tail;
-	if (moved || !pending || !w->pending || excused) {
-		if (w->acted && moved) {
-			atomic64_inc(&vdev->stats.stalls_recovered);
-			dev_info_ratelimited(&vdev->pdev->dev, "%s ring stalled for %u ms; moving again after the watchdog's %s\n",
-					     vmmgmt_watch_names[i],
-					     w->still * tick_ms,
-					     i == VMMGMT_WATCH_TX ?
-					     "doorbell" : "look");
-		}
-		memset(w, 0, sizeof(*w));
-		w->tail = tail;
-		w->pending = pending;
-		return false;
+	what = vmmgmt_stall_look(st, pending, tail, excused,
+				 DIV_ROUND_UP(VMMGMT_WATCH_DUMP_MS, tick_ms));
+	if (what & VMMGMT_STALL_RECOVERED) {
+		atomic64_inc(&vdev->stats.stalls_recovered);
+		dev_info_ratelimited(&vdev->pdev->dev, "%s ring stalled for %u ms; moving again after the watchdog's %s\n",
+				     vmmgmt_watch_names[i], still * tick_ms,
+				     i == VMMGMT_WATCH_TX ? "doorbell" : "look");
 	}
-	w->still++;
-	if (w->still * tick_ms >= VMMGMT_WATCH_DUMP_MS && !w->dumped) {
-		w->dumped = true;
+	if (what & VMMGMT_STALL_DUMP) {
 		dev_warn(&vdev->pdev->dev, "%s ring without progress for %u ms; channel state follows\n",
-			 vmmgmt_watch_names[i], w->still * tick_ms);
+			 vmmgmt_watch_names[i], st->still * tick_ms);
 		vmmgmt_watch_log(vdev);
 	}
-	if (w->acted) {
-		/* The last notification did not help: wait longer. */
-		w->acted = false;
-		w->backoff = clamp(w->backoff * 2, 1U,
-				   (unsigned int)VMMGMT_WATCH_BACKOFF_MAX);
-		w->wait = w->backoff;
-	}
-	if (w->wait) {
-		w->wait--;
+	if (!(what & VMMGMT_STALL_NOTIFY))
 		return false;
-	}
-	if (w->still < 2)
-		return false;
-	w->acted = true;
 	atomic64_inc(&vdev->stats.stall_kicks);
 	return true;
 }

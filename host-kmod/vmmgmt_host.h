@@ -23,6 +23,7 @@
  * vmmgmt_host_watchdog.c the stall watchdog that notifies a ring again when
  *			a notification was lost, and debugfs vmmgmt-host/<name>/
  * vmmgmt_host_ring.c	the shared ring (lib/vmmgmt_ring.c)
+ * vmmgmt_host_stall.c	the shared stall detection (lib/vmmgmt_stall.c)
  *
  * Locks, outermost first (&vmmgmt_host_ep.rx_mutex and
  * vmmgmt_host_vms_lock are never held together):
@@ -57,6 +58,7 @@
 #include <vmmgmt.h>
 
 #include "vmmgmt_ring.h"
+#include "vmmgmt_stall.h"
 
 struct eventfd_ctx;
 struct file;
@@ -199,44 +201,19 @@ enum vmmgmt_host_watch_ring {
 	VMMGMT_HOST_WATCH_RINGS,
 };
 
-/* Most looks the watchdog lets pass between notifications that do not help. */
-#define VMMGMT_HOST_WATCH_BACKOFF_MAX	64
-
-struct dentry;
-
-/**
- * struct vmmgmt_host_watch_dir - the watchdog's view of one ring.
- * @tail: the consumer's index at the last look.
- * @pending: the ring held records at the last look.
- * @still: looks in a row that found records and no progress.
- * @acted: the last look notified the consumer again.
- * @dumped: the channel's state was logged during this stall.
- * @backoff: looks to let pass after a notification that did not help;
- *	doubles up to %VMMGMT_HOST_WATCH_BACKOFF_MAX.
- * @wait: looks left before the next notification.
- */
-struct vmmgmt_host_watch_dir {
-	u32 tail;
-	bool pending;
-	unsigned int still;
-	bool acted;
-	bool dumped;
-	unsigned int backoff;
-	unsigned int wait;
-};
-
 /**
  * struct vmmgmt_host_watch - a VM as the watchdog sees it.
  * @node: in the watchdog's list.  Protected by its lock.
  * @debugfs: vmmgmt-host/<name>/ in debugfs.
  * @gen: the generation @dir belongs to.
- * @dir: one view per &enum vmmgmt_host_watch_ring.  Watchdog only.
+ * @dir: one view per &enum vmmgmt_host_watch_ring (lib/vmmgmt_stall.h).
+ *	Watchdog only.
  */
 struct vmmgmt_host_watch {
 	struct list_head node;
 	struct dentry *debugfs;
 	u32 gen;
-	struct vmmgmt_host_watch_dir dir[VMMGMT_HOST_WATCH_RINGS];
+	struct vmmgmt_stall dir[VMMGMT_HOST_WATCH_RINGS];
 };
 
 /** VMMGMT_HOST_QUOTA_MSGS - default records per second a VM may send. */

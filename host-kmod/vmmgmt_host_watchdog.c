@@ -16,7 +16,7 @@
  * after that, the stall counts in vms/<name>/stalls_recovered, with a
  * rate-limited log line.  A notification that does not help (a guest
  * whose reader does not read, a guest without a driver) is repeated at
- * doubling intervals, up to %VMMGMT_HOST_WATCH_BACKOFF_MAX looks apart,
+ * doubling intervals, up to %VMMGMT_STALL_BACKOFF_MAX looks apart,
  * and counted in stall_kicks.  A ring without progress for
  * %VMMGMT_HOST_WATCH_DUMP_MS has its state logged once.
  *
@@ -97,10 +97,7 @@ static const char * const vmmgmt_host_watch_names[VMMGMT_HOST_WATCH_RINGS] = {
  * @excused: the consumer waits on purpose (a quota): no stall.
  * @tick_ms: the interval between looks.
  *
- * Progress is a consumer index that moved.  Records without progress
- * for two looks in a row (at least stall_ms) are a stall, unless a
- * notification is held back by the backoff.  A stall that moves at the
- * next look after a notification was recovered by it.
+ * vmmgmt_stall_look() decides; this counts, logs and dumps.
  *
  * Context: the watchdog, vmmgmt_host_watch_lock held.
  * Return: true if the ring's consumer should be notified now.
@@ -110,51 +107,28 @@ static bool vmmgmt_host_watch_ring(struct vmmgmt_host_vm *vm,
 				   u32 tail, bool excused,
 				   unsigned int tick_ms)
 {
-	struct vmmgmt_host_watch_dir *w = &vm->watch.dir[r];
-	bool moved = tail != w->tail;
-	unsigned int stalled_ms = w->still * tick_ms;
+	struct vmmgmt_stall *st = &vm->watch.dir[r];
+	unsigned int still = st->still, what;
 
-	w->tail = tail;
-	if (moved || !pending || !w->pending || excused) {
-		if (w->acted && moved) {
-			atomic64_inc(&vm->stats.stalls_recovered);
-			pr_info_ratelimited("%s (id %u): %s ring stalled for %u ms; moving again after the watchdog's %s\n",
-					    vm->name, vm->id,
-					    vmmgmt_host_watch_names[r],
-					    stalled_ms,
-					    r == VMMGMT_HOST_WATCH_G2H ?
-					    "wake-up" : "interrupt");
-		}
-		w->pending = pending;
-		w->still = 0;
-		w->dumped = false;
-		w->acted = false;
-		w->backoff = 0;
-		w->wait = 0;
-		return false;
+	what = vmmgmt_stall_look(st, pending, tail, excused,
+				 DIV_ROUND_UP(VMMGMT_HOST_WATCH_DUMP_MS,
+					      tick_ms));
+	if (what & VMMGMT_STALL_RECOVERED) {
+		atomic64_inc(&vm->stats.stalls_recovered);
+		pr_info_ratelimited("%s (id %u): %s ring stalled for %u ms; moving again after the watchdog's %s\n",
+				    vm->name, vm->id,
+				    vmmgmt_host_watch_names[r], still * tick_ms,
+				    r == VMMGMT_HOST_WATCH_G2H ?
+				    "wake-up" : "interrupt");
 	}
-	w->still++;
-	if (w->still * tick_ms >= VMMGMT_HOST_WATCH_DUMP_MS && !w->dumped) {
-		w->dumped = true;
-		pr_warn("%s (id %u): %s ring without progress for %u ms: %s\n",
+	if (what & VMMGMT_STALL_DUMP) {
+		pr_warn("%s (id %u): %s ring without progress for %u ms; channel state follows\n",
 			vm->name, vm->id, vmmgmt_host_watch_names[r],
-			w->still * tick_ms, "channel state follows");
+			st->still * tick_ms);
 		vmmgmt_host_watch_log(vm);
 	}
-	if (w->acted) {
-		/* The last notification did not help: wait longer. */
-		w->acted = false;
-		w->backoff = clamp(w->backoff * 2, 1U,
-				   VMMGMT_HOST_WATCH_BACKOFF_MAX);
-		w->wait = w->backoff;
-	}
-	if (w->wait) {
-		w->wait--;
+	if (!(what & VMMGMT_STALL_NOTIFY) || !READ_ONCE(vmmgmt_host_stall_ms))
 		return false;
-	}
-	if (w->still < 2 || !READ_ONCE(vmmgmt_host_stall_ms))
-		return false;
-	w->acted = true;
 	atomic64_inc(&vm->stats.stall_kicks);
 	return true;
 }
