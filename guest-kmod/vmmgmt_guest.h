@@ -79,7 +79,6 @@ enum vmmgmt_watch_ring {
 	VMMGMT_WATCH_RINGS,
 };
 
-
 /**
  * struct vmmgmt_stats_ctl - the statistics collector of a device
  * (vmmgmt_guest_stats.c).
