@@ -544,7 +544,9 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	vmmgmt_host_vm_put_eventfds(vm);
 	kvfree(vm->buf);
 	vm->buf = NULL;
-	pr_info("%s (id %u): removed\n", vm->name, vm->id);
+	pr_info("%s (id %u): removed; stalls_recovered %lld, stall_kicks %lld\n",
+		vm->name, vm->id, atomic64_read(&vm->stats.stalls_recovered),
+		atomic64_read(&vm->stats.stall_kicks));
 	kobject_put(&vm->kobj);
 }
 
