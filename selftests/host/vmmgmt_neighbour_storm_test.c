@@ -203,6 +203,27 @@ static long inject_round(const char *file, long limit_ms, long long *moved)
 	return -1;
 }
 
+/*
+ * The victim's debugfs files, within 5 s; lists what debugfs has if
+ * they do not come.
+ */
+static bool wait_debugfs(void)
+{
+	char cmd[128];
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (!access(VICTIM_DEBUGFS "/channel", R_OK))
+			return true;
+		sleep_ms(100);
+	}
+	snprintf(cmd, sizeof(cmd), "grep debugfs /proc/mounts; ls -la %s %s/vmmgmt-host",
+		 DEBUGFS, DEBUGFS);
+	if (system(cmd) < 0)
+		ksft_print_msg("cannot run '%s'\n", cmd);
+	return false;
+}
+
 static unsigned int rounds_env(unsigned int dflt)
 {
 	const char *s = getenv("VMMGMT_STORM_ROUNDS");
@@ -291,8 +312,8 @@ int main(void)
 	/* Its probe's reset counts once: the storm's come on top. */
 	if (!wait_growing(storm, "resets", 1))
 		fatal("the storm not resetting within %d s", BOOT_SECS);
-	if (access(VICTIM_DEBUGFS "/channel", R_OK))
-		fatal("%s missing: debugfs not mounted?", VICTIM_DEBUGFS);
+	if (!wait_debugfs())
+		fatal("%s/channel missing (%s)", VICTIM_DEBUGFS, strerror(errno));
 	r0 = vm_attr_num(storm->name, "resets");
 	rec0 = vm_attr_num(victim->name, "stalls_recovered");
 
