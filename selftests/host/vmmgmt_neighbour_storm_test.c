@@ -268,10 +268,24 @@ static void inject_phase(const char *name, unsigned int n, long limit_ms,
 /* Lines of the guests' logs that fatal() prints besides its own. */
 static const char * const dump_keys[] = { "storm: ", "traffic: ", NULL };
 
+/* The last @n lines of @g's console log, as TAP comments. */
+static void tail_log(const struct boot_guest *g, unsigned int n)
+{
+	char cmd[400];
+
+	ksft_print_msg("last %u lines of %s:\n", n, g->log);
+	fflush(stdout);
+	snprintf(cmd, sizeof(cmd), "tail -n %u %s | sed 's/^/# [%s] /'", n,
+		 g->log, g->name);
+	if (system(cmd) < 0)
+		ksft_print_msg("cannot run '%s'\n", cmd);
+}
+
 static void cleanup(void)
 {
 	restore_host_stall();
 	dump_guests();
+	tail_log(victim, 40);
 }
 
 int main(void)
