@@ -305,6 +305,8 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 err_free_irqs:
 	pci_set_drvdata(pdev, NULL);
 	vmmgmt_free_irqs(vdev, vdev->nvec);
+	/* The watchdog queues the rx work: it stops first. */
+	vmmgmt_watch_stop(vdev);
 	vmmgmt_rx_shutdown(vdev);
 err_clear_master:
 	pci_clear_master(pdev);
@@ -321,9 +323,9 @@ err_put:
  * Open files keep the &struct vmmgmt_dev alive but, once
  * vmmgmt_cdev_unregister() returns, no longer touch the hardware nor
  * queue the rx work; once the interrupts are freed nothing else queues
- * it but its own periodic look, and vmmgmt_rx_shutdown() stops both and
- * waits for a running batch.  The managed BAR
- * mappings go away after this function returns.
+ * it but the stall watchdog, stopped next, and its own periodic look;
+ * vmmgmt_rx_shutdown() stops both and waits for a running batch.  The
+ * managed BAR mappings go away after this function returns.
  *
  * Context: process context; may sleep.
  */
@@ -335,8 +337,9 @@ static void vmmgmt_remove(struct pci_dev *pdev)
 	vmmgmt_stats_stop(vdev);
 	pci_set_drvdata(pdev, NULL);
 	vmmgmt_free_irqs(vdev, vdev->nvec);
-	vmmgmt_rx_shutdown(vdev);
+	/* The watchdog queues the rx work: it stops first. */
 	vmmgmt_watch_stop(vdev);
+	vmmgmt_rx_shutdown(vdev);
 	pci_clear_master(pdev);
 	vmmgmt_dev_put(vdev);
 }

@@ -127,11 +127,14 @@ static void vmmgmt_watch_state(struct seq_buf *s, struct vmmgmt_dev *vdev)
 	seq_buf_printf(s, " stalls_recovered %lld stall_kicks %lld\n",
 		       atomic64_read(&vdev->stats.stalls_recovered),
 		       atomic64_read(&vdev->stats.stall_kicks));
+	/* The watchdog's view, as its work last left it. */
 	for (i = 0; i < VMMGMT_WATCH_RINGS; i++)
 		seq_buf_printf(s, "watch %s pending %d still %u acted %d backoff %u\n",
-			       vmmgmt_watch_names[i], vdev->watch[i].pending,
-			       vdev->watch[i].still, vdev->watch[i].acted,
-			       vdev->watch[i].backoff);
+			       vmmgmt_watch_names[i],
+			       READ_ONCE(vdev->watch[i].pending),
+			       READ_ONCE(vdev->watch[i].still),
+			       READ_ONCE(vdev->watch[i].acted),
+			       READ_ONCE(vdev->watch[i].backoff));
 }
 
 /* Log the channel's state, a kernel log line per line of it. */
@@ -173,7 +176,7 @@ static bool vmmgmt_watch_ring(struct vmmgmt_dev *vdev, enum vmmgmt_watch_ring i,
 	struct vmmgmt_stall *st = &vdev->watch[i];
 	unsigned int still = st->still, what;
 
-	what = vmmgmt_stall_look(st, pending, tail, excused,
+	what = vmmgmt_stall_look(st, pending, tail, excused, true,
 				 DIV_ROUND_UP(VMMGMT_WATCH_DUMP_MS, tick_ms));
 	if (what & VMMGMT_STALL_RECOVERED) {
 		atomic64_inc(&vdev->stats.stalls_recovered);
@@ -239,7 +242,7 @@ static void vmmgmt_watch_work(struct work_struct *work)
 	stalled = vdev->rx_stalled;
 	xa_unlock(&vdev->ports);
 	if (vmmgmt_watch_ring(vdev, VMMGMT_WATCH_RX, rx_pending, rx_tail,
-			      stalled, tick_ms))
+			      stalled, tick_ms) && !READ_ONCE(vdev->rx_off))
 		schedule_work(&vdev->rx_work);
 
 	if ((tx_pending || rx_pending) && !READ_ONCE(vdev->rx_off))
@@ -279,8 +282,10 @@ void vmmgmt_watch_init(struct vmmgmt_dev *vdev)
 
 /**
  * vmmgmt_watch_stop() - stop a device's watchdog, remove its debugfs files.
- * @vdev: the device; &vmmgmt_dev.rx_off is set (vmmgmt_rx_shutdown()), so
- *	nothing arms the watchdog any more.
+ * @vdev: the device; nothing posts any more (its files and its statistics
+ *	collector are gone), so nothing arms the watchdog.  Called before
+ *	vmmgmt_rx_shutdown(): the watchdog queues the rx work.  May be called
+ *	twice.
  *
  * Context: process context; may sleep.
  */

@@ -50,6 +50,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/ratelimit.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -193,11 +194,15 @@ struct vmmgmt_host_stats {
  * enum vmmgmt_host_watch_ring - the rings the watchdog looks at.
  * @VMMGMT_HOST_WATCH_G2H: guest to host; the worker consumes.
  * @VMMGMT_HOST_WATCH_H2G: host to guest; the guest consumes.
+ * @VMMGMT_HOST_WATCH_ROOM: the worker waits for room in the host-to-guest
+ *	ring (h2g_blocked) that the guest has made: the guest's doorbell
+ *	saying so did not arrive.  Progress is the worker's H2G head.
  * @VMMGMT_HOST_WATCH_RINGS: number of values.
  */
 enum vmmgmt_host_watch_ring {
 	VMMGMT_HOST_WATCH_G2H,
 	VMMGMT_HOST_WATCH_H2G,
+	VMMGMT_HOST_WATCH_ROOM,
 	VMMGMT_HOST_WATCH_RINGS,
 };
 
@@ -205,6 +210,7 @@ enum vmmgmt_host_watch_ring {
  * struct vmmgmt_host_watch - a VM as the watchdog sees it.
  * @node: in the watchdog's list.  Protected by its lock.
  * @debugfs: vmmgmt-host/<name>/ in debugfs.
+ * @rs: limits the watchdog's log lines for this VM.
  * @gen: the generation @dir belongs to.
  * @dir: one view per &enum vmmgmt_host_watch_ring (lib/vmmgmt_stall.h).
  *	Watchdog only.
@@ -212,6 +218,7 @@ enum vmmgmt_host_watch_ring {
 struct vmmgmt_host_watch {
 	struct list_head node;
 	struct dentry *debugfs;
+	struct ratelimit_state rs;
 	u32 gen;
 	struct vmmgmt_stall dir[VMMGMT_HOST_WATCH_RINGS];
 };

@@ -12,9 +12,12 @@
  * consumer made no progress for stall_ms gets the notification again: the
  * worker is woken for the guest-to-host ring (a doorbell that did not
  * arrive, or a wake-up from a destination that did not come), the guest
- * is interrupted for the host-to-guest ring.  When the consumer moves
+ * is interrupted for the host-to-guest ring, and a worker that waits for
+ * room in that ring the guest has made is woken (the guest's doorbell
+ * saying so did not arrive).  When the consumer moves
  * after that, the stall counts in vms/<name>/stalls_recovered, with a
- * rate-limited log line.  A notification that does not help (a guest
+ * log line (at most ten per five seconds a VM).  A worker that waits for
+ * its quota or for a full destination does not stall.  A notification that does not help (a guest
  * whose reader does not read, a guest without a driver) is repeated at
  * doubling intervals, up to %VMMGMT_STALL_BACKOFF_MAX looks apart,
  * and counted in stall_kicks.  A ring without progress for
@@ -36,6 +39,7 @@
 #include <linux/list.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/sched.h>
 #include <linux/seq_buf.h>
 #include <linux/seq_file.h>
@@ -86,6 +90,7 @@ static unsigned int vmmgmt_host_watch_tick_ms(void)
 static const char * const vmmgmt_host_watch_names[VMMGMT_HOST_WATCH_RINGS] = {
 	[VMMGMT_HOST_WATCH_G2H] = "G2H",
 	[VMMGMT_HOST_WATCH_H2G] = "H2G",
+	[VMMGMT_HOST_WATCH_ROOM] = "H2G room",
 };
 
 /**
@@ -111,23 +116,26 @@ static bool vmmgmt_host_watch_ring(struct vmmgmt_host_vm *vm,
 	unsigned int still = st->still, what;
 
 	what = vmmgmt_stall_look(st, pending, tail, excused,
+				 READ_ONCE(vmmgmt_host_stall_ms) != 0,
 				 DIV_ROUND_UP(VMMGMT_HOST_WATCH_DUMP_MS,
 					      tick_ms));
 	if (what & VMMGMT_STALL_RECOVERED) {
 		atomic64_inc(&vm->stats.stalls_recovered);
-		pr_info_ratelimited("%s (id %u): %s ring stalled for %u ms; moving again after the watchdog's %s\n",
-				    vm->name, vm->id,
-				    vmmgmt_host_watch_names[r], still * tick_ms,
-				    r == VMMGMT_HOST_WATCH_G2H ?
-				    "wake-up" : "interrupt");
+		/* Per VM: one guest's stalls do not hide another's. */
+		if (__ratelimit(&vm->watch.rs))
+			pr_info("%s (id %u): %s stalled for %u ms; moving again after the watchdog's %s\n",
+				vm->name, vm->id, vmmgmt_host_watch_names[r],
+				still * tick_ms,
+				r == VMMGMT_HOST_WATCH_H2G ?
+				"interrupt" : "wake-up");
 	}
-	if (what & VMMGMT_STALL_DUMP) {
-		pr_warn("%s (id %u): %s ring without progress for %u ms; channel state follows\n",
+	if ((what & VMMGMT_STALL_DUMP) && __ratelimit(&vm->watch.rs)) {
+		pr_warn("%s (id %u): %s without progress for %u ms; channel state follows\n",
 			vm->name, vm->id, vmmgmt_host_watch_names[r],
 			st->still * tick_ms);
 		vmmgmt_host_watch_log(vm);
 	}
-	if (!(what & VMMGMT_STALL_NOTIFY) || !READ_ONCE(vmmgmt_host_stall_ms))
+	if (!(what & VMMGMT_STALL_NOTIFY))
 		return false;
 	atomic64_inc(&vm->stats.stall_kicks);
 	return true;
@@ -165,14 +173,22 @@ static void vmmgmt_host_watch_vm(struct vmmgmt_host_vm *vm,
 	h2g_tail = READ_ONCE(vm->h2g.ctrl->tail);
 	throttled = READ_ONCE(vm->quota.wait_ns) != 0;
 
+	/* Waiting for a quota or a full destination is not a stall. */
 	if (vmmgmt_host_watch_ring(vm, VMMGMT_HOST_WATCH_G2H,
 				   READ_ONCE(vm->g2h.ctrl->head) != g2h_tail,
-				   g2h_tail, throttled, tick_ms))
+				   g2h_tail, throttled || READ_ONCE(vm->blocked),
+				   tick_ms))
 		vmmgmt_host_worker_wake(vm);
 	if (vmmgmt_host_watch_ring(vm, VMMGMT_HOST_WATCH_H2G,
 				   h2g_head != h2g_tail, h2g_tail, false,
 				   tick_ms))
 		vmmgmt_host_worker_notify(vm);
+	/* The guest drained the ring the worker waits for room in. */
+	if (vmmgmt_host_watch_ring(vm, VMMGMT_HOST_WATCH_ROOM,
+				   READ_ONCE(vm->h2g_blocked) &&
+				   h2g_head == h2g_tail, h2g_head, false,
+				   tick_ms))
+		vmmgmt_host_worker_wake(vm);
 }
 
 /**
@@ -303,7 +319,10 @@ static int vmmgmt_host_channel_show(struct seq_file *m, void *unused)
 	if (!buf)
 		return -ENOMEM;
 	seq_buf_init(&s, buf, VMMGMT_HOST_WATCH_STATE_MAX);
+	/* The watchdog's view is consistent between its looks. */
+	mutex_lock(&vmmgmt_host_watch_lock);
 	vmmgmt_host_watch_state(&s, m->private);
+	mutex_unlock(&vmmgmt_host_watch_lock);
 	seq_puts(m, seq_buf_str(&s));
 	kfree(buf);
 	return 0;
@@ -323,6 +342,8 @@ void vmmgmt_host_watch_add(struct vmmgmt_host_vm *vm)
 	struct dentry *dir;
 
 	memset(&vm->watch.dir, 0, sizeof(vm->watch.dir));
+	/* Ten lines per five seconds a VM. */
+	ratelimit_state_init(&vm->watch.rs, 5 * HZ, 10);
 	vm->watch.gen = vm->generation;
 	dir = debugfs_create_dir(vm->name, vmmgmt_host_debugfs);
 	vm->watch.debugfs = dir;

@@ -12,7 +12,9 @@
  * @pending: the ring holds records now (head != tail).
  * @tail: its consumer's index now.
  * @excused: the consumer waits on purpose (a quota, a reader's full
- *	queue): not a stall.
+ *	queue, a full destination): not a stall.
+ * @armed: the watchdog may notify; false, it only keeps its view (and
+ *	never counts a recovery).
  * @dump_looks: looks without progress after which the state is to be
  *	logged (once per stall); 0: never.
  *
@@ -30,7 +32,8 @@
  * %VMMGMT_STALL_DUMP.
  */
 unsigned int vmmgmt_stall_look(struct vmmgmt_stall *st, bool pending,
-			       u32 tail, bool excused, unsigned int dump_looks)
+			       u32 tail, bool excused, bool armed,
+			       unsigned int dump_looks)
 {
 	bool moved = tail != st->tail;
 	unsigned int ret = 0;
@@ -60,7 +63,7 @@ unsigned int vmmgmt_stall_look(struct vmmgmt_stall *st, bool pending,
 		st->wait--;
 		return ret;
 	}
-	if (st->still < VMMGMT_STALL_LOOKS)
+	if (st->still < VMMGMT_STALL_LOOKS || !armed)
 		return ret;
 	st->acted = true;
 	return ret | VMMGMT_STALL_NOTIFY;

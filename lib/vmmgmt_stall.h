@@ -50,6 +50,7 @@ struct vmmgmt_stall {
 #define VMMGMT_STALL_DUMP	0x4	/* log the channel's state, once */
 
 unsigned int vmmgmt_stall_look(struct vmmgmt_stall *st, bool pending,
-			       u32 tail, bool excused, unsigned int dump_looks);
+			       u32 tail, bool excused, bool armed,
+			       unsigned int dump_looks);
 
 #endif /* _VMMGMT_STALL_H */

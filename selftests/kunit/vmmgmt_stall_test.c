@@ -30,11 +30,11 @@ static void vmmgmt_stall_test_quiet(struct kunit *test)
 	for (i = 0; i < 1000; i++)
 		KUNIT_EXPECT_EQ(test, 0U,
 				vmmgmt_stall_look(&st, false, 1234, false,
-						  ST_DUMP));
+						  true, ST_DUMP));
 	for (i = 0; i < 1000; i++)
 		KUNIT_EXPECT_EQ(test, 0U,
 				vmmgmt_stall_look(&st, true, 1234 + 8 * i,
-						  false, ST_DUMP));
+						  false, true, ST_DUMP));
 }
 
 /* Records without progress: a notification at the second look, once. */
@@ -43,20 +43,20 @@ static void vmmgmt_stall_test_notify(struct kunit *test)
 	struct vmmgmt_stall st = {};
 
 	/* First seen with records: the baseline. */
-	KUNIT_EXPECT_EQ(test, 0U, vmmgmt_stall_look(&st, true, 64, false, 0));
-	KUNIT_EXPECT_EQ(test, 0U, vmmgmt_stall_look(&st, true, 64, false, 0));
+	KUNIT_EXPECT_EQ(test, 0U, vmmgmt_stall_look(&st, true, 64, false, true, 0));
+	KUNIT_EXPECT_EQ(test, 0U, vmmgmt_stall_look(&st, true, 64, false, true, 0));
 	KUNIT_EXPECT_EQ(test, (unsigned int)VMMGMT_STALL_NOTIFY,
-			vmmgmt_stall_look(&st, true, 64, false, 0));
+			vmmgmt_stall_look(&st, true, 64, false, true, 0));
 	/* It moved: that notification ended the stall. */
 	KUNIT_EXPECT_EQ(test, (unsigned int)VMMGMT_STALL_RECOVERED,
-			vmmgmt_stall_look(&st, true, 128, false, 0));
+			vmmgmt_stall_look(&st, true, 128, false, true, 0));
 	/* A new stall starts from scratch. */
-	KUNIT_EXPECT_EQ(test, 0U, vmmgmt_stall_look(&st, true, 128, false, 0));
+	KUNIT_EXPECT_EQ(test, 0U, vmmgmt_stall_look(&st, true, 128, false, true, 0));
 	KUNIT_EXPECT_EQ(test, (unsigned int)VMMGMT_STALL_NOTIFY,
-			vmmgmt_stall_look(&st, true, 128, false, 0));
+			vmmgmt_stall_look(&st, true, 128, false, true, 0));
 	/* Drained completely: recovered too. */
 	KUNIT_EXPECT_EQ(test, (unsigned int)VMMGMT_STALL_RECOVERED,
-			vmmgmt_stall_look(&st, false, 512, false, 0));
+			vmmgmt_stall_look(&st, false, 512, false, true, 0));
 }
 
 /* Progress that is not after a notification is never "recovered". */
@@ -68,9 +68,9 @@ static void vmmgmt_stall_test_no_false_recovery(struct kunit *test)
 	for (i = 0; i < 100; i++) {
 		/* One look without progress, then progress: below the bound. */
 		KUNIT_EXPECT_EQ(test, 0U,
-				vmmgmt_stall_look(&st, true, i, false, 0));
+				vmmgmt_stall_look(&st, true, i, false, true, 0));
 		KUNIT_EXPECT_EQ(test, 0U,
-				vmmgmt_stall_look(&st, true, i, false, 0));
+				vmmgmt_stall_look(&st, true, i, false, true, 0));
 	}
 }
 
@@ -82,11 +82,11 @@ static void vmmgmt_stall_test_excused(struct kunit *test)
 
 	for (i = 0; i < 1000; i++)
 		KUNIT_EXPECT_EQ(test, 0U,
-				vmmgmt_stall_look(&st, true, 8, true, ST_DUMP));
+				vmmgmt_stall_look(&st, true, 8, true, true, ST_DUMP));
 	/* Excuse lifted: the last excused look was the baseline. */
-	KUNIT_EXPECT_EQ(test, 0U, vmmgmt_stall_look(&st, true, 8, false, 0));
+	KUNIT_EXPECT_EQ(test, 0U, vmmgmt_stall_look(&st, true, 8, false, true, 0));
 	KUNIT_EXPECT_EQ(test, (unsigned int)VMMGMT_STALL_NOTIFY,
-			vmmgmt_stall_look(&st, true, 8, false, 0));
+			vmmgmt_stall_look(&st, true, 8, false, true, 0));
 }
 
 /*
@@ -98,9 +98,9 @@ static void vmmgmt_stall_test_backoff(struct kunit *test)
 	unsigned int i, what, last = 0, n = 0, gap, want = 2;
 	struct vmmgmt_stall st = {};
 
-	vmmgmt_stall_look(&st, true, 8, false, 0);
+	vmmgmt_stall_look(&st, true, 8, false, true, 0);
 	for (i = 1; i <= 2000; i++) {
-		what = vmmgmt_stall_look(&st, true, 8, false, 0);
+		what = vmmgmt_stall_look(&st, true, 8, false, true, 0);
 		KUNIT_EXPECT_FALSE(test, what & VMMGMT_STALL_RECOVERED);
 		if (!(what & VMMGMT_STALL_NOTIFY))
 			continue;
@@ -129,7 +129,7 @@ static void vmmgmt_stall_test_hostile_tail(struct kunit *test)
 
 	for (i = 0; i < 700; i++) {
 		what = vmmgmt_stall_look(&st, i % 3, tails[i % 7], false,
-					 ST_DUMP);
+					 true, ST_DUMP);
 		KUNIT_EXPECT_EQ(test, 0U, what & ~(VMMGMT_STALL_NOTIFY |
 						   VMMGMT_STALL_RECOVERED |
 						   VMMGMT_STALL_DUMP));
@@ -144,9 +144,9 @@ static void vmmgmt_stall_test_dump(struct kunit *test)
 	unsigned int i, dumps = 0, at = 0;
 	struct vmmgmt_stall st = {};
 
-	vmmgmt_stall_look(&st, true, 8, false, ST_DUMP);
+	vmmgmt_stall_look(&st, true, 8, false, true, ST_DUMP);
 	for (i = 1; i <= 200; i++)
-		if (vmmgmt_stall_look(&st, true, 8, false, ST_DUMP) &
+		if (vmmgmt_stall_look(&st, true, 8, false, true, ST_DUMP) &
 		    VMMGMT_STALL_DUMP) {
 			dumps++;
 			at = i;
@@ -154,17 +154,31 @@ static void vmmgmt_stall_test_dump(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 1U, dumps);
 	KUNIT_EXPECT_EQ(test, (unsigned int)ST_DUMP, at);
 	/* Moving ends the stall; the next one is logged again. */
-	vmmgmt_stall_look(&st, true, 16, false, ST_DUMP);
+	vmmgmt_stall_look(&st, true, 16, false, true, ST_DUMP);
 	for (i = 1, dumps = 0; i <= 200; i++)
-		if (vmmgmt_stall_look(&st, true, 16, false, ST_DUMP) &
+		if (vmmgmt_stall_look(&st, true, 16, false, true, ST_DUMP) &
 		    VMMGMT_STALL_DUMP)
 			dumps++;
 	KUNIT_EXPECT_EQ(test, 1U, dumps);
 	/* 0: never. */
 	for (i = 0; i < 200; i++)
 		KUNIT_EXPECT_FALSE(test, vmmgmt_stall_look(&st, true, 16,
-							   false, 0) &
+							   false, true, 0) &
 				   VMMGMT_STALL_DUMP);
+}
+
+/* Not armed (the watchdog is off): no notification, no recovery. */
+static void vmmgmt_stall_test_unarmed(struct kunit *test)
+{
+	struct vmmgmt_stall st = {};
+	unsigned int i;
+
+	for (i = 0; i < 100; i++)
+		KUNIT_EXPECT_EQ(test, 0U,
+				vmmgmt_stall_look(&st, true, 8, false, false,
+						  0));
+	KUNIT_EXPECT_EQ(test, 0U,
+			vmmgmt_stall_look(&st, true, 16, false, false, 0));
 }
 
 static struct kunit_case vmmgmt_stall_cases[] = {
@@ -175,6 +189,7 @@ static struct kunit_case vmmgmt_stall_cases[] = {
 	KUNIT_CASE(vmmgmt_stall_test_backoff),
 	KUNIT_CASE(vmmgmt_stall_test_hostile_tail),
 	KUNIT_CASE(vmmgmt_stall_test_dump),
+	KUNIT_CASE(vmmgmt_stall_test_unarmed),
 	{}
 };
 
