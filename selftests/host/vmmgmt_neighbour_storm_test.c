@@ -303,11 +303,25 @@ static void tail_log(const struct boot_guest *g, unsigned int n)
 		ksft_print_msg("cannot run '%s'\n", cmd);
 }
 
+/* A guest's kernel problem in full, from either console log. */
+static void dump_problem(void)
+{
+	char cmd[400];
+
+	fflush(stdout);
+	snprintf(cmd, sizeof(cmd),
+		 "grep -h -B2 -A30 -e 'Oops' -e 'PANIC' -e 'BUG:' -e 'WARNING:' %s %s | head -n 80 | sed 's/^/# /'",
+		 victim->log, storm->log);
+	if (system(cmd) < 0)
+		ksft_print_msg("cannot run '%s'\n", cmd);
+}
+
 static void cleanup(void)
 {
 	restore_host_stall();
 	dump_guests();
 	tail_log(victim, 40);
+	dump_problem();
 }
 
 int main(void)
@@ -392,8 +406,9 @@ int main(void)
 	kill_all();
 	ksft_test_result(kernel_warnings() == kwarn0,
 			 "no kernel warning in the host\n");
-	ksft_test_result(!guest_log_warning(line, sizeof(line)),
-			 "no problem in the guests' logs%s%s\n",
+	if (guest_log_warning(line, sizeof(line)))
+		dump_problem();
+	ksft_test_result(!line[0], "no problem in the guests' logs%s%s\n",
 			 line[0] ? ": " : "", line);
 	ksft_finished();
 }
