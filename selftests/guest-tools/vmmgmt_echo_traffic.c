@@ -23,6 +23,9 @@
  *
  * A progress line every 5 s: "traffic: N answers".
  *
+ * --rate N: at most N messages a second (0, the default: as fast as the
+ * window allows).
+ *
  * --burst S --pause P: S seconds of traffic, then P seconds asleep in
  * poll() on the endpoint, like an agent waiting for messages; each pause
  * starts with a line "traffic: pause P s after N answers".
@@ -133,12 +136,13 @@ static unsigned char pattern(unsigned long seq, size_t i)
  * One session: open, connect, echo until an error.  Return 0 when the
  * link went down (ENOTCONN), 1 on anything else.
  */
-static int session(double answer_timeout, double burst, double pause)
+static int session(double answer_timeout, double burst, double pause,
+		   double rate)
 {
 	unsigned char out[MSG_LEN], in[MSG_LEN + 1];
 	unsigned long sent = 0, got = 0;
 	struct vmmgmt_bind b = { 0 };
-	double last = now(), burst_end = now() + burst;
+	double last = now(), burst_end = now() + burst, t0 = now(), due;
 	const char *op, *idle = "";
 	char idle_buf[64];
 	unsigned long long irqs;
@@ -193,8 +197,15 @@ static int session(double answer_timeout, double burst, double pause)
 			burst_end = now() + burst;
 			continue;
 		}
+		/* --rate: not before this message's time; answers meanwhile. */
+		due = rate > 0 ? t0 + sent / rate : 0;
+		if (due > now() && sent == got) {
+			usleep((useconds_t)((due - now()) * 1e6));
+			continue;
+		}
 		/* Stop sending at the end of a burst; collect the answers. */
-		if (sent - got < WINDOW && (pause <= 0 || now() < burst_end)) {
+		if (sent - got < WINDOW && due <= now() &&
+		    (pause <= 0 || now() < burst_end)) {
 			len = 1 + sent % MSG_LEN;
 			for (i = 0; i < len; i++)
 				out[i] = pattern(sent, i);
@@ -262,7 +273,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vmmgmt_echo_traffic [--relink-wait SECS] [--answer-timeout SECS]\n"
-		"                           [--burst SECS --pause SECS]\n"
+		"                           [--burst SECS --pause SECS] [--rate N]\n"
 		"Echo traffic to the host until the link goes down (exit 0) or\n"
 		"anything else goes wrong (exit 1).\n");
 }
@@ -274,13 +285,15 @@ int main(int argc, char **argv)
 		{ "answer-timeout", required_argument, NULL, 't' },
 		{ "burst", required_argument, NULL, 'b' },
 		{ "pause", required_argument, NULL, 'p' },
+		{ "rate", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	double relink = 0, answer_timeout = 10, burst = 1, pause = 0, t0;
+	double relink = 0, answer_timeout = 10, burst = 1, pause = 0, rate = 0;
+	double t0;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "r:t:b:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:t:b:p:R:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			relink = atof(optarg);
@@ -293,6 +306,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			pause = atof(optarg);
+			break;
+		case 'R':
+			rate = atof(optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -309,7 +325,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (;;) {
-		ret = session(answer_timeout, burst, pause);
+		ret = session(answer_timeout, burst, pause, rate);
 		if (ret || relink <= 0)
 			return ret;
 		t0 = now();
