@@ -142,7 +142,7 @@ static int session(double answer_timeout, double burst, double pause,
 	unsigned char out[MSG_LEN], in[MSG_LEN + 1];
 	unsigned long sent = 0, got = 0;
 	struct vmmgmt_bind b = { 0 };
-	double last = now(), burst_end = now() + burst, t0 = now(), due;
+	double last = now(), burst_end = now() + burst, t0 = now(), wait;
 	const char *op, *idle = "";
 	char idle_buf[64];
 	unsigned long long irqs;
@@ -198,13 +198,13 @@ static int session(double answer_timeout, double burst, double pause,
 			continue;
 		}
 		/* --rate: not before this message's time; answers meanwhile. */
-		due = rate > 0 ? t0 + sent / rate : 0;
-		if (due > now() && sent == got) {
-			usleep((useconds_t)((due - now()) * 1e6));
+		wait = rate > 0 ? t0 + sent / rate - now() : 0;
+		if (wait > 0 && sent == got) {
+			usleep((useconds_t)(wait * 1e6));
 			continue;
 		}
 		/* Stop sending at the end of a burst; collect the answers. */
-		if (sent - got < WINDOW && due <= now() &&
+		if (sent - got < WINDOW && wait <= 0 &&
 		    (pause <= 0 || now() < burst_end)) {
 			len = 1 + sent % MSG_LEN;
 			for (i = 0; i < len; i++)
