@@ -44,6 +44,7 @@
 
 #include <vmmgmt.h>
 
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define GUEST_DEV		"/dev/vmmgmt"
 #define LINK_STATE		"/sys/class/misc/vmmgmt/link_state"
 #define INTERRUPTS		"/sys/class/misc/vmmgmt/interrupts"
@@ -98,6 +99,34 @@ static unsigned long long interrupts(void)
 		return 0;
 	buf[n] = '\0';
 	return strtoull(buf, NULL, 10);
+}
+
+/*
+ * The guest's side of the channel when answers stop: the guest module's
+ * debugfs view (rings, rx consumer, watchdog), its interrupt line and the
+ * threads that wait, for a stall's diagnosis.
+ */
+static void print_guest_view(void)
+{
+	static const char * const cmds[] = {
+		"cat /sys/kernel/debug/vmmgmt/*/channel",
+		"grep -h vmmgmt /proc/interrupts",
+		"grep -H . /proc/[0-9]*/task/*/wchan | grep -v ':worker_thread$' | grep -v ':0$'",
+	};
+	char line[512];
+	unsigned int i;
+	FILE *p;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		p = popen(cmds[i], "r");
+		if (!p)
+			continue;
+		while (fgets(line, sizeof(line), p)) {
+			line[strcspn(line, "\n")] = '\0';
+			printf("traffic: guest: %s\n", line);
+		}
+		pclose(p);
+	}
 }
 
 /* Wait up to @secs for the link to be up; true if it is. */
@@ -232,6 +261,7 @@ static int session(double answer_timeout, double burst, double pause,
 		if (r == 0) {
 			printf("traffic: FAIL no answer for %.0f s after %lu answers (link %s)\n",
 			       answer_timeout, got, link_state());
+			print_guest_view();
 			goto fail;
 		}
 		op = "read";

@@ -31,8 +31,11 @@
  * Then: the storm's resets really happened, no kernel warning in the host
  * and no problem in either guest's console log.
  *
- * VMMGMT_STORM_ROUNDS=N sets the rounds of each phase (default 8 for the
- * first two, 6 for the third).  VMMGMT_STORM_WATCHDOGS=off boots the
+ * VMMGMT_STORM_ROUNDS=N sets the rounds of each phase (default 6 for the
+ * first two, 4 for the third).  A guest killed by the test bed's nested
+ * emulation (a double fault or a stack guard page hit in the kernel's
+ * entry code, Documentation/testbed.rst) makes the test start once more
+ * from scratch; the second time it fails.  VMMGMT_STORM_WATCHDOGS=off boots the
  * victim and runs the host without any watchdog: the product as it was
  * before them, for the evidence (a dropped notification then stops the
  * victim for good, and the test fails).
@@ -43,6 +46,7 @@
  * VMMGMT_REQUIRE_DEVICE is set.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +265,75 @@ static unsigned int rounds_env(unsigned int dflt)
 	return s && atoi(s) > 0 ? (unsigned int)atoi(s) : dflt;
 }
 
+/*
+ * The test bed's nested emulation kills a 6.12 guest under this load now
+ * and then: a double fault or a stack guard page hit in the kernel's
+ * entry code, with a user stack pointer in kernel mode
+ * (Documentation/testbed.rst).  That is no result of vmmgmt's, so the
+ * first attempt that meets it starts the test once more from scratch
+ * (the results are kept until the end for that); a second one fails.
+ */
+#define ATTEMPT_ENV		"VMMGMT_STORM_ATTEMPT"
+#define RESULTS_MAX		16
+
+static struct {
+	bool ok;
+	char msg[256];
+} results[RESULTS_MAX];
+static unsigned int nr_results;
+static char **self_argv;
+
+static __printf(2, 3) void result(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (nr_results == RESULTS_MAX)
+		fatal("more than %d results", RESULTS_MAX);
+	results[nr_results].ok = ok;
+	va_start(ap, fmt);
+	vsnprintf(results[nr_results].msg, sizeof(results[0].msg), fmt, ap);
+	va_end(ap);
+	nr_results++;
+}
+
+static bool first_attempt(void)
+{
+	const char *a = getenv(ATTEMPT_ENV);
+
+	return !a || atoi(a) < 2;
+}
+
+/*
+ * A guest's kernel died of the test bed's known fault, in this attempt
+ * (each attempt's guests start with empty logs); its first line in @line.
+ */
+static bool testbed_crash(char *line, size_t size)
+{
+	return guest_log_warning(line, size) &&
+	       (strstr(line, "double fault") || strstr(line, "stack guard page"));
+}
+
+/* After the test bed's crash in the first attempt: start again. */
+static void maybe_again(void)
+{
+	char line[512] = "";
+	unsigned int i;
+
+	if (!first_attempt() || !testbed_crash(line, sizeof(line)))
+		return;
+	kill_all();
+	restore_host_stall();
+	for (i = 0; i < nr_results; i++)
+		ksft_print_msg("attempt 1: %s %s", results[i].ok ? "ok" : "not ok",
+			       results[i].msg);
+	ksft_print_msg("a guest died of the test bed's fault (%s): once more\n",
+		       line);
+	fflush(stdout);
+	setenv(ATTEMPT_ENV, "2", 1);
+	execv("/proc/self/exe", self_argv);
+	ksft_exit_fail_msg("re-exec: %s\n", strerror(errno));
+}
+
 /* Phase 2 or 3: @n rounds of drops, alternately interrupts and doorbells. */
 static void inject_phase(const char *name, unsigned int n, long limit_ms,
 			 const char *counter, long long want_per_round)
@@ -287,12 +360,12 @@ static void inject_phase(const char *name, unsigned int n, long limit_ms,
 		}
 	}
 	c1 = vm_attr_num(victim->name, counter);
-	ksft_test_result(!missed && !over,
-			 "%s: %u dropped notifications, each stall ended within %ld ms (longest %ld ms, %u over, %u not taken)\n",
-			 name, n, limit_ms, worst, over, missed);
-	ksft_test_result(c1 - c0 == want_per_round * n,
-			 "%s: host %s +%lld (want %lld)\n", name, counter,
-			 c1 - c0, want_per_round * n);
+	result(!missed && !over,
+	       "%s: %u dropped notifications, each stall ended within %ld ms (longest %ld ms, %u over, %u not taken)\n",
+	       name, n, limit_ms, worst, over, missed);
+	result(c1 - c0 == want_per_round * n,
+	       "%s: host %s +%lld (want %lld)\n", name, counter,
+	       c1 - c0, want_per_round * n);
 }
 
 /* Lines of the guests' logs that fatal() prints besides its own. */
@@ -330,20 +403,24 @@ static void cleanup(void)
 	dump_guests();
 	tail_log(victim, 40);
 	dump_problem();
+	maybe_again();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	bool off = getenv("VMMGMT_STORM_WATCHDOGS") &&
 		   !strcmp(getenv("VMMGMT_STORM_WATCHDOGS"), "off");
-	unsigned int i, nat = rounds_env(8), inj = rounds_env(8),
-		     ginj = rounds_env(6);
+	unsigned int i, nat = rounds_env(6), inj = rounds_env(6),
+		     ginj = rounds_env(4);
 	long long moved, r0, r1, rec0;
 	char args[64], line[512] = "";
 	long gap, worst = 0;
 	int kwarn0;
 
-	ksft_print_header();
+	(void)argc;
+	self_argv = argv;
+	if (first_attempt())
+		ksft_print_header();
 	boot_init("VMMGMT_STORM_DIR", "/tmp/storm-vmmgmtd.log", guests,
 		  ARRAY_SIZE(guests));
 	boot_need_kvm();
@@ -354,7 +431,8 @@ int main(void)
 	boot.on_fatal = cleanup;
 	boot.dump_keys = dump_keys;
 	boot_begin();
-	ksft_set_plan(9);
+	if (first_attempt())
+		ksft_set_plan(9);
 	kwarn0 = kernel_warnings();
 
 	set_host_stall(off ? 0 : HOST_STALL_MS);
@@ -386,9 +464,9 @@ int main(void)
 	}
 	if (worst > NATURAL_LIMIT_MS)
 		dump_channel("natural");
-	ksft_test_result(worst <= NATURAL_LIMIT_MS,
-			 "natural: %u rounds of %d ms beside the storm, longest victim gap %ld ms (limit %d)\n",
-			 nat, ROUND_MS, worst, NATURAL_LIMIT_MS);
+	result(worst <= NATURAL_LIMIT_MS,
+	       "natural: %u rounds of %d ms beside the storm, longest victim gap %ld ms (limit %d)\n",
+	       nat, ROUND_MS, worst, NATURAL_LIMIT_MS);
 	ksft_print_msg("natural: host stalls_recovered of the victim +%lld\n",
 		       vm_attr_num(victim->name, "stalls_recovered") - rec0);
 
@@ -404,19 +482,23 @@ int main(void)
 	r1 = vm_attr_num(storm->name, "resets");
 	ksft_print_msg("the host VM stood still for %ld ms in all (not counted in the gaps)\n",
 		       frozen_total_ms);
-	ksft_test_result(r1 - r0 > 100,
-			 "the storm reset its channel %lld times meanwhile\n",
-			 r1 - r0);
+	result(r1 - r0 > 100,
+	       "the storm reset its channel %lld times meanwhile\n",
+	       r1 - r0);
 	/* Its guest module's probe asks for one reset. */
-	ksft_test_result(vm_attr_num(victim->name, "resets") <= 1 &&
-			 vm_attr_num(victim->name, "violations") == 0,
-			 "victim: no reset but its probe's, no violation\n");
+	result(vm_attr_num(victim->name, "resets") <= 1 &&
+	       vm_attr_num(victim->name, "violations") == 0,
+	       "victim: no reset but its probe's, no violation\n");
 	kill_all();
-	ksft_test_result(kernel_warnings() == kwarn0,
-			 "no kernel warning in the host\n");
-	if (guest_log_warning(line, sizeof(line)))
+	result(kernel_warnings() == kwarn0,
+	       "no kernel warning in the host\n");
+	if (guest_log_warning(line, sizeof(line))) {
 		dump_problem();
-	ksft_test_result(!line[0], "no problem in the guests' logs%s%s\n",
-			 line[0] ? ": " : "", line);
+		maybe_again();
+	}
+	result(!line[0], "no problem in the guests' logs%s%s\n",
+	       line[0] ? ": " : "", line);
+	for (i = 0; i < nr_results; i++)
+		ksft_test_result(results[i].ok, "%s", results[i].msg);
 	ksft_finished();
 }
