@@ -12,9 +12,12 @@
  * queueing the rx work.  When the consumer moves after that, the stall
  * counts in stalls_recovered, with a rate-limited log line; notifications
  * that do not help are repeated at doubling intervals and counted in
- * stall_kicks.  The rx ring is not watched while a reader's full queue
- * holds it up (that reader restarts it).  A ring without progress for
- * %VMMGMT_WATCH_DUMP_MS has the channel's state logged once.
+ * stall_kicks.  The tx ring is not watched while the host's consumer is
+ * marked running (it needs no doorbell: it waits for its quota or for a
+ * full destination, and the host's watchdog watches it), the rx ring
+ * not while a reader's full queue holds it up (that reader restarts it).
+ * A ring without progress for %VMMGMT_WATCH_DUMP_MS has the channel's
+ * state logged once.
  *
  * The work is armed whenever a record is posted, and stops at a look that
  * finds both rings empty: an idle guest has no timer running.  Lost
@@ -210,7 +213,8 @@ static void vmmgmt_watch_work(struct work_struct *work)
 	struct vmmgmt_dev *vdev = container_of(to_delayed_work(work),
 					       struct vmmgmt_dev, watch_work);
 	unsigned int tick_ms = vmmgmt_watch_tick_ms();
-	bool tx_pending = false, rx_pending = false, stalled, up;
+	bool tx_pending = false, rx_pending = false, host_busy = false;
+	bool stalled, up;
 	u32 tx_tail = 0, rx_tail = 0;
 
 	mutex_lock(&vdev->rx_lock);
@@ -219,6 +223,7 @@ static void vmmgmt_watch_work(struct work_struct *work)
 	if (up) {
 		tx_tail = READ_ONCE(vdev->tx.ctrl->tail);
 		tx_pending = vdev->tx.idx != tx_tail;
+		host_busy = READ_ONCE(vdev->tx.ctrl->cons_running);
 		rx_tail = vdev->rx.idx;
 		rx_pending = READ_ONCE(vdev->rx.ctrl->head) != rx_tail;
 	}
@@ -231,8 +236,13 @@ static void vmmgmt_watch_work(struct work_struct *work)
 			return;
 	}
 
+	/*
+	 * A host consumer marked running looks without a doorbell; it may
+	 * wait for its quota or for a full destination (a host endpoint
+	 * that reads slowly): its own watchdog is for that.
+	 */
 	if (vmmgmt_watch_ring(vdev, VMMGMT_WATCH_TX, tx_pending, tx_tail,
-			      false, tick_ms)) {
+			      host_busy, tick_ms)) {
 		vmmgmt_doorbell(vdev);
 		/* Writers waiting for room look again. */
 		atomic_inc(&vdev->tx_seq);
