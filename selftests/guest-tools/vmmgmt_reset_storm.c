@@ -21,25 +21,23 @@
  * Exit status 1 when the device cannot be mapped.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <vmmgmt.h>
 
+#include "../vmmgmt_bar.h"
+
 #define GUEST_DEVICE	"/sys/class/misc/vmmgmt/device"
 
 /* One BAR of the device, mapped. */
 struct bar {
-	unsigned char *p;
+	__u8 *p;
 	size_t size;
 };
 
@@ -49,31 +47,6 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* Map resource@n of the PCI device the misc device belongs to. */
-static int map_bar(int n, struct bar *bar)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	void *p;
-	int fd;
-
-	snprintf(path, sizeof(path), GUEST_DEVICE "/resource%d", n);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		close(fd);
-		return -errno;
-	}
-	p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return -errno;
-	bar->p = p;
-	bar->size = st.st_size;
-	return 0;
 }
 
 static void usage(const char *argv0)
@@ -116,9 +89,9 @@ int main(int argc, char **argv)
 	if (burst_ms <= 0 || pause_ms < 0 || max_requests <= 0)
 		usage(argv[0]);
 
-	err = map_bar(2, &region);
+	err = map_sysfs_bar(GUEST_DEVICE, 2, &region.p, &region.size);
 	if (!err)
-		err = map_bar(0, &regs);
+		err = map_sysfs_bar(GUEST_DEVICE, 0, &regs.p, &regs.size);
 	if (err) {
 		printf("storm: FAIL mapping the device's BARs: %s\n",
 		       strerror(-err));

@@ -39,6 +39,7 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "../vmmgmt_bar.h"
 #include "vmmgmt_guest_util.h"
 
 #define REC_SIZE	((__u32)sizeof(struct vmmgmt_rec))
@@ -116,26 +117,12 @@ static bool pci_id_is(const char *bdf, const char *file, const char *want)
 static int map_bar(const char *bdf, int bar, __u8 **map,
 		   size_t *size)
 {
-	char path[PATH_MAX];
-	struct stat st;
-	void *p;
-	int fd;
+	char dir[256];
 
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource%d", bdf, bar);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		close(fd);
-		return -errno;
-	}
-	p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return -errno;
-	*map = p;
-	*size = st.st_size;
-	return 0;
+	if (snprintf(dir, sizeof(dir), PCI_DEVICES "/%s", bdf) >=
+	    (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	return map_sysfs_bar(dir, bar, map, size);
 }
 
 /*
