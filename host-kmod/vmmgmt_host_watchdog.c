@@ -11,17 +11,17 @@
  * two rings each stall_ms / 2.  A ring that holds records while its
  * consumer made no progress for stall_ms gets the notification again: the
  * worker is woken for the guest-to-host ring (a doorbell that did not
- * arrive, or a wake-up from a destination that did not come), the guest
- * is interrupted for the host-to-guest ring, and a worker that waits for
- * room in that ring the guest has made is woken (the guest's doorbell
- * saying so did not arrive).  When the consumer moves
- * after that, the stall counts in vms/<name>/stalls_recovered, with a
- * log line (at most ten per five seconds a VM).  A worker that waits for
- * its quota or for a full destination does not stall.  A notification that does not help (a guest
- * whose reader does not read, a guest without a driver) is repeated at
- * doubling intervals, up to %VMMGMT_STALL_BACKOFF_MAX looks apart,
- * and counted in stall_kicks.  A ring without progress for
- * %VMMGMT_HOST_WATCH_DUMP_MS has its state logged once.
+ * arrive), the guest is interrupted for the host-to-guest ring, and a
+ * worker that waits for room in that ring the guest has made is woken
+ * (the guest's doorbell saying so did not arrive).  A worker that waits
+ * for its quota or for a full destination does not stall.  When the
+ * consumer moves after that, the stall counts in
+ * vms/<name>/stalls_recovered, with a log line (at most ten per five
+ * seconds a VM).  A notification that does not help (a guest whose
+ * reader does not read, a guest without a driver) is repeated at doubling
+ * intervals, up to %VMMGMT_STALL_BACKOFF_MAX looks apart, and counted in
+ * stall_kicks.  A ring without progress for %VMMGMT_HOST_WATCH_DUMP_MS
+ * has its state logged once.
  *
  * The watchdog reads only indexes: the guest's words decide at most
  * whether its own VM is woken or interrupted, once per look at most.
