@@ -649,8 +649,7 @@ void vmmgmt_host_vms_unblock(void)
 		if (!READ_ONCE(vm->blocked))
 			continue;
 		/* VMs in the table have a running worker. */
-		atomic_set(&vm->pending, 1);
-		wake_up_process(vm->thread);
+		vmmgmt_host_worker_wake(vm);
 	}
 	xa_unlock(&vmmgmt_host_vm_ids);
 }

@@ -86,6 +86,33 @@ MODULE_PARM_DESC(poll_idle, "empty looks a streaming guest's ring gets before th
 #define VMMGMT_HOST_POLL_IDLE_MAX	64
 
 /**
+ * vmmgmt_host_worker_wake() - make the worker look at the VM's rings.
+ * @vm: the VM; its worker runs (the caller keeps it from being stopped).
+ *
+ * What a kick does; also the start of the worker, a destination that made
+ * room, and the watchdog for a kick that may have been lost.
+ *
+ * Context: any context.
+ */
+void vmmgmt_host_worker_wake(struct vmmgmt_host_vm *vm)
+{
+	atomic_set(&vm->pending, 1);
+	wake_up_process(vm->thread);
+}
+
+/**
+ * vmmgmt_host_worker_notify() - interrupt the guest (call_fds[0]).
+ * @vm: the VM; its eventfds are held (it is not removed yet).
+ *
+ * Context: any context (eventfd_signal() takes a spinlock).
+ */
+void vmmgmt_host_worker_notify(struct vmmgmt_host_vm *vm)
+{
+	vmmgmt_host_eventfd_signal(vm->call[0]);
+	atomic64_inc(&vm->stats.notifications_sent);
+}
+
+/**
  * vmmgmt_host_kick_wake() - wait queue callback of a kick eventfd.
  * @wait: the entry in &struct vmmgmt_host_kick.
  * @mode: unused.
@@ -118,8 +145,7 @@ static int vmmgmt_host_kick_wake(wait_queue_entry_t *wait, unsigned int mode,
 			atomic64_inc(&vm->stats.injected_drops);
 			return 0;
 		}
-		atomic_set(&vm->pending, 1);
-		wake_up_process(vm->thread);
+		vmmgmt_host_worker_wake(vm);
 	}
 	if (flags & EPOLLHUP)
 		atomic64_inc(&vm->stats.hangups);
@@ -163,8 +189,7 @@ static void vmmgmt_host_worker_broken(struct vmmgmt_host_vm *vm,
 			    vm->name, vm->id, what,
 			    vmmgmt_ring_err_name(vmmgmt_ring_error(ring)));
 	/* Let the guest see the new state. */
-	vmmgmt_host_eventfd_signal(vm->call[0]);
-	atomic64_inc(&vm->stats.notifications_sent);
+	vmmgmt_host_worker_notify(vm);
 }
 
 /**
@@ -405,8 +430,7 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 			    old_state == VMMGMT_LINK_BROKEN ? "broken" : "up",
 			    vm->generation);
 	/* The guest waits for UP with its request acknowledged. */
-	vmmgmt_host_eventfd_signal(vm->call[0]);
-	atomic64_inc(&vm->stats.notifications_sent);
+	vmmgmt_host_worker_notify(vm);
 }
 
 /**
@@ -624,33 +648,6 @@ static int vmmgmt_host_worker_fn(void *data)
 }
 
 /**
- * vmmgmt_host_worker_wake() - make the worker look at the VM's rings.
- * @vm: the VM; its worker runs (the caller keeps it from being stopped).
- *
- * What a kick does, for when one may have been lost
- * (vmmgmt_host_watchdog.c).
- *
- * Context: any context.
- */
-void vmmgmt_host_worker_wake(struct vmmgmt_host_vm *vm)
-{
-	atomic_set(&vm->pending, 1);
-	wake_up_process(vm->thread);
-}
-
-/**
- * vmmgmt_host_worker_notify() - interrupt the guest (call_fds[0]).
- * @vm: the VM; its eventfds are held (it is not removed yet).
- *
- * Context: any context (eventfd_signal() takes a spinlock).
- */
-void vmmgmt_host_worker_notify(struct vmmgmt_host_vm *vm)
-{
-	vmmgmt_host_eventfd_signal(vm->call[0]);
-	atomic64_inc(&vm->stats.notifications_sent);
-}
-
-/**
  * vmmgmt_host_worker_create() - create the VM's thread, not yet running.
  * @vm: the VM.
  *
@@ -692,8 +689,7 @@ void vmmgmt_host_worker_start(struct vmmgmt_host_vm *vm,
 		/* The first poll also checks for a kick that came early. */
 		vfs_poll(kick_files[v], &kick->pt);
 	}
-	atomic_set(&vm->pending, 1);
-	wake_up_process(vm->thread);
+	vmmgmt_host_worker_wake(vm);
 }
 
 /**
