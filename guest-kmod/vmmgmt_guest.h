@@ -80,7 +80,7 @@ enum vmmgmt_watch_ring {
 };
 
 /**
- * struct vmmgmt_stats_ctl - the statistics collector of a device
+ * struct vmmgmt_guest_sampler - the statistics collector of a device
  * (vmmgmt_guest_stats.c).
  * @lock: protects the fields below but @sent and @failed, and the
  *	sampling itself.  Taken before &vmmgmt_dev.lock.
@@ -98,7 +98,7 @@ enum vmmgmt_watch_ring {
  * @sent: samples posted to the ring.
  * @failed: samples not posted (link not up, ring full or broken).
  */
-struct vmmgmt_stats_ctl {
+struct vmmgmt_guest_sampler {
 	struct mutex lock;		/* see above */
 	struct delayed_work work;
 	bool enabled;
@@ -239,7 +239,7 @@ struct vmmgmt_dev {
 	u64 ctrl_next_id;
 	wait_queue_head_t ctrl_wq;
 	struct vmmgmt_stats stats;
-	struct vmmgmt_stats_ctl sctl;
+	struct vmmgmt_guest_sampler sctl;
 	struct delayed_work watch_work;
 	struct vmmgmt_stall watch[VMMGMT_WATCH_RINGS];
 	u32 watch_gen;

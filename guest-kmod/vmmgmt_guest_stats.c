@@ -53,7 +53,7 @@
  */
 int vmmgmt_stats_init(struct vmmgmt_dev *vdev)
 {
-	struct vmmgmt_stats_ctl *st = &vdev->sctl;
+	struct vmmgmt_guest_sampler *st = &vdev->sctl;
 
 	mutex_init(&st->lock);
 	INIT_DELAYED_WORK(&st->work, vmmgmt_stats_work);
@@ -83,7 +83,7 @@ void vmmgmt_stats_free(struct vmmgmt_dev *vdev)
  * @vdev: the device, whose sysfs files are gone already (no store can
  *	enable sampling again).
  *
- * Context: process context; may sleep; must not hold &vmmgmt_stats_ctl.lock.
+ * Context: process context; may sleep; must not hold &vmmgmt_guest_sampler.lock.
  */
 void vmmgmt_stats_stop(struct vmmgmt_dev *vdev)
 {
@@ -155,9 +155,9 @@ static void vmmgmt_stats_fit(struct vmmgmt_stats_cpu *d, u64 period)
  * @s: the sample to fill in (total, nr_cpus, nr_cpu_entries, cpu[]; its
  *	period is set), or NULL to take a baseline only.
  *
- * Context: process context; &vmmgmt_stats_ctl.lock held.
+ * Context: process context; &vmmgmt_guest_sampler.lock held.
  */
-static void vmmgmt_stats_cpus(struct vmmgmt_stats_ctl *st,
+static void vmmgmt_stats_cpus(struct vmmgmt_guest_sampler *st,
 			      struct vmmgmt_stats_sample *s)
 {
 	struct vmmgmt_stats_cpu now, d;
@@ -337,7 +337,7 @@ static void vmmgmt_stats_mem(struct vmmgmt_stats_sample *s)
  * (and counted), the next one replaces it anyway.  Rings the doorbell
  * only when the host is not draining the ring, so at most once.
  *
- * Context: process context; &vmmgmt_stats_ctl.lock held; takes
+ * Context: process context; &vmmgmt_guest_sampler.lock held; takes
  * &vmmgmt_dev.lock for reading, then &vmmgmt_dev.tx_lock.
  * Return: 0 or a negative errno.
  */
@@ -383,15 +383,15 @@ unlock:
 
 /**
  * vmmgmt_stats_work() - take one sample, post it, and plan the next.
- * @work: &vmmgmt_stats_ctl.work.
+ * @work: &vmmgmt_guest_sampler.work.
  *
  * Context: process context (system workqueue); takes
- * &vmmgmt_stats_ctl.lock.
+ * &vmmgmt_guest_sampler.lock.
  */
 void vmmgmt_stats_work(struct work_struct *work)
 {
-	struct vmmgmt_stats_ctl *st = container_of(to_delayed_work(work),
-						   struct vmmgmt_stats_ctl,
+	struct vmmgmt_guest_sampler *st = container_of(to_delayed_work(work),
+						   struct vmmgmt_guest_sampler,
 						   work);
 	struct vmmgmt_dev *vdev = container_of(st, struct vmmgmt_dev, sctl);
 	struct vmmgmt_stats_sample *s = st->buf;
@@ -446,7 +446,7 @@ unlock:
  * @vdev: the device.
  * @uarg: user pointer to a &struct vmmgmt_stats_needs.
  *
- * Context: process context; may sleep; takes &vmmgmt_stats_ctl.lock.
+ * Context: process context; may sleep; takes &vmmgmt_guest_sampler.lock.
  * Return: 0; -EPERM without CAP_SYS_ADMIN; -EFAULT; -EINVAL for a value
  * out of range or nonzero flags or reserved; -ENODEV after removal.
  */
@@ -479,7 +479,7 @@ long vmmgmt_stats_set_needs(struct vmmgmt_dev *vdev, void __user *uarg)
 	return ret;
 }
 
-static struct vmmgmt_stats_ctl *vmmgmt_stats_ctl_of(struct device *dev)
+static struct vmmgmt_guest_sampler *vmmgmt_stats_ctl_of(struct device *dev)
 {
 	struct miscdevice *misc = dev_get_drvdata(dev);
 
@@ -502,14 +502,14 @@ static ssize_t stats_enable_show(struct device *dev,
  *
  * Starting takes a baseline; the first sample follows one period later.
  *
- * Context: process context; takes &vmmgmt_stats_ctl.lock.
+ * Context: process context; takes &vmmgmt_guest_sampler.lock.
  * Return: @count or -EINVAL.
  */
 static ssize_t stats_enable_store(struct device *dev,
 				  struct device_attribute *attr,
 				  const char *buf, size_t count)
 {
-	struct vmmgmt_stats_ctl *st = vmmgmt_stats_ctl_of(dev);
+	struct vmmgmt_guest_sampler *st = vmmgmt_stats_ctl_of(dev);
 	bool val;
 
 	if (kstrtobool(buf, &val))
@@ -546,14 +546,14 @@ static ssize_t stats_period_ms_show(struct device *dev,
  *
  * A new period applies from the next sample on.
  *
- * Context: process context; takes &vmmgmt_stats_ctl.lock.
+ * Context: process context; takes &vmmgmt_guest_sampler.lock.
  * Return: @count or -EINVAL.
  */
 static ssize_t stats_period_ms_store(struct device *dev,
 				     struct device_attribute *attr,
 				     const char *buf, size_t count)
 {
-	struct vmmgmt_stats_ctl *st = vmmgmt_stats_ctl_of(dev);
+	struct vmmgmt_guest_sampler *st = vmmgmt_stats_ctl_of(dev);
 	u32 val;
 
 	if (kstrtou32(buf, 0, &val) || val < VMMGMT_STATS_PERIOD_MIN_MS ||

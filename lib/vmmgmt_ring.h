@@ -13,7 +13,7 @@
 
 #include "vmmgmt_ring_env.h"
 
-#include <vmmgmt.h>
+#include <vmmgmt_types.h>
 
 /**
  * enum vmmgmt_ring_err - why a ring was declared broken.

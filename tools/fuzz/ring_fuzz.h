@@ -13,7 +13,7 @@
 #define _VMMGMT_RING_FUZZ_H
 
 #include <linux/types.h>
-#include <vmmgmt.h>
+#include <vmmgmt_types.h>
 
 /* Small, so that the fuzzer reaches the end of the area often. */
 #define FUZZ_DATA_SIZE		VMMGMT_RING_MIN_DATA
