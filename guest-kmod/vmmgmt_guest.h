@@ -24,6 +24,7 @@
 #include <vmmgmt.h>
 
 #include "vmmgmt_ring.h"
+#include "vmmgmt_name_rules.h"
 #include "vmmgmt_stall.h"
 
 struct dentry;
@@ -441,7 +442,6 @@ bool vmmgmt_rx_kick(struct vmmgmt_dev *vdev);
 void vmmgmt_rx_shutdown(struct vmmgmt_dev *vdev);
 void vmmgmt_wake_all(struct vmmgmt_dev *vdev);
 void vmmgmt_ctrl_free_all(struct vmmgmt_dev *vdev);
-bool vmmgmt_name_valid(const u8 *name);
 
 void vmmgmt_watch_arm(struct vmmgmt_dev *vdev);
 void vmmgmt_watch_init(struct vmmgmt_dev *vdev);

@@ -853,30 +853,6 @@ unlock_free:
 }
 
 /**
- * vmmgmt_name_valid() - check a name buffer from userspace or the host.
- * @name: %VMMGMT_NAME_MAX bytes.
- *
- * Context: any.
- * Return: true if @name is 1..%VMMGMT_NAME_MAX - 1 characters of
- * [A-Za-z0-9_.-], NUL-terminated, with only NULs after the terminator.
- */
-bool vmmgmt_name_valid(const u8 *name)
-{
-	size_t len = strnlen(name, VMMGMT_NAME_MAX);
-	size_t i;
-
-	if (!len || len == VMMGMT_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("_.-", name[i]))
-			return false;
-	for (; i < VMMGMT_NAME_MAX; i++)
-		if (name[i])
-			return false;
-	return true;
-}
-
-/**
  * vmmgmt_name_from_user() - copy and check a &struct vmmgmt_name.
  * @n: filled in.
  * @uarg: user pointer.
@@ -888,7 +864,7 @@ static int vmmgmt_name_from_user(struct vmmgmt_name *n, void __user *uarg)
 {
 	if (copy_from_user(n, uarg, sizeof(*n)))
 		return -EFAULT;
-	if (!vmmgmt_name_valid(n->name) || n->flags || n->reserved)
+	if (!vmmgmt_name_valid(n->name, VMMGMT_NAME_PUNCT_PUBLISHED) || n->flags || n->reserved)
 		return -EINVAL;
 	return 0;
 }
@@ -1073,7 +1049,7 @@ static long vmmgmt_ioctl_list_names(struct vmmgmt_ep *ep, void __user *uarg)
 	if (list->count || list->flags ||
 	    memchr_inv(list->reserved, 0, sizeof(list->reserved)) ||
 	    (memchr_inv(list->after, 0, sizeof(list->after)) &&
-	     !vmmgmt_name_valid(list->after)))
+	     !vmmgmt_name_valid(list->after, VMMGMT_NAME_PUNCT_PUBLISHED)))
 		goto out;
 	memcpy(ctrl.name.name, list->after, sizeof(ctrl.name.name));
 	ret = vmmgmt_ctrl_call(ep->vdev, &ctrl, list, NULL, true);

@@ -484,7 +484,7 @@ static bool vmmgmt_rx_name_list(struct vmmgmt_ctrl_req *req,
 	       (VMMGMT_NAMES_PER_LIST - l->count) * sizeof(l->names[0]));
 	for (i = 0; i < l->count; i++) {
 		e = &l->names[i];
-		if (!vmmgmt_name_valid(e->name) || e->flags || e->reserved ||
+		if (!vmmgmt_name_valid(e->name, VMMGMT_NAME_PUNCT_PUBLISHED) || e->flags || e->reserved ||
 		    e->addr.reserved ||
 		    strncmp((const char *)e->name, (const char *)prev,
 			    VMMGMT_NAME_MAX) <= 0)

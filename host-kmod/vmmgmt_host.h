@@ -59,6 +59,7 @@
 #include <vmmgmt.h>
 
 #include "vmmgmt_ring.h"
+#include "vmmgmt_name_rules.h"
 #include "vmmgmt_stall.h"
 
 struct eventfd_ctx;
@@ -638,7 +639,6 @@ void vmmgmt_host_policy_exit(void);
 /* vmmgmt_host_names.c */
 /* Largest answer to a %VMMGMT_MODE_CTRL request (a name list). */
 #define VMMGMT_HOST_CTRL_ANS_MAX	sizeof(struct vmmgmt_name_list)
-bool vmmgmt_host_name_valid(const u8 *name, const char *punct);
 int vmmgmt_host_name_publish(const void *owner, const char *name,
 			     const struct vmmgmt_addr *addr);
 int vmmgmt_host_name_withdraw(const void *owner, const char *name);

@@ -264,7 +264,7 @@ long vmmgmt_host_ep_publish(struct vmmgmt_host_ep *ep, void __user *uarg)
 	if (copy_from_user(&n, uarg, sizeof(n)))
 		return -EFAULT;
 	if (n.flags || n.reserved || n.addr.host || n.addr.vm ||
-	    n.addr.reserved || !vmmgmt_host_name_valid(n.name, "_.-"))
+	    n.addr.reserved || !vmmgmt_name_valid(n.name, VMMGMT_NAME_PUNCT_PUBLISHED))
 		return -EINVAL;
 	if (!port)
 		return -ENOTCONN;
@@ -289,7 +289,7 @@ long vmmgmt_host_ep_lookup(void __user *uarg)
 
 	if (copy_from_user(&n, uarg, sizeof(n)))
 		return -EFAULT;
-	if (n.flags || n.reserved || !vmmgmt_host_name_valid(n.name, "_.-"))
+	if (n.flags || n.reserved || !vmmgmt_name_valid(n.name, VMMGMT_NAME_PUNCT_PUBLISHED))
 		return -EINVAL;
 	ret = vmmgmt_host_name_lookup(n.name, &n.addr);
 	if (ret)

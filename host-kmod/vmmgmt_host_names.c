@@ -48,32 +48,6 @@ static DEFINE_SPINLOCK(vmmgmt_host_names_lock);
 static LIST_HEAD(vmmgmt_host_names);
 static unsigned int vmmgmt_host_nr_names;
 
-/**
- * vmmgmt_host_name_valid() - check a name buffer from userspace or a guest.
- * @name: %VMMGMT_NAME_MAX bytes.
- * @punct: the characters allowed besides [A-Za-z0-9]: "_-" for VM names,
- *	"_.-" for published names.
- *
- * Context: any context.
- * Return: true if @name is 1..%VMMGMT_NAME_MAX - 1 allowed characters,
- * NUL-terminated, with only NULs after the terminator.
- */
-bool vmmgmt_host_name_valid(const u8 *name, const char *punct)
-{
-	size_t len = strnlen(name, VMMGMT_NAME_MAX);
-	size_t i;
-
-	if (!len || len == VMMGMT_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr(punct, name[i]))
-			return false;
-	for (; i < VMMGMT_NAME_MAX; i++)
-		if (name[i])
-			return false;
-	return true;
-}
-
 /* Context: vmmgmt_host_names_lock held. */
 static struct vmmgmt_host_name *vmmgmt_host_name_find(const char *name)
 {
@@ -298,7 +272,7 @@ int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
 	if (req->op == VMMGMT_CTRL_LIST) {
 		if (memchr_inv(&n->addr, 0, sizeof(n->addr)) ||
 		    (memchr_inv(n->name, 0, sizeof(n->name)) &&
-		     !vmmgmt_host_name_valid(n->name, "_.-")))
+		     !vmmgmt_name_valid(n->name, VMMGMT_NAME_PUNCT_PUBLISHED)))
 			return -EINVAL;
 		memcpy(after, n->name, sizeof(after));
 		memset(list, 0, offsetof(struct vmmgmt_name_list, names));
@@ -307,7 +281,7 @@ int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
 		return offsetof(struct vmmgmt_name_list, names) +
 		       list->count * sizeof(list->names[0]);
 	}
-	if (!vmmgmt_host_name_valid(n->name, "_.-"))
+	if (!vmmgmt_name_valid(n->name, VMMGMT_NAME_PUNCT_PUBLISHED))
 		return -EINVAL;
 
 	switch (req->op) {

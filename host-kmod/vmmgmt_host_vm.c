@@ -78,7 +78,7 @@ static int vmmgmt_host_vm_check(const struct vmmgmt_host_vm_add *req)
 		return -EINVAL;
 	if (req->nr_vectors < 1 || req->nr_vectors > VMMGMT_VECTORS_MAX)
 		return -EINVAL;
-	if (!vmmgmt_host_name_valid(req->name, "_-"))
+	if (!vmmgmt_name_valid(req->name, VMMGMT_NAME_PUNCT_VM))
 		return -EINVAL;
 	return 0;
 }

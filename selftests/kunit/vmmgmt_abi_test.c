@@ -72,7 +72,9 @@ static const struct abi_field region_header_fields[] = {
 	{ "rings", HDR_OFF(rings), HDR_SZ(rings), 88, 32, 4 },
 	{ "reset_request", HDR_OFF(reset_request), HDR_SZ(reset_request), 120, 4, 4 },
 	{ "reset_ack", HDR_OFF(reset_ack), HDR_SZ(reset_ack), 124, 4, 4 },
-	{ "reserved", HDR_OFF(reserved), HDR_SZ(reserved), 128, 128, 8 },
+	{ "guest_modes", HDR_OFF(guest_modes), HDR_SZ(guest_modes), 128, 4, 4 },
+	{ "guest_pad", HDR_OFF(guest_pad), HDR_SZ(guest_pad), 132, 4, 4 },
+	{ "reserved", HDR_OFF(reserved), HDR_SZ(reserved), 136, 120, 8 },
 };
 
 static const struct abi_field version_fields[] = {
@@ -176,6 +178,24 @@ static const struct abi_field stats_needs_fields[] = {
 	{ "reserved", SN_OFF(reserved), SN_SZ(reserved), 12, 4, 4 },
 };
 
+/* ABI 0.6: the host's statistics request and the file mode request. */
+#define SCT_OFF(m)	offsetof(struct vmmgmt_stats_ctl, m)
+#define SCT_SZ(m)	sizeof_field(struct vmmgmt_stats_ctl, m)
+static const struct abi_field stats_ctl_fields[] = {
+	{ "op", SCT_OFF(op), SCT_SZ(op), 0, 4, 4 },
+	{ "sampling", SCT_OFF(sampling), SCT_SZ(sampling), 4, 4, 4 },
+	{ "period_ms", SCT_OFF(period_ms), SCT_SZ(period_ms), 8, 4, 4 },
+	{ "reserved", SCT_OFF(reserved), SCT_SZ(reserved), 12, 4, 4 },
+};
+
+#define MR_OFF(m)	offsetof(struct vmmgmt_mode_req, m)
+#define MR_SZ(m)	sizeof_field(struct vmmgmt_mode_req, m)
+static const struct abi_field mode_req_fields[] = {
+	{ "mode", MR_OFF(mode), MR_SZ(mode), 0, 4, 4 },
+	{ "flags", MR_OFF(flags), MR_SZ(flags), 4, 4, 4 },
+	{ "reserved", MR_OFF(reserved), MR_SZ(reserved), 8, 8, 8 },
+};
+
 /*
  * Check one structure: every field where the ABI puts it, 64-bit fields on
  * 8-byte boundaries, fields back to back from offset 0 (the table is in
@@ -256,6 +276,24 @@ static void vmmgmt_abi_stats_layout(struct kunit *test)
 			VMMGMT_STATS_F_PSI | VMMGMT_STATS_F_NEEDS);
 }
 
+/* Modes (ABI 0.6): the masks, the stats request, the mode request. */
+static void vmmgmt_abi_modes(struct kunit *test)
+{
+	check_layout(test, "vmmgmt_stats_ctl", stats_ctl_fields,
+		     ARRAY_SIZE(stats_ctl_fields),
+		     sizeof(struct vmmgmt_stats_ctl), 16);
+	check_layout(test, "vmmgmt_mode_req", mode_req_fields,
+		     ARRAY_SIZE(mode_req_fields),
+		     sizeof(struct vmmgmt_mode_req), 16);
+	KUNIT_EXPECT_EQ(test, VMMGMT_MODES_USER, 0x7cU);
+	KUNIT_EXPECT_EQ(test, VMMGMT_MODES_DEFAULT, 0x0cU);
+	KUNIT_EXPECT_EQ(test, VMMGMT_MODES_DEFAULT & ~VMMGMT_MODES_USER, 0U);
+	/* The mask must hold every mode in a __u32. */
+	KUNIT_EXPECT_LE(test, (int)VMMGMT_MODE_MAX, 32);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STATS_CTL_GET, 1);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STATS_CTL_SET, 2);
+}
+
 /* The name list (ABI 0.5): ioctl argument and CTRL answer. */
 static void vmmgmt_abi_name_list_layout(struct kunit *test)
 {
@@ -325,7 +363,9 @@ static void vmmgmt_abi_ring_constants(struct kunit *test)
 
 	/* Feature bits are stored in the region header (ABI 0.3). */
 	KUNIT_EXPECT_EQ(test, VMMGMT_F_NOTIFY_AT, 1ULL);
-	KUNIT_EXPECT_EQ(test, VMMGMT_F_KNOWN, VMMGMT_F_NOTIFY_AT);
+	KUNIT_EXPECT_EQ(test, VMMGMT_F_MODES, 2ULL);
+	KUNIT_EXPECT_EQ(test, VMMGMT_F_KNOWN,
+			VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES);
 }
 
 /* A region starts with the bytes "vmmgmt\0\0" (VMMGMT_MAGIC, LE). */
@@ -380,6 +420,10 @@ static const struct abi_ioctl vmmgmt_ioctls[] = {
 		  0x47, 56, _IOC_READ | _IOC_WRITE),
 	ABI_IOCTL(VMMGMT_IOC_LIST_NAMES,       false, 0xc740b948,
 		  0x48, 1856, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_IOC_SET_MODE,         false, 0x4010b949,
+		  0x49, 16, _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_IOC_GET_MODE,         false, 0x8010b94a,
+		  0x4a, 16, _IOC_READ),
 	ABI_IOCTL(VMMGMT_IOC_SET_NEEDS,        false, 0x4010b950,
 		  0x50, 16, _IOC_WRITE),
 };
@@ -509,6 +553,7 @@ static struct kunit_case vmmgmt_abi_cases[] = {
 	KUNIT_CASE(vmmgmt_abi_ring_layout),
 	KUNIT_CASE(vmmgmt_abi_stats_layout),
 	KUNIT_CASE(vmmgmt_abi_name_list_layout),
+	KUNIT_CASE(vmmgmt_abi_modes),
 	KUNIT_CASE(vmmgmt_abi_ring_constants),
 	KUNIT_CASE(vmmgmt_abi_magic_bytes),
 	KUNIT_CASE(vmmgmt_abi_ioctl_encoding),

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt names: the one check of a name buffer (see vmmgmt_name_rules.h).
+ * It owns nothing and calls nothing of either module.
+ */
+#include <vmmgmt_types.h>
+#include "vmmgmt_name_rules.h"
+
+static bool vmmgmt_name_char_ok(u8 c, const char *punct)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c && strchr(punct, c);
+}
+
+/**
+ * vmmgmt_name_valid() - check a name buffer from userspace, the host or a
+ * guest.
+ * @name: %VMMGMT_NAME_MAX bytes.
+ * @punct: the characters allowed besides [A-Za-z0-9]:
+ *	%VMMGMT_NAME_PUNCT_VM for VM names, %VMMGMT_NAME_PUNCT_PUBLISHED for
+ *	published names.
+ *
+ * Context: any context.
+ * Return: true if @name is 1..%VMMGMT_NAME_MAX - 1 allowed characters,
+ * NUL-terminated, with only NULs after the terminator.
+ */
+bool vmmgmt_name_valid(const u8 *name, const char *punct)
+{
+	size_t i = 0;
+
+	while (i < VMMGMT_NAME_MAX && name[i]) {
+		if (!vmmgmt_name_char_ok(name[i], punct))
+			return false;
+		i++;
+	}
+	if (!i || i == VMMGMT_NAME_MAX)
+		return false;
+	for (; i < VMMGMT_NAME_MAX; i++)
+		if (name[i])
+			return false;
+	return true;
+}
