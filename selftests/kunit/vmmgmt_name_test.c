@@ -38,7 +38,8 @@ static void vmmgmt_name_test_chars(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, vmmgmt_name_test_check("svc.echo", VMMGMT_NAME_PUNCT_PUBLISHED));
 	KUNIT_EXPECT_FALSE(test, vmmgmt_name_test_check("a b", VMMGMT_NAME_PUNCT_PUBLISHED));
 	KUNIT_EXPECT_FALSE(test, vmmgmt_name_test_check("a/b", VMMGMT_NAME_PUNCT_PUBLISHED));
-	KUNIT_EXPECT_FALSE(test, vmmgmt_name_test_check("caf\xc3\xa9", VMMGMT_NAME_PUNCT_PUBLISHED));
+	KUNIT_EXPECT_FALSE(test, vmmgmt_name_test_check("caf\xc3\xa9",
+							VMMGMT_NAME_PUNCT_PUBLISHED));
 }
 
 static void vmmgmt_name_test_tail(struct kunit *test)
