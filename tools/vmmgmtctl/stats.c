@@ -98,6 +98,10 @@ int cmd_stats(const struct ctl *ctl, int argc, char **argv)
 			    argc < 2 ? NULL : argv[2]);
 	if (!vm_name_ok(argv[1]))
 		usage_error("stats: bad VM name", argv[1]);
+	if (!!ctl->period_ms + ctl->stats_off + ctl->stats_get > 1)
+		usage_error("stats: give one of --period, --off and --get", NULL);
+	if (ctl->period_ms || ctl->stats_off || ctl->stats_get)
+		return stats_request(ctl, argv[1]);
 	snprintf(dir, sizeof(dir), HOST_SYSFS "/vms/%s/stats", argv[1]);
 	if (access(dir, F_OK)) {
 		if (access(HOST_SYSFS, F_OK))
@@ -136,7 +140,8 @@ int cmd_stats(const struct ctl *ctl, int argc, char **argv)
 	if (ctl->json)
 		printf("}\n");
 	else if (!have_sample)
-		printf("(no sample yet: is stats_enable 1 in the guest?)\n");
+		printf("(no sample yet: ask the guest with vmmgmtctl stats %s --period 1000)\n",
+		       argv[1]);
 	else
 		printf("last_error:       %s\n", err);
 	return 0;

@@ -43,11 +43,18 @@ static void usage(FILE *f)
 		"                     HOST:VM:PORT (a guest asks the host, ABI 0.5)\n"
 		"  status             per VM: link state and message counters (host), or\n"
 		"                     this guest's device\n"
-		"  stats VM           the latest statistics sample of VM (host only)\n"
+		"  stats VM           the latest statistics sample of VM (host only);\n"
+		"                     with --period MS, --off or --get: ask VM's guest\n"
+		"                     module to sample every MS ms, to stop, or how it\n"
+		"                     samples (its owner must leave the stats mode on)\n"
 		"  top [SECONDS]      every VM's latest sample, refreshed in place every\n"
 		"                     SECONDS (1); --count N: N times (host only)\n"
 		"  needs VCPUS URGENCY  tell the host this guest could use VCPUS vCPUs\n"
 		"                     now, with URGENCY 0..100; 0 0 clears (guest only)\n"
+		"  modes [enable|disable MODE]\n"
+		"                     this guest's modes (chat, stats, file, calc, cmd):\n"
+		"                     on or off, and their counters; enable or disable\n"
+		"                     one (guest only, root)\n"
 		"  sched VM [POLICY [MIN MAX]]\n"
 		"                     the scheduling policy of VM's vCPU threads; with\n"
 		"                     POLICY (off, observe, demand) set it, with MIN MAX\n"
@@ -65,6 +72,9 @@ static void usage(FILE *f)
 		"                     (withdrawn when vmmgmtctl exits)\n"
 		"  -t, --timeout SEC  send --wait, recv, listen: give up (exit 1) after SEC\n"
 		"                     seconds without a message (default: wait forever)\n"
+		"  -p, --period MS    stats VM: sample every MS ms (100..60000)\n"
+		"      --off          stats VM: stop sampling\n"
+		"      --get          stats VM: how the guest samples now\n"
 		"  -h, --help         show this help\n",
 		HOST_DEVICE, GUEST_DEVICE, HOST_DEVICE, GUEST_DEVICE);
 }
@@ -268,6 +278,7 @@ static const struct {
 	{ "needs", cmd_needs },
 	{ "top", cmd_top },
 	{ "sched", cmd_sched },
+	{ "modes", cmd_modes },
 };
 
 int main(int argc, char **argv)
@@ -279,6 +290,9 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "name", required_argument, NULL, 'N' },
+		{ "period", required_argument, NULL, 'p' },
+		{ "off", no_argument, NULL, 'O' },
+		{ "get", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -290,7 +304,7 @@ int main(int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":D:jwn:t:N:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":D:jwn:t:N:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			if (!optarg[0])
@@ -319,6 +333,21 @@ int main(int argc, char **argv)
 				ctl.count = v;
 			else
 				ctl.timeout_ms = v * 1000;
+			break;
+		case 'p':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    v < VMMGMT_STATS_PERIOD_MIN_MS ||
+			    v > VMMGMT_STATS_PERIOD_MAX_MS)
+				usage_error("bad --period (100..60000 ms)", optarg);
+			ctl.period_ms = v;
+			break;
+		case 'O':
+			ctl.stats_off = true;
+			break;
+		case 'G':
+			ctl.stats_get = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -7,6 +7,8 @@
  *		names, status
  * stats.c	guest statistics: stats and top (host), needs (guest)
  * sched.c	the scheduling policy of a VM's vCPU threads (host)
+ * modes.c	modes: list and switch them (guest), host-driven sampling
+ *		(host: stats VM --period/--off/--get)
  */
 #ifndef VMMGMTCTL_H
 #define VMMGMTCTL_H
@@ -37,6 +39,9 @@ struct ctl {
 	unsigned long count;	/* --count: messages recv/listen print; 0: all */
 	int timeout_ms;		/* --timeout, -1 for none */
 	const char *name;	/* --name: listen, echo-server publish it */
+	unsigned int period_ms;	/* stats --period: ask the guest to sample */
+	bool stats_off;		/* stats --off: ask the guest to stop */
+	bool stats_get;		/* stats --get: ask the guest how it samples */
 };
 
 noreturn void usage_error(const char *msg, const char *arg);
@@ -57,6 +62,8 @@ int cmd_stats(const struct ctl *ctl, int argc, char **argv);
 int cmd_needs(const struct ctl *ctl, int argc, char **argv);
 int cmd_top(const struct ctl *ctl, int argc, char **argv);
 int cmd_sched(const struct ctl *ctl, int argc, char **argv);
+int cmd_modes(const struct ctl *ctl, int argc, char **argv);
+int stats_request(const struct ctl *ctl, const char *vm);
 
 /* stats.c, also for sched.c */
 int read_file(const char *path, char *buf, size_t size);
