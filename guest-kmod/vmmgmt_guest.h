@@ -1,13 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmmgmt guest module: state shared by the PCI transport
- * (vmmgmt_guest_pci.c) and the character device (vmmgmt_guest_cdev.c).
+ * vmmgmt guest module: declarations shared between its files.  Calls run
+ * down this list, never up it (../shared/tools/file-calls checks it):
+ *
+ * vmmgmt_guest_pci.c	module init and exit; the PCI transport: probe,
+ *			remove, BARs, MSI-X interrupts
+ * vmmgmt_guest_cdev.c	/dev/vmmgmt*: open files as endpoints (bind,
+ *			connect, read, write, poll) and the ioctl switch
+ * vmmgmt_guest_sysfs.c	/sys/class/misc/vmmgmt/: device attributes, the
+ *			channel counters, the statistics settings
+ * vmmgmt_guest_dev.c	the device object: allocation with every part
+ *			initialised, references, release
+ * vmmgmt_guest_names.c	the names ioctls and the control call: CTRL
+ *			requests to the host's name table and their answers
+ * vmmgmt_guest_stats.c	the statistics collector: samples posted to the
+ *			host, VMMGMT_IOC_SET_NEEDS
+ * vmmgmt_guest_link.c	the link: link state, ring setup, channel reset,
+ *			the one send path, the rx work
+ * vmmgmt_guest_watchdog.c the stall watchdog, and debugfs vmmgmt/<PCI>/
+ * vmmgmt_guest_ring.c	the shared ring (lib/vmmgmt_ring.c)
+ * vmmgmt_guest_stall.c	the shared stall detection (lib/vmmgmt_stall.c)
+ * vmmgmt_guest_name_rules.c the shared name check (lib/vmmgmt_name_rules.c)
+ * vmmgmt_guest_compat.h	kernel API differences between 6.1 and 6.12
+ *
+ * The link calls up into the mode files only through
+ * &vmmgmt_guest_dev.rx_mode, set at allocation.  The locks and their
+ * order are described with &struct vmmgmt_guest_dev.
  */
 #ifndef _VMMGMT_GUEST_H
 #define _VMMGMT_GUEST_H
 
 #include <linux/atomic.h>
 #include <linux/build_bug.h>
+#include <linux/io.h>
 #include <linux/kernel.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -147,14 +172,14 @@ struct vmmgmt_guest_sampler {
  * @vm_id: VM id read from the header at link-up.  Same locking as
  *	@link_state.
  * @reset_pending: the guest asked the host to reset the channel
- *	(vmmgmt_guest_link_reset()) and the host has not acknowledged it yet; the
- *	link stays DOWN and neither ring is touched meanwhile.  Same locking
+ *	(vmmgmt_guest_link_reset()) and the host has not acknowledged it yet;
+ *	the link stays DOWN and neither ring is touched meanwhile.  Same locking
  *	as @link_state.
  * @reset_req: the reset_request value written for @reset_pending.  Same
  *	locking as @link_state.
  * @features: %VMMGMT_F_* bits negotiated at the last ring setup
- *	(vmmgmt_guest_link_features()).  Written with @rx_lock and @tx_lock held;
- *	read with READ_ONCE() for sysfs.
+ *	(vmmgmt_guest_link_features()).  Written with @rx_lock and @tx_lock
+ *	held; read with READ_ONCE() for sysfs.
  * @tx: producer view of the guest-to-host ring.  Protected by @tx_lock.
  * @rx: consumer view of the host-to-guest ring.  Protected by @rx_lock.
  * @rx_buf: scratch buffer of %VMMGMT_MSG_MAX bytes for the consumer.
@@ -164,8 +189,8 @@ struct vmmgmt_guest_sampler {
  *	@rx_linger by @rx_poll and by readers that ran dry.
  * @rx_poll: while @rx_linger, queues @rx_work after %VMMGMT_GUEST_RX_LINGER.
  * @rx_linger: the last rx batch left the consumer marked running without
- *	an interrupt armed (vmmgmt_guest_rx_work()).  Written with @rx_lock held,
- *	read with READ_ONCE() by readers.
+ *	an interrupt armed (vmmgmt_guest_rx_work()).  Written with @rx_lock
+ *	held, read with READ_ONCE() by readers.
  * @rx_off: set before removal cancels @rx_work and @rx_poll: neither
  *	queues the other any more.
  * @tx_seq: bumped by every interrupt; a writer waiting for ring space
@@ -182,6 +207,11 @@ struct vmmgmt_guest_sampler {
  * @nr_ctrl_reqs: entries in @ctrl_reqs.  Same locking.
  * @ctrl_next_id: record id of the last control request.  Same locking.
  * @ctrl_wq: callers waiting for the host's answer to a control request.
+ * @rx_mode: by record mode, the function the rx work hands a host record
+ *	of that mode to (validated private copies of header and payload,
+ *	@rx_lock held; returns 0 to consume it, 1 to leave it in the ring),
+ *	or NULL: chat records are queued to the files by the link itself,
+ *	others are violations.  Set by vmmgmt_guest_dev_alloc(), fixed after.
  * @counters: the channel counters, shown in sysfs.
  * @sampler: the statistics collector.
  * @watch_work: the stall watchdog's look (vmmgmt_guest_watchdog.c).
@@ -239,6 +269,11 @@ struct vmmgmt_guest_dev {
 	unsigned int nr_ctrl_reqs;
 	u64 ctrl_next_id;
 	wait_queue_head_t ctrl_wq;
+
+	int (*rx_mode[VMMGMT_MODE_MAX])(struct vmmgmt_guest_dev *vdev,
+					const struct vmmgmt_rec *hdr,
+					const void *payload);
+
 	struct vmmgmt_guest_counters counters;
 	struct vmmgmt_guest_sampler sampler;
 	struct delayed_work watch_work;
@@ -402,10 +437,12 @@ static inline u64 vmmgmt_guest_hdr_read64(const struct vmmgmt_guest_dev *vdev,
  *
  * Context: any; does not sleep.
  */
-static inline void vmmgmt_guest_hdr_read_abi(const struct vmmgmt_guest_dev *vdev,
-					     u16 *major, u16 *minor)
+static inline void
+vmmgmt_guest_hdr_read_abi(const struct vmmgmt_guest_dev *vdev, u16 *major,
+			  u16 *minor)
 {
-	u32 word = vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(abi_major));
+	u32 word =
+		vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(abi_major));
 
 	static_assert(VMMGMT_GUEST_HDR_OFF(abi_minor) ==
 		      VMMGMT_GUEST_HDR_OFF(abi_major) + 2);
@@ -421,42 +458,90 @@ static inline void vmmgmt_guest_hdr_read_abi(const struct vmmgmt_guest_dev *vdev
  *
  * Context: any; does not sleep.
  */
-static inline void vmmgmt_guest_hdr_write32(struct vmmgmt_guest_dev *vdev, size_t off,
-					    u32 val)
+static inline void vmmgmt_guest_hdr_write32(struct vmmgmt_guest_dev *vdev,
+					    size_t off, u32 val)
 {
 	WRITE_ONCE(*(__le32 *)(vdev->region + off), cpu_to_le32(val));
+}
+
+/* Doorbell value: interrupt vector 0 of the host's peer. */
+#define VMMGMT_GUEST_DOORBELL_HOST	((VMMGMT_HOST_PEER_ID << 16) | 0)
+
+/**
+ * vmmgmt_guest_doorbell() - notify the host through the BAR0 doorbell.
+ * @vdev: the device; BAR0 still mapped (not removed, or from the rx work
+ *	before remove cancelled it).
+ *
+ * One MMIO write, a VM exit that KVM turns into a kick of the host
+ * module's eventfd.  Callers ring it only when the ring code says the
+ * host may be asleep.
+ *
+ * Context: any context.
+ */
+static inline void vmmgmt_guest_doorbell(struct vmmgmt_guest_dev *vdev)
+{
+	iowrite32(VMMGMT_GUEST_DOORBELL_HOST,
+		  vdev->regs + VMMGMT_IVSHMEM_REG_DOORBELL);
+	atomic64_inc(&vdev->counters.doorbells);
 }
 
 /* How long vmmgmt_guest_link_reset() waits for the host's acknowledgment. */
 #define VMMGMT_GUEST_RESET_TIMEOUT	(10 * HZ)
 
+/* vmmgmt_guest_cdev.c */
+int vmmgmt_guest_cdev_register(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_cdev_unregister(struct vmmgmt_guest_dev *vdev);
+
+/* vmmgmt_guest_sysfs.c */
+extern const struct attribute_group *vmmgmt_guest_sysfs_groups[];
+
+/* vmmgmt_guest_dev.c */
+struct vmmgmt_guest_dev *vmmgmt_guest_dev_alloc(struct pci_dev *pdev);
 void vmmgmt_guest_dev_put(struct vmmgmt_guest_dev *vdev);
 
+/* vmmgmt_guest_names.c */
+long vmmgmt_guest_names_publish(struct vmmgmt_guest_ep *ep,
+				void __user *uarg);
+long vmmgmt_guest_names_withdraw(struct vmmgmt_guest_ep *ep,
+				 void __user *uarg);
+long vmmgmt_guest_names_lookup(struct vmmgmt_guest_ep *ep,
+			       void __user *uarg);
+long vmmgmt_guest_names_list(struct vmmgmt_guest_ep *ep, void __user *uarg);
+void vmmgmt_guest_names_release(struct vmmgmt_guest_ep *ep);
+int vmmgmt_guest_names_rx(struct vmmgmt_guest_dev *vdev,
+			  const struct vmmgmt_rec *hdr, const void *payload);
+void vmmgmt_guest_names_free_all(struct vmmgmt_guest_dev *vdev);
+
+/* vmmgmt_guest_stats.c */
+int vmmgmt_guest_stats_init(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_stats_stop(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_stats_free(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_stats_work(struct work_struct *work);
+void vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on);
+int vmmgmt_guest_stats_set_period(struct vmmgmt_guest_dev *vdev, u32 ms);
+long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev,
+				  void __user *uarg);
+
+/* vmmgmt_guest_link.c */
 u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev);
+int vmmgmt_guest_link_errno(u32 state);
 void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev);
-int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev, unsigned long timeout);
-void vmmgmt_guest_doorbell(struct vmmgmt_guest_dev *vdev);
+int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev,
+			    unsigned long timeout);
+int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
+		      const struct vmmgmt_rec *hdr, const void *data,
+		      bool nonblock);
 void vmmgmt_guest_rx_work(struct work_struct *work);
 void vmmgmt_guest_rx_poll(struct work_struct *work);
 bool vmmgmt_guest_rx_kick(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_rx_shutdown(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_wake_all(struct vmmgmt_guest_dev *vdev);
-void vmmgmt_guest_ctrl_free_all(struct vmmgmt_guest_dev *vdev);
 
+/* vmmgmt_guest_watchdog.c */
 void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_watch_init(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_watch_stop(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_watch_module_init(void);
 void vmmgmt_guest_watch_module_exit(void);
-
-int vmmgmt_guest_cdev_register(struct vmmgmt_guest_dev *vdev);
-void vmmgmt_guest_cdev_unregister(struct vmmgmt_guest_dev *vdev);
-
-extern const struct attribute_group vmmgmt_guest_stats_group;
-int vmmgmt_guest_stats_init(struct vmmgmt_guest_dev *vdev);
-void vmmgmt_guest_stats_stop(struct vmmgmt_guest_dev *vdev);
-void vmmgmt_guest_stats_free(struct vmmgmt_guest_dev *vdev);
-void vmmgmt_guest_stats_work(struct work_struct *work);
-long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev, void __user *uarg);
 
 #endif /* _VMMGMT_GUEST_H */

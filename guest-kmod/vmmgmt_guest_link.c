@@ -1,9 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmt guest module: the channel to the host.  Follows the link state
- * in the region header, sets up the two rings at link-up, rings the
- * host's doorbell, and drains the host-to-guest ring into the open
- * files' receive queues.
+ * vmmgmt guest module: the link, the channel to the host.  Follows the
+ * link state in the region header, sets up the two rings at link-up,
+ * resets and breaks the channel, posts records to the guest-to-host ring
+ * (vmmgmt_guest_send(), the one send path of the module) and drains the
+ * host-to-guest ring: chat records into the open files' receive queues,
+ * records of the modes with a handler (&vmmgmt_guest_dev.rx_mode) to that
+ * handler.
+ *
+ * Owns: &vmmgmt_guest_dev's link, ring, rx and tx fields, the link errno
+ * of read(), write() and control calls.  May call: the ring
+ * (vmmgmt_guest_ring.c) and the stall watchdog (vmmgmt_guest_watchdog.c),
+ * nothing above; the mode handlers it calls through
+ * &vmmgmt_guest_dev.rx_mode are set when the device is allocated
+ * (vmmgmt_guest_dev.c).
  *
  * The guest does not trust the host either: the ring layout is read from
  * the header once, at link-up, and checked against BAR2 before any ring
@@ -34,26 +44,6 @@
  */
 #define VMMGMT_GUEST_RX_LINGER	1
 
-/* Doorbell value: interrupt vector 0 of the host's peer. */
-#define VMMGMT_GUEST_DOORBELL_HOST	((VMMGMT_HOST_PEER_ID << 16) | 0)
-
-/**
- * vmmgmt_guest_doorbell() - notify the host through the BAR0 doorbell.
- * @vdev: the device; BAR0 still mapped (not removed, or from the rx work
- *	before remove cancelled it).
- *
- * One MMIO write, a VM exit that KVM turns into a kick of the host
- * module's eventfd.  Callers ring it only when the ring code says the
- * host may be asleep.
- *
- * Context: any context.
- */
-void vmmgmt_guest_doorbell(struct vmmgmt_guest_dev *vdev)
-{
-	iowrite32(VMMGMT_GUEST_DOORBELL_HOST, vdev->regs + VMMGMT_IVSHMEM_REG_DOORBELL);
-	atomic64_inc(&vdev->counters.doorbells);
-}
-
 /**
  * vmmgmt_guest_wake_all() - wake every waiter of the device.
  * @vdev: the device.
@@ -73,6 +63,116 @@ void vmmgmt_guest_wake_all(struct vmmgmt_guest_dev *vdev)
 	list_for_each_entry(ep, &vdev->eps, node)
 		wake_up_all(&ep->rx_wq);
 	xa_unlock(&vdev->ports);
+}
+
+/**
+ * vmmgmt_guest_link_errno() - the error read() and write() give for a link
+ * that is not up.
+ * @state: an &enum vmmgmt_link_state other than UP.
+ *
+ * Context: any.
+ * Return: -ENOTCONN while no host module serves the region, -EPIPE once
+ * the channel is broken (by the host, or because the guest saw the host
+ * break a rule).
+ */
+int vmmgmt_guest_link_errno(u32 state)
+{
+	return state == VMMGMT_LINK_DOWN ? -ENOTCONN : -EPIPE;
+}
+
+/* A writer waiting for ring space looks again after this long. */
+#define VMMGMT_GUEST_TX_RECHECK	msecs_to_jiffies(10)
+
+/* Wake-up condition of a writer; READ_ONCE() hints, checked again. */
+static bool vmmgmt_guest_tx_wakeup(struct vmmgmt_guest_dev *vdev, int seq)
+{
+	return atomic_read(&vdev->tx_seq) != seq || READ_ONCE(vdev->removed) ||
+	       READ_ONCE(vdev->link_state) != VMMGMT_LINK_UP;
+}
+
+/**
+ * vmmgmt_guest_send() - post one record to the guest-to-host ring.
+ * @vdev: the device.
+ * @hdr: the record header, filled in by the caller: mode, flags, id, src,
+ *	dst, and len, the length of @data.
+ * @data: @hdr->len payload bytes.
+ * @nonblock: fail with -EAGAIN instead of waiting for space.
+ *
+ * The one send path of the module: the character device's write(), the
+ * names' control requests and the statistics collector's samples all
+ * post through it.  A posted record arms the stall watchdog, and counts
+ * in &vmmgmt_guest_counters.tx_msgs and tx_bytes unless it is a
+ * statistics sample (the collector counts those in its own stats_sent).
+ *
+ * Rings the doorbell only when the host is not draining the ring.  To
+ * wait for space it announces itself (prod_waiting), so that the host
+ * interrupts it when it frees some; it notes the interrupt count before,
+ * so an interrupt between the check and the sleep is not lost.  It also
+ * looks again every %VMMGMT_GUEST_TX_RECHECK: a host that frees space without
+ * the interrupt (the ring protocol asks for it, but a guest must not hang
+ * on a host's bug) costs throughput, not a stuck writer.
+ *
+ * Context: process context; &vmmgmt_guest_dev.lock held for reading (not
+ * removed), dropped while sleeping and held again on return; takes
+ * &vmmgmt_guest_dev.tx_lock.
+ * Return: 0; -ENODEV if the device was removed while waiting; -ENOTCONN or
+ * -EPIPE; -EMSGSIZE above the ring's maximum payload; -EAGAIN;
+ * -ERESTARTSYS.
+ */
+int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
+		      const struct vmmgmt_rec *hdr, const void *data,
+		      bool nonblock)
+{
+	int ret, seq;
+
+	for (;;) {
+		mutex_lock(&vdev->tx_lock);
+		if (vdev->link_state != VMMGMT_LINK_UP) {
+			ret = vmmgmt_guest_link_errno(vdev->link_state);
+			break;
+		}
+		seq = atomic_read(&vdev->tx_seq);
+		ret = vmmgmt_ring_post(&vdev->tx, hdr, data);
+		if (!ret) {
+			if (vmmgmt_ring_need_notify(&vdev->tx))
+				vmmgmt_guest_doorbell(vdev);
+			vmmgmt_guest_watch_arm(vdev);
+			if (hdr->mode != VMMGMT_MODE_STATS) {
+				atomic64_inc(&vdev->counters.tx_msgs);
+				atomic64_add(hdr->len,
+					     &vdev->counters.tx_bytes);
+			}
+			break;
+		}
+		if (ret == -EPROTO) {
+			mutex_unlock(&vdev->tx_lock);
+			vmmgmt_guest_link_break(vdev);
+			return -EPIPE;
+		}
+		if (ret != -ENOSPC)
+			break;
+		if (nonblock) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (!vmmgmt_ring_prod_wait(&vdev->tx, hdr->len)) {
+			mutex_unlock(&vdev->tx_lock);
+			continue;
+		}
+		mutex_unlock(&vdev->tx_lock);
+
+		up_read(&vdev->lock);
+		ret = wait_event_interruptible_timeout(vdev->tx_wq,
+						       vmmgmt_guest_tx_wakeup(vdev, seq),
+						       VMMGMT_GUEST_TX_RECHECK);
+		down_read(&vdev->lock);
+		if (vdev->removed)
+			return -ENODEV;
+		if (ret < 0)
+			return -ERESTARTSYS;
+	}
+	mutex_unlock(&vdev->tx_lock);
+	return ret;
 }
 
 /* [start, end) of an area of the region; end > start. */
@@ -141,13 +241,16 @@ static bool vmmgmt_guest_check_layout(const struct vmmgmt_guest_dev *vdev,
  */
 static void vmmgmt_guest_link_features(struct vmmgmt_guest_dev *vdev)
 {
-	u64 feat = vmmgmt_guest_hdr_read64(vdev, VMMGMT_GUEST_HDR_OFF(features_offered)) &
-		   VMMGMT_F_KNOWN;
+	u64 feat;
 
+	feat = vmmgmt_guest_hdr_read64(vdev,
+				       VMMGMT_GUEST_HDR_OFF(features_offered));
+	feat &= VMMGMT_F_KNOWN;
 	vmmgmt_ring_use_notify_at(&vdev->tx, feat & VMMGMT_F_NOTIFY_AT);
 	vmmgmt_guest_hdr_write32(vdev, VMMGMT_GUEST_HDR_OFF(features_accepted),
 				 lower_32_bits(feat));
-	vmmgmt_guest_hdr_write32(vdev, VMMGMT_GUEST_HDR_OFF(features_accepted) + 4,
+	vmmgmt_guest_hdr_write32(vdev,
+				 VMMGMT_GUEST_HDR_OFF(features_accepted) + 4,
 				 upper_32_bits(feat));
 	WRITE_ONCE(vdev->features, feat);
 }
@@ -318,7 +421,8 @@ static bool vmmgmt_guest_link_reset_done(struct vmmgmt_guest_dev *vdev, u32 req)
 	ack = vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(reset_ack));
 	/* Pairs with the host's smp_wmb() between DOWN and the header. */
 	smp_rmb();
-	return ack == req && vmmgmt_guest_hdr_link_state(vdev) == VMMGMT_LINK_UP;
+	return ack == req &&
+	       vmmgmt_guest_hdr_link_state(vdev) == VMMGMT_LINK_UP;
 }
 
 /**
@@ -344,7 +448,8 @@ static bool vmmgmt_guest_link_reset_done(struct vmmgmt_guest_dev *vdev, u32 req)
  * the host did not acknowledge within @timeout; -ERESTARTSYS on a signal.
  * In the last three cases the request stays pending.
  */
-int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev, unsigned long timeout)
+int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev,
+			    unsigned long timeout)
 {
 	u16 major, minor;
 	u32 req, old, hdr_state;
@@ -359,9 +464,11 @@ int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev, unsigned long timeout
 
 	mutex_lock(&vdev->rx_lock);
 	mutex_lock(&vdev->tx_lock);
-	req = vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(reset_request)) + 1;
+	req = 1 + vmmgmt_guest_hdr_read32(vdev,
+					  VMMGMT_GUEST_HDR_OFF(reset_request));
 	/* Never the value the host acted on last: that would be no request. */
-	if (req == vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(reset_ack)))
+	if (req ==
+	    vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(reset_ack)))
 		req++;
 	vdev->reset_req = req;
 	vdev->reset_pending = true;
@@ -369,7 +476,8 @@ int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev, unsigned long timeout
 	WRITE_ONCE(vdev->link_state, VMMGMT_LINK_DOWN);
 	/* Our rings are quiet (both locks held) before the host is asked. */
 	smp_mb();
-	vmmgmt_guest_hdr_write32(vdev, VMMGMT_GUEST_HDR_OFF(reset_request), req);
+	vmmgmt_guest_hdr_write32(vdev, VMMGMT_GUEST_HDR_OFF(reset_request),
+				 req);
 	mutex_unlock(&vdev->tx_lock);
 	mutex_unlock(&vdev->rx_lock);
 
@@ -430,189 +538,16 @@ void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev)
 }
 
 /**
- * vmmgmt_guest_ctrl_free_all() - free every control request left on a device.
- * @vdev: the device, being freed: nobody waits for an answer any more,
- *	so only abandoned requests are left.
- *
- * Context: process context.
- */
-void vmmgmt_guest_ctrl_free_all(struct vmmgmt_guest_dev *vdev)
-{
-	struct vmmgmt_guest_ctrl_req *req, *tmp;
-
-	list_for_each_entry_safe(req, tmp, &vdev->ctrl_reqs, node) {
-		list_del(&req->node);
-		kfree(req);
-	}
-	vdev->nr_ctrl_reqs = 0;
-}
-
-/**
- * vmmgmt_guest_rx_name_list() - check a %VMMGMT_CTRL_LIST answer and keep it.
- * @req: the request it answers (@req->list set).
- * @hdr: validated private copy of the record header.
- * @payload: private copy of its payload.
- *
- * The host's answer must be exactly as long as its count says, carry the
- * request's cursor back, set no unknown flag, and list valid names in
- * strictly increasing order after the cursor, with zero reserved fields.
- *
- * Context: any; xa_lock(&vmmgmt_guest_dev.ports) held.
- * Return: true if the answer is well-formed; it is then in @req->list.
- */
-static bool vmmgmt_guest_rx_name_list(struct vmmgmt_guest_ctrl_req *req,
-				      const struct vmmgmt_rec *hdr,
-				const void *payload)
-{
-	const size_t head = offsetof(struct vmmgmt_name_list, names);
-	struct vmmgmt_name_list *l = req->list;
-	const u8 *prev = req->ctrl.name.name;
-	struct vmmgmt_name *e;
-	u32 i;
-
-	if (hdr->len < head)
-		return false;
-	memcpy(l, payload, head);
-	if (l->count > VMMGMT_NAMES_PER_LIST ||
-	    hdr->len != head + l->count * sizeof(l->names[0]) ||
-	    l->flags & ~VMMGMT_NAME_LIST_F_MORE ||
-	    memchr_inv(l->reserved, 0, sizeof(l->reserved)) ||
-	    memcmp(l->after, req->ctrl.name.name, sizeof(l->after)))
-		return false;
-	memcpy(l->names, payload + head, l->count * sizeof(l->names[0]));
-	memset(&l->names[l->count], 0,
-	       (VMMGMT_NAMES_PER_LIST - l->count) * sizeof(l->names[0]));
-	for (i = 0; i < l->count; i++) {
-		e = &l->names[i];
-		if (!vmmgmt_name_valid(e->name, VMMGMT_NAME_PUNCT_PUBLISHED) || e->flags || e->reserved ||
-		    e->addr.reserved ||
-		    strncmp((const char *)e->name, (const char *)prev,
-			    VMMGMT_NAME_MAX) <= 0)
-			return false;
-		prev = e->name;
-	}
-	return true;
-}
-
-/**
- * vmmgmt_guest_rx_ctrl_answer() - check the host's answer to a control request.
- * @req: the request it answers.
- * @hdr: validated private copy of the record header.
- * @payload: private copy of its payload.
- *
- * An error answer carries a __u32 errno (1..%MAX_ERRNO - 1); a success
- * answer a &struct vmmgmt_ctrl with the request's op and name, or for
- * %VMMGMT_CTRL_LIST a &struct vmmgmt_name_list cut after its last entry
- * (vmmgmt_guest_rx_name_list()).  Anything else completes the request with
- * EPROTO.
- *
- * Context: any; xa_lock(&vmmgmt_guest_dev.ports) held.
- * Return: true if the answer is well-formed; @req->err and @req->ctrl set.
- */
-static bool vmmgmt_guest_rx_ctrl_answer(struct vmmgmt_guest_ctrl_req *req,
-					const struct vmmgmt_rec *hdr,
-				  const void *payload)
-{
-	struct vmmgmt_ctrl ans;
-	u32 err;
-
-	req->err = EPROTO;
-	if (hdr->flags & VMMGMT_REC_F_ERROR) {
-		if (hdr->len != sizeof(err))
-			return false;
-		memcpy(&err, payload, sizeof(err));
-		if (!err || err >= MAX_ERRNO)
-			return false;
-		req->err = err;
-		return true;
-	}
-	if (req->list) {
-		if (!vmmgmt_guest_rx_name_list(req, hdr, payload))
-			return false;
-		req->err = 0;
-		return true;
-	}
-	if (hdr->len != sizeof(ans))
-		return false;
-	memcpy(&ans, payload, sizeof(ans));
-	if (ans.op != req->ctrl.op ||
-	    memcmp(ans.name.name, req->ctrl.name.name, sizeof(ans.name.name)))
-		return false;
-	req->ctrl.name.addr = ans.name.addr;
-	req->err = 0;
-	return true;
-}
-
-/**
- * vmmgmt_guest_rx_ctrl() - take the host's answer to a control request.
- * @vdev: the device.
- * @hdr: validated private copy of a %VMMGMT_MODE_CTRL record header.
- * @payload: private copy of its payload.
- *
- * Only answers are expected: %VMMGMT_REC_F_RESPONSE, from (0, 0, 0) to
- * (0, vm_id, 0), with the id of a request in &vmmgmt_guest_dev.ctrl_reqs.
- * Anything else (a request, another address, an unknown or already
- * answered id) is a violation and dropped.  A malformed answer to a
- * pending request completes it with EPROTO and counts as a violation too.
- * The request leaves the list; its waiter is woken, or, if it was
- * abandoned, it is freed.
- *
- * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&ports).
- * Return: 0 (the record is always consumed).
- */
-static int vmmgmt_guest_rx_ctrl(struct vmmgmt_guest_dev *vdev,
-				const struct vmmgmt_rec *hdr, const void *payload)
-{
-	struct vmmgmt_guest_ctrl_req *req, *found = NULL;
-	bool ok = false, known = false;
-
-	if (!(hdr->flags & VMMGMT_REC_F_RESPONSE) || hdr->src.host ||
-	    hdr->src.vm || hdr->src.port || hdr->src.reserved ||
-	    hdr->dst.host || hdr->dst.vm != vdev->vm_id || hdr->dst.port ||
-	    hdr->dst.reserved)
-		goto bad;
-
-	xa_lock(&vdev->ports);
-	list_for_each_entry(req, &vdev->ctrl_reqs, node) {
-		if (req->id == hdr->id) {
-			found = req;
-			break;
-		}
-	}
-	if (found) {
-		known = true;
-		list_del(&found->node);
-		vdev->nr_ctrl_reqs--;
-		ok = vmmgmt_guest_rx_ctrl_answer(found, hdr, payload);
-		if (found->abandoned) {
-			kfree(found);
-		} else {
-			WRITE_ONCE(found->done, true);
-			wake_up_all(&vdev->ctrl_wq);
-		}
-	}
-	xa_unlock(&vdev->ports);
-	if (ok)
-		return 0;
-bad:
-	atomic64_inc(&vdev->counters.violations);
-	dev_warn_ratelimited(&vdev->pdev->dev, "bad control record: flags %#x id %llu len %u from (%u, %u, %u)%s\n",
-			     hdr->flags, hdr->id, hdr->len, hdr->src.host,
-			     hdr->src.vm, hdr->src.port,
-			     known ? ": malformed answer" : "");
-	return 0;
-}
-
-/**
  * vmmgmt_guest_rx_deliver() - queue one host record to the file bound to its
  * port.
  * @ctx: the device.
  * @hdr: validated private copy of the record header.
  * @payload: private copy of its payload.
  *
- * A control record goes to vmmgmt_guest_rx_ctrl().  Any other record that is
- * not a chat message to this VM is a violation, one for a port nobody
- * holds a drop; both are consumed.  An error answer
+ * A record of a mode with a handler in &vmmgmt_guest_dev.rx_mode goes to
+ * that handler (control answers: vmmgmt_guest_names_rx()).  Any other
+ * record that is not a chat message to this VM is a violation, one for a
+ * port nobody holds a drop; both are consumed.  An error answer
  * (%VMMGMT_REC_F_ERROR, payload a __u32 errno) is queued as an error that
  * read() returns.  When the file's queue
  * is full the record stays in the ring and the batch ends: the reader
@@ -628,8 +563,8 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	struct vmmgmt_guest_msg *msg;
 	struct vmmgmt_guest_ep *ep;
 
-	if (hdr->mode == VMMGMT_MODE_CTRL)
-		return vmmgmt_guest_rx_ctrl(vdev, hdr, payload);
+	if (hdr->mode < VMMGMT_MODE_MAX && vdev->rx_mode[hdr->mode])
+		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
 	if (hdr->mode != VMMGMT_MODE_CHAT || hdr->dst.host ||
 	    hdr->dst.vm != vdev->vm_id) {
 		atomic64_inc(&vdev->counters.violations);
@@ -716,8 +651,10 @@ bool vmmgmt_guest_rx_kick(struct vmmgmt_guest_dev *vdev)
  */
 void vmmgmt_guest_rx_poll(struct work_struct *work)
 {
-	struct vmmgmt_guest_dev *vdev = container_of(to_delayed_work(work),
-					       struct vmmgmt_guest_dev, rx_poll);
+	struct vmmgmt_guest_dev *vdev;
+
+	vdev = container_of(to_delayed_work(work), struct vmmgmt_guest_dev,
+			    rx_poll);
 
 	if (!READ_ONCE(vdev->rx_off))
 		schedule_work(&vdev->rx_work);
@@ -803,8 +740,8 @@ static bool vmmgmt_guest_rx_reader_waits(struct vmmgmt_guest_dev *vdev)
  */
 void vmmgmt_guest_rx_work(struct work_struct *work)
 {
-	struct vmmgmt_guest_dev *vdev = container_of(work, struct vmmgmt_guest_dev,
-					       rx_work);
+	struct vmmgmt_guest_dev *vdev =
+		container_of(work, struct vmmgmt_guest_dev, rx_work);
 	bool again = false, broken = false, linger = false, stalled;
 	bool host_waits;
 	int n;
@@ -817,8 +754,9 @@ void vmmgmt_guest_rx_work(struct work_struct *work)
 		goto unlock;
 
 	vmmgmt_ring_cons_start(&vdev->rx);
-	n = vmmgmt_ring_drain(&vdev->rx, VMMGMT_GUEST_RX_BUDGET, vmmgmt_guest_rx_deliver,
-			      vdev, vdev->rx_buf, VMMGMT_MSG_MAX);
+	n = vmmgmt_ring_drain(&vdev->rx, VMMGMT_GUEST_RX_BUDGET,
+			      vmmgmt_guest_rx_deliver, vdev, vdev->rx_buf,
+			      VMMGMT_MSG_MAX);
 	if (n < 0) {
 		/* -EPROTO; -EMSGSIZE cannot happen with a maximal buffer. */
 		broken = true;

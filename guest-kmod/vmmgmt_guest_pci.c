@@ -9,6 +9,11 @@
  *
  * The interrupt handler wakes writers waiting for ring space and queues
  * the rx work (vmmgmt_guest_link.c), which drains the host-to-guest ring.
+ *
+ * Owns: module init and exit, the PCI driver, BAR mappings and
+ * interrupts.  May call: every other file of the module, to set the
+ * device up in probe and take it down in remove (the top of the calls:
+ * nothing calls it).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -27,32 +32,6 @@
 
 #define VMMGMT_GUEST_BAR_REGS		0
 #define VMMGMT_GUEST_BAR_REGION	2
-
-static void vmmgmt_guest_dev_release(struct kref *kref)
-{
-	struct vmmgmt_guest_dev *vdev = container_of(kref, struct vmmgmt_guest_dev, kref);
-
-	vmmgmt_guest_ctrl_free_all(vdev);
-	vmmgmt_guest_stats_free(vdev);
-	xa_destroy(&vdev->ports);
-	kvfree(vdev->rx_buf);
-	mutex_destroy(&vdev->tx_lock);
-	mutex_destroy(&vdev->rx_lock);
-	kfree(vdev);
-}
-
-/**
- * vmmgmt_guest_dev_put() - drop a reference to a device.
- * @vdev: the device.
- *
- * The last reference, from the driver or from an open file, frees it.
- *
- * Context: process context.
- */
-void vmmgmt_guest_dev_put(struct vmmgmt_guest_dev *vdev)
-{
-	kref_put(&vdev->kref, vmmgmt_guest_dev_release);
-}
 
 /**
  * vmmgmt_guest_map_region() - map BAR2 and check that it holds a vmmgmt region.
@@ -89,7 +68,8 @@ static int vmmgmt_guest_map_region(struct vmmgmt_guest_dev *vdev)
 	static_assert(VMMGMT_REGION_MIN_SIZE >=
 		      sizeof(struct vmmgmt_region_header));
 
-	if (!(pci_resource_flags(pdev, VMMGMT_GUEST_BAR_REGION) & IORESOURCE_MEM) ||
+	if (!(pci_resource_flags(pdev, VMMGMT_GUEST_BAR_REGION) &
+	      IORESOURCE_MEM) ||
 	    size < sizeof(struct vmmgmt_region_header)) {
 		dev_info(&pdev->dev, "BAR2 cannot hold a vmmgmt header, not binding\n");
 		return -ENODEV;
@@ -148,13 +128,15 @@ static irqreturn_t vmmgmt_guest_irq(int irq, void *data)
 }
 
 /**
- * vmmgmt_guest_free_irqs() - free the first @count vectors' IRQs and all vectors.
+ * vmmgmt_guest_free_irqs() - free the first @count vectors' IRQs and all
+ * vectors.
  * @vdev: the device.
  * @count: number of IRQs requested so far.
  *
  * Context: process context; may sleep (waits for running handlers).
  */
-static void vmmgmt_guest_free_irqs(struct vmmgmt_guest_dev *vdev, unsigned int count)
+static void vmmgmt_guest_free_irqs(struct vmmgmt_guest_dev *vdev,
+				   unsigned int count)
 {
 	while (count--)
 		free_irq(pci_irq_vector(vdev->pdev, count), vdev);
@@ -217,7 +199,8 @@ static int vmmgmt_guest_setup_irqs(struct vmmgmt_guest_dev *vdev)
  * Return: 0 when bound, -ENODEV for an ivshmem device that is not ours,
  * another negative errno on failure.
  */
-static int vmmgmt_guest_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+static int vmmgmt_guest_probe(struct pci_dev *pdev,
+			      const struct pci_device_id *id)
 {
 	struct vmmgmt_guest_dev *vdev;
 	u32 vm_id;
@@ -233,31 +216,9 @@ static int vmmgmt_guest_probe(struct pci_dev *pdev, const struct pci_device_id *
 	if (ret)
 		return ret;
 
-	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
-	if (!vdev)
-		return -ENOMEM;
-	kref_init(&vdev->kref);
-	init_rwsem(&vdev->lock);
-	mutex_init(&vdev->rx_lock);
-	mutex_init(&vdev->tx_lock);
-	INIT_WORK(&vdev->rx_work, vmmgmt_guest_rx_work);
-	INIT_DELAYED_WORK(&vdev->rx_poll, vmmgmt_guest_rx_poll);
-	vdev->pdev = pdev;
-	vmmgmt_guest_watch_init(vdev);
-	init_waitqueue_head(&vdev->tx_wq);
-	xa_init_flags(&vdev->ports, XA_FLAGS_ALLOC);
-	INIT_LIST_HEAD(&vdev->eps);
-	INIT_LIST_HEAD(&vdev->ctrl_reqs);
-	init_waitqueue_head(&vdev->ctrl_wq);
-	vdev->link_state = VMMGMT_LINK_DOWN;
-	vdev->rx_buf = kvmalloc(VMMGMT_MSG_MAX, GFP_KERNEL);
-	if (!vdev->rx_buf) {
-		ret = -ENOMEM;
-		goto err_put;
-	}
-	ret = vmmgmt_guest_stats_init(vdev);
-	if (ret)
-		goto err_put;
+	vdev = vmmgmt_guest_dev_alloc(pdev);
+	if (IS_ERR(vdev))
+		return PTR_ERR(vdev);
 
 	ret = vmmgmt_guest_map_region(vdev);
 	if (ret)

@@ -2,9 +2,15 @@
 /*
  * vmmgmt guest module: the statistics collector.  While sysfs stats_enable
  * is 1, a delayed work samples the guest every stats_period_ms and posts
- * one %VMMGMT_MODE_STATS record (&struct vmmgmt_stats_sample) to the host,
- * with at most one doorbell.  VMMGMT_IOC_SET_NEEDS lets a privileged
- * process add what the guest could use; the next sample carries it.
+ * one %VMMGMT_MODE_STATS record (&struct vmmgmt_stats_sample) to the host
+ * through the link's send path, with at most one doorbell.
+ * VMMGMT_IOC_SET_NEEDS lets a privileged process add what the guest could
+ * use; the next sample carries it.  Its sysfs files are
+ * vmmgmt_guest_sysfs.c's, which call vmmgmt_guest_stats_enable() and
+ * vmmgmt_guest_stats_set_period().
+ *
+ * Owns: &vmmgmt_guest_dev.sampler.  May call: the link
+ * (vmmgmt_guest_link.c), nothing else of the module.
  *
  * Sources: kcpustat_cpu_fetch() and get_cpu_{idle,iowait}_time_us() for
  * CPU times (as /proc/stat), avenrun for load averages, si_meminfo() and
@@ -20,6 +26,7 @@
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/device.h>
+#include <linux/errno.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
 #include <linux/kernel_stat.h>
@@ -31,7 +38,6 @@
 #include <linux/sched/loadavg.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/sysfs.h>
 #include <linux/tick.h>
 #include <linux/uaccess.h>
 #include <linux/vmstat.h>
@@ -83,7 +89,8 @@ void vmmgmt_guest_stats_free(struct vmmgmt_guest_dev *vdev)
  * @vdev: the device, whose sysfs files are gone already (no store can
  *	enable sampling again).
  *
- * Context: process context; may sleep; must not hold &vmmgmt_guest_sampler.lock.
+ * Context: process context; may sleep; must not hold
+ * &vmmgmt_guest_sampler.lock.
  */
 void vmmgmt_guest_stats_stop(struct vmmgmt_guest_dev *vdev)
 {
@@ -171,10 +178,13 @@ static void vmmgmt_guest_stats_cpus(struct vmmgmt_guest_sampler *st,
 		vmmgmt_guest_stats_read_cpu(cpu, &now);
 		if (s && cpu_online(cpu)) {
 			d.user = vmmgmt_guest_stats_delta(now.user, prev->user);
-			d.system = vmmgmt_guest_stats_delta(now.system, prev->system);
+			d.system = vmmgmt_guest_stats_delta(now.system,
+							    prev->system);
 			d.idle = vmmgmt_guest_stats_delta(now.idle, prev->idle);
-			d.iowait = vmmgmt_guest_stats_delta(now.iowait, prev->iowait);
-			d.steal = vmmgmt_guest_stats_delta(now.steal, prev->steal);
+			d.iowait = vmmgmt_guest_stats_delta(now.iowait,
+							    prev->iowait);
+			d.steal = vmmgmt_guest_stats_delta(now.steal,
+							   prev->steal);
 			d.cpu = cpu;
 			d.reserved = 0;
 			vmmgmt_guest_stats_fit(&d, s->period);
@@ -205,7 +215,8 @@ static void vmmgmt_guest_stats_cpus(struct vmmgmt_guest_sampler *st,
  * Context: process context; may sleep.
  * Return: 0 or a negative errno (the file does not exist, or refuses).
  */
-static int vmmgmt_guest_stats_read_file(const char *path, char *buf, size_t size)
+static int vmmgmt_guest_stats_read_file(const char *path, char *buf,
+					size_t size)
 {
 	struct file *f;
 	loff_t pos = 0;
@@ -267,7 +278,8 @@ static void vmmgmt_guest_stats_psi(struct vmmgmt_stats_sample *s)
 	int i;
 
 	for (i = 0; i < VMMGMT_STATS_PSI_NR; i++) {
-		if (vmmgmt_guest_stats_read_file(files[i], text, sizeof(text))) {
+		if (vmmgmt_guest_stats_read_file(files[i], text,
+						 sizeof(text))) {
 			memset(s->psi_some_avg10, 0, sizeof(s->psi_some_avg10));
 			memset(s->psi_full_avg10, 0, sizeof(s->psi_full_avg10));
 			return;
@@ -294,7 +306,8 @@ static void vmmgmt_guest_stats_tasks(struct vmmgmt_stats_sample *s)
 	for (i = 0; i < 3; i++) {
 		unsigned long a = READ_ONCE(avenrun[i]) + FIXED_1 / 200;
 
-		s->load_avg[i] = min_t(u64, (u64)LOAD_INT(a) * 100 + LOAD_FRAC(a),
+		s->load_avg[i] = min_t(u64,
+				       (u64)LOAD_INT(a) * 100 + LOAD_FRAC(a),
 				       U32_MAX);
 	}
 	if (vmmgmt_guest_stats_read_file("/proc/loadavg", text, sizeof(text)))
@@ -333,9 +346,10 @@ static void vmmgmt_guest_stats_mem(struct vmmgmt_stats_sample *s)
  * @s: the sample.
  * @len: its length in bytes.
  *
- * Never waits for ring space: a sample that does not fit now is dropped
- * (and counted), the next one replaces it anyway.  Rings the doorbell
- * only when the host is not draining the ring, so at most once.
+ * Through the link's send path, without waiting for ring space: a sample
+ * that does not fit now is dropped (and counted), the next one replaces
+ * it anyway.  The doorbell rings only when the host is not draining the
+ * ring, so at most once.
  *
  * Context: process context; &vmmgmt_guest_sampler.lock held; takes
  * &vmmgmt_guest_dev.lock for reading, then &vmmgmt_guest_dev.tx_lock.
@@ -349,34 +363,16 @@ static int vmmgmt_guest_stats_post(struct vmmgmt_guest_dev *vdev,
 		.mode = VMMGMT_MODE_STATS,
 		.id = s->seq,
 	};
-	bool broken = false;
 	int ret;
 
 	down_read(&vdev->lock);
 	if (vdev->removed) {
 		ret = -ENODEV;
-		goto unlock;
-	}
-	if (vmmgmt_guest_link_refresh(vdev) != VMMGMT_LINK_UP) {
-		ret = -ENOTCONN;
-		goto unlock;
-	}
-	mutex_lock(&vdev->tx_lock);
-	if (vdev->link_state != VMMGMT_LINK_UP) {
-		ret = -ENOTCONN;
 	} else {
-		hdr.src.vm = vdev->vm_id;
-		ret = vmmgmt_ring_post(&vdev->tx, &hdr, s);
-		if (!ret && vmmgmt_ring_need_notify(&vdev->tx))
-			vmmgmt_guest_doorbell(vdev);
-		if (!ret)
-			vmmgmt_guest_watch_arm(vdev);
-		broken = ret == -EPROTO;
+		vmmgmt_guest_link_refresh(vdev);
+		hdr.src.vm = READ_ONCE(vdev->vm_id);
+		ret = vmmgmt_guest_send(vdev, &hdr, s, true);
 	}
-	mutex_unlock(&vdev->tx_lock);
-	if (broken)
-		vmmgmt_guest_link_break(vdev);
-unlock:
 	up_read(&vdev->lock);
 	return ret;
 }
@@ -393,7 +389,8 @@ void vmmgmt_guest_stats_work(struct work_struct *work)
 	struct vmmgmt_guest_sampler *st = container_of(to_delayed_work(work),
 						   struct vmmgmt_guest_sampler,
 						   work);
-	struct vmmgmt_guest_dev *vdev = container_of(st, struct vmmgmt_guest_dev, sampler);
+	struct vmmgmt_guest_dev *vdev =
+		container_of(st, struct vmmgmt_guest_dev, sampler);
 	struct vmmgmt_stats_sample *s = st->buf;
 	u64 now;
 	u32 len;
@@ -450,7 +447,8 @@ unlock:
  * Return: 0; -EPERM without CAP_SYS_ADMIN; -EFAULT; -EINVAL for a value
  * out of range or nonzero flags or reserved; -ENODEV after removal.
  */
-long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev, void __user *uarg)
+long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev,
+				  void __user *uarg)
 {
 	struct vmmgmt_stats_needs needs;
 	long ret = 0;
@@ -465,8 +463,9 @@ long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev, void __user *ua
 		return -EINVAL;
 
 	/*
-	 * The file's reference keeps the collector alive; &vmmgmt_guest_dev.lock
-	 * is not needed (and would be taken in the wrong order).
+	 * The file's reference keeps the collector alive;
+	 * &vmmgmt_guest_dev.lock is not needed (and would be taken in the wrong
+	 * order).
 	 */
 	mutex_lock(&vdev->sampler.lock);
 	if (READ_ONCE(vdev->removed)) {
@@ -479,117 +478,53 @@ long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev, void __user *ua
 	return ret;
 }
 
-static struct vmmgmt_guest_sampler *vmmgmt_guest_sampler_of(struct device *dev)
-{
-	struct miscdevice *misc = dev_get_drvdata(dev);
-
-	return &container_of(misc, struct vmmgmt_guest_dev, misc)->sampler;
-}
-
-static ssize_t stats_enable_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n",
-			  READ_ONCE(vmmgmt_guest_sampler_of(dev)->enabled));
-}
-
 /**
- * stats_enable_store() - start (1) or stop (0) sampling.
- * @dev: the misc device.
- * @attr: the attribute.
- * @buf: "0" or "1" (what kstrtobool() accepts).
- * @count: length of @buf.
+ * vmmgmt_guest_stats_enable() - start or stop sampling (sysfs
+ * stats_enable).
+ * @vdev: the device.
+ * @on: true to start, false to stop; the same as now changes nothing.
  *
  * Starting takes a baseline; the first sample follows one period later.
  *
  * Context: process context; takes &vmmgmt_guest_sampler.lock.
- * Return: @count or -EINVAL.
  */
-static ssize_t stats_enable_store(struct device *dev,
-				  struct device_attribute *attr,
-				  const char *buf, size_t count)
+void vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on)
 {
-	struct vmmgmt_guest_sampler *st = vmmgmt_guest_sampler_of(dev);
-	bool val;
+	struct vmmgmt_guest_sampler *st = &vdev->sampler;
 
-	if (kstrtobool(buf, &val))
-		return -EINVAL;
 	mutex_lock(&st->lock);
-	if (val && !st->enabled) {
+	if (on && !st->enabled) {
 		vmmgmt_guest_stats_cpus(st, NULL);
 		st->last_ns = ktime_get_ns();
 		st->enabled = true;
 		mod_delayed_work(system_wq, &st->work,
 				 msecs_to_jiffies(st->period_ms));
-	} else if (!val && st->enabled) {
+	} else if (!on && st->enabled) {
 		st->enabled = false;
 		cancel_delayed_work(&st->work);
 	}
 	mutex_unlock(&st->lock);
-	return count;
-}
-static DEVICE_ATTR_RW(stats_enable);
-
-static ssize_t stats_period_ms_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n",
-			  READ_ONCE(vmmgmt_guest_sampler_of(dev)->period_ms));
 }
 
 /**
- * stats_period_ms_store() - set the sampling period.
- * @dev: the misc device.
- * @attr: the attribute.
- * @buf: milliseconds, %VMMGMT_STATS_PERIOD_MIN_MS..%VMMGMT_STATS_PERIOD_MAX_MS.
- * @count: length of @buf.
+ * vmmgmt_guest_stats_set_period() - set the sampling period (sysfs
+ * stats_period_ms).
+ * @vdev: the device.
+ * @ms: milliseconds, %VMMGMT_STATS_PERIOD_MIN_MS..%VMMGMT_STATS_PERIOD_MAX_MS.
  *
  * A new period applies from the next sample on.
  *
  * Context: process context; takes &vmmgmt_guest_sampler.lock.
- * Return: @count or -EINVAL.
+ * Return: 0, or -EINVAL for a period out of range.
  */
-static ssize_t stats_period_ms_store(struct device *dev,
-				     struct device_attribute *attr,
-				     const char *buf, size_t count)
+int vmmgmt_guest_stats_set_period(struct vmmgmt_guest_dev *vdev, u32 ms)
 {
-	struct vmmgmt_guest_sampler *st = vmmgmt_guest_sampler_of(dev);
-	u32 val;
+	struct vmmgmt_guest_sampler *st = &vdev->sampler;
 
-	if (kstrtou32(buf, 0, &val) || val < VMMGMT_STATS_PERIOD_MIN_MS ||
-	    val > VMMGMT_STATS_PERIOD_MAX_MS)
+	if (ms < VMMGMT_STATS_PERIOD_MIN_MS || ms > VMMGMT_STATS_PERIOD_MAX_MS)
 		return -EINVAL;
 	mutex_lock(&st->lock);
-	WRITE_ONCE(st->period_ms, val);
+	WRITE_ONCE(st->period_ms, ms);
 	mutex_unlock(&st->lock);
-	return count;
+	return 0;
 }
-static DEVICE_ATTR_RW(stats_period_ms);
-
-static ssize_t stats_sent_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%lld\n",
-			  atomic64_read(&vmmgmt_guest_sampler_of(dev)->sent));
-}
-static DEVICE_ATTR_RO(stats_sent);
-
-static ssize_t stats_failed_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%lld\n",
-			  atomic64_read(&vmmgmt_guest_sampler_of(dev)->failed));
-}
-static DEVICE_ATTR_RO(stats_failed);
-
-static struct attribute *vmmgmt_guest_stats_attrs[] = {
-	&dev_attr_stats_enable.attr,
-	&dev_attr_stats_period_ms.attr,
-	&dev_attr_stats_sent.attr,
-	&dev_attr_stats_failed.attr,
-	NULL
-};
-
-const struct attribute_group vmmgmt_guest_stats_group = {
-	.attrs = vmmgmt_guest_stats_attrs,
-};

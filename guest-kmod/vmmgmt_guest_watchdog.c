@@ -26,6 +26,12 @@
  *
  * debugfs, vmmgmt/<PCI address>/channel: both rings' indexes and flags,
  * the rx consumer's state and the watchdog's view.
+ *
+ * Owns: &vmmgmt_guest_dev.watch_work, watch, watch_gen and debugfs, the
+ * stall_ms parameter.  May call: the shared stall detection
+ * (lib/vmmgmt_stall.c) only; it rings the doorbell with the header's
+ * inline vmmgmt_guest_doorbell() and queues the link's rx work, so that
+ * the link can arm it after every post.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -94,7 +100,8 @@ void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev)
  * Each side's private indexes are read without its lock (READ_ONCE()): a
  * snapshot for a person to read.
  */
-static void vmmgmt_guest_watch_state(struct seq_buf *s, struct vmmgmt_guest_dev *vdev)
+static void vmmgmt_guest_watch_state(struct seq_buf *s,
+				     struct vmmgmt_guest_dev *vdev)
 {
 	const struct vmmgmt_ring_ctrl *t = vdev->tx.ctrl, *r = vdev->rx.ctrl;
 	int i;
@@ -172,20 +179,24 @@ static void vmmgmt_guest_watch_log(struct vmmgmt_guest_dev *vdev)
  * Context: the watchdog's work.
  * Return: true if the ring's consumer should be notified now.
  */
-static bool vmmgmt_guest_watch_ring(struct vmmgmt_guest_dev *vdev, enum vmmgmt_guest_watch_ring i,
+static bool vmmgmt_guest_watch_ring(struct vmmgmt_guest_dev *vdev,
+				    enum vmmgmt_guest_watch_ring i,
 				    bool pending, u32 tail, bool excused,
-			      unsigned int tick_ms)
+				    unsigned int tick_ms)
 {
 	struct vmmgmt_stall *st = &vdev->watch[i];
 	unsigned int still = st->still, what;
 
 	what = vmmgmt_stall_look(st, pending, tail, excused, true,
-				 DIV_ROUND_UP(VMMGMT_GUEST_WATCH_DUMP_MS, tick_ms));
+				 DIV_ROUND_UP(VMMGMT_GUEST_WATCH_DUMP_MS,
+					      tick_ms));
 	if (what & VMMGMT_STALL_RECOVERED) {
 		atomic64_inc(&vdev->counters.stalls_recovered);
 		dev_info_ratelimited(&vdev->pdev->dev, "%s ring stalled for %u ms; moving again after the watchdog's %s\n",
-				     vmmgmt_guest_watch_names[i], still * tick_ms,
-				     i == VMMGMT_GUEST_WATCH_TX ? "doorbell" : "look");
+				     vmmgmt_guest_watch_names[i],
+				     still * tick_ms,
+				     i == VMMGMT_GUEST_WATCH_TX ?
+				     "doorbell" : "look");
 	}
 	if (what & VMMGMT_STALL_DUMP) {
 		dev_warn(&vdev->pdev->dev, "%s ring without progress for %u ms; channel state follows\n",
@@ -211,7 +222,8 @@ static bool vmmgmt_guest_watch_ring(struct vmmgmt_guest_dev *vdev, enum vmmgmt_g
 static void vmmgmt_guest_watch_work(struct work_struct *work)
 {
 	struct vmmgmt_guest_dev *vdev = container_of(to_delayed_work(work),
-					       struct vmmgmt_guest_dev, watch_work);
+						     struct vmmgmt_guest_dev,
+						     watch_work);
 	unsigned int tick_ms = vmmgmt_guest_watch_tick_ms();
 	bool tx_pending = false, rx_pending = false, host_busy = false;
 	bool stalled, up;
@@ -241,8 +253,8 @@ static void vmmgmt_guest_watch_work(struct work_struct *work)
 	 * wait for its quota or for a full destination (a host endpoint
 	 * that reads slowly): its own watchdog is for that.
 	 */
-	if (vmmgmt_guest_watch_ring(vdev, VMMGMT_GUEST_WATCH_TX, tx_pending, tx_tail,
-				    host_busy, tick_ms)) {
+	if (vmmgmt_guest_watch_ring(vdev, VMMGMT_GUEST_WATCH_TX, tx_pending,
+				    tx_tail, host_busy, tick_ms)) {
 		vmmgmt_guest_doorbell(vdev);
 		/* Writers waiting for room look again. */
 		atomic_inc(&vdev->tx_seq);
@@ -251,8 +263,9 @@ static void vmmgmt_guest_watch_work(struct work_struct *work)
 	xa_lock(&vdev->ports);
 	stalled = vdev->rx_stalled;
 	xa_unlock(&vdev->ports);
-	if (vmmgmt_guest_watch_ring(vdev, VMMGMT_GUEST_WATCH_RX, rx_pending, rx_tail,
-				    stalled, tick_ms) && !READ_ONCE(vdev->rx_off))
+	if (vmmgmt_guest_watch_ring(vdev, VMMGMT_GUEST_WATCH_RX, rx_pending,
+				    rx_tail, stalled, tick_ms) &&
+	    !READ_ONCE(vdev->rx_off))
 		schedule_work(&vdev->rx_work);
 
 	if ((tx_pending || rx_pending) && !READ_ONCE(vdev->rx_off))
@@ -291,11 +304,12 @@ void vmmgmt_guest_watch_init(struct vmmgmt_guest_dev *vdev)
 }
 
 /**
- * vmmgmt_guest_watch_stop() - stop a device's watchdog, remove its debugfs files.
+ * vmmgmt_guest_watch_stop() - stop a device's watchdog, remove its debugfs
+ * files.
  * @vdev: the device; nothing posts any more (its files and its statistics
  *	collector are gone), so nothing arms the watchdog.  Called before
- *	vmmgmt_guest_rx_shutdown(): the watchdog queues the rx work.  May be called
- *	twice.
+ *	vmmgmt_guest_rx_shutdown(): the watchdog queues the rx work.  May be
+ *	called twice.
  *
  * Context: process context; may sleep.
  */
