@@ -1,13 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmmgmt guest module: state shared by the PCI transport
- * (vmmgmt_guest_pci.c) and the character device (vmmgmt_guest_cdev.c).
+ * vmmgmt guest module: declarations shared between its files.  Calls run
+ * down this list, never up it (../shared/tools/file-calls checks it):
+ *
+ * vmmgmt_guest_pci.c	module init and exit; the PCI transport: probe,
+ *			remove, BARs, MSI-X interrupts
+ * vmmgmt_guest_cdev.c	/dev/vmmgmt*: open files as endpoints (bind,
+ *			connect, read, write, poll) and the ioctl switch
+ * vmmgmt_guest_sysfs.c	/sys/class/misc/vmmgmt/: device attributes, the
+ *			channel counters, the statistics settings
+ * vmmgmt_guest_dev.c	the device object: allocation with every part
+ *			initialised, references, release
+ * vmmgmt_guest_names.c	the names ioctls and the control call: CTRL
+ *			requests to the host's name table and their answers
+ * vmmgmt_guest_stats.c	the statistics collector: samples posted to the
+ *			host, VMMGMT_IOC_SET_NEEDS
+ * vmmgmt_guest_link.c	the link: link state, ring setup, channel reset,
+ *			the one send path, the rx work
+ * vmmgmt_guest_watchdog.c the stall watchdog, and debugfs vmmgmt/<PCI>/
+ * vmmgmt_guest_ring.c	the shared ring (lib/vmmgmt_ring.c)
+ * vmmgmt_guest_stall.c	the shared stall detection (lib/vmmgmt_stall.c)
+ * vmmgmt_guest_name_rules.c the shared name check (lib/vmmgmt_name_rules.c)
+ * vmmgmt_guest_compat.h	kernel API differences between 6.1 and 6.12
+ *
+ * The link calls up into the mode files only through
+ * &vmmgmt_guest_dev.rx_mode, set at allocation.  The locks and their
+ * order are described with &struct vmmgmt_guest_dev.
  */
 #ifndef _VMMGMT_GUEST_H
 #define _VMMGMT_GUEST_H
 
 #include <linux/atomic.h>
 #include <linux/build_bug.h>
+#include <linux/io.h>
 #include <linux/kernel.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -31,10 +56,10 @@ struct dentry;
 struct pci_dev;
 
 /* Room for "vmmgmt", a decimal unsigned int and the NUL. */
-#define VMMGMT_DEV_NAME_LEN	20
+#define VMMGMT_GUEST_DEV_NAME_LEN	20
 
 /**
- * struct vmmgmt_stats - counters shown in sysfs; atomic, no lock.
+ * struct vmmgmt_guest_counters - counters shown in sysfs; atomic, no lock.
  * @tx_msgs: messages write() posted to the guest-to-host ring.
  * @tx_bytes: payload bytes of @tx_msgs.
  * @rx_msgs: messages from the host queued to an open file.
@@ -42,7 +67,7 @@ struct pci_dev;
  * @doorbells: doorbell writes to the host (BAR0 DOORBELL).
  * @interrupts: interrupts taken on all vectors since probe.
  * @rx_polls: rx batches that ran while the rx consumer lingered (looks
- *	the host did not interrupt for: vmmgmt_rx_work()).
+ *	the host did not interrupt for: vmmgmt_guest_rx_work()).
  * @drops: host messages consumed but not delivered: no file bound to
  *	their port, or no memory for them.
  * @violations: host data that failed validation: a bad ring layout, a
@@ -54,7 +79,7 @@ struct pci_dev;
  * @stall_kicks: notifications the watchdog sent: doorbells, or looks at
  *	the rx ring.
  */
-struct vmmgmt_stats {
+struct vmmgmt_guest_counters {
 	atomic64_t tx_msgs;
 	atomic64_t tx_bytes;
 	atomic64_t rx_msgs;
@@ -69,22 +94,22 @@ struct vmmgmt_stats {
 };
 
 /**
- * enum vmmgmt_watch_ring - the rings the watchdog looks at.
- * @VMMGMT_WATCH_TX: guest to host; the host consumes.
- * @VMMGMT_WATCH_RX: host to guest; the rx work consumes.
- * @VMMGMT_WATCH_RINGS: number of values.
+ * enum vmmgmt_guest_watch_ring - the rings the watchdog looks at.
+ * @VMMGMT_GUEST_WATCH_TX: guest to host; the host consumes.
+ * @VMMGMT_GUEST_WATCH_RX: host to guest; the rx work consumes.
+ * @VMMGMT_GUEST_WATCH_RINGS: number of values.
  */
-enum vmmgmt_watch_ring {
-	VMMGMT_WATCH_TX,
-	VMMGMT_WATCH_RX,
-	VMMGMT_WATCH_RINGS,
+enum vmmgmt_guest_watch_ring {
+	VMMGMT_GUEST_WATCH_TX,
+	VMMGMT_GUEST_WATCH_RX,
+	VMMGMT_GUEST_WATCH_RINGS,
 };
 
 /**
  * struct vmmgmt_guest_sampler - the statistics collector of a device
  * (vmmgmt_guest_stats.c).
  * @lock: protects the fields below but @sent and @failed, and the
- *	sampling itself.  Taken before &vmmgmt_dev.lock.
+ *	sampling itself.  Taken before &vmmgmt_guest_dev.lock.
  * @work: takes one sample per period while @enabled.
  * @enabled: sysfs stats_enable.
  * @period_ms: sysfs stats_period_ms.  Written under @lock, read with
@@ -115,7 +140,7 @@ struct vmmgmt_guest_sampler {
 };
 
 /**
- * struct vmmgmt_dev - one bound ivshmem-doorbell device.
+ * struct vmmgmt_guest_dev - one bound ivshmem-doorbell device.
  * @kref: the driver holds one reference from probe to remove; every open
  *	file holds one more, so the structure outlives the PCI binding.
  * @lock: readers (file operations) hold it while they use the device;
@@ -129,7 +154,7 @@ struct vmmgmt_guest_sampler {
  * @regs: BAR0, the ivshmem registers.  Valid while !@removed.
  * @region: BAR2, the shared region, mapped as normal cached memory.  The
  *	host may change it at any time: read each field once with
- *	vmmgmt_hdr_read32() and friends and work on the copy.  Valid while
+ *	vmmgmt_guest_hdr_read32() and friends and work on the copy.  Valid while
  *	!@removed, and for the rx work until remove cancelled it.
  * @region_size: length of BAR2 in bytes; fixed at probe.
  * @peer_id: IVPosition register; fixed at probe.
@@ -147,14 +172,14 @@ struct vmmgmt_guest_sampler {
  * @vm_id: VM id read from the header at link-up.  Same locking as
  *	@link_state.
  * @reset_pending: the guest asked the host to reset the channel
- *	(vmmgmt_link_reset()) and the host has not acknowledged it yet; the
- *	link stays DOWN and neither ring is touched meanwhile.  Same locking
+ *	(vmmgmt_guest_link_reset()) and the host has not acknowledged it yet;
+ *	the link stays DOWN and neither ring is touched meanwhile.  Same locking
  *	as @link_state.
  * @reset_req: the reset_request value written for @reset_pending.  Same
  *	locking as @link_state.
  * @features: %VMMGMT_F_* bits negotiated at the last ring setup
- *	(vmmgmt_link_features()).  Written with @rx_lock and @tx_lock held;
- *	read with READ_ONCE() for sysfs.
+ *	(vmmgmt_guest_link_features()).  Written with @rx_lock and @tx_lock
+ *	held; read with READ_ONCE() for sysfs.
  * @tx: producer view of the guest-to-host ring.  Protected by @tx_lock.
  * @rx: consumer view of the host-to-guest ring.  Protected by @rx_lock.
  * @rx_buf: scratch buffer of %VMMGMT_MSG_MAX bytes for the consumer.
@@ -162,28 +187,33 @@ struct vmmgmt_guest_sampler {
  * @rx_work: drains @rx in bounded batches; queued by the interrupt, by
  *	link-up, by readers that made room in a full queue, and while
  *	@rx_linger by @rx_poll and by readers that ran dry.
- * @rx_poll: while @rx_linger, queues @rx_work after %VMMGMT_RX_LINGER.
+ * @rx_poll: while @rx_linger, queues @rx_work after %VMMGMT_GUEST_RX_LINGER.
  * @rx_linger: the last rx batch left the consumer marked running without
- *	an interrupt armed (vmmgmt_rx_work()).  Written with @rx_lock held,
- *	read with READ_ONCE() by readers.
+ *	an interrupt armed (vmmgmt_guest_rx_work()).  Written with @rx_lock
+ *	held, read with READ_ONCE() by readers.
  * @rx_off: set before removal cancels @rx_work and @rx_poll: neither
  *	queues the other any more.
  * @tx_seq: bumped by every interrupt; a writer waiting for ring space
  *	sleeps until it changes.
  * @tx_wq: writers and pollers waiting for ring space or a link change.
- * @ports: bound endpoints (&struct vmmgmt_ep) by port.  Its lock,
+ * @ports: bound endpoints (&struct vmmgmt_guest_ep) by port.  Its lock,
  *	xa_lock(&@ports), also protects @eps, @rx_stalled and every
  *	endpoint's receive queue.
  * @eps: every open file's endpoint, bound or not, for wake-ups.
  * @rx_stalled: the rx work left a record in the ring because its file's
  *	queue was full; the reader that makes room queues @rx_work.
- * @ctrl_reqs: &struct vmmgmt_ctrl_req sent to the host and not answered
+ * @ctrl_reqs: &struct vmmgmt_guest_ctrl_req sent to the host and not answered
  *	yet, oldest first.  Protected by xa_lock(&@ports).
  * @nr_ctrl_reqs: entries in @ctrl_reqs.  Same locking.
  * @ctrl_next_id: record id of the last control request.  Same locking.
  * @ctrl_wq: callers waiting for the host's answer to a control request.
- * @stats: counters for sysfs.
- * @sctl: the statistics collector.
+ * @rx_mode: by record mode, the function the rx work hands a host record
+ *	of that mode to (validated private copies of header and payload,
+ *	@rx_lock held; returns 0 to consume it, 1 to leave it in the ring),
+ *	or NULL: chat records are queued to the files by the link itself,
+ *	others are violations.  Set by vmmgmt_guest_dev_alloc(), fixed after.
+ * @counters: the channel counters, shown in sysfs.
+ * @sampler: the statistics collector.
  * @watch_work: the stall watchdog's look (vmmgmt_guest_watchdog.c).
  * @watch: its view of each ring (lib/vmmgmt_stall.h).  Its work only.
  * @watch_gen: the link generation @watch belongs to.  Its work only.
@@ -196,14 +226,14 @@ struct vmmgmt_guest_sampler {
  * Lock order: misc_mtx (held by the misc core around open and
  * misc_deregister()) is never taken while holding @lock.  Then
  * @lock (read) -> @rx_lock -> @tx_lock -> xa_lock(&@ports), and
- * @lock (read) -> &vmmgmt_ep.mutex -> xa_lock(&@ports); nothing else is
- * taken under &vmmgmt_ep.mutex.  &vmmgmt_ep.name_mutex comes before
+ * @lock (read) -> &vmmgmt_guest_ep.mutex -> xa_lock(&@ports); nothing else is
+ * taken under &vmmgmt_guest_ep.mutex.  &vmmgmt_guest_ep.name_mutex comes before
  * @lock: a names ioctl holds it while it waits for the host's answer
  * (without @lock).  The rx work takes @rx_lock and
  * xa_lock(&@ports), never @lock: remove cancels it after freeing the
  * interrupts instead.
  */
-struct vmmgmt_dev {
+struct vmmgmt_guest_dev {
 	struct kref kref;
 	struct rw_semaphore lock;
 	bool removed;
@@ -239,34 +269,39 @@ struct vmmgmt_dev {
 	unsigned int nr_ctrl_reqs;
 	u64 ctrl_next_id;
 	wait_queue_head_t ctrl_wq;
-	struct vmmgmt_stats stats;
-	struct vmmgmt_guest_sampler sctl;
+
+	int (*rx_mode[VMMGMT_MODE_MAX])(struct vmmgmt_guest_dev *vdev,
+					const struct vmmgmt_rec *hdr,
+					const void *payload);
+
+	struct vmmgmt_guest_counters counters;
+	struct vmmgmt_guest_sampler sampler;
 	struct delayed_work watch_work;
-	struct vmmgmt_stall watch[VMMGMT_WATCH_RINGS];
+	struct vmmgmt_stall watch[VMMGMT_GUEST_WATCH_RINGS];
 	u32 watch_gen;
 	struct dentry *debugfs;
 
 	unsigned int minor_id;
-	char name[VMMGMT_DEV_NAME_LEN];
+	char name[VMMGMT_GUEST_DEV_NAME_LEN];
 	char irq_name[32];
 	struct miscdevice misc;
 };
 
 /* A file's receive queue holds at most this many messages ... */
-#define VMMGMT_RXQ_MAX_MSGS	256
+#define VMMGMT_GUEST_RXQ_MAX_MSGS	256
 /* ... and this many payload bytes (one message always fits). */
-#define VMMGMT_RXQ_MAX_BYTES	(1024 * 1024)
+#define VMMGMT_GUEST_RXQ_MAX_BYTES	(1024 * 1024)
 
 /**
- * struct vmmgmt_msg - one received message in a file's queue.
- * @node: in &vmmgmt_ep.rxq.
+ * struct vmmgmt_guest_msg - one received message in a file's queue.
+ * @node: in &vmmgmt_guest_ep.rxq.
  * @src: the sender, from the record.
  * @err: 0, or the positive errno of an error answer (a record with
  *	%VMMGMT_REC_F_ERROR): read() then fails with it.
  * @len: payload bytes in @data (0 for an error answer).
  * @data: the payload.
  */
-struct vmmgmt_msg {
+struct vmmgmt_guest_msg {
 	struct list_head node;
 	struct vmmgmt_addr src;
 	int err;
@@ -275,7 +310,7 @@ struct vmmgmt_msg {
 };
 
 /**
- * struct vmmgmt_ep - the endpoint of one open file.
+ * struct vmmgmt_guest_ep - the endpoint of one open file.
  * @vdev: the device (the file holds a reference).
  * @mutex: serialises bind, connect, readers and the sender's use of
  *	@port and @peer.
@@ -286,19 +321,19 @@ struct vmmgmt_msg {
  * @last_src: source of the message read() returned last.  Protected by
  *	@mutex.
  * @has_last: @last_src is valid.  Protected by @mutex.
- * @node: in &vmmgmt_dev.eps.  Protected by xa_lock(&vdev->ports).
- * @rxq: received &struct vmmgmt_msg, oldest first.  Protected by
+ * @node: in &vmmgmt_guest_dev.eps.  Protected by xa_lock(&vdev->ports).
+ * @rxq: received &struct vmmgmt_guest_msg, oldest first.  Protected by
  *	xa_lock(&vdev->ports); only readers (under @mutex) remove entries.
  * @rxq_msgs: messages in @rxq.  Same locking as @rxq.
  * @rxq_bytes: payload bytes in @rxq.  Same locking as @rxq.
  * @rx_wq: readers and pollers of this file.
  * @name_mutex: serialises this file's names ioctls and its release's
  *	withdrawals; protects @names and @nr_names.
- * @names: &struct vmmgmt_ep_name this file published.
+ * @names: &struct vmmgmt_guest_ep_name this file published.
  * @nr_names: entries in @names, at most %VMMGMT_NAMES_PER_OWNER.
  */
-struct vmmgmt_ep {
-	struct vmmgmt_dev *vdev;
+struct vmmgmt_guest_ep {
+	struct vmmgmt_guest_dev *vdev;
 	struct mutex mutex;		/* port, peer, readers; see above */
 	u32 port;
 	struct vmmgmt_addr peer;
@@ -316,26 +351,26 @@ struct vmmgmt_ep {
 };
 
 /**
- * struct vmmgmt_ep_name - a name a file published.
- * @node: in &vmmgmt_ep.names.
+ * struct vmmgmt_guest_ep_name - a name a file published.
+ * @node: in &vmmgmt_guest_ep.names.
  * @gen: link generation it was published in: the host withdraws every
  *	name of the VM when it resets the channel (a new generation).
  * @name: the name, NUL-padded to %VMMGMT_NAME_MAX bytes.
  */
-struct vmmgmt_ep_name {
+struct vmmgmt_guest_ep_name {
 	struct list_head node;
 	u32 gen;
 	u8 name[VMMGMT_NAME_MAX];
 };
 
 /* How long a names ioctl waits for the host's answer. */
-#define VMMGMT_CTRL_TIMEOUT	(5 * HZ)
+#define VMMGMT_GUEST_CTRL_TIMEOUT	(5 * HZ)
 /* Most control requests in flight per device, abandoned ones included. */
-#define VMMGMT_CTRL_MAX_PENDING	256
+#define VMMGMT_GUEST_CTRL_MAX_PENDING	256
 
 /**
- * struct vmmgmt_ctrl_req - a %VMMGMT_MODE_CTRL request sent to the host.
- * @node: in &vmmgmt_dev.ctrl_reqs while it waits for the answer.
+ * struct vmmgmt_guest_ctrl_req - a %VMMGMT_MODE_CTRL request sent to the host.
+ * @node: in &vmmgmt_guest_dev.ctrl_reqs while it waits for the answer.
  * @id: the record id; the answer carries it.
  * @gen: link generation it was sent in.
  * @done: the answer came: @err and @ctrl hold it.
@@ -347,9 +382,9 @@ struct vmmgmt_ep_name {
  *	with the request, right after it); NULL otherwise.
  *
  * All fields but @id and the request are protected by
- * xa_lock(&vmmgmt_dev.ports).
+ * xa_lock(&vmmgmt_guest_dev.ports).
  */
-struct vmmgmt_ctrl_req {
+struct vmmgmt_guest_ctrl_req {
 	struct list_head node;
 	u64 id;
 	u32 gen;
@@ -361,38 +396,38 @@ struct vmmgmt_ctrl_req {
 };
 
 /* Byte offset of @field in the region header. */
-#define VMMGMT_HDR_OFF(field) offsetof(struct vmmgmt_region_header, field)
+#define VMMGMT_GUEST_HDR_OFF(field) offsetof(struct vmmgmt_region_header, field)
 
 /**
- * vmmgmt_hdr_read32() - read a 32-bit header field once.
+ * vmmgmt_guest_hdr_read32() - read a 32-bit header field once.
  * @vdev: the device; caller guarantees BAR2 is still mapped.
- * @off: byte offset, from VMMGMT_HDR_OFF().
+ * @off: byte offset, from VMMGMT_GUEST_HDR_OFF().
  *
  * Context: any; does not sleep.
  * Return: the little-endian field converted to CPU order.
  */
-static inline u32 vmmgmt_hdr_read32(const struct vmmgmt_dev *vdev,
-				    size_t off)
+static inline u32 vmmgmt_guest_hdr_read32(const struct vmmgmt_guest_dev *vdev,
+					  size_t off)
 {
 	return le32_to_cpu(READ_ONCE(*(__le32 *)(vdev->region + off)));
 }
 
 /**
- * vmmgmt_hdr_read64() - read a 64-bit header field once.
+ * vmmgmt_guest_hdr_read64() - read a 64-bit header field once.
  * @vdev: the device; caller guarantees BAR2 is still mapped.
- * @off: byte offset, from VMMGMT_HDR_OFF(); 8-byte aligned.
+ * @off: byte offset, from VMMGMT_GUEST_HDR_OFF(); 8-byte aligned.
  *
  * Context: any; does not sleep.
  * Return: the little-endian field converted to CPU order.
  */
-static inline u64 vmmgmt_hdr_read64(const struct vmmgmt_dev *vdev,
-				    size_t off)
+static inline u64 vmmgmt_guest_hdr_read64(const struct vmmgmt_guest_dev *vdev,
+					  size_t off)
 {
 	return le64_to_cpu(READ_ONCE(*(__le64 *)(vdev->region + off)));
 }
 
 /**
- * vmmgmt_hdr_read_abi() - read the header's ABI version in one access.
+ * vmmgmt_guest_hdr_read_abi() - read the header's ABI version in one access.
  * @vdev: the device; caller guarantees BAR2 is still mapped.
  * @major: set to the header's abi_major.
  * @minor: set to the header's abi_minor.
@@ -402,61 +437,111 @@ static inline u64 vmmgmt_hdr_read64(const struct vmmgmt_dev *vdev,
  *
  * Context: any; does not sleep.
  */
-static inline void vmmgmt_hdr_read_abi(const struct vmmgmt_dev *vdev,
-				       u16 *major, u16 *minor)
+static inline void
+vmmgmt_guest_hdr_read_abi(const struct vmmgmt_guest_dev *vdev, u16 *major,
+			  u16 *minor)
 {
-	u32 word = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(abi_major));
+	u32 word =
+		vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(abi_major));
 
-	static_assert(VMMGMT_HDR_OFF(abi_minor) ==
-		      VMMGMT_HDR_OFF(abi_major) + 2);
+	static_assert(VMMGMT_GUEST_HDR_OFF(abi_minor) ==
+		      VMMGMT_GUEST_HDR_OFF(abi_major) + 2);
 	*major = lower_16_bits(word);
 	*minor = upper_16_bits(word);
 }
 
 /**
- * vmmgmt_hdr_write32() - write a 32-bit header field once.
+ * vmmgmt_guest_hdr_write32() - write a 32-bit header field once.
  * @vdev: the device; caller guarantees BAR2 is still mapped.
- * @off: byte offset, from VMMGMT_HDR_OFF().
+ * @off: byte offset, from VMMGMT_GUEST_HDR_OFF().
  * @val: the value, in CPU order; stored little-endian.
  *
  * Context: any; does not sleep.
  */
-static inline void vmmgmt_hdr_write32(struct vmmgmt_dev *vdev, size_t off,
-				      u32 val)
+static inline void vmmgmt_guest_hdr_write32(struct vmmgmt_guest_dev *vdev,
+					    size_t off, u32 val)
 {
 	WRITE_ONCE(*(__le32 *)(vdev->region + off), cpu_to_le32(val));
 }
 
-/* How long vmmgmt_link_reset() waits for the host's acknowledgment. */
-#define VMMGMT_RESET_TIMEOUT	(10 * HZ)
+/* Doorbell value: interrupt vector 0 of the host's peer. */
+#define VMMGMT_GUEST_DOORBELL_HOST	((VMMGMT_HOST_PEER_ID << 16) | 0)
 
-void vmmgmt_dev_put(struct vmmgmt_dev *vdev);
+/**
+ * vmmgmt_guest_doorbell() - notify the host through the BAR0 doorbell.
+ * @vdev: the device; BAR0 still mapped (not removed, or from the rx work
+ *	before remove cancelled it).
+ *
+ * One MMIO write, a VM exit that KVM turns into a kick of the host
+ * module's eventfd.  Callers ring it only when the ring code says the
+ * host may be asleep.
+ *
+ * Context: any context.
+ */
+static inline void vmmgmt_guest_doorbell(struct vmmgmt_guest_dev *vdev)
+{
+	iowrite32(VMMGMT_GUEST_DOORBELL_HOST,
+		  vdev->regs + VMMGMT_IVSHMEM_REG_DOORBELL);
+	atomic64_inc(&vdev->counters.doorbells);
+}
 
-u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev);
-void vmmgmt_link_break(struct vmmgmt_dev *vdev);
-int vmmgmt_link_reset(struct vmmgmt_dev *vdev, unsigned long timeout);
-void vmmgmt_doorbell(struct vmmgmt_dev *vdev);
-void vmmgmt_rx_work(struct work_struct *work);
-void vmmgmt_rx_poll(struct work_struct *work);
-bool vmmgmt_rx_kick(struct vmmgmt_dev *vdev);
-void vmmgmt_rx_shutdown(struct vmmgmt_dev *vdev);
-void vmmgmt_wake_all(struct vmmgmt_dev *vdev);
-void vmmgmt_ctrl_free_all(struct vmmgmt_dev *vdev);
+/* How long vmmgmt_guest_link_reset() waits for the host's acknowledgment. */
+#define VMMGMT_GUEST_RESET_TIMEOUT	(10 * HZ)
 
-void vmmgmt_watch_arm(struct vmmgmt_dev *vdev);
-void vmmgmt_watch_init(struct vmmgmt_dev *vdev);
-void vmmgmt_watch_stop(struct vmmgmt_dev *vdev);
-void vmmgmt_watch_module_init(void);
-void vmmgmt_watch_module_exit(void);
+/* vmmgmt_guest_cdev.c */
+int vmmgmt_guest_cdev_register(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_cdev_unregister(struct vmmgmt_guest_dev *vdev);
 
-int vmmgmt_cdev_register(struct vmmgmt_dev *vdev);
-void vmmgmt_cdev_unregister(struct vmmgmt_dev *vdev);
+/* vmmgmt_guest_sysfs.c */
+extern const struct attribute_group *vmmgmt_guest_sysfs_groups[];
 
-extern const struct attribute_group vmmgmt_stats_group;
-int vmmgmt_stats_init(struct vmmgmt_dev *vdev);
-void vmmgmt_stats_stop(struct vmmgmt_dev *vdev);
-void vmmgmt_stats_free(struct vmmgmt_dev *vdev);
-void vmmgmt_stats_work(struct work_struct *work);
-long vmmgmt_stats_set_needs(struct vmmgmt_dev *vdev, void __user *uarg);
+/* vmmgmt_guest_dev.c */
+struct vmmgmt_guest_dev *vmmgmt_guest_dev_alloc(struct pci_dev *pdev);
+void vmmgmt_guest_dev_put(struct vmmgmt_guest_dev *vdev);
+
+/* vmmgmt_guest_names.c */
+long vmmgmt_guest_names_publish(struct vmmgmt_guest_ep *ep,
+				void __user *uarg);
+long vmmgmt_guest_names_withdraw(struct vmmgmt_guest_ep *ep,
+				 void __user *uarg);
+long vmmgmt_guest_names_lookup(struct vmmgmt_guest_ep *ep,
+			       void __user *uarg);
+long vmmgmt_guest_names_list(struct vmmgmt_guest_ep *ep, void __user *uarg);
+void vmmgmt_guest_names_release(struct vmmgmt_guest_ep *ep);
+int vmmgmt_guest_names_rx(struct vmmgmt_guest_dev *vdev,
+			  const struct vmmgmt_rec *hdr, const void *payload);
+void vmmgmt_guest_names_free_all(struct vmmgmt_guest_dev *vdev);
+
+/* vmmgmt_guest_stats.c */
+int vmmgmt_guest_stats_init(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_stats_stop(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_stats_free(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_stats_work(struct work_struct *work);
+void vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on);
+int vmmgmt_guest_stats_set_period(struct vmmgmt_guest_dev *vdev, u32 ms);
+long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev,
+				  void __user *uarg);
+
+/* vmmgmt_guest_link.c */
+u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev);
+int vmmgmt_guest_link_errno(u32 state);
+void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev);
+int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev,
+			    unsigned long timeout);
+int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
+		      const struct vmmgmt_rec *hdr, const void *data,
+		      bool nonblock);
+void vmmgmt_guest_rx_work(struct work_struct *work);
+void vmmgmt_guest_rx_poll(struct work_struct *work);
+bool vmmgmt_guest_rx_kick(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_rx_shutdown(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_wake_all(struct vmmgmt_guest_dev *vdev);
+
+/* vmmgmt_guest_watchdog.c */
+void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_watch_init(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_watch_stop(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_watch_module_init(void);
+void vmmgmt_guest_watch_module_exit(void);
 
 #endif /* _VMMGMT_GUEST_H */

@@ -1,9 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmt guest module: the channel to the host.  Follows the link state
- * in the region header, sets up the two rings at link-up, rings the
- * host's doorbell, and drains the host-to-guest ring into the open
- * files' receive queues.
+ * vmmgmt guest module: the link, the channel to the host.  Follows the
+ * link state in the region header, sets up the two rings at link-up,
+ * resets and breaks the channel, posts records to the guest-to-host ring
+ * (vmmgmt_guest_send(), the one send path of the module) and drains the
+ * host-to-guest ring: chat records into the open files' receive queues,
+ * records of the modes with a handler (&vmmgmt_guest_dev.rx_mode) to that
+ * handler.
+ *
+ * Owns: &vmmgmt_guest_dev's link, ring, rx and tx fields, the link errno
+ * of read(), write() and control calls.  May call: the ring
+ * (vmmgmt_guest_ring.c) and the stall watchdog (vmmgmt_guest_watchdog.c),
+ * nothing above; the mode handlers it calls through
+ * &vmmgmt_guest_dev.rx_mode are set when the device is allocated
+ * (vmmgmt_guest_dev.c).
  *
  * The guest does not trust the host either: the ring layout is read from
  * the header once, at link-up, and checked against BAR2 before any ring
@@ -26,36 +36,16 @@
 #include "vmmgmt_guest.h"
 
 /* Records the rx work handles per batch before it yields the CPU. */
-#define VMMGMT_RX_BUDGET	64
+#define VMMGMT_GUEST_RX_BUDGET	64
 
 /*
  * While the rx consumer lingers, it looks again at least this often
  * (jiffies: the timer rides on the tick, no timer of its own to program).
  */
-#define VMMGMT_RX_LINGER	1
-
-/* Doorbell value: interrupt vector 0 of the host's peer. */
-#define VMMGMT_DOORBELL_HOST	((VMMGMT_HOST_PEER_ID << 16) | 0)
+#define VMMGMT_GUEST_RX_LINGER	1
 
 /**
- * vmmgmt_doorbell() - notify the host through the BAR0 doorbell.
- * @vdev: the device; BAR0 still mapped (not removed, or from the rx work
- *	before remove cancelled it).
- *
- * One MMIO write, a VM exit that KVM turns into a kick of the host
- * module's eventfd.  Callers ring it only when the ring code says the
- * host may be asleep.
- *
- * Context: any context.
- */
-void vmmgmt_doorbell(struct vmmgmt_dev *vdev)
-{
-	iowrite32(VMMGMT_DOORBELL_HOST, vdev->regs + VMMGMT_IVSHMEM_REG_DOORBELL);
-	atomic64_inc(&vdev->stats.doorbells);
-}
-
-/**
- * vmmgmt_wake_all() - wake every waiter of the device.
+ * vmmgmt_guest_wake_all() - wake every waiter of the device.
  * @vdev: the device.
  *
  * After a link change or removal: writers, readers and pollers re-check
@@ -63,9 +53,9 @@ void vmmgmt_doorbell(struct vmmgmt_dev *vdev)
  *
  * Context: any context but hard IRQ; takes xa_lock(&@vdev->ports).
  */
-void vmmgmt_wake_all(struct vmmgmt_dev *vdev)
+void vmmgmt_guest_wake_all(struct vmmgmt_guest_dev *vdev)
 {
-	struct vmmgmt_ep *ep;
+	struct vmmgmt_guest_ep *ep;
 
 	wake_up_all(&vdev->tx_wq);
 	wake_up_all(&vdev->ctrl_wq);
@@ -75,14 +65,124 @@ void vmmgmt_wake_all(struct vmmgmt_dev *vdev)
 	xa_unlock(&vdev->ports);
 }
 
+/**
+ * vmmgmt_guest_link_errno() - the error read() and write() give for a link
+ * that is not up.
+ * @state: an &enum vmmgmt_link_state other than UP.
+ *
+ * Context: any.
+ * Return: -ENOTCONN while no host module serves the region, -EPIPE once
+ * the channel is broken (by the host, or because the guest saw the host
+ * break a rule).
+ */
+int vmmgmt_guest_link_errno(u32 state)
+{
+	return state == VMMGMT_LINK_DOWN ? -ENOTCONN : -EPIPE;
+}
+
+/* A writer waiting for ring space looks again after this long. */
+#define VMMGMT_GUEST_TX_RECHECK	msecs_to_jiffies(10)
+
+/* Wake-up condition of a writer; READ_ONCE() hints, checked again. */
+static bool vmmgmt_guest_tx_wakeup(struct vmmgmt_guest_dev *vdev, int seq)
+{
+	return atomic_read(&vdev->tx_seq) != seq || READ_ONCE(vdev->removed) ||
+	       READ_ONCE(vdev->link_state) != VMMGMT_LINK_UP;
+}
+
+/**
+ * vmmgmt_guest_send() - post one record to the guest-to-host ring.
+ * @vdev: the device.
+ * @hdr: the record header, filled in by the caller: mode, flags, id, src,
+ *	dst, and len, the length of @data.
+ * @data: @hdr->len payload bytes.
+ * @nonblock: fail with -EAGAIN instead of waiting for space.
+ *
+ * The one send path of the module: the character device's write(), the
+ * names' control requests and the statistics collector's samples all
+ * post through it.  A posted record arms the stall watchdog, and counts
+ * in &vmmgmt_guest_counters.tx_msgs and tx_bytes unless it is a
+ * statistics sample (the collector counts those in its own stats_sent).
+ *
+ * Rings the doorbell only when the host is not draining the ring.  To
+ * wait for space it announces itself (prod_waiting), so that the host
+ * interrupts it when it frees some; it notes the interrupt count before,
+ * so an interrupt between the check and the sleep is not lost.  It also
+ * looks again every %VMMGMT_GUEST_TX_RECHECK: a host that frees space without
+ * the interrupt (the ring protocol asks for it, but a guest must not hang
+ * on a host's bug) costs throughput, not a stuck writer.
+ *
+ * Context: process context; &vmmgmt_guest_dev.lock held for reading (not
+ * removed), dropped while sleeping and held again on return; takes
+ * &vmmgmt_guest_dev.tx_lock.
+ * Return: 0; -ENODEV if the device was removed while waiting; -ENOTCONN or
+ * -EPIPE; -EMSGSIZE above the ring's maximum payload; -EAGAIN;
+ * -ERESTARTSYS.
+ */
+int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
+		      const struct vmmgmt_rec *hdr, const void *data,
+		      bool nonblock)
+{
+	int ret, seq;
+
+	for (;;) {
+		mutex_lock(&vdev->tx_lock);
+		if (vdev->link_state != VMMGMT_LINK_UP) {
+			ret = vmmgmt_guest_link_errno(vdev->link_state);
+			break;
+		}
+		seq = atomic_read(&vdev->tx_seq);
+		ret = vmmgmt_ring_post(&vdev->tx, hdr, data);
+		if (!ret) {
+			if (vmmgmt_ring_need_notify(&vdev->tx))
+				vmmgmt_guest_doorbell(vdev);
+			vmmgmt_guest_watch_arm(vdev);
+			if (hdr->mode != VMMGMT_MODE_STATS) {
+				atomic64_inc(&vdev->counters.tx_msgs);
+				atomic64_add(hdr->len,
+					     &vdev->counters.tx_bytes);
+			}
+			break;
+		}
+		if (ret == -EPROTO) {
+			mutex_unlock(&vdev->tx_lock);
+			vmmgmt_guest_link_break(vdev);
+			return -EPIPE;
+		}
+		if (ret != -ENOSPC)
+			break;
+		if (nonblock) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (!vmmgmt_ring_prod_wait(&vdev->tx, hdr->len)) {
+			mutex_unlock(&vdev->tx_lock);
+			continue;
+		}
+		mutex_unlock(&vdev->tx_lock);
+
+		up_read(&vdev->lock);
+		ret = wait_event_interruptible_timeout(vdev->tx_wq,
+						       vmmgmt_guest_tx_wakeup(vdev, seq),
+						       VMMGMT_GUEST_TX_RECHECK);
+		down_read(&vdev->lock);
+		if (vdev->removed)
+			return -ENODEV;
+		if (ret < 0)
+			return -ERESTARTSYS;
+	}
+	mutex_unlock(&vdev->tx_lock);
+	return ret;
+}
+
 /* [start, end) of an area of the region; end > start. */
-struct vmmgmt_area {
+struct vmmgmt_guest_area {
 	u64 start;
 	u64 end;
 };
 
 /**
- * vmmgmt_check_layout() - check the host's ring descriptors against BAR2.
+ * vmmgmt_guest_check_layout() - check the host's ring descriptors against BAR2.
  * @vdev: the device.
  * @desc: private copies of the header's two descriptors.
  *
@@ -93,10 +193,10 @@ struct vmmgmt_area {
  * Context: any context.
  * Return: true if the layout is safe to use.
  */
-static bool vmmgmt_check_layout(const struct vmmgmt_dev *vdev,
-				const struct vmmgmt_ring_desc *desc)
+static bool vmmgmt_guest_check_layout(const struct vmmgmt_guest_dev *vdev,
+				      const struct vmmgmt_ring_desc *desc)
 {
-	struct vmmgmt_area area[4];
+	struct vmmgmt_guest_area area[4];
 	unsigned int i, j;
 
 	for (i = 0; i < 2; i++) {
@@ -126,7 +226,7 @@ static bool vmmgmt_check_layout(const struct vmmgmt_dev *vdev,
 }
 
 /**
- * vmmgmt_link_features() - negotiate the feature bits (ABI 0.3).
+ * vmmgmt_guest_link_features() - negotiate the feature bits (ABI 0.3).
  * @vdev: the device; both rings were just set up.
  *
  * %VMMGMT_F_NOTIFY_AT offered by the host: the host's G2H consumer keeps
@@ -135,25 +235,28 @@ static bool vmmgmt_check_layout(const struct vmmgmt_dev *vdev,
  * it accepts the bit whenever it is offered, and the host then interrupts
  * only when its posts pass the guest's notify_at.  The host clears the
  * accepted bits whenever it lays the region out, so this runs at every
- * ring setup.  &vmmgmt_dev.features shows the result in sysfs.
+ * ring setup.  &vmmgmt_guest_dev.features shows the result in sysfs.
  *
  * Context: process context; @vdev->rx_lock and @vdev->tx_lock held.
  */
-static void vmmgmt_link_features(struct vmmgmt_dev *vdev)
+static void vmmgmt_guest_link_features(struct vmmgmt_guest_dev *vdev)
 {
-	u64 feat = vmmgmt_hdr_read64(vdev, VMMGMT_HDR_OFF(features_offered)) &
-		   VMMGMT_F_KNOWN;
+	u64 feat;
 
+	feat = vmmgmt_guest_hdr_read64(vdev,
+				       VMMGMT_GUEST_HDR_OFF(features_offered));
+	feat &= VMMGMT_F_KNOWN;
 	vmmgmt_ring_use_notify_at(&vdev->tx, feat & VMMGMT_F_NOTIFY_AT);
-	vmmgmt_hdr_write32(vdev, VMMGMT_HDR_OFF(features_accepted),
-			   lower_32_bits(feat));
-	vmmgmt_hdr_write32(vdev, VMMGMT_HDR_OFF(features_accepted) + 4,
-			   upper_32_bits(feat));
+	vmmgmt_guest_hdr_write32(vdev, VMMGMT_GUEST_HDR_OFF(features_accepted),
+				 lower_32_bits(feat));
+	vmmgmt_guest_hdr_write32(vdev,
+				 VMMGMT_GUEST_HDR_OFF(features_accepted) + 4,
+				 upper_32_bits(feat));
 	WRITE_ONCE(vdev->features, feat);
 }
 
 /**
- * vmmgmt_link_setup() - set up both rings from the header.
+ * vmmgmt_guest_link_setup() - set up both rings from the header.
  * @vdev: the device; the header said UP.
  *
  * Reads the descriptors once and checks them.  Each side adopts the index
@@ -167,7 +270,7 @@ static void vmmgmt_link_features(struct vmmgmt_dev *vdev)
  * Context: process context; @vdev->rx_lock and @vdev->tx_lock held.
  * Return: %VMMGMT_LINK_UP, or %VMMGMT_LINK_BROKEN when the layout is bad.
  */
-static u32 vmmgmt_link_setup(struct vmmgmt_dev *vdev)
+static u32 vmmgmt_guest_link_setup(struct vmmgmt_guest_dev *vdev)
 {
 	struct vmmgmt_ring_desc desc[2];
 	const struct vmmgmt_ring_desc *g2h = &desc[VMMGMT_RING_G2H];
@@ -176,14 +279,14 @@ static u32 vmmgmt_link_setup(struct vmmgmt_dev *vdev)
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
-		size_t off = VMMGMT_HDR_OFF(rings[i]);
+		size_t off = VMMGMT_GUEST_HDR_OFF(rings[i]);
 
-		desc[i].ctrl_offset = vmmgmt_hdr_read32(vdev, off);
-		desc[i].data_offset = vmmgmt_hdr_read32(vdev, off + 4);
-		desc[i].data_size = vmmgmt_hdr_read32(vdev, off + 8);
-		desc[i].reserved = vmmgmt_hdr_read32(vdev, off + 12);
+		desc[i].ctrl_offset = vmmgmt_guest_hdr_read32(vdev, off);
+		desc[i].data_offset = vmmgmt_guest_hdr_read32(vdev, off + 4);
+		desc[i].data_size = vmmgmt_guest_hdr_read32(vdev, off + 8);
+		desc[i].reserved = vmmgmt_guest_hdr_read32(vdev, off + 12);
 	}
-	if (!vmmgmt_check_layout(vdev, desc))
+	if (!vmmgmt_guest_check_layout(vdev, desc))
 		goto bad;
 
 	ctrl = vdev->region + g2h->ctrl_offset;
@@ -196,13 +299,13 @@ static u32 vmmgmt_link_setup(struct vmmgmt_dev *vdev)
 			     h2g->data_size) ||
 	    vmmgmt_ring_cons_reset(&vdev->rx, READ_ONCE(ctrl->tail)))
 		goto bad;
-	vmmgmt_link_features(vdev);
+	vmmgmt_guest_link_features(vdev);
 	/* The new consumer is stopped: nothing to linger on. */
 	WRITE_ONCE(vdev->rx_linger, false);
 	return VMMGMT_LINK_UP;
 
 bad:
-	atomic64_inc(&vdev->stats.violations);
+	atomic64_inc(&vdev->counters.violations);
 	dev_err_ratelimited(&vdev->pdev->dev,
 			    "bad ring layout: g2h %#x/%#x/%#x h2g %#x/%#x/%#x in %llu bytes\n",
 			    g2h->ctrl_offset, g2h->data_offset, g2h->data_size,
@@ -212,7 +315,7 @@ bad:
 }
 
 /**
- * vmmgmt_hdr_link_state() - read the header's link state once.
+ * vmmgmt_guest_hdr_link_state() - read the header's link state once.
  * @vdev: the device; BAR2 still mapped.
  *
  * An acquire read: the host writes the layout, the generation and the
@@ -222,15 +325,15 @@ bad:
  * Context: any; does not sleep.
  * Return: the header's link_state.
  */
-static u32 vmmgmt_hdr_link_state(struct vmmgmt_dev *vdev)
+static u32 vmmgmt_guest_hdr_link_state(struct vmmgmt_guest_dev *vdev)
 {
 	/* Pairs with the host's smp_wmb() before it writes UP. */
 	return le32_to_cpu(smp_load_acquire((__le32 *)(vdev->region +
-					    VMMGMT_HDR_OFF(link_state))));
+					    VMMGMT_GUEST_HDR_OFF(link_state))));
 }
 
 /**
- * vmmgmt_link_refresh() - follow the header's link state.
+ * vmmgmt_guest_link_refresh() - follow the header's link state.
  * @vdev: the device; BAR2 still mapped.
  *
  * Cheap when nothing changed.  DOWN or BROKEN in the header take the link
@@ -245,7 +348,7 @@ static u32 vmmgmt_hdr_link_state(struct vmmgmt_dev *vdev)
  * @vdev->tx_lock, when the state changes.
  * Return: the resulting &enum vmmgmt_link_state.
  */
-u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev)
+u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev)
 {
 	u32 hdr_state, gen, ack, state, old;
 
@@ -254,11 +357,11 @@ u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev)
 	 * DOWN and before UP, so an UP read after them is not older than
 	 * they are (no half-done reset is taken for a finished one).
 	 */
-	gen = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(generation));
-	ack = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_ack));
+	gen = vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(generation));
+	ack = vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(reset_ack));
 	/* Pairs with the host's smp_wmb() between DOWN and the header. */
 	smp_rmb();
-	hdr_state = vmmgmt_hdr_link_state(vdev);
+	hdr_state = vmmgmt_guest_hdr_link_state(vdev);
 
 	/* A pending reset keeps the link DOWN: no fast path returns UP. */
 	old = READ_ONCE(vdev->link_state);
@@ -281,9 +384,9 @@ u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev)
 		state = VMMGMT_LINK_DOWN;
 	} else if (hdr_state == VMMGMT_LINK_UP) {
 		if (old == VMMGMT_LINK_DOWN || gen != vdev->link_gen) {
-			vdev->vm_id = vmmgmt_hdr_read32(vdev,
-							VMMGMT_HDR_OFF(vm_id));
-			state = vmmgmt_link_setup(vdev);
+			vdev->vm_id = vmmgmt_guest_hdr_read32(vdev,
+							      VMMGMT_GUEST_HDR_OFF(vm_id));
+			state = vmmgmt_guest_link_setup(vdev);
 			WRITE_ONCE(vdev->link_gen, gen);
 		} else {
 			state = old;
@@ -300,29 +403,30 @@ u32 vmmgmt_link_refresh(struct vmmgmt_dev *vdev)
 	if (state != old) {
 		dev_info_ratelimited(&vdev->pdev->dev, "link %u -> %u (generation %u)\n",
 				     old, state, gen);
-		vmmgmt_wake_all(vdev);
+		vmmgmt_guest_wake_all(vdev);
 		if (state == VMMGMT_LINK_UP)
 			schedule_work(&vdev->rx_work);
 	}
 	return state;
 }
 
-/* Wait condition of vmmgmt_link_reset(): the host acknowledged @req. */
-static bool vmmgmt_link_reset_done(struct vmmgmt_dev *vdev, u32 req)
+/* Wait condition of vmmgmt_guest_link_reset(): the host acknowledged @req. */
+static bool vmmgmt_guest_link_reset_done(struct vmmgmt_guest_dev *vdev, u32 req)
 {
 	u32 ack;
 
 	if (!READ_ONCE(vdev->reset_pending))
 		return true;
-	/* The ack first, then UP: as in vmmgmt_link_refresh(). */
-	ack = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_ack));
+	/* The ack first, then UP: as in vmmgmt_guest_link_refresh(). */
+	ack = vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(reset_ack));
 	/* Pairs with the host's smp_wmb() between DOWN and the header. */
 	smp_rmb();
-	return ack == req && vmmgmt_hdr_link_state(vdev) == VMMGMT_LINK_UP;
+	return ack == req &&
+	       vmmgmt_guest_hdr_link_state(vdev) == VMMGMT_LINK_UP;
 }
 
 /**
- * vmmgmt_link_reset() - ask the host to reset the channel.
+ * vmmgmt_guest_link_reset() - ask the host to reset the channel.
  * @vdev: the device; BAR0 and BAR2 still mapped (probe, or a sysfs store).
  * @timeout: jiffies to wait for the host's acknowledgment; 0 not to wait.
  *
@@ -330,7 +434,7 @@ static bool vmmgmt_link_reset_done(struct vmmgmt_dev *vdev, u32 req)
  * touches the rings while the host lays them out again, then writes a new
  * reset_request into the header (ABI 0.2) and rings the doorbell.  The
  * host answers with reset_ack equal to the request, a new generation and
- * UP, and an interrupt; vmmgmt_link_refresh() then sets the rings up from
+ * UP, and an interrupt; vmmgmt_guest_link_refresh() then sets the rings up from
  * scratch.  Records in flight in either ring are lost, and readers and
  * writers of a link that is not up get their usual errors meanwhile.  With
  * no host serving the region (header DOWN) the request stays pending and
@@ -344,24 +448,27 @@ static bool vmmgmt_link_reset_done(struct vmmgmt_dev *vdev, u32 req)
  * the host did not acknowledge within @timeout; -ERESTARTSYS on a signal.
  * In the last three cases the request stays pending.
  */
-int vmmgmt_link_reset(struct vmmgmt_dev *vdev, unsigned long timeout)
+int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev,
+			    unsigned long timeout)
 {
 	u16 major, minor;
 	u32 req, old, hdr_state;
 	long ret;
 
-	vmmgmt_hdr_read_abi(vdev, &major, &minor);
+	vmmgmt_guest_hdr_read_abi(vdev, &major, &minor);
 	if (major != VMMGMT_ABI_MAJOR || minor < 2)
 		return -EOPNOTSUPP;
 
 	/* Whether a host serves the region, before it starts resetting. */
-	hdr_state = vmmgmt_hdr_link_state(vdev);
+	hdr_state = vmmgmt_guest_hdr_link_state(vdev);
 
 	mutex_lock(&vdev->rx_lock);
 	mutex_lock(&vdev->tx_lock);
-	req = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_request)) + 1;
+	req = 1 + vmmgmt_guest_hdr_read32(vdev,
+					  VMMGMT_GUEST_HDR_OFF(reset_request));
 	/* Never the value the host acted on last: that would be no request. */
-	if (req == vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(reset_ack)))
+	if (req ==
+	    vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(reset_ack)))
 		req++;
 	vdev->reset_req = req;
 	vdev->reset_pending = true;
@@ -369,42 +476,43 @@ int vmmgmt_link_reset(struct vmmgmt_dev *vdev, unsigned long timeout)
 	WRITE_ONCE(vdev->link_state, VMMGMT_LINK_DOWN);
 	/* Our rings are quiet (both locks held) before the host is asked. */
 	smp_mb();
-	vmmgmt_hdr_write32(vdev, VMMGMT_HDR_OFF(reset_request), req);
+	vmmgmt_guest_hdr_write32(vdev, VMMGMT_GUEST_HDR_OFF(reset_request),
+				 req);
 	mutex_unlock(&vdev->tx_lock);
 	mutex_unlock(&vdev->rx_lock);
 
 	if (old != VMMGMT_LINK_DOWN)
-		vmmgmt_wake_all(vdev);
+		vmmgmt_guest_wake_all(vdev);
 	/* writel() orders the request before the doorbell. */
-	vmmgmt_doorbell(vdev);
+	vmmgmt_guest_doorbell(vdev);
 	dev_info_ratelimited(&vdev->pdev->dev, "channel reset requested (%u)\n",
 			     req);
 
 	if (hdr_state == VMMGMT_LINK_DOWN || !timeout)
 		return -ENOTCONN;
 	ret = wait_event_interruptible_timeout(vdev->tx_wq,
-					       vmmgmt_link_reset_done(vdev, req),
+					       vmmgmt_guest_link_reset_done(vdev, req),
 					       timeout);
 	if (ret < 0)
 		return ret;
 	if (!ret)
 		return -ETIMEDOUT;
-	vmmgmt_link_refresh(vdev);
+	vmmgmt_guest_link_refresh(vdev);
 	return 0;
 }
 
 /**
- * vmmgmt_link_break() - the guest saw the host break a ring rule.
+ * vmmgmt_guest_link_break() - the guest saw the host break a ring rule.
  * @vdev: the device.
  *
  * Called after a ring call returned -EPROTO.  The link stays broken until
  * the host reinitialises the region (a new generation), for example
- * after vmmgmt_link_reset().
+ * after vmmgmt_guest_link_reset().
  *
  * Context: process context; takes @vdev->rx_lock, then @vdev->tx_lock, so
  * the caller holds neither.
  */
-void vmmgmt_link_break(struct vmmgmt_dev *vdev)
+void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev)
 {
 	enum vmmgmt_ring_err err;
 	bool changed;
@@ -423,196 +531,23 @@ void vmmgmt_link_break(struct vmmgmt_dev *vdev)
 
 	if (!changed)
 		return;
-	atomic64_inc(&vdev->stats.violations);
+	atomic64_inc(&vdev->counters.violations);
 	dev_err_ratelimited(&vdev->pdev->dev, "host broke a ring rule (%s), link broken\n",
 			    vmmgmt_ring_err_name(err));
-	vmmgmt_wake_all(vdev);
+	vmmgmt_guest_wake_all(vdev);
 }
 
 /**
- * vmmgmt_ctrl_free_all() - free every control request left on a device.
- * @vdev: the device, being freed: nobody waits for an answer any more,
- *	so only abandoned requests are left.
- *
- * Context: process context.
- */
-void vmmgmt_ctrl_free_all(struct vmmgmt_dev *vdev)
-{
-	struct vmmgmt_ctrl_req *req, *tmp;
-
-	list_for_each_entry_safe(req, tmp, &vdev->ctrl_reqs, node) {
-		list_del(&req->node);
-		kfree(req);
-	}
-	vdev->nr_ctrl_reqs = 0;
-}
-
-/**
- * vmmgmt_rx_name_list() - check a %VMMGMT_CTRL_LIST answer and keep it.
- * @req: the request it answers (@req->list set).
- * @hdr: validated private copy of the record header.
- * @payload: private copy of its payload.
- *
- * The host's answer must be exactly as long as its count says, carry the
- * request's cursor back, set no unknown flag, and list valid names in
- * strictly increasing order after the cursor, with zero reserved fields.
- *
- * Context: any; xa_lock(&vmmgmt_dev.ports) held.
- * Return: true if the answer is well-formed; it is then in @req->list.
- */
-static bool vmmgmt_rx_name_list(struct vmmgmt_ctrl_req *req,
-				const struct vmmgmt_rec *hdr,
-				const void *payload)
-{
-	const size_t head = offsetof(struct vmmgmt_name_list, names);
-	struct vmmgmt_name_list *l = req->list;
-	const u8 *prev = req->ctrl.name.name;
-	struct vmmgmt_name *e;
-	u32 i;
-
-	if (hdr->len < head)
-		return false;
-	memcpy(l, payload, head);
-	if (l->count > VMMGMT_NAMES_PER_LIST ||
-	    hdr->len != head + l->count * sizeof(l->names[0]) ||
-	    l->flags & ~VMMGMT_NAME_LIST_F_MORE ||
-	    memchr_inv(l->reserved, 0, sizeof(l->reserved)) ||
-	    memcmp(l->after, req->ctrl.name.name, sizeof(l->after)))
-		return false;
-	memcpy(l->names, payload + head, l->count * sizeof(l->names[0]));
-	memset(&l->names[l->count], 0,
-	       (VMMGMT_NAMES_PER_LIST - l->count) * sizeof(l->names[0]));
-	for (i = 0; i < l->count; i++) {
-		e = &l->names[i];
-		if (!vmmgmt_name_valid(e->name, VMMGMT_NAME_PUNCT_PUBLISHED) || e->flags || e->reserved ||
-		    e->addr.reserved ||
-		    strncmp((const char *)e->name, (const char *)prev,
-			    VMMGMT_NAME_MAX) <= 0)
-			return false;
-		prev = e->name;
-	}
-	return true;
-}
-
-/**
- * vmmgmt_rx_ctrl_answer() - check the host's answer to a control request.
- * @req: the request it answers.
- * @hdr: validated private copy of the record header.
- * @payload: private copy of its payload.
- *
- * An error answer carries a __u32 errno (1..%MAX_ERRNO - 1); a success
- * answer a &struct vmmgmt_ctrl with the request's op and name, or for
- * %VMMGMT_CTRL_LIST a &struct vmmgmt_name_list cut after its last entry
- * (vmmgmt_rx_name_list()).  Anything else completes the request with
- * EPROTO.
- *
- * Context: any; xa_lock(&vmmgmt_dev.ports) held.
- * Return: true if the answer is well-formed; @req->err and @req->ctrl set.
- */
-static bool vmmgmt_rx_ctrl_answer(struct vmmgmt_ctrl_req *req,
-				  const struct vmmgmt_rec *hdr,
-				  const void *payload)
-{
-	struct vmmgmt_ctrl ans;
-	u32 err;
-
-	req->err = EPROTO;
-	if (hdr->flags & VMMGMT_REC_F_ERROR) {
-		if (hdr->len != sizeof(err))
-			return false;
-		memcpy(&err, payload, sizeof(err));
-		if (!err || err >= MAX_ERRNO)
-			return false;
-		req->err = err;
-		return true;
-	}
-	if (req->list) {
-		if (!vmmgmt_rx_name_list(req, hdr, payload))
-			return false;
-		req->err = 0;
-		return true;
-	}
-	if (hdr->len != sizeof(ans))
-		return false;
-	memcpy(&ans, payload, sizeof(ans));
-	if (ans.op != req->ctrl.op ||
-	    memcmp(ans.name.name, req->ctrl.name.name, sizeof(ans.name.name)))
-		return false;
-	req->ctrl.name.addr = ans.name.addr;
-	req->err = 0;
-	return true;
-}
-
-/**
- * vmmgmt_rx_ctrl() - take the host's answer to a control request.
- * @vdev: the device.
- * @hdr: validated private copy of a %VMMGMT_MODE_CTRL record header.
- * @payload: private copy of its payload.
- *
- * Only answers are expected: %VMMGMT_REC_F_RESPONSE, from (0, 0, 0) to
- * (0, vm_id, 0), with the id of a request in &vmmgmt_dev.ctrl_reqs.
- * Anything else (a request, another address, an unknown or already
- * answered id) is a violation and dropped.  A malformed answer to a
- * pending request completes it with EPROTO and counts as a violation too.
- * The request leaves the list; its waiter is woken, or, if it was
- * abandoned, it is freed.
- *
- * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&ports).
- * Return: 0 (the record is always consumed).
- */
-static int vmmgmt_rx_ctrl(struct vmmgmt_dev *vdev,
-			  const struct vmmgmt_rec *hdr, const void *payload)
-{
-	struct vmmgmt_ctrl_req *req, *found = NULL;
-	bool ok = false, known = false;
-
-	if (!(hdr->flags & VMMGMT_REC_F_RESPONSE) || hdr->src.host ||
-	    hdr->src.vm || hdr->src.port || hdr->src.reserved ||
-	    hdr->dst.host || hdr->dst.vm != vdev->vm_id || hdr->dst.port ||
-	    hdr->dst.reserved)
-		goto bad;
-
-	xa_lock(&vdev->ports);
-	list_for_each_entry(req, &vdev->ctrl_reqs, node) {
-		if (req->id == hdr->id) {
-			found = req;
-			break;
-		}
-	}
-	if (found) {
-		known = true;
-		list_del(&found->node);
-		vdev->nr_ctrl_reqs--;
-		ok = vmmgmt_rx_ctrl_answer(found, hdr, payload);
-		if (found->abandoned) {
-			kfree(found);
-		} else {
-			WRITE_ONCE(found->done, true);
-			wake_up_all(&vdev->ctrl_wq);
-		}
-	}
-	xa_unlock(&vdev->ports);
-	if (ok)
-		return 0;
-bad:
-	atomic64_inc(&vdev->stats.violations);
-	dev_warn_ratelimited(&vdev->pdev->dev, "bad control record: flags %#x id %llu len %u from (%u, %u, %u)%s\n",
-			     hdr->flags, hdr->id, hdr->len, hdr->src.host,
-			     hdr->src.vm, hdr->src.port,
-			     known ? ": malformed answer" : "");
-	return 0;
-}
-
-/**
- * vmmgmt_rx_deliver() - queue one host record to the file bound to its
+ * vmmgmt_guest_rx_deliver() - queue one host record to the file bound to its
  * port.
  * @ctx: the device.
  * @hdr: validated private copy of the record header.
  * @payload: private copy of its payload.
  *
- * A control record goes to vmmgmt_rx_ctrl().  Any other record that is
- * not a chat message to this VM is a violation, one for a port nobody
- * holds a drop; both are consumed.  An error answer
+ * A record of a mode with a handler in &vmmgmt_guest_dev.rx_mode goes to
+ * that handler (control answers: vmmgmt_guest_names_rx()).  Any other
+ * record that is not a chat message to this VM is a violation, one for a
+ * port nobody holds a drop; both are consumed.  An error answer
  * (%VMMGMT_REC_F_ERROR, payload a __u32 errno) is queued as an error that
  * read() returns.  When the file's queue
  * is full the record stays in the ring and the batch ends: the reader
@@ -621,18 +556,18 @@ bad:
  * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&ports).
  * Return: 0 to consume the record, 1 to leave it in the ring.
  */
-static int vmmgmt_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
-			     const void *payload)
+static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
+				   const void *payload)
 {
-	struct vmmgmt_dev *vdev = ctx;
-	struct vmmgmt_msg *msg;
-	struct vmmgmt_ep *ep;
+	struct vmmgmt_guest_dev *vdev = ctx;
+	struct vmmgmt_guest_msg *msg;
+	struct vmmgmt_guest_ep *ep;
 
-	if (hdr->mode == VMMGMT_MODE_CTRL)
-		return vmmgmt_rx_ctrl(vdev, hdr, payload);
+	if (hdr->mode < VMMGMT_MODE_MAX && vdev->rx_mode[hdr->mode])
+		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
 	if (hdr->mode != VMMGMT_MODE_CHAT || hdr->dst.host ||
 	    hdr->dst.vm != vdev->vm_id) {
-		atomic64_inc(&vdev->stats.violations);
+		atomic64_inc(&vdev->counters.violations);
 		dev_warn_ratelimited(&vdev->pdev->dev, "dropped host record: mode %u to (%u, %u, %u)\n",
 				     hdr->mode, hdr->dst.host, hdr->dst.vm,
 				     hdr->dst.port);
@@ -641,7 +576,7 @@ static int vmmgmt_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 
 	msg = kmalloc(struct_size(msg, data, hdr->len), GFP_KERNEL);
 	if (!msg) {
-		atomic64_inc(&vdev->stats.drops);
+		atomic64_inc(&vdev->counters.drops);
 		return 0;
 	}
 	msg->src = hdr->src;
@@ -663,12 +598,12 @@ static int vmmgmt_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	if (!ep) {
 		xa_unlock(&vdev->ports);
 		kfree(msg);
-		atomic64_inc(&vdev->stats.drops);
+		atomic64_inc(&vdev->counters.drops);
 		return 0;
 	}
 	if (ep->rxq_msgs &&
-	    (ep->rxq_msgs >= VMMGMT_RXQ_MAX_MSGS ||
-	     ep->rxq_bytes + msg->len > VMMGMT_RXQ_MAX_BYTES)) {
+	    (ep->rxq_msgs >= VMMGMT_GUEST_RXQ_MAX_MSGS ||
+	     ep->rxq_bytes + msg->len > VMMGMT_GUEST_RXQ_MAX_BYTES)) {
 		vdev->rx_stalled = true;
 		xa_unlock(&vdev->ports);
 		kfree(msg);
@@ -680,16 +615,16 @@ static int vmmgmt_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	wake_up_interruptible_poll(&ep->rx_wq, EPOLLIN | EPOLLRDNORM);
 	xa_unlock(&vdev->ports);
 
-	atomic64_inc(&vdev->stats.rx_msgs);
-	atomic64_add(hdr->len, &vdev->stats.rx_bytes);
+	atomic64_inc(&vdev->counters.rx_msgs);
+	atomic64_add(hdr->len, &vdev->counters.rx_bytes);
 	return 0;
 }
 
 /**
- * vmmgmt_rx_kick() - a reader ran dry: end the rx consumer's lingering.
- * @vdev: the device; not removed (&vmmgmt_dev.lock held for reading).
+ * vmmgmt_guest_rx_kick() - a reader ran dry: end the rx consumer's lingering.
+ * @vdev: the device; not removed (&vmmgmt_guest_dev.lock held for reading).
  *
- * While the rx work lingers (&vmmgmt_dev.rx_linger) the host does not
+ * While the rx work lingers (&vmmgmt_guest_dev.rx_linger) the host does not
  * interrupt, so a reader about to sleep for want of a message queues the
  * rx work: it drains what the host posted meanwhile, or, finding
  * nothing, re-arms the interrupt before the reader's wait matters.
@@ -697,7 +632,7 @@ static int vmmgmt_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
  * Context: process context.
  * Return: true if the consumer lingered and the work was queued.
  */
-bool vmmgmt_rx_kick(struct vmmgmt_dev *vdev)
+bool vmmgmt_guest_rx_kick(struct vmmgmt_guest_dev *vdev)
 {
 	if (!READ_ONCE(vdev->rx_linger))
 		return false;
@@ -706,25 +641,27 @@ bool vmmgmt_rx_kick(struct vmmgmt_dev *vdev)
 }
 
 /**
- * vmmgmt_rx_poll() - the lingering rx consumer's periodic look.
- * @work: &vmmgmt_dev.rx_poll.work.
+ * vmmgmt_guest_rx_poll() - the lingering rx consumer's periodic look.
+ * @work: &vmmgmt_guest_dev.rx_poll.work.
  *
  * Queues the rx work unless the device is going away
- * (&vmmgmt_dev.rx_off).
+ * (&vmmgmt_guest_dev.rx_off).
  *
  * Context: process context (system workqueue).
  */
-void vmmgmt_rx_poll(struct work_struct *work)
+void vmmgmt_guest_rx_poll(struct work_struct *work)
 {
-	struct vmmgmt_dev *vdev = container_of(to_delayed_work(work),
-					       struct vmmgmt_dev, rx_poll);
+	struct vmmgmt_guest_dev *vdev;
+
+	vdev = container_of(to_delayed_work(work), struct vmmgmt_guest_dev,
+			    rx_poll);
 
 	if (!READ_ONCE(vdev->rx_off))
 		schedule_work(&vdev->rx_work);
 }
 
 /**
- * vmmgmt_rx_shutdown() - stop the rx work and its periodic look for good.
+ * vmmgmt_guest_rx_shutdown() - stop the rx work and its periodic look for good.
  * @vdev: the device; its interrupts are freed, and no reader queues the
  *	rx work any more (removed, or never registered).
  *
@@ -734,7 +671,7 @@ void vmmgmt_rx_poll(struct work_struct *work)
  *
  * Context: process context; may sleep.
  */
-void vmmgmt_rx_shutdown(struct vmmgmt_dev *vdev)
+void vmmgmt_guest_rx_shutdown(struct vmmgmt_guest_dev *vdev)
 {
 	WRITE_ONCE(vdev->rx_off, true);
 	cancel_delayed_work_sync(&vdev->rx_poll);
@@ -743,22 +680,22 @@ void vmmgmt_rx_shutdown(struct vmmgmt_dev *vdev)
 }
 
 /**
- * vmmgmt_rx_reader_waits() - whether a reader sleeps on an empty queue.
+ * vmmgmt_guest_rx_reader_waits() - whether a reader sleeps on an empty queue.
  * @vdev: the device.
  *
  * Such a reader could not ask a lingering consumer to look again: the rx
  * work must re-arm the interrupt instead of lingering.  Publishes
- * &vmmgmt_dev.rx_linger first; the full barrier pairs with the one a
+ * &vmmgmt_guest_dev.rx_linger first; the full barrier pairs with the one a
  * reader passes between queueing itself and reading the flag, so a reader
  * that goes to sleep right after is either seen here or kicks the work
- * (vmmgmt_rx_kick()).
+ * (vmmgmt_guest_rx_kick()).
  *
  * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&@vdev->ports).
  * Return: true if some endpoint with nothing queued has a waiter.
  */
-static bool vmmgmt_rx_reader_waits(struct vmmgmt_dev *vdev)
+static bool vmmgmt_guest_rx_reader_waits(struct vmmgmt_guest_dev *vdev)
 {
-	struct vmmgmt_ep *ep;
+	struct vmmgmt_guest_ep *ep;
 	bool waits = false;
 
 	WRITE_ONCE(vdev->rx_linger, true);
@@ -777,8 +714,8 @@ static bool vmmgmt_rx_reader_waits(struct vmmgmt_dev *vdev)
 }
 
 /**
- * vmmgmt_rx_work() - drain the host-to-guest ring, one bounded batch.
- * @work: &vmmgmt_dev.rx_work.
+ * vmmgmt_guest_rx_work() - drain the host-to-guest ring, one bounded batch.
+ * @work: &vmmgmt_guest_dev.rx_work.
  *
  * Re-checks the link first (the interrupt that queued it may announce
  * link-up).  Marks the consumer running while it drains, so the host
@@ -789,9 +726,9 @@ static bool vmmgmt_rx_reader_waits(struct vmmgmt_dev *vdev)
  * NAPI-like lingering: a batch that found several records (the host
  * streams answers), or any record while lingering already, leaves the
  * consumer marked running instead of re-arming the interrupt, and the
- * work looks again when a reader runs dry (vmmgmt_rx_kick()) or after
- * %VMMGMT_RX_LINGER, whichever comes first.  It does not linger while a
- * reader already sleeps on an empty queue (vmmgmt_rx_reader_waits()), nor
+ * work looks again when a reader runs dry (vmmgmt_guest_rx_kick()) or after
+ * %VMMGMT_GUEST_RX_LINGER, whichever comes first.  It does not linger while a
+ * reader already sleeps on an empty queue (vmmgmt_guest_rx_reader_waits()), nor
  * when the host waited for room in the ring (large records fill it): the
  * host's refill must be drained when it comes, not when a reader ran dry.
  * The first look that finds nothing stops the consumer: an idle VM lingers
@@ -801,15 +738,15 @@ static bool vmmgmt_rx_reader_waits(struct vmmgmt_dev *vdev)
  * Context: process context (system workqueue); takes @vdev->rx_lock,
  * and xa_lock(&@vdev->ports) inside it.
  */
-void vmmgmt_rx_work(struct work_struct *work)
+void vmmgmt_guest_rx_work(struct work_struct *work)
 {
-	struct vmmgmt_dev *vdev = container_of(work, struct vmmgmt_dev,
-					       rx_work);
+	struct vmmgmt_guest_dev *vdev =
+		container_of(work, struct vmmgmt_guest_dev, rx_work);
 	bool again = false, broken = false, linger = false, stalled;
 	bool host_waits;
 	int n;
 
-	if (vmmgmt_link_refresh(vdev) != VMMGMT_LINK_UP)
+	if (vmmgmt_guest_link_refresh(vdev) != VMMGMT_LINK_UP)
 		return;
 
 	mutex_lock(&vdev->rx_lock);
@@ -817,8 +754,9 @@ void vmmgmt_rx_work(struct work_struct *work)
 		goto unlock;
 
 	vmmgmt_ring_cons_start(&vdev->rx);
-	n = vmmgmt_ring_drain(&vdev->rx, VMMGMT_RX_BUDGET, vmmgmt_rx_deliver,
-			      vdev, vdev->rx_buf, VMMGMT_MSG_MAX);
+	n = vmmgmt_ring_drain(&vdev->rx, VMMGMT_GUEST_RX_BUDGET,
+			      vmmgmt_guest_rx_deliver, vdev, vdev->rx_buf,
+			      VMMGMT_MSG_MAX);
 	if (n < 0) {
 		/* -EPROTO; -EMSGSIZE cannot happen with a maximal buffer. */
 		broken = true;
@@ -827,7 +765,7 @@ void vmmgmt_rx_work(struct work_struct *work)
 	/* The host waits for room: its refill is drained on its interrupt. */
 	host_waits = vmmgmt_ring_cons_need_notify(&vdev->rx);
 	if (host_waits)
-		vmmgmt_doorbell(vdev);
+		vmmgmt_guest_doorbell(vdev);
 
 	xa_lock(&vdev->ports);
 	stalled = vdev->rx_stalled;
@@ -835,24 +773,24 @@ void vmmgmt_rx_work(struct work_struct *work)
 	if (stalled)
 		/* A reader queues the work when it makes room. */
 		vmmgmt_ring_cons_stop(&vdev->rx);
-	else if (n == VMMGMT_RX_BUDGET)
+	else if (n == VMMGMT_GUEST_RX_BUDGET)
 		again = true;
 	else if ((n > 1 || (n && vdev->rx_linger)) && !host_waits &&
-		 !vmmgmt_rx_reader_waits(vdev))
+		 !vmmgmt_guest_rx_reader_waits(vdev))
 		linger = true;
 	else
 		again = vmmgmt_ring_cons_stop(&vdev->rx);
 	if (vdev->rx_linger)
-		atomic64_inc(&vdev->stats.rx_polls);
+		atomic64_inc(&vdev->counters.rx_polls);
 	WRITE_ONCE(vdev->rx_linger, linger);
 unlock:
 	mutex_unlock(&vdev->rx_lock);
 	if (broken)
-		vmmgmt_link_break(vdev);
+		vmmgmt_guest_link_break(vdev);
 	else if (again)
 		schedule_work(&vdev->rx_work);
 	else if (linger && !READ_ONCE(vdev->rx_off))
-		schedule_delayed_work(&vdev->rx_poll, VMMGMT_RX_LINGER);
+		schedule_delayed_work(&vdev->rx_poll, VMMGMT_GUEST_RX_LINGER);
 	else if (!linger)
 		/* Stopped: the interrupt is armed, no look is due. */
 		cancel_delayed_work(&vdev->rx_poll);

@@ -9,6 +9,11 @@
  *
  * The interrupt handler wakes writers waiting for ring space and queues
  * the rx work (vmmgmt_guest_link.c), which drains the host-to-guest ring.
+ *
+ * Owns: module init and exit, the PCI driver, BAR mappings and
+ * interrupts.  May call: every other file of the module, to set the
+ * device up in probe and take it down in remove (the top of the calls:
+ * nothing calls it).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -18,44 +23,18 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 
-#include "vmmgmt_compat.h"
+#include "vmmgmt_guest_compat.h"
 #include "vmmgmt_guest.h"
 
-#define VMMGMT_PCI_VENDOR_ID	0x1af4	/* Red Hat, Inc. */
-#define VMMGMT_PCI_DEVICE_ID	0x1110	/* Inter-VM shared memory */
-#define VMMGMT_PCI_REVISION	1	/* QEMU's ivshmem-spec.txt */
+#define VMMGMT_GUEST_PCI_VENDOR_ID	0x1af4	/* Red Hat, Inc. */
+#define VMMGMT_GUEST_PCI_DEVICE_ID	0x1110	/* Inter-VM shared memory */
+#define VMMGMT_GUEST_PCI_REVISION	1	/* QEMU's ivshmem-spec.txt */
 
-#define VMMGMT_BAR_REGS		0
-#define VMMGMT_BAR_REGION	2
-
-static void vmmgmt_dev_release(struct kref *kref)
-{
-	struct vmmgmt_dev *vdev = container_of(kref, struct vmmgmt_dev, kref);
-
-	vmmgmt_ctrl_free_all(vdev);
-	vmmgmt_stats_free(vdev);
-	xa_destroy(&vdev->ports);
-	kvfree(vdev->rx_buf);
-	mutex_destroy(&vdev->tx_lock);
-	mutex_destroy(&vdev->rx_lock);
-	kfree(vdev);
-}
+#define VMMGMT_GUEST_BAR_REGS		0
+#define VMMGMT_GUEST_BAR_REGION	2
 
 /**
- * vmmgmt_dev_put() - drop a reference to a device.
- * @vdev: the device.
- *
- * The last reference, from the driver or from an open file, frees it.
- *
- * Context: process context.
- */
-void vmmgmt_dev_put(struct vmmgmt_dev *vdev)
-{
-	kref_put(&vdev->kref, vmmgmt_dev_release);
-}
-
-/**
- * vmmgmt_map_region() - map BAR2 and check that it holds a vmmgmt region.
+ * vmmgmt_guest_map_region() - map BAR2 and check that it holds a vmmgmt region.
  * @vdev: the device being probed; sets @vdev->region and
  *	@vdev->region_size.
  *
@@ -78,10 +57,10 @@ void vmmgmt_dev_put(struct vmmgmt_dev *vdev)
  * Return: 0 for a vmmgmt region, -ENODEV for a foreign one, or another
  * negative errno if BAR2 could not be mapped.
  */
-static int vmmgmt_map_region(struct vmmgmt_dev *vdev)
+static int vmmgmt_guest_map_region(struct vmmgmt_guest_dev *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
-	u64 size = pci_resource_len(pdev, VMMGMT_BAR_REGION);
+	u64 size = pci_resource_len(pdev, VMMGMT_GUEST_BAR_REGION);
 	resource_size_t start;
 	u16 major, minor;
 	u64 magic;
@@ -89,7 +68,8 @@ static int vmmgmt_map_region(struct vmmgmt_dev *vdev)
 	static_assert(VMMGMT_REGION_MIN_SIZE >=
 		      sizeof(struct vmmgmt_region_header));
 
-	if (!(pci_resource_flags(pdev, VMMGMT_BAR_REGION) & IORESOURCE_MEM) ||
+	if (!(pci_resource_flags(pdev, VMMGMT_GUEST_BAR_REGION) &
+	      IORESOURCE_MEM) ||
 	    size < sizeof(struct vmmgmt_region_header)) {
 		dev_info(&pdev->dev, "BAR2 cannot hold a vmmgmt header, not binding\n");
 		return -ENODEV;
@@ -100,7 +80,7 @@ static int vmmgmt_map_region(struct vmmgmt_dev *vdev)
 		return -ENODEV;
 	}
 
-	start = pci_resource_start(pdev, VMMGMT_BAR_REGION);
+	start = pci_resource_start(pdev, VMMGMT_GUEST_BAR_REGION);
 	if (!devm_request_mem_region(&pdev->dev, start, size, KBUILD_MODNAME))
 		return -EBUSY;
 	vdev->region = devm_memremap(&pdev->dev, start, size, MEMREMAP_WB);
@@ -108,13 +88,13 @@ static int vmmgmt_map_region(struct vmmgmt_dev *vdev)
 		return PTR_ERR(vdev->region);
 	vdev->region_size = size;
 
-	magic = vmmgmt_hdr_read64(vdev, VMMGMT_HDR_OFF(magic));
+	magic = vmmgmt_guest_hdr_read64(vdev, VMMGMT_GUEST_HDR_OFF(magic));
 	if (magic != VMMGMT_MAGIC) {
 		dev_info(&pdev->dev, "no vmmgmt magic in BAR2 (%#llx), not binding\n",
 			 magic);
 		return -ENODEV;
 	}
-	vmmgmt_hdr_read_abi(vdev, &major, &minor);
+	vmmgmt_guest_hdr_read_abi(vdev, &major, &minor);
 	if (major != VMMGMT_ABI_MAJOR) {
 		dev_info(&pdev->dev, "vmmgmt ABI %u.%u in BAR2, driver speaks %u.x, not binding\n",
 			 major, minor, VMMGMT_ABI_MAJOR);
@@ -124,7 +104,7 @@ static int vmmgmt_map_region(struct vmmgmt_dev *vdev)
 }
 
 /**
- * vmmgmt_irq() - the host notified us (any vector).
+ * vmmgmt_guest_irq() - the host notified us (any vector).
  * @irq: the Linux IRQ number.
  * @data: the device.
  *
@@ -135,12 +115,12 @@ static int vmmgmt_map_region(struct vmmgmt_dev *vdev)
  * Context: hard IRQ.
  * Return: IRQ_HANDLED.
  */
-static irqreturn_t vmmgmt_irq(int irq, void *data)
+static irqreturn_t vmmgmt_guest_irq(int irq, void *data)
 {
-	struct vmmgmt_dev *vdev = data;
+	struct vmmgmt_guest_dev *vdev = data;
 
 	/* MSI-X: ivshmem needs no acknowledgment. */
-	atomic64_inc(&vdev->stats.interrupts);
+	atomic64_inc(&vdev->counters.interrupts);
 	atomic_inc(&vdev->tx_seq);
 	wake_up_all(&vdev->tx_wq);
 	schedule_work(&vdev->rx_work);
@@ -148,13 +128,15 @@ static irqreturn_t vmmgmt_irq(int irq, void *data)
 }
 
 /**
- * vmmgmt_free_irqs() - free the first @count vectors' IRQs and all vectors.
+ * vmmgmt_guest_free_irqs() - free the first @count vectors' IRQs and all
+ * vectors.
  * @vdev: the device.
  * @count: number of IRQs requested so far.
  *
  * Context: process context; may sleep (waits for running handlers).
  */
-static void vmmgmt_free_irqs(struct vmmgmt_dev *vdev, unsigned int count)
+static void vmmgmt_guest_free_irqs(struct vmmgmt_guest_dev *vdev,
+				   unsigned int count)
 {
 	while (count--)
 		free_irq(pci_irq_vector(vdev->pdev, count), vdev);
@@ -162,7 +144,7 @@ static void vmmgmt_free_irqs(struct vmmgmt_dev *vdev, unsigned int count)
 }
 
 /**
- * vmmgmt_setup_irqs() - enable MSI-X and request an IRQ on every vector.
+ * vmmgmt_guest_setup_irqs() - enable MSI-X and request an IRQ on every vector.
  * @vdev: the device being probed; sets @vdev->nvec.
  *
  * Asks for as many vectors as the device has and accepts as few as one.
@@ -171,7 +153,7 @@ static void vmmgmt_free_irqs(struct vmmgmt_dev *vdev, unsigned int count)
  * Return: 0 on success, a negative errno otherwise (nothing left
  * allocated).
  */
-static int vmmgmt_setup_irqs(struct vmmgmt_dev *vdev)
+static int vmmgmt_guest_setup_irqs(struct vmmgmt_guest_dev *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	unsigned int i;
@@ -191,12 +173,12 @@ static int vmmgmt_setup_irqs(struct vmmgmt_dev *vdev)
 	snprintf(vdev->irq_name, sizeof(vdev->irq_name), "%s@%s",
 		 KBUILD_MODNAME, pci_name(pdev));
 	for (i = 0; i < nvec; i++) {
-		ret = request_irq(pci_irq_vector(pdev, i), vmmgmt_irq, 0,
+		ret = request_irq(pci_irq_vector(pdev, i), vmmgmt_guest_irq, 0,
 				  vdev->irq_name, vdev);
 		if (ret) {
 			dev_err(&pdev->dev, "cannot request IRQ for vector %u: %d\n",
 				i, ret);
-			vmmgmt_free_irqs(vdev, i);
+			vmmgmt_guest_free_irqs(vdev, i);
 			return ret;
 		}
 	}
@@ -205,10 +187,10 @@ static int vmmgmt_setup_irqs(struct vmmgmt_dev *vdev)
 }
 
 /**
- * vmmgmt_probe() - bind to an ivshmem-doorbell device carrying a vmmgmt
+ * vmmgmt_guest_probe() - bind to an ivshmem-doorbell device carrying a vmmgmt
  * region.
  * @pdev: the PCI device.
- * @id: the matching entry of vmmgmt_pci_ids.
+ * @id: the matching entry of vmmgmt_guest_pci_ids.
  *
  * The character device is registered last, once everything it can reach
  * is ready.  BAR mappings and the enable are device-managed (pcim_*).
@@ -217,15 +199,16 @@ static int vmmgmt_setup_irqs(struct vmmgmt_dev *vdev)
  * Return: 0 when bound, -ENODEV for an ivshmem device that is not ours,
  * another negative errno on failure.
  */
-static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+static int vmmgmt_guest_probe(struct pci_dev *pdev,
+			      const struct pci_device_id *id)
 {
-	struct vmmgmt_dev *vdev;
+	struct vmmgmt_guest_dev *vdev;
 	u32 vm_id;
 	int ret;
 
-	if (pdev->revision != VMMGMT_PCI_REVISION) {
+	if (pdev->revision != VMMGMT_GUEST_PCI_REVISION) {
 		dev_info(&pdev->dev, "ivshmem revision %u, not %u, not binding\n",
-			 pdev->revision, VMMGMT_PCI_REVISION);
+			 pdev->revision, VMMGMT_GUEST_PCI_REVISION);
 		return -ENODEV;
 	}
 
@@ -233,51 +216,29 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
-	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
-	if (!vdev)
-		return -ENOMEM;
-	kref_init(&vdev->kref);
-	init_rwsem(&vdev->lock);
-	mutex_init(&vdev->rx_lock);
-	mutex_init(&vdev->tx_lock);
-	INIT_WORK(&vdev->rx_work, vmmgmt_rx_work);
-	INIT_DELAYED_WORK(&vdev->rx_poll, vmmgmt_rx_poll);
-	vdev->pdev = pdev;
-	vmmgmt_watch_init(vdev);
-	init_waitqueue_head(&vdev->tx_wq);
-	xa_init_flags(&vdev->ports, XA_FLAGS_ALLOC);
-	INIT_LIST_HEAD(&vdev->eps);
-	INIT_LIST_HEAD(&vdev->ctrl_reqs);
-	init_waitqueue_head(&vdev->ctrl_wq);
-	vdev->link_state = VMMGMT_LINK_DOWN;
-	vdev->rx_buf = kvmalloc(VMMGMT_MSG_MAX, GFP_KERNEL);
-	if (!vdev->rx_buf) {
-		ret = -ENOMEM;
-		goto err_put;
-	}
-	ret = vmmgmt_stats_init(vdev);
+	vdev = vmmgmt_guest_dev_alloc(pdev);
+	if (IS_ERR(vdev))
+		return PTR_ERR(vdev);
+
+	ret = vmmgmt_guest_map_region(vdev);
 	if (ret)
 		goto err_put;
 
-	ret = vmmgmt_map_region(vdev);
-	if (ret)
-		goto err_put;
-
-	vdev->regs = vmmgmt_pcim_iomap_region(pdev, VMMGMT_BAR_REGS,
-					      KBUILD_MODNAME);
+	vdev->regs = vmmgmt_guest_pcim_iomap_region(pdev, VMMGMT_GUEST_BAR_REGS,
+						    KBUILD_MODNAME);
 	if (IS_ERR(vdev->regs)) {
 		ret = PTR_ERR(vdev->regs);
 		goto err_put;
 	}
 	vdev->peer_id = ioread32(vdev->regs + VMMGMT_IVSHMEM_REG_IVPOSITION);
-	vm_id = vmmgmt_hdr_read32(vdev, VMMGMT_HDR_OFF(vm_id));
+	vm_id = vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(vm_id));
 	if (vm_id != vdev->peer_id)
 		dev_warn(&pdev->dev, "header vm_id %u differs from IVPosition %u\n",
 			 vm_id, vdev->peer_id);
 
 	/* MSI-X messages are memory writes by the device. */
 	pci_set_master(pdev);
-	ret = vmmgmt_setup_irqs(vdev);
+	ret = vmmgmt_guest_setup_irqs(vdev);
 	if (ret)
 		goto err_clear_master;
 
@@ -289,11 +250,11 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	 * host, or with one older than ABI 0.2, the link follows the header
 	 * as before.
 	 */
-	ret = vmmgmt_link_reset(vdev, VMMGMT_RESET_TIMEOUT);
+	ret = vmmgmt_guest_link_reset(vdev, VMMGMT_GUEST_RESET_TIMEOUT);
 	if (ret && ret != -EOPNOTSUPP && ret != -ENOTCONN)
 		dev_warn(&pdev->dev, "the host did not acknowledge the channel reset (%d); link down until it does\n",
 			 ret);
-	ret = vmmgmt_cdev_register(vdev);
+	ret = vmmgmt_guest_cdev_register(vdev);
 	if (ret)
 		goto err_free_irqs;
 
@@ -304,78 +265,78 @@ static int vmmgmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 err_free_irqs:
 	pci_set_drvdata(pdev, NULL);
-	vmmgmt_free_irqs(vdev, vdev->nvec);
+	vmmgmt_guest_free_irqs(vdev, vdev->nvec);
 	/* The watchdog queues the rx work: it stops first. */
-	vmmgmt_watch_stop(vdev);
-	vmmgmt_rx_shutdown(vdev);
+	vmmgmt_guest_watch_stop(vdev);
+	vmmgmt_guest_rx_shutdown(vdev);
 err_clear_master:
 	pci_clear_master(pdev);
 err_put:
-	vmmgmt_watch_stop(vdev);
-	vmmgmt_dev_put(vdev);
+	vmmgmt_guest_watch_stop(vdev);
+	vmmgmt_guest_dev_put(vdev);
 	return ret;
 }
 
 /**
- * vmmgmt_remove() - unbind, in the reverse order of vmmgmt_probe().
+ * vmmgmt_guest_remove() - unbind, in the reverse order of vmmgmt_guest_probe().
  * @pdev: the PCI device.
  *
- * Open files keep the &struct vmmgmt_dev alive but, once
- * vmmgmt_cdev_unregister() returns, no longer touch the hardware nor
+ * Open files keep the &struct vmmgmt_guest_dev alive but, once
+ * vmmgmt_guest_cdev_unregister() returns, no longer touch the hardware nor
  * queue the rx work; once the interrupts are freed nothing else queues
  * it but the stall watchdog, stopped next, and its own periodic look;
- * vmmgmt_rx_shutdown() stops both and waits for a running batch.  The
+ * vmmgmt_guest_rx_shutdown() stops both and waits for a running batch.  The
  * managed BAR mappings go away after this function returns.
  *
  * Context: process context; may sleep.
  */
-static void vmmgmt_remove(struct pci_dev *pdev)
+static void vmmgmt_guest_remove(struct pci_dev *pdev)
 {
-	struct vmmgmt_dev *vdev = pci_get_drvdata(pdev);
+	struct vmmgmt_guest_dev *vdev = pci_get_drvdata(pdev);
 
-	vmmgmt_cdev_unregister(vdev);
-	vmmgmt_stats_stop(vdev);
+	vmmgmt_guest_cdev_unregister(vdev);
+	vmmgmt_guest_stats_stop(vdev);
 	pci_set_drvdata(pdev, NULL);
-	vmmgmt_free_irqs(vdev, vdev->nvec);
+	vmmgmt_guest_free_irqs(vdev, vdev->nvec);
 	/* The watchdog queues the rx work: it stops first. */
-	vmmgmt_watch_stop(vdev);
-	vmmgmt_rx_shutdown(vdev);
+	vmmgmt_guest_watch_stop(vdev);
+	vmmgmt_guest_rx_shutdown(vdev);
 	pci_clear_master(pdev);
-	vmmgmt_dev_put(vdev);
+	vmmgmt_guest_dev_put(vdev);
 }
 
-static const struct pci_device_id vmmgmt_pci_ids[] = {
-	{ PCI_DEVICE(VMMGMT_PCI_VENDOR_ID, VMMGMT_PCI_DEVICE_ID) },
+static const struct pci_device_id vmmgmt_guest_pci_ids[] = {
+	{ PCI_DEVICE(VMMGMT_GUEST_PCI_VENDOR_ID, VMMGMT_GUEST_PCI_DEVICE_ID) },
 	{ }
 };
-MODULE_DEVICE_TABLE(pci, vmmgmt_pci_ids);
+MODULE_DEVICE_TABLE(pci, vmmgmt_guest_pci_ids);
 
-static struct pci_driver vmmgmt_pci_driver = {
+static struct pci_driver vmmgmt_guest_pci_driver = {
 	.name = "vmmgmt",
-	.id_table = vmmgmt_pci_ids,
-	.probe = vmmgmt_probe,
-	.remove = vmmgmt_remove,
+	.id_table = vmmgmt_guest_pci_ids,
+	.probe = vmmgmt_guest_probe,
+	.remove = vmmgmt_guest_remove,
 };
 
-static int __init vmmgmt_init(void)
+static int __init vmmgmt_guest_init(void)
 {
 	int ret;
 
-	vmmgmt_watch_module_init();
-	ret = pci_register_driver(&vmmgmt_pci_driver);
+	vmmgmt_guest_watch_module_init();
+	ret = pci_register_driver(&vmmgmt_guest_pci_driver);
 	if (ret)
-		vmmgmt_watch_module_exit();
+		vmmgmt_guest_watch_module_exit();
 	return ret;
 }
 
-static void __exit vmmgmt_exit(void)
+static void __exit vmmgmt_guest_exit(void)
 {
-	pci_unregister_driver(&vmmgmt_pci_driver);
-	vmmgmt_watch_module_exit();
+	pci_unregister_driver(&vmmgmt_guest_pci_driver);
+	vmmgmt_guest_watch_module_exit();
 }
 
-module_init(vmmgmt_init);
-module_exit(vmmgmt_exit);
+module_init(vmmgmt_guest_init);
+module_exit(vmmgmt_guest_exit);
 
 MODULE_DESCRIPTION("vmmgmt virtual management device, guest side (ivshmem-doorbell)");
 MODULE_LICENSE("GPL");

@@ -2,9 +2,15 @@
 /*
  * vmmgmt guest module: the statistics collector.  While sysfs stats_enable
  * is 1, a delayed work samples the guest every stats_period_ms and posts
- * one %VMMGMT_MODE_STATS record (&struct vmmgmt_stats_sample) to the host,
- * with at most one doorbell.  VMMGMT_IOC_SET_NEEDS lets a privileged
- * process add what the guest could use; the next sample carries it.
+ * one %VMMGMT_MODE_STATS record (&struct vmmgmt_stats_sample) to the host
+ * through the link's send path, with at most one doorbell.
+ * VMMGMT_IOC_SET_NEEDS lets a privileged process add what the guest could
+ * use; the next sample carries it.  Its sysfs files are
+ * vmmgmt_guest_sysfs.c's, which call vmmgmt_guest_stats_enable() and
+ * vmmgmt_guest_stats_set_period().
+ *
+ * Owns: &vmmgmt_guest_dev.sampler.  May call: the link
+ * (vmmgmt_guest_link.c), nothing else of the module.
  *
  * Sources: kcpustat_cpu_fetch() and get_cpu_{idle,iowait}_time_us() for
  * CPU times (as /proc/stat), avenrun for load averages, si_meminfo() and
@@ -20,6 +26,7 @@
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/device.h>
+#include <linux/errno.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
 #include <linux/kernel_stat.h>
@@ -31,7 +38,6 @@
 #include <linux/sched/loadavg.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/sysfs.h>
 #include <linux/tick.h>
 #include <linux/uaccess.h>
 #include <linux/vmstat.h>
@@ -39,74 +45,75 @@
 #include "vmmgmt_guest.h"
 
 /* Largest payload of one sample. */
-#define VMMGMT_STATS_BUF_SIZE	(sizeof(struct vmmgmt_stats_sample) + \
+#define VMMGMT_GUEST_STATS_BUF_SIZE	(sizeof(struct vmmgmt_stats_sample) + \
 				 VMMGMT_STATS_MAX_CPUS *		\
 				 sizeof(struct vmmgmt_stats_cpu))
 
 /**
- * vmmgmt_stats_init() - set up the collector of a device being probed.
+ * vmmgmt_guest_stats_init() - set up the collector of a device being probed.
  * @vdev: the device; stats start disabled, with the default period.
  *
  * Context: process context; may sleep.
- * Return: 0 or -ENOMEM.  vmmgmt_stats_free() undoes it, also after a
+ * Return: 0 or -ENOMEM.  vmmgmt_guest_stats_free() undoes it, also after a
  * failure.
  */
-int vmmgmt_stats_init(struct vmmgmt_dev *vdev)
+int vmmgmt_guest_stats_init(struct vmmgmt_guest_dev *vdev)
 {
-	struct vmmgmt_guest_sampler *st = &vdev->sctl;
+	struct vmmgmt_guest_sampler *st = &vdev->sampler;
 
 	mutex_init(&st->lock);
-	INIT_DELAYED_WORK(&st->work, vmmgmt_stats_work);
+	INIT_DELAYED_WORK(&st->work, vmmgmt_guest_stats_work);
 	st->period_ms = VMMGMT_STATS_PERIOD_DEFAULT_MS;
 	st->prev = kcalloc(nr_cpu_ids, sizeof(*st->prev), GFP_KERNEL);
-	st->buf = kzalloc(VMMGMT_STATS_BUF_SIZE, GFP_KERNEL);
+	st->buf = kzalloc(VMMGMT_GUEST_STATS_BUF_SIZE, GFP_KERNEL);
 	if (!st->prev || !st->buf)
 		return -ENOMEM;
 	return 0;
 }
 
 /**
- * vmmgmt_stats_free() - free what vmmgmt_stats_init() allocated.
- * @vdev: the device, with no work pending (vmmgmt_stats_stop()).
+ * vmmgmt_guest_stats_free() - free what vmmgmt_guest_stats_init() allocated.
+ * @vdev: the device, with no work pending (vmmgmt_guest_stats_stop()).
  *
  * Context: any context that may free memory.
  */
-void vmmgmt_stats_free(struct vmmgmt_dev *vdev)
+void vmmgmt_guest_stats_free(struct vmmgmt_guest_dev *vdev)
 {
-	kfree(vdev->sctl.buf);
-	kfree(vdev->sctl.prev);
-	mutex_destroy(&vdev->sctl.lock);
+	kfree(vdev->sampler.buf);
+	kfree(vdev->sampler.prev);
+	mutex_destroy(&vdev->sampler.lock);
 }
 
 /**
- * vmmgmt_stats_stop() - stop sampling for good (device removal).
+ * vmmgmt_guest_stats_stop() - stop sampling for good (device removal).
  * @vdev: the device, whose sysfs files are gone already (no store can
  *	enable sampling again).
  *
- * Context: process context; may sleep; must not hold &vmmgmt_guest_sampler.lock.
+ * Context: process context; may sleep; must not hold
+ * &vmmgmt_guest_sampler.lock.
  */
-void vmmgmt_stats_stop(struct vmmgmt_dev *vdev)
+void vmmgmt_guest_stats_stop(struct vmmgmt_guest_dev *vdev)
 {
-	mutex_lock(&vdev->sctl.lock);
-	vdev->sctl.enabled = false;
-	mutex_unlock(&vdev->sctl.lock);
-	cancel_delayed_work_sync(&vdev->sctl.work);
+	mutex_lock(&vdev->sampler.lock);
+	vdev->sampler.enabled = false;
+	mutex_unlock(&vdev->sampler.lock);
+	cancel_delayed_work_sync(&vdev->sampler.work);
 }
 
 /* @now - @before for a counter that should only grow; 0 if it did not. */
-static u64 vmmgmt_stats_delta(u64 now, u64 before)
+static u64 vmmgmt_guest_stats_delta(u64 now, u64 before)
 {
 	return now > before ? now - before : 0;
 }
 
 /**
- * vmmgmt_stats_read_cpu() - the cumulative CPU times of one CPU.
+ * vmmgmt_guest_stats_read_cpu() - the cumulative CPU times of one CPU.
  * @cpu: the CPU.
  * @c: filled in with nanoseconds since boot, as /proc/stat counts them.
  *
  * Context: any; does not sleep.
  */
-static void vmmgmt_stats_read_cpu(int cpu, struct vmmgmt_stats_cpu *c)
+static void vmmgmt_guest_stats_read_cpu(int cpu, struct vmmgmt_stats_cpu *c)
 {
 	struct kernel_cpustat kcs;
 	const u64 *t = kcs.cpustat;
@@ -125,7 +132,7 @@ static void vmmgmt_stats_read_cpu(int cpu, struct vmmgmt_stats_cpu *c)
 }
 
 /**
- * vmmgmt_stats_fit() - scale one CPU's times down to the period.
+ * vmmgmt_guest_stats_fit() - scale one CPU's times down to the period.
  * @d: the CPU's times over the period.
  * @period: the period in nanoseconds.
  *
@@ -136,7 +143,7 @@ static void vmmgmt_stats_read_cpu(int cpu, struct vmmgmt_stats_cpu *c)
  *
  * Context: any.
  */
-static void vmmgmt_stats_fit(struct vmmgmt_stats_cpu *d, u64 period)
+static void vmmgmt_guest_stats_fit(struct vmmgmt_stats_cpu *d, u64 period)
 {
 	u64 sum = d->user + d->system + d->idle + d->iowait + d->steal;
 
@@ -150,15 +157,15 @@ static void vmmgmt_stats_fit(struct vmmgmt_stats_cpu *d, u64 period)
 }
 
 /**
- * vmmgmt_stats_cpus() - CPU times since the previous call.
+ * vmmgmt_guest_stats_cpus() - CPU times since the previous call.
  * @st: the collector; its per-CPU baseline moves to now.
  * @s: the sample to fill in (total, nr_cpus, nr_cpu_entries, cpu[]; its
  *	period is set), or NULL to take a baseline only.
  *
  * Context: process context; &vmmgmt_guest_sampler.lock held.
  */
-static void vmmgmt_stats_cpus(struct vmmgmt_guest_sampler *st,
-			      struct vmmgmt_stats_sample *s)
+static void vmmgmt_guest_stats_cpus(struct vmmgmt_guest_sampler *st,
+				    struct vmmgmt_stats_sample *s)
 {
 	struct vmmgmt_stats_cpu now, d;
 	unsigned int n = 0;
@@ -168,16 +175,19 @@ static void vmmgmt_stats_cpus(struct vmmgmt_guest_sampler *st,
 	for_each_possible_cpu(cpu) {
 		struct vmmgmt_stats_cpu *prev = &st->prev[cpu];
 
-		vmmgmt_stats_read_cpu(cpu, &now);
+		vmmgmt_guest_stats_read_cpu(cpu, &now);
 		if (s && cpu_online(cpu)) {
-			d.user = vmmgmt_stats_delta(now.user, prev->user);
-			d.system = vmmgmt_stats_delta(now.system, prev->system);
-			d.idle = vmmgmt_stats_delta(now.idle, prev->idle);
-			d.iowait = vmmgmt_stats_delta(now.iowait, prev->iowait);
-			d.steal = vmmgmt_stats_delta(now.steal, prev->steal);
+			d.user = vmmgmt_guest_stats_delta(now.user, prev->user);
+			d.system = vmmgmt_guest_stats_delta(now.system,
+							    prev->system);
+			d.idle = vmmgmt_guest_stats_delta(now.idle, prev->idle);
+			d.iowait = vmmgmt_guest_stats_delta(now.iowait,
+							    prev->iowait);
+			d.steal = vmmgmt_guest_stats_delta(now.steal,
+							   prev->steal);
 			d.cpu = cpu;
 			d.reserved = 0;
-			vmmgmt_stats_fit(&d, s->period);
+			vmmgmt_guest_stats_fit(&d, s->period);
 			s->total.user += d.user;
 			s->total.system += d.system;
 			s->total.idle += d.idle;
@@ -197,7 +207,7 @@ static void vmmgmt_stats_cpus(struct vmmgmt_guest_sampler *st,
 }
 
 /**
- * vmmgmt_stats_read_file() - read a small /proc file.
+ * vmmgmt_guest_stats_read_file() - read a small /proc file.
  * @path: its path.
  * @buf: the text, NUL-terminated.
  * @size: size of @buf.
@@ -205,7 +215,8 @@ static void vmmgmt_stats_cpus(struct vmmgmt_guest_sampler *st,
  * Context: process context; may sleep.
  * Return: 0 or a negative errno (the file does not exist, or refuses).
  */
-static int vmmgmt_stats_read_file(const char *path, char *buf, size_t size)
+static int vmmgmt_guest_stats_read_file(const char *path, char *buf,
+					size_t size)
 {
 	struct file *f;
 	loff_t pos = 0;
@@ -232,7 +243,7 @@ static int vmmgmt_stats_read_file(const char *path, char *buf, size_t size)
 }
 
 /**
- * vmmgmt_stats_avg10() - one avg10 value of a /proc/pressure file.
+ * vmmgmt_guest_stats_avg10() - one avg10 value of a /proc/pressure file.
  * @text: the file's text.
  * @kind: "some" or "full".
  *
@@ -240,7 +251,7 @@ static int vmmgmt_stats_read_file(const char *path, char *buf, size_t size)
  * Return: the value in 1/100 %, at most %VMMGMT_STATS_PSI_MAX; 0 if the
  * line is missing.
  */
-static u32 vmmgmt_stats_avg10(const char *text, const char *kind)
+static u32 vmmgmt_guest_stats_avg10(const char *text, const char *kind)
 {
 	unsigned int whole, frac;
 	const char *p = strstr(text, kind);
@@ -251,12 +262,12 @@ static u32 vmmgmt_stats_avg10(const char *text, const char *kind)
 }
 
 /**
- * vmmgmt_stats_psi() - fill in the PSI fields of a sample.
+ * vmmgmt_guest_stats_psi() - fill in the PSI fields of a sample.
  * @s: the sample; %VMMGMT_STATS_F_PSI is set when all three files exist.
  *
  * Context: process context; may sleep.
  */
-static void vmmgmt_stats_psi(struct vmmgmt_stats_sample *s)
+static void vmmgmt_guest_stats_psi(struct vmmgmt_stats_sample *s)
 {
 	static const char * const files[VMMGMT_STATS_PSI_NR] = {
 		[VMMGMT_STATS_PSI_CPU] = "/proc/pressure/cpu",
@@ -267,24 +278,25 @@ static void vmmgmt_stats_psi(struct vmmgmt_stats_sample *s)
 	int i;
 
 	for (i = 0; i < VMMGMT_STATS_PSI_NR; i++) {
-		if (vmmgmt_stats_read_file(files[i], text, sizeof(text))) {
+		if (vmmgmt_guest_stats_read_file(files[i], text,
+						 sizeof(text))) {
 			memset(s->psi_some_avg10, 0, sizeof(s->psi_some_avg10));
 			memset(s->psi_full_avg10, 0, sizeof(s->psi_full_avg10));
 			return;
 		}
-		s->psi_some_avg10[i] = vmmgmt_stats_avg10(text, "some");
-		s->psi_full_avg10[i] = vmmgmt_stats_avg10(text, "full");
+		s->psi_some_avg10[i] = vmmgmt_guest_stats_avg10(text, "some");
+		s->psi_full_avg10[i] = vmmgmt_guest_stats_avg10(text, "full");
 	}
 	s->flags |= VMMGMT_STATS_F_PSI;
 }
 
 /**
- * vmmgmt_stats_tasks() - fill in the load averages and task counts.
+ * vmmgmt_guest_stats_tasks() - fill in the load averages and task counts.
  * @s: the sample.
  *
  * Context: process context; may sleep.
  */
-static void vmmgmt_stats_tasks(struct vmmgmt_stats_sample *s)
+static void vmmgmt_guest_stats_tasks(struct vmmgmt_stats_sample *s)
 {
 	unsigned int runnable, threads;
 	char text[128];
@@ -294,10 +306,11 @@ static void vmmgmt_stats_tasks(struct vmmgmt_stats_sample *s)
 	for (i = 0; i < 3; i++) {
 		unsigned long a = READ_ONCE(avenrun[i]) + FIXED_1 / 200;
 
-		s->load_avg[i] = min_t(u64, (u64)LOAD_INT(a) * 100 + LOAD_FRAC(a),
+		s->load_avg[i] = min_t(u64,
+				       (u64)LOAD_INT(a) * 100 + LOAD_FRAC(a),
 				       U32_MAX);
 	}
-	if (vmmgmt_stats_read_file("/proc/loadavg", text, sizeof(text)))
+	if (vmmgmt_guest_stats_read_file("/proc/loadavg", text, sizeof(text)))
 		return;
 	if (sscanf(text, "%*s %*s %*s %u/%u", &runnable, &threads) != 2)
 		return;
@@ -306,12 +319,12 @@ static void vmmgmt_stats_tasks(struct vmmgmt_stats_sample *s)
 }
 
 /**
- * vmmgmt_stats_mem() - fill in the memory fields, as /proc/meminfo.
+ * vmmgmt_guest_stats_mem() - fill in the memory fields, as /proc/meminfo.
  * @s: the sample.
  *
  * Context: any; does not sleep.
  */
-static void vmmgmt_stats_mem(struct vmmgmt_stats_sample *s)
+static void vmmgmt_guest_stats_mem(struct vmmgmt_stats_sample *s)
 {
 	struct sysinfo i;
 	long cached;
@@ -328,72 +341,56 @@ static void vmmgmt_stats_mem(struct vmmgmt_stats_sample *s)
 }
 
 /**
- * vmmgmt_stats_post() - post a sample to the guest-to-host ring.
+ * vmmgmt_guest_stats_post() - post a sample to the guest-to-host ring.
  * @vdev: the device.
  * @s: the sample.
  * @len: its length in bytes.
  *
- * Never waits for ring space: a sample that does not fit now is dropped
- * (and counted), the next one replaces it anyway.  Rings the doorbell
- * only when the host is not draining the ring, so at most once.
+ * Through the link's send path, without waiting for ring space: a sample
+ * that does not fit now is dropped (and counted), the next one replaces
+ * it anyway.  The doorbell rings only when the host is not draining the
+ * ring, so at most once.
  *
  * Context: process context; &vmmgmt_guest_sampler.lock held; takes
- * &vmmgmt_dev.lock for reading, then &vmmgmt_dev.tx_lock.
+ * &vmmgmt_guest_dev.lock for reading, then &vmmgmt_guest_dev.tx_lock.
  * Return: 0 or a negative errno.
  */
-static int vmmgmt_stats_post(struct vmmgmt_dev *vdev,
-			     const struct vmmgmt_stats_sample *s, u32 len)
+static int vmmgmt_guest_stats_post(struct vmmgmt_guest_dev *vdev,
+				   const struct vmmgmt_stats_sample *s, u32 len)
 {
 	struct vmmgmt_rec hdr = {
 		.len = len,
 		.mode = VMMGMT_MODE_STATS,
 		.id = s->seq,
 	};
-	bool broken = false;
 	int ret;
 
 	down_read(&vdev->lock);
 	if (vdev->removed) {
 		ret = -ENODEV;
-		goto unlock;
-	}
-	if (vmmgmt_link_refresh(vdev) != VMMGMT_LINK_UP) {
-		ret = -ENOTCONN;
-		goto unlock;
-	}
-	mutex_lock(&vdev->tx_lock);
-	if (vdev->link_state != VMMGMT_LINK_UP) {
-		ret = -ENOTCONN;
 	} else {
-		hdr.src.vm = vdev->vm_id;
-		ret = vmmgmt_ring_post(&vdev->tx, &hdr, s);
-		if (!ret && vmmgmt_ring_need_notify(&vdev->tx))
-			vmmgmt_doorbell(vdev);
-		if (!ret)
-			vmmgmt_watch_arm(vdev);
-		broken = ret == -EPROTO;
+		vmmgmt_guest_link_refresh(vdev);
+		hdr.src.vm = READ_ONCE(vdev->vm_id);
+		ret = vmmgmt_guest_send(vdev, &hdr, s, true);
 	}
-	mutex_unlock(&vdev->tx_lock);
-	if (broken)
-		vmmgmt_link_break(vdev);
-unlock:
 	up_read(&vdev->lock);
 	return ret;
 }
 
 /**
- * vmmgmt_stats_work() - take one sample, post it, and plan the next.
+ * vmmgmt_guest_stats_work() - take one sample, post it, and plan the next.
  * @work: &vmmgmt_guest_sampler.work.
  *
  * Context: process context (system workqueue); takes
  * &vmmgmt_guest_sampler.lock.
  */
-void vmmgmt_stats_work(struct work_struct *work)
+void vmmgmt_guest_stats_work(struct work_struct *work)
 {
 	struct vmmgmt_guest_sampler *st = container_of(to_delayed_work(work),
 						   struct vmmgmt_guest_sampler,
 						   work);
-	struct vmmgmt_dev *vdev = container_of(st, struct vmmgmt_dev, sctl);
+	struct vmmgmt_guest_dev *vdev =
+		container_of(st, struct vmmgmt_guest_dev, sampler);
 	struct vmmgmt_stats_sample *s = st->buf;
 	u64 now;
 	u32 len;
@@ -411,23 +408,23 @@ void vmmgmt_stats_work(struct work_struct *work)
 	if (now - st->last_ns < (u64)st->period_ms * NSEC_PER_MSEC / 2)
 		goto unlock;
 
-	memset(s, 0, VMMGMT_STATS_BUF_SIZE);
+	memset(s, 0, VMMGMT_GUEST_STATS_BUF_SIZE);
 	s->version = VMMGMT_STATS_VERSION;
 	s->seq = ++st->seq;
 	s->timestamp = now;
 	s->period = now - st->last_ns;
 	st->last_ns = now;
-	vmmgmt_stats_cpus(st, s);
-	vmmgmt_stats_tasks(s);
-	vmmgmt_stats_psi(s);
-	vmmgmt_stats_mem(s);
+	vmmgmt_guest_stats_cpus(st, s);
+	vmmgmt_guest_stats_tasks(s);
+	vmmgmt_guest_stats_psi(s);
+	vmmgmt_guest_stats_mem(s);
 	if (st->has_needs) {
 		s->needs = st->needs;
 		s->flags |= VMMGMT_STATS_F_NEEDS;
 	}
 	len = struct_size(s, cpu, s->nr_cpu_entries);
 
-	ret = vmmgmt_stats_post(vdev, s, len);
+	ret = vmmgmt_guest_stats_post(vdev, s, len);
 	if (ret) {
 		atomic64_inc(&st->failed);
 		dev_dbg_ratelimited(&vdev->pdev->dev,
@@ -442,7 +439,7 @@ unlock:
 }
 
 /**
- * vmmgmt_stats_set_needs() - VMMGMT_IOC_SET_NEEDS.
+ * vmmgmt_guest_stats_set_needs() - VMMGMT_IOC_SET_NEEDS.
  * @vdev: the device.
  * @uarg: user pointer to a &struct vmmgmt_stats_needs.
  *
@@ -450,7 +447,8 @@ unlock:
  * Return: 0; -EPERM without CAP_SYS_ADMIN; -EFAULT; -EINVAL for a value
  * out of range or nonzero flags or reserved; -ENODEV after removal.
  */
-long vmmgmt_stats_set_needs(struct vmmgmt_dev *vdev, void __user *uarg)
+long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev,
+				  void __user *uarg)
 {
 	struct vmmgmt_stats_needs needs;
 	long ret = 0;
@@ -465,131 +463,68 @@ long vmmgmt_stats_set_needs(struct vmmgmt_dev *vdev, void __user *uarg)
 		return -EINVAL;
 
 	/*
-	 * The file's reference keeps the collector alive; &vmmgmt_dev.lock
-	 * is not needed (and would be taken in the wrong order).
+	 * The file's reference keeps the collector alive;
+	 * &vmmgmt_guest_dev.lock is not needed (and would be taken in the wrong
+	 * order).
 	 */
-	mutex_lock(&vdev->sctl.lock);
+	mutex_lock(&vdev->sampler.lock);
 	if (READ_ONCE(vdev->removed)) {
 		ret = -ENODEV;
 	} else {
-		vdev->sctl.needs = needs;
-		vdev->sctl.has_needs = needs.vcpus_wanted || needs.urgency;
+		vdev->sampler.needs = needs;
+		vdev->sampler.has_needs = needs.vcpus_wanted || needs.urgency;
 	}
-	mutex_unlock(&vdev->sctl.lock);
+	mutex_unlock(&vdev->sampler.lock);
 	return ret;
 }
 
-static struct vmmgmt_guest_sampler *vmmgmt_stats_ctl_of(struct device *dev)
-{
-	struct miscdevice *misc = dev_get_drvdata(dev);
-
-	return &container_of(misc, struct vmmgmt_dev, misc)->sctl;
-}
-
-static ssize_t stats_enable_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n",
-			  READ_ONCE(vmmgmt_stats_ctl_of(dev)->enabled));
-}
-
 /**
- * stats_enable_store() - start (1) or stop (0) sampling.
- * @dev: the misc device.
- * @attr: the attribute.
- * @buf: "0" or "1" (what kstrtobool() accepts).
- * @count: length of @buf.
+ * vmmgmt_guest_stats_enable() - start or stop sampling (sysfs
+ * stats_enable).
+ * @vdev: the device.
+ * @on: true to start, false to stop; the same as now changes nothing.
  *
  * Starting takes a baseline; the first sample follows one period later.
  *
  * Context: process context; takes &vmmgmt_guest_sampler.lock.
- * Return: @count or -EINVAL.
  */
-static ssize_t stats_enable_store(struct device *dev,
-				  struct device_attribute *attr,
-				  const char *buf, size_t count)
+void vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on)
 {
-	struct vmmgmt_guest_sampler *st = vmmgmt_stats_ctl_of(dev);
-	bool val;
+	struct vmmgmt_guest_sampler *st = &vdev->sampler;
 
-	if (kstrtobool(buf, &val))
-		return -EINVAL;
 	mutex_lock(&st->lock);
-	if (val && !st->enabled) {
-		vmmgmt_stats_cpus(st, NULL);
+	if (on && !st->enabled) {
+		vmmgmt_guest_stats_cpus(st, NULL);
 		st->last_ns = ktime_get_ns();
 		st->enabled = true;
 		mod_delayed_work(system_wq, &st->work,
 				 msecs_to_jiffies(st->period_ms));
-	} else if (!val && st->enabled) {
+	} else if (!on && st->enabled) {
 		st->enabled = false;
 		cancel_delayed_work(&st->work);
 	}
 	mutex_unlock(&st->lock);
-	return count;
-}
-static DEVICE_ATTR_RW(stats_enable);
-
-static ssize_t stats_period_ms_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n",
-			  READ_ONCE(vmmgmt_stats_ctl_of(dev)->period_ms));
 }
 
 /**
- * stats_period_ms_store() - set the sampling period.
- * @dev: the misc device.
- * @attr: the attribute.
- * @buf: milliseconds, %VMMGMT_STATS_PERIOD_MIN_MS..%VMMGMT_STATS_PERIOD_MAX_MS.
- * @count: length of @buf.
+ * vmmgmt_guest_stats_set_period() - set the sampling period (sysfs
+ * stats_period_ms).
+ * @vdev: the device.
+ * @ms: milliseconds, %VMMGMT_STATS_PERIOD_MIN_MS..%VMMGMT_STATS_PERIOD_MAX_MS.
  *
  * A new period applies from the next sample on.
  *
  * Context: process context; takes &vmmgmt_guest_sampler.lock.
- * Return: @count or -EINVAL.
+ * Return: 0, or -EINVAL for a period out of range.
  */
-static ssize_t stats_period_ms_store(struct device *dev,
-				     struct device_attribute *attr,
-				     const char *buf, size_t count)
+int vmmgmt_guest_stats_set_period(struct vmmgmt_guest_dev *vdev, u32 ms)
 {
-	struct vmmgmt_guest_sampler *st = vmmgmt_stats_ctl_of(dev);
-	u32 val;
+	struct vmmgmt_guest_sampler *st = &vdev->sampler;
 
-	if (kstrtou32(buf, 0, &val) || val < VMMGMT_STATS_PERIOD_MIN_MS ||
-	    val > VMMGMT_STATS_PERIOD_MAX_MS)
+	if (ms < VMMGMT_STATS_PERIOD_MIN_MS || ms > VMMGMT_STATS_PERIOD_MAX_MS)
 		return -EINVAL;
 	mutex_lock(&st->lock);
-	WRITE_ONCE(st->period_ms, val);
+	WRITE_ONCE(st->period_ms, ms);
 	mutex_unlock(&st->lock);
-	return count;
+	return 0;
 }
-static DEVICE_ATTR_RW(stats_period_ms);
-
-static ssize_t stats_sent_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%lld\n",
-			  atomic64_read(&vmmgmt_stats_ctl_of(dev)->sent));
-}
-static DEVICE_ATTR_RO(stats_sent);
-
-static ssize_t stats_failed_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%lld\n",
-			  atomic64_read(&vmmgmt_stats_ctl_of(dev)->failed));
-}
-static DEVICE_ATTR_RO(stats_failed);
-
-static struct attribute *vmmgmt_stats_attrs[] = {
-	&dev_attr_stats_enable.attr,
-	&dev_attr_stats_period_ms.attr,
-	&dev_attr_stats_sent.attr,
-	&dev_attr_stats_failed.attr,
-	NULL
-};
-
-const struct attribute_group vmmgmt_stats_group = {
-	.attrs = vmmgmt_stats_attrs,
-};

@@ -16,7 +16,7 @@
  * marked running (it needs no doorbell: it waits for its quota or for a
  * full destination, and the host's watchdog watches it), the rx ring
  * not while a reader's full queue holds it up (that reader restarts it).
- * A ring without progress for %VMMGMT_WATCH_DUMP_MS has the channel's
+ * A ring without progress for %VMMGMT_GUEST_WATCH_DUMP_MS has the channel's
  * state logged once.
  *
  * The work is armed whenever a record is posted, and stops at a look that
@@ -26,6 +26,12 @@
  *
  * debugfs, vmmgmt/<PCI address>/channel: both rings' indexes and flags,
  * the rx consumer's state and the watchdog's view.
+ *
+ * Owns: &vmmgmt_guest_dev.watch_work, watch, watch_gen and debugfs, the
+ * stall_ms parameter.  May call: the shared stall detection
+ * (lib/vmmgmt_stall.c) only; it rings the doorbell with the header's
+ * inline vmmgmt_guest_doorbell() and queues the link's rx work, so that
+ * the link can arm it after every post.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -42,47 +48,47 @@
 #include "vmmgmt_guest.h"
 
 /*
- * vmmgmt_stall_ms: a ring with records and no progress for this long is
+ * vmmgmt_guest_stall_ms: a ring with records and no progress for this long is
  * notified again.  0 turns the watchdog off.
  */
-static unsigned int vmmgmt_stall_ms = 1000;
-module_param_named(stall_ms, vmmgmt_stall_ms, uint, 0644);
+static unsigned int vmmgmt_guest_stall_ms = 1000;
+module_param_named(stall_ms, vmmgmt_guest_stall_ms, uint, 0644);
 MODULE_PARM_DESC(stall_ms, "notify a ring again when it held records without progress for this long (ms; 0: off; default 1000)");
 
 /* The shortest look interval honoured, in milliseconds. */
-#define VMMGMT_WATCH_MIN_MS	10
+#define VMMGMT_GUEST_WATCH_MIN_MS	10
 /* A stall this long has the channel's state logged, once. */
-#define VMMGMT_WATCH_DUMP_MS	10000
+#define VMMGMT_GUEST_WATCH_DUMP_MS	10000
 /* Room for the channel's state. */
-#define VMMGMT_WATCH_STATE_MAX	1024
+#define VMMGMT_GUEST_WATCH_STATE_MAX	1024
 
 /* vmmgmt/ in debugfs; an error pointer when debugfs is absent. */
-static struct dentry *vmmgmt_debugfs;
+static struct dentry *vmmgmt_guest_debugfs;
 
-static const char * const vmmgmt_watch_names[VMMGMT_WATCH_RINGS] = {
-	[VMMGMT_WATCH_TX] = "G2H",
-	[VMMGMT_WATCH_RX] = "H2G",
+static const char * const vmmgmt_guest_watch_names[VMMGMT_GUEST_WATCH_RINGS] = {
+	[VMMGMT_GUEST_WATCH_TX] = "G2H",
+	[VMMGMT_GUEST_WATCH_RX] = "H2G",
 };
 
 /* The interval between looks in milliseconds; 0 when off. */
-static unsigned int vmmgmt_watch_tick_ms(void)
+static unsigned int vmmgmt_guest_watch_tick_ms(void)
 {
-	unsigned int ms = READ_ONCE(vmmgmt_stall_ms);
+	unsigned int ms = READ_ONCE(vmmgmt_guest_stall_ms);
 
-	return ms ? max_t(unsigned int, ms / 2, VMMGMT_WATCH_MIN_MS) : 0;
+	return ms ? max_t(unsigned int, ms / 2, VMMGMT_GUEST_WATCH_MIN_MS) : 0;
 }
 
 /**
- * vmmgmt_watch_arm() - make sure the watchdog looks within a tick.
+ * vmmgmt_guest_watch_arm() - make sure the watchdog looks within a tick.
  * @vdev: the device; not removed.
  *
  * Called after a record was posted.  Cheap when a look is queued already.
  *
  * Context: any context.
  */
-void vmmgmt_watch_arm(struct vmmgmt_dev *vdev)
+void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev)
 {
-	unsigned int ms = vmmgmt_watch_tick_ms();
+	unsigned int ms = vmmgmt_guest_watch_tick_ms();
 
 	if (ms && !READ_ONCE(vdev->rx_off) &&
 	    !delayed_work_pending(&vdev->watch_work))
@@ -94,7 +100,8 @@ void vmmgmt_watch_arm(struct vmmgmt_dev *vdev)
  * Each side's private indexes are read without its lock (READ_ONCE()): a
  * snapshot for a person to read.
  */
-static void vmmgmt_watch_state(struct seq_buf *s, struct vmmgmt_dev *vdev)
+static void vmmgmt_guest_watch_state(struct seq_buf *s,
+				     struct vmmgmt_guest_dev *vdev)
 {
 	const struct vmmgmt_ring_ctrl *t = vdev->tx.ctrl, *r = vdev->rx.ctrl;
 	int i;
@@ -122,18 +129,18 @@ static void vmmgmt_watch_state(struct seq_buf *s, struct vmmgmt_dev *vdev)
 	/* Lockless: a hint for the reader of the dump, nothing waits on it. */
 	seq_buf_printf(s, "; tx waiters %d\n", waitqueue_active(&vdev->tx_wq));
 	seq_buf_printf(s, "counters doorbells %lld interrupts %lld",
-		       atomic64_read(&vdev->stats.doorbells),
-		       atomic64_read(&vdev->stats.interrupts));
+		       atomic64_read(&vdev->counters.doorbells),
+		       atomic64_read(&vdev->counters.interrupts));
 	seq_buf_printf(s, " tx_msgs %lld rx_msgs %lld",
-		       atomic64_read(&vdev->stats.tx_msgs),
-		       atomic64_read(&vdev->stats.rx_msgs));
+		       atomic64_read(&vdev->counters.tx_msgs),
+		       atomic64_read(&vdev->counters.rx_msgs));
 	seq_buf_printf(s, " stalls_recovered %lld stall_kicks %lld\n",
-		       atomic64_read(&vdev->stats.stalls_recovered),
-		       atomic64_read(&vdev->stats.stall_kicks));
+		       atomic64_read(&vdev->counters.stalls_recovered),
+		       atomic64_read(&vdev->counters.stall_kicks));
 	/* The watchdog's view, as its work last left it. */
-	for (i = 0; i < VMMGMT_WATCH_RINGS; i++)
+	for (i = 0; i < VMMGMT_GUEST_WATCH_RINGS; i++)
 		seq_buf_printf(s, "watch %s pending %d still %u acted %d backoff %u\n",
-			       vmmgmt_watch_names[i],
+			       vmmgmt_guest_watch_names[i],
 			       READ_ONCE(vdev->watch[i].pending),
 			       READ_ONCE(vdev->watch[i].still),
 			       READ_ONCE(vdev->watch[i].acted),
@@ -141,16 +148,16 @@ static void vmmgmt_watch_state(struct seq_buf *s, struct vmmgmt_dev *vdev)
 }
 
 /* Log the channel's state, a kernel log line per line of it. */
-static void vmmgmt_watch_log(struct vmmgmt_dev *vdev)
+static void vmmgmt_guest_watch_log(struct vmmgmt_guest_dev *vdev)
 {
 	char *buf, *p, *line;
 	struct seq_buf s;
 
-	buf = kmalloc(VMMGMT_WATCH_STATE_MAX, GFP_KERNEL);
+	buf = kmalloc(VMMGMT_GUEST_WATCH_STATE_MAX, GFP_KERNEL);
 	if (!buf)
 		return;
-	seq_buf_init(&s, buf, VMMGMT_WATCH_STATE_MAX);
-	vmmgmt_watch_state(&s, vdev);
+	seq_buf_init(&s, buf, VMMGMT_GUEST_WATCH_STATE_MAX);
+	vmmgmt_guest_watch_state(&s, vdev);
 	p = (char *)seq_buf_str(&s);
 	while ((line = strsep(&p, "\n")) && *line)
 		dev_warn(&vdev->pdev->dev, "%s\n", line);
@@ -158,7 +165,7 @@ static void vmmgmt_watch_log(struct vmmgmt_dev *vdev)
 }
 
 /**
- * vmmgmt_watch_ring() - one look at one ring.
+ * vmmgmt_guest_watch_ring() - one look at one ring.
  * @vdev: the device.
  * @i: which ring.
  * @pending: the ring holds records now.
@@ -172,47 +179,52 @@ static void vmmgmt_watch_log(struct vmmgmt_dev *vdev)
  * Context: the watchdog's work.
  * Return: true if the ring's consumer should be notified now.
  */
-static bool vmmgmt_watch_ring(struct vmmgmt_dev *vdev, enum vmmgmt_watch_ring i,
-			      bool pending, u32 tail, bool excused,
-			      unsigned int tick_ms)
+static bool vmmgmt_guest_watch_ring(struct vmmgmt_guest_dev *vdev,
+				    enum vmmgmt_guest_watch_ring i,
+				    bool pending, u32 tail, bool excused,
+				    unsigned int tick_ms)
 {
 	struct vmmgmt_stall *st = &vdev->watch[i];
 	unsigned int still = st->still, what;
 
 	what = vmmgmt_stall_look(st, pending, tail, excused, true,
-				 DIV_ROUND_UP(VMMGMT_WATCH_DUMP_MS, tick_ms));
+				 DIV_ROUND_UP(VMMGMT_GUEST_WATCH_DUMP_MS,
+					      tick_ms));
 	if (what & VMMGMT_STALL_RECOVERED) {
-		atomic64_inc(&vdev->stats.stalls_recovered);
+		atomic64_inc(&vdev->counters.stalls_recovered);
 		dev_info_ratelimited(&vdev->pdev->dev, "%s ring stalled for %u ms; moving again after the watchdog's %s\n",
-				     vmmgmt_watch_names[i], still * tick_ms,
-				     i == VMMGMT_WATCH_TX ? "doorbell" : "look");
+				     vmmgmt_guest_watch_names[i],
+				     still * tick_ms,
+				     i == VMMGMT_GUEST_WATCH_TX ?
+				     "doorbell" : "look");
 	}
 	if (what & VMMGMT_STALL_DUMP) {
 		dev_warn(&vdev->pdev->dev, "%s ring without progress for %u ms; channel state follows\n",
-			 vmmgmt_watch_names[i], st->still * tick_ms);
-		vmmgmt_watch_log(vdev);
+			 vmmgmt_guest_watch_names[i], st->still * tick_ms);
+		vmmgmt_guest_watch_log(vdev);
 	}
 	if (!(what & VMMGMT_STALL_NOTIFY))
 		return false;
-	atomic64_inc(&vdev->stats.stall_kicks);
+	atomic64_inc(&vdev->counters.stall_kicks);
 	return true;
 }
 
 /**
- * vmmgmt_watch_work() - the watchdog's look at both rings.
- * @work: &vmmgmt_dev.watch_work.
+ * vmmgmt_guest_watch_work() - the watchdog's look at both rings.
+ * @work: &vmmgmt_guest_dev.watch_work.
  *
  * Looks again a tick later while the link is up and either ring holds
  * records; otherwise stops until the next post arms it.
  *
- * Context: process context (system workqueue); takes &vmmgmt_dev.rx_lock,
- * then &vmmgmt_dev.tx_lock, briefly.
+ * Context: process context (system workqueue); takes &vmmgmt_guest_dev.rx_lock,
+ * then &vmmgmt_guest_dev.tx_lock, briefly.
  */
-static void vmmgmt_watch_work(struct work_struct *work)
+static void vmmgmt_guest_watch_work(struct work_struct *work)
 {
-	struct vmmgmt_dev *vdev = container_of(to_delayed_work(work),
-					       struct vmmgmt_dev, watch_work);
-	unsigned int tick_ms = vmmgmt_watch_tick_ms();
+	struct vmmgmt_guest_dev *vdev = container_of(to_delayed_work(work),
+						     struct vmmgmt_guest_dev,
+						     watch_work);
+	unsigned int tick_ms = vmmgmt_guest_watch_tick_ms();
 	bool tx_pending = false, rx_pending = false, host_busy = false;
 	bool stalled, up;
 	u32 tx_tail = 0, rx_tail = 0;
@@ -241,9 +253,9 @@ static void vmmgmt_watch_work(struct work_struct *work)
 	 * wait for its quota or for a full destination (a host endpoint
 	 * that reads slowly): its own watchdog is for that.
 	 */
-	if (vmmgmt_watch_ring(vdev, VMMGMT_WATCH_TX, tx_pending, tx_tail,
-			      host_busy, tick_ms)) {
-		vmmgmt_doorbell(vdev);
+	if (vmmgmt_guest_watch_ring(vdev, VMMGMT_GUEST_WATCH_TX, tx_pending,
+				    tx_tail, host_busy, tick_ms)) {
+		vmmgmt_guest_doorbell(vdev);
 		/* Writers waiting for room look again. */
 		atomic_inc(&vdev->tx_seq);
 		wake_up_all(&vdev->tx_wq);
@@ -251,8 +263,9 @@ static void vmmgmt_watch_work(struct work_struct *work)
 	xa_lock(&vdev->ports);
 	stalled = vdev->rx_stalled;
 	xa_unlock(&vdev->ports);
-	if (vmmgmt_watch_ring(vdev, VMMGMT_WATCH_RX, rx_pending, rx_tail,
-			      stalled, tick_ms) && !READ_ONCE(vdev->rx_off))
+	if (vmmgmt_guest_watch_ring(vdev, VMMGMT_GUEST_WATCH_RX, rx_pending,
+				    rx_tail, stalled, tick_ms) &&
+	    !READ_ONCE(vdev->rx_off))
 		schedule_work(&vdev->rx_work);
 
 	if ((tx_pending || rx_pending) && !READ_ONCE(vdev->rx_off))
@@ -260,46 +273,47 @@ static void vmmgmt_watch_work(struct work_struct *work)
 				      msecs_to_jiffies(tick_ms));
 }
 
-static int vmmgmt_channel_show(struct seq_file *m, void *unused)
+static int vmmgmt_guest_channel_show(struct seq_file *m, void *unused)
 {
-	char *buf = kmalloc(VMMGMT_WATCH_STATE_MAX, GFP_KERNEL);
+	char *buf = kmalloc(VMMGMT_GUEST_WATCH_STATE_MAX, GFP_KERNEL);
 	struct seq_buf s;
 
 	if (!buf)
 		return -ENOMEM;
-	seq_buf_init(&s, buf, VMMGMT_WATCH_STATE_MAX);
-	vmmgmt_watch_state(&s, m->private);
+	seq_buf_init(&s, buf, VMMGMT_GUEST_WATCH_STATE_MAX);
+	vmmgmt_guest_watch_state(&s, m->private);
 	seq_puts(m, seq_buf_str(&s));
 	kfree(buf);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(vmmgmt_channel);
+DEFINE_SHOW_ATTRIBUTE(vmmgmt_guest_channel);
 
 /**
- * vmmgmt_watch_init() - set up a device's watchdog and debugfs files.
+ * vmmgmt_guest_watch_init() - set up a device's watchdog and debugfs files.
  * @vdev: the device, being probed; its work items are not running.
  *
  * Context: process context.
  */
-void vmmgmt_watch_init(struct vmmgmt_dev *vdev)
+void vmmgmt_guest_watch_init(struct vmmgmt_guest_dev *vdev)
 {
-	INIT_DELAYED_WORK(&vdev->watch_work, vmmgmt_watch_work);
+	INIT_DELAYED_WORK(&vdev->watch_work, vmmgmt_guest_watch_work);
 	vdev->debugfs = debugfs_create_dir(pci_name(vdev->pdev),
-					   vmmgmt_debugfs);
+					   vmmgmt_guest_debugfs);
 	debugfs_create_file("channel", 0400, vdev->debugfs, vdev,
-			    &vmmgmt_channel_fops);
+			    &vmmgmt_guest_channel_fops);
 }
 
 /**
- * vmmgmt_watch_stop() - stop a device's watchdog, remove its debugfs files.
+ * vmmgmt_guest_watch_stop() - stop a device's watchdog, remove its debugfs
+ * files.
  * @vdev: the device; nothing posts any more (its files and its statistics
  *	collector are gone), so nothing arms the watchdog.  Called before
- *	vmmgmt_rx_shutdown(): the watchdog queues the rx work.  May be called
- *	twice.
+ *	vmmgmt_guest_rx_shutdown(): the watchdog queues the rx work.  May be
+ *	called twice.
  *
  * Context: process context; may sleep.
  */
-void vmmgmt_watch_stop(struct vmmgmt_dev *vdev)
+void vmmgmt_guest_watch_stop(struct vmmgmt_guest_dev *vdev)
 {
 	debugfs_remove_recursive(vdev->debugfs);
 	vdev->debugfs = NULL;
@@ -307,21 +321,21 @@ void vmmgmt_watch_stop(struct vmmgmt_dev *vdev)
 }
 
 /**
- * vmmgmt_watch_module_init() - create vmmgmt/ in debugfs.
+ * vmmgmt_guest_watch_module_init() - create vmmgmt/ in debugfs.
  *
  * Context: process context (module init).
  */
-void vmmgmt_watch_module_init(void)
+void vmmgmt_guest_watch_module_init(void)
 {
-	vmmgmt_debugfs = debugfs_create_dir("vmmgmt", NULL);
+	vmmgmt_guest_debugfs = debugfs_create_dir("vmmgmt", NULL);
 }
 
 /**
- * vmmgmt_watch_module_exit() - remove vmmgmt/ from debugfs.
+ * vmmgmt_guest_watch_module_exit() - remove vmmgmt/ from debugfs.
  *
  * Context: process context (module exit), after every device is removed.
  */
-void vmmgmt_watch_module_exit(void)
+void vmmgmt_guest_watch_module_exit(void)
 {
-	debugfs_remove_recursive(vmmgmt_debugfs);
+	debugfs_remove_recursive(vmmgmt_guest_debugfs);
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vmmgmt guest module: the kernel API differences between the kernels it
- * supports (Debian's 6.1 and 6.12), kept in one place.  The VMMGMT_HAVE_*
- * macros come from feature tests in Kbuild.
+ * supports (Debian's 6.1 and 6.12), kept in one place.  The
+ * VMMGMT_GUEST_HAVE_* macros come from feature tests in Kbuild.
  */
-#ifndef _VMMGMT_COMPAT_H
-#define _VMMGMT_COMPAT_H
+#ifndef _VMMGMT_GUEST_COMPAT_H
+#define _VMMGMT_GUEST_COMPAT_H
 
 #include <linux/bits.h>
 #include <linux/err.h>
@@ -13,7 +13,7 @@
 #include <linux/pci.h>
 
 /**
- * vmmgmt_pcim_iomap_region() - request and map one BAR, device-managed.
+ * vmmgmt_guest_pcim_iomap_region() - request and map one BAR, device-managed.
  * @pdev: the PCI device, enabled with pcim_enable_device().
  * @bar: BAR index.
  * @name: owner name for the request.
@@ -26,9 +26,9 @@
  * Return: the mapping, or an ERR_PTR()-encoded error.
  */
 static inline void __iomem *
-vmmgmt_pcim_iomap_region(struct pci_dev *pdev, int bar, const char *name)
+vmmgmt_guest_pcim_iomap_region(struct pci_dev *pdev, int bar, const char *name)
 {
-#ifdef VMMGMT_HAVE_PCIM_IOMAP_REGION
+#ifdef VMMGMT_GUEST_HAVE_PCIM_IOMAP_REGION
 	return pcim_iomap_region(pdev, bar, name);
 #else
 	void __iomem *addr;
@@ -42,4 +42,4 @@ vmmgmt_pcim_iomap_region(struct pci_dev *pdev, int bar, const char *name)
 #endif
 }
 
-#endif /* _VMMGMT_COMPAT_H */
+#endif /* _VMMGMT_GUEST_COMPAT_H */

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt guest module: sysfs, /sys/class/misc/vmmgmt/ (vmmgmt<N>/ for
+ * further devices).  The device's attributes (ABI and ids, link state,
+ * sizes, features, reset), the channel counters, and the statistics
+ * collector's settings and counts: one value per file, all written the
+ * same way, with DEVICE_ATTR_*(),
+ * sysfs_emit() and attribute groups that the misc core creates with the
+ * device and removes before misc_deregister() returns
+ * (vmmgmt_guest_sysfs_groups).  Documentation/ABI/testing/
+ * sysfs-class-misc-vmmgmt has an entry for each.
+ *
+ * Per-mode directories, modes/<mode>/, belong here too: a "modes"
+ * kobject under the device's kobject (&vmmgmt_guest_dev.misc.this_device)
+ * with one child per mode, each of a kobj_type whose sysfs_ops hand its
+ * attributes the mode (a container of the kobject), made right after
+ * misc_register() and removed before misc_deregister() by functions of
+ * this file that the character device calls.
+ *
+ * Owns: the attributes.  May call: the statistics collector
+ * (vmmgmt_guest_stats.c) and the link (vmmgmt_guest_link.c).
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/kernel.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/sysfs.h>
+
+#include "vmmgmt_guest.h"
+
+/* The device of a sysfs file of the misc device. */
+static struct vmmgmt_guest_dev *vmmgmt_guest_dev_from_misc(struct device *dev)
+{
+	struct miscdevice *misc = dev_get_drvdata(dev);
+
+	return container_of(misc, struct vmmgmt_guest_dev, misc);
+}
+
+/* The device's own attributes. */
+
+/**
+ * vmmgmt_guest_link_state_name() - name of a link state for sysfs.
+ * @state: a value of &enum vmmgmt_link_state, as read from the header.
+ *
+ * Context: any.
+ * Return: "down", "up", "broken", or "unknown" for any other value.
+ */
+static const char *vmmgmt_guest_link_state_name(u32 state)
+{
+	switch (state) {
+	case VMMGMT_LINK_DOWN:
+		return "down";
+	case VMMGMT_LINK_UP:
+		return "up";
+	case VMMGMT_LINK_BROKEN:
+		return "broken";
+	default:
+		return "unknown";
+	}
+}
+
+static ssize_t abi_version_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+	u16 major, minor;
+
+	vmmgmt_guest_hdr_read_abi(vdev, &major, &minor);
+	return sysfs_emit(buf, "%u.%u\n", major, minor);
+}
+static DEVICE_ATTR_RO(abi_version);
+
+static ssize_t vm_id_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%u\n",
+			  vmmgmt_guest_hdr_read32(vdev,
+						  VMMGMT_GUEST_HDR_OFF(vm_id)));
+}
+static DEVICE_ATTR_RO(vm_id);
+
+static ssize_t peer_id_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  vmmgmt_guest_dev_from_misc(dev)->peer_id);
+}
+static DEVICE_ATTR_RO(peer_id);
+
+static ssize_t host_id_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+	u32 host_id = vmmgmt_guest_hdr_read32(vdev,
+					      VMMGMT_GUEST_HDR_OFF(host_id));
+
+	return sysfs_emit(buf, "%u\n", host_id);
+}
+static DEVICE_ATTR_RO(host_id);
+
+static ssize_t link_state_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	u32 state = vmmgmt_guest_link_refresh(vmmgmt_guest_dev_from_misc(dev));
+
+	return sysfs_emit(buf, "%s\n", vmmgmt_guest_link_state_name(state));
+}
+static DEVICE_ATTR_RO(link_state);
+
+static ssize_t max_msg_size_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+	u32 max = 0;
+
+	if (vmmgmt_guest_link_refresh(vdev) == VMMGMT_LINK_UP) {
+		mutex_lock(&vdev->tx_lock);
+		if (vdev->link_state == VMMGMT_LINK_UP)
+			max = vdev->tx.max_len;
+		mutex_unlock(&vdev->tx_lock);
+	}
+	return sysfs_emit(buf, "%u\n", max);
+}
+static DEVICE_ATTR_RO(max_msg_size);
+
+/**
+ * reset_store() - ask the host to reset the channel (sysfs ``reset``).
+ * @dev: the misc device.
+ * @attr: the attribute.
+ * @buf: "1" (anything kstrtobool() reads as true).
+ * @count: length of @buf.
+ *
+ * Waits up to %VMMGMT_GUEST_RESET_TIMEOUT for the host to acknowledge; see
+ * vmmgmt_guest_link_reset().  Removal of the device waits for a store in
+ * progress, so at most that long.
+ *
+ * Context: process context; may sleep.
+ * Return: @count once the host reset the channel; -EINVAL for a value
+ * that is not true; the errors of vmmgmt_guest_link_reset().
+ */
+static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	bool val;
+	int ret;
+
+	if (kstrtobool(buf, &val) || !val)
+		return -EINVAL;
+	ret = vmmgmt_guest_link_reset(vmmgmt_guest_dev_from_misc(dev),
+				      VMMGMT_GUEST_RESET_TIMEOUT);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_WO(reset);
+
+static ssize_t features_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	vmmgmt_guest_link_refresh(vdev);
+	return sysfs_emit(buf, "%#llx\n", READ_ONCE(vdev->features));
+}
+static DEVICE_ATTR_RO(features);
+
+static ssize_t region_size_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  vmmgmt_guest_dev_from_misc(dev)->region_size);
+}
+static DEVICE_ATTR_RO(region_size);
+
+static ssize_t vectors_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%u\n", vmmgmt_guest_dev_from_misc(dev)->nvec);
+}
+static DEVICE_ATTR_RO(vectors);
+
+static struct attribute *vmmgmt_guest_dev_attrs[] = {
+	&dev_attr_abi_version.attr,
+	&dev_attr_vm_id.attr,
+	&dev_attr_peer_id.attr,
+	&dev_attr_host_id.attr,
+	&dev_attr_link_state.attr,
+	&dev_attr_region_size.attr,
+	&dev_attr_max_msg_size.attr,
+	&dev_attr_vectors.attr,
+	&dev_attr_features.attr,
+	&dev_attr_reset.attr,
+	NULL
+};
+
+static const struct attribute_group vmmgmt_guest_dev_group = {
+	.attrs = vmmgmt_guest_dev_attrs,
+};
+
+/* The channel counters (&struct vmmgmt_guest_counters). */
+
+/* Shows the counter at byte @off of &vmmgmt_guest_dev.counters. */
+static ssize_t vmmgmt_guest_counter_emit(struct device *dev, size_t off,
+					 char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+	atomic64_t *counter = (void *)&vdev->counters + off;
+
+	return sysfs_emit(buf, "%llu\n", (u64)atomic64_read(counter));
+}
+
+/*
+ * The read-only file @_name shows &vmmgmt_guest_counters.@_field (the
+ * same word: two arguments, so that none is used twice).
+ */
+#define VMMGMT_GUEST_COUNTER_ATTR(_name, _field)			\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return vmmgmt_guest_counter_emit(dev,				\
+		offsetof(struct vmmgmt_guest_counters, _field), buf);	\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+VMMGMT_GUEST_COUNTER_ATTR(tx_msgs, tx_msgs);
+VMMGMT_GUEST_COUNTER_ATTR(tx_bytes, tx_bytes);
+VMMGMT_GUEST_COUNTER_ATTR(rx_msgs, rx_msgs);
+VMMGMT_GUEST_COUNTER_ATTR(rx_bytes, rx_bytes);
+VMMGMT_GUEST_COUNTER_ATTR(doorbells, doorbells);
+VMMGMT_GUEST_COUNTER_ATTR(interrupts, interrupts);
+VMMGMT_GUEST_COUNTER_ATTR(rx_polls, rx_polls);
+VMMGMT_GUEST_COUNTER_ATTR(drops, drops);
+VMMGMT_GUEST_COUNTER_ATTR(violations, violations);
+VMMGMT_GUEST_COUNTER_ATTR(stalls_recovered, stalls_recovered);
+VMMGMT_GUEST_COUNTER_ATTR(stall_kicks, stall_kicks);
+
+static struct attribute *vmmgmt_guest_counter_attrs[] = {
+	&dev_attr_tx_msgs.attr,
+	&dev_attr_tx_bytes.attr,
+	&dev_attr_rx_msgs.attr,
+	&dev_attr_rx_bytes.attr,
+	&dev_attr_doorbells.attr,
+	&dev_attr_interrupts.attr,
+	&dev_attr_rx_polls.attr,
+	&dev_attr_drops.attr,
+	&dev_attr_violations.attr,
+	&dev_attr_stalls_recovered.attr,
+	&dev_attr_stall_kicks.attr,
+	NULL
+};
+
+static const struct attribute_group vmmgmt_guest_counter_group = {
+	.attrs = vmmgmt_guest_counter_attrs,
+};
+
+/* The statistics collector (&struct vmmgmt_guest_sampler). */
+
+static ssize_t stats_enable_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%d\n", READ_ONCE(vdev->sampler.enabled));
+}
+
+/**
+ * stats_enable_store() - start (1) or stop (0) sampling.
+ * @dev: the misc device.
+ * @attr: the attribute.
+ * @buf: "0" or "1" (what kstrtobool() accepts).
+ * @count: length of @buf.
+ *
+ * See vmmgmt_guest_stats_enable().
+ *
+ * Context: process context; takes &vmmgmt_guest_sampler.lock.
+ * Return: @count or -EINVAL.
+ */
+static ssize_t stats_enable_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	bool val;
+
+	if (kstrtobool(buf, &val))
+		return -EINVAL;
+	vmmgmt_guest_stats_enable(vmmgmt_guest_dev_from_misc(dev), val);
+	return count;
+}
+static DEVICE_ATTR_RW(stats_enable);
+
+static ssize_t stats_period_ms_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vdev->sampler.period_ms));
+}
+
+/**
+ * stats_period_ms_store() - set the sampling period.
+ * @dev: the misc device.
+ * @attr: the attribute.
+ * @buf: milliseconds, %VMMGMT_STATS_PERIOD_MIN_MS..%VMMGMT_STATS_PERIOD_MAX_MS.
+ * @count: length of @buf.
+ *
+ * See vmmgmt_guest_stats_set_period().
+ *
+ * Context: process context; takes &vmmgmt_guest_sampler.lock.
+ * Return: @count or -EINVAL.
+ */
+static ssize_t stats_period_ms_store(struct device *dev,
+				     struct device_attribute *attr,
+				     const char *buf, size_t count)
+{
+	u32 val;
+	int ret;
+
+	if (kstrtou32(buf, 0, &val))
+		return -EINVAL;
+	ret = vmmgmt_guest_stats_set_period(vmmgmt_guest_dev_from_misc(dev),
+					    val);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(stats_period_ms);
+
+static ssize_t stats_sent_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&vdev->sampler.sent));
+}
+static DEVICE_ATTR_RO(stats_sent);
+
+static ssize_t stats_failed_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&vdev->sampler.failed));
+}
+static DEVICE_ATTR_RO(stats_failed);
+
+static struct attribute *vmmgmt_guest_stats_attrs[] = {
+	&dev_attr_stats_enable.attr,
+	&dev_attr_stats_period_ms.attr,
+	&dev_attr_stats_sent.attr,
+	&dev_attr_stats_failed.attr,
+	NULL
+};
+
+static const struct attribute_group vmmgmt_guest_stats_group = {
+	.attrs = vmmgmt_guest_stats_attrs,
+};
+
+/*
+ * The misc device's groups (&miscdevice.groups): created with the device,
+ * removed before misc_deregister() returns, which also waits for running
+ * show() and store() calls.
+ */
+const struct attribute_group *vmmgmt_guest_sysfs_groups[] = {
+	&vmmgmt_guest_dev_group,
+	&vmmgmt_guest_counter_group,
+	&vmmgmt_guest_stats_group,
+	NULL
+};
