@@ -16,7 +16,10 @@
  * vmmgmt_guest_stats.c	the statistics collector: samples posted to the
  *			host, VMMGMT_IOC_SET_NEEDS
  * vmmgmt_guest_link.c	the link: link state, ring setup, channel reset,
- *			the one send path, the rx work
+ *			the one send path, the rx work, refusals of records
+ *			of a mode that is off
+ * vmmgmt_guest_modes.c	the modes the owner turns on and off, and telling
+ *			the host which (the header's guest_modes)
  * vmmgmt_guest_watchdog.c the stall watchdog, and debugfs vmmgmt/<PCI>/
  * vmmgmt_guest_ring.c	the shared ring (lib/vmmgmt_ring.c)
  * vmmgmt_guest_stall.c	the shared stall detection (lib/vmmgmt_stall.c)
@@ -34,11 +37,13 @@
 #include <linux/build_bug.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
+#include <linux/kobject.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -106,6 +111,81 @@ enum vmmgmt_guest_watch_ring {
 };
 
 /**
+ * struct vmmgmt_guest_mode_counters - the counters of one mode, shown in
+ * sysfs modes/<mode>/; atomic, no lock.
+ * @tx_msgs: records of the mode posted to the guest-to-host ring (for
+ *	stats: the samples and the answers to the host's requests).
+ * @tx_bytes: payload bytes of @tx_msgs.
+ * @rx_msgs: records of the mode from the host delivered (to a file, or
+ *	for stats to the collector).
+ * @rx_bytes: payload bytes of @rx_msgs.
+ * @errors: records of the mode that could not be sent (a write() that
+ *	failed once the mode allowed it) or delivered (no file of the mode
+ *	on the port, no memory, a malformed request, an answer that found
+ *	no room).
+ * @denials: refusals because the mode is off: records from the host
+ *	(answered with EPERM unless they are answers themselves), and
+ *	write(), VMMGMT_IOC_SET_MODE, VMMGMT_IOC_SET_NEEDS and sampling
+ *	refused with EPERM.
+ */
+struct vmmgmt_guest_mode_counters {
+	atomic64_t tx_msgs;
+	atomic64_t tx_bytes;
+	atomic64_t rx_msgs;
+	atomic64_t rx_bytes;
+	atomic64_t errors;
+	atomic64_t denials;
+};
+
+struct vmmgmt_guest_dev;
+
+/**
+ * struct vmmgmt_guest_mode_dir - the sysfs directory modes/<mode>/.
+ * @kobj: its kobject; its release frees this structure.
+ * @vdev: the device (sysfs removes the directory before the device goes).
+ * @mode: the mode, one of %VMMGMT_MODES_USER.
+ */
+struct vmmgmt_guest_mode_dir {
+	struct kobject kobj;
+	struct vmmgmt_guest_dev *vdev;
+	unsigned int mode;
+};
+
+/**
+ * struct vmmgmt_guest_modes - the modes of a device (vmmgmt_guest_modes.c).
+ * @lock: serialises changes of @enabled with writing it to the header.
+ *	Taken after &vmmgmt_guest_dev.lock and &vmmgmt_guest_dev.tx_lock.
+ * @enabled: VMMGMT_MODE_BIT() of each mode that is on.  Written under
+ *	@lock; read with READ_ONCE() (vmmgmt_guest_mode_on()).
+ * @cnt: the counters, by mode.
+ * @dir: the sysfs directory modes/, NULL until it is added.
+ * @dirs: modes/<mode>/, by mode; NULL for the modes that have none.
+ */
+struct vmmgmt_guest_modes {
+	struct mutex lock;		/* see above */
+	u32 enabled;
+	struct vmmgmt_guest_mode_counters cnt[VMMGMT_MODE_MAX];
+	struct kobject *dir;
+	struct vmmgmt_guest_mode_dir *dirs[VMMGMT_MODE_MAX];
+};
+
+/* The host's statistics requests the collector keeps waiting at most. */
+#define VMMGMT_GUEST_STATS_REQS	4
+
+/**
+ * struct vmmgmt_guest_stats_req - a host's request to the collector
+ * (&struct vmmgmt_stats_ctl), from the rx work to the collector's work.
+ * @id: the request's record id; the answer carries it.
+ * @src: the requester; the answer goes there.
+ * @ctl: the request, checked.
+ */
+struct vmmgmt_guest_stats_req {
+	u64 id;
+	struct vmmgmt_addr src;
+	struct vmmgmt_stats_ctl ctl;
+};
+
+/**
  * struct vmmgmt_guest_sampler - the statistics collector of a device
  * (vmmgmt_guest_stats.c).
  * @lock: protects the fields below but @sent and @failed, and the
@@ -123,6 +203,10 @@ enum vmmgmt_guest_watch_ring {
  * @buf: the sample being built (room for %VMMGMT_STATS_MAX_CPUS CPUs).
  * @sent: samples posted to the ring.
  * @failed: samples not posted (link not up, ring full or broken).
+ * @req_work: serves the host's requests in @reqs (process context).
+ * @req_lock: protects @reqs and @nr_reqs; taken by the rx work.
+ * @reqs: the host's requests not served yet, oldest first.
+ * @nr_reqs: entries in @reqs, at most %VMMGMT_GUEST_STATS_REQS.
  */
 struct vmmgmt_guest_sampler {
 	struct mutex lock;		/* see above */
@@ -137,6 +221,10 @@ struct vmmgmt_guest_sampler {
 	struct vmmgmt_stats_sample *buf;
 	atomic64_t sent;
 	atomic64_t failed;
+	struct work_struct req_work;
+	spinlock_t req_lock;		/* @reqs; see above */
+	struct vmmgmt_guest_stats_req reqs[VMMGMT_GUEST_STATS_REQS];
+	unsigned int nr_reqs;
 };
 
 /**
@@ -213,6 +301,7 @@ struct vmmgmt_guest_sampler {
  *	or NULL: chat records are queued to the files by the link itself,
  *	others are violations.  Set by vmmgmt_guest_dev_alloc(), fixed after.
  * @counters: the channel counters, shown in sysfs.
+ * @modes: the modes the owner turned on, and their counters.
  * @sampler: the statistics collector.
  * @watch_work: the stall watchdog's look (vmmgmt_guest_watchdog.c).
  * @watch: its view of each ring (lib/vmmgmt_stall.h).  Its work only.
@@ -275,6 +364,7 @@ struct vmmgmt_guest_dev {
 					const void *payload);
 
 	struct vmmgmt_guest_counters counters;
+	struct vmmgmt_guest_modes modes;
 	struct vmmgmt_guest_sampler sampler;
 	struct delayed_work watch_work;
 	struct vmmgmt_stall watch[VMMGMT_GUEST_WATCH_RINGS];
@@ -321,6 +411,9 @@ struct vmmgmt_guest_msg {
  * @last_src: source of the message read() returned last.  Protected by
  *	@mutex.
  * @has_last: @last_src is valid.  Protected by @mutex.
+ * @mode: the file's mode (VMMGMT_IOC_SET_MODE), %VMMGMT_MODE_CHAT when
+ *	opened: what its records carry, and what it receives.  Written under
+ *	@mutex; read with READ_ONCE() by the rx work.
  * @node: in &vmmgmt_guest_dev.eps.  Protected by xa_lock(&vdev->ports).
  * @rxq: received &struct vmmgmt_guest_msg, oldest first.  Protected by
  *	xa_lock(&vdev->ports); only readers (under @mutex) remove entries.
@@ -340,6 +433,7 @@ struct vmmgmt_guest_ep {
 	bool connected;
 	struct vmmgmt_addr last_src;
 	bool has_last;
+	u32 mode;
 	struct list_head node;
 	struct list_head rxq;
 	unsigned int rxq_msgs;
@@ -494,6 +588,8 @@ void vmmgmt_guest_cdev_unregister(struct vmmgmt_guest_dev *vdev);
 
 /* vmmgmt_guest_sysfs.c */
 extern const struct attribute_group *vmmgmt_guest_sysfs_groups[];
+int vmmgmt_guest_sysfs_modes_add(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_sysfs_modes_del(struct vmmgmt_guest_dev *vdev);
 
 /* vmmgmt_guest_dev.c */
 struct vmmgmt_guest_dev *vmmgmt_guest_dev_alloc(struct pci_dev *pdev);
@@ -517,10 +613,63 @@ int vmmgmt_guest_stats_init(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_stats_stop(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_stats_free(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_stats_work(struct work_struct *work);
-void vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on);
+int vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on);
+int vmmgmt_guest_stats_rx(struct vmmgmt_guest_dev *vdev,
+			  const struct vmmgmt_rec *hdr, const void *payload);
+void vmmgmt_guest_stats_req_work(struct work_struct *work);
 int vmmgmt_guest_stats_set_period(struct vmmgmt_guest_dev *vdev, u32 ms);
 long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev,
 				  void __user *uarg);
+
+/* vmmgmt_guest_modes.c */
+void vmmgmt_guest_modes_init(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_modes_publish(struct vmmgmt_guest_dev *vdev);
+bool vmmgmt_guest_mode_set(struct vmmgmt_guest_dev *vdev, unsigned int mode,
+			   bool on);
+const char *vmmgmt_guest_mode_name(unsigned int mode);
+
+/**
+ * vmmgmt_guest_mode_user() - whether a record mode is one the owner turns
+ * on and off.
+ * @mode: a record's mode, any value.
+ *
+ * Context: any.
+ * Return: true for chat, stats, file, calc and cmd.
+ */
+static inline bool vmmgmt_guest_mode_user(unsigned int mode)
+{
+	return mode < VMMGMT_MODE_MAX &&
+	       (VMMGMT_MODES_USER & VMMGMT_MODE_BIT(mode));
+}
+
+/**
+ * vmmgmt_guest_mode_on() - whether the owner has a mode on.
+ * @vdev: the device.
+ * @mode: a record's mode, any value.
+ *
+ * Context: any.
+ * Return: true if @mode is one of %VMMGMT_MODES_USER and on.
+ */
+static inline bool vmmgmt_guest_mode_on(struct vmmgmt_guest_dev *vdev,
+					unsigned int mode)
+{
+	return vmmgmt_guest_mode_user(mode) &&
+	       (READ_ONCE(vdev->modes.enabled) & VMMGMT_MODE_BIT(mode));
+}
+
+/**
+ * vmmgmt_guest_mode_cnt() - the counters of a mode.
+ * @vdev: the device.
+ * @mode: one of %VMMGMT_MODES_USER (the caller checked).
+ *
+ * Context: any.
+ * Return: &vmmgmt_guest_modes.cnt of @mode.
+ */
+static inline struct vmmgmt_guest_mode_counters *
+vmmgmt_guest_mode_cnt(struct vmmgmt_guest_dev *vdev, unsigned int mode)
+{
+	return &vdev->modes.cnt[mode];
+}
 
 /* vmmgmt_guest_link.c */
 u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev);
@@ -531,6 +680,8 @@ int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev,
 int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 		      const struct vmmgmt_rec *hdr, const void *data,
 		      bool nonblock);
+void vmmgmt_guest_answer_err(struct vmmgmt_guest_dev *vdev,
+			     const struct vmmgmt_rec *req, u32 err);
 void vmmgmt_guest_rx_work(struct work_struct *work);
 void vmmgmt_guest_rx_poll(struct work_struct *work);
 bool vmmgmt_guest_rx_kick(struct vmmgmt_guest_dev *vdev);

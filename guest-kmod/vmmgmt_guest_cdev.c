@@ -80,6 +80,7 @@ static int vmmgmt_guest_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&ep->rx_wq);
 	mutex_init(&ep->name_mutex);
 	INIT_LIST_HEAD(&ep->names);
+	ep->mode = VMMGMT_MODE_CHAT;
 	ep->vdev = vdev;
 	kref_get(&vdev->kref);
 
@@ -323,7 +324,7 @@ static ssize_t vmmgmt_guest_write(struct file *file, const char __user *buf,
 {
 	struct vmmgmt_guest_ep *ep = file->private_data;
 	struct vmmgmt_guest_dev *vdev = ep->vdev;
-	struct vmmgmt_rec hdr = { .mode = VMMGMT_MODE_CHAT };
+	struct vmmgmt_rec hdr = { .mode = READ_ONCE(ep->mode) };
 	void *data = NULL;
 	ssize_t ret;
 	u32 state;
@@ -331,6 +332,12 @@ static ssize_t vmmgmt_guest_write(struct file *file, const char __user *buf,
 	down_read(&vdev->lock);
 	if (vdev->removed) {
 		ret = -ENODEV;
+		goto unlock;
+	}
+	/* The owner turned the file's mode off: it keeps it, mute. */
+	if (!vmmgmt_guest_mode_on(vdev, hdr.mode)) {
+		atomic64_inc(&vmmgmt_guest_mode_cnt(vdev, hdr.mode)->denials);
+		ret = -EPERM;
 		goto unlock;
 	}
 	/* Too long for any ring: EMSGSIZE whatever the link state. */
@@ -371,6 +378,8 @@ static ssize_t vmmgmt_guest_write(struct file *file, const char __user *buf,
 	ret = vmmgmt_guest_send(vdev, &hdr, data, file->f_flags & O_NONBLOCK);
 	if (!ret)
 		ret = len;
+	else if (ret != -EAGAIN && ret != -ERESTARTSYS)
+		atomic64_inc(&vmmgmt_guest_mode_cnt(vdev, hdr.mode)->errors);
 unlock:
 	up_read(&vdev->lock);
 	kvfree(data);
@@ -612,6 +621,57 @@ static long vmmgmt_guest_ioctl_get_info(struct vmmgmt_guest_dev *vdev,
 }
 
 /**
+ * vmmgmt_guest_ioctl_set_mode() - VMMGMT_IOC_SET_MODE: the file's mode.
+ * @ep: the file's endpoint.
+ * @uarg: user pointer to a &struct vmmgmt_mode_req.
+ *
+ * Chat, file, calc and cmd are modes a file can be in; the statistics
+ * mode is the collector's.  A mode the owner has off is refused and
+ * counted in its denials.  A bound file may change its mode: records of
+ * the old mode for its port are dropped from then on.
+ *
+ * Context: process context; takes &vmmgmt_guest_ep.mutex.
+ * Return: 0; -EFAULT; -EINVAL; -EPERM; -ERESTARTSYS.
+ */
+static long vmmgmt_guest_ioctl_set_mode(struct vmmgmt_guest_ep *ep,
+					void __user *uarg)
+{
+	struct vmmgmt_guest_dev *vdev = ep->vdev;
+	struct vmmgmt_mode_req r;
+
+	if (copy_from_user(&r, uarg, sizeof(r)))
+		return -EFAULT;
+	if (r.flags || r.reserved || !vmmgmt_guest_mode_user(r.mode) ||
+	    r.mode == VMMGMT_MODE_STATS)
+		return -EINVAL;
+	if (!vmmgmt_guest_mode_on(vdev, r.mode)) {
+		atomic64_inc(&vmmgmt_guest_mode_cnt(vdev, r.mode)->denials);
+		return -EPERM;
+	}
+	if (mutex_lock_interruptible(&ep->mutex))
+		return -ERESTARTSYS;
+	WRITE_ONCE(ep->mode, r.mode);
+	mutex_unlock(&ep->mutex);
+	return 0;
+}
+
+/**
+ * vmmgmt_guest_ioctl_get_mode() - VMMGMT_IOC_GET_MODE: the file's mode.
+ * @ep: the file's endpoint.
+ * @uarg: user pointer to a &struct vmmgmt_mode_req, filled in.
+ *
+ * Context: process context.
+ * Return: 0 or -EFAULT.
+ */
+static long vmmgmt_guest_ioctl_get_mode(struct vmmgmt_guest_ep *ep,
+					void __user *uarg)
+{
+	struct vmmgmt_mode_req r = { .mode = READ_ONCE(ep->mode) };
+
+	return copy_to_user(uarg, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
+/**
  * vmmgmt_guest_ioctl() - ioctl dispatcher of /dev/vmmgmt*.
  * @file: the open file.
  * @cmd: ioctl number, see uapi/vmmgmt.h.
@@ -646,6 +706,10 @@ static long vmmgmt_guest_ioctl(struct file *file, unsigned int cmd,
 		return vmmgmt_guest_names_lookup(ep, uarg);
 	case VMMGMT_IOC_LIST_NAMES:
 		return vmmgmt_guest_names_list(ep, uarg);
+	case VMMGMT_IOC_SET_MODE:
+		return vmmgmt_guest_ioctl_set_mode(ep, uarg);
+	case VMMGMT_IOC_GET_MODE:
+		return vmmgmt_guest_ioctl_get_mode(ep, uarg);
 	case VMMGMT_IOC_SET_NEEDS:
 		return vmmgmt_guest_stats_set_needs(ep->vdev, uarg);
 	default:
@@ -693,8 +757,14 @@ int vmmgmt_guest_cdev_register(struct vmmgmt_guest_dev *vdev)
 	ret = misc_register(&vdev->misc);
 	if (ret)
 		goto err_free_minor_id;
+	ret = vmmgmt_guest_sysfs_modes_add(vdev);
+	if (ret)
+		goto err_del_modes;
 	return 0;
 
+err_del_modes:
+	vmmgmt_guest_sysfs_modes_del(vdev);
+	misc_deregister(&vdev->misc);
 err_free_minor_id:
 	ida_free(&vmmgmt_guest_minor_ida, vdev->minor_id);
 	return ret;
@@ -714,6 +784,7 @@ err_free_minor_id:
  */
 void vmmgmt_guest_cdev_unregister(struct vmmgmt_guest_dev *vdev)
 {
+	vmmgmt_guest_sysfs_modes_del(vdev);
 	misc_deregister(&vdev->misc);
 	ida_free(&vmmgmt_guest_minor_ida, vdev->minor_id);
 

@@ -83,6 +83,8 @@ struct vmmgmt_guest_dev *vmmgmt_guest_dev_alloc(struct pci_dev *pdev)
 	INIT_LIST_HEAD(&vdev->ctrl_reqs);
 	init_waitqueue_head(&vdev->ctrl_wq);
 	vdev->rx_mode[VMMGMT_MODE_CTRL] = vmmgmt_guest_names_rx;
+	vdev->rx_mode[VMMGMT_MODE_STATS] = vmmgmt_guest_stats_rx;
+	vmmgmt_guest_modes_init(vdev);
 	vdev->link_state = VMMGMT_LINK_DOWN;
 	vdev->rx_buf = kvmalloc(VMMGMT_MSG_MAX, GFP_KERNEL);
 	if (!vdev->rx_buf || vmmgmt_guest_stats_init(vdev)) {

@@ -113,8 +113,9 @@ static bool vmmgmt_guest_tx_wakeup(struct vmmgmt_guest_dev *vdev, int seq)
  * on a host's bug) costs throughput, not a stuck writer.
  *
  * Context: process context; &vmmgmt_guest_dev.lock held for reading (not
- * removed), dropped while sleeping and held again on return; takes
- * &vmmgmt_guest_dev.tx_lock.
+ * removed), dropped while sleeping and held again on return; or, with
+ * @nonblock only, the rx work (&vmmgmt_guest_dev.rx_lock held, BAR2
+ * mapped until remove cancels it).  Takes &vmmgmt_guest_dev.tx_lock.
  * Return: 0; -ENODEV if the device was removed while waiting; -ENOTCONN or
  * -EPIPE; -EMSGSIZE above the ring's maximum payload; -EAGAIN;
  * -ERESTARTSYS.
@@ -141,6 +142,13 @@ int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 				atomic64_inc(&vdev->counters.tx_msgs);
 				atomic64_add(hdr->len,
 					     &vdev->counters.tx_bytes);
+			}
+			if (vmmgmt_guest_mode_user(hdr->mode)) {
+				struct vmmgmt_guest_mode_counters *c;
+
+				c = vmmgmt_guest_mode_cnt(vdev, hdr->mode);
+				atomic64_inc(&c->tx_msgs);
+				atomic64_add(hdr->len, &c->tx_bytes);
 			}
 			break;
 		}
@@ -173,6 +181,39 @@ int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 	}
 	mutex_unlock(&vdev->tx_lock);
 	return ret;
+}
+
+/**
+ * vmmgmt_guest_answer_err() - answer a host record with an errno.
+ * @vdev: the device.
+ * @req: the record answered (a request: no %VMMGMT_REC_F_RESPONSE).
+ * @err: the positive errno.
+ *
+ * The answer has @req's mode and id, goes from @req's destination to its
+ * source, and carries %VMMGMT_REC_F_RESPONSE | %VMMGMT_REC_F_ERROR and
+ * @err as a __u32.  It never waits: an answer that finds no room in the
+ * ring is counted in the mode's errors and lost (the requester times
+ * out).
+ *
+ * Context: the rx work (&vmmgmt_guest_dev.rx_lock held) or process
+ * context with &vmmgmt_guest_dev.lock held for reading; takes
+ * &vmmgmt_guest_dev.tx_lock.
+ */
+void vmmgmt_guest_answer_err(struct vmmgmt_guest_dev *vdev,
+			     const struct vmmgmt_rec *req, u32 err)
+{
+	struct vmmgmt_rec ans = {
+		.len = sizeof(err),
+		.mode = req->mode,
+		.flags = VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR,
+		.id = req->id,
+		.src = req->dst,
+		.dst = req->src,
+	};
+
+	if (vmmgmt_guest_send(vdev, &ans, &err, true) &&
+	    vmmgmt_guest_mode_user(req->mode))
+		atomic64_inc(&vmmgmt_guest_mode_cnt(vdev, req->mode)->errors);
 }
 
 /* [start, end) of an area of the region; end > start. */
@@ -236,8 +277,11 @@ static bool vmmgmt_guest_check_layout(const struct vmmgmt_guest_dev *vdev,
  * only when its posts pass the guest's notify_at.  The host clears the
  * accepted bits whenever it lays the region out, so this runs at every
  * ring setup.  &vmmgmt_guest_dev.features shows the result in sysfs.
+ * %VMMGMT_F_MODES (ABI 0.6) is accepted whenever offered: the modes that
+ * are on go into the header first (vmmgmt_guest_modes_publish()).
  *
- * Context: process context; @vdev->rx_lock and @vdev->tx_lock held.
+ * Context: process context; @vdev->rx_lock and @vdev->tx_lock held; takes
+ * &vmmgmt_guest_modes.lock.
  */
 static void vmmgmt_guest_link_features(struct vmmgmt_guest_dev *vdev)
 {
@@ -247,12 +291,20 @@ static void vmmgmt_guest_link_features(struct vmmgmt_guest_dev *vdev)
 				       VMMGMT_GUEST_HDR_OFF(features_offered));
 	feat &= VMMGMT_F_KNOWN;
 	vmmgmt_ring_use_notify_at(&vdev->tx, feat & VMMGMT_F_NOTIFY_AT);
+	/*
+	 * The modes before the bit that makes the host read them; from here
+	 * on every change of a mode writes them too.
+	 */
+	WRITE_ONCE(vdev->features, feat);
+	if (feat & VMMGMT_F_MODES)
+		vmmgmt_guest_modes_publish(vdev);
+	/* Pairs with the host reading features_accepted, then guest_modes. */
+	smp_wmb();
 	vmmgmt_guest_hdr_write32(vdev, VMMGMT_GUEST_HDR_OFF(features_accepted),
 				 lower_32_bits(feat));
 	vmmgmt_guest_hdr_write32(vdev,
 				 VMMGMT_GUEST_HDR_OFF(features_accepted) + 4,
 				 upper_32_bits(feat));
-	WRITE_ONCE(vdev->features, feat);
 }
 
 /**
@@ -544,10 +596,15 @@ void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev)
  * @hdr: validated private copy of the record header.
  * @payload: private copy of its payload.
  *
- * A record of a mode with a handler in &vmmgmt_guest_dev.rx_mode goes to
- * that handler (control answers: vmmgmt_guest_names_rx()).  Any other
- * record that is not a chat message to this VM is a violation, one for a
- * port nobody holds a drop; both are consumed.  An error answer
+ * A control record goes to its handler in &vmmgmt_guest_dev.rx_mode
+ * (vmmgmt_guest_names_rx()).  Any other record that is not of a mode the
+ * owner turns on and off (%VMMGMT_MODES_USER), for this VM, is a
+ * violation.  A record of a mode that is off is refused: counted in the
+ * mode's denials and, unless it is an answer itself, answered with
+ * EPERM.  A record of a mode with a handler (stats: the host's requests
+ * to the collector) goes to it; the others go to the file bound to their
+ * port if that file is in their mode, and are dropped otherwise (as for
+ * a port nobody holds).  All of these are consumed.  An error answer
  * (%VMMGMT_REC_F_ERROR, payload a __u32 errno) is queued as an error that
  * read() returns.  When the file's queue
  * is full the record stays in the ring and the batch ends: the reader
@@ -560,12 +617,13 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 				   const void *payload)
 {
 	struct vmmgmt_guest_dev *vdev = ctx;
+	struct vmmgmt_guest_mode_counters *cnt;
 	struct vmmgmt_guest_msg *msg;
 	struct vmmgmt_guest_ep *ep;
 
-	if (hdr->mode < VMMGMT_MODE_MAX && vdev->rx_mode[hdr->mode])
+	if (hdr->mode == VMMGMT_MODE_CTRL)
 		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
-	if (hdr->mode != VMMGMT_MODE_CHAT || hdr->dst.host ||
+	if (!vmmgmt_guest_mode_user(hdr->mode) || hdr->dst.host ||
 	    hdr->dst.vm != vdev->vm_id) {
 		atomic64_inc(&vdev->counters.violations);
 		dev_warn_ratelimited(&vdev->pdev->dev, "dropped host record: mode %u to (%u, %u, %u)\n",
@@ -573,10 +631,23 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 				     hdr->dst.port);
 		return 0;
 	}
+	cnt = vmmgmt_guest_mode_cnt(vdev, hdr->mode);
+	if (!vmmgmt_guest_mode_on(vdev, hdr->mode)) {
+		atomic64_inc(&cnt->denials);
+		dev_dbg_ratelimited(&vdev->pdev->dev, "refused a %s record from (%u, %u, %u): the mode is off\n",
+				    vmmgmt_guest_mode_name(hdr->mode),
+				    hdr->src.host, hdr->src.vm, hdr->src.port);
+		if (!(hdr->flags & VMMGMT_REC_F_RESPONSE))
+			vmmgmt_guest_answer_err(vdev, hdr, EPERM);
+		return 0;
+	}
+	if (vdev->rx_mode[hdr->mode])
+		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
 
 	msg = kmalloc(struct_size(msg, data, hdr->len), GFP_KERNEL);
 	if (!msg) {
 		atomic64_inc(&vdev->counters.drops);
+		atomic64_inc(&cnt->errors);
 		return 0;
 	}
 	msg->src = hdr->src;
@@ -595,10 +666,11 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 
 	xa_lock(&vdev->ports);
 	ep = xa_load(&vdev->ports, hdr->dst.port);
-	if (!ep) {
+	if (!ep || READ_ONCE(ep->mode) != hdr->mode) {
 		xa_unlock(&vdev->ports);
 		kfree(msg);
 		atomic64_inc(&vdev->counters.drops);
+		atomic64_inc(&cnt->errors);
 		return 0;
 	}
 	if (ep->rxq_msgs &&
@@ -617,6 +689,8 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 
 	atomic64_inc(&vdev->counters.rx_msgs);
 	atomic64_add(hdr->len, &vdev->counters.rx_bytes);
+	atomic64_inc(&cnt->rx_msgs);
+	atomic64_add(hdr->len, &cnt->rx_bytes);
 	return 0;
 }
 

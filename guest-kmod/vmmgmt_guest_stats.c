@@ -63,6 +63,8 @@ int vmmgmt_guest_stats_init(struct vmmgmt_guest_dev *vdev)
 
 	mutex_init(&st->lock);
 	INIT_DELAYED_WORK(&st->work, vmmgmt_guest_stats_work);
+	INIT_WORK(&st->req_work, vmmgmt_guest_stats_req_work);
+	spin_lock_init(&st->req_lock);
 	st->period_ms = VMMGMT_STATS_PERIOD_DEFAULT_MS;
 	st->prev = kcalloc(nr_cpu_ids, sizeof(*st->prev), GFP_KERNEL);
 	st->buf = kzalloc(VMMGMT_GUEST_STATS_BUF_SIZE, GFP_KERNEL);
@@ -98,6 +100,8 @@ void vmmgmt_guest_stats_stop(struct vmmgmt_guest_dev *vdev)
 	vdev->sampler.enabled = false;
 	mutex_unlock(&vdev->sampler.lock);
 	cancel_delayed_work_sync(&vdev->sampler.work);
+	/* The rx work, which queues requests, was shut down before. */
+	cancel_work_sync(&vdev->sampler.req_work);
 }
 
 /* @now - @before for a counter that should only grow; 0 if it did not. */
@@ -397,7 +401,7 @@ void vmmgmt_guest_stats_work(struct work_struct *work)
 	int ret;
 
 	mutex_lock(&st->lock);
-	if (!st->enabled)
+	if (!st->enabled || !vmmgmt_guest_mode_on(vdev, VMMGMT_MODE_STATS))
 		goto unlock;
 	now = ktime_get_ns();
 	/*
@@ -444,8 +448,9 @@ unlock:
  * @uarg: user pointer to a &struct vmmgmt_stats_needs.
  *
  * Context: process context; may sleep; takes &vmmgmt_guest_sampler.lock.
- * Return: 0; -EPERM without CAP_SYS_ADMIN; -EFAULT; -EINVAL for a value
- * out of range or nonzero flags or reserved; -ENODEV after removal.
+ * Return: 0; -EPERM without CAP_SYS_ADMIN, or while the owner has the
+ * statistics mode off (counted in its denials); -EFAULT; -EINVAL for a
+ * value out of range or nonzero flags or reserved; -ENODEV after removal.
  */
 long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev,
 				  void __user *uarg)
@@ -461,6 +466,10 @@ long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev,
 	    needs.urgency > VMMGMT_STATS_URGENCY_MAX || needs.flags ||
 	    needs.reserved)
 		return -EINVAL;
+	if (!vmmgmt_guest_mode_on(vdev, VMMGMT_MODE_STATS)) {
+		atomic64_inc(&vmmgmt_guest_mode_cnt(vdev, VMMGMT_MODE_STATS)->denials);
+		return -EPERM;
+	}
 
 	/*
 	 * The file's reference keeps the collector alive;
@@ -480,20 +489,29 @@ long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev,
 
 /**
  * vmmgmt_guest_stats_enable() - start or stop sampling (sysfs
- * stats_enable).
+ * modes/stats/sampling, stats_enable, or the host's request).
  * @vdev: the device.
  * @on: true to start, false to stop; the same as now changes nothing.
  *
  * Starting takes a baseline; the first sample follows one period later.
+ * Starting needs the statistics mode on; the owner turning it off stops
+ * the sampling through here, after the mode's bit is clear, so that no
+ * sampling outlives the mode.
  *
  * Context: process context; takes &vmmgmt_guest_sampler.lock.
+ * Return: 0, or -EPERM to start while the statistics mode is off
+ * (counted in its denials).
  */
-void vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on)
+int vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on)
 {
 	struct vmmgmt_guest_sampler *st = &vdev->sampler;
+	int ret = 0;
 
 	mutex_lock(&st->lock);
-	if (on && !st->enabled) {
+	if (on && !vmmgmt_guest_mode_on(vdev, VMMGMT_MODE_STATS)) {
+		atomic64_inc(&vmmgmt_guest_mode_cnt(vdev, VMMGMT_MODE_STATS)->denials);
+		ret = -EPERM;
+	} else if (on && !st->enabled) {
 		vmmgmt_guest_stats_cpus(st, NULL);
 		st->last_ns = ktime_get_ns();
 		st->enabled = true;
@@ -504,6 +522,7 @@ void vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on)
 		cancel_delayed_work(&st->work);
 	}
 	mutex_unlock(&st->lock);
+	return ret;
 }
 
 /**
@@ -527,4 +546,168 @@ int vmmgmt_guest_stats_set_period(struct vmmgmt_guest_dev *vdev, u32 ms)
 	WRITE_ONCE(st->period_ms, ms);
 	mutex_unlock(&st->lock);
 	return 0;
+}
+
+/*
+ * Check a host's request: 0, or -EINVAL to answer it with.
+ * Context: any.
+ */
+static int vmmgmt_guest_stats_req_check(const struct vmmgmt_rec *hdr,
+					const struct vmmgmt_stats_ctl *c)
+{
+	if (hdr->len != sizeof(*c) || hdr->flags || hdr->dst.port || c->reserved)
+		return -EINVAL;
+	if (c->op == VMMGMT_STATS_CTL_GET)
+		return c->sampling || c->period_ms ? -EINVAL : 0;
+	if (c->op != VMMGMT_STATS_CTL_SET || c->sampling > 1)
+		return -EINVAL;
+	if (c->period_ms && (c->period_ms < VMMGMT_STATS_PERIOD_MIN_MS ||
+			     c->period_ms > VMMGMT_STATS_PERIOD_MAX_MS))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * vmmgmt_guest_stats_rx() - a statistics record from the host: a request
+ * to the collector (&struct vmmgmt_stats_ctl).
+ * @vdev: the device; the owner has the statistics mode on (the link
+ *	checked).
+ * @hdr: validated private copy of the record header.
+ * @payload: private copy of its payload.
+ *
+ * A request to port 0 that is well formed waits in
+ * &vmmgmt_guest_sampler.reqs for the collector's request work, which
+ * applies and answers it in process context; a malformed one, or one
+ * more than %VMMGMT_GUEST_STATS_REQS waiting, is answered at once with
+ * EINVAL or EBUSY.  Answers (the host sends none) are dropped.  Every
+ * record counts in the mode's rx or errors.
+ *
+ * Context: the rx work, &vmmgmt_guest_dev.rx_lock held; takes
+ * &vmmgmt_guest_sampler.req_lock.
+ * Return: 0 (the record is always consumed).
+ */
+int vmmgmt_guest_stats_rx(struct vmmgmt_guest_dev *vdev,
+			  const struct vmmgmt_rec *hdr, const void *payload)
+{
+	struct vmmgmt_guest_mode_counters *cnt =
+		vmmgmt_guest_mode_cnt(vdev, VMMGMT_MODE_STATS);
+	struct vmmgmt_guest_sampler *st = &vdev->sampler;
+	struct vmmgmt_stats_ctl c = { 0 };
+	u32 err;
+
+	if (hdr->flags & VMMGMT_REC_F_RESPONSE) {
+		atomic64_inc(&cnt->errors);
+		return 0;
+	}
+	memcpy(&c, payload, min_t(size_t, hdr->len, sizeof(c)));
+	err = -vmmgmt_guest_stats_req_check(hdr, &c);
+	if (!err) {
+		spin_lock(&st->req_lock);
+		if (st->nr_reqs < VMMGMT_GUEST_STATS_REQS) {
+			st->reqs[st->nr_reqs].id = hdr->id;
+			st->reqs[st->nr_reqs].src = hdr->src;
+			st->reqs[st->nr_reqs].ctl = c;
+			st->nr_reqs++;
+		} else {
+			err = EBUSY;
+		}
+		spin_unlock(&st->req_lock);
+	}
+	if (err) {
+		atomic64_inc(&cnt->errors);
+		vmmgmt_guest_answer_err(vdev, hdr, err);
+		return 0;
+	}
+	atomic64_inc(&cnt->rx_msgs);
+	atomic64_add(hdr->len, &cnt->rx_bytes);
+	schedule_work(&st->req_work);
+	return 0;
+}
+
+/* Apply one request; the settings in force into @ans.  Takes st->lock. */
+static int vmmgmt_guest_stats_apply(struct vmmgmt_guest_dev *vdev,
+				    const struct vmmgmt_stats_ctl *c,
+				    struct vmmgmt_stats_ctl *ans)
+{
+	struct vmmgmt_guest_sampler *st = &vdev->sampler;
+	int ret = 0;
+
+	if (c->op == VMMGMT_STATS_CTL_SET) {
+		if (c->period_ms)
+			ret = vmmgmt_guest_stats_set_period(vdev, c->period_ms);
+		if (!ret)
+			ret = vmmgmt_guest_stats_enable(vdev, c->sampling);
+	}
+	mutex_lock(&st->lock);
+	ans->op = c->op;
+	ans->sampling = st->enabled;
+	ans->period_ms = st->period_ms;
+	mutex_unlock(&st->lock);
+	return ret;
+}
+
+/**
+ * vmmgmt_guest_stats_req_work() - serve the host's requests.
+ * @work: &vmmgmt_guest_sampler.req_work.
+ *
+ * Applies each waiting request in turn and answers it with the settings
+ * in force, or with the errno it failed with (EPERM: the owner turned
+ * the statistics mode off meanwhile).  An answer that finds no room in
+ * the ring counts in the mode's errors.
+ *
+ * Context: process context (system workqueue); takes
+ * &vmmgmt_guest_sampler.lock, &vmmgmt_guest_dev.lock for reading and
+ * &vmmgmt_guest_sampler.req_lock.
+ */
+void vmmgmt_guest_stats_req_work(struct work_struct *work)
+{
+	struct vmmgmt_guest_sampler *st =
+		container_of(work, struct vmmgmt_guest_sampler, req_work);
+	struct vmmgmt_guest_dev *vdev =
+		container_of(st, struct vmmgmt_guest_dev, sampler);
+	struct vmmgmt_guest_stats_req req;
+	struct vmmgmt_stats_ctl ans;
+	struct vmmgmt_rec hdr;
+	u32 err;
+	int ret;
+
+	for (;;) {
+		spin_lock(&st->req_lock);
+		if (!st->nr_reqs) {
+			spin_unlock(&st->req_lock);
+			return;
+		}
+		req = st->reqs[0];
+		st->nr_reqs--;
+		memmove(&st->reqs[0], &st->reqs[1],
+			st->nr_reqs * sizeof(st->reqs[0]));
+		spin_unlock(&st->req_lock);
+
+		memset(&ans, 0, sizeof(ans));
+		ret = vmmgmt_guest_stats_apply(vdev, &req.ctl, &ans);
+		memset(&hdr, 0, sizeof(hdr));
+		hdr.mode = VMMGMT_MODE_STATS;
+		hdr.flags = VMMGMT_REC_F_RESPONSE;
+		hdr.id = req.id;
+		hdr.dst = req.src;
+		err = -ret;
+		down_read(&vdev->lock);
+		if (vdev->removed) {
+			up_read(&vdev->lock);
+			return;
+		}
+		hdr.src.vm = READ_ONCE(vdev->vm_id);
+		if (ret) {
+			hdr.flags |= VMMGMT_REC_F_ERROR;
+			hdr.len = sizeof(err);
+			ret = vmmgmt_guest_send(vdev, &hdr, &err, true);
+		} else {
+			hdr.len = sizeof(ans);
+			ret = vmmgmt_guest_send(vdev, &hdr, &ans, true);
+		}
+		up_read(&vdev->lock);
+		if (ret)
+			atomic64_inc(&vmmgmt_guest_mode_cnt(vdev,
+							    VMMGMT_MODE_STATS)->errors);
+	}
 }

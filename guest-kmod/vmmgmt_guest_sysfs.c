@@ -10,20 +10,26 @@
  * (vmmgmt_guest_sysfs_groups).  Documentation/ABI/testing/
  * sysfs-class-misc-vmmgmt has an entry for each.
  *
- * Per-mode directories, modes/<mode>/, belong here too: a "modes"
+ * The modes (ABI 0.6) have a directory each, modes/<mode>/: a "modes"
  * kobject under the device's kobject (&vmmgmt_guest_dev.misc.this_device)
- * with one child per mode, each of a kobj_type whose sysfs_ops hand its
- * attributes the mode (a container of the kobject), made right after
- * misc_register() and removed before misc_deregister() by functions of
- * this file that the character device calls.
+ * with one child per mode, a &struct vmmgmt_guest_mode_dir whose
+ * attributes find the mode through their kobject.  They hold "enabled",
+ * the mode's counters and, for stats, the collector's settings and counts
+ * (the device's stats_* files are their deprecated aliases).  The
+ * character device adds them right after misc_register() and removes
+ * them before misc_deregister() (vmmgmt_guest_sysfs_modes_add() and
+ * vmmgmt_guest_sysfs_modes_del()).
  *
- * Owns: the attributes.  May call: the statistics collector
- * (vmmgmt_guest_stats.c) and the link (vmmgmt_guest_link.c).
+ * Owns: the attributes and the modes/ kobjects.  May call: the statistics
+ * collector (vmmgmt_guest_stats.c), the modes (vmmgmt_guest_modes.c) and
+ * the link (vmmgmt_guest_link.c).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/device.h>
+#include <linux/kobject.h>
+#include <linux/slab.h>
 #include <linux/kernel.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
@@ -276,18 +282,20 @@ static ssize_t stats_enable_show(struct device *dev,
  * See vmmgmt_guest_stats_enable().
  *
  * Context: process context; takes &vmmgmt_guest_sampler.lock.
- * Return: @count or -EINVAL.
+ * Return: @count; -EINVAL; -EPERM to start while the statistics mode is
+ * off.
  */
 static ssize_t stats_enable_store(struct device *dev,
 				  struct device_attribute *attr,
 				  const char *buf, size_t count)
 {
 	bool val;
+	int ret;
 
 	if (kstrtobool(buf, &val))
 		return -EINVAL;
-	vmmgmt_guest_stats_enable(vmmgmt_guest_dev_from_misc(dev), val);
-	return count;
+	ret = vmmgmt_guest_stats_enable(vmmgmt_guest_dev_from_misc(dev), val);
+	return ret ? ret : count;
 }
 static DEVICE_ATTR_RW(stats_enable);
 
@@ -367,3 +375,263 @@ const struct attribute_group *vmmgmt_guest_sysfs_groups[] = {
 	&vmmgmt_guest_stats_group,
 	NULL
 };
+
+/* The modes: modes/<mode>/ (&struct vmmgmt_guest_mode_dir). */
+
+static struct vmmgmt_guest_mode_dir *vmmgmt_guest_mode_dir(struct kobject *kobj)
+{
+	return container_of(kobj, struct vmmgmt_guest_mode_dir, kobj);
+}
+
+static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct vmmgmt_guest_mode_dir *md = vmmgmt_guest_mode_dir(kobj);
+
+	return sysfs_emit(buf, "%d\n", vmmgmt_guest_mode_on(md->vdev, md->mode));
+}
+
+/**
+ * enabled_store() - the owner turns a mode on (1) or off (0).
+ * @kobj: the kobject of modes/<mode>/.
+ * @attr: the attribute.
+ * @buf: "0" or "1", with an optional newline.
+ * @count: length of @buf.
+ *
+ * Turning stats off stops the sampling too (vmmgmt_guest_stats_enable()).
+ * The host learns of it through the region header
+ * (vmmgmt_guest_mode_set()).
+ *
+ * Context: process context; takes &vmmgmt_guest_dev.lock for reading,
+ * &vmmgmt_guest_modes.lock and, for stats, &vmmgmt_guest_sampler.lock.
+ * Return: @count; -EINVAL for anything but 0 or 1; -ENODEV after removal.
+ */
+static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct vmmgmt_guest_mode_dir *md = vmmgmt_guest_mode_dir(kobj);
+	struct vmmgmt_guest_dev *vdev = md->vdev;
+	ssize_t ret = count;
+	u8 val;
+
+	if (kstrtou8(buf, 10, &val) || val > 1)
+		return -EINVAL;
+	down_read(&vdev->lock);
+	if (vdev->removed)
+		ret = -ENODEV;
+	else
+		vmmgmt_guest_mode_set(vdev, md->mode, val);
+	up_read(&vdev->lock);
+	if (ret > 0 && !val && md->mode == VMMGMT_MODE_STATS)
+		vmmgmt_guest_stats_enable(vdev, false);
+	return ret;
+}
+
+static struct kobj_attribute vmmgmt_guest_mode_enabled = __ATTR_RW(enabled);
+
+/* Shows the counter at byte @off of the mode's counters. */
+static ssize_t vmmgmt_guest_mode_counter_emit(struct kobject *kobj, size_t off,
+					      char *buf)
+{
+	struct vmmgmt_guest_mode_dir *md = vmmgmt_guest_mode_dir(kobj);
+	atomic64_t *counter = (void *)vmmgmt_guest_mode_cnt(md->vdev, md->mode) +
+			      off;
+
+	return sysfs_emit(buf, "%llu\n", (u64)atomic64_read(counter));
+}
+
+/*
+ * The read-only file @_name shows &vmmgmt_guest_mode_counters.@_field
+ * (the same word: two arguments, so that none is used twice).
+ */
+#define VMMGMT_GUEST_MODE_COUNTER_ATTR(_name, _field)			\
+static ssize_t mode_##_name##_show(struct kobject *kobj,		\
+				   struct kobj_attribute *attr,		\
+				   char *buf)				\
+{									\
+	return vmmgmt_guest_mode_counter_emit(kobj,			\
+		offsetof(struct vmmgmt_guest_mode_counters, _field), buf);\
+}									\
+static struct kobj_attribute vmmgmt_guest_mode_##_name =		\
+	__ATTR(_name, 0444, mode_##_name##_show, NULL)
+
+VMMGMT_GUEST_MODE_COUNTER_ATTR(tx_msgs, tx_msgs);
+VMMGMT_GUEST_MODE_COUNTER_ATTR(tx_bytes, tx_bytes);
+VMMGMT_GUEST_MODE_COUNTER_ATTR(rx_msgs, rx_msgs);
+VMMGMT_GUEST_MODE_COUNTER_ATTR(rx_bytes, rx_bytes);
+VMMGMT_GUEST_MODE_COUNTER_ATTR(errors, errors);
+VMMGMT_GUEST_MODE_COUNTER_ATTR(denials, denials);
+
+static struct attribute *vmmgmt_guest_mode_attrs[] = {
+	&vmmgmt_guest_mode_enabled.attr,
+	&vmmgmt_guest_mode_tx_msgs.attr,
+	&vmmgmt_guest_mode_tx_bytes.attr,
+	&vmmgmt_guest_mode_rx_msgs.attr,
+	&vmmgmt_guest_mode_rx_bytes.attr,
+	&vmmgmt_guest_mode_errors.attr,
+	&vmmgmt_guest_mode_denials.attr,
+	NULL
+};
+
+static const struct attribute_group vmmgmt_guest_mode_group = {
+	.attrs = vmmgmt_guest_mode_attrs,
+};
+
+/*
+ * modes/stats/ also has the collector's settings and counts, under the
+ * names its device files (stats_enable, ...) are deprecated aliases of.
+ */
+static ssize_t sampling_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return stats_enable_show(kobj_to_dev(kobj->parent->parent), NULL, buf);
+}
+
+static ssize_t sampling_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	return stats_enable_store(kobj_to_dev(kobj->parent->parent), NULL, buf,
+				  count);
+}
+
+static struct kobj_attribute vmmgmt_guest_mode_sampling = __ATTR_RW(sampling);
+
+static ssize_t period_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
+			      char *buf)
+{
+	return stats_period_ms_show(kobj_to_dev(kobj->parent->parent), NULL,
+				    buf);
+}
+
+static ssize_t period_ms_store(struct kobject *kobj,
+			       struct kobj_attribute *attr, const char *buf,
+			       size_t count)
+{
+	return stats_period_ms_store(kobj_to_dev(kobj->parent->parent), NULL,
+				     buf, count);
+}
+
+static struct kobj_attribute vmmgmt_guest_mode_period_ms = __ATTR_RW(period_ms);
+
+static ssize_t samples_sent_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return stats_sent_show(kobj_to_dev(kobj->parent->parent), NULL, buf);
+}
+
+static struct kobj_attribute vmmgmt_guest_mode_samples_sent =
+	__ATTR_RO(samples_sent);
+
+static ssize_t samples_failed_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return stats_failed_show(kobj_to_dev(kobj->parent->parent), NULL, buf);
+}
+
+static struct kobj_attribute vmmgmt_guest_mode_samples_failed =
+	__ATTR_RO(samples_failed);
+
+static struct attribute *vmmgmt_guest_mode_stats_attrs[] = {
+	&vmmgmt_guest_mode_sampling.attr,
+	&vmmgmt_guest_mode_period_ms.attr,
+	&vmmgmt_guest_mode_samples_sent.attr,
+	&vmmgmt_guest_mode_samples_failed.attr,
+	NULL
+};
+
+static const struct attribute_group vmmgmt_guest_mode_stats_group = {
+	.attrs = vmmgmt_guest_mode_stats_attrs,
+};
+
+static const struct attribute_group *vmmgmt_guest_mode_groups[] = {
+	&vmmgmt_guest_mode_group,
+	NULL
+};
+
+static const struct attribute_group *vmmgmt_guest_mode_stats_groups[] = {
+	&vmmgmt_guest_mode_group,
+	&vmmgmt_guest_mode_stats_group,
+	NULL
+};
+
+static void vmmgmt_guest_mode_dir_release(struct kobject *kobj)
+{
+	kfree(vmmgmt_guest_mode_dir(kobj));
+}
+
+static const struct kobj_type vmmgmt_guest_mode_ktype = {
+	.release = vmmgmt_guest_mode_dir_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = vmmgmt_guest_mode_groups,
+};
+
+static const struct kobj_type vmmgmt_guest_mode_stats_ktype = {
+	.release = vmmgmt_guest_mode_dir_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = vmmgmt_guest_mode_stats_groups,
+};
+
+/**
+ * vmmgmt_guest_sysfs_modes_del() - remove modes/ and its directories.
+ * @vdev: the device; vmmgmt_guest_sysfs_modes_add() ran, whatever it
+ *	returned.
+ *
+ * After it returns no show() or store() of theirs runs.
+ *
+ * Context: process context; may sleep.
+ */
+void vmmgmt_guest_sysfs_modes_del(struct vmmgmt_guest_dev *vdev)
+{
+	unsigned int m;
+
+	for (m = 0; m < VMMGMT_MODE_MAX; m++) {
+		if (!vdev->modes.dirs[m])
+			continue;
+		kobject_del(&vdev->modes.dirs[m]->kobj);
+		kobject_put(&vdev->modes.dirs[m]->kobj);
+		vdev->modes.dirs[m] = NULL;
+	}
+	kobject_put(vdev->modes.dir);
+	vdev->modes.dir = NULL;
+}
+
+/**
+ * vmmgmt_guest_sysfs_modes_add() - add modes/<mode>/ for every mode.
+ * @vdev: the device, registered (its misc device's kobject exists).
+ *
+ * Context: process context; may sleep.
+ * Return: 0 or a negative errno; vmmgmt_guest_sysfs_modes_del() undoes
+ * what was added either way.
+ */
+int vmmgmt_guest_sysfs_modes_add(struct vmmgmt_guest_dev *vdev)
+{
+	struct vmmgmt_guest_mode_dir *md;
+	unsigned int m;
+	int ret;
+
+	vdev->modes.dir = kobject_create_and_add("modes",
+						 &vdev->misc.this_device->kobj);
+	if (!vdev->modes.dir)
+		return -ENOMEM;
+	for (m = 0; m < VMMGMT_MODE_MAX; m++) {
+		if (!vmmgmt_guest_mode_user(m))
+			continue;
+		md = kzalloc(sizeof(*md), GFP_KERNEL);
+		if (!md)
+			return -ENOMEM;
+		md->vdev = vdev;
+		md->mode = m;
+		ret = kobject_init_and_add(&md->kobj,
+					   m == VMMGMT_MODE_STATS ?
+					   &vmmgmt_guest_mode_stats_ktype :
+					   &vmmgmt_guest_mode_ktype,
+					   vdev->modes.dir, "%s",
+					   vmmgmt_guest_mode_name(m));
+		if (ret) {
+			kobject_put(&md->kobj);
+			return ret;
+		}
+		vdev->modes.dirs[m] = md;
+	}
+	return 0;
+}

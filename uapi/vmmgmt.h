@@ -301,9 +301,9 @@ struct vmmgmt_mode_req {
  *	file sends carry its mode, and only records of its mode reach it.
  *	Errors: EFAULT; EINVAL (not a mode a file can be in, nonzero flags or
  *	reserved); EPERM (the guest's owner has not enabled the mode: sysfs
- *	modes/<mode>/enabled); ENODEV.
+ *	modes/<mode>/enabled).  Also after the device was removed.
  * VMMGMT_IOC_GET_MODE - (ABI 0.6) the mode of this file (struct
- *	vmmgmt_mode_req).  Errors: EFAULT; ENODEV.
+ *	vmmgmt_mode_req).  Errors: EFAULT.
  * A file whose mode the owner disables keeps it: its write() fails with
  *	EPERM until the mode is enabled again, and records of that mode from
  *	the host are answered with EPERM instead of reaching it.
