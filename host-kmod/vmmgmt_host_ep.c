@@ -18,6 +18,11 @@
  * Ports live in one table: an xarray whose lock also keeps an endpoint
  * alive while a worker queues to it.  An endpoint leaves the table before
  * it is freed.
+ *
+ * Owns: &struct vmmgmt_host_ep and the port table.
+ *
+ * May call: the registry (the destination VM, waking blocked workers),
+ * the queues, the names and the shared name check.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -37,92 +42,6 @@
  * &vmmgmt_host_ep.lock.
  */
 static DEFINE_XARRAY_ALLOC(vmmgmt_host_ports);
-
-/**
- * vmmgmt_host_queue_init() - make an empty queue.
- * @q: the queue.
- *
- * Context: any context.
- */
-void vmmgmt_host_queue_init(struct vmmgmt_host_queue *q)
-{
-	INIT_LIST_HEAD(&q->list);
-	q->msgs = 0;
-	q->bytes = 0;
-}
-
-/**
- * vmmgmt_host_queue_room() - whether one more message fits.
- * @q: the queue, its lock held.
- * @len: payload bytes of the message.
- *
- * A message larger than the byte limit still fits into an empty queue.
- *
- * Return: true if it fits.
- */
-bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len)
-{
-	if (!q->msgs)
-		return true;
-	return q->msgs < VMMGMT_HOST_QUEUE_MSGS &&
-	       q->bytes + len <= VMMGMT_HOST_QUEUE_BYTES;
-}
-
-/**
- * vmmgmt_host_queue_add() - append a message.
- * @q: the queue, its lock held, with room (vmmgmt_host_queue_room()).
- * @msg: the message.
- */
-void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
-			   struct vmmgmt_host_msg *msg)
-{
-	list_add_tail(&msg->node, &q->list);
-	q->msgs++;
-	q->bytes += msg->hdr.len;
-}
-
-/**
- * vmmgmt_host_queue_del() - take a message off its queue.
- * @q: the queue, its lock held.
- * @msg: a message on @q; the caller frees it.
- */
-void vmmgmt_host_queue_del(struct vmmgmt_host_queue *q,
-			   struct vmmgmt_host_msg *msg)
-{
-	list_del(&msg->node);
-	q->msgs--;
-	q->bytes -= msg->hdr.len;
-}
-
-/**
- * vmmgmt_host_queue_purge() - free every message of a queue.
- * @q: the queue; nobody else may use it any more.
- *
- * Context: process context.
- */
-void vmmgmt_host_queue_purge(struct vmmgmt_host_queue *q)
-{
-	struct vmmgmt_host_msg *msg, *tmp;
-
-	list_for_each_entry_safe(msg, tmp, &q->list, node) {
-		vmmgmt_host_queue_del(q, msg);
-		kvfree(msg);
-	}
-}
-
-/**
- * vmmgmt_host_msg_alloc() - allocate a message with room for its payload.
- * @len: payload bytes, at most %VMMGMT_MSG_MAX.
- *
- * Context: process context; may sleep.
- * Return: the message, or NULL.
- */
-struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len)
-{
-	struct vmmgmt_host_msg *msg;
-
-	return kvmalloc(struct_size(msg, data, len), GFP_KERNEL);
-}
 
 /**
  * vmmgmt_host_ep_alloc() - the private data of a newly opened file.
@@ -486,8 +405,7 @@ static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
 		} else if (vmmgmt_host_queue_room(&vm->tx, msg->hdr.len)) {
 			vmmgmt_host_queue_add(&vm->tx, msg);
 			/* While not dead the thread exists. */
-			atomic_set(&vm->pending, 1);
-			wake_up_process(vm->thread);
+			vmmgmt_host_worker_wake(vm);
 			ret = 0;
 		} else {
 			ret = -EAGAIN;
