@@ -766,6 +766,7 @@ int vmmgmt_host_region_get(struct vmmgmt_host_vm *vm, int fd);
 int vmmgmt_host_region_map(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_region_unmap(struct vmmgmt_host_vm *vm);
 int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm);
+bool vmmgmt_host_region_modes(const struct vmmgmt_host_vm *vm, u32 *modes);
 
 /* vmmgmt_host_queue.c */
 void vmmgmt_host_queue_init(struct vmmgmt_host_queue *q);

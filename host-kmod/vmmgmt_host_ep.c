@@ -22,12 +22,14 @@
  * Owns: &struct vmmgmt_host_ep and the port table.
  *
  * May call: the registry (the destination VM, waking blocked workers),
- * the queues, the names and the shared name check.
+ * the region (the guest's modes), the queues, the names and the shared
+ * name check.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -380,6 +382,30 @@ static bool vmmgmt_host_ep_tx_ready(struct vmmgmt_host_vm *vm, u32 len)
 }
 
 /**
+ * vmmgmt_host_ep_mode_on() - whether the guest takes records of a mode.
+ * @vm: the VM, not dead: its region stays mapped while @vm->tx_lock is
+ *	held.
+ * @mode: the record's mode.
+ *
+ * A guest that accepted %VMMGMT_F_MODES refuses records of a mode it has
+ * disabled (with an EPERM answer): refusing them here spares the sender
+ * the wait for that answer.  A guest that did not accept the feature is
+ * assumed to take every mode.
+ *
+ * Context: any context; @vm->tx_lock held.
+ * Return: false if the guest said @mode is disabled.
+ */
+static bool vmmgmt_host_ep_mode_on(struct vmmgmt_host_vm *vm, u16 mode)
+{
+	u32 modes;
+
+	lockdep_assert_held(&vm->tx_lock);
+	if (!vmmgmt_host_region_modes(vm, &modes))
+		return true;
+	return modes & VMMGMT_MODE_BIT(mode);
+}
+
+/**
  * vmmgmt_host_ep_queue_tx() - queue a message on a VM's send queue.
  * @vm: the VM (a reference held).
  * @msg: the message.
@@ -387,8 +413,8 @@ static bool vmmgmt_host_ep_tx_ready(struct vmmgmt_host_vm *vm, u32 len)
  *
  * Context: process context; may sleep; takes @vm->tx_lock.
  * Return: 0 when queued (the worker owns @msg now); -EAGAIN; -EPIPE (the
- * VM's channel is broken); -ECONNRESET (the VM is being removed);
- * -ERESTARTSYS.
+ * VM's channel is broken); -EPERM (the guest has disabled the record's
+ * mode); -ECONNRESET (the VM is being removed); -ERESTARTSYS.
  */
 static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
 				   struct vmmgmt_host_msg *msg, bool nonblock)
@@ -402,6 +428,8 @@ static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
 			ret = -ECONNRESET;
 		} else if (READ_ONCE(vm->link_state) != VMMGMT_LINK_UP) {
 			ret = -EPIPE;
+		} else if (!vmmgmt_host_ep_mode_on(vm, msg->hdr.mode)) {
+			ret = -EPERM;
 		} else if (vmmgmt_host_queue_room(&vm->tx, msg->hdr.len)) {
 			vmmgmt_host_queue_add(&vm->tx, msg);
 			/* While not dead the thread exists. */

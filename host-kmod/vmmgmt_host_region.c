@@ -7,7 +7,7 @@
  * out its header and rings (at registration and on a reset the guest asks
  * for), with the feature bits the host offers (the notify_at parameter
  * lives here).  It also reads back what the guest says in the header
- * about its modes.
+ * about its modes (vmmgmt_host_region_modes()).
  *
  * The region is a shmem file (a memfd) sealed against shrinking and
  * growing.  Its pages are pinned (one reference each, taken through
@@ -158,6 +158,10 @@ err_unmap:
  * left alone; reset_ack becomes @vm->reset_seen.  The link state stays
  * DOWN; the caller publishes UP when the worker is ready.
  *
+ * The features offered are %VMMGMT_F_MODES, and %VMMGMT_F_NOTIFY_AT
+ * unless the notify_at parameter is off; features_accepted and
+ * guest_modes start at zero, for the guest to fill in.
+ *
  * Used at registration and, for a reset the guest asked for, by the
  * worker (vmmgmt_host_worker.c).
  *
@@ -187,6 +191,8 @@ int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
 	/* Our G2H consumer keeps notify_at (the ring code always does). */
 	hdr->features_offered = READ_ONCE(vmmgmt_host_notify_at) ?
 				VMMGMT_F_NOTIFY_AT : 0;
+	/* We read guest_modes (sysfs, and write() refuses disabled modes). */
+	hdr->features_offered |= VMMGMT_F_MODES;
 	hdr->features_accepted = 0;
 	hdr->host_id = 0;
 	hdr->vm_id = vm->id;
@@ -194,6 +200,9 @@ int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
 	memset(hdr->name, 0, sizeof(hdr->name));
 	strscpy(hdr->name, vm->name, sizeof(hdr->name));
 	WRITE_ONCE(hdr->reset_ack, vm->reset_seen);
+	/* Nothing is known of the guest's modes until it says so again. */
+	WRITE_ONCE(hdr->guest_modes, 0);
+	hdr->guest_pad = 0;
 	memset(hdr->reserved, 0, sizeof(hdr->reserved));
 
 	for (i = 0; i < 2; i++) {
@@ -216,4 +225,31 @@ int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
 	if (!ret)
 		ret = vmmgmt_ring_prod_reset(&vm->h2g, 0);
 	return ret;
+}
+
+/**
+ * vmmgmt_host_region_modes() - the modes the guest says it has enabled.
+ * @vm: the VM, its region mapped (the caller keeps it from being removed:
+ *	a sysfs file of the VM, or @vm->tx_lock held with @vm->dead clear).
+ * @modes: returns a mask of VMMGMT_MODE_BIT() within %VMMGMT_MODES_USER.
+ *
+ * The header is the guest's: each field is read once, and bits outside
+ * %VMMGMT_MODES_USER are ignored.  The answer is advice (the guest
+ * refuses records of a disabled mode whatever it wrote here), so a value
+ * that changes right after it was read does no harm.
+ *
+ * Context: any context.
+ * Return: true if the guest accepted %VMMGMT_F_MODES and @modes is what
+ * it says; false if it did not (an older guest module, or none bound
+ * since the region was laid out): nothing is known, @modes is 0.
+ */
+bool vmmgmt_host_region_modes(const struct vmmgmt_host_vm *vm, u32 *modes)
+{
+	const struct vmmgmt_region_header *hdr = vm->hdr;
+
+	*modes = 0;
+	if (!(READ_ONCE(hdr->features_accepted) & VMMGMT_F_MODES))
+		return false;
+	*modes = READ_ONCE(hdr->guest_modes) & VMMGMT_MODES_USER;
+	return true;
 }

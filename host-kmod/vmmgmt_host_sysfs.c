@@ -6,10 +6,11 @@
  * is the VM's kobject; its release frees the VM.
  *
  * Owns: the VM's kobject type and the files of the directory itself (the
- * channel counters, identifiers, link state).
+ * channel counters, identifiers, link state, the guest's modes).
  *
- * May call: the statistics, the scheduling policy and the quotas, for
- * their groups stats/, sched/ and quota/ and the policy's release.
+ * May call: the region (the guest's modes), and the statistics, the
+ * scheduling policy and the quotas, for their groups stats/, sched/ and
+ * quota/ and the policy's release.
  */
 
 #include <linux/kobject.h>
@@ -59,6 +60,44 @@ static ssize_t generation_show(struct kobject *kobj,
 }
 
 /**
+ * guest_modes_show() - the modes the guest has enabled, as it says in the
+ * region header: their names, space-separated, in mode order ("chat
+ * stats"); "unknown" if the guest did not accept %VMMGMT_F_MODES; an
+ * empty line if it enabled none.
+ * @kobj: the VM's kobject.
+ * @attr: the attribute.
+ * @buf: the page.
+ *
+ * The region stays mapped while the file exists: removal deletes the
+ * kobject (and waits for readers) before it unmaps the region.
+ *
+ * Context: process context.
+ * Return: the length written.
+ */
+static ssize_t guest_modes_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	static const char * const names[VMMGMT_MODE_MAX] = {
+		[VMMGMT_MODE_CHAT] = "chat",
+		[VMMGMT_MODE_STATS] = "stats",
+		[VMMGMT_MODE_FILE] = "file",
+		[VMMGMT_MODE_CALC] = "calc",
+		[VMMGMT_MODE_CMD] = "cmd",
+	};
+	int len = 0;
+	u32 modes;
+	int m;
+
+	if (!vmmgmt_host_region_modes(vmmgmt_host_kobj_vm(kobj), &modes))
+		return sysfs_emit(buf, "unknown\n");
+	for (m = 0; m < VMMGMT_MODE_MAX; m++)
+		if ((modes & VMMGMT_MODE_BIT(m)) && names[m])
+			len += sysfs_emit_at(buf, len, "%s%s", len ? " " : "",
+					     names[m]);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+/**
  * struct vmmgmt_host_counter_attr - a file showing one channel counter.
  * @attr: the sysfs attribute.
  * @offset: offset of the counter in &struct vmmgmt_host_counters.
@@ -105,12 +144,14 @@ static struct kobj_attribute link_state_attr = __ATTR_RO(link_state);
 static struct kobj_attribute vm_id_attr = __ATTR_RO(vm_id);
 static struct kobj_attribute qemu_pid_attr = __ATTR_RO(qemu_pid);
 static struct kobj_attribute generation_attr = __ATTR_RO(generation);
+static struct kobj_attribute guest_modes_attr = __ATTR_RO(guest_modes);
 
 static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&link_state_attr.attr,
 	&vm_id_attr.attr,
 	&qemu_pid_attr.attr,
 	&generation_attr.attr,
+	&guest_modes_attr.attr,
 	&vmmgmt_host_counter_attr_rx_msgs.attr.attr,
 	&vmmgmt_host_counter_attr_rx_bytes.attr.attr,
 	&vmmgmt_host_counter_attr_tx_msgs.attr.attr,

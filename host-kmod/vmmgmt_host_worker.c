@@ -411,7 +411,10 @@ static int vmmgmt_host_worker_forward(struct vmmgmt_host_vm *vm,
  * host itself (the name table) and are answered here
  * (vmmgmt_host_worker_control()).  %VMMGMT_MODE_STATS samples are for the
  * host too: they go to vmmgmt_host_stats_rx(), are consumed and never
- * answered.  Records to (0, 0, %VMMGMT_PORT_ECHO) come back with source
+ * answered; a %VMMGMT_MODE_STATS record with %VMMGMT_REC_F_RESPONSE is
+ * not a sample but the guest's answer to a host request (&struct
+ * vmmgmt_stats_ctl), and goes to its destination like any other record.
+ * Records to (0, 0, %VMMGMT_PORT_ECHO) come back with source
  * and destination swapped and %VMMGMT_REC_F_RESPONSE set.  Everything
  * else goes to its destination (vmmgmt_host_worker_forward()); a request
  * that cannot get there is answered with %VMMGMT_REC_F_ERROR and the
@@ -435,7 +438,8 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 
 	if (hdr->mode == VMMGMT_MODE_CTRL && request)
 		return vmmgmt_host_worker_control(vm, hdr, payload, &src);
-	if (hdr->mode == VMMGMT_MODE_STATS) {
+	/* A STATS response answers a host request: routed like chat. */
+	if (hdr->mode == VMMGMT_MODE_STATS && request) {
 		vmmgmt_host_stats_rx(vm, hdr, payload);
 		return vmmgmt_host_worker_consumed(vm, hdr, false);
 	}
