@@ -2,17 +2,20 @@
 /*
  * vmmgmt host module: declarations shared between its files.
  *
+ * Files, each calling only the files below it (checked with
+ * ../shared/tools/file-calls on the build directory: no loops):
+ *
  * vmmgmt_host_main.c	module init and exit, in dependency order
  * vmmgmt_host_cdev.c	/dev/vmmgmt-host: ioctls and device sysfs
- * vmmgmt_host_vm.c	VM lifecycle: registration, region mapping, removal
- * vmmgmt_host_worker.c	the per-VM kernel thread: kick hooks, G2H drain,
- *			echo service, H2G post, guest notification, channel
- *			reset on the guest's request
- * vmmgmt_host_ep.c	host endpoints: ports bound on /dev/vmmgmt-host files,
- *			their receive queues, and each VM's send queue
+ * vmmgmt_host_vm.c	VM lifecycle: registration and removal, in order
+ * vmmgmt_host_worker.c	the per-VM kernel thread: kick hooks, G2H drain
+ *			(control requests, the echo service, answers),
+ *			H2G post, guest notification, channel reset on the
+ *			guest's request
+ * vmmgmt_host_ep.c	host endpoints: ports bound on /dev/vmmgmt-host
+ *			files, their read() and write()
  * vmmgmt_host_route.c	records from one VM to another, and the policy that
  *			says which VMs may talk to each other
- * vmmgmt_host_names.c	the name table, and the CTRL requests of guests
  * vmmgmt_host_sysfs.c	/sys/class/misc/vmmgmt-host/vms/<name>/
  * vmmgmt_host_stats.c	statistics samples from guests, and their
  *			sysfs files vms/<name>/stats/
@@ -22,14 +25,28 @@
  *			sysfs files vms/<name>/quota/
  * vmmgmt_host_watchdog.c the stall watchdog that notifies a ring again when
  *			a notification was lost, and debugfs vmmgmt-host/<name>/
+ * vmmgmt_host_names.c	the name table, and the CTRL requests of guests
+ * vmmgmt_host_registry.c the registered VMs: list, vms/ directory, id
+ *			table (find, get, put), waking blocked workers
+ * vmmgmt_host_region.c	a VM's shared region: take, pin and map it, lay out
+ *			its header and rings, read the guest's modes
+ * vmmgmt_host_queue.c	bounded message queues (an endpoint's receive
+ *			queue, a VM's send queue) and their messages
  * vmmgmt_host_ring.c	the shared ring (lib/vmmgmt_ring.c)
  * vmmgmt_host_stall.c	the shared stall detection (lib/vmmgmt_stall.c)
+ * vmmgmt_host_name_rules.c the shared name check (lib/vmmgmt_name_rules.c)
+ *
+ * Waking a VM's worker and interrupting its guest are inline helpers here
+ * (vmmgmt_host_worker_wake(), vmmgmt_host_worker_notify()): the kick
+ * hook, the registry, senders and the watchdog all need them, and none of
+ * them may call the worker's file.
  *
  * Locks, outermost first (&vmmgmt_host_ep.rx_mutex and
  * vmmgmt_host_vms_lock are never held together):
  *   &vmmgmt_host_ep.rx_mutex (mutex): one reader of an endpoint at a time.
- *   vmmgmt_host_vms_lock (mutex, vmmgmt_host_vm.c): registration and
- *	removal; under it a VM's worker is started and stopped.
+ *   vmmgmt_host_vms_lock (mutex, vmmgmt_host_registry.c): registration
+ *	and removal (vmmgmt_host_vm.c); under it a VM's worker is started
+ *	and stopped.
  *   xa_lock of the port table (spinlock, vmmgmt_host_ep.c), then
  *	&vmmgmt_host_ep.lock (spinlock): an endpoint's receive queue.
  *   &vmmgmt_host_vm.tx_lock (spinlock): a VM's send queue.
@@ -51,6 +68,7 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/ratelimit.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -61,6 +79,7 @@
 #include "vmmgmt_ring.h"
 #include "vmmgmt_name_rules.h"
 #include "vmmgmt_stall.h"
+#include "vmmgmt_host_compat.h"
 
 struct eventfd_ctx;
 struct file;
@@ -68,10 +87,6 @@ struct page;
 struct pid;
 struct task_struct;
 struct vmmgmt_host_vm;
-
-extern bool vmmgmt_host_notify_at;
-extern unsigned int vmmgmt_host_poll_us;
-extern unsigned int vmmgmt_host_poll_idle;
 
 /** VMMGMT_HOST_BATCH - G2H records one batch of a worker handles. */
 #define VMMGMT_HOST_BATCH	64
@@ -149,7 +164,9 @@ struct vmmgmt_host_kick {
 };
 
 /**
- * struct vmmgmt_host_stats - per-VM counters, shown in sysfs.
+ * struct vmmgmt_host_counters - a VM's channel counters, shown in sysfs
+ * (vms/<name>/rx_msgs and so on; not the guest's statistics, which are
+ * &struct vmmgmt_host_vm_stats).
  * @rx_msgs: records consumed from the G2H ring.
  * @rx_bytes: payload bytes of @rx_msgs.
  * @tx_msgs: records posted to the H2G ring.
@@ -173,7 +190,7 @@ struct vmmgmt_host_kick {
  * Atomic: the worker, the wait queue callback and sysfs readers touch
  * them without a lock.
  */
-struct vmmgmt_host_stats {
+struct vmmgmt_host_counters {
 	atomic64_t rx_msgs;
 	atomic64_t rx_bytes;
 	atomic64_t tx_msgs;
@@ -550,7 +567,7 @@ struct vmmgmt_host_sched {
  *	@streaming.  Worker only.
  * @kicks: one hook per kick eventfd.
  * @call: the call eventfds (references).
- * @stats: counters.
+ * @counters: the channel counters.
  * @quota: the VM's quotas and token buckets.
  * @gstats: the guest's statistics samples (vmmgmt_host_stats.c).
  * @sched: the scheduling policy of its vCPU threads (vmmgmt_host_sched.c).
@@ -602,7 +619,7 @@ struct vmmgmt_host_vm {
 	struct vmmgmt_host_kick kicks[VMMGMT_VECTORS_MAX];
 	struct eventfd_ctx *call[VMMGMT_VECTORS_MAX];
 
-	struct vmmgmt_host_stats stats;
+	struct vmmgmt_host_counters counters;
 	struct vmmgmt_host_quota quota;
 	struct vmmgmt_host_vm_stats gstats;
 	struct vmmgmt_host_sched sched;
@@ -611,42 +628,50 @@ struct vmmgmt_host_vm {
 	atomic_t drop_calls;
 };
 
+/**
+ * vmmgmt_host_worker_wake() - make the worker look at the VM's rings.
+ * @vm: the VM; its worker runs (the caller keeps it from being stopped).
+ *
+ * What a kick does; also the start of the worker, a message queued for
+ * the VM, a destination that made room, and the watchdog for a kick that
+ * may have been lost.
+ *
+ * Context: any context.
+ */
+static inline void vmmgmt_host_worker_wake(struct vmmgmt_host_vm *vm)
+{
+	atomic_set(&vm->pending, 1);
+	wake_up_process(vm->thread);
+}
+
+/**
+ * vmmgmt_host_worker_notify() - interrupt the guest (call_fds[0]).
+ * @vm: the VM; its eventfds are held (it is not removed yet).
+ *
+ * Context: any context (eventfd_signal() takes a spinlock).
+ */
+static inline void vmmgmt_host_worker_notify(struct vmmgmt_host_vm *vm)
+{
+	vmmgmt_host_eventfd_signal(vm->call[0]);
+	atomic64_inc(&vm->counters.notifications_sent);
+}
+
 /* vmmgmt_host_cdev.c */
 int vmmgmt_host_cdev_init(void);
 void vmmgmt_host_cdev_exit(void);
 
 /* vmmgmt_host_vm.c */
-int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm);
 int vmmgmt_host_vm_add(struct file *owner,
 		       const struct vmmgmt_host_vm_add *req);
 int vmmgmt_host_vm_del(struct file *owner,
 		       const struct vmmgmt_host_vm_del *req);
 void vmmgmt_host_vm_release_file(struct file *owner);
-int vmmgmt_host_vms_init(struct kobject *parent);
-void vmmgmt_host_vms_exit(void);
-struct vmmgmt_host_vm *vmmgmt_host_vm_get(u32 id);
-void vmmgmt_host_vm_put(struct vmmgmt_host_vm *vm);
-void vmmgmt_host_vms_unblock(void);
 
-/* vmmgmt_host_route.c */
-int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
-			 const struct vmmgmt_rec *hdr, const void *payload);
-bool vmmgmt_host_policy_allowed(const char *a, const char *b);
-ssize_t vmmgmt_host_policy_show(char *buf);
-int vmmgmt_host_policy_store(const char *buf, size_t count);
-void vmmgmt_host_policy_exit(void);
-
-/* vmmgmt_host_names.c */
-/* Largest answer to a %VMMGMT_MODE_CTRL request (a name list). */
-#define VMMGMT_HOST_CTRL_ANS_MAX	sizeof(struct vmmgmt_name_list)
-int vmmgmt_host_name_publish(const void *owner, const char *name,
-			     const struct vmmgmt_addr *addr);
-int vmmgmt_host_name_withdraw(const void *owner, const char *name);
-void vmmgmt_host_names_withdraw_all(const void *owner);
-int vmmgmt_host_name_lookup(const char *name, struct vmmgmt_addr *addr);
-ssize_t vmmgmt_host_names_show(char *buf);
-int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
-		     const void *payload, void *ans);
+/* vmmgmt_host_worker.c */
+int vmmgmt_host_worker_create(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_worker_start(struct vmmgmt_host_vm *vm,
+			      struct file **kick_files);
+void vmmgmt_host_worker_stop(struct vmmgmt_host_vm *vm);
 
 /* vmmgmt_host_ep.c */
 struct vmmgmt_host_ep *vmmgmt_host_ep_alloc(struct file *file);
@@ -663,28 +688,17 @@ __poll_t vmmgmt_host_ep_poll(struct vmmgmt_host_ep *ep, struct file *file,
 			     poll_table *wait);
 int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
 			   const struct vmmgmt_rec *hdr, const void *payload);
-void vmmgmt_host_queue_init(struct vmmgmt_host_queue *q);
-void vmmgmt_host_queue_purge(struct vmmgmt_host_queue *q);
-bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len);
-void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
-			   struct vmmgmt_host_msg *msg);
-void vmmgmt_host_queue_del(struct vmmgmt_host_queue *q,
-			   struct vmmgmt_host_msg *msg);
-struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len);
 
-/* vmmgmt_host_worker.c */
-int vmmgmt_host_worker_create(struct vmmgmt_host_vm *vm);
-void vmmgmt_host_worker_start(struct vmmgmt_host_vm *vm,
-			      struct file **kick_files);
-void vmmgmt_host_worker_stop(struct vmmgmt_host_vm *vm);
-void vmmgmt_host_worker_wake(struct vmmgmt_host_vm *vm);
-void vmmgmt_host_worker_notify(struct vmmgmt_host_vm *vm);
+/* vmmgmt_host_route.c */
+int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
+			 const struct vmmgmt_rec *hdr, const void *payload);
+bool vmmgmt_host_policy_allowed(const char *a, const char *b);
+ssize_t vmmgmt_host_policy_show(char *buf);
+int vmmgmt_host_policy_store(const char *buf, size_t count);
+void vmmgmt_host_policy_exit(void);
 
-/* vmmgmt_host_watchdog.c */
-void vmmgmt_host_watch_init(void);
-void vmmgmt_host_watch_exit(void);
-void vmmgmt_host_watch_add(struct vmmgmt_host_vm *vm);
-void vmmgmt_host_watch_del(struct vmmgmt_host_vm *vm);
+/* vmmgmt_host_sysfs.c */
+extern const struct kobj_type vmmgmt_host_vm_ktype;
 
 /* vmmgmt_host_stats.c */
 extern const struct attribute_group vmmgmt_host_stats_group;
@@ -705,6 +719,7 @@ void vmmgmt_host_sched_release(struct vmmgmt_host_vm *vm);
 u32 vmmgmt_host_sched_score(const struct vmmgmt_host_sched_input *in,
 			    bool *clamped);
 int vmmgmt_host_sched_nice(int nice_min, int nice_max, u32 score);
+
 /* vmmgmt_host_quota.c */
 extern const struct attribute_group vmmgmt_host_quota_group;
 void vmmgmt_host_quota_init(struct vmmgmt_host_vm *vm);
@@ -713,7 +728,54 @@ void vmmgmt_host_quota_charge(struct vmmgmt_host_vm *vm, unsigned int msgs,
 			      u64 bytes);
 void vmmgmt_host_quota_sleep(struct vmmgmt_host_vm *vm);
 
-/* vmmgmt_host_sysfs.c */
-extern const struct kobj_type vmmgmt_host_vm_ktype;
+/* vmmgmt_host_watchdog.c */
+void vmmgmt_host_watch_init(void);
+void vmmgmt_host_watch_exit(void);
+void vmmgmt_host_watch_add(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_watch_del(struct vmmgmt_host_vm *vm);
+
+/* vmmgmt_host_names.c */
+/* Largest answer to a %VMMGMT_MODE_CTRL request (a name list). */
+#define VMMGMT_HOST_CTRL_ANS_MAX	sizeof(struct vmmgmt_name_list)
+int vmmgmt_host_name_publish(const void *owner, const char *name,
+			     const struct vmmgmt_addr *addr);
+int vmmgmt_host_name_withdraw(const void *owner, const char *name);
+void vmmgmt_host_names_withdraw_all(const void *owner);
+int vmmgmt_host_name_lookup(const char *name, struct vmmgmt_addr *addr);
+ssize_t vmmgmt_host_names_show(char *buf);
+int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
+		     const void *payload, void *ans);
+
+/* vmmgmt_host_registry.c */
+extern struct mutex vmmgmt_host_vms_lock;
+struct vmmgmt_host_vm *vmmgmt_host_vm_find(u32 id, const char *name);
+struct vmmgmt_host_vm *vmmgmt_host_vm_owned(const struct file *owner);
+int vmmgmt_host_vm_reserve(struct vmmgmt_host_vm *vm, struct kobject **dir);
+void vmmgmt_host_vm_unreserve(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_vm_publish(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_vm_unpublish(struct vmmgmt_host_vm *vm);
+struct vmmgmt_host_vm *vmmgmt_host_vm_get(u32 id);
+void vmmgmt_host_vm_put(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_vms_unblock(void);
+int vmmgmt_host_vms_init(struct kobject *parent);
+void vmmgmt_host_vms_exit(void);
+
+/* vmmgmt_host_region.c */
+extern bool vmmgmt_host_notify_at;
+int vmmgmt_host_region_get(struct vmmgmt_host_vm *vm, int fd);
+int vmmgmt_host_region_map(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_region_unmap(struct vmmgmt_host_vm *vm);
+int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm);
+bool vmmgmt_host_region_modes(const struct vmmgmt_host_vm *vm, u32 *modes);
+
+/* vmmgmt_host_queue.c */
+void vmmgmt_host_queue_init(struct vmmgmt_host_queue *q);
+void vmmgmt_host_queue_purge(struct vmmgmt_host_queue *q);
+bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len);
+void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
+			   struct vmmgmt_host_msg *msg);
+void vmmgmt_host_queue_del(struct vmmgmt_host_queue *q,
+			   struct vmmgmt_host_msg *msg);
+struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len);
 
 #endif /* _VMMGMT_HOST_H */

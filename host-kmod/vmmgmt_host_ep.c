@@ -18,11 +18,18 @@
  * Ports live in one table: an xarray whose lock also keeps an endpoint
  * alive while a worker queues to it.  An endpoint leaves the table before
  * it is freed.
+ *
+ * Owns: &struct vmmgmt_host_ep and the port table.
+ *
+ * May call: the registry (the destination VM, waking blocked workers),
+ * the region (the guest's modes), the queues, the names and the shared
+ * name check.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -37,92 +44,6 @@
  * &vmmgmt_host_ep.lock.
  */
 static DEFINE_XARRAY_ALLOC(vmmgmt_host_ports);
-
-/**
- * vmmgmt_host_queue_init() - make an empty queue.
- * @q: the queue.
- *
- * Context: any context.
- */
-void vmmgmt_host_queue_init(struct vmmgmt_host_queue *q)
-{
-	INIT_LIST_HEAD(&q->list);
-	q->msgs = 0;
-	q->bytes = 0;
-}
-
-/**
- * vmmgmt_host_queue_room() - whether one more message fits.
- * @q: the queue, its lock held.
- * @len: payload bytes of the message.
- *
- * A message larger than the byte limit still fits into an empty queue.
- *
- * Return: true if it fits.
- */
-bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len)
-{
-	if (!q->msgs)
-		return true;
-	return q->msgs < VMMGMT_HOST_QUEUE_MSGS &&
-	       q->bytes + len <= VMMGMT_HOST_QUEUE_BYTES;
-}
-
-/**
- * vmmgmt_host_queue_add() - append a message.
- * @q: the queue, its lock held, with room (vmmgmt_host_queue_room()).
- * @msg: the message.
- */
-void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
-			   struct vmmgmt_host_msg *msg)
-{
-	list_add_tail(&msg->node, &q->list);
-	q->msgs++;
-	q->bytes += msg->hdr.len;
-}
-
-/**
- * vmmgmt_host_queue_del() - take a message off its queue.
- * @q: the queue, its lock held.
- * @msg: a message on @q; the caller frees it.
- */
-void vmmgmt_host_queue_del(struct vmmgmt_host_queue *q,
-			   struct vmmgmt_host_msg *msg)
-{
-	list_del(&msg->node);
-	q->msgs--;
-	q->bytes -= msg->hdr.len;
-}
-
-/**
- * vmmgmt_host_queue_purge() - free every message of a queue.
- * @q: the queue; nobody else may use it any more.
- *
- * Context: process context.
- */
-void vmmgmt_host_queue_purge(struct vmmgmt_host_queue *q)
-{
-	struct vmmgmt_host_msg *msg, *tmp;
-
-	list_for_each_entry_safe(msg, tmp, &q->list, node) {
-		vmmgmt_host_queue_del(q, msg);
-		kvfree(msg);
-	}
-}
-
-/**
- * vmmgmt_host_msg_alloc() - allocate a message with room for its payload.
- * @len: payload bytes, at most %VMMGMT_MSG_MAX.
- *
- * Context: process context; may sleep.
- * Return: the message, or NULL.
- */
-struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len)
-{
-	struct vmmgmt_host_msg *msg;
-
-	return kvmalloc(struct_size(msg, data, len), GFP_KERNEL);
-}
 
 /**
  * vmmgmt_host_ep_alloc() - the private data of a newly opened file.
@@ -461,6 +382,30 @@ static bool vmmgmt_host_ep_tx_ready(struct vmmgmt_host_vm *vm, u32 len)
 }
 
 /**
+ * vmmgmt_host_ep_mode_on() - whether the guest takes records of a mode.
+ * @vm: the VM, not dead: its region stays mapped while @vm->tx_lock is
+ *	held.
+ * @mode: the record's mode.
+ *
+ * A guest that accepted %VMMGMT_F_MODES refuses records of a mode it has
+ * disabled (with an EPERM answer): refusing them here spares the sender
+ * the wait for that answer.  A guest that did not accept the feature is
+ * assumed to take every mode.
+ *
+ * Context: any context; @vm->tx_lock held.
+ * Return: false if the guest said @mode is disabled.
+ */
+static bool vmmgmt_host_ep_mode_on(struct vmmgmt_host_vm *vm, u16 mode)
+{
+	u32 modes;
+
+	lockdep_assert_held(&vm->tx_lock);
+	if (!vmmgmt_host_region_modes(vm, &modes))
+		return true;
+	return modes & VMMGMT_MODE_BIT(mode);
+}
+
+/**
  * vmmgmt_host_ep_queue_tx() - queue a message on a VM's send queue.
  * @vm: the VM (a reference held).
  * @msg: the message.
@@ -468,8 +413,8 @@ static bool vmmgmt_host_ep_tx_ready(struct vmmgmt_host_vm *vm, u32 len)
  *
  * Context: process context; may sleep; takes @vm->tx_lock.
  * Return: 0 when queued (the worker owns @msg now); -EAGAIN; -EPIPE (the
- * VM's channel is broken); -ECONNRESET (the VM is being removed);
- * -ERESTARTSYS.
+ * VM's channel is broken); -EPERM (the guest has disabled the record's
+ * mode); -ECONNRESET (the VM is being removed); -ERESTARTSYS.
  */
 static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
 				   struct vmmgmt_host_msg *msg, bool nonblock)
@@ -483,11 +428,12 @@ static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
 			ret = -ECONNRESET;
 		} else if (READ_ONCE(vm->link_state) != VMMGMT_LINK_UP) {
 			ret = -EPIPE;
+		} else if (!vmmgmt_host_ep_mode_on(vm, msg->hdr.mode)) {
+			ret = -EPERM;
 		} else if (vmmgmt_host_queue_room(&vm->tx, msg->hdr.len)) {
 			vmmgmt_host_queue_add(&vm->tx, msg);
 			/* While not dead the thread exists. */
-			atomic_set(&vm->pending, 1);
-			wake_up_process(vm->thread);
+			vmmgmt_host_worker_wake(vm);
 			ret = 0;
 		} else {
 			ret = -EAGAIN;

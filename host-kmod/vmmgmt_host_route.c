@@ -14,6 +14,10 @@
  * both directions, kept by name so that it holds across a VM's
  * re-registration.  A VM may always talk to itself and to the host.  It
  * is read and changed through /sys/class/misc/vmmgmt-host/policy.
+ *
+ * Owns: the policy's pairs.
+ *
+ * May call: the registry (the destination VM) and the queues.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -238,7 +242,7 @@ int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
 		return -EHOSTUNREACH;
 	ret = -EACCES;
 	if (!vmmgmt_host_policy_allowed(vm->name, dst->name)) {
-		atomic64_inc(&vm->stats.denied);
+		atomic64_inc(&vm->counters.denied);
 		goto out;
 	}
 	ret = -EMSGSIZE;
@@ -258,8 +262,7 @@ int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
 		vmmgmt_host_queue_add(&dst->tx, msg);
 		msg = NULL;
 		/* While not dead the destination's thread exists. */
-		atomic_set(&dst->pending, 1);
-		wake_up_process(dst->thread);
+		vmmgmt_host_worker_wake(dst);
 		ret = 0;
 	} else {
 		dst->tx_blocking = true;

@@ -630,9 +630,18 @@ static ssize_t vmmgmt_host_sched_value_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%lld\n", val);
 }
 
+/* The file sched/@_name shows the value @_field. */
 #define VMMGMT_HOST_SCHED_ATTR(_name, _field)				\
 static struct vmmgmt_host_sched_attr vmmgmt_host_sched_attr_##_name = {	\
 	.attr = __ATTR(_name, 0444, vmmgmt_host_sched_value_show, NULL),\
+	.field = VMMGMT_HOST_SCHED_F_##_field,				\
+}
+
+/* Likewise, and root may write it (@_name##_store()). */
+#define VMMGMT_HOST_SCHED_ATTR_RW(_name, _field)			\
+static struct vmmgmt_host_sched_attr vmmgmt_host_sched_attr_##_name = {	\
+	.attr = __ATTR(_name, 0644, vmmgmt_host_sched_value_show,	\
+		       _name##_store),					\
 	.field = VMMGMT_HOST_SCHED_F_##_field,				\
 }
 
@@ -648,17 +657,8 @@ VMMGMT_HOST_SCHED_ATTR(lost, LOST);
 VMMGMT_HOST_SCHED_ATTR(needs_seq, NEEDS_SEQ);
 VMMGMT_HOST_SCHED_ATTR(change_seq, CHANGE_SEQ);
 
-static struct vmmgmt_host_sched_attr vmmgmt_host_sched_attr_nice_min = {
-	.attr = __ATTR(nice_min, 0644, vmmgmt_host_sched_value_show,
-		       nice_min_store),
-	.field = VMMGMT_HOST_SCHED_F_NICE_MIN,
-};
-
-static struct vmmgmt_host_sched_attr vmmgmt_host_sched_attr_nice_max = {
-	.attr = __ATTR(nice_max, 0644, vmmgmt_host_sched_value_show,
-		       nice_max_store),
-	.field = VMMGMT_HOST_SCHED_F_NICE_MAX,
-};
+VMMGMT_HOST_SCHED_ATTR_RW(nice_min, NICE_MIN);
+VMMGMT_HOST_SCHED_ATTR_RW(nice_max, NICE_MAX);
 
 /**
  * threads_show() - the managed threads, one a line: "tid vcpu nice

@@ -4,6 +4,13 @@
  * /sys/class/misc/vmmgmt-host/vms/<name>/, with one value per file (see
  * Documentation/ABI/testing/sysfs-class-misc-vmmgmt-host).  The directory
  * is the VM's kobject; its release frees the VM.
+ *
+ * Owns: the VM's kobject type and the files of the directory itself (the
+ * channel counters, identifiers, link state, the guest's modes).
+ *
+ * May call: the region (the guest's modes), and the statistics, the
+ * scheduling policy and the quotas, for their groups stats/, sched/ and
+ * quota/ and the policy's release.
  */
 
 #include <linux/kobject.h>
@@ -53,120 +60,112 @@ static ssize_t generation_show(struct kobject *kobj,
 }
 
 /**
- * struct vmmgmt_host_stat_attr - a counter file.
- * @attr: the sysfs attribute.
- * @offset: offset of the counter in &struct vmmgmt_host_stats.
+ * guest_modes_show() - the modes the guest has enabled, as it says in the
+ * region header: their names, space-separated, in mode order ("chat
+ * stats"); "unknown" if the guest did not accept %VMMGMT_F_MODES; an
+ * empty line if it enabled none.
+ * @kobj: the VM's kobject.
+ * @attr: the attribute.
+ * @buf: the page.
+ *
+ * The region stays mapped while the file exists: removal deletes the
+ * kobject (and waits for readers) before it unmaps the region.
+ *
+ * Context: process context.
+ * Return: the length written.
  */
-struct vmmgmt_host_stat_attr {
+static ssize_t guest_modes_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	static const char * const names[VMMGMT_MODE_MAX] = {
+		[VMMGMT_MODE_CHAT] = "chat",
+		[VMMGMT_MODE_STATS] = "stats",
+		[VMMGMT_MODE_FILE] = "file",
+		[VMMGMT_MODE_CALC] = "calc",
+		[VMMGMT_MODE_CMD] = "cmd",
+	};
+	int len = 0;
+	u32 modes;
+	int m;
+
+	if (!vmmgmt_host_region_modes(vmmgmt_host_kobj_vm(kobj), &modes))
+		return sysfs_emit(buf, "unknown\n");
+	for (m = 0; m < VMMGMT_MODE_MAX; m++)
+		if ((modes & VMMGMT_MODE_BIT(m)) && names[m])
+			len += sysfs_emit_at(buf, len, "%s%s", len ? " " : "",
+					     names[m]);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+/**
+ * struct vmmgmt_host_counter_attr - a file showing one channel counter.
+ * @attr: the sysfs attribute.
+ * @offset: offset of the counter in &struct vmmgmt_host_counters.
+ */
+struct vmmgmt_host_counter_attr {
 	struct kobj_attribute attr;
 	size_t offset;
 };
 
-static ssize_t vmmgmt_host_stat_show(struct kobject *kobj,
-				     struct kobj_attribute *attr, char *buf)
+static ssize_t vmmgmt_host_counter_show(struct kobject *kobj,
+					struct kobj_attribute *attr, char *buf)
 {
 	struct vmmgmt_host_vm *vm = vmmgmt_host_kobj_vm(kobj);
 	size_t offset =
-		container_of(attr, struct vmmgmt_host_stat_attr, attr)->offset;
-	atomic64_t *counter = (void *)&vm->stats + offset;
+		container_of(attr, struct vmmgmt_host_counter_attr, attr)->offset;
+	atomic64_t *counter = (void *)&vm->counters + offset;
 
 	return sysfs_emit(buf, "%lld\n", atomic64_read(counter));
 }
 
-static struct vmmgmt_host_stat_attr rx_msgs_attr = {
-	.attr = __ATTR(rx_msgs, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, rx_msgs),
-};
+/* The file @_name shows &vmmgmt_host_counters.@_field. */
+#define VMMGMT_HOST_COUNTER_ATTR(_name, _field)				\
+static struct vmmgmt_host_counter_attr vmmgmt_host_counter_attr_##_name = { \
+	.attr = __ATTR(_name, 0444, vmmgmt_host_counter_show, NULL),	\
+	.offset = offsetof(struct vmmgmt_host_counters, _field),	\
+}
 
-static struct vmmgmt_host_stat_attr rx_bytes_attr = {
-	.attr = __ATTR(rx_bytes, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, rx_bytes),
-};
-
-static struct vmmgmt_host_stat_attr tx_msgs_attr = {
-	.attr = __ATTR(tx_msgs, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, tx_msgs),
-};
-
-static struct vmmgmt_host_stat_attr tx_bytes_attr = {
-	.attr = __ATTR(tx_bytes, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, tx_bytes),
-};
-
-static struct vmmgmt_host_stat_attr kicks_attr = {
-	.attr = __ATTR(kicks, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, kicks),
-};
-
-static struct vmmgmt_host_stat_attr notifications_sent_attr = {
-	.attr = __ATTR(notifications_sent, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, notifications_sent),
-};
-
-static struct vmmgmt_host_stat_attr violations_attr = {
-	.attr = __ATTR(violations, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, violations),
-};
-
-static struct vmmgmt_host_stat_attr hangups_attr = {
-	.attr = __ATTR(hangups, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, hangups),
-};
-
-static struct vmmgmt_host_stat_attr drops_attr = {
-	.attr = __ATTR(drops, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, drops),
-};
-
-static struct vmmgmt_host_stat_attr denied_attr = {
-	.attr = __ATTR(denied, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, denied),
-};
-
-static struct vmmgmt_host_stat_attr resets_attr = {
-	.attr = __ATTR(resets, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, resets),
-};
-
-static struct vmmgmt_host_stat_attr polls_attr = {
-	.attr = __ATTR(polls, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, polls),
-};
-
-static struct vmmgmt_host_stat_attr stalls_recovered_attr = {
-	.attr = __ATTR(stalls_recovered, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, stalls_recovered),
-};
-
-static struct vmmgmt_host_stat_attr stall_kicks_attr = {
-	.attr = __ATTR(stall_kicks, 0444, vmmgmt_host_stat_show, NULL),
-	.offset = offsetof(struct vmmgmt_host_stats, stall_kicks),
-};
+VMMGMT_HOST_COUNTER_ATTR(rx_msgs, rx_msgs);
+VMMGMT_HOST_COUNTER_ATTR(rx_bytes, rx_bytes);
+VMMGMT_HOST_COUNTER_ATTR(tx_msgs, tx_msgs);
+VMMGMT_HOST_COUNTER_ATTR(tx_bytes, tx_bytes);
+VMMGMT_HOST_COUNTER_ATTR(kicks, kicks);
+VMMGMT_HOST_COUNTER_ATTR(notifications_sent, notifications_sent);
+VMMGMT_HOST_COUNTER_ATTR(violations, violations);
+VMMGMT_HOST_COUNTER_ATTR(hangups, hangups);
+VMMGMT_HOST_COUNTER_ATTR(drops, drops);
+VMMGMT_HOST_COUNTER_ATTR(denied, denied);
+VMMGMT_HOST_COUNTER_ATTR(resets, resets);
+VMMGMT_HOST_COUNTER_ATTR(polls, polls);
+VMMGMT_HOST_COUNTER_ATTR(stalls_recovered, stalls_recovered);
+VMMGMT_HOST_COUNTER_ATTR(stall_kicks, stall_kicks);
 
 static struct kobj_attribute link_state_attr = __ATTR_RO(link_state);
 static struct kobj_attribute vm_id_attr = __ATTR_RO(vm_id);
 static struct kobj_attribute qemu_pid_attr = __ATTR_RO(qemu_pid);
 static struct kobj_attribute generation_attr = __ATTR_RO(generation);
+static struct kobj_attribute guest_modes_attr = __ATTR_RO(guest_modes);
 
 static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&link_state_attr.attr,
 	&vm_id_attr.attr,
 	&qemu_pid_attr.attr,
 	&generation_attr.attr,
-	&rx_msgs_attr.attr.attr,
-	&rx_bytes_attr.attr.attr,
-	&tx_msgs_attr.attr.attr,
-	&tx_bytes_attr.attr.attr,
-	&kicks_attr.attr.attr,
-	&notifications_sent_attr.attr.attr,
-	&polls_attr.attr.attr,
-	&violations_attr.attr.attr,
-	&drops_attr.attr.attr,
-	&hangups_attr.attr.attr,
-	&denied_attr.attr.attr,
-	&resets_attr.attr.attr,
-	&stalls_recovered_attr.attr.attr,
-	&stall_kicks_attr.attr.attr,
+	&guest_modes_attr.attr,
+	&vmmgmt_host_counter_attr_rx_msgs.attr.attr,
+	&vmmgmt_host_counter_attr_rx_bytes.attr.attr,
+	&vmmgmt_host_counter_attr_tx_msgs.attr.attr,
+	&vmmgmt_host_counter_attr_tx_bytes.attr.attr,
+	&vmmgmt_host_counter_attr_kicks.attr.attr,
+	&vmmgmt_host_counter_attr_notifications_sent.attr.attr,
+	&vmmgmt_host_counter_attr_polls.attr.attr,
+	&vmmgmt_host_counter_attr_violations.attr.attr,
+	&vmmgmt_host_counter_attr_drops.attr.attr,
+	&vmmgmt_host_counter_attr_hangups.attr.attr,
+	&vmmgmt_host_counter_attr_denied.attr.attr,
+	&vmmgmt_host_counter_attr_resets.attr.attr,
+	&vmmgmt_host_counter_attr_stalls_recovered.attr.attr,
+	&vmmgmt_host_counter_attr_stall_kicks.attr.attr,
 	NULL
 };
 

@@ -3,59 +3,34 @@
  * vmmgmt host module: VM lifecycle.
  *
  * VMMGMT_HOST_IOC_ADD_VM validates what vmmgmtd hands over (ids, name,
- * eventfds, the region), pins and maps the region, writes its header and
- * ring layout, and starts the VM's worker.  VMMGMT_HOST_IOC_DEL_VM, and the
- * release of the file that added the VM, undo it in reverse order.
+ * eventfds, the region), takes, maps and lays out the region
+ * (vmmgmt_host_region.c), enters the VM into the registry
+ * (vmmgmt_host_registry.c), and starts the VM's worker.
+ * VMMGMT_HOST_IOC_DEL_VM, and the release of the file that added the VM,
+ * undo it in reverse order.
  *
- * The region is a shmem file (a memfd) sealed against shrinking and
- * growing.  Its pages are pinned (one reference each, taken through
- * shmem_read_mapping_page()) and mapped with vmap(): whatever userspace
- * later does to the file (punching holes, unmapping, closing it), the
- * module keeps writing to pages it owns a reference to, never to freed
- * memory.
+ * Owns: the order in which a VM's parts are set up and torn down, and
+ * the VM's eventfd references.
+ *
+ * May call: the registry, the region, the queues, the worker, the
+ * watchdog, the names, the quotas, the statistics, the scheduling policy
+ * and the VM's kobject type (vmmgmt_host_sysfs.c); nothing calls back.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/ctype.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kobject.h>
-#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
-#include <linux/pagemap.h>
-#include <linux/shmem_fs.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
-#include <linux/xarray.h>
 
 #include <vmmgmt.h>
 
 #include "vmmgmt_host.h"
 #include "vmmgmt_host_compat.h"
-
-/** VMMGMT_HOST_VMS_MAX - most VMs registered at once. */
-#define VMMGMT_HOST_VMS_MAX	1024
-
-/* Seals a region must carry: its size cannot change under QEMU. */
-#define VMMGMT_HOST_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW)
-
-/* Serialises registration and removal; protects the three below. */
-static DEFINE_MUTEX(vmmgmt_host_vms_lock);
-/* Registered VMs.  Protected by vmmgmt_host_vms_lock. */
-static LIST_HEAD(vmmgmt_host_vms);
-/* Entries in vmmgmt_host_vms.  Protected by vmmgmt_host_vms_lock. */
-static unsigned int vmmgmt_host_nr_vms;
-/* /sys/class/misc/vmmgmt-host/vms.  Protected by vmmgmt_host_vms_lock. */
-static struct kobject *vmmgmt_host_vms_kobj;
-/*
- * VM id -> running VM, for lookups from workers and senders that must not
- * take vmmgmt_host_vms_lock.  Changed under vmmgmt_host_vms_lock too; a VM
- * is in it only while its worker runs.
- */
-static DEFINE_XARRAY(vmmgmt_host_vm_ids);
 
 /**
  * vmmgmt_host_vm_check() - validate the fields of an ADD_VM request that
@@ -84,28 +59,6 @@ static int vmmgmt_host_vm_check(const struct vmmgmt_host_vm_add *req)
 }
 
 /**
- * vmmgmt_host_vm_find() - look a VM up by id or name.
- * @id: VM id, or 0 to match by name only.
- * @name: VM name, or NULL to match by id only.
- *
- * Context: holds vmmgmt_host_vms_lock.
- * Return: the VM, or NULL.
- */
-static struct vmmgmt_host_vm *vmmgmt_host_vm_find(u32 id, const char *name)
-{
-	struct vmmgmt_host_vm *vm;
-
-	lockdep_assert_held(&vmmgmt_host_vms_lock);
-	list_for_each_entry(vm, &vmmgmt_host_vms, node) {
-		if (id && vm->id == id)
-			return vm;
-		if (name && !strcmp(vm->name, name))
-			return vm;
-	}
-	return NULL;
-}
-
-/**
  * vmmgmt_host_eventfd_get() - take a reference to an eventfd by fd.
  * @fd: the fd.
  * @filep: if not NULL, also returns a reference to the file (the kick
@@ -131,175 +84,6 @@ static struct eventfd_ctx *vmmgmt_host_eventfd_get(int fd, struct file **filep)
 	else
 		*filep = file;
 	return ctx;
-}
-
-/**
- * vmmgmt_host_region_get() - take the region file and check it.
- * @vm: the VM; @vm->region and @vm->size are set on success.
- * @fd: the region fd.
- *
- * Context: process context.
- * Return: 0; -EBADF if @fd is not open; -EINVAL if it is not a shmem file
- * (a memfd), lacks F_SEAL_SHRINK or F_SEAL_GROW, or its size is not a
- * power of two within %VMMGMT_REGION_MIN_SIZE..%VMMGMT_REGION_MAX_SIZE.
- */
-static int vmmgmt_host_region_get(struct vmmgmt_host_vm *vm, int fd)
-{
-	struct file *file;
-	loff_t size;
-
-	if (fd < 0)
-		return -EBADF;
-	file = fget(fd);
-	if (!file)
-		return -EBADF;
-	if (!shmem_file(file) ||
-	    (vmmgmt_host_shmem_seals(file) & VMMGMT_HOST_SEALS) !=
-	    VMMGMT_HOST_SEALS)
-		goto err_put;
-	/* Sealed: the size is fixed from here on. */
-	size = i_size_read(file_inode(file));
-	if (size < VMMGMT_REGION_MIN_SIZE || size > VMMGMT_REGION_MAX_SIZE ||
-	    !is_power_of_2(size))
-		goto err_put;
-	vm->region = file;
-	vm->size = size;
-	return 0;
-
-err_put:
-	fput(file);
-	return -EINVAL;
-}
-
-/**
- * vmmgmt_host_region_unmap() - unmap and unpin the region.
- * @vm: the VM.
- *
- * Context: process context; may sleep.
- */
-static void vmmgmt_host_region_unmap(struct vmmgmt_host_vm *vm)
-{
-	unsigned long i;
-
-	if (vm->hdr)
-		vunmap(vm->hdr);
-	vm->hdr = NULL;
-	for (i = 0; i < vm->nr_pages; i++)
-		put_page(vm->pages[i]);
-	kvfree(vm->pages);
-	vm->pages = NULL;
-	vm->nr_pages = 0;
-}
-
-/**
- * vmmgmt_host_region_map() - pin every page of the region and map them.
- * @vm: the VM with @vm->region and @vm->size set.
- *
- * Context: process context; may sleep.
- * Return: 0, -ENOMEM, or an error from reading a page of the file.
- */
-static int vmmgmt_host_region_map(struct vmmgmt_host_vm *vm)
-{
-	struct address_space *mapping = vm->region->f_mapping;
-	unsigned long n = vm->size >> PAGE_SHIFT;
-	struct page *page;
-	int ret;
-
-	vm->pages = kvcalloc(n, sizeof(*vm->pages), GFP_KERNEL);
-	if (!vm->pages)
-		return -ENOMEM;
-	for (vm->nr_pages = 0; vm->nr_pages < n; vm->nr_pages++) {
-		page = shmem_read_mapping_page(mapping, vm->nr_pages);
-		if (IS_ERR(page)) {
-			ret = PTR_ERR(page);
-			goto err_unmap;
-		}
-		vm->pages[vm->nr_pages] = page;
-	}
-	vm->hdr = vmap(vm->pages, n, VM_MAP, PAGE_KERNEL);
-	if (!vm->hdr) {
-		ret = -ENOMEM;
-		goto err_unmap;
-	}
-	return 0;
-
-err_unmap:
-	vmmgmt_host_region_unmap(vm);
-	return ret;
-}
-
-/**
- * vmmgmt_host_region_init() - write the header and lay out the rings.
- * @vm: the VM with its region mapped, @vm->generation and
- *	@vm->reset_seen set to the values to publish.
- *
- * Layout for a region of S bytes: the header at 0, the G2H ring's control
- * block at sizeof(header), the H2G one on the next two cache lines, the
- * G2H data area at S/4 and the H2G data area at S/2, each S/4 bytes (a
- * power of two of at least %VMMGMT_RING_MIN_DATA since S >= 64 KiB).  The
- * last quarter is reserved for later use.  Both control blocks are zeroed
- * and both ring views start at index 0.  The guest's reset_request is
- * left alone; reset_ack becomes @vm->reset_seen.  The link state stays
- * DOWN; the caller publishes UP when the worker is ready.
- *
- * Used at registration and, for a reset the guest asked for, by the
- * worker (vmmgmt_host_worker.c).
- *
- * Context: process context; before the VM's worker runs, or in the
- * worker.
- * Return: 0, or -EINVAL if the shared ring code rejects the layout.
- */
-int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
-{
-	struct vmmgmt_region_header *hdr = vm->hdr;
-	u32 data_size = vm->size / 4;
-	u32 ctrl[2] = { sizeof(*hdr), sizeof(*hdr) +
-			sizeof(struct vmmgmt_ring_ctrl) };
-	u32 data[2] = { vm->size / 4, vm->size / 2 };
-	u8 *base = (u8 *)hdr;
-	int i, ret;
-
-	WRITE_ONCE(hdr->link_state, VMMGMT_LINK_DOWN);
-	/* DOWN before the rest of the header changes; pairs with the guest. */
-	smp_wmb();
-
-	hdr->magic = VMMGMT_MAGIC;
-	hdr->abi_major = VMMGMT_ABI_MAJOR;
-	hdr->abi_minor = VMMGMT_ABI_MINOR;
-	hdr->header_size = sizeof(*hdr);
-	hdr->region_size = vm->size;
-	/* Our G2H consumer keeps notify_at (the ring code always does). */
-	hdr->features_offered = READ_ONCE(vmmgmt_host_notify_at) ?
-				VMMGMT_F_NOTIFY_AT : 0;
-	hdr->features_accepted = 0;
-	hdr->host_id = 0;
-	hdr->vm_id = vm->id;
-	hdr->generation = vm->generation;
-	memset(hdr->name, 0, sizeof(hdr->name));
-	strscpy(hdr->name, vm->name, sizeof(hdr->name));
-	WRITE_ONCE(hdr->reset_ack, vm->reset_seen);
-	memset(hdr->reserved, 0, sizeof(hdr->reserved));
-
-	for (i = 0; i < 2; i++) {
-		hdr->rings[i].ctrl_offset = ctrl[i];
-		hdr->rings[i].data_offset = data[i];
-		hdr->rings[i].data_size = data_size;
-		hdr->rings[i].reserved = 0;
-		/* Both halves: the guest's half may hold an old index. */
-		memset(base + ctrl[i], 0, sizeof(struct vmmgmt_ring_ctrl));
-	}
-
-	ret = vmmgmt_ring_init(&vm->g2h, (void *)(base + ctrl[VMMGMT_RING_G2H]),
-			       base + data[VMMGMT_RING_G2H], data_size);
-	if (!ret)
-		ret = vmmgmt_ring_cons_reset(&vm->g2h, 0);
-	if (!ret)
-		ret = vmmgmt_ring_init(&vm->h2g,
-				       (void *)(base + ctrl[VMMGMT_RING_H2G]),
-				       base + data[VMMGMT_RING_H2G], data_size);
-	if (!ret)
-		ret = vmmgmt_ring_prod_reset(&vm->h2g, 0);
-	return ret;
 }
 
 /**
@@ -375,6 +159,7 @@ int vmmgmt_host_vm_add(struct file *owner,
 {
 	struct file *kick_files[VMMGMT_VECTORS_MAX] = { };
 	struct vmmgmt_host_vm *vm;
+	struct kobject *dir;
 	unsigned int v;
 	int ret;
 
@@ -418,34 +203,22 @@ int vmmgmt_host_vm_add(struct file *owner,
 		goto err_put_region;
 
 	mutex_lock(&vmmgmt_host_vms_lock);
-	if (!vmmgmt_host_vms_kobj) {
-		ret = -ENODEV;
+	ret = vmmgmt_host_vm_reserve(vm, &dir);
+	if (ret)
 		goto err_unlock;
-	}
-	if (vmmgmt_host_vm_find(vm->id, vm->name)) {
-		ret = -EEXIST;
-		goto err_unlock;
-	}
-	if (vmmgmt_host_nr_vms >= VMMGMT_HOST_VMS_MAX) {
-		ret = -ENOSPC;
-		goto err_unlock;
-	}
 	/* Whatever the header said before is only a hint: bump it. */
 	vm->generation = READ_ONCE(vm->hdr->generation) + 1;
 	/* A reset the guest asked for before registration: served by it. */
 	vm->reset_seen = READ_ONCE(vm->hdr->reset_request);
 	ret = vmmgmt_host_region_init(vm);
 	if (ret)
-		goto err_unlock;
-	ret = kobject_add(&vm->kobj, vmmgmt_host_vms_kobj, "%s", vm->name);
-	if (ret)
-		goto err_unlock;
-	ret = xa_reserve(&vmmgmt_host_vm_ids, vm->id, GFP_KERNEL);
-	if (ret)
-		goto err_del_kobj;
-	ret = vmmgmt_host_worker_create(vm);
+		goto err_release_id;
+	ret = kobject_add(&vm->kobj, dir, "%s", vm->name);
 	if (ret)
 		goto err_release_id;
+	ret = vmmgmt_host_worker_create(vm);
+	if (ret)
+		goto err_del_kobj;
 
 	/* The rings are laid out: the guest may use them from here on. */
 	vm->link_state = VMMGMT_LINK_UP;
@@ -454,10 +227,8 @@ int vmmgmt_host_vm_add(struct file *owner,
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_UP);
 	vmmgmt_host_worker_start(vm, kick_files);
 
-	list_add_tail(&vm->node, &vmmgmt_host_vms);
-	vmmgmt_host_nr_vms++;
-	/* Memory for the id was reserved before the worker started. */
-	xa_store(&vmmgmt_host_vm_ids, vm->id, vm, GFP_KERNEL);
+	/* Id reserved before the worker started: senders find it now. */
+	vmmgmt_host_vm_publish(vm);
 	vmmgmt_host_watch_add(vm);
 	kobject_uevent(&vm->kobj, KOBJ_ADD);
 	pr_info("%s (id %u): added, pid %u, region %llu bytes, %u vectors, generation %u\n",
@@ -471,10 +242,10 @@ int vmmgmt_host_vm_add(struct file *owner,
 			fput(kick_files[v]);
 	return 0;
 
-err_release_id:
-	xa_release(&vmmgmt_host_vm_ids, vm->id);
 err_del_kobj:
 	kobject_del(&vm->kobj);
+err_release_id:
+	vmmgmt_host_vm_unreserve(vm);
 err_unlock:
 	mutex_unlock(&vmmgmt_host_vms_lock);
 	vmmgmt_host_region_unmap(vm);
@@ -509,10 +280,8 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	lockdep_assert_held(&vmmgmt_host_vms_lock);
 	/* The watchdog and debugfs let go of @vm first. */
 	vmmgmt_host_watch_del(vm);
-	list_del(&vm->node);
-	vmmgmt_host_nr_vms--;
 	/* Lookups that took a reference before this see @vm->dead. */
-	xa_erase(&vmmgmt_host_vm_ids, vm->id);
+	vmmgmt_host_vm_unpublish(vm);
 
 	/* Senders stop queueing and stop waking the worker. */
 	spin_lock(&vm->tx_lock);
@@ -545,8 +314,8 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	kvfree(vm->buf);
 	vm->buf = NULL;
 	pr_info("%s (id %u): removed; stalls_recovered %lld, stall_kicks %lld\n",
-		vm->name, vm->id, atomic64_read(&vm->stats.stalls_recovered),
-		atomic64_read(&vm->stats.stall_kicks));
+		vm->name, vm->id, atomic64_read(&vm->counters.stalls_recovered),
+		atomic64_read(&vm->counters.stall_kicks));
 	kobject_put(&vm->kobj);
 }
 
@@ -586,109 +355,10 @@ int vmmgmt_host_vm_del(struct file *owner, const struct vmmgmt_host_vm_del *req)
  */
 void vmmgmt_host_vm_release_file(struct file *owner)
 {
-	struct vmmgmt_host_vm *vm, *tmp;
-
-	mutex_lock(&vmmgmt_host_vms_lock);
-	list_for_each_entry_safe(vm, tmp, &vmmgmt_host_vms, node)
-		if (vm->owner == owner)
-			vmmgmt_host_vm_destroy(vm);
-	mutex_unlock(&vmmgmt_host_vms_lock);
-}
-
-/**
- * vmmgmt_host_vm_get() - find a registered VM by id and take a reference.
- * @id: the VM id.
- *
- * The reference keeps the structure (not the registration) alive: check
- * @vm->dead under @vm->tx_lock before using the VM's worker.
- *
- * Context: process context (a VM's worker too); takes the id table's lock.
- * Return: the VM, or NULL.  Release it with vmmgmt_host_vm_put().
- */
-struct vmmgmt_host_vm *vmmgmt_host_vm_get(u32 id)
-{
 	struct vmmgmt_host_vm *vm;
 
-	if (id == VMMGMT_HOST_PEER_ID || id > VMMGMT_VM_ID_MAX)
-		return NULL;
-	xa_lock(&vmmgmt_host_vm_ids);
-	vm = xa_load(&vmmgmt_host_vm_ids, id);
-	if (vm)
-		kobject_get(&vm->kobj);
-	xa_unlock(&vmmgmt_host_vm_ids);
-	return vm;
-}
-
-/**
- * vmmgmt_host_vm_put() - drop a reference from vmmgmt_host_vm_get().
- * @vm: the VM.
- *
- * Context: process context.
- */
-void vmmgmt_host_vm_put(struct vmmgmt_host_vm *vm)
-{
-	kobject_put(&vm->kobj);
-}
-
-/**
- * vmmgmt_host_vms_unblock() - wake the workers that wait for room in
- * another queue (a host endpoint's, or another VM's send queue).
- *
- * Called when a queue that had turned a worker away made room or went
- * away.  A woken worker that still finds no room waits again.
- *
- * Context: process context (a VM's worker too); takes the id table's lock.
- */
-void vmmgmt_host_vms_unblock(void)
-{
-	struct vmmgmt_host_vm *vm;
-	unsigned long id;
-
-	xa_lock(&vmmgmt_host_vm_ids);
-	xa_for_each(&vmmgmt_host_vm_ids, id, vm) {
-		if (!READ_ONCE(vm->blocked))
-			continue;
-		/* VMs in the table have a running worker. */
-		vmmgmt_host_worker_wake(vm);
-	}
-	xa_unlock(&vmmgmt_host_vm_ids);
-}
-
-/**
- * vmmgmt_host_vms_init() - create the vms/ directory.
- * @parent: the misc device's kobject.
- *
- * Context: process context (module init); takes vmmgmt_host_vms_lock.
- * Return: 0 or -ENOMEM.
- */
-int vmmgmt_host_vms_init(struct kobject *parent)
-{
-	struct kobject *kobj;
-
-	kobj = kobject_create_and_add("vms", parent);
-	if (!kobj)
-		return -ENOMEM;
 	mutex_lock(&vmmgmt_host_vms_lock);
-	vmmgmt_host_vms_kobj = kobj;
+	while ((vm = vmmgmt_host_vm_owned(owner)))
+		vmmgmt_host_vm_destroy(vm);
 	mutex_unlock(&vmmgmt_host_vms_lock);
-	return 0;
-}
-
-/**
- * vmmgmt_host_vms_exit() - remove the vms/ directory.
- *
- * No VM is left: every open /dev/vmmgmt-host file holds a reference to
- * the module, and its release removes the VMs it added.
- *
- * Context: process context (module exit); takes vmmgmt_host_vms_lock.
- */
-void vmmgmt_host_vms_exit(void)
-{
-	struct kobject *kobj;
-
-	mutex_lock(&vmmgmt_host_vms_lock);
-	kobj = vmmgmt_host_vms_kobj;
-	vmmgmt_host_vms_kobj = NULL;
-	mutex_unlock(&vmmgmt_host_vms_lock);
-	kobject_put(kobj);
 }

@@ -30,6 +30,11 @@
  * the worker's state, the watchdog's view), and drop_kicks / drop_calls,
  * fault injection for tests: the worker ignores that many of the guest's
  * next doorbells, or skips that many of its next interrupts to the guest.
+ *
+ * Owns: the watch list, the delayed work and the debugfs directories.
+ *
+ * May call: the shared stall detection only (it wakes workers and
+ * interrupts guests with the inline helpers of vmmgmt_host.h).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -120,7 +125,7 @@ static bool vmmgmt_host_watch_ring(struct vmmgmt_host_vm *vm,
 				 DIV_ROUND_UP(VMMGMT_HOST_WATCH_DUMP_MS,
 					      tick_ms));
 	if (what & VMMGMT_STALL_RECOVERED) {
-		atomic64_inc(&vm->stats.stalls_recovered);
+		atomic64_inc(&vm->counters.stalls_recovered);
 		/* Per VM: one guest's stalls do not hide another's. */
 		if (__ratelimit(&vm->watch.rs))
 			pr_info("%s (id %u): %s stalled for %u ms; moving again after the watchdog's %s\n",
@@ -137,7 +142,7 @@ static bool vmmgmt_host_watch_ring(struct vmmgmt_host_vm *vm,
 	}
 	if (!(what & VMMGMT_STALL_NOTIFY))
 		return false;
-	atomic64_inc(&vm->stats.stall_kicks);
+	atomic64_inc(&vm->counters.stall_kicks);
 	return true;
 }
 
@@ -269,16 +274,16 @@ static void vmmgmt_host_watch_state(struct seq_buf *s,
 		       READ_ONCE(vm->blocked_len), READ_ONCE(vm->h2g_broken));
 	seq_buf_printf(s, " tx_queued %u\n", READ_ONCE(vm->tx.msgs));
 	seq_buf_printf(s, "counters kicks %lld notifications_sent %lld",
-		       atomic64_read(&vm->stats.kicks),
-		       atomic64_read(&vm->stats.notifications_sent));
+		       atomic64_read(&vm->counters.kicks),
+		       atomic64_read(&vm->counters.notifications_sent));
 	seq_buf_printf(s, " rx_msgs %lld tx_msgs %lld",
-		       atomic64_read(&vm->stats.rx_msgs),
-		       atomic64_read(&vm->stats.tx_msgs));
+		       atomic64_read(&vm->counters.rx_msgs),
+		       atomic64_read(&vm->counters.tx_msgs));
 	seq_buf_printf(s, " stalls_recovered %lld stall_kicks %lld",
-		       atomic64_read(&vm->stats.stalls_recovered),
-		       atomic64_read(&vm->stats.stall_kicks));
+		       atomic64_read(&vm->counters.stalls_recovered),
+		       atomic64_read(&vm->counters.stall_kicks));
 	seq_buf_printf(s, " injected_drops %lld\n",
-		       atomic64_read(&vm->stats.injected_drops));
+		       atomic64_read(&vm->counters.injected_drops));
 	for (r = 0; r < VMMGMT_HOST_WATCH_RINGS; r++)
 		seq_buf_printf(s, "watch %s pending %d still %u acted %d backoff %u\n",
 			       vmmgmt_host_watch_names[r], w->dir[r].pending,

@@ -8,9 +8,11 @@
  * nothing else.  The thread drains the guest-to-host ring in batches of
  * %VMMGMT_HOST_BATCH records (fewer, or none for a while, when the VM is
  * over its quota: vmmgmt_host_quota.c), then yields, so that one VM
- * cannot starve the others.  It posts what host endpoints queued for the VM, routes each
- * guest record (to the echo service, to a host endpoint, or back as an
- * error), posts the answers into the host-to-guest ring, and signals
+ * cannot starve the others.  It posts what host endpoints and other VMs
+ * queued for the VM, routes each guest record (control requests to the
+ * name table, samples to the statistics, to the echo service, to a host
+ * endpoint, to another VM, or back as an error), posts the answers into
+ * the host-to-guest ring, and signals
  * call_fds[0] only when the guest is not draining already (ABI 0.2:
  * cons_running) or, when the guest accepted %VMMGMT_F_NOTIFY_AT, only
  * when the batch's posts passed the guest's notify_at: once per idle
@@ -22,6 +24,15 @@
  * rings until the guest asks for a reset (a new reset_request in the
  * header) or the VM is registered again.  A reset is carried out by the
  * worker itself, at the start of a batch, so at most one per batch.
+ *
+ * Owns: the thread, the kick hooks, the consumer side of the G2H ring and
+ * the producer side of the H2G ring.
+ *
+ * May call: host endpoints (delivery), VM-to-VM routing, the names
+ * (control requests), the statistics, the quotas, the region (laid out
+ * again on a reset), the registry (waking blocked workers), the queues
+ * and the shared ring.  Nothing of these calls the worker's file: they
+ * wake it with vmmgmt_host_worker_wake().
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -42,16 +53,6 @@
 #include "vmmgmt_host_compat.h"
 
 /*
- * vmmgmt_host_notify_at: offer %VMMGMT_F_NOTIFY_AT to guests (read when a
- * region is laid out) and honour it when a guest accepted it; off, the
- * module notifies as in ABI 0.2 (whenever cons_running is clear).  For
- * comparisons (make bench); changing it affects regions laid out later.
- */
-bool vmmgmt_host_notify_at = true;
-module_param_named(notify_at, vmmgmt_host_notify_at, bool, 0644);
-MODULE_PARM_DESC(notify_at, "offer and use the notify_at index (ABI 0.3; default Y)");
-
-/*
  * vmmgmt_host_poll_us: after a batch that consumed records, the worker
  * leaves the G2H consumer marked running (no kick needed) and looks again
  * after this many microseconds, for as long as each look finds records;
@@ -60,7 +61,7 @@ MODULE_PARM_DESC(notify_at, "offer and use the notify_at index (ABI 0.3; default
  * rings no doorbell, and its answers come in batches with one interrupt
  * each.  0: stop right after each batch.
  */
-unsigned int vmmgmt_host_poll_us = 200;
+static unsigned int vmmgmt_host_poll_us = 200;
 module_param_named(poll_us, vmmgmt_host_poll_us, uint, 0644);
 MODULE_PARM_DESC(poll_us, "look at a busy guest's ring again after this many us instead of waiting for its doorbell (0: off; default 200)");
 
@@ -78,39 +79,12 @@ MODULE_PARM_DESC(poll_us, "look at a busy guest's ring again after this many us 
  * look, and an idle VM is looked at no more than this many times after
  * its last record.
  */
-unsigned int vmmgmt_host_poll_idle = 8;
+static unsigned int vmmgmt_host_poll_idle = 8;
 module_param_named(poll_idle, vmmgmt_host_poll_idle, uint, 0644);
 MODULE_PARM_DESC(poll_idle, "empty looks a streaming guest's ring gets before the worker waits for its doorbell again (0: stop at the first; default 8, at most 64)");
 
 /* The most vmmgmt_host_poll_idle honoured. */
 #define VMMGMT_HOST_POLL_IDLE_MAX	64
-
-/**
- * vmmgmt_host_worker_wake() - make the worker look at the VM's rings.
- * @vm: the VM; its worker runs (the caller keeps it from being stopped).
- *
- * What a kick does; also the start of the worker, a destination that made
- * room, and the watchdog for a kick that may have been lost.
- *
- * Context: any context.
- */
-void vmmgmt_host_worker_wake(struct vmmgmt_host_vm *vm)
-{
-	atomic_set(&vm->pending, 1);
-	wake_up_process(vm->thread);
-}
-
-/**
- * vmmgmt_host_worker_notify() - interrupt the guest (call_fds[0]).
- * @vm: the VM; its eventfds are held (it is not removed yet).
- *
- * Context: any context (eventfd_signal() takes a spinlock).
- */
-void vmmgmt_host_worker_notify(struct vmmgmt_host_vm *vm)
-{
-	vmmgmt_host_eventfd_signal(vm->call[0]);
-	atomic64_inc(&vm->stats.notifications_sent);
-}
 
 /**
  * vmmgmt_host_kick_wake() - wait queue callback of a kick eventfd.
@@ -139,16 +113,16 @@ static int vmmgmt_host_kick_wake(wait_queue_entry_t *wait, unsigned int mode,
 
 	if (flags & EPOLLIN) {
 		eventfd_ctx_do_read(kick->ctx, &cnt);
-		atomic64_add(cnt, &vm->stats.kicks);
+		atomic64_add(cnt, &vm->counters.kicks);
 		/* Fault injection: a doorbell that never arrived. */
 		if (atomic_dec_if_positive(&vm->drop_kicks) >= 0) {
-			atomic64_inc(&vm->stats.injected_drops);
+			atomic64_inc(&vm->counters.injected_drops);
 			return 0;
 		}
 		vmmgmt_host_worker_wake(vm);
 	}
 	if (flags & EPOLLHUP)
-		atomic64_inc(&vm->stats.hangups);
+		atomic64_inc(&vm->counters.hangups);
 	return 0;
 }
 
@@ -184,12 +158,62 @@ static void vmmgmt_host_worker_broken(struct vmmgmt_host_vm *vm,
 {
 	vm->link_state = VMMGMT_LINK_BROKEN;
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_BROKEN);
-	atomic64_inc(&vm->stats.violations);
+	atomic64_inc(&vm->counters.violations);
 	pr_warn_ratelimited("%s (id %u): %s ring violation (%s): channel broken until the guest resets it\n",
 			    vm->name, vm->id, what,
 			    vmmgmt_ring_err_name(vmmgmt_ring_error(ring)));
 	/* Let the guest see the new state. */
 	vmmgmt_host_worker_notify(vm);
+}
+
+/**
+ * vmmgmt_host_worker_h2g_failed() - note why the H2G ring refused.
+ * @vm: the VM.
+ * @ret: what the ring code said of a post, or of the room for one.
+ * @len: payload length of that record.
+ *
+ * The one place that marks the H2G ring blocked (no room: the G2H record
+ * waits until the guest consumes, @vm->blocked_len says how much room is
+ * wanted) or broken (a bogus tail: the batch ends in
+ * vmmgmt_host_worker_broken()).
+ *
+ * Context: the VM's worker.
+ * Return: true if @ret is an error.
+ */
+static bool vmmgmt_host_worker_h2g_failed(struct vmmgmt_host_vm *vm, int ret,
+					  u32 len)
+{
+	if (ret == -ENOSPC) {
+		vm->h2g_blocked = true;
+		vm->blocked_len = len;
+	} else if (ret) {
+		vm->h2g_broken = true;
+	}
+	return ret;
+}
+
+/**
+ * vmmgmt_host_worker_post() - post one record into the H2G ring.
+ * @vm: the VM.
+ * @hdr: the record header.
+ * @payload: @hdr->len bytes.
+ *
+ * Context: the VM's worker.
+ * Return: 0 when posted and counted; otherwise the ring's error, with the
+ * ring marked blocked or broken (vmmgmt_host_worker_h2g_failed()).
+ */
+static int vmmgmt_host_worker_post(struct vmmgmt_host_vm *vm,
+				   const struct vmmgmt_rec *hdr,
+				   const void *payload)
+{
+	int ret = vmmgmt_ring_post(&vm->h2g, hdr, payload);
+
+	if (vmmgmt_host_worker_h2g_failed(vm, ret, hdr->len))
+		return ret;
+	vm->posted++;
+	atomic64_inc(&vm->counters.tx_msgs);
+	atomic64_add(hdr->len, &vm->counters.tx_bytes);
+	return 0;
 }
 
 /**
@@ -209,26 +233,14 @@ static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
 	struct vmmgmt_host_msg *msg, *next;
 	bool blocking;
 	unsigned int n;
-	int ret;
 
 	spin_lock(&vm->tx_lock);
 	msg = list_first_entry_or_null(&vm->tx.list, struct vmmgmt_host_msg,
 				       node);
 	spin_unlock(&vm->tx_lock);
 	for (n = 0; msg && n < VMMGMT_HOST_BATCH; n++) {
-		ret = vmmgmt_ring_post(&vm->h2g, &msg->hdr, msg->data);
-		if (ret == -ENOSPC) {
-			vm->h2g_blocked = true;
-			vm->blocked_len = msg->hdr.len;
+		if (vmmgmt_host_worker_post(vm, &msg->hdr, msg->data))
 			break;
-		}
-		if (ret) {
-			vm->h2g_broken = true;
-			break;
-		}
-		vm->posted++;
-		atomic64_inc(&vm->stats.tx_msgs);
-		atomic64_add(msg->hdr.len, &vm->stats.tx_bytes);
 		/* One lock round per message: unlink it, look at the next. */
 		spin_lock(&vm->tx_lock);
 		vmmgmt_host_queue_del(&vm->tx, msg);
@@ -252,132 +264,200 @@ static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
 }
 
 /**
+ * vmmgmt_host_worker_consumed() - count a G2H record the worker is done
+ * with.
+ * @vm: the VM.
+ * @hdr: the record.
+ * @drop: it was not delivered (counted in drops too).
+ *
+ * Context: the VM's worker.
+ * Return: 0, what vmmgmt_ring_drain() wants for a consumed record.
+ */
+static int vmmgmt_host_worker_consumed(struct vmmgmt_host_vm *vm,
+				       const struct vmmgmt_rec *hdr, bool drop)
+{
+	if (drop)
+		atomic64_inc(&vm->counters.drops);
+	atomic64_inc(&vm->counters.rx_msgs);
+	atomic64_add(hdr->len, &vm->counters.rx_bytes);
+	return 0;
+}
+
+/**
+ * vmmgmt_host_worker_answer() - answer a guest's request.
+ * @vm: the VM.
+ * @hdr: the request.
+ * @src: the request's true source, the VM's own address.
+ * @payload: the answer's payload, @len bytes; unused when @err is set.
+ * @len: see @payload.
+ * @err: 0, or the errno to answer with (%VMMGMT_REC_F_ERROR and a __u32
+ *	payload).
+ *
+ * The answer keeps the request's mode and id and goes from the request's
+ * destination back to @src, with %VMMGMT_REC_F_RESPONSE.
+ *
+ * Context: the VM's worker.
+ * Return: 0 when posted; otherwise the ring's error (blocked or broken:
+ * the request stays in the ring).
+ */
+static int vmmgmt_host_worker_answer(struct vmmgmt_host_vm *vm,
+				     const struct vmmgmt_rec *hdr,
+				     const struct vmmgmt_addr *src,
+				     const void *payload, u32 len, u32 err)
+{
+	struct vmmgmt_rec out = *hdr;
+
+	out.src = hdr->dst;
+	out.dst = *src;
+	out.flags = VMMGMT_REC_F_RESPONSE;
+	out.len = len;
+	if (err) {
+		out.flags |= VMMGMT_REC_F_ERROR;
+		out.len = sizeof(err);
+		payload = &err;
+	}
+	return vmmgmt_host_worker_post(vm, &out, payload);
+}
+
+/**
+ * vmmgmt_host_worker_control() - serve a %VMMGMT_MODE_CTRL request.
+ * @vm: the VM.
+ * @hdr: the request (not a response).
+ * @payload: its payload.
+ * @src: the VM's own address for the answer.
+ *
+ * Whatever its destination, a control request is for the host itself
+ * (the name table, vmmgmt_host_ctrl()).  The room for the largest answer
+ * is made sure of first: a request must run only once, and one that does
+ * not fit stays in the ring, not yet served.
+ *
+ * Context: the VM's worker; may sleep (allocation).
+ * Return: 0 when consumed; 1 to leave it in the ring.
+ */
+static int vmmgmt_host_worker_control(struct vmmgmt_host_vm *vm,
+				      const struct vmmgmt_rec *hdr,
+				      const void *payload,
+				      const struct vmmgmt_addr *src)
+{
+	void *ans;
+	int ret;
+
+	ret = vmmgmt_ring_space(&vm->h2g, VMMGMT_HOST_CTRL_ANS_MAX);
+	if (vmmgmt_host_worker_h2g_failed(vm, ret, VMMGMT_HOST_CTRL_ANS_MAX))
+		return 1;
+	ans = kmalloc(VMMGMT_HOST_CTRL_ANS_MAX, GFP_KERNEL);
+	ret = ans ? vmmgmt_host_ctrl(vm, hdr, payload, ans) : -ENOMEM;
+	if (ret < 0)
+		ret = vmmgmt_host_worker_answer(vm, hdr, src, NULL, 0, -ret);
+	else
+		ret = vmmgmt_host_worker_answer(vm, hdr, src, ans, ret, 0);
+	kfree(ans);
+	if (ret)
+		return 1;
+	return vmmgmt_host_worker_consumed(vm, hdr, false);
+}
+
+/**
+ * vmmgmt_host_worker_forward() - pass a record on to its destination.
+ * @vm: the VM.
+ * @hdr: the record, neither a control request nor a sample nor for the
+ *	echo service.
+ * @payload: its payload.
+ * @src: the VM's own address, the source the record gets.
+ *
+ * To another host port: the host endpoint bound to it
+ * (vmmgmt_host_ep_deliver()).  To another VM of this host: that VM
+ * (vmmgmt_host_route_vm()).  Other hosts are not routed yet.
+ *
+ * Context: the VM's worker; may sleep (allocation).
+ * Return: 0 when delivered; 1 to leave the record in the ring (the
+ * destination's queue is full, the worker is woken when it has room); or
+ * the negative errno to answer a request with: -ECONNREFUSED (nobody
+ * bound to the port), -ENOBUFS (out of memory), -EHOSTUNREACH, or the
+ * reasons of vmmgmt_host_route_vm().
+ */
+static int vmmgmt_host_worker_forward(struct vmmgmt_host_vm *vm,
+				      const struct vmmgmt_rec *hdr,
+				      const void *payload,
+				      const struct vmmgmt_addr *src)
+{
+	struct vmmgmt_rec out = *hdr;
+	int ret;
+
+	if (hdr->dst.host)
+		return -EHOSTUNREACH;
+	out.src = *src;
+	if (hdr->dst.vm == VMMGMT_HOST_PEER_ID) {
+		ret = vmmgmt_host_ep_deliver(vm, &out, payload);
+		if (ret == -ENOENT)
+			return -ECONNREFUSED;
+	} else {
+		ret = vmmgmt_host_route_vm(vm, &out, payload);
+	}
+	if (ret == -ENOBUFS)
+		return 1;
+	if (ret == -ENOMEM)
+		return -ENOBUFS;
+	return ret;
+}
+
+/**
  * vmmgmt_host_worker_rx() - route one record from the guest.
  * @ctx: the VM.
  * @hdr: the validated record header (a private copy).
  * @payload: its payload (a private copy).
  *
- * Records to (0, 0, %VMMGMT_PORT_ECHO) come back with source and
- * destination swapped and %VMMGMT_REC_F_RESPONSE set.  Records to another
- * host port go to the host endpoint bound to it; when nobody is, a
- * request is answered with %VMMGMT_REC_F_ERROR and ECONNREFUSED.  Records
- * for another VM of this host go to that VM (vmmgmt_host_route_vm()), or
- * a request is answered with the reason it cannot; records for other
- * hosts are not routed yet (EHOSTUNREACH).  Responses that cannot be
- * delivered are dropped and counted.  %VMMGMT_MODE_CTRL requests, whatever
- * their destination, are for the host itself (the name table) and are
- * answered here.  %VMMGMT_MODE_STATS samples are for the host too: they
- * go to vmmgmt_host_stats_rx(), are consumed and never answered.  The
- * sender's address is the VM's own, whatever the guest wrote.
+ * %VMMGMT_MODE_CTRL requests, whatever their destination, are for the
+ * host itself (the name table) and are answered here
+ * (vmmgmt_host_worker_control()).  %VMMGMT_MODE_STATS samples are for the
+ * host too: they go to vmmgmt_host_stats_rx(), are consumed and never
+ * answered; a %VMMGMT_MODE_STATS record with %VMMGMT_REC_F_RESPONSE is
+ * not a sample but the guest's answer to a host request (&struct
+ * vmmgmt_stats_ctl), and goes to its destination like any other record.
+ * Records to (0, 0, %VMMGMT_PORT_ECHO) come back with source
+ * and destination swapped and %VMMGMT_REC_F_RESPONSE set.  Everything
+ * else goes to its destination (vmmgmt_host_worker_forward()); a request
+ * that cannot get there is answered with %VMMGMT_REC_F_ERROR and the
+ * reason.  Responses that cannot be delivered are dropped and counted.
+ * The sender's address is the VM's own, whatever the guest wrote.
  *
  * Context: the VM's worker, from vmmgmt_ring_drain().
  * Return: 0 when the record is consumed; 1 to leave it in the ring (the
- * H2G ring is full or broken, or the endpoint's queue is full).
+ * H2G ring is full or broken, or the destination's queue is full).
  */
 static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 				 const void *payload)
 {
 	struct vmmgmt_host_vm *vm = ctx;
-	struct vmmgmt_addr src = {
+	const struct vmmgmt_addr src = {
 		.host = 0, .vm = vm->id, .port = hdr->src.port,
 	};
-	const void *out_payload = payload;
-	struct vmmgmt_rec out = *hdr;
-	__u32 err = EHOSTUNREACH;
-	bool to_host, drop = false;
-	void *ans = NULL;
+	bool request = !(hdr->flags & VMMGMT_REC_F_RESPONSE);
+	u32 err = 0;
 	int ret;
 
-	if (hdr->mode == VMMGMT_MODE_CTRL &&
-	    !(hdr->flags & VMMGMT_REC_F_RESPONSE)) {
-		/* Room for any answer first: a request must run only once. */
-		ret = vmmgmt_ring_space(&vm->h2g, VMMGMT_HOST_CTRL_ANS_MAX);
-		if (ret == -ENOSPC) {
-			vm->h2g_blocked = true;
-			vm->blocked_len = VMMGMT_HOST_CTRL_ANS_MAX;
-			return 1;
-		}
-		if (ret) {
-			vm->h2g_broken = true;
-			return 1;
-		}
-		ans = kmalloc(VMMGMT_HOST_CTRL_ANS_MAX, GFP_KERNEL);
-		ret = ans ? vmmgmt_host_ctrl(vm, hdr, payload, ans) : -ENOMEM;
-		out.src = hdr->dst;
-		out.dst = src;
-		out.flags = VMMGMT_REC_F_RESPONSE;
-		out.len = ret;
-		out_payload = ans;
-		if (ret < 0) {
-			err = -ret;
-			out.flags |= VMMGMT_REC_F_ERROR;
-			out.len = sizeof(err);
-			out_payload = &err;
-		}
-		goto post;
-	}
-
-	if (hdr->mode == VMMGMT_MODE_STATS) {
-		/* For the host itself, whatever the destination; no answer. */
+	if (hdr->mode == VMMGMT_MODE_CTRL && request)
+		return vmmgmt_host_worker_control(vm, hdr, payload, &src);
+	/* A STATS response answers a host request: routed like chat. */
+	if (hdr->mode == VMMGMT_MODE_STATS && request) {
 		vmmgmt_host_stats_rx(vm, hdr, payload);
-		goto consumed;
+		return vmmgmt_host_worker_consumed(vm, hdr, false);
 	}
-
-	to_host = !hdr->dst.host && hdr->dst.vm == VMMGMT_HOST_PEER_ID;
-	if (to_host && hdr->dst.port != VMMGMT_PORT_ECHO) {
-		out.src = src;
-		ret = vmmgmt_host_ep_deliver(vm, &out, payload);
-		if (ret == -ENOBUFS)
+	if (hdr->dst.host || hdr->dst.vm != VMMGMT_HOST_PEER_ID ||
+	    hdr->dst.port != VMMGMT_PORT_ECHO) {
+		ret = vmmgmt_host_worker_forward(vm, hdr, payload, &src);
+		if (ret > 0)
 			return 1;
 		if (!ret)
-			goto consumed;
-		err = ret == -ENOENT ? ECONNREFUSED : ENOBUFS;
-	} else if (!hdr->dst.host && !to_host) {
-		out.src = src;
-		ret = vmmgmt_host_route_vm(vm, &out, payload);
-		if (ret == -ENOBUFS)
-			return 1;
-		if (!ret)
-			goto consumed;
-		err = ret == -ENOMEM ? ENOBUFS : -ret;
+			return vmmgmt_host_worker_consumed(vm, hdr, false);
+		err = -ret;
 	}
-	if (hdr->flags & VMMGMT_REC_F_RESPONSE) {
-		/* A response nobody waits for. */
-		drop = true;
-		goto consumed;
-	}
-	out.src = hdr->dst;
-	out.dst = src;
-	out.flags = VMMGMT_REC_F_RESPONSE;
-	if (!to_host || hdr->dst.port != VMMGMT_PORT_ECHO) {
-		out.flags |= VMMGMT_REC_F_ERROR;
-		out.len = sizeof(err);
-		out_payload = &err;
-		drop = true;
-	}
-
-post:
-	ret = vmmgmt_ring_post(&vm->h2g, &out, out_payload);
-	kfree(ans);
-	if (ret == -ENOSPC) {
-		vm->h2g_blocked = true;
-		vm->blocked_len = out.len;
+	/* The echo, or an error answer; a response gets neither. */
+	if (!request)
+		return vmmgmt_host_worker_consumed(vm, hdr, true);
+	if (vmmgmt_host_worker_answer(vm, hdr, &src, payload, hdr->len, err))
 		return 1;
-	}
-	if (ret) {
-		vm->h2g_broken = true;
-		return 1;
-	}
-	vm->posted++;
-	atomic64_inc(&vm->stats.tx_msgs);
-	atomic64_add(out.len, &vm->stats.tx_bytes);
-
-consumed:
-	if (drop)
-		atomic64_inc(&vm->stats.drops);
-	atomic64_inc(&vm->stats.rx_msgs);
-	atomic64_add(hdr->len, &vm->stats.rx_bytes);
-	return 0;
+	return vmmgmt_host_worker_consumed(vm, hdr, err != 0);
 }
 
 /**
@@ -424,7 +504,7 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 	smp_wmb();
 	WRITE_ONCE(vm->link_state, VMMGMT_LINK_UP);
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_UP);
-	atomic64_inc(&vm->stats.resets);
+	atomic64_inc(&vm->counters.resets);
 	pr_info_ratelimited("%s (id %u): channel reset by the guest (request %u, was %s), generation %u\n",
 			    vm->name, vm->id, req,
 			    old_state == VMMGMT_LINK_BROKEN ? "broken" : "up",
@@ -506,13 +586,13 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	budget = vmmgmt_host_quota_budget(vm);
 	ret = 0;
 	if (budget) {
-		bytes = atomic64_read(&vm->stats.rx_bytes);
+		bytes = atomic64_read(&vm->counters.rx_bytes);
 		ret = vmmgmt_ring_drain(&vm->g2h, budget,
 					vmmgmt_host_worker_rx, vm, vm->buf,
 					VMMGMT_MSG_MAX);
 		if (ret > 0)
 			vmmgmt_host_quota_charge(vm, ret,
-						 atomic64_read(&vm->stats.rx_bytes) -
+						 atomic64_read(&vm->counters.rx_bytes) -
 						 bytes);
 	}
 	/*
@@ -529,7 +609,7 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 		notify = true;
 	/* Fault injection: an interrupt that never arrives. */
 	if (notify && atomic_dec_if_positive(&vm->drop_calls) >= 0) {
-		atomic64_inc(&vm->stats.injected_drops);
+		atomic64_inc(&vm->counters.injected_drops);
 		notify = false;
 	}
 	if (notify)
@@ -603,7 +683,7 @@ static void vmmgmt_host_worker_linger(struct vmmgmt_host_vm *vm)
 	schedule_hrtimeout_range(&t, (u64)us * NSEC_PER_USEC / 4,
 				 HRTIMER_MODE_REL);
 	__set_current_state(TASK_RUNNING);
-	atomic64_inc(&vm->stats.polls);
+	atomic64_inc(&vm->counters.polls);
 	atomic_set(&vm->pending, 1);
 }
 
@@ -714,7 +794,7 @@ void vmmgmt_host_worker_stop(struct vmmgmt_host_vm *vm)
 		if (!kick->wqh)
 			continue;
 		eventfd_ctx_remove_wait_queue(kick->ctx, &kick->wait, &cnt);
-		atomic64_add(cnt, &vm->stats.kicks);
+		atomic64_add(cnt, &vm->counters.kicks);
 		kick->wqh = NULL;
 	}
 	kthread_stop(vm->thread);

@@ -154,10 +154,12 @@ struct vmmgmt_bind {
  *	write() errors: EINVAL (count and len disagree, mode PAD/CTRL or
  *	unknown, unknown flags, nonzero reserved, dst.vm 0), EMSGSIZE,
  *	EHOSTUNREACH (no such VM, or dst.host not 0), EPIPE (the VM's channel
- *	is broken), EAGAIN (the VM's send queue is full and O_NONBLOCK;
- *	otherwise write() blocks), ECONNRESET (the VM went away while the
- *	writer waited), ENOMEM, EFAULT.  An unbound file is bound to a
- *	dynamic port first.
+ *	is broken), EPERM (the guest accepted VMMGMT_F_MODES and its
+ *	guest_modes has the record's mode disabled: the guest would refuse
+ *	it), EAGAIN (the VM's send queue is full and O_NONBLOCK; otherwise
+ *	write() blocks), ECONNRESET (the VM went away while the writer
+ *	waited), ENOMEM, EFAULT.  An unbound file is bound to a dynamic port
+ *	first.
  *	read() errors: ENOTCONN (not bound), EAGAIN, EMSGSIZE (buffer
  *	shorter than the next record, which stays queued), EFAULT.
  */

@@ -371,7 +371,8 @@ static void spoil(struct vmmgmt_stats_sample *s, enum hostile_kind kind,
 		s->flags |= 0x8000;
 		break;
 	case REC_FLAGS:
-		*rec_flags = VMMGMT_REC_F_RESPONSE;
+		/* Not RESPONSE: a STATS response is an answer, not a sample. */
+		*rec_flags = VMMGMT_REC_F_ERROR;
 		break;
 	case REC_DST:
 		/* The test posts it to the echo port. */
