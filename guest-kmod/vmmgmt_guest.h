@@ -626,7 +626,6 @@ void vmmgmt_guest_modes_init(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_modes_publish(struct vmmgmt_guest_dev *vdev);
 bool vmmgmt_guest_mode_set(struct vmmgmt_guest_dev *vdev, unsigned int mode,
 			   bool on);
-const char *vmmgmt_guest_mode_name(unsigned int mode);
 
 /**
  * vmmgmt_guest_mode_user() - whether a record mode is one the owner turns

@@ -635,7 +635,7 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	if (!vmmgmt_guest_mode_on(vdev, hdr->mode)) {
 		atomic64_inc(&cnt->denials);
 		dev_dbg_ratelimited(&vdev->pdev->dev, "refused a %s record from (%u, %u, %u): the mode is off\n",
-				    vmmgmt_guest_mode_name(hdr->mode),
+				    vmmgmt_mode_name(hdr->mode),
 				    hdr->src.host, hdr->src.vm, hdr->src.port);
 		if (!(hdr->flags & VMMGMT_REC_F_RESPONSE))
 			vmmgmt_guest_answer_err(vdev, hdr, EPERM);

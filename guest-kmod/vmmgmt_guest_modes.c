@@ -89,26 +89,6 @@ bool vmmgmt_guest_mode_set(struct vmmgmt_guest_dev *vdev, unsigned int mode,
 	mutex_unlock(&vdev->modes.lock);
 	if (old != new)
 		dev_info(&vdev->pdev->dev, "mode %s %s\n",
-			 vmmgmt_guest_mode_name(mode), on ? "on" : "off");
+			 vmmgmt_mode_name(mode), on ? "on" : "off");
 	return old != new;
-}
-
-/**
- * vmmgmt_guest_mode_name() - the name of a mode in sysfs and logs.
- * @mode: an &enum vmmgmt_mode value.
- *
- * Context: any.
- * Return: "chat", "stats", "file", "calc", "cmd", or "?".
- */
-const char *vmmgmt_guest_mode_name(unsigned int mode)
-{
-	static const char *const names[VMMGMT_MODE_MAX] = {
-		[VMMGMT_MODE_CHAT] = "chat",
-		[VMMGMT_MODE_STATS] = "stats",
-		[VMMGMT_MODE_FILE] = "file",
-		[VMMGMT_MODE_CALC] = "calc",
-		[VMMGMT_MODE_CMD] = "cmd",
-	};
-
-	return mode < VMMGMT_MODE_MAX && names[mode] ? names[mode] : "?";
 }

@@ -626,7 +626,7 @@ int vmmgmt_guest_sysfs_modes_add(struct vmmgmt_guest_dev *vdev)
 					   &vmmgmt_guest_mode_stats_ktype :
 					   &vmmgmt_guest_mode_ktype,
 					   vdev->modes.dir, "%s",
-					   vmmgmt_guest_mode_name(m));
+					   vmmgmt_mode_name(m));
 		if (ret) {
 			kobject_put(&md->kobj);
 			return ret;

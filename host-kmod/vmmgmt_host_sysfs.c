@@ -77,23 +77,19 @@ static ssize_t generation_show(struct kobject *kobj,
 static ssize_t guest_modes_show(struct kobject *kobj,
 				struct kobj_attribute *attr, char *buf)
 {
-	static const char * const names[VMMGMT_MODE_MAX] = {
-		[VMMGMT_MODE_CHAT] = "chat",
-		[VMMGMT_MODE_STATS] = "stats",
-		[VMMGMT_MODE_FILE] = "file",
-		[VMMGMT_MODE_CALC] = "calc",
-		[VMMGMT_MODE_CMD] = "cmd",
-	};
+	const char *name;
 	int len = 0;
 	u32 modes;
 	int m;
 
 	if (!vmmgmt_host_region_modes(vmmgmt_host_kobj_vm(kobj), &modes))
 		return sysfs_emit(buf, "unknown\n");
-	for (m = 0; m < VMMGMT_MODE_MAX; m++)
-		if ((modes & VMMGMT_MODE_BIT(m)) && names[m])
+	for (m = 0; m < VMMGMT_MODE_MAX; m++) {
+		name = vmmgmt_mode_name(m);
+		if ((modes & VMMGMT_MODE_BIT(m)) && name)
 			len += sysfs_emit_at(buf, len, "%s%s", len ? " " : "",
-					     names[m]);
+					     name);
+	}
 	return len + sysfs_emit_at(buf, len, "\n");
 }
 

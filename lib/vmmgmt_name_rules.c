@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmt names: the one check of a name buffer (see vmmgmt_name_rules.h).
- * It owns nothing and calls nothing of either module.
+ * vmmgmt names: the one check of a name buffer, and the names of the
+ * modes (see vmmgmt_name_rules.h).  It owns nothing and calls nothing of
+ * either module.
  */
 #include <vmmgmt_types.h>
 #include "vmmgmt_name_rules.h"
@@ -41,4 +42,31 @@ bool vmmgmt_name_valid(const u8 *name, const char *punct)
 		if (name[i])
 			return false;
 	return true;
+}
+
+/**
+ * vmmgmt_mode_name() - the name of a mode a guest's owner turns on and
+ * off, as sysfs and the tools spell it.
+ * @mode: an &enum vmmgmt_mode value, or any number.
+ *
+ * Context: any context.
+ * Return: "chat", "stats", "file", "calc" or "cmd"; NULL for PAD, CTRL and
+ * numbers that are no mode.
+ */
+const char *vmmgmt_mode_name(unsigned int mode)
+{
+	switch (mode) {
+	case VMMGMT_MODE_CHAT:
+		return "chat";
+	case VMMGMT_MODE_STATS:
+		return "stats";
+	case VMMGMT_MODE_FILE:
+		return "file";
+	case VMMGMT_MODE_CALC:
+		return "calc";
+	case VMMGMT_MODE_CMD:
+		return "cmd";
+	default:
+		return NULL;
+	}
 }

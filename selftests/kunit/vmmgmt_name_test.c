@@ -2,7 +2,8 @@
 /*
  * KUnit test of the one name check both modules use
  * (lib/vmmgmt_name_rules.c): lengths, the allowed characters of VM names
- * and of published names, and what may follow the terminator.
+ * and of published names, what may follow the terminator; and the names
+ * of the modes.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -52,10 +53,33 @@ static void vmmgmt_name_test_tail(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, vmmgmt_name_valid(buf, VMMGMT_NAME_PUNCT_VM));
 }
 
+/* The modes' names: the five a guest's owner switches, nothing else. */
+static void vmmgmt_name_test_modes(struct kunit *test)
+{
+	unsigned int m, named = 0;
+
+	KUNIT_EXPECT_STREQ(test, vmmgmt_mode_name(VMMGMT_MODE_CHAT), "chat");
+	KUNIT_EXPECT_STREQ(test, vmmgmt_mode_name(VMMGMT_MODE_STATS), "stats");
+	KUNIT_EXPECT_STREQ(test, vmmgmt_mode_name(VMMGMT_MODE_FILE), "file");
+	KUNIT_EXPECT_STREQ(test, vmmgmt_mode_name(VMMGMT_MODE_CALC), "calc");
+	KUNIT_EXPECT_STREQ(test, vmmgmt_mode_name(VMMGMT_MODE_CMD), "cmd");
+	KUNIT_EXPECT_NULL(test, vmmgmt_mode_name(VMMGMT_MODE_PAD));
+	KUNIT_EXPECT_NULL(test, vmmgmt_mode_name(VMMGMT_MODE_CTRL));
+	KUNIT_EXPECT_NULL(test, vmmgmt_mode_name(VMMGMT_MODE_MAX));
+	for (m = 0; m < 32; m++) {
+		if (!vmmgmt_mode_name(m))
+			continue;
+		named++;
+		KUNIT_EXPECT_TRUE(test, VMMGMT_MODES_USER & VMMGMT_MODE_BIT(m));
+	}
+	KUNIT_EXPECT_EQ(test, named, 5U);
+}
+
 static struct kunit_case vmmgmt_name_cases[] = {
 	KUNIT_CASE(vmmgmt_name_test_lengths),
 	KUNIT_CASE(vmmgmt_name_test_chars),
 	KUNIT_CASE(vmmgmt_name_test_tail),
+	KUNIT_CASE(vmmgmt_name_test_modes),
 	{}
 };
 
