@@ -56,7 +56,7 @@
 #include "vmmgmt_guest_boot.h"
 #include "../vmmgmt_chat_proto.h"
 
-#define POLICY			"/sys/class/misc/vmmgmt-host/policy"
+#define POLICY			VMMGMT_HOST_SYSFS "/policy"
 #define NGUESTS			(CHAT_PEERS - 1)
 /* A guest boots in 15-40 s under the TCG host VM; some slack. */
 #define BOOT_SECS		150
@@ -123,7 +123,7 @@ static void on_fatal(void)
 static int wait_published(int ep, const struct boot_guest *g,
 			  struct vmmgmt_addr *addr, double *secs)
 {
-	double start = now();
+	double start = vmmgmt_now_s();
 	struct vmmgmt_name nm;
 
 	for (;;) {
@@ -131,14 +131,14 @@ static int wait_published(int ep, const struct boot_guest *g,
 		snprintf((char *)nm.name, sizeof(nm.name), "%s", g->name);
 		if (!ioctl(ep, VMMGMT_HOST_IOC_LOOKUP, &nm)) {
 			*addr = nm.addr;
-			*secs = now() - start;
+			*secs = vmmgmt_now_s() - start;
 			return 0;
 		}
 		if (errno != ENOENT)
 			return -errno;
-		if (now() - start >= BOOT_SECS || wait_exit(g->pid, 0) != -1)
+		if (vmmgmt_now_s() - start >= BOOT_SECS || wait_exit(g->pid, 0) != -1)
 			return -ETIMEDOUT;
-		usleep(200 * 1000);
+		vmmgmt_sleep_ms(200);
 	}
 }
 
@@ -328,7 +328,7 @@ static void *host_reader(void *arg)
 				       n < 0 ? strerror(errno) : "short");
 			errors++;
 			pthread_mutex_unlock(&lock);
-			usleep(100 * 1000);
+			vmmgmt_sleep_ms(100);
 			continue;
 		}
 		memcpy(&r, buf, sizeof(r));
@@ -407,7 +407,7 @@ static void stop_guests(int fd, __u8 *msg)
 			ret = host_send(fd, j, msg, len);
 			if (ret != -EAGAIN)
 				break;
-			usleep(100 * 1000);
+			vmmgmt_sleep_ms(100);
 		}
 		if (ret)
 			ksft_print_msg("CHAT_STOP to %s: %s\n",
@@ -419,7 +419,7 @@ static void stop_guests(int fd, __u8 *msg)
 		pthread_mutex_unlock(&lock);
 		if (ok)
 			break;
-		usleep(100 * 1000);
+		vmmgmt_sleep_ms(100);
 	}
 }
 
@@ -527,7 +527,7 @@ int main(void)
 			fatal("CHAT_START to %s: %s", guests[j - 1].name,
 			      strerror(-ret));
 	}
-	t0 = now();
+	t0 = vmmgmt_now_s();
 	last_move = t0;
 	if (pthread_create(&injector, NULL, ring_injector, &ring_fd) ||
 	    pthread_create(&sender, NULL, pair_sender, &pair_fd))
@@ -539,19 +539,19 @@ int main(void)
 		pthread_mutex_lock(&lock);
 		good = all_in();
 		sum = progress_sum();
-		if ((int)(now() - t0) % 10 == 0 || good)
-			print_progress(now() - t0);
+		if ((int)(vmmgmt_now_s() - t0) % 10 == 0 || good)
+			print_progress(vmmgmt_now_s() - t0);
 		pthread_mutex_unlock(&lock);
 		if (good || send_err)
 			break;
 		if (sum != last_sum) {
 			last_sum = sum;
-			last_move = now();
-		} else if (now() - last_move >= STUCK_SECS) {
+			last_move = vmmgmt_now_s();
+		} else if (vmmgmt_now_s() - last_move >= STUCK_SECS) {
 			break;
 		}
 	}
-	secs = now() - t0;
+	secs = vmmgmt_now_s() - t0;
 	ksft_print_msg("exchange: %s after %.1f s (%.0f messages/s)\n",
 		       good ? "complete" : "INCOMPLETE", secs,
 		       good ? total / secs : 0.0);

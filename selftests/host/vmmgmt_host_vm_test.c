@@ -151,7 +151,7 @@ static bool wait_link(const struct fake_vm *f, __u32 state, int ms)
 	for (; ms > 0; ms -= 10) {
 		if (__atomic_load_n(&f->hdr->link_state, __ATOMIC_ACQUIRE) == state)
 			return true;
-		sleep_ms(10);
+		vmmgmt_sleep_ms(10);
 	}
 	return false;
 }
@@ -173,7 +173,7 @@ static int fake_reset(struct fake_vm *f, int ms)
 		    __atomic_load_n(&f->hdr->link_state, __ATOMIC_ACQUIRE) ==
 		    VMMGMT_LINK_UP)
 			return fake_vm_attach(f);
-		sleep_ms(10);
+		vmmgmt_sleep_ms(10);
 	}
 	return -ETIMEDOUT;
 }
@@ -266,9 +266,9 @@ FIXTURE_SETUP(vm)
 {
 	self->dev = -1;
 	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	self->dev = open_dev();
-	ASSERT_LE(0, self->dev) TH_LOG("open " HOST_DEV ": %s", strerror(errno));
+	ASSERT_LE(0, self->dev) TH_LOG("open " VMMGMT_HOST_DEV ": %s", strerror(errno));
 	ASSERT_EQ(0, fake_vm_init(&self->a, ID_A, "t-alpha", REGION));
 	ASSERT_EQ(0, fake_vm_init(&self->b, ID_B, "t-beta", REGION));
 }
@@ -331,7 +331,7 @@ TEST_F(vm, add_del)
 	EXPECT_EQ(0, del_vm(self->dev, ID_A));
 	EXPECT_EQ(-ENOENT, del_vm(self->dev, ID_A));
 	EXPECT_EQ((__u32)VMMGMT_LINK_DOWN, h->link_state);
-	EXPECT_NE(0, access(VMS_SYSFS "/t-alpha", F_OK));
+	EXPECT_NE(0, access(VMMGMT_HOST_VMS_SYSFS "/t-alpha", F_OK));
 	EXPECT_EQ(0, count_threads_settled("vmmgmt-t-alpha", 1000));
 	/* The same region again: a new generation. */
 	self->a.kick[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -399,7 +399,7 @@ TEST_F(vm, add_validation)
 	close(fd);
 
 	/* Nothing of the above registered anything. */
-	EXPECT_NE(0, access(VMS_SYSFS "/t-alpha", F_OK));
+	EXPECT_NE(0, access(VMMGMT_HOST_VMS_SYSFS "/t-alpha", F_OK));
 	ASSERT_EQ(0, add_vm(self->dev, &ok));
 	/* Duplicate id, duplicate name. */
 	BAD(EEXIST, memcpy(r.name, "t-other", 8));
@@ -423,7 +423,7 @@ TEST_F(vm, add_validation)
 	/* Closing the file removes the VMs it added (beta). */
 	close(self->dev);
 	self->dev = -1;
-	EXPECT_NE(0, access(VMS_SYSFS "/t-beta", F_OK));
+	EXPECT_NE(0, access(VMMGMT_HOST_VMS_SYSFS "/t-beta", F_OK));
 #undef BAD
 }
 
@@ -499,7 +499,7 @@ TEST_F(vm, h2g_full_no_drop)
 			sent++;
 		if (round && sent == before)
 			break;
-		sleep_ms(200);
+		vmmgmt_sleep_ms(200);
 	}
 	/* Both rings full: more than one ring's worth is kept. */
 	EXPECT_LT(40U, sent);
@@ -522,7 +522,7 @@ static int quota_write(const char *name, const char *attr, const char *val)
 	ssize_t n;
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), VMS_SYSFS "/%s/quota/%s", name, attr);
+	snprintf(path, sizeof(path), VMMGMT_HOST_VMS_SYSFS "/%s/quota/%s", name, attr);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -531,14 +531,6 @@ static int quota_write(const char *name, const char *attr, const char *val)
 		ret = -errno;
 	close(fd);
 	return ret;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -554,11 +546,11 @@ TEST_F(vm, quota_throttles_no_drop)
 	double t0, secs;
 
 	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
-	ASSERT_EQ(0, read_text("/sys/module/vmmgmt_host/parameters/quota_msgs",
+	ASSERT_EQ(0, vmmgmt_read_text("/sys/module/vmmgmt_host/parameters/quota_msgs",
 			       want, sizeof(want)));
 	ASSERT_EQ(0, vm_attr("t-alpha", "quota/msgs_per_s", got, sizeof(got)));
 	EXPECT_STREQ(want, got);
-	ASSERT_EQ(0, read_text("/sys/module/vmmgmt_host/parameters/quota_bytes",
+	ASSERT_EQ(0, vmmgmt_read_text("/sys/module/vmmgmt_host/parameters/quota_bytes",
 			       want, sizeof(want)));
 	ASSERT_EQ(0, vm_attr("t-alpha", "quota/bytes_per_s", got, sizeof(got)));
 	EXPECT_STREQ(want, got);
@@ -569,9 +561,9 @@ TEST_F(vm, quota_throttles_no_drop)
 	ASSERT_EQ(0, quota_write("t-alpha", "msgs_per_s", "1000"));
 	ASSERT_EQ(0, quota_write("t-alpha", "bytes_per_s", "0"));
 	th0 = vm_attr_num("t-alpha", "quota/throttled");
-	t0 = mono_s();
+	t0 = vmmgmt_now_s();
 	ASSERT_EQ(0, echo_run(_metadata, &self->a, 1500, 1));
-	secs = mono_s() - t0;
+	secs = vmmgmt_now_s() - t0;
 	TH_LOG("1500 records at 1000/s: %.2f s, throttled %lld times", secs,
 	       vm_attr_num("t-alpha", "quota/throttled") - th0);
 	EXPECT_LE(1.4, secs);
@@ -586,9 +578,9 @@ TEST_F(vm, quota_throttles_no_drop)
 	ASSERT_EQ(0, quota_write("t-alpha", "bytes_per_s", "2097152"));
 	th0 = vm_attr_num("t-alpha", "quota/throttled");
 	rx0 = vm_attr_num("t-alpha", "rx_bytes");
-	t0 = mono_s();
+	t0 = vmmgmt_now_s();
 	ASSERT_EQ(0, echo_run(_metadata, &self->a, 1000, 2000));
-	secs = mono_s() - t0;
+	secs = vmmgmt_now_s() - t0;
 	bytes = vm_attr_num("t-alpha", "rx_bytes") - rx0;
 	TH_LOG("%lld bytes at 2 MiB/s: %.2f s, throttled %lld times", bytes,
 	       secs, vm_attr_num("t-alpha", "quota/throttled") - th0);
@@ -628,7 +620,7 @@ TEST_F(vm, reset_while_up)
 	/* Requests in flight, answers unread: all gone after the reset. */
 	for (i = 0; i < 10; i++)
 		ASSERT_EQ(0, fake_send(a, 100 + i, VMMGMT_PORT_ECHO, "in flight", 9, 0));
-	sleep_ms(100);
+	vmmgmt_sleep_ms(100);
 	ASSERT_EQ(0, fake_reset(a, WAIT_MS));
 	EXPECT_EQ(gen + 1, a->hdr->generation);
 	EXPECT_EQ(78U, a->hdr->reset_ack);
@@ -678,7 +670,7 @@ TEST_F(vm, reset_spam_spares_others)
 	__atomic_store_n(&sp.stop, true, __ATOMIC_RELAXED);
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	/* Let the worker finish with the last request. */
-	sleep_ms(300);
+	vmmgmt_sleep_ms(300);
 
 	resets = vm_attr_num("t-alpha", "resets");
 	kicks = vm_attr_num("t-alpha", "kicks");
@@ -719,7 +711,7 @@ FIXTURE_SETUP(hostile)
 {
 	self->dev = -1;
 	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	self->dev = open_dev();
 	ASSERT_LE(0, self->dev);
 	ASSERT_EQ(0, fake_vms_add(self->dev, &self->a, &self->b));
@@ -788,7 +780,7 @@ TEST_F(hostile, breaks_one_vm_only)
 	ctrl->head = 0xdeadbeef;
 	kick(a->kick[0]);
 	kick(a->kick[1]);
-	sleep_ms(100);
+	vmmgmt_sleep_ms(100);
 	EXPECT_EQ(1, vm_attr_num("t-alpha", "violations"));
 	EXPECT_EQ((__u32)VMMGMT_LINK_BROKEN, a->hdr->link_state);
 
@@ -861,7 +853,7 @@ TEST_F(hostile, region_changes_under_the_module)
 	EXPECT_EQ(0, fallocate(a->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			       0, REGION));
 	kick(a->kick[0]);
-	sleep_ms(100);
+	vmmgmt_sleep_ms(100);
 	/* Our view lost the module's pages; the module still has them. */
 	EXPECT_EQ(0ULL, a->hdr->magic);
 	EXPECT_EQ(0, del_vm(self->dev, ID_A));
@@ -889,7 +881,7 @@ FIXTURE(teardown) {
 FIXTURE_SETUP(teardown)
 {
 	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 }
 
 FIXTURE_TEARDOWN(teardown)
@@ -913,7 +905,7 @@ TEST_F(teardown, cycles_leave_nothing)
 	/* One cycle first, so that lazily created caches exist. */
 	for (cycle = -1; cycle < 40; cycle++) {
 		if (cycle == 0) {
-			sleep_ms(200);
+			vmmgmt_sleep_ms(200);
 			/* Only ours: the test bed's guests come and go. */
 			threads0 = count_threads("vmmgmt-t-");
 			fds0 = count_fds();
@@ -947,7 +939,7 @@ TEST_F(teardown, cycles_leave_nothing)
 		fake_vm_fini(&a);
 		fake_vm_fini(&b);
 	}
-	sleep_ms(500);
+	vmmgmt_sleep_ms(500);
 	vmalloc1 = read_meminfo("VmallocUsed");
 	slab1 = read_meminfo("Slab");
 	EXPECT_EQ(0, threads0);
@@ -957,7 +949,7 @@ TEST_F(teardown, cycles_leave_nothing)
 	EXPECT_GT(vmalloc0 + 512, vmalloc1)
 		TH_LOG("VmallocUsed %ld -> %ld KiB", vmalloc0, vmalloc1);
 	EXPECT_GT(slab0 + 2048, slab1) TH_LOG("Slab %ld -> %ld KiB", slab0, slab1);
-	EXPECT_NE(0, access(VMS_SYSFS "/t-alpha", F_OK));
+	EXPECT_NE(0, access(VMMGMT_HOST_VMS_SYSFS "/t-alpha", F_OK));
 }
 
 /* Host endpoints: a bound /dev/vmmgmt-host file talks to fake VMs. */
@@ -1039,7 +1031,7 @@ FIXTURE_SETUP(ep)
 	self->ep = -1;
 	self->ep2 = -1;
 	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	self->dev = open_dev();
 	self->ep = open_dev();
 	self->ep2 = open_dev();
@@ -1129,7 +1121,7 @@ TEST_F(ep, guest_to_host)
 	}
 	/* A buffer too small: EMSGSIZE, and the message stays queued. */
 	ASSERT_EQ(0, fake_send(&self->a, 77, EP_PORT, "0123456789", 10, 0));
-	usleep(200 * 1000);
+	vmmgmt_sleep_ms(200);
 	EXPECT_EQ(-1, read(self->ep, small, sizeof(small)));
 	EXPECT_EQ(EMSGSIZE, errno);
 	ASSERT_EQ(0, ep_recv(self->ep, &h, in, WAIT_MS));
@@ -1238,7 +1230,7 @@ TEST_F(ep, full_endpoint_no_drop)
 				break;
 			sent++;
 		}
-		sleep_ms(100);
+		vmmgmt_sleep_ms(100);
 	}
 	ASSERT_EQ(600U, sent);
 	/* The endpoint holds 256; the other VM still gets echoes. */
@@ -1269,7 +1261,7 @@ TEST_F(ep, close_full_endpoint)
 	for (round = 0; round < 10; round++) {
 		while (!fake_send(&self->a, sent, EP_PORT, out, sizeof(out), 0))
 			sent++;
-		sleep_ms(100);
+		vmmgmt_sleep_ms(100);
 	}
 	ASSERT_LT(256U, sent);
 	close(self->ep);
@@ -1310,7 +1302,7 @@ TEST_F(ep, host_to_guest_flow_control)
 		ASSERT_EQ(-EAGAIN, ret);
 		if (round && sent == before)
 			break;
-		sleep_ms(100);
+		vmmgmt_sleep_ms(100);
 	}
 	/* Ring (about 250 such records) plus queue (256). */
 	EXPECT_LT(400U, sent);
@@ -1358,7 +1350,7 @@ TEST_F(ep, vm_removed_under_blocked_writer)
 	ASSERT_EQ(0, pthread_create(&w.tid, NULL, blocked_writer_fn, &w));
 	/* The guest never reads: wait until the writer is stuck. */
 	for (waited = 0; waited < 20000 && stable < 3; waited += 200) {
-		sleep_ms(200);
+		vmmgmt_sleep_ms(200);
 		now = __atomic_load_n(&w.sent, __ATOMIC_ACQUIRE);
 		stable = now == last ? stable + 1 : 0;
 		last = now;
@@ -1375,7 +1367,7 @@ TEST_F(ep, vm_removed_under_blocked_writer)
 
 /* VM to VM through the host, under the administrator's policy. */
 
-#define POLICY_SYSFS	"/sys/class/misc/vmmgmt-host/policy"
+#define POLICY_SYSFS	VMMGMT_HOST_SYSFS "/policy"
 
 static int policy_write(const char *cmd)
 {
@@ -1416,7 +1408,7 @@ FIXTURE_SETUP(route)
 {
 	self->dev = -1;
 	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	self->dev = open_dev();
 	ASSERT_LE(0, self->dev);
 	ASSERT_EQ(0, fake_vms_add(self->dev, &self->a, &self->b));
@@ -1444,14 +1436,14 @@ TEST_F(route, policy_file)
 		  policy_write("allow a0123456789012345678901234567890123 t-beta"));
 	ASSERT_EQ(0, policy_write("allow t-beta t-alpha\n"));
 	ASSERT_EQ(0, policy_write("allow t-alpha t-beta"));
-	ASSERT_EQ(0, read_text(POLICY_SYSFS, buf, sizeof(buf)));
+	ASSERT_EQ(0, vmmgmt_read_text(POLICY_SYSFS, buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "allow t-alpha t-beta"));
 	/* Once, in a canonical order. */
 	EXPECT_EQ(NULL, strstr(buf, "allow t-beta t-alpha"));
 	EXPECT_EQ(NULL, strstr(strstr(buf, "t-alpha t-beta") + 1,
 			       "t-alpha t-beta"));
 	ASSERT_EQ(0, policy_write("deny t-alpha t-beta"));
-	ASSERT_EQ(0, read_text(POLICY_SYSFS, buf, sizeof(buf)));
+	ASSERT_EQ(0, vmmgmt_read_text(POLICY_SYSFS, buf, sizeof(buf)));
 	EXPECT_EQ(NULL, strstr(buf, "t-alpha t-beta"));
 	EXPECT_EQ(0, policy_write("deny t-alpha t-beta"));
 }
@@ -1540,7 +1532,7 @@ TEST_F(route, slow_receiver_no_drop)
 			sent++;
 		if (round > 2 && sent == before)
 			break;
-		sleep_ms(100);
+		vmmgmt_sleep_ms(100);
 	}
 	/* B's ring (about 240 records) + B's queue (256) + A's ring. */
 	EXPECT_LT(700U, sent);
@@ -1568,7 +1560,7 @@ TEST_F(route, receiver_removed_while_sender_waits)
 		while (!fake_send_to(&self->a, sent, ID_B, GUEST_PORT, out,
 				     sizeof(out), 0))
 			sent++;
-		sleep_ms(100);
+		vmmgmt_sleep_ms(100);
 	}
 	ASSERT_EQ(0, del_vm(self->dev, ID_B));
 	/* What B had not taken is answered with an error; A works on. */
@@ -1583,7 +1575,7 @@ TEST_F(route, receiver_removed_while_sender_waits)
 
 /* Names: published by host endpoints (ioctl) and guests (CTRL records). */
 
-#define NAMES_SYSFS	"/sys/class/misc/vmmgmt-host/names"
+#define NAMES_SYSFS	VMMGMT_HOST_SYSFS "/names"
 
 static int name_ioctl(int fd, unsigned long cmd, const char *name,
 		      struct vmmgmt_addr *addr)
@@ -1651,7 +1643,7 @@ FIXTURE_SETUP(names)
 	self->dev = -1;
 	self->ep = -1;
 	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	self->dev = open_dev();
 	self->ep = open_dev();
 	ASSERT_LE(0, self->dev);
@@ -1704,7 +1696,7 @@ TEST_F(names, host_endpoint)
 	EXPECT_EQ((__u32)EP_PORT, addr.port);
 	EXPECT_EQ(-ENOENT, name_ioctl(other, VMMGMT_HOST_IOC_LOOKUP, "t-none",
 				      &addr));
-	ASSERT_EQ(0, read_text(NAMES_SYSFS, buf, sizeof(buf)));
+	ASSERT_EQ(0, vmmgmt_read_text(NAMES_SYSFS, buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "t-svc 0 0 100"));
 	/* A guest finds it too. */
 	ASSERT_EQ(0, fake_ctrl(_metadata, &self->a, VMMGMT_CTRL_LOOKUP,
@@ -1741,7 +1733,7 @@ TEST_F(names, guest_publish)
 	ASSERT_EQ(0, name_ioctl(self->ep, VMMGMT_HOST_IOC_LOOKUP,
 				"t-db.primary", &addr));
 	EXPECT_EQ((__u32)ID_A, addr.vm);
-	ASSERT_EQ(0, read_text(NAMES_SYSFS, buf, sizeof(buf)));
+	ASSERT_EQ(0, vmmgmt_read_text(NAMES_SYSFS, buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "t-db.primary 0 1001 5432"));
 	/* Only its owner withdraws it. */
 	EXPECT_EQ(ENOENT, fake_ctrl(_metadata, &self->b, VMMGMT_CTRL_WITHDRAW,
@@ -1932,7 +1924,7 @@ FIXTURE_SETUP(ctl)
 {
 	self->dev = -1;
 	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	self->dev = open_dev();
 	ASSERT_LE(0, self->dev);
 	ASSERT_EQ(0, fake_vm_init(&self->a, ID_A, "t-alpha", REGION));
@@ -1990,7 +1982,7 @@ TEST_F(ctl, listen_names_recv)
 		ret = run_ctl("names", self->out, sizeof(self->out));
 		if (!ret && strstr(self->out, "t-ctl"))
 			break;
-		sleep_ms(50);
+		vmmgmt_sleep_ms(50);
 	}
 	EXPECT_NE(NULL, strstr(self->out, "t-ctl                           0:0:300 (host)"))
 		TH_LOG("%s", self->out);
