@@ -547,11 +547,11 @@ TEST_F(vm, quota_throttles_no_drop)
 
 	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
 	ASSERT_EQ(0, vmmgmt_read_text("/sys/module/vmmgmt_host/parameters/quota_msgs",
-			       want, sizeof(want)));
+				      want, sizeof(want)));
 	ASSERT_EQ(0, vm_attr("t-alpha", "quota/msgs_per_s", got, sizeof(got)));
 	EXPECT_STREQ(want, got);
 	ASSERT_EQ(0, vmmgmt_read_text("/sys/module/vmmgmt_host/parameters/quota_bytes",
-			       want, sizeof(want)));
+				      want, sizeof(want)));
 	ASSERT_EQ(0, vm_attr("t-alpha", "quota/bytes_per_s", got, sizeof(got)));
 	EXPECT_STREQ(want, got);
 	EXPECT_EQ(-EINVAL, quota_write("t-alpha", "msgs_per_s", "lots"));

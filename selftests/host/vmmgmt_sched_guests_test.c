@@ -306,7 +306,7 @@ int main(void)
 		       (int)b->vcpu);
 
 	/* 1. Policy off: a fair share. */
-	ksft_test_result(!vmmgmt_read_text(VMMGMT_HOST_VMS_SYSFS "/sched-a/sched/policy", line, sizeof(line)) &&
+	ksft_test_result(!vm_attr("sched-a", "sched/policy", line, sizeof(line)) &&
 			 !strcmp(line, "off") && vm_num(a, "sched/nice_min") == 0 &&
 			 vm_num(a, "sched/nice_max") == 10 && nice_of(a->vcpu) == 0 &&
 			 nice_of(b->vcpu) == 0,
