@@ -17,7 +17,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-/* See vmmgmt_host_vm_test.c: the harness trips these with -Wextra. */
+/* See vmmgmt_host_vm.h: the harness trips these with -Wextra. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
