@@ -91,16 +91,9 @@ static bool reader_stop;	/* __atomic */
 static int write_policy(const char *cmd, const char *a, const char *b)
 {
 	char buf[128];
-	int fd, n, ret = 0;
 
-	fd = open(POLICY, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%s %s %s\n", cmd, a, b);
-	if (write(fd, buf, n) != n)
-		ret = -errno;
-	close(fd);
-	return ret;
+	snprintf(buf, sizeof(buf), "%s %s %s\n", cmd, a, b);
+	return vmmgmt_write_text(POLICY, buf);
 }
 
 static void deny_pairs(void)

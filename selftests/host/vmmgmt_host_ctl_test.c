@@ -36,11 +36,8 @@ FIXTURE(ctl) {
 
 FIXTURE_SETUP(ctl)
 {
-	self->dev = -1;
-	if (need_skip())
-		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
-	self->dev = open_dev();
-	ASSERT_LE(0, self->dev);
+	if (!open_host_dev(_metadata, &self->dev))
+		return;
 	ASSERT_EQ(0, fake_vm_init(&self->a, ID_A, "t-alpha", REGION));
 	ASSERT_EQ(0, fake_vm_add(self->dev, &self->a));
 }

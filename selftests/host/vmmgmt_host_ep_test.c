@@ -70,18 +70,14 @@ FIXTURE_SETUP(ep)
 {
 	__u32 port = EP_PORT;
 
-	self->dev = -1;
 	self->ep = -1;
 	self->ep2 = -1;
-	if (need_skip())
-		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
-	self->dev = open_dev();
+	if (!fake_vms_setup(_metadata, &self->dev, &self->a, &self->b))
+		return;
 	self->ep = open_dev();
 	self->ep2 = open_dev();
-	ASSERT_LE(0, self->dev);
 	ASSERT_LE(0, self->ep);
 	ASSERT_LE(0, self->ep2);
-	ASSERT_EQ(0, fake_vms_add(self->dev, &self->a, &self->b));
 	ASSERT_EQ(0, ep_bind(self->ep, &port));
 	ASSERT_EQ((__u32)EP_PORT, port);
 }
@@ -92,10 +88,7 @@ FIXTURE_TEARDOWN(ep)
 		close(self->ep2);
 	if (self->ep >= 0)
 		close(self->ep);
-	if (self->dev >= 0)
-		close(self->dev);
-	fake_vm_fini(&self->a);
-	fake_vm_fini(&self->b);
+	fake_vms_teardown(self->dev, &self->a, &self->b);
 }
 
 TEST_F(ep, bind_errors)

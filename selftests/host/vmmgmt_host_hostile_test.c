@@ -25,20 +25,12 @@ FIXTURE_VARIANT_ADD(hostile, bad_h2g_tail) { .kind = BAD_H2G_TAIL };
 
 FIXTURE_SETUP(hostile)
 {
-	self->dev = -1;
-	if (need_skip())
-		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
-	self->dev = open_dev();
-	ASSERT_LE(0, self->dev);
-	ASSERT_EQ(0, fake_vms_add(self->dev, &self->a, &self->b));
+	fake_vms_setup(_metadata, &self->dev, &self->a, &self->b);
 }
 
 FIXTURE_TEARDOWN(hostile)
 {
-	if (self->dev >= 0)
-		close(self->dev);
-	fake_vm_fini(&self->a);
-	fake_vm_fini(&self->b);
+	fake_vms_teardown(self->dev, &self->a, &self->b);
 }
 
 /* Break @f's G2H ring (or H2G tail) the way @kind says; no doorbell. */

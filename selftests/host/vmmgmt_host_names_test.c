@@ -73,15 +73,11 @@ FIXTURE_SETUP(names)
 {
 	__u32 port = EP_PORT;
 
-	self->dev = -1;
 	self->ep = -1;
-	if (need_skip())
-		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
-	self->dev = open_dev();
+	if (!fake_vms_setup(_metadata, &self->dev, &self->a, &self->b))
+		return;
 	self->ep = open_dev();
-	ASSERT_LE(0, self->dev);
 	ASSERT_LE(0, self->ep);
-	ASSERT_EQ(0, fake_vms_add(self->dev, &self->a, &self->b));
 	ASSERT_EQ(0, ep_bind(self->ep, &port));
 }
 
@@ -89,10 +85,7 @@ FIXTURE_TEARDOWN(names)
 {
 	if (self->ep >= 0)
 		close(self->ep);
-	if (self->dev >= 0)
-		close(self->dev);
-	fake_vm_fini(&self->a);
-	fake_vm_fini(&self->b);
+	fake_vms_teardown(self->dev, &self->a, &self->b);
 }
 
 TEST_F(names, host_endpoint)

@@ -13,15 +13,7 @@
 
 static int policy_write(const char *cmd)
 {
-	ssize_t n;
-	int fd;
-
-	fd = open(POLICY_SYSFS, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, cmd, strlen(cmd));
-	close(fd);
-	return n < 0 ? -errno : 0;
+	return vmmgmt_write_text(POLICY_SYSFS, cmd);
 }
 
 /* Expect one error answer with @err from @f's H2G ring. */
@@ -48,21 +40,13 @@ FIXTURE(route) {
 
 FIXTURE_SETUP(route)
 {
-	self->dev = -1;
-	if (need_skip())
-		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
-	self->dev = open_dev();
-	ASSERT_LE(0, self->dev);
-	ASSERT_EQ(0, fake_vms_add(self->dev, &self->a, &self->b));
+	fake_vms_setup(_metadata, &self->dev, &self->a, &self->b);
 }
 
 FIXTURE_TEARDOWN(route)
 {
 	policy_write("deny t-alpha t-beta");
-	if (self->dev >= 0)
-		close(self->dev);
-	fake_vm_fini(&self->a);
-	fake_vm_fini(&self->b);
+	fake_vms_teardown(self->dev, &self->a, &self->b);
 }
 
 TEST_F(route, policy_file)

@@ -194,16 +194,9 @@ static int post_sample(struct fake_vm *f, bool needs, __u32 vcpus,
 static int sched_write(const char *attr, const char *val)
 {
 	char path[256];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), VMMGMT_HOST_VMS_SYSFS "/" NAME_S "/sched/%s", attr);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
+	return vmmgmt_write_text(path, val);
 }
 
 /* A number of sched/; -1000 for "none", -1001 if unreadable. */

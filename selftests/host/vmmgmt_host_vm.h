@@ -56,6 +56,22 @@
 #define ID_A		1001
 #define ID_B		1002
 
+/*
+ * open_host_dev() - in a fixture's set-up: skip the test when there is
+ * no /dev/vmmgmt-host (unless VMMGMT_REQUIRE_DEVICE), else open it.
+ * Return: true with *@dev open; false when the test was skipped (*@dev
+ * is -1 then).
+ */
+static inline bool open_host_dev(struct __test_metadata *_metadata, int *dev)
+{
+	*dev = -1;
+	if (need_skip())
+		SKIP(return false, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+	*dev = open_dev();
+	ASSERT_LE(0, *dev) TH_LOG("open " VMMGMT_HOST_DEV ": %s", strerror(errno));
+	return true;
+}
+
 /* Two registered fake VMs: @a as t-alpha (ID_A), @b as t-beta (ID_B). */
 static inline int fake_vms_add(int dev, struct fake_vm *a, struct fake_vm *b)
 {
@@ -66,6 +82,30 @@ static inline int fake_vms_add(int dev, struct fake_vm *a, struct fake_vm *b)
 		return -ENOMEM;
 	ret = fake_vm_add(dev, a);
 	return ret ? ret : fake_vm_add(dev, b);
+}
+
+/*
+ * fake_vms_setup() - a fixture's set-up: /dev/vmmgmt-host open in *@dev
+ * (or the test skipped) and fake_vms_add() of @a and @b.
+ * Return: true when set up; false when the test was skipped.
+ */
+static inline bool fake_vms_setup(struct __test_metadata *_metadata, int *dev,
+				  struct fake_vm *a, struct fake_vm *b)
+{
+	if (!open_host_dev(_metadata, dev))
+		return false;
+	ASSERT_EQ(0, fake_vms_add(*dev, a, b));
+	return true;
+}
+
+/* A fixture's teardown: close @dev (when open), remove both fake VMs. */
+static inline void fake_vms_teardown(int dev, struct fake_vm *a,
+				     struct fake_vm *b)
+{
+	if (dev >= 0)
+		close(dev);
+	fake_vm_fini(a);
+	fake_vm_fini(b);
 }
 
 /* Post one CHAT record from GUEST_PORT to (@vm, @port). */

@@ -24,21 +24,15 @@ FIXTURE(vm) {
 
 FIXTURE_SETUP(vm)
 {
-	self->dev = -1;
-	if (need_skip())
-		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
-	self->dev = open_dev();
-	ASSERT_LE(0, self->dev) TH_LOG("open " VMMGMT_HOST_DEV ": %s", strerror(errno));
+	if (!open_host_dev(_metadata, &self->dev))
+		return;
 	ASSERT_EQ(0, fake_vm_init(&self->a, ID_A, "t-alpha", REGION));
 	ASSERT_EQ(0, fake_vm_init(&self->b, ID_B, "t-beta", REGION));
 }
 
 FIXTURE_TEARDOWN(vm)
 {
-	if (self->dev >= 0)
-		close(self->dev);
-	fake_vm_fini(&self->a);
-	fake_vm_fini(&self->b);
+	fake_vms_teardown(self->dev, &self->a, &self->b);
 }
 
 TEST_F(vm, add_del)
@@ -279,18 +273,9 @@ TEST_F(vm, h2g_full_no_drop)
 static int quota_write(const char *name, const char *attr, const char *val)
 {
 	char path[256];
-	ssize_t n;
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), VMMGMT_HOST_VMS_SYSFS "/%s/quota/%s", name, attr);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return vmmgmt_write_text(path, val);
 }
 
 /*

@@ -85,16 +85,9 @@ static long long vm_num(const struct boot_guest *g, const char *file)
 static int vm_write(const struct boot_guest *g, const char *file, const char *val)
 {
 	char path[256];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), VMMGMT_HOST_VMS_SYSFS "/%s/%s", g->name, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
+	return vmmgmt_write_text(path, val);
 }
 
 /* The nice value of @tid, 100 if unreadable. */

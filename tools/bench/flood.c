@@ -34,6 +34,33 @@ static int open_ctl(unsigned int port)
 	return fd;
 }
 
+/*
+ * The start of flood and victim (@who): the host drives them, and stops
+ * them, through a file bound to --ctl-port (the alarm bounds a lost
+ * command); they measure through @c, a file connected to the echo
+ * service.  Returns the control file, or -1 after a message.
+ */
+static int open_ctl_echo(const struct opts *o, const char *who,
+			 struct conn *c)
+{
+	int fd, err;
+
+	alarm(600);
+	fd = open_ctl(o->ctl_port);
+	if (fd < 0) {
+		bench_err("%s: control port %u: %s", who, o->ctl_port,
+			  strerror(-fd));
+		return -1;
+	}
+	err = open_vmmgmt(c, VMMGMT_PORT_ECHO);
+	if (err) {
+		bench_err(VMMGMT_GUEST_DEV ": %s", strerror(-err));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* The next command from the host, NUL-terminated, or -errno. */
 static int read_cmd(int fd, char *buf, size_t cap)
 {
@@ -73,21 +100,11 @@ int flood_main(const struct opts *o)
 	pthread_t tid;
 	struct conn c;
 	double t0, v;
-	int fd, err;
+	int fd;
 
-	/* The host stops the flood; this bounds a lost command. */
-	alarm(600);
-	fd = open_ctl(o->ctl_port);
-	if (fd < 0) {
-		bench_err("flood: control port %u: %s", o->ctl_port,
-			  strerror(-fd));
+	fd = open_ctl_echo(o, "flood", &c);
+	if (fd < 0)
 		return 1;
-	}
-	err = open_vmmgmt(&c, VMMGMT_PORT_ECHO);
-	if (err) {
-		bench_err(VMMGMT_GUEST_DEV ": %s", strerror(-err));
-		return 1;
-	}
 	if (pthread_create(&tid, NULL, flood_ctl, &fd))
 		return 1;
 	printf("BENCH-FLOOD start\n");
@@ -128,18 +145,9 @@ int victim_main(const struct opts *o)
 	int fd, err;
 	double v;
 
-	alarm(600);
-	fd = open_ctl(o->ctl_port);
-	if (fd < 0) {
-		bench_err("victim: control port %u: %s", o->ctl_port,
-			  strerror(-fd));
+	fd = open_ctl_echo(o, "victim", &c);
+	if (fd < 0)
 		return 1;
-	}
-	err = open_vmmgmt(&c, VMMGMT_PORT_ECHO);
-	if (err) {
-		bench_err(VMMGMT_GUEST_DEV ": %s", strerror(-err));
-		return 1;
-	}
 	for (;;) {
 		printf("BENCH-VICTIM ready\n");
 		fflush(stdout);
