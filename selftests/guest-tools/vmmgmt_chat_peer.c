@@ -33,12 +33,12 @@
 #include <unistd.h>
 
 #include <vmmgmt.h>
+#include <vmmgmt_user.h>
 
 #include "kselftest.h"
 
 #include "../vmmgmt_chat_proto.h"
 
-#define GUEST_DEV		"/dev/vmmgmt"
 #define MSG_BUF			(sizeof(struct chat_hdr) + CHAT_LARGE_MAX)
 #define MAX_ERR_LINES		10
 #define PROGRESS_SECS		10
@@ -49,14 +49,6 @@ static int tx_fd[CHAT_PEERS];	/* connected to each other participant */
 static int fwd_fd;		/* connected to the next one in the ring */
 static int sender_err;		/* __atomic */
 static unsigned long long pair_sent;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static __printf(1, 2) void chat_info(const char *fmt, ...)
 {
@@ -72,7 +64,7 @@ static __printf(1, 2) void chat_info(const char *fmt, ...)
 static int open_to(unsigned int vm, unsigned int port)
 {
 	struct vmmgmt_addr a = { .vm = vm, .port = port };
-	int fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	int fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
@@ -233,7 +225,7 @@ int main(int argc, char **argv)
 	const char *why, *bad, *name = NULL;
 	unsigned int timeout = 900, j, next, err_lines = 0;
 	bool started = false, done = false, stopped = false, frame_ok;
-	double last = now();
+	double last = vmmgmt_now_s();
 	pthread_t sender, fwd_thread;
 	size_t len;
 	ssize_t n;
@@ -262,9 +254,9 @@ int main(int argc, char **argv)
 		tx_fd[j] = -1;
 	fwd_fd = -1;
 
-	fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, VMMGMT_IOC_BIND, &b)) {
-		chat_info("FAIL open/bind %s port %u: %s\n", GUEST_DEV, CHAT_PORT,
+		chat_info("FAIL open/bind %s port %u: %s\n", VMMGMT_GUEST_DEV, CHAT_PORT,
 			  strerror(errno));
 		return 1;
 	}
@@ -421,8 +413,8 @@ check_done:
 					  (unsigned long long)rep.errors);
 			}
 		}
-		if (started && now() - last >= PROGRESS_SECS) {
-			last = now();
+		if (started && vmmgmt_now_s() - last >= PROGRESS_SECS) {
+			last = vmmgmt_now_s();
 			chat_info("progress: ring %llu in; pairwise %llu sent, %llu %llu %llu %llu in\n",
 				  (unsigned long long)rep.ring_in,
 				  (unsigned long long)__atomic_load_n(&pair_sent, __ATOMIC_RELAXED),

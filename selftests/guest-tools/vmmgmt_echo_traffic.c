@@ -43,11 +43,8 @@
 #include <unistd.h>
 
 #include <vmmgmt.h>
+#include <vmmgmt_user.h>
 
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-#define GUEST_DEV		"/dev/vmmgmt"
-#define LINK_STATE		"/sys/class/misc/vmmgmt/link_state"
-#define INTERRUPTS		"/sys/class/misc/vmmgmt/interrupts"
 #define WINDOW			8
 #define MSG_LEN			256
 #define PROGRESS_SECS		5
@@ -56,49 +53,23 @@ static const struct vmmgmt_addr echo_addr = {
 	.host = 0, .vm = VMMGMT_HOST_PEER_ID, .port = VMMGMT_PORT_ECHO,
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The sysfs link state without the newline, or "?" */
 static const char *link_state(void)
 {
 	static char buf[32];
-	ssize_t n;
-	int fd;
 
-	fd = open(LINK_STATE, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (vmmgmt_read_attr(VMMGMT_GUEST_SYSFS, "link_state", buf, sizeof(buf)) ||
+	    !buf[0])
 		return "?";
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return "?";
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
 	return buf;
 }
 
 /* The guest module's interrupt count, 0 if unreadable. */
 static unsigned long long interrupts(void)
 {
-	char buf[32];
-	ssize_t n;
-	int fd;
+	__u64 n;
 
-	fd = open(INTERRUPTS, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 10);
+	return vmmgmt_read_attr_u64(VMMGMT_GUEST_SYSFS, "interrupts", &n) ? 0 : n;
 }
 
 /*
@@ -132,14 +103,14 @@ static void print_guest_view(void)
 /* Wait up to @secs for the link to be up; true if it is. */
 static bool wait_link_up(double secs)
 {
-	double end = now() + secs;
+	double end = vmmgmt_now_s() + secs;
 
 	for (;;) {
 		if (!strcmp(link_state(), "up"))
 			return true;
-		if (now() >= end)
+		if (vmmgmt_now_s() >= end)
 			return false;
-		usleep(100 * 1000);
+		vmmgmt_sleep_ms(100);
 	}
 }
 
@@ -171,7 +142,7 @@ static int session(double answer_timeout, double burst, double pause,
 	unsigned char out[MSG_LEN], in[MSG_LEN + 1];
 	unsigned long sent = 0, got = 0;
 	struct vmmgmt_bind b = { 0 };
-	double last = now(), burst_end = now() + burst, t0 = now(), wait;
+	double last = vmmgmt_now_s(), burst_end = vmmgmt_now_s() + burst, t0 = vmmgmt_now_s(), wait;
 	const char *op, *idle = "";
 	char idle_buf[64];
 	unsigned long long irqs;
@@ -180,9 +151,9 @@ static int session(double answer_timeout, double burst, double pause,
 	ssize_t n;
 	int fd, r;
 
-	fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		printf("traffic: FAIL open %s: %s\n", GUEST_DEV, strerror(errno));
+		printf("traffic: FAIL open %s: %s\n", VMMGMT_GUEST_DEV, strerror(errno));
 		return 1;
 	}
 	if (ioctl(fd, VMMGMT_IOC_BIND, &b) ||
@@ -194,12 +165,12 @@ static int session(double answer_timeout, double burst, double pause,
 	printf("traffic: running on port %u\n", b.port);
 	fflush(stdout);
 	for (;;) {
-		if (now() - last >= PROGRESS_SECS) {
+		if (vmmgmt_now_s() - last >= PROGRESS_SECS) {
 			printf("traffic: %lu answers\n", got);
 			fflush(stdout);
-			last = now();
+			last = vmmgmt_now_s();
 		}
-		if (pause > 0 && sent == got && now() >= burst_end) {
+		if (pause > 0 && sent == got && vmmgmt_now_s() >= burst_end) {
 			/* Idle: only the host can wake us. */
 			printf("traffic: pause %.0f s after %lu answers\n", pause, got);
 			fflush(stdout);
@@ -223,18 +194,18 @@ static int session(double answer_timeout, double burst, double pause,
 				printf("traffic: FAIL %zd bytes while idle\n", n);
 				goto fail;
 			}
-			burst_end = now() + burst;
+			burst_end = vmmgmt_now_s() + burst;
 			continue;
 		}
 		/* --rate: not before this message's time; answers meanwhile. */
-		wait = rate > 0 ? t0 + sent / rate - now() : 0;
+		wait = rate > 0 ? t0 + sent / rate - vmmgmt_now_s() : 0;
 		if (wait > 0 && sent == got) {
 			usleep((useconds_t)(wait * 1e6));
 			continue;
 		}
 		/* Stop sending at the end of a burst; collect the answers. */
 		if (sent - got < WINDOW && wait <= 0 &&
-		    (pause <= 0 || now() < burst_end)) {
+		    (pause <= 0 || vmmgmt_now_s() < burst_end)) {
 			len = 1 + sent % MSG_LEN;
 			for (i = 0; i < len; i++)
 				out[i] = pattern(sent, i);
@@ -358,12 +329,12 @@ int main(int argc, char **argv)
 		ret = session(answer_timeout, burst, pause, rate);
 		if (ret || relink <= 0)
 			return ret;
-		t0 = now();
+		t0 = vmmgmt_now_s();
 		if (!wait_link_up(relink)) {
 			printf("traffic: link still down after %.0f s (link_state %s)\n",
 			       relink, link_state());
 			return 0;
 		}
-		printf("traffic: link up again after %.1f s\n", now() - t0);
+		printf("traffic: link up again after %.1f s\n", vmmgmt_now_s() - t0);
 	}
 }

@@ -30,24 +30,17 @@
 #include <unistd.h>
 
 #include <vmmgmt.h>
+#include <vmmgmt_user.h>
 
 #include "../vmmgmt_bar.h"
 
-#define GUEST_DEVICE	"/sys/class/misc/vmmgmt/device"
+#define GUEST_DEVICE	VMMGMT_GUEST_SYSFS "/device"
 
 /* One BAR of the device, mapped. */
 struct bar {
 	__u8 *p;
 	size_t size;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static void usage(const char *argv0)
 {
@@ -111,8 +104,8 @@ int main(int argc, char **argv)
 
 	for (;;) {
 		requests = 0;
-		end = now_ms() + burst_ms;
-		while (now_ms() < end && requests < (unsigned long)max_requests) {
+		end = vmmgmt_now_ms() + burst_ms;
+		while (vmmgmt_now_ms() < end && requests < (unsigned long)max_requests) {
 			__atomic_fetch_add(req, 1, __ATOMIC_RELEASE);
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			__atomic_store_n((unsigned int *)(regs.p +
@@ -125,6 +118,6 @@ int main(int argc, char **argv)
 		       ++burst, requests,
 		       __atomic_load_n(gen, __ATOMIC_ACQUIRE));
 		if (pause_ms)
-			usleep(pause_ms * 1000);
+			vmmgmt_sleep_ms(pause_ms);
 	}
 }

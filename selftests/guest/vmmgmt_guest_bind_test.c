@@ -42,7 +42,7 @@ static int read_id(const char *bdf, const char *file, unsigned long long *v)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, file);
-	return read_ull(path, v);
+	return vmmgmt_read_u64(path, v);
 }
 
 /* Does the device decode memory (PCI_COMMAND_MEMORY)? */
@@ -103,7 +103,7 @@ static int inspect(struct __test_metadata *_metadata, struct ivshmem_dev *d)
 	ASSERT_EQ(0, pci_memory_enabled(d->bdf, &mem_on));
 	snprintf(enable, sizeof(enable), PCI_DEVICES "/%s/enable", d->bdf);
 	if (!mem_on && !d->driver[0])
-		ASSERT_EQ(0, write_text(enable, "1"));
+		ASSERT_EQ(0, vmmgmt_write_text(enable, "1"));
 
 	err = read_bar2(d);
 	if (err == -EINVAL && !strcmp(d->driver, VMMGMT_DRIVER)) {
@@ -116,7 +116,7 @@ static int inspect(struct __test_metadata *_metadata, struct ivshmem_dev *d)
 			TH_LOG("%s not bound again after unbind", d->bdf);
 	}
 	if (!mem_on && !d->driver[0])
-		EXPECT_EQ(0, write_text(enable, "0"));
+		EXPECT_EQ(0, vmmgmt_write_text(enable, "0"));
 	return err;
 }
 

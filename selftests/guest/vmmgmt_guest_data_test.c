@@ -31,10 +31,7 @@ static const char * const counters[] = {
 
 static int read_counter(const char *name, unsigned long long *val)
 {
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), GUEST_SYSFS "/%s", name);
-	return read_ull(path, val);
+	return vmmgmt_read_attr_u64(VMMGMT_GUEST_SYSFS, name, val);
 }
 
 FIXTURE(data) {
@@ -44,11 +41,11 @@ FIXTURE(data) {
 
 FIXTURE_SETUP(data)
 {
-	self->fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	self->fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	if (self->fd < 0 && errno == ENOENT && !device_required())
-		SKIP(return, GUEST_DEV " absent (no vmmgmt device bound)");
+		SKIP(return, VMMGMT_GUEST_DEV " absent (no vmmgmt device bound)");
 	ASSERT_LE(0, self->fd)
-		TH_LOG("open " GUEST_DEV ": %s", strerror(errno));
+		TH_LOG("open " VMMGMT_GUEST_DEV ": %s", strerror(errno));
 	self->state = sysfs_link_state();
 	ASSERT_LE(0, self->state);
 }
@@ -81,7 +78,7 @@ TEST_F(data, bind_dynamic_ports_differ)
 	struct vmmgmt_bind a = { 0 }, b = { 0 };
 	int fd2;
 
-	fd2 = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	fd2 = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_BIND, &a));
 	ASSERT_EQ(0, ioctl(fd2, VMMGMT_IOC_BIND, &b));
@@ -98,7 +95,7 @@ TEST_F(data, bind_in_use_until_close)
 		TH_LOG("BIND 4242: %s", strerror(errno));
 	EXPECT_EQ(4242U, b.port);
 
-	fd2 = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	fd2 = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd2);
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(fd2, VMMGMT_IOC_BIND, &b));
@@ -222,7 +219,7 @@ TEST_F(data, counters)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(counters); i++) {
-		snprintf(path, sizeof(path), GUEST_SYSFS "/%s", counters[i]);
+		snprintf(path, sizeof(path), VMMGMT_GUEST_SYSFS "/%s", counters[i]);
 		ASSERT_EQ(0, stat(path, &st))
 			TH_LOG("%s: %s", path, strerror(errno));
 		EXPECT_EQ(0444U, st.st_mode & 07777);

@@ -78,15 +78,15 @@ FIXTURE(guest_dev) {
 
 FIXTURE_SETUP(guest_dev)
 {
-	self->fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	self->fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	if (self->fd < 0 && errno == ENOENT && !device_required())
-		SKIP(return, GUEST_DEV " absent (no vmmgmt device bound)");
+		SKIP(return, VMMGMT_GUEST_DEV " absent (no vmmgmt device bound)");
 	ASSERT_LE(0, self->fd)
-		TH_LOG("open " GUEST_DEV ": %s", strerror(errno));
-	ASSERT_EQ(0, link_name(GUEST_SYSFS "/device", self->bdf,
+		TH_LOG("open " VMMGMT_GUEST_DEV ": %s", strerror(errno));
+	ASSERT_EQ(0, link_name(VMMGMT_GUEST_SYSFS "/device", self->bdf,
 			       sizeof(self->bdf)));
 	ASSERT_NE(0, self->bdf[0])
-		TH_LOG(GUEST_SYSFS "/device: no parent device");
+		TH_LOG(VMMGMT_GUEST_SYSFS "/device: no parent device");
 }
 
 FIXTURE_TEARDOWN(guest_dev)
@@ -107,7 +107,7 @@ TEST_F(guest_dev, node)
 	ASSERT_EQ(0, fstat(self->fd, &st));
 	ASSERT_TRUE(S_ISCHR(st.st_mode));
 	/* The node is the misc device that sysfs describes. */
-	ASSERT_EQ(0, read_text(GUEST_SYSFS "/dev", dev, sizeof(dev)));
+	ASSERT_EQ(0, vmmgmt_read_raw(VMMGMT_GUEST_SYSFS "/dev", dev, sizeof(dev)));
 	n = sscanf(dev, "%u:%u", &maj, &min);
 	ASSERT_EQ(2, n);
 	EXPECT_EQ(maj, major(st.st_rdev));
@@ -120,9 +120,9 @@ TEST_F(guest_dev, parent_is_ivshmem_bound_to_vmmgmt)
 	char path[PATH_MAX], drv[64];
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", self->bdf);
-	ASSERT_EQ(0, read_ull(path, &vendor));
+	ASSERT_EQ(0, vmmgmt_read_u64(path, &vendor));
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", self->bdf);
-	ASSERT_EQ(0, read_ull(path, &device));
+	ASSERT_EQ(0, vmmgmt_read_u64(path, &device));
 	EXPECT_EQ(0x1af4ULL, vendor);
 	EXPECT_EQ(0x1110ULL, device);
 	ASSERT_EQ(0, pci_driver_of(self->bdf, drv, sizeof(drv)));
@@ -193,23 +193,23 @@ TEST_F(guest_dev, sysfs_matches_info)
 
 	snprintf(want, sizeof(want), "%u.%u\n", info.abi_major,
 		 info.abi_minor);
-	ASSERT_EQ(0, read_text(GUEST_SYSFS "/abi_version", buf, sizeof(buf)));
+	ASSERT_EQ(0, vmmgmt_read_raw(VMMGMT_GUEST_SYSFS "/abi_version", buf, sizeof(buf)));
 	EXPECT_STREQ(want, buf);
 
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/vm_id", &val));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/vm_id", &val));
 	EXPECT_EQ(info.vm_id, val);
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/peer_id", &val));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/peer_id", &val));
 	EXPECT_EQ(info.peer_id, val);
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/host_id", &val));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/host_id", &val));
 	EXPECT_EQ(info.host_id, val);
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/region_size", &val));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/region_size", &val));
 	EXPECT_EQ(info.region_size, val);
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/vectors", &val));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/vectors", &val));
 	EXPECT_EQ(info.vectors, val);
 
 	ASSERT_LE(info.link_state, (__u32)VMMGMT_LINK_BROKEN);
 	snprintf(want, sizeof(want), "%s\n", link_state_names[info.link_state]);
-	ASSERT_EQ(0, read_text(GUEST_SYSFS "/link_state", buf, sizeof(buf)));
+	ASSERT_EQ(0, vmmgmt_read_raw(VMMGMT_GUEST_SYSFS "/link_state", buf, sizeof(buf)));
 	EXPECT_STREQ(want, buf);
 }
 
@@ -218,10 +218,10 @@ TEST_F(guest_dev, sysfs_interrupts)
 	unsigned long long a, b;
 	struct stat st;
 
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/interrupts", &a));
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/interrupts", &b));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/interrupts", &a));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/interrupts", &b));
 	EXPECT_LE(a, b);
-	ASSERT_EQ(0, stat(GUEST_SYSFS "/interrupts", &st));
+	ASSERT_EQ(0, stat(VMMGMT_GUEST_SYSFS "/interrupts", &st));
 	EXPECT_EQ(0444U, st.st_mode & 07777);
 }
 
@@ -298,14 +298,14 @@ TEST_F(guest_dev, remove_while_open)
 	char buf[8] = "x";
 	int fd2;
 
-	fd2 = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	fd2 = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd2);
 
 	ASSERT_EQ(0, pci_unbind(self->bdf));
 	self->unbound = true;
 
-	EXPECT_NE(0, access(GUEST_DEV, F_OK));
-	EXPECT_NE(0, access(GUEST_SYSFS, F_OK));
+	EXPECT_NE(0, access(VMMGMT_GUEST_DEV, F_OK));
+	EXPECT_NE(0, access(VMMGMT_GUEST_SYSFS, F_OK));
 
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(self->fd, VMMGMT_IOC_GET_INFO, &info));
@@ -331,9 +331,9 @@ TEST_F(guest_dev, remove_while_open)
 	ASSERT_EQ(0, pci_bind_vmmgmt(self->bdf));
 	self->unbound = false;
 
-	self->fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	self->fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd)
-		TH_LOG("open " GUEST_DEV " after rebind: %s", strerror(errno));
+		TH_LOG("open " VMMGMT_GUEST_DEV " after rebind: %s", strerror(errno));
 	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_GET_INFO, &info));
 	EXPECT_EQ((__u16)VMMGMT_ABI_MAJOR, info.abi_major);
 	EXPECT_GE(info.vectors, 1U);

@@ -99,7 +99,7 @@ static int open_echo(int flags, __u32 *port)
 	struct vmmgmt_bind b = { 0 };
 	int fd;
 
-	fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC | flags);
+	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC | flags);
 	if (fd < 0)
 		return -errno;
 	if (ioctl(fd, VMMGMT_IOC_BIND, &b) ||
@@ -123,7 +123,7 @@ FIXTURE_SETUP(echo)
 {
 	if (!open_link_up(_metadata, &self->fd))
 		return;
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/max_msg_size", &self->max));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/max_msg_size", &self->max));
 	ASSERT_LE(4096ULL, self->max);
 	ASSERT_GE((unsigned long long)VMMGMT_MSG_MAX, self->max);
 	ASSERT_EQ(0, pattern_init(self->max));
@@ -358,8 +358,8 @@ TEST_F_TIMEOUT(echo, two_threads_all_sizes, 400)
 	struct echo_thread t[2];
 	unsigned int i;
 
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/tx_msgs", &tx0));
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/doorbells", &db0));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/tx_msgs", &tx0));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/doorbells", &db0));
 	for (i = 0; i < 2; i++) {
 		memset(&t[i], 0, sizeof(t[i]));
 		t[i].id = i;
@@ -374,8 +374,8 @@ TEST_F_TIMEOUT(echo, two_threads_all_sizes, 400)
 		ASSERT_EQ(0, pthread_join(t[i].tid, NULL));
 		EXPECT_STREQ("", t[i].err) TH_LOG("thread %u", i);
 	}
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/tx_msgs", &tx1));
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/doorbells", &db1));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/tx_msgs", &tx1));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/doorbells", &db1));
 	EXPECT_LE(tx0 + total, tx1);
 	TH_LOG("%lu messages up to %llu bytes: %llu doorbells", total,
 	       self->max, db1 - db0);
@@ -395,11 +395,11 @@ TEST_F_TIMEOUT(echo, host_endpoint, 120)
 	};
 	unsigned long long rx0, rx1;
 
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/rx_msgs", &rx0));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/rx_msgs", &rx0));
 	ASSERT_EQ(0, pthread_create(&t.tid, NULL, echo_worker, &t));
 	ASSERT_EQ(0, pthread_join(t.tid, NULL));
 	EXPECT_STREQ("", t.err);
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/rx_msgs", &rx1));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/rx_msgs", &rx1));
 	EXPECT_LE(rx0 + t.msgs, rx1);
 }
 

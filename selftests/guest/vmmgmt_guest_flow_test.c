@@ -53,13 +53,13 @@ FIXTURE_SETUP(flow)
 	self->tx = -1;
 	if (!open_link_up(_metadata, &self->rx))
 		return;
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/vm_id", &vm_id));
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/drops", &self->drops));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/vm_id", &vm_id));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/drops", &self->drops));
 	ASSERT_EQ(0, ioctl(self->rx, VMMGMT_IOC_BIND, &b));
 	self->dst.host = 0;
 	self->dst.vm = vm_id;
 	self->dst.port = b.port;
-	self->tx = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	self->tx = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->tx);
 	ASSERT_EQ(0, ioctl(self->tx, VMMGMT_IOC_CONNECT, &self->dst));
 }
@@ -70,21 +70,6 @@ FIXTURE_TEARDOWN(flow)
 		close(self->tx);
 	if (self->rx >= 0)
 		close(self->rx);
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 /* Message seq: its number, then bytes that depend on it. */
@@ -156,7 +141,7 @@ TEST_F_TIMEOUT(flow, nonblock_eagain_then_all_arrive, 120)
 		eagains++;
 		if (round && sent == before)
 			break;
-		sleep_ms(500);
+		vmmgmt_sleep_ms(500);
 	}
 	TH_LOG("%llu messages in before a pause let none more in (%u EAGAINs)",
 	       (unsigned long long)sent, eagains);
@@ -172,8 +157,8 @@ TEST_F_TIMEOUT(flow, nonblock_eagain_then_all_arrive, 120)
 			       (unsigned long long)seq, strerror(-ret),
 			       (unsigned long long)got);
 	}
-	end = now_ms() + FLOW_WAIT_MS;
-	while (more < 10 && now_ms() < end) {
+	end = vmmgmt_now_ms() + FLOW_WAIT_MS;
+	while (more < 10 && vmmgmt_now_ms() < end) {
 		make_msg(msg, sent + more);
 		n = write(self->tx, msg, FLOW_LEN);
 		if (n == FLOW_LEN) {
@@ -181,7 +166,7 @@ TEST_F_TIMEOUT(flow, nonblock_eagain_then_all_arrive, 120)
 			continue;
 		}
 		ASSERT_EQ(EAGAIN, errno);
-		sleep_ms(10);
+		vmmgmt_sleep_ms(10);
 	}
 	ASSERT_EQ((__u64)10, more)
 		TH_LOG("the sender got only %llu more through in %d ms after the receiver read",
@@ -199,7 +184,7 @@ TEST_F_TIMEOUT(flow, nonblock_eagain_then_all_arrive, 120)
 	ASSERT_EQ(0, fcntl(self->rx, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-1, read(self->rx, msg, sizeof(msg)));
 	EXPECT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/drops", &drops));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/drops", &drops));
 	EXPECT_EQ(self->drops, drops);
 }
 
@@ -251,20 +236,20 @@ TEST_F_TIMEOUT(flow, blocking_writer_woken, 180)
 
 	ASSERT_EQ(0, pthread_create(&tid, NULL, writer_fn, &w));
 	/* Until the writer sits in write() without progress. */
-	since = now_ms();
+	since = vmmgmt_now_ms();
 	end = since + 120000;
 	for (;;) {
-		sleep_ms(100);
+		vmmgmt_sleep_ms(100);
 		cur = __atomic_load_n(&w.sent, __ATOMIC_ACQUIRE);
 		if (cur != last) {
 			last = cur;
-			since = now_ms();
+			since = vmmgmt_now_ms();
 		} else if (__atomic_load_n(&w.in_write, __ATOMIC_ACQUIRE) &&
-			   now_ms() - since >= FLOW_STALL_MS) {
+			   vmmgmt_now_ms() - since >= FLOW_STALL_MS) {
 			break;
 		}
 		if (__atomic_load_n(&w.done, __ATOMIC_ACQUIRE) ||
-		    now_ms() > end)
+		    vmmgmt_now_ms() > end)
 			break;
 	}
 	limit = last + FLOW_MORE;
@@ -300,7 +285,7 @@ TEST_F_TIMEOUT(flow, blocking_writer_woken, 180)
 	ASSERT_EQ(0, fcntl(self->rx, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-1, read(self->rx, &got, sizeof(got)));
 	EXPECT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/drops", &drops));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/drops", &drops));
 	EXPECT_EQ(self->drops, drops);
 }
 

@@ -68,21 +68,6 @@ struct hostile_dev {
 	struct vmmgmt_ring_ctrl *h2g;
 };
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static __u32 hdr32(const struct hostile_dev *d, size_t off)
 {
 	return __atomic_load_n((__u32 *)(d->region + off),
@@ -111,7 +96,7 @@ static bool pci_id_is(const char *bdf, const char *file, const char *want)
 	char path[PATH_MAX], buf[32];
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, file);
-	return !read_text(path, buf, sizeof(buf)) && !strcmp(buf, want);
+	return !vmmgmt_read_raw(path, buf, sizeof(buf)) && !strcmp(buf, want);
 }
 
 static int map_bar(const char *bdf, int bar, __u8 **map,
@@ -136,7 +121,7 @@ static int hostile_dev_open(struct hostile_dev *d)
 	int err;
 
 	memset(d, 0, sizeof(*d));
-	err = link_name(GUEST_SYSFS "/device", d->bdf, sizeof(d->bdf));
+	err = link_name(VMMGMT_GUEST_SYSFS "/device", d->bdf, sizeof(d->bdf));
 	if (err)
 		return err;
 	if (!d->bdf[0])
@@ -185,27 +170,27 @@ static void hostile_dev_close(struct hostile_dev *d)
 /* Wait up to ms for sysfs link_state to read state. */
 static bool wait_state(int state, int ms)
 {
-	long long end = now_ms() + ms;
+	long long end = vmmgmt_now_ms() + ms;
 
 	do {
 		if (sysfs_link_state() == state)
 			return true;
-		sleep_ms(10);
-	} while (now_ms() < end);
+		vmmgmt_sleep_ms(10);
+	} while (vmmgmt_now_ms() < end);
 	return false;
 }
 
 /* Wait until the host has consumed everything: tail == head. */
 static bool wait_g2h_idle(const struct hostile_dev *d, int ms)
 {
-	long long end = now_ms() + ms;
+	long long end = vmmgmt_now_ms() + ms;
 
 	do {
 		if (__atomic_load_n(&d->g2h->tail, __ATOMIC_ACQUIRE) ==
 		    __atomic_load_n(&d->g2h->head, __ATOMIC_ACQUIRE))
 			return true;
-		sleep_ms(5);
-	} while (now_ms() < end);
+		vmmgmt_sleep_ms(5);
+	} while (vmmgmt_now_ms() < end);
 	return false;
 }
 
@@ -215,7 +200,7 @@ static int open_echo(void)
 	struct vmmgmt_bind b = { 0 };
 	int fd, err;
 
-	fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (ioctl(fd, VMMGMT_IOC_BIND, &b) ||
@@ -237,7 +222,7 @@ static int open_echo(void)
 static ssize_t read_timeout(int fd, void *buf, size_t len, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	long long end = now_ms() + ms;
+	long long end = vmmgmt_now_ms() + ms;
 	int flags = fcntl(fd, F_GETFL);
 	int ret, err;
 	ssize_t n;
@@ -245,7 +230,7 @@ static ssize_t read_timeout(int fd, void *buf, size_t len, int ms)
 	if (flags < 0)
 		return -errno;
 	for (;;) {
-		ret = poll(&p, 1, (int)(end > now_ms() ? end - now_ms() : 0));
+		ret = poll(&p, 1, (int)(end > vmmgmt_now_ms() ? end - vmmgmt_now_ms() : 0));
 		if (ret < 0)
 			return -errno;
 		if (!ret)
@@ -450,7 +435,7 @@ static void dev_setup(struct __test_metadata *_metadata,
 	state = sysfs_link_state();
 	ASSERT_EQ(VMMGMT_LINK_UP, state)
 		TH_LOG("link_state %d before the test", state);
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/max_msg_size", max));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/max_msg_size", max));
 	ASSERT_LE(4096ULL, *max);
 	ASSERT_GE((unsigned long long)VMMGMT_MSG_MAX, *max);
 }
@@ -458,8 +443,8 @@ static void dev_setup(struct __test_metadata *_metadata,
 FIXTURE_SETUP(hostile)
 {
 	memset(&self->d, 0, sizeof(self->d));
-	if (access(GUEST_DEV, F_OK) && !device_required())
-		SKIP(return, GUEST_DEV " absent (no vmmgmt device bound)");
+	if (access(VMMGMT_GUEST_DEV, F_OK) && !device_required())
+		SKIP(return, VMMGMT_GUEST_DEV " absent (no vmmgmt device bound)");
 	dev_setup(_metadata, &self->d, &self->max);
 }
 
@@ -556,10 +541,10 @@ static bool join_sender(struct __test_metadata *_metadata,
 static void flip_until_broken(struct __test_metadata *_metadata,
 			      const struct hostile_dev *d, unsigned long *flips)
 {
-	long long end = now_ms() + FLIP_MS;
+	long long end = vmmgmt_now_ms() + FLIP_MS;
 	__u32 seed = 0x1234567, head, off;
 
-	while (now_ms() < end) {
+	while (vmmgmt_now_ms() < end) {
 		head = __atomic_load_n(&d->g2h->head, __ATOMIC_ACQUIRE);
 		off = (head - 1 - rnd(&seed) % 256) & (d->g2h_size - 1);
 		__atomic_fetch_xor(&d->g2h_data[off],
@@ -582,9 +567,9 @@ static void reset_storm(const struct hostile_dev *d, unsigned long *requests)
 {
 	__u32 *req = (__u32 *)(d->region +
 		offsetof(struct vmmgmt_region_header, reset_request));
-	long long end = now_ms() + SPAM_MS;
+	long long end = vmmgmt_now_ms() + SPAM_MS;
 
-	while (now_ms() < end) {
+	while (vmmgmt_now_ms() < end) {
 		__atomic_fetch_add(req, 1, __ATOMIC_RELEASE);
 		doorbell(d);
 		(*requests)++;
@@ -678,7 +663,7 @@ TEST_F_TIMEOUT(hostile, break_reset_echo, 120)
 	case RESET_STORM:
 		ASSERT_EQ(0, pthread_create(&snd.tid, NULL, sender_fn, &snd));
 		threads = true;
-		sleep_ms(200);
+		vmmgmt_sleep_ms(200);
 		if (variant->kind == FLIP)
 			flip_until_broken(_metadata, d, &flips);
 		else
@@ -708,7 +693,7 @@ TEST_F_TIMEOUT(hostile, break_reset_echo, 120)
 			       sysfs_link_state(), HDR(d, link_state));
 		/* Broken stays broken: more doorbells change nothing. */
 		doorbell(d);
-		sleep_ms(50);
+		vmmgmt_sleep_ms(50);
 		EXPECT_EQ(VMMGMT_LINK_BROKEN, sysfs_link_state());
 		EXPECT_EQ(gen0, HDR(d, generation));
 	}
@@ -723,7 +708,7 @@ TEST_F_TIMEOUT(hostile, break_reset_echo, 120)
 
 	/* The guest asks for a reset: a new generation, and it works. */
 	gen1 = HDR(d, generation);
-	err = write_text(GUEST_SYSFS "/reset", "1");
+	err = vmmgmt_write_text(VMMGMT_GUEST_SYSFS "/reset", "1");
 	ASSERT_EQ(0, err) TH_LOG("sysfs reset: %s", strerror(-err));
 	EXPECT_EQ(VMMGMT_LINK_UP, sysfs_link_state());
 	EXPECT_EQ(HDR(d, reset_request), HDR(d, reset_ack));
@@ -740,8 +725,8 @@ FIXTURE(up) {
 FIXTURE_SETUP(up)
 {
 	memset(&self->d, 0, sizeof(self->d));
-	if (access(GUEST_DEV, F_OK) && !device_required())
-		SKIP(return, GUEST_DEV " absent (no vmmgmt device bound)");
+	if (access(VMMGMT_GUEST_DEV, F_OK) && !device_required())
+		SKIP(return, VMMGMT_GUEST_DEV " absent (no vmmgmt device bound)");
 	dev_setup(_metadata, &self->d, &self->max);
 }
 
@@ -760,13 +745,13 @@ TEST_F(up, reset_while_up)
 	__u32 gen;
 
 	gen = HDR(d, generation);
-	ASSERT_EQ(0, write_text(GUEST_SYSFS "/reset", "1"));
+	ASSERT_EQ(0, vmmgmt_write_text(VMMGMT_GUEST_SYSFS "/reset", "1"));
 	EXPECT_EQ(VMMGMT_LINK_UP, sysfs_link_state());
 	EXPECT_NE(gen, HDR(d, generation));
 	EXPECT_EQ(HDR(d, reset_request), HDR(d, reset_ack));
 	gen = HDR(d, generation);
-	EXPECT_EQ(-EINVAL, write_text(GUEST_SYSFS "/reset", "0"));
-	EXPECT_EQ(-EINVAL, write_text(GUEST_SYSFS "/reset", "maybe"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(VMMGMT_GUEST_SYSFS "/reset", "0"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(VMMGMT_GUEST_SYSFS "/reset", "maybe"));
 	EXPECT_EQ(gen, HDR(d, generation));
 	ASSERT_EQ(0, echo_check(_metadata, 20, self->max));
 }
@@ -781,13 +766,13 @@ TEST(channel_works)
 	struct stat st;
 	int state;
 
-	if (access(GUEST_DEV, F_OK) && !device_required())
-		SKIP(return, GUEST_DEV " absent (no vmmgmt device bound)");
+	if (access(VMMGMT_GUEST_DEV, F_OK) && !device_required())
+		SKIP(return, VMMGMT_GUEST_DEV " absent (no vmmgmt device bound)");
 	state = sysfs_link_state();
 	ASSERT_EQ(VMMGMT_LINK_UP, state) TH_LOG("link_state %d", state);
-	ASSERT_EQ(0, stat(GUEST_SYSFS "/reset", &st));
+	ASSERT_EQ(0, stat(VMMGMT_GUEST_SYSFS "/reset", &st));
 	EXPECT_EQ(0200U, st.st_mode & 07777);
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/max_msg_size", &max));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/max_msg_size", &max));
 	ASSERT_LE(4096ULL, max);
 	ASSERT_EQ(0, echo_check(_metadata, 200, max));
 }

@@ -39,7 +39,7 @@ static int open_bound(__u32 *port)
 	struct vmmgmt_bind bind = { 0 };
 	int fd;
 
-	fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (ioctl(fd, VMMGMT_IOC_BIND, &bind)) {
@@ -72,8 +72,8 @@ FIXTURE_SETUP(names)
 
 	self->a = -1;
 	self->b = -1;
-	if (access(GUEST_DEV, F_OK) && !device_required())
-		SKIP(return, GUEST_DEV " absent (no vmmgmt device bound)");
+	if (access(VMMGMT_GUEST_DEV, F_OK) && !device_required())
+		SKIP(return, VMMGMT_GUEST_DEV " absent (no vmmgmt device bound)");
 	self->a = open_bound(&self->port_a);
 	ASSERT_LE(0, self->a) TH_LOG("open/bind: %s", strerror(errno));
 	self->b = open_bound(&self->port_b);
@@ -101,7 +101,7 @@ TEST_F(names, publish_unbound)
 	struct vmmgmt_name n;
 	int fd;
 
-	fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	mkname(&n, self->vm_id, "unbound");
 	EXPECT_EQ(EDESTADDRREQ, ioctl_err(fd, VMMGMT_IOC_PUBLISH, &n));
@@ -260,7 +260,7 @@ TEST_F(names, call_by_name)
 	struct pollfd p;
 	char buf[64];
 
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/violations", &v0));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/violations", &v0));
 	mkname(&n, self->vm_id, "svc");
 	ASSERT_EQ(0, ioctl(self->a, VMMGMT_IOC_PUBLISH, &n))
 		TH_LOG("PUBLISH: %s", strerror(errno));
@@ -288,7 +288,7 @@ TEST_F(names, call_by_name)
 	EXPECT_EQ(self->port_a, src.port);
 
 	/* The host's answers to the names requests were all accepted. */
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/violations", &v1));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/violations", &v1));
 	EXPECT_EQ(v0, v1);
 }
 

@@ -72,7 +72,7 @@ TEST_F(notify, feature_negotiated)
 	unsigned long long feat = ~0ULL;
 	char buf[32], *end;
 
-	ASSERT_EQ(0, read_text(GUEST_SYSFS "/features", buf, sizeof(buf)));
+	ASSERT_EQ(0, vmmgmt_read_raw(VMMGMT_GUEST_SYSFS "/features", buf, sizeof(buf)));
 	feat = strtoull(buf, &end, 0);
 	ASSERT_TRUE(end != buf && *end == '\n') TH_LOG("features: '%s'", buf);
 	EXPECT_EQ((unsigned long long)VMMGMT_F_NOTIFY_AT, feat);
@@ -98,8 +98,8 @@ TEST_F(notify, stream_suppressed)
 	__u64 seq;
 	ssize_t r;
 
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/doorbells", &db0));
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/interrupts", &irq0));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/doorbells", &db0));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/interrupts", &irq0));
 	while (got < n) {
 		if (sent < n && sent - got < NOTIFY_WINDOW) {
 			seq = sent;
@@ -121,8 +121,8 @@ TEST_F(notify, stream_suppressed)
 		ASSERT_EQ((unsigned char)(got * 13), in[sizeof(seq)]);
 		got++;
 	}
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/doorbells", &db1));
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/interrupts", &irq1));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/doorbells", &db1));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/interrupts", &irq1));
 	TH_LOG("%lu messages echoed: %llu doorbells, %llu interrupts",
 	       n, db1 - db0, irq1 - irq0);
 	EXPECT_LE((db1 - db0) * NOTIFY_MIN_RATIO, n);

@@ -24,25 +24,17 @@
 
 #include "vmmgmt_guest_util.h"
 
-#define ENABLE		GUEST_SYSFS "/stats_enable"
-#define PERIOD		GUEST_SYSFS "/stats_period_ms"
-#define SENT		GUEST_SYSFS "/stats_sent"
-#define FAILED		GUEST_SYSFS "/stats_failed"
-#define DOORBELLS	GUEST_SYSFS "/doorbells"
+#define ENABLE		VMMGMT_GUEST_SYSFS "/stats_enable"
+#define PERIOD		VMMGMT_GUEST_SYSFS "/stats_period_ms"
+#define SENT		VMMGMT_GUEST_SYSFS "/stats_sent"
+#define FAILED		VMMGMT_GUEST_SYSFS "/stats_failed"
+#define DOORBELLS	VMMGMT_GUEST_SYSFS "/doorbells"
 
 static unsigned long long num(const char *path)
 {
 	unsigned long long v;
 
-	return read_ull(path, &v) ? ~0ULL : v;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return vmmgmt_read_u64(path, &v) ? ~0ULL : v;
 }
 
 FIXTURE(stats) {
@@ -52,11 +44,11 @@ FIXTURE(stats) {
 FIXTURE_SETUP(stats)
 {
 	self->fd = -1;
-	if (access(GUEST_DEV, F_OK) && !device_required())
-		SKIP(return, GUEST_DEV " absent");
-	self->fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	if (access(VMMGMT_GUEST_DEV, F_OK) && !device_required())
+		SKIP(return, VMMGMT_GUEST_DEV " absent");
+	self->fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("open: %s", strerror(errno));
-	ASSERT_EQ(0, write_text(ENABLE, "0"));
+	ASSERT_EQ(0, vmmgmt_write_text(ENABLE, "0"));
 }
 
 FIXTURE_TEARDOWN(stats)
@@ -65,8 +57,8 @@ FIXTURE_TEARDOWN(stats)
 
 	if (self->fd < 0)
 		return;
-	write_text(ENABLE, "0");
-	write_text(PERIOD, "1000");
+	vmmgmt_write_text(ENABLE, "0");
+	vmmgmt_write_text(PERIOD, "1000");
 	ioctl(self->fd, VMMGMT_IOC_SET_NEEDS, &none);
 	close(self->fd);
 }
@@ -74,20 +66,20 @@ FIXTURE_TEARDOWN(stats)
 TEST_F(stats, sysfs_bounds)
 {
 	EXPECT_EQ(0ULL, num(ENABLE));
-	EXPECT_EQ(0, write_text(PERIOD, "1000"));
+	EXPECT_EQ(0, vmmgmt_write_text(PERIOD, "1000"));
 	EXPECT_EQ(1000ULL, num(PERIOD));
-	EXPECT_EQ(-EINVAL, write_text(PERIOD, "99"));
-	EXPECT_EQ(-EINVAL, write_text(PERIOD, "60001"));
-	EXPECT_EQ(-EINVAL, write_text(PERIOD, "0"));
-	EXPECT_EQ(-EINVAL, write_text(PERIOD, "-1"));
-	EXPECT_EQ(-EINVAL, write_text(PERIOD, "fast"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(PERIOD, "99"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(PERIOD, "60001"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(PERIOD, "0"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(PERIOD, "-1"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(PERIOD, "fast"));
 	EXPECT_EQ(1000ULL, num(PERIOD));
-	EXPECT_EQ(0, write_text(PERIOD, "100"));
+	EXPECT_EQ(0, vmmgmt_write_text(PERIOD, "100"));
 	EXPECT_EQ(100ULL, num(PERIOD));
-	EXPECT_EQ(0, write_text(PERIOD, "60000"));
+	EXPECT_EQ(0, vmmgmt_write_text(PERIOD, "60000"));
 	EXPECT_EQ(60000ULL, num(PERIOD));
-	EXPECT_EQ(-EINVAL, write_text(ENABLE, "2"));
-	EXPECT_EQ(-EINVAL, write_text(ENABLE, "maybe"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(ENABLE, "2"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(ENABLE, "maybe"));
 	EXPECT_EQ(0ULL, num(ENABLE));
 }
 
@@ -101,18 +93,18 @@ TEST_F(stats, period_honoured_and_stops)
 	unsigned long long sent0, sent1, sent2, bells0, bells1, failed0;
 	double t0, t1;
 
-	ASSERT_EQ(0, write_text(PERIOD, "200"));
+	ASSERT_EQ(0, vmmgmt_write_text(PERIOD, "200"));
 	sent0 = num(SENT);
 	failed0 = num(FAILED);
 	bells0 = num(DOORBELLS);
-	t0 = now_s();
-	ASSERT_EQ(0, write_text(ENABLE, "1"));
+	t0 = vmmgmt_now_s();
+	ASSERT_EQ(0, vmmgmt_write_text(ENABLE, "1"));
 	EXPECT_EQ(1ULL, num(ENABLE));
-	usleep(3000 * 1000);
+	vmmgmt_sleep_ms(3000);
 	sent1 = num(SENT);
 	bells1 = num(DOORBELLS);
-	ASSERT_EQ(0, write_text(ENABLE, "0"));
-	t1 = now_s();
+	ASSERT_EQ(0, vmmgmt_write_text(ENABLE, "0"));
+	t1 = vmmgmt_now_s();
 	TH_LOG("%llu samples in %.2f s, %llu doorbells in all",
 	       sent1 - sent0, t1 - t0, bells1 - bells0);
 	/* Never more than one per period; scheduling makes it fewer. */
@@ -122,7 +114,7 @@ TEST_F(stats, period_honoured_and_stops)
 	/* Echo traffic of other tests is over: only samples ring. */
 	EXPECT_GE(sent1 - sent0, bells1 - bells0);
 
-	usleep(1000 * 1000);
+	vmmgmt_sleep_ms(1000);
 	sent2 = num(SENT);
 	EXPECT_EQ(sent1, sent2) TH_LOG("samples sent while disabled");
 }

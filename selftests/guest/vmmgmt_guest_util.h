@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the guest selftests: sysfs files and PCI devices.
- * Every helper returns 0 or a negative errno and does not print.
+ * Helpers shared by the guest selftests: PCI devices, the link state, a
+ * fixture's open file; the paths and sysfs readers and writer are
+ * tools/include/vmmgmt_user.h's.  Every helper returns 0 or a negative
+ * errno and does not print.
  */
 #ifndef VMMGMT_GUEST_UTIL_H
 #define VMMGMT_GUEST_UTIL_H
@@ -16,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define GUEST_DEV		"/dev/vmmgmt"
-#define GUEST_SYSFS		"/sys/class/misc/vmmgmt"
+#include <vmmgmt_user.h>
+
 #define PCI_DEVICES		"/sys/bus/pci/devices"
 #define VMMGMT_DRIVER		"vmmgmt"
 #define VMMGMT_DRIVER_DIR	"/sys/bus/pci/drivers/" VMMGMT_DRIVER
@@ -26,58 +28,6 @@
 static inline bool device_required(void)
 {
 	return !!getenv("VMMGMT_REQUIRE_DEVICE");
-}
-
-/* Read a small file into buf, NUL-terminated. */
-static inline int read_text(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		err = -errno;
-	else
-		buf[n] = '\0';
-	close(fd);
-	return err;
-}
-
-/* Read a file holding one number (decimal, or hex with 0x) and a newline. */
-static inline int read_ull(const char *path, unsigned long long *val)
-{
-	char buf[64], *end;
-	int err;
-
-	err = read_text(path, buf, sizeof(buf));
-	if (err)
-		return err;
-	errno = 0;
-	*val = strtoull(buf, &end, 0);
-	if (errno || end == buf || strcmp(end, "\n"))
-		return -EINVAL;
-	return 0;
-}
-
-/* Write a string to a sysfs file in one write(). */
-static inline int write_text(const char *path, const char *text)
-{
-	ssize_t len = strlen(text), n;
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, len);
-	if (n < 0)
-		err = -errno;
-	else if (n != len)
-		err = -EIO;
-	close(fd);
-	return err;
 }
 
 /* Last component of the symlink at path ("" when there is none). */
@@ -111,13 +61,13 @@ static inline int pci_unbind(const char *bdf)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind", bdf);
-	return write_text(path, bdf);
+	return vmmgmt_write_text(path, bdf);
 }
 
 /* Bind PCI device bdf to the vmmgmt driver. */
 static inline int pci_bind_vmmgmt(const char *bdf)
 {
-	return write_text(VMMGMT_DRIVER_DIR "/bind", bdf);
+	return vmmgmt_write_text(VMMGMT_DRIVER_DIR "/bind", bdf);
 }
 
 /* Link state as sysfs link_state says: 0 down, 1 up, 2 broken; -errno. */
@@ -127,7 +77,7 @@ static inline int sysfs_link_state(void)
 	char buf[32];
 	int err, i;
 
-	err = read_text(GUEST_SYSFS "/link_state", buf, sizeof(buf));
+	err = vmmgmt_read_raw(VMMGMT_GUEST_SYSFS "/link_state", buf, sizeof(buf));
 	if (err)
 		return err;
 	for (i = 0; i < 3; i++)
@@ -144,7 +94,7 @@ static inline int link_errno(int state)
 
 #ifdef __KSELFTEST_HARNESS_H
 /*
- * open_link_up() - open GUEST_DEV in a fixture set-up for tests that
+ * open_link_up() - open VMMGMT_GUEST_DEV in a fixture set-up for tests that
  * need a link that is up: skip when there is no device (unless
  * VMMGMT_REQUIRE_DEVICE) or no host module serves this VM, fail when the
  * link is broken.
@@ -154,11 +104,11 @@ static inline bool open_link_up(struct __test_metadata *_metadata, int *fd)
 {
 	int state;
 
-	*fd = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	*fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	if (*fd < 0 && errno == ENOENT && !device_required())
-		SKIP(return false, GUEST_DEV " absent (no vmmgmt device bound)");
+		SKIP(return false, VMMGMT_GUEST_DEV " absent (no vmmgmt device bound)");
 	ASSERT_LE(0, *fd)
-		TH_LOG("open " GUEST_DEV ": %s", strerror(errno));
+		TH_LOG("open " VMMGMT_GUEST_DEV ": %s", strerror(errno));
 	state = sysfs_link_state();
 	ASSERT_LE(0, state);
 	if (state == VMMGMT_LINK_DOWN)

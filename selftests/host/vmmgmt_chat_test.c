@@ -56,7 +56,7 @@
 #include "vmmgmt_guest_boot.h"
 #include "../vmmgmt_chat_proto.h"
 
-#define POLICY			"/sys/class/misc/vmmgmt-host/policy"
+#define POLICY			VMMGMT_HOST_SYSFS "/policy"
 #define NGUESTS			(CHAT_PEERS - 1)
 /* A guest boots in 15-40 s under the TCG host VM; some slack. */
 #define BOOT_SECS		150
@@ -91,16 +91,9 @@ static bool reader_stop;	/* __atomic */
 static int write_policy(const char *cmd, const char *a, const char *b)
 {
 	char buf[128];
-	int fd, n, ret = 0;
 
-	fd = open(POLICY, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%s %s %s\n", cmd, a, b);
-	if (write(fd, buf, n) != n)
-		ret = -errno;
-	close(fd);
-	return ret;
+	snprintf(buf, sizeof(buf), "%s %s %s\n", cmd, a, b);
+	return vmmgmt_write_text(POLICY, buf);
 }
 
 static void deny_pairs(void)
@@ -123,7 +116,7 @@ static void on_fatal(void)
 static int wait_published(int ep, const struct boot_guest *g,
 			  struct vmmgmt_addr *addr, double *secs)
 {
-	double start = now();
+	double start = vmmgmt_now_s();
 	struct vmmgmt_name nm;
 
 	for (;;) {
@@ -131,14 +124,14 @@ static int wait_published(int ep, const struct boot_guest *g,
 		snprintf((char *)nm.name, sizeof(nm.name), "%s", g->name);
 		if (!ioctl(ep, VMMGMT_HOST_IOC_LOOKUP, &nm)) {
 			*addr = nm.addr;
-			*secs = now() - start;
+			*secs = vmmgmt_now_s() - start;
 			return 0;
 		}
 		if (errno != ENOENT)
 			return -errno;
-		if (now() - start >= BOOT_SECS || wait_exit(g->pid, 0) != -1)
+		if (vmmgmt_now_s() - start >= BOOT_SECS || wait_exit(g->pid, 0) != -1)
 			return -ETIMEDOUT;
-		usleep(200 * 1000);
+		vmmgmt_sleep_ms(200);
 	}
 }
 
@@ -328,7 +321,7 @@ static void *host_reader(void *arg)
 				       n < 0 ? strerror(errno) : "short");
 			errors++;
 			pthread_mutex_unlock(&lock);
-			usleep(100 * 1000);
+			vmmgmt_sleep_ms(100);
 			continue;
 		}
 		memcpy(&r, buf, sizeof(r));
@@ -407,7 +400,7 @@ static void stop_guests(int fd, __u8 *msg)
 			ret = host_send(fd, j, msg, len);
 			if (ret != -EAGAIN)
 				break;
-			usleep(100 * 1000);
+			vmmgmt_sleep_ms(100);
 		}
 		if (ret)
 			ksft_print_msg("CHAT_STOP to %s: %s\n",
@@ -419,7 +412,7 @@ static void stop_guests(int fd, __u8 *msg)
 		pthread_mutex_unlock(&lock);
 		if (ok)
 			break;
-		usleep(100 * 1000);
+		vmmgmt_sleep_ms(100);
 	}
 }
 
@@ -527,7 +520,7 @@ int main(void)
 			fatal("CHAT_START to %s: %s", guests[j - 1].name,
 			      strerror(-ret));
 	}
-	t0 = now();
+	t0 = vmmgmt_now_s();
 	last_move = t0;
 	if (pthread_create(&injector, NULL, ring_injector, &ring_fd) ||
 	    pthread_create(&sender, NULL, pair_sender, &pair_fd))
@@ -539,19 +532,19 @@ int main(void)
 		pthread_mutex_lock(&lock);
 		good = all_in();
 		sum = progress_sum();
-		if ((int)(now() - t0) % 10 == 0 || good)
-			print_progress(now() - t0);
+		if ((int)(vmmgmt_now_s() - t0) % 10 == 0 || good)
+			print_progress(vmmgmt_now_s() - t0);
 		pthread_mutex_unlock(&lock);
 		if (good || send_err)
 			break;
 		if (sum != last_sum) {
 			last_sum = sum;
-			last_move = now();
-		} else if (now() - last_move >= STUCK_SECS) {
+			last_move = vmmgmt_now_s();
+		} else if (vmmgmt_now_s() - last_move >= STUCK_SECS) {
 			break;
 		}
 	}
-	secs = now() - t0;
+	secs = vmmgmt_now_s() - t0;
 	ksft_print_msg("exchange: %s after %.1f s (%.0f messages/s)\n",
 		       good ? "complete" : "INCOMPLETE", secs,
 		       good ? total / secs : 0.0);

@@ -92,14 +92,6 @@ static struct boot_state boot;
 
 /* ---- processes ---- */
 
-static inline double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* fork and exec @argv with stdout and stderr appended to @log. */
 static inline pid_t spawn(char *const argv[], const char *log)
 {
@@ -125,15 +117,15 @@ static inline pid_t spawn(char *const argv[], const char *log)
 /* Wait up to @secs for child @pid to exit; its status, or -1. */
 static inline int wait_exit(pid_t pid, double secs)
 {
-	double end = now() + secs;
+	double end = vmmgmt_now_s() + secs;
 	int status;
 
 	for (;;) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return status;
-		if (now() >= end)
+		if (vmmgmt_now_s() >= end)
 			return -1;
-		usleep(50 * 1000);
+		vmmgmt_sleep_ms(50);
 	}
 }
 
@@ -219,14 +211,14 @@ static inline bool find_line(const char *path, long from, const char *needle,
 static inline bool wait_line(const char *path, long from, const char *needle,
 			     char *line, size_t size, double secs)
 {
-	double end = now() + secs;
+	double end = vmmgmt_now_s() + secs;
 
 	for (;;) {
 		if (find_line(path, from, needle, line, size))
 			return true;
-		if (now() >= end)
+		if (vmmgmt_now_s() >= end)
 			return false;
-		usleep(100 * 1000);
+		vmmgmt_sleep_ms(100);
 	}
 }
 
@@ -380,9 +372,9 @@ static inline void boot_init(const char *dir_var, const char *vmmgmtd_log,
 /* Skip the test without vmmgmt_host.ko or KVM (or fail it, as above). */
 static inline void boot_need_kvm(void)
 {
-	if (access(VMS_SYSFS, F_OK) || access("/dev/kvm", F_OK)) {
+	if (access(VMMGMT_HOST_VMS_SYSFS, F_OK) || access("/dev/kvm", F_OK)) {
 		if (getenv("VMMGMT_REQUIRE_DEVICE"))
-			ksft_exit_fail_msg(VMS_SYSFS " or /dev/kvm missing\n");
+			ksft_exit_fail_msg(VMMGMT_HOST_VMS_SYSFS " or /dev/kvm missing\n");
 		ksft_exit_skip("no vmmgmt_host.ko or no KVM\n");
 	}
 }
@@ -503,7 +495,7 @@ static inline pid_t find_vcpu(const struct boot_guest *g)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm",
 			 (int)g->pid, de->d_name);
-		if (!read_text(path, comm, sizeof(comm)) &&
+		if (!vmmgmt_read_text(path, comm, sizeof(comm)) &&
 		    !strcmp(comm, "CPU 0/KVM"))
 			tid = atoi(de->d_name);
 	}

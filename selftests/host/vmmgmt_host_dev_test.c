@@ -33,11 +33,11 @@ FIXTURE(host_dev) {
 
 FIXTURE_SETUP(host_dev)
 {
-	self->fd = open(HOST_DEV, O_RDWR | O_CLOEXEC);
+	self->fd = open(VMMGMT_HOST_DEV, O_RDWR | O_CLOEXEC);
 	if (self->fd < 0 && errno == ENOENT && !getenv("VMMGMT_REQUIRE_DEVICE"))
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	ASSERT_LE(0, self->fd)
-		TH_LOG("open " HOST_DEV ": %s", strerror(errno));
+		TH_LOG("open " VMMGMT_HOST_DEV ": %s", strerror(errno));
 }
 
 FIXTURE_TEARDOWN(host_dev)
@@ -50,7 +50,7 @@ TEST_F(host_dev, node_is_root_only_char_device)
 {
 	struct stat st, fst;
 
-	ASSERT_EQ(0, stat(HOST_DEV, &st));
+	ASSERT_EQ(0, stat(VMMGMT_HOST_DEV, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(0600U, st.st_mode & 07777)
 		TH_LOG("mode is %04o", st.st_mode & 07777);
@@ -114,7 +114,7 @@ TEST_F(host_dev, sysfs_abi_version)
 
 	snprintf(want, sizeof(want), "%u.%u", VMMGMT_ABI_MAJOR,
 		 VMMGMT_ABI_MINOR);
-	ASSERT_EQ(0, read_text(HOST_SYSFS "/abi_version", got, sizeof(got)));
+	ASSERT_EQ(0, vmmgmt_read_text(VMMGMT_HOST_SYSFS "/abi_version", got, sizeof(got)));
 	EXPECT_STREQ(want, got);
 }
 
@@ -122,10 +122,10 @@ TEST_F(host_dev, sysfs_abi_version_read_only)
 {
 	struct stat st;
 
-	ASSERT_EQ(0, stat(HOST_SYSFS "/abi_version", &st));
+	ASSERT_EQ(0, stat(VMMGMT_HOST_SYSFS "/abi_version", &st));
 	EXPECT_EQ(0444U, st.st_mode & 07777);
 	errno = 0;
-	EXPECT_EQ(-1, open(HOST_SYSFS "/abi_version", O_WRONLY | O_CLOEXEC));
+	EXPECT_EQ(-1, open(VMMGMT_HOST_SYSFS "/abi_version", O_WRONLY | O_CLOEXEC));
 	EXPECT_EQ(EACCES, errno);
 }
 

@@ -17,7 +17,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-/* See vmmgmt_host_vm_test.c: the harness trips these with -Wextra. */
+/* See vmmgmt_host_vm.h: the harness trips these with -Wextra. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
@@ -194,16 +194,9 @@ static int post_sample(struct fake_vm *f, bool needs, __u32 vcpus,
 static int sched_write(const char *attr, const char *val)
 {
 	char path[256];
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), VMS_SYSFS "/" NAME_S "/sched/%s", attr);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
+	snprintf(path, sizeof(path), VMMGMT_HOST_VMS_SYSFS "/" NAME_S "/sched/%s", attr);
+	return vmmgmt_write_text(path, val);
 }
 
 /* A number of sched/; -1000 for "none", -1001 if unreadable. */
@@ -227,14 +220,6 @@ static long long stat_num(const char *attr)
 	return vm_attr(NAME_S, path, buf, sizeof(buf)) ? -1 : atoll(buf);
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Wait until the host handled @n samples in all (valid and rejected). */
 static bool wait_handled(long long n)
 {
@@ -243,7 +228,7 @@ static bool wait_handled(long long n)
 	for (ms = 0; ms < WAIT_MS; ms += 5) {
 		if (stat_num("samples") + stat_num("rejected") >= n)
 			return true;
-		usleep(5000);
+		vmmgmt_sleep_ms(5);
 	}
 	return false;
 }
@@ -254,7 +239,7 @@ static int wait_nice(pid_t tid, int want)
 	int ms, n = nice_of(tid);
 
 	for (ms = 0; ms < WAIT_MS && n != want; ms += 5) {
-		usleep(5000);
+		vmmgmt_sleep_ms(5);
 		n = nice_of(tid);
 	}
 	return n;
@@ -271,7 +256,7 @@ static bool sample_and_settle(struct fake_vm *f, bool needs, __u32 vcpus,
 
 	if (post_sample(f, needs, vcpus, urgency, steal) || !wait_handled(total))
 		return false;
-	usleep((GAP_MS + 30) * 1000);
+	vmmgmt_sleep_ms(GAP_MS + 30);
 	return true;
 }
 
@@ -287,15 +272,15 @@ FIXTURE_SETUP(sched)
 	self->q.pid = 0;
 	self->q.cmd = -1;
 	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	/*
 	 * The threads start at nice 3: that is what must come back.  The
 	 * child first, so that it holds no copy of the device file.
 	 */
 	ASSERT_EQ(0, fake_qemu_start(&self->q, 3));
 	ASSERT_EQ(3, nice_of(self->q.tid[T_CPU0]));
-	self->dev = open(HOST_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->dev) TH_LOG("open " HOST_DEV ": %s", strerror(errno));
+	self->dev = open(VMMGMT_HOST_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev) TH_LOG("open " VMMGMT_HOST_DEV ": %s", strerror(errno));
 	ASSERT_EQ(0, sched_vm_add(self->dev, &self->f, self->q.pid));
 }
 
@@ -435,7 +420,7 @@ TEST_F(sched, hostile_needs_stay_in_bounds)
 	 */
 	adj0 = sched_num("adjustments");
 	handled = stat_num("samples") + stat_num("rejected");
-	t0 = now_ms();
+	t0 = vmmgmt_now_ms();
 	for (i = 0; i < 200; i++) {
 		if (post_sample(&self->f, true, 1, i % 2 ? 100 : 0, 0))
 			break;
@@ -446,8 +431,8 @@ TEST_F(sched, hostile_needs_stay_in_bounds)
 			ASSERT_TRUE(wait_handled(handled));
 	}
 	ASSERT_TRUE(wait_handled(handled));
-	usleep(100 * 1000);
-	ms = now_ms() - t0;
+	vmmgmt_sleep_ms(100);
+	ms = vmmgmt_now_ms() - t0;
 	TH_LOG("%d samples in %.0f ms: %lld changes, %lld held back", i, ms,
 	       sched_num("adjustments") - adj0, sched_num("ratelimited"));
 	EXPECT_LE(sched_num("adjustments") - adj0, 1 + (long long)(ms / GAP_MS));
@@ -489,7 +474,7 @@ TEST_F(sched, vm_removal_restores)
 	ASSERT_EQ(10, wait_nice(self->q.tid[T_CPU0], 10));
 	ASSERT_EQ(10, wait_nice(self->q.tid[T_CPU1], 10));
 	ASSERT_EQ(0, del_vm(self->dev, ID_S));
-	snprintf(path, sizeof(path), VMS_SYSFS "/" NAME_S);
+	snprintf(path, sizeof(path), VMMGMT_HOST_VMS_SYSFS "/" NAME_S);
 	EXPECT_NE(0, access(path, F_OK));
 	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU0]));
 	EXPECT_EQ(3, nice_of(self->q.tid[T_CPU1]));
@@ -518,7 +503,7 @@ TEST_F(sched, thread_exit)
 	/* CPU 1 exits while managed. */
 	ASSERT_EQ(1, write(self->q.cmd, "x", 1));
 	for (i = 0; i < 500 && nice_of(self->q.tid[T_CPU1]) != 100; i++)
-		usleep(10 * 1000);
+		vmmgmt_sleep_ms(10);
 	ASSERT_EQ(100, nice_of(self->q.tid[T_CPU1]));
 	ASSERT_EQ(0, vm_attr(NAME_S, "sched/threads", buf, sizeof(buf)));
 	TH_LOG("threads after the exit: %s", buf);
@@ -550,8 +535,8 @@ TEST(no_vcpu_threads)
 	int dev, nice0 = nice_of(getpid());
 
 	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
-	dev = open(HOST_DEV, O_RDWR | O_CLOEXEC);
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+	dev = open(VMMGMT_HOST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, dev);
 	/* This process as QEMU: none of its threads is "CPU N/KVM". */
 	ASSERT_EQ(0, sched_vm_add(dev, &f, getpid()));

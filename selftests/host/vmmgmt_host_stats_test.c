@@ -23,7 +23,7 @@
 
 #include <vmmgmt.h>
 
-/* See vmmgmt_host_vm_test.c: the harness trips these with -Wextra. */
+/* See vmmgmt_host_vm.h: the harness trips these with -Wextra. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
@@ -144,7 +144,7 @@ static bool wait_handled(long long total)
 	for (ms = 0; ms < WAIT_MS; ms += 5) {
 		if (stat_num("samples") + stat_num("rejected") >= total)
 			return true;
-		usleep(5000);
+		vmmgmt_sleep_ms(5);
 	}
 	return false;
 }
@@ -168,9 +168,9 @@ static void ctx_setup(struct __test_metadata *_metadata, struct stats_ctx *c)
 	c->s = calloc(1, SAMPLE_MAX);
 	ASSERT_NE(NULL, c->s);
 	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	c->dev = open_dev();
-	ASSERT_LE(0, c->dev) TH_LOG("open " HOST_DEV ": %s", strerror(errno));
+	ASSERT_LE(0, c->dev) TH_LOG("open " VMMGMT_HOST_DEV ": %s", strerror(errno));
 	ASSERT_EQ(0, fake_vm_init(&c->f, ID_S, NAME_S, REGION));
 	ASSERT_EQ(0, fake_vm_add(c->dev, &c->f));
 }

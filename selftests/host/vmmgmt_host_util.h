@@ -3,7 +3,9 @@
  * Shared by the host selftests: a fake VM (a sealed memfd and eventfds
  * registered with VMMGMT_HOST_IOC_ADD_VM, the guest's side of both rings
  * run with lib/vmmgmt_ring.c compiled in, as the guest module does) and
- * small sysfs and /proc readers.  Include after kselftest_harness.h.
+ * readers of a VM's sysfs files and of /proc; the paths, clock, sleeps
+ * and sysfs readers are tools/include/vmmgmt_user.h's.  Include after
+ * kselftest_harness.h.
  *
  * A zeroed &struct fake_vm holds nothing: fake_vm_fini() of it is a no-op
  * (descriptor 0 is never one of ours), so fixtures need no set-up of it.
@@ -25,13 +27,11 @@
 #include <unistd.h>
 
 #include <vmmgmt.h>
+#include <vmmgmt_user.h>
 
 /* The guest's side of the rings: the same code as in the modules. */
 #include "vmmgmt_ring.c"
 
-#define HOST_DEV	"/dev/vmmgmt-host"
-#define HOST_SYSFS	"/sys/class/misc/vmmgmt-host"
-#define VMS_SYSFS	HOST_SYSFS "/vms"
 #define SEALS		(F_SEAL_SHRINK | F_SEAL_GROW)
 
 struct fake_vm {
@@ -48,12 +48,12 @@ struct fake_vm {
 
 static inline int open_dev(void)
 {
-	return open(HOST_DEV, O_RDWR | O_CLOEXEC);
+	return open(VMMGMT_HOST_DEV, O_RDWR | O_CLOEXEC);
 }
 
 static inline bool need_skip(void)
 {
-	return access(HOST_DEV, F_OK) && errno == ENOENT &&
+	return access(VMMGMT_HOST_DEV, F_OK) && errno == ENOENT &&
 	       !getenv("VMMGMT_REQUIRE_DEVICE");
 }
 
@@ -195,32 +195,13 @@ static inline int fake_post(struct fake_vm *f, const struct vmmgmt_rec *r,
 	return 0;
 }
 
-/* Read a small sysfs file into buf, less one trailing newline; -errno. */
-static inline int read_text(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return 0;
-}
-
 static inline int vm_attr(const char *name, const char *attr, char *buf,
 			  size_t size)
 {
-	char path[256];
+	char dir[256];
 
-	snprintf(path, sizeof(path), VMS_SYSFS "/%s/%s", name, attr);
-	return read_text(path, buf, size);
+	snprintf(dir, sizeof(dir), VMMGMT_HOST_VMS_SYSFS "/%s", name);
+	return vmmgmt_read_attr(dir, attr, buf, size);
 }
 
 static inline long long vm_attr_num(const char *name, const char *attr)
@@ -247,19 +228,12 @@ static inline int count_threads(const char *prefix)
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		if (!read_text(path, comm, sizeof(comm)) &&
+		if (!vmmgmt_read_text(path, comm, sizeof(comm)) &&
 		    !strncmp(comm, prefix, strlen(prefix)))
 			n++;
 	}
 	closedir(d);
 	return n;
-}
-
-static inline void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 /*
@@ -272,7 +246,7 @@ static inline int count_threads_settled(const char *prefix, int ms)
 	int n;
 
 	while ((n = count_threads(prefix)) > 0 && ms > 0) {
-		sleep_ms(10);
+		vmmgmt_sleep_ms(10);
 		ms -= 10;
 	}
 	return n;

@@ -76,24 +76,6 @@ static struct boot_guest guests[NGUESTS] = {
 static const char * const dump_keys[] = { "traffic: ", NULL };
 static int kwarn_base;
 
-static int read_ull(const char *path, unsigned long long *val)
-{
-	char buf[64];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	*val = strtoull(buf, NULL, 10);
-	return 0;
-}
-
 static bool exists(const char *path)
 {
 	return access(path, F_OK) == 0;
@@ -104,7 +86,7 @@ static bool exists(const char *path)
 struct snap {
 	int threads;		/* vmmgmt-* kernel threads */
 	int fds;		/* vmmgmtd's open fds, -1 without vmmgmtd */
-	int vms;		/* entries of VMS_SYSFS */
+	int vms;		/* entries of VMMGMT_HOST_VMS_SYSFS */
 	int vmaps;		/* vmmgmt_host's areas in /proc/vmallocinfo */
 	long slab, sunreclaim, vmalloc, shmem;	/* /proc/meminfo, kB */
 };
@@ -182,7 +164,7 @@ static void snapshot(struct snap *s)
 	s->vmaps = count_vmaps();
 	s->threads = count_threads("vmmgmt-");
 	s->fds = vmmgmtd_fds();
-	s->vms = count_dir(VMS_SYSFS);
+	s->vms = count_dir(VMMGMT_HOST_VMS_SYSFS);
 	s->slab = meminfo_kb("Slab");
 	s->sunreclaim = meminfo_kb("SUnreclaim");
 	s->vmalloc = meminfo_kb("VmallocUsed");
@@ -236,7 +218,7 @@ static void start_traffic(struct boot_guest *g, int relink_wait, int pause)
 static void vm_path(const struct boot_guest *g, const char *file, char *buf,
 		    size_t size)
 {
-	snprintf(buf, size, VMS_SYSFS "/%s%s%s", g->name, file ? "/" : "",
+	snprintf(buf, size, VMMGMT_HOST_VMS_SYSFS "/%s%s%s", g->name, file ? "/" : "",
 		 file ? file : "");
 }
 
@@ -247,32 +229,32 @@ static void vm_path(const struct boot_guest *g, const char *file, char *buf,
 static bool wait_traffic(struct boot_guest *g, unsigned long long *rx0,
 			 unsigned long long *rx1)
 {
-	double end = now() + BOOT_SECS;
+	double end = vmmgmt_now_s() + BOOT_SECS;
 	unsigned long long pid;
 	char path[256];
 
 	vm_path(g, "rx_msgs", path, sizeof(path));
 	*rx0 = *rx1 = 0;
-	while (read_ull(path, rx0) || *rx0 == 0) {
-		if (now() >= end || wait_exit(g->pid, 0) != -1) {
+	while (vmmgmt_read_u64(path, rx0) || *rx0 == 0) {
+		if (vmmgmt_now_s() >= end || wait_exit(g->pid, 0) != -1) {
 			g->pid = 0;
 			return false;
 		}
-		usleep(200 * 1000);
+		vmmgmt_sleep_ms(200);
 	}
 	vm_path(g, "qemu_pid", path, sizeof(path));
-	if (read_ull(path, &pid) || pid != (unsigned long long)g->pid) {
+	if (vmmgmt_read_u64(path, &pid) || pid != (unsigned long long)g->pid) {
 		ksft_print_msg("%s: host says qemu_pid %llu, we started %d\n",
 			       g->name, pid, (int)g->pid);
 		return false;
 	}
 	vm_path(g, "rx_msgs", path, sizeof(path));
-	end = now() + PAUSE_SECS + 2;
+	end = vmmgmt_now_s() + PAUSE_SECS + 2;
 	do {
-		usleep(200 * 1000);
-		if (read_ull(path, rx1))
+		vmmgmt_sleep_ms(200);
+		if (vmmgmt_read_u64(path, rx1))
 			return false;
-	} while (*rx1 <= *rx0 && now() < end);
+	} while (*rx1 <= *rx0 && vmmgmt_now_s() < end);
 	return *rx1 > *rx0;
 }
 
@@ -280,7 +262,7 @@ static bool wait_traffic(struct boot_guest *g, unsigned long long *rx0,
 static double wait_vm_gone(const struct boot_guest *g, bool *dir_gone,
 			   bool *thread_gone)
 {
-	double start = now();
+	double start = vmmgmt_now_s();
 	char path[256];
 
 	vm_path(g, NULL, path, sizeof(path));
@@ -288,10 +270,10 @@ static double wait_vm_gone(const struct boot_guest *g, bool *dir_gone,
 		*dir_gone = !exists(path);
 		*thread_gone = thread_count_of(g) == 0;
 		if (*dir_gone && *thread_gone)
-			return now() - start;
-		if (now() - start >= GONE_SECS)
+			return vmmgmt_now_s() - start;
+		if (vmmgmt_now_s() - start >= GONE_SECS)
 			return -1;
-		usleep(20 * 1000);
+		vmmgmt_sleep_ms(20);
 	}
 }
 
@@ -377,7 +359,7 @@ static bool wait_idle(const struct boot_guest *g)
 
 	if (!wait_line(g->log, from, "traffic: pause", NULL, 0, PAUSE_SECS + 5))
 		return false;
-	usleep(300 * 1000);
+	vmmgmt_sleep_ms(300);
 	return true;
 }
 
@@ -430,13 +412,13 @@ int main(void)
 	for (i = 0; i < GONE_SECS * 10 && !back; i++) {
 		back = vmmgmtd_fds() == fds0;
 		if (!back)
-			usleep(100 * 1000);
+			vmmgmt_sleep_ms(100);
 	}
 	ksft_test_result(back, "qemu killed: vmmgmtd fds back to baseline (%d -> %d -> %d)\n",
 			 fds0, during.fds, vmmgmtd_fds());
 	ksft_test_result(wait_exit(boot.vmmgmtd_pid, 0) == -1,
 			 "qemu killed: vmmgmtd still running\n");
-	ksft_test_result(count_dir(VMS_SYSFS) == base.vms,
+	ksft_test_result(count_dir(VMMGMT_HOST_VMS_SYSFS) == base.vms,
 			 "qemu killed: VMs in sysfs back to %d\n", base.vms);
 	check_memory("qemu killed", &base);
 	check_no_warning("qemu killed");
@@ -455,7 +437,7 @@ int main(void)
 	ksft_test_result(status != -1 && WIFEXITED(status) && !WEXITSTATUS(status),
 			 "vmmgmtd SIGTERM: vmmgmtd exited 0 (status %#x)\n", status);
 	check_gone("vmmgmtd SIGTERM", &guests[1]);
-	ksft_test_result(count_dir(VMS_SYSFS) == base.vms,
+	ksft_test_result(count_dir(VMMGMT_HOST_VMS_SYSFS) == base.vms,
 			 "vmmgmtd SIGTERM: VMs in sysfs back to %d\n", base.vms);
 	check_guest_enotconn("vmmgmtd SIGTERM", &guests[1], true);
 	from = file_size(boot.vmmgmtd_log);
@@ -485,7 +467,7 @@ int main(void)
 	ksft_test_result(status != -1 && WIFSIGNALED(status),
 			 "vmmgmtd SIGKILL: vmmgmtd killed (status %#x)\n", status);
 	check_gone("vmmgmtd SIGKILL", &guests[2]);
-	ksft_test_result(count_dir(VMS_SYSFS) == base.vms,
+	ksft_test_result(count_dir(VMMGMT_HOST_VMS_SYSFS) == base.vms,
 			 "vmmgmtd SIGKILL: VMs in sysfs back to %d\n", base.vms);
 	check_guest_enotconn("vmmgmtd SIGKILL", &guests[2], false);
 	check_qemu_exits("vmmgmtd SIGKILL", &guests[2], 30);
@@ -500,10 +482,10 @@ int main(void)
 	check_gone("end", &guests[3]);
 	check_guest_enotconn("end", &guests[3], false);
 	check_qemu_exits("end", &guests[3], 30);
-	ksft_test_result(count_dir(VMS_SYSFS) == base.vms &&
+	ksft_test_result(count_dir(VMMGMT_HOST_VMS_SYSFS) == base.vms &&
 			 count_threads("vmmgmt-") == base.threads,
 			 "end: VMs in sysfs %d, vmmgmt-* threads %d, as before the test\n",
-			 count_dir(VMS_SYSFS), count_threads("vmmgmt-"));
+			 count_dir(VMMGMT_HOST_VMS_SYSFS), count_threads("vmmgmt-"));
 	check_memory("end", &base);
 	check_no_warning("end");
 	check_guest_logs();

@@ -133,7 +133,7 @@ static void dump_channel(const char *why)
 {
 	char buf[2048];
 
-	if (read_text(VICTIM_DEBUGFS "/channel", buf, sizeof(buf)))
+	if (vmmgmt_read_text(VICTIM_DEBUGFS "/channel", buf, sizeof(buf)))
 		return;
 	ksft_print_msg("%s: victim's channel as the host sees it:\n", why);
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
@@ -160,14 +160,14 @@ static long frozen_total_ms;
 static long longest_gap(long ms, long long *moved)
 {
 	long long first = vm_attr_num(victim->name, "rx_msgs"), last = first;
-	double start = now(), t_last = start, end = start + ms / 1000.0;
+	double start = vmmgmt_now_s(), t_last = start, end = start + ms / 1000.0;
 	double prev = start, t, frozen = 0, late;
 	long gap = 0, g;
 	long long v;
 
-	while (now() < end) {
-		sleep_ms(SAMPLE_MS);
-		t = now();
+	while (vmmgmt_now_s() < end) {
+		vmmgmt_sleep_ms(SAMPLE_MS);
+		t = vmmgmt_now_s();
 		late = t - prev - SAMPLE_MS / 1000.0;
 		if (late * 1000 >= FROZEN_MS) {
 			frozen += late;
@@ -184,7 +184,7 @@ static long longest_gap(long ms, long long *moved)
 			frozen = 0;
 		}
 	}
-	g = (long)((now() - t_last - frozen) * 1000);
+	g = (long)((vmmgmt_now_s() - t_last - frozen) * 1000);
 	if (g > gap)
 		gap = g;
 	*moved = last - first;
@@ -198,16 +198,16 @@ static long longest_gap(long ms, long long *moved)
 static bool wait_growing(const struct boot_guest *g, const char *attr,
 			 long long floor)
 {
-	double end = now() + BOOT_SECS;
+	double end = vmmgmt_now_s() + BOOT_SECS;
 	long long last = -1, v;
 	int grew = 0;
 
-	while (now() < end && grew < 2) {
+	while (vmmgmt_now_s() < end && grew < 2) {
 		v = vm_attr_num(g->name, attr);
 		if (last > floor && v > last)
 			grew++;
 		last = v;
-		sleep_ms(500);
+		vmmgmt_sleep_ms(500);
 	}
 	return grew >= 2;
 }
@@ -226,12 +226,12 @@ static long inject_round(const char *file, long limit_ms, long long *moved)
 	if (write_text(path, "1"))
 		fatal("cannot write %s: %s", path, strerror(errno));
 	/* Taken when the worker next needed one. */
-	end = now() + DROP_TAKEN_MS / 1000.0;
-	while (now() < end) {
-		if (!read_text(path, buf, sizeof(buf)) && !strcmp(buf, "0"))
+	end = vmmgmt_now_s() + DROP_TAKEN_MS / 1000.0;
+	while (vmmgmt_now_s() < end) {
+		if (!vmmgmt_read_text(path, buf, sizeof(buf)) && !strcmp(buf, "0"))
 			return longest_gap(limit_ms + INJECT_ROUND_EXTRA_MS,
 					   moved);
-		sleep_ms(10);
+		vmmgmt_sleep_ms(10);
 	}
 	write_text(path, "0");
 	return -1;
@@ -249,7 +249,7 @@ static bool wait_debugfs(void)
 	for (i = 0; i < 50; i++) {
 		if (!access(VICTIM_DEBUGFS "/channel", R_OK))
 			return true;
-		sleep_ms(100);
+		vmmgmt_sleep_ms(100);
 	}
 	snprintf(cmd, sizeof(cmd), "grep debugfs /proc/mounts; ls -la %s %s/vmmgmt-host",
 		 DEBUGFS, DEBUGFS);
@@ -426,7 +426,7 @@ int main(int argc, char **argv)
 	boot_need_kvm();
 	if (access(DEBUGFS "/vmmgmt-host", F_OK))
 		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
-	if (read_text(STALL_PARAM, host_stall_saved, sizeof(host_stall_saved)))
+	if (vmmgmt_read_text(STALL_PARAM, host_stall_saved, sizeof(host_stall_saved)))
 		ksft_exit_fail_msg("%s: %s\n", STALL_PARAM, strerror(errno));
 	boot.on_fatal = cleanup;
 	boot.dump_keys = dump_keys;

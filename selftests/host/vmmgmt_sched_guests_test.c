@@ -69,14 +69,14 @@ static const char * const dump_keys[] = {
 
 static bool figures;
 
-/* A number in VMS_SYSFS/<g>/@file; -1 when unreadable or not a number. */
+/* A number in VMMGMT_HOST_VMS_SYSFS/<g>/@file; -1 when unreadable or not a number. */
 static long long vm_num(const struct boot_guest *g, const char *file)
 {
 	char path[256], buf[128], *end;
 	long long v;
 
-	snprintf(path, sizeof(path), VMS_SYSFS "/%s/%s", g->name, file);
-	if (read_text(path, buf, sizeof(buf)))
+	snprintf(path, sizeof(path), VMMGMT_HOST_VMS_SYSFS "/%s/%s", g->name, file);
+	if (vmmgmt_read_text(path, buf, sizeof(buf)))
 		return -1;
 	v = strtoll(buf, &end, 10);
 	return end == buf ? -1 : v;
@@ -85,16 +85,9 @@ static long long vm_num(const struct boot_guest *g, const char *file)
 static int vm_write(const struct boot_guest *g, const char *file, const char *val)
 {
 	char path[256];
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), VMS_SYSFS "/%s/%s", g->name, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
+	snprintf(path, sizeof(path), VMMGMT_HOST_VMS_SYSFS "/%s/%s", g->name, file);
+	return vmmgmt_write_text(path, val);
 }
 
 /* The nice value of @tid, 100 if unreadable. */
@@ -114,7 +107,7 @@ static long long run_ns(const struct boot_guest *g)
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat",
 		 (int)g->pid, (int)g->vcpu);
-	if (read_text(path, buf, sizeof(buf)))
+	if (vmmgmt_read_text(path, buf, sizeof(buf)))
 		return -1;
 	return atoll(buf);
 }
@@ -132,12 +125,12 @@ static void start_burner(struct boot_guest *g, const char *needs)
 	snprintf(args, sizeof(args), "vmmgmt.needs=%s vmmgmt.stats_period_ms=%d",
 		 needs, PERIOD_MS);
 	start_guest(g, args);
-	end = now() + BOOT_SECS;
+	end = vmmgmt_now_s() + BOOT_SECS;
 	while (!(g->vcpu = find_vcpu(g))) {
-		if (now() >= end || wait_exit(g->pid, 0) != -1)
+		if (vmmgmt_now_s() >= end || wait_exit(g->pid, 0) != -1)
 			fatal("%s: no thread \"CPU 0/KVM\" in QEMU %d", g->name,
 			      (int)g->pid);
-		usleep(100 * 1000);
+		vmmgmt_sleep_ms(100);
 	}
 	/* Both vCPU threads on CPU 0 of the host VM, whatever its size. */
 	CPU_ZERO(&cpu0);
@@ -145,14 +138,14 @@ static void start_burner(struct boot_guest *g, const char *needs)
 	if (sched_setaffinity(g->vcpu, sizeof(cpu0), &cpu0))
 		fatal("%s: pin thread %d to CPU 0: %s", g->name, (int)g->vcpu,
 		      strerror(errno));
-	if (!wait_line(g->log, 0, "VMMGMT-BURN", NULL, 0, end - now()))
+	if (!wait_line(g->log, 0, "VMMGMT-BURN", NULL, 0, end - vmmgmt_now_s()))
 		fatal("%s: does not burn: see %s", g->name, g->log);
 	/* The first sample comes a period after the guest switched on. */
-	end = now() + 10;
+	end = vmmgmt_now_s() + 10;
 	while (vm_num(g, "stats/samples") <= 0) {
-		if (now() >= end)
+		if (vmmgmt_now_s() >= end)
 			fatal("%s: no statistics sample within 10 s", g->name);
-		usleep(100 * 1000);
+		vmmgmt_sleep_ms(100);
 	}
 }
 
@@ -206,12 +199,12 @@ static bool ctl_sched(const struct boot_guest *g, const char *policy)
 /* Wait up to @secs until @g's vCPU thread has nice @want. */
 static bool wait_nice(const struct boot_guest *g, int want, double secs)
 {
-	double end = now() + secs;
+	double end = vmmgmt_now_s() + secs;
 
 	while (nice_of(g->vcpu) != want) {
-		if (now() >= end)
+		if (vmmgmt_now_s() >= end)
 			return false;
-		usleep(20 * 1000);
+		vmmgmt_sleep_ms(20);
 	}
 	return true;
 }
@@ -306,7 +299,7 @@ int main(void)
 		       (int)b->vcpu);
 
 	/* 1. Policy off: a fair share. */
-	ksft_test_result(!read_text(VMS_SYSFS "/sched-a/sched/policy", line, sizeof(line)) &&
+	ksft_test_result(!vm_attr("sched-a", "sched/policy", line, sizeof(line)) &&
 			 !strcmp(line, "off") && vm_num(a, "sched/nice_min") == 0 &&
 			 vm_num(a, "sched/nice_max") == 10 && nice_of(a->vcpu) == 0 &&
 			 nice_of(b->vcpu) == 0,
@@ -366,8 +359,8 @@ int main(void)
 	kill(a->pid, SIGSTOP);
 	kill(b->pid, SIGSTOP);
 	status = stop_vmmgmtd(SIGTERM);
-	ksft_test_result(status != -1 && access(VMS_SYSFS "/sched-a", F_OK) &&
-			 access(VMS_SYSFS "/sched-b", F_OK) &&
+	ksft_test_result(status != -1 && access(VMMGMT_HOST_VMS_SYSFS "/sched-a", F_OK) &&
+			 access(VMMGMT_HOST_VMS_SYSFS "/sched-b", F_OK) &&
 			 nice_of(a->vcpu) == 0 && nice_of(b->vcpu) == 2,
 			 "VMs gone with vmmgmtd: vCPU threads back at nice %d (0) and %d (2)\n",
 			 nice_of(a->vcpu), nice_of(b->vcpu));

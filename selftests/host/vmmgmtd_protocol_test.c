@@ -36,8 +36,8 @@
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "vmmgmt.h"
+#include "vmmgmt_user.h"
 
-#define HOST_DEVICE	"/dev/vmmgmt-host"
 #define MAX_VECTORS	8
 #define ALPHA_ID	7	/* given as alpha=7 */
 /*
@@ -57,15 +57,7 @@ static const char *daemon_path(void)
 
 static bool have_module(void)
 {
-	return access(HOST_DEVICE, F_OK) == 0;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	return access(VMMGMT_HOST_DEV, F_OK) == 0;
 }
 
 /* Whole file as a string (empty on error); the caller frees it. */
@@ -113,7 +105,7 @@ static bool wait_for_text(const char *path, const char *needle, int ms)
 	for (; ms > 0; ms -= 10) {
 		if (file_contains(path, needle))
 			return true;
-		sleep_ms(10);
+		vmmgmt_sleep_ms(10);
 	}
 	return file_contains(path, needle);
 }
@@ -176,7 +168,7 @@ static int wait_exit(pid_t pid, int ms)
 			return status;
 		if (r < 0)
 			return -1;
-		sleep_ms(10);
+		vmmgmt_sleep_ms(10);
 	}
 	return -1;
 }
@@ -648,7 +640,7 @@ static const char *wait_stats(struct daemon *d, const char *name,
 		char *text, *p, *last = NULL, *end;
 
 		kill(d->pid, SIGUSR1);
-		sleep_ms(50);
+		vmmgmt_sleep_ms(50);
 		text = read_text(d->log);
 		for (p = strstr(text, key); p; p = strstr(p + 1, key))
 			last = p;
@@ -735,7 +727,7 @@ TEST_F(vmmgmtd, doorbell_counts)
 		val = 40 + v;
 		ASSERT_EQ((ssize_t)sizeof(val), write(s.call[v], &val, sizeof(val)));
 	}
-	sleep_ms(100);
+	vmmgmt_sleep_ms(100);
 	for (v = 0; v < variant->vectors; v++) {
 		ASSERT_TRUE(readable(s.call[v], 0));
 		ASSERT_EQ((ssize_t)sizeof(val), read(s.call[v], &val, sizeof(val)));
@@ -1019,7 +1011,7 @@ TEST(missing_module)
 	int status;
 
 	if (have_module())
-		SKIP(return, HOST_DEVICE " exists: the host module is loaded");
+		SKIP(return, VMMGMT_HOST_DEV " exists: the host module is loaded");
 	ASSERT_NE(NULL, mkdtemp(tmp));
 	snprintf(dir, sizeof(dir), "%s/run", tmp);
 	status = run_to_end(tmp, argv, &out, &err);

@@ -568,21 +568,8 @@ int cmd_echo_server(const struct ctl *ctl, int argc, char **argv)
 static void sysfs_read(const char *dir, const char *attr, char *buf,
 		       size_t size)
 {
-	char path[512];
-	ssize_t n;
-	int fd;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%s", dir, attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
+	if (vmmgmt_read_attr(dir, attr, buf, size))
+		buf[0] = '\0';
 }
 
 /* One entry of the names listing; @n entries came before it. */

@@ -53,25 +53,6 @@ static const struct {
 	{ "urgency", "" },
 };
 
-/* Read a small sysfs file; strip one trailing newline.  -errno on error. */
-int read_file(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return 0;
-}
-
 /* A VM name as vmmgmtd registers them: 1..31 of [A-Za-z0-9_-]. */
 bool vm_name_ok(const char *name)
 {

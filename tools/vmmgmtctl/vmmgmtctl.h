@@ -18,15 +18,15 @@
 #include <stdnoreturn.h>
 
 #include "vmmgmt.h"
+#include "vmmgmt_user.h"
 
-#define HOST_DEVICE	"/dev/vmmgmt-host"
-#define GUEST_DEVICE	"/dev/vmmgmt"
-#define HOST_SYSFS	"/sys/class/misc/vmmgmt-host"
-#define GUEST_SYSFS	"/sys/class/misc/vmmgmt"
+/* vmmgmtctl's short names for the paths of vmmgmt_user.h. */
+#define HOST_DEVICE	VMMGMT_HOST_DEV
+#define GUEST_DEVICE	VMMGMT_GUEST_DEV
+#define HOST_SYSFS	VMMGMT_HOST_SYSFS
+#define GUEST_SYSFS	VMMGMT_GUEST_SYSFS
 
 #define EXIT_USAGE	2
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* One line on stderr; a macro, so that the compiler checks the format. */
 #define vmmgmtctl_err(fmt, ...) \
@@ -65,8 +65,13 @@ int cmd_sched(const struct ctl *ctl, int argc, char **argv);
 int cmd_modes(const struct ctl *ctl, int argc, char **argv);
 int stats_request(const struct ctl *ctl, const char *vm);
 
+/* A small sysfs file, less its newline; 0 or -errno. */
+static inline int read_file(const char *path, char *buf, size_t size)
+{
+	return vmmgmt_read_text(path, buf, size);
+}
+
 /* stats.c, also for sched.c */
-int read_file(const char *path, char *buf, size_t size);
 bool vm_name_ok(const char *name);
 
 #endif /* VMMGMTCTL_H */

@@ -37,23 +37,13 @@ void vmmgmtd_doorbell_read(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 /* The module's doorbell count of the VM's live registration (or 0). */
 __u64 vmmgmtd_doorbell_module_kicks(const struct vmmgmtd_vm *vm)
 {
-	char path[128], buf[32];
-	ssize_t n;
-	int fd;
+	char dir[128];
+	__u64 kicks;
 
 	if (!vm->registered)
 		return 0;
-	snprintf(path, sizeof(path), VMMGMTD_HOST_SYSFS_VMS "/%s/kicks",
-		 vm->name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 10);
+	snprintf(dir, sizeof(dir), VMMGMT_HOST_VMS_SYSFS "/%s", vm->name);
+	return vmmgmt_read_attr_u64(dir, "kicks", &kicks) ? 0 : kicks;
 }
 
 /*

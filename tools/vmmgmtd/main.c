@@ -46,7 +46,7 @@ static void vmmgmtd_usage(FILE *f)
 		"Signals: SIGUSR1 logs per-VM doorbell counts; SIGTERM, SIGINT exit.\n",
 		VMMGMTD_DEFAULT_DIR,
 		(unsigned long long)(VMMGMT_REGION_DEFAULT_SIZE >> 10),
-		VMMGMTD_VECTORS_MAX, VMMGMT_VECTORS_DEFAULT, VMMGMTD_HOST_DEVICE,
+		VMMGMTD_VECTORS_MAX, VMMGMT_VECTORS_DEFAULT, VMMGMT_HOST_DEV,
 		VMMGMT_NAME_MAX - 1, VMMGMT_VM_ID_MAX);
 }
 
@@ -254,35 +254,35 @@ static void vmmgmtd_check_module(struct vmmgmtd *d)
 
 	if (d->no_module)
 		return;
-	d->host_fd = open(VMMGMTD_HOST_DEVICE, O_RDWR | O_CLOEXEC);
+	d->host_fd = open(VMMGMT_HOST_DEV, O_RDWR | O_CLOEXEC);
 	if (d->host_fd < 0) {
 		if (errno == ENOENT)
 			vmmgmtd_info("%s not found: is vmmgmt_host.ko loaded?",
-				     VMMGMTD_HOST_DEVICE);
+				     VMMGMT_HOST_DEV);
 		else if (errno == EACCES || errno == EPERM)
 			vmmgmtd_info("%s: %m: vmmgmtd must run as root",
-				     VMMGMTD_HOST_DEVICE);
+				     VMMGMT_HOST_DEV);
 		else
-			vmmgmtd_info("%s: %m", VMMGMTD_HOST_DEVICE);
+			vmmgmtd_info("%s: %m", VMMGMT_HOST_DEV);
 		exit(1);
 	}
 	memset(&ver, 0, sizeof(ver));
 	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_GET_VERSION, &ver) < 0) {
 		vmmgmtd_info("%s: GET_VERSION: %m: is it the vmmgmt_host.ko device?",
-			     VMMGMTD_HOST_DEVICE);
+			     VMMGMT_HOST_DEV);
 		exit(1);
 	}
 	if (ver.abi_major != VMMGMT_ABI_MAJOR) {
 		vmmgmtd_info("%s: module ABI %u.%u, vmmgmtd ABI %u.%u: major versions differ, use matching vmmgmtd and vmmgmt_host.ko",
-			     VMMGMTD_HOST_DEVICE, ver.abi_major, ver.abi_minor,
+			     VMMGMT_HOST_DEV, ver.abi_major, ver.abi_minor,
 			     VMMGMT_ABI_MAJOR, VMMGMT_ABI_MINOR);
 		exit(1);
 	}
-	vmmgmtd_debug("%s: module ABI %u.%u", VMMGMTD_HOST_DEVICE,
+	vmmgmtd_debug("%s: module ABI %u.%u", VMMGMT_HOST_DEV,
 		      ver.abi_major, ver.abi_minor);
 	if (d->vectors > VMMGMT_VECTORS_MAX) {
 		vmmgmtd_info("--vectors %u: %s takes at most %u", d->vectors,
-			     VMMGMTD_HOST_DEVICE, VMMGMT_VECTORS_MAX);
+			     VMMGMT_HOST_DEV, VMMGMT_VECTORS_MAX);
 		exit(1);
 	}
 }

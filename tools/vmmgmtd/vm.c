@@ -72,7 +72,7 @@ static int vmmgmtd_vm_register(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	memcpy(req.name, vm->name, strlen(vm->name));
 	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_ADD_VM, &req) < 0) {
 		vmmgmtd_info("%s (id %u): registering with %s: %m", vm->name,
-			     vm->id, VMMGMTD_HOST_DEVICE);
+			     vm->id, VMMGMT_HOST_DEV);
 		return -1;
 	}
 	vm->registered = true;
@@ -89,7 +89,7 @@ static void vmmgmtd_vm_unregister(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	vm->doorbells += vmmgmtd_doorbell_module_kicks(vm);
 	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_DEL_VM, &req) < 0)
 		vmmgmtd_info("%s (id %u): unregistering from %s: %m", vm->name,
-			     vm->id, VMMGMTD_HOST_DEVICE);
+			     vm->id, VMMGMT_HOST_DEV);
 	vm->registered = false;
 }
 

@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 #include "vmmgmt.h"
+#include "vmmgmt_user.h"
 
 /*
  * Largest -n: far more than the modules use, small enough that one
@@ -22,8 +23,6 @@
 #define VMMGMTD_VECTORS_MAX		64
 
 #define VMMGMTD_DEFAULT_DIR		"/run/vmmgmt"
-#define VMMGMTD_HOST_DEVICE		"/dev/vmmgmt-host"
-#define VMMGMTD_HOST_SYSFS_VMS		"/sys/class/misc/vmmgmt-host/vms"
 #define VMMGMTD_PID_FILE		"vmmgmtd.pid"
 
 /* ivshmem client-server protocol (QEMU docs/specs/ivshmem-spec.txt). */

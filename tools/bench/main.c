@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt-bench: the command line: options, the table of commands, usage.
+ * Calls the commands' *_main() functions (guest.c, flood.c, server.c,
+ * vm2vm.c) and libc.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vmmgmt-bench COMMAND [OPTIONS]\n"
+		"\n"
+		"Commands:\n"
+		"  guest              in a guest: echo figures through " VMMGMT_GUEST_DEV "\n"
+		"                     and, with --vsock-cid, through AF_VSOCK\n"
+		"  smoke              guest with few messages and a plausibility check\n"
+		"  vsock-echo-server  in the host VM: echo over AF_VSOCK (SOCK_SEQPACKET\n"
+		"                     on --vsock-port, SOCK_STREAM with a 4-byte length\n"
+		"                     prefix on the port after it)\n"
+		"  flood              in a guest: 64 B messages to the echo service as\n"
+		"                     fast as they go, until a message on --ctl-port\n"
+		"  victim             in a guest: on each round name received on\n"
+		"                     --ctl-port, the 64 B chat rate; \"done\" prints\n"
+		"                     the chat_flood_ figures\n"
+		"  host-echo-server   in the host VM: echo as a userspace endpoint of\n"
+		"                     " VMMGMT_HOST_DEV " on --host-port (exits %d when the\n"
+		"                     module has no VMMGMT_HOST_IOC_BIND)\n"
+		"  vm2vm              in guest A: the 64 B chat stream to guest B\n"
+		"                     (--peer-vm, --peer-port) through vmmgmt, then\n"
+		"                     through the vsock relay at --vsock-cid\n"
+		"                     --vsock-port (default %u); ends B's vm2vm-echo\n"
+		"  vm2vm-echo         in guest B: echo on vmmgmt --peer-port (default\n"
+		"                     %u) and vsock SOCK_SEQPACKET --vsock-port until\n"
+		"                     guest A's vm2vm is done\n"
+		"  vsock-relay        in the host VM: relay vsock connections on\n"
+		"                     --vsock-port to --relay-cid --relay-port\n"
+		"\n"
+		"Options:\n"
+		"  -s, --seconds S     length of each rate run (default 5)\n"
+		"  -n, --msgs N        at most N messages per rate run\n"
+		"  -r, --samples N     round trips for the percentiles (default 3000)\n"
+		"  -c, --vsock-cid C   also measure vsock to CID C (2: the host)\n"
+		"  -p, --vsock-port P  vsock port (default %u; vm2vm, vsock-relay: %u)\n"
+		"  -P, --host-port P   also measure a host userspace endpoint on port P\n"
+		"  -k, --ctl-port P    flood, victim: the guest port the host commands\n"
+		"  -m, --marks         print BENCH-MARK lines around the 64 B vmmgmt runs\n"
+		"                      and pause 2 s at each (host-side counters)\n"
+		"  -V, --peer-vm ID    vm2vm: guest B's VM id\n"
+		"  -o, --peer-port P   vm2vm, vm2vm-echo: guest B's vmmgmt port\n"
+		"  -C, --relay-cid C   vsock-relay: CID to relay to (guest B)\n"
+		"  -R, --relay-port P  vsock-relay: port to relay to (default %u)\n"
+		"Output: lines \"FIGURE <name> <value> <unit>\" and \"INFO ...\".\n",
+		EXIT_UNSUPPORTED, VM2VM_RELAY_PORT, VM2VM_PORT, VSOCK_PORT_DEFAULT,
+		VM2VM_RELAY_PORT, VSOCK_PORT_DEFAULT);
+}
+
+static unsigned long parse_num(const char *s, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end) {
+		bench_err("bad %s '%s'", what, s);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+/* smoke: guest with few messages, unless told otherwise. */
+static int smoke_prepare(struct opts *o, const char *cmd)
+{
+	(void)cmd;
+	o->smoke = true;
+	if (o->msgs == ~0UL)
+		o->msgs = 300;
+	o->large_msgs = o->msgs / 10 ? o->msgs / 10 : 1;
+	if (o->samples == 3000)
+		o->samples = 200;
+	return 0;
+}
+
+/* flood, victim: the host commands them on --ctl-port. */
+static int ctl_prepare(struct opts *o, const char *cmd)
+{
+	if (!o->ctl_port) {
+		bench_err("%s needs --ctl-port", cmd);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* vm2vm, vsock-relay: the relay's vsock port by default. */
+static void relay_port_default(struct opts *o)
+{
+	if (!o->vsock_port_set)
+		o->vsock_port = VM2VM_RELAY_PORT;
+}
+
+static int vm2vm_prepare(struct opts *o, const char *cmd)
+{
+	(void)cmd;
+	relay_port_default(o);
+	if (!o->peer_vm || !o->cid) {
+		bench_err("vm2vm needs --peer-vm and --vsock-cid");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int relay_prepare(struct opts *o, const char *cmd)
+{
+	(void)cmd;
+	relay_port_default(o);
+	if (!o->relay_cid) {
+		bench_err("vsock-relay needs --relay-cid");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int host_server_prepare(struct opts *o, const char *cmd)
+{
+	(void)cmd;
+	if (!o->host_port) {
+		bench_err("host-echo-server needs --host-port");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * The commands.  prepare (none: nothing to check) completes and checks
+ * the options for the command: 0, or an exit code after a message.
+ */
+static const struct bench_cmd {
+	const char *name;
+	int (*prepare)(struct opts *o, const char *cmd);
+	int (*run)(const struct opts *o);
+} commands[] = {
+	{ "guest", NULL, guest_main },
+	{ "smoke", smoke_prepare, guest_main },
+	{ "flood", ctl_prepare, flood_main },
+	{ "victim", ctl_prepare, victim_main },
+	{ "vsock-echo-server", NULL, vsock_server_main },
+	{ "vm2vm", vm2vm_prepare, vm2vm_main },
+	{ "vsock-relay", relay_prepare, vsock_relay_main },
+	{ "vm2vm-echo", NULL, vm2vm_echo_main },
+	{ "host-echo-server", host_server_prepare, host_server_main },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "seconds", required_argument, NULL, 's' },
+		{ "msgs", required_argument, NULL, 'n' },
+		{ "samples", required_argument, NULL, 'r' },
+		{ "vsock-cid", required_argument, NULL, 'c' },
+		{ "vsock-port", required_argument, NULL, 'p' },
+		{ "host-port", required_argument, NULL, 'P' },
+		{ "ctl-port", required_argument, NULL, 'k' },
+		{ "marks", no_argument, NULL, 'm' },
+		{ "peer-vm", required_argument, NULL, 'V' },
+		{ "peer-port", required_argument, NULL, 'o' },
+		{ "relay-cid", required_argument, NULL, 'C' },
+		{ "relay-port", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = {
+		.seconds = 5, .msgs = ~0UL, .large_msgs = ~0UL, .samples = 3000,
+		.vsock_port = VSOCK_PORT_DEFAULT, .peer_port = VM2VM_PORT,
+		.relay_port = VSOCK_PORT_DEFAULT,
+	};
+	const char *cmd;
+	size_t i;
+	char *end;
+	int opt, ret;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	cmd = argv[1];
+	argv++;
+	argc--;
+	while ((opt = getopt_long(argc, argv, "s:n:r:c:p:P:k:mV:o:C:R:h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			o.seconds = strtod(optarg, &end);
+			if (*end || o.seconds <= 0) {
+				bench_err("bad seconds '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			o.msgs = parse_num(optarg, "message count");
+			o.large_msgs = o.msgs;
+			break;
+		case 'r':
+			o.samples = parse_num(optarg, "sample count");
+			break;
+		case 'c':
+			o.cid = parse_num(optarg, "CID");
+			break;
+		case 'p':
+			o.vsock_port = parse_num(optarg, "port");
+			o.vsock_port_set = true;
+			break;
+		case 'V':
+			o.peer_vm = parse_num(optarg, "VM id");
+			break;
+		case 'o':
+			o.peer_port = parse_num(optarg, "port");
+			break;
+		case 'C':
+			o.relay_cid = parse_num(optarg, "CID");
+			break;
+		case 'R':
+			o.relay_port = parse_num(optarg, "port");
+			break;
+		case 'P':
+			o.host_port = parse_num(optarg, "port");
+			break;
+		case 'k':
+			o.ctl_port = parse_num(optarg, "port");
+			break;
+		case 'm':
+			o.marks = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !o.msgs || !o.samples) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(cmd, commands[i].name))
+			continue;
+		ret = commands[i].prepare ? commands[i].prepare(&o, cmd) : 0;
+		return ret ? ret : commands[i].run(&o);
+	}
+	bench_err("unknown command '%s' (see vmmgmt-bench --help)", cmd);
+	return EXIT_USAGE;
+}

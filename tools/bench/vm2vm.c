@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt-bench vm2vm, vm2vm-echo and vsock-relay: the chat_vm2vm_
+ * figures, guest to guest through vmmgmt and, for comparison, through a
+ * vsock relay in the host VM.  Calls transport.c, measure.c, server.c
+ * (the vsock listener) and libc.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/*
+ * Guest A measures the 64 B chat stream (the chat_rate_64B run: echo with
+ * STREAM_WINDOW messages in flight) against guest B instead of the host:
+ *  - vmmgmt: A's /dev/vmmgmt file connected to (0, B, --peer-port), where
+ *    "vmmgmt-bench vm2vm-echo" in B answers; the host module copies every
+ *    message from one VM's ring into the other's (the policy must allow
+ *    the pair);
+ *  - vsock, its best effort: KVM's vsock does not go from guest to guest,
+ *    so A connects to the host VM (CID 2, --vsock-port), where
+ *    "vmmgmt-bench vsock-relay" connects on to B's vsock echo server and
+ *    copies every message, each way, from one socket to the other.
+ * Same framing (SOCK_SEQPACKET, one message per write), same run.  When
+ * done, A sends VM2VM_END to B's vmmgmt port, which ends vm2vm-echo.
+ */
+
+int vm2vm_main(const struct opts *o)
+{
+	unsigned long msgs = 0;
+	double vm = -1, vs = -1;
+	struct conn c;
+	int err;
+
+	alarm(4 * o->seconds + 120);
+	err = open_vmmgmt_to(&c, o->peer_vm, o->peer_port);
+	if (err) {
+		bench_err(VMMGMT_GUEST_DEV " to VM %u port %u: %s", o->peer_vm,
+			  o->peer_port, strerror(-err));
+		return 1;
+	}
+	printf("INFO vm2vm: vmmgmt to VM %u port %u, vsock through CID %u port %u\n",
+	       o->peer_vm, o->peer_port, o->cid, o->vsock_port);
+	fflush(stdout);
+	vm = rate_measure(&c, SMALL, STREAM_WINDOW, o->msgs, o, &msgs);
+	close(c.fd);
+	if (vm > 0)
+		figure("chat_vm2vm_rate_64B", "", vm, "msg/s");
+
+	if (!open_vsock(&c, K_SEQPACKET, o->cid, o->vsock_port)) {
+		vs = rate_measure(&c, SMALL, STREAM_WINDOW, o->msgs, o, &msgs);
+		close(c.fd);
+	} else {
+		bench_err("vsock to the relay at %u:%u: %s", o->cid,
+			  o->vsock_port, strerror(errno));
+	}
+	if (vs > 0)
+		figure("chat_vm2vm_rate_64B_vsock_relay", "", vs, "msg/s");
+	if (vm > 0 && vs > 0)
+		figure("chat_vm2vm_rate_64B_vs_vsock_relay", "", vm / vs, "x");
+
+	/* B's echo ends here, whatever the figures. */
+	err = open_vmmgmt_to(&c, o->peer_vm, o->peer_port);
+	if (!err) {
+		err = msg_send(&c, VM2VM_END, sizeof(VM2VM_END) - 1);
+		close(c.fd);
+	}
+	if (err)
+		bench_err("end message to VM %u: %s", o->peer_vm, strerror(-err));
+	return vm > 0 && vs > 0 && !err ? 0 : 1;
+}
+
+/*
+ * Guest B: echo on /dev/vmmgmt port --peer-port (answers go to the sender
+ * of the message) and over vsock (vsock-echo-server's listeners) until a
+ * VM2VM_END message comes through vmmgmt.
+ */
+int vm2vm_echo_main(const struct opts *o)
+{
+	static struct server_conn l;
+	struct vmmgmt_bind b = { .port = o->peer_port };
+	struct vmmgmt_addr src, last = { 0 };
+	unsigned long long echoed = 0;
+	unsigned char *buf;
+	bool connected = false;
+	pthread_t tid;
+	ssize_t n;
+	int fd;
+
+	fd = vsock_listen(K_SEQPACKET, o->vsock_port);
+	if (fd < 0) {
+		bench_err("vsock listener on port %u: %s", o->vsock_port,
+			  strerror(-fd));
+		return 1;
+	}
+	l.fd = fd;
+	l.kind = K_SEQPACKET;
+	if (pthread_create(&tid, NULL, vsock_listener, &l))
+		return 1;
+	pthread_detach(tid);
+	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, VMMGMT_IOC_BIND, &b)) {
+		bench_err(VMMGMT_GUEST_DEV " port %u: %s", o->peer_port, strerror(errno));
+		return 1;
+	}
+	buf = malloc(LARGE);
+	if (!buf)
+		return 1;
+	printf("vm2vm-echo: vmmgmt port %u, vsock port %u\n", b.port,
+	       o->vsock_port);
+	fflush(stdout);
+	for (;;) {
+		n = read(fd, buf, LARGE);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			bench_err("vm2vm-echo: read: %s", strerror(errno));
+			break;
+		}
+		if (n == sizeof(VM2VM_END) - 1 &&
+		    !memcmp(buf, VM2VM_END, sizeof(VM2VM_END) - 1)) {
+			printf("vm2vm-echo: %llu messages echoed through vmmgmt, end\n",
+			       echoed);
+			free(buf);
+			close(fd);
+			return 0;
+		}
+		if (ioctl(fd, VMMGMT_IOC_LAST_SRC, &src)) {
+			bench_err("vm2vm-echo: VMMGMT_IOC_LAST_SRC: %s",
+				  strerror(errno));
+			break;
+		}
+		/* One sender at a time: connect once per sender. */
+		if (!connected || memcmp(&src, &last, sizeof(src))) {
+			if (ioctl(fd, VMMGMT_IOC_CONNECT, &src)) {
+				bench_err("vm2vm-echo: VMMGMT_IOC_CONNECT: %s",
+					  strerror(errno));
+				break;
+			}
+			last = src;
+			connected = true;
+		}
+		if (write(fd, buf, n) != n) {
+			bench_err("vm2vm-echo: write: %s", strerror(errno));
+			break;
+		}
+		echoed++;
+	}
+	free(buf);
+	close(fd);
+	return 1;
+}
+
+struct relay_pipe {
+	int from, to;
+};
+
+/* Copy messages from one SOCK_SEQPACKET socket to another until EOF. */
+static void *relay_pump(void *arg)
+{
+	struct relay_pipe *p = arg;
+	unsigned char *buf = malloc(LARGE + 1);
+	ssize_t n;
+
+	while (buf) {
+		n = read(p->from, buf, LARGE + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || write(p->to, buf, n) != n)
+			break;
+	}
+	free(buf);
+	/* Wake the other direction too. */
+	shutdown(p->from, SHUT_RDWR);
+	shutdown(p->to, SHUT_RDWR);
+	return NULL;
+}
+
+/*
+ * In the host VM: accept vsock connections on --vsock-port and relay each
+ * to (--relay-cid, --relay-port), message by message, both ways; the
+ * forwarding process a guest needs to reach another guest over vsock.
+ */
+int vsock_relay_main(const struct opts *o)
+{
+	struct relay_pipe up, down;
+	struct conn out;
+	pthread_t t1, t2;
+	int lfd, fd, err;
+
+	lfd = vsock_listen(K_SEQPACKET, o->vsock_port);
+	if (lfd < 0) {
+		bench_err("vsock-relay: listen on port %u: %s", o->vsock_port,
+			  strerror(-lfd));
+		return 1;
+	}
+	printf("vsock-relay: port %u to %u:%u\n", o->vsock_port, o->relay_cid,
+	       o->relay_port);
+	fflush(stdout);
+	for (;;) {
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			bench_err("vsock-relay: accept: %s", strerror(errno));
+			return 1;
+		}
+		err = open_vsock(&out, K_SEQPACKET, o->relay_cid, o->relay_port);
+		if (err) {
+			bench_err("vsock-relay: connect to %u:%u: %s",
+				  o->relay_cid, o->relay_port, strerror(-err));
+			close(fd);
+			continue;
+		}
+		up.from = fd;
+		up.to = out.fd;
+		down.from = out.fd;
+		down.to = fd;
+		/* One connection at a time: the benchmark makes one. */
+		if (pthread_create(&t1, NULL, relay_pump, &up) ||
+		    pthread_create(&t2, NULL, relay_pump, &down)) {
+			bench_err("vsock-relay: pthread_create");
+			return 1;
+		}
+		pthread_join(t1, NULL);
+		pthread_join(t2, NULL);
+		close(fd);
+		close(out.fd);
+	}
+}
+

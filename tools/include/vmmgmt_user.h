@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmmgmt_user.h: what every userspace program of vmmgmt needs and would
+ * otherwise define again: the paths of both devices and their sysfs
+ * roots, ARRAY_SIZE(), the monotonic clock and millisecond sleeps, and
+ * readers (and one writer) of small sysfs files.
+ *
+ * Used by tools/ (vmmgmtd, vmmgmtctl, vmmgmt-bench) and selftests/ (host,
+ * guest, guest-tools); both Makefiles put tools/include on the include
+ * path.  Header only: every helper is static inline, calls libc alone,
+ * prints nothing and returns 0 or a negative errno.  The ABI itself is in
+ * uapi/vmmgmt.h, not here.
+ */
+#ifndef VMMGMT_USER_H
+#define VMMGMT_USER_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+
+/* The guest module's device and its sysfs directory (misc class). */
+#define VMMGMT_GUEST_DEV	"/dev/vmmgmt"
+#define VMMGMT_GUEST_SYSFS	"/sys/class/misc/vmmgmt"
+/* The host module's device, its sysfs directory, one directory per VM. */
+#define VMMGMT_HOST_DEV		"/dev/vmmgmt-host"
+#define VMMGMT_HOST_SYSFS	"/sys/class/misc/vmmgmt-host"
+#define VMMGMT_HOST_VMS_SYSFS	VMMGMT_HOST_SYSFS "/vms"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* ---- time: CLOCK_MONOTONIC ---- */
+
+/* Nanoseconds on the monotonic clock. */
+static inline __u64 vmmgmt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The same in milliseconds, with the fraction. */
+static inline double vmmgmt_now_ms(void)
+{
+	return vmmgmt_now_ns() / 1e6;
+}
+
+/* The same in seconds, with the fraction. */
+static inline double vmmgmt_now_s(void)
+{
+	return vmmgmt_now_ns() / 1e9;
+}
+
+/* Sleep @ms milliseconds; a signal does not cut the sleep short. */
+static inline void vmmgmt_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- sysfs: small files of one value ---- */
+
+/*
+ * Read the small file @path into @buf (@size bytes with the NUL) as it
+ * is, newline and all.  Return: 0, or -errno.
+ */
+static inline int vmmgmt_read_raw(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd, err = 0;
+
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do {
+		n = read(fd, buf, size - 1);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		err = -errno;
+	else
+		buf[n] = '\0';
+	close(fd);
+	return err;
+}
+
+/* vmmgmt_read_raw(), less one trailing newline. */
+static inline int vmmgmt_read_text(const char *path, char *buf, size_t size)
+{
+	size_t n;
+	int err;
+
+	err = vmmgmt_read_raw(path, buf, size);
+	if (err)
+		return err;
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+/*
+ * Read the attribute @path that holds one unsigned number (decimal, or
+ * hex with 0x) and a newline, as sysfs_emit() writes it.  Return: 0 with
+ * *@val set, -EINVAL when the file holds anything else, or -errno.
+ */
+static inline int vmmgmt_read_u64(const char *path, __u64 *val)
+{
+	char buf[64], *end;
+	unsigned long long v;
+	int err;
+
+	err = vmmgmt_read_raw(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	errno = 0;
+	v = strtoull(buf, &end, 0);
+	if (errno || end == buf || buf[0] == '-' || strcmp(end, "\n"))
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+/* vmmgmt_read_text() of @dir/@attr. */
+static inline int vmmgmt_read_attr(const char *dir, const char *attr,
+				   char *buf, size_t size)
+{
+	char path[512];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, attr) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	return vmmgmt_read_text(path, buf, size);
+}
+
+/* vmmgmt_read_u64() of @dir/@attr. */
+static inline int vmmgmt_read_attr_u64(const char *dir, const char *attr,
+				       __u64 *val)
+{
+	char path[512];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, attr) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	return vmmgmt_read_u64(path, val);
+}
+
+/*
+ * Write @text to the sysfs file @path in one write(), as sysfs wants.
+ * Return: 0, -EIO for a short write, or -errno.
+ */
+static inline int vmmgmt_write_text(const char *path, const char *text)
+{
+	ssize_t len = strlen(text), n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0)
+		err = -errno;
+	else if (n != len)
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+#endif /* VMMGMT_USER_H */
