@@ -34,7 +34,7 @@
 #include "vmmgmt_guest_util.h"
 #include "../vmmgmt_bar.h"
 
-#define MODES_DIR	GUEST_SYSFS "/modes"
+#define MODES_DIR	VMMGMT_GUEST_SYSFS "/modes"
 /* An answer from the host's echo, or a record routed back to this VM. */
 #define MODES_WAIT_MS	5000
 /* How long a record that must not arrive is waited for. */
@@ -74,7 +74,7 @@ static int mode_set(int mode, bool on)
 	char path[128];
 
 	mode_path(path, sizeof(path), mode, "enabled");
-	return write_text(path, on ? "1" : "0");
+	return vmmgmt_write_text(path, on ? "1" : "0");
 }
 
 /* A mode's attribute as a number; -1 when it cannot be read. */
@@ -84,7 +84,7 @@ static long long mode_ull(int mode, const char *attr)
 	char path[128];
 
 	mode_path(path, sizeof(path), mode, attr);
-	if (read_ull(path, &v))
+	if (vmmgmt_read_u64(path, &v))
 		return -1;
 	return v;
 }
@@ -150,11 +150,11 @@ FIXTURE_SETUP(modes)
 
 	if (!open_link_up(_metadata, &self->fd))
 		return;
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/vm_id", &vm_id));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/vm_id", &vm_id));
 	self->vm_id = vm_id;
 	modes_restore();
-	ASSERT_EQ(0, read_ull(MODES_DIR "/stats/sampling", &self->sampling));
-	ASSERT_EQ(0, read_ull(MODES_DIR "/stats/period_ms", &self->period));
+	ASSERT_EQ(0, vmmgmt_read_u64(MODES_DIR "/stats/sampling", &self->sampling));
+	ASSERT_EQ(0, vmmgmt_read_u64(MODES_DIR "/stats/period_ms", &self->period));
 }
 
 FIXTURE_TEARDOWN(modes)
@@ -166,8 +166,8 @@ FIXTURE_TEARDOWN(modes)
 		return;
 	/* The sampling as the test found it (guest-init may have set it). */
 	snprintf(buf, sizeof(buf), "%llu", self->period);
-	write_text(MODES_DIR "/stats/period_ms", buf);
-	write_text(MODES_DIR "/stats/sampling", self->sampling ? "1" : "0");
+	vmmgmt_write_text(MODES_DIR "/stats/period_ms", buf);
+	vmmgmt_write_text(MODES_DIR "/stats/sampling", self->sampling ? "1" : "0");
 	close(self->fd);
 }
 
@@ -196,7 +196,7 @@ TEST_F(modes, defaults)
 			unsigned long long v;
 
 			mode_path(path, sizeof(path), m, counters[i]);
-			EXPECT_EQ(0, read_ull(path, &v))
+			EXPECT_EQ(0, vmmgmt_read_u64(path, &v))
 				TH_LOG("%s unreadable", path);
 		}
 	}
@@ -213,12 +213,12 @@ TEST_F(modes, enable_disable)
 	ASSERT_EQ(0, mode_set(VMMGMT_MODE_CMD, false));
 	EXPECT_EQ(0, mode_ull(VMMGMT_MODE_CMD, "enabled"));
 	mode_path(path, sizeof(path), VMMGMT_MODE_CMD, "enabled");
-	EXPECT_EQ(-EINVAL, write_text(path, "2"));
-	EXPECT_EQ(-EINVAL, write_text(path, "maybe"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(path, "2"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(path, "maybe"));
 	EXPECT_EQ(0, mode_ull(VMMGMT_MODE_CMD, "enabled"));
 	/* The counters are read-only. */
 	mode_path(path, sizeof(path), VMMGMT_MODE_CMD, "tx_msgs");
-	EXPECT_NE(0, write_text(path, "0"));
+	EXPECT_NE(0, vmmgmt_write_text(path, "0"));
 }
 
 /* SET_MODE: EINVAL for what no file can be in, EPERM for a mode off. */
@@ -308,7 +308,7 @@ TEST_F(modes, other_mode_not_delivered)
 	char msg[32] = "not for a calc file";
 	int calc;
 
-	calc = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	calc = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, calc);
 	ASSERT_EQ(0, mode_set(VMMGMT_MODE_CALC, true));
 	ASSERT_EQ(0, file_set_mode(calc, VMMGMT_MODE_CALC));
@@ -339,8 +339,8 @@ TEST_F_TIMEOUT(modes, disabled_mode_refused, 120)
 	ASSERT_EQ(0, connect_to(self->fd, &echo_addr));
 	ASSERT_NE(0U, bind_any(self->fd));
 	ASSERT_EQ(0, mode_set(VMMGMT_MODE_CALC, true));
-	sender = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
-	receiver = open(GUEST_DEV, O_RDWR | O_CLOEXEC);
+	sender = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
+	receiver = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, sender);
 	ASSERT_LE(0, receiver);
 	ASSERT_EQ(0, file_set_mode(sender, VMMGMT_MODE_CALC));
@@ -405,7 +405,7 @@ TEST_F(modes, header_tells_host)
 	size_t size;
 	int ret;
 
-	ret = map_sysfs_bar(GUEST_SYSFS "/device", 2, &bar, &size);
+	ret = map_sysfs_bar(VMMGMT_GUEST_SYSFS "/device", 2, &bar, &size);
 	if (ret == -EPERM || ret == -EACCES)
 		SKIP(return, "BAR2 cannot be mapped (kernel without iomem=relaxed)");
 	ASSERT_EQ(0, ret) TH_LOG("map BAR2: %s", strerror(-ret));
@@ -439,32 +439,32 @@ TEST_F(modes, stats_mode_and_aliases)
 	unsigned long long v;
 	long long sent, failed;
 
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/stats_period_ms", &v));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/stats_period_ms", &v));
 	EXPECT_EQ((long long)v, mode_ull(VMMGMT_MODE_STATS, "period_ms"));
-	ASSERT_EQ(0, write_text(GUEST_SYSFS "/stats_period_ms", "250"));
+	ASSERT_EQ(0, vmmgmt_write_text(VMMGMT_GUEST_SYSFS "/stats_period_ms", "250"));
 	EXPECT_EQ(250, mode_ull(VMMGMT_MODE_STATS, "period_ms"));
-	ASSERT_EQ(0, write_text(MODES_DIR "/stats/period_ms", "300"));
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/stats_period_ms", &v));
+	ASSERT_EQ(0, vmmgmt_write_text(MODES_DIR "/stats/period_ms", "300"));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/stats_period_ms", &v));
 	EXPECT_EQ(300ULL, v);
 
-	ASSERT_EQ(0, write_text(GUEST_SYSFS "/stats_enable", "1"));
+	ASSERT_EQ(0, vmmgmt_write_text(VMMGMT_GUEST_SYSFS "/stats_enable", "1"));
 	EXPECT_EQ(1, mode_ull(VMMGMT_MODE_STATS, "sampling"));
 	usleep(700000);
 	sent = mode_ull(VMMGMT_MODE_STATS, "samples_sent");
 	failed = mode_ull(VMMGMT_MODE_STATS, "samples_failed");
 	EXPECT_LT(0, sent);
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/stats_sent", &v));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/stats_sent", &v));
 	EXPECT_LE(sent, (long long)v);
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/stats_failed", &v));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/stats_failed", &v));
 	EXPECT_LE(failed, (long long)v);
 
 	/* Off: sampling stops and stays off; needs are refused. */
 	ASSERT_EQ(0, mode_set(VMMGMT_MODE_STATS, false));
 	EXPECT_EQ(0, mode_ull(VMMGMT_MODE_STATS, "sampling"));
-	ASSERT_EQ(0, read_ull(GUEST_SYSFS "/stats_enable", &v));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/stats_enable", &v));
 	EXPECT_EQ(0ULL, v);
-	EXPECT_EQ(-EPERM, write_text(MODES_DIR "/stats/sampling", "1"));
-	EXPECT_EQ(-EPERM, write_text(GUEST_SYSFS "/stats_enable", "1"));
+	EXPECT_EQ(-EPERM, vmmgmt_write_text(MODES_DIR "/stats/sampling", "1"));
+	EXPECT_EQ(-EPERM, vmmgmt_write_text(VMMGMT_GUEST_SYSFS "/stats_enable", "1"));
 	EXPECT_EQ(-1, ioctl(self->fd, VMMGMT_IOC_SET_NEEDS, &needs));
 	EXPECT_EQ(EPERM, errno);
 	sent = mode_ull(VMMGMT_MODE_STATS, "samples_sent");

@@ -90,9 +90,9 @@ FIXTURE_SETUP(modes)
 	self->dev = -1;
 	self->ep = -1;
 	if (need_skip())
-		SKIP(return, HOST_DEV " absent (vmmgmt_host.ko not loaded)");
+		SKIP(return, VMMGMT_HOST_DEV " absent (vmmgmt_host.ko not loaded)");
 	self->dev = open_dev();
-	ASSERT_LE(0, self->dev) TH_LOG("open " HOST_DEV ": %s",
+	ASSERT_LE(0, self->dev) TH_LOG("open " VMMGMT_HOST_DEV ": %s",
 				       strerror(errno));
 	ASSERT_EQ(0, fake_vm_init(&self->f, ID_M, NAME_M, REGION));
 	ASSERT_EQ(0, fake_vm_add(self->dev, &self->f));

@@ -54,15 +54,15 @@ static const char * const dump_keys[] = {
 	"vmmgmtctl", "WARNING", "BUG", NULL,
 };
 
-/* VMS_SYSFS/modes-a/@file into @buf (newline stripped); 0 or -errno. */
+/* VMMGMT_HOST_VMS_SYSFS/modes-a/@file into @buf (newline stripped); 0 or -errno. */
 static int vm_text(const char *file, char *buf, size_t size)
 {
 	char path[256];
 	size_t n;
 	int ret;
 
-	snprintf(path, sizeof(path), VMS_SYSFS "/%s/%s", guests[0].name, file);
-	ret = read_text(path, buf, size);
+	snprintf(path, sizeof(path), VMMGMT_HOST_VMS_SYSFS "/%s/%s", guests[0].name, file);
+	ret = vmmgmt_read_text(path, buf, size);
 	if (ret)
 		return ret;
 	n = strlen(buf);
@@ -75,13 +75,13 @@ static int vm_text(const char *file, char *buf, size_t size)
 static bool wait_guest_modes(const char *want, int secs, char *seen,
 			     size_t size)
 {
-	double end = now() + secs;
+	double end = vmmgmt_now_s() + secs;
 
 	do {
 		if (!vm_text("guest_modes", seen, size) && !strcmp(seen, want))
 			return true;
 		usleep(100 * 1000);
-	} while (now() < end);
+	} while (vmmgmt_now_s() < end);
 	return false;
 }
 
@@ -111,7 +111,7 @@ static int run_ctl(char *out, size_t size, ...)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
-	if (read_text(ctl_log, out, size))
+	if (vmmgmt_read_text(ctl_log, out, size))
 		out[0] = '\0';
 	if (status == -1 || !WIFEXITED(status))
 		return -1;
@@ -171,12 +171,12 @@ static int raw_send(__u16 mode, __u32 port, const void *payload, __u32 len,
 	}
 	if (!answer)
 		goto out;
-	end = now() + ANSWER_SECS;
+	end = vmmgmt_now_s() + ANSWER_SECS;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		if (now() >= end || poll(&p, 1, 500) < 0) {
+		if (vmmgmt_now_s() >= end || poll(&p, 1, 500) < 0) {
 			ret = -ETIMEDOUT;
 			break;
 		}
