@@ -17,19 +17,12 @@
 #include <unistd.h>
 
 #include "vmmgmtctl.h"
+#include "vmmgmt_name_rules.h"
 
 /* Exit status when the guest did not answer in time. */
 #define EXIT_TIMEOUT		3
 /* How long the host waits for the guest's answer by default. */
 #define STATS_ANSWER_MS		5000
-
-static const char *const mode_names[] = {
-	[VMMGMT_MODE_CHAT] = "chat",
-	[VMMGMT_MODE_STATS] = "stats",
-	[VMMGMT_MODE_FILE] = "file",
-	[VMMGMT_MODE_CALC] = "calc",
-	[VMMGMT_MODE_CMD] = "cmd",
-};
 
 static const char *const mode_counters[] = {
 	"tx_msgs", "tx_bytes", "rx_msgs", "rx_bytes", "errors", "denials",
@@ -40,8 +33,8 @@ static int mode_by_name(const char *name)
 {
 	int m;
 
-	for (m = VMMGMT_MODE_CHAT; m <= VMMGMT_MODE_CMD; m++)
-		if (!strcmp(name, mode_names[m]))
+	for (m = 0; m < VMMGMT_MODE_MAX; m++)
+		if (vmmgmt_mode_name(m) && !strcmp(name, vmmgmt_mode_name(m)))
 			return m;
 	return -1;
 }
@@ -114,19 +107,19 @@ int cmd_modes(const struct ctl *ctl, int argc, char **argv)
 		       "ERRORS", "DENIALS");
 	for (m = VMMGMT_MODE_CHAT; m <= VMMGMT_MODE_CMD; m++) {
 		snprintf(path, sizeof(path), "%s/modes/%s/enabled", dir,
-			 mode_names[m]);
+			 vmmgmt_mode_name(m));
 		if (read_file(path, val, sizeof(val)))
 			fail(path, "read", errno, true);
 		if (ctl->json)
 			printf("%s{\"mode\":\"%s\",\"enabled\":%s",
-			       m == VMMGMT_MODE_CHAT ? "" : ",", mode_names[m],
+			       m == VMMGMT_MODE_CHAT ? "" : ",", vmmgmt_mode_name(m),
 			       !strcmp(val, "1") ? "true" : "false");
 		else
-			printf("%-6s %-8s", mode_names[m],
+			printf("%-6s %-8s", vmmgmt_mode_name(m),
 			       !strcmp(val, "1") ? "on" : "off");
 		for (i = 0; i < ARRAY_SIZE(mode_counters); i++) {
 			snprintf(path, sizeof(path), "%s/modes/%s/%s", dir,
-				 mode_names[m], mode_counters[i]);
+				 vmmgmt_mode_name(m), mode_counters[i]);
 			if (read_file(path, val, sizeof(val)))
 				snprintf(val, sizeof(val), ctl->json ? "null" : "-");
 			if (ctl->json)

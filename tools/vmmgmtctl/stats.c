@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "vmmgmtctl.h"
+#include "vmmgmt_name_rules.h"
 
 /* The files of vms/VM/stats/ that hold one number, in the order shown. */
 static const struct {
@@ -56,15 +57,12 @@ static const struct {
 /* A VM name as vmmgmtd registers them: 1..31 of [A-Za-z0-9_-]. */
 bool vm_name_ok(const char *name)
 {
-	size_t i, len = strlen(name);
+	__u8 buf[VMMGMT_NAME_MAX] = { 0 };
 
-	if (!len || len >= VMMGMT_NAME_MAX)
+	if (strlen(name) >= sizeof(buf))
 		return false;
-	for (i = 0; i < len; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
-			    name[i]))
-			return false;
-	return true;
+	memcpy(buf, name, strlen(name));
+	return vmmgmt_name_valid(buf, VMMGMT_NAME_PUNCT_VM);
 }
 
 int cmd_stats(const struct ctl *ctl, int argc, char **argv)
