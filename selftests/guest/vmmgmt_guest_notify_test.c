@@ -66,7 +66,10 @@ FIXTURE_TEARDOWN(notify)
 		close(self->fd);
 }
 
-/* The host of this test bed offers notify_at, and the guest accepts it. */
+/*
+ * The host of this test bed offers notify_at and (ABI 0.6) modes, and the
+ * guest accepts both.
+ */
 TEST_F(notify, feature_negotiated)
 {
 	unsigned long long feat = ~0ULL;
@@ -75,7 +78,7 @@ TEST_F(notify, feature_negotiated)
 	ASSERT_EQ(0, vmmgmt_read_raw(VMMGMT_GUEST_SYSFS "/features", buf, sizeof(buf)));
 	feat = strtoull(buf, &end, 0);
 	ASSERT_TRUE(end != buf && *end == '\n') TH_LOG("features: '%s'", buf);
-	EXPECT_EQ((unsigned long long)VMMGMT_F_NOTIFY_AT, feat);
+	EXPECT_EQ((unsigned long long)(VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES), feat);
 }
 
 static unsigned long notify_msgs(void)
