@@ -56,7 +56,8 @@ static int host_send(int ep, __u16 mode)
 		.data = "ping",
 	};
 
-	if (write(ep, &m, sizeof(m)) < 0)
+	/* Header and payload, without the structure's tail padding. */
+	if (write(ep, &m, sizeof(m.r) + sizeof(m.data)) < 0)
 		return -errno;
 	return 0;
 }
