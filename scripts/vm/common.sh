@@ -140,10 +140,12 @@ say() {
 # it, indented, without terminal control sequences (vmmgmtctl top clears
 # the screen first).  Returns the command's status.
 show() {
-	local rc
+	local rc esc
+	esc=$(printf '\033')
 	echo "    \$ $1"
 	eval "$1" >/tmp/show.out 2>&1
 	rc=$?
-	sed 's/\x1b\[[0-9;]*[A-Za-z]//g; s/^/    /' /tmp/show.out
+	# busybox sed knows no \x1b.
+	sed "s/$esc\[[0-9;]*[A-Za-z]//g; s/^/    /" /tmp/show.out
 	return $rc
 }
