@@ -133,3 +133,19 @@ load_bench_modules() {
 say() {
 	echo "==> $*"
 }
+
+# show 'COMMAND': one command of the demonstration as an administrator
+# types it: print it after a "$" prompt, run it in this shell (eval:
+# pipes, redirections and cd work as typed) and print its output below
+# it, indented, without terminal control sequences (vmmgmtctl top clears
+# the screen first).  Returns the command's status.
+show() {
+	local rc esc
+	esc=$(printf '\033')
+	echo "    \$ $1"
+	eval "$1" >/tmp/show.out 2>&1
+	rc=$?
+	# busybox sed knows no \x1b.
+	sed "s/$esc\[[0-9;]*[A-Za-z]//g; s/^/    /" /tmp/show.out
+	return $rc
+}
