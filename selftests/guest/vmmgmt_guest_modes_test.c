@@ -33,6 +33,8 @@
 #include "kselftest_harness.h"
 #include "vmmgmt_guest_util.h"
 #include "../vmmgmt_bar.h"
+/* The modes' names as the modules spell them (vmmgmt_mode_name()). */
+#include "vmmgmt_name_rules.c"
 
 #define MODES_DIR	VMMGMT_GUEST_SYSFS "/modes"
 /* An answer from the host's echo, or a record routed back to this VM. */
@@ -42,31 +44,13 @@
 /* Messages that fill one file's receive queue (VMMGMT_RXQ_MAX_MSGS). */
 #define MODES_RXQ_MSGS	256
 
-/* The directory name of each mode a guest's owner turns on and off. */
-static const char *mode_name(int mode)
-{
-	switch (mode) {
-	case VMMGMT_MODE_CHAT:
-		return "chat";
-	case VMMGMT_MODE_STATS:
-		return "stats";
-	case VMMGMT_MODE_FILE:
-		return "file";
-	case VMMGMT_MODE_CALC:
-		return "calc";
-	case VMMGMT_MODE_CMD:
-		return "cmd";
-	}
-	return "?";
-}
-
 static const struct vmmgmt_addr echo_addr = {
 	.host = 0, .vm = VMMGMT_HOST_PEER_ID, .port = VMMGMT_PORT_ECHO,
 };
 
 static void mode_path(char *buf, size_t size, int mode, const char *attr)
 {
-	snprintf(buf, size, MODES_DIR "/%s/%s", mode_name(mode), attr);
+	snprintf(buf, size, MODES_DIR "/%s/%s", vmmgmt_mode_name(mode), attr);
 }
 
 static int mode_set(int mode, bool on)
@@ -187,7 +171,7 @@ TEST_F(modes, defaults)
 		bool on = VMMGMT_MODES_DEFAULT & VMMGMT_MODE_BIT(m);
 
 		EXPECT_EQ(on, mode_ull(m, "enabled"))
-			TH_LOG("modes/%s/enabled", mode_name(m));
+			TH_LOG("modes/%s/enabled", vmmgmt_mode_name(m));
 		mode_path(path, sizeof(path), m, "enabled");
 		ASSERT_EQ(0, stat(path, &st));
 		EXPECT_EQ(0644U, st.st_mode & 0777)
