@@ -24,6 +24,8 @@
  * vmmgmt_guest_ring.c	the shared ring (lib/vmmgmt_ring.c)
  * vmmgmt_guest_stall.c	the shared stall detection (lib/vmmgmt_stall.c)
  * vmmgmt_guest_name_rules.c the shared name check (lib/vmmgmt_name_rules.c)
+ * vmmgmt_guest_stream_rules.c the shared stream protocol rules
+ *			(lib/vmmgmt_stream.c)
  * vmmgmt_guest_compat.h	kernel API differences between 6.1 and 6.12
  *
  * The link calls up into the mode files only through
@@ -55,6 +57,7 @@
 
 #include "vmmgmt_ring.h"
 #include "vmmgmt_name_rules.h"
+#include "vmmgmt_stream.h"
 #include "vmmgmt_stall.h"
 
 struct dentry;
