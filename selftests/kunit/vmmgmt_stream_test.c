@@ -306,6 +306,7 @@ static struct kunit_suite vmmgmt_stream_test_suite = {
 	.name = "vmmgmt_stream",
 	.test_cases = vmmgmt_stream_test_cases,
 };
+
 kunit_test_suite(vmmgmt_stream_test_suite);
 
 MODULE_DESCRIPTION("KUnit test of the vmmgmt stream protocol rules");
