@@ -194,8 +194,8 @@ struct vmmgmt_guest_stats_req {
  * @lock: protects the fields below but @sent and @failed, and the
  *	sampling itself.  Taken before &vmmgmt_guest_dev.lock.
  * @work: takes one sample per period while @enabled.
- * @enabled: sysfs stats_enable.
- * @period_ms: sysfs stats_period_ms.  Written under @lock, read with
+ * @enabled: sysfs modes/stats/sampling.
+ * @period_ms: sysfs modes/stats/period_ms.  Written under @lock, read with
  *	READ_ONCE() by sysfs.
  * @seq: sequence number of the last sample taken.
  * @last_ns: CLOCK_MONOTONIC time of the last sample or baseline.
