@@ -24,8 +24,6 @@
  * vmmgmt_guest_ring.c	the shared ring (lib/vmmgmt_ring.c)
  * vmmgmt_guest_stall.c	the shared stall detection (lib/vmmgmt_stall.c)
  * vmmgmt_guest_name_rules.c the shared name check (lib/vmmgmt_name_rules.c)
- * vmmgmt_guest_stream_rules.c the shared stream protocol rules
- *			(lib/vmmgmt_stream.c)
  * vmmgmt_guest_compat.h	kernel API differences between 6.1 and 6.12
  *
  * The link calls up into the mode files only through
@@ -57,7 +55,6 @@
 
 #include "vmmgmt_ring.h"
 #include "vmmgmt_name_rules.h"
-#include "vmmgmt_stream.h"
 #include "vmmgmt_stall.h"
 
 struct dentry;
@@ -194,8 +191,8 @@ struct vmmgmt_guest_stats_req {
  * @lock: protects the fields below but @sent and @failed, and the
  *	sampling itself.  Taken before &vmmgmt_guest_dev.lock.
  * @work: takes one sample per period while @enabled.
- * @enabled: sysfs modes/stats/sampling.
- * @period_ms: sysfs modes/stats/period_ms.  Written under @lock, read with
+ * @enabled: sysfs stats_enable.
+ * @period_ms: sysfs stats_period_ms.  Written under @lock, read with
  *	READ_ONCE() by sysfs.
  * @seq: sequence number of the last sample taken.
  * @last_ns: CLOCK_MONOTONIC time of the last sample or baseline.

@@ -102,7 +102,7 @@ static bool vmmgmt_guest_tx_wakeup(struct vmmgmt_guest_dev *vdev, int seq)
  * names' control requests and the statistics collector's samples all
  * post through it.  A posted record arms the stall watchdog, and counts
  * in &vmmgmt_guest_counters.tx_msgs and tx_bytes unless it is a
- * statistics sample (the collector counts those in its own samples_sent).
+ * statistics sample (the collector counts those in its own stats_sent).
  *
  * Rings the doorbell only when the host is not draining the ring.  To
  * wait for space it announces itself (prod_waiting), so that the host

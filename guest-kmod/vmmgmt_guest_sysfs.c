@@ -262,6 +262,108 @@ static const struct attribute_group vmmgmt_guest_counter_group = {
 	.attrs = vmmgmt_guest_counter_attrs,
 };
 
+/* The statistics collector (&struct vmmgmt_guest_sampler). */
+
+static ssize_t stats_enable_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%d\n", READ_ONCE(vdev->sampler.enabled));
+}
+
+/**
+ * stats_enable_store() - start (1) or stop (0) sampling.
+ * @dev: the misc device.
+ * @attr: the attribute.
+ * @buf: "0" or "1" (what kstrtobool() accepts).
+ * @count: length of @buf.
+ *
+ * See vmmgmt_guest_stats_enable().
+ *
+ * Context: process context; takes &vmmgmt_guest_sampler.lock.
+ * Return: @count; -EINVAL; -EPERM to start while the statistics mode is
+ * off.
+ */
+static ssize_t stats_enable_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	bool val;
+	int ret;
+
+	if (kstrtobool(buf, &val))
+		return -EINVAL;
+	ret = vmmgmt_guest_stats_enable(vmmgmt_guest_dev_from_misc(dev), val);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(stats_enable);
+
+static ssize_t stats_period_ms_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vdev->sampler.period_ms));
+}
+
+/**
+ * stats_period_ms_store() - set the sampling period.
+ * @dev: the misc device.
+ * @attr: the attribute.
+ * @buf: milliseconds, %VMMGMT_STATS_PERIOD_MIN_MS..%VMMGMT_STATS_PERIOD_MAX_MS.
+ * @count: length of @buf.
+ *
+ * See vmmgmt_guest_stats_set_period().
+ *
+ * Context: process context; takes &vmmgmt_guest_sampler.lock.
+ * Return: @count or -EINVAL.
+ */
+static ssize_t stats_period_ms_store(struct device *dev,
+				     struct device_attribute *attr,
+				     const char *buf, size_t count)
+{
+	u32 val;
+	int ret;
+
+	if (kstrtou32(buf, 0, &val))
+		return -EINVAL;
+	ret = vmmgmt_guest_stats_set_period(vmmgmt_guest_dev_from_misc(dev),
+					    val);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(stats_period_ms);
+
+static ssize_t stats_sent_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&vdev->sampler.sent));
+}
+static DEVICE_ATTR_RO(stats_sent);
+
+static ssize_t stats_failed_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&vdev->sampler.failed));
+}
+static DEVICE_ATTR_RO(stats_failed);
+
+static struct attribute *vmmgmt_guest_stats_attrs[] = {
+	&dev_attr_stats_enable.attr,
+	&dev_attr_stats_period_ms.attr,
+	&dev_attr_stats_sent.attr,
+	&dev_attr_stats_failed.attr,
+	NULL
+};
+
+static const struct attribute_group vmmgmt_guest_stats_group = {
+	.attrs = vmmgmt_guest_stats_attrs,
+};
+
 /*
  * The misc device's groups (&miscdevice.groups): created with the device,
  * removed before misc_deregister() returns, which also waits for running
@@ -270,6 +372,7 @@ static const struct attribute_group vmmgmt_guest_counter_group = {
 const struct attribute_group *vmmgmt_guest_sysfs_groups[] = {
 	&vmmgmt_guest_dev_group,
 	&vmmgmt_guest_counter_group,
+	&vmmgmt_guest_stats_group,
 	NULL
 };
 
@@ -375,46 +478,20 @@ static const struct attribute_group vmmgmt_guest_mode_group = {
 };
 
 /*
- * modes/stats/ also has the collector's settings and counts (&struct
- * vmmgmt_guest_sampler).  The device's stats_* aliases of ABI 0.6 are
- * gone in 0.7.
+ * modes/stats/ also has the collector's settings and counts, under the
+ * names its device files (stats_enable, ...) are deprecated aliases of.
  */
-static struct vmmgmt_guest_dev *vmmgmt_guest_mode_vdev(struct kobject *kobj)
-{
-	return vmmgmt_guest_dev_from_misc(kobj_to_dev(kobj->parent->parent));
-}
-
 static ssize_t sampling_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
 {
-	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_mode_vdev(kobj);
-
-	return sysfs_emit(buf, "%d\n", READ_ONCE(vdev->sampler.enabled));
+	return stats_enable_show(kobj_to_dev(kobj->parent->parent), NULL, buf);
 }
 
-/**
- * sampling_store() - start (1) or stop (0) sampling.
- * @kobj: modes/stats/.
- * @attr: the attribute.
- * @buf: "0" or "1" (what kstrtobool() accepts).
- * @count: length of @buf.
- *
- * See vmmgmt_guest_stats_enable().
- *
- * Context: process context; takes &vmmgmt_guest_sampler.lock.
- * Return: @count; -EINVAL; -EPERM to start while the statistics mode is
- * off.
- */
 static ssize_t sampling_store(struct kobject *kobj, struct kobj_attribute *attr,
 			      const char *buf, size_t count)
 {
-	bool val;
-	int ret;
-
-	if (kstrtobool(buf, &val))
-		return -EINVAL;
-	ret = vmmgmt_guest_stats_enable(vmmgmt_guest_mode_vdev(kobj), val);
-	return ret ? ret : count;
+	return stats_enable_store(kobj_to_dev(kobj->parent->parent), NULL, buf,
+				  count);
 }
 
 static struct kobj_attribute vmmgmt_guest_mode_sampling = __ATTR_RW(sampling);
@@ -422,34 +499,16 @@ static struct kobj_attribute vmmgmt_guest_mode_sampling = __ATTR_RW(sampling);
 static ssize_t period_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
 			      char *buf)
 {
-	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_mode_vdev(kobj);
-
-	return sysfs_emit(buf, "%u\n", READ_ONCE(vdev->sampler.period_ms));
+	return stats_period_ms_show(kobj_to_dev(kobj->parent->parent), NULL,
+				    buf);
 }
 
-/**
- * period_ms_store() - set the sampling period.
- * @kobj: modes/stats/.
- * @attr: the attribute.
- * @buf: milliseconds, %VMMGMT_STATS_PERIOD_MIN_MS..%VMMGMT_STATS_PERIOD_MAX_MS.
- * @count: length of @buf.
- *
- * See vmmgmt_guest_stats_set_period().
- *
- * Context: process context; takes &vmmgmt_guest_sampler.lock.
- * Return: @count or -EINVAL.
- */
 static ssize_t period_ms_store(struct kobject *kobj,
 			       struct kobj_attribute *attr, const char *buf,
 			       size_t count)
 {
-	u32 val;
-	int ret;
-
-	if (kstrtou32(buf, 0, &val))
-		return -EINVAL;
-	ret = vmmgmt_guest_stats_set_period(vmmgmt_guest_mode_vdev(kobj), val);
-	return ret ? ret : count;
+	return stats_period_ms_store(kobj_to_dev(kobj->parent->parent), NULL,
+				     buf, count);
 }
 
 static struct kobj_attribute vmmgmt_guest_mode_period_ms = __ATTR_RW(period_ms);
@@ -457,9 +516,7 @@ static struct kobj_attribute vmmgmt_guest_mode_period_ms = __ATTR_RW(period_ms);
 static ssize_t samples_sent_show(struct kobject *kobj,
 				 struct kobj_attribute *attr, char *buf)
 {
-	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_mode_vdev(kobj);
-
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&vdev->sampler.sent));
+	return stats_sent_show(kobj_to_dev(kobj->parent->parent), NULL, buf);
 }
 
 static struct kobj_attribute vmmgmt_guest_mode_samples_sent =
@@ -468,9 +525,7 @@ static struct kobj_attribute vmmgmt_guest_mode_samples_sent =
 static ssize_t samples_failed_show(struct kobject *kobj,
 				   struct kobj_attribute *attr, char *buf)
 {
-	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_mode_vdev(kobj);
-
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&vdev->sampler.failed));
+	return stats_failed_show(kobj_to_dev(kobj->parent->parent), NULL, buf);
 }
 
 static struct kobj_attribute vmmgmt_guest_mode_samples_failed =

@@ -35,8 +35,6 @@
  * vmmgmt_host_ring.c	the shared ring (lib/vmmgmt_ring.c)
  * vmmgmt_host_stall.c	the shared stall detection (lib/vmmgmt_stall.c)
  * vmmgmt_host_name_rules.c the shared name check (lib/vmmgmt_name_rules.c)
- * vmmgmt_host_stream_rules.c the shared stream protocol rules
- *			(lib/vmmgmt_stream.c)
  *
  * Waking a VM's worker and interrupting its guest are inline helpers here
  * (vmmgmt_host_worker_wake(), vmmgmt_host_worker_notify()): the kick
@@ -80,7 +78,6 @@
 
 #include "vmmgmt_ring.h"
 #include "vmmgmt_name_rules.h"
-#include "vmmgmt_stream.h"
 #include "vmmgmt_stall.h"
 #include "vmmgmt_host_compat.h"
 
