@@ -172,6 +172,8 @@ static void vmmgmt_host_worker_broken(struct vmmgmt_host_vm *vm,
 			    vmmgmt_ring_err_name(vmmgmt_ring_error(ring)));
 	/* Host writers waiting for room fail now (EPIPE). */
 	wake_up_interruptible_all(&vm->tx_wq);
+	/* Records other VMs hold for this one are answered (EHOSTDOWN). */
+	vmmgmt_host_vms_unblock();
 	/* Let the guest see the new state. */
 	vmmgmt_host_worker_notify(vm);
 }
