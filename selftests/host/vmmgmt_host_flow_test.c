@@ -187,11 +187,10 @@ FIXTURE_TEARDOWN(flow)
 	fake_vms_teardown(self->dev, &self->a, &self->b);
 }
 
-/* The host offers flow control, and not streams (not routed yet). */
+/* The host offers flow control; the counters start at zero. */
 TEST_F(flow, features_offered)
 {
 	EXPECT_EQ(VMMGMT_F_FLOW, self->a.hdr->features_offered & VMMGMT_F_FLOW);
-	EXPECT_EQ(0ULL, self->a.hdr->features_offered & VMMGMT_F_STREAM);
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "held"));
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "held_overflows"));
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "xoffs"));
