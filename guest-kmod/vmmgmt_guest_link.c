@@ -278,7 +278,9 @@ static bool vmmgmt_guest_check_layout(const struct vmmgmt_guest_dev *vdev,
  * accepted bits whenever it lays the region out, so this runs at every
  * ring setup.  &vmmgmt_guest_dev.features shows the result in sysfs.
  * %VMMGMT_F_MODES (ABI 0.6) is accepted whenever offered: the modes that
- * are on go into the header first (vmmgmt_guest_modes_publish()).
+ * are on go into the header first (vmmgmt_guest_modes_publish()).  Only
+ * the bits this module implements are accepted, not every bit the ABI
+ * defines (%VMMGMT_F_FLOW would bring notices it does not handle yet).
  *
  * Context: process context; @vdev->rx_lock and @vdev->tx_lock held; takes
  * &vmmgmt_guest_modes.lock.
@@ -289,7 +291,7 @@ static void vmmgmt_guest_link_features(struct vmmgmt_guest_dev *vdev)
 
 	feat = vmmgmt_guest_hdr_read64(vdev,
 				       VMMGMT_GUEST_HDR_OFF(features_offered));
-	feat &= VMMGMT_F_KNOWN;
+	feat &= VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES;
 	vmmgmt_ring_use_notify_at(&vdev->tx, feat & VMMGMT_F_NOTIFY_AT);
 	/*
 	 * The modes before the bit that makes the host read them; from here

@@ -16,6 +16,9 @@
  *			files, their read() and write()
  * vmmgmt_host_route.c	records from one VM to another, and the policy that
  *			says which VMs may talk to each other
+ * vmmgmt_host_flow.c	flow control: a VM's held queue (records whose
+ *			destination is full), the XOFF/XON notices it owes
+ *			its guest, PEER_GONE notices to every VM
  * vmmgmt_host_sysfs.c	/sys/class/misc/vmmgmt-host/vms/<name>/
  * vmmgmt_host_stats.c	statistics samples from guests, and their
  *			sysfs files vms/<name>/stats/
@@ -127,11 +130,18 @@ struct vmmgmt_host_queue {
 	u32 bytes;
 };
 
+/** VMMGMT_HOST_SEND_MS - default send timeout of a host file's write(). */
+#define VMMGMT_HOST_SEND_MS	5000
+/** VMMGMT_HOST_SEND_MS_MAX - longest send timeout VMMGMT_HOST_IOC_SET_TIMEOUT takes. */
+#define VMMGMT_HOST_SEND_MS_MAX	600000
+
 /**
  * struct vmmgmt_host_ep - an open /dev/vmmgmt-host file (its private data).
  * @file: the file.
  * @bind_lock: serialises binding.
  * @port: the bound port, 0 while unbound.  Written once under @bind_lock.
+ * @send_ms: how long write() waits for room at a VM, in ms
+ *	(VMMGMT_HOST_IOC_SET_TIMEOUT; %VMMGMT_HOST_SEND_MS by default).
  * @rx_mutex: one reader at a time; held across the copy to userspace.
  * @lock: protects @rx and @blocking.
  * @rx: messages from VMs to @port.
@@ -142,6 +152,7 @@ struct vmmgmt_host_ep {
 	struct file *file;
 	struct mutex bind_lock;	/* see above */
 	u32 port;
+	u32 send_ms;
 	struct mutex rx_mutex;	/* see above */
 	spinlock_t lock;	/* see above */
 	struct vmmgmt_host_queue rx;
@@ -189,6 +200,10 @@ struct vmmgmt_host_kick {
  * @stall_kicks: notifications the watchdog sent (vmmgmt_host_watchdog.c).
  * @injected_drops: doorbells ignored and interrupts skipped by fault
  *	injection (debugfs drop_kicks, drop_calls).
+ * @held_overflows: records that would have gone past the held queue's
+ *	limits (%VMMGMT_HELD_MSGS, %VMMGMT_HELD_BYTES): requests answered
+ *	with ENOBUFS, responses dropped (vmmgmt_host_flow.c).
+ * @xoffs: %VMMGMT_CTRL_XOFF notices posted to the guest.
  *
  * Atomic: the worker, the wait queue callback and sysfs readers touch
  * them without a lock.
@@ -209,6 +224,38 @@ struct vmmgmt_host_counters {
 	atomic64_t stalls_recovered;
 	atomic64_t stall_kicks;
 	atomic64_t injected_drops;
+	atomic64_t held_overflows;
+	atomic64_t xoffs;
+};
+
+/** VMMGMT_HOST_FLOW_DESTS - destinations a VM's flow table tracks. */
+#define VMMGMT_HOST_FLOW_DESTS	(2 * VMMGMT_HELD_MSGS)
+/**
+ * VMMGMT_HOST_NOTICES_MAX - notices (PEER_GONE) a VM's send queue takes
+ * beyond its limits (%VMMGMT_HOST_QUEUE_MSGS).
+ */
+#define VMMGMT_HOST_NOTICES_MAX	64
+
+/**
+ * struct vmmgmt_host_flow_dest - one destination a VM's records wait for,
+ * or whose XON the guest is still owed (vmmgmt_host_flow.c).
+ * @vm: the destination's VM id, 0 for a host endpoint.
+ * @port: the host endpoint's port; 0 for a VM (all its ports).
+ * @held: records of the VM held for it.
+ * @told: the guest was told XOFF and not XON yet.
+ * @stuck: it refused a record in the current pass over the held queue.
+ * @used: the entry is in use (@held or @told).
+ *
+ * A notice is due when the guest accepted %VMMGMT_F_FLOW and @told differs
+ * from (@held > 0).  Worker only.
+ */
+struct vmmgmt_host_flow_dest {
+	u32 vm;
+	u32 port;
+	u32 held;
+	bool told;
+	bool stuck;
+	bool used;
 };
 
 /**
@@ -545,9 +592,18 @@ struct vmmgmt_host_sched {
  * @h2g_broken: posting to the H2G ring failed (a bogus tail).  Worker only.
  * @blocked_len: payload length of the answer that did not fit.
  * @posted: records posted to H2G in the current batch.  Worker only.
- * @blocked: a G2H record whose destination queue (a host endpoint's or
- *	another VM's send queue) is full stays in the ring; set under that
- *	queue's lock, cleared by the worker before it tries again.
+ * @blocked: a destination queue (a host endpoint's or another VM's send
+ *	queue) turned a record of this VM away (it went to @held, or stayed
+ *	in the ring); set under that queue's lock, cleared by the worker
+ *	before it tries again.  vmmgmt_host_vms_unblock() wakes the worker.
+ * @ring_stuck: the last batch left a G2H record in the ring because the
+ *	held queue was full (a guest without %VMMGMT_F_FLOW).  Worker only.
+ * @flow_on: the guest accepted %VMMGMT_F_FLOW (read once per batch).
+ *	Worker only.
+ * @held: records of this VM whose destination was full, oldest first,
+ *	bounded by %VMMGMT_HELD_MSGS and %VMMGMT_HELD_BYTES; worker only
+ *	(sysfs reads its count).  See vmmgmt_host_flow.c.
+ * @flow: the destinations of @held and the notices owed.  Worker only.
  * @tx_blocking: a worker found @tx full and waits; this VM's worker wakes
  *	the waiting workers when it has made room.  Protected by @tx_lock.
  * @tx_lock: protects @tx, @tx_blocking and @dead.
@@ -605,7 +661,11 @@ struct vmmgmt_host_vm {
 	u32 blocked_len;
 	u32 posted;
 	bool blocked;
+	bool ring_stuck;
+	bool flow_on;
 	void *buf;
+	struct vmmgmt_host_queue held;
+	struct vmmgmt_host_flow_dest flow[VMMGMT_HOST_FLOW_DESTS];
 
 	spinlock_t tx_lock;	/* see above */
 	struct vmmgmt_host_queue tx;
@@ -689,16 +749,39 @@ ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
 			     bool nonblock);
 __poll_t vmmgmt_host_ep_poll(struct vmmgmt_host_ep *ep, struct file *file,
 			     poll_table *wait);
+long vmmgmt_host_ep_set_timeout(struct vmmgmt_host_ep *ep, void __user *uarg);
 int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
-			   const struct vmmgmt_rec *hdr, const void *payload);
+			   struct vmmgmt_host_msg *msg);
 
 /* vmmgmt_host_route.c */
 int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
-			 const struct vmmgmt_rec *hdr, const void *payload);
+			 struct vmmgmt_host_msg *msg);
 bool vmmgmt_host_policy_allowed(const char *a, const char *b);
 ssize_t vmmgmt_host_policy_show(char *buf);
 int vmmgmt_host_policy_store(const char *buf, size_t count);
 void vmmgmt_host_policy_exit(void);
+
+/* vmmgmt_host_flow.c */
+void vmmgmt_host_flow_init(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_flow_purge(struct vmmgmt_host_vm *vm);
+bool vmmgmt_host_flow_waits(struct vmmgmt_host_vm *vm,
+			    const struct vmmgmt_rec *hdr);
+int vmmgmt_host_flow_hold(struct vmmgmt_host_vm *vm,
+			  struct vmmgmt_host_msg *msg);
+struct vmmgmt_host_msg *vmmgmt_host_flow_first(struct vmmgmt_host_vm *vm);
+struct vmmgmt_host_msg *vmmgmt_host_flow_next(struct vmmgmt_host_vm *vm,
+					      struct vmmgmt_host_msg *msg);
+void vmmgmt_host_flow_stuck(struct vmmgmt_host_vm *vm,
+			    const struct vmmgmt_host_msg *msg);
+void vmmgmt_host_flow_release(struct vmmgmt_host_vm *vm,
+			      struct vmmgmt_host_msg *msg);
+struct vmmgmt_host_flow_dest *
+vmmgmt_host_flow_due(struct vmmgmt_host_vm *vm, struct vmmgmt_rec *hdr,
+		     struct vmmgmt_ctrl *ctrl);
+void vmmgmt_host_flow_sent(struct vmmgmt_host_vm *vm,
+			   struct vmmgmt_host_flow_dest *d);
+bool vmmgmt_host_flow_is_notice(const struct vmmgmt_rec *hdr);
+void vmmgmt_host_flow_peer_gone(const struct vmmgmt_addr *addr);
 
 /* vmmgmt_host_sysfs.c */
 extern const struct kobj_type vmmgmt_host_vm_ktype;
@@ -758,6 +841,7 @@ void vmmgmt_host_vm_unreserve(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_vm_publish(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_vm_unpublish(struct vmmgmt_host_vm *vm);
 struct vmmgmt_host_vm *vmmgmt_host_vm_get(u32 id);
+struct vmmgmt_host_vm *vmmgmt_host_vm_get_next(u32 *id);
 void vmmgmt_host_vm_put(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_vms_unblock(void);
 int vmmgmt_host_vms_init(struct kobject *parent);
@@ -770,6 +854,7 @@ int vmmgmt_host_region_map(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_region_unmap(struct vmmgmt_host_vm *vm);
 int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm);
 bool vmmgmt_host_region_modes(const struct vmmgmt_host_vm *vm, u32 *modes);
+bool vmmgmt_host_region_flow(const struct vmmgmt_host_vm *vm);
 
 /* vmmgmt_host_queue.c */
 void vmmgmt_host_queue_init(struct vmmgmt_host_queue *q);

@@ -104,6 +104,8 @@ static long vmmgmt_host_ioctl(struct file *file, unsigned int cmd,
 		return vmmgmt_host_ep_publish(file->private_data, uarg);
 	case VMMGMT_HOST_IOC_LOOKUP:
 		return vmmgmt_host_ep_lookup(uarg);
+	case VMMGMT_HOST_IOC_SET_TIMEOUT:
+		return vmmgmt_host_ep_set_timeout(file->private_data, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -3,9 +3,9 @@
  * Shared by the host module's fake-VM selftests, one program per fixture:
  * vmmgmt_host_vm_test (registration, echo, quotas, resets),
  * vmmgmt_host_hostile_test, vmmgmt_host_teardown_test, vmmgmt_host_ep_test
- * (host endpoints), vmmgmt_host_route_test (VM to VM), vmmgmt_host_names_test
- * and vmmgmt_host_ctl_test (vmmgmtctl).  Each program plays vmmgmtd, host
- * applications and the guest.
+ * (host endpoints), vmmgmt_host_route_test (VM to VM), vmmgmt_host_names_test,
+ * vmmgmt_host_ctl_test (vmmgmtctl) and vmmgmt_host_flow_test (flow
+ * control).  Each program plays vmmgmtd, host applications and the guest.
  *
  * A fake VM is a sealed memfd and eventfds registered with
  * VMMGMT_HOST_IOC_ADD_VM; the test maps the region and runs the guest's
@@ -293,6 +293,35 @@ static inline int echo_run(struct __test_metadata *_metadata, struct fake_vm *f,
 		got++;
 	}
 	return 0;
+}
+
+/*
+ * Flow control (vmmgmt_host_flow_test): the fake guest says it takes the
+ * host's notices (VMMGMT_F_FLOW), as the guest module does each time it
+ * sets the rings up (after registration and after every reset).
+ */
+static inline void fake_flow_accept(struct fake_vm *f)
+{
+	__atomic_or_fetch(&f->hdr->features_accepted, VMMGMT_F_FLOW,
+			  __ATOMIC_RELEASE);
+}
+
+/*
+ * fake_notice() - whether a record from the H2G ring is a host notice.
+ * Return: its op (VMMGMT_CTRL_XOFF, _XON, _PEER_GONE) with *@addr set,
+ * or 0 for any other record.
+ */
+static inline __u32 fake_notice(const struct vmmgmt_rec *h, const void *buf,
+				struct vmmgmt_addr *addr)
+{
+	struct vmmgmt_ctrl c;
+
+	if (h->mode != VMMGMT_MODE_CTRL || (h->flags & VMMGMT_REC_F_RESPONSE) ||
+	    h->len != sizeof(c))
+		return 0;
+	memcpy(&c, buf, sizeof(c));
+	*addr = c.name.addr;
+	return c.op;
 }
 
 /* Host endpoints (vmmgmt_host_ep_test, vmmgmt_host_names_test). */

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt host module: flow control per destination.
+ *
+ * A VM's worker never waits for a full destination with the rest of the
+ * guest's records behind it.  A record whose destination (a host
+ * endpoint's receive queue, or another VM's send queue) is full goes to
+ * the sender's held queue (&vmmgmt_host_vm.held), already copied out of
+ * the ring and charged to the sender's quota, and the worker goes on with
+ * the next record.  Destinations are (0, 0, port) for a host endpoint and
+ * (0, vm, 0) for another VM (its whole send queue).  While a record for a
+ * destination is held, later records for it are held behind it: the order
+ * per destination is kept.  The held queue takes at most
+ * %VMMGMT_HELD_MSGS records and %VMMGMT_HELD_BYTES payload bytes; the
+ * worker answers a request past that with ENOBUFS (guests that accepted
+ * %VMMGMT_F_FLOW; an older guest's record stays in its ring, as before
+ * ABI 0.7, since it cannot know to stop).
+ *
+ * The worker retries the held queue first in each batch, woken by the
+ * destinations through vmmgmt_host_vms_unblock(); a destination that
+ * refuses one record is not asked again in that pass.
+ *
+ * Notices: the first record held for a destination owes the guest an
+ * XOFF for it, the last one delivered (or answered with an error because
+ * the destination went away) an XON.  Only guests that accepted
+ * %VMMGMT_F_FLOW get them.  Each destination has one entry in the VM's
+ * flow table (&vmmgmt_host_vm.flow) saying what the guest was told; a
+ * notice is due while that differs from what is true, so a notice that
+ * does not fit the H2G ring now is posted later and never dropped, and
+ * at most one is owed per destination.  The worker posts them
+ * (vmmgmt_host_flow_due(), vmmgmt_host_flow_sent()).
+ *
+ * PEER_GONE: when a VM goes away or resets its channel, or a host
+ * endpoint with streams closes, every other VM that accepted
+ * %VMMGMT_F_FLOW gets a PEER_GONE notice through its send queue
+ * (vmmgmt_host_flow_peer_gone()), up to %VMMGMT_HOST_NOTICES_MAX past the
+ * queue's limits; the caller never waits for room.
+ *
+ * Owns: the held queue's rules and the flow table; everything here but
+ * vmmgmt_host_flow_peer_gone() runs in the VM's worker (or after it
+ * stopped) and takes no lock.
+ *
+ * May call: the registry (every VM), the region (the guest's features)
+ * and the queues.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/list.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+
+#include <vmmgmt.h>
+
+#include "vmmgmt_host.h"
+
+/**
+ * vmmgmt_host_flow_init() - an empty held queue and flow table.
+ * @vm: the VM, not yet running.
+ *
+ * Context: any context.
+ */
+void vmmgmt_host_flow_init(struct vmmgmt_host_vm *vm)
+{
+	vmmgmt_host_queue_init(&vm->held);
+	memset(vm->flow, 0, sizeof(vm->flow));
+	vm->flow_on = false;
+}
+
+/**
+ * vmmgmt_host_flow_purge() - free the held records and forget the table.
+ * @vm: the VM; its worker (the caller, on a channel reset) or nobody
+ *	(removal, after the worker stopped) uses them.
+ *
+ * A reset drops what was in flight: held records are freed unanswered,
+ * and the guest that starts afresh is owed no notice.
+ *
+ * Context: process context.
+ */
+void vmmgmt_host_flow_purge(struct vmmgmt_host_vm *vm)
+{
+	vmmgmt_host_queue_purge(&vm->held);
+	memset(vm->flow, 0, sizeof(vm->flow));
+}
+
+/* The destination key of a record: (0, port) or (vm, 0). */
+static void vmmgmt_host_flow_key(const struct vmmgmt_rec *hdr, u32 *vm,
+				 u32 *port)
+{
+	*vm = hdr->dst.vm;
+	*port = hdr->dst.vm == VMMGMT_HOST_PEER_ID ? hdr->dst.port : 0;
+}
+
+/* The table entry of @hdr's destination, or NULL.  Worker only. */
+static struct vmmgmt_host_flow_dest *
+vmmgmt_host_flow_find(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr)
+{
+	struct vmmgmt_host_flow_dest *d;
+	u32 dvm, port;
+
+	vmmgmt_host_flow_key(hdr, &dvm, &port);
+	for (d = vm->flow; d < vm->flow + VMMGMT_HOST_FLOW_DESTS; d++)
+		if (d->used && d->vm == dvm && d->port == port)
+			return d;
+	return NULL;
+}
+
+/**
+ * vmmgmt_host_flow_waits() - must a record wait behind held ones?
+ * @vm: the sending VM.
+ * @hdr: the record; its destination is (0, vm, port) of this host.
+ *
+ * Context: the VM's worker.
+ * Return: true if records for the same destination are held: this one
+ * must be held behind them, not delivered ahead.
+ */
+bool vmmgmt_host_flow_waits(struct vmmgmt_host_vm *vm,
+			    const struct vmmgmt_rec *hdr)
+{
+	struct vmmgmt_host_flow_dest *d;
+
+	if (!vm->held.msgs)
+		return false;
+	d = vmmgmt_host_flow_find(vm, hdr);
+	return d && d->held;
+}
+
+/**
+ * vmmgmt_host_flow_hold() - put a record aside until its destination has
+ * room.
+ * @vm: the sending VM.
+ * @msg: the record, its source the VM's address; the held queue owns it
+ *	on success.
+ *
+ * The first record held for a destination makes an XOFF due (if the
+ * guest accepted %VMMGMT_F_FLOW and was not told already).
+ *
+ * Context: the VM's worker.
+ * Return: 0 when held; -ENOBUFS when the held queue is at
+ * %VMMGMT_HELD_MSGS or %VMMGMT_HELD_BYTES, or the flow table is full (the
+ * caller answers, counts, or leaves the record in the ring).
+ */
+int vmmgmt_host_flow_hold(struct vmmgmt_host_vm *vm,
+			  struct vmmgmt_host_msg *msg)
+{
+	struct vmmgmt_host_flow_dest *d, *free = NULL;
+	u32 len = msg->hdr.len;
+
+	if (vm->held.msgs >= VMMGMT_HELD_MSGS ||
+	    vm->held.bytes + len > VMMGMT_HELD_BYTES)
+		return -ENOBUFS;
+	d = vmmgmt_host_flow_find(vm, &msg->hdr);
+	if (!d) {
+		for (d = vm->flow; d < vm->flow + VMMGMT_HOST_FLOW_DESTS; d++)
+			if (!d->used) {
+				free = d;
+				break;
+			}
+		if (!free)
+			return -ENOBUFS;
+		d = free;
+		memset(d, 0, sizeof(*d));
+		vmmgmt_host_flow_key(&msg->hdr, &d->vm, &d->port);
+		d->used = true;
+	}
+	d->held++;
+	/* The destination refused a record in this pass. */
+	d->stuck = true;
+	vmmgmt_host_queue_add(&vm->held, msg);
+	return 0;
+}
+
+/* Whether @msg's destination refused a record in the current pass. */
+static bool vmmgmt_host_flow_skip(struct vmmgmt_host_vm *vm,
+				  const struct vmmgmt_host_msg *msg)
+{
+	struct vmmgmt_host_flow_dest *d = vmmgmt_host_flow_find(vm, &msg->hdr);
+
+	return d && d->stuck;
+}
+
+/**
+ * vmmgmt_host_flow_first() - start a pass over the held queue.
+ * @vm: the VM.
+ *
+ * Forgets which destinations refused in the last pass.
+ *
+ * Context: the VM's worker.
+ * Return: the oldest held record, or NULL.
+ */
+struct vmmgmt_host_msg *vmmgmt_host_flow_first(struct vmmgmt_host_vm *vm)
+{
+	struct vmmgmt_host_flow_dest *d;
+
+	if (!vm->held.msgs)
+		return NULL;
+	for (d = vm->flow; d < vm->flow + VMMGMT_HOST_FLOW_DESTS; d++)
+		d->stuck = false;
+	return list_first_entry_or_null(&vm->held.list,
+					struct vmmgmt_host_msg, node);
+}
+
+/**
+ * vmmgmt_host_flow_next() - the next held record worth trying in a pass.
+ * @vm: the VM.
+ * @msg: a held record (still on the queue).
+ *
+ * Skips records whose destination refused one in this pass
+ * (vmmgmt_host_flow_stuck()): they stay behind it, in order.
+ *
+ * Context: the VM's worker.
+ * Return: the next held record after @msg to try, or NULL.
+ */
+struct vmmgmt_host_msg *vmmgmt_host_flow_next(struct vmmgmt_host_vm *vm,
+					      struct vmmgmt_host_msg *msg)
+{
+	list_for_each_entry_continue(msg, &vm->held.list, node)
+		if (!vmmgmt_host_flow_skip(vm, msg))
+			return msg;
+	return NULL;
+}
+
+/**
+ * vmmgmt_host_flow_stuck() - a held record could not go now.
+ * @vm: the VM.
+ * @msg: the held record; its destination is full (or its error answer
+ *	did not fit the H2G ring).
+ *
+ * Context: the VM's worker.
+ */
+void vmmgmt_host_flow_stuck(struct vmmgmt_host_vm *vm,
+			    const struct vmmgmt_host_msg *msg)
+{
+	struct vmmgmt_host_flow_dest *d = vmmgmt_host_flow_find(vm, &msg->hdr);
+
+	if (d)
+		d->stuck = true;
+}
+
+/**
+ * vmmgmt_host_flow_release() - a held record was delivered or answered.
+ * @vm: the VM.
+ * @msg: the record, on the held queue; the caller owns it afterwards
+ *	(frees it, or it belongs to the destination's queue already).
+ *
+ * The last record of its destination makes an XON due if the guest was
+ * told XOFF; otherwise the table entry is freed.
+ *
+ * Context: the VM's worker.
+ */
+void vmmgmt_host_flow_release(struct vmmgmt_host_vm *vm,
+			      struct vmmgmt_host_msg *msg)
+{
+	struct vmmgmt_host_flow_dest *d = vmmgmt_host_flow_find(vm, &msg->hdr);
+
+	vmmgmt_host_queue_del(&vm->held, msg);
+	if (WARN_ON_ONCE(!d || !d->held))
+		return;
+	d->held--;
+	if (!d->held && !d->told)
+		d->used = false;
+}
+
+/**
+ * vmmgmt_host_flow_due() - the next notice owed to the guest.
+ * @vm: the VM; @vm->flow_on says whether the guest takes notices.
+ * @hdr: returns the notice's record header.
+ * @ctrl: returns its payload (sizeof(*@ctrl) bytes).
+ *
+ * A notice is due for a destination while what the guest was told (XOFF
+ * or nothing) differs from whether records are held for it.  A guest that
+ * does not take notices is owed none: what it was told is forgotten.
+ *
+ * Context: the VM's worker.
+ * Return: the destination the notice is about (pass it to
+ * vmmgmt_host_flow_sent() once posted), or NULL when none is due.
+ */
+struct vmmgmt_host_flow_dest *
+vmmgmt_host_flow_due(struct vmmgmt_host_vm *vm, struct vmmgmt_rec *hdr,
+		     struct vmmgmt_ctrl *ctrl)
+{
+	struct vmmgmt_host_flow_dest *d;
+
+	for (d = vm->flow; d < vm->flow + VMMGMT_HOST_FLOW_DESTS; d++) {
+		if (!d->used)
+			continue;
+		if (!vm->flow_on) {
+			d->told = false;
+			if (!d->held)
+				d->used = false;
+			continue;
+		}
+		if (d->told == !!d->held)
+			continue;
+		memset(hdr, 0, sizeof(*hdr));
+		memset(ctrl, 0, sizeof(*ctrl));
+		hdr->len = sizeof(*ctrl);
+		hdr->mode = VMMGMT_MODE_CTRL;
+		hdr->dst.vm = vm->id;
+		ctrl->op = d->held ? VMMGMT_CTRL_XOFF : VMMGMT_CTRL_XON;
+		ctrl->name.addr.vm = d->vm;
+		ctrl->name.addr.port = d->port;
+		return d;
+	}
+	return NULL;
+}
+
+/**
+ * vmmgmt_host_flow_sent() - a notice from vmmgmt_host_flow_due() was posted.
+ * @vm: the VM.
+ * @d: the destination it was about.
+ *
+ * Context: the VM's worker.
+ */
+void vmmgmt_host_flow_sent(struct vmmgmt_host_vm *vm,
+			   struct vmmgmt_host_flow_dest *d)
+{
+	d->told = d->held > 0;
+	if (d->told)
+		atomic64_inc(&vm->counters.xoffs);
+	else if (!d->held)
+		d->used = false;
+}
+
+/**
+ * vmmgmt_host_flow_is_notice() - is a queued record a host notice?
+ * @hdr: a record of a VM's send queue.
+ *
+ * Host endpoints send no %VMMGMT_MODE_CTRL records and guests' control
+ * requests are the host's own: a control record that is not a response
+ * is a notice (vmmgmt_host_flow_peer_gone()).
+ *
+ * Context: any context.
+ * Return: true for a notice, which only a guest that accepted
+ * %VMMGMT_F_FLOW may be given.
+ */
+bool vmmgmt_host_flow_is_notice(const struct vmmgmt_rec *hdr)
+{
+	return hdr->mode == VMMGMT_MODE_CTRL &&
+	       !(hdr->flags & VMMGMT_REC_F_RESPONSE);
+}
+
+/**
+ * vmmgmt_host_flow_notify_gone() - queue one PEER_GONE notice on a VM.
+ * @vm: the VM to tell (a reference held).
+ * @addr: what went away.
+ * @msg: a notice of the right size, filled in here; the send queue owns
+ *	it if queued.
+ *
+ * Context: process context; takes @vm->tx_lock.
+ * Return: true if @msg was queued; false if the VM is going away, did not
+ * accept %VMMGMT_F_FLOW, or has %VMMGMT_HOST_NOTICES_MAX records past its
+ * send queue's limit (counted in its drops).
+ */
+static bool vmmgmt_host_flow_notify_gone(struct vmmgmt_host_vm *vm,
+					 const struct vmmgmt_addr *addr,
+					 struct vmmgmt_host_msg *msg)
+{
+	struct vmmgmt_ctrl *ctrl = (struct vmmgmt_ctrl *)msg->data;
+	bool queued = false;
+
+	memset(&msg->hdr, 0, sizeof(msg->hdr));
+	memset(ctrl, 0, sizeof(*ctrl));
+	msg->hdr.len = sizeof(*ctrl);
+	msg->hdr.mode = VMMGMT_MODE_CTRL;
+	msg->hdr.dst.vm = vm->id;
+	ctrl->op = VMMGMT_CTRL_PEER_GONE;
+	ctrl->name.addr.vm = addr->vm;
+	ctrl->name.addr.port = addr->port;
+
+	spin_lock(&vm->tx_lock);
+	/* While not dead the region is mapped and the thread exists. */
+	if (!vm->dead && vmmgmt_host_region_flow(vm)) {
+		if (vm->tx.msgs < VMMGMT_HOST_QUEUE_MSGS +
+				  VMMGMT_HOST_NOTICES_MAX) {
+			vmmgmt_host_queue_add(&vm->tx, msg);
+			vmmgmt_host_worker_wake(vm);
+			queued = true;
+		} else {
+			atomic64_inc(&vm->counters.drops);
+		}
+	}
+	spin_unlock(&vm->tx_lock);
+	return queued;
+}
+
+/**
+ * vmmgmt_host_flow_peer_gone() - tell every VM that endpoints went away.
+ * @addr: (0, vm, 0) for a VM that was removed or reset its channel (that
+ *	VM itself is not told), (0, 0, port) for a host endpoint.
+ *
+ * Every registered VM whose guest accepted %VMMGMT_F_FLOW gets a
+ * %VMMGMT_CTRL_PEER_GONE notice for @addr through its send queue, after
+ * what was queued for it before.  Never waits for room: a VM whose send
+ * queue holds %VMMGMT_HOST_NOTICES_MAX records past its limit (it does not
+ * drain) misses the notice, counted in its drops.  Out of memory, the
+ * notices left are not sent.
+ *
+ * Context: process context, no spinlock held (a VM's worker, VM removal,
+ * a host file's release); may sleep (allocation).
+ */
+void vmmgmt_host_flow_peer_gone(const struct vmmgmt_addr *addr)
+{
+	struct vmmgmt_host_msg *msg = NULL;
+	struct vmmgmt_host_vm *vm;
+	u32 id = 1;
+
+	while ((vm = vmmgmt_host_vm_get_next(&id))) {
+		if (vm->id != addr->vm) {
+			if (!msg)
+				msg = vmmgmt_host_msg_alloc(sizeof(struct vmmgmt_ctrl));
+			if (msg && vmmgmt_host_flow_notify_gone(vm, addr, msg))
+				msg = NULL;
+		}
+		vmmgmt_host_vm_put(vm);
+		if (id++ >= VMMGMT_VM_ID_MAX)
+			break;
+	}
+	kvfree(msg);
+}
