@@ -18,8 +18,7 @@
  * gives it a port, VMMGMT_IOC_CONNECT a destination; write() sends one
  * message as one record (waiting while the host says that destination is
  * congested, vmmgmt_guest_flow.c), read() returns one message.  The names
- * ioctls
- * are vmmgmt_guest_names.c's, VMMGMT_IOC_SET_NEEDS the statistics
+ * ioctls are vmmgmt_guest_names.c's, VMMGMT_IOC_SET_NEEDS the statistics
  * collector's.
  *
  * Owns: the misc device and its minor numbers, &struct vmmgmt_guest_ep
@@ -105,10 +104,9 @@ static int vmmgmt_guest_open(struct inode *inode, struct file *file)
  * Names go first, so that nobody looks up a port that is gone; their
  * withdrawal waits for room in the ring for %VMMGMT_GUEST_CLOSE_TIMEOUT at
  * most (vmmgmt_guest_names_release()), and nothing else here waits for
- * the host.  Messages
- * still queued are freed without counting them as drops.  If the
- * rx work waits for room in a queue, it is queued again: a record for the
- * port that closed is now dropped instead.
+ * the host.  Messages still queued are freed without counting them as
+ * drops.  If the rx work waits for room in a queue, it is queued again: a
+ * record for the port that closed is now dropped instead.
  *
  * Context: process context; takes &vmmgmt_guest_dev.lock for reading, then
  * xa_lock(&vmmgmt_guest_dev.ports).
@@ -316,10 +314,10 @@ static ssize_t vmmgmt_guest_read(struct file *file, char __user *buf,
  * VMMGMT_IOC_CONNECT; an unbound file first gets a dynamic port.  Blocks
  * while the host says that address is congested (ABI 0.7: an XOFF without
  * XON yet, vmmgmt_guest_flow_wait()), then while the ring is full (EAGAIN
- * with O_NONBLOCK, in both cases).  Re-checks the link
- * state in the header first.  A message longer than %VMMGMT_MSG_MAX gets
- * EMSGSIZE even while the link is down; one longer than the ring allows
- * gets it once the link is up.
+ * with O_NONBLOCK, in both cases).  Re-checks the link state in the header
+ * first.  A message longer than %VMMGMT_MSG_MAX gets EMSGSIZE even while
+ * the link is down; one longer than the ring allows gets it once the link
+ * is up.
  *
  * Context: process context; may sleep (without &vmmgmt_guest_dev.lock).
  * Return: @len; -ENODEV after removal; -ENOTCONN or -EPIPE (see

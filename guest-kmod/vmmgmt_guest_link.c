@@ -223,7 +223,8 @@ static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
 		if (ret == -EPROTO) {
 			mutex_unlock(&vdev->tx_lock);
 			vmmgmt_guest_link_break(vdev);
-			return -EPIPE;
+			ret = -EPIPE;
+			goto out;
 		}
 		if (ret != -ENOSPC)
 			break;
@@ -265,9 +266,10 @@ static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
 	}
 	mutex_unlock(&vdev->tx_lock);
 out:
-	if (how == VMMGMT_GUEST_TX_BOUNDED)
-		*timeout = time_before(jiffies, deadline) ?
-			   deadline - jiffies : 0;
+	if (how == VMMGMT_GUEST_TX_BOUNDED) {
+		now = jiffies;
+		*timeout = time_before(now, deadline) ? deadline - now : 0;
+	}
 	return ret;
 }
 

@@ -210,9 +210,9 @@ static int fill_rings(int fd, size_t len)
 			ret = -errno;
 			break;
 		}
-		if (!full_since)
+		if (!full_since) {
 			full_since = vmmgmt_now_ms();
-		else if (vmmgmt_now_ms() - full_since >= STUCK_MS) {
+		} else if (vmmgmt_now_ms() - full_since >= STUCK_MS) {
 			ret = 1;
 			break;
 		}
