@@ -18,6 +18,9 @@
  * vmmgmt_guest_link.c	the link: link state, ring setup, channel reset,
  *			the one send path, the rx work, refusals of records
  *			of a mode that is off
+ * vmmgmt_guest_flow.c	flow control: the destinations the host said are
+ *			congested (its XOFF, XON and PEER_GONE notices),
+ *			and the writers that wait for theirs
  * vmmgmt_guest_modes.c	the modes the owner turns on and off, and telling
  *			the host which (the header's guest_modes)
  * vmmgmt_guest_watchdog.c the stall watchdog, and debugfs vmmgmt/<PCI>/
@@ -29,8 +32,9 @@
  * vmmgmt_guest_compat.h	kernel API differences between 6.1 and 6.12
  *
  * The link calls up into the mode files only through
- * &vmmgmt_guest_dev.rx_mode, set at allocation.  The locks and their
- * order are described with &struct vmmgmt_guest_dev.
+ * &vmmgmt_guest_dev.rx_mode, set at allocation, and into the stream layer
+ * through &vmmgmt_guest_dev.rx_stream and &vmmgmt_guest_dev.peer_gone.
+ * The locks and their order are described with &struct vmmgmt_guest_dev.
  */
 #ifndef _VMMGMT_GUEST_H
 #define _VMMGMT_GUEST_H
@@ -66,6 +70,14 @@ struct pci_dev;
 /* Room for "vmmgmt", a decimal unsigned int and the NUL. */
 #define VMMGMT_GUEST_DEV_NAME_LEN	20
 
+/*
+ * The feature bits (%VMMGMT_F_*) this module implements: it accepts each
+ * of them when the host offers it (vmmgmt_guest_link_features()), and no
+ * other, whatever the ABI defines.
+ */
+#define VMMGMT_GUEST_FEATURES	(VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES | \
+				 VMMGMT_F_FLOW)
+
 /**
  * struct vmmgmt_guest_counters - counters shown in sysfs; atomic, no lock.
  * @tx_msgs: messages write() posted to the guest-to-host ring.
@@ -86,6 +98,16 @@ struct pci_dev;
  *	(vmmgmt_guest_watchdog.c).
  * @stall_kicks: notifications the watchdog sent: doorbells, or looks at
  *	the rx ring.
+ * @flow_xoffs: (ABI 0.7) XOFF notices taken from the host.
+ * @flow_xons: (ABI 0.7) XON notices taken from the host.
+ * @flow_peers_gone: (ABI 0.7) PEER_GONE notices taken from the host.
+ * @flow_waits: (ABI 0.7) chat write()s that found their destination
+ *	congested: they blocked until XON, or failed with EAGAIN.
+ * @flow_overflows: (ABI 0.7) XOFF notices ignored because the table of
+ *	congested destinations was full (%VMMGMT_GUEST_FLOW_MAX).
+ * @withdrawals_lost: (ABI 0.7) names a closing file could not withdraw
+ *	within %VMMGMT_GUEST_CLOSE_TIMEOUT (the ring stayed full) or at all;
+ *	the host withdraws them when the channel is reset.
  */
 struct vmmgmt_guest_counters {
 	atomic64_t tx_msgs;
@@ -99,6 +121,36 @@ struct vmmgmt_guest_counters {
 	atomic64_t violations;
 	atomic64_t stalls_recovered;
 	atomic64_t stall_kicks;
+	atomic64_t flow_xoffs;
+	atomic64_t flow_xons;
+	atomic64_t flow_peers_gone;
+	atomic64_t flow_waits;
+	atomic64_t flow_overflows;
+	atomic64_t withdrawals_lost;
+};
+
+/* Most congested destinations a device keeps (XOFF without XON yet). */
+#define VMMGMT_GUEST_FLOW_MAX	64
+
+/**
+ * struct vmmgmt_guest_flow - the destinations the host said are congested
+ * (vmmgmt_guest_flow.c, ABI 0.7, %VMMGMT_F_FLOW).
+ * @lock: protects @nr and @dst.  Taken by the rx work (under
+ *	&vmmgmt_guest_dev.rx_lock), by ring setup (under
+ *	&vmmgmt_guest_dev.tx_lock), and by writers and pollers; nothing is
+ *	taken under it.
+ * @wq: writers and pollers whose destination is congested.  Woken on XON,
+ *	PEER_GONE, a new ring setup, every link change and removal
+ *	(vmmgmt_guest_wake_all()).
+ * @nr: entries in @dst.
+ * @dst: the congested destinations, in no order: (0, 0, port) a host
+ *	endpoint, (0, vm, 0) every port of a VM.
+ */
+struct vmmgmt_guest_flow {
+	spinlock_t lock;		/* @nr, @dst */
+	wait_queue_head_t wq;
+	unsigned int nr;
+	struct vmmgmt_addr dst[VMMGMT_GUEST_FLOW_MAX];
 };
 
 /**
@@ -303,6 +355,21 @@ struct vmmgmt_guest_sampler {
  *	@rx_lock held; returns 0 to consume it, 1 to leave it in the ring),
  *	or NULL: chat records are queued to the files by the link itself,
  *	others are violations.  Set by vmmgmt_guest_dev_alloc(), fixed after.
+ *	The host's CTRL notices (no %VMMGMT_REC_F_RESPONSE) do not go there
+ *	but to the flow control (vmmgmt_guest_flow_rx()).
+ * @rx_stream: (ABI 0.7) the function the rx work hands every host record
+ *	with %VMMGMT_REC_F_STREAM to, whatever its mode, once the link checked
+ *	that it is addressed to this VM (same arguments, context and return
+ *	value as @rx_mode; the mode is not checked against the modes that
+ *	are on: the stream layer answers that itself), or NULL: such
+ *	records are violations.  Set at allocation, fixed after.
+ * @peer_gone: (ABI 0.7) called by the rx work for each well-formed
+ *	%VMMGMT_CTRL_PEER_GONE notice, with its address ((0, vm, 0): a VM,
+ *	(0, 0, port): a host endpoint), after the flow control dropped the
+ *	congested destinations there; or NULL.  Context: the rx work,
+ *	@rx_lock held, must not sleep for long nor wait for the ring (send
+ *	with nonblock).  Set at allocation, fixed after.
+ * @flow: the congested destinations (ABI 0.7).
  * @counters: the channel counters, shown in sysfs.
  * @modes: the modes the owner turned on, and their counters.
  * @sampler: the statistics collector.
@@ -318,6 +385,7 @@ struct vmmgmt_guest_sampler {
  * Lock order: misc_mtx (held by the misc core around open and
  * misc_deregister()) is never taken while holding @lock.  Then
  * @lock (read) -> @rx_lock -> @tx_lock -> xa_lock(&@ports), and
+ * @tx_lock -> &vmmgmt_guest_flow.lock (taken alone otherwise), and
  * @lock (read) -> &vmmgmt_guest_ep.mutex -> xa_lock(&@ports); nothing else is
  * taken under &vmmgmt_guest_ep.mutex.  &vmmgmt_guest_ep.name_mutex comes before
  * @lock: a names ioctl holds it while it waits for the host's answer
@@ -365,6 +433,11 @@ struct vmmgmt_guest_dev {
 	int (*rx_mode[VMMGMT_MODE_MAX])(struct vmmgmt_guest_dev *vdev,
 					const struct vmmgmt_rec *hdr,
 					const void *payload);
+	int (*rx_stream)(struct vmmgmt_guest_dev *vdev,
+			 const struct vmmgmt_rec *hdr, const void *payload);
+	void (*peer_gone)(struct vmmgmt_guest_dev *vdev,
+			  const struct vmmgmt_addr *addr);
+	struct vmmgmt_guest_flow flow;
 
 	struct vmmgmt_guest_counters counters;
 	struct vmmgmt_guest_modes modes;
@@ -459,6 +532,13 @@ struct vmmgmt_guest_ep_name {
 	u32 gen;
 	u8 name[VMMGMT_NAME_MAX];
 };
+
+/*
+ * How long close() waits for room in the ring to withdraw the file's
+ * names, all of them together; then it gives up (counted in
+ * &vmmgmt_guest_counters.withdrawals_lost).
+ */
+#define VMMGMT_GUEST_CLOSE_TIMEOUT	HZ
 
 /* How long a names ioctl waits for the host's answer. */
 #define VMMGMT_GUEST_CTRL_TIMEOUT	(5 * HZ)
@@ -682,6 +762,9 @@ int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev,
 int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 		      const struct vmmgmt_rec *hdr, const void *data,
 		      bool nonblock);
+int vmmgmt_guest_send_timeout(struct vmmgmt_guest_dev *vdev,
+			      const struct vmmgmt_rec *hdr, const void *data,
+			      unsigned long *timeout);
 void vmmgmt_guest_answer_err(struct vmmgmt_guest_dev *vdev,
 			     const struct vmmgmt_rec *req, u32 err);
 void vmmgmt_guest_rx_work(struct work_struct *work);
@@ -689,6 +772,17 @@ void vmmgmt_guest_rx_poll(struct work_struct *work);
 bool vmmgmt_guest_rx_kick(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_rx_shutdown(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_wake_all(struct vmmgmt_guest_dev *vdev);
+
+/* vmmgmt_guest_flow.c */
+void vmmgmt_guest_flow_init(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_flow_reset(struct vmmgmt_guest_dev *vdev);
+int vmmgmt_guest_flow_rx(struct vmmgmt_guest_dev *vdev,
+			 const struct vmmgmt_rec *hdr, const void *payload);
+bool vmmgmt_guest_flow_congested(struct vmmgmt_guest_dev *vdev,
+				 const struct vmmgmt_addr *dst);
+int vmmgmt_guest_flow_wait(struct vmmgmt_guest_dev *vdev,
+			   const struct vmmgmt_addr *dst, bool nonblock);
+unsigned int vmmgmt_guest_flow_count(struct vmmgmt_guest_dev *vdev);
 
 /* vmmgmt_guest_watchdog.c */
 void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev);

@@ -16,15 +16,17 @@
  *
  * Each open file is one endpoint (&struct vmmgmt_guest_ep): VMMGMT_IOC_BIND
  * gives it a port, VMMGMT_IOC_CONNECT a destination; write() sends one
- * message as one record, read() returns one message.  The names ioctls
- * are vmmgmt_guest_names.c's, VMMGMT_IOC_SET_NEEDS the statistics
+ * message as one record (waiting while the host says that destination is
+ * congested, vmmgmt_guest_flow.c), read() returns one message.  The names
+ * ioctls are vmmgmt_guest_names.c's, VMMGMT_IOC_SET_NEEDS the statistics
  * collector's.
  *
  * Owns: the misc device and its minor numbers, &struct vmmgmt_guest_ep
  * but its names.  May call: the names (vmmgmt_guest_names.c), the
  * statistics collector (vmmgmt_guest_stats.c), the sysfs attributes
- * (vmmgmt_guest_sysfs.c), the device object (vmmgmt_guest_dev.c) and the
- * link (vmmgmt_guest_link.c); nothing calls it but the PCI transport.
+ * (vmmgmt_guest_sysfs.c), the device object (vmmgmt_guest_dev.c), the
+ * link (vmmgmt_guest_link.c) and the flow control (vmmgmt_guest_flow.c);
+ * nothing calls it but the PCI transport.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -99,10 +101,12 @@ static int vmmgmt_guest_open(struct inode *inode, struct file *file)
  * @inode: the device node.
  * @file: the file.
  *
- * Names go first, so that nobody looks up a port that is gone.  Messages
- * still queued are freed without counting them as drops.  If the
- * rx work waits for room in a queue, it is queued again: a record for the
- * port that closed is now dropped instead.
+ * Names go first, so that nobody looks up a port that is gone; their
+ * withdrawal waits for room in the ring for %VMMGMT_GUEST_CLOSE_TIMEOUT at
+ * most (vmmgmt_guest_names_release()), and nothing else here waits for
+ * the host.  Messages still queued are freed without counting them as
+ * drops.  If the rx work waits for room in a queue, it is queued again: a
+ * record for the port that closed is now dropped instead.
  *
  * Context: process context; takes &vmmgmt_guest_dev.lock for reading, then
  * xa_lock(&vmmgmt_guest_dev.ports).
@@ -308,10 +312,12 @@ static ssize_t vmmgmt_guest_read(struct file *file, char __user *buf,
  *
  * The record goes from (0, vm_id, port) to the address set with
  * VMMGMT_IOC_CONNECT; an unbound file first gets a dynamic port.  Blocks
- * while the ring is full (EAGAIN with O_NONBLOCK).  Re-checks the link
- * state in the header first.  A message longer than %VMMGMT_MSG_MAX gets
- * EMSGSIZE even while the link is down; one longer than the ring allows
- * gets it once the link is up.
+ * while the host says that address is congested (ABI 0.7: an XOFF without
+ * XON yet, vmmgmt_guest_flow_wait()), then while the ring is full (EAGAIN
+ * with O_NONBLOCK, in both cases).  Re-checks the link state in the header
+ * first.  A message longer than %VMMGMT_MSG_MAX gets EMSGSIZE even while
+ * the link is down; one longer than the ring allows gets it once the link
+ * is up.
  *
  * Context: process context; may sleep (without &vmmgmt_guest_dev.lock).
  * Return: @len; -ENODEV after removal; -ENOTCONN or -EPIPE (see
@@ -368,11 +374,17 @@ static ssize_t vmmgmt_guest_write(struct file *file, const char __user *buf,
 	if (!ret && !ep->port)
 		ret = vmmgmt_guest_ep_bind(ep, 0);
 	hdr.dst = ep->peer;
-	hdr.src.vm = READ_ONCE(vdev->vm_id);
 	hdr.src.port = ep->port;
 	mutex_unlock(&ep->mutex);
 	if (ret)
 		goto unlock;
+
+	/* Only writers to a congested destination wait here. */
+	ret = vmmgmt_guest_flow_wait(vdev, &hdr.dst,
+				     file->f_flags & O_NONBLOCK);
+	if (ret)
+		goto unlock;
+	hdr.src.vm = READ_ONCE(vdev->vm_id);
 
 	hdr.len = len;
 	ret = vmmgmt_guest_send(vdev, &hdr, data, file->f_flags & O_NONBLOCK);
@@ -387,30 +399,64 @@ unlock:
 }
 
 /**
+ * vmmgmt_guest_poll_ring() - whether a message of the largest size fits
+ * into the ring.
+ * @vdev: the device; &vmmgmt_guest_dev.lock held for reading.
+ *
+ * Without room it asks the host for an interrupt when room appears.
+ *
+ * Context: process context; takes &vmmgmt_guest_dev.tx_lock.
+ * Return: EPOLLOUT | EPOLLWRNORM, 0 (no room), or EPOLLERR (the link is
+ * not up, or the ring is broken).
+ */
+static __poll_t vmmgmt_guest_poll_ring(struct vmmgmt_guest_dev *vdev)
+{
+	__poll_t mask = EPOLLERR;
+	int ret;
+
+	mutex_lock(&vdev->tx_lock);
+	if (vdev->link_state == VMMGMT_LINK_UP) {
+		ret = vmmgmt_ring_space(&vdev->tx, vdev->tx.max_len);
+		if (!ret || (ret == -ENOSPC &&
+			     !vmmgmt_ring_prod_wait(&vdev->tx,
+						    vdev->tx.max_len)))
+			mask = EPOLLOUT | EPOLLWRNORM;
+		else if (ret == -ENOSPC)
+			mask = 0;
+	}
+	mutex_unlock(&vdev->tx_lock);
+	return mask;
+}
+
+/**
  * vmmgmt_guest_poll() - readiness of an endpoint.
  * @file: the open file.
  * @wait: the poll table.
  *
- * EPOLLIN when a message is queued for this file; EPOLLOUT when the ring
- * has room for a message of the largest size (so any write() of one
+ * EPOLLIN when a message is queued for this file; EPOLLOUT when the file's
+ * own destination (VMMGMT_IOC_CONNECT) is not congested (ABI 0.7) and the
+ * ring has room for a message of the largest size (so any write() of one
  * message then succeeds); EPOLLERR when the link is not up (read() and
  * write() fail at once); EPOLLERR | EPOLLHUP after removal.  Without room
- * it asks the host for an interrupt when room appears.
+ * it asks the host for an interrupt when room appears; while the
+ * destination is congested, XON (or a link change) wakes the poller.
  *
- * Context: process context; takes &vmmgmt_guest_dev.lock for reading and
- * &vmmgmt_guest_dev.tx_lock.
+ * Context: process context; takes &vmmgmt_guest_dev.lock for reading,
+ * &vmmgmt_guest_ep.mutex and &vmmgmt_guest_dev.tx_lock.
  * Return: the event mask.
  */
 static __poll_t vmmgmt_guest_poll(struct file *file, poll_table *wait)
 {
 	struct vmmgmt_guest_ep *ep = file->private_data;
 	struct vmmgmt_guest_dev *vdev = ep->vdev;
+	struct vmmgmt_addr dst;
 	__poll_t mask = 0;
+	bool connected;
 	u32 state;
-	int ret;
 
 	poll_wait(file, &ep->rx_wq, wait);
 	poll_wait(file, &vdev->tx_wq, wait);
+	poll_wait(file, &vdev->flow.wq, wait);
 
 	down_read(&vdev->lock);
 	if (vdev->removed) {
@@ -426,23 +472,16 @@ static __poll_t vmmgmt_guest_poll(struct file *file, poll_table *wait)
 	if (!(mask & EPOLLIN) && state == VMMGMT_LINK_UP)
 		vmmgmt_guest_rx_kick(vdev);
 
-	if (state != VMMGMT_LINK_UP) {
+	mutex_lock(&ep->mutex);
+	connected = ep->connected;
+	dst = ep->peer;
+	mutex_unlock(&ep->mutex);
+
+	/* A congested destination is not writable; XON wakes flow.wq. */
+	if (state != VMMGMT_LINK_UP)
 		mask |= EPOLLERR;
-	} else {
-		mutex_lock(&vdev->tx_lock);
-		if (vdev->link_state == VMMGMT_LINK_UP) {
-			ret = vmmgmt_ring_space(&vdev->tx, vdev->tx.max_len);
-			if (!ret || (ret == -ENOSPC &&
-				     !vmmgmt_ring_prod_wait(&vdev->tx,
-							    vdev->tx.max_len)))
-				mask |= EPOLLOUT | EPOLLWRNORM;
-			else if (ret != -ENOSPC)
-				mask |= EPOLLERR;
-		} else {
-			mask |= EPOLLERR;
-		}
-		mutex_unlock(&vdev->tx_lock);
-	}
+	else if (!connected || !vmmgmt_guest_flow_congested(vdev, &dst))
+		mask |= vmmgmt_guest_poll_ring(vdev);
 	up_read(&vdev->lock);
 	return mask;
 }

@@ -6,14 +6,16 @@
  * (vmmgmt_guest_send(), the one send path of the module) and drains the
  * host-to-guest ring: chat records into the open files' receive queues,
  * records of the modes with a handler (&vmmgmt_guest_dev.rx_mode) to that
- * handler.
+ * handler, stream segments to the stream layer (&vmmgmt_guest_dev.rx_stream)
+ * and the host's notices to the flow control (vmmgmt_guest_flow.c).
  *
  * Owns: &vmmgmt_guest_dev's link, ring, rx and tx fields, the link errno
- * of read(), write() and control calls.  May call: the ring
+ * of read(), write() and control calls, the feature bits accepted.  May
+ * call: the flow control (vmmgmt_guest_flow.c), the ring
  * (vmmgmt_guest_ring.c) and the stall watchdog (vmmgmt_guest_watchdog.c),
  * nothing above; the mode handlers it calls through
- * &vmmgmt_guest_dev.rx_mode are set when the device is allocated
- * (vmmgmt_guest_dev.c).
+ * &vmmgmt_guest_dev.rx_mode and &vmmgmt_guest_dev.rx_stream are set when
+ * the device is allocated (vmmgmt_guest_dev.c).
  *
  * The guest does not trust the host either: the ring layout is read from
  * the header once, at link-up, and checked against BAR2 before any ring
@@ -48,8 +50,9 @@
  * vmmgmt_guest_wake_all() - wake every waiter of the device.
  * @vdev: the device.
  *
- * After a link change or removal: writers, readers and pollers re-check
- * their condition and return the matching error.
+ * After a link change or removal: writers (those waiting for room and
+ * those waiting for a congested destination), readers and pollers
+ * re-check their condition and return the matching error.
  *
  * Context: any context but hard IRQ; takes xa_lock(&@vdev->ports).
  */
@@ -58,6 +61,7 @@ void vmmgmt_guest_wake_all(struct vmmgmt_guest_dev *vdev)
 	struct vmmgmt_guest_ep *ep;
 
 	wake_up_all(&vdev->tx_wq);
+	wake_up_all(&vdev->flow.wq);
 	wake_up_all(&vdev->ctrl_wq);
 	xa_lock(&vdev->ports);
 	list_for_each_entry(ep, &vdev->eps, node)
@@ -89,6 +93,21 @@ static bool vmmgmt_guest_tx_wakeup(struct vmmgmt_guest_dev *vdev, int seq)
 	return atomic_read(&vdev->tx_seq) != seq || READ_ONCE(vdev->removed) ||
 	       READ_ONCE(vdev->link_state) != VMMGMT_LINK_UP;
 }
+
+/*
+ * How vmmgmt_guest_post() waits for room: not at all, interruptibly for as
+ * long as it takes, or uninterruptibly for a bounded time.
+ */
+enum vmmgmt_guest_tx_wait {
+	VMMGMT_GUEST_TX_NOWAIT,
+	VMMGMT_GUEST_TX_WAIT,
+	VMMGMT_GUEST_TX_BOUNDED,
+};
+
+static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
+			     const struct vmmgmt_rec *hdr, const void *data,
+			     enum vmmgmt_guest_tx_wait how,
+			     unsigned long *timeout);
 
 /**
  * vmmgmt_guest_send() - post one record to the guest-to-host ring.
@@ -124,8 +143,57 @@ int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 		      const struct vmmgmt_rec *hdr, const void *data,
 		      bool nonblock)
 {
+	return vmmgmt_guest_post(vdev, hdr, data,
+				 nonblock ? VMMGMT_GUEST_TX_NOWAIT :
+					    VMMGMT_GUEST_TX_WAIT, NULL);
+}
+
+/**
+ * vmmgmt_guest_send_timeout() - post one record, waiting a bounded time for
+ * room.
+ * @vdev: the device.
+ * @hdr: the record header, as for vmmgmt_guest_send().
+ * @data: @hdr->len payload bytes.
+ * @timeout: jiffies it may wait for room in the ring, 0 not to wait;
+ *	decreased by the time it waited.
+ *
+ * As vmmgmt_guest_send(), but the wait for room is uninterruptible and
+ * ends after *@timeout: for close(), which must neither hang on a host
+ * that does not drain the ring nor give up at the first signal.
+ *
+ * Context: process context; &vmmgmt_guest_dev.lock held for reading (not
+ * removed), dropped while sleeping and held again on return.  Takes
+ * &vmmgmt_guest_dev.tx_lock.
+ * Return: 0; -ETIMEDOUT when no room came within *@timeout (-EAGAIN when
+ * it was 0); the other errors of vmmgmt_guest_send() but -ERESTARTSYS.
+ */
+int vmmgmt_guest_send_timeout(struct vmmgmt_guest_dev *vdev,
+			      const struct vmmgmt_rec *hdr, const void *data,
+			      unsigned long *timeout)
+{
+	if (!*timeout)
+		return vmmgmt_guest_post(vdev, hdr, data,
+					 VMMGMT_GUEST_TX_NOWAIT, NULL);
+	return vmmgmt_guest_post(vdev, hdr, data, VMMGMT_GUEST_TX_BOUNDED,
+				 timeout);
+}
+
+/*
+ * vmmgmt_guest_post() - vmmgmt_guest_send() and vmmgmt_guest_send_timeout():
+ * @how says how to wait for room; for VMMGMT_GUEST_TX_BOUNDED, *@timeout
+ * jiffies at most, and *@timeout is decreased by the time waited.
+ */
+static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
+			     const struct vmmgmt_rec *hdr, const void *data,
+			     enum vmmgmt_guest_tx_wait how,
+			     unsigned long *timeout)
+{
+	unsigned long deadline = 0, now;
+	long left;
 	int ret, seq;
 
+	if (how == VMMGMT_GUEST_TX_BOUNDED)
+		deadline = jiffies + *timeout;
 	for (;;) {
 		mutex_lock(&vdev->tx_lock);
 		if (vdev->link_state != VMMGMT_LINK_UP) {
@@ -155,12 +223,19 @@ int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 		if (ret == -EPROTO) {
 			mutex_unlock(&vdev->tx_lock);
 			vmmgmt_guest_link_break(vdev);
-			return -EPIPE;
+			ret = -EPIPE;
+			goto out;
 		}
 		if (ret != -ENOSPC)
 			break;
-		if (nonblock) {
+		if (how == VMMGMT_GUEST_TX_NOWAIT) {
 			ret = -EAGAIN;
+			break;
+		}
+		now = jiffies;
+		if (how == VMMGMT_GUEST_TX_BOUNDED &&
+		    time_after_eq(now, deadline)) {
+			ret = -ETIMEDOUT;
 			break;
 		}
 		if (!vmmgmt_ring_prod_wait(&vdev->tx, hdr->len)) {
@@ -170,16 +245,31 @@ int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 		mutex_unlock(&vdev->tx_lock);
 
 		up_read(&vdev->lock);
-		ret = wait_event_interruptible_timeout(vdev->tx_wq,
-						       vmmgmt_guest_tx_wakeup(vdev, seq),
-						       VMMGMT_GUEST_TX_RECHECK);
+		ret = 0;
+		if (how == VMMGMT_GUEST_TX_BOUNDED) {
+			wait_event_timeout(vdev->tx_wq,
+					   vmmgmt_guest_tx_wakeup(vdev, seq),
+					   min(VMMGMT_GUEST_TX_RECHECK,
+					       deadline - now));
+		} else {
+			left = wait_event_interruptible_timeout(vdev->tx_wq,
+								vmmgmt_guest_tx_wakeup(vdev, seq),
+								VMMGMT_GUEST_TX_RECHECK);
+			if (left < 0)
+				ret = -ERESTARTSYS;
+		}
 		down_read(&vdev->lock);
 		if (vdev->removed)
-			return -ENODEV;
-		if (ret < 0)
-			return -ERESTARTSYS;
+			ret = -ENODEV;
+		if (ret)
+			goto out;
 	}
 	mutex_unlock(&vdev->tx_lock);
+out:
+	if (how == VMMGMT_GUEST_TX_BOUNDED) {
+		now = jiffies;
+		*timeout = time_before(now, deadline) ? deadline - now : 0;
+	}
 	return ret;
 }
 
@@ -278,9 +368,11 @@ static bool vmmgmt_guest_check_layout(const struct vmmgmt_guest_dev *vdev,
  * accepted bits whenever it lays the region out, so this runs at every
  * ring setup.  &vmmgmt_guest_dev.features shows the result in sysfs.
  * %VMMGMT_F_MODES (ABI 0.6) is accepted whenever offered: the modes that
- * are on go into the header first (vmmgmt_guest_modes_publish()).  Only
- * the bits this module implements are accepted, not every bit the ABI
- * defines (%VMMGMT_F_FLOW would bring notices it does not handle yet).
+ * are on go into the header first (vmmgmt_guest_modes_publish()).
+ * %VMMGMT_F_FLOW (ABI 0.7) is accepted whenever offered: the host's
+ * notices go to vmmgmt_guest_flow_rx().  Only the bits of
+ * %VMMGMT_GUEST_FEATURES are ever accepted: a bit the ABI defines but the
+ * module does not implement yet is left alone.
  *
  * Context: process context; @vdev->rx_lock and @vdev->tx_lock held; takes
  * &vmmgmt_guest_modes.lock.
@@ -291,7 +383,7 @@ static void vmmgmt_guest_link_features(struct vmmgmt_guest_dev *vdev)
 
 	feat = vmmgmt_guest_hdr_read64(vdev,
 				       VMMGMT_GUEST_HDR_OFF(features_offered));
-	feat &= VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES;
+	feat &= VMMGMT_GUEST_FEATURES;
 	vmmgmt_ring_use_notify_at(&vdev->tx, feat & VMMGMT_F_NOTIFY_AT);
 	/*
 	 * The modes before the bit that makes the host read them; from here
@@ -340,6 +432,8 @@ static u32 vmmgmt_guest_link_setup(struct vmmgmt_guest_dev *vdev)
 		desc[i].data_size = vmmgmt_guest_hdr_read32(vdev, off + 8);
 		desc[i].reserved = vmmgmt_guest_hdr_read32(vdev, off + 12);
 	}
+	/* Whatever the host held for us went with the old generation. */
+	vmmgmt_guest_flow_reset(vdev);
 	if (!vmmgmt_guest_check_layout(vdev, desc))
 		goto bad;
 
@@ -591,6 +685,20 @@ void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev)
 	vmmgmt_guest_wake_all(vdev);
 }
 
+/*
+ * A host record that is not for this module: counted in violations and
+ * dropped (consumed: returns 0).
+ */
+static int vmmgmt_guest_rx_bad(struct vmmgmt_guest_dev *vdev,
+			       const struct vmmgmt_rec *hdr)
+{
+	atomic64_inc(&vdev->counters.violations);
+	dev_warn_ratelimited(&vdev->pdev->dev, "dropped host record: mode %u flags %#x to (%u, %u, %u)\n",
+			     hdr->mode, hdr->flags, hdr->dst.host, hdr->dst.vm,
+			     hdr->dst.port);
+	return 0;
+}
+
 /**
  * vmmgmt_guest_rx_deliver() - queue one host record to the file bound to its
  * port.
@@ -598,8 +706,12 @@ void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev)
  * @hdr: validated private copy of the record header.
  * @payload: private copy of its payload.
  *
- * A control record goes to its handler in &vmmgmt_guest_dev.rx_mode
- * (vmmgmt_guest_names_rx()).  Any other record that is not of a mode the
+ * A stream segment (%VMMGMT_REC_F_STREAM) for this VM goes to
+ * &vmmgmt_guest_dev.rx_stream, and is a violation while there is none.  A
+ * control answer goes to its handler in &vmmgmt_guest_dev.rx_mode
+ * (vmmgmt_guest_names_rx()), a control notice (ABI 0.7: XOFF, XON,
+ * PEER_GONE, without %VMMGMT_REC_F_RESPONSE) to the flow control
+ * (vmmgmt_guest_flow_rx()).  Any other record that is not of a mode the
  * owner turns on and off (%VMMGMT_MODES_USER), for this VM, is a
  * violation.  A record of a mode that is off is refused: counted in the
  * mode's denials and, unless it is an answer itself, answered with
@@ -623,16 +735,20 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	struct vmmgmt_guest_msg *msg;
 	struct vmmgmt_guest_ep *ep;
 
-	if (hdr->mode == VMMGMT_MODE_CTRL)
-		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
-	if (!vmmgmt_guest_mode_user(hdr->mode) || hdr->dst.host ||
-	    hdr->dst.vm != vdev->vm_id) {
-		atomic64_inc(&vdev->counters.violations);
-		dev_warn_ratelimited(&vdev->pdev->dev, "dropped host record: mode %u to (%u, %u, %u)\n",
-				     hdr->mode, hdr->dst.host, hdr->dst.vm,
-				     hdr->dst.port);
-		return 0;
+	if (hdr->flags & VMMGMT_REC_F_STREAM) {
+		if (!vdev->rx_stream || hdr->dst.host ||
+		    hdr->dst.vm != vdev->vm_id)
+			return vmmgmt_guest_rx_bad(vdev, hdr);
+		return vdev->rx_stream(vdev, hdr, payload);
 	}
+	if (hdr->mode == VMMGMT_MODE_CTRL) {
+		if (!(hdr->flags & VMMGMT_REC_F_RESPONSE))
+			return vmmgmt_guest_flow_rx(vdev, hdr, payload);
+		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
+	}
+	if (!vmmgmt_guest_mode_user(hdr->mode) || hdr->dst.host ||
+	    hdr->dst.vm != vdev->vm_id)
+		return vmmgmt_guest_rx_bad(vdev, hdr);
 	cnt = vmmgmt_guest_mode_cnt(vdev, hdr->mode);
 	if (!vmmgmt_guest_mode_on(vdev, hdr->mode)) {
 		atomic64_inc(&cnt->denials);

@@ -21,8 +21,8 @@
  * vmmgmt_guest_sysfs_modes_del()).
  *
  * Owns: the attributes and the modes/ kobjects.  May call: the statistics
- * collector (vmmgmt_guest_stats.c), the modes (vmmgmt_guest_modes.c) and
- * the link (vmmgmt_guest_link.c).
+ * collector (vmmgmt_guest_stats.c), the link (vmmgmt_guest_link.c), the
+ * flow control (vmmgmt_guest_flow.c) and the modes (vmmgmt_guest_modes.c).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -173,6 +173,34 @@ static ssize_t features_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(features);
 
+static ssize_t features_offered_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+	u64 feat = vmmgmt_guest_hdr_read64(vdev,
+					   VMMGMT_GUEST_HDR_OFF(features_offered));
+
+	return sysfs_emit(buf, "%#llx\n", feat);
+}
+static DEVICE_ATTR_RO(features_offered);
+
+static ssize_t features_supported_show(struct device *dev,
+				       struct device_attribute *attr,
+				       char *buf)
+{
+	return sysfs_emit(buf, "%#llx\n", (u64)VMMGMT_GUEST_FEATURES);
+}
+static DEVICE_ATTR_RO(features_supported);
+
+static ssize_t congested_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%u\n", vmmgmt_guest_flow_count(vdev));
+}
+static DEVICE_ATTR_RO(congested);
+
 static ssize_t region_size_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
@@ -198,6 +226,9 @@ static struct attribute *vmmgmt_guest_dev_attrs[] = {
 	&dev_attr_max_msg_size.attr,
 	&dev_attr_vectors.attr,
 	&dev_attr_features.attr,
+	&dev_attr_features_offered.attr,
+	&dev_attr_features_supported.attr,
+	&dev_attr_congested.attr,
 	&dev_attr_reset.attr,
 	NULL
 };
@@ -242,6 +273,12 @@ VMMGMT_GUEST_COUNTER_ATTR(drops, drops);
 VMMGMT_GUEST_COUNTER_ATTR(violations, violations);
 VMMGMT_GUEST_COUNTER_ATTR(stalls_recovered, stalls_recovered);
 VMMGMT_GUEST_COUNTER_ATTR(stall_kicks, stall_kicks);
+VMMGMT_GUEST_COUNTER_ATTR(flow_xoffs, flow_xoffs);
+VMMGMT_GUEST_COUNTER_ATTR(flow_xons, flow_xons);
+VMMGMT_GUEST_COUNTER_ATTR(flow_peers_gone, flow_peers_gone);
+VMMGMT_GUEST_COUNTER_ATTR(flow_waits, flow_waits);
+VMMGMT_GUEST_COUNTER_ATTR(flow_overflows, flow_overflows);
+VMMGMT_GUEST_COUNTER_ATTR(withdrawals_lost, withdrawals_lost);
 
 static struct attribute *vmmgmt_guest_counter_attrs[] = {
 	&dev_attr_tx_msgs.attr,
@@ -255,6 +292,12 @@ static struct attribute *vmmgmt_guest_counter_attrs[] = {
 	&dev_attr_violations.attr,
 	&dev_attr_stalls_recovered.attr,
 	&dev_attr_stall_kicks.attr,
+	&dev_attr_flow_xoffs.attr,
+	&dev_attr_flow_xons.attr,
+	&dev_attr_flow_peers_gone.attr,
+	&dev_attr_flow_waits.attr,
+	&dev_attr_flow_overflows.attr,
+	&dev_attr_withdrawals_lost.attr,
 	NULL
 };
 

@@ -202,19 +202,29 @@ struct vmmgmt_bind {
  * address; an unbound file first gets a dynamic port); read() returns one
  * message sent to the file's port, boundaries kept.  poll(): EPOLLIN when
  * a message is queued, EPOLLOUT when a message of the largest size fits
- * into the ring, EPOLLERR when the link is not up.
+ * into the ring and (ABI 0.7, VMMGMT_F_FLOW) the file's own destination is
+ * not congested, EPOLLERR when the link is not up.
+ *	write() blocks (ABI 0.7) while the host says the file's destination
+ *	is congested (a VMMGMT_CTRL_XOFF notice for (0, 0, port) or for
+ *	(0, vm, 0), every port of that VM, without the VMMGMT_CTRL_XON yet),
+ *	until the XON, a link change or removal; only writers to that
+ *	destination wait.  Then it blocks while the ring is full.
  *	write() errors: ENOTCONN (link down), EPIPE (link broken),
  *	EDESTADDRREQ (no VMMGMT_IOC_CONNECT), EMSGSIZE (longer than
  *	VMMGMT_MSG_MAX, or than the ring allows: sysfs max_msg_size), EAGAIN
- *	(ring full and O_NONBLOCK; otherwise write() blocks), EFAULT, ENOMEM.
+ *	(destination congested or ring full, and O_NONBLOCK; otherwise
+ *	write() blocks), EFAULT, ENOMEM.
  *	read() errors: ENOTCONN, EPIPE (nothing queued and the link is not
  *	up), EAGAIN (nothing queued and O_NONBLOCK; otherwise read() blocks),
  *	EMSGSIZE (buffer shorter than the next message, which stays queued),
  *	EFAULT; or the errno the host answered a message with (a record with
  *	VMMGMT_REC_F_ERROR: EHOSTUNREACH, ECONNREFUSED, EACCES, EHOSTDOWN,
- *	EMSGSIZE or ENOBUFS, see Documentation/vmmgmt.rst), which is
- *	consumed.
+ *	EMSGSIZE or ENOBUFS: the host was out of memory or, ABI 0.7, its
+ *	held queue for this guest was full; see Documentation/vmmgmt.rst),
+ *	which is consumed.
  *	Both fail with ENODEV once the device was removed.
+ *	close() waits for the host 1 s at most: the names the file published
+ *	are withdrawn without waiting for the answers (see VMMGMT_IOC_PUBLISH).
  */
 #define VMMGMT_IOC_GET_VERSION \
 	_IOR(VMMGMT_IOC_MAGIC, 0x40, struct vmmgmt_version)
@@ -252,8 +262,10 @@ struct vmmgmt_bind {
  * VMMGMT_IOC_PUBLISH - publish name for (0, vm_id, this file's port)
  *	(struct vmmgmt_name; addr.port must be 0 or the bound port, the rest
  *	of addr 0).  Publishing a name of this file again succeeds.  The
- *	name is withdrawn when the file is closed, and by the host when the
- *	channel is reset.  Errors: EINVAL (bad name, nonzero flags, reserved
+ *	name is withdrawn when the file is closed (a withdrawal that finds
+ *	no room in the ring within 1 s is given up and counted in sysfs
+ *	withdrawals_lost), and by the host when the channel is reset.
+ *	Errors: EINVAL (bad name, nonzero flags, reserved
  *	or addr fields); EDESTADDRREQ (the file is not bound: VMMGMT_IOC_BIND
  *	first); EADDRINUSE (name taken, by another VM or another file);
  *	ENOSPC (VMMGMT_NAMES_PER_OWNER names for this file or this VM, or
