@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -512,6 +513,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < RESULTS_MAX; i++)
 		results[i].held_fd = -1;
+	/* A stream's errors come as errnos; nothing else writes pipes. */
+	signal(SIGPIPE, SIG_IGN);
 	lfd = open(VMMGMT_HOST_DEV, O_RDWR | O_CLOEXEC);
 	if (lfd < 0) {
 		fprintf(stderr, "stream-peer: " VMMGMT_HOST_DEV ": %s\n",
