@@ -164,17 +164,20 @@ static int pump(int sfd, int out_fd, bool host, struct xfer *x)
 	if (fcntl(sfd, F_SETFL, fcntl(sfd, F_GETFL) | O_NONBLOCK) < 0)
 		return xfer_error(x, "fcntl", errno);
 	for (;;) {
+		/* A FIN that does not fit now (EAGAIN) waits for POLLOUT. */
 		if (stdin_done && !up_len && !shut) {
-			if (ioctl(sfd, ops->shutdown))
+			if (!ioctl(sfd, ops->shutdown))
+				shut = true;
+			else if (errno != EAGAIN && errno != EINTR)
 				return xfer_error(x, "shutdown", errno);
-			shut = true;
 		}
 		if (s_eof && !down_len && (shut || (tty_in && !stdin_done)))
 			break;
 		p[P_IN].fd = !stdin_done && !up_len ? STDIN_FILENO : -1;
 		p[P_IN].events = POLLIN;
 		p[P_STREAM].events = (!s_eof && !down_len ? POLLIN : 0) |
-				     (up_len ? POLLOUT : 0);
+				     (up_len || (stdin_done && !shut) ?
+				      POLLOUT : 0);
 		p[P_STREAM].fd = p[P_STREAM].events ? sfd : -1;
 		p[P_OUT].fd = down_len ? out_fd : -1;
 		p[P_OUT].events = POLLOUT;
