@@ -270,7 +270,7 @@ static void *relay_loop(void *arg)
 		return NULL;
 	}
 	printf("vsock-relay: port %u to %u:%u (%s)\n", l->port, l->cid,
-	       l->to_port, kind_names[l->kind]);
+	       l->to_port, l->kind == K_STREAM ? "SOCK_STREAM" : "SOCK_SEQPACKET");
 	fflush(stdout);
 	for (;;) {
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
