@@ -17,7 +17,7 @@
  *		    "writer blocked writes=N enobufs=K"
  *		    "writer never-blocked writes=N enobufs=K"
  *		    "writer returned rc=R errno=E blocked_ms=M"
- *		    "writer answer errno=E after_ms=M enobufs=K ehostdown=H other=O"
+ *		    "writer answer errno=E after_ms=M nobufs=K down=H other=O"
  *	c -> host:  "ready abi=0.M streams=S", "flooded"
  *	(c's "broke" line goes to its console only: its ring is broken.)
  */

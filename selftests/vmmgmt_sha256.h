@@ -13,13 +13,14 @@
  *	vmmgmt_sha256_hex(&s, hex);		(ends the context)
  *
  * vmmgmt_sha256_selftest() checks the FIPS 180-2 examples ("abc", the
- * 448-bit message, a million 'a'), for a program to run before it
+ * 448-bit message, a million 'a') and the empty message, for a program
+ * to run before it
  * trusts its own digests.
  */
 #ifndef VMMGMT_SHA256_H
 #define VMMGMT_SHA256_H
 
-#include <stdint.h>
+#include <linux/types.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,14 +29,14 @@
 #define VMMGMT_SHA256_HEX	(2 * VMMGMT_SHA256_LEN + 1)
 
 struct vmmgmt_sha256 {
-	uint32_t h[8];
-	uint64_t bytes;		/* message length so far */
-	uint8_t block[64];	/* a block not yet hashed */
+	__u32 h[8];
+	__u64 bytes;		/* message length so far */
+	__u8 block[64];	/* a block not yet hashed */
 	size_t fill;		/* bytes in @block */
 };
 
 /* The first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
-static const uint32_t vmmgmt_sha256_k[64] = {
+static const __u32 vmmgmt_sha256_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
 	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
 	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
@@ -49,20 +50,20 @@ static const uint32_t vmmgmt_sha256_k[64] = {
 	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-static inline uint32_t vmmgmt_sha256_ror(uint32_t x, unsigned int n)
+static inline __u32 vmmgmt_sha256_ror(__u32 x, unsigned int n)
 {
 	return (x >> n) | (x << (32 - n));
 }
 
 /* One 64-byte block into the state (FIPS 180-4, 6.2.2). */
-static inline void vmmgmt_sha256_block(uint32_t h[8], const uint8_t *p)
+static inline void vmmgmt_sha256_block(__u32 h[8], const __u8 *p)
 {
-	uint32_t w[64], a, b, c, d, e, f, g, hh, t1, t2, s0, s1;
+	__u32 w[64], a, b, c, d, e, f, g, hh, t1, t2, s0, s1;
 	unsigned int i;
 
 	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+		w[i] = (__u32)p[4 * i] << 24 | (__u32)p[4 * i + 1] << 16 |
+		       (__u32)p[4 * i + 2] << 8 | p[4 * i + 3];
 	for (i = 16; i < 64; i++) {
 		s0 = vmmgmt_sha256_ror(w[i - 15], 7) ^
 		     vmmgmt_sha256_ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
@@ -89,7 +90,7 @@ static inline void vmmgmt_sha256_block(uint32_t h[8], const uint8_t *p)
 static inline void vmmgmt_sha256_init(struct vmmgmt_sha256 *s)
 {
 	/* The first 32 bits of the fractional parts of the square roots of the first 8 primes. */
-	static const uint32_t h0[8] = {
+	static const __u32 h0[8] = {
 		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 	};
@@ -102,7 +103,7 @@ static inline void vmmgmt_sha256_init(struct vmmgmt_sha256 *s)
 static inline void vmmgmt_sha256_update(struct vmmgmt_sha256 *s,
 					const void *data, size_t len)
 {
-	const uint8_t *p = data;
+	const __u8 *p = data;
 	size_t n;
 
 	s->bytes += len;
@@ -125,9 +126,9 @@ static inline void vmmgmt_sha256_update(struct vmmgmt_sha256 *s,
 
 /* Pad (FIPS 180-4, 5.1.1) and write the digest; the context is used up. */
 static inline void vmmgmt_sha256_final(struct vmmgmt_sha256 *s,
-				       uint8_t out[VMMGMT_SHA256_LEN])
+				       __u8 out[VMMGMT_SHA256_LEN])
 {
-	uint64_t bits = s->bytes * 8;
+	__u64 bits = s->bytes * 8;
 	unsigned int i;
 
 	s->block[s->fill++] = 0x80;
@@ -138,13 +139,13 @@ static inline void vmmgmt_sha256_final(struct vmmgmt_sha256 *s,
 	}
 	memset(s->block + s->fill, 0, 56 - s->fill);
 	for (i = 0; i < 8; i++)
-		s->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+		s->block[56 + i] = (__u8)(bits >> (56 - 8 * i));
 	vmmgmt_sha256_block(s->h, s->block);
 	for (i = 0; i < 8; i++) {
-		out[4 * i] = (uint8_t)(s->h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)s->h[i];
+		out[4 * i] = (__u8)(s->h[i] >> 24);
+		out[4 * i + 1] = (__u8)(s->h[i] >> 16);
+		out[4 * i + 2] = (__u8)(s->h[i] >> 8);
+		out[4 * i + 3] = (__u8)s->h[i];
 	}
 }
 
@@ -152,7 +153,7 @@ static inline void vmmgmt_sha256_final(struct vmmgmt_sha256 *s,
 static inline void vmmgmt_sha256_hex(struct vmmgmt_sha256 *s,
 				     char hex[VMMGMT_SHA256_HEX])
 {
-	uint8_t d[VMMGMT_SHA256_LEN];
+	__u8 d[VMMGMT_SHA256_LEN];
 	unsigned int i;
 
 	vmmgmt_sha256_final(s, d);
@@ -172,17 +173,17 @@ static inline int vmmgmt_sha256_selftest(void)
 		  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
 		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
 		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
-		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		  10000,
+		{ "aaaaaaaaaa", 100000,
 		  "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0" },
 		{ "", 1,
 		  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ NULL, 0, NULL },
 	};
 	struct vmmgmt_sha256 s;
 	char hex[VMMGMT_SHA256_HEX];
 	unsigned int i, j;
 
-	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+	for (i = 0; v[i].msg; i++) {
 		vmmgmt_sha256_init(&s);
 		for (j = 0; j < v[i].repeat; j++)
 			vmmgmt_sha256_update(&s, v[i].msg, strlen(v[i].msg));

@@ -136,7 +136,7 @@ static int echo_fd = -1;
  * HOL_ECHO_WINDOW messages in flight to the test's echo endpoint for
  * @secs; the answers a second after a 0.5 s warm-up.
  */
-static void rate(const char *label, double secs)
+static void measure_rate(const char *label, double secs)
 {
 	static __u8 buf[HOL_ECHO_LEN + 64];
 	struct pollfd p = { .events = POLLIN };
@@ -276,6 +276,32 @@ static bool drain_answers(int fd, unsigned long long *ehostdown,
 }
 
 /*
+ * A write of the chat writer that blocked returned (after @blocked_ns),
+ * with @n and @err: report it, and the answers that come within 2 s.
+ * True once one of them is EHOSTDOWN.
+ */
+static bool after_blocked(int fd, ssize_t n, int err, __u64 blocked_ns,
+			  unsigned long long *ehostdown,
+			  unsigned long long *other)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	__u64 ret_t = vmmgmt_now_ns();
+	bool seen = err == EHOSTDOWN;
+
+	report("writer returned rc=%zd errno=%d blocked_ms=%.0f", n, err,
+	       blocked_ns / 1e6);
+	*ehostdown += seen;
+	while (!seen && vmmgmt_now_ns() - ret_t < 2000000000ULL)
+		if (poll(&p, 1, 20) == 1)
+			seen = drain_answers(fd, ehostdown, other);
+	report("writer answer errno=%d after_ms=%.0f nobufs=%llu down=%llu other=%llu",
+	       seen ? EHOSTDOWN : 0, (vmmgmt_now_ns() - ret_t) / 1e6,
+	       __atomic_load_n(&writer_enobufs, __ATOMIC_RELAXED), *ehostdown,
+	       *other);
+	return seen;
+}
+
+/*
  * Chat to C, reading the error answers after each write.  A write that
  * blocked (C congested: XOFF) and returned is reported, with the answers
  * that follow within 2 s; once one of them is EHOSTDOWN (C's channel
@@ -308,22 +334,8 @@ static void *writer_thread(void *arg)
 		if (n >= 0)
 			__atomic_add_fetch(&writer_writes, 1, __ATOMIC_RELAXED);
 		if (ret_t - t >= HOL_BLOCKED_MS * 1000000ULL) {
-			report("writer returned rc=%zd errno=%d blocked_ms=%.0f",
-			       n, err, (ret_t - t) / 1e6);
-			seen = err == EHOSTDOWN;
-			ehostdown += seen;
-			/* The answers to what the host held, up to 2 s. */
-			while (!seen && vmmgmt_now_ns() - ret_t < 2000000000ULL) {
-				struct pollfd p = { .fd = fd, .events = POLLIN };
-
-				if (poll(&p, 1, 20) == 1)
-					seen = drain_answers(fd, &ehostdown, &other);
-			}
-			report("writer answer errno=%d after_ms=%.0f enobufs=%llu ehostdown=%llu other=%llu",
-			       seen ? EHOSTDOWN : 0,
-			       (vmmgmt_now_ns() - ret_t) / 1e6,
-			       __atomic_load_n(&writer_enobufs, __ATOMIC_RELAXED),
-			       ehostdown, other);
+			seen = after_blocked(fd, n, err, ret_t - t, &ehostdown,
+					     &other);
 			continue;
 		}
 		if (n < 0 && err != EINTR) {
@@ -359,7 +371,7 @@ static void *watcher_thread(void *arg)
 	return NULL;
 }
 
-static void flood(unsigned int vm)
+static void start_flood(unsigned int vm)
 {
 	pthread_t s, w, m;
 	double end;
@@ -416,12 +428,12 @@ static int b_main(void)
 			continue;
 		}
 		cmd[n] = '\0';
-		if (sscanf(cmd, "rate %31s %lf", label, &secs) == 2)
-			rate(label, secs);
-		else if (sscanf(cmd, "flood %u", &vm) == 1)
-			flood(vm);
-		else if (!strcmp(cmd, "exit"))
+		if (!strcmp(cmd, "exit"))
 			return 0;
+		if (sscanf(cmd, "rate %31s %lf", label, &secs) == 2)
+			measure_rate(label, secs);
+		else if (sscanf(cmd, "flood %u", &vm) == 1)
+			start_flood(vm);
 		else
 			report("unknown command '%s'", cmd);
 	}

@@ -221,6 +221,8 @@ static int a_main(void)
 			continue;
 		}
 		cmd[n] = '\0';
+		if (!strcmp(cmd, "exit"))
+			return 0;
 		if (sscanf(cmd, "connect %u %u", &vm, &port) == 2) {
 			fd = connect_to(vm, port);
 			report("a connect err=%d", fd < 0 ? -fd : 0);
@@ -231,8 +233,6 @@ static int a_main(void)
 			cmd_send(vm, port, bytes, seed);
 		} else if (sscanf(cmd, "flow %u %u", &vm, &port) == 2) {
 			cmd_flow(vm, port);
-		} else if (!strcmp(cmd, "exit")) {
-			return 0;
 		} else {
 			report("a unknown command '%s'", cmd);
 		}
