@@ -264,7 +264,7 @@ int main(void)
 	unsigned int minor, hold, secs, i;
 	double idle, wedged, ratio = 0, t_flooded = 0, t_break = 0, t, d;
 	double deadline, t_answer = 0;
-	char text[REPORT_TEXT_MAX], ret_text[REPORT_TEXT_MAX] = "";
+	char text[REPORT_TEXT_MAX] = "", ret_text[REPORT_TEXT_MAX] = "";
 	char args[96], line[512] = "", want[40];
 	long long e_idle = -1, e_wedged = -1;
 	bool ok, flooded, streams, broke_early, found;

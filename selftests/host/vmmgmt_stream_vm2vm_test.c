@@ -92,7 +92,7 @@ static bool pair_listed(void)
 
 int main(void)
 {
-	char text[REPORT_TEXT_MAX], atext[REPORT_TEXT_MAX], line[512] = "";
+	char text[REPORT_TEXT_MAX] = "", atext[REPORT_TEXT_MAX] = "", line[512] = "";
 	char asha[80], bsha[80];
 	unsigned int minor, mib, limit;
 	unsigned long long bytes;
