@@ -331,7 +331,7 @@ int main(void)
 
 	/* 6. B floods C: a stream until its window closes, then chat. */
 	guest_command(gb->id, HOL_B_CTL_PORT, "flood %u", gc->id);
-	ok = reports_wait(gb->id, "flood started", 40, NULL, 0, NULL);
+	ok = reports_wait(gb->id, "flood started", 25, NULL, 0, NULL);
 	flooded = reports_wait(gc->id, "flooded", 10, NULL, 0, &t_flooded);
 	if (!flooded)
 		t_flooded = vmmgmt_now_s();
