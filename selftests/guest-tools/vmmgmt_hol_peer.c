@@ -22,11 +22,11 @@
  *	Binds HOL_C_PORT (never read) and, with streams, listens on
  *	HOL_C_STREAM_PORT and accepts every stream (never read).  Once the
  *	first message is queued on its port it reports "flooded", waits
- *	SECS (default 25) and breaks its own guest-to-host ring: the head
- *	index far past the tail, and the host's doorbell (BAR2 and BAR0
- *	through sysfs, as vmmgmt_reset_storm; the guest boots with
- *	iomem=relaxed).  It prints "hol: c broke its ring" and sleeps until
- *	killed.
+ *	SECS (default 25) and breaks its own rings: its host-to-guest
+ *	consumer index and its guest-to-host producer index far ahead, and
+ *	the host's doorbell (BAR2 and BAR0 through sysfs, as
+ *	vmmgmt_reset_storm; the guest boots with iomem=relaxed).  It prints
+ *	"hol: c broke its ring" and sleeps until killed.
  *
  * Every report also goes to stdout, lines starting with "hol: ".
  */
@@ -461,13 +461,37 @@ static void *accept_thread(void *arg)
 	}
 }
 
-/* Break our own guest-to-host ring: head far past the tail, doorbell. */
+/* The control block of ring @id, from the region header; NULL if bogus. */
+static struct vmmgmt_ring_ctrl *ring_ctrl(__u8 *region, size_t region_size,
+					  int id, __u32 *size)
+{
+	__u32 ctrl;
+
+	ctrl = __atomic_load_n((__u32 *)(region +
+		offsetof(struct vmmgmt_region_header, rings[id].ctrl_offset)),
+		__ATOMIC_ACQUIRE);
+	*size = __atomic_load_n((__u32 *)(region +
+		offsetof(struct vmmgmt_region_header, rings[id].data_size)),
+		__ATOMIC_ACQUIRE);
+	if ((size_t)ctrl + sizeof(struct vmmgmt_ring_ctrl) > region_size)
+		return NULL;
+	return (struct vmmgmt_ring_ctrl *)(region + ctrl);
+}
+
+/*
+ * Break our own channel, as the hostile test's h2g_tail and head_ahead
+ * do: our consumer index of the host-to-guest ring far past the host's
+ * head (the host, waiting for room there, looks at it when the doorbell
+ * rings: it does not read the guest-to-host ring of a VM whose
+ * host-to-guest ring is full), and our producer index of the
+ * guest-to-host ring far past its tail; then the host's doorbell.
+ */
 static int break_ring(void)
 {
-	__u8 *region, *regs;
+	struct vmmgmt_ring_ctrl *g2h, *h2g;
 	size_t region_size, regs_size;
-	struct vmmgmt_ring_ctrl *g2h;
-	__u32 ctrl, size, tail;
+	__u8 *region, *regs;
+	__u32 g2h_size, h2g_size;
 	int err;
 
 	err = map_sysfs_bar(VMMGMT_GUEST_SYSFS "/device", 2, &region,
@@ -480,17 +504,14 @@ static int break_ring(void)
 	if (region_size < sizeof(struct vmmgmt_region_header) ||
 	    regs_size < VMMGMT_IVSHMEM_REG_DOORBELL + 4)
 		return -EINVAL;
-	ctrl = __atomic_load_n((__u32 *)(region +
-		offsetof(struct vmmgmt_region_header,
-			 rings[VMMGMT_RING_G2H].ctrl_offset)), __ATOMIC_ACQUIRE);
-	size = __atomic_load_n((__u32 *)(region +
-		offsetof(struct vmmgmt_region_header,
-			 rings[VMMGMT_RING_G2H].data_size)), __ATOMIC_ACQUIRE);
-	if (ctrl + sizeof(*g2h) > region_size)
+	g2h = ring_ctrl(region, region_size, VMMGMT_RING_G2H, &g2h_size);
+	h2g = ring_ctrl(region, region_size, VMMGMT_RING_H2G, &h2g_size);
+	if (!g2h || !h2g)
 		return -EPROTO;
-	g2h = (struct vmmgmt_ring_ctrl *)(region + ctrl);
-	tail = __atomic_load_n(&g2h->tail, __ATOMIC_ACQUIRE);
-	__atomic_store_n(&g2h->head, tail + size + 8, __ATOMIC_RELEASE);
+	__atomic_store_n(&h2g->tail, __atomic_load_n(&h2g->head, __ATOMIC_ACQUIRE) +
+			 h2g_size + 3 * VMMGMT_RING_MIN_DATA + 8, __ATOMIC_RELEASE);
+	__atomic_store_n(&g2h->head, __atomic_load_n(&g2h->tail, __ATOMIC_ACQUIRE) +
+			 g2h_size + 8, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n((__u32 *)(regs + VMMGMT_IVSHMEM_REG_DOORBELL),
 			 (VMMGMT_HOST_PEER_ID << 16) | 0, __ATOMIC_RELEASE);

@@ -14,10 +14,12 @@
  *	messages fill its port's queue, its module leaves the rest in its
  *	host-to-guest ring, the host's send queue for it fills, and it is
  *	wedged.  VMMGMT_HOL_HOLD seconds (default 20) after the first
- *	message reached its port it breaks its own guest-to-host ring;
+ *	message reached its port it breaks its own rings (the indexes it
+ *	writes: the host does not read the guest-to-host ring of a VM
+ *	whose host-to-guest ring is full, but waits for room there);
  *   hol-b (id 41, vmmgmt.mode=hol-b): the victim and the flooder, on the
  *	test's commands (selftests/guest-tools/vmmgmt_hol_peer.c).
- * Then (the host is the third participant):
+ * Then (the host is the third participant), with B's quotas lifted:
  *  1. B's echo rate to the test's echo endpoint, 8 messages in flight,
  *     for VMMGMT_HOL_SECS seconds (default 4), C idle;
  *  2. B floods C: a stream to C's listener until its window closes, and
@@ -319,6 +321,17 @@ int main(void)
 			 ok ? text : "no report");
 	if (!ok)
 		fatal("hol-b not ready within %d s: see %s", BOOT_SECS, gb->log);
+	/*
+	 * The channel's rate, not the module's default quota (4000 records
+	 * a second, about what B reaches): capped at the quota in both
+	 * phases, a rate that drops with C wedged would not show.
+	 */
+	ret = vmmgmt_write_text(VMMGMT_HOST_VMS_SYSFS "/hol-b/quota/msgs_per_s", "0");
+	if (!ret)
+		ret = vmmgmt_write_text(VMMGMT_HOST_VMS_SYSFS "/hol-b/quota/bytes_per_s",
+					"0");
+	ksft_print_msg("hol-b's quotas lifted (0, unlimited): %s\n",
+		       ret ? strerror(-ret) : "ok");
 
 	/* 5. B's rate with C idle. */
 	guest_command(gb->id, HOL_B_CTL_PORT, "rate idle %u", secs);
