@@ -2,7 +2,7 @@
 /*
  * What the guest-to-guest stream test (selftests/host/
  * vmmgmt_stream_vm2vm_test.c) and its guests' program
- * (selftests/guest-tools/vmmgmt_stream_peer.c) agree on: ports, sizes,
+ * (selftests/guest-tools/vmmgmt_vm2vm_peer.c) agree on: ports, sizes,
  * the stream's bytes, and the text of commands and reports.
  *
  * Every message is text, one command or report per chat record.  The

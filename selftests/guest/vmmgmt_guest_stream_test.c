@@ -213,32 +213,10 @@ static double mb_per_s(unsigned long long bytes, double secs)
 /* FIPS 180-4 examples; and the pattern is the same at any offset. */
 TEST(sha256_vectors)
 {
-	static const struct {
-		const char *msg;
-		unsigned long repeat;
-		const char *hex;
-	} v[] = {
-		{ "abc", 1,
-		  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
-		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
-		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
-		{ "a", 1000000,
-		  "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0" },
-		{ "", 1,
-		  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
-	};
 	unsigned char whole[100], part[100];
-	struct vmmgmt_sha256 s;
-	char hex[VMMGMT_SHA256_HEX];
-	unsigned long i, r;
+	unsigned long i;
 
-	for (i = 0; i < ARRAY_SIZE(v); i++) {
-		vmmgmt_sha256_init(&s);
-		for (r = 0; r < v[i].repeat; r++)
-			vmmgmt_sha256_update(&s, v[i].msg, strlen(v[i].msg));
-		vmmgmt_sha256_final_hex(&s, hex);
-		EXPECT_STREQ(v[i].hex, hex);
-	}
+	EXPECT_EQ(0, vmmgmt_sha256_selftest());
 	vmmgmt_pattern_fill(42, 0, whole, sizeof(whole));
 	for (i = 0; i < 20; i++) {
 		vmmgmt_pattern_fill(42, i, part, sizeof(part) - i);

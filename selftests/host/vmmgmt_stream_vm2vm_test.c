@@ -11,7 +11,7 @@
  *   stream-b (id 52, vmmgmt.mode=stream-b): listens on STREAM_B_PORT and
  *	reads every stream it accepts to its end, hashing it (SHA-256);
  *   stream-a (id 51, vmmgmt.mode=stream-a): opens streams on the test's
- *	commands (selftests/guest-tools/vmmgmt_stream_peer.c).
+ *	commands (selftests/guest-tools/vmmgmt_vm2vm_peer.c).
  * Then:
  *  1. the policy does not allow the pair: a's VMMGMT_IOC_STREAM_CONNECT
  *     to b's listener fails with EACCES, and b accepts nothing;

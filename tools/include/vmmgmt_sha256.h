@@ -167,6 +167,39 @@ static inline void vmmgmt_sha256_final_hex(struct vmmgmt_sha256 *s,
 	vmmgmt_sha256_hex(d, hex);
 }
 
+/* 0 if the FIPS 180-2 examples (appendix B) come out right, else -1. */
+static inline int vmmgmt_sha256_selftest(void)
+{
+	static const struct {
+		const char *msg;
+		unsigned int repeat;
+		const char *digest;
+	} v[] = {
+		{ "abc", 1,
+		  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+		{ "aaaaaaaaaa", 100000,
+		  "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0" },
+		{ "", 1,
+		  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ NULL, 0, NULL },
+	};
+	struct vmmgmt_sha256 s;
+	char hex[VMMGMT_SHA256_HEX];
+	unsigned int i, j;
+
+	for (i = 0; v[i].msg; i++) {
+		vmmgmt_sha256_init(&s);
+		for (j = 0; j < v[i].repeat; j++)
+			vmmgmt_sha256_update(&s, v[i].msg, strlen(v[i].msg));
+		vmmgmt_sha256_final_hex(&s, hex);
+		if (strcmp(hex, v[i].digest))
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * The stream pattern: byte i of the stream of seed S is byte (i % 8),
  * little-endian, of word i / 8, the splitmix64 finalizer of

@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmt_stream_peer: the two guests of the host's guest-to-guest stream
+ * vmmgmt_vm2vm_peer: the two guests of the host's guest-to-guest stream
  * test (selftests/host/vmmgmt_stream_vm2vm_test.c; ports, the stream's
  * bytes and the texts in selftests/vmmgmt_stream_proto.h).  Run by
  * guest-init's vmmgmt.mode=stream-a and stream-b.
  *
- *   vmmgmt_stream_peer a
+ *   vmmgmt_vm2vm_peer a
  *	Binds STREAM_A_CTL_PORT and runs the test's commands, one at a
  *	time: "connect VM PORT" (VMMGMT_IOC_STREAM_CONNECT, report the
  *	errno, close); "send VM PORT BYTES SEED" (a stream of BYTES bytes
  *	of stream_fill(), hashed with SHA-256 as written, shut down, then
  *	read until the peer's end of stream); "flow VM PORT" (write until
  *	the stream fails; "a streaming" after STREAM_FLOWING bytes).
- *   vmmgmt_stream_peer b
+ *   vmmgmt_vm2vm_peer b
  *	Listens on STREAM_B_PORT; reads each stream it accepts to its end
  *	(or error), hashing it, reports, closes it, accepts the next.
  *
@@ -36,7 +36,7 @@
 
 #include "kselftest.h"
 
-#include "../vmmgmt_sha256.h"
+#include <vmmgmt_sha256.h>
 #include "../vmmgmt_stream_proto.h"
 
 static int report_fd = -1;
@@ -144,7 +144,7 @@ static void cmd_send(unsigned int vm, unsigned int port,
 		if (!err)
 			sent += chunk;
 	}
-	vmmgmt_sha256_hex(&sha, hex);
+	vmmgmt_sha256_final_hex(&sha, hex);
 	if (!err && ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN))
 		err = errno;
 	/* The peer closes once it read everything: our end of stream. */
@@ -281,7 +281,7 @@ static int b_main(void)
 			vmmgmt_sha256_update(&sha, buf, n);
 			got += n;
 		}
-		vmmgmt_sha256_hex(&sha, hex);
+		vmmgmt_sha256_final_hex(&sha, hex);
 		report("b recv err=%d bytes=%llu sha=%s secs=%.2f", err, got, hex,
 		       vmmgmt_now_s() - t0);
 		close(a.fd);
