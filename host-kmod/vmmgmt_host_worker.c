@@ -28,7 +28,8 @@
  * Owns: the thread, the kick hooks, the consumer side of the G2H ring and
  * the producer side of the H2G ring.
  *
- * May call: host endpoints (delivery), VM-to-VM routing, the names
+ * May call: host streams (segments to host ports, a reset's streams),
+ * host endpoints (delivery), VM-to-VM routing, the names
  * (control requests), the statistics, the quotas, the region (laid out
  * again on a reset), the registry (waking blocked workers), the queues
  * and the shared ring.  Nothing of these calls the worker's file: they
@@ -294,7 +295,8 @@ static int vmmgmt_host_worker_consumed(struct vmmgmt_host_vm *vm,
  *	payload).
  *
  * The answer keeps the request's mode and id and goes from the request's
- * destination back to @src, with %VMMGMT_REC_F_RESPONSE.
+ * destination back to @src, with %VMMGMT_REC_F_RESPONSE (and
+ * %VMMGMT_REC_F_STREAM if the request was a stream segment).
  *
  * Context: the VM's worker.
  * Return: 0 when posted; otherwise the ring's error (blocked or broken:
@@ -309,7 +311,8 @@ static int vmmgmt_host_worker_answer(struct vmmgmt_host_vm *vm,
 
 	out.src = hdr->dst;
 	out.dst = *src;
-	out.flags = VMMGMT_REC_F_RESPONSE;
+	/* A stream segment's error answer stays a stream record. */
+	out.flags = VMMGMT_REC_F_RESPONSE | (hdr->flags & VMMGMT_REC_F_STREAM);
 	out.len = len;
 	if (err) {
 		out.flags |= VMMGMT_REC_F_ERROR;
@@ -366,7 +369,8 @@ static int vmmgmt_host_worker_control(struct vmmgmt_host_vm *vm,
  * @src: the VM's own address, the source the record gets.
  *
  * To another host port: the host endpoint bound to it
- * (vmmgmt_host_ep_deliver()).  To another VM of this host: that VM
+ * (vmmgmt_host_ep_deliver()), or for a stream segment the host's stream
+ * layer (vmmgmt_host_stream_rx()).  To another VM of this host: that VM
  * (vmmgmt_host_route_vm()).  Other hosts are not routed yet.
  *
  * Context: the VM's worker; may sleep (allocation).
@@ -374,7 +378,7 @@ static int vmmgmt_host_worker_control(struct vmmgmt_host_vm *vm,
  * destination's queue is full, the worker is woken when it has room); or
  * the negative errno to answer a request with: -ECONNREFUSED (nobody
  * bound to the port), -ENOBUFS (out of memory), -EHOSTUNREACH, or the
- * reasons of vmmgmt_host_route_vm().
+ * reasons of vmmgmt_host_stream_rx() and vmmgmt_host_route_vm().
  */
 static int vmmgmt_host_worker_forward(struct vmmgmt_host_vm *vm,
 				      const struct vmmgmt_rec *hdr,
@@ -387,7 +391,10 @@ static int vmmgmt_host_worker_forward(struct vmmgmt_host_vm *vm,
 	if (hdr->dst.host)
 		return -EHOSTUNREACH;
 	out.src = *src;
-	if (hdr->dst.vm == VMMGMT_HOST_PEER_ID) {
+	if (hdr->dst.vm == VMMGMT_HOST_PEER_ID &&
+	    (hdr->flags & VMMGMT_REC_F_STREAM)) {
+		ret = vmmgmt_host_stream_rx(vm, &out, payload);
+	} else if (hdr->dst.vm == VMMGMT_HOST_PEER_ID) {
 		ret = vmmgmt_host_ep_deliver(vm, &out, payload);
 		if (ret == -ENOENT)
 			return -ECONNREFUSED;
@@ -415,7 +422,11 @@ static int vmmgmt_host_worker_forward(struct vmmgmt_host_vm *vm,
  * not a sample but the guest's answer to a host request (&struct
  * vmmgmt_stats_ctl), and goes to its destination like any other record.
  * Records to (0, 0, %VMMGMT_PORT_ECHO) come back with source
- * and destination swapped and %VMMGMT_REC_F_RESPONSE set.  Everything
+ * and destination swapped and %VMMGMT_REC_F_RESPONSE set.  Stream
+ * segments (%VMMGMT_REC_F_STREAM), whatever their mode, are neither
+ * control requests nor samples nor echoed: they go to their destination,
+ * and one that cannot get there is answered with a stream error answer,
+ * unless it is an RST (dropped and counted, like a response).  Everything
  * else goes to its destination (vmmgmt_host_worker_forward()); a request
  * that cannot get there is answered with %VMMGMT_REC_F_ERROR and the
  * reason.  Responses that cannot be delivered are dropped and counted.
@@ -432,18 +443,22 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 	const struct vmmgmt_addr src = {
 		.host = 0, .vm = vm->id, .port = hdr->src.port,
 	};
-	bool request = !(hdr->flags & VMMGMT_REC_F_RESPONSE);
+	bool stream = hdr->flags & VMMGMT_REC_F_STREAM;
+	/* An RST is never answered: it is dropped like a response. */
+	bool request = !(hdr->flags & VMMGMT_REC_F_RESPONSE) &&
+		       !(stream && vmmgmt_host_stream_is_rst(hdr, payload));
 	u32 err = 0;
 	int ret;
 
-	if (hdr->mode == VMMGMT_MODE_CTRL && request)
+	if (!stream && hdr->mode == VMMGMT_MODE_CTRL && request)
 		return vmmgmt_host_worker_control(vm, hdr, payload, &src);
 	/* A STATS response answers a host request: routed like chat. */
-	if (hdr->mode == VMMGMT_MODE_STATS && request) {
+	if (!stream && hdr->mode == VMMGMT_MODE_STATS && request) {
 		vmmgmt_host_stats_rx(vm, hdr, payload);
 		return vmmgmt_host_worker_consumed(vm, hdr, false);
 	}
-	if (hdr->dst.host || hdr->dst.vm != VMMGMT_HOST_PEER_ID ||
+	/* Stream segments always go on, even to the echo port. */
+	if (stream || hdr->dst.host || hdr->dst.vm != VMMGMT_HOST_PEER_ID ||
 	    hdr->dst.port != VMMGMT_PORT_ECHO) {
 		ret = vmmgmt_host_worker_forward(vm, hdr, payload, &src);
 		if (ret > 0)
@@ -497,6 +512,8 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 	vm->idle_looks = 0;
 	/* What the guest published belongs to the instance that went away. */
 	vmmgmt_host_names_withdraw_all(vm);
+	/* So do its streams with host endpoints: they fail (ECONNRESET). */
+	vmmgmt_host_stream_vm_gone(vm);
 	/* The layout is the module's own: the ring code cannot refuse it. */
 	if (WARN_ON_ONCE(vmmgmt_host_region_init(vm)))
 		return;
