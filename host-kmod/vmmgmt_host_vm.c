@@ -13,8 +13,9 @@
  * the VM's eventfd references.
  *
  * May call: the registry, the region, the queues, the worker, the host
- * streams, the watchdog, the names, the quotas, the statistics, the scheduling policy
- * and the VM's kobject type (vmmgmt_host_sysfs.c); nothing calls back.
+ * streams, the watchdog, the names, the quotas, the statistics, the
+ * scheduling policy and the VM's kobject type (vmmgmt_host_sysfs.c);
+ * nothing calls back.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
