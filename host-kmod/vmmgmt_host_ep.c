@@ -341,9 +341,9 @@ out:
  * @count: bytes written (header and payload).
  *
  * Return: 0; -EINVAL (@count and @hdr->len disagree, a PAD or CTRL mode or
- * an unknown one, unknown flags, nonzero reserved fields, the host as
- * destination); -EMSGSIZE (payload over %VMMGMT_MSG_MAX); -EHOSTUNREACH
- * (another host).
+ * an unknown one, unknown flags or %VMMGMT_REC_F_STREAM, nonzero reserved
+ * fields, the host as destination); -EMSGSIZE (payload over
+ * %VMMGMT_MSG_MAX); -EHOSTUNREACH (another host).
  */
 static int vmmgmt_host_ep_check(const struct vmmgmt_rec *hdr, size_t count)
 {
@@ -353,7 +353,8 @@ static int vmmgmt_host_ep_check(const struct vmmgmt_rec *hdr, size_t count)
 		return -EINVAL;
 	if (hdr->mode <= VMMGMT_MODE_CTRL || hdr->mode >= VMMGMT_MODE_MAX)
 		return -EINVAL;
-	if (hdr->flags & ~VMMGMT_REC_F_KNOWN)
+	/* Stream segments come from the stream layer only. */
+	if (hdr->flags & ~(VMMGMT_REC_F_KNOWN & ~VMMGMT_REC_F_STREAM))
 		return -EINVAL;
 	if (hdr->src.reserved || hdr->dst.reserved)
 		return -EINVAL;

@@ -798,6 +798,14 @@ TEST_F(hstream, listener_still_reads_records)
 	EXPECT_EQ(0, memcmp(buf + sizeof(h), "rec", 3));
 	EXPECT_EQ(-1, ioctl(self->lst, VMMGMT_HOST_IOC_STREAM_SHUTDOWN));
 	EXPECT_EQ(ENOTCONN, errno);
+	/* Segments come from the stream layer, never from write(). */
+	memset(&h, 0, sizeof(h));
+	h.mode = VMMGMT_MODE_CHAT;
+	h.flags = VMMGMT_REC_F_STREAM;
+	h.dst.vm = ID_A;
+	h.dst.port = GUEST_PORT;
+	EXPECT_EQ(-1, write(self->lst, &h, sizeof(h)));
+	EXPECT_EQ(EINVAL, errno);
 }
 
 TEST_HARNESS_MAIN
