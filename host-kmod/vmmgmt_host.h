@@ -12,6 +12,9 @@
  *			(control requests, the echo service, answers),
  *			H2G post, guest notification, channel reset on the
  *			guest's request
+ * vmmgmt_host_stream.c	streams on host endpoints: listeners, accepted
+ *			and connected streams, their files, the segments
+ *			guests send to (0, 0, port)
  * vmmgmt_host_ep.c	host endpoints: ports bound on /dev/vmmgmt-host
  *			files, their read() and write()
  * vmmgmt_host_route.c	records from one VM to another, and the policy that
@@ -49,6 +52,11 @@
  * Locks, outermost first (&vmmgmt_host_ep.rx_mutex and
  * vmmgmt_host_vms_lock are never held together):
  *   &vmmgmt_host_ep.rx_mutex (mutex): one reader of an endpoint at a time.
+ *   A stream's rx_mutex and tx_mutex (one reader, one writer; see
+ *	vmmgmt_host_stream.c), then vmmgmt_host_streams_mutex (the table of
+ *	streams and listeners), then a stream's lock (mutex), then
+ *	&vmmgmt_host_vm.tx_lock.  VM removal and a VM's worker take the
+ *	table's mutex and streams' locks, never a reader's or writer's.
  *   vmmgmt_host_vms_lock (mutex, vmmgmt_host_registry.c): registration
  *	and removal (vmmgmt_host_vm.c); under it a VM's worker is started
  *	and stopped.
@@ -68,6 +76,7 @@
 #define _VMMGMT_HOST_H
 
 #include <linux/atomic.h>
+#include <linux/fs.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -93,6 +102,9 @@ struct page;
 struct pid;
 struct task_struct;
 struct vmmgmt_host_vm;
+struct vmmgmt_host_stream;
+struct vmmgmt_host_listener;
+struct iov_iter;
 
 /** VMMGMT_HOST_BATCH - G2H records one batch of a worker handles. */
 #define VMMGMT_HOST_BATCH	64
@@ -147,6 +159,13 @@ struct vmmgmt_host_queue {
  * @rx: messages from VMs to @port.
  * @blocking: a VM's worker found @rx full and waits for a read.
  * @rx_wq: readers and pollers wait here.
+ * @stream: after VMMGMT_HOST_IOC_STREAM_CONNECT, the stream this file is
+ *	(read, write and poll go to it).  Set once, freed at release.
+ *	Written under vmmgmt_host_streams_mutex (vmmgmt_host_stream.c).
+ * @listener: after VMMGMT_HOST_IOC_STREAM_LISTEN, the file's listener.
+ *	Likewise.
+ * @stream_busy: a CONNECT or LISTEN is under way.  Protected by
+ *	vmmgmt_host_streams_mutex.
  */
 struct vmmgmt_host_ep {
 	struct file *file;
@@ -158,6 +177,9 @@ struct vmmgmt_host_ep {
 	struct vmmgmt_host_queue rx;
 	bool blocking;
 	wait_queue_head_t rx_wq;
+	struct vmmgmt_host_stream *stream;
+	struct vmmgmt_host_listener *listener;
+	bool stream_busy;
 };
 
 /**
@@ -204,6 +226,12 @@ struct vmmgmt_host_kick {
  *	limits (%VMMGMT_HELD_MSGS, %VMMGMT_HELD_BYTES): requests answered
  *	with ENOBUFS, responses dropped (vmmgmt_host_flow.c).
  * @xoffs: %VMMGMT_CTRL_XOFF notices posted to the guest.
+ * @streams_opened: host streams with the VM as peer that were opened
+ *	(accepted into a backlog, or connected).
+ * @streams_reset: such streams that ended in a failure (RST either way,
+ *	EPROTO, the VM gone or reset).
+ * @stream_tx_bytes: stream bytes host streams sent to the VM.
+ * @stream_rx_bytes: stream bytes host streams received from the VM.
  *
  * Atomic: the worker, the wait queue callback and sysfs readers touch
  * them without a lock.
@@ -226,6 +254,10 @@ struct vmmgmt_host_counters {
 	atomic64_t injected_drops;
 	atomic64_t held_overflows;
 	atomic64_t xoffs;
+	atomic64_t streams_opened;
+	atomic64_t streams_reset;
+	atomic64_t stream_tx_bytes;
+	atomic64_t stream_rx_bytes;
 };
 
 /** VMMGMT_HOST_FLOW_DESTS - destinations a VM's flow table tracks. */
@@ -635,6 +667,10 @@ struct vmmgmt_host_sched {
  *	without waking); debugfs vmmgmt-host/<name>/drop_kicks.
  * @drop_calls: fault injection: interrupts the worker skips that the
  *	ring protocol asked for; debugfs vmmgmt-host/<name>/drop_calls.
+ * @streams_open: host streams with the VM as peer that exist (being
+ *	connected, waiting in a backlog, open, or failed but not closed),
+ *	at most %VMMGMT_STREAMS_MAX.  Changed under vmmgmt_host_streams_mutex
+ *	(vmmgmt_host_stream.c).
  */
 struct vmmgmt_host_vm {
 	struct list_head node;
@@ -689,6 +725,7 @@ struct vmmgmt_host_vm {
 	struct vmmgmt_host_watch watch;
 	atomic_t drop_kicks;
 	atomic_t drop_calls;
+	atomic_t streams_open;
 };
 
 /**
@@ -719,6 +756,20 @@ static inline void vmmgmt_host_worker_notify(struct vmmgmt_host_vm *vm)
 	atomic64_inc(&vm->counters.notifications_sent);
 }
 
+/**
+ * vmmgmt_host_iocb_nonblock() - whether a read_iter or write_iter call
+ * may not wait.
+ * @iocb: the call's kiocb.
+ *
+ * Context: any context.
+ * Return: true for O_NONBLOCK files and IOCB_NOWAIT calls.
+ */
+static inline bool vmmgmt_host_iocb_nonblock(const struct kiocb *iocb)
+{
+	return (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+	       (iocb->ki_flags & IOCB_NOWAIT);
+}
+
 /* vmmgmt_host_cdev.c */
 int vmmgmt_host_cdev_init(void);
 void vmmgmt_host_cdev_exit(void);
@@ -736,17 +787,38 @@ void vmmgmt_host_worker_start(struct vmmgmt_host_vm *vm,
 			      struct file **kick_files);
 void vmmgmt_host_worker_stop(struct vmmgmt_host_vm *vm);
 
+/* vmmgmt_host_stream.c */
+bool vmmgmt_host_stream_is_rst(const struct vmmgmt_rec *hdr,
+			       const void *payload);
+int vmmgmt_host_stream_rx(struct vmmgmt_host_vm *vm,
+			  const struct vmmgmt_rec *hdr, const void *payload);
+void vmmgmt_host_stream_vm_gone(struct vmmgmt_host_vm *vm);
+long vmmgmt_host_stream_connect(struct vmmgmt_host_ep *ep, void __user *uarg);
+long vmmgmt_host_stream_listen(struct vmmgmt_host_ep *ep, void __user *uarg);
+long vmmgmt_host_stream_accept(struct vmmgmt_host_ep *ep, struct file *file,
+			       void __user *uarg);
+long vmmgmt_host_stream_shutdown(struct vmmgmt_host_ep *ep);
+void vmmgmt_host_stream_ep_release(struct vmmgmt_host_ep *ep);
+ssize_t vmmgmt_host_stream_read(struct vmmgmt_host_stream *s,
+				struct iov_iter *to, bool nonblock);
+ssize_t vmmgmt_host_stream_write(struct vmmgmt_host_stream *s,
+				 struct iov_iter *from, bool nonblock);
+__poll_t vmmgmt_host_stream_poll(struct vmmgmt_host_stream *s,
+				 struct file *file, poll_table *wait);
+__poll_t vmmgmt_host_stream_listen_poll(struct vmmgmt_host_ep *ep,
+					struct file *file, poll_table *wait);
+
 /* vmmgmt_host_ep.c */
 struct vmmgmt_host_ep *vmmgmt_host_ep_alloc(struct file *file);
 void vmmgmt_host_ep_release(struct vmmgmt_host_ep *ep);
+long vmmgmt_host_ep_do_bind(struct vmmgmt_host_ep *ep, u32 port);
 long vmmgmt_host_ep_bind(struct vmmgmt_host_ep *ep, void __user *uarg);
 long vmmgmt_host_ep_publish(struct vmmgmt_host_ep *ep, void __user *uarg);
 long vmmgmt_host_ep_lookup(void __user *uarg);
-ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, char __user *buf,
-			    size_t count, bool nonblock);
+ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, struct iov_iter *to,
+			    bool nonblock);
 ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
-			     const char __user *buf, size_t count,
-			     bool nonblock);
+			     struct iov_iter *from, bool nonblock);
 __poll_t vmmgmt_host_ep_poll(struct vmmgmt_host_ep *ep, struct file *file,
 			     poll_table *wait);
 long vmmgmt_host_ep_set_timeout(struct vmmgmt_host_ep *ep, void __user *uarg);

@@ -36,6 +36,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -110,7 +111,7 @@ void vmmgmt_host_ep_release(struct vmmgmt_host_ep *ep)
  * Return: the port; or -EISCONN (already bound), -EADDRINUSE (port taken,
  * or the echo service's), -EADDRNOTAVAIL (no dynamic port left), -ENOMEM.
  */
-static long vmmgmt_host_ep_do_bind(struct vmmgmt_host_ep *ep, u32 port)
+long vmmgmt_host_ep_do_bind(struct vmmgmt_host_ep *ep, u32 port)
 {
 	int ret;
 
@@ -288,18 +289,18 @@ out_unlock:
 /**
  * vmmgmt_host_ep_read() - read() of a bound file: one record.
  * @ep: the endpoint.
- * @buf: user buffer for the header and the payload.
- * @count: its size.
+ * @to: where the header and the payload go; its count is the buffer's size.
  * @nonblock: O_NONBLOCK.
  *
  * Context: process context; may sleep.
  * Return: the bytes copied (sizeof(struct vmmgmt_rec) + len); -ENOTCONN if
- * the file is not bound; -EAGAIN; -EMSGSIZE if @count is too small (the
+ * the file is not bound; -EAGAIN; -EMSGSIZE if @to is too small (the
  * record stays queued); -EFAULT (it stays queued too); -ERESTARTSYS.
  */
-ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, char __user *buf,
-			    size_t count, bool nonblock)
+ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, struct iov_iter *to,
+			    bool nonblock)
 {
+	size_t count = iov_iter_count(to);
 	struct vmmgmt_host_msg *msg;
 	bool blocking;
 	size_t size;
@@ -330,8 +331,8 @@ ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, char __user *buf,
 	if (count < size)
 		goto out;
 	ret = -EFAULT;
-	if (copy_to_user(buf, &msg->hdr, sizeof(msg->hdr)) ||
-	    copy_to_user(buf + sizeof(msg->hdr), msg->data, msg->hdr.len))
+	if (copy_to_iter(&msg->hdr, sizeof(msg->hdr), to) != sizeof(msg->hdr) ||
+	    copy_to_iter(msg->data, msg->hdr.len, to) != msg->hdr.len)
 		goto out;
 
 	spin_lock(&ep->lock);
@@ -490,8 +491,8 @@ static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
 /**
  * vmmgmt_host_ep_write() - write() of a file: send one record to a VM.
  * @ep: the endpoint; bound to a dynamic port first if it is not bound.
- * @buf: a &struct vmmgmt_rec followed by its payload.
- * @count: the header's size plus its len.
+ * @from: a &struct vmmgmt_rec followed by its payload; its count must be
+ *	the header's size plus its len.
  * @nonblock: O_NONBLOCK.
  *
  * The source becomes (0, 0, the endpoint's port) whatever @buf says.
@@ -503,9 +504,9 @@ static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
  * vmmgmt_host_ep_queue_tx(); -ENOMEM; the errors of binding.
  */
 ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
-			     const char __user *buf, size_t count,
-			     bool nonblock)
+			     struct iov_iter *from, bool nonblock)
 {
+	size_t count = iov_iter_count(from);
 	struct vmmgmt_host_msg *msg;
 	struct vmmgmt_host_vm *vm;
 	struct vmmgmt_rec hdr;
@@ -513,7 +514,7 @@ ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
 
 	if (count < sizeof(hdr))
 		return -EINVAL;
-	if (copy_from_user(&hdr, buf, sizeof(hdr)))
+	if (copy_from_iter(&hdr, sizeof(hdr), from) != sizeof(hdr))
 		return -EFAULT;
 	ret = vmmgmt_host_ep_check(&hdr, count);
 	if (ret)
@@ -528,7 +529,7 @@ ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
 	msg = vmmgmt_host_msg_alloc(hdr.len);
 	if (!msg)
 		return -ENOMEM;
-	if (copy_from_user(msg->data, buf + sizeof(hdr), hdr.len)) {
+	if (copy_from_iter(msg->data, hdr.len, from) != hdr.len) {
 		ret = -EFAULT;
 		goto err_free;
 	}

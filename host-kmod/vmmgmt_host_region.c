@@ -159,9 +159,10 @@ err_unmap:
  * left alone; reset_ack becomes @vm->reset_seen.  The link state stays
  * DOWN; the caller publishes UP when the worker is ready.
  *
- * The features offered are %VMMGMT_F_MODES, %VMMGMT_F_FLOW, and
- * %VMMGMT_F_NOTIFY_AT unless the notify_at parameter is off; features_accepted and
- * guest_modes start at zero, for the guest to fill in.
+ * The features offered are %VMMGMT_F_MODES, %VMMGMT_F_FLOW,
+ * %VMMGMT_F_STREAM, and %VMMGMT_F_NOTIFY_AT unless the notify_at
+ * parameter is off; features_accepted and guest_modes start at zero, for
+ * the guest to fill in.
  *
  * Used at registration and, for a reset the guest asked for, by the
  * worker (vmmgmt_host_worker.c).
@@ -196,6 +197,8 @@ int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
 	hdr->features_offered |= VMMGMT_F_MODES;
 	/* We hold records for full destinations and send notices. */
 	hdr->features_offered |= VMMGMT_F_FLOW;
+	/* We route stream segments (vmmgmt_host_stream.c, ..._route.c). */
+	hdr->features_offered |= VMMGMT_F_STREAM;
 	hdr->features_accepted = 0;
 	hdr->host_id = 0;
 	hdr->vm_id = vm->id;

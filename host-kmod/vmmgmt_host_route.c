@@ -17,13 +17,15 @@
  *
  * Owns: the policy's pairs.
  *
- * May call: the registry (the destination VM) and the queues.
+ * May call: the registry (the destination VM), the region (the
+ * destination's modes) and the queues.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ctype.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -216,6 +218,32 @@ void vmmgmt_host_policy_exit(void)
 }
 
 /**
+ * vmmgmt_host_route_stream_ok() - whether a VM takes stream segments.
+ * @dst: the destination VM, not dead (@dst->tx_lock held).
+ * @mode: the segment's mode.
+ *
+ * The host keeps no state for streams between VMs: it only makes sure
+ * that the destination's module has streams (%VMMGMT_F_STREAM accepted)
+ * and, if it says which modes its owner enabled (%VMMGMT_F_MODES), that
+ * the stream's mode is one of them.
+ *
+ * Context: any context; @dst->tx_lock held.
+ * Return: 0; -EOPNOTSUPP (no streams); -EPERM (the mode is disabled).
+ */
+static int vmmgmt_host_route_stream_ok(struct vmmgmt_host_vm *dst, u16 mode)
+{
+	u32 modes;
+
+	lockdep_assert_held(&dst->tx_lock);
+	if (!(READ_ONCE(dst->hdr->features_accepted) & VMMGMT_F_STREAM))
+		return -EOPNOTSUPP;
+	if (vmmgmt_host_region_modes(dst, &modes) &&
+	    !(modes & VMMGMT_MODE_BIT(mode)))
+		return -EPERM;
+	return 0;
+}
+
+/**
  * vmmgmt_host_route_vm() - pass a record from one VM to another.
  * @vm: the sending VM.
  * @msg: the record, its source already the sender's address, its
@@ -228,7 +256,9 @@ void vmmgmt_host_policy_exit(void)
  * worker is woken when there is room); or the errno to answer the sender
  * with: -EHOSTUNREACH (no such VM), -EACCES (the policy does not allow
  * it), -EHOSTDOWN (the destination's channel is not up), -EMSGSIZE
- * (longer than the destination's ring carries).
+ * (longer than the destination's ring carries); for a stream segment also
+ * -EOPNOTSUPP (the destination's module has no streams) and -EPERM (the
+ * destination's owner disabled the segment's mode).
  */
 int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
 			 struct vmmgmt_host_msg *msg)
@@ -250,14 +280,18 @@ int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
 		goto out;
 
 	spin_lock(&dst->tx_lock);
-	if (dst->dead || READ_ONCE(dst->link_state) != VMMGMT_LINK_UP) {
+	if (dst->dead || READ_ONCE(dst->link_state) != VMMGMT_LINK_UP)
 		ret = -EHOSTDOWN;
-	} else if (vmmgmt_host_queue_room(&dst->tx, hdr->len)) {
+	else if (hdr->flags & VMMGMT_REC_F_STREAM)
+		/* Not dead: the region is mapped while tx_lock is held. */
+		ret = vmmgmt_host_route_stream_ok(dst, hdr->mode);
+	else
+		ret = 0;
+	if (!ret && vmmgmt_host_queue_room(&dst->tx, hdr->len)) {
 		vmmgmt_host_queue_add(&dst->tx, msg);
 		/* While not dead the destination's thread exists. */
 		vmmgmt_host_worker_wake(dst);
-		ret = 0;
-	} else {
+	} else if (!ret) {
 		dst->tx_blocking = true;
 		WRITE_ONCE(vm->blocked, true);
 		ret = -ENOBUFS;

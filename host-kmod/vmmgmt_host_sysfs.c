@@ -147,12 +147,26 @@ static ssize_t held_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  READ_ONCE(vmmgmt_host_kobj_vm(kobj)->held.msgs));
 }
 
+VMMGMT_HOST_COUNTER_ATTR(streams_opened, streams_opened);
+VMMGMT_HOST_COUNTER_ATTR(streams_reset, streams_reset);
+VMMGMT_HOST_COUNTER_ATTR(stream_tx_bytes, stream_tx_bytes);
+VMMGMT_HOST_COUNTER_ATTR(stream_rx_bytes, stream_rx_bytes);
+
+/* Host streams with the VM as peer that exist now (vmmgmt_host_stream.c). */
+static ssize_t streams_open_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&vmmgmt_host_kobj_vm(kobj)->streams_open));
+}
+
 static struct kobj_attribute link_state_attr = __ATTR_RO(link_state);
 static struct kobj_attribute vm_id_attr = __ATTR_RO(vm_id);
 static struct kobj_attribute qemu_pid_attr = __ATTR_RO(qemu_pid);
 static struct kobj_attribute generation_attr = __ATTR_RO(generation);
 static struct kobj_attribute guest_modes_attr = __ATTR_RO(guest_modes);
 static struct kobj_attribute held_attr = __ATTR_RO(held);
+static struct kobj_attribute streams_open_attr = __ATTR_RO(streams_open);
 
 static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&link_state_attr.attr,
@@ -177,6 +191,11 @@ static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&held_attr.attr,
 	&vmmgmt_host_counter_attr_held_overflows.attr.attr,
 	&vmmgmt_host_counter_attr_xoffs.attr.attr,
+	&streams_open_attr.attr,
+	&vmmgmt_host_counter_attr_streams_opened.attr.attr,
+	&vmmgmt_host_counter_attr_streams_reset.attr.attr,
+	&vmmgmt_host_counter_attr_stream_tx_bytes.attr.attr,
+	&vmmgmt_host_counter_attr_stream_rx_bytes.attr.attr,
 	NULL
 };
 

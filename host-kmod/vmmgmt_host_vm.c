@@ -13,9 +13,9 @@
  * the VM's eventfd references.
  *
  * May call: the registry, the region, the queues, the worker, flow
- * control (held records, PEER_GONE), the watchdog, the names, the
- * quotas, the statistics, the scheduling policy and the VM's kobject type
- * (vmmgmt_host_sysfs.c); nothing calls back.
+ * control (held records, PEER_GONE), the host streams, the watchdog, the
+ * names, the quotas, the statistics, the scheduling policy and the VM's
+ * kobject type (vmmgmt_host_sysfs.c); nothing calls back.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -296,6 +296,8 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	wake_up_interruptible_all(&vm->tx_wq);
 
 	vmmgmt_host_worker_stop(vm);
+	/* Host streams with the VM fail (ECONNRESET); their waiters wake. */
+	vmmgmt_host_stream_vm_gone(vm);
 	/* No more samples: the vCPU threads get their nice values back. */
 	vmmgmt_host_sched_stop(vm);
 	vmmgmt_host_queue_purge(&vm->tx);

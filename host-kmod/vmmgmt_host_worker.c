@@ -35,12 +35,12 @@
  * Owns: the thread, the kick hooks, the consumer side of the G2H ring and
  * the producer side of the H2G ring.
  *
- * May call: host endpoints (delivery), VM-to-VM routing, flow control
- * (the held queue, notices), the names (control requests), the
- * statistics, the quotas, the region (laid out again on a reset), the
- * registry (waking blocked workers), the queues and the shared ring.
- * Nothing of these calls the worker's file: they wake it with
- * vmmgmt_host_worker_wake().
+ * May call: host streams (segments to host ports, a reset's streams),
+ * host endpoints (delivery), VM-to-VM routing, flow control (the held
+ * queue, notices), the names (control requests), the statistics, the
+ * quotas, the region (laid out again on a reset), the registry (waking
+ * blocked workers), the queues and the shared ring.  Nothing of these
+ * calls the worker's file: they wake it with vmmgmt_host_worker_wake().
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -309,7 +309,8 @@ static int vmmgmt_host_worker_consumed(struct vmmgmt_host_vm *vm,
  *	payload).
  *
  * The answer keeps the request's mode and id and goes from the request's
- * destination back to @src, with %VMMGMT_REC_F_RESPONSE.
+ * destination back to @src, with %VMMGMT_REC_F_RESPONSE (and
+ * %VMMGMT_REC_F_STREAM if the request was a stream segment).
  *
  * Context: the VM's worker.
  * Return: 0 when posted; otherwise the ring's error (blocked or broken:
@@ -324,7 +325,8 @@ static int vmmgmt_host_worker_answer(struct vmmgmt_host_vm *vm,
 
 	out.src = hdr->dst;
 	out.dst = *src;
-	out.flags = VMMGMT_REC_F_RESPONSE;
+	/* A stream segment's error answer stays a stream record. */
+	out.flags = VMMGMT_REC_F_RESPONSE | (hdr->flags & VMMGMT_REC_F_STREAM);
 	out.len = len;
 	if (err) {
 		out.flags |= VMMGMT_REC_F_ERROR;
@@ -379,14 +381,16 @@ static int vmmgmt_host_worker_control(struct vmmgmt_host_vm *vm,
  *	host; the destination owns it when delivered.
  *
  * To another host port: the host endpoint bound to it
- * (vmmgmt_host_ep_deliver()).  To another VM of this host: that VM
- * (vmmgmt_host_route_vm()).
+ * (vmmgmt_host_ep_deliver()), or for a stream segment the host's stream
+ * layer (vmmgmt_host_stream_rx(), which copies what it keeps: @msg is
+ * freed).  To another VM of this host: that VM (vmmgmt_host_route_vm()).
  *
- * Context: the VM's worker.
+ * Context: the VM's worker; may sleep (the stream layer allocates).
  * Return: 0 when delivered; -ENOBUFS when the destination's queue is full
- * (@vm->blocked is set); or the negative errno to answer a request with:
- * -ECONNREFUSED (nobody bound to the port), or the reasons of
- * vmmgmt_host_route_vm().
+ * (@vm->blocked is set) or out of memory for a stream segment, which is
+ * then not refused but held; or the negative errno to answer a request
+ * with: -ECONNREFUSED (nobody bound to the port), or the reasons of
+ * vmmgmt_host_stream_rx() and vmmgmt_host_route_vm().
  */
 static int vmmgmt_host_worker_deliver(struct vmmgmt_host_vm *vm,
 				      struct vmmgmt_host_msg *msg)
@@ -395,6 +399,13 @@ static int vmmgmt_host_worker_deliver(struct vmmgmt_host_vm *vm,
 
 	if (msg->hdr.dst.vm != VMMGMT_HOST_PEER_ID)
 		return vmmgmt_host_route_vm(vm, msg);
+	if (msg->hdr.flags & VMMGMT_REC_F_STREAM) {
+		/* The stream layer copies what it keeps: never full. */
+		ret = vmmgmt_host_stream_rx(vm, &msg->hdr, msg->data);
+		if (!ret)
+			kvfree(msg);
+		return ret == -ENOMEM ? -ENOBUFS : ret;
+	}
 	ret = vmmgmt_host_ep_deliver(vm, msg);
 	return ret == -ENOENT ? -ECONNREFUSED : ret;
 }
@@ -463,8 +474,9 @@ static int vmmgmt_host_worker_forward(struct vmmgmt_host_vm *vm,
  * A destination that refuses one record is not asked again in this pass;
  * its later records stay behind it.  A record whose destination went away
  * meanwhile is answered with the reason (a VM that is gone: EHOSTDOWN) or,
- * a response, dropped and counted.  An answer that does not fit the H2G
- * ring ends the pass: the record stays held until the guest makes room.
+ * a response or a stream's RST, dropped and counted.  An answer that does
+ * not fit the H2G ring ends the pass: the record stays held until the
+ * guest makes room.
  *
  * Context: the VM's worker.
  */
@@ -483,7 +495,9 @@ static void vmmgmt_host_worker_held(struct vmmgmt_host_vm *vm)
 		/* It was there when held: it went away since. */
 		if (ret == -EHOSTUNREACH)
 			ret = -EHOSTDOWN;
-		if (ret && !(msg->hdr.flags & VMMGMT_REC_F_RESPONSE)) {
+		if (ret && !(msg->hdr.flags & VMMGMT_REC_F_RESPONSE) &&
+		    !((msg->hdr.flags & VMMGMT_REC_F_STREAM) &&
+		      vmmgmt_host_stream_is_rst(&msg->hdr, msg->data))) {
 			if (vmmgmt_host_worker_answer(vm, &msg->hdr,
 						      &msg->hdr.src, NULL, 0,
 						      -ret))
@@ -535,7 +549,11 @@ static void vmmgmt_host_worker_notices(struct vmmgmt_host_vm *vm)
  * not a sample but the guest's answer to a host request (&struct
  * vmmgmt_stats_ctl), and goes to its destination like any other record.
  * Records to (0, 0, %VMMGMT_PORT_ECHO) come back with source
- * and destination swapped and %VMMGMT_REC_F_RESPONSE set.  Everything
+ * and destination swapped and %VMMGMT_REC_F_RESPONSE set.  Stream
+ * segments (%VMMGMT_REC_F_STREAM), whatever their mode, are neither
+ * control requests nor samples nor echoed: they go to their destination,
+ * and one that cannot get there is answered with a stream error answer,
+ * unless it is an RST (dropped and counted, like a response).  Everything
  * else goes to its destination (vmmgmt_host_worker_forward()); a request
  * that cannot get there is answered with %VMMGMT_REC_F_ERROR and the
  * reason.  Responses that cannot be delivered are dropped and counted.
@@ -552,18 +570,22 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 	const struct vmmgmt_addr src = {
 		.host = 0, .vm = vm->id, .port = hdr->src.port,
 	};
-	bool request = !(hdr->flags & VMMGMT_REC_F_RESPONSE);
+	bool stream = hdr->flags & VMMGMT_REC_F_STREAM;
+	/* An RST is never answered: it is dropped like a response. */
+	bool request = !(hdr->flags & VMMGMT_REC_F_RESPONSE) &&
+		       !(stream && vmmgmt_host_stream_is_rst(hdr, payload));
 	u32 err = 0;
 	int ret;
 
-	if (hdr->mode == VMMGMT_MODE_CTRL && request)
+	if (!stream && hdr->mode == VMMGMT_MODE_CTRL && request)
 		return vmmgmt_host_worker_control(vm, hdr, payload, &src);
 	/* A STATS response answers a host request: routed like chat. */
-	if (hdr->mode == VMMGMT_MODE_STATS && request) {
+	if (!stream && hdr->mode == VMMGMT_MODE_STATS && request) {
 		vmmgmt_host_stats_rx(vm, hdr, payload);
 		return vmmgmt_host_worker_consumed(vm, hdr, false);
 	}
-	if (hdr->dst.host || hdr->dst.vm != VMMGMT_HOST_PEER_ID ||
+	/* Stream segments always go on, even to the echo port. */
+	if (stream || hdr->dst.host || hdr->dst.vm != VMMGMT_HOST_PEER_ID ||
 	    hdr->dst.port != VMMGMT_PORT_ECHO) {
 		ret = vmmgmt_host_worker_forward(vm, hdr, payload, &src);
 		if (ret > 0)
@@ -631,6 +653,8 @@ static bool vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 	vmmgmt_host_names_withdraw_all(vm);
 	/* So do its held records, and what it was told of congestion. */
 	vmmgmt_host_flow_purge(vm);
+	/* So do its streams with host endpoints: they fail (ECONNRESET). */
+	vmmgmt_host_stream_vm_gone(vm);
 	/* The layout is the module's own: the ring code cannot refuse it. */
 	if (WARN_ON_ONCE(vmmgmt_host_region_init(vm)))
 		return true;

@@ -3,9 +3,11 @@
  * Shared by the host module's fake-VM selftests, one program per fixture:
  * vmmgmt_host_vm_test (registration, echo, quotas, resets),
  * vmmgmt_host_hostile_test, vmmgmt_host_teardown_test, vmmgmt_host_ep_test
- * (host endpoints), vmmgmt_host_route_test (VM to VM), vmmgmt_host_names_test,
- * vmmgmt_host_ctl_test (vmmgmtctl) and vmmgmt_host_flow_test (flow
- * control).  Each program plays vmmgmtd, host applications and the guest.
+ * (host endpoints), vmmgmt_host_route_test (VM to VM),
+ * vmmgmt_host_stream_test (streams on host endpoints),
+ * vmmgmt_host_names_test, vmmgmt_host_ctl_test (vmmgmtctl) and
+ * vmmgmt_host_flow_test (flow control).  Each program plays vmmgmtd, host
+ * applications and the guest.
  *
  * A fake VM is a sealed memfd and eventfds registered with
  * VMMGMT_HOST_IOC_ADD_VM; the test maps the region and runs the guest's
