@@ -12,7 +12,8 @@
  * of read(), write() and control calls.  May call: the ring
  * (vmmgmt_guest_ring.c) and the stall watchdog (vmmgmt_guest_watchdog.c),
  * nothing above; the mode handlers it calls through
- * &vmmgmt_guest_dev.rx_mode are set when the device is allocated
+ * &vmmgmt_guest_dev.rx_mode, and the stream hooks (.rx_stream, .peer_gone,
+ * .link_changed), are set when the device is allocated
  * (vmmgmt_guest_dev.c).
  *
  * The guest does not trust the host either: the ring layout is read from
@@ -48,15 +49,19 @@
  * vmmgmt_guest_wake_all() - wake every waiter of the device.
  * @vdev: the device.
  *
- * After a link change or removal: writers, readers and pollers re-check
- * their condition and return the matching error.
+ * After a link change (or a new generation) or removal: writers, readers
+ * and pollers re-check their condition and return the matching error.
+ * The streams learn of it first (&vmmgmt_guest_dev.link_changed).
  *
- * Context: any context but hard IRQ; takes xa_lock(&@vdev->ports).
+ * Context: process context; takes xa_lock(&@vdev->ports) and whatever
+ * &vmmgmt_guest_dev.link_changed takes (spinlocks).
  */
 void vmmgmt_guest_wake_all(struct vmmgmt_guest_dev *vdev)
 {
 	struct vmmgmt_guest_ep *ep;
 
+	if (vdev->link_changed)
+		vdev->link_changed(vdev);
 	wake_up_all(&vdev->tx_wq);
 	wake_up_all(&vdev->ctrl_wq);
 	xa_lock(&vdev->ports);
@@ -279,6 +284,9 @@ static bool vmmgmt_guest_check_layout(const struct vmmgmt_guest_dev *vdev,
  * ring setup.  &vmmgmt_guest_dev.features shows the result in sysfs.
  * %VMMGMT_F_MODES (ABI 0.6) is accepted whenever offered: the modes that
  * are on go into the header first (vmmgmt_guest_modes_publish()).
+ * %VMMGMT_F_STREAM (ABI 0.7) too: the streams take the segments
+ * (&vmmgmt_guest_dev.rx_stream).  Bits are accepted by name, never because
+ * the uapi knows them.
  *
  * Context: process context; @vdev->rx_lock and @vdev->tx_lock held; takes
  * &vmmgmt_guest_modes.lock.
@@ -289,7 +297,7 @@ static void vmmgmt_guest_link_features(struct vmmgmt_guest_dev *vdev)
 
 	feat = vmmgmt_guest_hdr_read64(vdev,
 				       VMMGMT_GUEST_HDR_OFF(features_offered));
-	feat &= VMMGMT_F_KNOWN;
+	feat &= VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES | VMMGMT_F_STREAM;
 	vmmgmt_ring_use_notify_at(&vdev->tx, feat & VMMGMT_F_NOTIFY_AT);
 	/*
 	 * The modes before the bit that makes the host read them; from here
@@ -403,6 +411,7 @@ static u32 vmmgmt_guest_hdr_link_state(struct vmmgmt_guest_dev *vdev)
 u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev)
 {
 	u32 hdr_state, gen, ack, state, old;
+	bool new_gen = false;
 
 	/*
 	 * Generation and acknowledgment first: the host writes them after
@@ -439,6 +448,7 @@ u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev)
 			vdev->vm_id = vmmgmt_guest_hdr_read32(vdev,
 							      VMMGMT_GUEST_HDR_OFF(vm_id));
 			state = vmmgmt_guest_link_setup(vdev);
+			new_gen = gen != vdev->link_gen;
 			WRITE_ONCE(vdev->link_gen, gen);
 		} else {
 			state = old;
@@ -458,6 +468,9 @@ u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev)
 		vmmgmt_guest_wake_all(vdev);
 		if (state == VMMGMT_LINK_UP)
 			schedule_work(&vdev->rx_work);
+	} else if (new_gen) {
+		/* Reset behind our back: streams of the old one are over. */
+		vmmgmt_guest_wake_all(vdev);
 	}
 	return state;
 }
@@ -596,7 +609,9 @@ void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev)
  * @hdr: validated private copy of the record header.
  * @payload: private copy of its payload.
  *
- * A control record goes to its handler in &vmmgmt_guest_dev.rx_mode
+ * A stream segment (%VMMGMT_REC_F_STREAM) goes to
+ * &vmmgmt_guest_dev.rx_stream (a violation without one).  A control
+ * record goes to its handler in &vmmgmt_guest_dev.rx_mode
  * (vmmgmt_guest_names_rx()).  Any other record that is not of a mode the
  * owner turns on and off (%VMMGMT_MODES_USER), for this VM, is a
  * violation.  A record of a mode that is off is refused: counted in the
@@ -621,6 +636,12 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	struct vmmgmt_guest_msg *msg;
 	struct vmmgmt_guest_ep *ep;
 
+	if (hdr->flags & VMMGMT_REC_F_STREAM) {
+		if (vdev->rx_stream)
+			return vdev->rx_stream(vdev, hdr, payload);
+		atomic64_inc(&vdev->counters.violations);
+		return 0;
+	}
 	if (hdr->mode == VMMGMT_MODE_CTRL)
 		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
 	if (!vmmgmt_guest_mode_user(hdr->mode) || hdr->dst.host ||
@@ -666,7 +687,9 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 
 	xa_lock(&vdev->ports);
 	ep = xa_load(&vdev->ports, hdr->dst.port);
-	if (!ep || READ_ONCE(ep->mode) != hdr->mode) {
+	/* A stream or a listener reads no messages: they would pile up. */
+	if (!ep || READ_ONCE(ep->mode) != hdr->mode ||
+	    READ_ONCE(ep->stream) || READ_ONCE(ep->listener)) {
 		xa_unlock(&vdev->ports);
 		kfree(msg);
 		atomic64_inc(&vdev->counters.drops);
