@@ -18,7 +18,9 @@
  * read(), EADDRINUSE for a second listener on its port, and a stream
  * through the host from a file of this guest to its own listener (bytes,
  * half-close and end of stream, ECONNREFUSED for a port nobody listens
- * on).  The streams of any size are vmmgmt_guest_stream_test's.
+ * on, a few MiB written with write() and sendfile() and read with
+ * splice(), checked byte for byte).  The streams of any size are
+ * vmmgmt_guest_stream_test's.
  *
  * Needs the host side; skipped while the link is not up, and without the
  * device unless VMMGMT_REQUIRE_DEVICE is set.
@@ -26,6 +28,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -40,6 +44,8 @@
 #define MODES_DIR	VMMGMT_GUEST_SYSFS "/modes"
 /* An answer from the host's echo, or a stream routed back to this VM. */
 #define API_WAIT_MS	5000
+/* Bytes of the bulk loopback: many windows (VMMGMT_STREAM_WINDOW). */
+#define API_BULK	(4 << 20)
 
 static const struct vmmgmt_addr echo_addr = {
 	.host = 0, .vm = VMMGMT_HOST_PEER_ID, .port = VMMGMT_PORT_ECHO,
@@ -331,6 +337,104 @@ TEST_F(api, loopback)
 	EXPECT_EQ(0, read(cfd, buf, sizeof(buf)));
 	EXPECT_EQ(4, write(cfd, "pong", 4));
 	close(cfd);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* The byte at offset @i of the bulk loopback. */
+static unsigned char bulk_byte(size_t i)
+{
+	return (i * 2654435761u) >> 24;
+}
+
+/* The bulk sender (a child): half with write(), half with sendfile(). */
+static int bulk_send(__u32 vm, __u32 port)
+{
+	struct vmmgmt_stream_connect c = {
+		.addr = { .vm = vm, .port = port },
+		.timeout_ms = API_WAIT_MS,
+	};
+	size_t half = API_BULK / 2, i, done;
+	unsigned char *buf;
+	off_t off = 0;
+	int fd, mfd;
+	ssize_t n;
+
+	buf = malloc(API_BULK);
+	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
+	mfd = memfd_create("bulk", 0);
+	if (!buf || fd < 0 || mfd < 0)
+		return 1;
+	for (i = 0; i < API_BULK; i++)
+		buf[i] = bulk_byte(i);
+	if (write(mfd, buf + half, half) != (ssize_t)half)
+		return 2;
+	if (stream_connect(fd, &c))
+		return 3;
+	for (done = 0; done < half; done += n) {
+		n = write(fd, buf + done, half - done);
+		if (n <= 0)
+			return 4;
+	}
+	while (off < (off_t)half) {
+		n = sendfile(fd, mfd, &off, half - off);
+		if (n <= 0)
+			return 5;
+	}
+	if (ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN))
+		return 6;
+	/* The reader's end of stream: it read everything. */
+	if (read(fd, buf, 1) != 0)
+		return 7;
+	close(fd);
+	return 0;
+}
+
+/* A few windows through the host: write(), sendfile(), then splice(). */
+TEST_F(api, loopback_bulk)
+{
+	struct vmmgmt_stream_listen l = { 0 };
+	struct vmmgmt_stream_accept a = { 0 };
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	size_t got = 0, bad = API_BULK;
+	unsigned char buf[65536];
+	int status, cfd, p[2];
+	ssize_t n, i;
+	pid_t pid;
+
+	if (!self->streams)
+		SKIP(return, "the host does not route streams");
+	ASSERT_EQ(0, stream_listen(self->fd, &l));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(bulk_send(self->vm_id, l.port));
+
+	ASSERT_EQ(1, poll(&pfd, 1, API_WAIT_MS));
+	ASSERT_EQ(0, stream_accept(self->fd, &a));
+	cfd = a.fd;
+	ASSERT_EQ(0, pipe(p));
+	/* The first half with read(), the rest through a pipe. */
+	while (got < API_BULK) {
+		if (got < API_BULK / 2) {
+			n = read(cfd, buf, sizeof(buf));
+		} else {
+			n = splice(cfd, NULL, p[1], NULL, sizeof(buf), 0);
+			if (n > 0)
+				ASSERT_EQ(n, read(p[0], buf, n));
+		}
+		ASSERT_LT(0, n) TH_LOG("at %zu: %s", got, strerror(errno));
+		for (i = 0; i < n; i++)
+			if (bad == API_BULK && buf[i] != bulk_byte(got + i))
+				bad = got + i;
+		got += n;
+	}
+	EXPECT_EQ((size_t)API_BULK, bad) TH_LOG("first bad byte at %zu", bad);
+	EXPECT_EQ(0, read(cfd, buf, sizeof(buf)));
+	close(cfd);
+	close(p[0]);
+	close(p[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
