@@ -6,7 +6,8 @@
  * vmmgmt_guest_pci.c	module init and exit; the PCI transport: probe,
  *			remove, BARs, MSI-X interrupts
  * vmmgmt_guest_cdev.c	/dev/vmmgmt*: open files as endpoints (bind,
- *			connect, read, write, poll) and the ioctl switch
+ *			connect, read, write, poll) and the ioctl switch;
+ *			the file operations of accepted streams
  * vmmgmt_guest_sysfs.c	/sys/class/misc/vmmgmt/: device attributes, the
  *			channel counters, the statistics settings
  * vmmgmt_guest_dev.c	the device object: allocation with every part
@@ -15,6 +16,8 @@
  *			requests to the host's name table and their answers
  * vmmgmt_guest_stats.c	the statistics collector: samples posted to the
  *			host, VMMGMT_IOC_SET_NEEDS
+ * vmmgmt_guest_stream.c	streams: listeners, connected and accepted
+ *			streams, their files, segments from the host
  * vmmgmt_guest_link.c	the link: link state, ring setup, channel reset,
  *			the one send path, the rx work, refusals of records
  *			of a mode that is off
@@ -33,8 +36,8 @@
  *
  * The link calls up into the mode files only through
  * &vmmgmt_guest_dev.rx_mode, set at allocation, and into the stream layer
- * through &vmmgmt_guest_dev.rx_stream and &vmmgmt_guest_dev.peer_gone.
- * The locks and their order are described with &struct vmmgmt_guest_dev.
+ * through &vmmgmt_guest_dev.rx_stream, .peer_gone and .link_changed.  The
+ * locks and their order are described with &struct vmmgmt_guest_dev.
  */
 #ifndef _VMMGMT_GUEST_H
 #define _VMMGMT_GUEST_H
@@ -65,7 +68,12 @@
 #include "vmmgmt_stall.h"
 
 struct dentry;
+struct kiocb;
+struct iov_iter;
 struct pci_dev;
+struct poll_table_struct;
+struct vmmgmt_guest_listener;
+struct vmmgmt_guest_stream;
 
 /* Room for "vmmgmt", a decimal unsigned int and the NUL. */
 #define VMMGMT_GUEST_DEV_NAME_LEN	20
@@ -76,7 +84,7 @@ struct pci_dev;
  * other, whatever the ABI defines.
  */
 #define VMMGMT_GUEST_FEATURES	(VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES | \
-				 VMMGMT_F_FLOW)
+				 VMMGMT_F_FLOW | VMMGMT_F_STREAM)
 
 /**
  * struct vmmgmt_guest_counters - counters shown in sysfs; atomic, no lock.
@@ -282,6 +290,64 @@ struct vmmgmt_guest_sampler {
 	unsigned int nr_reqs;
 };
 
+/* Most RSTs to streams the guest does not know that wait to be sent. */
+#define VMMGMT_GUEST_STREAM_RSTS	32
+
+/**
+ * struct vmmgmt_guest_stream_rst - an RST owed to a segment for a stream
+ * the guest does not know (or refused), sent by &vmmgmt_guest_streams.work.
+ * @id: the stream id.
+ * @mode: the segment's mode.
+ * @err: the positive errno the RST carries.
+ * @src: our address the RST comes from (the segment's destination).
+ * @dst: where it goes (the segment's source).
+ */
+struct vmmgmt_guest_stream_rst {
+	u64 id;
+	u32 mode;
+	u32 err;
+	struct vmmgmt_addr src;
+	struct vmmgmt_addr dst;
+};
+
+/**
+ * struct vmmgmt_guest_streams - the streams of a device
+ * (vmmgmt_guest_stream.c).
+ * @lock: protects @all, @listeners, @nr, @next_id, @off, @rsts, @nr_rsts,
+ *	every stream's table and backlog membership and every listener's
+ *	backlog.  A spinlock taken by the rx work; a stream's own lock nests
+ *	inside it.  Nothing sleeps under it.
+ * @all: every stream of the device (connecting, open, in a backlog, or
+ *	closed by its file with a segment still owed).
+ * @listeners: the listeners, by port.
+ * @nr: entries in @all, at most %VMMGMT_STREAMS_MAX.
+ * @next_id: the id of the last stream this guest opened.
+ * @off: the device is going away: nothing is queued to @work any more.
+ * @work: sends the segments owed by the rx work and by closed files
+ *	(non-blocking; it tries again a little later while the ring is full).
+ * @rsts: RSTs owed to segments of streams the guest does not know.
+ * @nr_rsts: entries in @rsts; past %VMMGMT_GUEST_STREAM_RSTS one is lost.
+ * @opened: streams that got connected or accepted (sysfs streams_opened).
+ * @reset: streams that ended with an error (sysfs streams_reset).
+ * @tx_bytes: stream bytes sent in DATA segments (sysfs stream_tx_bytes).
+ * @rx_bytes: stream bytes received in DATA segments (sysfs stream_rx_bytes).
+ */
+struct vmmgmt_guest_streams {
+	spinlock_t lock;		/* see above */
+	struct list_head all;
+	struct list_head listeners;
+	unsigned int nr;
+	u64 next_id;
+	bool off;
+	struct delayed_work work;
+	struct vmmgmt_guest_stream_rst rsts[VMMGMT_GUEST_STREAM_RSTS];
+	unsigned int nr_rsts;
+	atomic64_t opened;
+	atomic64_t reset;
+	atomic64_t tx_bytes;
+	atomic64_t rx_bytes;
+};
+
 /**
  * struct vmmgmt_guest_dev - one bound ivshmem-doorbell device.
  * @kref: the driver holds one reference from probe to remove; every open
@@ -369,7 +435,11 @@ struct vmmgmt_guest_sampler {
  *	congested destinations there; or NULL.  Context: the rx work,
  *	@rx_lock held, must not sleep for long nor wait for the ring (send
  *	with nonblock).  Set at allocation, fixed after.
+ * @link_changed: called by vmmgmt_guest_wake_all() (a link change, a new
+ *	generation, removal) before the waiters are woken, or NULL.  Set at
+ *	allocation.
  * @flow: the congested destinations (ABI 0.7).
+ * @streams: the streams (ABI 0.7).
  * @counters: the channel counters, shown in sysfs.
  * @modes: the modes the owner turned on, and their counters.
  * @sampler: the statistics collector.
@@ -437,7 +507,9 @@ struct vmmgmt_guest_dev {
 			 const struct vmmgmt_rec *hdr, const void *payload);
 	void (*peer_gone)(struct vmmgmt_guest_dev *vdev,
 			  const struct vmmgmt_addr *addr);
+	void (*link_changed)(struct vmmgmt_guest_dev *vdev);
 	struct vmmgmt_guest_flow flow;
+	struct vmmgmt_guest_streams streams;
 
 	struct vmmgmt_guest_counters counters;
 	struct vmmgmt_guest_modes modes;
@@ -500,6 +572,10 @@ struct vmmgmt_guest_msg {
  *	withdrawals; protects @names and @nr_names.
  * @names: &struct vmmgmt_guest_ep_name this file published.
  * @nr_names: entries in @names, at most %VMMGMT_NAMES_PER_OWNER.
+ * @stream: the stream this file became (VMMGMT_IOC_STREAM_CONNECT), or
+ *	NULL.  Written under @mutex; read with READ_ONCE() for dispatch.
+ * @listener: the listener this file became (VMMGMT_IOC_STREAM_LISTEN), or
+ *	NULL.  Same locking as @stream.
  */
 struct vmmgmt_guest_ep {
 	struct vmmgmt_guest_dev *vdev;
@@ -518,6 +594,8 @@ struct vmmgmt_guest_ep {
 	struct mutex name_mutex;	/* names ioctls, @names; see above */
 	struct list_head names;
 	unsigned int nr_names;
+	struct vmmgmt_guest_stream *stream;
+	struct vmmgmt_guest_listener *listener;
 };
 
 /**
@@ -665,6 +743,33 @@ static inline void vmmgmt_guest_doorbell(struct vmmgmt_guest_dev *vdev)
 /* How long vmmgmt_guest_link_reset() waits for the host's acknowledgment. */
 #define VMMGMT_GUEST_RESET_TIMEOUT	(10 * HZ)
 
+/**
+ * vmmgmt_guest_ep_bind() - give an endpoint a port.
+ * @ep: the endpoint, unbound.
+ * @port: the port, or 0 for a free one from %VMMGMT_PORT_DYNAMIC up.
+ *
+ * Context: process context; @ep->mutex held; takes
+ * xa_lock(&vmmgmt_guest_dev.ports) and may allocate.
+ * Return: 0 with @ep->port set; -EADDRINUSE if @port is taken or no
+ * dynamic port is left; -ENOMEM.
+ */
+static inline int vmmgmt_guest_ep_bind(struct vmmgmt_guest_ep *ep, u32 port)
+{
+	struct xarray *ports = &ep->vdev->ports;
+	int ret;
+
+	if (port)
+		ret = xa_insert(ports, port, ep, GFP_KERNEL);
+	else
+		ret = xa_alloc(ports, &port, ep,
+			       XA_LIMIT(VMMGMT_PORT_DYNAMIC, U32_MAX),
+			       GFP_KERNEL);
+	if (ret)
+		return ret == -EBUSY ? -EADDRINUSE : ret;
+	ep->port = port;
+	return 0;
+}
+
 /* vmmgmt_guest_cdev.c */
 int vmmgmt_guest_cdev_register(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_cdev_unregister(struct vmmgmt_guest_dev *vdev);
@@ -703,6 +808,42 @@ void vmmgmt_guest_stats_req_work(struct work_struct *work);
 int vmmgmt_guest_stats_set_period(struct vmmgmt_guest_dev *vdev, u32 ms);
 long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev,
 				  void __user *uarg);
+
+/* vmmgmt_guest_stream.c */
+void vmmgmt_guest_streams_init(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_streams_remove(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_streams_free(struct vmmgmt_guest_dev *vdev);
+int vmmgmt_guest_stream_rx(struct vmmgmt_guest_dev *vdev,
+			   const struct vmmgmt_rec *hdr, const void *payload);
+void vmmgmt_guest_stream_peer_gone(struct vmmgmt_guest_dev *vdev,
+				   const struct vmmgmt_addr *addr);
+void vmmgmt_guest_stream_link_changed(struct vmmgmt_guest_dev *vdev);
+bool vmmgmt_guest_stream_ep_is(struct vmmgmt_guest_ep *ep);
+ssize_t vmmgmt_guest_stream_ep_read(struct vmmgmt_guest_ep *ep,
+				    struct kiocb *iocb, struct iov_iter *to);
+ssize_t vmmgmt_guest_stream_ep_write(struct vmmgmt_guest_ep *ep,
+				     struct kiocb *iocb,
+				     struct iov_iter *from);
+__poll_t vmmgmt_guest_stream_ep_poll(struct vmmgmt_guest_ep *ep,
+				     struct file *file,
+				     struct poll_table_struct *wait);
+void vmmgmt_guest_stream_ep_release(struct vmmgmt_guest_ep *ep);
+long vmmgmt_guest_stream_connect(struct vmmgmt_guest_ep *ep,
+				 void __user *uarg);
+long vmmgmt_guest_stream_listen(struct vmmgmt_guest_ep *ep,
+				void __user *uarg);
+long vmmgmt_guest_stream_accept(struct vmmgmt_guest_ep *ep, struct file *file,
+				void __user *uarg,
+				const struct file_operations *fops);
+ssize_t vmmgmt_guest_stream_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t vmmgmt_guest_stream_write_iter(struct kiocb *iocb,
+				       struct iov_iter *from);
+__poll_t vmmgmt_guest_stream_file_poll(struct file *file,
+				       struct poll_table_struct *wait);
+long vmmgmt_guest_stream_file_ioctl(struct file *file, unsigned int cmd,
+				    unsigned long arg);
+struct vmmgmt_guest_dev *vmmgmt_guest_stream_file_close(struct file *file);
+long vmmgmt_guest_stream_ep_shutdown(struct vmmgmt_guest_ep *ep);
 
 /* vmmgmt_guest_modes.c */
 void vmmgmt_guest_modes_init(struct vmmgmt_guest_dev *vdev);

@@ -14,8 +14,9 @@
  * call: the flow control (vmmgmt_guest_flow.c), the ring
  * (vmmgmt_guest_ring.c) and the stall watchdog (vmmgmt_guest_watchdog.c),
  * nothing above; the mode handlers it calls through
- * &vmmgmt_guest_dev.rx_mode and &vmmgmt_guest_dev.rx_stream are set when
- * the device is allocated (vmmgmt_guest_dev.c).
+ * &vmmgmt_guest_dev.rx_mode, and the stream hooks (.rx_stream, .peer_gone,
+ * .link_changed), are set when the device is allocated
+ * (vmmgmt_guest_dev.c).
  *
  * The guest does not trust the host either: the ring layout is read from
  * the header once, at link-up, and checked against BAR2 before any ring
@@ -50,16 +51,20 @@
  * vmmgmt_guest_wake_all() - wake every waiter of the device.
  * @vdev: the device.
  *
- * After a link change or removal: writers (those waiting for room and
- * those waiting for a congested destination), readers and pollers
- * re-check their condition and return the matching error.
+ * After a link change (or a new generation) or removal: writers (those
+ * waiting for room and those waiting for a congested destination),
+ * readers and pollers re-check their condition and return the matching
+ * error.  The streams learn of it first (&vmmgmt_guest_dev.link_changed).
  *
- * Context: any context but hard IRQ; takes xa_lock(&@vdev->ports).
+ * Context: process context; takes xa_lock(&@vdev->ports) and whatever
+ * &vmmgmt_guest_dev.link_changed takes (spinlocks).
  */
 void vmmgmt_guest_wake_all(struct vmmgmt_guest_dev *vdev)
 {
 	struct vmmgmt_guest_ep *ep;
 
+	if (vdev->link_changed)
+		vdev->link_changed(vdev);
 	wake_up_all(&vdev->tx_wq);
 	wake_up_all(&vdev->flow.wq);
 	wake_up_all(&vdev->ctrl_wq);
@@ -370,9 +375,10 @@ static bool vmmgmt_guest_check_layout(const struct vmmgmt_guest_dev *vdev,
  * %VMMGMT_F_MODES (ABI 0.6) is accepted whenever offered: the modes that
  * are on go into the header first (vmmgmt_guest_modes_publish()).
  * %VMMGMT_F_FLOW (ABI 0.7) is accepted whenever offered: the host's
- * notices go to vmmgmt_guest_flow_rx().  Only the bits of
- * %VMMGMT_GUEST_FEATURES are ever accepted: a bit the ABI defines but the
- * module does not implement yet is left alone.
+ * notices go to vmmgmt_guest_flow_rx().  %VMMGMT_F_STREAM (ABI 0.7) too:
+ * the streams take the segments (&vmmgmt_guest_dev.rx_stream).  Only the
+ * bits of %VMMGMT_GUEST_FEATURES are ever accepted: a bit the ABI defines
+ * but the module does not implement yet is left alone.
  *
  * Context: process context; @vdev->rx_lock and @vdev->tx_lock held; takes
  * &vmmgmt_guest_modes.lock.
@@ -499,6 +505,7 @@ static u32 vmmgmt_guest_hdr_link_state(struct vmmgmt_guest_dev *vdev)
 u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev)
 {
 	u32 hdr_state, gen, ack, state, old;
+	bool new_gen = false;
 
 	/*
 	 * Generation and acknowledgment first: the host writes them after
@@ -535,6 +542,7 @@ u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev)
 			vdev->vm_id = vmmgmt_guest_hdr_read32(vdev,
 							      VMMGMT_GUEST_HDR_OFF(vm_id));
 			state = vmmgmt_guest_link_setup(vdev);
+			new_gen = gen != vdev->link_gen;
 			WRITE_ONCE(vdev->link_gen, gen);
 		} else {
 			state = old;
@@ -554,6 +562,9 @@ u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev)
 		vmmgmt_guest_wake_all(vdev);
 		if (state == VMMGMT_LINK_UP)
 			schedule_work(&vdev->rx_work);
+	} else if (new_gen) {
+		/* Reset behind our back: streams of the old one are over. */
+		vmmgmt_guest_wake_all(vdev);
 	}
 	return state;
 }
@@ -784,7 +795,9 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 
 	xa_lock(&vdev->ports);
 	ep = xa_load(&vdev->ports, hdr->dst.port);
-	if (!ep || READ_ONCE(ep->mode) != hdr->mode) {
+	/* A stream or a listener reads no messages: they would pile up. */
+	if (!ep || READ_ONCE(ep->mode) != hdr->mode ||
+	    READ_ONCE(ep->stream) || READ_ONCE(ep->listener)) {
 		xa_unlock(&vdev->ports);
 		kfree(msg);
 		atomic64_inc(&vdev->counters.drops);

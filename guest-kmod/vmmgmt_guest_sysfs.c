@@ -16,6 +16,7 @@
  * attributes find the mode through their kobject.  They hold "enabled",
  * the mode's counters and, for stats, the collector's settings and counts
  * (the device's stats_* files are their deprecated aliases).  The
+ * streams' counters (ABI 0.7) are device attributes too.  The
  * character device adds them right after misc_register() and removes
  * them before misc_deregister() (vmmgmt_guest_sysfs_modes_add() and
  * vmmgmt_guest_sysfs_modes_del()).
@@ -305,6 +306,50 @@ static const struct attribute_group vmmgmt_guest_counter_group = {
 	.attrs = vmmgmt_guest_counter_attrs,
 };
 
+/* The streams' counters (&struct vmmgmt_guest_streams). */
+
+static ssize_t streams_open_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vdev->streams.nr));
+}
+static DEVICE_ATTR_RO(streams_open);
+
+/*
+ * The read-only file @_name shows the atomic counter
+ * &vmmgmt_guest_streams.@_field.
+ */
+#define VMMGMT_GUEST_STREAMS_ATTR(_name, _field)			\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev); \
+									\
+	return sysfs_emit(buf, "%llu\n",				\
+			  (u64)atomic64_read(&vdev->streams._field));	\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+VMMGMT_GUEST_STREAMS_ATTR(streams_opened, opened);
+VMMGMT_GUEST_STREAMS_ATTR(streams_reset, reset);
+VMMGMT_GUEST_STREAMS_ATTR(stream_tx_bytes, tx_bytes);
+VMMGMT_GUEST_STREAMS_ATTR(stream_rx_bytes, rx_bytes);
+
+static struct attribute *vmmgmt_guest_streams_attrs[] = {
+	&dev_attr_streams_open.attr,
+	&dev_attr_streams_opened.attr,
+	&dev_attr_streams_reset.attr,
+	&dev_attr_stream_tx_bytes.attr,
+	&dev_attr_stream_rx_bytes.attr,
+	NULL
+};
+
+static const struct attribute_group vmmgmt_guest_streams_group = {
+	.attrs = vmmgmt_guest_streams_attrs,
+};
+
 /*
  * The misc device's groups (&miscdevice.groups): created with the device,
  * removed before misc_deregister() returns, which also waits for running
@@ -313,6 +358,7 @@ static const struct attribute_group vmmgmt_guest_counter_group = {
 const struct attribute_group *vmmgmt_guest_sysfs_groups[] = {
 	&vmmgmt_guest_dev_group,
 	&vmmgmt_guest_counter_group,
+	&vmmgmt_guest_streams_group,
 	NULL
 };
 
