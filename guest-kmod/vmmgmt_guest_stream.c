@@ -25,9 +25,11 @@
  * Owns: &vmmgmt_guest_dev.streams, &struct vmmgmt_guest_stream,
  * &struct vmmgmt_guest_listener, &vmmgmt_guest_ep.stream and .listener,
  * what the stream files do (their file_operations are the character
- * device's, vmmgmt_guest_cdev.c).  May call: the link (vmmgmt_guest_link.c: the send
- * path, the link state, the rx kick) and the shared stream rules, nothing
- * else; the link calls it only through the hooks set at allocation.
+ * device's, vmmgmt_guest_cdev.c).  May call: the link
+ * (vmmgmt_guest_link.c: the send path, the link state, the rx kick), the
+ * flow control (vmmgmt_guest_flow.c: a writer waits while its peer is
+ * congested) and the shared stream rules, nothing else; the link calls it
+ * only through the hooks set at allocation.
  *
  * Locks, outermost first: &vmmgmt_guest_stream.wr_mutex or .rd_mutex,
  * then .tx_mutex, then &vmmgmt_guest_dev.lock (read); .tx_mutex is only
@@ -921,7 +923,8 @@ static ssize_t vmmgmt_guest_stream_send_data(struct vmmgmt_guest_stream *s,
  *
  * Sends DATA segments of at most the ring's largest payload, each within
  * the peer's window, waiting for window updates (and ring space) in
- * between.  A file in a mode the owner turned off gets -EPERM.
+ * between, and while the host says the peer's destination is congested
+ * (vmmgmt_guest_flow_wait(): the stream's share of its VM's held queue).  A file in a mode the owner turned off gets -EPERM.
  *
  * Context: process context; may sleep; takes @s->wr_mutex, then
  * @s->tx_mutex and &vmmgmt_guest_dev.lock for reading per segment.
@@ -959,6 +962,13 @@ static ssize_t vmmgmt_guest_stream_write(struct vmmgmt_guest_stream *s,
 			}
 			continue;
 		}
+		/* A destination the host said is congested: wait for XON. */
+		down_read(&vdev->lock);
+		ret = vdev->removed ? -ENODEV :
+		      vmmgmt_guest_flow_wait(vdev, &s->peer, nonblock);
+		up_read(&vdev->lock);
+		if (ret)
+			break;
 		if (!buf) {
 			buf = kvmalloc(VMMGMT_MSG_MAX, GFP_KERNEL);
 			if (!buf) {
