@@ -924,7 +924,8 @@ static ssize_t vmmgmt_guest_stream_send_data(struct vmmgmt_guest_stream *s,
  * Sends DATA segments of at most the ring's largest payload, each within
  * the peer's window, waiting for window updates (and ring space) in
  * between, and while the host says the peer's destination is congested
- * (vmmgmt_guest_flow_wait(): the stream's share of its VM's held queue).  A file in a mode the owner turned off gets -EPERM.
+ * (vmmgmt_guest_flow_wait(): the stream's share of its VM's held queue).
+ * A file in a mode the owner turned off gets -EPERM.
  *
  * Context: process context; may sleep; takes @s->wr_mutex, then
  * @s->tx_mutex and &vmmgmt_guest_dev.lock for reading per segment.
