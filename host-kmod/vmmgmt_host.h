@@ -842,11 +842,17 @@ int vmmgmt_host_flow_hold(struct vmmgmt_host_vm *vm,
 			  struct vmmgmt_host_msg *msg);
 struct vmmgmt_host_msg *vmmgmt_host_flow_first(struct vmmgmt_host_vm *vm);
 struct vmmgmt_host_msg *vmmgmt_host_flow_next(struct vmmgmt_host_vm *vm,
-					      struct vmmgmt_host_msg *msg);
-void vmmgmt_host_flow_stuck(struct vmmgmt_host_vm *vm,
-			    const struct vmmgmt_host_msg *msg);
+					      struct list_head *pos);
+struct vmmgmt_host_flow_dest *
+vmmgmt_host_flow_lookup(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr);
+struct list_head *vmmgmt_host_flow_take(struct vmmgmt_host_vm *vm,
+					struct vmmgmt_host_msg *msg);
+void vmmgmt_host_flow_put_back(struct vmmgmt_host_vm *vm,
+			       struct vmmgmt_host_msg *msg,
+			       struct list_head *pos,
+			       struct vmmgmt_host_flow_dest *d);
 void vmmgmt_host_flow_release(struct vmmgmt_host_vm *vm,
-			      struct vmmgmt_host_msg *msg);
+			      struct vmmgmt_host_flow_dest *d);
 struct vmmgmt_host_flow_dest *
 vmmgmt_host_flow_due(struct vmmgmt_host_vm *vm, struct vmmgmt_rec *hdr,
 		     struct vmmgmt_ctrl *ctrl);
@@ -934,6 +940,9 @@ void vmmgmt_host_queue_purge(struct vmmgmt_host_queue *q);
 bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len);
 void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
 			   struct vmmgmt_host_msg *msg);
+void vmmgmt_host_queue_insert(struct vmmgmt_host_queue *q,
+			      struct list_head *pos,
+			      struct vmmgmt_host_msg *msg);
 void vmmgmt_host_queue_del(struct vmmgmt_host_queue *q,
 			   struct vmmgmt_host_msg *msg);
 struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len);

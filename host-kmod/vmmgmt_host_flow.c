@@ -92,9 +92,17 @@ static void vmmgmt_host_flow_key(const struct vmmgmt_rec *hdr, u32 *vm,
 	*port = hdr->dst.vm == VMMGMT_HOST_PEER_ID ? hdr->dst.port : 0;
 }
 
-/* The table entry of @hdr's destination, or NULL.  Worker only. */
-static struct vmmgmt_host_flow_dest *
-vmmgmt_host_flow_find(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr)
+/**
+ * vmmgmt_host_flow_lookup() - the flow table entry of a destination.
+ * @vm: the sending VM.
+ * @hdr: a record to that destination.
+ *
+ * Context: the VM's worker.
+ * Return: the entry, or NULL if nothing is held or owed for it.  It stays
+ * where it is while the worker runs.
+ */
+struct vmmgmt_host_flow_dest *
+vmmgmt_host_flow_lookup(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr)
 {
 	struct vmmgmt_host_flow_dest *d;
 	u32 dvm, port;
@@ -122,7 +130,7 @@ bool vmmgmt_host_flow_waits(struct vmmgmt_host_vm *vm,
 
 	if (!vm->held.msgs)
 		return false;
-	d = vmmgmt_host_flow_find(vm, hdr);
+	d = vmmgmt_host_flow_lookup(vm, hdr);
 	return d && d->held;
 }
 
@@ -150,7 +158,7 @@ int vmmgmt_host_flow_hold(struct vmmgmt_host_vm *vm,
 	if (vm->held.msgs >= VMMGMT_HELD_MSGS ||
 	    vm->held.bytes + len > VMMGMT_HELD_BYTES)
 		return -ENOBUFS;
-	d = vmmgmt_host_flow_find(vm, &msg->hdr);
+	d = vmmgmt_host_flow_lookup(vm, &msg->hdr);
 	if (!d) {
 		for (d = vm->flow; d < vm->flow + VMMGMT_HOST_FLOW_DESTS; d++)
 			if (!d->used) {
@@ -175,7 +183,7 @@ int vmmgmt_host_flow_hold(struct vmmgmt_host_vm *vm,
 static bool vmmgmt_host_flow_skip(struct vmmgmt_host_vm *vm,
 				  const struct vmmgmt_host_msg *msg)
 {
-	struct vmmgmt_host_flow_dest *d = vmmgmt_host_flow_find(vm, &msg->hdr);
+	struct vmmgmt_host_flow_dest *d = vmmgmt_host_flow_lookup(vm, &msg->hdr);
 
 	return d && d->stuck;
 }
@@ -204,45 +212,75 @@ struct vmmgmt_host_msg *vmmgmt_host_flow_first(struct vmmgmt_host_vm *vm)
 /**
  * vmmgmt_host_flow_next() - the next held record worth trying in a pass.
  * @vm: the VM.
- * @msg: a held record (still on the queue).
+ * @pos: where the pass is: a held record's &vmmgmt_host_msg.node, or
+ *	what vmmgmt_host_flow_take() returned for a record that left.
  *
  * Skips records whose destination refused one in this pass
- * (vmmgmt_host_flow_stuck()): they stay behind it, in order.
+ * (vmmgmt_host_flow_put_back()): they stay behind it, in order.
  *
  * Context: the VM's worker.
- * Return: the next held record after @msg to try, or NULL.
+ * Return: the first held record after @pos to try, or NULL.
  */
 struct vmmgmt_host_msg *vmmgmt_host_flow_next(struct vmmgmt_host_vm *vm,
-					      struct vmmgmt_host_msg *msg)
+					      struct list_head *pos)
 {
-	list_for_each_entry_continue(msg, &vm->held.list, node)
+	struct vmmgmt_host_msg *msg;
+
+	for (pos = pos->next; pos != &vm->held.list; pos = pos->next) {
+		msg = list_entry(pos, struct vmmgmt_host_msg, node);
 		if (!vmmgmt_host_flow_skip(vm, msg))
 			return msg;
+	}
 	return NULL;
 }
 
 /**
- * vmmgmt_host_flow_stuck() - a held record could not go now.
+ * vmmgmt_host_flow_take() - take a held record off the queue to try it.
  * @vm: the VM.
- * @msg: the held record; its destination is full (or its error answer
- *	did not fit the H2G ring).
+ * @msg: a held record.
+ *
+ * The record leaves the list (a destination's queue may take it) but
+ * still counts for its destination until vmmgmt_host_flow_release() or
+ * vmmgmt_host_flow_put_back().
+ *
+ * Context: the VM's worker.
+ * Return: the list entry before @msg, where it goes back.
+ */
+struct list_head *vmmgmt_host_flow_take(struct vmmgmt_host_vm *vm,
+					struct vmmgmt_host_msg *msg)
+{
+	struct list_head *pos = msg->node.prev;
+
+	vmmgmt_host_queue_del(&vm->held, msg);
+	return pos;
+}
+
+/**
+ * vmmgmt_host_flow_put_back() - a taken record could not go now.
+ * @vm: the VM.
+ * @msg: the record from vmmgmt_host_flow_take().
+ * @pos: what vmmgmt_host_flow_take() returned.
+ * @d: its destination (vmmgmt_host_flow_lookup() before the take): it
+ *	refused the record (or its error answer did not fit the H2G ring),
+ *	and is not asked again in this pass.
  *
  * Context: the VM's worker.
  */
-void vmmgmt_host_flow_stuck(struct vmmgmt_host_vm *vm,
-			    const struct vmmgmt_host_msg *msg)
+void vmmgmt_host_flow_put_back(struct vmmgmt_host_vm *vm,
+			       struct vmmgmt_host_msg *msg,
+			       struct list_head *pos,
+			       struct vmmgmt_host_flow_dest *d)
 {
-	struct vmmgmt_host_flow_dest *d = vmmgmt_host_flow_find(vm, &msg->hdr);
-
+	vmmgmt_host_queue_insert(&vm->held, pos, msg);
 	if (d)
 		d->stuck = true;
 }
 
 /**
- * vmmgmt_host_flow_release() - a held record was delivered or answered.
+ * vmmgmt_host_flow_release() - a taken record was delivered or answered.
  * @vm: the VM.
- * @msg: the record, on the held queue; the caller owns it afterwards
- *	(frees it, or it belongs to the destination's queue already).
+ * @d: its destination (vmmgmt_host_flow_lookup() before the take; the
+ *	record itself may belong to the destination already).
  *
  * The last record of its destination makes an XON due if the guest was
  * told XOFF; otherwise the table entry is freed.
@@ -250,11 +288,8 @@ void vmmgmt_host_flow_stuck(struct vmmgmt_host_vm *vm,
  * Context: the VM's worker.
  */
 void vmmgmt_host_flow_release(struct vmmgmt_host_vm *vm,
-			      struct vmmgmt_host_msg *msg)
+			      struct vmmgmt_host_flow_dest *d)
 {
-	struct vmmgmt_host_flow_dest *d = vmmgmt_host_flow_find(vm, &msg->hdr);
-
-	vmmgmt_host_queue_del(&vm->held, msg);
 	if (WARN_ON_ONCE(!d || !d->held))
 		return;
 	d->held--;

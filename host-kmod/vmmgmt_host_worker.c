@@ -482,31 +482,40 @@ static int vmmgmt_host_worker_forward(struct vmmgmt_host_vm *vm,
  */
 static void vmmgmt_host_worker_held(struct vmmgmt_host_vm *vm)
 {
-	struct vmmgmt_host_msg *msg, *next;
+	struct vmmgmt_host_flow_dest *d;
+	struct vmmgmt_host_msg *msg;
+	struct list_head *pos;
+	bool request;
 	int ret;
 
-	for (msg = vmmgmt_host_flow_first(vm); msg; msg = next) {
+	for (msg = vmmgmt_host_flow_first(vm); msg;
+	     msg = vmmgmt_host_flow_next(vm, pos)) {
+		d = vmmgmt_host_flow_lookup(vm, &msg->hdr);
+		/* A stream's RST is never answered, like a response. */
+		request = !(msg->hdr.flags & VMMGMT_REC_F_RESPONSE) &&
+			  !((msg->hdr.flags & VMMGMT_REC_F_STREAM) &&
+			    vmmgmt_host_stream_is_rst(&msg->hdr, msg->data));
+		/* Off the held list: a destination's queue may take it. */
+		pos = vmmgmt_host_flow_take(vm, msg);
 		ret = vmmgmt_host_worker_deliver(vm, msg);
+		/* From here on a delivered @msg is the destination's. */
 		if (ret == -ENOBUFS) {
-			vmmgmt_host_flow_stuck(vm, msg);
-			next = vmmgmt_host_flow_next(vm, msg);
+			vmmgmt_host_flow_put_back(vm, msg, pos, d);
+			pos = &msg->node;
 			continue;
 		}
 		/* It was there when held: it went away since. */
 		if (ret == -EHOSTUNREACH)
 			ret = -EHOSTDOWN;
-		if (ret && !(msg->hdr.flags & VMMGMT_REC_F_RESPONSE) &&
-		    !((msg->hdr.flags & VMMGMT_REC_F_STREAM) &&
-		      vmmgmt_host_stream_is_rst(&msg->hdr, msg->data))) {
-			if (vmmgmt_host_worker_answer(vm, &msg->hdr,
-						      &msg->hdr.src, NULL, 0,
-						      -ret))
-				return;
-		} else if (ret) {
-			atomic64_inc(&vm->counters.drops);
+		if (ret && request &&
+		    vmmgmt_host_worker_answer(vm, &msg->hdr, &msg->hdr.src,
+					      NULL, 0, -ret)) {
+			vmmgmt_host_flow_put_back(vm, msg, pos, d);
+			return;
 		}
-		next = vmmgmt_host_flow_next(vm, msg);
-		vmmgmt_host_flow_release(vm, msg);
+		if (ret && !request)
+			atomic64_inc(&vm->counters.drops);
+		vmmgmt_host_flow_release(vm, d);
 		if (ret)
 			kvfree(msg);
 	}
