@@ -152,7 +152,8 @@ struct vmmgmt_bind {
  * the module sets src.  poll(): EPOLLIN when a record is queued, EPOLLOUT
  * always.
  *	write() errors: EINVAL (count and len disagree, mode PAD/CTRL or
- *	unknown, unknown flags, nonzero reserved, dst.vm 0), EMSGSIZE,
+ *	unknown, unknown flags, VMMGMT_REC_F_STREAM (ABI 0.7: streams have
+ *	their own ioctls), nonzero reserved, dst.vm 0), EMSGSIZE,
  *	EHOSTUNREACH (no such VM, or dst.host not 0), EPIPE (the VM's channel
  *	is broken), EPERM (the guest accepted VMMGMT_F_MODES and its
  *	guest_modes has the record's mode disabled: the guest would refuse
@@ -160,8 +161,8 @@ struct vmmgmt_bind {
  *	write() blocks), ETIMEDOUT (ABI 0.7: it stayed full for the file's
  *	send timeout, VMMGMT_HOST_IOC_SET_TIMEOUT, 5 s by default),
  *	ECONNRESET (the VM went away while the writer waited), EPIPE also
- *	when the channel broke while the writer waited, ENOMEM, EFAULT.  An unbound file is bound to a dynamic port
- *	first.
+ *	when the channel broke while the writer waited, ENOMEM, EFAULT.  An
+ *	unbound file is bound to a dynamic port first.
  *	read() errors: ENOTCONN (not bound), EAGAIN, EMSGSIZE (buffer
  *	shorter than the next record, which stays queued), EFAULT.
  */

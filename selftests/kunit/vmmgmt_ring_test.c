@@ -430,7 +430,7 @@ static void vmmgmt_ring_test_bad_args(struct kunit *test)
 	h.mode = VMMGMT_MODE_MAX;
 	KUNIT_EXPECT_EQ(test, vmmgmt_ring_post(&rt->prod, &h, NULL), -EINVAL);
 	h = rt_hdr(0, 1);
-	h.flags = 0x4;
+	h.flags = ~VMMGMT_REC_F_KNOWN & 0xffff;
 	KUNIT_EXPECT_EQ(test, vmmgmt_ring_post(&rt->prod, &h, NULL), -EINVAL);
 	h = rt_hdr(0, 1);
 	h.src.reserved = 1;
@@ -988,7 +988,7 @@ static void h_mode_ffff(struct rt *rt)
 
 static void h_flags(struct rt *rt)
 {
-	rt_put(rt, RT_OFF(rt), 0, VMMGMT_MODE_CHAT, 0x0004);
+	rt_put(rt, RT_OFF(rt), 0, VMMGMT_MODE_CHAT, 0x0008);
 	rt_set_head(rt, RT_T(rt) + RT_HDR);
 }
 
