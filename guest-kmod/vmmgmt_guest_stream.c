@@ -1644,6 +1644,10 @@ vmmgmt_guest_stream_ep_open(struct vmmgmt_guest_ep *ep,
 	} else if (!ep->port) {
 		ret = vmmgmt_guest_ep_bind(ep, 0);
 	}
+	/* Its own port: this file listens on nothing (no self-connect). */
+	if (!ret && !addr->host && addr->vm == READ_ONCE(vdev->vm_id) &&
+	    addr->port == ep->port)
+		ret = -ECONNREFUSED;
 	if (!ret) {
 		s = vmmgmt_guest_stream_alloc(vdev, true);
 		if (!s)
@@ -1731,7 +1735,8 @@ static void vmmgmt_guest_stream_connect_failed(struct vmmgmt_guest_stream *s,
  * @uarg: user pointer to a &struct vmmgmt_stream_connect.
  *
  * An unbound file gets a dynamic port.  Sends SYN and waits for the
- * listener's ACCEPT, or its refusal, up to timeout_ms (5000 if 0).  A
+ * listener's ACCEPT, or its refusal, up to timeout_ms (5000 if 0); the
+ * file's own address is refused at once (it cannot listen too).  A
  * connect that times out or is interrupted sends RST.  A file whose
  * connect failed stays a stream that is over: open a new file to try
  * again.

@@ -445,16 +445,22 @@ TEST_F(api, refused)
 {
 	struct vmmgmt_stream_listen l = { 0 };
 	struct vmmgmt_stream_connect c = { .timeout_ms = API_WAIT_MS };
+	struct vmmgmt_bind b = { 0 };
 	int fd2;
 
 	if (!self->streams)
 		SKIP(return, "the host does not route streams");
+	/* Bound first: the listener's port, once free, is not taken here. */
+	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_BIND, &b));
+	/* Its own port: nobody listens there. */
+	c.addr.vm = self->vm_id;
+	c.addr.port = b.port;
+	EXPECT_EQ(-ECONNREFUSED, stream_connect(self->fd, &c));
 	/* A port that was a listener's and is free again. */
 	fd2 = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, stream_listen(fd2, &l));
 	close(fd2);
-	c.addr.vm = self->vm_id;
 	c.addr.port = l.port;
 	EXPECT_EQ(-ECONNREFUSED, stream_connect(self->fd, &c));
 	/* A file whose connect failed stays a stream that is over. */
