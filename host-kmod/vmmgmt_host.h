@@ -628,6 +628,10 @@ struct vmmgmt_host_sched {
  *	queue) turned a record of this VM away (it went to @held, or stayed
  *	in the ring); set under that queue's lock, cleared by the worker
  *	before it tries again.  vmmgmt_host_vms_unblock() wakes the worker.
+ * @held_kick: a destination that turned the VM away made room or went
+ *	away (vmmgmt_host_vms_unblock()): the worker tries its held records
+ *	again.  Without it, while @blocked is set, it does not: a VM that
+ *	holds records for a wedged destination pays nothing per batch.
  * @ring_stuck: the last batch left a G2H record in the ring because the
  *	held queue was full (a guest without %VMMGMT_F_FLOW).  Worker only.
  * @flow_on: the guest accepted %VMMGMT_F_FLOW (read once per batch).
@@ -697,6 +701,7 @@ struct vmmgmt_host_vm {
 	u32 blocked_len;
 	u32 posted;
 	bool blocked;
+	atomic_t held_kick;
 	bool ring_stuck;
 	bool flow_on;
 	void *buf;

@@ -245,6 +245,7 @@ void vmmgmt_host_vms_unblock(void)
 	xa_for_each(&vmmgmt_host_vm_ids, id, vm) {
 		if (!READ_ONCE(vm->blocked))
 			continue;
+		atomic_set(&vm->held_kick, 1);
 		/* VMs in the table have a running worker. */
 		vmmgmt_host_worker_wake(vm);
 	}

@@ -754,9 +754,15 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	vm->ring_stuck = false;
 	/* The guest's word, read once per batch: whether it takes notices. */
 	vm->flow_on = vmmgmt_host_region_flow(vm);
-	/* The destinations that turned us away may have room now. */
-	WRITE_ONCE(vm->blocked, false);
-	vmmgmt_host_worker_held(vm);
+	/*
+	 * The held records, when a destination that turned us away may
+	 * have room now (or nothing turned us away since the last try): not
+	 * on every batch while a destination stays wedged.
+	 */
+	if (atomic_xchg(&vm->held_kick, 0) || !READ_ONCE(vm->blocked)) {
+		WRITE_ONCE(vm->blocked, false);
+		vmmgmt_host_worker_held(vm);
+	}
 	more = vmmgmt_host_worker_tx(vm);
 	vmmgmt_ring_cons_start(&vm->g2h);
 	/* Out of quota: the records wait in the ring, the worker sleeps. */
