@@ -477,17 +477,17 @@ TEST_F(flow, writer_timeout)
 	EXPECT_GE(6000, w.ms);
 }
 
-/* Break @f's G2H ring with a record of unknown flags; no doorbell. */
-static void break_g2h(struct fake_vm *f)
+/*
+ * A guest that never drained its host-to-guest ring breaks it: a consumer
+ * index ahead of the producer's.  The host's worker, waiting for room
+ * there, sees it at the doorbell (it does not look at the guest-to-host
+ * ring while its answers have nowhere to go).
+ */
+static void break_h2g(struct fake_vm *f)
 {
-	struct vmmgmt_rec *rec;
+	__u32 head = __atomic_load_n(&f->h2g.ctrl->head, __ATOMIC_ACQUIRE);
 
-	rec = (struct vmmgmt_rec *)(f->g2h.data + (f->g2h.idx & (f->g2h.size - 1)));
-	memset(rec, 0, sizeof(*rec));
-	rec->mode = VMMGMT_MODE_CHAT;
-	rec->flags = 0x8000;
-	__atomic_store_n(&f->g2h.ctrl->head, f->g2h.idx + sizeof(*rec),
-			 __ATOMIC_RELEASE);
+	__atomic_store_n(&f->h2g.ctrl->tail, head + 8, __ATOMIC_RELEASE);
 	kick(f->kick[0]);
 }
 
@@ -513,7 +513,7 @@ TEST_F(flow, writer_woken_by_break)
 	}
 	ASSERT_EQ(3, stable);
 	t = vmmgmt_now_ms();
-	break_g2h(&self->a);
+	break_h2g(&self->a);
 	ASSERT_TRUE(wait_link(&self->a, VMMGMT_LINK_BROKEN, WAIT_MS));
 	ASSERT_EQ(0, pthread_join(w.tid, NULL));
 	EXPECT_EQ(-EPIPE, w.ret);
