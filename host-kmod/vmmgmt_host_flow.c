@@ -30,8 +30,9 @@
  * at most one is owed per destination.  The worker posts them
  * (vmmgmt_host_flow_due(), vmmgmt_host_flow_sent()).
  *
- * PEER_GONE: when a VM goes away or resets its channel, or a host
- * endpoint with streams closes, every other VM that accepted
+ * PEER_GONE: when a VM goes away (not when it resets its channel: a
+ * reset storm must cost other VMs nothing), or a host endpoint with
+ * streams closes, every other VM that accepted
  * %VMMGMT_F_FLOW gets a PEER_GONE notice through its send queue
  * (vmmgmt_host_flow_peer_gone()), up to %VMMGMT_HOST_NOTICES_MAX past the
  * queue's limits; the caller never waits for room.

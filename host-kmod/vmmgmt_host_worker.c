@@ -626,11 +626,12 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
  * old indexes, the records the VM had held are freed (flow control starts
  * afresh), and the names the guest published are withdrawn; what host
  * endpoints and other VMs queued for the VM is posted into the new ring.
- * The other VMs that take notices get a PEER_GONE for the VM, and host
- * writers waiting for room are woken.  A reset counts as one record
- * against the VM's quota: without a token it waits, like records do.  A
- * guest that keeps asking gets at most one reset per batch; each costs a
- * header and two control blocks, and the PEER_GONE notices.
+ * Host writers waiting for room are woken.  Other VMs are told nothing:
+ * a reset storm must cost them nothing, and a stream with the old
+ * instance learns of it from the RST its next segment gets.  A reset
+ * counts as one record against the VM's quota: without a token it waits,
+ * like records do.  A guest that keeps asking gets at most one reset per
+ * batch; each costs a header and two control blocks.
  *
  * Context: the VM's worker; may sleep (allocation).
  * Return: false if a reset is asked for but waits for the quota (the
@@ -639,7 +640,6 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 static bool vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 {
 	u32 req = READ_ONCE(vm->hdr->reset_request);
-	const struct vmmgmt_addr me = { .vm = vm->id };
 	u32 old_state = vm->link_state;
 
 	if (req == vm->reset_seen)
@@ -680,8 +680,6 @@ static bool vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 	vmmgmt_host_worker_notify(vm);
 	/* Writers waiting for room look again; the queue goes on. */
 	wake_up_interruptible_all(&vm->tx_wq);
-	/* Streams with the guest's old instance are over. */
-	vmmgmt_host_flow_peer_gone(&me);
 	return true;
 }
 

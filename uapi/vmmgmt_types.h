@@ -393,9 +393,11 @@ struct vmmgmt_name {
  *	record to &vmmgmt_ctrl.name.addr, or answered them with an error
  *	because the destination went away; the guest may send there again.
  * @VMMGMT_CTRL_PEER_GONE: (ABI 0.7) a notice: the endpoints at
- *	&vmmgmt_ctrl.name.addr went away: (0, vm, 0) a VM (unregistered, or
- *	its channel was reset), (0, 0, port) a host endpoint.  Streams with
- *	a peer there are over (ECONNRESET).
+ *	&vmmgmt_ctrl.name.addr went away: (0, vm, 0) a VM that was
+ *	unregistered, (0, 0, port) a host endpoint.  Streams with a peer
+ *	there are over (ECONNRESET).  A VM that resets its channel causes no
+ *	notice: a stream with it learns of the reset from the RST its next
+ *	segment gets.
  *
  * Notices are %VMMGMT_MODE_CTRL records from (0, 0, 0) to (0, vm, 0)
  * without %VMMGMT_REC_F_RESPONSE, with id 0 and a &struct vmmgmt_ctrl
