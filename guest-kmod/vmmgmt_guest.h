@@ -21,9 +21,9 @@
  * vmmgmt_guest_link.c	the link: link state, ring setup, channel reset,
  *			the one send path, the rx work, refusals of records
  *			of a mode that is off
- * vmmgmt_guest_flow.c	flow control: the destinations the host said are
- *			congested (its XOFF, XON and PEER_GONE notices),
- *			and the writers that wait for theirs
+ * vmmgmt_guest_flow.c	flow control: credits per destination (the host's
+ *			CREDIT and PEER_GONE notices), and the writers
+ *			that wait for theirs
  * vmmgmt_guest_modes.c	the modes the owner turns on and off, and telling
  *			the host which (the header's guest_modes)
  * vmmgmt_guest_watchdog.c the stall watchdog, and debugfs vmmgmt/<PCI>/
@@ -63,6 +63,7 @@
 #include <vmmgmt.h>
 
 #include "vmmgmt_ring.h"
+#include "vmmgmt_flow.h"
 #include "vmmgmt_name_rules.h"
 #include "vmmgmt_stream.h"
 #include "vmmgmt_stall.h"
@@ -106,13 +107,14 @@ struct vmmgmt_guest_stream;
  *	(vmmgmt_guest_watchdog.c).
  * @stall_kicks: notifications the watchdog sent: doorbells, or looks at
  *	the rx ring.
- * @flow_xoffs: (ABI 0.7) XOFF notices taken from the host.
- * @flow_xons: (ABI 0.7) XON notices taken from the host.
+ * @flow_credits: (ABI 0.7) CREDIT notices taken from the host.
  * @flow_peers_gone: (ABI 0.7) PEER_GONE notices taken from the host.
- * @flow_waits: (ABI 0.7) chat write()s that found their destination
- *	congested: they blocked until XON, or failed with EAGAIN.
- * @flow_overflows: (ABI 0.7) XOFF notices ignored because the table of
- *	congested destinations was full (%VMMGMT_GUEST_FLOW_MAX).
+ * @flow_waits: (ABI 0.7) chat and stream write()s that found no credit
+ *	for their destination: they blocked until the host returned some,
+ *	or failed with EAGAIN.
+ * @flow_overflows: (ABI 0.7) records posted uncounted because
+ *	%VMMGMT_FLOW_DESTS destinations had records in flight already
+ *	(answers and stream acknowledgements, which never wait).
  * @withdrawals_lost: (ABI 0.7) names a closing file could not withdraw
  *	within %VMMGMT_GUEST_CLOSE_TIMEOUT (the ring stayed full) or at all;
  *	the host withdraws them when the channel is reset.
@@ -129,36 +131,43 @@ struct vmmgmt_guest_counters {
 	atomic64_t violations;
 	atomic64_t stalls_recovered;
 	atomic64_t stall_kicks;
-	atomic64_t flow_xoffs;
-	atomic64_t flow_xons;
+	atomic64_t flow_credits;
 	atomic64_t flow_peers_gone;
 	atomic64_t flow_waits;
 	atomic64_t flow_overflows;
 	atomic64_t withdrawals_lost;
 };
 
-/* Most congested destinations a device keeps (XOFF without XON yet). */
-#define VMMGMT_GUEST_FLOW_MAX	64
+/**
+ * struct vmmgmt_guest_flow_dest - a destination with records in flight.
+ * @key: (0, 0, port) a host endpoint, (0, vm, 0) every port of a VM.
+ * @msgs: records counted and not yet returned by the host.
+ * @bytes: their payload bytes.
+ */
+struct vmmgmt_guest_flow_dest {
+	struct vmmgmt_addr key;
+	u32 msgs;
+	u64 bytes;
+};
 
 /**
- * struct vmmgmt_guest_flow - the destinations the host said are congested
- * (vmmgmt_guest_flow.c, ABI 0.7, %VMMGMT_F_FLOW).
+ * struct vmmgmt_guest_flow - the guest's credits (vmmgmt_guest_flow.c, ABI
+ * 0.7, %VMMGMT_F_FLOW).
  * @lock: protects @nr and @dst.  Taken by the rx work (under
- *	&vmmgmt_guest_dev.rx_lock), by ring setup (under
+ *	&vmmgmt_guest_dev.rx_lock), by the send path and ring setup (under
  *	&vmmgmt_guest_dev.tx_lock), and by writers and pollers; nothing is
  *	taken under it.
- * @wq: writers and pollers whose destination is congested.  Woken on XON,
- *	PEER_GONE, a new ring setup, every link change and removal
- *	(vmmgmt_guest_wake_all()).
+ * @wq: writers and pollers without credit for their destination.  Woken
+ *	on CREDIT, PEER_GONE, a new ring setup, every link change and
+ *	removal (vmmgmt_guest_wake_all()).
  * @nr: entries in @dst.
- * @dst: the congested destinations, in no order: (0, 0, port) a host
- *	endpoint, (0, vm, 0) every port of a VM.
+ * @dst: the destinations with records in flight, in no order.
  */
 struct vmmgmt_guest_flow {
 	spinlock_t lock;		/* @nr, @dst */
 	wait_queue_head_t wq;
 	unsigned int nr;
-	struct vmmgmt_addr dst[VMMGMT_GUEST_FLOW_MAX];
+	struct vmmgmt_guest_flow_dest dst[VMMGMT_FLOW_DESTS];
 };
 
 /**
@@ -431,14 +440,14 @@ struct vmmgmt_guest_streams {
  *	records are violations.  Set at allocation, fixed after.
  * @peer_gone: (ABI 0.7) called by the rx work for each well-formed
  *	%VMMGMT_CTRL_PEER_GONE notice, with its address ((0, vm, 0): a VM,
- *	(0, 0, port): a host endpoint), after the flow control dropped the
- *	congested destinations there; or NULL.  Context: the rx work,
+ *	(0, 0, port): a host endpoint), after the flow control forgot the
+ *	credits of the destinations there; or NULL.  Context: the rx work,
  *	@rx_lock held, must not sleep for long nor wait for the ring (send
  *	with nonblock).  Set at allocation, fixed after.
  * @link_changed: called by vmmgmt_guest_wake_all() (a link change, a new
  *	generation, removal) before the waiters are woken, or NULL.  Set at
  *	allocation.
- * @flow: the congested destinations (ABI 0.7).
+ * @flow: the credits per destination (ABI 0.7).
  * @streams: the streams (ABI 0.7).
  * @counters: the channel counters, shown in sysfs.
  * @modes: the modes the owner turned on, and their counters.
@@ -919,7 +928,11 @@ void vmmgmt_guest_flow_init(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_flow_reset(struct vmmgmt_guest_dev *vdev);
 int vmmgmt_guest_flow_rx(struct vmmgmt_guest_dev *vdev,
 			 const struct vmmgmt_rec *hdr, const void *payload);
-bool vmmgmt_guest_flow_congested(struct vmmgmt_guest_dev *vdev,
+bool vmmgmt_guest_flow_take(struct vmmgmt_guest_dev *vdev,
+			    const struct vmmgmt_rec *hdr);
+void vmmgmt_guest_flow_untake(struct vmmgmt_guest_dev *vdev,
+			      const struct vmmgmt_rec *hdr);
+bool vmmgmt_guest_flow_credit(struct vmmgmt_guest_dev *vdev,
 				 const struct vmmgmt_addr *dst);
 int vmmgmt_guest_flow_wait(struct vmmgmt_guest_dev *vdev,
 			   const struct vmmgmt_addr *dst, bool nonblock);

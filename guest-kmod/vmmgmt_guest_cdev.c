@@ -16,8 +16,8 @@
  *
  * Each open file is one endpoint (&struct vmmgmt_guest_ep): VMMGMT_IOC_BIND
  * gives it a port, VMMGMT_IOC_CONNECT a destination; write() sends one
- * message as one record (waiting while the host says that destination is
- * congested, vmmgmt_guest_flow.c), read() returns one message.  The names
+ * message as one record (waiting while the guest has no credit for that
+ * destination, vmmgmt_guest_flow.c), read() returns one message.  The names
  * ioctls are vmmgmt_guest_names.c's, VMMGMT_IOC_SET_NEEDS the statistics
  * collector's.  A file that became a stream or a listener (the stream
  * ioctls) reads, writes and polls through the streams
@@ -293,8 +293,8 @@ static ssize_t vmmgmt_guest_read_iter(struct kiocb *iocb, struct iov_iter *to)
  *
  * The record goes from (0, vm_id, port) to the address set with
  * VMMGMT_IOC_CONNECT; an unbound file first gets a dynamic port.  Blocks
- * while the host says that address is congested (ABI 0.7: an XOFF without
- * XON yet, vmmgmt_guest_flow_wait()), then while the ring is full (EAGAIN
+ * while the guest has no credit for that address (ABI 0.7,
+ * vmmgmt_guest_flow_wait()), then while the ring is full (EAGAIN
  * with O_NONBLOCK, in both cases).  Re-checks the link state in the header
  * first.  A message longer than %VMMGMT_MSG_MAX gets EMSGSIZE even while
  * the link is down; one longer than the ring allows gets it once the link
@@ -365,7 +365,7 @@ static ssize_t vmmgmt_guest_write_iter(struct kiocb *iocb,
 	if (ret)
 		goto unlock;
 
-	/* Only writers to a congested destination wait here. */
+	/* Only writers without credit for their destination wait here. */
 	ret = vmmgmt_guest_flow_wait(vdev, &hdr.dst,
 				     file->f_flags & O_NONBLOCK);
 	if (ret)
@@ -422,12 +422,13 @@ static __poll_t vmmgmt_guest_poll_ring(struct vmmgmt_guest_dev *vdev)
  * @wait: the poll table.
  *
  * EPOLLIN when a message is queued for this file; EPOLLOUT when the file's
- * own destination (VMMGMT_IOC_CONNECT) is not congested (ABI 0.7) and the
+ * own destination (VMMGMT_IOC_CONNECT) has credit (ABI 0.7) and the
  * ring has room for a message of the largest size (so any write() of one
  * message then succeeds); EPOLLERR when the link is not up (read() and
  * write() fail at once); EPOLLERR | EPOLLHUP after removal.  Without room
  * it asks the host for an interrupt when room appears; while the
- * destination is congested, XON (or a link change) wakes the poller.
+ * destination has no credit, a CREDIT notice (or a link change) wakes
+ * the poller.
  * Streams and listeners have their own (vmmgmt_guest_stream_ep_poll()).
  *
  * Context: process context; takes &vmmgmt_guest_dev.lock for reading,
@@ -468,10 +469,10 @@ static __poll_t vmmgmt_guest_poll(struct file *file, poll_table *wait)
 	dst = ep->peer;
 	mutex_unlock(&ep->mutex);
 
-	/* A congested destination is not writable; XON wakes flow.wq. */
+	/* Without credit it is not writable; a CREDIT wakes flow.wq. */
 	if (state != VMMGMT_LINK_UP)
 		mask |= EPOLLERR;
-	else if (!connected || !vmmgmt_guest_flow_congested(vdev, &dst))
+	else if (!connected || vmmgmt_guest_flow_credit(vdev, &dst))
 		mask |= vmmgmt_guest_poll_ring(vdev);
 	up_read(&vdev->lock);
 	return mask;

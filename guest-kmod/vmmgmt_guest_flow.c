@@ -3,17 +3,23 @@
  * vmmgmt guest module: flow control per destination (ABI 0.7,
  * %VMMGMT_F_FLOW).  A host that accepted the bit never leaves a record of
  * this guest in the guest-to-host ring for want of room at its
- * destination: it holds it aside, and tells the guest with an XOFF notice
- * that the destination is congested, then with an XON that it drained.
- * This file keeps the table of congested destinations (at most
- * %VMMGMT_GUEST_FLOW_MAX; an XOFF beyond is counted and ignored: the host
- * then answers the records it cannot hold with ENOBUFS), takes the host's
- * notices (vmmgmt_guest_flow_rx(), from the rx work), and makes a chat
- * writer wait for its own destination only (vmmgmt_guest_flow_wait()):
- * writers to other destinations are never held up by it.  A PEER_GONE
- * notice drops the destinations at the gone address and is handed to the
- * stream layer (&vmmgmt_guest_dev.peer_gone).  The table belongs to one
- * ring setup: vmmgmt_guest_flow_reset() empties it at each.
+ * destination: it holds it aside.  So that what it holds stays small,
+ * the guest keeps to credits: at most %VMMGMT_FLOW_WINDOW_MSGS records
+ * and %VMMGMT_FLOW_WINDOW_BYTES bytes in flight per destination ((0, vm,
+ * 0) for every port of a VM, (0, 0, port) for a host endpoint;
+ * lib/vmmgmt_flow.h says which records count), to at most
+ * %VMMGMT_FLOW_DESTS destinations at once.  The send path counts each
+ * record before the host can see it (vmmgmt_guest_flow_take()), the
+ * host's %VMMGMT_CTRL_CREDIT notices give them back
+ * (vmmgmt_guest_flow_rx(), from the rx work), and a chat or stream writer
+ * waits for credit for its own destination only
+ * (vmmgmt_guest_flow_wait()): writers to other destinations are never
+ * held up by it.  Records that must not wait (answers, a stream's
+ * acknowledgements and resets) are counted too, past the window if need
+ * be.  A PEER_GONE notice forgets the destinations at the gone address
+ * and is handed to the stream layer (&vmmgmt_guest_dev.peer_gone).  The
+ * table belongs to one ring setup: vmmgmt_guest_flow_reset() empties it
+ * at each.
  *
  * Owns: &vmmgmt_guest_dev.flow and the flow_* counters.  May call:
  * nothing of the module but &vmmgmt_guest_dev.peer_gone, set at
@@ -45,11 +51,11 @@ void vmmgmt_guest_flow_init(struct vmmgmt_guest_dev *vdev)
 }
 
 /**
- * vmmgmt_guest_flow_reset() - forget every congested destination.
+ * vmmgmt_guest_flow_reset() - give every credit back.
  * @vdev: the device.
  *
  * At each ring setup (a new link generation): the host reset the channel
- * and dropped what it held, so nothing is congested any more.  Wakes the
+ * and dropped what it held, so nothing is in flight any more.  Wakes the
  * writers that waited.
  *
  * Context: any context but hard IRQ; takes &vmmgmt_guest_flow.lock.
@@ -62,29 +68,15 @@ void vmmgmt_guest_flow_reset(struct vmmgmt_guest_dev *vdev)
 	wake_up_all(&vdev->flow.wq);
 }
 
-/*
- * Whether a congested destination @c covers @dst: (0, 0, port) only that
- * host port, (0, vm, 0) every port of that VM.
- */
-static bool vmmgmt_guest_flow_covers(const struct vmmgmt_addr *c,
-				     const struct vmmgmt_addr *dst)
-{
-	if (dst->host)
-		return false;
-	if (c->vm)
-		return dst->vm == c->vm;
-	return !dst->vm && dst->port == c->port;
-}
-
-/* Index of @addr in the table, or -1.  Context: flow.lock held. */
+/* Index of @key in the table, or -1.  Context: flow.lock held. */
 static int vmmgmt_guest_flow_find(struct vmmgmt_guest_flow *flow,
-				  const struct vmmgmt_addr *addr)
+				  const struct vmmgmt_addr *key)
 {
 	unsigned int i;
 
 	for (i = 0; i < flow->nr; i++)
-		if (flow->dst[i].vm == addr->vm &&
-		    flow->dst[i].port == addr->port)
+		if (flow->dst[i].key.vm == key->vm &&
+		    flow->dst[i].key.port == key->port)
 			return i;
 	return -1;
 }
@@ -96,37 +88,53 @@ static void vmmgmt_guest_flow_del(struct vmmgmt_guest_flow *flow,
 	unsigned int last = flow->nr - 1;
 
 	flow->dst[i] = flow->dst[last];
-	/* Lockless readers peek at nr (vmmgmt_guest_flow_congested()). */
+	/* Lockless readers peek at nr (vmmgmt_guest_flow_credit()). */
 	WRITE_ONCE(flow->nr, last);
 }
 
-/**
- * vmmgmt_guest_flow_congested() - whether writes to a destination wait.
- * @vdev: the device.
- * @dst: the destination of a write (a file's VMMGMT_IOC_CONNECT address).
- *
- * Context: any context but hard IRQ; takes &vmmgmt_guest_flow.lock.
- * Return: true if an XOFF without XON covers @dst.
- */
-bool vmmgmt_guest_flow_congested(struct vmmgmt_guest_dev *vdev,
-				 const struct vmmgmt_addr *dst)
+/* Whether the device keeps to credits: the host and the guest said so. */
+static bool vmmgmt_guest_flow_on(struct vmmgmt_guest_dev *vdev)
 {
-	struct vmmgmt_guest_flow *flow = &vdev->flow;
-	bool congested = false;
-	unsigned int i;
-
-	/* Lockless peek first: nothing congested is the common case. */
-	if (!READ_ONCE(flow->nr))
-		return false;
-	spin_lock(&flow->lock);
-	for (i = 0; i < flow->nr && !congested; i++)
-		congested = vmmgmt_guest_flow_covers(&flow->dst[i], dst);
-	spin_unlock(&flow->lock);
-	return congested;
+	return READ_ONCE(vdev->features) & VMMGMT_F_FLOW;
 }
 
 /**
- * vmmgmt_guest_flow_count() - congested destinations now (sysfs).
+ * vmmgmt_guest_flow_credit() - whether a write to a destination may go.
+ * @vdev: the device.
+ * @dst: the destination of a write (a file's VMMGMT_IOC_CONNECT address,
+ *	or a stream's peer).
+ *
+ * Context: any context but hard IRQ; takes &vmmgmt_guest_flow.lock.
+ * Return: true if the guest does not keep to credits, or if it has
+ * fewer than %VMMGMT_FLOW_WINDOW_MSGS records and
+ * %VMMGMT_FLOW_WINDOW_BYTES bytes in flight to @dst's destination and (if
+ * none) fewer than %VMMGMT_FLOW_DESTS destinations with records in flight.
+ */
+bool vmmgmt_guest_flow_credit(struct vmmgmt_guest_dev *vdev,
+			      const struct vmmgmt_addr *dst)
+{
+	struct vmmgmt_guest_flow *flow = &vdev->flow;
+	struct vmmgmt_addr key;
+	bool ok;
+	int at;
+
+	/* Lockless peek first: nothing in flight is the common case. */
+	if (!READ_ONCE(flow->nr) || !vmmgmt_guest_flow_on(vdev))
+		return true;
+	vmmgmt_flow_key(dst, &key);
+	spin_lock(&flow->lock);
+	at = vmmgmt_guest_flow_find(flow, &key);
+	if (at < 0)
+		ok = flow->nr < VMMGMT_FLOW_DESTS;
+	else
+		ok = flow->dst[at].msgs < VMMGMT_FLOW_WINDOW_MSGS &&
+		     flow->dst[at].bytes < VMMGMT_FLOW_WINDOW_BYTES;
+	spin_unlock(&flow->lock);
+	return ok;
+}
+
+/**
+ * vmmgmt_guest_flow_count() - destinations with records in flight (sysfs).
  * @vdev: the device.
  *
  * Context: any.
@@ -137,6 +145,97 @@ unsigned int vmmgmt_guest_flow_count(struct vmmgmt_guest_dev *vdev)
 	return READ_ONCE(vdev->flow.nr);
 }
 
+/**
+ * vmmgmt_guest_flow_take() - count a record about to be posted.
+ * @vdev: the device.
+ * @hdr: the record.
+ *
+ * Counts it against its destination if the device keeps to credits and
+ * the record takes one (vmmgmt_flow_counted()), before the host can see
+ * it, so that its credit never comes back first.  With
+ * %VMMGMT_FLOW_DESTS destinations in flight already (only records that
+ * do not wait for credit get here then) it goes uncounted, counted in
+ * flow_overflows instead.
+ *
+ * Context: any context but hard IRQ; &vmmgmt_guest_dev.tx_lock held;
+ * takes &vmmgmt_guest_flow.lock.
+ * Return: true if counted: vmmgmt_guest_flow_untake() if it is not posted
+ * after all.
+ */
+bool vmmgmt_guest_flow_take(struct vmmgmt_guest_dev *vdev,
+			    const struct vmmgmt_rec *hdr)
+{
+	struct vmmgmt_guest_flow *flow = &vdev->flow;
+	struct vmmgmt_addr key;
+	bool counted = true;
+	int at;
+
+	if (!vmmgmt_guest_flow_on(vdev) || !vmmgmt_flow_counted(hdr))
+		return false;
+	vmmgmt_flow_key(&hdr->dst, &key);
+	spin_lock(&flow->lock);
+	at = vmmgmt_guest_flow_find(flow, &key);
+	if (at < 0 && flow->nr < VMMGMT_FLOW_DESTS) {
+		at = flow->nr;
+		flow->dst[at].key = key;
+		flow->dst[at].msgs = 0;
+		flow->dst[at].bytes = 0;
+		WRITE_ONCE(flow->nr, flow->nr + 1);
+	}
+	if (at >= 0) {
+		flow->dst[at].msgs++;
+		flow->dst[at].bytes += hdr->len;
+	} else {
+		counted = false;
+	}
+	spin_unlock(&flow->lock);
+	if (!counted)
+		atomic64_inc(&vdev->counters.flow_overflows);
+	return counted;
+}
+
+/*
+ * Give back @msgs records and @bytes bytes to @key; the entry goes when
+ * nothing is in flight any more.  Credits for a destination not in the
+ * table (forgotten at PEER_GONE, or never counted) are ignored.  Returns
+ * whether the destination was known.  Context: flow.lock held.
+ */
+static bool vmmgmt_guest_flow_give(struct vmmgmt_guest_flow *flow,
+				   const struct vmmgmt_addr *key, u32 msgs,
+				   u64 bytes)
+{
+	struct vmmgmt_guest_flow_dest *d;
+	int at = vmmgmt_guest_flow_find(flow, key);
+
+	if (at < 0)
+		return false;
+	d = &flow->dst[at];
+	d->msgs -= min(d->msgs, msgs);
+	d->bytes -= min_t(u64, d->bytes, bytes);
+	if (!d->msgs)
+		vmmgmt_guest_flow_del(flow, at);
+	return true;
+}
+
+/**
+ * vmmgmt_guest_flow_untake() - a record counted was not posted after all.
+ * @vdev: the device.
+ * @hdr: the record vmmgmt_guest_flow_take() counted.
+ *
+ * Context: as vmmgmt_guest_flow_take().
+ */
+void vmmgmt_guest_flow_untake(struct vmmgmt_guest_dev *vdev,
+			      const struct vmmgmt_rec *hdr)
+{
+	struct vmmgmt_addr key;
+
+	vmmgmt_flow_key(&hdr->dst, &key);
+	spin_lock(&vdev->flow.lock);
+	vmmgmt_guest_flow_give(&vdev->flow, &key, 1, hdr->len);
+	spin_unlock(&vdev->flow.lock);
+	wake_up_all(&vdev->flow.wq);
+}
+
 /* Wake-up condition of a writer; READ_ONCE() hints, checked again. */
 static bool vmmgmt_guest_flow_woken(struct vmmgmt_guest_dev *vdev,
 				    const struct vmmgmt_addr *dst, u32 gen)
@@ -144,20 +243,22 @@ static bool vmmgmt_guest_flow_woken(struct vmmgmt_guest_dev *vdev,
 	return READ_ONCE(vdev->removed) ||
 	       READ_ONCE(vdev->link_state) != VMMGMT_LINK_UP ||
 	       READ_ONCE(vdev->link_gen) != gen ||
-	       !vmmgmt_guest_flow_congested(vdev, dst);
+	       vmmgmt_guest_flow_credit(vdev, dst);
 }
 
 /**
- * vmmgmt_guest_flow_wait() - wait until a destination is not congested.
+ * vmmgmt_guest_flow_wait() - wait for credit for a destination.
  * @vdev: the device.
  * @dst: the destination of the write.
  * @nonblock: fail with -EAGAIN instead of waiting.
  *
- * Returns at once when no XOFF covers @dst.  Otherwise counts the write in
- * &vmmgmt_guest_counters.flow_waits and sleeps until XON (or PEER_GONE)
- * for it, a link change (a new generation empties the table; a link that
- * is not up makes the send fail with its errno) or removal.  Only writers
- * to @dst wait: the ring and other destinations are not held up.
+ * Returns at once when the guest has credit for @dst
+ * (vmmgmt_guest_flow_credit()).  Otherwise counts the write in
+ * &vmmgmt_guest_counters.flow_waits and sleeps until the host returns
+ * credit for it, PEER_GONE for it, a link change (a new generation gives
+ * every credit back; a link that is not up makes the send fail with its
+ * errno) or removal.  Only writers to @dst wait: the ring and other
+ * destinations are not held up.
  *
  * Context: process context; &vmmgmt_guest_dev.lock held for reading (not
  * removed), dropped while sleeping and held again on return.
@@ -170,13 +271,13 @@ int vmmgmt_guest_flow_wait(struct vmmgmt_guest_dev *vdev,
 	u32 gen;
 	int ret;
 
-	if (!vmmgmt_guest_flow_congested(vdev, dst))
+	if (vmmgmt_guest_flow_credit(vdev, dst))
 		return 0;
 	atomic64_inc(&vdev->counters.flow_waits);
 	if (nonblock)
 		return -EAGAIN;
 	gen = READ_ONCE(vdev->link_gen);
-	/* Congested again once the lock is back (a new XOFF): wait on. */
+	/* Another writer may have taken the credit first: wait on. */
 	do {
 		up_read(&vdev->lock);
 		ret = wait_event_interruptible(vdev->flow.wq,
@@ -193,7 +294,7 @@ int vmmgmt_guest_flow_wait(struct vmmgmt_guest_dev *vdev,
 
 /**
  * vmmgmt_guest_flow_addr_ok() - check the address of a notice.
- * @a: &vmmgmt_ctrl.name.addr of the notice.
+ * @a: the destination a notice is about.
  *
  * Context: any.
  * Return: true for (0, 0, port) with a port, or (0, vm, 0) with a VM.
@@ -211,20 +312,24 @@ static bool vmmgmt_guest_flow_addr_ok(const struct vmmgmt_addr *a)
  * @hdr: validated private copy of a %VMMGMT_MODE_CTRL record header
  *	without %VMMGMT_REC_F_RESPONSE.
  * @payload: private copy of its payload.
- * @ctrl: filled in with the notice.
+ * @ctrl: filled in with a PEER_GONE notice.
+ * @credit: filled in with a CREDIT notice.
  *
- * A notice comes from (0, 0, 0) to (0, vm_id, 0) with flags 0, id 0 and a
- * &struct vmmgmt_ctrl with an op XOFF, XON or PEER_GONE, reserved zero, a
- * name all zero and a well-formed address (vmmgmt_guest_flow_addr_ok()),
- * and only to a guest that accepted %VMMGMT_F_FLOW.
+ * A notice comes from (0, 0, 0) to (0, vm_id, 0) with flags 0 and id 0,
+ * only to a guest that accepted %VMMGMT_F_FLOW, and is either a &struct
+ * vmmgmt_credit (op CREDIT, at least one record, a well-formed
+ * destination: vmmgmt_guest_flow_addr_ok()) or a &struct vmmgmt_ctrl
+ * (op PEER_GONE, reserved zero, a name all zero and a well-formed
+ * address).
  *
  * Context: the rx work, &vmmgmt_guest_dev.rx_lock held.
- * Return: true if the notice is well-formed.
+ * Return: the notice's op, or 0 if it is malformed.
  */
-static bool vmmgmt_guest_flow_notice_ok(struct vmmgmt_guest_dev *vdev,
-					const struct vmmgmt_rec *hdr,
-					const void *payload,
-					struct vmmgmt_ctrl *ctrl)
+static u32 vmmgmt_guest_flow_notice_ok(struct vmmgmt_guest_dev *vdev,
+				       const struct vmmgmt_rec *hdr,
+				       const void *payload,
+				       struct vmmgmt_ctrl *ctrl,
+				       struct vmmgmt_credit *credit)
 {
 	static const struct vmmgmt_addr host = { };
 	const struct vmmgmt_name *n = &ctrl->name;
@@ -232,15 +337,24 @@ static bool vmmgmt_guest_flow_notice_ok(struct vmmgmt_guest_dev *vdev,
 	if (!(vdev->features & VMMGMT_F_FLOW) || hdr->flags || hdr->id ||
 	    memcmp(&hdr->src, &host, sizeof(host)) || hdr->dst.host ||
 	    hdr->dst.vm != vdev->vm_id || hdr->dst.port ||
-	    hdr->dst.reserved || hdr->len != sizeof(*ctrl))
-		return false;
+	    hdr->dst.reserved)
+		return 0;
+	if (hdr->len == sizeof(*credit)) {
+		memcpy(credit, payload, sizeof(*credit));
+		if (credit->op != VMMGMT_CTRL_CREDIT || !credit->msgs ||
+		    !vmmgmt_guest_flow_addr_ok(&credit->dst))
+			return 0;
+		return VMMGMT_CTRL_CREDIT;
+	}
+	if (hdr->len != sizeof(*ctrl))
+		return 0;
 	memcpy(ctrl, payload, sizeof(*ctrl));
-	if (ctrl->op != VMMGMT_CTRL_XOFF && ctrl->op != VMMGMT_CTRL_XON &&
-	    ctrl->op != VMMGMT_CTRL_PEER_GONE)
-		return false;
-	return !ctrl->reserved && !n->flags && !n->reserved &&
-	       !memchr_inv(n->name, 0, sizeof(n->name)) &&
-	       vmmgmt_guest_flow_addr_ok(&n->addr);
+	if (ctrl->op != VMMGMT_CTRL_PEER_GONE || ctrl->reserved ||
+	    n->flags || n->reserved ||
+	    memchr_inv(n->name, 0, sizeof(n->name)) ||
+	    !vmmgmt_guest_flow_addr_ok(&n->addr))
+		return 0;
+	return VMMGMT_CTRL_PEER_GONE;
 }
 
 /**
@@ -250,13 +364,13 @@ static bool vmmgmt_guest_flow_notice_ok(struct vmmgmt_guest_dev *vdev,
  *	without %VMMGMT_REC_F_RESPONSE.
  * @payload: private copy of its payload.
  *
- * XOFF adds its destination to the table (once; ignored and counted in
- * flow_overflows when the table is full), XON removes it, PEER_GONE
- * removes it and, for a VM, every entry of that VM, then calls
- * &vmmgmt_guest_dev.peer_gone.  XON and PEER_GONE wake the writers that
- * wait.  A malformed notice (vmmgmt_guest_flow_notice_ok()) is counted
- * in violations and dropped, like any bad host record; the channel goes
- * on.  A guest never answers a notice.
+ * CREDIT gives back what it says to its destination (credits for a
+ * destination not in the table are ignored); PEER_GONE forgets the
+ * destination and, for a VM, every entry of that VM, then calls
+ * &vmmgmt_guest_dev.peer_gone.  Both wake the writers that wait.  A
+ * malformed notice (vmmgmt_guest_flow_notice_ok()) is counted in
+ * violations and dropped, like any bad host record; the channel goes on.
+ * A guest never answers a notice.
  *
  * Context: the rx work, &vmmgmt_guest_dev.rx_lock held; takes
  * &vmmgmt_guest_flow.lock.
@@ -266,13 +380,14 @@ int vmmgmt_guest_flow_rx(struct vmmgmt_guest_dev *vdev,
 			 const struct vmmgmt_rec *hdr, const void *payload)
 {
 	struct vmmgmt_guest_flow *flow = &vdev->flow;
+	const struct vmmgmt_addr *a = NULL;
+	struct vmmgmt_credit credit;
 	struct vmmgmt_ctrl ctrl;
-	const struct vmmgmt_addr *a = &ctrl.name.addr;
-	bool full = false;
 	unsigned int i;
-	int at;
+	u32 op;
 
-	if (!vmmgmt_guest_flow_notice_ok(vdev, hdr, payload, &ctrl)) {
+	op = vmmgmt_guest_flow_notice_ok(vdev, hdr, payload, &ctrl, &credit);
+	if (!op) {
 		atomic64_inc(&vdev->counters.violations);
 		dev_warn_ratelimited(&vdev->pdev->dev, "bad control notice: flags %#x id %llu len %u from (%u, %u, %u)\n",
 				     hdr->flags, hdr->id, hdr->len,
@@ -281,52 +396,29 @@ int vmmgmt_guest_flow_rx(struct vmmgmt_guest_dev *vdev,
 	}
 
 	spin_lock(&flow->lock);
-	at = vmmgmt_guest_flow_find(flow, a);
-	switch (ctrl.op) {
-	case VMMGMT_CTRL_XOFF:
-		if (at >= 0)
-			break;
-		if (flow->nr < VMMGMT_GUEST_FLOW_MAX) {
-			flow->dst[flow->nr] = *a;
-			WRITE_ONCE(flow->nr, flow->nr + 1);
-		} else {
-			full = true;
-		}
-		break;
-	case VMMGMT_CTRL_XON:
-		if (at >= 0)
-			vmmgmt_guest_flow_del(flow, at);
-		break;
-	default:	/* VMMGMT_CTRL_PEER_GONE */
+	if (op == VMMGMT_CTRL_CREDIT) {
+		if (!vmmgmt_guest_flow_give(flow, &credit.dst, credit.msgs,
+					    credit.bytes))
+			dev_dbg_ratelimited(&vdev->pdev->dev, "credit for (0, %u, %u) not in flight\n",
+					    credit.dst.vm, credit.dst.port);
+	} else {
+		a = &ctrl.name.addr;
 		for (i = 0; i < flow->nr;) {
-			if (flow->dst[i].vm == a->vm &&
-			    (a->vm || flow->dst[i].port == a->port))
+			if (flow->dst[i].key.vm == a->vm &&
+			    (a->vm || flow->dst[i].key.port == a->port))
 				vmmgmt_guest_flow_del(flow, i);
 			else
 				i++;
 		}
-		break;
 	}
 	spin_unlock(&flow->lock);
 
-	switch (ctrl.op) {
-	case VMMGMT_CTRL_XOFF:
-		atomic64_inc(&vdev->counters.flow_xoffs);
-		if (full) {
-			atomic64_inc(&vdev->counters.flow_overflows);
-			dev_dbg_ratelimited(&vdev->pdev->dev, "XOFF for (0, %u, %u) ignored: %u destinations congested\n",
-					    a->vm, a->port,
-					    VMMGMT_GUEST_FLOW_MAX);
-		}
-		return 0;
-	case VMMGMT_CTRL_XON:
-		atomic64_inc(&vdev->counters.flow_xons);
-		break;
-	default:
+	if (op == VMMGMT_CTRL_CREDIT) {
+		atomic64_inc(&vdev->counters.flow_credits);
+	} else {
 		atomic64_inc(&vdev->counters.flow_peers_gone);
 		if (vdev->peer_gone)
 			vdev->peer_gone(vdev, a);
-		break;
 	}
 	wake_up_all(&flow->wq);
 	return 0;

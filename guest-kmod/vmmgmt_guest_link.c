@@ -52,7 +52,7 @@
  * @vdev: the device.
  *
  * After a link change (or a new generation) or removal: writers (those
- * waiting for room and those waiting for a congested destination),
+ * waiting for room and those waiting for credit for a destination),
  * readers and pollers re-check their condition and return the matching
  * error.  The streams learn of it first (&vmmgmt_guest_dev.link_changed).
  *
@@ -124,7 +124,10 @@ static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
  *
  * The one send path of the module: the character device's write(), the
  * names' control requests and the statistics collector's samples all
- * post through it.  A posted record arms the stall watchdog, and counts
+ * post through it.  A record is counted against its destination's credits
+ * (ABI 0.7, vmmgmt_guest_flow_take()) before the host can see it; the
+ * caller waited for credit if it may wait.  A posted record arms the stall
+ * watchdog, and counts
  * in &vmmgmt_guest_counters.tx_msgs and tx_bytes unless it is a
  * statistics sample (the collector counts those in its own samples_sent).
  *
@@ -194,6 +197,7 @@ static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
 			     unsigned long *timeout)
 {
 	unsigned long deadline = 0, now;
+	bool counted;
 	long left;
 	int ret, seq;
 
@@ -206,7 +210,11 @@ static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
 			break;
 		}
 		seq = atomic_read(&vdev->tx_seq);
+		/* Counted before the host can see it (and return it). */
+		counted = vmmgmt_guest_flow_take(vdev, hdr);
 		ret = vmmgmt_ring_post(&vdev->tx, hdr, data);
+		if (ret && counted)
+			vmmgmt_guest_flow_untake(vdev, hdr);
 		if (!ret) {
 			if (vmmgmt_ring_need_notify(&vdev->tx))
 				vmmgmt_guest_doorbell(vdev);
@@ -720,7 +728,7 @@ static int vmmgmt_guest_rx_bad(struct vmmgmt_guest_dev *vdev,
  * A stream segment (%VMMGMT_REC_F_STREAM) for this VM goes to
  * &vmmgmt_guest_dev.rx_stream, and is a violation while there is none.  A
  * control answer goes to its handler in &vmmgmt_guest_dev.rx_mode
- * (vmmgmt_guest_names_rx()), a control notice (ABI 0.7: XOFF, XON,
+ * (vmmgmt_guest_names_rx()), a control notice (ABI 0.7: CREDIT,
  * PEER_GONE, without %VMMGMT_REC_F_RESPONSE) to the flow control
  * (vmmgmt_guest_flow_rx()).  Any other record that is not of a mode the
  * owner turns on and off (%VMMGMT_MODES_USER), for this VM, is a

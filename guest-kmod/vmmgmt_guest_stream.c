@@ -27,8 +27,8 @@
  * what the stream files do (their file_operations are the character
  * device's, vmmgmt_guest_cdev.c).  May call: the link
  * (vmmgmt_guest_link.c: the send path, the link state, the rx kick), the
- * flow control (vmmgmt_guest_flow.c: a writer waits while its peer is
- * congested) and the shared stream rules, nothing else; the link calls it
+ * flow control (vmmgmt_guest_flow.c: a writer waits for credit for its
+ * peer) and the shared stream rules, nothing else; the link calls it
  * only through the hooks set at allocation.
  *
  * Locks, outermost first: &vmmgmt_guest_stream.wr_mutex or .rd_mutex,
@@ -923,8 +923,8 @@ static ssize_t vmmgmt_guest_stream_send_data(struct vmmgmt_guest_stream *s,
  *
  * Sends DATA segments of at most the ring's largest payload, each within
  * the peer's window, waiting for window updates (and ring space) in
- * between, and while the host says the peer's destination is congested
- * (vmmgmt_guest_flow_wait(): the stream's share of its VM's held queue).
+ * between, and while the guest has no credit for the peer's destination
+ * (vmmgmt_guest_flow_wait(): what its VM may have in flight there).
  * A file in a mode the owner turned off gets -EPERM.
  *
  * Context: process context; may sleep; takes @s->wr_mutex, then
@@ -963,7 +963,7 @@ static ssize_t vmmgmt_guest_stream_write(struct vmmgmt_guest_stream *s,
 			}
 			continue;
 		}
-		/* A destination the host said is congested: wait for XON. */
+		/* No credit for the peer's destination: wait for some. */
 		down_read(&vdev->lock);
 		ret = vdev->removed ? -ENODEV :
 		      vmmgmt_guest_flow_wait(vdev, &s->peer, nonblock);

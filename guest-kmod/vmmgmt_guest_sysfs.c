@@ -193,14 +193,14 @@ static ssize_t features_supported_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(features_supported);
 
-static ssize_t congested_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
+static ssize_t flow_dests_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
 {
 	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
 
 	return sysfs_emit(buf, "%u\n", vmmgmt_guest_flow_count(vdev));
 }
-static DEVICE_ATTR_RO(congested);
+static DEVICE_ATTR_RO(flow_dests);
 
 static ssize_t region_size_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
@@ -229,7 +229,7 @@ static struct attribute *vmmgmt_guest_dev_attrs[] = {
 	&dev_attr_features.attr,
 	&dev_attr_features_offered.attr,
 	&dev_attr_features_supported.attr,
-	&dev_attr_congested.attr,
+	&dev_attr_flow_dests.attr,
 	&dev_attr_reset.attr,
 	NULL
 };
@@ -274,8 +274,7 @@ VMMGMT_GUEST_COUNTER_ATTR(drops, drops);
 VMMGMT_GUEST_COUNTER_ATTR(violations, violations);
 VMMGMT_GUEST_COUNTER_ATTR(stalls_recovered, stalls_recovered);
 VMMGMT_GUEST_COUNTER_ATTR(stall_kicks, stall_kicks);
-VMMGMT_GUEST_COUNTER_ATTR(flow_xoffs, flow_xoffs);
-VMMGMT_GUEST_COUNTER_ATTR(flow_xons, flow_xons);
+VMMGMT_GUEST_COUNTER_ATTR(flow_credits, flow_credits);
 VMMGMT_GUEST_COUNTER_ATTR(flow_peers_gone, flow_peers_gone);
 VMMGMT_GUEST_COUNTER_ATTR(flow_waits, flow_waits);
 VMMGMT_GUEST_COUNTER_ATTR(flow_overflows, flow_overflows);
@@ -293,8 +292,7 @@ static struct attribute *vmmgmt_guest_counter_attrs[] = {
 	&dev_attr_violations.attr,
 	&dev_attr_stalls_recovered.attr,
 	&dev_attr_stall_kicks.attr,
-	&dev_attr_flow_xoffs.attr,
-	&dev_attr_flow_xons.attr,
+	&dev_attr_flow_credits.attr,
 	&dev_attr_flow_peers_gone.attr,
 	&dev_attr_flow_waits.attr,
 	&dev_attr_flow_overflows.attr,

@@ -20,8 +20,8 @@
  * vmmgmt_host_route.c	records from one VM to another, and the policy that
  *			says which VMs may talk to each other
  * vmmgmt_host_flow.c	flow control: a VM's held queue (records whose
- *			destination is full), the XOFF/XON notices it owes
- *			its guest, PEER_GONE notices to every VM
+ *			destination is full), the credits it owes its
+ *			guest, PEER_GONE notices to every VM
  * vmmgmt_host_sysfs.c	/sys/class/misc/vmmgmt-host/vms/<name>/
  * vmmgmt_host_stats.c	statistics samples from guests, and their
  *			sysfs files vms/<name>/stats/
@@ -91,6 +91,7 @@
 #include <vmmgmt.h>
 
 #include "vmmgmt_ring.h"
+#include "vmmgmt_flow.h"
 #include "vmmgmt_name_rules.h"
 #include "vmmgmt_stream.h"
 #include "vmmgmt_stall.h"
@@ -225,7 +226,10 @@ struct vmmgmt_host_kick {
  * @held_overflows: records that would have gone past the held queue's
  *	limits (%VMMGMT_HELD_MSGS, %VMMGMT_HELD_BYTES): requests answered
  *	with ENOBUFS, responses dropped (vmmgmt_host_flow.c).
- * @xoffs: %VMMGMT_CTRL_XOFF notices posted to the guest.
+ * @credit_notices: %VMMGMT_CTRL_CREDIT notices posted to the guest.
+ * @credits_lost: credits the guest was not given back because its flow
+ *	table was full (it had records in flight to more destinations than
+ *	%VMMGMT_FLOW_DESTS allows).
  * @streams_opened: host streams with the VM as peer that were opened
  *	(accepted into a backlog, or connected).
  * @streams_reset: such streams that ended in a failure (RST either way,
@@ -253,15 +257,19 @@ struct vmmgmt_host_counters {
 	atomic64_t stall_kicks;
 	atomic64_t injected_drops;
 	atomic64_t held_overflows;
-	atomic64_t xoffs;
+	atomic64_t credit_notices;
+	atomic64_t credits_lost;
 	atomic64_t streams_opened;
 	atomic64_t streams_reset;
 	atomic64_t stream_tx_bytes;
 	atomic64_t stream_rx_bytes;
 };
 
-/** VMMGMT_HOST_FLOW_DESTS - destinations a VM's flow table tracks. */
-#define VMMGMT_HOST_FLOW_DESTS	(2 * VMMGMT_HELD_MSGS)
+/**
+ * VMMGMT_HOST_FLOW_DESTS - destinations a VM's flow table tracks: twice what
+ * a guest keeping to its credits uses.
+ */
+#define VMMGMT_HOST_FLOW_DESTS	(2 * VMMGMT_FLOW_DESTS)
 /**
  * VMMGMT_HOST_NOTICES_MAX - notices (PEER_GONE) a VM's send queue takes
  * beyond its limits (%VMMGMT_HOST_QUEUE_MSGS).
@@ -270,22 +278,24 @@ struct vmmgmt_host_counters {
 
 /**
  * struct vmmgmt_host_flow_dest - one destination a VM's records wait for,
- * or whose XON the guest is still owed (vmmgmt_host_flow.c).
+ * or whose credits the guest is still owed (vmmgmt_host_flow.c).
  * @vm: the destination's VM id, 0 for a host endpoint.
  * @port: the host endpoint's port; 0 for a VM (all its ports).
  * @held: records of the VM held for it.
- * @told: the guest was told XOFF and not XON yet.
+ * @ret_msgs: records that left the host's hands, not yet returned to the
+ *	guest by a %VMMGMT_CTRL_CREDIT notice.
+ * @ret_bytes: their payload bytes.
  * @stuck: it refused a record in the current pass over the held queue.
- * @used: the entry is in use (@held or @told).
+ * @used: the entry is in use (@held or @ret_msgs).
  *
- * A notice is due when the guest accepted %VMMGMT_F_FLOW and @told differs
- * from (@held > 0).  Worker only.
+ * Worker only.
  */
 struct vmmgmt_host_flow_dest {
 	u32 vm;
 	u32 port;
 	u32 held;
-	bool told;
+	u32 ret_msgs;
+	u64 ret_bytes;
 	bool stuck;
 	bool used;
 };
@@ -639,7 +649,8 @@ struct vmmgmt_host_sched {
  * @held: records of this VM whose destination was full, oldest first,
  *	bounded by %VMMGMT_HELD_MSGS and %VMMGMT_HELD_BYTES; worker only
  *	(sysfs reads its count).  See vmmgmt_host_flow.c.
- * @flow: the destinations of @held and the notices owed.  Worker only.
+ * @flow: the destinations of @held and the credits owed.  Worker only.
+ * @flow_nr: entries of @flow in use.  Worker only.
  * @tx_blocking: a worker found @tx full and waits; this VM's worker wakes
  *	the waiting workers when it has made room.  Protected by @tx_lock.
  * @tx_lock: protects @tx, @tx_blocking and @dead.
@@ -707,6 +718,7 @@ struct vmmgmt_host_vm {
 	void *buf;
 	struct vmmgmt_host_queue held;
 	struct vmmgmt_host_flow_dest flow[VMMGMT_HOST_FLOW_DESTS];
+	unsigned int flow_nr;
 
 	spinlock_t tx_lock;	/* see above */
 	struct vmmgmt_host_queue tx;
@@ -857,10 +869,12 @@ void vmmgmt_host_flow_put_back(struct vmmgmt_host_vm *vm,
 			       struct list_head *pos,
 			       struct vmmgmt_host_flow_dest *d);
 void vmmgmt_host_flow_release(struct vmmgmt_host_vm *vm,
-			      struct vmmgmt_host_flow_dest *d);
+			      struct vmmgmt_host_flow_dest *d, u32 len);
+void vmmgmt_host_flow_done(struct vmmgmt_host_vm *vm,
+			   const struct vmmgmt_rec *hdr);
 struct vmmgmt_host_flow_dest *
 vmmgmt_host_flow_due(struct vmmgmt_host_vm *vm, struct vmmgmt_rec *hdr,
-		     struct vmmgmt_ctrl *ctrl);
+		     struct vmmgmt_credit *credit);
 void vmmgmt_host_flow_sent(struct vmmgmt_host_vm *vm,
 			   struct vmmgmt_host_flow_dest *d);
 bool vmmgmt_host_flow_is_notice(const struct vmmgmt_rec *hdr);

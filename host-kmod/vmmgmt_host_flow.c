@@ -8,27 +8,34 @@
  * the sender's held queue (&vmmgmt_host_vm.held), already copied out of
  * the ring and charged to the sender's quota, and the worker goes on with
  * the next record.  Destinations are (0, 0, port) for a host endpoint and
- * (0, vm, 0) for another VM (its whole send queue).  While a record for a
- * destination is held, later records for it are held behind it: the order
- * per destination is kept.  The held queue takes at most
- * %VMMGMT_HELD_MSGS records and %VMMGMT_HELD_BYTES payload bytes; the
- * worker answers a request past that with ENOBUFS (guests that accepted
- * %VMMGMT_F_FLOW; an older guest's record stays in its ring, as before
- * ABI 0.7, since it cannot know to stop).
+ * (0, vm, 0) for another VM (its whole send queue), as in
+ * lib/vmmgmt_flow.h.  While a record for a destination is held, later
+ * records for it are held behind it: the order per destination is kept.
+ * The held queue takes at most %VMMGMT_HELD_MSGS records and
+ * %VMMGMT_HELD_BYTES payload bytes; the worker answers a request past
+ * that with ENOBUFS (guests that accepted %VMMGMT_F_FLOW; an older
+ * guest's record stays in its ring, as before ABI 0.7, since it cannot
+ * know to stop).
+ *
+ * Credits keep a guest that accepted %VMMGMT_F_FLOW from ever getting
+ * there: it has at most %VMMGMT_FLOW_WINDOW_MSGS records and
+ * %VMMGMT_FLOW_WINDOW_BYTES bytes in flight per destination, and the host
+ * gives them back as they leave its hands (delivered, or answered with an
+ * error: vmmgmt_host_flow_done(), vmmgmt_host_flow_release()).  What is
+ * to be returned is kept per destination in the VM's flow table
+ * (&vmmgmt_host_vm.flow) and returned in one %VMMGMT_CTRL_CREDIT notice
+ * once half a window is due, or at once while the table holds more than
+ * %VMMGMT_FLOW_DESTS / 2 destinations (the guest may wait for one of its
+ * %VMMGMT_FLOW_DESTS to come free).  So a guest that sends one record
+ * and waits for the answer gets no notice at all, a streaming one one
+ * per half window, and a wedged destination holds at most one window of
+ * each sender.  A notice that does not fit the H2G ring now is posted
+ * later and never dropped (vmmgmt_host_flow_due(),
+ * vmmgmt_host_flow_sent()).
  *
  * The worker retries the held queue first in each batch, woken by the
  * destinations through vmmgmt_host_vms_unblock(); a destination that
  * refuses one record is not asked again in that pass.
- *
- * Notices: the first record held for a destination owes the guest an
- * XOFF for it, the last one delivered (or answered with an error because
- * the destination went away) an XON.  Only guests that accepted
- * %VMMGMT_F_FLOW get them.  Each destination has one entry in the VM's
- * flow table (&vmmgmt_host_vm.flow) saying what the guest was told; a
- * notice is due while that differs from what is true, so a notice that
- * does not fit the H2G ring now is posted later and never dropped, and
- * at most one is owed per destination.  The worker posts them
- * (vmmgmt_host_flow_due(), vmmgmt_host_flow_sent()).
  *
  * PEER_GONE: when a VM goes away (not when it resets its channel: a
  * reset storm must cost other VMs nothing), or a host endpoint with
@@ -37,7 +44,8 @@
  * (vmmgmt_host_flow_peer_gone()), up to %VMMGMT_HOST_NOTICES_MAX past the
  * queue's limits; the caller never waits for room.
  *
- * Owns: the held queue's rules and the flow table; everything here but
+ * Owns: the held queue's rules, the flow table and the credits; everything
+ * here but
  * vmmgmt_host_flow_peer_gone() runs in the VM's worker (or after it
  * stopped) and takes no lock.
  *
@@ -66,6 +74,7 @@ void vmmgmt_host_flow_init(struct vmmgmt_host_vm *vm)
 {
 	vmmgmt_host_queue_init(&vm->held);
 	memset(vm->flow, 0, sizeof(vm->flow));
+	vm->flow_nr = 0;
 	vm->flow_on = false;
 }
 
@@ -75,7 +84,7 @@ void vmmgmt_host_flow_init(struct vmmgmt_host_vm *vm)
  *	(removal, after the worker stopped) uses them.
  *
  * A reset drops what was in flight: held records are freed unanswered,
- * and the guest that starts afresh is owed no notice.
+ * and the guest that starts afresh with all its credits is owed none.
  *
  * Context: process context.
  */
@@ -83,14 +92,7 @@ void vmmgmt_host_flow_purge(struct vmmgmt_host_vm *vm)
 {
 	vmmgmt_host_queue_purge(&vm->held);
 	memset(vm->flow, 0, sizeof(vm->flow));
-}
-
-/* The destination key of a record: (0, port) or (vm, 0). */
-static void vmmgmt_host_flow_key(const struct vmmgmt_rec *hdr, u32 *vm,
-				 u32 *port)
-{
-	*vm = hdr->dst.vm;
-	*port = hdr->dst.vm == VMMGMT_HOST_PEER_ID ? hdr->dst.port : 0;
+	vm->flow_nr = 0;
 }
 
 /**
@@ -106,13 +108,78 @@ struct vmmgmt_host_flow_dest *
 vmmgmt_host_flow_lookup(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr)
 {
 	struct vmmgmt_host_flow_dest *d;
-	u32 dvm, port;
+	struct vmmgmt_addr key;
 
-	vmmgmt_host_flow_key(hdr, &dvm, &port);
+	vmmgmt_flow_key(&hdr->dst, &key);
 	for (d = vm->flow; d < vm->flow + VMMGMT_HOST_FLOW_DESTS; d++)
-		if (d->used && d->vm == dvm && d->port == port)
+		if (d->used && d->vm == key.vm && d->port == key.port)
 			return d;
 	return NULL;
+}
+
+/*
+ * The flow table entry of @hdr's destination, a new one if it has none;
+ * NULL when the table is full.  Context: the VM's worker.
+ */
+static struct vmmgmt_host_flow_dest *
+vmmgmt_host_flow_get(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr)
+{
+	struct vmmgmt_host_flow_dest *d = vmmgmt_host_flow_lookup(vm, hdr);
+	struct vmmgmt_addr key;
+
+	if (d)
+		return d;
+	for (d = vm->flow; d < vm->flow + VMMGMT_HOST_FLOW_DESTS; d++) {
+		if (d->used)
+			continue;
+		vmmgmt_flow_key(&hdr->dst, &key);
+		memset(d, 0, sizeof(*d));
+		d->vm = key.vm;
+		d->port = key.port;
+		d->used = true;
+		vm->flow_nr++;
+		return d;
+	}
+	return NULL;
+}
+
+/* Free @d once nothing is held for it nor owed.  Context: the worker. */
+static void vmmgmt_host_flow_put(struct vmmgmt_host_vm *vm,
+				 struct vmmgmt_host_flow_dest *d)
+{
+	if (d->held || d->ret_msgs)
+		return;
+	d->used = false;
+	vm->flow_nr--;
+}
+
+/**
+ * vmmgmt_host_flow_done() - a record of the guest left the host's hands.
+ * @vm: the sending VM.
+ * @hdr: the record as the guest wrote it: delivered, answered with an
+ *	error, echoed or dropped, never held.
+ *
+ * Owes the guest its credit back if it counted the record
+ * (vmmgmt_flow_counted()).  With no room in the flow table (a guest that
+ * keeps to %VMMGMT_FLOW_DESTS never fills it) the credit is lost and
+ * counted in &vmmgmt_host_counters.credits_lost.
+ *
+ * Context: the VM's worker.
+ */
+void vmmgmt_host_flow_done(struct vmmgmt_host_vm *vm,
+			   const struct vmmgmt_rec *hdr)
+{
+	struct vmmgmt_host_flow_dest *d;
+
+	if (!vm->flow_on || !vmmgmt_flow_counted(hdr))
+		return;
+	d = vmmgmt_host_flow_get(vm, hdr);
+	if (!d) {
+		atomic64_inc(&vm->counters.credits_lost);
+		return;
+	}
+	d->ret_msgs++;
+	d->ret_bytes += hdr->len;
 }
 
 /**
@@ -142,9 +209,6 @@ bool vmmgmt_host_flow_waits(struct vmmgmt_host_vm *vm,
  * @msg: the record, its source the VM's address; the held queue owns it
  *	on success.
  *
- * The first record held for a destination makes an XOFF due (if the
- * guest accepted %VMMGMT_F_FLOW and was not told already).
- *
  * Context: the VM's worker.
  * Return: 0 when held; -ENOBUFS when the held queue is at
  * %VMMGMT_HELD_MSGS or %VMMGMT_HELD_BYTES, or the flow table is full (the
@@ -153,26 +217,15 @@ bool vmmgmt_host_flow_waits(struct vmmgmt_host_vm *vm,
 int vmmgmt_host_flow_hold(struct vmmgmt_host_vm *vm,
 			  struct vmmgmt_host_msg *msg)
 {
-	struct vmmgmt_host_flow_dest *d, *free = NULL;
+	struct vmmgmt_host_flow_dest *d;
 	u32 len = msg->hdr.len;
 
 	if (vm->held.msgs >= VMMGMT_HELD_MSGS ||
 	    vm->held.bytes + len > VMMGMT_HELD_BYTES)
 		return -ENOBUFS;
-	d = vmmgmt_host_flow_lookup(vm, &msg->hdr);
-	if (!d) {
-		for (d = vm->flow; d < vm->flow + VMMGMT_HOST_FLOW_DESTS; d++)
-			if (!d->used) {
-				free = d;
-				break;
-			}
-		if (!free)
-			return -ENOBUFS;
-		d = free;
-		memset(d, 0, sizeof(*d));
-		vmmgmt_host_flow_key(&msg->hdr, &d->vm, &d->port);
-		d->used = true;
-	}
+	d = vmmgmt_host_flow_get(vm, &msg->hdr);
+	if (!d)
+		return -ENOBUFS;
 	d->held++;
 	/* The destination refused a record in this pass. */
 	d->stuck = true;
@@ -282,31 +335,35 @@ void vmmgmt_host_flow_put_back(struct vmmgmt_host_vm *vm,
  * @vm: the VM.
  * @d: its destination (vmmgmt_host_flow_lookup() before the take; the
  *	record itself may belong to the destination already).
+ * @len: the record's payload length.
  *
- * The last record of its destination makes an XON due if the guest was
- * told XOFF; otherwise the table entry is freed.
+ * The guest is owed the record's credit back (if it takes notices).
  *
  * Context: the VM's worker.
  */
 void vmmgmt_host_flow_release(struct vmmgmt_host_vm *vm,
-			      struct vmmgmt_host_flow_dest *d)
+			      struct vmmgmt_host_flow_dest *d, u32 len)
 {
 	if (WARN_ON_ONCE(!d || !d->held))
 		return;
 	d->held--;
-	if (!d->held && !d->told)
-		d->used = false;
+	if (vm->flow_on) {
+		d->ret_msgs++;
+		d->ret_bytes += len;
+	}
+	vmmgmt_host_flow_put(vm, d);
 }
 
 /**
- * vmmgmt_host_flow_due() - the next notice owed to the guest.
+ * vmmgmt_host_flow_due() - the next credit notice owed to the guest.
  * @vm: the VM; @vm->flow_on says whether the guest takes notices.
  * @hdr: returns the notice's record header.
- * @ctrl: returns its payload (sizeof(*@ctrl) bytes).
+ * @credit: returns its payload.
  *
- * A notice is due for a destination while what the guest was told (XOFF
- * or nothing) differs from whether records are held for it.  A guest that
- * does not take notices is owed none: what it was told is forgotten.
+ * A notice is due for a destination once half a window of records or
+ * bytes is owed for it, or as soon as anything is while the flow table
+ * holds more than %VMMGMT_FLOW_DESTS / 2 destinations.  A guest that does
+ * not take notices is owed none: what it was owed is forgotten.
  *
  * Context: the VM's worker.
  * Return: the destination the notice is about (pass it to
@@ -314,29 +371,33 @@ void vmmgmt_host_flow_release(struct vmmgmt_host_vm *vm,
  */
 struct vmmgmt_host_flow_dest *
 vmmgmt_host_flow_due(struct vmmgmt_host_vm *vm, struct vmmgmt_rec *hdr,
-		     struct vmmgmt_ctrl *ctrl)
+		     struct vmmgmt_credit *credit)
 {
+	bool crowded = vm->flow_nr > VMMGMT_FLOW_DESTS / 2;
 	struct vmmgmt_host_flow_dest *d;
 
 	for (d = vm->flow; d < vm->flow + VMMGMT_HOST_FLOW_DESTS; d++) {
-		if (!d->used)
+		if (!d->used || !d->ret_msgs)
 			continue;
 		if (!vm->flow_on) {
-			d->told = false;
-			if (!d->held)
-				d->used = false;
+			d->ret_msgs = 0;
+			d->ret_bytes = 0;
+			vmmgmt_host_flow_put(vm, d);
 			continue;
 		}
-		if (d->told == !!d->held)
+		if (!crowded && d->ret_msgs < VMMGMT_FLOW_WINDOW_MSGS / 2 &&
+		    d->ret_bytes < VMMGMT_FLOW_WINDOW_BYTES / 2)
 			continue;
 		memset(hdr, 0, sizeof(*hdr));
-		memset(ctrl, 0, sizeof(*ctrl));
-		hdr->len = sizeof(*ctrl);
+		memset(credit, 0, sizeof(*credit));
+		hdr->len = sizeof(*credit);
 		hdr->mode = VMMGMT_MODE_CTRL;
 		hdr->dst.vm = vm->id;
-		ctrl->op = d->held ? VMMGMT_CTRL_XOFF : VMMGMT_CTRL_XON;
-		ctrl->name.addr.vm = d->vm;
-		ctrl->name.addr.port = d->port;
+		credit->op = VMMGMT_CTRL_CREDIT;
+		credit->msgs = d->ret_msgs;
+		credit->bytes = d->ret_bytes;
+		credit->dst.vm = d->vm;
+		credit->dst.port = d->port;
 		return d;
 	}
 	return NULL;
@@ -352,11 +413,10 @@ vmmgmt_host_flow_due(struct vmmgmt_host_vm *vm, struct vmmgmt_rec *hdr,
 void vmmgmt_host_flow_sent(struct vmmgmt_host_vm *vm,
 			   struct vmmgmt_host_flow_dest *d)
 {
-	d->told = d->held > 0;
-	if (d->told)
-		atomic64_inc(&vm->counters.xoffs);
-	else if (!d->held)
-		d->used = false;
+	atomic64_inc(&vm->counters.credit_notices);
+	d->ret_msgs = 0;
+	d->ret_bytes = 0;
+	vmmgmt_host_flow_put(vm, d);
 }
 
 /**

@@ -137,7 +137,8 @@ VMMGMT_HOST_COUNTER_ATTR(polls, polls);
 VMMGMT_HOST_COUNTER_ATTR(stalls_recovered, stalls_recovered);
 VMMGMT_HOST_COUNTER_ATTR(stall_kicks, stall_kicks);
 VMMGMT_HOST_COUNTER_ATTR(held_overflows, held_overflows);
-VMMGMT_HOST_COUNTER_ATTR(xoffs, xoffs);
+VMMGMT_HOST_COUNTER_ATTR(credit_notices, credit_notices);
+VMMGMT_HOST_COUNTER_ATTR(credits_lost, credits_lost);
 
 /* Records the VM's worker holds now for full destinations. */
 static ssize_t held_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -190,7 +191,8 @@ static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&vmmgmt_host_counter_attr_stall_kicks.attr.attr,
 	&held_attr.attr,
 	&vmmgmt_host_counter_attr_held_overflows.attr.attr,
-	&vmmgmt_host_counter_attr_xoffs.attr.attr,
+	&vmmgmt_host_counter_attr_credit_notices.attr.attr,
+	&vmmgmt_host_counter_attr_credits_lost.attr.attr,
 	&streams_open_attr.attr,
 	&vmmgmt_host_counter_attr_streams_opened.attr.attr,
 	&vmmgmt_host_counter_attr_streams_reset.attr.attr,

@@ -29,8 +29,8 @@
  * Flow control (vmmgmt_host_flow.c): a record whose destination is full
  * is held aside, never left in the ring while the guest's other records
  * wait behind it; each batch first retries the held records, then posts
- * what was queued for the VM, then drains the ring, then posts the XOFF
- * and XON notices owed to the guest.
+ * what was queued for the VM, then drains the ring, then posts the credit
+ * notices owed to the guest.
  *
  * Owns: the thread, the kick hooks, the consumer side of the G2H ring and
  * the producer side of the H2G ring.
@@ -451,6 +451,9 @@ static int vmmgmt_host_worker_forward(struct vmmgmt_host_vm *vm,
 	ret = -ENOBUFS;
 	if (!vmmgmt_host_flow_waits(vm, &msg->hdr))
 		ret = vmmgmt_host_worker_deliver(vm, msg);
+	/* Delivered: the guest gets its credit back. */
+	if (!ret)
+		vmmgmt_host_flow_done(vm, hdr);
 	if (ret == -ENOBUFS) {
 		ret = vmmgmt_host_flow_hold(vm, msg);
 		if (!ret)
@@ -486,6 +489,7 @@ static void vmmgmt_host_worker_held(struct vmmgmt_host_vm *vm)
 	struct vmmgmt_host_msg *msg;
 	struct list_head *pos;
 	bool request;
+	u32 len;
 	int ret;
 
 	for (msg = vmmgmt_host_flow_first(vm); msg;
@@ -495,6 +499,7 @@ static void vmmgmt_host_worker_held(struct vmmgmt_host_vm *vm)
 		request = !(msg->hdr.flags & VMMGMT_REC_F_RESPONSE) &&
 			  !((msg->hdr.flags & VMMGMT_REC_F_STREAM) &&
 			    vmmgmt_host_stream_is_rst(&msg->hdr, msg->data));
+		len = msg->hdr.len;
 		/* Off the held list: a destination's queue may take it. */
 		pos = vmmgmt_host_flow_take(vm, msg);
 		ret = vmmgmt_host_worker_deliver(vm, msg);
@@ -515,14 +520,14 @@ static void vmmgmt_host_worker_held(struct vmmgmt_host_vm *vm)
 		}
 		if (ret && !request)
 			atomic64_inc(&vm->counters.drops);
-		vmmgmt_host_flow_release(vm, d);
+		vmmgmt_host_flow_release(vm, d, len);
 		if (ret)
 			kvfree(msg);
 	}
 }
 
 /**
- * vmmgmt_host_worker_notices() - post the XOFF and XON notices owed.
+ * vmmgmt_host_worker_notices() - post the credit notices owed.
  * @vm: the VM.
  *
  * Notices that do not fit now stay owed (vmmgmt_host_flow.c) and the H2G
@@ -533,12 +538,12 @@ static void vmmgmt_host_worker_held(struct vmmgmt_host_vm *vm)
 static void vmmgmt_host_worker_notices(struct vmmgmt_host_vm *vm)
 {
 	struct vmmgmt_host_flow_dest *d;
-	struct vmmgmt_ctrl ctrl;
+	struct vmmgmt_credit credit;
 	struct vmmgmt_rec hdr;
 
 	while (!vm->h2g_blocked && !vm->h2g_broken &&
-	       (d = vmmgmt_host_flow_due(vm, &hdr, &ctrl))) {
-		if (vmmgmt_host_worker_post(vm, &hdr, &ctrl))
+	       (d = vmmgmt_host_flow_due(vm, &hdr, &credit))) {
+		if (vmmgmt_host_worker_post(vm, &hdr, &credit))
 			return;
 		vmmgmt_host_flow_sent(vm, d);
 	}
@@ -604,10 +609,13 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 		err = -ret;
 	}
 	/* The echo, or an error answer; a response gets neither. */
-	if (!request)
+	if (!request) {
+		vmmgmt_host_flow_done(vm, hdr);
 		return vmmgmt_host_worker_consumed(vm, hdr, true);
+	}
 	if (vmmgmt_host_worker_answer(vm, hdr, &src, payload, hdr->len, err))
 		return 1;
+	vmmgmt_host_flow_done(vm, hdr);
 	return vmmgmt_host_worker_consumed(vm, hdr, err != 0);
 }
 

@@ -203,17 +203,20 @@ struct vmmgmt_bind {
  * address; an unbound file first gets a dynamic port); read() returns one
  * message sent to the file's port, boundaries kept.  poll(): EPOLLIN when
  * a message is queued, EPOLLOUT when a message of the largest size fits
- * into the ring and (ABI 0.7, VMMGMT_F_FLOW) the file's own destination is
- * not congested, EPOLLERR when the link is not up.
- *	write() blocks (ABI 0.7) while the host says the file's destination
- *	is congested (a VMMGMT_CTRL_XOFF notice for (0, 0, port) or for
- *	(0, vm, 0), every port of that VM, without the VMMGMT_CTRL_XON yet),
- *	until the XON, a link change or removal; only writers to that
- *	destination wait.  Then it blocks while the ring is full.
+ * into the ring and (ABI 0.7, VMMGMT_F_FLOW) the guest has credit for the
+ * file's own destination, EPOLLERR when the link is not up.
+ *	write() blocks (ABI 0.7) while the guest has no credit for the
+ *	file's destination (VMMGMT_FLOW_WINDOW_MSGS records or
+ *	VMMGMT_FLOW_WINDOW_BYTES bytes to (0, 0, port), or to (0, vm, 0) for
+ *	every port of that VM, in flight and not yet returned by a
+ *	VMMGMT_CTRL_CREDIT notice, or records in flight to
+ *	VMMGMT_FLOW_DESTS other destinations), until the host returns
+ *	credit, a link change or removal; only writers to that destination
+ *	wait.  Then it blocks while the ring is full.
  *	write() errors: ENOTCONN (link down), EPIPE (link broken),
  *	EDESTADDRREQ (no VMMGMT_IOC_CONNECT), EMSGSIZE (longer than
  *	VMMGMT_MSG_MAX, or than the ring allows: sysfs max_msg_size), EAGAIN
- *	(destination congested or ring full, and O_NONBLOCK; otherwise
+ *	(no credit for the destination or ring full, and O_NONBLOCK; otherwise
  *	write() blocks), EFAULT, ENOMEM.
  *	read() errors: ENOTCONN, EPIPE (nothing queued and the link is not
  *	up), EAGAIN (nothing queued and O_NONBLOCK; otherwise read() blocks),

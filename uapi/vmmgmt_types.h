@@ -77,12 +77,13 @@
  * VMMGMT_F_FLOW - (ABI 0.7) feature bit: in .features_offered the host
  * says that it never leaves a guest record in the guest-to-host ring for
  * want of room at its destination (it holds it aside, see
- * Documentation/vmmgmt.rst "Flow control"), and that it can tell the guest
- * when a destination is congested and when it drains
- * (%VMMGMT_CTRL_XOFF, %VMMGMT_CTRL_XON) and when a peer went away
- * (%VMMGMT_CTRL_PEER_GONE); in .features_accepted the guest says that it
- * understands those notices.  The host sends notices only to a guest that
- * accepted the bit.
+ * Documentation/vmmgmt.rst "Flow control"), that it returns the guest's
+ * credits per destination as it delivers (%VMMGMT_CTRL_CREDIT) and that it
+ * tells the guest when a peer went away (%VMMGMT_CTRL_PEER_GONE); in
+ * .features_accepted the guest says that it keeps within its credits
+ * (%VMMGMT_FLOW_WINDOW_MSGS, %VMMGMT_FLOW_WINDOW_BYTES) and understands
+ * those notices.  The host sends notices only to a guest that accepted
+ * the bit.
  */
 #define VMMGMT_F_FLOW			0x4ULL
 /**
@@ -381,17 +382,11 @@ struct vmmgmt_name {
  * @VMMGMT_CTRL_LIST: (ABI 0.5) list published names, in strcmp() order,
  *	from the first one after &vmmgmt_ctrl.name.name (all zero: from the
  *	first one); the answer is a &struct vmmgmt_name_list.
- * @VMMGMT_CTRL_XOFF: (ABI 0.7, %VMMGMT_F_FLOW) a notice from the host, not
- *	a request: records of this guest to &vmmgmt_ctrl.name.addr are held
- *	by the host because that destination's queue is full.  The address
- *	is (0, 0, port) for a host endpoint, (0, vm, 0) for every port of
- *	another VM.  Until the matching %VMMGMT_CTRL_XON the guest should
- *	send nothing more there: the host holds at most
- *	%VMMGMT_HELD_MSGS records and %VMMGMT_HELD_BYTES bytes of a guest,
- *	and answers any record past that with ENOBUFS.
- * @VMMGMT_CTRL_XON: (ABI 0.7) a notice: the host delivered every held
- *	record to &vmmgmt_ctrl.name.addr, or answered them with an error
- *	because the destination went away; the guest may send there again.
+ * @VMMGMT_CTRL_CREDIT: (ABI 0.7, %VMMGMT_F_FLOW) a notice from the host, not
+ *	a request: records of this guest to a destination left the host's
+ *	hands (delivered to the destination's queue, or answered with an
+ *	error); the guest may send that many more there.  Its payload is a
+ *	&struct vmmgmt_credit, not a &struct vmmgmt_ctrl.
  * @VMMGMT_CTRL_PEER_GONE: (ABI 0.7) a notice: the endpoints at
  *	&vmmgmt_ctrl.name.addr went away: (0, vm, 0) a VM that was
  *	unregistered, (0, 0, port) a host endpoint.  Streams with a peer
@@ -400,23 +395,60 @@ struct vmmgmt_name {
  *	segment gets.
  *
  * Notices are %VMMGMT_MODE_CTRL records from (0, 0, 0) to (0, vm, 0)
- * without %VMMGMT_REC_F_RESPONSE, with id 0 and a &struct vmmgmt_ctrl
- * whose name.name is all zero.  A guest never answers them.
+ * without %VMMGMT_REC_F_RESPONSE and with id 0: a &struct vmmgmt_credit,
+ * or a &struct vmmgmt_ctrl whose name.name is all zero.  A guest never
+ * answers them.
  */
 enum vmmgmt_ctrl_op {
 	VMMGMT_CTRL_PUBLISH = 1,
 	VMMGMT_CTRL_WITHDRAW = 2,
 	VMMGMT_CTRL_LOOKUP = 3,
 	VMMGMT_CTRL_LIST = 4,
-	VMMGMT_CTRL_XOFF = 16,
-	VMMGMT_CTRL_XON = 17,
-	VMMGMT_CTRL_PEER_GONE = 18,
+	VMMGMT_CTRL_CREDIT = 16,
+	VMMGMT_CTRL_PEER_GONE = 17,
 };
 
-/** VMMGMT_HELD_MSGS - (ABI 0.7) most records the host holds for one VM. */
-#define VMMGMT_HELD_MSGS		64
+/**
+ * VMMGMT_FLOW_WINDOW_MSGS - (ABI 0.7) records a guest that accepted
+ * %VMMGMT_F_FLOW may have in flight to one destination: counted when it
+ * posts them, returned by %VMMGMT_CTRL_CREDIT notices.  Destinations are
+ * (0, vm, 0) for every port of another VM and (0, 0, port) for a host
+ * endpoint; the records counted are all but control requests and
+ * statistics samples (those the host consumes itself).  The host returns
+ * credits once half a window is due (records or bytes), or sooner when
+ * the guest has records in flight to many destinations.
+ */
+#define VMMGMT_FLOW_WINDOW_MSGS		32
+/** VMMGMT_FLOW_WINDOW_BYTES - (ABI 0.7) payload bytes in flight likewise. */
+#define VMMGMT_FLOW_WINDOW_BYTES	(256 * 1024)
+/**
+ * VMMGMT_FLOW_DESTS - (ABI 0.7) destinations a guest has records in flight
+ * to at once; a writer to one more waits for one of them to be returned.
+ */
+#define VMMGMT_FLOW_DESTS		64
+/**
+ * VMMGMT_HELD_MSGS - (ABI 0.7) most records the host holds for one VM
+ * while their destinations are full; past it (or %VMMGMT_HELD_BYTES) it
+ * answers a record with ENOBUFS.  A guest within its credits reaches it
+ * only with four destinations or more wedged at once.
+ */
+#define VMMGMT_HELD_MSGS		128
 /** VMMGMT_HELD_BYTES - (ABI 0.7) most payload bytes it holds for one VM. */
-#define VMMGMT_HELD_BYTES		(512 * 1024)
+#define VMMGMT_HELD_BYTES		(1024 * 1024)
+
+/**
+ * struct vmmgmt_credit - (ABI 0.7) payload of a %VMMGMT_CTRL_CREDIT notice.
+ * @op: %VMMGMT_CTRL_CREDIT.
+ * @msgs: records returned, 1..%VMMGMT_FLOW_WINDOW_MSGS * 2.
+ * @dst: the destination: (0, vm, 0) or (0, 0, port).
+ * @bytes: their payload bytes.
+ */
+struct vmmgmt_credit {
+	__u32 op;
+	__u32 msgs;
+	struct vmmgmt_addr dst;
+	__u64 bytes;
+};
 
 /**
  * struct vmmgmt_ctrl - payload of a %VMMGMT_MODE_CTRL record from a guest
