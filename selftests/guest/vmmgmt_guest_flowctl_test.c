@@ -42,8 +42,8 @@
 #define ECHO_WAIT_MS		10000
 
 static const char * const flow_attrs[] = {
-	"flow_xoffs", "flow_xons", "flow_peers_gone", "flow_waits",
-	"flow_overflows", "withdrawals_lost", "congested",
+	"flow_credits", "flow_peers_gone", "flow_waits",
+	"flow_overflows", "withdrawals_lost", "flow_dests",
 	"features", "features_offered", "features_supported",
 };
 
@@ -87,8 +87,9 @@ TEST_F(flowctl, counters_exist)
 		EXPECT_EQ(0, read_attr(name, &v))
 			TH_LOG("%s unreadable or not a number", name);
 	}
-	ASSERT_EQ(0, read_attr("congested", &v));
-	EXPECT_GE(64ULL, v) TH_LOG("congested %llu above the table's 64", v);
+	ASSERT_EQ(0, read_attr("flow_dests", &v));
+	EXPECT_GE((unsigned long long)VMMGMT_FLOW_DESTS, v)
+		TH_LOG("flow_dests %llu above VMMGMT_FLOW_DESTS", v);
 }
 
 /*

@@ -119,17 +119,13 @@ static void collect(struct fake_vm *f, struct seen *s, int ms)
 	static __u8 buf[VMMGMT_MSG_MAX];
 	struct vmmgmt_addr addr;
 	struct vmmgmt_rec h;
-	__u32 op, val;
+	__u32 op, val, msgs;
 
 	while (!fake_recv(f, &h, buf, sizeof(buf), ms)) {
-		op = fake_notice(&h, buf, &addr);
-		if (op == VMMGMT_CTRL_XOFF) {
+		op = fake_notice(&h, buf, &addr, &msgs);
+		if (op == VMMGMT_CTRL_CREDIT) {
 			s->xoff++;
 			s->xoff_addr = addr;
-		} else if (op == VMMGMT_CTRL_XON) {
-			s->xon++;
-			s->xon_addr = addr;
-			s->xon_after = s->answers;
 		} else if (op == VMMGMT_CTRL_PEER_GONE) {
 			s->gone++;
 			s->gone_addr = addr;
@@ -194,7 +190,7 @@ TEST_F(flow, features_offered)
 	EXPECT_EQ(VMMGMT_F_FLOW, self->a.hdr->features_offered & VMMGMT_F_FLOW);
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "held"));
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "held_overflows"));
-	EXPECT_EQ(0, vm_attr_num("t-alpha", "xoffs"));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "credit_notices"));
 }
 
 /*
@@ -226,7 +222,7 @@ TEST_F(flow, held_no_hol_xoff_xon)
 	EXPECT_EQ(0U, s.xon);
 	EXPECT_EQ(1U, s.answers);	/* the echo */
 	EXPECT_EQ(0U, s.errors);
-	EXPECT_EQ(1, vm_attr_num("t-alpha", "xoffs"));
+	EXPECT_EQ(1, vm_attr_num("t-alpha", "credit_notices"));
 	/* Later records for P go behind the held ones. */
 	ASSERT_EQ(0, send_n(&self->a, 0, P_PORT, EP_QUEUE + 10, 3, 64));
 	ASSERT_TRUE(wait_attr("t-alpha", "held", 13, WAIT_MS));
@@ -264,7 +260,7 @@ TEST_F(flow, old_guest_no_notices)
 		ASSERT_EQ((__u64)i, h.id);
 	}
 	EXPECT_EQ(-ETIMEDOUT, fake_recv(&self->a, &h, in, sizeof(in), 300));
-	EXPECT_EQ(0, vm_attr_num("t-alpha", "xoffs"));
+	EXPECT_EQ(0, vm_attr_num("t-alpha", "credit_notices"));
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "held"));
 }
 

@@ -310,19 +310,29 @@ static inline void fake_flow_accept(struct fake_vm *f)
 
 /*
  * fake_notice() - whether a record from the H2G ring is a host notice.
- * Return: its op (VMMGMT_CTRL_XOFF, _XON, _PEER_GONE) with *@addr set,
- * or 0 for any other record.
+ * Return: its op (VMMGMT_CTRL_CREDIT with *@addr its destination and
+ * *@msgs the records returned, VMMGMT_CTRL_PEER_GONE with *@addr set and
+ * *@msgs 0), or 0 for any other record.
  */
 static inline __u32 fake_notice(const struct vmmgmt_rec *h, const void *buf,
-				struct vmmgmt_addr *addr)
+				struct vmmgmt_addr *addr, __u32 *msgs)
 {
+	struct vmmgmt_credit cr;
 	struct vmmgmt_ctrl c;
 
-	if (h->mode != VMMGMT_MODE_CTRL || (h->flags & VMMGMT_REC_F_RESPONSE) ||
-	    h->len != sizeof(c))
+	if (h->mode != VMMGMT_MODE_CTRL || (h->flags & VMMGMT_REC_F_RESPONSE))
+		return 0;
+	if (h->len == sizeof(cr)) {
+		memcpy(&cr, buf, sizeof(cr));
+		*addr = cr.dst;
+		*msgs = cr.msgs;
+		return cr.op;
+	}
+	if (h->len != sizeof(c))
 		return 0;
 	memcpy(&c, buf, sizeof(c));
 	*addr = c.name.addr;
+	*msgs = 0;
 	return c.op;
 }
 

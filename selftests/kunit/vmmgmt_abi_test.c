@@ -352,17 +352,30 @@ static void vmmgmt_abi_flow(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_PUBLISH, 1);
 	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_WITHDRAW, 2);
 	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_LOOKUP, 3);
-	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_XOFF, 16);
-	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_XON, 17);
-	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_PEER_GONE, 18);
-	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_MSGS, 64);
-	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_BYTES, 512 * 1024);
+	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_CREDIT, 16);
+	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_PEER_GONE, 17);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_MSGS, 128);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_BYTES, 1024 * 1024);
 	/* A notice is a struct vmmgmt_ctrl: it fits the smallest ring. */
 	KUNIT_EXPECT_EQ(test, sizeof(struct vmmgmt_ctrl), 64);
 	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_ctrl, name), 8);
 	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_name, addr), 32);
 	/* Every held record fits: one record of any size is never refused. */
 	KUNIT_EXPECT_GE(test, VMMGMT_HELD_BYTES, VMMGMT_MSG_MAX);
+	/* Credits: a window holds records of any size, four fit held. */
+	KUNIT_EXPECT_EQ(test, VMMGMT_FLOW_WINDOW_MSGS, 32);
+	KUNIT_EXPECT_EQ(test, VMMGMT_FLOW_WINDOW_BYTES, 256 * 1024);
+	KUNIT_EXPECT_EQ(test, VMMGMT_FLOW_DESTS, 64);
+	KUNIT_EXPECT_GE(test, VMMGMT_FLOW_WINDOW_BYTES, 2 * VMMGMT_MSG_MAX);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_MSGS, 4 * VMMGMT_FLOW_WINDOW_MSGS);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_BYTES, 4 * VMMGMT_FLOW_WINDOW_BYTES);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vmmgmt_credit), 32);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_credit, msgs), 4);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_credit, dst), 8);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_credit, bytes), 24);
+	/* Told apart from a struct vmmgmt_ctrl notice by its length. */
+	KUNIT_EXPECT_NE(test, sizeof(struct vmmgmt_credit),
+			sizeof(struct vmmgmt_ctrl));
 }
 
 /* Streams (ABI 0.7): the segment and the arguments of the ioctls. */
