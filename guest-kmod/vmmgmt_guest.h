@@ -933,7 +933,7 @@ bool vmmgmt_guest_flow_take(struct vmmgmt_guest_dev *vdev,
 void vmmgmt_guest_flow_untake(struct vmmgmt_guest_dev *vdev,
 			      const struct vmmgmt_rec *hdr);
 bool vmmgmt_guest_flow_credit(struct vmmgmt_guest_dev *vdev,
-				 const struct vmmgmt_addr *dst);
+			      const struct vmmgmt_addr *dst);
 int vmmgmt_guest_flow_wait(struct vmmgmt_guest_dev *vdev,
 			   const struct vmmgmt_addr *dst, bool nonblock);
 unsigned int vmmgmt_guest_flow_count(struct vmmgmt_guest_dev *vdev);

@@ -26,11 +26,10 @@
  * (&vmmgmt_host_vm.flow) and returned in one %VMMGMT_CTRL_CREDIT notice
  * once half a window is due, or at once while the table holds more than
  * %VMMGMT_FLOW_DESTS / 2 destinations (the guest may wait for one of its
- * %VMMGMT_FLOW_DESTS to come free).  So a guest that sends one record
- * and waits for the answer gets no notice at all, a streaming one one
- * per half window, and a wedged destination holds at most one window of
- * each sender.  A notice that does not fit the H2G ring now is posted
- * later and never dropped (vmmgmt_host_flow_due(),
+ * %VMMGMT_FLOW_DESTS to come free).  So the guest gets one notice per
+ * half window, however it sends, and a wedged destination holds at most
+ * one window of each sender.  A notice that does not fit the H2G ring now
+ * is posted later and never dropped (vmmgmt_host_flow_due(),
  * vmmgmt_host_flow_sent()).
  *
  * The worker retries the held queue first in each batch, woken by the
