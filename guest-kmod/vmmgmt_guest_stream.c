@@ -997,7 +997,9 @@ static ssize_t vmmgmt_guest_stream_write(struct vmmgmt_guest_stream *s,
  * Context: process context; takes &vmmgmt_guest_dev.lock for reading and
  * @s->lock.
  * Return: EPOLLIN with bytes buffered or at end of stream (with
- * EPOLLRDHUP once the peer shut down); EPOLLOUT while the window is open;
+ * EPOLLRDHUP once the peer shut down); EPOLLOUT while the window is open
+ * and the guest has credit for the peer's destination (ABI 0.7,
+ * vmmgmt_guest_flow_credit());
  * EPOLLHUP (and EPOLLERR after a failure) once the stream is over or both
  * sides shut down; EPOLLERR when the link is not up; EPOLLERR | EPOLLHUP
  * after removal.
@@ -1007,10 +1009,13 @@ static __poll_t vmmgmt_guest_stream_poll(struct vmmgmt_guest_stream *s,
 {
 	struct vmmgmt_guest_dev *vdev = s->vdev;
 	__poll_t mask = 0;
+	bool credit;
 	u32 state;
 
 	poll_wait(file, &s->rd_wq, wait);
 	poll_wait(file, &s->wr_wq, wait);
+	/* Credit for the peer's destination comes back there. */
+	poll_wait(file, &vdev->flow.wq, wait);
 
 	down_read(&vdev->lock);
 	if (vdev->removed) {
@@ -1018,6 +1023,7 @@ static __poll_t vmmgmt_guest_stream_poll(struct vmmgmt_guest_stream *s,
 		return EPOLLERR | EPOLLHUP;
 	}
 	state = vmmgmt_guest_link_refresh(vdev);
+	credit = vmmgmt_guest_flow_credit(vdev, &s->peer);
 	spin_lock(&s->lock);
 	if (s->rx_bytes || s->st.fin_rcvd)
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -1027,7 +1033,7 @@ static __poll_t vmmgmt_guest_stream_poll(struct vmmgmt_guest_stream *s,
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLHUP;
 		if (s->st.err)
 			mask |= EPOLLERR;
-	} else if (vmmgmt_stream_tx_room(&s->st)) {
+	} else if (vmmgmt_stream_tx_room(&s->st) && credit) {
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	if (s->st.fin_sent && vmmgmt_stream_at_eof(&s->st))

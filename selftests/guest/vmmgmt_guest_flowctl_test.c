@@ -190,14 +190,37 @@ TEST_F(flowctl, close_withdraws_quickly)
 	EXPECT_EQ(lost0, lost1);
 }
 
+/* Host ports nobody binds: the host answers each record ECONNREFUSED. */
+#define FLOOD_PORT0		40000
 /*
- * Fill this guest's rings through the echo service without reading the
- * answers, until the guest-to-host ring accepts nothing for STUCK_MS.
+ * Destinations the flood cycles through: the echo service and
+ * FLOOD_DESTS - 1 closed host ports.  Each takes at most
+ * VMMGMT_FLOW_WINDOW_BYTES in flight, so together more than any ring.
+ */
+#define FLOOD_DESTS		24
+
+/* Point @fd at flood destination @i. */
+static int flood_connect(int fd, unsigned int i)
+{
+	struct vmmgmt_addr a = {
+		.port = i ? FLOOD_PORT0 + i : VMMGMT_PORT_ECHO,
+	};
+
+	return ioctl(fd, VMMGMT_IOC_CONNECT, &a) ? -errno : 0;
+}
+
+/*
+ * Fill this guest's rings without reading the answers (the echo
+ * service's, and the ECONNREFUSED answers of closed host ports), until
+ * the guest-to-host ring accepts nothing for STUCK_MS.  A destination
+ * out of credit (EAGAIN) passes the turn to the next one: the ring is
+ * stuck when none of them gets a record through.
  * Return: 1 stuck, 0 not within FILL_MS, -errno on an unexpected error.
  */
 static int fill_rings(int fd, size_t len)
 {
 	double start = vmmgmt_now_ms(), full_since = 0;
+	unsigned int dest = 0, refused = 0;
 	char *buf = calloc(1, len);
 	int ret = 0;
 
@@ -206,12 +229,20 @@ static int fill_rings(int fd, size_t len)
 	while (vmmgmt_now_ms() - start < FILL_MS) {
 		if (write(fd, buf, len) == (ssize_t)len) {
 			full_since = 0;
+			refused = 0;
 			continue;
 		}
 		if (errno != EAGAIN) {
 			ret = -errno;
 			break;
 		}
+		dest = (dest + 1) % FLOOD_DESTS;
+		ret = flood_connect(fd, dest);
+		if (ret)
+			break;
+		if (++refused < FLOOD_DESTS)
+			continue;
+		refused = 0;
 		if (!full_since) {
 			full_since = vmmgmt_now_ms();
 		} else if (vmmgmt_now_ms() - full_since >= STUCK_MS) {
@@ -227,7 +258,8 @@ static int fill_rings(int fd, size_t len)
 /*
  * The guest-to-host ring is full and the host cannot drain it (it waits
  * for room in this guest's host-to-guest ring, which waits for a reader
- * that does not read): close() of a file with a published name gives up
+ * that does not read; with credits per destination it takes many
+ * destinations to fill it): close() of a file with a published name gives up
  * the withdrawal after the bound, counts it in withdrawals_lost, and
  * returns.  Once the flooding file is closed the channel works again.
  */
@@ -249,7 +281,7 @@ TEST_F(flowctl, close_bounded_when_ring_stuck)
 	ASSERT_LT(0ULL, max);
 	flood = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	ASSERT_LE(0, flood);
-	ASSERT_EQ(0, ioctl(flood, VMMGMT_IOC_CONNECT, &echo));
+	ASSERT_EQ(0, flood_connect(flood, 0));
 
 	stuck = fill_rings(flood, max);
 	ASSERT_LE(0, stuck) TH_LOG("flood: %s", strerror(-stuck));
