@@ -427,6 +427,25 @@ static int vmmgmt_guest_stream_xmit(struct vmmgmt_guest_stream *s, u8 op,
 	return 0;
 }
 
+/*
+ * Send one segment without data (SYN, ACCEPT, FIN) from process context:
+ * takes @s->tx_mutex and the device lock for reading around
+ * vmmgmt_guest_stream_xmit(); -ENODEV after removal.
+ */
+static int vmmgmt_guest_stream_send(struct vmmgmt_guest_stream *s, u8 op)
+{
+	struct vmmgmt_guest_dev *vdev = s->vdev;
+	int ret;
+
+	mutex_lock(&s->tx_mutex);
+	down_read(&vdev->lock);
+	ret = vdev->removed ? -ENODEV :
+	      vmmgmt_guest_stream_xmit(s, op, NULL, 0, 0, false);
+	up_read(&vdev->lock);
+	mutex_unlock(&s->tx_mutex);
+	return ret;
+}
+
 /**
  * vmmgmt_guest_stream_flush() - send what a stream owes, without waiting.
  * @s: the stream.
@@ -1062,7 +1081,6 @@ static __poll_t vmmgmt_guest_stream_poll(struct vmmgmt_guest_stream *s,
  */
 static long vmmgmt_guest_stream_shutdown(struct vmmgmt_guest_stream *s)
 {
-	struct vmmgmt_guest_dev *vdev = s->vdev;
 	long ret = 0;
 	u8 state;
 
@@ -1075,15 +1093,8 @@ static long vmmgmt_guest_stream_shutdown(struct vmmgmt_guest_stream *s)
 	else if (state == VMMGMT_STREAM_S_CLOSED || s->st.fin_sent)
 		ret = 1;
 	spin_unlock(&s->lock);
-	if (!ret) {
-		mutex_lock(&s->tx_mutex);
-		down_read(&vdev->lock);
-		ret = vdev->removed ? -ENODEV :
-		      vmmgmt_guest_stream_xmit(s, VMMGMT_STREAM_FIN, NULL, 0, 0,
-					       false);
-		up_read(&vdev->lock);
-		mutex_unlock(&s->tx_mutex);
-	}
+	if (!ret)
+		ret = vmmgmt_guest_stream_send(s, VMMGMT_STREAM_FIN);
 	mutex_unlock(&s->wr_mutex);
 	vmmgmt_guest_stream_wake(s);
 	return ret > 0 ? 0 : ret;
@@ -1783,13 +1794,7 @@ long vmmgmt_guest_stream_connect(struct vmmgmt_guest_ep *ep,
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 
-	mutex_lock(&s->tx_mutex);
-	down_read(&vdev->lock);
-	ret = vdev->removed ? -ENODEV :
-	      vmmgmt_guest_stream_xmit(s, VMMGMT_STREAM_SYN, NULL, 0, 0,
-				       false);
-	up_read(&vdev->lock);
-	mutex_unlock(&s->tx_mutex);
+	ret = vmmgmt_guest_stream_send(s, VMMGMT_STREAM_SYN);
 	if (ret == -ERESTARTSYS)
 		ret = -EINTR;
 	if (!ret)
@@ -1939,13 +1944,7 @@ vmmgmt_guest_stream_file(struct vmmgmt_guest_stream *s,
 	struct file *f;
 	int ret;
 
-	mutex_lock(&s->tx_mutex);
-	down_read(&vdev->lock);
-	ret = vdev->removed ? -ENODEV :
-	      vmmgmt_guest_stream_xmit(s, VMMGMT_STREAM_ACCEPT, NULL, 0, 0,
-				       false);
-	up_read(&vdev->lock);
-	mutex_unlock(&s->tx_mutex);
+	ret = vmmgmt_guest_stream_send(s, VMMGMT_STREAM_ACCEPT);
 	if (ret)
 		return ERR_PTR(ret);
 
