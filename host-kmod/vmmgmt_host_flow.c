@@ -37,8 +37,7 @@
  * refuses one record is not asked again in that pass.
  *
  * PEER_GONE: when a VM goes away (not when it resets its channel: a
- * reset storm must cost other VMs nothing), or a host endpoint with
- * streams closes, every other VM that accepted
+ * reset storm must cost other VMs nothing), every other VM that accepted
  * %VMMGMT_F_FLOW gets a PEER_GONE notice through its send queue
  * (vmmgmt_host_flow_peer_gone()), up to %VMMGMT_HOST_NOTICES_MAX past the
  * queue's limits; the caller never waits for room.
@@ -482,8 +481,10 @@ static bool vmmgmt_host_flow_notify_gone(struct vmmgmt_host_vm *vm,
 
 /**
  * vmmgmt_host_flow_peer_gone() - tell every VM that endpoints went away.
- * @addr: (0, vm, 0) for a VM that was removed or reset its channel (that
- *	VM itself is not told), (0, 0, port) for a host endpoint.
+ * @addr: (0, vm, 0) for a VM that was removed (that VM itself is not
+ *	told); the notice also allows (0, 0, port) for a host endpoint,
+ *	which nothing sends yet (streams with a closed host endpoint get its
+ *	RST).
  *
  * Every registered VM whose guest accepted %VMMGMT_F_FLOW gets a
  * %VMMGMT_CTRL_PEER_GONE notice for @addr through its send queue, after
