@@ -8,9 +8,14 @@
  * returns within a bounded time even when the guest-to-host ring is full
  * and the host cannot drain it (here: this guest stops reading the echo
  * service's answers, so the host's echo fills this guest's own
- * host-to-guest ring and stops draining its guest-to-host ring).  The
- * notices themselves (XOFF, XON, PEER_GONE) come only from a host with a
- * congested destination: the host's vmmgmt_hol_test drives them.
+ * host-to-guest ring and stops draining its guest-to-host ring).  Credits
+ * per destination: the host returns them in CREDIT notices, one per 16
+ * records owed (half of VMMGMT_FLOW_WINDOW_MSGS), so 64 echo round trips
+ * bring exactly four (flow_credits), never leave a writer waiting
+ * (flow_waits), and leave no more destinations in flight (flow_dests)
+ * than before.  Congestion and PEER_GONE come only from a host with a
+ * wedged destination: the host's vmmgmt_hol_test and
+ * vmmgmt_host_flow_test drive them.
  *
  * Needs the link up (skipped without it, unless VMMGMT_REQUIRE_DEVICE is
  * set).  The stuck-ring case leaves one name of this guest
@@ -136,6 +141,73 @@ TEST_F(flowctl, uncongested_writable)
 	ASSERT_EQ(1, poll(&p, 1, ECHO_WAIT_MS));
 	ASSERT_EQ((ssize_t)sizeof(msg), read(self->fd, ans, sizeof(ans)));
 	EXPECT_EQ(0, memcmp(msg, ans, sizeof(msg)));
+}
+
+/* Echo round trips of ROUND_TRIP_LEN bytes, one at a time. */
+#define ROUND_TRIPS		64
+#define ROUND_TRIP_LEN		100
+/* The host returns credits when this many records are owed. */
+#define HALF_WINDOW		(VMMGMT_FLOW_WINDOW_MSGS / 2)
+
+/*
+ * Credits come back: 64 echo requests of 100 bytes, each answer read
+ * before the next write.  The host echoes at once and owes the credit at
+ * once; whatever fewer than 16 it owed this guest for the echo service
+ * before, 64 more records take that past 16 exactly four times: four
+ * CREDIT notices at least (more only from other traffic of this guest).
+ * With at most 16 records in flight no write waits for credit (the writes
+ * are non-blocking: a guest that lost credits fails with EAGAIN instead
+ * of hanging), and the echo service is in flight afterwards only if it
+ * was before: flow_dests is at most 1, or what it was.
+ */
+TEST_F(flowctl, echo_credits_return)
+{
+	struct vmmgmt_addr echo = { .port = VMMGMT_PORT_ECHO };
+	unsigned long long credits0, credits1, waits0, waits1;
+	unsigned long long dests0, dests1, offered;
+	char out[ROUND_TRIP_LEN], in[ROUND_TRIP_LEN];
+	struct pollfd p = { .fd = self->fd, .events = POLLIN };
+	unsigned int i;
+	int fl, waited;
+	ssize_t n;
+
+	ASSERT_EQ(0, read_attr("features_offered", &offered));
+	if (!(offered & VMMGMT_F_FLOW))
+		SKIP(return, "this host does not offer VMMGMT_F_FLOW");
+	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_CONNECT, &echo));
+	fl = fcntl(self->fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
+	ASSERT_EQ(0, read_attr("flow_credits", &credits0));
+	ASSERT_EQ(0, read_attr("flow_waits", &waits0));
+	ASSERT_EQ(0, read_attr("flow_dests", &dests0));
+	for (i = 0; i < ROUND_TRIPS; i++) {
+		memset(out, 'a' + i % 26, sizeof(out));
+		out[0] = (char)i;
+		n = write(self->fd, out, sizeof(out));
+		ASSERT_EQ((ssize_t)sizeof(out), n)
+			TH_LOG("write %u: %s", i, strerror(errno));
+		ASSERT_EQ(1, poll(&p, 1, ECHO_WAIT_MS))
+			TH_LOG("no answer %u", i);
+		n = read(self->fd, in, sizeof(in));
+		ASSERT_EQ((ssize_t)sizeof(in), n)
+			TH_LOG("read %u: %s", i, strerror(errno));
+		ASSERT_EQ(0, memcmp(out, in, sizeof(out))) TH_LOG("answer %u", i);
+	}
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl));
+	/* The last notice follows the last answer: give it time to come. */
+	for (waited = 0; waited < ECHO_WAIT_MS; waited += 10) {
+		ASSERT_EQ(0, read_attr("flow_credits", &credits1));
+		if (credits1 - credits0 >= ROUND_TRIPS / HALF_WINDOW)
+			break;
+		vmmgmt_sleep_ms(10);
+	}
+	ASSERT_EQ(0, read_attr("flow_waits", &waits1));
+	ASSERT_EQ(0, read_attr("flow_dests", &dests1));
+	TH_LOG("flow_credits +%llu, flow_waits +%llu, flow_dests %llu -> %llu",
+	       credits1 - credits0, waits1 - waits0, dests0, dests1);
+	EXPECT_LE(credits0 + ROUND_TRIPS / HALF_WINDOW, credits1);
+	EXPECT_EQ(waits0, waits1);
+	EXPECT_GE(dests0 > 1 ? dests0 : 1ULL, dests1);
 }
 
 /* A bound file of this VM that published "flowctl<vm>.<what>". */
