@@ -18,13 +18,16 @@
  * @hdr: the record as the guest wrote it.
  *
  * Every record but the ones the host consumes itself: control requests
- * (names) and statistics samples, which are never held.  Stream segments
- * and responses are counted whatever their mode.
+ * (names) and statistics samples, which are never held, and anything to
+ * the host itself, (0, 0, 0), which no endpoint can bind.  Stream
+ * segments and responses are counted whatever their mode.
  *
  * Return: true if the record is counted against its destination.
  */
 static inline bool vmmgmt_flow_counted(const struct vmmgmt_rec *hdr)
 {
+	if (!hdr->dst.vm && !hdr->dst.port)
+		return false;
 	if (hdr->flags & (VMMGMT_REC_F_STREAM | VMMGMT_REC_F_RESPONSE))
 		return true;
 	return hdr->mode != VMMGMT_MODE_CTRL && hdr->mode != VMMGMT_MODE_STATS;

@@ -413,8 +413,9 @@ enum vmmgmt_ctrl_op {
  * %VMMGMT_F_FLOW may have in flight to one destination: counted when it
  * posts them, returned by %VMMGMT_CTRL_CREDIT notices.  Destinations are
  * (0, vm, 0) for every port of another VM and (0, 0, port) for a host
- * endpoint; the records counted are all but control requests and
- * statistics samples (those the host consumes itself).  The host returns
+ * endpoint; the records counted are all but control requests,
+ * statistics samples and records to (0, 0, 0) (those the host consumes
+ * or refuses itself).  The host returns
  * credits once half a window is due (records or bytes), or sooner when
  * the guest has records in flight to many destinations.
  */
@@ -439,7 +440,9 @@ enum vmmgmt_ctrl_op {
 /**
  * struct vmmgmt_credit - (ABI 0.7) payload of a %VMMGMT_CTRL_CREDIT notice.
  * @op: %VMMGMT_CTRL_CREDIT.
- * @msgs: records returned, 1..%VMMGMT_FLOW_WINDOW_MSGS * 2.
+ * @msgs: records returned, at least 1 (at least half a window, unless
+ *	the host has records in flight from more than %VMMGMT_FLOW_DESTS / 2
+ *	destinations of this guest to return).
  * @dst: the destination: (0, vm, 0) or (0, 0, port).
  * @bytes: their payload bytes.
  */
