@@ -27,6 +27,7 @@
 #include <linux/unaligned.h>
 
 #include <vmmgmt.h>
+#include "../lib/vmmgmt_flow.h"
 
 /*
  * One field of an ABI structure: where the compiler put it and how big it
@@ -378,6 +379,54 @@ static void vmmgmt_abi_flow(struct kunit *test)
 			sizeof(struct vmmgmt_ctrl));
 }
 
+/* A record of @mode and @flags to (0, @vm, @port). */
+static bool flow_counted(u16 mode, u16 flags, u32 vm, u32 port)
+{
+	struct vmmgmt_rec r = {
+		.mode = mode, .flags = flags,
+		.dst = { .vm = vm, .port = port },
+	};
+
+	return vmmgmt_flow_counted(&r);
+}
+
+/*
+ * Credits (lib/vmmgmt_flow.h): which records take one and for which
+ * destination.  Both modules take the rules from there: a record one side
+ * counts and the other does not would leak a credit for good.
+ */
+static void vmmgmt_abi_flow_rules(struct kunit *test)
+{
+	struct vmmgmt_addr key, dst = { .host = 3, .vm = 5, .port = 99 };
+
+	/* What the host consumes itself takes none. */
+	KUNIT_EXPECT_FALSE(test, flow_counted(VMMGMT_MODE_CTRL, 0, 0, 0));
+	KUNIT_EXPECT_FALSE(test, flow_counted(VMMGMT_MODE_CTRL, 0, 0, 7));
+	KUNIT_EXPECT_FALSE(test, flow_counted(VMMGMT_MODE_STATS, 0, 0, 0));
+	KUNIT_EXPECT_FALSE(test, flow_counted(VMMGMT_MODE_CHAT, 0, 0, 0));
+	KUNIT_EXPECT_FALSE(test, flow_counted(VMMGMT_MODE_CHAT,
+					      VMMGMT_REC_F_STREAM, 0, 0));
+	/* Everything routed does, whatever its mode. */
+	KUNIT_EXPECT_TRUE(test, flow_counted(VMMGMT_MODE_CHAT, 0, 0, 7));
+	KUNIT_EXPECT_TRUE(test, flow_counted(VMMGMT_MODE_CHAT, 0, 2, 5));
+	KUNIT_EXPECT_TRUE(test, flow_counted(VMMGMT_MODE_CTRL,
+					     VMMGMT_REC_F_RESPONSE, 2, 5));
+	KUNIT_EXPECT_TRUE(test, flow_counted(VMMGMT_MODE_STATS,
+					     VMMGMT_REC_F_RESPONSE, 0, 9));
+	KUNIT_EXPECT_TRUE(test, flow_counted(VMMGMT_MODE_CTRL,
+					     VMMGMT_REC_F_STREAM, 2, 5));
+	/* A VM's ports share one key; a host port is its own; no host id. */
+	vmmgmt_flow_key(&dst, &key);
+	KUNIT_EXPECT_EQ(test, key.host, 0U);
+	KUNIT_EXPECT_EQ(test, key.vm, 5U);
+	KUNIT_EXPECT_EQ(test, key.port, 0U);
+	KUNIT_EXPECT_EQ(test, key.reserved, 0U);
+	dst.vm = 0;
+	vmmgmt_flow_key(&dst, &key);
+	KUNIT_EXPECT_EQ(test, key.vm, 0U);
+	KUNIT_EXPECT_EQ(test, key.port, 99U);
+}
+
 /* Streams (ABI 0.7): the segment and the arguments of the ioctls. */
 static void vmmgmt_abi_streams(struct kunit *test)
 {
@@ -696,6 +745,7 @@ static struct kunit_case vmmgmt_abi_cases[] = {
 	KUNIT_CASE(vmmgmt_abi_name_list_layout),
 	KUNIT_CASE(vmmgmt_abi_modes),
 	KUNIT_CASE(vmmgmt_abi_flow),
+	KUNIT_CASE(vmmgmt_abi_flow_rules),
 	KUNIT_CASE(vmmgmt_abi_streams),
 	KUNIT_CASE(vmmgmt_abi_ring_constants),
 	KUNIT_CASE(vmmgmt_abi_magic_bytes),
