@@ -85,59 +85,8 @@ static int stream_connect(const struct vmmgmt_addr *addr, __u32 timeout_ms)
 {
 	struct vmmgmt_stream_connect c = { .addr = *addr,
 					   .timeout_ms = timeout_ms };
-	int fd, err;
 
-	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, VMMGMT_IOC_STREAM_CONNECT, &c)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/* Write all of @buf; 0 or -errno. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Read to the end of the stream into @buf (@cap bytes, NUL added). */
-static ssize_t read_to_end(int fd, char *buf, size_t cap)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	for (;;) {
-		if (len + 1 >= cap)
-			return -EMSGSIZE;
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	return len;
+	return vmmgmt_open_ioctl(VMMGMT_GUEST_DEV, VMMGMT_IOC_STREAM_CONNECT, &c);
 }
 
 /* A stream to the peer with its command line sent; the fd or -errno. */
@@ -150,7 +99,7 @@ static int peer_open(const char *line)
 	if (fd < 0)
 		return fd;
 	snprintf(cmd, sizeof(cmd), "%s\n", line);
-	err = write_all(fd, cmd, strlen(cmd));
+	err = vmmgmt_write_all(fd, cmd, strlen(cmd));
 	if (err) {
 		close(fd);
 		return err;
@@ -172,7 +121,7 @@ static int peer_ask(const char *line, char *ans, size_t cap)
 		close(fd);
 		return n;
 	}
-	n = read_to_end(fd, ans, cap);
+	n = vmmgmt_read_to_end(fd, ans, cap);
 	close(fd);
 	if (n < 0)
 		return n;
@@ -278,13 +227,13 @@ TEST_F_TIMEOUT(stream, half_close, 60)
 
 	fd = peer_open("sink");
 	ASSERT_LE(0, fd) TH_LOG("stream to the peer: %s", strerror(-fd));
-	ASSERT_EQ(0, write_all(fd, msg, sizeof(msg) - 1));
+	ASSERT_EQ(0, vmmgmt_write_all(fd, msg, sizeof(msg) - 1));
 	ASSERT_EQ(0, ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN));
 	/* Writing after our shutdown: EPIPE, no SIGPIPE. */
 	ASSERT_EQ(-1, write(fd, "x", 1));
 	ASSERT_EQ(EPIPE, errno);
 	/* The peer saw our end and answers on its half. */
-	ASSERT_LT(0, read_to_end(fd, ans, sizeof(ans)));
+	ASSERT_LT(0, vmmgmt_read_to_end(fd, ans, sizeof(ans)));
 	vmmgmt_sha256_init(&s);
 	vmmgmt_sha256_update(&s, msg, sizeof(msg) - 1);
 	vmmgmt_sha256_final_hex(&s, hex);
@@ -313,7 +262,7 @@ TEST_F_TIMEOUT(stream, reset_by_peer, 120)
 	ASSERT_LE(0, fd) TH_LOG("stream to the peer: %s", strerror(-fd));
 	/* The window keeps the writer blocked until the reset wakes it. */
 	while (sent < (256ULL << 20)) {
-		err = write_all(fd, buf, 65536);
+		err = vmmgmt_write_all(fd, buf, 65536);
 		if (err)
 			break;
 		sent += 65536;
@@ -344,7 +293,7 @@ TEST_F_TIMEOUT(stream, reset_by_guest, 60)
 	snprintf(line, sizeof(line), "echo %s", tag);
 	fd = peer_open(line);
 	ASSERT_LE(0, fd) TH_LOG("stream to the peer: %s", strerror(-fd));
-	ASSERT_EQ(0, write_all(fd, buf, 65536));
+	ASSERT_EQ(0, vmmgmt_write_all(fd, buf, 65536));
 	p.fd = fd;
 	p.events = POLLIN;
 	ASSERT_EQ(1, poll(&p, 1, 10000)) TH_LOG("no echo within 10 s");
@@ -464,7 +413,7 @@ TEST_F_TIMEOUT(stream, sendfile_into_stream, 120)
 	file = mkstemp(path);
 	ASSERT_LE(0, file);
 	unlink(path);
-	ASSERT_EQ(0, write_all(file, buf, size));
+	ASSERT_EQ(0, vmmgmt_write_all(file, buf, size));
 	free(buf);
 
 	fd = peer_open("sink");
@@ -478,7 +427,7 @@ TEST_F_TIMEOUT(stream, sendfile_into_stream, 120)
 	}
 	close(file);
 	ASSERT_EQ(0, ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN));
-	ASSERT_LT(0, read_to_end(fd, ans, sizeof(ans)));
+	ASSERT_LT(0, vmmgmt_read_to_end(fd, ans, sizeof(ans)));
 	close(fd);
 	strcat(hex, " ");
 	EXPECT_EQ(0, strncmp(ans, hex, strlen(hex))) TH_LOG("answer '%s'", ans);
@@ -643,11 +592,11 @@ TEST_F_TIMEOUT(stream, guest_to_host_big, 900)
 		len = n - off < CHUNK ? n - off : CHUNK;
 		vmmgmt_pattern_fill(1, off, buf, len);
 		vmmgmt_sha256_update(&s, buf, len);
-		ASSERT_EQ(0, write_all(fd, buf, len))
+		ASSERT_EQ(0, vmmgmt_write_all(fd, buf, len))
 			TH_LOG("write at offset %llu of %llu", off, n);
 	}
 	ASSERT_EQ(0, ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN));
-	ASSERT_LT(0, read_to_end(fd, ans, sizeof(ans)));
+	ASSERT_LT(0, vmmgmt_read_to_end(fd, ans, sizeof(ans)));
 	t1 = vmmgmt_now_s();
 	close(fd);
 	vmmgmt_sha256_final_hex(&s, hex);
