@@ -83,27 +83,6 @@ static long long bs_drain(int fd, char *buf, size_t cap)
 
 /* ---- the server ---- */
 
-/* The command line, byte by byte (the data follows it). */
-static int read_cmd(int fd, char *line, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len + 1 < size) {
-		n = read(fd, line + len, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n ? -errno : -EPROTO;
-		if (line[len] == '\n') {
-			line[len] = '\0';
-			return 0;
-		}
-		len++;
-	}
-	return -EPROTO;
-}
-
 static void *serve_stream(void *arg)
 {
 	struct bstream *s = arg;
@@ -114,7 +93,7 @@ static void *serve_stream(void *arg)
 	int err;
 
 	buf = calloc(1, STREAM_CHUNK);
-	err = buf ? read_cmd(s->fd, line, sizeof(line)) : -ENOMEM;
+	err = buf ? vmmgmt_read_line(s->fd, line, sizeof(line)) : -ENOMEM;
 	if (!err && !strcmp(line, "recv")) {
 		n = bs_drain(s->fd, buf, STREAM_CHUNK);
 		err = n < 0 ? (int)n : 0;

@@ -4,7 +4,8 @@
  * otherwise define again: the paths of both devices and their sysfs
  * roots, ARRAY_SIZE(), the monotonic clock and millisecond sleeps,
  * readers (and one writer) of small sysfs files, a device file opened
- * with one ioctl done, and whole writes and reads of a byte stream.
+ * with one ioctl done, and whole writes and reads of a byte stream
+ * (and of its command line).
  *
  * Used by tools/ (vmmgmtd, vmmgmtctl, vmmgmt-bench) and selftests/ (host,
  * guest, guest-tools); both Makefiles put tools/include on the include
@@ -260,6 +261,32 @@ static inline ssize_t vmmgmt_read_to_end(int fd, char *buf, size_t size)
 	}
 	buf[len] = '\0';
 	return len;
+}
+
+/*
+ * One line from @fd, a byte at a time (the bytes after it stay unread),
+ * into @buf (@size bytes with the NUL; the '\n' is not kept).
+ * Return: 0, -EPROTO at the end of the stream or for a line that does
+ * not fit, or -errno.
+ */
+static inline int vmmgmt_read_line(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < size) {
+		n = read(fd, buf + len, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EPROTO;
+		if (buf[len] == '\n') {
+			buf[len] = '\0';
+			return 0;
+		}
+		len++;
+	}
+	return -EPROTO;
 }
 
 #endif /* VMMGMT_USER_H */
