@@ -248,7 +248,7 @@ static double wait_rate(const char *label, double secs, long long *errors)
 
 int main(void)
 {
-	unsigned int minor, hold, secs, i;
+	unsigned int hold, secs, i;
 	double idle, wedged, ratio = 0, t_flooded = 0, t_break = 0, t, d;
 	double deadline, t_answer = 0;
 	char text[REPORT_TEXT_MAX] = "", ret_text[REPORT_TEXT_MAX] = "";
@@ -264,10 +264,7 @@ int main(void)
 	boot.dump_keys = dump_keys;
 	boot.on_fatal = on_fatal;
 	boot_need_kvm();
-	minor = host_abi_minor();
-	if (minor < 7)
-		ksft_exit_skip("host module ABI 0.%u: no flow control before 0.7\n",
-			       minor);
+	host_need_abi(7, "flow control");
 	hold = boot_env_uint("VMMGMT_HOL_HOLD", 20);
 	secs = boot_env_uint("VMMGMT_HOL_SECS", 4);
 	signal(SIGPIPE, SIG_IGN);

@@ -87,7 +87,7 @@ int main(void)
 {
 	char text[REPORT_TEXT_MAX] = "", atext[REPORT_TEXT_MAX] = "", line[512] = "";
 	char asha[80], bsha[80];
-	unsigned int minor, mib, limit;
+	unsigned int mib, limit;
 	unsigned long long bytes;
 	long long abytes, bbytes, aerr, berr;
 	double t0, t_kill, t, secs;
@@ -101,10 +101,7 @@ int main(void)
 	boot.dump_keys = dump_keys;
 	boot.on_fatal = on_fatal;
 	boot_need_kvm();
-	minor = host_abi_minor();
-	if (minor < 7)
-		ksft_exit_skip("host module ABI 0.%u: no streams before 0.7\n",
-			       minor);
+	host_need_abi(7, "streams");
 	mib = boot_env_uint("VMMGMT_STREAM_MIB", 256);
 	limit = boot_env_uint("VMMGMT_STREAM_SECS", 150);
 	bytes = (unsigned long long)mib << 20;
