@@ -159,6 +159,37 @@ static double mb_per_s(unsigned long long bytes, double secs)
 	return secs > 0 ? bytes / secs / 1e6 : 0;
 }
 
+/* peer_open(@line) for the big transfers: its fd, asserted. */
+static int big_open(struct __test_metadata *_metadata, const char *line)
+{
+	int fd = peer_open(line);
+
+	ASSERT_LE(0, fd) TH_LOG("stream to the peer at host port %u: %s",
+				VMMGMT_STREAM_PEER_PORT, strerror(-fd));
+	return fd;
+}
+
+/*
+ * The peer's "<sha256 hex> <bytes>" @ans (@what, for the log) against
+ * the @n bytes of SHA-256 @hex at this end; then the rate over @secs,
+ * printed for @dir.
+ */
+static void big_check(struct __test_metadata *_metadata, const char *ans,
+		      const char *what, unsigned long long n, const char *hex,
+		      const char *dir, double secs)
+{
+	char got_hex[VMMGMT_SHA256_HEX + 1];
+	unsigned long long got_n = 0;
+	int k;
+
+	k = sscanf(ans, "%64s %llu", got_hex, &got_n);
+	ASSERT_EQ(2, k) TH_LOG("%s'%s'", what, ans);
+	EXPECT_EQ(n, got_n);
+	EXPECT_STREQ(hex, got_hex);
+	ksft_print_msg("%s: %llu bytes in %.1f s, %.1f MB/s (with SHA-256)\n",
+		       dir, n, secs, mb_per_s(n, secs));
+}
+
 /* FIPS 180-4 examples; and the pattern is the same at any offset. */
 TEST(sha256_vectors)
 {
@@ -570,22 +601,20 @@ TEST_F_TIMEOUT(stream, streams_max_emfile, 120)
 /* VMMGMT_STREAM_BYTES of the pattern to the peer's sink, 1 MiB writes. */
 TEST_F_TIMEOUT(stream, guest_to_host_big, 900)
 {
-	unsigned long long n = big_bytes(), off, got_n = 0;
+	unsigned long long n = big_bytes(), off;
 	char line[STREAM_PEER_LINE_MAX], ans[160], hex[VMMGMT_SHA256_HEX];
-	char got_hex[VMMGMT_SHA256_HEX + 1], tag[STREAM_PEER_TAG_MAX];
+	char tag[STREAM_PEER_TAG_MAX];
 	struct vmmgmt_sha256 s;
 	unsigned char *buf;
 	double t0, t1;
 	size_t len;
-	int fd, k;
+	int fd;
 
 	buf = malloc(CHUNK);
 	ASSERT_NE(NULL, buf);
 	make_tag(tag, sizeof(tag), "g2h");
 	snprintf(line, sizeof(line), "sink %s", tag);
-	fd = peer_open(line);
-	ASSERT_LE(0, fd) TH_LOG("stream to the peer at host port %u: %s",
-				VMMGMT_STREAM_PEER_PORT, strerror(-fd));
+	fd = big_open(_metadata, line);
 	vmmgmt_sha256_init(&s);
 	t0 = vmmgmt_now_s();
 	for (off = 0; off < n; off += len) {
@@ -600,12 +629,8 @@ TEST_F_TIMEOUT(stream, guest_to_host_big, 900)
 	t1 = vmmgmt_now_s();
 	close(fd);
 	vmmgmt_sha256_final_hex(&s, hex);
-	k = sscanf(ans, "%64s %llu", got_hex, &got_n);
-	ASSERT_EQ(2, k) TH_LOG("peer answered '%s'", ans);
-	EXPECT_EQ(n, got_n);
-	EXPECT_STREQ(hex, got_hex);
-	ksft_print_msg("guest to host: %llu bytes in %.1f s, %.1f MB/s (with SHA-256)\n",
-		       n, t1 - t0, mb_per_s(n, t1 - t0));
+	big_check(_metadata, ans, "peer answered ", n, hex, "guest to host",
+		  t1 - t0);
 	free(buf);
 }
 
@@ -616,15 +641,15 @@ TEST_F_TIMEOUT(stream, guest_to_host_big, 900)
  */
 TEST_F_TIMEOUT(stream, host_to_guest_big, 900)
 {
-	unsigned long long n = big_bytes(), off = 0, got_n = 0;
+	unsigned long long n = big_bytes(), off = 0;
 	char line[STREAM_PEER_LINE_MAX], ans[160], hex[VMMGMT_SHA256_HEX];
-	char got_hex[VMMGMT_SHA256_HEX + 1], tag[STREAM_PEER_TAG_MAX];
+	char tag[STREAM_PEER_TAG_MAX];
 	unsigned char *buf, *want;
 	struct vmmgmt_sha256 s;
 	double t0, t1;
 	ssize_t k;
 	size_t i;
-	int fd, m;
+	int fd;
 
 	buf = malloc(CHUNK);
 	want = malloc(CHUNK);
@@ -633,9 +658,7 @@ TEST_F_TIMEOUT(stream, host_to_guest_big, 900)
 	make_tag(tag, sizeof(tag), "h2g");
 	snprintf(line, sizeof(line), "source %llu 2 %s", n, tag);
 	t0 = vmmgmt_now_s();
-	fd = peer_open(line);
-	ASSERT_LE(0, fd) TH_LOG("stream to the peer at host port %u: %s",
-				VMMGMT_STREAM_PEER_PORT, strerror(-fd));
+	fd = big_open(_metadata, line);
 	ASSERT_EQ(0, ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN));
 	vmmgmt_sha256_init(&s);
 	for (;;) {
@@ -662,12 +685,8 @@ TEST_F_TIMEOUT(stream, host_to_guest_big, 900)
 	ASSERT_EQ(n, off);
 	vmmgmt_sha256_final_hex(&s, hex);
 	ASSERT_EQ(0, peer_result(tag, ans, sizeof(ans)));
-	m = sscanf(ans, "%64s %llu", got_hex, &got_n);
-	ASSERT_EQ(2, m) TH_LOG("peer's result: '%s'", ans);
-	EXPECT_EQ(n, got_n);
-	EXPECT_STREQ(hex, got_hex);
-	ksft_print_msg("host to guest: %llu bytes in %.1f s, %.1f MB/s (with SHA-256)\n",
-		       n, t1 - t0, mb_per_s(n, t1 - t0));
+	big_check(_metadata, ans, "peer's result: ", n, hex, "host to guest",
+		  t1 - t0);
 	free(buf);
 	free(want);
 }
