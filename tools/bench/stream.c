@@ -182,6 +182,20 @@ static int vmmgmt_stream_listen(bool host, unsigned int port)
 				 VMMGMT_IOC_STREAM_LISTEN, &l);
 }
 
+/* A thread that accepts on listener @fd (of @kind); @l keeps both for it. */
+static int listener_start(struct stream_listener *l, int fd,
+			  enum stream_kind kind)
+{
+	pthread_t tid;
+
+	l->fd = fd;
+	l->kind = kind;
+	if (pthread_create(&tid, NULL, stream_accept_loop, l))
+		return -1;
+	pthread_detach(tid);
+	return 0;
+}
+
 /*
  * Start the listeners in threads: vmmgmt on @port (the host's device in
  * the host VM, else the guest's), vsock SOCK_STREAM on @vport.  Prints a
@@ -191,7 +205,6 @@ int stream_server_start(unsigned int port, unsigned int vport)
 {
 	static struct stream_listener l[2];
 	bool host = access(VMMGMT_HOST_DEV, F_OK) == 0;
-	pthread_t tid;
 	int fd, fails = 0;
 
 	fd = vmmgmt_stream_listen(host, port);
@@ -200,11 +213,9 @@ int stream_server_start(unsigned int port, unsigned int vport)
 			  port, strerror(-fd));
 		fails++;
 	} else {
-		l[0].fd = fd;
-		l[0].kind = host ? S_VMMGMT_HOST : S_VMMGMT_GUEST;
-		if (pthread_create(&tid, NULL, stream_accept_loop, &l[0]))
+		if (listener_start(&l[0], fd, host ? S_VMMGMT_HOST :
+				   S_VMMGMT_GUEST))
 			return -1;
-		pthread_detach(tid);
 		printf("stream-server: vmmgmt streams on port %u\n", port);
 	}
 	fd = vsock_listen(K_STREAM, vport);
@@ -213,11 +224,8 @@ int stream_server_start(unsigned int port, unsigned int vport)
 			  vport, strerror(-fd));
 		fails++;
 	} else {
-		l[1].fd = fd;
-		l[1].kind = S_VSOCK;
-		if (pthread_create(&tid, NULL, stream_accept_loop, &l[1]))
+		if (listener_start(&l[1], fd, S_VSOCK))
 			return -1;
-		pthread_detach(tid);
 		printf("stream-server: vsock SOCK_STREAM on port %u\n", vport);
 	}
 	fflush(stdout);
