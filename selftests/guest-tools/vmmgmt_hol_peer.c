@@ -52,6 +52,7 @@
 
 #include "../vmmgmt_bar.h"
 #include "../vmmgmt_hol_proto.h"
+#include "vmmgmt_peer.h"
 
 static int report_fd = -1;
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -62,69 +63,21 @@ static bool streams;
 /* One report: to stdout, and to the test's endpoint as one message. */
 static __printf(1, 2) void report(const char *fmt, ...)
 {
-	char text[HOL_TEXT_MAX];
+	char prefix[16];
 	va_list ap;
-	int n;
 
+	snprintf(prefix, sizeof(prefix), "hol: %c ", role);
 	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (n >= (int)sizeof(text))
-		n = sizeof(text) - 1;
 	pthread_mutex_lock(&report_lock);
-	printf("hol: %c %s\n", role, text);
-	fflush(stdout);
-	if (report_fd >= 0 && write(report_fd, text, n) != n)
-		printf("hol: %c report write: %s\n", role, strerror(errno));
+	peer_vreport(report_fd, prefix, HOL_TEXT_MAX, fmt, ap);
 	pthread_mutex_unlock(&report_lock);
-}
-
-static int open_dev(void)
-{
-	return open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
-}
-
-/* A file bound to @port (0: a dynamic one); -1 on failure. */
-static int open_bound(unsigned int port)
-{
-	struct vmmgmt_bind b = { .port = port };
-	int fd = open_dev();
-
-	if (fd < 0)
-		return -1;
-	if (ioctl(fd, VMMGMT_IOC_BIND, &b)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* A file whose write() goes to (0, @vm, @port); -1 on failure. */
-static int open_to(unsigned int vm, unsigned int port)
-{
-	struct vmmgmt_addr a = { .vm = vm, .port = port };
-	int fd = open_bound(0);
-
-	if (fd < 0)
-		return -1;
-	if (ioctl(fd, VMMGMT_IOC_CONNECT, &a)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	va_end(ap);
 }
 
 /* The guest module's ABI minor; streams from 0.7 on. */
 static void find_abi(void)
 {
-	struct vmmgmt_version v = { 0 };
-	int fd = open_dev();
-
-	if (fd >= 0 && !ioctl(fd, VMMGMT_IOC_GET_VERSION, &v) &&
-	    v.abi_major == VMMGMT_ABI_MAJOR)
-		abi_minor = v.abi_minor;
-	if (fd >= 0)
-		close(fd);
+	abi_minor = peer_abi_minor();
 	streams = abi_minor >= 7;
 }
 
@@ -147,7 +100,7 @@ static void measure_rate(const char *label, double secs)
 	ssize_t n;
 
 	if (echo_fd < 0)
-		echo_fd = open_to(VMMGMT_HOST_PEER_ID, HOL_ECHO_PORT);
+		echo_fd = peer_open_to(VMMGMT_HOST_PEER_ID, HOL_ECHO_PORT);
 	if (echo_fd < 0) {
 		report("rate %s 0 msgs=0 secs=0 errors=1 (open: %s)", label,
 		       strerror(errno));
@@ -214,18 +167,14 @@ static bool blocked_since(const __u64 *since)
 
 static void *stream_thread(void *arg)
 {
-	struct vmmgmt_stream_connect c = {
-		.addr = { .vm = flood_vm, .port = HOL_C_STREAM_PORT },
-		.timeout_ms = 10000,
-	};
 	static __u8 buf[HOL_STREAM_CHUNK];
 	ssize_t n;
 	int fd;
 
 	(void)arg;
-	fd = open_dev();
-	if (fd < 0 || ioctl(fd, VMMGMT_IOC_STREAM_CONNECT, &c)) {
-		report("stream err=%d (%s)", errno, strerror(errno));
+	fd = peer_stream_to(flood_vm, HOL_C_STREAM_PORT);
+	if (fd < 0) {
+		report("stream err=%d (%s)", -fd, strerror(-fd));
 		__atomic_store_n(&stream_state, -1, __ATOMIC_RELEASE);
 		return NULL;
 	}
@@ -317,7 +266,7 @@ static void *writer_thread(void *arg)
 	ssize_t n = 0;
 
 	(void)arg;
-	fd = open_to(flood_vm, HOL_C_PORT);
+	fd = peer_open_to(flood_vm, HOL_C_PORT);
 	if (fd < 0) {
 		report("writer open err=%d", errno);
 		__atomic_store_n(&writer_done, true, __ATOMIC_RELEASE);
@@ -407,29 +356,18 @@ static int b_main(void)
 	char cmd[HOL_TEXT_MAX + 1], label[32];
 	unsigned int vm;
 	double secs;
-	ssize_t n;
-	int ctl;
+	int ctl, ret;
 
-	ctl = open_bound(HOL_B_CTL_PORT);
+	ctl = peer_open_bound(HOL_B_CTL_PORT);
 	if (ctl < 0) {
 		report("FAIL bind %d: %s", HOL_B_CTL_PORT, strerror(errno));
 		return 1;
 	}
 	report("ready abi=0.%u streams=%d", abi_minor, streams);
 	for (;;) {
-		n = read(ctl, cmd, sizeof(cmd) - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			printf("hol: b control read: %s\n", strerror(errno));
-			if (errno == ENOTCONN || errno == EPIPE || errno == ENODEV)
-				return 1;
-			vmmgmt_sleep_ms(100);
-			continue;
-		}
-		cmd[n] = '\0';
-		if (!strcmp(cmd, "exit"))
-			return 0;
+		ret = peer_read_cmd(ctl, cmd, sizeof(cmd), "hol: b ");
+		if (ret <= 0)
+			return ret ? 1 : 0;
 		if (sscanf(cmd, "rate %31s %lf", label, &secs) == 2)
 			measure_rate(label, secs);
 		else if (sscanf(cmd, "flood %u", &vm) == 1)
@@ -520,20 +458,18 @@ static int break_ring(void)
 
 static int c_main(unsigned int hold)
 {
-	struct vmmgmt_stream_listen l = { .port = HOL_C_STREAM_PORT };
 	struct pollfd p = { .events = POLLIN };
 	pthread_t t;
 	int chat, lfd = -1, err;
 
-	chat = open_bound(HOL_C_PORT);
+	chat = peer_open_bound(HOL_C_PORT);
 	if (chat < 0) {
 		report("FAIL bind %d: %s", HOL_C_PORT, strerror(errno));
 		return 1;
 	}
 	if (streams) {
-		lfd = open_dev();
-		if (lfd < 0 || ioctl(lfd, VMMGMT_IOC_STREAM_LISTEN, &l) ||
-		    pthread_create(&t, NULL, accept_thread, &lfd)) {
+		lfd = peer_stream_listen(HOL_C_STREAM_PORT);
+		if (lfd < 0 || pthread_create(&t, NULL, accept_thread, &lfd)) {
 			report("FAIL stream listen %d: %s", HOL_C_STREAM_PORT,
 			       strerror(errno));
 			streams = false;
@@ -575,7 +511,7 @@ int main(int argc, char **argv)
 	role = argv[optind][0];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	find_abi();
-	report_fd = open_to(VMMGMT_HOST_PEER_ID, HOL_REPORT_PORT);
+	report_fd = peer_open_to(VMMGMT_HOST_PEER_ID, HOL_REPORT_PORT);
 	if (report_fd < 0)
 		printf("hol: %c no report file: %s\n", role, strerror(errno));
 	if (role == 'b')

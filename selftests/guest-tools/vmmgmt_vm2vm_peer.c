@@ -38,6 +38,7 @@
 
 #include <vmmgmt_sha256.h>
 #include "../vmmgmt_stream_proto.h"
+#include "vmmgmt_peer.h"
 
 static int report_fd = -1;
 static unsigned int abi_minor;
@@ -46,75 +47,11 @@ static __u8 buf[STREAM_CHUNK];
 
 static __printf(1, 2) void report(const char *fmt, ...)
 {
-	char text[STREAM_TEXT_MAX];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
+	peer_vreport(report_fd, "stream: ", STREAM_TEXT_MAX, fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof(text))
-		n = sizeof(text) - 1;
-	printf("stream: %s\n", text);
-	fflush(stdout);
-	if (report_fd >= 0 && write(report_fd, text, n) != n)
-		printf("stream: report write: %s\n", strerror(errno));
-}
-
-static int open_dev(void)
-{
-	return open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
-}
-
-static int open_bound(unsigned int port)
-{
-	struct vmmgmt_bind b = { .port = port };
-	int fd = open_dev();
-
-	if (fd < 0)
-		return -1;
-	if (ioctl(fd, VMMGMT_IOC_BIND, &b)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* A stream to (0, @vm, @port): its fd, or -errno. */
-static int connect_to(unsigned int vm, unsigned int port)
-{
-	struct vmmgmt_stream_connect c = {
-		.addr = { .vm = vm, .port = port },
-		.timeout_ms = 10000,
-	};
-	int fd = open_dev(), err;
-
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, VMMGMT_IOC_STREAM_CONNECT, &c)) {
-		err = errno;
-		close(fd);
-		return -err;
-	}
-	return fd;
-}
-
-/* All of @len bytes; 0 or an errno. */
-static int write_all(int fd, const __u8 *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
 }
 
 static void cmd_send(unsigned int vm, unsigned int port,
@@ -130,7 +67,7 @@ static void cmd_send(unsigned int vm, unsigned int port,
 	size_t chunk;
 	ssize_t n;
 
-	fd = connect_to(vm, port);
+	fd = peer_stream_to(vm, port);
 	if (fd < 0) {
 		report("a sent err=%d bytes=0 sha=- secs=0 eof=0", -fd);
 		return;
@@ -140,7 +77,7 @@ static void cmd_send(unsigned int vm, unsigned int port,
 		chunk = bytes - sent < STREAM_CHUNK ? bytes - sent : STREAM_CHUNK;
 		stream_fill(&state, buf, (chunk + 7) & ~(size_t)7);
 		vmmgmt_sha256_update(&sha, buf, chunk);
-		err = write_all(fd, buf, chunk);
+		err = -vmmgmt_write_all(fd, buf, chunk);
 		if (!err)
 			sent += chunk;
 	}
@@ -174,14 +111,14 @@ static void cmd_flow(unsigned int vm, unsigned int port)
 	bool told = false;
 	int fd, err;
 
-	fd = connect_to(vm, port);
+	fd = peer_stream_to(vm, port);
 	if (fd < 0) {
 		report("a reset err=%d bytes=0 (connect)", -fd);
 		return;
 	}
 	for (;;) {
 		stream_fill(&state, buf, sizeof(buf));
-		err = write_all(fd, buf, sizeof(buf));
+		err = -vmmgmt_write_all(fd, buf, sizeof(buf));
 		if (err)
 			break;
 		sent += sizeof(buf);
@@ -200,31 +137,20 @@ static int a_main(void)
 	unsigned long long bytes;
 	unsigned int vm, port;
 	__u64 seed;
-	ssize_t n;
-	int ctl, fd;
+	int ctl, fd, ret;
 
-	ctl = open_bound(STREAM_A_CTL_PORT);
+	ctl = peer_open_bound(STREAM_A_CTL_PORT);
 	if (ctl < 0) {
 		report("a FAIL bind %d: %s", STREAM_A_CTL_PORT, strerror(errno));
 		return 1;
 	}
 	report("a ready abi=0.%u sha=%s", abi_minor, sha_ok);
 	for (;;) {
-		n = read(ctl, cmd, sizeof(cmd) - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			printf("stream: a control read: %s\n", strerror(errno));
-			if (errno == ENOTCONN || errno == EPIPE || errno == ENODEV)
-				return 1;
-			vmmgmt_sleep_ms(100);
-			continue;
-		}
-		cmd[n] = '\0';
-		if (!strcmp(cmd, "exit"))
-			return 0;
+		ret = peer_read_cmd(ctl, cmd, sizeof(cmd), "stream: a ");
+		if (ret <= 0)
+			return ret ? 1 : 0;
 		if (sscanf(cmd, "connect %u %u", &vm, &port) == 2) {
-			fd = connect_to(vm, port);
+			fd = peer_stream_to(vm, port);
 			report("a connect err=%d", fd < 0 ? -fd : 0);
 			if (fd >= 0)
 				close(fd);
@@ -241,7 +167,6 @@ static int a_main(void)
 
 static int b_main(void)
 {
-	struct vmmgmt_stream_listen l = { .port = STREAM_B_PORT };
 	struct vmmgmt_stream_accept a;
 	unsigned long long got;
 	char hex[VMMGMT_SHA256_HEX];
@@ -250,8 +175,8 @@ static int b_main(void)
 	double t0;
 	ssize_t n;
 
-	lfd = open_dev();
-	err = lfd < 0 || ioctl(lfd, VMMGMT_IOC_STREAM_LISTEN, &l) ? errno : 0;
+	lfd = peer_stream_listen(STREAM_B_PORT);
+	err = lfd < 0 ? -lfd : 0;
 	report("b ready abi=0.%u sha=%s listen=%d", abi_minor, sha_ok, err);
 	if (err)
 		return 1;
@@ -290,28 +215,14 @@ static int b_main(void)
 
 int main(int argc, char **argv)
 {
-	struct vmmgmt_version v = { 0 };
-	struct vmmgmt_addr to = { .vm = VMMGMT_HOST_PEER_ID,
-				  .port = STREAM_REPORT_PORT };
-	int fd;
-
 	if (argc != 2 || (strcmp(argv[1], "a") && strcmp(argv[1], "b"))) {
 		fprintf(stderr, "Usage: %s a | b\n", argv[0]);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sha_ok = vmmgmt_sha256_selftest() ? "BAD" : "ok";
-	fd = open_dev();
-	if (fd >= 0 && !ioctl(fd, VMMGMT_IOC_GET_VERSION, &v) &&
-	    v.abi_major == VMMGMT_ABI_MAJOR)
-		abi_minor = v.abi_minor;
-	if (fd >= 0)
-		close(fd);
-	report_fd = open_bound(0);
-	if (report_fd >= 0 && ioctl(report_fd, VMMGMT_IOC_CONNECT, &to)) {
-		close(report_fd);
-		report_fd = -1;
-	}
+	abi_minor = peer_abi_minor();
+	report_fd = peer_open_to(VMMGMT_HOST_PEER_ID, STREAM_REPORT_PORT);
 	if (report_fd < 0)
 		printf("stream: no report file: %s\n", strerror(errno));
 	return argv[1][0] == 'a' ? a_main() : b_main();

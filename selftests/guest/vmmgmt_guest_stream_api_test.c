@@ -282,52 +282,98 @@ TEST_F(api, listener)
 	close(fd2);
 }
 
+/* ---- loopback: a child of the test streams to this guest's listener ---- */
+
+/* A new file streaming to (0, @vm, @port); the fd, or -1. */
+static int loopback_connect(__u32 vm, __u32 port)
+{
+	struct vmmgmt_stream_connect c = {
+		.addr = { .vm = vm, .port = port },
+		.timeout_ms = API_WAIT_MS,
+	};
+	int fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || stream_connect(fd, &c))
+		return -1;
+	return fd;
+}
+
+/*
+ * @lfd made a listener on a dynamic port, and a child that exits with
+ * what @child(@vm, the port) returns; the child's pid.
+ */
+static pid_t loopback_fork(struct __test_metadata *_metadata, int lfd,
+			   __u32 vm, int (*child)(__u32 vm, __u32 port))
+{
+	struct vmmgmt_stream_listen l = { 0 };
+	pid_t pid;
+
+	ASSERT_EQ(0, stream_listen(lfd, &l));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(child(vm, l.port));
+	return pid;
+}
+
+/* The child's stream, accepted on @lfd into @a within API_WAIT_MS. */
+static void loopback_accept(struct __test_metadata *_metadata, int lfd,
+			    struct vmmgmt_stream_accept *a)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+
+	ASSERT_EQ(1, poll(&pfd, 1, API_WAIT_MS));
+	ASSERT_EQ(0, stream_accept(lfd, a));
+}
+
+/* The child @pid exited 0. */
+static void loopback_wait(struct __test_metadata *_metadata, pid_t pid)
+{
+	int status;
+
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* The ping sender (a child): "ping", shut down, "pong" and the end back. */
+static int ping_send(__u32 vm, __u32 port)
+{
+	int fd = loopback_connect(vm, port);
+	char in[16];
+
+	if (fd < 0)
+		return 1;
+	if (write(fd, "ping", 4) != 4)
+		return 2;
+	if (ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN))
+		return 3;
+	if (write(fd, "x", 1) != -1 || errno != EPIPE)
+		return 4;
+	/* The listener's answer, then its end of stream. */
+	if (read(fd, in, sizeof(in)) != 4 || memcmp(in, "pong", 4))
+		return 5;
+	if (read(fd, in, sizeof(in)) != 0)
+		return 6;
+	close(fd);
+	return 0;
+}
+
 /*
  * A stream from a file of this guest to its own listener, through the
  * host: the connecting side runs in a child (connect waits for accept).
  */
 TEST_F(api, loopback)
 {
-	struct vmmgmt_stream_listen l = { 0 };
 	struct vmmgmt_stream_accept a = { 0 };
-	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
 	char buf[64];
-	int status, cfd;
 	pid_t pid;
+	int cfd;
 
 	if (!self->streams)
 		SKIP(return, "the host does not route streams");
-	ASSERT_EQ(0, stream_listen(self->fd, &l));
-
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		struct vmmgmt_stream_connect c = {
-			.addr = { .vm = self->vm_id, .port = l.port },
-			.timeout_ms = API_WAIT_MS,
-		};
-		int fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
-		char in[16];
-
-		if (fd < 0 || stream_connect(fd, &c))
-			_exit(1);
-		if (write(fd, "ping", 4) != 4)
-			_exit(2);
-		if (ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN))
-			_exit(3);
-		if (write(fd, "x", 1) != -1 || errno != EPIPE)
-			_exit(4);
-		/* The listener's answer, then its end of stream. */
-		if (read(fd, in, sizeof(in)) != 4 || memcmp(in, "pong", 4))
-			_exit(5);
-		if (read(fd, in, sizeof(in)) != 0)
-			_exit(6);
-		close(fd);
-		_exit(0);
-	}
-
-	ASSERT_EQ(1, poll(&pfd, 1, API_WAIT_MS));
-	ASSERT_EQ(0, stream_accept(self->fd, &a));
+	pid = loopback_fork(_metadata, self->fd, self->vm_id, ping_send);
+	loopback_accept(_metadata, self->fd, &a);
 	cfd = a.fd;
 	EXPECT_EQ(self->vm_id, a.peer.vm);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(cfd, F_GETFD) & FD_CLOEXEC);
@@ -337,9 +383,7 @@ TEST_F(api, loopback)
 	EXPECT_EQ(0, read(cfd, buf, sizeof(buf)));
 	EXPECT_EQ(4, write(cfd, "pong", 4));
 	close(cfd);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	loopback_wait(_metadata, pid);
 }
 
 /* The byte at offset @i of the bulk loopback. */
@@ -351,10 +395,6 @@ static unsigned char bulk_byte(size_t i)
 /* The bulk sender (a child): half with write(), half with sendfile(). */
 static int bulk_send(__u32 vm, __u32 port)
 {
-	struct vmmgmt_stream_connect c = {
-		.addr = { .vm = vm, .port = port },
-		.timeout_ms = API_WAIT_MS,
-	};
 	size_t half = API_BULK / 2, i, done;
 	unsigned char *buf;
 	off_t off = 0;
@@ -362,15 +402,15 @@ static int bulk_send(__u32 vm, __u32 port)
 	ssize_t n;
 
 	buf = malloc(API_BULK);
-	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	mfd = memfd_create("bulk", 0);
-	if (!buf || fd < 0 || mfd < 0)
+	if (!buf || mfd < 0)
 		return 1;
 	for (i = 0; i < API_BULK; i++)
 		buf[i] = bulk_byte(i);
 	if (write(mfd, buf + half, half) != (ssize_t)half)
 		return 2;
-	if (stream_connect(fd, &c))
+	fd = loopback_connect(vm, port);
+	if (fd < 0)
 		return 3;
 	for (done = 0; done < half; done += n) {
 		n = write(fd, buf + done, half - done);
@@ -394,25 +434,17 @@ static int bulk_send(__u32 vm, __u32 port)
 /* A few windows through the host: write(), sendfile(), then splice(). */
 TEST_F(api, loopback_bulk)
 {
-	struct vmmgmt_stream_listen l = { 0 };
 	struct vmmgmt_stream_accept a = { 0 };
-	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
 	size_t got = 0, bad = API_BULK;
 	unsigned char buf[65536];
-	int status, cfd, p[2];
+	int cfd, p[2];
 	ssize_t n, i;
 	pid_t pid;
 
 	if (!self->streams)
 		SKIP(return, "the host does not route streams");
-	ASSERT_EQ(0, stream_listen(self->fd, &l));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		_exit(bulk_send(self->vm_id, l.port));
-
-	ASSERT_EQ(1, poll(&pfd, 1, API_WAIT_MS));
-	ASSERT_EQ(0, stream_accept(self->fd, &a));
+	pid = loopback_fork(_metadata, self->fd, self->vm_id, bulk_send);
+	loopback_accept(_metadata, self->fd, &a);
 	cfd = a.fd;
 	ASSERT_EQ(0, pipe(p));
 	/* The first half with read(), the rest through a pipe. */
@@ -435,9 +467,7 @@ TEST_F(api, loopback_bulk)
 	close(cfd);
 	close(p[0]);
 	close(p[1]);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	loopback_wait(_metadata, pid);
 }
 
 /* Nobody listens on the port: the host or this guest refuses. */

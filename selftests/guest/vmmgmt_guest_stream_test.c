@@ -85,59 +85,8 @@ static int stream_connect(const struct vmmgmt_addr *addr, __u32 timeout_ms)
 {
 	struct vmmgmt_stream_connect c = { .addr = *addr,
 					   .timeout_ms = timeout_ms };
-	int fd, err;
 
-	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, VMMGMT_IOC_STREAM_CONNECT, &c)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/* Write all of @buf; 0 or -errno. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Read to the end of the stream into @buf (@cap bytes, NUL added). */
-static ssize_t read_to_end(int fd, char *buf, size_t cap)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	for (;;) {
-		if (len + 1 >= cap)
-			return -EMSGSIZE;
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	return len;
+	return vmmgmt_open_ioctl(VMMGMT_GUEST_DEV, VMMGMT_IOC_STREAM_CONNECT, &c);
 }
 
 /* A stream to the peer with its command line sent; the fd or -errno. */
@@ -150,7 +99,7 @@ static int peer_open(const char *line)
 	if (fd < 0)
 		return fd;
 	snprintf(cmd, sizeof(cmd), "%s\n", line);
-	err = write_all(fd, cmd, strlen(cmd));
+	err = vmmgmt_write_all(fd, cmd, strlen(cmd));
 	if (err) {
 		close(fd);
 		return err;
@@ -172,7 +121,7 @@ static int peer_ask(const char *line, char *ans, size_t cap)
 		close(fd);
 		return n;
 	}
-	n = read_to_end(fd, ans, cap);
+	n = vmmgmt_read_to_end(fd, ans, cap);
 	close(fd);
 	if (n < 0)
 		return n;
@@ -208,6 +157,37 @@ static void peer_release(const char *tag)
 static double mb_per_s(unsigned long long bytes, double secs)
 {
 	return secs > 0 ? bytes / secs / 1e6 : 0;
+}
+
+/* peer_open(@line) for the big transfers: its fd, asserted. */
+static int big_open(struct __test_metadata *_metadata, const char *line)
+{
+	int fd = peer_open(line);
+
+	ASSERT_LE(0, fd) TH_LOG("stream to the peer at host port %u: %s",
+				VMMGMT_STREAM_PEER_PORT, strerror(-fd));
+	return fd;
+}
+
+/*
+ * The peer's "<sha256 hex> <bytes>" @ans (@what, for the log) against
+ * the @n bytes of SHA-256 @hex at this end; then the rate over @secs,
+ * printed for @dir.
+ */
+static void big_check(struct __test_metadata *_metadata, const char *ans,
+		      const char *what, unsigned long long n, const char *hex,
+		      const char *dir, double secs)
+{
+	char got_hex[VMMGMT_SHA256_HEX + 1];
+	unsigned long long got_n = 0;
+	int k;
+
+	k = sscanf(ans, "%64s %llu", got_hex, &got_n);
+	ASSERT_EQ(2, k) TH_LOG("%s'%s'", what, ans);
+	EXPECT_EQ(n, got_n);
+	EXPECT_STREQ(hex, got_hex);
+	ksft_print_msg("%s: %llu bytes in %.1f s, %.1f MB/s (with SHA-256)\n",
+		       dir, n, secs, mb_per_s(n, secs));
 }
 
 /* FIPS 180-4 examples; and the pattern is the same at any offset. */
@@ -278,13 +258,13 @@ TEST_F_TIMEOUT(stream, half_close, 60)
 
 	fd = peer_open("sink");
 	ASSERT_LE(0, fd) TH_LOG("stream to the peer: %s", strerror(-fd));
-	ASSERT_EQ(0, write_all(fd, msg, sizeof(msg) - 1));
+	ASSERT_EQ(0, vmmgmt_write_all(fd, msg, sizeof(msg) - 1));
 	ASSERT_EQ(0, ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN));
 	/* Writing after our shutdown: EPIPE, no SIGPIPE. */
 	ASSERT_EQ(-1, write(fd, "x", 1));
 	ASSERT_EQ(EPIPE, errno);
 	/* The peer saw our end and answers on its half. */
-	ASSERT_LT(0, read_to_end(fd, ans, sizeof(ans)));
+	ASSERT_LT(0, vmmgmt_read_to_end(fd, ans, sizeof(ans)));
 	vmmgmt_sha256_init(&s);
 	vmmgmt_sha256_update(&s, msg, sizeof(msg) - 1);
 	vmmgmt_sha256_final_hex(&s, hex);
@@ -313,7 +293,7 @@ TEST_F_TIMEOUT(stream, reset_by_peer, 120)
 	ASSERT_LE(0, fd) TH_LOG("stream to the peer: %s", strerror(-fd));
 	/* The window keeps the writer blocked until the reset wakes it. */
 	while (sent < (256ULL << 20)) {
-		err = write_all(fd, buf, 65536);
+		err = vmmgmt_write_all(fd, buf, 65536);
 		if (err)
 			break;
 		sent += 65536;
@@ -344,7 +324,7 @@ TEST_F_TIMEOUT(stream, reset_by_guest, 60)
 	snprintf(line, sizeof(line), "echo %s", tag);
 	fd = peer_open(line);
 	ASSERT_LE(0, fd) TH_LOG("stream to the peer: %s", strerror(-fd));
-	ASSERT_EQ(0, write_all(fd, buf, 65536));
+	ASSERT_EQ(0, vmmgmt_write_all(fd, buf, 65536));
 	p.fd = fd;
 	p.events = POLLIN;
 	ASSERT_EQ(1, poll(&p, 1, 10000)) TH_LOG("no echo within 10 s");
@@ -475,7 +455,7 @@ TEST_F_TIMEOUT(stream, sendfile_into_stream, 120)
 	file = mkstemp(path);
 	ASSERT_LE(0, file);
 	unlink(path);
-	ASSERT_EQ(0, write_all(file, buf, size));
+	ASSERT_EQ(0, vmmgmt_write_all(file, buf, size));
 	free(buf);
 
 	fd = peer_open("sink");
@@ -489,7 +469,7 @@ TEST_F_TIMEOUT(stream, sendfile_into_stream, 120)
 	}
 	close(file);
 	ASSERT_EQ(0, ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN));
-	ASSERT_LT(0, read_to_end(fd, ans, sizeof(ans)));
+	ASSERT_LT(0, vmmgmt_read_to_end(fd, ans, sizeof(ans)));
 	close(fd);
 	strcat(hex, " ");
 	EXPECT_EQ(0, strncmp(ans, hex, strlen(hex))) TH_LOG("answer '%s'", ans);
@@ -632,42 +612,36 @@ TEST_F_TIMEOUT(stream, streams_max_emfile, 120)
 /* VMMGMT_STREAM_BYTES of the pattern to the peer's sink, 1 MiB writes. */
 TEST_F_TIMEOUT(stream, guest_to_host_big, 900)
 {
-	unsigned long long n = big_bytes(), off, got_n = 0;
+	unsigned long long n = big_bytes(), off;
 	char line[STREAM_PEER_LINE_MAX], ans[160], hex[VMMGMT_SHA256_HEX];
-	char got_hex[VMMGMT_SHA256_HEX + 1], tag[STREAM_PEER_TAG_MAX];
+	char tag[STREAM_PEER_TAG_MAX];
 	struct vmmgmt_sha256 s;
 	unsigned char *buf;
 	double t0, t1;
 	size_t len;
-	int fd, k;
+	int fd;
 
 	buf = malloc(CHUNK);
 	ASSERT_NE(NULL, buf);
 	make_tag(tag, sizeof(tag), "g2h");
 	snprintf(line, sizeof(line), "sink %s", tag);
-	fd = peer_open(line);
-	ASSERT_LE(0, fd) TH_LOG("stream to the peer at host port %u: %s",
-				VMMGMT_STREAM_PEER_PORT, strerror(-fd));
+	fd = big_open(_metadata, line);
 	vmmgmt_sha256_init(&s);
 	t0 = vmmgmt_now_s();
 	for (off = 0; off < n; off += len) {
 		len = n - off < CHUNK ? n - off : CHUNK;
 		vmmgmt_pattern_fill(1, off, buf, len);
 		vmmgmt_sha256_update(&s, buf, len);
-		ASSERT_EQ(0, write_all(fd, buf, len))
+		ASSERT_EQ(0, vmmgmt_write_all(fd, buf, len))
 			TH_LOG("write at offset %llu of %llu", off, n);
 	}
 	ASSERT_EQ(0, ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN));
-	ASSERT_LT(0, read_to_end(fd, ans, sizeof(ans)));
+	ASSERT_LT(0, vmmgmt_read_to_end(fd, ans, sizeof(ans)));
 	t1 = vmmgmt_now_s();
 	close(fd);
 	vmmgmt_sha256_final_hex(&s, hex);
-	k = sscanf(ans, "%64s %llu", got_hex, &got_n);
-	ASSERT_EQ(2, k) TH_LOG("peer answered '%s'", ans);
-	EXPECT_EQ(n, got_n);
-	EXPECT_STREQ(hex, got_hex);
-	ksft_print_msg("guest to host: %llu bytes in %.1f s, %.1f MB/s (with SHA-256)\n",
-		       n, t1 - t0, mb_per_s(n, t1 - t0));
+	big_check(_metadata, ans, "peer answered ", n, hex, "guest to host",
+		  t1 - t0);
 	free(buf);
 }
 
@@ -678,15 +652,15 @@ TEST_F_TIMEOUT(stream, guest_to_host_big, 900)
  */
 TEST_F_TIMEOUT(stream, host_to_guest_big, 900)
 {
-	unsigned long long n = big_bytes(), off = 0, got_n = 0;
+	unsigned long long n = big_bytes(), off = 0;
 	char line[STREAM_PEER_LINE_MAX], ans[160], hex[VMMGMT_SHA256_HEX];
-	char got_hex[VMMGMT_SHA256_HEX + 1], tag[STREAM_PEER_TAG_MAX];
+	char tag[STREAM_PEER_TAG_MAX];
 	unsigned char *buf, *want;
 	struct vmmgmt_sha256 s;
 	double t0, t1;
 	ssize_t k;
 	size_t i;
-	int fd, m;
+	int fd;
 
 	buf = malloc(CHUNK);
 	want = malloc(CHUNK);
@@ -695,9 +669,7 @@ TEST_F_TIMEOUT(stream, host_to_guest_big, 900)
 	make_tag(tag, sizeof(tag), "h2g");
 	snprintf(line, sizeof(line), "source %llu 2 %s", n, tag);
 	t0 = vmmgmt_now_s();
-	fd = peer_open(line);
-	ASSERT_LE(0, fd) TH_LOG("stream to the peer at host port %u: %s",
-				VMMGMT_STREAM_PEER_PORT, strerror(-fd));
+	fd = big_open(_metadata, line);
 	ASSERT_EQ(0, ioctl(fd, VMMGMT_IOC_STREAM_SHUTDOWN));
 	vmmgmt_sha256_init(&s);
 	for (;;) {
@@ -724,12 +696,8 @@ TEST_F_TIMEOUT(stream, host_to_guest_big, 900)
 	ASSERT_EQ(n, off);
 	vmmgmt_sha256_final_hex(&s, hex);
 	ASSERT_EQ(0, peer_result(tag, ans, sizeof(ans)));
-	m = sscanf(ans, "%64s %llu", got_hex, &got_n);
-	ASSERT_EQ(2, m) TH_LOG("peer's result: '%s'", ans);
-	EXPECT_EQ(n, got_n);
-	EXPECT_STREQ(hex, got_hex);
-	ksft_print_msg("host to guest: %llu bytes in %.1f s, %.1f MB/s (with SHA-256)\n",
-		       n, t1 - t0, mb_per_s(n, t1 - t0));
+	big_check(_metadata, ans, "peer's result: ", n, hex, "host to guest",
+		  t1 - t0);
 	free(buf);
 	free(want);
 }

@@ -154,19 +154,7 @@ static ssize_t s_read(struct stream *s, void *buf, size_t len)
 /* Write all of @buf; 0 or -errno. */
 static int s_write(struct stream *s, const void *buf, size_t len)
 {
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(s->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return vmmgmt_write_all(s->fd, buf, len);
 }
 
 static int s_shutdown(struct stream *s)
@@ -177,28 +165,9 @@ static int s_shutdown(struct stream *s)
 /* The command line: read byte by byte up to its '\n'; 0 or -errno. */
 static int read_line(struct stream *s)
 {
-	size_t len = 0;
-	ssize_t n;
-	char c;
-
-	while (len < STREAM_PEER_LINE_MAX) {
-		n = read(s->fd, &c, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return -EPROTO;
-		if (c == '\n') {
-			s->line[len] = '\0';
-			return 0;
-		}
-		s->line[len++] = c;
-	}
-	return -EPROTO;
+	return vmmgmt_read_line(s->fd, s->line, sizeof(s->line));
 }
 
-/* Read to the end of the stream, hashing; 0 or -errno. */
 static int drain(struct stream *s, struct vmmgmt_sha256 *h,
 		 unsigned long long *bytes)
 {

@@ -215,6 +215,20 @@ static inline unsigned int host_abi_minor(void)
 	return v.abi_minor;
 }
 
+/*
+ * Skip the test when the host module is older than ABI 0.@minor, the
+ * first with @what.  Return: the module's ABI minor.
+ */
+static inline unsigned int host_need_abi(unsigned int minor, const char *what)
+{
+	unsigned int have = host_abi_minor();
+
+	if (have < minor)
+		ksft_exit_skip("host module ABI 0.%u: no %s before 0.%u\n", have,
+			       what, minor);
+	return have;
+}
+
 /* "word=N" in @text as a number, or @dflt. */
 static inline long long report_num(const char *text, const char *word,
 				   long long dflt)

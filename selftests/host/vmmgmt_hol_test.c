@@ -152,16 +152,8 @@ static void echo_end(void)
 static int open_writer(unsigned int ms)
 {
 	struct vmmgmt_host_timeout t = { .send_ms = ms };
-	int fd = open_dev(), err;
 
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, VMMGMT_HOST_IOC_SET_TIMEOUT, &t)) {
-		err = errno;
-		close(fd);
-		return -err;
-	}
-	return fd;
+	return vmmgmt_open_ioctl(VMMGMT_HOST_DEV, VMMGMT_HOST_IOC_SET_TIMEOUT, &t);
 }
 
 /* One HOL_FLOOD_LEN-byte chat record to C's port: 0 or errno, and how long. */
@@ -239,13 +231,6 @@ static void on_fatal(void)
 	dump_guests();
 }
 
-static unsigned int env_uint(const char *name, unsigned int dflt)
-{
-	const char *v = getenv(name);
-
-	return v && atoi(v) > 0 ? (unsigned int)atoi(v) : dflt;
-}
-
 /* "rate LABEL R ..." from B, within @secs; R, or -1. */
 static double wait_rate(const char *label, double secs, long long *errors)
 {
@@ -263,11 +248,11 @@ static double wait_rate(const char *label, double secs, long long *errors)
 
 int main(void)
 {
-	unsigned int minor, hold, secs, i;
+	unsigned int hold, secs, i;
 	double idle, wedged, ratio = 0, t_flooded = 0, t_break = 0, t, d;
 	double deadline, t_answer = 0;
 	char text[REPORT_TEXT_MAX] = "", ret_text[REPORT_TEXT_MAX] = "";
-	char args[96], line[512] = "", want[40];
+	char args[96], want[40];
 	long long e_idle = -1, e_wedged = -1;
 	bool ok, flooded, streams, broke_early, found;
 	int kwarn0, fd, err, ret;
@@ -279,12 +264,9 @@ int main(void)
 	boot.dump_keys = dump_keys;
 	boot.on_fatal = on_fatal;
 	boot_need_kvm();
-	minor = host_abi_minor();
-	if (minor < 7)
-		ksft_exit_skip("host module ABI 0.%u: no flow control before 0.7\n",
-			       minor);
-	hold = env_uint("VMMGMT_HOL_HOLD", 20);
-	secs = env_uint("VMMGMT_HOL_SECS", 4);
+	host_need_abi(7, "flow control");
+	hold = boot_env_uint("VMMGMT_HOL_HOLD", 20);
+	secs = boot_env_uint("VMMGMT_HOL_SECS", 4);
 	signal(SIGPIPE, SIG_IGN);
 	ksft_set_plan(NCHECKS);
 	boot_begin();
@@ -470,16 +452,7 @@ int main(void)
 	echo_end();
 	reports_stop();
 	deny_pair();
-	ok = !guest_log_warning(line, sizeof(line));
-	ksft_test_result(ok, "guests' kernel logs: no warning%s%s\n",
-			 ok ? "" : ": ", ok ? "" : line);
-	ret = kernel_warnings();
-	ksft_test_result(ret >= 0 && ret <= kwarn0,
-			 "host kernel log: no new warning (%d problem lines, %d before)\n",
-			 ret, kwarn0);
-	if (ksft_get_fail_cnt()) {
-		dump_file(boot.vmmgmtd_log, "vmmgmtd");
-		dump_guests();
-	}
-	ksft_finished();
+	boot_check_guest_logs();
+	boot_check_host_log(kwarn0);
+	boot_finished();
 }

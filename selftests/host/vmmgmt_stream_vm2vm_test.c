@@ -74,13 +74,6 @@ static void on_fatal(void)
 	dump_guests();
 }
 
-static unsigned int env_uint(const char *name, unsigned int dflt)
-{
-	const char *v = getenv(name);
-
-	return v && atoi(v) > 0 ? (unsigned int)atoi(v) : dflt;
-}
-
 /* Whether the policy file lists the pair. */
 static bool pair_listed(void)
 {
@@ -94,7 +87,7 @@ int main(void)
 {
 	char text[REPORT_TEXT_MAX] = "", atext[REPORT_TEXT_MAX] = "", line[512] = "";
 	char asha[80], bsha[80];
-	unsigned int minor, mib, limit;
+	unsigned int mib, limit;
 	unsigned long long bytes;
 	long long abytes, bbytes, aerr, berr;
 	double t0, t_kill, t, secs;
@@ -108,12 +101,9 @@ int main(void)
 	boot.dump_keys = dump_keys;
 	boot.on_fatal = on_fatal;
 	boot_need_kvm();
-	minor = host_abi_minor();
-	if (minor < 7)
-		ksft_exit_skip("host module ABI 0.%u: no streams before 0.7\n",
-			       minor);
-	mib = env_uint("VMMGMT_STREAM_MIB", 256);
-	limit = env_uint("VMMGMT_STREAM_SECS", 150);
+	host_need_abi(7, "streams");
+	mib = boot_env_uint("VMMGMT_STREAM_MIB", 256);
+	limit = boot_env_uint("VMMGMT_STREAM_SECS", 150);
 	bytes = (unsigned long long)mib << 20;
 	ksft_set_plan(NCHECKS);
 	boot_begin();
@@ -246,16 +236,7 @@ int main(void)
 	kill_all();
 	reports_stop();
 	deny_pair();
-	ok = !guest_log_warning(line, sizeof(line));
-	ksft_test_result(ok, "guests' kernel logs: no warning%s%s\n",
-			 ok ? "" : ": ", ok ? "" : line);
-	ret = kernel_warnings();
-	ksft_test_result(ret >= 0 && ret <= kwarn0,
-			 "host kernel log: no new warning (%d problem lines, %d before)\n",
-			 ret, kwarn0);
-	if (ksft_get_fail_cnt()) {
-		dump_file(boot.vmmgmtd_log, "vmmgmtd");
-		dump_guests();
-	}
-	ksft_finished();
+	boot_check_guest_logs();
+	boot_check_host_log(kwarn0);
+	boot_finished();
 }

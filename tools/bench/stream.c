@@ -63,22 +63,6 @@ static int bs_shutdown(const struct bstream *s)
 	return ret ? -errno : 0;
 }
 
-static int bs_write(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n ? -errno : -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Read to the end; the bytes (the last @cap of them in @buf), or -errno. */
 static long long bs_drain(int fd, char *buf, size_t cap)
 {
@@ -97,50 +81,7 @@ static long long bs_drain(int fd, char *buf, size_t cap)
 	}
 }
 
-/* The whole answer up to the end of the stream, as a string; 0 or -errno. */
-static int read_reply(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	for (;;) {
-		if (len + 1 >= size)
-			return -EMSGSIZE;
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	return 0;
-}
-
 /* ---- the server ---- */
-
-/* The command line, byte by byte (the data follows it). */
-static int read_cmd(int fd, char *line, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len + 1 < size) {
-		n = read(fd, line + len, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n ? -errno : -EPROTO;
-		if (line[len] == '\n') {
-			line[len] = '\0';
-			return 0;
-		}
-		len++;
-	}
-	return -EPROTO;
-}
 
 static void *serve_stream(void *arg)
 {
@@ -152,20 +93,20 @@ static void *serve_stream(void *arg)
 	int err;
 
 	buf = calloc(1, STREAM_CHUNK);
-	err = buf ? read_cmd(s->fd, line, sizeof(line)) : -ENOMEM;
+	err = buf ? vmmgmt_read_line(s->fd, line, sizeof(line)) : -ENOMEM;
 	if (!err && !strcmp(line, "recv")) {
 		n = bs_drain(s->fd, buf, STREAM_CHUNK);
 		err = n < 0 ? (int)n : 0;
 		if (!err) {
 			snprintf(ans, sizeof(ans), "%lld\n", n);
-			err = bs_write(s->fd, ans, strlen(ans));
+			err = vmmgmt_write_all(s->fd, ans, strlen(ans));
 		}
 		if (!err)
 			err = bs_shutdown(s);
 	} else if (!err && sscanf(line, "send %lf", &secs) == 1) {
 		end = vmmgmt_now_s() + secs;
 		while (!err && vmmgmt_now_s() < end) {
-			err = bs_write(s->fd, buf, STREAM_CHUNK);
+			err = vmmgmt_write_all(s->fd, buf, STREAM_CHUNK);
 			n += STREAM_CHUNK;
 		}
 		if (!err)
@@ -235,18 +176,24 @@ static void *stream_accept_loop(void *arg)
 static int vmmgmt_stream_listen(bool host, unsigned int port)
 {
 	struct vmmgmt_stream_listen l = { .port = port };
-	int fd, err;
 
-	fd = open(host ? VMMGMT_HOST_DEV : VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, host ? VMMGMT_HOST_IOC_STREAM_LISTEN :
-		  VMMGMT_IOC_STREAM_LISTEN, &l)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	return vmmgmt_open_ioctl(host ? VMMGMT_HOST_DEV : VMMGMT_GUEST_DEV,
+				 host ? VMMGMT_HOST_IOC_STREAM_LISTEN :
+				 VMMGMT_IOC_STREAM_LISTEN, &l);
+}
+
+/* A thread that accepts on listener @fd (of @kind); @l keeps both for it. */
+static int listener_start(struct stream_listener *l, int fd,
+			  enum stream_kind kind)
+{
+	pthread_t tid;
+
+	l->fd = fd;
+	l->kind = kind;
+	if (pthread_create(&tid, NULL, stream_accept_loop, l))
+		return -1;
+	pthread_detach(tid);
+	return 0;
 }
 
 /*
@@ -258,7 +205,6 @@ int stream_server_start(unsigned int port, unsigned int vport)
 {
 	static struct stream_listener l[2];
 	bool host = access(VMMGMT_HOST_DEV, F_OK) == 0;
-	pthread_t tid;
 	int fd, fails = 0;
 
 	fd = vmmgmt_stream_listen(host, port);
@@ -267,11 +213,9 @@ int stream_server_start(unsigned int port, unsigned int vport)
 			  port, strerror(-fd));
 		fails++;
 	} else {
-		l[0].fd = fd;
-		l[0].kind = host ? S_VMMGMT_HOST : S_VMMGMT_GUEST;
-		if (pthread_create(&tid, NULL, stream_accept_loop, &l[0]))
+		if (listener_start(&l[0], fd, host ? S_VMMGMT_HOST :
+				   S_VMMGMT_GUEST))
 			return -1;
-		pthread_detach(tid);
 		printf("stream-server: vmmgmt streams on port %u\n", port);
 	}
 	fd = vsock_listen(K_STREAM, vport);
@@ -280,11 +224,8 @@ int stream_server_start(unsigned int port, unsigned int vport)
 			  vport, strerror(-fd));
 		fails++;
 	} else {
-		l[1].fd = fd;
-		l[1].kind = S_VSOCK;
-		if (pthread_create(&tid, NULL, stream_accept_loop, &l[1]))
+		if (listener_start(&l[1], fd, S_VSOCK))
 			return -1;
-		pthread_detach(tid);
 		printf("stream-server: vsock SOCK_STREAM on port %u\n", vport);
 	}
 	fflush(stdout);
@@ -308,17 +249,8 @@ static int vmmgmt_stream_to(unsigned int vm, unsigned int port)
 		.addr = { .host = 0, .vm = vm, .port = port },
 		.timeout_ms = 10000,
 	};
-	int fd, err;
 
-	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, VMMGMT_IOC_STREAM_CONNECT, &c)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	return vmmgmt_open_ioctl(VMMGMT_GUEST_DEV, VMMGMT_IOC_STREAM_CONNECT, &c);
 }
 
 /*
@@ -358,23 +290,23 @@ static double stream_run(bool vsock, unsigned int vm, unsigned int port,
 	t0 = vmmgmt_now_s();
 	if (to_us) {
 		snprintf(line, sizeof(line), "send %d\n", STREAM_SECONDS);
-		err = bs_write(s.fd, line, strlen(line));
+		err = vmmgmt_write_all(s.fd, line, strlen(line));
 		if (!err)
 			err = bs_shutdown(&s);
 		got = err ? err : bs_drain(s.fd, buf, STREAM_CHUNK);
 		err = got < 0 ? (int)got : 0;
 		sent = got;
 	} else {
-		err = bs_write(s.fd, "recv\n", 5);
+		err = vmmgmt_write_all(s.fd, "recv\n", 5);
 		end = t0 + STREAM_SECONDS;
 		while (!err && vmmgmt_now_s() < end) {
-			err = bs_write(s.fd, buf, STREAM_CHUNK);
+			err = vmmgmt_write_all(s.fd, buf, STREAM_CHUNK);
 			sent += err ? 0 : STREAM_CHUNK;
 		}
 		if (!err)
 			err = bs_shutdown(&s);
-		if (!err)
-			err = read_reply(s.fd, line, sizeof(line));
+		got = err ? err : vmmgmt_read_to_end(s.fd, line, sizeof(line));
+		err = got < 0 ? (int)got : 0;
 		if (!err && strtoll(line, NULL, 10) != sent) {
 			bench_err("%s: %lld bytes sent, the reader says '%s'",
 				  what, sent, line);

@@ -193,23 +193,6 @@ static void *relay_pump(void *arg)
 	return NULL;
 }
 
-/* Write all of @buf to @fd; 0 or -1. */
-static int full_write_bytes(int fd, const unsigned char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /*
  * Copy bytes from one SOCK_STREAM socket to another until EOF, then pass
  * the end on (shutdown for writing) and stop: the other direction goes
@@ -228,7 +211,7 @@ static void *relay_stream_pump(void *arg)
 			continue;
 		if (n <= 0)
 			break;
-		if (full_write_bytes(p->to, buf, n)) {
+		if (vmmgmt_write_all(p->to, buf, n)) {
 			n = -1;
 			break;
 		}
