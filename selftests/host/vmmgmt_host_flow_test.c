@@ -24,46 +24,6 @@
 #define EP_QUEUE	256		/* VMMGMT_HOST_QUEUE_MSGS */
 #define VMMGMT_HOST_BATCH_TEST	64	/* VMMGMT_HOST_BATCH */
 
-/* write() one record from a host endpoint; 0 or -errno. */
-static int hep_send(int fd, __u32 vm, __u32 port, __u64 id, const void *data,
-		    __u32 len, __u16 flags)
-{
-	static __u8 buf[sizeof(struct vmmgmt_rec) + VMMGMT_MSG_MAX];
-	struct vmmgmt_rec r = {
-		.len = len, .mode = VMMGMT_MODE_CHAT, .flags = flags, .id = id,
-		.dst = { .vm = vm, .port = port },
-	};
-	ssize_t n;
-
-	memcpy(buf, &r, sizeof(r));
-	memcpy(buf + sizeof(r), data, len);
-	n = write(fd, buf, sizeof(r) + len);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)(sizeof(r) + len) ? 0 : -EIO;
-}
-
-/* read() one record into @h and @data, waiting up to @ms; 0 or -errno. */
-static int hep_recv(int fd, struct vmmgmt_rec *h, void *data, int ms)
-{
-	static __u8 buf[sizeof(struct vmmgmt_rec) + VMMGMT_MSG_MAX];
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t n;
-	int ret;
-
-	ret = poll(&p, 1, ms);
-	if (ret <= 0)
-		return ret ? -errno : -ETIMEDOUT;
-	n = read(fd, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	if ((size_t)n < sizeof(*h) || (size_t)n != sizeof(*h) + ((struct vmmgmt_rec *)buf)->len)
-		return -EIO;
-	memcpy(h, buf, sizeof(*h));
-	memcpy(data, buf + sizeof(*h), h->len);
-	return 0;
-}
-
 static int set_timeout(int fd, __u32 ms, __u32 flags, __u64 reserved)
 {
 	struct vmmgmt_host_timeout t = {
@@ -419,7 +379,7 @@ TEST_F(flow, held_no_hol_credits)
 	unsigned int i, top, n = EP_QUEUE + HALF_WINDOW;
 	struct seen s = { 0 };
 	struct credit_sum *c;
-	struct vmmgmt_rec h;
+	struct vmmgmt_rec h = { 0 };
 
 	fake_flow_accept(&self->a);
 	ASSERT_EQ(0, send_n(&self->a, 0, P_PORT, 0, n, 64));
@@ -427,7 +387,7 @@ TEST_F(flow, held_no_hol_credits)
 	/* Q and the echo service are not held up. */
 	ASSERT_EQ(0, send_n(&self->a, 0, Q_PORT, 5000, 5, 64));
 	for (i = 0; i < 5; i++) {
-		ASSERT_EQ(0, hep_recv(self->q, &h, in, WAIT_MS));
+		ASSERT_EQ(0, ep_recv(self->q, &h, in, WAIT_MS));
 		EXPECT_EQ(5000ULL + i, h.id);
 	}
 	ASSERT_EQ(0, echo_flow(&self->a, &s, 1, 7000));
@@ -451,7 +411,7 @@ TEST_F(flow, held_no_hol_credits)
 	EXPECT_GE((__u64)EP_QUEUE, credit(&s, 0, P_PORT)->msgs);
 	n += 3;
 	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, hep_recv(self->p, &h, in, WAIT_MS)) {
+		ASSERT_EQ(0, ep_recv(self->p, &h, in, WAIT_MS)) {
 			TH_LOG("record %u", i);
 		}
 		ASSERT_EQ((__u64)i, h.id);
@@ -495,7 +455,7 @@ TEST_F(flow, old_guest_no_notices)
 	EXPECT_EQ(VMMGMT_HELD_MSGS, vm_attr_num("t-alpha", "held"));
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "held_overflows"));
 	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, hep_recv(self->p, &h, in, WAIT_MS)) {
+		ASSERT_EQ(0, ep_recv(self->p, &h, in, WAIT_MS)) {
 			TH_LOG("record %u", i);
 		}
 		ASSERT_EQ((__u64)i, h.id);
@@ -517,7 +477,7 @@ TEST_F(flow, overflow_enobufs)
 	unsigned int i, top, over = 5, n = EP_QUEUE + VMMGMT_HELD_MSGS + over;
 	static __u8 in[VMMGMT_MSG_MAX];
 	struct seen s = { 0 };
-	struct vmmgmt_rec h;
+	struct vmmgmt_rec h = { 0 };
 
 	fake_flow_accept(&self->a);
 	ASSERT_EQ(0, send_n(&self->a, 0, P_PORT, 0, n, 16));
@@ -533,10 +493,10 @@ TEST_F(flow, overflow_enobufs)
 	EXPECT_GE((__u64)(EP_QUEUE + over), credit(&s, 0, P_PORT)->msgs);
 	/* The held ones arrive, in order; nothing else. */
 	for (i = 0; i < EP_QUEUE + VMMGMT_HELD_MSGS; i++) {
-		ASSERT_EQ(0, hep_recv(self->p, &h, in, WAIT_MS));
+		ASSERT_EQ(0, ep_recv(self->p, &h, in, WAIT_MS));
 		ASSERT_EQ((__u64)i, h.id);
 	}
-	EXPECT_EQ(-ETIMEDOUT, hep_recv(self->p, &h, in, 200));
+	EXPECT_EQ(-ETIMEDOUT, ep_recv(self->p, &h, in, 200));
 	collect(&self->a, &s, 300);
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "held"));
 	settle(_metadata, &self->a, &s, 0, P_PORT, n, n * 16ULL, 10000, &top);
@@ -704,7 +664,7 @@ static void *writer_fn(void *arg)
 
 	for (i = 0; i < 100000; i++) {
 		t = vmmgmt_now_ms();
-		w->ret = hep_send(w->fd, ID_A, GUEST_PORT, i, out, sizeof(out), 0);
+		w->ret = ep_send(w->fd, ID_A, GUEST_PORT, i, out, sizeof(out), 0);
 		w->ms = vmmgmt_now_ms() - t;
 		if (w->ret)
 			break;
@@ -792,7 +752,7 @@ TEST_F(flow, writer_woken_by_break)
 	EXPECT_GE(3000, vmmgmt_now_ms() - t);
 	EXPECT_LE(500, w.ms);
 	t = vmmgmt_now_ms();
-	EXPECT_EQ(-EPIPE, hep_send(self->q, ID_A, GUEST_PORT, 1, "x", 1, 0));
+	EXPECT_EQ(-EPIPE, ep_send(self->q, ID_A, GUEST_PORT, 1, "x", 1, 0));
 	EXPECT_GE(200, vmmgmt_now_ms() - t);
 	/* B is untouched. */
 	EXPECT_EQ(0, echo_run(_metadata, &self->b, 20, 1));
