@@ -421,7 +421,7 @@ enum vmmgmt_ctrl_op {
  */
 #define VMMGMT_FLOW_WINDOW_MSGS		32
 /** VMMGMT_FLOW_WINDOW_BYTES - (ABI 0.7) payload bytes in flight likewise. */
-#define VMMGMT_FLOW_WINDOW_BYTES	(256 * 1024)
+#define VMMGMT_FLOW_WINDOW_BYTES	(512 * 1024)
 /**
  * VMMGMT_FLOW_DESTS - (ABI 0.7) destinations a guest has records in flight
  * to at once; a writer to one more waits for one of them to be returned.
@@ -435,7 +435,7 @@ enum vmmgmt_ctrl_op {
  */
 #define VMMGMT_HELD_MSGS		128
 /** VMMGMT_HELD_BYTES - (ABI 0.7) most payload bytes it holds for one VM. */
-#define VMMGMT_HELD_BYTES		(1024 * 1024)
+#define VMMGMT_HELD_BYTES		(2 * 1024 * 1024)
 
 /**
  * struct vmmgmt_credit - (ABI 0.7) payload of a %VMMGMT_CTRL_CREDIT notice.

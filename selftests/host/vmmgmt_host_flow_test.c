@@ -5,7 +5,7 @@
  * A record whose destination is full is held, not left in the ring: the
  * sender's other destinations keep flowing.  A guest that accepted
  * VMMGMT_F_FLOW gets its credits back in CREDIT notices, one per
- * destination once 16 records (or 128 KiB) are owed: the notices for a
+ * destination once 16 records (or 256 KiB) are owed: the notices for a
  * destination add up to exactly the records and payload bytes sent there
  * once they all left the host's hands (delivered, echoed or answered with
  * an error), never for a record still held, and never for control

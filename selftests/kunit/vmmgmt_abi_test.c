@@ -356,7 +356,7 @@ static void vmmgmt_abi_flow(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_CREDIT, 16);
 	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_PEER_GONE, 17);
 	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_MSGS, 128);
-	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_BYTES, 1024 * 1024);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_BYTES, 2 * 1024 * 1024);
 	/* A notice is a struct vmmgmt_ctrl: it fits the smallest ring. */
 	KUNIT_EXPECT_EQ(test, sizeof(struct vmmgmt_ctrl), 64);
 	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_ctrl, name), 8);
@@ -365,7 +365,9 @@ static void vmmgmt_abi_flow(struct kunit *test)
 	KUNIT_EXPECT_GE(test, VMMGMT_HELD_BYTES, VMMGMT_MSG_MAX);
 	/* Credits: a window holds records of any size, four fit held. */
 	KUNIT_EXPECT_EQ(test, VMMGMT_FLOW_WINDOW_MSGS, 32);
-	KUNIT_EXPECT_EQ(test, VMMGMT_FLOW_WINDOW_BYTES, 256 * 1024);
+	KUNIT_EXPECT_EQ(test, VMMGMT_FLOW_WINDOW_BYTES, 512 * 1024);
+	/* Two stream windows fit into one destination window. */
+	KUNIT_EXPECT_GE(test, VMMGMT_FLOW_WINDOW_BYTES, 2 * VMMGMT_STREAM_WINDOW);
 	KUNIT_EXPECT_EQ(test, VMMGMT_FLOW_DESTS, 64);
 	KUNIT_EXPECT_GE(test, VMMGMT_FLOW_WINDOW_BYTES, 2 * VMMGMT_MSG_MAX);
 	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_MSGS, 4 * VMMGMT_FLOW_WINDOW_MSGS);
