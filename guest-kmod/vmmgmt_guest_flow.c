@@ -92,6 +92,13 @@ static void vmmgmt_guest_flow_del(struct vmmgmt_guest_flow *flow,
 	WRITE_ONCE(flow->nr, last);
 }
 
+/* Whether @d's destination is out of credit. */
+static bool vmmgmt_guest_flow_spent(const struct vmmgmt_guest_flow_dest *d)
+{
+	return d->msgs >= VMMGMT_FLOW_WINDOW_MSGS ||
+	       d->bytes >= VMMGMT_FLOW_WINDOW_BYTES;
+}
+
 /* Whether the device keeps to credits: the host and the guest said so. */
 static bool vmmgmt_guest_flow_on(struct vmmgmt_guest_dev *vdev)
 {
@@ -127,8 +134,7 @@ bool vmmgmt_guest_flow_credit(struct vmmgmt_guest_dev *vdev,
 	if (at < 0)
 		ok = flow->nr < VMMGMT_FLOW_DESTS;
 	else
-		ok = flow->dst[at].msgs < VMMGMT_FLOW_WINDOW_MSGS &&
-		     flow->dst[at].bytes < VMMGMT_FLOW_WINDOW_BYTES;
+		ok = !vmmgmt_guest_flow_spent(&flow->dst[at]);
 	spin_unlock(&flow->lock);
 	return ok;
 }
@@ -198,23 +204,30 @@ bool vmmgmt_guest_flow_take(struct vmmgmt_guest_dev *vdev,
  * Give back @msgs records and @bytes bytes to @key; the entry goes when
  * nothing is in flight any more.  Credits for a destination not in the
  * table (forgotten at PEER_GONE, or never counted) are ignored.  Returns
- * whether the destination was known.  Context: flow.lock held.
+ * 0 if the destination was not known, 1 if it was, 2 if writers may wait
+ * for this credit: the destination was out of credit and is not any
+ * more, or the table was full and has room now.  Context: flow.lock
+ * held.
  */
-static bool vmmgmt_guest_flow_give(struct vmmgmt_guest_flow *flow,
-				   const struct vmmgmt_addr *key, u32 msgs,
-				   u64 bytes)
+static int vmmgmt_guest_flow_give(struct vmmgmt_guest_flow *flow,
+				  const struct vmmgmt_addr *key, u32 msgs,
+				  u64 bytes)
 {
 	struct vmmgmt_guest_flow_dest *d;
 	int at = vmmgmt_guest_flow_find(flow, key);
+	bool spent, full = flow->nr >= VMMGMT_FLOW_DESTS;
 
 	if (at < 0)
-		return false;
+		return 0;
 	d = &flow->dst[at];
+	spent = vmmgmt_guest_flow_spent(d);
 	d->msgs -= min(d->msgs, msgs);
 	d->bytes -= min_t(u64, d->bytes, bytes);
-	if (!d->msgs)
+	if (!d->msgs) {
 		vmmgmt_guest_flow_del(flow, at);
-	return true;
+		return spent || full ? 2 : 1;
+	}
+	return spent && !vmmgmt_guest_flow_spent(d) ? 2 : 1;
 }
 
 /**
@@ -228,12 +241,14 @@ void vmmgmt_guest_flow_untake(struct vmmgmt_guest_dev *vdev,
 			      const struct vmmgmt_rec *hdr)
 {
 	struct vmmgmt_addr key;
+	int given;
 
 	vmmgmt_flow_key(&hdr->dst, &key);
 	spin_lock(&vdev->flow.lock);
-	vmmgmt_guest_flow_give(&vdev->flow, &key, 1, hdr->len);
+	given = vmmgmt_guest_flow_give(&vdev->flow, &key, 1, hdr->len);
 	spin_unlock(&vdev->flow.lock);
-	wake_up_all(&vdev->flow.wq);
+	if (given == 2)
+		wake_up_all(&vdev->flow.wq);
 }
 
 /* Wake-up condition of a writer; READ_ONCE() hints, checked again. */
@@ -365,9 +380,11 @@ static u32 vmmgmt_guest_flow_notice_ok(struct vmmgmt_guest_dev *vdev,
  * @payload: private copy of its payload.
  *
  * CREDIT gives back what it says to its destination (credits for a
- * destination not in the table are ignored); PEER_GONE forgets the
- * destination and, for a VM, every entry of that VM, then calls
- * &vmmgmt_guest_dev.peer_gone.  Both wake the writers that wait.  A
+ * destination not in the table are ignored) and wakes the writers that
+ * wait only if the destination was out of credit (or the table full):
+ * credit for a destination nobody waits for wakes nobody.  PEER_GONE
+ * forgets the destination and, for a VM, every entry of that VM, calls
+ * &vmmgmt_guest_dev.peer_gone and wakes the writers.  A
  * malformed notice (vmmgmt_guest_flow_notice_ok()) is counted in
  * violations and dropped, like any bad host record; the channel goes on.
  * A guest never answers a notice.
@@ -384,6 +401,7 @@ int vmmgmt_guest_flow_rx(struct vmmgmt_guest_dev *vdev,
 	struct vmmgmt_credit credit;
 	struct vmmgmt_ctrl ctrl;
 	unsigned int i;
+	int given = 0;
 	u32 op;
 
 	op = vmmgmt_guest_flow_notice_ok(vdev, hdr, payload, &ctrl, &credit);
@@ -397,8 +415,9 @@ int vmmgmt_guest_flow_rx(struct vmmgmt_guest_dev *vdev,
 
 	spin_lock(&flow->lock);
 	if (op == VMMGMT_CTRL_CREDIT) {
-		if (!vmmgmt_guest_flow_give(flow, &credit.dst, credit.msgs,
-					    credit.bytes))
+		given = vmmgmt_guest_flow_give(flow, &credit.dst, credit.msgs,
+					       credit.bytes);
+		if (!given)
 			dev_dbg_ratelimited(&vdev->pdev->dev, "credit for (0, %u, %u) not in flight\n",
 					    credit.dst.vm, credit.dst.port);
 	} else {
@@ -415,6 +434,9 @@ int vmmgmt_guest_flow_rx(struct vmmgmt_guest_dev *vdev,
 
 	if (op == VMMGMT_CTRL_CREDIT) {
 		atomic64_inc(&vdev->counters.flow_credits);
+		/* Writers sleep only for a destination out of credit. */
+		if (given != 2)
+			return 0;
 	} else {
 		atomic64_inc(&vdev->counters.flow_peers_gone);
 		if (vdev->peer_gone)
