@@ -912,6 +912,9 @@ int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev,
 int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 		      const struct vmmgmt_rec *hdr, const void *data,
 		      bool nonblock);
+int vmmgmt_guest_send_credited(struct vmmgmt_guest_dev *vdev,
+			       const struct vmmgmt_rec *hdr, const void *data,
+			       bool nonblock);
 int vmmgmt_guest_send_timeout(struct vmmgmt_guest_dev *vdev,
 			      const struct vmmgmt_rec *hdr, const void *data,
 			      unsigned long *timeout);
@@ -928,14 +931,14 @@ void vmmgmt_guest_flow_init(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_flow_reset(struct vmmgmt_guest_dev *vdev);
 int vmmgmt_guest_flow_rx(struct vmmgmt_guest_dev *vdev,
 			 const struct vmmgmt_rec *hdr, const void *payload);
-bool vmmgmt_guest_flow_take(struct vmmgmt_guest_dev *vdev,
-			    const struct vmmgmt_rec *hdr);
+int vmmgmt_guest_flow_take(struct vmmgmt_guest_dev *vdev,
+			   const struct vmmgmt_rec *hdr, bool strict);
 void vmmgmt_guest_flow_untake(struct vmmgmt_guest_dev *vdev,
 			      const struct vmmgmt_rec *hdr);
 bool vmmgmt_guest_flow_credit(struct vmmgmt_guest_dev *vdev,
 			      const struct vmmgmt_addr *dst);
 int vmmgmt_guest_flow_wait(struct vmmgmt_guest_dev *vdev,
-			   const struct vmmgmt_addr *dst, bool nonblock);
+			   const struct vmmgmt_rec *hdr, bool nonblock);
 unsigned int vmmgmt_guest_flow_count(struct vmmgmt_guest_dev *vdev);
 
 /* vmmgmt_guest_watchdog.c */

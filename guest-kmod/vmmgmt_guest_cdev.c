@@ -365,17 +365,12 @@ static ssize_t vmmgmt_guest_write_iter(struct kiocb *iocb,
 	if (ret)
 		goto unlock;
 
-	/* Only writers without credit for their destination wait here. */
-	ret = vmmgmt_guest_flow_wait(vdev, &hdr.dst,
-				     file->f_flags & O_NONBLOCK);
-	if (ret)
-		goto unlock;
 	hdr.src.vm = READ_ONCE(vdev->vm_id);
-
 	hdr.len = len;
-	ret = vmmgmt_guest_send(vdev, &hdr, data,
-				(file->f_flags & O_NONBLOCK) ||
-				(iocb->ki_flags & IOCB_NOWAIT));
+	/* Only writers without credit for their destination wait there. */
+	ret = vmmgmt_guest_send_credited(vdev, &hdr, data,
+					 (file->f_flags & O_NONBLOCK) ||
+					 (iocb->ki_flags & IOCB_NOWAIT));
 	if (!ret)
 		ret = len;
 	else if (ret != -EAGAIN && ret != -ERESTARTSYS)

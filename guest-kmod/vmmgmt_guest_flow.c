@@ -58,7 +58,7 @@ void vmmgmt_guest_flow_init(struct vmmgmt_guest_dev *vdev)
  * and dropped what it held, so nothing is in flight any more.  Wakes the
  * writers that waited.
  *
- * Context: any context but hard IRQ; takes &vmmgmt_guest_flow.lock.
+ * Context: process context or the rx work; takes &vmmgmt_guest_flow.lock.
  */
 void vmmgmt_guest_flow_reset(struct vmmgmt_guest_dev *vdev)
 {
@@ -111,7 +111,7 @@ static bool vmmgmt_guest_flow_on(struct vmmgmt_guest_dev *vdev)
  * @dst: the destination of a write (a file's VMMGMT_IOC_CONNECT address,
  *	or a stream's peer).
  *
- * Context: any context but hard IRQ; takes &vmmgmt_guest_flow.lock.
+ * Context: process context or the rx work; takes &vmmgmt_guest_flow.lock.
  * Return: true if the guest does not keep to credits, or if it has
  * fewer than %VMMGMT_FLOW_WINDOW_MSGS records and
  * %VMMGMT_FLOW_WINDOW_BYTES bytes in flight to @dst's destination and (if
@@ -155,32 +155,40 @@ unsigned int vmmgmt_guest_flow_count(struct vmmgmt_guest_dev *vdev)
  * vmmgmt_guest_flow_take() - count a record about to be posted.
  * @vdev: the device.
  * @hdr: the record.
+ * @strict: take only within the credit (vmmgmt_guest_flow_credit()):
+ *	for writers that wait for it.
  *
  * Counts it against its destination if the device keeps to credits and
  * the record takes one (vmmgmt_flow_counted()), before the host can see
- * it, so that its credit never comes back first.  With
- * %VMMGMT_FLOW_DESTS destinations in flight already (only records that
- * do not wait for credit get here then) it goes uncounted, counted in
- * flow_overflows instead.
+ * it, so that its credit never comes back first.  Records that may not
+ * wait (answers, a stream's acknowledgements and resets) are counted
+ * past the window; with %VMMGMT_FLOW_DESTS destinations in flight
+ * already they go uncounted, counted in flow_overflows instead.
  *
- * Context: any context but hard IRQ; &vmmgmt_guest_dev.tx_lock held;
- * takes &vmmgmt_guest_flow.lock.
- * Return: true if counted: vmmgmt_guest_flow_untake() if it is not posted
- * after all.
+ * Context: process context or the rx work; &vmmgmt_guest_dev.tx_lock
+ * held; takes &vmmgmt_guest_flow.lock.
+ * Return: 1 if counted (vmmgmt_guest_flow_untake() if it is not posted
+ * after all); 0 if not; -EAGAIN if @strict and there is no credit
+ * (nothing counted).
  */
-bool vmmgmt_guest_flow_take(struct vmmgmt_guest_dev *vdev,
-			    const struct vmmgmt_rec *hdr)
+int vmmgmt_guest_flow_take(struct vmmgmt_guest_dev *vdev,
+			   const struct vmmgmt_rec *hdr, bool strict)
 {
 	struct vmmgmt_guest_flow *flow = &vdev->flow;
 	struct vmmgmt_addr key;
-	bool counted = true;
+	int counted = 1;
 	int at;
 
 	if (!vmmgmt_guest_flow_on(vdev) || !vmmgmt_flow_counted(hdr))
-		return false;
+		return 0;
 	vmmgmt_flow_key(&hdr->dst, &key);
 	spin_lock(&flow->lock);
 	at = vmmgmt_guest_flow_find(flow, &key);
+	if (strict && (at < 0 ? flow->nr >= VMMGMT_FLOW_DESTS :
+				vmmgmt_guest_flow_spent(&flow->dst[at]))) {
+		spin_unlock(&flow->lock);
+		return -EAGAIN;
+	}
 	if (at < 0 && flow->nr < VMMGMT_FLOW_DESTS) {
 		at = flow->nr;
 		flow->dst[at].key = key;
@@ -192,7 +200,7 @@ bool vmmgmt_guest_flow_take(struct vmmgmt_guest_dev *vdev,
 		flow->dst[at].msgs++;
 		flow->dst[at].bytes += hdr->len;
 	} else {
-		counted = false;
+		counted = 0;
 	}
 	spin_unlock(&flow->lock);
 	if (!counted)
@@ -262,13 +270,15 @@ static bool vmmgmt_guest_flow_woken(struct vmmgmt_guest_dev *vdev,
 }
 
 /**
- * vmmgmt_guest_flow_wait() - wait for credit for a destination.
+ * vmmgmt_guest_flow_wait() - wait for credit for a record's destination.
  * @vdev: the device.
- * @dst: the destination of the write.
+ * @hdr: the record about to be written.
  * @nonblock: fail with -EAGAIN instead of waiting.
  *
- * Returns at once when the guest has credit for @dst
- * (vmmgmt_guest_flow_credit()).  Otherwise counts the write in
+ * Returns at once when the record takes no credit
+ * (vmmgmt_flow_counted()) or the guest has credit for its destination
+ * (vmmgmt_guest_flow_credit()); the caller takes it when it posts
+ * (vmmgmt_guest_send_credited()).  Otherwise counts the write in
  * &vmmgmt_guest_counters.flow_waits and sleeps until the host returns
  * credit for it, PEER_GONE for it, a link change (a new generation gives
  * every credit back; a link that is not up makes the send fail with its
@@ -281,12 +291,13 @@ static bool vmmgmt_guest_flow_woken(struct vmmgmt_guest_dev *vdev,
  * while waiting; -ERESTARTSYS.
  */
 int vmmgmt_guest_flow_wait(struct vmmgmt_guest_dev *vdev,
-			   const struct vmmgmt_addr *dst, bool nonblock)
+			   const struct vmmgmt_rec *hdr, bool nonblock)
 {
+	const struct vmmgmt_addr *dst = &hdr->dst;
 	u32 gen;
 	int ret;
 
-	if (vmmgmt_guest_flow_credit(vdev, dst))
+	if (!vmmgmt_flow_counted(hdr) || vmmgmt_guest_flow_credit(vdev, dst))
 		return 0;
 	atomic64_inc(&vdev->counters.flow_waits);
 	if (nonblock)

@@ -112,7 +112,7 @@ enum vmmgmt_guest_tx_wait {
 static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
 			     const struct vmmgmt_rec *hdr, const void *data,
 			     enum vmmgmt_guest_tx_wait how,
-			     unsigned long *timeout);
+			     unsigned long *timeout, bool credit);
 
 /**
  * vmmgmt_guest_send() - post one record to the guest-to-host ring.
@@ -153,7 +153,45 @@ int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 {
 	return vmmgmt_guest_post(vdev, hdr, data,
 				 nonblock ? VMMGMT_GUEST_TX_NOWAIT :
-					    VMMGMT_GUEST_TX_WAIT, NULL);
+					    VMMGMT_GUEST_TX_WAIT, NULL, false);
+}
+
+/**
+ * vmmgmt_guest_send_credited() - post one record within its destination's
+ * credit.
+ * @vdev: the device.
+ * @hdr: the record header, as for vmmgmt_guest_send().
+ * @data: @hdr->len payload bytes.
+ * @nonblock: fail with -EAGAIN instead of waiting for credit or space.
+ *
+ * For writers that may wait (a chat write(), a stream's data): waits for
+ * credit for @hdr's destination (vmmgmt_guest_flow_wait()), then takes it
+ * and posts in one step under the producer mutex, so that writers racing
+ * for the same credit never take more than the window: one that finds it
+ * gone waits again.  Records that take no credit are posted as by
+ * vmmgmt_guest_send().
+ *
+ * Context: as vmmgmt_guest_send(), process context only.
+ * Return: as vmmgmt_guest_send().
+ */
+int vmmgmt_guest_send_credited(struct vmmgmt_guest_dev *vdev,
+			       const struct vmmgmt_rec *hdr, const void *data,
+			       bool nonblock)
+{
+	int ret;
+
+	for (;;) {
+		ret = vmmgmt_guest_flow_wait(vdev, hdr, nonblock);
+		if (ret)
+			return ret;
+		ret = vmmgmt_guest_post(vdev, hdr, data,
+					nonblock ? VMMGMT_GUEST_TX_NOWAIT :
+						   VMMGMT_GUEST_TX_WAIT,
+					NULL, true);
+		/* Only credit taken first by another writer says EAGAIN. */
+		if (ret != -EAGAIN || nonblock)
+			return ret;
+	}
 }
 
 /**
@@ -181,20 +219,22 @@ int vmmgmt_guest_send_timeout(struct vmmgmt_guest_dev *vdev,
 {
 	if (!*timeout)
 		return vmmgmt_guest_post(vdev, hdr, data,
-					 VMMGMT_GUEST_TX_NOWAIT, NULL);
+					 VMMGMT_GUEST_TX_NOWAIT, NULL, false);
 	return vmmgmt_guest_post(vdev, hdr, data, VMMGMT_GUEST_TX_BOUNDED,
-				 timeout);
+				 timeout, false);
 }
 
 /*
  * vmmgmt_guest_post() - vmmgmt_guest_send() and vmmgmt_guest_send_timeout():
  * @how says how to wait for room; for VMMGMT_GUEST_TX_BOUNDED, *@timeout
- * jiffies at most, and *@timeout is decreased by the time waited.
+ * jiffies at most, and *@timeout is decreased by the time waited.  With
+ * @credit the record goes only within its destination's credit (-EAGAIN
+ * without it, vmmgmt_guest_flow_take()).
  */
 static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
 			     const struct vmmgmt_rec *hdr, const void *data,
 			     enum vmmgmt_guest_tx_wait how,
-			     unsigned long *timeout)
+			     unsigned long *timeout, bool credit)
 {
 	unsigned long deadline = 0, now;
 	bool counted;
@@ -211,7 +251,10 @@ static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
 		}
 		seq = atomic_read(&vdev->tx_seq);
 		/* Counted before the host can see it (and return it). */
-		counted = vmmgmt_guest_flow_take(vdev, hdr);
+		ret = vmmgmt_guest_flow_take(vdev, hdr, credit);
+		if (ret < 0)
+			break;
+		counted = ret;
 		ret = vmmgmt_ring_post(&vdev->tx, hdr, data);
 		if (ret && counted)
 			vmmgmt_guest_flow_untake(vdev, hdr);

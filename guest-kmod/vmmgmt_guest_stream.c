@@ -413,7 +413,11 @@ static int vmmgmt_guest_stream_xmit(struct vmmgmt_guest_stream *s, u8 op,
 		size += sizeof(err);
 	}
 	vmmgmt_guest_stream_hdr(s, &hdr, size);
-	ret = vmmgmt_guest_send(vdev, &hdr, seg, nonblock);
+	/* Data goes within the credit of its VM (it may wait for it). */
+	if (op == VMMGMT_STREAM_DATA)
+		ret = vmmgmt_guest_send_credited(vdev, &hdr, seg, nonblock);
+	else
+		ret = vmmgmt_guest_send(vdev, &hdr, seg, nonblock);
 	if (ret) {
 		spin_lock(&s->lock);
 		s->st.tx_next = save.tx_next;
@@ -956,6 +960,10 @@ static ssize_t vmmgmt_guest_stream_write(struct vmmgmt_guest_stream *s,
 					 struct iov_iter *from, bool nonblock)
 {
 	struct vmmgmt_guest_dev *vdev = s->vdev;
+	/* What the credit of a DATA segment depends on. */
+	const struct vmmgmt_rec data_hdr = {
+		.flags = VMMGMT_REC_F_STREAM, .dst = s->peer,
+	};
 	ssize_t ret = 0, total = 0;
 	u8 *buf = NULL;
 	s64 room;
@@ -985,7 +993,7 @@ static ssize_t vmmgmt_guest_stream_write(struct vmmgmt_guest_stream *s,
 		/* No credit for the peer's destination: wait for some. */
 		down_read(&vdev->lock);
 		ret = vdev->removed ? -ENODEV :
-		      vmmgmt_guest_flow_wait(vdev, &s->peer, nonblock);
+		      vmmgmt_guest_flow_wait(vdev, &data_hdr, nonblock);
 		up_read(&vdev->lock);
 		if (ret)
 			break;

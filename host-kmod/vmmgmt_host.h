@@ -644,7 +644,8 @@ struct vmmgmt_host_sched {
  *	holds records for a wedged destination pays nothing per batch.
  * @ring_stuck: the last batch left a G2H record in the ring because the
  *	held queue was full (a guest without %VMMGMT_F_FLOW).  Worker only.
- * @flow_on: the guest accepted %VMMGMT_F_FLOW (read once per batch).
+ * @flow_on: the guest accepted %VMMGMT_F_FLOW (looked at until it did,
+ *	then latched until the next channel reset).
  *	Worker only.
  * @held: records of this VM whose destination was full, oldest first,
  *	bounded by %VMMGMT_HELD_MSGS and %VMMGMT_HELD_BYTES; worker only
@@ -869,7 +870,10 @@ void vmmgmt_host_flow_put_back(struct vmmgmt_host_vm *vm,
 			       struct list_head *pos,
 			       struct vmmgmt_host_flow_dest *d);
 void vmmgmt_host_flow_release(struct vmmgmt_host_vm *vm,
-			      struct vmmgmt_host_flow_dest *d, u32 len);
+			      struct vmmgmt_host_flow_dest *d,
+			      const struct vmmgmt_rec *hdr);
+void vmmgmt_host_flow_forget(struct vmmgmt_host_vm *vm,
+			     const struct vmmgmt_addr *addr);
 void vmmgmt_host_flow_done(struct vmmgmt_host_vm *vm,
 			   const struct vmmgmt_rec *hdr);
 struct vmmgmt_host_flow_dest *

@@ -91,6 +91,8 @@ void vmmgmt_host_flow_purge(struct vmmgmt_host_vm *vm)
 	vmmgmt_host_queue_purge(&vm->held);
 	memset(vm->flow, 0, sizeof(vm->flow));
 	vm->flow_nr = 0;
+	/* The new instance says again whether it keeps to credits. */
+	vm->flow_on = false;
 }
 
 /**
@@ -333,23 +335,53 @@ void vmmgmt_host_flow_put_back(struct vmmgmt_host_vm *vm,
  * @vm: the VM.
  * @d: its destination (vmmgmt_host_flow_lookup() before the take; the
  *	record itself may belong to the destination already).
- * @len: the record's payload length.
+ * @hdr: a copy of the record's header.
  *
- * The guest is owed the record's credit back (if it takes notices).
+ * The guest is owed the record's credit back (if it takes notices and
+ * counted it).
  *
  * Context: the VM's worker.
  */
 void vmmgmt_host_flow_release(struct vmmgmt_host_vm *vm,
-			      struct vmmgmt_host_flow_dest *d, u32 len)
+			      struct vmmgmt_host_flow_dest *d,
+			      const struct vmmgmt_rec *hdr)
 {
 	if (WARN_ON_ONCE(!d || !d->held))
 		return;
 	d->held--;
-	if (vm->flow_on) {
+	if (vm->flow_on && vmmgmt_flow_counted(hdr)) {
 		d->ret_msgs++;
-		d->ret_bytes += len;
+		d->ret_bytes += hdr->len;
 	}
 	vmmgmt_host_flow_put(vm, d);
+}
+
+/**
+ * vmmgmt_host_flow_forget() - forget the credits owed for a gone peer.
+ * @vm: the VM.
+ * @addr: the address of a PEER_GONE notice just posted to the guest:
+ *	(0, vm, 0) or (0, 0, port).
+ *
+ * The guest forgets its credits for the destinations at @addr when it
+ * takes the notice; the host forgets what it owes for them at the same
+ * point of the H2G ring, so that neither side keeps an entry for a peer
+ * that is gone.  Held records stay held (they are answered when tried).
+ *
+ * Context: the VM's worker.
+ */
+void vmmgmt_host_flow_forget(struct vmmgmt_host_vm *vm,
+			     const struct vmmgmt_addr *addr)
+{
+	struct vmmgmt_host_flow_dest *d;
+
+	for (d = vm->flow; d < vm->flow + VMMGMT_HOST_FLOW_DESTS; d++) {
+		if (!d->used || d->vm != addr->vm ||
+		    (!addr->vm && d->port != addr->port))
+			continue;
+		d->ret_msgs = 0;
+		d->ret_bytes = 0;
+		vmmgmt_host_flow_put(vm, d);
+	}
 }
 
 /**

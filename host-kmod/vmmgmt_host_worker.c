@@ -245,7 +245,7 @@ static int vmmgmt_host_worker_post(struct vmmgmt_host_vm *vm,
 static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
 {
 	struct vmmgmt_host_msg *msg, *next;
-	bool blocking;
+	bool blocking, notice;
 	unsigned int n;
 
 	spin_lock(&vm->tx_lock);
@@ -253,9 +253,14 @@ static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
 				       node);
 	spin_unlock(&vm->tx_lock);
 	for (n = 0; msg && n < VMMGMT_HOST_BATCH; n++) {
-		if ((vm->flow_on || !vmmgmt_host_flow_is_notice(&msg->hdr)) &&
+		notice = vmmgmt_host_flow_is_notice(&msg->hdr);
+		if ((vm->flow_on || !notice) &&
 		    vmmgmt_host_worker_post(vm, &msg->hdr, msg->data))
 			break;
+		/* A PEER_GONE posted: the guest forgets those credits now. */
+		if (vm->flow_on && notice)
+			vmmgmt_host_flow_forget(vm, &((struct vmmgmt_ctrl *)
+						      msg->data)->name.addr);
 		/* One lock round per message: unlink it, look at the next. */
 		spin_lock(&vm->tx_lock);
 		vmmgmt_host_queue_del(&vm->tx, msg);
@@ -488,8 +493,8 @@ static void vmmgmt_host_worker_held(struct vmmgmt_host_vm *vm)
 	struct vmmgmt_host_flow_dest *d;
 	struct vmmgmt_host_msg *msg;
 	struct list_head *pos;
+	struct vmmgmt_rec hdr;
 	bool request;
-	u32 len;
 	int ret;
 
 	for (msg = vmmgmt_host_flow_first(vm); msg;
@@ -499,7 +504,7 @@ static void vmmgmt_host_worker_held(struct vmmgmt_host_vm *vm)
 		request = !(msg->hdr.flags & VMMGMT_REC_F_RESPONSE) &&
 			  !((msg->hdr.flags & VMMGMT_REC_F_STREAM) &&
 			    vmmgmt_host_stream_is_rst(&msg->hdr, msg->data));
-		len = msg->hdr.len;
+		hdr = msg->hdr;
 		/* Off the held list: a destination's queue may take it. */
 		pos = vmmgmt_host_flow_take(vm, msg);
 		ret = vmmgmt_host_worker_deliver(vm, msg);
@@ -520,7 +525,7 @@ static void vmmgmt_host_worker_held(struct vmmgmt_host_vm *vm)
 		}
 		if (ret && !request)
 			atomic64_inc(&vm->counters.drops);
-		vmmgmt_host_flow_release(vm, d, len);
+		vmmgmt_host_flow_release(vm, d, &hdr);
 		if (ret)
 			kvfree(msg);
 	}
@@ -591,6 +596,9 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 	u32 err = 0;
 	int ret;
 
+	/* Before its first record the guest may have turned credits on. */
+	if (!vm->flow_on)
+		vm->flow_on = vmmgmt_host_region_flow(vm);
 	if (!stream && hdr->mode == VMMGMT_MODE_CTRL && request)
 		return vmmgmt_host_worker_control(vm, hdr, payload, &src);
 	/* A STATS response answers a host request: routed like chat. */
@@ -758,8 +766,13 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 
 	vm->posted = 0;
 	vm->ring_stuck = false;
-	/* The guest's word, read once per batch: whether it takes notices. */
-	vm->flow_on = vmmgmt_host_region_flow(vm);
+	/*
+	 * Whether the guest takes notices and keeps to credits: latched
+	 * until the next reset (a guest that set it up after the reset
+	 * posts its first records in this batch already).
+	 */
+	if (!vm->flow_on)
+		vm->flow_on = vmmgmt_host_region_flow(vm);
 	/*
 	 * The held records, when a destination that turned us away may
 	 * have room now (or nothing turned us away since the last try): not

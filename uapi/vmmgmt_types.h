@@ -440,11 +440,13 @@ enum vmmgmt_ctrl_op {
 /**
  * struct vmmgmt_credit - (ABI 0.7) payload of a %VMMGMT_CTRL_CREDIT notice.
  * @op: %VMMGMT_CTRL_CREDIT.
- * @msgs: records returned, at least 1 (at least half a window, unless
- *	the host has records in flight from more than %VMMGMT_FLOW_DESTS / 2
- *	destinations of this guest to return).
+ * @msgs: records returned, at least 1.
  * @dst: the destination: (0, vm, 0) or (0, 0, port).
  * @bytes: their payload bytes.
+ *
+ * The host sends one once half a window of records or of bytes is owed
+ * for the destination, or at once while it owes this guest for more than
+ * %VMMGMT_FLOW_DESTS / 2 destinations.
  */
 struct vmmgmt_credit {
 	__u32 op;
