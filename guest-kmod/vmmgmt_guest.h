@@ -409,6 +409,9 @@ struct vmmgmt_guest_streams {
  * @rx_linger: the last rx batch left the consumer marked running without
  *	an interrupt armed (vmmgmt_guest_rx_work()).  Written with @rx_lock
  *	held, read with READ_ONCE() by readers.
+ * @rx_scan: (ABI 0.7) while the rx work is stalled, how far it looked
+ *	ahead in @rx for CREDIT notices (vmmgmt_ring_scan()): those below
+ *	were taken already.  Set at each ring setup.  @rx_lock.
  * @rx_off: set before removal cancels @rx_work and @rx_poll: neither
  *	queues the other any more.
  * @tx_seq: bumped by every interrupt; a writer waiting for ring space
@@ -497,6 +500,7 @@ struct vmmgmt_guest_dev {
 	struct work_struct rx_work;
 	struct delayed_work rx_poll;
 	bool rx_linger;
+	u32 rx_scan;
 	bool rx_off;
 	atomic_t tx_seq;
 	wait_queue_head_t tx_wq;

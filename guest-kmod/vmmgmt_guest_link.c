@@ -504,6 +504,7 @@ static u32 vmmgmt_guest_link_setup(struct vmmgmt_guest_dev *vdev)
 			     h2g->data_size) ||
 	    vmmgmt_ring_cons_reset(&vdev->rx, READ_ONCE(ctrl->tail)))
 		goto bad;
+	vdev->rx_scan = READ_ONCE(ctrl->tail);
 	vmmgmt_guest_link_features(vdev);
 	/* The new consumer is stopped: nothing to linger on. */
 	WRITE_ONCE(vdev->rx_linger, false);
@@ -761,6 +762,26 @@ static int vmmgmt_guest_rx_bad(struct vmmgmt_guest_dev *vdev,
 	return 0;
 }
 
+/* Whether a host record looks like a CREDIT notice (its length says). */
+static bool vmmgmt_guest_rx_is_credit(const struct vmmgmt_rec *hdr)
+{
+	return hdr->mode == VMMGMT_MODE_CTRL && !hdr->flags &&
+	       hdr->len == sizeof(struct vmmgmt_credit);
+}
+
+/*
+ * vmmgmt_guest_rx_scan_one() - what the rx work does with a record it looks
+ * at ahead of a stalled one: a CREDIT notice is taken now (its writers
+ * need not wait for the stalled reader), the rest waits for its turn.
+ */
+static int vmmgmt_guest_rx_scan_one(void *ctx, const struct vmmgmt_rec *hdr,
+				    const void *payload)
+{
+	if (vmmgmt_guest_rx_is_credit(hdr))
+		vmmgmt_guest_flow_rx(ctx, hdr, payload);
+	return 0;
+}
+
 /**
  * vmmgmt_guest_rx_deliver() - queue one host record to the file bound to its
  * port.
@@ -784,7 +805,9 @@ static int vmmgmt_guest_rx_bad(struct vmmgmt_guest_dev *vdev,
  * (%VMMGMT_REC_F_ERROR, payload a __u32 errno) is queued as an error that
  * read() returns.  When the file's queue
  * is full the record stays in the ring and the batch ends: the reader
- * that makes room queues the rx work again.
+ * that makes room queues the rx work again; meanwhile the rx work takes
+ * the CREDIT notices behind it (vmmgmt_guest_rx_scan_one()), and skips
+ * them here when their turn comes (below &vmmgmt_guest_dev.rx_scan).
  *
  * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&ports).
  * Return: 0 to consume the record, 1 to leave it in the ring.
@@ -804,6 +827,10 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 		return vdev->rx_stream(vdev, hdr, payload);
 	}
 	if (hdr->mode == VMMGMT_MODE_CTRL) {
+		/* Taken already while the rx work was stalled before it. */
+		if (vmmgmt_guest_rx_is_credit(hdr) &&
+		    (s32)(vdev->rx.idx - vdev->rx_scan) < 0)
+			return 0;
 		if (!(hdr->flags & VMMGMT_REC_F_RESPONSE))
 			return vmmgmt_guest_flow_rx(vdev, hdr, payload);
 		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
@@ -1026,6 +1053,17 @@ void vmmgmt_guest_rx_work(struct work_struct *work)
 	xa_lock(&vdev->ports);
 	stalled = vdev->rx_stalled;
 	xa_unlock(&vdev->ports);
+	/*
+	 * The CREDIT notices behind a stalled record are taken now, so that
+	 * one file that does not read does not stop every writer.
+	 */
+	if (stalled &&
+	    vmmgmt_ring_scan(&vdev->rx, &vdev->rx_scan, UINT_MAX,
+			     vmmgmt_guest_rx_scan_one, vdev, vdev->rx_buf,
+			     VMMGMT_MSG_MAX) < 0) {
+		broken = true;
+		goto unlock;
+	}
 	if (stalled)
 		/* A reader queues the work when it makes room. */
 		vmmgmt_ring_cons_stop(&vdev->rx);

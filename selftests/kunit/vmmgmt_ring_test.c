@@ -854,6 +854,57 @@ static void vmmgmt_ring_test_drain(struct kunit *test)
 	rt_check_guards(test, rt);
 }
 
+/*
+ * Looking ahead consumes nothing, goes on where it stopped, never looks
+ * behind the consumer, and leaves the records for the drain, in order.
+ */
+static void vmmgmt_ring_test_scan(struct kunit *test)
+{
+	struct rt *rt = rt_new(test, RT_SIZE, 0);
+	struct rt_drain d = { .test = test, .len = 20 };
+	struct rt_drain look = { .test = test, .len = 20 };
+	u32 n, pos, rec = vmmgmt_ring_rec_size(20);
+
+	for (n = 0; n < 6; n++)
+		KUNIT_ASSERT_EQ(test, rt_post(rt, 20, n), 0);
+	/* The consumer is at record 2 when it stalls. */
+	KUNIT_ASSERT_EQ(test, vmmgmt_ring_drain(&rt->cons, 2, rt_drain_cb, &d,
+						rt->buf, VMMGMT_MSG_MAX), 2);
+	look.next_id = 2;
+	pos = 0;	/* behind the consumer: it starts at the consumer */
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_scan(&rt->cons, &pos, 3, rt_drain_cb,
+					       &look, rt->buf, VMMGMT_MSG_MAX),
+			3);
+	KUNIT_EXPECT_EQ(test, look.seen, 3);
+	KUNIT_EXPECT_EQ(test, pos, 5 * rec);
+	/* Nothing was consumed or published. */
+	KUNIT_EXPECT_EQ(test, rt->cons.idx, 2 * rec);
+	KUNIT_EXPECT_EQ(test, rt->ctrl->tail, 2 * rec);
+	/* It goes on from where it stopped, up to the head. */
+	for (n = 6; n < 8; n++)
+		KUNIT_ASSERT_EQ(test, rt_post(rt, 20, n), 0);
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_scan(&rt->cons, &pos, 100,
+					       rt_drain_cb, &look, rt->buf,
+					       VMMGMT_MSG_MAX), 3);
+	KUNIT_EXPECT_EQ(test, look.next_id, 8);
+	KUNIT_EXPECT_EQ(test, pos, 8 * rec);
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_scan(&rt->cons, &pos, 100,
+					       rt_drain_cb, &look, rt->buf,
+					       VMMGMT_MSG_MAX), 0);
+	/* The drain still gets every record, in order. */
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_drain(&rt->cons, 100, rt_drain_cb,
+						&d, rt->buf, VMMGMT_MSG_MAX),
+			6);
+	KUNIT_EXPECT_EQ(test, d.next_id, 8);
+	KUNIT_EXPECT_EQ(test, rt->ctrl->tail, rt->ctrl->head);
+	/* A too small buffer is refused, as when draining. */
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 20, 8), 0);
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_scan(&rt->cons, &pos, 100,
+					       rt_drain_cb, &look, rt->buf, 8),
+			-EMSGSIZE);
+	rt_check_guards(test, rt);
+}
+
 /* Neither side trusts its own index in the shared memory. */
 static void vmmgmt_ring_test_own_index(struct kunit *test)
 {
@@ -1214,6 +1265,7 @@ static struct kunit_case vmmgmt_ring_cases[] = {
 	KUNIT_CASE(vmmgmt_ring_test_notify_at_hostile),
 	KUNIT_CASE(vmmgmt_ring_test_space_notify),
 	KUNIT_CASE(vmmgmt_ring_test_drain),
+	KUNIT_CASE(vmmgmt_ring_test_scan),
 	KUNIT_CASE(vmmgmt_ring_test_own_index),
 	KUNIT_CASE_PARAM(vmmgmt_ring_test_hostile, rt_hostile_gen_params),
 	{}
