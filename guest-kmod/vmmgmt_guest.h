@@ -411,7 +411,9 @@ struct vmmgmt_guest_streams {
  *	held, read with READ_ONCE() by readers.
  * @rx_scan: (ABI 0.7) while the rx work is stalled, how far it looked
  *	ahead in @rx for CREDIT notices (vmmgmt_ring_scan()): those below
- *	were taken already.  Set at each ring setup.  @rx_lock.
+ *	were taken already.  Set at each ring setup, kept at or ahead of
+ *	the tail after each batch (a stale one would pass for ahead after
+ *	2 GiB).  @rx_lock.
  * @rx_off: set before removal cancels @rx_work and @rx_poll: neither
  *	queues the other any more.
  * @tx_seq: bumped by every interrupt; a writer waiting for ring space

@@ -777,7 +777,7 @@ static bool vmmgmt_guest_rx_is_credit(const struct vmmgmt_rec *hdr)
 static int vmmgmt_guest_rx_scan_one(void *ctx, const struct vmmgmt_rec *hdr,
 				    const void *payload)
 {
-	if (vmmgmt_guest_rx_is_credit(hdr))
+	if (payload && vmmgmt_guest_rx_is_credit(hdr))
 		vmmgmt_guest_flow_rx(ctx, hdr, payload);
 	return 0;
 }
@@ -1060,10 +1060,13 @@ void vmmgmt_guest_rx_work(struct work_struct *work)
 	if (stalled &&
 	    vmmgmt_ring_scan(&vdev->rx, &vdev->rx_scan, UINT_MAX,
 			     vmmgmt_guest_rx_scan_one, vdev, vdev->rx_buf,
-			     VMMGMT_MSG_MAX) < 0) {
+			     sizeof(struct vmmgmt_credit)) < 0) {
 		broken = true;
 		goto unlock;
 	}
+	/* What was looked at stays within a ring of the tail. */
+	if ((s32)(vdev->rx.idx - vdev->rx_scan) > 0)
+		vdev->rx_scan = vdev->rx.idx;
 	if (stalled)
 		/* A reader queues the work when it makes room. */
 		vmmgmt_ring_cons_stop(&vdev->rx);

@@ -763,11 +763,11 @@ int vmmgmt_ring_drain(struct vmmgmt_ring *ring, unsigned int budget,
  *	private tail if it is behind it; on return, the index after the
  *	last record looked at (the caller keeps it to go on from there).
  * @budget: most records to look at in this call.
- * @cb: called with private copies of each record's header and payload;
- *	what it returns is ignored.
+ * @cb: called with a private copy of each record's header, and of its
+ *	payload if it fits @buf (else NULL); what it returns is ignored.
  * @ctx: passed to @cb.
  * @buf: scratch buffer for the payloads.
- * @buf_size: size of @buf; at least the ring's maximum payload.
+ * @buf_size: size of @buf: the longest payload worth looking at.
  *
  * For a consumer whose next record must wait (its receiver is full) but
  * that must see what follows it (notices that make the receiver drain).
@@ -779,9 +779,8 @@ int vmmgmt_ring_drain(struct vmmgmt_ring *ring, unsigned int budget,
  *
  * Context: any context @cb allows; serialised with the consumer's other
  * calls.
- * Return: the number of records looked at; -EMSGSIZE if a payload does
- * not fit @buf; -EPROTO on a violation (the ring is broken, as when
- * draining).
+ * Return: the number of records looked at; -EPROTO on a violation (the
+ * ring is broken, as when draining).
  */
 int vmmgmt_ring_scan(struct vmmgmt_ring *ring, u32 *pos, unsigned int budget,
 		     vmmgmt_ring_cb_t cb, void *ctx, void *buf,
@@ -799,19 +798,17 @@ int vmmgmt_ring_scan(struct vmmgmt_ring *ring, u32 *pos, unsigned int budget,
 		ret = vmmgmt_ring_next(ring, &h, &rec);
 		if (ret)
 			break;
-		if (h.len > buf_size) {
-			ret = -EMSGSIZE;
-			break;
+		if (h.len <= buf_size) {
+			vmmgmt_ring_copy_payload(ring, h.len, buf);
+			cb(ctx, &h, buf);
+		} else {
+			cb(ctx, &h, NULL);
 		}
-		vmmgmt_ring_copy_payload(ring, h.len, buf);
-		cb(ctx, &h, buf);
 		ring->idx += rec;
 	}
 	*pos = ring->idx;
 	ring->idx = tail;
-	if (ret == -EPROTO || ret == -EMSGSIZE)
-		return ret;
-	return n;
+	return ret == -EPROTO ? ret : n;
 }
 
 /**
