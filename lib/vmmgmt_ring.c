@@ -808,7 +808,9 @@ int vmmgmt_ring_scan(struct vmmgmt_ring *ring, u32 *pos, unsigned int budget,
 	}
 	*pos = ring->idx;
 	ring->idx = tail;
-	return ret == -EPROTO ? ret : n;
+	if (ret == -EPROTO)
+		return ret;
+	return n;
 }
 
 /**
