@@ -212,7 +212,7 @@ static bool c_state_is(const char *want)
 /* Print the host's flow counters of B (ABI 0.7 sysfs), when there. */
 static void print_flow_counters(const char *when)
 {
-	ksft_print_msg("%s: hol-b held %lld, credit_notices %lld, held_overflows %lld; hol-c link %s\n",
+	ksft_print_msg("%s: hol-b held %lld, credit notices %lld, overflows %lld; hol-c %s\n",
 		       when, vm_attr_num(gb->name, "held"),
 		       vm_attr_num(gb->name, "credit_notices"),
 		       vm_attr_num(gb->name, "held_overflows"),
