@@ -6,7 +6,8 @@
  * vmmgmt_guest_pci.c	module init and exit; the PCI transport: probe,
  *			remove, BARs, MSI-X interrupts
  * vmmgmt_guest_cdev.c	/dev/vmmgmt*: open files as endpoints (bind,
- *			connect, read, write, poll) and the ioctl switch
+ *			connect, read, write, poll) and the ioctl switch;
+ *			the file operations of accepted streams
  * vmmgmt_guest_sysfs.c	/sys/class/misc/vmmgmt/: device attributes, the
  *			channel counters, the statistics settings
  * vmmgmt_guest_dev.c	the device object: allocation with every part
@@ -15,20 +16,28 @@
  *			requests to the host's name table and their answers
  * vmmgmt_guest_stats.c	the statistics collector: samples posted to the
  *			host, VMMGMT_IOC_SET_NEEDS
+ * vmmgmt_guest_stream.c	streams: listeners, connected and accepted
+ *			streams, their files, segments from the host
  * vmmgmt_guest_link.c	the link: link state, ring setup, channel reset,
  *			the one send path, the rx work, refusals of records
  *			of a mode that is off
+ * vmmgmt_guest_flow.c	flow control: credits per destination (the host's
+ *			CREDIT and PEER_GONE notices), and the writers
+ *			that wait for theirs
  * vmmgmt_guest_modes.c	the modes the owner turns on and off, and telling
  *			the host which (the header's guest_modes)
  * vmmgmt_guest_watchdog.c the stall watchdog, and debugfs vmmgmt/<PCI>/
  * vmmgmt_guest_ring.c	the shared ring (lib/vmmgmt_ring.c)
  * vmmgmt_guest_stall.c	the shared stall detection (lib/vmmgmt_stall.c)
  * vmmgmt_guest_name_rules.c the shared name check (lib/vmmgmt_name_rules.c)
+ * vmmgmt_guest_stream_rules.c the shared stream protocol rules
+ *			(lib/vmmgmt_stream.c)
  * vmmgmt_guest_compat.h	kernel API differences between 6.1 and 6.12
  *
  * The link calls up into the mode files only through
- * &vmmgmt_guest_dev.rx_mode, set at allocation.  The locks and their
- * order are described with &struct vmmgmt_guest_dev.
+ * &vmmgmt_guest_dev.rx_mode, set at allocation, and into the stream layer
+ * through &vmmgmt_guest_dev.rx_stream, .peer_gone and .link_changed.  The
+ * locks and their order are described with &struct vmmgmt_guest_dev.
  */
 #ifndef _VMMGMT_GUEST_H
 #define _VMMGMT_GUEST_H
@@ -54,14 +63,29 @@
 #include <vmmgmt.h>
 
 #include "vmmgmt_ring.h"
+#include "vmmgmt_flow.h"
 #include "vmmgmt_name_rules.h"
+#include "vmmgmt_stream.h"
 #include "vmmgmt_stall.h"
 
 struct dentry;
+struct kiocb;
+struct iov_iter;
 struct pci_dev;
+struct poll_table_struct;
+struct vmmgmt_guest_listener;
+struct vmmgmt_guest_stream;
 
 /* Room for "vmmgmt", a decimal unsigned int and the NUL. */
 #define VMMGMT_GUEST_DEV_NAME_LEN	20
+
+/*
+ * The feature bits (%VMMGMT_F_*) this module implements: it accepts each
+ * of them when the host offers it (vmmgmt_guest_link_features()), and no
+ * other, whatever the ABI defines.
+ */
+#define VMMGMT_GUEST_FEATURES	(VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES | \
+				 VMMGMT_F_FLOW | VMMGMT_F_STREAM)
 
 /**
  * struct vmmgmt_guest_counters - counters shown in sysfs; atomic, no lock.
@@ -83,6 +107,17 @@ struct pci_dev;
  *	(vmmgmt_guest_watchdog.c).
  * @stall_kicks: notifications the watchdog sent: doorbells, or looks at
  *	the rx ring.
+ * @flow_credits: (ABI 0.7) CREDIT notices taken from the host.
+ * @flow_peers_gone: (ABI 0.7) PEER_GONE notices taken from the host.
+ * @flow_waits: (ABI 0.7) chat and stream write()s that found no credit
+ *	for their destination: they blocked until the host returned some,
+ *	or failed with EAGAIN.
+ * @flow_overflows: (ABI 0.7) records posted uncounted because
+ *	%VMMGMT_FLOW_DESTS destinations had records in flight already
+ *	(answers and stream acknowledgements, which never wait).
+ * @withdrawals_lost: (ABI 0.7) names a closing file could not withdraw
+ *	within %VMMGMT_GUEST_CLOSE_TIMEOUT (the ring stayed full) or at all;
+ *	the host withdraws them when the channel is reset.
  */
 struct vmmgmt_guest_counters {
 	atomic64_t tx_msgs;
@@ -96,6 +131,43 @@ struct vmmgmt_guest_counters {
 	atomic64_t violations;
 	atomic64_t stalls_recovered;
 	atomic64_t stall_kicks;
+	atomic64_t flow_credits;
+	atomic64_t flow_peers_gone;
+	atomic64_t flow_waits;
+	atomic64_t flow_overflows;
+	atomic64_t withdrawals_lost;
+};
+
+/**
+ * struct vmmgmt_guest_flow_dest - a destination with records in flight.
+ * @key: (0, 0, port) a host endpoint, (0, vm, 0) every port of a VM.
+ * @msgs: records counted and not yet returned by the host.
+ * @bytes: their payload bytes.
+ */
+struct vmmgmt_guest_flow_dest {
+	struct vmmgmt_addr key;
+	u32 msgs;
+	u64 bytes;
+};
+
+/**
+ * struct vmmgmt_guest_flow - the guest's credits (vmmgmt_guest_flow.c, ABI
+ * 0.7, %VMMGMT_F_FLOW).
+ * @lock: protects @nr and @dst.  Taken by the rx work (under
+ *	&vmmgmt_guest_dev.rx_lock), by the send path and ring setup (under
+ *	&vmmgmt_guest_dev.tx_lock), and by writers and pollers; nothing is
+ *	taken under it.
+ * @wq: writers and pollers without credit for their destination.  Woken
+ *	on CREDIT, PEER_GONE, a new ring setup, every link change and
+ *	removal (vmmgmt_guest_wake_all()).
+ * @nr: entries in @dst.
+ * @dst: the destinations with records in flight, in no order.
+ */
+struct vmmgmt_guest_flow {
+	spinlock_t lock;		/* @nr, @dst */
+	wait_queue_head_t wq;
+	unsigned int nr;
+	struct vmmgmt_guest_flow_dest dst[VMMGMT_FLOW_DESTS];
 };
 
 /**
@@ -191,8 +263,8 @@ struct vmmgmt_guest_stats_req {
  * @lock: protects the fields below but @sent and @failed, and the
  *	sampling itself.  Taken before &vmmgmt_guest_dev.lock.
  * @work: takes one sample per period while @enabled.
- * @enabled: sysfs stats_enable.
- * @period_ms: sysfs stats_period_ms.  Written under @lock, read with
+ * @enabled: sysfs modes/stats/sampling.
+ * @period_ms: sysfs modes/stats/period_ms.  Written under @lock, read with
  *	READ_ONCE() by sysfs.
  * @seq: sequence number of the last sample taken.
  * @last_ns: CLOCK_MONOTONIC time of the last sample or baseline.
@@ -225,6 +297,64 @@ struct vmmgmt_guest_sampler {
 	spinlock_t req_lock;		/* @reqs; see above */
 	struct vmmgmt_guest_stats_req reqs[VMMGMT_GUEST_STATS_REQS];
 	unsigned int nr_reqs;
+};
+
+/* Most RSTs to streams the guest does not know that wait to be sent. */
+#define VMMGMT_GUEST_STREAM_RSTS	32
+
+/**
+ * struct vmmgmt_guest_stream_rst - an RST owed to a segment for a stream
+ * the guest does not know (or refused), sent by &vmmgmt_guest_streams.work.
+ * @id: the stream id.
+ * @mode: the segment's mode.
+ * @err: the positive errno the RST carries.
+ * @src: our address the RST comes from (the segment's destination).
+ * @dst: where it goes (the segment's source).
+ */
+struct vmmgmt_guest_stream_rst {
+	u64 id;
+	u32 mode;
+	u32 err;
+	struct vmmgmt_addr src;
+	struct vmmgmt_addr dst;
+};
+
+/**
+ * struct vmmgmt_guest_streams - the streams of a device
+ * (vmmgmt_guest_stream.c).
+ * @lock: protects @all, @listeners, @nr, @next_id, @off, @rsts, @nr_rsts,
+ *	every stream's table and backlog membership and every listener's
+ *	backlog.  A spinlock taken by the rx work; a stream's own lock nests
+ *	inside it.  Nothing sleeps under it.
+ * @all: every stream of the device (connecting, open, in a backlog, or
+ *	closed by its file with a segment still owed).
+ * @listeners: the listeners, by port.
+ * @nr: entries in @all, at most %VMMGMT_STREAMS_MAX.
+ * @next_id: the id of the last stream this guest opened.
+ * @off: the device is going away: nothing is queued to @work any more.
+ * @work: sends the segments owed by the rx work and by closed files
+ *	(non-blocking; it tries again a little later while the ring is full).
+ * @rsts: RSTs owed to segments of streams the guest does not know.
+ * @nr_rsts: entries in @rsts; past %VMMGMT_GUEST_STREAM_RSTS one is lost.
+ * @opened: streams that got connected or accepted (sysfs streams_opened).
+ * @reset: streams that ended with an error (sysfs streams_reset).
+ * @tx_bytes: stream bytes sent in DATA segments (sysfs stream_tx_bytes).
+ * @rx_bytes: stream bytes received in DATA segments (sysfs stream_rx_bytes).
+ */
+struct vmmgmt_guest_streams {
+	spinlock_t lock;		/* see above */
+	struct list_head all;
+	struct list_head listeners;
+	unsigned int nr;
+	u64 next_id;
+	bool off;
+	struct delayed_work work;
+	struct vmmgmt_guest_stream_rst rsts[VMMGMT_GUEST_STREAM_RSTS];
+	unsigned int nr_rsts;
+	atomic64_t opened;
+	atomic64_t reset;
+	atomic64_t tx_bytes;
+	atomic64_t rx_bytes;
 };
 
 /**
@@ -279,6 +409,11 @@ struct vmmgmt_guest_sampler {
  * @rx_linger: the last rx batch left the consumer marked running without
  *	an interrupt armed (vmmgmt_guest_rx_work()).  Written with @rx_lock
  *	held, read with READ_ONCE() by readers.
+ * @rx_scan: (ABI 0.7) while the rx work is stalled, how far it looked
+ *	ahead in @rx for CREDIT notices (vmmgmt_ring_scan()): those below
+ *	were taken already.  Set at each ring setup, kept at or ahead of
+ *	the tail after each batch (a stale one would pass for ahead after
+ *	2 GiB).  @rx_lock.
  * @rx_off: set before removal cancels @rx_work and @rx_poll: neither
  *	queues the other any more.
  * @tx_seq: bumped by every interrupt; a writer waiting for ring space
@@ -300,6 +435,25 @@ struct vmmgmt_guest_sampler {
  *	@rx_lock held; returns 0 to consume it, 1 to leave it in the ring),
  *	or NULL: chat records are queued to the files by the link itself,
  *	others are violations.  Set by vmmgmt_guest_dev_alloc(), fixed after.
+ *	The host's CTRL notices (no %VMMGMT_REC_F_RESPONSE) do not go there
+ *	but to the flow control (vmmgmt_guest_flow_rx()).
+ * @rx_stream: (ABI 0.7) the function the rx work hands every host record
+ *	with %VMMGMT_REC_F_STREAM to, whatever its mode, once the link checked
+ *	that it is addressed to this VM (same arguments, context and return
+ *	value as @rx_mode; the mode is not checked against the modes that
+ *	are on: the stream layer answers that itself), or NULL: such
+ *	records are violations.  Set at allocation, fixed after.
+ * @peer_gone: (ABI 0.7) called by the rx work for each well-formed
+ *	%VMMGMT_CTRL_PEER_GONE notice, with its address ((0, vm, 0): a VM,
+ *	(0, 0, port): a host endpoint), after the flow control forgot the
+ *	credits of the destinations there; or NULL.  Context: the rx work,
+ *	@rx_lock held, must not sleep for long nor wait for the ring (send
+ *	with nonblock).  Set at allocation, fixed after.
+ * @link_changed: called by vmmgmt_guest_wake_all() (a link change, a new
+ *	generation, removal) before the waiters are woken, or NULL.  Set at
+ *	allocation.
+ * @flow: the credits per destination (ABI 0.7).
+ * @streams: the streams (ABI 0.7).
  * @counters: the channel counters, shown in sysfs.
  * @modes: the modes the owner turned on, and their counters.
  * @sampler: the statistics collector.
@@ -315,6 +469,7 @@ struct vmmgmt_guest_sampler {
  * Lock order: misc_mtx (held by the misc core around open and
  * misc_deregister()) is never taken while holding @lock.  Then
  * @lock (read) -> @rx_lock -> @tx_lock -> xa_lock(&@ports), and
+ * @tx_lock -> &vmmgmt_guest_flow.lock (taken alone otherwise), and
  * @lock (read) -> &vmmgmt_guest_ep.mutex -> xa_lock(&@ports); nothing else is
  * taken under &vmmgmt_guest_ep.mutex.  &vmmgmt_guest_ep.name_mutex comes before
  * @lock: a names ioctl holds it while it waits for the host's answer
@@ -347,6 +502,7 @@ struct vmmgmt_guest_dev {
 	struct work_struct rx_work;
 	struct delayed_work rx_poll;
 	bool rx_linger;
+	u32 rx_scan;
 	bool rx_off;
 	atomic_t tx_seq;
 	wait_queue_head_t tx_wq;
@@ -362,6 +518,13 @@ struct vmmgmt_guest_dev {
 	int (*rx_mode[VMMGMT_MODE_MAX])(struct vmmgmt_guest_dev *vdev,
 					const struct vmmgmt_rec *hdr,
 					const void *payload);
+	int (*rx_stream)(struct vmmgmt_guest_dev *vdev,
+			 const struct vmmgmt_rec *hdr, const void *payload);
+	void (*peer_gone)(struct vmmgmt_guest_dev *vdev,
+			  const struct vmmgmt_addr *addr);
+	void (*link_changed)(struct vmmgmt_guest_dev *vdev);
+	struct vmmgmt_guest_flow flow;
+	struct vmmgmt_guest_streams streams;
 
 	struct vmmgmt_guest_counters counters;
 	struct vmmgmt_guest_modes modes;
@@ -424,6 +587,10 @@ struct vmmgmt_guest_msg {
  *	withdrawals; protects @names and @nr_names.
  * @names: &struct vmmgmt_guest_ep_name this file published.
  * @nr_names: entries in @names, at most %VMMGMT_NAMES_PER_OWNER.
+ * @stream: the stream this file became (VMMGMT_IOC_STREAM_CONNECT), or
+ *	NULL.  Written under @mutex; read with READ_ONCE() for dispatch.
+ * @listener: the listener this file became (VMMGMT_IOC_STREAM_LISTEN), or
+ *	NULL.  Same locking as @stream.
  */
 struct vmmgmt_guest_ep {
 	struct vmmgmt_guest_dev *vdev;
@@ -442,6 +609,8 @@ struct vmmgmt_guest_ep {
 	struct mutex name_mutex;	/* names ioctls, @names; see above */
 	struct list_head names;
 	unsigned int nr_names;
+	struct vmmgmt_guest_stream *stream;
+	struct vmmgmt_guest_listener *listener;
 };
 
 /**
@@ -456,6 +625,13 @@ struct vmmgmt_guest_ep_name {
 	u32 gen;
 	u8 name[VMMGMT_NAME_MAX];
 };
+
+/*
+ * How long close() waits for room in the ring to withdraw the file's
+ * names, all of them together; then it gives up (counted in
+ * &vmmgmt_guest_counters.withdrawals_lost).
+ */
+#define VMMGMT_GUEST_CLOSE_TIMEOUT	HZ
 
 /* How long a names ioctl waits for the host's answer. */
 #define VMMGMT_GUEST_CTRL_TIMEOUT	(5 * HZ)
@@ -582,6 +758,33 @@ static inline void vmmgmt_guest_doorbell(struct vmmgmt_guest_dev *vdev)
 /* How long vmmgmt_guest_link_reset() waits for the host's acknowledgment. */
 #define VMMGMT_GUEST_RESET_TIMEOUT	(10 * HZ)
 
+/**
+ * vmmgmt_guest_ep_bind() - give an endpoint a port.
+ * @ep: the endpoint, unbound.
+ * @port: the port, or 0 for a free one from %VMMGMT_PORT_DYNAMIC up.
+ *
+ * Context: process context; @ep->mutex held; takes
+ * xa_lock(&vmmgmt_guest_dev.ports) and may allocate.
+ * Return: 0 with @ep->port set; -EADDRINUSE if @port is taken or no
+ * dynamic port is left; -ENOMEM.
+ */
+static inline int vmmgmt_guest_ep_bind(struct vmmgmt_guest_ep *ep, u32 port)
+{
+	struct xarray *ports = &ep->vdev->ports;
+	int ret;
+
+	if (port)
+		ret = xa_insert(ports, port, ep, GFP_KERNEL);
+	else
+		ret = xa_alloc(ports, &port, ep,
+			       XA_LIMIT(VMMGMT_PORT_DYNAMIC, U32_MAX),
+			       GFP_KERNEL);
+	if (ret)
+		return ret == -EBUSY ? -EADDRINUSE : ret;
+	ep->port = port;
+	return 0;
+}
+
 /* vmmgmt_guest_cdev.c */
 int vmmgmt_guest_cdev_register(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_cdev_unregister(struct vmmgmt_guest_dev *vdev);
@@ -620,6 +823,42 @@ void vmmgmt_guest_stats_req_work(struct work_struct *work);
 int vmmgmt_guest_stats_set_period(struct vmmgmt_guest_dev *vdev, u32 ms);
 long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev,
 				  void __user *uarg);
+
+/* vmmgmt_guest_stream.c */
+void vmmgmt_guest_streams_init(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_streams_remove(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_streams_free(struct vmmgmt_guest_dev *vdev);
+int vmmgmt_guest_stream_rx(struct vmmgmt_guest_dev *vdev,
+			   const struct vmmgmt_rec *hdr, const void *payload);
+void vmmgmt_guest_stream_peer_gone(struct vmmgmt_guest_dev *vdev,
+				   const struct vmmgmt_addr *addr);
+void vmmgmt_guest_stream_link_changed(struct vmmgmt_guest_dev *vdev);
+bool vmmgmt_guest_stream_ep_is(struct vmmgmt_guest_ep *ep);
+ssize_t vmmgmt_guest_stream_ep_read(struct vmmgmt_guest_ep *ep,
+				    struct kiocb *iocb, struct iov_iter *to);
+ssize_t vmmgmt_guest_stream_ep_write(struct vmmgmt_guest_ep *ep,
+				     struct kiocb *iocb,
+				     struct iov_iter *from);
+__poll_t vmmgmt_guest_stream_ep_poll(struct vmmgmt_guest_ep *ep,
+				     struct file *file,
+				     struct poll_table_struct *wait);
+void vmmgmt_guest_stream_ep_release(struct vmmgmt_guest_ep *ep);
+long vmmgmt_guest_stream_connect(struct vmmgmt_guest_ep *ep,
+				 void __user *uarg);
+long vmmgmt_guest_stream_listen(struct vmmgmt_guest_ep *ep,
+				void __user *uarg);
+long vmmgmt_guest_stream_accept(struct vmmgmt_guest_ep *ep, struct file *file,
+				void __user *uarg,
+				const struct file_operations *fops);
+ssize_t vmmgmt_guest_stream_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t vmmgmt_guest_stream_write_iter(struct kiocb *iocb,
+				       struct iov_iter *from);
+__poll_t vmmgmt_guest_stream_file_poll(struct file *file,
+				       struct poll_table_struct *wait);
+long vmmgmt_guest_stream_file_ioctl(struct file *file, unsigned int cmd,
+				    unsigned long arg);
+struct vmmgmt_guest_dev *vmmgmt_guest_stream_file_close(struct file *file);
+long vmmgmt_guest_stream_ep_shutdown(struct vmmgmt_guest_ep *ep);
 
 /* vmmgmt_guest_modes.c */
 void vmmgmt_guest_modes_init(struct vmmgmt_guest_dev *vdev);
@@ -679,6 +918,12 @@ int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev,
 int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 		      const struct vmmgmt_rec *hdr, const void *data,
 		      bool nonblock);
+int vmmgmt_guest_send_credited(struct vmmgmt_guest_dev *vdev,
+			       const struct vmmgmt_rec *hdr, const void *data,
+			       bool nonblock);
+int vmmgmt_guest_send_timeout(struct vmmgmt_guest_dev *vdev,
+			      const struct vmmgmt_rec *hdr, const void *data,
+			      unsigned long *timeout);
 void vmmgmt_guest_answer_err(struct vmmgmt_guest_dev *vdev,
 			     const struct vmmgmt_rec *req, u32 err);
 void vmmgmt_guest_rx_work(struct work_struct *work);
@@ -686,6 +931,21 @@ void vmmgmt_guest_rx_poll(struct work_struct *work);
 bool vmmgmt_guest_rx_kick(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_rx_shutdown(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_wake_all(struct vmmgmt_guest_dev *vdev);
+
+/* vmmgmt_guest_flow.c */
+void vmmgmt_guest_flow_init(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_flow_reset(struct vmmgmt_guest_dev *vdev);
+int vmmgmt_guest_flow_rx(struct vmmgmt_guest_dev *vdev,
+			 const struct vmmgmt_rec *hdr, const void *payload);
+int vmmgmt_guest_flow_take(struct vmmgmt_guest_dev *vdev,
+			   const struct vmmgmt_rec *hdr, bool strict);
+void vmmgmt_guest_flow_untake(struct vmmgmt_guest_dev *vdev,
+			      const struct vmmgmt_rec *hdr);
+bool vmmgmt_guest_flow_credit(struct vmmgmt_guest_dev *vdev,
+			      const struct vmmgmt_addr *dst);
+int vmmgmt_guest_flow_wait(struct vmmgmt_guest_dev *vdev,
+			   const struct vmmgmt_rec *hdr, bool nonblock);
+unsigned int vmmgmt_guest_flow_count(struct vmmgmt_guest_dev *vdev);
 
 /* vmmgmt_guest_watchdog.c */
 void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev);

@@ -16,15 +16,21 @@
  *
  * Each open file is one endpoint (&struct vmmgmt_guest_ep): VMMGMT_IOC_BIND
  * gives it a port, VMMGMT_IOC_CONNECT a destination; write() sends one
- * message as one record, read() returns one message.  The names ioctls
- * are vmmgmt_guest_names.c's, VMMGMT_IOC_SET_NEEDS the statistics
- * collector's.
+ * message as one record (waiting while the guest has no credit for that
+ * destination, vmmgmt_guest_flow.c), read() returns one message.  The names
+ * ioctls are vmmgmt_guest_names.c's, VMMGMT_IOC_SET_NEEDS the statistics
+ * collector's.  A file that became a stream or a listener (the stream
+ * ioctls) reads, writes and polls through the streams
+ * (vmmgmt_guest_stream.c).  read_iter and write_iter serve read(),
+ * readv(), splice() and sendfile() alike.
  *
  * Owns: the misc device and its minor numbers, &struct vmmgmt_guest_ep
- * but its names.  May call: the names (vmmgmt_guest_names.c), the
- * statistics collector (vmmgmt_guest_stats.c), the sysfs attributes
- * (vmmgmt_guest_sysfs.c), the device object (vmmgmt_guest_dev.c) and the
- * link (vmmgmt_guest_link.c); nothing calls it but the PCI transport.
+ * but its names, its stream and its listener.  May call: the names
+ * (vmmgmt_guest_names.c), the statistics collector
+ * (vmmgmt_guest_stats.c), the streams (vmmgmt_guest_stream.c), the sysfs
+ * attributes (vmmgmt_guest_sysfs.c), the device object
+ * (vmmgmt_guest_dev.c), the link (vmmgmt_guest_link.c) and the flow
+ * control (vmmgmt_guest_flow.c); nothing calls it but the PCI transport.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -39,7 +45,9 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
+#include "vmmgmt_guest_compat.h"
 #include "vmmgmt_guest.h"
 
 /* Numbers the misc devices: 0 is "vmmgmt", N is "vmmgmtN". */
@@ -99,10 +107,14 @@ static int vmmgmt_guest_open(struct inode *inode, struct file *file)
  * @inode: the device node.
  * @file: the file.
  *
- * Names go first, so that nobody looks up a port that is gone.  Messages
- * still queued are freed without counting them as drops.  If the
- * rx work waits for room in a queue, it is queued again: a record for the
- * port that closed is now dropped instead.
+ * A stream sends FIN (or RST), a listener refuses its backlog
+ * (vmmgmt_guest_stream_ep_release()); neither waits for the host.  Names
+ * go next, so that nobody looks up a port that is gone; their withdrawal
+ * waits for room in the ring for %VMMGMT_GUEST_CLOSE_TIMEOUT at most
+ * (vmmgmt_guest_names_release()), and nothing else here waits for the
+ * host.  Messages still queued are freed without counting them as drops.
+ * If the rx work waits for room in a queue, it is queued again: a record
+ * for the port that closed is now dropped instead.
  *
  * Context: process context; takes &vmmgmt_guest_dev.lock for reading, then
  * xa_lock(&vmmgmt_guest_dev.ports).
@@ -115,6 +127,7 @@ static int vmmgmt_guest_release(struct inode *inode, struct file *file)
 	struct vmmgmt_guest_msg *msg, *tmp;
 	bool kick;
 
+	vmmgmt_guest_stream_ep_release(ep);
 	vmmgmt_guest_names_release(ep);
 	down_read(&vdev->lock);
 	xa_lock(&vdev->ports);
@@ -139,39 +152,11 @@ static int vmmgmt_guest_release(struct inode *inode, struct file *file)
 }
 
 /**
- * vmmgmt_guest_ep_bind() - give an endpoint a port.
- * @ep: the endpoint, unbound.
- * @port: the port, or 0 for a free one from %VMMGMT_PORT_DYNAMIC up.
- *
- * Context: process context; @ep->mutex held; takes
- * xa_lock(&vmmgmt_guest_dev.ports) and may allocate.
- * Return: 0 with @ep->port set; -EADDRINUSE if @port is taken or no
- * dynamic port is left; -ENOMEM.
- */
-static int vmmgmt_guest_ep_bind(struct vmmgmt_guest_ep *ep, u32 port)
-{
-	struct xarray *ports = &ep->vdev->ports;
-	int ret;
-
-	if (port)
-		ret = xa_insert(ports, port, ep, GFP_KERNEL);
-	else
-		ret = xa_alloc(ports, &port, ep,
-			       XA_LIMIT(VMMGMT_PORT_DYNAMIC, U32_MAX),
-			       GFP_KERNEL);
-	if (ret)
-		return ret == -EBUSY ? -EADDRINUSE : ret;
-	ep->port = port;
-	return 0;
-}
-
-/**
  * vmmgmt_guest_ep_dequeue() - copy out the oldest queued message and drop it.
  * @ep: the endpoint.
- * @buf: user buffer.
- * @len: its size.
+ * @to: where the message goes.
  *
- * A message longer than @len stays queued (-EMSGSIZE), so that the
+ * A message longer than @to stays queued (-EMSGSIZE), so that the
  * caller can retry with a larger buffer; so does one that could not be
  * copied (-EFAULT).  An error answer from the host is consumed and
  * returned as its errno.  Sets the source for VMMGMT_IOC_LAST_SRC.  When
@@ -183,7 +168,7 @@ static int vmmgmt_guest_ep_bind(struct vmmgmt_guest_ep *ep, u32 port)
  * -EFAULT; the negative errno of an error answer.
  */
 static ssize_t vmmgmt_guest_ep_dequeue(struct vmmgmt_guest_ep *ep,
-				       char __user *buf, size_t len)
+				       struct iov_iter *to)
 {
 	struct vmmgmt_guest_dev *vdev = ep->vdev;
 	struct vmmgmt_guest_msg *msg;
@@ -196,9 +181,9 @@ static ssize_t vmmgmt_guest_ep_dequeue(struct vmmgmt_guest_ep *ep,
 	/* Only readers, serialised by @ep->mutex, take messages off. */
 	if (!msg)
 		return -EAGAIN;
-	if (msg->len > len)
+	if (msg->len > iov_iter_count(to))
 		return -EMSGSIZE;
-	if (!msg->err && copy_to_user(buf, msg->data, msg->len))
+	if (!msg->err && copy_to_iter(msg->data, msg->len, to) != msg->len)
 		return -EFAULT;
 
 	xa_lock(&vdev->ports);
@@ -228,11 +213,9 @@ static bool vmmgmt_guest_ep_readable(struct vmmgmt_guest_ep *ep)
 }
 
 /**
- * vmmgmt_guest_read() - receive one message.
- * @file: the open file (an endpoint).
- * @buf: user buffer.
- * @len: its size.
- * @ppos: unused (stream).
+ * vmmgmt_guest_read_iter() - receive one message.
+ * @iocb: the request on the open file (an endpoint).
+ * @to: where the message goes: its size is the buffer's.
  *
  * Returns the oldest message queued for this file's port, whole: message
  * boundaries are kept.  A buffer shorter than the message fails with
@@ -243,22 +226,25 @@ static bool vmmgmt_guest_ep_readable(struct vmmgmt_guest_ep *ep)
  * messages are returned even when the link went down; with none queued, a link
  * that is not up fails at once, and otherwise read() blocks (EAGAIN with
  * O_NONBLOCK).  An unbound file has no port and receives nothing until a
- * write() or VMMGMT_IOC_BIND gives it one.
+ * write() or VMMGMT_IOC_BIND gives it one.  A file that is a stream reads
+ * bytes instead (vmmgmt_guest_stream_ep_read()).
  *
  * Context: process context; may sleep (without &vmmgmt_guest_dev.lock).
  * Return: the message length; -ENODEV after removal; -ENOTCONN or -EPIPE
  * (see vmmgmt_guest_link_errno()); -EAGAIN; -EMSGSIZE; -EFAULT; -ERESTARTSYS;
  * the host's error answer (-EHOSTUNREACH, ...).
  */
-static ssize_t vmmgmt_guest_read(struct file *file, char __user *buf,
-				 size_t len, loff_t *ppos)
+static ssize_t vmmgmt_guest_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
+	struct file *file = iocb->ki_filp;
 	struct vmmgmt_guest_ep *ep = file->private_data;
 	struct vmmgmt_guest_dev *vdev = ep->vdev;
 	bool kicked;
 	ssize_t ret;
 	u32 state;
 
+	if (vmmgmt_guest_stream_ep_is(ep))
+		return vmmgmt_guest_stream_ep_read(ep, iocb, to);
 	for (;;) {
 		down_read(&vdev->lock);
 		if (vdev->removed) {
@@ -270,7 +256,7 @@ static ssize_t vmmgmt_guest_read(struct file *file, char __user *buf,
 			ret = -ERESTARTSYS;
 			break;
 		}
-		ret = vmmgmt_guest_ep_dequeue(ep, buf, len);
+		ret = vmmgmt_guest_ep_dequeue(ep, to);
 		mutex_unlock(&ep->mutex);
 		if (ret != -EAGAIN)
 			break;
@@ -278,7 +264,8 @@ static ssize_t vmmgmt_guest_read(struct file *file, char __user *buf,
 			ret = vmmgmt_guest_link_errno(state);
 			break;
 		}
-		if (file->f_flags & O_NONBLOCK)
+		if ((file->f_flags & O_NONBLOCK) ||
+		    (iocb->ki_flags & IOCB_NOWAIT))
 			break;
 		/* About to sleep: a lingering rx consumer looks once more. */
 		kicked = vmmgmt_guest_rx_kick(vdev);
@@ -299,36 +286,41 @@ static ssize_t vmmgmt_guest_read(struct file *file, char __user *buf,
 }
 
 /**
- * vmmgmt_guest_write() - send one message.
- * @file: the open file (an endpoint).
- * @buf: the message.
- * @len: its length: one record of mode CHAT, at most the ring's maximum
- *	payload (min(%VMMGMT_MSG_MAX, ring size / 4)).
- * @ppos: unused (stream).
+ * vmmgmt_guest_write_iter() - send one message.
+ * @iocb: the request on the open file (an endpoint).
+ * @from: the message: one record of the file's mode, at most the ring's
+ *	maximum payload (min(%VMMGMT_MSG_MAX, ring size / 4)).
  *
  * The record goes from (0, vm_id, port) to the address set with
  * VMMGMT_IOC_CONNECT; an unbound file first gets a dynamic port.  Blocks
- * while the ring is full (EAGAIN with O_NONBLOCK).  Re-checks the link
- * state in the header first.  A message longer than %VMMGMT_MSG_MAX gets
- * EMSGSIZE even while the link is down; one longer than the ring allows
- * gets it once the link is up.
+ * while the guest has no credit for that address (ABI 0.7,
+ * vmmgmt_guest_flow_wait()), then while the ring is full (EAGAIN
+ * with O_NONBLOCK, in both cases).  Re-checks the link state in the header
+ * first.  A message longer than %VMMGMT_MSG_MAX gets EMSGSIZE even while
+ * the link is down; one longer than the ring allows gets it once the link
+ * is up.  A file that is a stream writes bytes instead
+ * (vmmgmt_guest_stream_ep_write()).
  *
  * Context: process context; may sleep (without &vmmgmt_guest_dev.lock).
- * Return: @len; -ENODEV after removal; -ENOTCONN or -EPIPE (see
+ * Return: the message length; -ENODEV after removal; -ENOTCONN or -EPIPE (see
  * vmmgmt_guest_link_errno()); -EDESTADDRREQ without VMMGMT_IOC_CONNECT;
  * -EMSGSIZE; -EAGAIN; -EADDRINUSE if no dynamic port is left; -ENOMEM;
  * -EFAULT; -ERESTARTSYS.
  */
-static ssize_t vmmgmt_guest_write(struct file *file, const char __user *buf,
-				  size_t len, loff_t *ppos)
+static ssize_t vmmgmt_guest_write_iter(struct kiocb *iocb,
+				       struct iov_iter *from)
 {
+	struct file *file = iocb->ki_filp;
 	struct vmmgmt_guest_ep *ep = file->private_data;
 	struct vmmgmt_guest_dev *vdev = ep->vdev;
 	struct vmmgmt_rec hdr = { .mode = READ_ONCE(ep->mode) };
+	size_t len = iov_iter_count(from);
 	void *data = NULL;
 	ssize_t ret;
 	u32 state;
 
+	if (vmmgmt_guest_stream_ep_is(ep))
+		return vmmgmt_guest_stream_ep_write(ep, iocb, from);
 	down_read(&vdev->lock);
 	if (vdev->removed) {
 		ret = -ENODEV;
@@ -355,7 +347,7 @@ static ssize_t vmmgmt_guest_write(struct file *file, const char __user *buf,
 		ret = -ENOMEM;
 		goto unlock;
 	}
-	if (copy_from_user(data, buf, len)) {
+	if (!copy_from_iter_full(data, len, from)) {
 		ret = -EFAULT;
 		goto unlock;
 	}
@@ -368,14 +360,17 @@ static ssize_t vmmgmt_guest_write(struct file *file, const char __user *buf,
 	if (!ret && !ep->port)
 		ret = vmmgmt_guest_ep_bind(ep, 0);
 	hdr.dst = ep->peer;
-	hdr.src.vm = READ_ONCE(vdev->vm_id);
 	hdr.src.port = ep->port;
 	mutex_unlock(&ep->mutex);
 	if (ret)
 		goto unlock;
 
+	hdr.src.vm = READ_ONCE(vdev->vm_id);
 	hdr.len = len;
-	ret = vmmgmt_guest_send(vdev, &hdr, data, file->f_flags & O_NONBLOCK);
+	/* Only writers without credit for their destination wait there. */
+	ret = vmmgmt_guest_send_credited(vdev, &hdr, data,
+					 (file->f_flags & O_NONBLOCK) ||
+					 (iocb->ki_flags & IOCB_NOWAIT));
 	if (!ret)
 		ret = len;
 	else if (ret != -EAGAIN && ret != -ERESTARTSYS)
@@ -387,30 +382,68 @@ unlock:
 }
 
 /**
+ * vmmgmt_guest_poll_ring() - whether a message of the largest size fits
+ * into the ring.
+ * @vdev: the device; &vmmgmt_guest_dev.lock held for reading.
+ *
+ * Without room it asks the host for an interrupt when room appears.
+ *
+ * Context: process context; takes &vmmgmt_guest_dev.tx_lock.
+ * Return: EPOLLOUT | EPOLLWRNORM, 0 (no room), or EPOLLERR (the link is
+ * not up, or the ring is broken).
+ */
+static __poll_t vmmgmt_guest_poll_ring(struct vmmgmt_guest_dev *vdev)
+{
+	__poll_t mask = EPOLLERR;
+	int ret;
+
+	mutex_lock(&vdev->tx_lock);
+	if (vdev->link_state == VMMGMT_LINK_UP) {
+		ret = vmmgmt_ring_space(&vdev->tx, vdev->tx.max_len);
+		if (!ret || (ret == -ENOSPC &&
+			     !vmmgmt_ring_prod_wait(&vdev->tx,
+						    vdev->tx.max_len)))
+			mask = EPOLLOUT | EPOLLWRNORM;
+		else if (ret == -ENOSPC)
+			mask = 0;
+	}
+	mutex_unlock(&vdev->tx_lock);
+	return mask;
+}
+
+/**
  * vmmgmt_guest_poll() - readiness of an endpoint.
  * @file: the open file.
  * @wait: the poll table.
  *
- * EPOLLIN when a message is queued for this file; EPOLLOUT when the ring
- * has room for a message of the largest size (so any write() of one
+ * EPOLLIN when a message is queued for this file; EPOLLOUT when the file's
+ * own destination (VMMGMT_IOC_CONNECT) has credit (ABI 0.7) and the
+ * ring has room for a message of the largest size (so any write() of one
  * message then succeeds); EPOLLERR when the link is not up (read() and
  * write() fail at once); EPOLLERR | EPOLLHUP after removal.  Without room
- * it asks the host for an interrupt when room appears.
+ * it asks the host for an interrupt when room appears; while the
+ * destination has no credit, a CREDIT notice (or a link change) wakes
+ * the poller.
+ * Streams and listeners have their own (vmmgmt_guest_stream_ep_poll()).
  *
- * Context: process context; takes &vmmgmt_guest_dev.lock for reading and
- * &vmmgmt_guest_dev.tx_lock.
+ * Context: process context; takes &vmmgmt_guest_dev.lock for reading,
+ * &vmmgmt_guest_ep.mutex and &vmmgmt_guest_dev.tx_lock.
  * Return: the event mask.
  */
 static __poll_t vmmgmt_guest_poll(struct file *file, poll_table *wait)
 {
 	struct vmmgmt_guest_ep *ep = file->private_data;
 	struct vmmgmt_guest_dev *vdev = ep->vdev;
+	struct vmmgmt_addr dst;
 	__poll_t mask = 0;
+	bool connected;
 	u32 state;
-	int ret;
 
+	if (vmmgmt_guest_stream_ep_is(ep))
+		return vmmgmt_guest_stream_ep_poll(ep, file, wait);
 	poll_wait(file, &ep->rx_wq, wait);
 	poll_wait(file, &vdev->tx_wq, wait);
+	poll_wait(file, &vdev->flow.wq, wait);
 
 	down_read(&vdev->lock);
 	if (vdev->removed) {
@@ -426,23 +459,16 @@ static __poll_t vmmgmt_guest_poll(struct file *file, poll_table *wait)
 	if (!(mask & EPOLLIN) && state == VMMGMT_LINK_UP)
 		vmmgmt_guest_rx_kick(vdev);
 
-	if (state != VMMGMT_LINK_UP) {
+	mutex_lock(&ep->mutex);
+	connected = ep->connected;
+	dst = ep->peer;
+	mutex_unlock(&ep->mutex);
+
+	/* Without credit it is not writable; a CREDIT wakes flow.wq. */
+	if (state != VMMGMT_LINK_UP)
 		mask |= EPOLLERR;
-	} else {
-		mutex_lock(&vdev->tx_lock);
-		if (vdev->link_state == VMMGMT_LINK_UP) {
-			ret = vmmgmt_ring_space(&vdev->tx, vdev->tx.max_len);
-			if (!ret || (ret == -ENOSPC &&
-				     !vmmgmt_ring_prod_wait(&vdev->tx,
-							    vdev->tx.max_len)))
-				mask |= EPOLLOUT | EPOLLWRNORM;
-			else if (ret != -ENOSPC)
-				mask |= EPOLLERR;
-		} else {
-			mask |= EPOLLERR;
-		}
-		mutex_unlock(&vdev->tx_lock);
-	}
+	else if (!connected || vmmgmt_guest_flow_credit(vdev, &dst))
+		mask |= vmmgmt_guest_poll_ring(vdev);
 	up_read(&vdev->lock);
 	return mask;
 }
@@ -671,6 +697,27 @@ static long vmmgmt_guest_ioctl_get_mode(struct vmmgmt_guest_ep *ep,
 	return copy_to_user(uarg, &r, sizeof(r)) ? -EFAULT : 0;
 }
 
+/* Release of an accepted stream's file: FIN or RST, then its references. */
+static int vmmgmt_guest_stream_file_release(struct inode *inode,
+					    struct file *file)
+{
+	vmmgmt_guest_dev_put(vmmgmt_guest_stream_file_close(file));
+	return 0;
+}
+
+/* The files VMMGMT_IOC_STREAM_ACCEPT returns (anonymous inodes). */
+static const struct file_operations vmmgmt_guest_stream_fops = {
+	.owner = THIS_MODULE,
+	.release = vmmgmt_guest_stream_file_release,
+	.read_iter = vmmgmt_guest_stream_read_iter,
+	.write_iter = vmmgmt_guest_stream_write_iter,
+	.splice_read = vmmgmt_guest_splice_read,
+	.splice_write = iter_file_splice_write,
+	.poll = vmmgmt_guest_stream_file_poll,
+	.unlocked_ioctl = vmmgmt_guest_stream_file_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
 /**
  * vmmgmt_guest_ioctl() - ioctl dispatcher of /dev/vmmgmt*.
  * @file: the open file.
@@ -712,6 +759,15 @@ static long vmmgmt_guest_ioctl(struct file *file, unsigned int cmd,
 		return vmmgmt_guest_ioctl_get_mode(ep, uarg);
 	case VMMGMT_IOC_SET_NEEDS:
 		return vmmgmt_guest_stats_set_needs(ep->vdev, uarg);
+	case VMMGMT_IOC_STREAM_CONNECT:
+		return vmmgmt_guest_stream_connect(ep, uarg);
+	case VMMGMT_IOC_STREAM_LISTEN:
+		return vmmgmt_guest_stream_listen(ep, uarg);
+	case VMMGMT_IOC_STREAM_ACCEPT:
+		return vmmgmt_guest_stream_accept(ep, file, uarg,
+						  &vmmgmt_guest_stream_fops);
+	case VMMGMT_IOC_STREAM_SHUTDOWN:
+		return vmmgmt_guest_stream_ep_shutdown(ep);
 	default:
 		return -ENOTTY;
 	}
@@ -721,8 +777,10 @@ static const struct file_operations vmmgmt_guest_fops = {
 	.owner = THIS_MODULE,
 	.open = vmmgmt_guest_open,
 	.release = vmmgmt_guest_release,
-	.read = vmmgmt_guest_read,
-	.write = vmmgmt_guest_write,
+	.read_iter = vmmgmt_guest_read_iter,
+	.write_iter = vmmgmt_guest_write_iter,
+	.splice_read = vmmgmt_guest_splice_read,
+	.splice_write = iter_file_splice_write,
 	.poll = vmmgmt_guest_poll,
 	.unlocked_ioctl = vmmgmt_guest_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
@@ -776,7 +834,8 @@ err_free_minor_id:
  *
  * After this returns no new file can be opened, no sysfs show() runs,
  * and every file operation, current or future, has stopped touching the
- * hardware: files still open get -ENODEV.
+ * hardware: files still open get -ENODEV, streams fail with ENODEV and the
+ * streams' work is stopped (vmmgmt_guest_streams_remove()).
  *
  * Context: process context; may sleep.  Takes misc_mtx (in
  * misc_deregister()), &vmmgmt_guest_dev.lock for writing, then
@@ -793,4 +852,5 @@ void vmmgmt_guest_cdev_unregister(struct vmmgmt_guest_dev *vdev)
 	WRITE_ONCE(vdev->removed, true);
 	up_write(&vdev->lock);
 	vmmgmt_guest_wake_all(vdev);
+	vmmgmt_guest_streams_remove(vdev);
 }

@@ -9,6 +9,7 @@
 
 #include <linux/bits.h>
 #include <linux/err.h>
+#include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/pci.h>
 
@@ -41,5 +42,17 @@ vmmgmt_guest_pcim_iomap_region(struct pci_dev *pdev, int bar, const char *name)
 	return addr ? addr : IOMEM_ERR_PTR(-ENOMEM);
 #endif
 }
+
+/*
+ * vmmgmt_guest_splice_read - the .splice_read of a file with read_iter
+ * that is not in the page cache: copy_splice_read() from 6.5 on, where
+ * generic_file_splice_read() is gone; before, the latter, which then
+ * reads through read_iter.
+ */
+#ifdef VMMGMT_GUEST_HAVE_COPY_SPLICE_READ
+#define vmmgmt_guest_splice_read	copy_splice_read
+#else
+#define vmmgmt_guest_splice_read	generic_file_splice_read
+#endif
 
 #endif /* _VMMGMT_GUEST_COMPAT_H */

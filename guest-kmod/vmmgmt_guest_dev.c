@@ -3,14 +3,17 @@
  * vmmgmt guest module: the device object, &struct vmmgmt_guest_dev.
  * vmmgmt_guest_dev_alloc() makes one with every part initialised (locks,
  * work items, the port table, the statistics collector, the stall
- * watchdog, the handlers of the modes above the link); the PCI transport
- * holds one reference from probe to remove, every open file one more, and
- * the last vmmgmt_guest_dev_put() frees it, whichever comes last.
+ * watchdog, the flow control, the handlers of the modes and the stream
+ * hooks above the link); the PCI transport holds one reference from probe
+ * to remove, every open file one more, and the last vmmgmt_guest_dev_put()
+ * frees it, whichever comes last.
  *
  * Owns: allocation, references and release of the device.  May call: the
  * names (vmmgmt_guest_names.c), the statistics collector
- * (vmmgmt_guest_stats.c), the link (vmmgmt_guest_link.c) and the stall
- * watchdog (vmmgmt_guest_watchdog.c), to set up and free their parts.
+ * (vmmgmt_guest_stats.c), the streams (vmmgmt_guest_stream.c), the link
+ * (vmmgmt_guest_link.c), the flow control (vmmgmt_guest_flow.c) and the
+ * stall watchdog (vmmgmt_guest_watchdog.c), to set up and free their
+ * parts.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -28,6 +31,7 @@ static void vmmgmt_guest_dev_release(struct kref *kref)
 						     struct vmmgmt_guest_dev,
 						     kref);
 
+	vmmgmt_guest_streams_free(vdev);
 	vmmgmt_guest_names_free_all(vdev);
 	vmmgmt_guest_stats_free(vdev);
 	xa_destroy(&vdev->ports);
@@ -84,6 +88,11 @@ struct vmmgmt_guest_dev *vmmgmt_guest_dev_alloc(struct pci_dev *pdev)
 	init_waitqueue_head(&vdev->ctrl_wq);
 	vdev->rx_mode[VMMGMT_MODE_CTRL] = vmmgmt_guest_names_rx;
 	vdev->rx_mode[VMMGMT_MODE_STATS] = vmmgmt_guest_stats_rx;
+	vmmgmt_guest_streams_init(vdev);
+	vdev->rx_stream = vmmgmt_guest_stream_rx;
+	vdev->peer_gone = vmmgmt_guest_stream_peer_gone;
+	vdev->link_changed = vmmgmt_guest_stream_link_changed;
+	vmmgmt_guest_flow_init(vdev);
 	vmmgmt_guest_modes_init(vdev);
 	vdev->link_state = VMMGMT_LINK_DOWN;
 	vdev->rx_buf = kvmalloc(VMMGMT_MSG_MAX, GFP_KERNEL);

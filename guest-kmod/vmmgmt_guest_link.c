@@ -6,13 +6,16 @@
  * (vmmgmt_guest_send(), the one send path of the module) and drains the
  * host-to-guest ring: chat records into the open files' receive queues,
  * records of the modes with a handler (&vmmgmt_guest_dev.rx_mode) to that
- * handler.
+ * handler, stream segments to the stream layer (&vmmgmt_guest_dev.rx_stream)
+ * and the host's notices to the flow control (vmmgmt_guest_flow.c).
  *
  * Owns: &vmmgmt_guest_dev's link, ring, rx and tx fields, the link errno
- * of read(), write() and control calls.  May call: the ring
+ * of read(), write() and control calls, the feature bits accepted.  May
+ * call: the flow control (vmmgmt_guest_flow.c), the ring
  * (vmmgmt_guest_ring.c) and the stall watchdog (vmmgmt_guest_watchdog.c),
  * nothing above; the mode handlers it calls through
- * &vmmgmt_guest_dev.rx_mode are set when the device is allocated
+ * &vmmgmt_guest_dev.rx_mode, and the stream hooks (.rx_stream, .peer_gone,
+ * .link_changed), are set when the device is allocated
  * (vmmgmt_guest_dev.c).
  *
  * The guest does not trust the host either: the ring layout is read from
@@ -48,16 +51,22 @@
  * vmmgmt_guest_wake_all() - wake every waiter of the device.
  * @vdev: the device.
  *
- * After a link change or removal: writers, readers and pollers re-check
- * their condition and return the matching error.
+ * After a link change (or a new generation) or removal: writers (those
+ * waiting for room and those waiting for credit for a destination),
+ * readers and pollers re-check their condition and return the matching
+ * error.  The streams learn of it first (&vmmgmt_guest_dev.link_changed).
  *
- * Context: any context but hard IRQ; takes xa_lock(&@vdev->ports).
+ * Context: process context; takes xa_lock(&@vdev->ports) and whatever
+ * &vmmgmt_guest_dev.link_changed takes (spinlocks).
  */
 void vmmgmt_guest_wake_all(struct vmmgmt_guest_dev *vdev)
 {
 	struct vmmgmt_guest_ep *ep;
 
+	if (vdev->link_changed)
+		vdev->link_changed(vdev);
 	wake_up_all(&vdev->tx_wq);
+	wake_up_all(&vdev->flow.wq);
 	wake_up_all(&vdev->ctrl_wq);
 	xa_lock(&vdev->ports);
 	list_for_each_entry(ep, &vdev->eps, node)
@@ -90,6 +99,21 @@ static bool vmmgmt_guest_tx_wakeup(struct vmmgmt_guest_dev *vdev, int seq)
 	       READ_ONCE(vdev->link_state) != VMMGMT_LINK_UP;
 }
 
+/*
+ * How vmmgmt_guest_post() waits for room: not at all, interruptibly for as
+ * long as it takes, or uninterruptibly for a bounded time.
+ */
+enum vmmgmt_guest_tx_wait {
+	VMMGMT_GUEST_TX_NOWAIT,
+	VMMGMT_GUEST_TX_WAIT,
+	VMMGMT_GUEST_TX_BOUNDED,
+};
+
+static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
+			     const struct vmmgmt_rec *hdr, const void *data,
+			     enum vmmgmt_guest_tx_wait how,
+			     unsigned long *timeout, bool credit);
+
 /**
  * vmmgmt_guest_send() - post one record to the guest-to-host ring.
  * @vdev: the device.
@@ -100,9 +124,12 @@ static bool vmmgmt_guest_tx_wakeup(struct vmmgmt_guest_dev *vdev, int seq)
  *
  * The one send path of the module: the character device's write(), the
  * names' control requests and the statistics collector's samples all
- * post through it.  A posted record arms the stall watchdog, and counts
+ * post through it.  A record is counted against its destination's credits
+ * (ABI 0.7, vmmgmt_guest_flow_take()) before the host can see it; the
+ * caller waited for credit if it may wait.  A posted record arms the stall
+ * watchdog, and counts
  * in &vmmgmt_guest_counters.tx_msgs and tx_bytes unless it is a
- * statistics sample (the collector counts those in its own stats_sent).
+ * statistics sample (the collector counts those in its own samples_sent).
  *
  * Rings the doorbell only when the host is not draining the ring.  To
  * wait for space it announces itself (prod_waiting), so that the host
@@ -124,8 +151,98 @@ int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 		      const struct vmmgmt_rec *hdr, const void *data,
 		      bool nonblock)
 {
+	return vmmgmt_guest_post(vdev, hdr, data,
+				 nonblock ? VMMGMT_GUEST_TX_NOWAIT :
+					    VMMGMT_GUEST_TX_WAIT, NULL, false);
+}
+
+/**
+ * vmmgmt_guest_send_credited() - post one record within its destination's
+ * credit.
+ * @vdev: the device.
+ * @hdr: the record header, as for vmmgmt_guest_send().
+ * @data: @hdr->len payload bytes.
+ * @nonblock: fail with -EAGAIN instead of waiting for credit or space.
+ *
+ * For writers that may wait (a chat write(), a stream's data): waits for
+ * credit for @hdr's destination (vmmgmt_guest_flow_wait()), then takes it
+ * and posts in one step under the producer mutex, so that writers racing
+ * for the same credit never take more than the window: one that finds it
+ * gone waits again.  Records that take no credit are posted as by
+ * vmmgmt_guest_send().
+ *
+ * Context: as vmmgmt_guest_send(), process context only.
+ * Return: as vmmgmt_guest_send().
+ */
+int vmmgmt_guest_send_credited(struct vmmgmt_guest_dev *vdev,
+			       const struct vmmgmt_rec *hdr, const void *data,
+			       bool nonblock)
+{
+	int ret;
+
+	for (;;) {
+		ret = vmmgmt_guest_flow_wait(vdev, hdr, nonblock);
+		if (ret)
+			return ret;
+		ret = vmmgmt_guest_post(vdev, hdr, data,
+					nonblock ? VMMGMT_GUEST_TX_NOWAIT :
+						   VMMGMT_GUEST_TX_WAIT,
+					NULL, true);
+		/* Only credit taken first by another writer says EAGAIN. */
+		if (ret != -EAGAIN || nonblock)
+			return ret;
+	}
+}
+
+/**
+ * vmmgmt_guest_send_timeout() - post one record, waiting a bounded time for
+ * room.
+ * @vdev: the device.
+ * @hdr: the record header, as for vmmgmt_guest_send().
+ * @data: @hdr->len payload bytes.
+ * @timeout: jiffies it may wait for room in the ring, 0 not to wait;
+ *	decreased by the time it waited.
+ *
+ * As vmmgmt_guest_send(), but the wait for room is uninterruptible and
+ * ends after *@timeout: for close(), which must neither hang on a host
+ * that does not drain the ring nor give up at the first signal.
+ *
+ * Context: process context; &vmmgmt_guest_dev.lock held for reading (not
+ * removed), dropped while sleeping and held again on return.  Takes
+ * &vmmgmt_guest_dev.tx_lock.
+ * Return: 0; -ETIMEDOUT when no room came within *@timeout (-EAGAIN when
+ * it was 0); the other errors of vmmgmt_guest_send() but -ERESTARTSYS.
+ */
+int vmmgmt_guest_send_timeout(struct vmmgmt_guest_dev *vdev,
+			      const struct vmmgmt_rec *hdr, const void *data,
+			      unsigned long *timeout)
+{
+	if (!*timeout)
+		return vmmgmt_guest_post(vdev, hdr, data,
+					 VMMGMT_GUEST_TX_NOWAIT, NULL, false);
+	return vmmgmt_guest_post(vdev, hdr, data, VMMGMT_GUEST_TX_BOUNDED,
+				 timeout, false);
+}
+
+/*
+ * vmmgmt_guest_post() - vmmgmt_guest_send() and vmmgmt_guest_send_timeout():
+ * @how says how to wait for room; for VMMGMT_GUEST_TX_BOUNDED, *@timeout
+ * jiffies at most, and *@timeout is decreased by the time waited.  With
+ * @credit the record goes only within its destination's credit (-EAGAIN
+ * without it, vmmgmt_guest_flow_take()).
+ */
+static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
+			     const struct vmmgmt_rec *hdr, const void *data,
+			     enum vmmgmt_guest_tx_wait how,
+			     unsigned long *timeout, bool credit)
+{
+	unsigned long deadline = 0, now;
+	bool counted;
+	long left;
 	int ret, seq;
 
+	if (how == VMMGMT_GUEST_TX_BOUNDED)
+		deadline = jiffies + *timeout;
 	for (;;) {
 		mutex_lock(&vdev->tx_lock);
 		if (vdev->link_state != VMMGMT_LINK_UP) {
@@ -133,7 +250,14 @@ int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 			break;
 		}
 		seq = atomic_read(&vdev->tx_seq);
+		/* Counted before the host can see it (and return it). */
+		ret = vmmgmt_guest_flow_take(vdev, hdr, credit);
+		if (ret < 0)
+			break;
+		counted = ret;
 		ret = vmmgmt_ring_post(&vdev->tx, hdr, data);
+		if (ret && counted)
+			vmmgmt_guest_flow_untake(vdev, hdr);
 		if (!ret) {
 			if (vmmgmt_ring_need_notify(&vdev->tx))
 				vmmgmt_guest_doorbell(vdev);
@@ -155,12 +279,19 @@ int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 		if (ret == -EPROTO) {
 			mutex_unlock(&vdev->tx_lock);
 			vmmgmt_guest_link_break(vdev);
-			return -EPIPE;
+			ret = -EPIPE;
+			goto out;
 		}
 		if (ret != -ENOSPC)
 			break;
-		if (nonblock) {
+		if (how == VMMGMT_GUEST_TX_NOWAIT) {
 			ret = -EAGAIN;
+			break;
+		}
+		now = jiffies;
+		if (how == VMMGMT_GUEST_TX_BOUNDED &&
+		    time_after_eq(now, deadline)) {
+			ret = -ETIMEDOUT;
 			break;
 		}
 		if (!vmmgmt_ring_prod_wait(&vdev->tx, hdr->len)) {
@@ -170,16 +301,31 @@ int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 		mutex_unlock(&vdev->tx_lock);
 
 		up_read(&vdev->lock);
-		ret = wait_event_interruptible_timeout(vdev->tx_wq,
-						       vmmgmt_guest_tx_wakeup(vdev, seq),
-						       VMMGMT_GUEST_TX_RECHECK);
+		ret = 0;
+		if (how == VMMGMT_GUEST_TX_BOUNDED) {
+			wait_event_timeout(vdev->tx_wq,
+					   vmmgmt_guest_tx_wakeup(vdev, seq),
+					   min(VMMGMT_GUEST_TX_RECHECK,
+					       deadline - now));
+		} else {
+			left = wait_event_interruptible_timeout(vdev->tx_wq,
+								vmmgmt_guest_tx_wakeup(vdev, seq),
+								VMMGMT_GUEST_TX_RECHECK);
+			if (left < 0)
+				ret = -ERESTARTSYS;
+		}
 		down_read(&vdev->lock);
 		if (vdev->removed)
-			return -ENODEV;
-		if (ret < 0)
-			return -ERESTARTSYS;
+			ret = -ENODEV;
+		if (ret)
+			goto out;
 	}
 	mutex_unlock(&vdev->tx_lock);
+out:
+	if (how == VMMGMT_GUEST_TX_BOUNDED) {
+		now = jiffies;
+		*timeout = time_before(now, deadline) ? deadline - now : 0;
+	}
 	return ret;
 }
 
@@ -279,6 +425,11 @@ static bool vmmgmt_guest_check_layout(const struct vmmgmt_guest_dev *vdev,
  * ring setup.  &vmmgmt_guest_dev.features shows the result in sysfs.
  * %VMMGMT_F_MODES (ABI 0.6) is accepted whenever offered: the modes that
  * are on go into the header first (vmmgmt_guest_modes_publish()).
+ * %VMMGMT_F_FLOW (ABI 0.7) is accepted whenever offered: the host's
+ * notices go to vmmgmt_guest_flow_rx().  %VMMGMT_F_STREAM (ABI 0.7) too:
+ * the streams take the segments (&vmmgmt_guest_dev.rx_stream).  Only the
+ * bits of %VMMGMT_GUEST_FEATURES are ever accepted: a bit the ABI defines
+ * but the module does not implement yet is left alone.
  *
  * Context: process context; @vdev->rx_lock and @vdev->tx_lock held; takes
  * &vmmgmt_guest_modes.lock.
@@ -289,7 +440,7 @@ static void vmmgmt_guest_link_features(struct vmmgmt_guest_dev *vdev)
 
 	feat = vmmgmt_guest_hdr_read64(vdev,
 				       VMMGMT_GUEST_HDR_OFF(features_offered));
-	feat &= VMMGMT_F_KNOWN;
+	feat &= VMMGMT_GUEST_FEATURES;
 	vmmgmt_ring_use_notify_at(&vdev->tx, feat & VMMGMT_F_NOTIFY_AT);
 	/*
 	 * The modes before the bit that makes the host read them; from here
@@ -338,6 +489,8 @@ static u32 vmmgmt_guest_link_setup(struct vmmgmt_guest_dev *vdev)
 		desc[i].data_size = vmmgmt_guest_hdr_read32(vdev, off + 8);
 		desc[i].reserved = vmmgmt_guest_hdr_read32(vdev, off + 12);
 	}
+	/* Whatever the host held for us went with the old generation. */
+	vmmgmt_guest_flow_reset(vdev);
 	if (!vmmgmt_guest_check_layout(vdev, desc))
 		goto bad;
 
@@ -351,6 +504,7 @@ static u32 vmmgmt_guest_link_setup(struct vmmgmt_guest_dev *vdev)
 			     h2g->data_size) ||
 	    vmmgmt_ring_cons_reset(&vdev->rx, READ_ONCE(ctrl->tail)))
 		goto bad;
+	vdev->rx_scan = READ_ONCE(ctrl->tail);
 	vmmgmt_guest_link_features(vdev);
 	/* The new consumer is stopped: nothing to linger on. */
 	WRITE_ONCE(vdev->rx_linger, false);
@@ -403,6 +557,7 @@ static u32 vmmgmt_guest_hdr_link_state(struct vmmgmt_guest_dev *vdev)
 u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev)
 {
 	u32 hdr_state, gen, ack, state, old;
+	bool new_gen = false;
 
 	/*
 	 * Generation and acknowledgment first: the host writes them after
@@ -439,6 +594,7 @@ u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev)
 			vdev->vm_id = vmmgmt_guest_hdr_read32(vdev,
 							      VMMGMT_GUEST_HDR_OFF(vm_id));
 			state = vmmgmt_guest_link_setup(vdev);
+			new_gen = gen != vdev->link_gen;
 			WRITE_ONCE(vdev->link_gen, gen);
 		} else {
 			state = old;
@@ -458,6 +614,9 @@ u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev)
 		vmmgmt_guest_wake_all(vdev);
 		if (state == VMMGMT_LINK_UP)
 			schedule_work(&vdev->rx_work);
+	} else if (new_gen) {
+		/* Reset behind our back: streams of the old one are over. */
+		vmmgmt_guest_wake_all(vdev);
 	}
 	return state;
 }
@@ -589,6 +748,40 @@ void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev)
 	vmmgmt_guest_wake_all(vdev);
 }
 
+/*
+ * A host record that is not for this module: counted in violations and
+ * dropped (consumed: returns 0).
+ */
+static int vmmgmt_guest_rx_bad(struct vmmgmt_guest_dev *vdev,
+			       const struct vmmgmt_rec *hdr)
+{
+	atomic64_inc(&vdev->counters.violations);
+	dev_warn_ratelimited(&vdev->pdev->dev, "dropped host record: mode %u flags %#x to (%u, %u, %u)\n",
+			     hdr->mode, hdr->flags, hdr->dst.host, hdr->dst.vm,
+			     hdr->dst.port);
+	return 0;
+}
+
+/* Whether a host record looks like a CREDIT notice (its length says). */
+static bool vmmgmt_guest_rx_is_credit(const struct vmmgmt_rec *hdr)
+{
+	return hdr->mode == VMMGMT_MODE_CTRL && !hdr->flags &&
+	       hdr->len == sizeof(struct vmmgmt_credit);
+}
+
+/*
+ * vmmgmt_guest_rx_scan_one() - what the rx work does with a record it looks
+ * at ahead of a stalled one: a CREDIT notice is taken now (its writers
+ * need not wait for the stalled reader), the rest waits for its turn.
+ */
+static int vmmgmt_guest_rx_scan_one(void *ctx, const struct vmmgmt_rec *hdr,
+				    const void *payload)
+{
+	if (payload && vmmgmt_guest_rx_is_credit(hdr))
+		vmmgmt_guest_flow_rx(ctx, hdr, payload);
+	return 0;
+}
+
 /**
  * vmmgmt_guest_rx_deliver() - queue one host record to the file bound to its
  * port.
@@ -596,8 +789,12 @@ void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev)
  * @hdr: validated private copy of the record header.
  * @payload: private copy of its payload.
  *
- * A control record goes to its handler in &vmmgmt_guest_dev.rx_mode
- * (vmmgmt_guest_names_rx()).  Any other record that is not of a mode the
+ * A stream segment (%VMMGMT_REC_F_STREAM) for this VM goes to
+ * &vmmgmt_guest_dev.rx_stream, and is a violation while there is none.  A
+ * control answer goes to its handler in &vmmgmt_guest_dev.rx_mode
+ * (vmmgmt_guest_names_rx()), a control notice (ABI 0.7: CREDIT,
+ * PEER_GONE, without %VMMGMT_REC_F_RESPONSE) to the flow control
+ * (vmmgmt_guest_flow_rx()).  Any other record that is not of a mode the
  * owner turns on and off (%VMMGMT_MODES_USER), for this VM, is a
  * violation.  A record of a mode that is off is refused: counted in the
  * mode's denials and, unless it is an answer itself, answered with
@@ -608,7 +805,9 @@ void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev)
  * (%VMMGMT_REC_F_ERROR, payload a __u32 errno) is queued as an error that
  * read() returns.  When the file's queue
  * is full the record stays in the ring and the batch ends: the reader
- * that makes room queues the rx work again.
+ * that makes room queues the rx work again; meanwhile the rx work takes
+ * the CREDIT notices behind it (vmmgmt_guest_rx_scan_one()), and skips
+ * them here when their turn comes (below &vmmgmt_guest_dev.rx_scan).
  *
  * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&ports).
  * Return: 0 to consume the record, 1 to leave it in the ring.
@@ -621,16 +820,24 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	struct vmmgmt_guest_msg *msg;
 	struct vmmgmt_guest_ep *ep;
 
-	if (hdr->mode == VMMGMT_MODE_CTRL)
-		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
-	if (!vmmgmt_guest_mode_user(hdr->mode) || hdr->dst.host ||
-	    hdr->dst.vm != vdev->vm_id) {
-		atomic64_inc(&vdev->counters.violations);
-		dev_warn_ratelimited(&vdev->pdev->dev, "dropped host record: mode %u to (%u, %u, %u)\n",
-				     hdr->mode, hdr->dst.host, hdr->dst.vm,
-				     hdr->dst.port);
-		return 0;
+	if (hdr->flags & VMMGMT_REC_F_STREAM) {
+		if (!vdev->rx_stream || hdr->dst.host ||
+		    hdr->dst.vm != vdev->vm_id)
+			return vmmgmt_guest_rx_bad(vdev, hdr);
+		return vdev->rx_stream(vdev, hdr, payload);
 	}
+	if (hdr->mode == VMMGMT_MODE_CTRL) {
+		/* Taken already while the rx work was stalled before it. */
+		if (vmmgmt_guest_rx_is_credit(hdr) &&
+		    (s32)(vdev->rx.idx - vdev->rx_scan) < 0)
+			return 0;
+		if (!(hdr->flags & VMMGMT_REC_F_RESPONSE))
+			return vmmgmt_guest_flow_rx(vdev, hdr, payload);
+		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
+	}
+	if (!vmmgmt_guest_mode_user(hdr->mode) || hdr->dst.host ||
+	    hdr->dst.vm != vdev->vm_id)
+		return vmmgmt_guest_rx_bad(vdev, hdr);
 	cnt = vmmgmt_guest_mode_cnt(vdev, hdr->mode);
 	if (!vmmgmt_guest_mode_on(vdev, hdr->mode)) {
 		atomic64_inc(&cnt->denials);
@@ -666,7 +873,9 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 
 	xa_lock(&vdev->ports);
 	ep = xa_load(&vdev->ports, hdr->dst.port);
-	if (!ep || READ_ONCE(ep->mode) != hdr->mode) {
+	/* A stream or a listener reads no messages: they would pile up. */
+	if (!ep || READ_ONCE(ep->mode) != hdr->mode ||
+	    READ_ONCE(ep->stream) || READ_ONCE(ep->listener)) {
 		xa_unlock(&vdev->ports);
 		kfree(msg);
 		atomic64_inc(&vdev->counters.drops);
@@ -844,6 +1053,20 @@ void vmmgmt_guest_rx_work(struct work_struct *work)
 	xa_lock(&vdev->ports);
 	stalled = vdev->rx_stalled;
 	xa_unlock(&vdev->ports);
+	/*
+	 * The CREDIT notices behind a stalled record are taken now, so that
+	 * one file that does not read does not stop every writer.
+	 */
+	if (stalled &&
+	    vmmgmt_ring_scan(&vdev->rx, &vdev->rx_scan, UINT_MAX,
+			     vmmgmt_guest_rx_scan_one, vdev, vdev->rx_buf,
+			     sizeof(struct vmmgmt_credit)) < 0) {
+		broken = true;
+		goto unlock;
+	}
+	/* What was looked at stays within a ring of the tail. */
+	if ((s32)(vdev->rx.idx - vdev->rx_scan) > 0)
+		vdev->rx_scan = vdev->rx.idx;
 	if (stalled)
 		/* A reader queues the work when it makes room. */
 		vmmgmt_ring_cons_stop(&vdev->rx);

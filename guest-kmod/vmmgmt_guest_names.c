@@ -83,6 +83,9 @@ static int vmmgmt_guest_ctrl_queue(struct vmmgmt_guest_dev *vdev,
  * @gen: if not NULL, set to the link generation the request was sent in.
  * @wait: wait for the answer; otherwise the request is abandoned once it
  *	is in the ring and the rx work frees it when the answer comes.
+ * @send_left: NULL to wait for room in the ring as long as it takes
+ *	(interruptibly); otherwise at most *@send_left jiffies, decreased by
+ *	the time waited (vmmgmt_guest_send_timeout()).
  *
  * Sends a %VMMGMT_MODE_CTRL record from (0, vm_id, 0) to (0, 0, 0) with a
  * new id (blocking while the ring is full), then sleeps until the rx work
@@ -96,13 +99,14 @@ static int vmmgmt_guest_ctrl_queue(struct vmmgmt_guest_dev *vdev,
  * -EADDRINUSE, -ENOSPC, -ENOENT; -EPROTO for a malformed answer);
  * -ENODEV after removal; -ENOTCONN or -EPIPE (see vmmgmt_guest_link_errno());
  * -ECONNRESET if the channel was reset before the answer came;
- * -ETIMEDOUT; -EAGAIN (too many requests pending); -ENOMEM;
+ * -ETIMEDOUT (no answer, or with @send_left no room in time); -EAGAIN
+ * (too many requests pending, or with @send_left 0 no room); -ENOMEM;
  * -ERESTARTSYS.
  */
 static int vmmgmt_guest_ctrl_call(struct vmmgmt_guest_dev *vdev,
 				  struct vmmgmt_ctrl *ctrl,
 				  struct vmmgmt_name_list *list, u32 *gen,
-				  bool wait)
+				  bool wait, unsigned long *send_left)
 {
 	struct vmmgmt_rec hdr = {
 		.len = sizeof(*ctrl),
@@ -136,7 +140,10 @@ static int vmmgmt_guest_ctrl_call(struct vmmgmt_guest_dev *vdev,
 		goto unlock_free;
 	hdr.id = req->id;
 	hdr.src.vm = READ_ONCE(vdev->vm_id);
-	ret = vmmgmt_guest_send(vdev, &hdr, ctrl, false);
+	if (send_left)
+		ret = vmmgmt_guest_send_timeout(vdev, &hdr, ctrl, send_left);
+	else
+		ret = vmmgmt_guest_send(vdev, &hdr, ctrl, false);
 	up_read(&vdev->lock);
 
 	xa_lock(&vdev->ports);
@@ -278,7 +285,8 @@ long vmmgmt_guest_names_publish(struct vmmgmt_guest_ep *ep, void __user *uarg)
 	if (!old && ep->nr_names >= VMMGMT_NAMES_PER_OWNER)
 		ret = -ENOSPC;
 	else
-		ret = vmmgmt_guest_ctrl_call(ep->vdev, &ctrl, NULL, &gen, true);
+		ret = vmmgmt_guest_ctrl_call(ep->vdev, &ctrl, NULL, &gen, true,
+					     NULL);
 	if (!ret && old) {
 		old->gen = gen;
 	} else if (!ret) {
@@ -323,7 +331,7 @@ long vmmgmt_guest_names_withdraw(struct vmmgmt_guest_ep *ep, void __user *uarg)
 	} else {
 		if (en->gen == READ_ONCE(ep->vdev->link_gen))
 			ret = vmmgmt_guest_ctrl_call(ep->vdev, &ctrl, NULL,
-						     NULL, true);
+						     NULL, true, NULL);
 		/* ENOENT: a channel reset withdrew it on the host already. */
 		if (!ret || ret == -ENOENT) {
 			list_del(&en->node);
@@ -355,7 +363,7 @@ long vmmgmt_guest_names_lookup(struct vmmgmt_guest_ep *ep, void __user *uarg)
 	if (ret)
 		return ret;
 	memset(&ctrl.name.addr, 0, sizeof(ctrl.name.addr));
-	ret = vmmgmt_guest_ctrl_call(ep->vdev, &ctrl, NULL, NULL, true);
+	ret = vmmgmt_guest_ctrl_call(ep->vdev, &ctrl, NULL, NULL, true, NULL);
 	if (ret)
 		return ret;
 	if (copy_to_user(uarg, &ctrl.name, sizeof(ctrl.name)))
@@ -397,7 +405,7 @@ long vmmgmt_guest_names_list(struct vmmgmt_guest_ep *ep, void __user *uarg)
 	     !vmmgmt_name_valid(list->after, VMMGMT_NAME_PUNCT_PUBLISHED)))
 		goto out;
 	memcpy(ctrl.name.name, list->after, sizeof(ctrl.name.name));
-	ret = vmmgmt_guest_ctrl_call(ep->vdev, &ctrl, list, NULL, true);
+	ret = vmmgmt_guest_ctrl_call(ep->vdev, &ctrl, list, NULL, true, NULL);
 	/* The host checks what it knows; EINVAL is an op it does not know. */
 	if (ret == -EINVAL)
 		ret = -EOPNOTSUPP;
@@ -416,13 +424,20 @@ out:
  *
  * Sends one WITHDRAW request per name still valid (published in the
  * current link generation: a channel reset withdrew the others on the
- * host) and does not wait for the answers.
+ * host) and does not wait for the answers.  close() must not wait on a
+ * host that does not drain the ring: all the requests together wait at
+ * most %VMMGMT_GUEST_CLOSE_TIMEOUT for room, uninterruptibly (a signal
+ * does not cut the withdrawal short); a name that does not get through
+ * is counted in &vmmgmt_guest_counters.withdrawals_lost and left to the
+ * host, which withdraws every name of the VM when the channel is reset.
  *
- * Context: process context; may sleep while the ring is full; takes
+ * Context: process context; sleeps at most %VMMGMT_GUEST_CLOSE_TIMEOUT
+ * for room in the ring (and for the locks of the send path); takes
  * &vmmgmt_guest_dev.lock for reading.
  */
 void vmmgmt_guest_names_release(struct vmmgmt_guest_ep *ep)
 {
+	unsigned long left = VMMGMT_GUEST_CLOSE_TIMEOUT;
 	struct vmmgmt_guest_dev *vdev = ep->vdev;
 	struct vmmgmt_guest_ep_name *en, *tmp;
 	struct vmmgmt_ctrl ctrl;
@@ -434,14 +449,16 @@ void vmmgmt_guest_names_release(struct vmmgmt_guest_ep *ep)
 			ctrl.op = VMMGMT_CTRL_WITHDRAW;
 			memcpy(ctrl.name.name, en->name, sizeof(en->name));
 			ret = vmmgmt_guest_ctrl_call(vdev, &ctrl, NULL, NULL,
-						     false);
+						     false, &left);
 			/* Gone, or about to be: the host drops a VM's names
 			 * when it goes away or resets the channel.
 			 */
 			if (ret && ret != -ENODEV && ret != -ENOTCONN &&
-			    ret != -EPIPE)
+			    ret != -EPIPE) {
+				atomic64_inc(&vdev->counters.withdrawals_lost);
 				pr_warn_ratelimited("%s: name %s not withdrawn at close: %d\n",
 						    vdev->name, en->name, ret);
+			}
 		}
 		list_del(&en->node);
 		kfree(en);
@@ -570,7 +587,9 @@ static bool vmmgmt_guest_names_rx_answer(struct vmmgmt_guest_ctrl_req *req,
  * @hdr: validated private copy of a %VMMGMT_MODE_CTRL record header.
  * @payload: private copy of its payload.
  *
- * Only answers are expected: %VMMGMT_REC_F_RESPONSE, from (0, 0, 0) to
+ * Only answers are expected (the link hands the host's notices, without
+ * %VMMGMT_REC_F_RESPONSE, to vmmgmt_guest_flow_rx()):
+ * %VMMGMT_REC_F_RESPONSE, from (0, 0, 0) to
  * (0, vm_id, 0), with the id of a request in &vmmgmt_guest_dev.ctrl_reqs.
  * Anything else (a request, another address, an unknown or already
  * answered id) is a violation and dropped.  A malformed answer to a

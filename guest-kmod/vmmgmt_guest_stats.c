@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmt guest module: the statistics collector.  While sysfs stats_enable
- * is 1, a delayed work samples the guest every stats_period_ms and posts
- * one %VMMGMT_MODE_STATS record (&struct vmmgmt_stats_sample) to the host
- * through the link's send path, with at most one doorbell.
+ * vmmgmt guest module: the statistics collector.  While sysfs
+ * modes/stats/sampling is 1, a delayed work samples the guest every
+ * modes/stats/period_ms and posts one %VMMGMT_MODE_STATS record (&struct
+ * vmmgmt_stats_sample) to the host through the link's send path, with at
+ * most one doorbell.
  * VMMGMT_IOC_SET_NEEDS lets a privileged process add what the guest could
  * use; the next sample carries it.  Its sysfs files are
  * vmmgmt_guest_sysfs.c's, which call vmmgmt_guest_stats_enable() and
@@ -489,7 +490,7 @@ long vmmgmt_guest_stats_set_needs(struct vmmgmt_guest_dev *vdev,
 
 /**
  * vmmgmt_guest_stats_enable() - start or stop sampling (sysfs
- * modes/stats/sampling, stats_enable, or the host's request).
+ * modes/stats/sampling, or the host's request).
  * @vdev: the device.
  * @on: true to start, false to stop; the same as now changes nothing.
  *
@@ -527,7 +528,7 @@ int vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on)
 
 /**
  * vmmgmt_guest_stats_set_period() - set the sampling period (sysfs
- * stats_period_ms).
+ * modes/stats/period_ms).
  * @vdev: the device.
  * @ms: milliseconds, %VMMGMT_STATS_PERIOD_MIN_MS..%VMMGMT_STATS_PERIOD_MAX_MS.
  *

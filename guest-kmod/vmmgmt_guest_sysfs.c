@@ -16,13 +16,14 @@
  * attributes find the mode through their kobject.  They hold "enabled",
  * the mode's counters and, for stats, the collector's settings and counts
  * (the device's stats_* files are their deprecated aliases).  The
+ * streams' counters (ABI 0.7) are device attributes too.  The
  * character device adds them right after misc_register() and removes
  * them before misc_deregister() (vmmgmt_guest_sysfs_modes_add() and
  * vmmgmt_guest_sysfs_modes_del()).
  *
  * Owns: the attributes and the modes/ kobjects.  May call: the statistics
- * collector (vmmgmt_guest_stats.c), the modes (vmmgmt_guest_modes.c) and
- * the link (vmmgmt_guest_link.c).
+ * collector (vmmgmt_guest_stats.c), the link (vmmgmt_guest_link.c), the
+ * flow control (vmmgmt_guest_flow.c) and the modes (vmmgmt_guest_modes.c).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -173,6 +174,34 @@ static ssize_t features_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(features);
 
+static ssize_t features_offered_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+	u64 feat = vmmgmt_guest_hdr_read64(vdev,
+					   VMMGMT_GUEST_HDR_OFF(features_offered));
+
+	return sysfs_emit(buf, "%#llx\n", feat);
+}
+static DEVICE_ATTR_RO(features_offered);
+
+static ssize_t features_supported_show(struct device *dev,
+				       struct device_attribute *attr,
+				       char *buf)
+{
+	return sysfs_emit(buf, "%#llx\n", (u64)VMMGMT_GUEST_FEATURES);
+}
+static DEVICE_ATTR_RO(features_supported);
+
+static ssize_t flow_dests_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
+
+	return sysfs_emit(buf, "%u\n", vmmgmt_guest_flow_count(vdev));
+}
+static DEVICE_ATTR_RO(flow_dests);
+
 static ssize_t region_size_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
@@ -198,6 +227,9 @@ static struct attribute *vmmgmt_guest_dev_attrs[] = {
 	&dev_attr_max_msg_size.attr,
 	&dev_attr_vectors.attr,
 	&dev_attr_features.attr,
+	&dev_attr_features_offered.attr,
+	&dev_attr_features_supported.attr,
+	&dev_attr_flow_dests.attr,
 	&dev_attr_reset.attr,
 	NULL
 };
@@ -242,6 +274,11 @@ VMMGMT_GUEST_COUNTER_ATTR(drops, drops);
 VMMGMT_GUEST_COUNTER_ATTR(violations, violations);
 VMMGMT_GUEST_COUNTER_ATTR(stalls_recovered, stalls_recovered);
 VMMGMT_GUEST_COUNTER_ATTR(stall_kicks, stall_kicks);
+VMMGMT_GUEST_COUNTER_ATTR(flow_credits, flow_credits);
+VMMGMT_GUEST_COUNTER_ATTR(flow_peers_gone, flow_peers_gone);
+VMMGMT_GUEST_COUNTER_ATTR(flow_waits, flow_waits);
+VMMGMT_GUEST_COUNTER_ATTR(flow_overflows, flow_overflows);
+VMMGMT_GUEST_COUNTER_ATTR(withdrawals_lost, withdrawals_lost);
 
 static struct attribute *vmmgmt_guest_counter_attrs[] = {
 	&dev_attr_tx_msgs.attr,
@@ -255,6 +292,11 @@ static struct attribute *vmmgmt_guest_counter_attrs[] = {
 	&dev_attr_violations.attr,
 	&dev_attr_stalls_recovered.attr,
 	&dev_attr_stall_kicks.attr,
+	&dev_attr_flow_credits.attr,
+	&dev_attr_flow_peers_gone.attr,
+	&dev_attr_flow_waits.attr,
+	&dev_attr_flow_overflows.attr,
+	&dev_attr_withdrawals_lost.attr,
 	NULL
 };
 
@@ -262,106 +304,48 @@ static const struct attribute_group vmmgmt_guest_counter_group = {
 	.attrs = vmmgmt_guest_counter_attrs,
 };
 
-/* The statistics collector (&struct vmmgmt_guest_sampler). */
+/* The streams' counters (&struct vmmgmt_guest_streams). */
 
-static ssize_t stats_enable_show(struct device *dev,
+static ssize_t streams_open_show(struct device *dev,
 				 struct device_attribute *attr, char *buf)
 {
 	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
 
-	return sysfs_emit(buf, "%d\n", READ_ONCE(vdev->sampler.enabled));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vdev->streams.nr));
 }
+static DEVICE_ATTR_RO(streams_open);
 
-/**
- * stats_enable_store() - start (1) or stop (0) sampling.
- * @dev: the misc device.
- * @attr: the attribute.
- * @buf: "0" or "1" (what kstrtobool() accepts).
- * @count: length of @buf.
- *
- * See vmmgmt_guest_stats_enable().
- *
- * Context: process context; takes &vmmgmt_guest_sampler.lock.
- * Return: @count; -EINVAL; -EPERM to start while the statistics mode is
- * off.
+/*
+ * The read-only file @_name shows the atomic counter
+ * &vmmgmt_guest_streams.@_field.
  */
-static ssize_t stats_enable_store(struct device *dev,
-				  struct device_attribute *attr,
-				  const char *buf, size_t count)
-{
-	bool val;
-	int ret;
+#define VMMGMT_GUEST_STREAMS_ATTR(_name, _field)			\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev); \
+									\
+	return sysfs_emit(buf, "%llu\n",				\
+			  (u64)atomic64_read(&vdev->streams._field));	\
+}									\
+static DEVICE_ATTR_RO(_name)
 
-	if (kstrtobool(buf, &val))
-		return -EINVAL;
-	ret = vmmgmt_guest_stats_enable(vmmgmt_guest_dev_from_misc(dev), val);
-	return ret ? ret : count;
-}
-static DEVICE_ATTR_RW(stats_enable);
+VMMGMT_GUEST_STREAMS_ATTR(streams_opened, opened);
+VMMGMT_GUEST_STREAMS_ATTR(streams_reset, reset);
+VMMGMT_GUEST_STREAMS_ATTR(stream_tx_bytes, tx_bytes);
+VMMGMT_GUEST_STREAMS_ATTR(stream_rx_bytes, rx_bytes);
 
-static ssize_t stats_period_ms_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
-
-	return sysfs_emit(buf, "%u\n", READ_ONCE(vdev->sampler.period_ms));
-}
-
-/**
- * stats_period_ms_store() - set the sampling period.
- * @dev: the misc device.
- * @attr: the attribute.
- * @buf: milliseconds, %VMMGMT_STATS_PERIOD_MIN_MS..%VMMGMT_STATS_PERIOD_MAX_MS.
- * @count: length of @buf.
- *
- * See vmmgmt_guest_stats_set_period().
- *
- * Context: process context; takes &vmmgmt_guest_sampler.lock.
- * Return: @count or -EINVAL.
- */
-static ssize_t stats_period_ms_store(struct device *dev,
-				     struct device_attribute *attr,
-				     const char *buf, size_t count)
-{
-	u32 val;
-	int ret;
-
-	if (kstrtou32(buf, 0, &val))
-		return -EINVAL;
-	ret = vmmgmt_guest_stats_set_period(vmmgmt_guest_dev_from_misc(dev),
-					    val);
-	return ret ? ret : count;
-}
-static DEVICE_ATTR_RW(stats_period_ms);
-
-static ssize_t stats_sent_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
-
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&vdev->sampler.sent));
-}
-static DEVICE_ATTR_RO(stats_sent);
-
-static ssize_t stats_failed_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_dev_from_misc(dev);
-
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&vdev->sampler.failed));
-}
-static DEVICE_ATTR_RO(stats_failed);
-
-static struct attribute *vmmgmt_guest_stats_attrs[] = {
-	&dev_attr_stats_enable.attr,
-	&dev_attr_stats_period_ms.attr,
-	&dev_attr_stats_sent.attr,
-	&dev_attr_stats_failed.attr,
+static struct attribute *vmmgmt_guest_streams_attrs[] = {
+	&dev_attr_streams_open.attr,
+	&dev_attr_streams_opened.attr,
+	&dev_attr_streams_reset.attr,
+	&dev_attr_stream_tx_bytes.attr,
+	&dev_attr_stream_rx_bytes.attr,
 	NULL
 };
 
-static const struct attribute_group vmmgmt_guest_stats_group = {
-	.attrs = vmmgmt_guest_stats_attrs,
+static const struct attribute_group vmmgmt_guest_streams_group = {
+	.attrs = vmmgmt_guest_streams_attrs,
 };
 
 /*
@@ -372,7 +356,7 @@ static const struct attribute_group vmmgmt_guest_stats_group = {
 const struct attribute_group *vmmgmt_guest_sysfs_groups[] = {
 	&vmmgmt_guest_dev_group,
 	&vmmgmt_guest_counter_group,
-	&vmmgmt_guest_stats_group,
+	&vmmgmt_guest_streams_group,
 	NULL
 };
 
@@ -478,20 +462,46 @@ static const struct attribute_group vmmgmt_guest_mode_group = {
 };
 
 /*
- * modes/stats/ also has the collector's settings and counts, under the
- * names its device files (stats_enable, ...) are deprecated aliases of.
+ * modes/stats/ also has the collector's settings and counts (&struct
+ * vmmgmt_guest_sampler).  The device's stats_* aliases of ABI 0.6 are
+ * gone in 0.7.
  */
+static struct vmmgmt_guest_dev *vmmgmt_guest_mode_vdev(struct kobject *kobj)
+{
+	return vmmgmt_guest_dev_from_misc(kobj_to_dev(kobj->parent->parent));
+}
+
 static ssize_t sampling_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
 {
-	return stats_enable_show(kobj_to_dev(kobj->parent->parent), NULL, buf);
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_mode_vdev(kobj);
+
+	return sysfs_emit(buf, "%d\n", READ_ONCE(vdev->sampler.enabled));
 }
 
+/**
+ * sampling_store() - start (1) or stop (0) sampling.
+ * @kobj: modes/stats/.
+ * @attr: the attribute.
+ * @buf: "0" or "1" (what kstrtobool() accepts).
+ * @count: length of @buf.
+ *
+ * See vmmgmt_guest_stats_enable().
+ *
+ * Context: process context; takes &vmmgmt_guest_sampler.lock.
+ * Return: @count; -EINVAL; -EPERM to start while the statistics mode is
+ * off.
+ */
 static ssize_t sampling_store(struct kobject *kobj, struct kobj_attribute *attr,
 			      const char *buf, size_t count)
 {
-	return stats_enable_store(kobj_to_dev(kobj->parent->parent), NULL, buf,
-				  count);
+	bool val;
+	int ret;
+
+	if (kstrtobool(buf, &val))
+		return -EINVAL;
+	ret = vmmgmt_guest_stats_enable(vmmgmt_guest_mode_vdev(kobj), val);
+	return ret ? ret : count;
 }
 
 static struct kobj_attribute vmmgmt_guest_mode_sampling = __ATTR_RW(sampling);
@@ -499,16 +509,34 @@ static struct kobj_attribute vmmgmt_guest_mode_sampling = __ATTR_RW(sampling);
 static ssize_t period_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
 			      char *buf)
 {
-	return stats_period_ms_show(kobj_to_dev(kobj->parent->parent), NULL,
-				    buf);
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_mode_vdev(kobj);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vdev->sampler.period_ms));
 }
 
+/**
+ * period_ms_store() - set the sampling period.
+ * @kobj: modes/stats/.
+ * @attr: the attribute.
+ * @buf: milliseconds, %VMMGMT_STATS_PERIOD_MIN_MS..%VMMGMT_STATS_PERIOD_MAX_MS.
+ * @count: length of @buf.
+ *
+ * See vmmgmt_guest_stats_set_period().
+ *
+ * Context: process context; takes &vmmgmt_guest_sampler.lock.
+ * Return: @count or -EINVAL.
+ */
 static ssize_t period_ms_store(struct kobject *kobj,
 			       struct kobj_attribute *attr, const char *buf,
 			       size_t count)
 {
-	return stats_period_ms_store(kobj_to_dev(kobj->parent->parent), NULL,
-				     buf, count);
+	u32 val;
+	int ret;
+
+	if (kstrtou32(buf, 0, &val))
+		return -EINVAL;
+	ret = vmmgmt_guest_stats_set_period(vmmgmt_guest_mode_vdev(kobj), val);
+	return ret ? ret : count;
 }
 
 static struct kobj_attribute vmmgmt_guest_mode_period_ms = __ATTR_RW(period_ms);
@@ -516,7 +544,9 @@ static struct kobj_attribute vmmgmt_guest_mode_period_ms = __ATTR_RW(period_ms);
 static ssize_t samples_sent_show(struct kobject *kobj,
 				 struct kobj_attribute *attr, char *buf)
 {
-	return stats_sent_show(kobj_to_dev(kobj->parent->parent), NULL, buf);
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_mode_vdev(kobj);
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&vdev->sampler.sent));
 }
 
 static struct kobj_attribute vmmgmt_guest_mode_samples_sent =
@@ -525,7 +555,9 @@ static struct kobj_attribute vmmgmt_guest_mode_samples_sent =
 static ssize_t samples_failed_show(struct kobject *kobj,
 				   struct kobj_attribute *attr, char *buf)
 {
-	return stats_failed_show(kobj_to_dev(kobj->parent->parent), NULL, buf);
+	struct vmmgmt_guest_dev *vdev = vmmgmt_guest_mode_vdev(kobj);
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&vdev->sampler.failed));
 }
 
 static struct kobj_attribute vmmgmt_guest_mode_samples_failed =

@@ -12,10 +12,16 @@
  *			(control requests, the echo service, answers),
  *			H2G post, guest notification, channel reset on the
  *			guest's request
+ * vmmgmt_host_stream.c	streams on host endpoints: listeners, accepted
+ *			and connected streams, their files, the segments
+ *			guests send to (0, 0, port)
  * vmmgmt_host_ep.c	host endpoints: ports bound on /dev/vmmgmt-host
  *			files, their read() and write()
  * vmmgmt_host_route.c	records from one VM to another, and the policy that
  *			says which VMs may talk to each other
+ * vmmgmt_host_flow.c	flow control: a VM's held queue (records whose
+ *			destination is full), the credits it owes its
+ *			guest, PEER_GONE notices to every VM
  * vmmgmt_host_sysfs.c	/sys/class/misc/vmmgmt-host/vms/<name>/
  * vmmgmt_host_stats.c	statistics samples from guests, and their
  *			sysfs files vms/<name>/stats/
@@ -35,6 +41,8 @@
  * vmmgmt_host_ring.c	the shared ring (lib/vmmgmt_ring.c)
  * vmmgmt_host_stall.c	the shared stall detection (lib/vmmgmt_stall.c)
  * vmmgmt_host_name_rules.c the shared name check (lib/vmmgmt_name_rules.c)
+ * vmmgmt_host_stream_rules.c the shared stream protocol rules
+ *			(lib/vmmgmt_stream.c)
  *
  * Waking a VM's worker and interrupting its guest are inline helpers here
  * (vmmgmt_host_worker_wake(), vmmgmt_host_worker_notify()): the kick
@@ -44,6 +52,11 @@
  * Locks, outermost first (&vmmgmt_host_ep.rx_mutex and
  * vmmgmt_host_vms_lock are never held together):
  *   &vmmgmt_host_ep.rx_mutex (mutex): one reader of an endpoint at a time.
+ *   A stream's rx_mutex and tx_mutex (one reader, one writer; see
+ *	vmmgmt_host_stream.c), then vmmgmt_host_streams_mutex (the table of
+ *	streams and listeners), then a stream's lock (mutex), then
+ *	&vmmgmt_host_vm.tx_lock.  VM removal and a VM's worker take the
+ *	table's mutex and streams' locks, never a reader's or writer's.
  *   vmmgmt_host_vms_lock (mutex, vmmgmt_host_registry.c): registration
  *	and removal (vmmgmt_host_vm.c); under it a VM's worker is started
  *	and stopped.
@@ -63,6 +76,7 @@
 #define _VMMGMT_HOST_H
 
 #include <linux/atomic.h>
+#include <linux/fs.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -77,7 +91,9 @@
 #include <vmmgmt.h>
 
 #include "vmmgmt_ring.h"
+#include "vmmgmt_flow.h"
 #include "vmmgmt_name_rules.h"
+#include "vmmgmt_stream.h"
 #include "vmmgmt_stall.h"
 #include "vmmgmt_host_compat.h"
 
@@ -87,6 +103,9 @@ struct page;
 struct pid;
 struct task_struct;
 struct vmmgmt_host_vm;
+struct vmmgmt_host_stream;
+struct vmmgmt_host_listener;
+struct iov_iter;
 
 /** VMMGMT_HOST_BATCH - G2H records one batch of a worker handles. */
 #define VMMGMT_HOST_BATCH	64
@@ -124,26 +143,44 @@ struct vmmgmt_host_queue {
 	u32 bytes;
 };
 
+/** VMMGMT_HOST_SEND_MS - default send timeout of a host file's write(). */
+#define VMMGMT_HOST_SEND_MS	5000
+/** VMMGMT_HOST_SEND_MS_MAX - longest send timeout VMMGMT_HOST_IOC_SET_TIMEOUT takes. */
+#define VMMGMT_HOST_SEND_MS_MAX	600000
+
 /**
  * struct vmmgmt_host_ep - an open /dev/vmmgmt-host file (its private data).
  * @file: the file.
  * @bind_lock: serialises binding.
  * @port: the bound port, 0 while unbound.  Written once under @bind_lock.
+ * @send_ms: how long write() waits for room at a VM, in ms
+ *	(VMMGMT_HOST_IOC_SET_TIMEOUT; %VMMGMT_HOST_SEND_MS by default).
  * @rx_mutex: one reader at a time; held across the copy to userspace.
  * @lock: protects @rx and @blocking.
  * @rx: messages from VMs to @port.
  * @blocking: a VM's worker found @rx full and waits for a read.
  * @rx_wq: readers and pollers wait here.
+ * @stream: after VMMGMT_HOST_IOC_STREAM_CONNECT, the stream this file is
+ *	(read, write and poll go to it).  Set once, freed at release.
+ *	Written under vmmgmt_host_streams_mutex (vmmgmt_host_stream.c).
+ * @listener: after VMMGMT_HOST_IOC_STREAM_LISTEN, the file's listener.
+ *	Likewise.
+ * @stream_busy: a CONNECT or LISTEN is under way.  Protected by
+ *	vmmgmt_host_streams_mutex.
  */
 struct vmmgmt_host_ep {
 	struct file *file;
 	struct mutex bind_lock;	/* see above */
 	u32 port;
+	u32 send_ms;
 	struct mutex rx_mutex;	/* see above */
 	spinlock_t lock;	/* see above */
 	struct vmmgmt_host_queue rx;
 	bool blocking;
 	wait_queue_head_t rx_wq;
+	struct vmmgmt_host_stream *stream;
+	struct vmmgmt_host_listener *listener;
+	bool stream_busy;
 };
 
 /**
@@ -186,6 +223,19 @@ struct vmmgmt_host_kick {
  * @stall_kicks: notifications the watchdog sent (vmmgmt_host_watchdog.c).
  * @injected_drops: doorbells ignored and interrupts skipped by fault
  *	injection (debugfs drop_kicks, drop_calls).
+ * @held_overflows: records that would have gone past the held queue's
+ *	limits (%VMMGMT_HELD_MSGS, %VMMGMT_HELD_BYTES): requests answered
+ *	with ENOBUFS, responses dropped (vmmgmt_host_flow.c).
+ * @credit_notices: %VMMGMT_CTRL_CREDIT notices posted to the guest.
+ * @credits_lost: credits the guest was not given back because its flow
+ *	table was full (it had records in flight to more destinations than
+ *	%VMMGMT_FLOW_DESTS allows).
+ * @streams_opened: host streams with the VM as peer that were opened
+ *	(accepted into a backlog, or connected).
+ * @streams_reset: such streams that ended in a failure (RST either way,
+ *	EPROTO, the VM gone or reset).
+ * @stream_tx_bytes: stream bytes host streams sent to the VM.
+ * @stream_rx_bytes: stream bytes host streams received from the VM.
  *
  * Atomic: the worker, the wait queue callback and sysfs readers touch
  * them without a lock.
@@ -206,6 +256,48 @@ struct vmmgmt_host_counters {
 	atomic64_t stalls_recovered;
 	atomic64_t stall_kicks;
 	atomic64_t injected_drops;
+	atomic64_t held_overflows;
+	atomic64_t credit_notices;
+	atomic64_t credits_lost;
+	atomic64_t streams_opened;
+	atomic64_t streams_reset;
+	atomic64_t stream_tx_bytes;
+	atomic64_t stream_rx_bytes;
+};
+
+/**
+ * VMMGMT_HOST_FLOW_DESTS - destinations a VM's flow table tracks: twice what
+ * a guest keeping to its credits uses.
+ */
+#define VMMGMT_HOST_FLOW_DESTS	(2 * VMMGMT_FLOW_DESTS)
+/**
+ * VMMGMT_HOST_NOTICES_MAX - notices (PEER_GONE) a VM's send queue takes
+ * beyond its limits (%VMMGMT_HOST_QUEUE_MSGS).
+ */
+#define VMMGMT_HOST_NOTICES_MAX	64
+
+/**
+ * struct vmmgmt_host_flow_dest - one destination a VM's records wait for,
+ * or whose credits the guest is still owed (vmmgmt_host_flow.c).
+ * @vm: the destination's VM id, 0 for a host endpoint.
+ * @port: the host endpoint's port; 0 for a VM (all its ports).
+ * @held: records of the VM held for it.
+ * @ret_msgs: records that left the host's hands, not yet returned to the
+ *	guest by a %VMMGMT_CTRL_CREDIT notice.
+ * @ret_bytes: their payload bytes.
+ * @stuck: it refused a record in the current pass over the held queue.
+ * @used: the entry is in use (@held or @ret_msgs).
+ *
+ * Worker only.
+ */
+struct vmmgmt_host_flow_dest {
+	u32 vm;
+	u32 port;
+	u32 held;
+	u32 ret_msgs;
+	u64 ret_bytes;
+	bool stuck;
+	bool used;
 };
 
 /**
@@ -542,9 +634,24 @@ struct vmmgmt_host_sched {
  * @h2g_broken: posting to the H2G ring failed (a bogus tail).  Worker only.
  * @blocked_len: payload length of the answer that did not fit.
  * @posted: records posted to H2G in the current batch.  Worker only.
- * @blocked: a G2H record whose destination queue (a host endpoint's or
- *	another VM's send queue) is full stays in the ring; set under that
- *	queue's lock, cleared by the worker before it tries again.
+ * @blocked: a destination queue (a host endpoint's or another VM's send
+ *	queue) turned a record of this VM away (it went to @held, or stayed
+ *	in the ring); set under that queue's lock, cleared by the worker
+ *	before it tries again.  vmmgmt_host_vms_unblock() wakes the worker.
+ * @held_kick: a destination that turned the VM away made room or went
+ *	away (vmmgmt_host_vms_unblock()): the worker tries its held records
+ *	again.  Without it, while @blocked is set, it does not: a VM that
+ *	holds records for a wedged destination pays nothing per batch.
+ * @ring_stuck: the last batch left a G2H record in the ring because the
+ *	held queue was full (a guest without %VMMGMT_F_FLOW).  Worker only.
+ * @flow_on: the guest accepted %VMMGMT_F_FLOW (looked at until it did,
+ *	then latched until the next channel reset).
+ *	Worker only.
+ * @held: records of this VM whose destination was full, oldest first,
+ *	bounded by %VMMGMT_HELD_MSGS and %VMMGMT_HELD_BYTES; worker only
+ *	(sysfs reads its count).  See vmmgmt_host_flow.c.
+ * @flow: the destinations of @held and the credits owed.  Worker only.
+ * @flow_nr: entries of @flow in use.  Worker only.
  * @tx_blocking: a worker found @tx full and waits; this VM's worker wakes
  *	the waiting workers when it has made room.  Protected by @tx_lock.
  * @tx_lock: protects @tx, @tx_blocking and @dead.
@@ -576,6 +683,10 @@ struct vmmgmt_host_sched {
  *	without waking); debugfs vmmgmt-host/<name>/drop_kicks.
  * @drop_calls: fault injection: interrupts the worker skips that the
  *	ring protocol asked for; debugfs vmmgmt-host/<name>/drop_calls.
+ * @streams_open: host streams with the VM as peer that exist (being
+ *	connected, waiting in a backlog, open, or failed but not closed),
+ *	at most %VMMGMT_STREAMS_MAX.  Changed under vmmgmt_host_streams_mutex
+ *	(vmmgmt_host_stream.c).
  */
 struct vmmgmt_host_vm {
 	struct list_head node;
@@ -602,7 +713,13 @@ struct vmmgmt_host_vm {
 	u32 blocked_len;
 	u32 posted;
 	bool blocked;
+	atomic_t held_kick;
+	bool ring_stuck;
+	bool flow_on;
 	void *buf;
+	struct vmmgmt_host_queue held;
+	struct vmmgmt_host_flow_dest flow[VMMGMT_HOST_FLOW_DESTS];
+	unsigned int flow_nr;
 
 	spinlock_t tx_lock;	/* see above */
 	struct vmmgmt_host_queue tx;
@@ -626,6 +743,7 @@ struct vmmgmt_host_vm {
 	struct vmmgmt_host_watch watch;
 	atomic_t drop_kicks;
 	atomic_t drop_calls;
+	atomic_t streams_open;
 };
 
 /**
@@ -656,6 +774,20 @@ static inline void vmmgmt_host_worker_notify(struct vmmgmt_host_vm *vm)
 	atomic64_inc(&vm->counters.notifications_sent);
 }
 
+/**
+ * vmmgmt_host_iocb_nonblock() - whether a read_iter or write_iter call
+ * may not wait.
+ * @iocb: the call's kiocb.
+ *
+ * Context: any context.
+ * Return: true for O_NONBLOCK files and IOCB_NOWAIT calls.
+ */
+static inline bool vmmgmt_host_iocb_nonblock(const struct kiocb *iocb)
+{
+	return (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+	       (iocb->ki_flags & IOCB_NOWAIT);
+}
+
 /* vmmgmt_host_cdev.c */
 int vmmgmt_host_cdev_init(void);
 void vmmgmt_host_cdev_exit(void);
@@ -673,29 +805,84 @@ void vmmgmt_host_worker_start(struct vmmgmt_host_vm *vm,
 			      struct file **kick_files);
 void vmmgmt_host_worker_stop(struct vmmgmt_host_vm *vm);
 
+/* vmmgmt_host_stream.c */
+bool vmmgmt_host_stream_is_rst(const struct vmmgmt_rec *hdr,
+			       const void *payload);
+int vmmgmt_host_stream_rx(struct vmmgmt_host_vm *vm,
+			  const struct vmmgmt_rec *hdr, const void *payload);
+void vmmgmt_host_stream_vm_gone(struct vmmgmt_host_vm *vm);
+long vmmgmt_host_stream_connect(struct vmmgmt_host_ep *ep, void __user *uarg);
+long vmmgmt_host_stream_listen(struct vmmgmt_host_ep *ep, void __user *uarg);
+long vmmgmt_host_stream_accept(struct vmmgmt_host_ep *ep, struct file *file,
+			       void __user *uarg);
+long vmmgmt_host_stream_shutdown(struct vmmgmt_host_ep *ep);
+void vmmgmt_host_stream_ep_release(struct vmmgmt_host_ep *ep);
+ssize_t vmmgmt_host_stream_read(struct vmmgmt_host_stream *s,
+				struct iov_iter *to, bool nonblock);
+ssize_t vmmgmt_host_stream_write(struct vmmgmt_host_stream *s,
+				 struct iov_iter *from, bool nonblock);
+__poll_t vmmgmt_host_stream_poll(struct vmmgmt_host_stream *s,
+				 struct file *file, poll_table *wait);
+__poll_t vmmgmt_host_stream_listen_poll(struct vmmgmt_host_ep *ep,
+					struct file *file, poll_table *wait);
+
 /* vmmgmt_host_ep.c */
 struct vmmgmt_host_ep *vmmgmt_host_ep_alloc(struct file *file);
 void vmmgmt_host_ep_release(struct vmmgmt_host_ep *ep);
+long vmmgmt_host_ep_do_bind(struct vmmgmt_host_ep *ep, u32 port);
 long vmmgmt_host_ep_bind(struct vmmgmt_host_ep *ep, void __user *uarg);
 long vmmgmt_host_ep_publish(struct vmmgmt_host_ep *ep, void __user *uarg);
 long vmmgmt_host_ep_lookup(void __user *uarg);
-ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, char __user *buf,
-			    size_t count, bool nonblock);
+ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, struct iov_iter *to,
+			    bool nonblock);
 ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
-			     const char __user *buf, size_t count,
-			     bool nonblock);
+			     struct iov_iter *from, bool nonblock);
 __poll_t vmmgmt_host_ep_poll(struct vmmgmt_host_ep *ep, struct file *file,
 			     poll_table *wait);
+long vmmgmt_host_ep_set_timeout(struct vmmgmt_host_ep *ep, void __user *uarg);
 int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
-			   const struct vmmgmt_rec *hdr, const void *payload);
+			   struct vmmgmt_host_msg *msg);
 
 /* vmmgmt_host_route.c */
 int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
-			 const struct vmmgmt_rec *hdr, const void *payload);
+			 struct vmmgmt_host_msg *msg);
 bool vmmgmt_host_policy_allowed(const char *a, const char *b);
 ssize_t vmmgmt_host_policy_show(char *buf);
 int vmmgmt_host_policy_store(const char *buf, size_t count);
 void vmmgmt_host_policy_exit(void);
+
+/* vmmgmt_host_flow.c */
+void vmmgmt_host_flow_init(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_flow_purge(struct vmmgmt_host_vm *vm);
+bool vmmgmt_host_flow_waits(struct vmmgmt_host_vm *vm,
+			    const struct vmmgmt_rec *hdr);
+int vmmgmt_host_flow_hold(struct vmmgmt_host_vm *vm,
+			  struct vmmgmt_host_msg *msg);
+struct vmmgmt_host_msg *vmmgmt_host_flow_first(struct vmmgmt_host_vm *vm);
+struct vmmgmt_host_msg *vmmgmt_host_flow_next(struct vmmgmt_host_vm *vm,
+					      struct list_head *pos);
+struct vmmgmt_host_flow_dest *
+vmmgmt_host_flow_lookup(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr);
+struct list_head *vmmgmt_host_flow_take(struct vmmgmt_host_vm *vm,
+					struct vmmgmt_host_msg *msg);
+void vmmgmt_host_flow_put_back(struct vmmgmt_host_vm *vm,
+			       struct vmmgmt_host_msg *msg,
+			       struct list_head *pos,
+			       struct vmmgmt_host_flow_dest *d);
+void vmmgmt_host_flow_release(struct vmmgmt_host_vm *vm,
+			      struct vmmgmt_host_flow_dest *d,
+			      const struct vmmgmt_rec *hdr);
+void vmmgmt_host_flow_forget(struct vmmgmt_host_vm *vm,
+			     const struct vmmgmt_addr *addr);
+void vmmgmt_host_flow_done(struct vmmgmt_host_vm *vm,
+			   const struct vmmgmt_rec *hdr);
+struct vmmgmt_host_flow_dest *
+vmmgmt_host_flow_due(struct vmmgmt_host_vm *vm, struct vmmgmt_rec *hdr,
+		     struct vmmgmt_credit *credit);
+void vmmgmt_host_flow_sent(struct vmmgmt_host_vm *vm,
+			   struct vmmgmt_host_flow_dest *d);
+bool vmmgmt_host_flow_is_notice(const struct vmmgmt_rec *hdr);
+void vmmgmt_host_flow_peer_gone(const struct vmmgmt_addr *addr);
 
 /* vmmgmt_host_sysfs.c */
 extern const struct kobj_type vmmgmt_host_vm_ktype;
@@ -755,6 +942,7 @@ void vmmgmt_host_vm_unreserve(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_vm_publish(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_vm_unpublish(struct vmmgmt_host_vm *vm);
 struct vmmgmt_host_vm *vmmgmt_host_vm_get(u32 id);
+struct vmmgmt_host_vm *vmmgmt_host_vm_get_next(u32 *id);
 void vmmgmt_host_vm_put(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_vms_unblock(void);
 int vmmgmt_host_vms_init(struct kobject *parent);
@@ -767,6 +955,7 @@ int vmmgmt_host_region_map(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_region_unmap(struct vmmgmt_host_vm *vm);
 int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm);
 bool vmmgmt_host_region_modes(const struct vmmgmt_host_vm *vm, u32 *modes);
+bool vmmgmt_host_region_flow(const struct vmmgmt_host_vm *vm);
 
 /* vmmgmt_host_queue.c */
 void vmmgmt_host_queue_init(struct vmmgmt_host_queue *q);
@@ -774,6 +963,9 @@ void vmmgmt_host_queue_purge(struct vmmgmt_host_queue *q);
 bool vmmgmt_host_queue_room(const struct vmmgmt_host_queue *q, u32 len);
 void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
 			   struct vmmgmt_host_msg *msg);
+void vmmgmt_host_queue_insert(struct vmmgmt_host_queue *q,
+			      struct list_head *pos,
+			      struct vmmgmt_host_msg *msg);
 void vmmgmt_host_queue_del(struct vmmgmt_host_queue *q,
 			   struct vmmgmt_host_msg *msg);
 struct vmmgmt_host_msg *vmmgmt_host_msg_alloc(u32 len);

@@ -7,7 +7,9 @@
  * Ioctl numbers 0x00-0x3f of VMMGMT_IOC_MAGIC belong to this device; see
  * uapi/vmmgmt.h.  Each ioctl has its own handler, called from
  * vmmgmt_host_ioctl().  Every open file is also a host endpoint
- * (vmmgmt_host_ep.c): its private data.
+ * (vmmgmt_host_ep.c): its private data.  A file that became a stream
+ * (VMMGMT_HOST_IOC_STREAM_CONNECT) reads, writes and polls as one
+ * (vmmgmt_host_stream.c); a listener adds its accept queue to poll().
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -104,6 +106,16 @@ static long vmmgmt_host_ioctl(struct file *file, unsigned int cmd,
 		return vmmgmt_host_ep_publish(file->private_data, uarg);
 	case VMMGMT_HOST_IOC_LOOKUP:
 		return vmmgmt_host_ep_lookup(uarg);
+	case VMMGMT_HOST_IOC_SET_TIMEOUT:
+		return vmmgmt_host_ep_set_timeout(file->private_data, uarg);
+	case VMMGMT_HOST_IOC_STREAM_CONNECT:
+		return vmmgmt_host_stream_connect(file->private_data, uarg);
+	case VMMGMT_HOST_IOC_STREAM_LISTEN:
+		return vmmgmt_host_stream_listen(file->private_data, uarg);
+	case VMMGMT_HOST_IOC_STREAM_ACCEPT:
+		return vmmgmt_host_stream_accept(file->private_data, file, uarg);
+	case VMMGMT_HOST_IOC_STREAM_SHUTDOWN:
+		return vmmgmt_host_stream_shutdown(file->private_data);
 	default:
 		return -ENOTTY;
 	}
@@ -129,7 +141,8 @@ static int vmmgmt_host_open(struct inode *inode, struct file *file)
 /**
  * vmmgmt_host_release() - the last reference to an open file went away.
  * @inode: unused.
- * @file: the file; every VM it added is removed, its port unbound.
+ * @file: the file; every VM it added is removed, its stream or listener
+ *	closed, its port unbound.
  *
  * Context: process context; may sleep.
  * Return: 0.
@@ -137,35 +150,57 @@ static int vmmgmt_host_open(struct inode *inode, struct file *file)
 static int vmmgmt_host_release(struct inode *inode, struct file *file)
 {
 	vmmgmt_host_vm_release_file(file);
+	vmmgmt_host_stream_ep_release(file->private_data);
 	vmmgmt_host_ep_release(file->private_data);
 	return 0;
 }
 
-static ssize_t vmmgmt_host_read(struct file *file, char __user *buf,
-				size_t count, loff_t *ppos)
+/*
+ * read_iter and write_iter: one record per call, or the stream's bytes
+ * once the file is a stream.
+ */
+static ssize_t vmmgmt_host_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	return vmmgmt_host_ep_read(file->private_data, buf, count,
-				   file->f_flags & O_NONBLOCK);
+	struct vmmgmt_host_ep *ep = iocb->ki_filp->private_data;
+	struct vmmgmt_host_stream *s = READ_ONCE(ep->stream);
+	bool nonblock = vmmgmt_host_iocb_nonblock(iocb);
+
+	if (s)
+		return vmmgmt_host_stream_read(s, to, nonblock);
+	return vmmgmt_host_ep_read(ep, to, nonblock);
 }
 
-static ssize_t vmmgmt_host_write(struct file *file, const char __user *buf,
-				 size_t count, loff_t *ppos)
+static ssize_t vmmgmt_host_write_iter(struct kiocb *iocb,
+				      struct iov_iter *from)
 {
-	return vmmgmt_host_ep_write(file->private_data, buf, count,
-				    file->f_flags & O_NONBLOCK);
+	struct vmmgmt_host_ep *ep = iocb->ki_filp->private_data;
+	struct vmmgmt_host_stream *s = READ_ONCE(ep->stream);
+	bool nonblock = vmmgmt_host_iocb_nonblock(iocb);
+
+	if (s)
+		return vmmgmt_host_stream_write(s, from, nonblock);
+	return vmmgmt_host_ep_write(ep, from, nonblock);
 }
 
 static __poll_t vmmgmt_host_poll(struct file *file, poll_table *wait)
 {
-	return vmmgmt_host_ep_poll(file->private_data, file, wait);
+	struct vmmgmt_host_ep *ep = file->private_data;
+	struct vmmgmt_host_stream *s = READ_ONCE(ep->stream);
+
+	if (s)
+		return vmmgmt_host_stream_poll(s, file, wait);
+	return vmmgmt_host_ep_poll(ep, file, wait) |
+	       vmmgmt_host_stream_listen_poll(ep, file, wait);
 }
 
 static const struct file_operations vmmgmt_host_fops = {
 	.owner = THIS_MODULE,
 	.open = vmmgmt_host_open,
 	.release = vmmgmt_host_release,
-	.read = vmmgmt_host_read,
-	.write = vmmgmt_host_write,
+	.read_iter = vmmgmt_host_read_iter,
+	.write_iter = vmmgmt_host_write_iter,
+	.splice_read = vmmgmt_host_splice_read,
+	.splice_write = iter_file_splice_write,
 	.poll = vmmgmt_host_poll,
 	.unlocked_ioctl = vmmgmt_host_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,

@@ -46,4 +46,17 @@ static inline unsigned int vmmgmt_host_shmem_seals(struct file *file)
 	return READ_ONCE(SHMEM_I(file_inode(file))->seals);
 }
 
+/*
+ * vmmgmt_host_splice_read - &file_operations.splice_read of the files
+ * that implement read_iter (/dev/vmmgmt-host and stream files): 6.5
+ * replaced generic_file_splice_read() by copy_splice_read() for files
+ * without a page cache (VMMGMT_HAVE_COPY_SPLICE_READ comes from a
+ * feature test in Kbuild).  Both call read_iter.
+ */
+#ifdef VMMGMT_HAVE_COPY_SPLICE_READ
+#define vmmgmt_host_splice_read		copy_splice_read
+#else
+#define vmmgmt_host_splice_read		generic_file_splice_read
+#endif
+
 #endif /* _VMMGMT_HOST_COMPAT_H */

@@ -6,14 +6,16 @@
  * with VMMGMT_HOST_IOC_BIND.  Then read() returns, and write() sends, one
  * record each: a &struct vmmgmt_rec followed by its payload.
  *
- * Receiving: a VM's worker copies a record addressed to a bound port into
- * that endpoint's receive queue.  When the queue is full the record stays
- * in the VM's G2H ring (nothing is dropped) and the worker waits until the
- * endpoint reads or goes away.
+ * Receiving: a VM's worker hands a record addressed to a bound port to
+ * that endpoint's receive queue.  When the queue is full the worker holds
+ * the record aside (vmmgmt_host_flow.c; nothing is dropped) and tries
+ * again when the endpoint reads or goes away.
  *
  * Sending: write() validates the record and queues it on the destination
  * VM's send queue; the VM's worker, the only producer of its H2G ring,
- * posts it.  A full send queue blocks the writer (or fails with EAGAIN).
+ * posts it.  A full send queue blocks the writer (or fails with EAGAIN)
+ * until there is room, the VM's channel breaks, resets or goes away, or
+ * the file's send timeout ends (VMMGMT_HOST_IOC_SET_TIMEOUT).
  *
  * Ports live in one table: an xarray whose lock also keeps an endpoint
  * alive while a worker queues to it.  An endpoint leaves the table before
@@ -29,10 +31,12 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/jiffies.h>
 #include <linux/lockdep.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -60,6 +64,7 @@ struct vmmgmt_host_ep *vmmgmt_host_ep_alloc(struct file *file)
 	if (!ep)
 		return NULL;
 	ep->file = file;
+	ep->send_ms = VMMGMT_HOST_SEND_MS;
 	mutex_init(&ep->bind_lock);
 	mutex_init(&ep->rx_mutex);
 	spin_lock_init(&ep->lock);
@@ -106,7 +111,7 @@ void vmmgmt_host_ep_release(struct vmmgmt_host_ep *ep)
  * Return: the port; or -EISCONN (already bound), -EADDRINUSE (port taken,
  * or the echo service's), -EADDRNOTAVAIL (no dynamic port left), -ENOMEM.
  */
-static long vmmgmt_host_ep_do_bind(struct vmmgmt_host_ep *ep, u32 port)
+long vmmgmt_host_ep_do_bind(struct vmmgmt_host_ep *ep, u32 port)
 {
 	int ret;
 
@@ -169,6 +174,27 @@ long vmmgmt_host_ep_bind(struct vmmgmt_host_ep *ep, void __user *uarg)
 }
 
 /**
+ * vmmgmt_host_ep_set_timeout() - VMMGMT_HOST_IOC_SET_TIMEOUT.
+ * @ep: the endpoint.
+ * @uarg: user pointer to a &struct vmmgmt_host_timeout.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EFAULT; -EINVAL (nonzero flags or reserved, more than
+ * %VMMGMT_HOST_SEND_MS_MAX ms).
+ */
+long vmmgmt_host_ep_set_timeout(struct vmmgmt_host_ep *ep, void __user *uarg)
+{
+	struct vmmgmt_host_timeout t;
+
+	if (copy_from_user(&t, uarg, sizeof(t)))
+		return -EFAULT;
+	if (t.flags || t.reserved || t.send_ms > VMMGMT_HOST_SEND_MS_MAX)
+		return -EINVAL;
+	WRITE_ONCE(ep->send_ms, t.send_ms ? t.send_ms : VMMGMT_HOST_SEND_MS);
+	return 0;
+}
+
+/**
  * vmmgmt_host_ep_publish() - VMMGMT_HOST_IOC_PUBLISH.
  * @ep: the endpoint; it must be bound.
  * @uarg: user pointer to a &struct vmmgmt_name.
@@ -223,39 +249,30 @@ long vmmgmt_host_ep_lookup(void __user *uarg)
 /**
  * vmmgmt_host_ep_deliver() - queue a record from a VM to a host endpoint.
  * @vm: the VM the record came from.
- * @hdr: the record header, its source already the VM's address.
- * @payload: @hdr->len bytes.
+ * @msg: the record, its source already the VM's address; the endpoint's
+ *	queue owns it when queued, the caller otherwise.
  *
- * Context: the VM's worker; may sleep (allocation); takes the port
- * table's lock and the endpoint's lock.
+ * Context: the VM's worker; takes the port table's lock and the
+ * endpoint's lock.
  * Return: 0 when queued; -ENOENT if nobody is bound to the port; -ENOBUFS
  * if the endpoint's queue is full (@vm->blocked is then set, and the
- * worker is woken when the endpoint reads or closes); -ENOMEM.
+ * worker is woken when the endpoint reads or closes).
  */
 int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
-			   const struct vmmgmt_rec *hdr, const void *payload)
+			   struct vmmgmt_host_msg *msg)
 {
-	struct vmmgmt_host_msg *msg;
 	struct vmmgmt_host_ep *ep;
 	int ret = 0;
 
-	/* Most records find their endpoint: allocate before the locks. */
-	msg = vmmgmt_host_msg_alloc(hdr->len);
-	if (!msg)
-		return -ENOMEM;
-	msg->hdr = *hdr;
-	memcpy(msg->data, payload, hdr->len);
-
 	xa_lock(&vmmgmt_host_ports);
-	ep = xa_load(&vmmgmt_host_ports, hdr->dst.port);
+	ep = xa_load(&vmmgmt_host_ports, msg->hdr.dst.port);
 	if (!ep) {
 		ret = -ENOENT;
 		goto out_unlock;
 	}
 	spin_lock(&ep->lock);
-	if (vmmgmt_host_queue_room(&ep->rx, hdr->len)) {
+	if (vmmgmt_host_queue_room(&ep->rx, msg->hdr.len)) {
 		vmmgmt_host_queue_add(&ep->rx, msg);
-		msg = NULL;
 	} else {
 		ep->blocking = true;
 		WRITE_ONCE(vm->blocked, true);
@@ -266,25 +283,24 @@ int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
 		wake_up_interruptible_poll(&ep->rx_wq, EPOLLIN | EPOLLRDNORM);
 out_unlock:
 	xa_unlock(&vmmgmt_host_ports);
-	kvfree(msg);
 	return ret;
 }
 
 /**
  * vmmgmt_host_ep_read() - read() of a bound file: one record.
  * @ep: the endpoint.
- * @buf: user buffer for the header and the payload.
- * @count: its size.
+ * @to: where the header and the payload go; its count is the buffer's size.
  * @nonblock: O_NONBLOCK.
  *
  * Context: process context; may sleep.
  * Return: the bytes copied (sizeof(struct vmmgmt_rec) + len); -ENOTCONN if
- * the file is not bound; -EAGAIN; -EMSGSIZE if @count is too small (the
+ * the file is not bound; -EAGAIN; -EMSGSIZE if @to is too small (the
  * record stays queued); -EFAULT (it stays queued too); -ERESTARTSYS.
  */
-ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, char __user *buf,
-			    size_t count, bool nonblock)
+ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, struct iov_iter *to,
+			    bool nonblock)
 {
+	size_t count = iov_iter_count(to);
 	struct vmmgmt_host_msg *msg;
 	bool blocking;
 	size_t size;
@@ -315,8 +331,8 @@ ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, char __user *buf,
 	if (count < size)
 		goto out;
 	ret = -EFAULT;
-	if (copy_to_user(buf, &msg->hdr, sizeof(msg->hdr)) ||
-	    copy_to_user(buf + sizeof(msg->hdr), msg->data, msg->hdr.len))
+	if (copy_to_iter(&msg->hdr, sizeof(msg->hdr), to) != sizeof(msg->hdr) ||
+	    copy_to_iter(msg->data, msg->hdr.len, to) != msg->hdr.len)
 		goto out;
 
 	spin_lock(&ep->lock);
@@ -340,9 +356,9 @@ out:
  * @count: bytes written (header and payload).
  *
  * Return: 0; -EINVAL (@count and @hdr->len disagree, a PAD or CTRL mode or
- * an unknown one, unknown flags, nonzero reserved fields, the host as
- * destination); -EMSGSIZE (payload over %VMMGMT_MSG_MAX); -EHOSTUNREACH
- * (another host).
+ * an unknown one, unknown flags or %VMMGMT_REC_F_STREAM (streams have
+ * their own ioctls), nonzero reserved fields, the host as destination);
+ * -EMSGSIZE (payload over %VMMGMT_MSG_MAX); -EHOSTUNREACH (another host).
  */
 static int vmmgmt_host_ep_check(const struct vmmgmt_rec *hdr, size_t count)
 {
@@ -352,7 +368,8 @@ static int vmmgmt_host_ep_check(const struct vmmgmt_rec *hdr, size_t count)
 		return -EINVAL;
 	if (hdr->mode <= VMMGMT_MODE_CTRL || hdr->mode >= VMMGMT_MODE_MAX)
 		return -EINVAL;
-	if (hdr->flags & ~VMMGMT_REC_F_KNOWN)
+	if (hdr->flags & ~VMMGMT_REC_F_KNOWN ||
+	    hdr->flags & VMMGMT_REC_F_STREAM)
 		return -EINVAL;
 	if (hdr->src.reserved || hdr->dst.reserved)
 		return -EINVAL;
@@ -367,16 +384,21 @@ static int vmmgmt_host_ep_check(const struct vmmgmt_rec *hdr, size_t count)
  * vmmgmt_host_ep_tx_ready() - wait condition of a sender.
  * @vm: the VM.
  * @len: payload bytes of the message to queue.
+ * @gen: the VM's generation when the sender started waiting.
  *
  * Context: process context; takes @vm->tx_lock.
- * Return: true if the VM is going away or the message fits.
+ * Return: true if the VM is going away, its channel is not up or was
+ * reset, or the message fits.
  */
-static bool vmmgmt_host_ep_tx_ready(struct vmmgmt_host_vm *vm, u32 len)
+static bool vmmgmt_host_ep_tx_ready(struct vmmgmt_host_vm *vm, u32 len,
+				    u32 gen)
 {
 	bool ready;
 
 	spin_lock(&vm->tx_lock);
-	ready = vm->dead || vmmgmt_host_queue_room(&vm->tx, len);
+	ready = vm->dead || READ_ONCE(vm->link_state) != VMMGMT_LINK_UP ||
+		READ_ONCE(vm->generation) != gen ||
+		vmmgmt_host_queue_room(&vm->tx, len);
 	spin_unlock(&vm->tx_lock);
 	return ready;
 }
@@ -410,16 +432,27 @@ static bool vmmgmt_host_ep_mode_on(struct vmmgmt_host_vm *vm, u16 mode)
  * @vm: the VM (a reference held).
  * @msg: the message.
  * @nonblock: O_NONBLOCK.
+ * @send_ms: how long to wait for room, in ms.
+ *
+ * A full queue makes the caller wait until it has room, the channel is
+ * no longer up (broken: EPIPE), the VM goes away (ECONNRESET), or @send_ms
+ * passed (ETIMEDOUT).  A reset of the channel wakes it too: the queue is
+ * posted into the new rings, the wait goes on for the time left.
  *
  * Context: process context; may sleep; takes @vm->tx_lock.
  * Return: 0 when queued (the worker owns @msg now); -EAGAIN; -EPIPE (the
- * VM's channel is broken); -EPERM (the guest has disabled the record's
- * mode); -ECONNRESET (the VM is being removed); -ERESTARTSYS.
+ * VM's channel is not up); -EPERM (the guest has disabled the record's
+ * mode); -ECONNRESET (the VM is being removed); -ETIMEDOUT;
+ * -ERESTARTSYS.
  */
 static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
-				   struct vmmgmt_host_msg *msg, bool nonblock)
+				   struct vmmgmt_host_msg *msg, bool nonblock,
+				   u32 send_ms)
 {
+	unsigned long deadline = jiffies + msecs_to_jiffies(send_ms);
 	u32 len = msg->hdr.len;
+	long left;
+	u32 gen;
 	int ret;
 
 	for (;;) {
@@ -438,20 +471,28 @@ static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
 		} else {
 			ret = -EAGAIN;
 		}
+		gen = READ_ONCE(vm->generation);
 		spin_unlock(&vm->tx_lock);
 		if (ret != -EAGAIN || nonblock)
 			return ret;
-		if (wait_event_interruptible(vm->tx_wq,
-					     vmmgmt_host_ep_tx_ready(vm, len)))
+		left = (long)(deadline - jiffies);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		left = wait_event_interruptible_timeout(vm->tx_wq,
+							vmmgmt_host_ep_tx_ready(vm, len, gen),
+							left);
+		if (left < 0)
 			return -ERESTARTSYS;
+		if (!left)
+			return -ETIMEDOUT;
 	}
 }
 
 /**
  * vmmgmt_host_ep_write() - write() of a file: send one record to a VM.
  * @ep: the endpoint; bound to a dynamic port first if it is not bound.
- * @buf: a &struct vmmgmt_rec followed by its payload.
- * @count: the header's size plus its len.
+ * @from: a &struct vmmgmt_rec followed by its payload; its count must be
+ *	the header's size plus its len.
  * @nonblock: O_NONBLOCK.
  *
  * The source becomes (0, 0, the endpoint's port) whatever @buf says.
@@ -463,9 +504,9 @@ static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
  * vmmgmt_host_ep_queue_tx(); -ENOMEM; the errors of binding.
  */
 ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
-			     const char __user *buf, size_t count,
-			     bool nonblock)
+			     struct iov_iter *from, bool nonblock)
 {
+	size_t count = iov_iter_count(from);
 	struct vmmgmt_host_msg *msg;
 	struct vmmgmt_host_vm *vm;
 	struct vmmgmt_rec hdr;
@@ -473,7 +514,7 @@ ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
 
 	if (count < sizeof(hdr))
 		return -EINVAL;
-	if (copy_from_user(&hdr, buf, sizeof(hdr)))
+	if (copy_from_iter(&hdr, sizeof(hdr), from) != sizeof(hdr))
 		return -EFAULT;
 	ret = vmmgmt_host_ep_check(&hdr, count);
 	if (ret)
@@ -488,7 +529,7 @@ ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
 	msg = vmmgmt_host_msg_alloc(hdr.len);
 	if (!msg)
 		return -ENOMEM;
-	if (copy_from_user(msg->data, buf + sizeof(hdr), hdr.len)) {
+	if (copy_from_iter(msg->data, hdr.len, from) != hdr.len) {
 		ret = -EFAULT;
 		goto err_free;
 	}
@@ -504,7 +545,8 @@ ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
 	}
 	ret = -EMSGSIZE;
 	if (hdr.len <= vm->h2g.max_len)
-		ret = vmmgmt_host_ep_queue_tx(vm, msg, nonblock);
+		ret = vmmgmt_host_ep_queue_tx(vm, msg, nonblock,
+					      READ_ONCE(ep->send_ms));
 	vmmgmt_host_vm_put(vm);
 	if (ret)
 		goto err_free;

@@ -66,6 +66,24 @@ void vmmgmt_host_queue_add(struct vmmgmt_host_queue *q,
 }
 
 /**
+ * vmmgmt_host_queue_insert() - put a message back where it was.
+ * @q: the queue, its lock held.
+ * @pos: the entry the message goes after: a message on @q, or @q->list
+ *	itself for the front.
+ * @msg: the message, on no list.
+ *
+ * Context: any context; the queue's lock held.
+ */
+void vmmgmt_host_queue_insert(struct vmmgmt_host_queue *q,
+			      struct list_head *pos,
+			      struct vmmgmt_host_msg *msg)
+{
+	list_add(&msg->node, pos);
+	q->msgs++;
+	q->bytes += msg->hdr.len;
+}
+
+/**
  * vmmgmt_host_queue_del() - take a message off its queue.
  * @q: the queue, its lock held.
  * @msg: a message on @q; the caller frees it.

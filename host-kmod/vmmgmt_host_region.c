@@ -7,7 +7,8 @@
  * out its header and rings (at registration and on a reset the guest asks
  * for), with the feature bits the host offers (the notify_at parameter
  * lives here).  It also reads back what the guest says in the header
- * about its modes (vmmgmt_host_region_modes()).
+ * about its modes (vmmgmt_host_region_modes()) and whether it takes flow
+ * control notices (vmmgmt_host_region_flow()).
  *
  * The region is a shmem file (a memfd) sealed against shrinking and
  * growing.  Its pages are pinned (one reference each, taken through
@@ -158,9 +159,10 @@ err_unmap:
  * left alone; reset_ack becomes @vm->reset_seen.  The link state stays
  * DOWN; the caller publishes UP when the worker is ready.
  *
- * The features offered are %VMMGMT_F_MODES, and %VMMGMT_F_NOTIFY_AT
- * unless the notify_at parameter is off; features_accepted and
- * guest_modes start at zero, for the guest to fill in.
+ * The features offered are %VMMGMT_F_MODES, %VMMGMT_F_FLOW,
+ * %VMMGMT_F_STREAM, and %VMMGMT_F_NOTIFY_AT unless the notify_at
+ * parameter is off; features_accepted and guest_modes start at zero, for
+ * the guest to fill in.
  *
  * Used at registration and, for a reset the guest asked for, by the
  * worker (vmmgmt_host_worker.c).
@@ -193,6 +195,10 @@ int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
 				VMMGMT_F_NOTIFY_AT : 0;
 	/* We read guest_modes (sysfs, and write() refuses disabled modes). */
 	hdr->features_offered |= VMMGMT_F_MODES;
+	/* We hold records for full destinations and send notices. */
+	hdr->features_offered |= VMMGMT_F_FLOW;
+	/* We route stream segments (vmmgmt_host_stream.c, ..._route.c). */
+	hdr->features_offered |= VMMGMT_F_STREAM;
 	hdr->features_accepted = 0;
 	hdr->host_id = 0;
 	hdr->vm_id = vm->id;
@@ -252,4 +258,21 @@ bool vmmgmt_host_region_modes(const struct vmmgmt_host_vm *vm, u32 *modes)
 		return false;
 	*modes = READ_ONCE(hdr->guest_modes) & VMMGMT_MODES_USER;
 	return true;
+}
+
+/**
+ * vmmgmt_host_region_flow() - whether the guest takes flow control notices.
+ * @vm: the VM, its region mapped (its worker, or @vm->tx_lock held with
+ *	@vm->dead clear).
+ *
+ * The header is the guest's: the answer is what it says now, read once.
+ * A guest that claims the feature without understanding it only gets
+ * notices it ignores.
+ *
+ * Context: any context.
+ * Return: true if the guest accepted %VMMGMT_F_FLOW.
+ */
+bool vmmgmt_host_region_flow(const struct vmmgmt_host_vm *vm)
+{
+	return READ_ONCE(vm->hdr->features_accepted) & VMMGMT_F_FLOW;
 }

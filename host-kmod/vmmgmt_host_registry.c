@@ -187,6 +187,36 @@ struct vmmgmt_host_vm *vmmgmt_host_vm_get(u32 id)
 }
 
 /**
+ * vmmgmt_host_vm_get_next() - the registered VM with the next id, with a
+ * reference: walks every VM without vmmgmt_host_vms_lock.
+ * @id: the smallest id wanted; returns the id of the VM found.
+ *
+ * Start with *@id = 1 and go on with *@id + 1.  VMs registered or removed
+ * meanwhile are found or not.
+ *
+ * Context: process context (a VM's worker too); takes the id table's lock.
+ * Return: the VM, or NULL when there is none from *@id up.  Release it
+ * with vmmgmt_host_vm_put().
+ */
+struct vmmgmt_host_vm *vmmgmt_host_vm_get_next(u32 *id)
+{
+	unsigned long index = *id;
+	struct vmmgmt_host_vm *vm;
+
+	if (index > VMMGMT_VM_ID_MAX)
+		return NULL;
+	xa_lock(&vmmgmt_host_vm_ids);
+	/* Reserved ids (a VM being added) are not present entries. */
+	vm = xa_find(&vmmgmt_host_vm_ids, &index, VMMGMT_VM_ID_MAX, XA_PRESENT);
+	if (vm)
+		kobject_get(&vm->kobj);
+	xa_unlock(&vmmgmt_host_vm_ids);
+	if (vm)
+		*id = index;
+	return vm;
+}
+
+/**
  * vmmgmt_host_vm_put() - drop a reference from vmmgmt_host_vm_get().
  * @vm: the VM.
  *
@@ -215,6 +245,7 @@ void vmmgmt_host_vms_unblock(void)
 	xa_for_each(&vmmgmt_host_vm_ids, id, vm) {
 		if (!READ_ONCE(vm->blocked))
 			continue;
+		atomic_set(&vm->held_kick, 1);
 		/* VMs in the table have a running worker. */
 		vmmgmt_host_worker_wake(vm);
 	}

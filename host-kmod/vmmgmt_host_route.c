@@ -6,9 +6,9 @@
  * sender's G2H ring (the ring code did that already), checks the policy,
  * and queues the copy on the destination VM's send queue; the
  * destination's worker, the only producer of its H2G ring, posts it.
- * When the destination's send queue is full the record stays in the
- * sender's ring and the sender's worker waits until the destination's
- * worker has made room (or the destination goes away).
+ * When the destination's send queue is full the sender's worker holds the
+ * record aside (vmmgmt_host_flow.c) and tries again when the
+ * destination's worker has made room (or the destination goes away).
  *
  * The policy is a set of VM name pairs allowed to talk to each other, in
  * both directions, kept by name so that it holds across a VM's
@@ -17,13 +17,15 @@
  *
  * Owns: the policy's pairs.
  *
- * May call: the registry (the destination VM) and the queues.
+ * May call: the registry (the destination VM), the region (the
+ * destination's modes) and the queues.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ctype.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -216,24 +218,52 @@ void vmmgmt_host_policy_exit(void)
 }
 
 /**
+ * vmmgmt_host_route_stream_ok() - whether a VM takes stream segments.
+ * @dst: the destination VM, not dead (@dst->tx_lock held).
+ * @mode: the segment's mode.
+ *
+ * The host keeps no state for streams between VMs: it only makes sure
+ * that the destination's module has streams (%VMMGMT_F_STREAM accepted)
+ * and, if it says which modes its owner enabled (%VMMGMT_F_MODES), that
+ * the stream's mode is one of them.
+ *
+ * Context: any context; @dst->tx_lock held.
+ * Return: 0; -EOPNOTSUPP (no streams); -EPERM (the mode is disabled).
+ */
+static int vmmgmt_host_route_stream_ok(struct vmmgmt_host_vm *dst, u16 mode)
+{
+	u32 modes;
+
+	lockdep_assert_held(&dst->tx_lock);
+	if (!(READ_ONCE(dst->hdr->features_accepted) & VMMGMT_F_STREAM))
+		return -EOPNOTSUPP;
+	if (vmmgmt_host_region_modes(dst, &modes) &&
+	    !(modes & VMMGMT_MODE_BIT(mode)))
+		return -EPERM;
+	return 0;
+}
+
+/**
  * vmmgmt_host_route_vm() - pass a record from one VM to another.
  * @vm: the sending VM.
- * @hdr: the record, its source already the sender's address, its
- *	destination (0, VM id, port) with a VM id other than the host's.
- * @payload: @hdr->len bytes.
+ * @msg: the record, its source already the sender's address, its
+ *	destination (0, VM id, port) with a VM id other than the host's; the
+ *	destination's send queue owns it when queued, the caller otherwise.
  *
- * Context: the sending VM's worker; may sleep (allocation).
+ * Context: the sending VM's worker.
  * Return: 0 when the record is queued for the destination; -ENOBUFS when
  * the destination's send queue is full (@vm->blocked is set and the
  * worker is woken when there is room); or the errno to answer the sender
  * with: -EHOSTUNREACH (no such VM), -EACCES (the policy does not allow
  * it), -EHOSTDOWN (the destination's channel is not up), -EMSGSIZE
- * (longer than the destination's ring carries), -ENOMEM.
+ * (longer than the destination's ring carries); for a stream segment also
+ * -EOPNOTSUPP (the destination's module has no streams) and -EPERM (the
+ * destination's owner disabled the segment's mode).
  */
 int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
-			 const struct vmmgmt_rec *hdr, const void *payload)
+			 struct vmmgmt_host_msg *msg)
 {
-	struct vmmgmt_host_msg *msg = NULL;
+	const struct vmmgmt_rec *hdr = &msg->hdr;
 	struct vmmgmt_host_vm *dst;
 	int ret;
 
@@ -248,30 +278,26 @@ int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
 	ret = -EMSGSIZE;
 	if (hdr->len > dst->h2g.max_len)
 		goto out;
-	ret = -ENOMEM;
-	msg = vmmgmt_host_msg_alloc(hdr->len);
-	if (!msg)
-		goto out;
-	msg->hdr = *hdr;
-	memcpy(msg->data, payload, hdr->len);
 
 	spin_lock(&dst->tx_lock);
-	if (dst->dead || READ_ONCE(dst->link_state) != VMMGMT_LINK_UP) {
+	if (dst->dead || READ_ONCE(dst->link_state) != VMMGMT_LINK_UP)
 		ret = -EHOSTDOWN;
-	} else if (vmmgmt_host_queue_room(&dst->tx, hdr->len)) {
+	else if (hdr->flags & VMMGMT_REC_F_STREAM)
+		/* Not dead: the region is mapped while tx_lock is held. */
+		ret = vmmgmt_host_route_stream_ok(dst, hdr->mode);
+	else
+		ret = 0;
+	if (!ret && vmmgmt_host_queue_room(&dst->tx, hdr->len)) {
 		vmmgmt_host_queue_add(&dst->tx, msg);
-		msg = NULL;
 		/* While not dead the destination's thread exists. */
 		vmmgmt_host_worker_wake(dst);
-		ret = 0;
-	} else {
+	} else if (!ret) {
 		dst->tx_blocking = true;
 		WRITE_ONCE(vm->blocked, true);
 		ret = -ENOBUFS;
 	}
 	spin_unlock(&dst->tx_lock);
 out:
-	kvfree(msg);
 	vmmgmt_host_vm_put(dst);
 	return ret;
 }

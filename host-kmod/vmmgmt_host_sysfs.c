@@ -6,7 +6,8 @@
  * is the VM's kobject; its release frees the VM.
  *
  * Owns: the VM's kobject type and the files of the directory itself (the
- * channel counters, identifiers, link state, the guest's modes).
+ * channel counters, identifiers, link state, the guest's modes, the
+ * records held for full destinations).
  *
  * May call: the region (the guest's modes), and the statistics, the
  * scheduling policy and the quotas, for their groups stats/, sched/ and
@@ -135,12 +136,38 @@ VMMGMT_HOST_COUNTER_ATTR(resets, resets);
 VMMGMT_HOST_COUNTER_ATTR(polls, polls);
 VMMGMT_HOST_COUNTER_ATTR(stalls_recovered, stalls_recovered);
 VMMGMT_HOST_COUNTER_ATTR(stall_kicks, stall_kicks);
+VMMGMT_HOST_COUNTER_ATTR(held_overflows, held_overflows);
+VMMGMT_HOST_COUNTER_ATTR(credit_notices, credit_notices);
+VMMGMT_HOST_COUNTER_ATTR(credits_lost, credits_lost);
+
+/* Records the VM's worker holds now for full destinations. */
+static ssize_t held_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(vmmgmt_host_kobj_vm(kobj)->held.msgs));
+}
+
+VMMGMT_HOST_COUNTER_ATTR(streams_opened, streams_opened);
+VMMGMT_HOST_COUNTER_ATTR(streams_reset, streams_reset);
+VMMGMT_HOST_COUNTER_ATTR(stream_tx_bytes, stream_tx_bytes);
+VMMGMT_HOST_COUNTER_ATTR(stream_rx_bytes, stream_rx_bytes);
+
+/* Host streams with the VM as peer that exist now (vmmgmt_host_stream.c). */
+static ssize_t streams_open_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&vmmgmt_host_kobj_vm(kobj)->streams_open));
+}
 
 static struct kobj_attribute link_state_attr = __ATTR_RO(link_state);
 static struct kobj_attribute vm_id_attr = __ATTR_RO(vm_id);
 static struct kobj_attribute qemu_pid_attr = __ATTR_RO(qemu_pid);
 static struct kobj_attribute generation_attr = __ATTR_RO(generation);
 static struct kobj_attribute guest_modes_attr = __ATTR_RO(guest_modes);
+static struct kobj_attribute held_attr = __ATTR_RO(held);
+static struct kobj_attribute streams_open_attr = __ATTR_RO(streams_open);
 
 static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&link_state_attr.attr,
@@ -162,6 +189,15 @@ static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&vmmgmt_host_counter_attr_resets.attr.attr,
 	&vmmgmt_host_counter_attr_stalls_recovered.attr.attr,
 	&vmmgmt_host_counter_attr_stall_kicks.attr.attr,
+	&held_attr.attr,
+	&vmmgmt_host_counter_attr_held_overflows.attr.attr,
+	&vmmgmt_host_counter_attr_credit_notices.attr.attr,
+	&vmmgmt_host_counter_attr_credits_lost.attr.attr,
+	&streams_open_attr.attr,
+	&vmmgmt_host_counter_attr_streams_opened.attr.attr,
+	&vmmgmt_host_counter_attr_streams_reset.attr.attr,
+	&vmmgmt_host_counter_attr_stream_tx_bytes.attr.attr,
+	&vmmgmt_host_counter_attr_stream_rx_bytes.attr.attr,
 	NULL
 };
 

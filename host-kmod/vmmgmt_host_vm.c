@@ -12,9 +12,10 @@
  * Owns: the order in which a VM's parts are set up and torn down, and
  * the VM's eventfd references.
  *
- * May call: the registry, the region, the queues, the worker, the
- * watchdog, the names, the quotas, the statistics, the scheduling policy
- * and the VM's kobject type (vmmgmt_host_sysfs.c); nothing calls back.
+ * May call: the registry, the region, the queues, the worker, flow
+ * control (held records, PEER_GONE), the host streams, the watchdog, the
+ * names, the quotas, the statistics, the scheduling policy and the VM's
+ * kobject type (vmmgmt_host_sysfs.c); nothing calls back.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -182,6 +183,7 @@ int vmmgmt_host_vm_add(struct file *owner,
 	vmmgmt_host_sched_init(vm);
 	vmmgmt_host_quota_init(vm);
 	vmmgmt_host_queue_init(&vm->tx);
+	vmmgmt_host_flow_init(vm);
 	init_waitqueue_head(&vm->tx_wq);
 	for (v = 0; v < VMMGMT_VECTORS_MAX; v++)
 		vm->kicks[v].vm = vm;
@@ -270,13 +272,17 @@ err_free:
  * @vm: the VM, on vmmgmt_host_vms.
  *
  * The worker's kick hooks are removed and the worker stopped before the
- * region is unmapped; the link state in the header reads DOWN afterwards,
+ * region is unmapped; host writers waiting for room fail (ECONNRESET),
+ * other VMs' workers answer what they held for the VM, and the VMs that
+ * take notices get a PEER_GONE for it; the link state in the header reads DOWN afterwards,
  * and the guest gets an interrupt (call_fds[0]) so that it notices.
  *
  * Context: process context; holds vmmgmt_host_vms_lock.
  */
 static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 {
+	const struct vmmgmt_addr gone = { .vm = vm->id };
+
 	lockdep_assert_held(&vmmgmt_host_vms_lock);
 	/* The watchdog and debugfs let go of @vm first. */
 	vmmgmt_host_watch_del(vm);
@@ -290,12 +296,18 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	wake_up_interruptible_all(&vm->tx_wq);
 
 	vmmgmt_host_worker_stop(vm);
+	/* Host streams with the VM fail (ECONNRESET); their waiters wake. */
+	vmmgmt_host_stream_vm_gone(vm);
 	/* No more samples: the vCPU threads get their nice values back. */
 	vmmgmt_host_sched_stop(vm);
 	vmmgmt_host_queue_purge(&vm->tx);
+	/* What the VM had held dies with it, unanswered. */
+	vmmgmt_host_flow_purge(vm);
 	vmmgmt_host_names_withdraw_all(vm);
-	/* Workers that waited for room in @vm->tx answer their records. */
+	/* Workers that held records for @vm answer them (EHOSTDOWN). */
 	vmmgmt_host_vms_unblock();
+	/* The VMs that take notices learn that @vm is gone. */
+	vmmgmt_host_flow_peer_gone(&gone);
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_DOWN);
 	vm->link_state = VMMGMT_LINK_DOWN;
 	/*

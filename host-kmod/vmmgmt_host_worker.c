@@ -23,16 +23,24 @@
  * violation the channel is marked broken and the worker ignores the VM's
  * rings until the guest asks for a reset (a new reset_request in the
  * header) or the VM is registered again.  A reset is carried out by the
- * worker itself, at the start of a batch, so at most one per batch.
+ * worker itself, at the start of a batch, so at most one per batch, and
+ * costs the VM one record of its quota.
+ *
+ * Flow control (vmmgmt_host_flow.c): a record whose destination is full
+ * is held aside, never left in the ring while the guest's other records
+ * wait behind it; each batch first retries the held records, then posts
+ * what was queued for the VM, then drains the ring, then posts the credit
+ * notices owed to the guest.
  *
  * Owns: the thread, the kick hooks, the consumer side of the G2H ring and
  * the producer side of the H2G ring.
  *
- * May call: host endpoints (delivery), VM-to-VM routing, the names
- * (control requests), the statistics, the quotas, the region (laid out
- * again on a reset), the registry (waking blocked workers), the queues
- * and the shared ring.  Nothing of these calls the worker's file: they
- * wake it with vmmgmt_host_worker_wake().
+ * May call: host streams (segments to host ports, a reset's streams),
+ * host endpoints (delivery), VM-to-VM routing, flow control (the held
+ * queue, notices), the names (control requests), the statistics, the
+ * quotas, the region (laid out again on a reset), the registry (waking
+ * blocked workers), the queues and the shared ring.  Nothing of these
+ * calls the worker's file: they wake it with vmmgmt_host_worker_wake().
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -162,6 +170,10 @@ static void vmmgmt_host_worker_broken(struct vmmgmt_host_vm *vm,
 	pr_warn_ratelimited("%s (id %u): %s ring violation (%s): channel broken until the guest resets it\n",
 			    vm->name, vm->id, what,
 			    vmmgmt_ring_err_name(vmmgmt_ring_error(ring)));
+	/* Host writers waiting for room fail now (EPIPE). */
+	wake_up_interruptible_all(&vm->tx_wq);
+	/* Records other VMs hold for this one are answered (EHOSTDOWN). */
+	vmmgmt_host_vms_unblock();
 	/* Let the guest see the new state. */
 	vmmgmt_host_worker_notify(vm);
 }
@@ -222,7 +234,9 @@ static int vmmgmt_host_worker_post(struct vmmgmt_host_vm *vm,
  *
  * At most %VMMGMT_HOST_BATCH messages, oldest first.  Only the worker
  * removes messages from @vm->tx, so the first one can be looked at
- * without the lock while it is posted.
+ * without the lock while it is posted.  Notices (PEER_GONE) for a guest
+ * that no longer takes them (it reset its channel with an older module)
+ * are dropped.
  *
  * Context: the VM's worker; takes @vm->tx_lock.
  * Return: true if messages are left that fit no batch but would fit the
@@ -231,7 +245,7 @@ static int vmmgmt_host_worker_post(struct vmmgmt_host_vm *vm,
 static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
 {
 	struct vmmgmt_host_msg *msg, *next;
-	bool blocking;
+	bool blocking, notice;
 	unsigned int n;
 
 	spin_lock(&vm->tx_lock);
@@ -239,8 +253,14 @@ static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
 				       node);
 	spin_unlock(&vm->tx_lock);
 	for (n = 0; msg && n < VMMGMT_HOST_BATCH; n++) {
-		if (vmmgmt_host_worker_post(vm, &msg->hdr, msg->data))
+		notice = vmmgmt_host_flow_is_notice(&msg->hdr);
+		if ((vm->flow_on || !notice) &&
+		    vmmgmt_host_worker_post(vm, &msg->hdr, msg->data))
 			break;
+		/* A PEER_GONE posted: the guest forgets those credits now. */
+		if (vm->flow_on && notice)
+			vmmgmt_host_flow_forget(vm, &((struct vmmgmt_ctrl *)
+						      msg->data)->name.addr);
 		/* One lock round per message: unlink it, look at the next. */
 		spin_lock(&vm->tx_lock);
 		vmmgmt_host_queue_del(&vm->tx, msg);
@@ -294,7 +314,8 @@ static int vmmgmt_host_worker_consumed(struct vmmgmt_host_vm *vm,
  *	payload).
  *
  * The answer keeps the request's mode and id and goes from the request's
- * destination back to @src, with %VMMGMT_REC_F_RESPONSE.
+ * destination back to @src, with %VMMGMT_REC_F_RESPONSE (and
+ * %VMMGMT_REC_F_STREAM if the request was a stream segment).
  *
  * Context: the VM's worker.
  * Return: 0 when posted; otherwise the ring's error (blocked or broken:
@@ -309,7 +330,8 @@ static int vmmgmt_host_worker_answer(struct vmmgmt_host_vm *vm,
 
 	out.src = hdr->dst;
 	out.dst = *src;
-	out.flags = VMMGMT_REC_F_RESPONSE;
+	/* A stream segment's error answer stays a stream record. */
+	out.flags = VMMGMT_REC_F_RESPONSE | (hdr->flags & VMMGMT_REC_F_STREAM);
 	out.len = len;
 	if (err) {
 		out.flags |= VMMGMT_REC_F_ERROR;
@@ -358,6 +380,42 @@ static int vmmgmt_host_worker_control(struct vmmgmt_host_vm *vm,
 }
 
 /**
+ * vmmgmt_host_worker_deliver() - hand a record to its destination's queue.
+ * @vm: the sending VM.
+ * @msg: the record, its source the VM's address, its destination on this
+ *	host; the destination owns it when delivered.
+ *
+ * To another host port: the host endpoint bound to it
+ * (vmmgmt_host_ep_deliver()), or for a stream segment the host's stream
+ * layer (vmmgmt_host_stream_rx(), which copies what it keeps: @msg is
+ * freed).  To another VM of this host: that VM (vmmgmt_host_route_vm()).
+ *
+ * Context: the VM's worker; may sleep (the stream layer allocates).
+ * Return: 0 when delivered; -ENOBUFS when the destination's queue is full
+ * (@vm->blocked is set) or out of memory for a stream segment, which is
+ * then not refused but held; or the negative errno to answer a request
+ * with: -ECONNREFUSED (nobody bound to the port), or the reasons of
+ * vmmgmt_host_stream_rx() and vmmgmt_host_route_vm().
+ */
+static int vmmgmt_host_worker_deliver(struct vmmgmt_host_vm *vm,
+				      struct vmmgmt_host_msg *msg)
+{
+	int ret;
+
+	if (msg->hdr.dst.vm != VMMGMT_HOST_PEER_ID)
+		return vmmgmt_host_route_vm(vm, msg);
+	if (msg->hdr.flags & VMMGMT_REC_F_STREAM) {
+		/* The stream layer copies what it keeps: never full. */
+		ret = vmmgmt_host_stream_rx(vm, &msg->hdr, msg->data);
+		if (!ret)
+			kvfree(msg);
+		return ret == -ENOMEM ? -ENOBUFS : ret;
+	}
+	ret = vmmgmt_host_ep_deliver(vm, msg);
+	return ret == -ENOENT ? -ECONNREFUSED : ret;
+}
+
+/**
  * vmmgmt_host_worker_forward() - pass a record on to its destination.
  * @vm: the VM.
  * @hdr: the record, neither a control request nor a sample nor for the
@@ -365,40 +423,135 @@ static int vmmgmt_host_worker_control(struct vmmgmt_host_vm *vm,
  * @payload: its payload.
  * @src: the VM's own address, the source the record gets.
  *
- * To another host port: the host endpoint bound to it
- * (vmmgmt_host_ep_deliver()).  To another VM of this host: that VM
- * (vmmgmt_host_route_vm()).  Other hosts are not routed yet.
+ * A record whose destination is full, or has records held already (they
+ * go first), is held (vmmgmt_host_flow_hold()).  Past the held queue's
+ * limits a guest that accepted %VMMGMT_F_FLOW gets ENOBUFS; an older
+ * guest's record stays in the ring, as before flow control.  Other hosts
+ * are not routed yet.
  *
  * Context: the VM's worker; may sleep (allocation).
- * Return: 0 when delivered; 1 to leave the record in the ring (the
- * destination's queue is full, the worker is woken when it has room); or
- * the negative errno to answer a request with: -ECONNREFUSED (nobody
- * bound to the port), -ENOBUFS (out of memory), -EHOSTUNREACH, or the
- * reasons of vmmgmt_host_route_vm().
+ * Return: 0 when delivered or held; 1 to leave the record in the ring
+ * (the held queue is full, the guest takes no notices: @vm->ring_stuck is
+ * set, the worker is woken when a destination has room); or the negative
+ * errno to answer a request with: -ENOBUFS (out of memory, or past the
+ * held queue's limits), -EHOSTUNREACH, or the reasons of
+ * vmmgmt_host_worker_deliver().
  */
 static int vmmgmt_host_worker_forward(struct vmmgmt_host_vm *vm,
 				      const struct vmmgmt_rec *hdr,
 				      const void *payload,
 				      const struct vmmgmt_addr *src)
 {
-	struct vmmgmt_rec out = *hdr;
+	struct vmmgmt_host_msg *msg;
 	int ret;
 
 	if (hdr->dst.host)
 		return -EHOSTUNREACH;
-	out.src = *src;
-	if (hdr->dst.vm == VMMGMT_HOST_PEER_ID) {
-		ret = vmmgmt_host_ep_deliver(vm, &out, payload);
-		if (ret == -ENOENT)
-			return -ECONNREFUSED;
-	} else {
-		ret = vmmgmt_host_route_vm(vm, &out, payload);
-	}
-	if (ret == -ENOBUFS)
-		return 1;
-	if (ret == -ENOMEM)
+	msg = vmmgmt_host_msg_alloc(hdr->len);
+	if (!msg)
 		return -ENOBUFS;
+	msg->hdr = *hdr;
+	msg->hdr.src = *src;
+	memcpy(msg->data, payload, hdr->len);
+	ret = -ENOBUFS;
+	if (!vmmgmt_host_flow_waits(vm, &msg->hdr))
+		ret = vmmgmt_host_worker_deliver(vm, msg);
+	/* Delivered: the guest gets its credit back. */
+	if (!ret)
+		vmmgmt_host_flow_done(vm, hdr);
+	if (ret == -ENOBUFS) {
+		ret = vmmgmt_host_flow_hold(vm, msg);
+		if (!ret)
+			return 0;
+		if (!vm->flow_on) {
+			vm->ring_stuck = true;
+			ret = 1;
+		} else {
+			atomic64_inc(&vm->counters.held_overflows);
+		}
+	}
+	if (ret)
+		kvfree(msg);
 	return ret;
+}
+
+/**
+ * vmmgmt_host_worker_held() - retry the held records, oldest first.
+ * @vm: the VM.
+ *
+ * A destination that refuses one record is not asked again in this pass;
+ * its later records stay behind it.  A record whose destination went away
+ * meanwhile is answered with the reason (a VM that is gone: EHOSTDOWN) or,
+ * a response or a stream's RST, dropped and counted.  An answer that does
+ * not fit the H2G ring ends the pass: the record stays held until the
+ * guest makes room.
+ *
+ * Context: the VM's worker.
+ */
+static void vmmgmt_host_worker_held(struct vmmgmt_host_vm *vm)
+{
+	struct vmmgmt_host_flow_dest *d;
+	struct vmmgmt_host_msg *msg;
+	struct list_head *pos;
+	struct vmmgmt_rec hdr;
+	bool request;
+	int ret;
+
+	for (msg = vmmgmt_host_flow_first(vm); msg;
+	     msg = vmmgmt_host_flow_next(vm, pos)) {
+		d = vmmgmt_host_flow_lookup(vm, &msg->hdr);
+		/* A stream's RST is never answered, like a response. */
+		request = !(msg->hdr.flags & VMMGMT_REC_F_RESPONSE) &&
+			  !((msg->hdr.flags & VMMGMT_REC_F_STREAM) &&
+			    vmmgmt_host_stream_is_rst(&msg->hdr, msg->data));
+		hdr = msg->hdr;
+		/* Off the held list: a destination's queue may take it. */
+		pos = vmmgmt_host_flow_take(vm, msg);
+		ret = vmmgmt_host_worker_deliver(vm, msg);
+		/* From here on a delivered @msg is the destination's. */
+		if (ret == -ENOBUFS) {
+			vmmgmt_host_flow_put_back(vm, msg, pos, d);
+			pos = &msg->node;
+			continue;
+		}
+		/* It was there when held: it went away since. */
+		if (ret == -EHOSTUNREACH)
+			ret = -EHOSTDOWN;
+		if (ret && request &&
+		    vmmgmt_host_worker_answer(vm, &msg->hdr, &msg->hdr.src,
+					      NULL, 0, -ret)) {
+			vmmgmt_host_flow_put_back(vm, msg, pos, d);
+			return;
+		}
+		if (ret && !request)
+			atomic64_inc(&vm->counters.drops);
+		vmmgmt_host_flow_release(vm, d, &hdr);
+		if (ret)
+			kvfree(msg);
+	}
+}
+
+/**
+ * vmmgmt_host_worker_notices() - post the credit notices owed.
+ * @vm: the VM.
+ *
+ * Notices that do not fit now stay owed (vmmgmt_host_flow.c) and the H2G
+ * ring is marked blocked: the next batch waits for the guest to make room.
+ *
+ * Context: the VM's worker.
+ */
+static void vmmgmt_host_worker_notices(struct vmmgmt_host_vm *vm)
+{
+	struct vmmgmt_host_flow_dest *d;
+	struct vmmgmt_credit credit;
+	struct vmmgmt_rec hdr;
+
+	while (!vm->h2g_blocked && !vm->h2g_broken &&
+	       (d = vmmgmt_host_flow_due(vm, &hdr, &credit))) {
+		if (vmmgmt_host_worker_post(vm, &hdr, &credit))
+			return;
+		vmmgmt_host_flow_sent(vm, d);
+	}
 }
 
 /**
@@ -415,7 +568,11 @@ static int vmmgmt_host_worker_forward(struct vmmgmt_host_vm *vm,
  * not a sample but the guest's answer to a host request (&struct
  * vmmgmt_stats_ctl), and goes to its destination like any other record.
  * Records to (0, 0, %VMMGMT_PORT_ECHO) come back with source
- * and destination swapped and %VMMGMT_REC_F_RESPONSE set.  Everything
+ * and destination swapped and %VMMGMT_REC_F_RESPONSE set.  Stream
+ * segments (%VMMGMT_REC_F_STREAM), whatever their mode, are neither
+ * control requests nor samples nor echoed: they go to their destination,
+ * and one that cannot get there is answered with a stream error answer,
+ * unless it is an RST (dropped and counted, like a response).  Everything
  * else goes to its destination (vmmgmt_host_worker_forward()); a request
  * that cannot get there is answered with %VMMGMT_REC_F_ERROR and the
  * reason.  Responses that cannot be delivered are dropped and counted.
@@ -432,18 +589,25 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 	const struct vmmgmt_addr src = {
 		.host = 0, .vm = vm->id, .port = hdr->src.port,
 	};
-	bool request = !(hdr->flags & VMMGMT_REC_F_RESPONSE);
+	bool stream = hdr->flags & VMMGMT_REC_F_STREAM;
+	/* An RST is never answered: it is dropped like a response. */
+	bool request = !(hdr->flags & VMMGMT_REC_F_RESPONSE) &&
+		       !(stream && vmmgmt_host_stream_is_rst(hdr, payload));
 	u32 err = 0;
 	int ret;
 
-	if (hdr->mode == VMMGMT_MODE_CTRL && request)
+	/* Before its first record the guest may have turned credits on. */
+	if (!vm->flow_on)
+		vm->flow_on = vmmgmt_host_region_flow(vm);
+	if (!stream && hdr->mode == VMMGMT_MODE_CTRL && request)
 		return vmmgmt_host_worker_control(vm, hdr, payload, &src);
 	/* A STATS response answers a host request: routed like chat. */
-	if (hdr->mode == VMMGMT_MODE_STATS && request) {
+	if (!stream && hdr->mode == VMMGMT_MODE_STATS && request) {
 		vmmgmt_host_stats_rx(vm, hdr, payload);
 		return vmmgmt_host_worker_consumed(vm, hdr, false);
 	}
-	if (hdr->dst.host || hdr->dst.vm != VMMGMT_HOST_PEER_ID ||
+	/* Stream segments always go on, even to the echo port. */
+	if (stream || hdr->dst.host || hdr->dst.vm != VMMGMT_HOST_PEER_ID ||
 	    hdr->dst.port != VMMGMT_PORT_ECHO) {
 		ret = vmmgmt_host_worker_forward(vm, hdr, payload, &src);
 		if (ret > 0)
@@ -453,10 +617,13 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
 		err = -ret;
 	}
 	/* The echo, or an error answer; a response gets neither. */
-	if (!request)
+	if (!request) {
+		vmmgmt_host_flow_done(vm, hdr);
 		return vmmgmt_host_worker_consumed(vm, hdr, true);
+	}
 	if (vmmgmt_host_worker_answer(vm, hdr, &src, payload, hdr->len, err))
 		return 1;
+	vmmgmt_host_flow_done(vm, hdr);
 	return vmmgmt_host_worker_consumed(vm, hdr, err != 0);
 }
 
@@ -472,20 +639,31 @@ static int vmmgmt_host_worker_rx(void *ctx, const struct vmmgmt_rec *hdr,
  * broken marks are cleared, the generation is bumped from the module's
  * own copy (not the header's), and UP is published last, as at
  * registration.  Records in flight in either ring are dropped with the
- * old indexes, and the names the guest published are withdrawn; what host
+ * old indexes, the records the VM had held are freed (flow control starts
+ * afresh), and the names the guest published are withdrawn; what host
  * endpoints and other VMs queued for the VM is posted into the new ring.
- * A guest that keeps asking gets at most one reset per batch; each costs a
- * header and two control blocks, no allocation.
+ * Host writers waiting for room are woken.  Other VMs are told nothing:
+ * a reset storm must cost them nothing, and a stream with the old
+ * instance learns of it from the RST its next segment gets.  A reset
+ * counts as one record against the VM's quota: without a token it waits,
+ * like records do.  A guest that keeps asking gets at most one reset per
+ * batch; each costs a header and two control blocks.
  *
- * Context: the VM's worker.
+ * Context: the VM's worker; may sleep (allocation).
+ * Return: false if a reset is asked for but waits for the quota (the
+ * worker sleeps, @vm->quota.wait_ns is set); true otherwise.
  */
-static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
+static bool vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 {
 	u32 req = READ_ONCE(vm->hdr->reset_request);
 	u32 old_state = vm->link_state;
 
 	if (req == vm->reset_seen)
-		return;
+		return true;
+	/* Resets are records of the quota (Documentation/vmmgmt.rst). */
+	if (!vmmgmt_host_quota_budget(vm))
+		return false;
+	vmmgmt_host_quota_charge(vm, 1, 0);
 	vm->reset_seen = req;
 	WRITE_ONCE(vm->generation, vm->generation + 1);
 	WRITE_ONCE(vm->link_state, VMMGMT_LINK_DOWN);
@@ -495,11 +673,16 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 	vm->posted = 0;
 	vm->streaming = false;
 	vm->idle_looks = 0;
+	vm->ring_stuck = false;
 	/* What the guest published belongs to the instance that went away. */
 	vmmgmt_host_names_withdraw_all(vm);
+	/* So do its held records, and what it was told of congestion. */
+	vmmgmt_host_flow_purge(vm);
+	/* So do its streams with host endpoints: they fail (ECONNRESET). */
+	vmmgmt_host_stream_vm_gone(vm);
 	/* The layout is the module's own: the ring code cannot refuse it. */
 	if (WARN_ON_ONCE(vmmgmt_host_region_init(vm)))
-		return;
+		return true;
 	/* Header, ack and ring indexes before UP; the guest reads UP last. */
 	smp_wmb();
 	WRITE_ONCE(vm->link_state, VMMGMT_LINK_UP);
@@ -511,6 +694,9 @@ static void vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 			    vm->generation);
 	/* The guest waits for UP with its request acknowledged. */
 	vmmgmt_host_worker_notify(vm);
+	/* Writers waiting for room look again; the queue goes on. */
+	wake_up_interruptible_all(&vm->tx_wq);
+	return true;
 }
 
 /**
@@ -565,7 +751,8 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	int ret;
 
 	vm->polled = false;
-	vmmgmt_host_worker_reset(vm);
+	if (!vmmgmt_host_worker_reset(vm))
+		return false;
 	if (vm->link_state != VMMGMT_LINK_UP)
 		return false;
 	if (vm->h2g_blocked) {
@@ -578,9 +765,24 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	}
 
 	vm->posted = 0;
+	vm->ring_stuck = false;
+	/*
+	 * Whether the guest takes notices and keeps to credits: latched
+	 * until the next reset (a guest that set it up after the reset
+	 * posts its first records in this batch already).
+	 */
+	if (!vm->flow_on)
+		vm->flow_on = vmmgmt_host_region_flow(vm);
+	/*
+	 * The held records, when a destination that turned us away may
+	 * have room now (or nothing turned us away since the last try): not
+	 * on every batch while a destination stays wedged.
+	 */
+	if (atomic_xchg(&vm->held_kick, 0) || !READ_ONCE(vm->blocked)) {
+		WRITE_ONCE(vm->blocked, false);
+		vmmgmt_host_worker_held(vm);
+	}
 	more = vmmgmt_host_worker_tx(vm);
-	/* The host endpoint that turned us away may have room now. */
-	WRITE_ONCE(vm->blocked, false);
 	vmmgmt_ring_cons_start(&vm->g2h);
 	/* Out of quota: the records wait in the ring, the worker sleeps. */
 	budget = vmmgmt_host_quota_budget(vm);
@@ -595,6 +797,7 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 						 atomic64_read(&vm->counters.rx_bytes) -
 						 bytes);
 	}
+	vmmgmt_host_worker_notices(vm);
 	/*
 	 * The guest's word, read once per batch: whatever it says only picks
 	 * how this VM's own interrupts are suppressed.
@@ -634,10 +837,11 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	if (ret == budget)
 		return true;
 	/*
-	 * A full host endpoint wakes us when it reads; the record it refused
-	 * is still in the ring, so cons_stop() would see work right away.
+	 * A record stays in the ring for want of room in the held queue: a
+	 * destination wakes us when it has room (vmmgmt_host_vms_unblock()),
+	 * and cons_stop() would see work right away.
 	 */
-	if (READ_ONCE(vm->blocked))
+	if (vm->ring_stuck)
 		return false;
 	/* Records came: look again soon rather than ask for a kick. */
 	if (ret > 0 && READ_ONCE(vmmgmt_host_poll_us)) {

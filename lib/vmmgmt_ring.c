@@ -757,6 +757,63 @@ int vmmgmt_ring_drain(struct vmmgmt_ring *ring, unsigned int budget,
 }
 
 /**
+ * vmmgmt_ring_scan() - look at records ahead without consuming them.
+ * @ring: the consumer's view.
+ * @pos: where to look from, a free-running index of the ring: from the
+ *	private tail if it is behind it; on return, the index after the
+ *	last record looked at (the caller keeps it to go on from there).
+ * @budget: most records to look at in this call.
+ * @cb: called with a private copy of each record's header, and of its
+ *	payload if it fits @buf (else NULL); what it returns is ignored.
+ * @ctx: passed to @cb.
+ * @buf: scratch buffer for the payloads.
+ * @buf_size: size of @buf: the longest payload worth looking at.
+ *
+ * For a consumer whose next record must wait (its receiver is full) but
+ * that must see what follows it (notices that make the receiver drain).
+ * Each record is validated as by vmmgmt_ring_drain(); nothing is
+ * consumed, published or written to shared memory.  The producer may
+ * rewrite a record before it is consumed: what @cb saw is only a hint,
+ * and the consumer that acted on it must not act on it again when it
+ * consumes the record (it knows by its index: below *@pos).
+ *
+ * Context: any context @cb allows; serialised with the consumer's other
+ * calls.
+ * Return: the number of records looked at; -EPROTO on a violation (the
+ * ring is broken, as when draining).
+ */
+int vmmgmt_ring_scan(struct vmmgmt_ring *ring, u32 *pos, unsigned int budget,
+		     vmmgmt_ring_cb_t cb, void *ctx, void *buf,
+		     size_t buf_size)
+{
+	u32 tail = ring->idx;
+	struct vmmgmt_rec h;
+	unsigned int n;
+	u32 rec;
+	int ret = 0;
+
+	if ((s32)(*pos - tail) > 0)
+		ring->idx = *pos;
+	for (n = 0; n < budget; n++) {
+		ret = vmmgmt_ring_next(ring, &h, &rec);
+		if (ret)
+			break;
+		if (h.len <= buf_size) {
+			vmmgmt_ring_copy_payload(ring, h.len, buf);
+			cb(ctx, &h, buf);
+		} else {
+			cb(ctx, &h, NULL);
+		}
+		ring->idx += rec;
+	}
+	*pos = ring->idx;
+	ring->idx = tail;
+	if (ret == -EPROTO)
+		return ret;
+	return n;
+}
+
+/**
  * vmmgmt_ring_cons_start() - tell the producer the consumer is draining.
  * @ring: the consumer's view.
  *

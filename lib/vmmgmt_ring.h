@@ -127,6 +127,9 @@ bool vmmgmt_ring_prod_wait(struct vmmgmt_ring *ring, u32 len);
 int vmmgmt_ring_peek(struct vmmgmt_ring *ring, struct vmmgmt_rec *hdr);
 int vmmgmt_ring_pop(struct vmmgmt_ring *ring, struct vmmgmt_rec *hdr,
 		    void *buf, size_t buf_size);
+int vmmgmt_ring_scan(struct vmmgmt_ring *ring, u32 *pos, unsigned int budget,
+		     vmmgmt_ring_cb_t cb, void *ctx, void *buf,
+		     size_t buf_size);
 int vmmgmt_ring_drain(struct vmmgmt_ring *ring, unsigned int budget,
 		      vmmgmt_ring_cb_t cb, void *ctx, void *buf,
 		      size_t buf_size);

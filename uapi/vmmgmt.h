@@ -152,14 +152,17 @@ struct vmmgmt_bind {
  * the module sets src.  poll(): EPOLLIN when a record is queued, EPOLLOUT
  * always.
  *	write() errors: EINVAL (count and len disagree, mode PAD/CTRL or
- *	unknown, unknown flags, nonzero reserved, dst.vm 0), EMSGSIZE,
+ *	unknown, unknown flags, VMMGMT_REC_F_STREAM (ABI 0.7: streams have
+ *	their own ioctls), nonzero reserved, dst.vm 0), EMSGSIZE,
  *	EHOSTUNREACH (no such VM, or dst.host not 0), EPIPE (the VM's channel
  *	is broken), EPERM (the guest accepted VMMGMT_F_MODES and its
  *	guest_modes has the record's mode disabled: the guest would refuse
  *	it), EAGAIN (the VM's send queue is full and O_NONBLOCK; otherwise
- *	write() blocks), ECONNRESET (the VM went away while the writer
- *	waited), ENOMEM, EFAULT.  An unbound file is bound to a dynamic port
- *	first.
+ *	write() blocks), ETIMEDOUT (ABI 0.7: it stayed full for the file's
+ *	send timeout, VMMGMT_HOST_IOC_SET_TIMEOUT, 5 s by default),
+ *	ECONNRESET (the VM went away while the writer waited), EPIPE also
+ *	when the channel broke while the writer waited, ENOMEM, EFAULT.  An
+ *	unbound file is bound to a dynamic port first.
  *	read() errors: ENOTCONN (not bound), EAGAIN, EMSGSIZE (buffer
  *	shorter than the next record, which stays queued), EFAULT.
  */
@@ -200,19 +203,32 @@ struct vmmgmt_bind {
  * address; an unbound file first gets a dynamic port); read() returns one
  * message sent to the file's port, boundaries kept.  poll(): EPOLLIN when
  * a message is queued, EPOLLOUT when a message of the largest size fits
- * into the ring, EPOLLERR when the link is not up.
+ * into the ring and (ABI 0.7, VMMGMT_F_FLOW) the guest has credit for the
+ * file's own destination, EPOLLERR when the link is not up.
+ *	write() blocks (ABI 0.7) while the guest has no credit for the
+ *	file's destination (VMMGMT_FLOW_WINDOW_MSGS records or
+ *	VMMGMT_FLOW_WINDOW_BYTES bytes to (0, 0, port), or to (0, vm, 0) for
+ *	every port of that VM, in flight and not yet returned by a
+ *	VMMGMT_CTRL_CREDIT notice, or records in flight to
+ *	VMMGMT_FLOW_DESTS other destinations), until the host returns
+ *	credit, a link change or removal; only writers to that destination
+ *	wait.  Then it blocks while the ring is full.
  *	write() errors: ENOTCONN (link down), EPIPE (link broken),
  *	EDESTADDRREQ (no VMMGMT_IOC_CONNECT), EMSGSIZE (longer than
  *	VMMGMT_MSG_MAX, or than the ring allows: sysfs max_msg_size), EAGAIN
- *	(ring full and O_NONBLOCK; otherwise write() blocks), EFAULT, ENOMEM.
+ *	(no credit for the destination or ring full, and O_NONBLOCK; otherwise
+ *	write() blocks), EFAULT, ENOMEM.
  *	read() errors: ENOTCONN, EPIPE (nothing queued and the link is not
  *	up), EAGAIN (nothing queued and O_NONBLOCK; otherwise read() blocks),
  *	EMSGSIZE (buffer shorter than the next message, which stays queued),
  *	EFAULT; or the errno the host answered a message with (a record with
  *	VMMGMT_REC_F_ERROR: EHOSTUNREACH, ECONNREFUSED, EACCES, EHOSTDOWN,
- *	EMSGSIZE or ENOBUFS, see Documentation/vmmgmt.rst), which is
- *	consumed.
+ *	EMSGSIZE or ENOBUFS: the host was out of memory or, ABI 0.7, its
+ *	held queue for this guest was full; see Documentation/vmmgmt.rst),
+ *	which is consumed.
  *	Both fail with ENODEV once the device was removed.
+ *	close() waits for the host 1 s at most: the names the file published
+ *	are withdrawn without waiting for the answers (see VMMGMT_IOC_PUBLISH).
  */
 #define VMMGMT_IOC_GET_VERSION \
 	_IOR(VMMGMT_IOC_MAGIC, 0x40, struct vmmgmt_version)
@@ -250,8 +266,10 @@ struct vmmgmt_bind {
  * VMMGMT_IOC_PUBLISH - publish name for (0, vm_id, this file's port)
  *	(struct vmmgmt_name; addr.port must be 0 or the bound port, the rest
  *	of addr 0).  Publishing a name of this file again succeeds.  The
- *	name is withdrawn when the file is closed, and by the host when the
- *	channel is reset.  Errors: EINVAL (bad name, nonzero flags, reserved
+ *	name is withdrawn when the file is closed (a withdrawal that finds
+ *	no room in the ring within 1 s is given up and counted in sysfs
+ *	withdrawals_lost), and by the host when the channel is reset.
+ *	Errors: EINVAL (bad name, nonzero flags, reserved
  *	or addr fields); EDESTADDRREQ (the file is not bound: VMMGMT_IOC_BIND
  *	first); EADDRINUSE (name taken, by another VM or another file);
  *	ENOSPC (VMMGMT_NAMES_PER_OWNER names for this file or this VM, or
@@ -315,6 +333,142 @@ struct vmmgmt_mode_req {
 #define VMMGMT_IOC_GET_MODE \
 	_IOR(VMMGMT_IOC_MAGIC, 0x4a, struct vmmgmt_mode_req)
 
+/**
+ * struct vmmgmt_stream_connect - (ABI 0.7) open a stream from this file.
+ * @addr: the listening endpoint: (0, vm, port) in a guest (vm 0: the
+ *	host), (0, vm, port) with a VM id on the host.
+ * @timeout_ms: how long to wait for the listener's ACCEPT; 0: 5000.
+ * @flags: zero.
+ * @reserved: zero.
+ */
+struct vmmgmt_stream_connect {
+	struct vmmgmt_addr addr;
+	__u32 timeout_ms;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/**
+ * struct vmmgmt_stream_listen - (ABI 0.7) make this file a listener.
+ * @port: the port to listen on; 0 asks for a dynamic one (written back).
+ *	In a guest an already bound file listens on its bound port (@port 0
+ *	or the same port).
+ * @backlog: streams that may wait for accept, 1..%VMMGMT_STREAM_BACKLOG_MAX
+ *	(0: the maximum).
+ * @flags: zero.
+ * @reserved: zero.
+ */
+struct vmmgmt_stream_listen {
+	__u32 port;
+	__u32 backlog;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/** VMMGMT_ACCEPT_NONBLOCK - the accepted stream's file is O_NONBLOCK. */
+#define VMMGMT_ACCEPT_NONBLOCK		0x1
+
+/**
+ * struct vmmgmt_stream_accept - (ABI 0.7) take one stream off a listener.
+ * @peer: filled in: the address of the stream's other end.
+ * @fd: filled in: a new file descriptor (O_CLOEXEC) for the stream.
+ * @flags: %VMMGMT_ACCEPT_NONBLOCK or zero.
+ * @reserved: zero.
+ */
+struct vmmgmt_stream_accept {
+	struct vmmgmt_addr peer;
+	__s32 fd;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/*
+ * Streams (ABI 0.7): connection-oriented, ordered, reliable byte streams
+ * between two endpoints (a guest file and a host file, or two guest files
+ * through the host, policy-checked like messages), of any length, with
+ * credit-based flow control: each end grants VMMGMT_STREAM_WINDOW bytes
+ * beyond what its reader consumed, and a writer waits (or gets EAGAIN)
+ * only for its own stream's window.  See Documentation/vmmgmt.rst,
+ * "Streams".  The ioctls are the same on both devices; a file that is a
+ * stream (connected or accepted) reads and writes bytes, not records:
+ *	read(): the next bytes; 0 at end of stream (the peer shut down its
+ *	side); blocks while nothing is buffered (EAGAIN with O_NONBLOCK).
+ *	Errors: ECONNRESET (the peer reset the stream, closed it without
+ *	reading everything, or went away), EPROTO (the peer broke the
+ *	rules), EPIPE/ENOTCONN (the link is broken/down).
+ *	write(): returns once all bytes are sent within the peer's window,
+ *	blocking while the window is closed (with O_NONBLOCK: the bytes that
+ *	fit, or EAGAIN).  Errors: EPIPE (after VMMGMT_IOC_STREAM_SHUTDOWN,
+ *	no SIGPIPE), and those of read().
+ *	poll(): EPOLLIN with bytes buffered or at end of stream, EPOLLOUT
+ *	while the window is open, EPOLLHUP/EPOLLERR once the stream is over.
+ *	read_iter and write_iter: splice() and sendfile() work both ways.
+ *	close(): sends FIN if the file was not shut down, RST (ECONNRESET)
+ *	if unread bytes were buffered; never waits for the peer.
+ * VMMGMT_IOC_STREAM_CONNECT (guest) / VMMGMT_HOST_IOC_STREAM_CONNECT
+ *	(host) - turn this file into a stream to a listener (struct
+ *	vmmgmt_stream_connect); waits for its ACCEPT.  An unbound file is
+ *	bound to a dynamic port first.  Errors: EINVAL (nonzero flags or
+ *	reserved, addr.host not 0, a host file connecting to vm 0);
+ *	EISCONN (the file already is a stream, a listener, or set up for
+ *	messages with VMMGMT_IOC_CONNECT); ECONNREFUSED (nobody listens
+ *	there, or the backlog is full); EACCES (the policy does not allow
+ *	the pair of VMs); EHOSTUNREACH (no such VM); EHOSTDOWN (its channel
+ *	is not up); EPERM (the mode is disabled on either side);
+ *	EOPNOTSUPP (the peer's module has no streams, ABI < 0.7); EMFILE
+ *	(VMMGMT_STREAMS_MAX open); ETIMEDOUT; EINTR; ENOTCONN/EPIPE (link).
+ * VMMGMT_IOC_STREAM_LISTEN / VMMGMT_HOST_IOC_STREAM_LISTEN - make this
+ *	file a listener (struct vmmgmt_stream_listen; the port is written
+ *	back).  Publish a name for it with the names ioctls.  Errors: EINVAL;
+ *	EISCONN; EADDRINUSE; EADDRNOTAVAIL.
+ * VMMGMT_IOC_STREAM_ACCEPT / VMMGMT_HOST_IOC_STREAM_ACCEPT - wait for a
+ *	stream on a listener (struct vmmgmt_stream_accept).  Errors: EINVAL
+ *	(not a listener, unknown flags); EAGAIN (O_NONBLOCK on the listener
+ *	and none waiting); EMFILE (no fd); EINTR.  poll() on a listener:
+ *	EPOLLIN while a stream waits.
+ * VMMGMT_IOC_STREAM_SHUTDOWN / VMMGMT_HOST_IOC_STREAM_SHUTDOWN - this
+ *	side writes no more (FIN after the bytes already written); reading
+ *	goes on.  Errors: ENOTCONN (not a stream).
+ */
+#define VMMGMT_IOC_STREAM_CONNECT \
+	_IOW(VMMGMT_IOC_MAGIC, 0x4b, struct vmmgmt_stream_connect)
+#define VMMGMT_IOC_STREAM_LISTEN \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x4c, struct vmmgmt_stream_listen)
+#define VMMGMT_IOC_STREAM_ACCEPT \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x4d, struct vmmgmt_stream_accept)
+#define VMMGMT_IOC_STREAM_SHUTDOWN \
+	_IO(VMMGMT_IOC_MAGIC, 0x4e)
+#define VMMGMT_HOST_IOC_STREAM_CONNECT \
+	_IOW(VMMGMT_IOC_MAGIC, 0x13, struct vmmgmt_stream_connect)
+#define VMMGMT_HOST_IOC_STREAM_LISTEN \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x14, struct vmmgmt_stream_listen)
+#define VMMGMT_HOST_IOC_STREAM_ACCEPT \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x15, struct vmmgmt_stream_accept)
+#define VMMGMT_HOST_IOC_STREAM_SHUTDOWN \
+	_IO(VMMGMT_IOC_MAGIC, 0x16)
+
+/**
+ * struct vmmgmt_host_timeout - (ABI 0.7) how long write() of a host file
+ * waits for room at a VM that does not drain.
+ * @send_ms: milliseconds; 0 restores the default (5000).  A write that
+ *	waited this long fails with ETIMEDOUT.
+ * @flags: zero.
+ * @reserved: zero.
+ */
+struct vmmgmt_host_timeout {
+	__u32 send_ms;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/*
+ * VMMGMT_HOST_IOC_SET_TIMEOUT - (ABI 0.7) set this file's send timeout
+ *	(struct vmmgmt_host_timeout).  Errors: EFAULT; EINVAL (nonzero flags
+ *	or reserved, more than 600000 ms).
+ */
+#define VMMGMT_HOST_IOC_SET_TIMEOUT \
+	_IOW(VMMGMT_IOC_MAGIC, 0x17, struct vmmgmt_host_timeout)
+
 /*
  * VMMGMT_IOC_SET_NEEDS - (ABI 0.4) set what the guest could use now
  *	(struct vmmgmt_stats_needs); the next statistics sample carries it,
@@ -337,5 +491,9 @@ static_assert(sizeof(struct vmmgmt_host_vm_del) == 16, "vm_del size");
 static_assert(sizeof(struct vmmgmt_bind) == 16, "bind size");
 static_assert(sizeof(struct vmmgmt_info) == 64, "info size");
 static_assert(sizeof(struct vmmgmt_mode_req) == 16, "mode request size");
+static_assert(sizeof(struct vmmgmt_stream_connect) == 32, "stream connect size");
+static_assert(sizeof(struct vmmgmt_stream_listen) == 16, "stream listen size");
+static_assert(sizeof(struct vmmgmt_stream_accept) == 32, "stream accept size");
+static_assert(sizeof(struct vmmgmt_host_timeout) == 16, "host timeout size");
 
 #endif /* _UAPI_LINUX_VMMGMT_H */

@@ -31,7 +31,7 @@
 /** VMMGMT_ABI_MAJOR - incompatible changes bump this; peers must match. */
 #define VMMGMT_ABI_MAJOR		0
 /** VMMGMT_ABI_MINOR - compatible additions bump this. */
-#define VMMGMT_ABI_MINOR		6
+#define VMMGMT_ABI_MINOR		7
 
 /** VMMGMT_REGION_MIN_SIZE - smallest region a host may offer (bytes). */
 #define VMMGMT_REGION_MIN_SIZE		(64ULL << 10)
@@ -73,8 +73,31 @@
  * knows nothing of the guest's modes and assumes none is refused.
  */
 #define VMMGMT_F_MODES			0x2ULL
+/**
+ * VMMGMT_F_FLOW - (ABI 0.7) feature bit: in .features_offered the host
+ * says that it never leaves a guest record in the guest-to-host ring for
+ * want of room at its destination (it holds it aside, see
+ * Documentation/vmmgmt.rst "Flow control"), that it returns the guest's
+ * credits per destination as it delivers (%VMMGMT_CTRL_CREDIT) and that it
+ * tells the guest when a peer went away (%VMMGMT_CTRL_PEER_GONE); in
+ * .features_accepted the guest says that it keeps within its credits
+ * (%VMMGMT_FLOW_WINDOW_MSGS, %VMMGMT_FLOW_WINDOW_BYTES) and understands
+ * those notices.  The host sends notices only to a guest that accepted
+ * the bit.
+ */
+#define VMMGMT_F_FLOW			0x4ULL
+/**
+ * VMMGMT_F_STREAM - (ABI 0.7) feature bit: in .features_offered the host
+ * says that it routes stream segments (records with %VMMGMT_REC_F_STREAM);
+ * in .features_accepted the guest says that it may send them and takes
+ * them.  A guest sends no segment to a host that did not offer the bit
+ * (an older host would break the channel on the unknown flag), and the
+ * host sends none to a guest that did not accept it.
+ */
+#define VMMGMT_F_STREAM			0x8ULL
 /** VMMGMT_F_KNOWN - every feature bit this ABI version defines. */
-#define VMMGMT_F_KNOWN			(VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES)
+#define VMMGMT_F_KNOWN			(VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES | \
+					 VMMGMT_F_FLOW | VMMGMT_F_STREAM)
 
 /**
  * enum vmmgmt_link_state - state of a VM's channel, kept in the region
@@ -224,8 +247,17 @@ enum vmmgmt_mode {
 #define VMMGMT_REC_F_RESPONSE		0x0001
 /** VMMGMT_REC_F_ERROR - a response whose payload is a __u32 errno. */
 #define VMMGMT_REC_F_ERROR		0x0002
+/**
+ * VMMGMT_REC_F_STREAM - (ABI 0.7, %VMMGMT_F_STREAM) the record is a stream
+ * segment: its payload starts with a &struct vmmgmt_stream_seg, its @id is
+ * the stream's id, its @mode the stream's mode.  With
+ * %VMMGMT_REC_F_RESPONSE and %VMMGMT_REC_F_ERROR it is the host's error
+ * answer to a segment it could not deliver (the payload is then a __u32
+ * errno only, and the stream fails with it).
+ */
+#define VMMGMT_REC_F_STREAM		0x0004
 /** VMMGMT_REC_F_KNOWN - every flag bit defined; others are rejected. */
-#define VMMGMT_REC_F_KNOWN		0x0003
+#define VMMGMT_REC_F_KNOWN		0x0007
 
 /** VMMGMT_MSG_MAX - largest payload of one record (bytes). */
 #define VMMGMT_MSG_MAX			(64 * 1024)
@@ -350,12 +382,77 @@ struct vmmgmt_name {
  * @VMMGMT_CTRL_LIST: (ABI 0.5) list published names, in strcmp() order,
  *	from the first one after &vmmgmt_ctrl.name.name (all zero: from the
  *	first one); the answer is a &struct vmmgmt_name_list.
+ * @VMMGMT_CTRL_CREDIT: (ABI 0.7, %VMMGMT_F_FLOW) a notice from the host, not
+ *	a request: records of this guest to a destination left the host's
+ *	hands (delivered to the destination's queue, or answered with an
+ *	error); the guest may send that many more there.  Its payload is a
+ *	&struct vmmgmt_credit, not a &struct vmmgmt_ctrl.
+ * @VMMGMT_CTRL_PEER_GONE: (ABI 0.7) a notice: the endpoints at
+ *	&vmmgmt_ctrl.name.addr went away: (0, vm, 0) a VM that was
+ *	unregistered, (0, 0, port) a host endpoint.  Streams with a peer
+ *	there are over (ECONNRESET).  A VM that resets its channel causes no
+ *	notice: a stream with it learns of the reset from the RST its next
+ *	segment gets.
+ *
+ * Notices are %VMMGMT_MODE_CTRL records from (0, 0, 0) to (0, vm, 0)
+ * without %VMMGMT_REC_F_RESPONSE and with id 0: a &struct vmmgmt_credit,
+ * or a &struct vmmgmt_ctrl whose name.name is all zero.  A guest never
+ * answers them.
  */
 enum vmmgmt_ctrl_op {
 	VMMGMT_CTRL_PUBLISH = 1,
 	VMMGMT_CTRL_WITHDRAW = 2,
 	VMMGMT_CTRL_LOOKUP = 3,
 	VMMGMT_CTRL_LIST = 4,
+	VMMGMT_CTRL_CREDIT = 16,
+	VMMGMT_CTRL_PEER_GONE = 17,
+};
+
+/**
+ * VMMGMT_FLOW_WINDOW_MSGS - (ABI 0.7) records a guest that accepted
+ * %VMMGMT_F_FLOW may have in flight to one destination: counted when it
+ * posts them, returned by %VMMGMT_CTRL_CREDIT notices.  Destinations are
+ * (0, vm, 0) for every port of another VM and (0, 0, port) for a host
+ * endpoint; the records counted are all but control requests,
+ * statistics samples and records to (0, 0, 0) (those the host consumes
+ * or refuses itself).  The host returns
+ * credits once half a window is due (records or bytes), or sooner when
+ * the guest has records in flight to many destinations.
+ */
+#define VMMGMT_FLOW_WINDOW_MSGS		32
+/** VMMGMT_FLOW_WINDOW_BYTES - (ABI 0.7) payload bytes in flight likewise. */
+#define VMMGMT_FLOW_WINDOW_BYTES	(512 * 1024)
+/**
+ * VMMGMT_FLOW_DESTS - (ABI 0.7) destinations a guest has records in flight
+ * to at once; a writer to one more waits for one of them to be returned.
+ */
+#define VMMGMT_FLOW_DESTS		64
+/**
+ * VMMGMT_HELD_MSGS - (ABI 0.7) most records the host holds for one VM
+ * while their destinations are full; past it (or %VMMGMT_HELD_BYTES) it
+ * answers a record with ENOBUFS.  A guest within its credits reaches it
+ * only with four destinations or more wedged at once.
+ */
+#define VMMGMT_HELD_MSGS		128
+/** VMMGMT_HELD_BYTES - (ABI 0.7) most payload bytes it holds for one VM. */
+#define VMMGMT_HELD_BYTES		(2 * 1024 * 1024)
+
+/**
+ * struct vmmgmt_credit - (ABI 0.7) payload of a %VMMGMT_CTRL_CREDIT notice.
+ * @op: %VMMGMT_CTRL_CREDIT.
+ * @msgs: records returned, at least 1.
+ * @dst: the destination: (0, vm, 0) or (0, 0, port).
+ * @bytes: their payload bytes.
+ *
+ * The host sends one once half a window of records or of bytes is owed
+ * for the destination, or at once while it owes this guest for more than
+ * %VMMGMT_FLOW_DESTS / 2 destinations.
+ */
+struct vmmgmt_credit {
+	__u32 op;
+	__u32 msgs;
+	struct vmmgmt_addr dst;
+	__u64 bytes;
 };
 
 /**
@@ -410,6 +507,75 @@ struct vmmgmt_name_list {
 	__u32 flags;
 	__u64 reserved[3];
 	struct vmmgmt_name names[VMMGMT_NAMES_PER_LIST];
+};
+
+/**
+ * enum vmmgmt_stream_op - (ABI 0.7) what a stream segment says.
+ * @VMMGMT_STREAM_SYN: open a stream to a listening port; @window is the
+ *	opener's receive window.  The opener chose the record's @id (not 0,
+ *	unique among its open streams from that source address).
+ * @VMMGMT_STREAM_ACCEPT: the listener accepted the stream; @window is its
+ *	receive window.
+ * @VMMGMT_STREAM_DATA: stream bytes after the segment header, the first
+ *	at stream offset @seq (the bytes sent before it); at least 1 byte.
+ * @VMMGMT_STREAM_ACK: a window update only.
+ * @VMMGMT_STREAM_FIN: the sender writes no more; @seq is the stream's
+ *	total length (half-close: the peer reads end-of-file after it).
+ * @VMMGMT_STREAM_RST: the stream is over; a __u32 errno follows the
+ *	segment header (ECONNREFUSED: nobody listens, or the backlog is full;
+ *	ECONNRESET: the peer closed without reading everything, or went away;
+ *	EPROTO: a segment broke the rules; EPERM: the mode is disabled).
+ */
+enum vmmgmt_stream_op {
+	VMMGMT_STREAM_SYN = 1,
+	VMMGMT_STREAM_ACCEPT = 2,
+	VMMGMT_STREAM_DATA = 3,
+	VMMGMT_STREAM_ACK = 4,
+	VMMGMT_STREAM_FIN = 5,
+	VMMGMT_STREAM_RST = 6,
+};
+
+/**
+ * VMMGMT_STREAM_WINDOW - (ABI 0.7) the receive window each end of a
+ * stream grants, in bytes: the most stream data in flight or buffered
+ * unread in one direction.
+ */
+#define VMMGMT_STREAM_WINDOW		(256 * 1024)
+/**
+ * VMMGMT_STREAMS_MAX - (ABI 0.7) most streams open (connected, being
+ * connected, or waiting in a backlog) in one guest, and on the host for
+ * one VM's host endpoints.
+ */
+#define VMMGMT_STREAMS_MAX		64
+/** VMMGMT_STREAM_BACKLOG_MAX - (ABI 0.7) most streams waiting for accept. */
+#define VMMGMT_STREAM_BACKLOG_MAX	16
+
+/**
+ * struct vmmgmt_stream_seg - (ABI 0.7) the start of a stream segment's
+ * payload (%VMMGMT_REC_F_STREAM).
+ * @op: an &enum vmmgmt_stream_op value.
+ * @flags: zero.
+ * @reserved: zero.
+ * @window: the sender of the segment may receive stream bytes up to
+ *	offset @ack + @window: its peer sends no byte past that.  At most
+ *	%VMMGMT_STREAM_WINDOW.  Never moves back.
+ * @seq: DATA: the stream offset of its first byte; FIN: the total length;
+ *	0 otherwise.
+ * @ack: the peer's stream bytes the sender of the segment has consumed
+ *	(read by its application); never moves back.
+ *
+ * Every segment but SYN and RST carries @window and @ack.  A segment that
+ * breaks a rule (an offset out of order, data past the window, data after
+ * FIN, a window or ack that moves back, an unknown op, nonzero flags or
+ * reserved) resets the stream with EPROTO; it never breaks the channel.
+ */
+struct vmmgmt_stream_seg {
+	__u8 op;
+	__u8 flags;
+	__u16 reserved;
+	__u32 window;
+	__u64 seq;
+	__u64 ack;
 };
 
 /** VMMGMT_STATS_VERSION - layout version of &struct vmmgmt_stats_sample. */
@@ -615,6 +781,7 @@ static_assert(sizeof(struct vmmgmt_name_list) ==
 /* The largest list answer fits the smallest ring (VMMGMT_RING_MIN_DATA / 4). */
 static_assert(sizeof(struct vmmgmt_name_list) <= VMMGMT_RING_MIN_DATA / 4,
 	      "largest name list");
+static_assert(sizeof(struct vmmgmt_stream_seg) == 24, "stream segment size");
 static_assert(sizeof(struct vmmgmt_stats_cpu) == 48, "stats cpu size");
 static_assert(sizeof(struct vmmgmt_stats_needs) == 16, "stats needs size");
 static_assert(sizeof(struct vmmgmt_stats_sample) == 240, "stats sample size");

@@ -61,18 +61,12 @@ static __printf(1, 2) void chat_info(const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* A file whose write() goes to (0, @vm, @port); fd or -errno (errno set). */
 static int open_to(unsigned int vm, unsigned int port)
 {
 	struct vmmgmt_addr a = { .vm = vm, .port = port };
-	int fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 
-	if (fd < 0)
-		return -1;
-	if (ioctl(fd, VMMGMT_IOC_CONNECT, &a)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return vmmgmt_open_ioctl(VMMGMT_GUEST_DEV, VMMGMT_IOC_CONNECT, &a);
 }
 
 static int send_msg(int fd, const void *msg, size_t len)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmmgmt guest module: the statistics collector, seen from the guest.
- * stats_enable and stats_period_ms accept what they document and refuse
+ * modes/stats/sampling and period_ms accept what they document and refuse
  * the rest; enabled with a short period, the module sends about one sample
- * per period (stats_sent) and at most one doorbell each; disabled, it
+ * per period (samples_sent) and at most one doorbell each; disabled, it
  * stops; VMMGMT_IOC_SET_NEEDS checks its argument.  What the host makes of
  * the samples is checked on the host (scripts/vm/host-init and
  * selftests/host/vmmgmt_host_stats_test.c).
@@ -24,10 +24,10 @@
 
 #include "vmmgmt_guest_util.h"
 
-#define ENABLE		VMMGMT_GUEST_SYSFS "/stats_enable"
-#define PERIOD		VMMGMT_GUEST_SYSFS "/stats_period_ms"
-#define SENT		VMMGMT_GUEST_SYSFS "/stats_sent"
-#define FAILED		VMMGMT_GUEST_SYSFS "/stats_failed"
+#define ENABLE		VMMGMT_GUEST_SYSFS "/modes/stats/sampling"
+#define PERIOD		VMMGMT_GUEST_SYSFS "/modes/stats/period_ms"
+#define SENT		VMMGMT_GUEST_SYSFS "/modes/stats/samples_sent"
+#define FAILED		VMMGMT_GUEST_SYSFS "/modes/stats/samples_failed"
 #define DOORBELLS	VMMGMT_GUEST_SYSFS "/doorbells"
 
 static unsigned long long num(const char *path)

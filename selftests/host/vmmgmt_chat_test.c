@@ -651,10 +651,7 @@ int main(void)
 	}
 
 	/* 16: no kernel problem in the guests' logs. */
-	line[0] = '\0';
-	ok = !guest_log_warning(line, sizeof(line));
-	ksft_test_result(ok, "guests' kernel logs: no warning%s%s\n",
-			 ok ? "" : ": ", ok ? "" : line);
+	boot_check_guest_logs();
 
 	deny_pairs();
 	close(ep);
@@ -664,13 +661,6 @@ int main(void)
 	if (boot.vmmgmtd_pid > 0)
 		stop_vmmgmtd(SIGTERM);
 	/* 17: nor in the host's. */
-	ret = kernel_warnings();
-	ksft_test_result(ret >= 0 && ret <= kwarn_base,
-			 "host kernel log: no new warning (%d problem lines, %d before)\n",
-			 ret, kwarn_base);
-	if (ksft_get_fail_cnt()) {
-		dump_file(boot.vmmgmtd_log, "vmmgmtd");
-		dump_guests();
-	}
-	ksft_finished();
+	boot_check_host_log(kwarn_base);
+	boot_finished();
 }

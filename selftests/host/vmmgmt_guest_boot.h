@@ -341,6 +341,42 @@ static inline bool guest_log_warning(char *line, size_t size)
 	return false;
 }
 
+/* A TAP result: no kernel problem in any guest's console log. */
+static inline bool boot_check_guest_logs(void)
+{
+	char line[512] = "";
+	bool ok = !guest_log_warning(line, sizeof(line));
+
+	ksft_test_result(ok, "guests' kernel logs: no warning%s%s\n",
+			 ok ? "" : ": ", ok ? "" : line);
+	return ok;
+}
+
+/*
+ * A TAP result: no more kernel problems in the host's log than the
+ * @before that kernel_warnings() counted at the start.
+ */
+static inline bool boot_check_host_log(int before)
+{
+	int n = kernel_warnings();
+	bool ok = n >= 0 && n <= before;
+
+	ksft_test_result(ok,
+			 "host kernel log: no new warning (%d problem lines, %d before)\n",
+			 n, before);
+	return ok;
+}
+
+/* The end of a test: vmmgmtd's and the guests' logs if a check failed. */
+static inline __noreturn void boot_finished(void)
+{
+	if (ksft_get_fail_cnt()) {
+		dump_file(boot.vmmgmtd_log, "vmmgmtd");
+		dump_guests();
+	}
+	ksft_finished();
+}
+
 /* ---- set-up ---- */
 
 /*
@@ -367,6 +403,14 @@ static inline void boot_init(const char *dir_var, const char *vmmgmtd_log,
 	if (nr_guests > BOOT_MAX_GUESTS)
 		ksft_exit_fail_msg("%u guests, at most %d\n", nr_guests,
 				   BOOT_MAX_GUESTS);
+}
+
+/* The environment variable @name as a number above 0, or @dflt. */
+static inline unsigned int boot_env_uint(const char *name, unsigned int dflt)
+{
+	const char *v = getenv(name);
+
+	return v && atoi(v) > 0 ? (unsigned int)atoi(v) : dflt;
 }
 
 /* Skip the test without vmmgmt_host.ko or KVM (or fail it, as above). */

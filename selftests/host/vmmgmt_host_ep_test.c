@@ -9,25 +9,6 @@
 
 /* Host endpoints: a bound /dev/vmmgmt-host file talks to fake VMs. */
 
-/* write() one record from a host endpoint; 0 or -errno. */
-static int ep_send(int fd, __u32 vm, __u32 port, __u64 id, const void *data,
-		   __u32 len, __u16 flags)
-{
-	static __u8 buf[sizeof(struct vmmgmt_rec) + VMMGMT_MSG_MAX];
-	struct vmmgmt_rec r = {
-		.len = len, .mode = VMMGMT_MODE_CHAT, .flags = flags, .id = id,
-		.dst = { .vm = vm, .port = port },
-	};
-	ssize_t n;
-
-	memcpy(buf, &r, sizeof(r));
-	memcpy(buf + sizeof(r), data, len);
-	n = write(fd, buf, sizeof(r) + len);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)(sizeof(r) + len) ? 0 : -EIO;
-}
-
 /* write() a prepared header with @len payload bytes; 0 or -errno. */
 static int ep_write_raw(int fd, const struct vmmgmt_rec *r, size_t len)
 {
@@ -36,29 +17,6 @@ static int ep_write_raw(int fd, const struct vmmgmt_rec *r, size_t len)
 	memcpy(buf, r, sizeof(*r));
 	memset(buf + sizeof(*r), 0x5a, len);
 	return write(fd, buf, sizeof(*r) + len) < 0 ? -errno : 0;
-}
-
-/* read() one record into @h and @data, waiting up to @ms; 0 or -errno. */
-static int ep_recv(int fd, struct vmmgmt_rec *h, void *data, int ms)
-{
-	static __u8 buf[sizeof(struct vmmgmt_rec) + VMMGMT_MSG_MAX];
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t n;
-	int ret;
-
-	ret = poll(&p, 1, ms);
-	if (ret <= 0)
-		return ret ? -errno : -ETIMEDOUT;
-	n = read(fd, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	if ((size_t)n < sizeof(*h))
-		return -EIO;
-	memcpy(h, buf, sizeof(*h));
-	if ((size_t)n != sizeof(*h) + h->len)
-		return -EIO;
-	memcpy(data, buf + sizeof(*h), h->len);
-	return 0;
 }
 
 FIXTURE(ep) {

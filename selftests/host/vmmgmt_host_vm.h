@@ -3,8 +3,10 @@
  * Shared by the host module's fake-VM selftests, one program per fixture:
  * vmmgmt_host_vm_test (registration, echo, quotas, resets),
  * vmmgmt_host_hostile_test, vmmgmt_host_teardown_test, vmmgmt_host_ep_test
- * (host endpoints), vmmgmt_host_route_test (VM to VM), vmmgmt_host_names_test
- * and vmmgmt_host_ctl_test (vmmgmtctl).  Each program plays vmmgmtd, host
+ * (host endpoints), vmmgmt_host_route_test (VM to VM),
+ * vmmgmt_host_stream_test (streams on host endpoints),
+ * vmmgmt_host_names_test, vmmgmt_host_ctl_test (vmmgmtctl) and
+ * vmmgmt_host_flow_test (flow control).  Each program plays vmmgmtd, host
  * applications and the guest.
  *
  * A fake VM is a sealed memfd and eventfds registered with
@@ -295,6 +297,45 @@ static inline int echo_run(struct __test_metadata *_metadata, struct fake_vm *f,
 	return 0;
 }
 
+/*
+ * Flow control (vmmgmt_host_flow_test): the fake guest says it takes the
+ * host's notices (VMMGMT_F_FLOW), as the guest module does each time it
+ * sets the rings up (after registration and after every reset).
+ */
+static inline void fake_flow_accept(struct fake_vm *f)
+{
+	__atomic_or_fetch(&f->hdr->features_accepted, VMMGMT_F_FLOW,
+			  __ATOMIC_RELEASE);
+}
+
+/*
+ * fake_notice() - whether a record from the H2G ring is a host notice.
+ * Return: its op (VMMGMT_CTRL_CREDIT with *@addr its destination and
+ * *@msgs the records returned, VMMGMT_CTRL_PEER_GONE with *@addr set and
+ * *@msgs 0), or 0 for any other record.
+ */
+static inline __u32 fake_notice(const struct vmmgmt_rec *h, const void *buf,
+				struct vmmgmt_addr *addr, __u32 *msgs)
+{
+	struct vmmgmt_credit cr;
+	struct vmmgmt_ctrl c;
+
+	if (h->mode != VMMGMT_MODE_CTRL || (h->flags & VMMGMT_REC_F_RESPONSE))
+		return 0;
+	if (h->len == sizeof(cr)) {
+		memcpy(&cr, buf, sizeof(cr));
+		*addr = cr.dst;
+		*msgs = cr.msgs;
+		return cr.op;
+	}
+	if (h->len != sizeof(c))
+		return 0;
+	memcpy(&c, buf, sizeof(c));
+	*addr = c.name.addr;
+	*msgs = 0;
+	return c.op;
+}
+
 /* Host endpoints (vmmgmt_host_ep_test, vmmgmt_host_names_test). */
 #define EP_PORT		100
 
@@ -306,6 +347,48 @@ static inline int ep_bind(int fd, __u32 *port)
 	if (ioctl(fd, VMMGMT_HOST_IOC_BIND, &b))
 		return -errno;
 	*port = b.port;
+	return 0;
+}
+
+/* write() one record from a host endpoint; 0 or -errno. */
+static inline int ep_send(int fd, __u32 vm, __u32 port, __u64 id,
+			  const void *data, __u32 len, __u16 flags)
+{
+	static __u8 buf[sizeof(struct vmmgmt_rec) + VMMGMT_MSG_MAX];
+	struct vmmgmt_rec r = {
+		.len = len, .mode = VMMGMT_MODE_CHAT, .flags = flags, .id = id,
+		.dst = { .vm = vm, .port = port },
+	};
+	ssize_t n;
+
+	memcpy(buf, &r, sizeof(r));
+	memcpy(buf + sizeof(r), data, len);
+	n = write(fd, buf, sizeof(r) + len);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)(sizeof(r) + len) ? 0 : -EIO;
+}
+
+/* read() one record into @h and @data, waiting up to @ms; 0 or -errno. */
+static inline int ep_recv(int fd, struct vmmgmt_rec *h, void *data, int ms)
+{
+	static __u8 buf[sizeof(struct vmmgmt_rec) + VMMGMT_MSG_MAX];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+	int ret;
+
+	ret = poll(&p, 1, ms);
+	if (ret <= 0)
+		return ret ? -errno : -ETIMEDOUT;
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	if ((size_t)n < sizeof(*h))
+		return -EIO;
+	memcpy(h, buf, sizeof(*h));
+	if ((size_t)n != sizeof(*h) + h->len)
+		return -EIO;
+	memcpy(data, buf + sizeof(*h), h->len);
 	return 0;
 }
 

@@ -433,8 +433,8 @@ static void handshake(struct __test_metadata *_metadata, const char *dir,
 	EXPECT_EQ(sizeof(*h), h->header_size);
 	EXPECT_EQ(size, h->region_size);
 	/* With the module, it wrote the header and serves the region. */
-	EXPECT_EQ(have_module() ? VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES : 0ULL,
-		  h->features_offered);
+	EXPECT_EQ(have_module() ? VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES |
+		  VMMGMT_F_FLOW | VMMGMT_F_STREAM : 0ULL, h->features_offered);
 	EXPECT_EQ(0ULL, h->features_accepted);
 	EXPECT_EQ((__u32)(have_module() ? VMMGMT_LINK_UP : VMMGMT_LINK_DOWN),
 		  h->link_state);

@@ -9,7 +9,9 @@
  * struct vmmgmt_addr, struct vmmgmt_rec), the natural alignment of their
  * fields, the absence of implicit padding, the magic bytes of a region,
  * the encoding and numbering of the ioctls, the region sizes, the link
- * states, the ring constants, modes and record flags.
+ * states, the ring constants, modes and record flags, and the ABI 0.7
+ * additions (flow control notices and limits, stream segments, the
+ * stream ioctls' arguments, the host send timeout).
  *
  * The expected numbers are written out here on purpose: the layout is the
  * ABI, so any change to uapi/vmmgmt.h that moves a byte must break this
@@ -25,6 +27,7 @@
 #include <linux/unaligned.h>
 
 #include <vmmgmt.h>
+#include "../lib/vmmgmt_flow.h"
 
 /*
  * One field of an ABI structure: where the compiler put it and how big it
@@ -196,6 +199,53 @@ static const struct abi_field mode_req_fields[] = {
 	{ "reserved", MR_OFF(reserved), MR_SZ(reserved), 8, 8, 8 },
 };
 
+/* ABI 0.7: stream segments, the stream ioctls, the host send timeout. */
+#define SEG_OFF(m)	offsetof(struct vmmgmt_stream_seg, m)
+#define SEG_SZ(m)	sizeof_field(struct vmmgmt_stream_seg, m)
+static const struct abi_field stream_seg_fields[] = {
+	{ "op", SEG_OFF(op), SEG_SZ(op), 0, 1, 1 },
+	{ "flags", SEG_OFF(flags), SEG_SZ(flags), 1, 1, 1 },
+	{ "reserved", SEG_OFF(reserved), SEG_SZ(reserved), 2, 2, 2 },
+	{ "window", SEG_OFF(window), SEG_SZ(window), 4, 4, 4 },
+	{ "seq", SEG_OFF(seq), SEG_SZ(seq), 8, 8, 8 },
+	{ "ack", SEG_OFF(ack), SEG_SZ(ack), 16, 8, 8 },
+};
+
+#define SCN_OFF(m)	offsetof(struct vmmgmt_stream_connect, m)
+#define SCN_SZ(m)	sizeof_field(struct vmmgmt_stream_connect, m)
+static const struct abi_field stream_connect_fields[] = {
+	{ "addr", SCN_OFF(addr), SCN_SZ(addr), 0, 16, 4 },
+	{ "timeout_ms", SCN_OFF(timeout_ms), SCN_SZ(timeout_ms), 16, 4, 4 },
+	{ "flags", SCN_OFF(flags), SCN_SZ(flags), 20, 4, 4 },
+	{ "reserved", SCN_OFF(reserved), SCN_SZ(reserved), 24, 8, 8 },
+};
+
+#define SLI_OFF(m)	offsetof(struct vmmgmt_stream_listen, m)
+#define SLI_SZ(m)	sizeof_field(struct vmmgmt_stream_listen, m)
+static const struct abi_field stream_listen_fields[] = {
+	{ "port", SLI_OFF(port), SLI_SZ(port), 0, 4, 4 },
+	{ "backlog", SLI_OFF(backlog), SLI_SZ(backlog), 4, 4, 4 },
+	{ "flags", SLI_OFF(flags), SLI_SZ(flags), 8, 4, 4 },
+	{ "reserved", SLI_OFF(reserved), SLI_SZ(reserved), 12, 4, 4 },
+};
+
+#define SAC_OFF(m)	offsetof(struct vmmgmt_stream_accept, m)
+#define SAC_SZ(m)	sizeof_field(struct vmmgmt_stream_accept, m)
+static const struct abi_field stream_accept_fields[] = {
+	{ "peer", SAC_OFF(peer), SAC_SZ(peer), 0, 16, 4 },
+	{ "fd", SAC_OFF(fd), SAC_SZ(fd), 16, 4, 4 },
+	{ "flags", SAC_OFF(flags), SAC_SZ(flags), 20, 4, 4 },
+	{ "reserved", SAC_OFF(reserved), SAC_SZ(reserved), 24, 8, 8 },
+};
+
+#define HT_OFF(m)	offsetof(struct vmmgmt_host_timeout, m)
+#define HT_SZ(m)	sizeof_field(struct vmmgmt_host_timeout, m)
+static const struct abi_field host_timeout_fields[] = {
+	{ "send_ms", HT_OFF(send_ms), HT_SZ(send_ms), 0, 4, 4 },
+	{ "flags", HT_OFF(flags), HT_SZ(flags), 4, 4, 4 },
+	{ "reserved", HT_OFF(reserved), HT_SZ(reserved), 8, 8, 8 },
+};
+
 /*
  * Check one structure: every field where the ABI puts it, 64-bit fields on
  * 8-byte boundaries, fields back to back from offset 0 (the table is in
@@ -294,6 +344,124 @@ static void vmmgmt_abi_modes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, VMMGMT_STATS_CTL_SET, 2);
 }
 
+/*
+ * Flow control (ABI 0.7): the notices are control ops in the same
+ * numbering as the requests, the held limits are the guest's contract.
+ */
+static void vmmgmt_abi_flow(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_PUBLISH, 1);
+	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_WITHDRAW, 2);
+	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_LOOKUP, 3);
+	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_CREDIT, 16);
+	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_PEER_GONE, 17);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_MSGS, 128);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_BYTES, 2 * 1024 * 1024);
+	/* A notice is a struct vmmgmt_ctrl: it fits the smallest ring. */
+	KUNIT_EXPECT_EQ(test, sizeof(struct vmmgmt_ctrl), 64);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_ctrl, name), 8);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_name, addr), 32);
+	/* Every held record fits: one record of any size is never refused. */
+	KUNIT_EXPECT_GE(test, VMMGMT_HELD_BYTES, VMMGMT_MSG_MAX);
+	/* Credits: a window holds records of any size, four fit held. */
+	KUNIT_EXPECT_EQ(test, VMMGMT_FLOW_WINDOW_MSGS, 32);
+	KUNIT_EXPECT_EQ(test, VMMGMT_FLOW_WINDOW_BYTES, 512 * 1024);
+	/* Two stream windows fit into one destination window. */
+	KUNIT_EXPECT_GE(test, VMMGMT_FLOW_WINDOW_BYTES, 2 * VMMGMT_STREAM_WINDOW);
+	KUNIT_EXPECT_EQ(test, VMMGMT_FLOW_DESTS, 64);
+	KUNIT_EXPECT_GE(test, VMMGMT_FLOW_WINDOW_BYTES, 2 * VMMGMT_MSG_MAX);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_MSGS, 4 * VMMGMT_FLOW_WINDOW_MSGS);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HELD_BYTES, 4 * VMMGMT_FLOW_WINDOW_BYTES);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vmmgmt_credit), 32);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_credit, msgs), 4);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_credit, dst), 8);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_credit, bytes), 24);
+	/* Told apart from a struct vmmgmt_ctrl notice by its length. */
+	KUNIT_EXPECT_NE(test, sizeof(struct vmmgmt_credit),
+			sizeof(struct vmmgmt_ctrl));
+}
+
+/* A record of @mode and @flags to (0, @vm, @port). */
+static bool flow_counted(u16 mode, u16 flags, u32 vm, u32 port)
+{
+	struct vmmgmt_rec r = {
+		.mode = mode, .flags = flags,
+		.dst = { .vm = vm, .port = port },
+	};
+
+	return vmmgmt_flow_counted(&r);
+}
+
+/*
+ * Credits (lib/vmmgmt_flow.h): which records take one and for which
+ * destination.  Both modules take the rules from there: a record one side
+ * counts and the other does not would leak a credit for good.
+ */
+static void vmmgmt_abi_flow_rules(struct kunit *test)
+{
+	struct vmmgmt_addr key, dst = { .host = 3, .vm = 5, .port = 99 };
+
+	/* What the host consumes itself takes none. */
+	KUNIT_EXPECT_FALSE(test, flow_counted(VMMGMT_MODE_CTRL, 0, 0, 0));
+	KUNIT_EXPECT_FALSE(test, flow_counted(VMMGMT_MODE_CTRL, 0, 0, 7));
+	KUNIT_EXPECT_FALSE(test, flow_counted(VMMGMT_MODE_STATS, 0, 0, 0));
+	KUNIT_EXPECT_FALSE(test, flow_counted(VMMGMT_MODE_CHAT, 0, 0, 0));
+	KUNIT_EXPECT_FALSE(test, flow_counted(VMMGMT_MODE_CHAT,
+					      VMMGMT_REC_F_STREAM, 0, 0));
+	/* Everything routed does, whatever its mode. */
+	KUNIT_EXPECT_TRUE(test, flow_counted(VMMGMT_MODE_CHAT, 0, 0, 7));
+	KUNIT_EXPECT_TRUE(test, flow_counted(VMMGMT_MODE_CHAT, 0, 2, 5));
+	KUNIT_EXPECT_TRUE(test, flow_counted(VMMGMT_MODE_CTRL,
+					     VMMGMT_REC_F_RESPONSE, 2, 5));
+	KUNIT_EXPECT_TRUE(test, flow_counted(VMMGMT_MODE_STATS,
+					     VMMGMT_REC_F_RESPONSE, 0, 9));
+	KUNIT_EXPECT_TRUE(test, flow_counted(VMMGMT_MODE_CTRL,
+					     VMMGMT_REC_F_STREAM, 2, 5));
+	/* A VM's ports share one key; a host port is its own; no host id. */
+	vmmgmt_flow_key(&dst, &key);
+	KUNIT_EXPECT_EQ(test, key.host, 0U);
+	KUNIT_EXPECT_EQ(test, key.vm, 5U);
+	KUNIT_EXPECT_EQ(test, key.port, 0U);
+	KUNIT_EXPECT_EQ(test, key.reserved, 0U);
+	dst.vm = 0;
+	vmmgmt_flow_key(&dst, &key);
+	KUNIT_EXPECT_EQ(test, key.vm, 0U);
+	KUNIT_EXPECT_EQ(test, key.port, 99U);
+}
+
+/* Streams (ABI 0.7): the segment and the arguments of the ioctls. */
+static void vmmgmt_abi_streams(struct kunit *test)
+{
+	check_layout(test, "vmmgmt_stream_seg", stream_seg_fields,
+		     ARRAY_SIZE(stream_seg_fields),
+		     sizeof(struct vmmgmt_stream_seg), 24);
+	check_layout(test, "vmmgmt_stream_connect", stream_connect_fields,
+		     ARRAY_SIZE(stream_connect_fields),
+		     sizeof(struct vmmgmt_stream_connect), 32);
+	check_layout(test, "vmmgmt_stream_listen", stream_listen_fields,
+		     ARRAY_SIZE(stream_listen_fields),
+		     sizeof(struct vmmgmt_stream_listen), 16);
+	check_layout(test, "vmmgmt_stream_accept", stream_accept_fields,
+		     ARRAY_SIZE(stream_accept_fields),
+		     sizeof(struct vmmgmt_stream_accept), 32);
+	check_layout(test, "vmmgmt_host_timeout", host_timeout_fields,
+		     ARRAY_SIZE(host_timeout_fields),
+		     sizeof(struct vmmgmt_host_timeout), 16);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STREAM_SYN, 1);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STREAM_ACCEPT, 2);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STREAM_DATA, 3);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STREAM_ACK, 4);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STREAM_FIN, 5);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STREAM_RST, 6);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STREAM_WINDOW, 256 * 1024);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STREAMS_MAX, 64);
+	KUNIT_EXPECT_EQ(test, VMMGMT_STREAM_BACKLOG_MAX, 16);
+	KUNIT_EXPECT_EQ(test, VMMGMT_ACCEPT_NONBLOCK, 1);
+	/* A segment header and some data fit the smallest ring's record. */
+	KUNIT_EXPECT_LT(test, sizeof(struct vmmgmt_stream_seg),
+			VMMGMT_RING_MIN_DATA / 4);
+}
+
 /* The name list (ABI 0.5): ioctl argument and CTRL answer. */
 static void vmmgmt_abi_name_list_layout(struct kunit *test)
 {
@@ -357,15 +525,20 @@ static void vmmgmt_abi_ring_constants(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, VMMGMT_REC_F_RESPONSE, 0x0001);
 	KUNIT_EXPECT_EQ(test, VMMGMT_REC_F_ERROR, 0x0002);
+	KUNIT_EXPECT_EQ(test, VMMGMT_REC_F_STREAM, 0x0004);
 	KUNIT_EXPECT_EQ(test, VMMGMT_REC_F_KNOWN,
-			VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR);
+			VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR |
+			VMMGMT_REC_F_STREAM);
 	KUNIT_EXPECT_LE(test, VMMGMT_REC_F_KNOWN, U16_MAX);
 
 	/* Feature bits are stored in the region header (ABI 0.3). */
 	KUNIT_EXPECT_EQ(test, VMMGMT_F_NOTIFY_AT, 1ULL);
 	KUNIT_EXPECT_EQ(test, VMMGMT_F_MODES, 2ULL);
+	KUNIT_EXPECT_EQ(test, VMMGMT_F_FLOW, 4ULL);
+	KUNIT_EXPECT_EQ(test, VMMGMT_F_STREAM, 8ULL);
 	KUNIT_EXPECT_EQ(test, VMMGMT_F_KNOWN,
-			VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES);
+			VMMGMT_F_NOTIFY_AT | VMMGMT_F_MODES | VMMGMT_F_FLOW |
+			VMMGMT_F_STREAM);
 }
 
 /* A region starts with the bytes "vmmgmt\0\0" (VMMGMT_MAGIC, LE). */
@@ -426,6 +599,25 @@ static const struct abi_ioctl vmmgmt_ioctls[] = {
 		  0x4a, 16, _IOC_READ),
 	ABI_IOCTL(VMMGMT_IOC_SET_NEEDS,        false, 0x4010b950,
 		  0x50, 16, _IOC_WRITE),
+	/* ABI 0.7 */
+	ABI_IOCTL(VMMGMT_IOC_STREAM_CONNECT,   false, 0x4020b94b,
+		  0x4b, 32, _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_IOC_STREAM_LISTEN,    false, 0xc010b94c,
+		  0x4c, 16, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_IOC_STREAM_ACCEPT,    false, 0xc020b94d,
+		  0x4d, 32, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_IOC_STREAM_SHUTDOWN,  false, 0x0000b94e,
+		  0x4e, 0, _IOC_NONE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_STREAM_CONNECT, true, 0x4020b913,
+		  0x13, 32, _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_STREAM_LISTEN, true, 0xc010b914,
+		  0x14, 16, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_STREAM_ACCEPT, true, 0xc020b915,
+		  0x15, 32, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_STREAM_SHUTDOWN, true, 0x0000b916,
+		  0x16, 0, _IOC_NONE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_SET_TIMEOUT, true, 0x4010b917,
+		  0x17, 16, _IOC_WRITE),
 };
 
 /* The ioctl numbers decode to the type, number, size and direction. */
@@ -554,6 +746,9 @@ static struct kunit_case vmmgmt_abi_cases[] = {
 	KUNIT_CASE(vmmgmt_abi_stats_layout),
 	KUNIT_CASE(vmmgmt_abi_name_list_layout),
 	KUNIT_CASE(vmmgmt_abi_modes),
+	KUNIT_CASE(vmmgmt_abi_flow),
+	KUNIT_CASE(vmmgmt_abi_flow_rules),
+	KUNIT_CASE(vmmgmt_abi_streams),
 	KUNIT_CASE(vmmgmt_abi_ring_constants),
 	KUNIT_CASE(vmmgmt_abi_magic_bytes),
 	KUNIT_CASE(vmmgmt_abi_ioctl_encoding),

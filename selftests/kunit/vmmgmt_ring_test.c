@@ -430,7 +430,7 @@ static void vmmgmt_ring_test_bad_args(struct kunit *test)
 	h.mode = VMMGMT_MODE_MAX;
 	KUNIT_EXPECT_EQ(test, vmmgmt_ring_post(&rt->prod, &h, NULL), -EINVAL);
 	h = rt_hdr(0, 1);
-	h.flags = 0x4;
+	h.flags = ~VMMGMT_REC_F_KNOWN & 0xffff;
 	KUNIT_EXPECT_EQ(test, vmmgmt_ring_post(&rt->prod, &h, NULL), -EINVAL);
 	h = rt_hdr(0, 1);
 	h.src.reserved = 1;
@@ -854,6 +854,68 @@ static void vmmgmt_ring_test_drain(struct kunit *test)
 	rt_check_guards(test, rt);
 }
 
+/* A scan callback that expects no payload. */
+static int rt_scan_null_cb(void *ctx, const struct vmmgmt_rec *hdr,
+			   const void *payload)
+{
+	struct kunit *test = ctx;
+
+	KUNIT_EXPECT_PTR_EQ(test, payload, NULL);
+	KUNIT_EXPECT_EQ(test, hdr->len, 20U);
+	return 0;
+}
+
+/*
+ * Looking ahead consumes nothing, goes on where it stopped, never looks
+ * behind the consumer, and leaves the records for the drain, in order.
+ */
+static void vmmgmt_ring_test_scan(struct kunit *test)
+{
+	struct rt *rt = rt_new(test, RT_SIZE, 0);
+	struct rt_drain d = { .test = test, .len = 20 };
+	struct rt_drain look = { .test = test, .len = 20 };
+	u32 n, pos, rec = vmmgmt_ring_rec_size(20);
+
+	for (n = 0; n < 6; n++)
+		KUNIT_ASSERT_EQ(test, rt_post(rt, 20, n), 0);
+	/* The consumer is at record 2 when it stalls. */
+	KUNIT_ASSERT_EQ(test, vmmgmt_ring_drain(&rt->cons, 2, rt_drain_cb, &d,
+						rt->buf, VMMGMT_MSG_MAX), 2);
+	look.next_id = 2;
+	pos = 0;	/* behind the consumer: it starts at the consumer */
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_scan(&rt->cons, &pos, 3, rt_drain_cb,
+					       &look, rt->buf, VMMGMT_MSG_MAX),
+			3);
+	KUNIT_EXPECT_EQ(test, look.seen, 3);
+	KUNIT_EXPECT_EQ(test, pos, 5 * rec);
+	/* Nothing was consumed or published. */
+	KUNIT_EXPECT_EQ(test, rt->cons.idx, 2 * rec);
+	KUNIT_EXPECT_EQ(test, rt->ctrl->tail, 2 * rec);
+	/* It goes on from where it stopped, up to the head. */
+	for (n = 6; n < 8; n++)
+		KUNIT_ASSERT_EQ(test, rt_post(rt, 20, n), 0);
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_scan(&rt->cons, &pos, 100,
+					       rt_drain_cb, &look, rt->buf,
+					       VMMGMT_MSG_MAX), 3);
+	KUNIT_EXPECT_EQ(test, look.next_id, 8);
+	KUNIT_EXPECT_EQ(test, pos, 8 * rec);
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_scan(&rt->cons, &pos, 100,
+					       rt_drain_cb, &look, rt->buf,
+					       VMMGMT_MSG_MAX), 0);
+	/* The drain still gets every record, in order. */
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_drain(&rt->cons, 100, rt_drain_cb,
+						&d, rt->buf, VMMGMT_MSG_MAX),
+			6);
+	KUNIT_EXPECT_EQ(test, d.next_id, 8);
+	KUNIT_EXPECT_EQ(test, rt->ctrl->tail, rt->ctrl->head);
+	/* A payload longer than the buffer is not copied: NULL. */
+	KUNIT_ASSERT_EQ(test, rt_post(rt, 20, 8), 0);
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_scan(&rt->cons, &pos, 100,
+					       rt_scan_null_cb, test, rt->buf, 8),
+			1);
+	rt_check_guards(test, rt);
+}
+
 /* Neither side trusts its own index in the shared memory. */
 static void vmmgmt_ring_test_own_index(struct kunit *test)
 {
@@ -988,7 +1050,7 @@ static void h_mode_ffff(struct rt *rt)
 
 static void h_flags(struct rt *rt)
 {
-	rt_put(rt, RT_OFF(rt), 0, VMMGMT_MODE_CHAT, 0x0004);
+	rt_put(rt, RT_OFF(rt), 0, VMMGMT_MODE_CHAT, 0x0008);
 	rt_set_head(rt, RT_T(rt) + RT_HDR);
 }
 
@@ -1214,6 +1276,7 @@ static struct kunit_case vmmgmt_ring_cases[] = {
 	KUNIT_CASE(vmmgmt_ring_test_notify_at_hostile),
 	KUNIT_CASE(vmmgmt_ring_test_space_notify),
 	KUNIT_CASE(vmmgmt_ring_test_drain),
+	KUNIT_CASE(vmmgmt_ring_test_scan),
 	KUNIT_CASE(vmmgmt_ring_test_own_index),
 	KUNIT_CASE_PARAM(vmmgmt_ring_test_hostile, rt_hostile_gen_params),
 	{}

@@ -24,6 +24,7 @@
  *   guest.c      guest, smoke: every echo figure of one guest
  *   flood.c      flood, victim: the chat_flood_ rounds the host drives
  *   vm2vm.c      vm2vm, vm2vm-echo, vsock-relay: guest to guest
+ *   stream.c     stream, stream-server: the stream_tput_ figures
  *   server.c     vsock-echo-server, host-echo-server (host VM)
  *   measure.c    echo rate and round trips on one connection; FIGURE lines
  *   transport.c  one message per send and receive: vmmgmt, vsock
@@ -53,6 +54,16 @@
 #define VM2VM_PORT		4200
 #define VM2VM_RELAY_PORT	7100
 #define VM2VM_END		"END"
+
+/*
+ * stream (stream.c): the host VM's stream-server listens for vmmgmt
+ * streams on host port STREAM_BENCH_PORT and for vsock SOCK_STREAM on
+ * the same vsock port; for vm2vm guest B's on VM2VM_PORT + 1 and vsock
+ * port + 1, reached through the relay's vsock port + 1.
+ */
+#define STREAM_BENCH_PORT	7200
+#define STREAM_SECONDS		10
+#define STREAM_ROUNDS		3
 
 #define bench_err(fmt, ...) \
 	fprintf(stderr, "vmmgmt-bench: " fmt "\n", ##__VA_ARGS__)
@@ -104,6 +115,15 @@ int rtt_measure(const struct conn *c, const char *suffix,
 void figure(const char *name, const char *suffix, double value,
 	    const char *unit);
 
+/* stream.c: byte streams, vmmgmt (ABI 0.7) and vsock SOCK_STREAM */
+
+enum stream_kind { S_VMMGMT_GUEST, S_VMMGMT_HOST, S_VSOCK };
+
+int stream_server_start(unsigned int port, unsigned int vport);
+int stream_rounds(const char *base, const char *vs_suffix, unsigned int vm,
+		  unsigned int port, unsigned int cid, unsigned int vport,
+		  bool to_us);
+
 /* server.c: echo servers in the host VM; its vsock listener */
 
 /* A listening or accepted vsock socket and its kind. */
@@ -124,5 +144,7 @@ int victim_main(const struct opts *o);
 int vm2vm_main(const struct opts *o);
 int vm2vm_echo_main(const struct opts *o);
 int vsock_relay_main(const struct opts *o);
+int stream_main(const struct opts *o);
+int stream_server_main(const struct opts *o);
 
 #endif /* VMMGMT_BENCH_H */

@@ -2,7 +2,7 @@
 /*
  * vmmgmt-bench: the command line: options, the table of commands, usage.
  * Calls the commands' *_main() functions (guest.c, flood.c, server.c,
- * vm2vm.c) and libc.
+ * vm2vm.c, stream.c) and libc.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,12 +35,24 @@ static void usage(FILE *f)
 		"  vm2vm              in guest A: the 64 B chat stream to guest B\n"
 		"                     (--peer-vm, --peer-port) through vmmgmt, then\n"
 		"                     through the vsock relay at --vsock-cid\n"
-		"                     --vsock-port (default %u); ends B's vm2vm-echo\n"
+		"                     --vsock-port (default %u); then the stream_tput_vm2vm\n"
+		"                     figures to B's stream server (ports + 1); ends B's\n"
+		"                     vm2vm-echo\n"
 		"  vm2vm-echo         in guest B: echo on vmmgmt --peer-port (default\n"
-		"                     %u) and vsock SOCK_SEQPACKET --vsock-port until\n"
-		"                     guest A's vm2vm is done\n"
+		"                     %u) and vsock SOCK_SEQPACKET --vsock-port, and a\n"
+		"                     stream-server on both ports + 1, until guest A's\n"
+		"                     vm2vm is done\n"
 		"  vsock-relay        in the host VM: relay vsock connections on\n"
 		"                     --vsock-port to --relay-cid --relay-port\n"
+		"                     (SOCK_SEQPACKET), and SOCK_STREAM on the ports\n"
+		"                     after them\n"
+		"  stream             in a guest: the stream_tput_ figures, a stream of\n"
+		"                     1 MiB writes for %d s each way against the host\n"
+		"                     VM's stream-server: vmmgmt (--host-port, default\n"
+		"                     %u) and vsock SOCK_STREAM (--vsock-cid, default 2;\n"
+		"                     --vsock-port, default %u), %d rounds each\n"
+		"  stream-server      in the host VM: serve those streams on vmmgmt\n"
+		"                     --host-port and vsock --vsock-port (default %u)\n"
 		"\n"
 		"Options:\n"
 		"  -s, --seconds S     length of each rate run (default 5)\n"
@@ -56,9 +68,12 @@ static void usage(FILE *f)
 		"  -o, --peer-port P   vm2vm, vm2vm-echo: guest B's vmmgmt port\n"
 		"  -C, --relay-cid C   vsock-relay: CID to relay to (guest B)\n"
 		"  -R, --relay-port P  vsock-relay: port to relay to (default %u)\n"
-		"Output: lines \"FIGURE <name> <value> <unit>\" and \"INFO ...\".\n",
-		EXIT_UNSUPPORTED, VM2VM_RELAY_PORT, VM2VM_PORT, VSOCK_PORT_DEFAULT,
-		VM2VM_RELAY_PORT, VSOCK_PORT_DEFAULT);
+		"Output: lines \"FIGURE <name> <value> <unit>\" (stream: then \"min=V\n"
+		"max=V\" of its rounds) and \"INFO ...\".\n",
+		EXIT_UNSUPPORTED, VM2VM_RELAY_PORT, VM2VM_PORT, STREAM_SECONDS,
+		STREAM_BENCH_PORT, STREAM_BENCH_PORT, STREAM_ROUNDS,
+		STREAM_BENCH_PORT, VSOCK_PORT_DEFAULT, VM2VM_RELAY_PORT,
+		VSOCK_PORT_DEFAULT);
 }
 
 static unsigned long parse_num(const char *s, const char *what)
@@ -137,6 +152,18 @@ static int host_server_prepare(struct opts *o, const char *cmd)
 	return 0;
 }
 
+/* stream, stream-server: their own ports by default. */
+static int stream_prepare(struct opts *o, const char *cmd)
+{
+	if (!o->host_port)
+		o->host_port = STREAM_BENCH_PORT;
+	if (!o->vsock_port_set)
+		o->vsock_port = STREAM_BENCH_PORT;
+	if (!strcmp(cmd, "stream") && !o->cid)
+		o->cid = 2;
+	return 0;
+}
+
 /*
  * The commands.  prepare (none: nothing to check) completes and checks
  * the options for the command: 0, or an exit code after a message.
@@ -155,6 +182,8 @@ static const struct bench_cmd {
 	{ "vsock-relay", relay_prepare, vsock_relay_main },
 	{ "vm2vm-echo", NULL, vm2vm_echo_main },
 	{ "host-echo-server", host_server_prepare, host_server_main },
+	{ "stream", stream_prepare, stream_main },
+	{ "stream-server", stream_prepare, stream_server_main },
 };
 
 int main(int argc, char **argv)

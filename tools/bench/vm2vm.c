@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmt-bench vm2vm, vm2vm-echo and vsock-relay: the chat_vm2vm_
- * figures, guest to guest through vmmgmt and, for comparison, through a
- * vsock relay in the host VM.  Calls transport.c, measure.c, server.c
- * (the vsock listener) and libc.
+ * vmmgmt-bench vm2vm, vm2vm-echo and vsock-relay: the chat_vm2vm_ and
+ * stream_tput_vm2vm_ figures, guest to guest through vmmgmt and, for
+ * comparison, through a vsock relay in the host VM.  Calls transport.c,
+ * measure.c, stream.c, server.c (the vsock listener) and libc.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +28,11 @@
  *    so A connects to the host VM (CID 2, --vsock-port), where
  *    "vmmgmt-bench vsock-relay" connects on to B's vsock echo server and
  *    copies every message, each way, from one socket to the other.
- * Same framing (SOCK_SEQPACKET, one message per write), same run.  When
- * done, A sends VM2VM_END to B's vmmgmt port, which ends vm2vm-echo.
+ * Same framing (SOCK_SEQPACKET, one message per write), same run.  Then
+ * the stream figures (stream.c): a vmmgmt stream from A to B's stream
+ * server on --peer-port + 1, against vsock SOCK_STREAM through the relay
+ * on --vsock-port + 1 to B's vsock port + 1.  When done, A sends
+ * VM2VM_END to B's vmmgmt port, which ends vm2vm-echo.
  */
 
 int vm2vm_main(const struct opts *o)
@@ -37,9 +40,9 @@ int vm2vm_main(const struct opts *o)
 	unsigned long msgs = 0;
 	double vm = -1, vs = -1;
 	struct conn c;
-	int err;
+	int err, stream_err;
 
-	alarm(4 * o->seconds + 120);
+	alarm(4 * o->seconds + 2 * STREAM_ROUNDS * (STREAM_SECONDS + 30) + 120);
 	err = open_vmmgmt_to(&c, o->peer_vm, o->peer_port);
 	if (err) {
 		bench_err(VMMGMT_GUEST_DEV " to VM %u port %u: %s", o->peer_vm,
@@ -66,6 +69,10 @@ int vm2vm_main(const struct opts *o)
 	if (vm > 0 && vs > 0)
 		figure("chat_vm2vm_rate_64B_vs_vsock_relay", "", vm / vs, "x");
 
+	stream_err = stream_rounds("stream_tput_vm2vm", "_vs_vsock_relay",
+				   o->peer_vm, o->peer_port + 1, o->cid,
+				   o->vsock_port + 1, false);
+
 	/* B's echo ends here, whatever the figures. */
 	err = open_vmmgmt_to(&c, o->peer_vm, o->peer_port);
 	if (!err) {
@@ -74,13 +81,14 @@ int vm2vm_main(const struct opts *o)
 	}
 	if (err)
 		bench_err("end message to VM %u: %s", o->peer_vm, strerror(-err));
-	return vm > 0 && vs > 0 && !err ? 0 : 1;
+	return vm > 0 && vs > 0 && !stream_err && !err ? 0 : 1;
 }
 
 /*
  * Guest B: echo on /dev/vmmgmt port --peer-port (answers go to the sender
- * of the message) and over vsock (vsock-echo-server's listeners) until a
- * VM2VM_END message comes through vmmgmt.
+ * of the message) and over vsock (vsock-echo-server's listeners), and a
+ * stream server on both ports + 1, until a VM2VM_END message comes
+ * through vmmgmt.
  */
 int vm2vm_echo_main(const struct opts *o)
 {
@@ -105,6 +113,8 @@ int vm2vm_echo_main(const struct opts *o)
 	if (pthread_create(&tid, NULL, vsock_listener, &l))
 		return 1;
 	pthread_detach(tid);
+	/* A's stream figures; a module without streams only loses them. */
+	stream_server_start(o->peer_port + 1, o->vsock_port + 1);
 	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, VMMGMT_IOC_BIND, &b)) {
 		bench_err(VMMGMT_GUEST_DEV " port %u: %s", o->peer_port, strerror(errno));
@@ -184,25 +194,66 @@ static void *relay_pump(void *arg)
 }
 
 /*
- * In the host VM: accept vsock connections on --vsock-port and relay each
- * to (--relay-cid, --relay-port), message by message, both ways; the
- * forwarding process a guest needs to reach another guest over vsock.
+ * Copy bytes from one SOCK_STREAM socket to another until EOF, then pass
+ * the end on (shutdown for writing) and stop: the other direction goes
+ * on, so a half-closed stream still gets its answer.  An error resets
+ * both.
  */
-int vsock_relay_main(const struct opts *o)
+static void *relay_stream_pump(void *arg)
 {
+	struct relay_pipe *p = arg;
+	unsigned char *buf = malloc(LARGE);
+	ssize_t n = -1;
+
+	while (buf) {
+		n = read(p->from, buf, LARGE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (vmmgmt_write_all(p->to, buf, n)) {
+			n = -1;
+			break;
+		}
+	}
+	free(buf);
+	if (n == 0) {
+		shutdown(p->to, SHUT_WR);
+	} else {
+		shutdown(p->from, SHUT_RDWR);
+		shutdown(p->to, SHUT_RDWR);
+	}
+	return NULL;
+}
+
+struct relay_loop {
+	enum transport kind;
+	unsigned int port;		/* vsock port to accept on */
+	unsigned int cid, to_port;	/* where to */
+};
+
+/*
+ * Accept on l->port and relay each connection to (l->cid, l->to_port),
+ * both ways, one connection at a time (the benchmark makes one).
+ */
+static void *relay_loop(void *arg)
+{
+	const struct relay_loop *l = arg;
+	void *(*pump)(void *) = l->kind == K_STREAM ? relay_stream_pump :
+						      relay_pump;
 	struct relay_pipe up, down;
 	struct conn out;
 	pthread_t t1, t2;
 	int lfd, fd, err;
 
-	lfd = vsock_listen(K_SEQPACKET, o->vsock_port);
+	lfd = vsock_listen(l->kind, l->port);
 	if (lfd < 0) {
-		bench_err("vsock-relay: listen on port %u: %s", o->vsock_port,
+		bench_err("vsock-relay: listen on port %u: %s", l->port,
 			  strerror(-lfd));
-		return 1;
+		return NULL;
 	}
-	printf("vsock-relay: port %u to %u:%u\n", o->vsock_port, o->relay_cid,
-	       o->relay_port);
+	printf("vsock-relay: port %u to %u:%u (%s)\n", l->port, l->cid,
+	       l->to_port, l->kind == K_STREAM ? "SOCK_STREAM" : "SOCK_SEQPACKET");
 	fflush(stdout);
 	for (;;) {
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -210,12 +261,12 @@ int vsock_relay_main(const struct opts *o)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			bench_err("vsock-relay: accept: %s", strerror(errno));
-			return 1;
+			return NULL;
 		}
-		err = open_vsock(&out, K_SEQPACKET, o->relay_cid, o->relay_port);
+		err = open_vsock(&out, l->kind, l->cid, l->to_port);
 		if (err) {
 			bench_err("vsock-relay: connect to %u:%u: %s",
-				  o->relay_cid, o->relay_port, strerror(-err));
+				  l->cid, l->to_port, strerror(-err));
 			close(fd);
 			continue;
 		}
@@ -223,11 +274,10 @@ int vsock_relay_main(const struct opts *o)
 		up.to = out.fd;
 		down.from = out.fd;
 		down.to = fd;
-		/* One connection at a time: the benchmark makes one. */
-		if (pthread_create(&t1, NULL, relay_pump, &up) ||
-		    pthread_create(&t2, NULL, relay_pump, &down)) {
+		if (pthread_create(&t1, NULL, pump, &up) ||
+		    pthread_create(&t2, NULL, pump, &down)) {
 			bench_err("vsock-relay: pthread_create");
-			return 1;
+			return NULL;
 		}
 		pthread_join(t1, NULL);
 		pthread_join(t2, NULL);
@@ -236,3 +286,26 @@ int vsock_relay_main(const struct opts *o)
 	}
 }
 
+/*
+ * In the host VM: accept vsock connections on --vsock-port and relay each
+ * to (--relay-cid, --relay-port), message by message, both ways; the
+ * forwarding process a guest needs to reach another guest over vsock.
+ * SOCK_STREAM the same, byte by byte, from the ports after those.
+ */
+int vsock_relay_main(const struct opts *o)
+{
+	static struct relay_loop l[2];
+	pthread_t tid[2];
+	int i;
+
+	l[0] = (struct relay_loop){ K_SEQPACKET, o->vsock_port, o->relay_cid,
+				    o->relay_port };
+	l[1] = (struct relay_loop){ K_STREAM, o->vsock_port + 1, o->relay_cid,
+				    o->relay_port + 1 };
+	for (i = 0; i < 2; i++)
+		if (pthread_create(&tid[i], NULL, relay_loop, &l[i]))
+			return 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	return 1;
+}

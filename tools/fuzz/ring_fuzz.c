@@ -337,6 +337,65 @@ static int drain_cb(void *ctx, const struct vmmgmt_rec *hdr,
 	return 0;
 }
 
+/* What the scan callback knows: where the model says it is. */
+struct scan_ctx {
+	struct fuzz *f;
+	u32 pos;		/* after the last record looked at */
+	unsigned int seen;
+};
+
+static int scan_cb(void *ctx, const struct vmmgmt_rec *hdr,
+		   const void *payload)
+{
+	struct scan_ctx *d = ctx;
+	struct fuzz *f = d->f;
+	struct ref ref;
+
+	ref_next(f, READ_ONCE(f->ctrl->head), d->pos, &ref);
+	FUZZ_ASSERT(ref.ret == 0);
+	if (hdr->len <= f->buf_size) {
+		check_record(f, &ref, hdr, payload);
+		FUZZ_ASSERT(payload == f->buf);
+	} else {
+		FUZZ_ASSERT(!payload);
+		FUZZ_ASSERT(!memcmp(hdr, &ref.hdr, sizeof(*hdr)));
+	}
+	d->pos = ref.start + ref.rec;
+	d->seen++;
+	return 1;	/* ignored: looking consumes nothing */
+}
+
+/*
+ * Looking ahead from the consumer's tail: the same validation as a
+ * drain, and nothing consumed, published or moved.
+ */
+static void op_scan(struct fuzz *f, unsigned int budget)
+{
+	struct scan_ctx d = { .f = f, .pos = f->cons.idx };
+	u32 pos = f->cons.idx - 8 * (budget % 2);
+	struct snap s;
+	int ret;
+
+	snap(f, &s);
+	ret = vmmgmt_ring_scan(&f->cons, &pos, budget, scan_cb, &d, f->buf,
+			       f->buf_size);
+	if (s.err != VMMGMT_RING_OK) {
+		FUZZ_ASSERT(d.seen == 0);
+		return check_refused(f, &s, ret);
+	}
+	FUZZ_ASSERT(f->cons.idx == s.idx);
+	FUZZ_ASSERT(READ_ONCE(f->ctrl->tail) == s.tail);
+	if (ret >= 0) {
+		FUZZ_ASSERT((unsigned int)ret == d.seen);
+		/* It goes on after the last record (and a PAD after it). */
+		if (ret)
+			FUZZ_ASSERT((u32)(pos - d.pos) < FUZZ_DATA_SIZE);
+	} else {
+		FUZZ_ASSERT(ret == -EPROTO);
+		FUZZ_ASSERT(vmmgmt_ring_error(&f->cons) != VMMGMT_RING_OK);
+	}
+}
+
 static void op_drain(struct fuzz *f, unsigned int budget)
 {
 	struct drain_ctx d = { .f = f, .tail = f->cons.idx };
@@ -511,8 +570,10 @@ int fuzz_one_input(const u8 *in, size_t in_size)
 		switch (op) {
 		case FUZZ_OP_POP0:
 		case FUZZ_OP_POP1:
-		case FUZZ_OP_POP2:
 			op_pop(&f);
+			break;
+		case FUZZ_OP_SCAN:
+			op_scan(&f, 1 + arg);
 			break;
 		case FUZZ_OP_PEEK:
 			op_peek(&f);

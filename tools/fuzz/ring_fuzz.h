@@ -26,7 +26,7 @@
 enum fuzz_op {
 	FUZZ_OP_POP0,		/* vmmgmt_ring_pop() */
 	FUZZ_OP_POP1,
-	FUZZ_OP_POP2,
+	FUZZ_OP_SCAN,		/* vmmgmt_ring_scan(), budget 1 + arg */
 	FUZZ_OP_PEEK,		/* vmmgmt_ring_peek() */
 	FUZZ_OP_DRAIN,		/* vmmgmt_ring_drain(), budget 1 + arg */
 	FUZZ_OP_STOP,		/* cons_start/cons_stop and the notify queries */

@@ -2,14 +2,16 @@
 /*
  * vmmgmt_user.h: what every userspace program of vmmgmt needs and would
  * otherwise define again: the paths of both devices and their sysfs
- * roots, ARRAY_SIZE(), the monotonic clock and millisecond sleeps, and
- * readers (and one writer) of small sysfs files.
+ * roots, ARRAY_SIZE(), the monotonic clock and millisecond sleeps,
+ * readers (and one writer) of small sysfs files, a device file opened
+ * with one ioctl done, and whole writes and reads of a byte stream
+ * (and of its command line).
  *
  * Used by tools/ (vmmgmtd, vmmgmtctl, vmmgmt-bench) and selftests/ (host,
  * guest, guest-tools); both Makefiles put tools/include on the include
  * path.  Header only: every helper is static inline, calls libc alone,
- * prints nothing and returns 0 or a negative errno.  The ABI itself is in
- * uapi/vmmgmt.h, not here.
+ * prints nothing and returns 0 (or a count, or a file) or a negative
+ * errno.  The ABI itself is in uapi/vmmgmt.h, not here.
  */
 #ifndef VMMGMT_USER_H
 #define VMMGMT_USER_H
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,6 +177,116 @@ static inline int vmmgmt_write_text(const char *path, const char *text)
 		err = -EIO;
 	close(fd);
 	return err;
+}
+
+/* ---- device files and byte streams ---- */
+
+/*
+ * ioctl(@fd, @req, @arg) on a file just opened (@fd may be a -errno
+ * already, passed on as it is).  Return: @fd, or -errno with @fd closed
+ * (errno stays set, for a caller that prints it).
+ */
+static inline int vmmgmt_ioctl_fd(int fd, unsigned long req, void *arg)
+{
+	int err;
+
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, req, arg)) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -err;
+	}
+	return fd;
+}
+
+/*
+ * A new file of the device @dev (O_RDWR | O_CLOEXEC) after
+ * vmmgmt_ioctl_fd(@req, @arg): a bound, connected, listening or stream
+ * file in one call.  Return: its fd, or -errno (errno set).
+ */
+static inline int vmmgmt_open_ioctl(const char *dev, unsigned long req,
+				    void *arg)
+{
+	int fd = open(dev, O_RDWR | O_CLOEXEC);
+
+	return vmmgmt_ioctl_fd(fd < 0 ? -errno : fd, req, arg);
+}
+
+/*
+ * All of @len bytes of @buf to @fd, a write() after a short one (EINTR
+ * retried).  Return: 0, -EIO if write() returned 0, or -errno.
+ */
+static inline int vmmgmt_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -EIO;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Read @fd to its end (read() returns 0) into @buf, @size bytes with the
+ * NUL added after what was read.  Return: how many bytes, -EMSGSIZE when
+ * they do not fit, or -errno.
+ */
+static inline ssize_t vmmgmt_read_to_end(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (len + 1 >= size)
+			return -EMSGSIZE;
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * One line from @fd, a byte at a time (the bytes after it stay unread),
+ * into @buf (@size bytes with the NUL; the '\n' is not kept).
+ * Return: 0, -EPROTO at the end of the stream or for a line that does
+ * not fit, or -errno.
+ */
+static inline int vmmgmt_read_line(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < size) {
+		n = read(fd, buf + len, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EPROTO;
+		if (buf[len] == '\n') {
+			buf[len] = '\0';
+			return 0;
+		}
+		len++;
+	}
+	return -EPROTO;
 }
 
 #endif /* VMMGMT_USER_H */

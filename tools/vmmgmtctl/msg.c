@@ -48,7 +48,7 @@ const char *pick_device(const struct ctl *ctl, bool *host)
 	return path;
 }
 
-static __u32 parse_u32(const char *arg, const char *what, bool zero_ok)
+__u32 parse_u32(const char *arg, const char *what, bool zero_ok)
 {
 	unsigned long long v;
 	char *end;
@@ -61,7 +61,7 @@ static __u32 parse_u32(const char *arg, const char *what, bool zero_ok)
 	return v;
 }
 
-static void check_name(const char *name)
+void check_name(const char *name)
 {
 	size_t i, len = strlen(name);
 
@@ -95,8 +95,8 @@ static void lookup_name(const char *arg, int fd, const char *path, bool host,
  * DEST: VM:PORT, HOST:VM:PORT or a published name (looked up with
  * VMMGMT_HOST_IOC_LOOKUP on the host, VMMGMT_IOC_LOOKUP in a guest).
  */
-static void parse_dest(const char *arg, int fd, const char *path, bool host,
-		       struct vmmgmt_addr *addr)
+void parse_dest(const char *arg, int fd, const char *path, bool host,
+		struct vmmgmt_addr *addr)
 {
 	char buf[64], *f[3], *p;
 	int n = 0;
@@ -360,7 +360,7 @@ int cmd_recv(const struct ctl *ctl, int argc, char **argv)
 }
 
 /* Publish @name for @fd's bound port; exits on error. */
-static void publish_name(int fd, bool host, const char *path, const char *name)
+void publish_name(int fd, bool host, const char *path, const char *name)
 {
 	struct vmmgmt_name n = { 0 };
 
@@ -376,7 +376,7 @@ static void publish_name(int fd, bool host, const char *path, const char *name)
 }
 
 /* "host port P", or "HOST:VM:PORT" in a guest, for the messages below. */
-static void local_addr(int fd, bool host, __u32 port, char *buf, size_t size)
+void local_addr(int fd, bool host, __u32 port, char *buf, size_t size)
 {
 	struct vmmgmt_info info = { 0 };
 
@@ -401,7 +401,7 @@ static __u32 serve_setup(int fd, bool host, const char *path, __u32 port,
 }
 
 /* All digits: a PORT rather than a NAME in listen's arguments. */
-static bool is_number(const char *s)
+bool is_number(const char *s)
 {
 	return *s && strspn(s, "0123456789") == strlen(s);
 }

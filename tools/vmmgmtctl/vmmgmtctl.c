@@ -59,23 +59,45 @@ static void usage(FILE *f)
 		"                     the scheduling policy of VM's vCPU threads; with\n"
 		"                     POLICY (off, observe, demand) set it, with MIN MAX\n"
 		"                     its nice bounds first (host only)\n"
+		"  connect DEST       open a stream to the listener at DEST (as for send;\n"
+		"                     the host connects to VMs only), copy stdin to it and\n"
+		"                     it to stdout until both are at their end (stdin a\n"
+		"                     terminal: until the stream's end); the stream is\n"
+		"                     shut down at stdin's end.  Exit 0: clean end, 1:\n"
+		"                     stream error (ABI 0.7)\n"
+		"  accept PORT|NAME [-- CMD [ARGS]]\n"
+		"                     listen for streams on PORT, or on a free port\n"
+		"                     published as NAME; serve them one at a time like\n"
+		"                     connect (stdin goes to the first), or with CMD as\n"
+		"                     its stdin and stdout; stop after --count streams\n"
+		"                     (default 1, with CMD none) (ABI 0.7)\n"
 		"\n"
 		"Options:\n"
 		"  -D, --device PATH  use PATH instead of %s or %s\n"
 		"  -j, --json         JSON instead of text: one object per line, or one\n"
-		"                     array (names, status); stats: one object\n"
+		"                     array (names, status); stats: one object;\n"
+		"                     connect, accept: one summary object per stream on\n"
+		"                     stdout (peer, bytes_in, bytes_out, seconds,\n"
+		"                     result), and the stream's data goes to --output\n"
+		"                     or is dropped (counted)\n"
+		"  -o, --output FILE  connect, accept: write the stream's data to FILE\n"
+		"                     (truncated first) instead of stdout\n"
 		"  -w, --wait         send: wait for one answer and print it\n"
 		"  -n, --count N      recv, listen, echo-server: stop after N messages\n"
 		"                     (recv: 1; listen, echo-server: 0, never); top: N\n"
-		"                     refreshes (0, never)\n"
-		"  -N, --name NAME    listen, echo-server: publish NAME for the port\n"
-		"                     (withdrawn when vmmgmtctl exits)\n"
+		"                     refreshes (0, never); accept: N streams\n"
+		"  -N, --name NAME    listen, echo-server, accept PORT: publish NAME for\n"
+		"                     the port (withdrawn when vmmgmtctl exits)\n"
 		"  -t, --timeout SEC  send --wait, recv, listen: give up (exit 1) after SEC\n"
-		"                     seconds without a message (default: wait forever)\n"
+		"                     seconds without a message (default: wait forever);\n"
+		"                     accept: without a stream; connect: wait SEC for the\n"
+		"                     listener to accept (default 5)\n"
 		"  -p, --period MS    stats VM: sample every MS ms (100..60000)\n"
 		"      --off          stats VM: stop sampling\n"
 		"      --get          stats VM: how the guest samples now\n"
-		"  -h, --help         show this help\n",
+		"  -h, --help         show this help\n"
+		"A progress line goes to stderr while a stream runs when stderr is a\n"
+		"terminal.  Arguments after -- are accept's CMD, or send's MESSAGE.\n",
 		HOST_DEVICE, GUEST_DEVICE, HOST_DEVICE, GUEST_DEVICE);
 }
 
@@ -279,7 +301,38 @@ static const struct {
 	{ "top", cmd_top },
 	{ "sched", cmd_sched },
 	{ "modes", cmd_modes },
+	{ "connect", cmd_connect },
+	{ "accept", cmd_accept },
 };
+
+/*
+ * Split argv at the first "--": getopt sees what comes before it; what
+ * follows is accept's CMD (ctl->exec_argv), and for every other command
+ * more arguments (send's MESSAGE that starts with "-").  Returns the
+ * command's argv, NULL-terminated, in *@cargc entries.
+ */
+static char **command_args(struct ctl *ctl, char **argv, int dd, int argc,
+			   int *cargc)
+{
+	int i, n = dd - optind, rest = dd < argc ? argc - dd - 1 : 0;
+	char **v;
+
+	if (dd < argc && !strcmp(argv[optind], "accept")) {
+		ctl->exec_argv = argv + dd + 1;
+		rest = 0;
+	}
+	v = calloc(n + rest + 1, sizeof(*v));
+	if (!v) {
+		vmmgmtctl_err("out of memory");
+		exit(1);
+	}
+	for (i = 0; i < n; i++)
+		v[i] = argv[optind + i];
+	for (i = 0; i < rest; i++)
+		v[n + i] = argv[dd + 1 + i];
+	*cargc = n + rest;
+	return v;
+}
 
 int main(int argc, char **argv)
 {
@@ -293,18 +346,21 @@ int main(int argc, char **argv)
 		{ "period", required_argument, NULL, 'p' },
 		{ "off", no_argument, NULL, 'O' },
 		{ "get", no_argument, NULL, 'G' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl ctl = { .timeout_ms = -1 };
 	unsigned long v;
 	const char *cmd;
-	char *end;
+	char *end, **cargv;
+	int c, dd, cargc;
 	size_t i;
-	int c;
 
+	for (dd = 1; dd < argc && strcmp(argv[dd], "--"); dd++)
+		;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":D:jwn:t:N:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(dd, argv, ":D:jwn:t:N:p:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			if (!optarg[0])
@@ -349,6 +405,11 @@ int main(int argc, char **argv)
 		case 'G':
 			ctl.stats_get = true;
 			break;
+		case 'o':
+			if (!optarg[0])
+				usage_error("empty output path", NULL);
+			ctl.output = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -358,15 +419,15 @@ int main(int argc, char **argv)
 			usage_error("unknown option", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
+	if (optind >= dd)
 		usage_error("no command given", NULL);
 	cmd = argv[optind];
+	cargv = command_args(&ctl, argv, dd, argc, &cargc);
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(cmd, commands[i].name))
-			return commands[i].fn(&ctl, argc - optind,
-					      argv + optind);
-	if (argc - optind > 1)
-		usage_error("unexpected argument", argv[optind + 1]);
+			return commands[i].fn(&ctl, cargc, cargv);
+	if (cargc > 1)
+		usage_error("unexpected argument", cargv[1]);
 	if (!strcmp(cmd, "version"))
 		return cmd_version(&ctl);
 	if (!strcmp(cmd, "info"))

@@ -9,6 +9,7 @@
  * sched.c	the scheduling policy of a VM's vCPU threads (host)
  * modes.c	modes: list and switch them (guest), host-driven sampling
  *		(host: stats VM --period/--off/--get)
+ * stream.c	streams (ABI 0.7): connect, accept
  */
 #ifndef VMMGMTCTL_H
 #define VMMGMTCTL_H
@@ -42,6 +43,8 @@ struct ctl {
 	unsigned int period_ms;	/* stats --period: ask the guest to sample */
 	bool stats_off;		/* stats --off: ask the guest to stop */
 	bool stats_get;		/* stats --get: ask the guest how it samples */
+	const char *output;	/* --output: connect, accept write data there */
+	char **exec_argv;	/* accept: the CMD after "--", NULL-terminated */
 };
 
 noreturn void usage_error(const char *msg, const char *arg);
@@ -63,7 +66,18 @@ int cmd_needs(const struct ctl *ctl, int argc, char **argv);
 int cmd_top(const struct ctl *ctl, int argc, char **argv);
 int cmd_sched(const struct ctl *ctl, int argc, char **argv);
 int cmd_modes(const struct ctl *ctl, int argc, char **argv);
+int cmd_connect(const struct ctl *ctl, int argc, char **argv);
+int cmd_accept(const struct ctl *ctl, int argc, char **argv);
 int stats_request(const struct ctl *ctl, const char *vm);
+
+/* msg.c, also for stream.c */
+__u32 parse_u32(const char *arg, const char *what, bool zero_ok);
+void check_name(const char *name);
+bool is_number(const char *s);
+void parse_dest(const char *arg, int fd, const char *path, bool host,
+		struct vmmgmt_addr *addr);
+void publish_name(int fd, bool host, const char *path, const char *name);
+void local_addr(int fd, bool host, __u32 port, char *buf, size_t size);
 
 /* A small sysfs file, less its newline; 0 or -errno. */
 static inline int read_file(const char *path, char *buf, size_t size)

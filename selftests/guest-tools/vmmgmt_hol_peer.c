@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmgmt_hol_peer: the two guests of the host's head-of-line test
+ * (selftests/host/vmmgmt_hol_test.c; ports and texts in
+ * selftests/vmmgmt_hol_proto.h).  Run by guest-init's vmmgmt.mode=hol-b
+ * and hol-c.
+ *
+ *   vmmgmt_hol_peer b
+ *	Binds HOL_B_CTL_PORT and runs the test's commands:
+ *	"rate LABEL SECS": HOL_ECHO_WINDOW messages of HOL_ECHO_LEN bytes
+ *	in flight to the test's echo endpoint (0:0:HOL_ECHO_PORT) for SECS
+ *	seconds; reports the answers a second (after a 0.5 s warm-up).
+ *	"flood VM": with streams (ABI >= 0.7) a stream to VM's
+ *	HOL_C_STREAM_PORT, written until its window closes; then a thread
+ *	writes HOL_FLOOD_LEN-byte chat messages to VM's HOL_C_PORT, blocking
+ *	(reading the error answers after each write), until a write blocks
+ *	(reported by a watcher thread: "writer blocked") and returns.  Then
+ *	it reports how the write returned and waits up to 2 s for the
+ *	EHOSTDOWN answer the host gives held records when VM's channel
+ *	breaks.  The flood runs beside further "rate" commands.
+ *   vmmgmt_hol_peer c [--hold SECS]
+ *	Binds HOL_C_PORT (never read) and, with streams, listens on
+ *	HOL_C_STREAM_PORT and accepts every stream (never read).  Once the
+ *	first message is queued on its port it reports "flooded", waits
+ *	SECS (default 25) and breaks its own rings: its host-to-guest
+ *	consumer index and its guest-to-host producer index far ahead, and
+ *	the host's doorbell (BAR2 and BAR0 through sysfs, as
+ *	vmmgmt_reset_storm; the guest boots with iomem=relaxed).  It prints
+ *	"hol: c broke its ring" and sleeps until killed.
+ *
+ * Every report also goes to stdout, lines starting with "hol: ".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vmmgmt.h>
+#include <vmmgmt_user.h>
+
+#include "kselftest.h"
+
+#include "../vmmgmt_bar.h"
+#include "../vmmgmt_hol_proto.h"
+#include "vmmgmt_peer.h"
+
+static int report_fd = -1;
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static char role = '?';
+static unsigned int abi_minor;
+static bool streams;
+
+/* One report: to stdout, and to the test's endpoint as one message. */
+static __printf(1, 2) void report(const char *fmt, ...)
+{
+	char prefix[16];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "hol: %c ", role);
+	va_start(ap, fmt);
+	pthread_mutex_lock(&report_lock);
+	peer_vreport(report_fd, prefix, HOL_TEXT_MAX, fmt, ap);
+	pthread_mutex_unlock(&report_lock);
+	va_end(ap);
+}
+
+/* The guest module's ABI minor; streams from 0.7 on. */
+static void find_abi(void)
+{
+	abi_minor = peer_abi_minor();
+	streams = abi_minor >= 7;
+}
+
+/* ---- b: the echo rate ---- */
+
+static int echo_fd = -1;
+
+/*
+ * HOL_ECHO_WINDOW messages in flight to the test's echo endpoint for
+ * @secs; the answers a second after a 0.5 s warm-up.
+ */
+static void measure_rate(const char *label, double secs)
+{
+	static __u8 buf[HOL_ECHO_LEN + 64];
+	struct pollfd p = { .events = POLLIN };
+	double start = vmmgmt_now_s(), warm = start + 0.5, end = start + secs;
+	unsigned long long counted = 0;
+	unsigned int in_flight = 0;
+	int errors = 0;
+	ssize_t n;
+
+	if (echo_fd < 0)
+		echo_fd = peer_open_to(VMMGMT_HOST_PEER_ID, HOL_ECHO_PORT);
+	if (echo_fd < 0) {
+		report("rate %s 0 msgs=0 secs=0 errors=1 (open: %s)", label,
+		       strerror(errno));
+		return;
+	}
+	p.fd = echo_fd;
+	memset(buf, 'e', sizeof(buf));
+	while (vmmgmt_now_s() < end) {
+		while (in_flight < HOL_ECHO_WINDOW) {
+			if (write(echo_fd, buf, HOL_ECHO_LEN) != HOL_ECHO_LEN) {
+				errors++;
+				vmmgmt_sleep_ms(10);
+				break;
+			}
+			in_flight++;
+		}
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(echo_fd, buf, sizeof(buf));
+		if (n != HOL_ECHO_LEN) {
+			errors++;
+			continue;
+		}
+		in_flight--;
+		if (vmmgmt_now_s() >= warm)
+			counted++;
+	}
+	secs = vmmgmt_now_s() - warm;
+	/* What is still in flight comes back before the next round. */
+	while (in_flight && poll(&p, 1, 2000) > 0) {
+		if (read(echo_fd, buf, sizeof(buf)) == HOL_ECHO_LEN)
+			in_flight--;
+		else
+			errors++;
+	}
+	if (in_flight) {
+		/* Not to be counted by the next round. */
+		close(echo_fd);
+		echo_fd = -1;
+	}
+	report("rate %s %.1f msgs=%llu secs=%.2f errors=%d", label,
+	       secs > 0 ? counted / secs : 0.0, counted, secs, errors);
+}
+
+/* ---- b: the flood ---- */
+
+static unsigned int flood_vm;
+/* The stream thread, for the flood's start. */
+static int stream_state;	/* __atomic: 0 connecting, 1 connected, -1 over */
+static __u64 stream_since;	/* __atomic, ns; 0 when not in write() */
+static unsigned long long stream_bytes;	/* __atomic */
+/* The chat writer, for its watcher. */
+static __u64 writer_since;	/* __atomic, ns; 0 when not in write() */
+static unsigned long long writer_writes, writer_enobufs;	/* __atomic */
+static bool writer_done;	/* __atomic */
+
+/* In write() since at least HOL_BLOCKED_MS, by its start time @since. */
+static bool blocked_since(const __u64 *since)
+{
+	__u64 t = __atomic_load_n(since, __ATOMIC_ACQUIRE);
+
+	return t && vmmgmt_now_ns() - t >= HOL_BLOCKED_MS * 1000000ULL;
+}
+
+static void *stream_thread(void *arg)
+{
+	static __u8 buf[HOL_STREAM_CHUNK];
+	ssize_t n;
+	int fd;
+
+	(void)arg;
+	fd = peer_stream_to(flood_vm, HOL_C_STREAM_PORT);
+	if (fd < 0) {
+		report("stream err=%d (%s)", -fd, strerror(-fd));
+		__atomic_store_n(&stream_state, -1, __ATOMIC_RELEASE);
+		return NULL;
+	}
+	report("stream connected");
+	__atomic_store_n(&stream_state, 1, __ATOMIC_RELEASE);
+	memset(buf, 's', sizeof(buf));
+	for (;;) {
+		__atomic_store_n(&stream_since, vmmgmt_now_ns(), __ATOMIC_RELEASE);
+		n = write(fd, buf, sizeof(buf));
+		__atomic_store_n(&stream_since, 0, __ATOMIC_RELEASE);
+		if (n < 0)
+			break;
+		__atomic_add_fetch(&stream_bytes, n, __ATOMIC_RELAXED);
+	}
+	report("stream ended err=%d bytes=%llu", errno,
+	       __atomic_load_n(&stream_bytes, __ATOMIC_RELAXED));
+	__atomic_store_n(&stream_state, -1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Error answers queued on @fd, counted; true if one was EHOSTDOWN. */
+static bool drain_answers(int fd, unsigned long long *ehostdown,
+			  unsigned long long *other)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	static __u8 buf[HOL_FLOOD_LEN];
+	bool seen = false;
+
+	while (poll(&p, 1, 0) == 1) {
+		if (read(fd, buf, sizeof(buf)) >= 0) {
+			(*other)++;	/* C sends nothing: unexpected */
+			continue;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			break;
+		if (errno == ENOBUFS) {
+			__atomic_add_fetch(&writer_enobufs, 1, __ATOMIC_RELAXED);
+		} else if (errno == EHOSTDOWN) {
+			(*ehostdown)++;
+			seen = true;
+		} else {
+			(*other)++;
+			if (errno == ENOTCONN || errno == EPIPE)
+				break;
+		}
+	}
+	return seen;
+}
+
+/*
+ * A write of the chat writer that blocked returned (after @blocked_ns),
+ * with @n and @err: report it, and the answers that come within 2 s.
+ * True once one of them is EHOSTDOWN.
+ */
+static bool after_blocked(int fd, ssize_t n, int err, __u64 blocked_ns,
+			  unsigned long long *ehostdown,
+			  unsigned long long *other)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	__u64 ret_t = vmmgmt_now_ns();
+	bool seen = err == EHOSTDOWN;
+
+	report("writer returned rc=%zd errno=%d blocked_ms=%.0f", n, err,
+	       blocked_ns / 1e6);
+	*ehostdown += seen;
+	while (!seen && vmmgmt_now_ns() - ret_t < 2000000000ULL)
+		if (poll(&p, 1, 20) == 1)
+			seen = drain_answers(fd, ehostdown, other);
+	report("writer answer errno=%d after_ms=%.0f nobufs=%llu down=%llu other=%llu",
+	       seen ? EHOSTDOWN : 0, (vmmgmt_now_ns() - ret_t) / 1e6,
+	       __atomic_load_n(&writer_enobufs, __ATOMIC_RELAXED), *ehostdown,
+	       *other);
+	return seen;
+}
+
+/*
+ * Chat to C, reading the error answers after each write.  A write that
+ * blocked (C congested: XOFF) and returned is reported, with the answers
+ * that follow within 2 s; once one of them is EHOSTDOWN (C's channel
+ * broke, the host answered what it held for C) the writer stops.
+ */
+static void *writer_thread(void *arg)
+{
+	static __u8 buf[HOL_FLOOD_LEN];
+	unsigned long long ehostdown = 0, other = 0;
+	__u64 t, ret_t;
+	bool seen = false;
+	int fd, err = 0;
+	ssize_t n = 0;
+
+	(void)arg;
+	fd = peer_open_to(flood_vm, HOL_C_PORT);
+	if (fd < 0) {
+		report("writer open err=%d", errno);
+		__atomic_store_n(&writer_done, true, __ATOMIC_RELEASE);
+		return NULL;
+	}
+	memset(buf, 'f', sizeof(buf));
+	while (!seen) {
+		t = vmmgmt_now_ns();
+		__atomic_store_n(&writer_since, t, __ATOMIC_RELEASE);
+		n = write(fd, buf, sizeof(buf));
+		err = n < 0 ? errno : 0;
+		__atomic_store_n(&writer_since, 0, __ATOMIC_RELEASE);
+		ret_t = vmmgmt_now_ns();
+		if (n >= 0)
+			__atomic_add_fetch(&writer_writes, 1, __ATOMIC_RELAXED);
+		if (ret_t - t >= HOL_BLOCKED_MS * 1000000ULL) {
+			seen = after_blocked(fd, n, err, ret_t - t, &ehostdown,
+					     &other);
+			continue;
+		}
+		if (n < 0 && err != EINTR) {
+			report("writer failed errno=%d (%s) writes=%llu", err,
+			       strerror(err), writer_writes);
+			break;
+		}
+		drain_answers(fd, &ehostdown, &other);
+		if (writer_writes >= HOL_FLOOD_MAX_WRITES) {
+			report("writer never-blocked writes=%llu enobufs=%llu",
+			       writer_writes, writer_enobufs);
+			break;
+		}
+	}
+	__atomic_store_n(&writer_done, true, __ATOMIC_RELEASE);
+	/* The file stays open until the program ends. */
+	return NULL;
+}
+
+/* Reports the chat writer's first blocked write. */
+static void *watcher_thread(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&writer_done, __ATOMIC_ACQUIRE)) {
+		if (blocked_since(&writer_since)) {
+			report("writer blocked writes=%llu enobufs=%llu",
+			       __atomic_load_n(&writer_writes, __ATOMIC_RELAXED),
+			       __atomic_load_n(&writer_enobufs, __ATOMIC_RELAXED));
+			return NULL;
+		}
+		vmmgmt_sleep_ms(20);
+	}
+	return NULL;
+}
+
+static void start_flood(unsigned int vm)
+{
+	pthread_t s, w, m;
+	double end;
+
+	flood_vm = vm;
+	if (streams) {
+		/* The stream is set up before C's ring stops taking anything. */
+		if (pthread_create(&s, NULL, stream_thread, NULL)) {
+			report("stream err=%d (pthread_create)", errno);
+		} else {
+			end = vmmgmt_now_s() + 15;
+			while (!__atomic_load_n(&stream_state, __ATOMIC_ACQUIRE) &&
+			       vmmgmt_now_s() < end)
+				vmmgmt_sleep_ms(20);
+			/* Until its window is closed (C reads nothing), up to 5 s. */
+			end = vmmgmt_now_s() + 5;
+			while (__atomic_load_n(&stream_state, __ATOMIC_ACQUIRE) == 1 &&
+			       !blocked_since(&stream_since) && vmmgmt_now_s() < end)
+				vmmgmt_sleep_ms(20);
+			if (blocked_since(&stream_since))
+				report("stream blocked bytes=%llu",
+				       __atomic_load_n(&stream_bytes, __ATOMIC_RELAXED));
+		}
+	}
+	if (pthread_create(&w, NULL, writer_thread, NULL) ||
+	    pthread_create(&m, NULL, watcher_thread, NULL))
+		report("writer err=%d (pthread_create)", errno);
+	report("flood started");
+}
+
+static int b_main(void)
+{
+	char cmd[HOL_TEXT_MAX + 1], label[32];
+	unsigned int vm;
+	double secs;
+	int ctl, ret;
+
+	ctl = peer_open_bound(HOL_B_CTL_PORT);
+	if (ctl < 0) {
+		report("FAIL bind %d: %s", HOL_B_CTL_PORT, strerror(errno));
+		return 1;
+	}
+	report("ready abi=0.%u streams=%d", abi_minor, streams);
+	for (;;) {
+		ret = peer_read_cmd(ctl, cmd, sizeof(cmd), "hol: b ");
+		if (ret <= 0)
+			return ret ? 1 : 0;
+		if (sscanf(cmd, "rate %31s %lf", label, &secs) == 2)
+			measure_rate(label, secs);
+		else if (sscanf(cmd, "flood %u", &vm) == 1)
+			start_flood(vm);
+		else
+			report("unknown command '%s'", cmd);
+	}
+}
+
+/* ---- c ---- */
+
+static void *accept_thread(void *arg)
+{
+	int lfd = *(int *)arg;
+	struct vmmgmt_stream_accept a;
+
+	for (;;) {
+		memset(&a, 0, sizeof(a));
+		if (ioctl(lfd, VMMGMT_IOC_STREAM_ACCEPT, &a)) {
+			if (errno == EINTR)
+				continue;
+			printf("hol: c accept: %s\n", strerror(errno));
+			return NULL;
+		}
+		/* Kept open and never read. */
+		printf("hol: c accepted a stream from %u:%u:%u (fd %d)\n",
+		       a.peer.host, a.peer.vm, a.peer.port, a.fd);
+		fflush(stdout);
+	}
+}
+
+/* The control block of ring @id, from the region header; NULL if bogus. */
+static struct vmmgmt_ring_ctrl *ring_ctrl(__u8 *region, size_t region_size,
+					  int id, __u32 *size)
+{
+	__u32 ctrl;
+
+	ctrl = __atomic_load_n((__u32 *)(region +
+		offsetof(struct vmmgmt_region_header, rings[id].ctrl_offset)),
+		__ATOMIC_ACQUIRE);
+	*size = __atomic_load_n((__u32 *)(region +
+		offsetof(struct vmmgmt_region_header, rings[id].data_size)),
+		__ATOMIC_ACQUIRE);
+	if ((size_t)ctrl + sizeof(struct vmmgmt_ring_ctrl) > region_size)
+		return NULL;
+	return (struct vmmgmt_ring_ctrl *)(region + ctrl);
+}
+
+/*
+ * Break our own channel, as the hostile test's h2g_tail and head_ahead
+ * do: our consumer index of the host-to-guest ring far past the host's
+ * head (the host, waiting for room there, looks at it when the doorbell
+ * rings: it does not read the guest-to-host ring of a VM whose
+ * host-to-guest ring is full), and our producer index of the
+ * guest-to-host ring far past its tail; then the host's doorbell.
+ */
+static int break_ring(void)
+{
+	struct vmmgmt_ring_ctrl *g2h, *h2g;
+	size_t region_size, regs_size;
+	__u8 *region, *regs;
+	__u32 g2h_size, h2g_size;
+	int err;
+
+	err = map_sysfs_bar(VMMGMT_GUEST_SYSFS "/device", 2, &region,
+			    &region_size);
+	if (!err)
+		err = map_sysfs_bar(VMMGMT_GUEST_SYSFS "/device", 0, &regs,
+				    &regs_size);
+	if (err)
+		return err;
+	if (region_size < sizeof(struct vmmgmt_region_header) ||
+	    regs_size < VMMGMT_IVSHMEM_REG_DOORBELL + 4)
+		return -EINVAL;
+	g2h = ring_ctrl(region, region_size, VMMGMT_RING_G2H, &g2h_size);
+	h2g = ring_ctrl(region, region_size, VMMGMT_RING_H2G, &h2g_size);
+	if (!g2h || !h2g)
+		return -EPROTO;
+	__atomic_store_n(&h2g->tail, __atomic_load_n(&h2g->head, __ATOMIC_ACQUIRE) +
+			 h2g_size + 3 * VMMGMT_RING_MIN_DATA + 8, __ATOMIC_RELEASE);
+	__atomic_store_n(&g2h->head, __atomic_load_n(&g2h->tail, __ATOMIC_ACQUIRE) +
+			 g2h_size + 8, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n((__u32 *)(regs + VMMGMT_IVSHMEM_REG_DOORBELL),
+			 (VMMGMT_HOST_PEER_ID << 16) | 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int c_main(unsigned int hold)
+{
+	struct pollfd p = { .events = POLLIN };
+	pthread_t t;
+	int chat, lfd = -1, err;
+
+	chat = peer_open_bound(HOL_C_PORT);
+	if (chat < 0) {
+		report("FAIL bind %d: %s", HOL_C_PORT, strerror(errno));
+		return 1;
+	}
+	if (streams) {
+		lfd = peer_stream_listen(HOL_C_STREAM_PORT);
+		if (lfd < 0 || pthread_create(&t, NULL, accept_thread, &lfd)) {
+			report("FAIL stream listen %d: %s", HOL_C_STREAM_PORT,
+			       strerror(errno));
+			streams = false;
+		}
+	}
+	report("ready abi=0.%u streams=%d", abi_minor, streams);
+	p.fd = chat;
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	report("flooded");
+	sleep(hold);
+	err = break_ring();
+	/* Its own ring is broken now: the console only. */
+	if (err)
+		printf("hol: c FAIL breaking its ring: %s\n", strerror(-err));
+	else
+		printf("hol: c broke its ring\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hold", required_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int hold = 25;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'h')
+			goto usage;
+		hold = strtoul(optarg, NULL, 0);
+	}
+	if (optind != argc - 1 || strlen(argv[optind]) != 1)
+		goto usage;
+	role = argv[optind][0];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	find_abi();
+	report_fd = peer_open_to(VMMGMT_HOST_PEER_ID, HOL_REPORT_PORT);
+	if (report_fd < 0)
+		printf("hol: %c no report file: %s\n", role, strerror(errno));
+	if (role == 'b')
+		return b_main();
+	if (role == 'c')
+		return c_main(hold);
+usage:
+	fprintf(stderr, "Usage: %s b | c [--hold SECS]\n", argv[0]);
+	return 2;
+}
