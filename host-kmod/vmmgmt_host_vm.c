@@ -168,7 +168,8 @@ err_put:
  * QEMU's struct pid (@vm->qemu, a reference taken at ADD_VM: the number
  * may be reused, the struct pid is not).  The kernel wakes that queue
  * when the process has exited (do_notify_pidfd(), with the tasklist lock
- * held and interrupts off) and when it is reaped; the wake callback only
+ * held and interrupts off; exit_state is set before, on 6.1 too) and when
+ * it is reaped; the wake callback only
  * takes a reference to the VM's kobject and queues @vm->qemu_work on
  * vmmgmt_host_vm_wq.  The work takes vmmgmt_host_vms_lock, checks that
  * the VM is still registered (@vm->qemu set) and QEMU really gone
@@ -184,8 +185,8 @@ err_put:
  *   the registration's reference; so the callback never runs on a VM
  *   being freed, and its reference is never the last (the registration's
  *   is still held while it runs), so it may take and drop one in atomic
- *   context.  Only then is the pid put and @vm->qemu cleared: the entry
- *   lives in the struct pid, so that order matters too.  Both happen
+ *   context.  Only then is the pid put and @vm->qemu cleared: the queue
+ *   is in the struct pid, so that order matters too.  Both happen
  *   once: only destroy does them, and only for a VM still registered,
  *   under vmmgmt_host_vms_lock.
  * - Work vs removal.  The work never waits for removal nor removal for the
@@ -344,7 +345,7 @@ static void vmmgmt_host_vm_qemu_unwatch(struct vmmgmt_host_vm *vm)
 		return;
 	/* Waits for a callback running now: it holds the queue's lock. */
 	remove_wait_queue(&vm->qemu->wait_pidfd, &vm->qemu_wait);
-	/* The entry was in the struct pid: put it only now. */
+	/* The queue is in the struct pid: put it only now. */
 	put_pid(vm->qemu);
 	vm->qemu = NULL;
 }
