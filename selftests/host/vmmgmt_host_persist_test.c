@@ -565,6 +565,45 @@ TEST_F(persist, qemu_leader_exits_first)
 	self->qemu = 0;
 }
 
+static long long module_refcnt(void)
+{
+	char buf[32];
+
+	if (vmmgmt_read_attr("/sys/module/vmmgmt_host", "refcnt", buf, sizeof(buf)))
+		return -1;
+	return atoll(buf);
+}
+
+/*
+ * Each PERSIST VM holds a reference to the module (rmmod fails while one
+ * is registered; not tried here: it would unload the module when the
+ * test is wrong), dropped when it goes, whichever way.
+ */
+TEST_F(persist, module_reference)
+{
+	long long base = module_refcnt();
+
+	ASSERT_LE(1, base) TH_LOG("/sys/module/vmmgmt_host/refcnt: %lld", base);
+	ASSERT_EQ(0, add_flags(self->dev, &self->b, 0, getpid()));
+	EXPECT_EQ(base, module_refcnt());
+	ASSERT_EQ(0, add_flags(self->dev, &self->a, VMMGMT_HOST_VM_F_PERSIST, getpid()));
+	EXPECT_EQ(base + 1, module_refcnt());
+	EXPECT_EQ(0, del_vm(self->dev, ID_A));
+	EXPECT_EQ(base, module_refcnt());
+
+	self->qemu = fork_qemu();
+	ASSERT_LT(0, self->qemu);
+	ASSERT_EQ(0, add_flags(self->dev, &self->a, VMMGMT_HOST_VM_F_PERSIST, self->qemu));
+	/* A fork shares the open files (no reference of its own): only the VM. */
+	EXPECT_EQ(base + 1, module_refcnt());
+	ASSERT_EQ(0, kill(self->qemu, SIGKILL));
+	ASSERT_EQ(self->qemu, waitpid(self->qemu, NULL, 0));
+	self->qemu = 0;
+	EXPECT_TRUE(wait_vm_gone("t-alpha", GONE_MS));
+	EXPECT_LOG("vm t-alpha (id %u): QEMU pid", ID_A);
+	EXPECT_EQ(base, module_refcnt());
+}
+
 /* Several PERSIST VMs of one QEMU go together. */
 TEST_F(persist, qemu_exit_removes_all_its_vms)
 {
