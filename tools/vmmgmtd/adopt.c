@@ -128,12 +128,18 @@ void vmmgmtd_check_collisions(struct vmmgmtd *d,
 	}
 }
 
-/* Is the adopted QEMU gone (its pidfd readable)? */
+/* A pidfd is readable once its process has exited (a zombie too). */
+static bool vmmgmtd_pidfd_exited(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
+/* Is the adopted QEMU gone? */
 bool vmmgmtd_vm_qemu_exited(const struct vmmgmtd_vm *vm)
 {
-	struct pollfd pfd = { .fd = vm->pidfd, .events = POLLIN };
-
-	return vm->pidfd >= 0 && poll(&pfd, 1, 0) == 1;
+	return vm->pidfd >= 0 && vmmgmtd_pidfd_exited(vm->pidfd);
 }
 
 /*
@@ -170,6 +176,13 @@ static bool vmmgmtd_adopt(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 			     vm->name, vm->id, info->qemu_pid);
 		if (errno == ESRCH)
 			ioctl(d->host_fd, VMMGMT_HOST_IOC_DEL_VM, &del);
+		return false;
+	}
+	if (vmmgmtd_pidfd_exited(fd)) {
+		vmmgmtd_info("%s (id %u): not adopted: QEMU pid %u exited",
+			     vm->name, vm->id, info->qemu_pid);
+		close(fd);
+		ioctl(d->host_fd, VMMGMT_HOST_IOC_DEL_VM, &del);
 		return false;
 	}
 	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_ADOPT_VM, &req) < 0) {

@@ -359,9 +359,14 @@ void vmmgmtd_load_config_dir(struct vmmgmtd *d)
 	free(names);
 }
 
-/* Slots without an id get the lowest unused ones, in order. */
-void vmmgmtd_assign_ids(struct vmmgmtd *d)
+/*
+ * Slots without an id: the id of the module's VM of that name if there is
+ * one (@list: a VM an earlier vmmgmtd registered, to be adopted), else the
+ * lowest id that neither a slot nor a VM of the module has, in order.
+ */
+void vmmgmtd_assign_ids(struct vmmgmtd *d, const struct vmmgmtd_module_vms *list)
 {
+	const struct vmmgmt_host_vm_info *info;
 	unsigned int i;
 
 	for (i = 0; i < d->nr_vms; i++) {
@@ -369,7 +374,11 @@ void vmmgmtd_assign_ids(struct vmmgmtd *d)
 
 		if (vm->id_given)
 			continue;
-		vm->id = vmmgmtd_free_id(d, NULL);
+		info = vmmgmtd_module_find(list, vm->name, 0);
+		if (info && !vmmgmtd_find_id(d, info->vm_id))
+			vm->id = info->vm_id;
+		else
+			vm->id = vmmgmtd_free_id(d, list);
 		if (!vm->id)
 			vmmgmtd_config_error("too many VMs (see vmmgmtd --help)");
 		vm->id_given = true;

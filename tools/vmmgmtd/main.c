@@ -217,8 +217,8 @@ static void vmmgmtd_check_module(struct vmmgmtd *d)
 	/* ABI 0.8: VMs outlive vmmgmtd, and a new one adopts them. */
 	d->persist = ver.abi_minor >= 8;
 	if (!d->persist)
-		vmmgmtd_info("%s: module ABI %u.%u: VMs end with vmmgmtd (they outlive it from ABI 0.8 on)",
-			     VMMGMT_HOST_DEV, ver.abi_major, ver.abi_minor);
+		vmmgmtd_debug("%s: module ABI %u.%u: VMs end with vmmgmtd (they outlive it from ABI 0.8 on)",
+			      VMMGMT_HOST_DEV, ver.abi_major, ver.abi_minor);
 	if (d->vectors > VMMGMT_VECTORS_MAX) {
 		vmmgmtd_info("--vectors %u: %s takes at most %u", d->vectors,
 			     VMMGMT_HOST_DEV, VMMGMT_VECTORS_MAX);
@@ -721,16 +721,15 @@ int main(int argc, char **argv)
 	vmmgmtd_parse_args(&d, argc, argv);
 	vmmgmtd_verbose = d.verbose;
 	vmmgmtd_load_config_dir(&d);
-	vmmgmtd_assign_ids(&d);
 	vmmgmtd_check_module(&d);
-	vmmgmtd_prepare_dir(&d);
-	vmmgmtd_raise_nofile();
-
 	/* The module's VMs: configured slots must not collide with them. */
 	if (vmmgmtd_module_list(&d, &list)) {
 		vmmgmtd_info("%s: LIST_VMS: %m", VMMGMT_HOST_DEV);
-		goto out;
+		exit(1);
 	}
+	vmmgmtd_assign_ids(&d, &list);
+	vmmgmtd_prepare_dir(&d);
+	vmmgmtd_raise_nofile();
 	vmmgmtd_check_collisions(&d, &list);
 	for (i = 0; i < d.nr_vms; i++) {
 		if (vmmgmtd_listen(&d, d.vms[i], err, sizeof(err))) {

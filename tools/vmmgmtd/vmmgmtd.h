@@ -171,7 +171,7 @@ struct vmmgmtd_vm *vmmgmtd_find_id(const struct vmmgmtd *d, unsigned int id);
 unsigned int vmmgmtd_free_id(const struct vmmgmtd *d,
 			     const struct vmmgmtd_module_vms *list);
 void vmmgmtd_load_config_dir(struct vmmgmtd *d);
-void vmmgmtd_assign_ids(struct vmmgmtd *d);
+void vmmgmtd_assign_ids(struct vmmgmtd *d, const struct vmmgmtd_module_vms *list);
 
 /* main.c: sockets */
 int vmmgmtd_listen(struct vmmgmtd *d, struct vmmgmtd_vm *vm, char *err,
