@@ -1259,7 +1259,13 @@ static void write_file(const char *dir, const char *name, const char *text)
 TEST(config_dir)
 {
 	static const char *const names[] = { "cmdline=40", NULL };
+	static const char *const lines[] = {
+		"cmdline id=40 size=262144 vectors=2 state=waiting pid=0 registered=0 adoptions=0",
+		"cfg-a id=41 size=131072 vectors=1 state=waiting pid=0 registered=0 adoptions=0",
+		"cfg-b id=42 size=262144 vectors=2 state=waiting pid=0 registered=0 adoptions=0",
+	};
 	char conf[PATH_MAX], want[256], *answer;
+	unsigned int i;
 	struct daemon d;
 	struct session s;
 
@@ -1286,15 +1292,10 @@ TEST(config_dir)
 	answer = ctl_raw(&d, "vm list\n");
 	ASSERT_NE(NULL, answer);
 	EXPECT_EQ(4, count_lines(answer)) TH_LOG("%s", answer);
-	EXPECT_STREQ("cmdline id=40 size=262144 vectors=2"
-		     " state=waiting pid=0 registered=0 adoptions=0",
-		     list_line(answer, "cmdline"));
-	EXPECT_STREQ("cfg-a id=41 size=131072 vectors=1"
-		     " state=waiting pid=0 registered=0 adoptions=0",
-		     list_line(answer, "cfg-a"));
-	EXPECT_STREQ("cfg-b id=42 size=262144 vectors=2"
-		     " state=waiting pid=0 registered=0 adoptions=0",
-		     list_line(answer, "cfg-b"));
+	for (i = 0; i < ARRAY_SIZE(lines); i++) {
+		snprintf(want, sizeof(want), "%.*s", (int)strcspn(lines[i], " "), lines[i]);
+		EXPECT_STREQ(lines[i], list_line(answer, want));
+	}
 	free(answer);
 	handshake(_metadata, d.dir, "cfg-a", 41, 1, 128 << 10, 1, &s);
 	session_close(&s);
