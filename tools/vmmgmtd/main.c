@@ -603,8 +603,9 @@ static int vmmgmtd_poll_room(struct vmmgmtd *d, struct vmmgmtd_poll *p)
 	size_t max = 2, i;
 	void *pfds, *tags;
 
+	/* Connection or pidfd (never both), listener, kicks. */
 	for (i = 0; i < d->nr_vms; i++)
-		max += 2 + d->vms[i]->vectors;
+		max += 3 + d->vms[i]->vectors;
 	if (max <= p->max)
 		return 0;
 	pfds = realloc(p->pfds, max * sizeof(*p->pfds));
