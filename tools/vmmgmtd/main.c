@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmtd: command line, start-up checks, sockets and the poll() loop.
+ * vmmgmtd: command line, start-up checks, sockets (the VMs' and the control
+ * socket) and the poll() loop; the slots and the configuration directory
+ * are config.c's, adoption adopt.c's, control requests ctl.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +21,6 @@
 #include <unistd.h>
 
 #include "vmmgmtd.h"
-
-#define VMMGMTD_EXIT_USAGE	2
 
 static void vmmgmtd_usage(FILE *f)
 {
