@@ -98,7 +98,8 @@ struct vmmgmt_guest_stream;
  * @rx_polls: rx batches that ran while the rx consumer lingered (looks
  *	the host did not interrupt for: vmmgmt_guest_rx_work()).
  * @drops: host messages consumed but not delivered: no file bound to
- *	their port, or no memory for them.
+ *	their port (requests among them are answered with ECONNREFUSED), or
+ *	no memory for them.
  * @violations: host data that failed validation: a bad ring layout, a
  *	ring rule broken (the ring then stops), or a record that is not a
  *	chat message for this VM.

@@ -899,6 +899,29 @@ static u32 vmmgmt_guest_tx_pending(struct vmmgmt_guest_dev *vdev, u32 *bytes)
 	return n;
 }
 
+/*
+ * vmmgmt_guest_link_host_state() - whether a file still open has state at
+ * the host that only a channel reset clears: a published name, a stream
+ * or a listener.  Context: removal (the files' ioctls fail with ENODEV
+ * now, so the answer does not change); takes xa_lock(&ports).
+ */
+static bool vmmgmt_guest_link_host_state(struct vmmgmt_guest_dev *vdev)
+{
+	struct vmmgmt_guest_ep *ep;
+	bool kept = false;
+
+	xa_lock(&vdev->ports);
+	list_for_each_entry(ep, &vdev->eps, node) {
+		if (READ_ONCE(ep->nr_names) || READ_ONCE(ep->stream) ||
+		    READ_ONCE(ep->listener)) {
+			kept = true;
+			break;
+		}
+	}
+	xa_unlock(&vdev->ports);
+	return kept;
+}
+
 /**
  * vmmgmt_guest_link_unbind() - let go of the channel at remove, without
  * losing records.
@@ -915,24 +938,24 @@ static u32 vmmgmt_guest_tx_pending(struct vmmgmt_guest_dev *vdev, u32 *bytes)
  * drain in time, how many records and bytes were left in G2H.
  *
  * Files still open (a sysfs unbind under a process that holds one; rmmod
- * waits for them) keep their names and streams with the host, which
- * only a reset withdraws: then the next instance must reset the channel.
+ * waits for them) lose what their queues hold, but if one of them
+ * published a name or is a stream or a listener, that stays with the
+ * host, which only a reset withdraws: then the next instance must reset
+ * the channel.
  *
  * Context: process context (remove); may sleep; takes
  * &vmmgmt_guest_dev.tx_lock and &vmmgmt_guest_dev.rx_lock, one at a time.
  * Return: true if the link was up to the end, in the same generation,
- * and no file was open: the next instance may resume the channel; false
- * if it must reset it.
+ * and no open file left names or streams with the host: the next
+ * instance may resume the channel; false if it must reset it.
  */
 bool vmmgmt_guest_link_unbind(struct vmmgmt_guest_dev *vdev)
 {
 	unsigned long deadline = jiffies + VMMGMT_GUEST_UNBIND_TIMEOUT;
 	u32 records, left, bytes, keeps, gen, state;
-	bool open, up;
+	bool kept, up;
 
-	xa_lock(&vdev->ports);
-	open = !list_empty(&vdev->eps);
-	xa_unlock(&vdev->ports);
+	kept = vmmgmt_guest_link_host_state(vdev);
 	mutex_lock(&vdev->tx_lock);
 	state = vdev->link_state;
 	gen = vdev->link_gen;
@@ -975,8 +998,8 @@ bool vmmgmt_guest_link_unbind(struct vmmgmt_guest_dev *vdev)
 		dev_warn(&vdev->pdev->dev, "unbound: G2H not drained within %u ms (%u of %u records, %u bytes left), H2G keeps %u bytes\n",
 			 jiffies_to_msecs(VMMGMT_GUEST_UNBIND_TIMEOUT), left,
 			 records, bytes, keeps);
-	if (open) {
-		dev_info(&vdev->pdev->dev, "unbound: files still open keep their names and streams with the host: the next bind resets the channel\n");
+	if (kept) {
+		dev_info(&vdev->pdev->dev, "unbound: files still open keep names or streams with the host: the next bind resets the channel\n");
 		return false;
 	}
 	return true;
@@ -1055,14 +1078,13 @@ static int vmmgmt_guest_rx_scan_one(void *ctx, const struct vmmgmt_rec *hdr,
 /*
  * vmmgmt_guest_rx_held() - whether the record at the consumer's tail is one
  * a resumed channel's earlier instance left in H2G
- * (&vmmgmt_guest_dev.rx_hold); with @wait, only while the hold lasts.
- * Context: the rx work, &vmmgmt_guest_dev.rx_lock held.
+ * (&vmmgmt_guest_dev.rx_hold), and the hold lasts.  Context: the rx work,
+ * &vmmgmt_guest_dev.rx_lock held.
  */
-static bool vmmgmt_guest_rx_held(struct vmmgmt_guest_dev *vdev, bool wait)
+static bool vmmgmt_guest_rx_held(struct vmmgmt_guest_dev *vdev)
 {
-	if (!vdev->rx_hold || (s32)(vdev->rx.idx - vdev->rx_hold_end) >= 0)
-		return false;
-	return !wait || time_before(jiffies, vdev->rx_hold_until);
+	return vdev->rx_hold && (s32)(vdev->rx.idx - vdev->rx_hold_end) < 0 &&
+	       time_before(jiffies, vdev->rx_hold_until);
 }
 
 /**
@@ -1084,7 +1106,10 @@ static bool vmmgmt_guest_rx_held(struct vmmgmt_guest_dev *vdev, bool wait)
  * EPERM.  A record of a mode with a handler (stats: the host's requests
  * to the collector) goes to it; the others go to the file bound to their
  * port if that file is in their mode, and are dropped otherwise (as for
- * a port nobody holds).  All of these are consumed.  An error answer
+ * a port nobody holds), and answered with ECONNREFUSED if they are
+ * requests (no %VMMGMT_REC_F_RESPONSE, no %VMMGMT_REC_F_ERROR), as the
+ * host answers requests to its ports.  All of these are consumed.  An
+ * error answer
  * (%VMMGMT_REC_F_ERROR, payload a __u32 errno) is queued as an error that
  * read() returns.  When the file's queue
  * is full the record stays in the ring and the batch ends: the reader
@@ -1094,8 +1119,7 @@ static bool vmmgmt_guest_rx_held(struct vmmgmt_guest_dev *vdev, bool wait)
  * On a resumed channel (&vmmgmt_guest_dev.rx_hold), a record the earlier
  * driver instance left for a port no file holds stays in the ring the
  * same way until a file binds a port (vmmgmt_guest_rx_port_bound()) or the
- * hold ends; then it is dropped as above and, if it is a request,
- * answered with ECONNREFUSED, so that its sender learns.
+ * hold ends; then it is dropped (and answered) as above.
  *
  * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&ports).
  * Return: 0 to consume the record, 1 to leave it in the ring.
@@ -1161,7 +1185,7 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 
 	xa_lock(&vdev->ports);
 	ep = xa_load(&vdev->ports, hdr->dst.port);
-	if (!ep && vmmgmt_guest_rx_held(vdev, true)) {
+	if (!ep && vmmgmt_guest_rx_held(vdev)) {
 		/* Left for a file of this instance: bind queues the work. */
 		vdev->rx_stalled = true;
 		xa_unlock(&vdev->ports);
@@ -1175,9 +1199,8 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 		kfree(msg);
 		atomic64_inc(&vdev->counters.drops);
 		atomic64_inc(&cnt->errors);
-		/* The earlier instance's requests: their senders learn. */
-		if (!ep && vmmgmt_guest_rx_held(vdev, false) &&
-		    !(hdr->flags & (VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR)))
+		/* A request nobody takes: its sender learns, as from the host. */
+		if (!(hdr->flags & (VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR)))
 			vmmgmt_guest_answer_err(vdev, hdr, ECONNREFUSED);
 		return 0;
 	}
@@ -1423,7 +1446,7 @@ void vmmgmt_guest_rx_work(struct work_struct *work)
 	if (vdev->rx_hold && (s32)(vdev->rx.idx - vdev->rx_hold_end) >= 0)
 		WRITE_ONCE(vdev->rx_hold, false);
 	/* Held records wait for a bind, or for the end of the hold. */
-	if (stalled && vmmgmt_guest_rx_held(vdev, true))
+	if (stalled && vmmgmt_guest_rx_held(vdev))
 		hold = max(vdev->rx_hold_until - jiffies, 1UL);
 	if (stalled)
 		/* A reader queues the work when it makes room. */
