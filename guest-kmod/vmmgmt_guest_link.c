@@ -900,16 +900,20 @@ static u32 vmmgmt_guest_tx_pending(struct vmmgmt_guest_dev *vdev, u32 *bytes)
 }
 
 /*
- * vmmgmt_guest_link_host_state() - whether a file still open has state at
- * the host that only a channel reset clears: a published name, a stream
- * or a listener.  Context: removal (the files' ioctls fail with ENODEV
- * now, so the answer does not change); takes xa_lock(&ports).
+ * vmmgmt_guest_link_host_state() - whether this instance leaves state at
+ * the host that only a channel reset clears: a name a closing file could
+ * not withdraw (withdrawals_lost), or a file still open with a published
+ * name, a stream or a listener.  Context: removal (the files' ioctls
+ * fail with ENODEV now, so the answer does not change); takes
+ * xa_lock(&ports).
  */
 static bool vmmgmt_guest_link_host_state(struct vmmgmt_guest_dev *vdev)
 {
 	struct vmmgmt_guest_ep *ep;
 	bool kept = false;
 
+	if (atomic64_read(&vdev->counters.withdrawals_lost))
+		return true;
 	xa_lock(&vdev->ports);
 	list_for_each_entry(ep, &vdev->eps, node) {
 		if (READ_ONCE(ep->nr_names) || READ_ONCE(ep->stream) ||
@@ -940,8 +944,8 @@ static bool vmmgmt_guest_link_host_state(struct vmmgmt_guest_dev *vdev)
  * Files still open (a sysfs unbind under a process that holds one; rmmod
  * waits for them) lose what their queues hold, but if one of them
  * published a name or is a stream or a listener, that stays with the
- * host, which only a reset withdraws: then the next instance must reset
- * the channel.
+ * host, which only a reset withdraws, and so does a name a closed file
+ * could not withdraw: then the next instance must reset the channel.
  *
  * Context: process context (remove); may sleep; takes
  * &vmmgmt_guest_dev.tx_lock and &vmmgmt_guest_dev.rx_lock, one at a time.
@@ -999,7 +1003,7 @@ bool vmmgmt_guest_link_unbind(struct vmmgmt_guest_dev *vdev)
 			 jiffies_to_msecs(VMMGMT_GUEST_UNBIND_TIMEOUT), left,
 			 records, bytes, keeps);
 	if (kept) {
-		dev_info(&vdev->pdev->dev, "unbound: files still open keep names or streams with the host: the next bind resets the channel\n");
+		dev_info(&vdev->pdev->dev, "unbound: names or streams stay with the host (files still open, or withdrawals lost): the next bind resets the channel\n");
 		return false;
 	}
 	return true;
