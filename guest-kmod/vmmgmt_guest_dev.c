@@ -59,7 +59,8 @@ void vmmgmt_guest_dev_put(struct vmmgmt_guest_dev *vdev)
  * @pdev: the PCI device being probed.
  *
  * The device starts with one reference (the driver's), the link down, no
- * BAR mapped and no work item running; its stall watchdog's debugfs
+ * BAR mapped and no work item running (nor, until
+ * vmmgmt_guest_link_bind(), the rx work doing anything); its stall watchdog's debugfs
  * directory exists (vmmgmt_guest_watch_stop() removes it).
  *
  * Context: process context (probe); may sleep.
@@ -95,6 +96,12 @@ struct vmmgmt_guest_dev *vmmgmt_guest_dev_alloc(struct pci_dev *pdev)
 	vmmgmt_guest_flow_init(vdev);
 	vmmgmt_guest_modes_init(vdev);
 	vdev->link_state = VMMGMT_LINK_DOWN;
+	/*
+	 * No rx work until vmmgmt_guest_link_bind() decided how to take the
+	 * channel over: an interrupt pending from before must not set the
+	 * rings up first.
+	 */
+	vdev->rx_off = true;
 	vdev->rx_buf = kvmalloc(VMMGMT_MSG_MAX, GFP_KERNEL);
 	if (!vdev->rx_buf || vmmgmt_guest_stats_init(vdev)) {
 		vmmgmt_guest_watch_stop(vdev);

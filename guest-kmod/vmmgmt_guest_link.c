@@ -811,7 +811,9 @@ static bool vmmgmt_guest_link_resumable(struct vmmgmt_guest_dev *vdev)
  * host for a clean channel and waits for it, as vmmgmt_guest_link_reset()
  * does.  Counts the bind (vmmgmt_guest_link_binds()) and logs one line:
  * "bound: resumed the channel (H2G holds N bytes)" or "bound: reset the
- * channel".
+ * channel".  Until it is called the rx work does nothing (the device was
+ * allocated with &vmmgmt_guest_dev.rx_off set), so that an interrupt
+ * pending from before the bind cannot set the rings up first.
  *
  * Context: process context (probe); may sleep; takes
  * &vmmgmt_guest_dev.rx_lock, then &vmmgmt_guest_dev.tx_lock.
@@ -820,13 +822,16 @@ static bool vmmgmt_guest_link_resumable(struct vmmgmt_guest_dev *vdev)
 int vmmgmt_guest_link_bind(struct vmmgmt_guest_dev *vdev, bool resume)
 {
 	u32 state = VMMGMT_LINK_DOWN, bytes = 0;
+	bool resumable = resume && vmmgmt_guest_link_resumable(vdev);
 
-	if (resume && vmmgmt_guest_link_resumable(vdev)) {
-		mutex_lock(&vdev->rx_lock);
-		mutex_lock(&vdev->tx_lock);
-		vdev->resuming = true;
-		mutex_unlock(&vdev->tx_lock);
-		mutex_unlock(&vdev->rx_lock);
+	mutex_lock(&vdev->rx_lock);
+	mutex_lock(&vdev->tx_lock);
+	vdev->resuming = resumable;
+	mutex_unlock(&vdev->tx_lock);
+	mutex_unlock(&vdev->rx_lock);
+	/* From here on the rx work may set the rings up (allocation). */
+	WRITE_ONCE(vdev->rx_off, false);
+	if (resumable) {
 		state = vmmgmt_guest_link_refresh(vdev);
 		mutex_lock(&vdev->rx_lock);
 		mutex_lock(&vdev->tx_lock);
