@@ -21,6 +21,7 @@
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 
 #include "vmmgmt_guest.h"
@@ -86,6 +87,11 @@ struct vmmgmt_guest_dev *vmmgmt_guest_dev_alloc(struct pci_dev *pdev)
 	xa_init_flags(&vdev->ports, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&vdev->eps);
 	INIT_LIST_HEAD(&vdev->ctrl_reqs);
+	/*
+	 * Ids unlike an earlier instance's, whose answers may still come on
+	 * a resumed channel (vmmgmt_guest_link_bind()).
+	 */
+	vdev->ctrl_next_id = get_random_u32();
 	init_waitqueue_head(&vdev->ctrl_wq);
 	vdev->rx_mode[VMMGMT_MODE_CTRL] = vmmgmt_guest_names_rx;
 	vdev->rx_mode[VMMGMT_MODE_STATS] = vmmgmt_guest_stats_rx;

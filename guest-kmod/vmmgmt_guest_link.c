@@ -1096,6 +1096,16 @@ static bool vmmgmt_guest_rx_held(struct vmmgmt_guest_dev *vdev)
 	       time_before(jiffies, vdev->rx_hold_until);
 }
 
+/*
+ * vmmgmt_guest_rx_before() - whether the record at the consumer's tail was
+ * posted for the earlier instance of a resumed channel, however long ago.
+ * Context: as vmmgmt_guest_rx_held().
+ */
+static bool vmmgmt_guest_rx_before(struct vmmgmt_guest_dev *vdev)
+{
+	return vdev->rx_hold && (s32)(vdev->rx.idx - vdev->rx_hold_end) < 0;
+}
+
 /**
  * vmmgmt_guest_rx_deliver() - queue one host record to the file bound to its
  * port.
@@ -1128,7 +1138,9 @@ static bool vmmgmt_guest_rx_held(struct vmmgmt_guest_dev *vdev)
  * On a resumed channel (&vmmgmt_guest_dev.rx_hold), a record the earlier
  * driver instance left for a port no file holds stays in the ring the
  * same way until a file binds a port (vmmgmt_guest_rx_port_bound()) or the
- * hold ends; then it is dropped (and answered) as above.
+ * hold ends; then it is dropped (and answered) as above.  Answers to the
+ * earlier instance's control requests (its files' name withdrawals) are
+ * dropped: nobody waits for them.
  *
  * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&ports).
  * Return: 0 to consume the record, 1 to leave it in the ring.
@@ -1154,6 +1166,9 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 			return 0;
 		if (!(hdr->flags & VMMGMT_REC_F_RESPONSE))
 			return vmmgmt_guest_flow_rx(vdev, hdr, payload);
+		/* Answers to the earlier instance's requests: nobody waits. */
+		if (vmmgmt_guest_rx_before(vdev))
+			return 0;
 		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
 	}
 	if (!vmmgmt_guest_mode_user(hdr->mode) || hdr->dst.host ||
