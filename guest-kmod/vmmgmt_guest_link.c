@@ -1315,14 +1315,34 @@ void vmmgmt_guest_rx_shutdown(struct vmmgmt_guest_dev *vdev)
  * @vdev: the device; vmmgmt_guest_rx_shutdown() stopped its rx work.
  *
  * Looks at the header first: a host that reset the channel meanwhile is
- * a new generation, set up as usual (vmmgmt_guest_link_refresh()).  Then
- * runs the rx work once: an interrupt may have come while it was off.
+ * a new generation, set up as usual (vmmgmt_guest_link_refresh()), and a
+ * region whose G2H head is not the one this side left is set up again
+ * too.  Then runs the rx work once: an interrupt may have come while it
+ * was off.
  *
- * Context: process context; may sleep; takes &vmmgmt_guest_dev.rx_lock and
- * &vmmgmt_guest_dev.tx_lock when the link changed.
+ * Context: process context; may sleep; takes &vmmgmt_guest_dev.rx_lock, then
+ * &vmmgmt_guest_dev.tx_lock.
  */
 void vmmgmt_guest_rx_resume(struct vmmgmt_guest_dev *vdev)
 {
+	bool changed = false;
+
+	mutex_lock(&vdev->rx_lock);
+	mutex_lock(&vdev->tx_lock);
+	/*
+	 * Only this side writes the G2H head, but a region laid out anew
+	 * (a restore from hibernation into a new QEMU) may carry the same
+	 * generation: then take it over as at a bind, from what it holds.
+	 */
+	if (vdev->link_state == VMMGMT_LINK_UP &&
+	    READ_ONCE(vdev->tx.ctrl->head) != vdev->tx.idx) {
+		WRITE_ONCE(vdev->link_state, VMMGMT_LINK_DOWN);
+		changed = true;
+	}
+	mutex_unlock(&vdev->tx_lock);
+	mutex_unlock(&vdev->rx_lock);
+	if (changed)
+		dev_info(&vdev->pdev->dev, "resume: not the region the link was set up in, setting it up again\n");
 	WRITE_ONCE(vdev->rx_off, false);
 	vmmgmt_guest_link_refresh(vdev);
 	schedule_work(&vdev->rx_work);
