@@ -478,6 +478,9 @@ static __poll_t vmmgmt_guest_poll(struct file *file, poll_table *wait)
  * @ep: the file's endpoint.
  * @uarg: user pointer to a &struct vmmgmt_bind.
  *
+ * Records a resumed channel holds for ports no file held yet are looked at
+ * again (vmmgmt_guest_rx_port_bound()).
+ *
  * Context: process context; takes &vmmgmt_guest_dev.lock for reading and
  * @ep->mutex.
  * Return: 0 with the port written back; -EFAULT; -EINVAL (nonzero flags
@@ -505,6 +508,8 @@ static long vmmgmt_guest_ioctl_bind(struct vmmgmt_guest_ep *ep,
 	ret = ep->port ? -EISCONN : vmmgmt_guest_ep_bind(ep, b.port);
 	b.port = ep->port;
 	mutex_unlock(&ep->mutex);
+	if (!ret)
+		vmmgmt_guest_rx_port_bound(vdev);
 unlock:
 	up_read(&vdev->lock);
 	if (!ret && copy_to_user(uarg, &b, sizeof(b)))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmt guest module: which ivshmem devices it binds.
+ * vmmgmt guest module: which ivshmem devices it binds, and what a driver
+ * unbind and bind, or a system sleep, leave of the channel.
  *
  * Reads BAR2 of every ivshmem device (1af4:1110) through sysfs and checks
  * that the driver bound exactly those whose region starts with a vmmgmt
@@ -10,9 +11,27 @@
  * With CONFIG_IO_STRICT_DEVMEM (Debian's kernels), a BAR that a driver has
  * claimed cannot be mapped from sysfs; such a device is unbound for the
  * read and bound again, which also exercises remove and probe.
+ *
+ * unbind_keeps_h2g: echo answers the host posted while the driver was
+ * unbound reach a file of the next instance bound to the same port, all
+ * of them, in order, and the bind resumed the channel (resumed_binds
+ * moved, reset_binds did not).  To have answers in flight at the unbind
+ * whatever the timing, a file first fills its receive queue with echo
+ * answers it does not read: the rx work then leaves the numbered ones in
+ * the ring.
+ *
+ * freeze_thaw: /sys/power/state freeze with an RTC wake alarm 3 s later;
+ * a file opened before still echoes after, suspends and resumes moved by
+ * one.  An image that cannot freeze (no "freeze" in /sys/power/state, no
+ * rtc0 wakealarm, an RTC not allowed to wake) fails, saying which.  Only
+ * with VMMGMT_FREEZE_TEST=1 (guest-init: vmmgmt.freeze_test=1): QEMU's
+ * RTC alarm raises the ACPI wake event only from S3, so a guest in s2idle
+ * may never wake, and a guest that never wakes cannot report; without
+ * it the case skips and says so.
  */
 #include <dirent.h>
 #include <endian.h>
+#include <poll.h>
 #include <sys/mman.h>
 
 #include <vmmgmt.h>
@@ -177,6 +196,185 @@ TEST(ivshmem_bound_by_region_content)
 		TH_LOG("VMMGMT_EXPECT_FOREIGN unset: %d unbound not checked",
 		       unbound);
 	}
+}
+
+static const struct vmmgmt_addr echo_addr = {
+	.host = 0, .vm = VMMGMT_HOST_PEER_ID, .port = VMMGMT_PORT_ECHO,
+};
+
+/* Open the device (retrying while a bind brings it up), bind @port (0: any). */
+static int open_bound(__u32 *port, bool connect_echo)
+{
+	struct vmmgmt_bind b = { .port = *port };
+	int fd = -1, i, err;
+
+	for (i = 0; i < 100 && fd < 0; i++) {
+		fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			vmmgmt_sleep_ms(20);
+	}
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, VMMGMT_IOC_BIND, &b) ||
+	    (connect_echo && ioctl(fd, VMMGMT_IOC_CONNECT, &echo_addr))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*port = b.port;
+	return fd;
+}
+
+/* Read one message within @ms milliseconds: its length, or -errno. */
+static int read_within(int fd, void *buf, size_t size, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, ms) != 1)
+		return -ETIMEDOUT;
+	n = read(fd, buf, size);
+	return n < 0 ? -errno : (int)n;
+}
+
+static __u64 dev_attr(const char *name)
+{
+	char path[PATH_MAX];
+	__u64 v = ~0ULL;
+
+	snprintf(path, sizeof(path), VMMGMT_GUEST_SYSFS "/%s", name);
+	if (vmmgmt_read_u64(path, &v))
+		return ~0ULL;
+	return v;
+}
+
+/* The plug: echo answers a file's full receive queue holds. */
+#define PLUG_MSGS	256
+/* The numbered echo requests whose answers must survive the unbind. */
+#define KEPT_MSGS	20
+
+TEST(unbind_keeps_h2g)
+{
+	__u64 resumed, reset, drops;
+	char bdf[NAME_MAX + 1], msg[64], want[64];
+	__u32 port = 0, port2;
+	int fd, fd2, i, n;
+
+	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && !device_required())
+		SKIP(return, VMMGMT_GUEST_DEV " absent (no vmmgmt device bound)");
+	ASSERT_LE(0, fd);
+	close(fd);
+	if (sysfs_link_state() != VMMGMT_LINK_UP)
+		SKIP(return, "link not up: no host module serves this VM");
+	ASSERT_EQ(0, link_name(VMMGMT_GUEST_SYSFS "/device", bdf, sizeof(bdf)));
+	ASSERT_NE(0, bdf[0]);
+	resumed = dev_attr("resumed_binds");
+	reset = dev_attr("reset_binds");
+	ASSERT_NE(~0ULL, resumed);
+	ASSERT_NE(~0ULL, reset);
+
+	fd = open_bound(&port, true);
+	ASSERT_LE(0, fd) TH_LOG("open, bind, connect: %s", strerror(-fd));
+	/* Fill the queue: the answers behind it stay in the H2G ring. */
+	for (i = 0; i < PLUG_MSGS; i++) {
+		n = snprintf(msg, sizeof(msg), "plug %d", i);
+		ASSERT_EQ(n, write(fd, msg, n)) TH_LOG("plug %d: %s", i, strerror(errno));
+	}
+	for (i = 0; i < KEPT_MSGS; i++) {
+		n = snprintf(msg, sizeof(msg), "kept %d", i);
+		ASSERT_EQ(n, write(fd, msg, n)) TH_LOG("kept %d: %s", i, strerror(errno));
+	}
+	/* The unbind waits until the host took all of them (echoed). */
+	ASSERT_EQ(0, pci_unbind(bdf));
+	close(fd);
+	ASSERT_EQ(0, pci_bind_vmmgmt(bdf));
+
+	port2 = port;
+	fd2 = open_bound(&port2, false);
+	ASSERT_LE(0, fd2) TH_LOG("open and bind port %u again: %s", port,
+				 strerror(-fd2));
+	for (i = 0; i < KEPT_MSGS; i++) {
+		n = snprintf(want, sizeof(want), "kept %d", i);
+		memset(msg, 0, sizeof(msg));
+		ASSERT_EQ(n, read_within(fd2, msg, sizeof(msg) - 1, 8000))
+			TH_LOG("echo %d of %d after the bind: %s", i, KEPT_MSGS,
+			       i ? "missing" : "none came");
+		ASSERT_STREQ(want, msg);
+	}
+	EXPECT_EQ(resumed + 1, dev_attr("resumed_binds"));
+	EXPECT_EQ(reset, dev_attr("reset_binds"));
+	drops = dev_attr("drops");
+	EXPECT_EQ(0ULL, drops);
+	EXPECT_EQ(VMMGMT_LINK_UP, sysfs_link_state());
+	close(fd2);
+}
+
+/* Write @text to @path; the errno, or 0. */
+static int write_text_err(const char *path, const char *text)
+{
+	int err = vmmgmt_write_text(path, text);
+
+	return err < 0 ? -err : 0;
+}
+
+TEST(freeze_thaw)
+{
+	char states[256], msg[64];
+	__u64 suspends, resumes;
+	__u32 port = 0;
+	int fd, n, err;
+
+	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && !device_required())
+		SKIP(return, VMMGMT_GUEST_DEV " absent (no vmmgmt device bound)");
+	ASSERT_LE(0, fd);
+	close(fd);
+	if (sysfs_link_state() != VMMGMT_LINK_UP)
+		SKIP(return, "link not up: no host module serves this VM");
+	ASSERT_EQ(0, vmmgmt_read_raw("/sys/power/state", states, sizeof(states)))
+		TH_LOG("this image cannot freeze: no /sys/power/state (CONFIG_PM_SLEEP?)");
+	ASSERT_NE(NULL, strstr(states, "freeze"))
+		TH_LOG("this image cannot freeze: /sys/power/state offers '%s' (CONFIG_SUSPEND?)",
+		       states);
+	ASSERT_EQ(0, access("/sys/class/rtc/rtc0/wakealarm", W_OK))
+		TH_LOG("this image cannot wake from freeze: no %s (CONFIG_RTC_DRV_CMOS?)",
+		       "/sys/class/rtc/rtc0/wakealarm");
+	ASSERT_EQ(0, vmmgmt_read_raw("/sys/class/rtc/rtc0/device/power/wakeup",
+				     states, sizeof(states)))
+		TH_LOG("this image cannot wake from freeze: rtc0 has no wakeup setting");
+	ASSERT_STREQ("enabled\n", states)
+		TH_LOG("this image cannot wake from freeze: rtc0 may not wake the system");
+	if (strcmp(getenv("VMMGMT_FREEZE_TEST") ?: "0", "1"))
+		SKIP(return, "VMMGMT_FREEZE_TEST=1 not set: not freezing %s",
+		     "(s2idle may never wake under QEMU)");
+
+	fd = open_bound(&port, true);
+	ASSERT_LE(0, fd) TH_LOG("open, bind, connect: %s", strerror(-fd));
+	ASSERT_EQ(6, write(fd, "before", 6));
+	memset(msg, 0, sizeof(msg));
+	ASSERT_EQ(6, read_within(fd, msg, sizeof(msg) - 1, 5000));
+	ASSERT_STREQ("before", msg);
+	suspends = dev_attr("suspends");
+	resumes = dev_attr("resumes");
+
+	/* An alarm left from before would refuse a new one. */
+	vmmgmt_write_text("/sys/class/rtc/rtc0/wakealarm", "0");
+	err = write_text_err("/sys/class/rtc/rtc0/wakealarm", "+3");
+	ASSERT_EQ(0, err) TH_LOG("rtc0 wakealarm +3: %s", strerror(err));
+	err = write_text_err("/sys/power/state", "freeze");
+	ASSERT_EQ(0, err) TH_LOG("freeze: %s", strerror(err));
+
+	EXPECT_EQ(suspends + 1, dev_attr("suspends"));
+	EXPECT_EQ(resumes + 1, dev_attr("resumes"));
+	EXPECT_EQ(VMMGMT_LINK_UP, sysfs_link_state());
+	n = write(fd, "after", 5);
+	ASSERT_EQ(5, n) TH_LOG("write after the thaw: %s", strerror(errno));
+	memset(msg, 0, sizeof(msg));
+	ASSERT_EQ(5, read_within(fd, msg, sizeof(msg) - 1, 5000))
+		TH_LOG("no echo after the thaw");
+	EXPECT_STREQ("after", msg);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
