@@ -148,7 +148,8 @@ static void do_freeze(void)
 	fflush(stdout);
 	rc = vmmgmt_write_text(POWER_STATE, "freeze");
 	say("seq: ",
-	    "froze rc=%d secs=%.1f suspends0=%lld suspends1=%lld resumes0=%lld resumes1=%lld", rc, vmmgmt_now_s() - t0, (long long)s0, (long long)dev_counter("suspends"),
+	    "froze rc=%d secs=%.1f suspends0=%lld suspends1=%lld resumes0=%lld resumes1=%lld",
+	    rc, vmmgmt_now_s() - t0, (long long)s0, (long long)dev_counter("suspends"),
 	    (long long)r0, (long long)dev_counter("resumes"));
 }
 
@@ -183,7 +184,7 @@ static void do_reload(void)
 }
 
 /* One command; false for "bye". */
-static bool command(char *text)
+static bool obey(char *text)
 {
 	if (!strcmp(text, "bye")) {
 		say("seq: ", "bye");
@@ -226,7 +227,7 @@ static bool receive(void)
 			continue;
 		}
 		buf[n] = '\0';
-		if (!command(buf))
+		if (!obey(buf))
 			return false;
 	}
 	return true;
