@@ -61,7 +61,8 @@
  * @pid: QEMU, 0 when not running
  * @vcpu: its "CPU 0/KVM" thread once find_vcpu() found it
  * @log: QEMU's output and the guest's serial console, /tmp/NAME.log
- * @qmp: QEMU's QMP monitor socket, /tmp/NAME.qmp (guest_qmp())
+ * @qmp: QEMU's QMP monitor socket, /tmp/NAME.qmp (guest_qmp()); fits
+ *	into sockaddr_un.sun_path
  */
 struct boot_guest {
 	const char *name;
@@ -72,7 +73,7 @@ struct boot_guest {
 	pid_t pid;
 	pid_t vcpu;
 	char log[256];
-	char qmp[256];
+	char qmp[100];
 };
 
 /**
@@ -619,6 +620,46 @@ static inline double boot_wait_vm_gone(const struct boot_guest *g, double secs,
 			return -1;
 		vmmgmt_sleep_ms(20);
 	}
+}
+
+/*
+ * @g's sysfs orphan once it is 1, or after @secs: the host module marks
+ * the VM when its daemon's file is released, which may come a moment
+ * after the daemon's exit.  Return: its value, -1 if unreadable.
+ */
+static inline long long boot_wait_orphan(const struct boot_guest *g, double secs)
+{
+	double end = vmmgmt_now_s() + secs;
+	long long orphan;
+
+	for (;;) {
+		orphan = vm_attr_num(g->name, "orphan");
+		if (orphan == 1 || vmmgmt_now_s() >= end)
+			return orphan;
+		vmmgmt_sleep_ms(100);
+	}
+}
+
+/*
+ * The vmmgmtd started at byte @from of its log adopted @g: its log says
+ * so (within 10 s), sysfs adoptions is @adoptions and orphan 0: two TAP
+ * results.
+ */
+static inline void boot_check_adopted(const char *what, const struct boot_guest *g,
+				      long from, long long adoptions)
+{
+	char needle[96], line[512] = "";
+	bool logged;
+
+	snprintf(needle, sizeof(needle), "%s (id %u): adopted", g->name, g->id);
+	logged = wait_line(boot.vmmgmtd_log, from, needle, line, sizeof(line), 10);
+	ksft_test_result(logged, "%s: vmmgmtd adopted %s: %s\n", what, g->name,
+			 logged ? line : "(no \"adopted\" line in its log)");
+	ksft_test_result(vm_attr_num(g->name, "adoptions") == adoptions &&
+			 vm_attr_num(g->name, "orphan") == 0,
+			 "%s: %s's adoptions %lld (want %lld), orphan %lld (want 0)\n",
+			 what, g->name, vm_attr_num(g->name, "adoptions"), adoptions,
+			 vm_attr_num(g->name, "orphan"));
 }
 
 /* ---- QEMU's QMP monitor ---- */

@@ -271,45 +271,16 @@ static void check_guest_undisturbed(const char *what, const struct boot_guest *g
 static void check_kept(const char *what, const struct boot_guest *g, int vms)
 {
 	char path[256];
-	long long orphan = -1;
+	long long orphan = boot_wait_orphan(g, GONE_SECS);
 	bool ok;
-	int i;
 
 	boot_vm_path(g, NULL, path, sizeof(path));
-	/* The module marks it when the daemon's file is released. */
-	for (i = 0; i < GONE_SECS * 10; i++) {
-		orphan = vm_attr_num(g->name, "orphan");
-		if (orphan == 1)
-			break;
-		vmmgmt_sleep_ms(100);
-	}
 	ok = !access(path, F_OK) && boot_vm_threads(g) == 1 && orphan == 1 &&
 	     count_dir(VMMGMT_HOST_VMS_SYSFS) == vms;
 	ksft_test_result(ok,
 			 "%s: %s's VM kept: sysfs dir, thread %d, orphan %lld, VMs %d (want %d)\n",
 			 what, g->name, boot_vm_threads(g), orphan,
 			 count_dir(VMMGMT_HOST_VMS_SYSFS), vms);
-}
-
-/*
- * The vmmgmtd started at byte @from of its log adopted @g: its log says
- * so, sysfs adoptions is @adoptions and orphan 0.
- */
-static void check_adopted(const char *what, const struct boot_guest *g, long from,
-			  long long adoptions)
-{
-	char needle[96], line[512] = "";
-	bool logged;
-
-	snprintf(needle, sizeof(needle), "%s (id %u): adopted", g->name, g->id);
-	logged = wait_line(boot.vmmgmtd_log, from, needle, line, sizeof(line), GONE_SECS);
-	ksft_test_result(logged, "%s: vmmgmtd adopted %s: %s\n", what, g->name,
-			 logged ? line : "(no \"adopted\" line in its log)");
-	ksft_test_result(vm_attr_num(g->name, "adoptions") == adoptions &&
-			 vm_attr_num(g->name, "orphan") == 0,
-			 "%s: %s's adoptions %lld (want %lld), orphan %lld (want 0)\n",
-			 what, g->name, vm_attr_num(g->name, "adoptions"), adoptions,
-			 vm_attr_num(g->name, "orphan"));
 }
 
 /* kill -9 @g's QEMU: the host module removes its VM by itself. */
@@ -445,7 +416,7 @@ int main(void)
 	check_traffic("vmmgmtd SIGTERM: no daemon, traffic flows", &guests[1]);
 	from = file_size(boot.vmmgmtd_log);
 	start_vmmgmtd();
-	check_adopted("vmmgmtd restarted", &guests[1], from, 1);
+	boot_check_adopted("vmmgmtd restarted", &guests[1], from, 1);
 	check_traffic("vmmgmtd restarted: adopted life-b", &guests[1]);
 	check_guest_undisturbed("vmmgmtd SIGTERM and restart", &guests[1]);
 	kill_guest("adopted life-b's QEMU killed", &guests[1]);
@@ -465,7 +436,7 @@ int main(void)
 	check_traffic("vmmgmtd SIGKILL: no daemon, traffic flows", &guests[2]);
 	from = file_size(boot.vmmgmtd_log);
 	start_vmmgmtd();
-	check_adopted("vmmgmtd restarted after SIGKILL", &guests[2], from, 1);
+	boot_check_adopted("vmmgmtd restarted after SIGKILL", &guests[2], from, 1);
 	check_traffic("vmmgmtd restarted after SIGKILL: adopted life-c", &guests[2]);
 	check_guest_undisturbed("vmmgmtd SIGKILL and restart", &guests[2]);
 	kill_guest("adopted life-c's QEMU killed", &guests[2]);
