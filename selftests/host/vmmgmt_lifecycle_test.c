@@ -368,6 +368,8 @@ int main(void)
 
 	/* 1. QEMU killed while traffic flows. */
 	start_vmmgmtd();
+	/* Memory is compared with this: KVM's caches warm, as after guests. */
+	ksft_test_result(!boot_warm_kvm(), "KVM VM created and destroyed before the baseline\n");
 	snapshot(&base);
 	fds0 = base.fds;
 	print_snap("before life-a:", &base);
