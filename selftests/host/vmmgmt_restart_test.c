@@ -125,8 +125,10 @@ static bool seq_take(const struct vmmgmt_rec *r, const void *payload, size_t len
 		if (len == sizeof(err))
 			memcpy(&err, payload, sizeof(err));
 		pthread_mutex_lock(&seq.lock);
-		if (r->id && r->id <= seq.sent) {
-			/* Our data records' ids are their number + 1. */
+		/* Our data records' ids are their number + 1 (the last may be
+		 * answered before the sender counted it).
+		 */
+		if (r->id && r->id <= seq.sent + 1) {
 			n = r->id - 1;
 			if (!seq.answered || (long long)n < seq.answered_lo)
 				seq.answered_lo = n;
@@ -307,8 +309,9 @@ static void check_counts(const char *what, bool reload, bool gap)
 	h2g_lost = g_lost - (reload ? (long long)answered : 0);
 	ksft_print_msg("%s: host -> guest: sent %llu, guest missed %lld (%lld..%lld),\n",
 		       what, n, g_lost, g_lo, g_hi);
-	ksft_print_msg("  error answers %llu (%lld..%lld), lost %lld, dup %lld, reordered %lld\n",
-		       answered, a_lo, a_hi, h2g_lost, g_dup, g_reord);
+	ksft_print_msg("  error answers %llu (%lld..%lld, last %s),\n", answered, a_lo, a_hi,
+		       answered ? strerror(seq.answer_err) : "-");
+	ksft_print_msg("  lost %lld, dup %lld, reordered %lld\n", h2g_lost, g_dup, g_reord);
 	ksft_print_msg("%s: guest -> host: sent %lld, lost %llu (%lld..%lld), dup %llu,\n",
 		       what, g_sent, g2h_lost, lo, hi, rx_dup);
 	ksft_print_msg("  reordered %llu, stray %llu; guest errors %lld; longest gap %.2f s\n",
