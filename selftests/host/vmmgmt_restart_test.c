@@ -125,8 +125,9 @@ static bool seq_take(const struct vmmgmt_rec *r, const void *payload, size_t len
 		if (len == sizeof(err))
 			memcpy(&err, payload, sizeof(err));
 		pthread_mutex_lock(&seq.lock);
-		/* Our data records' ids are their number + 1 (the last may be
-		 * answered before the sender counted it).
+		/*
+		 * Our data records' ids are their number + 1 (the last may
+		 * be answered before the sender counted it).
 		 */
 		if (r->id && r->id <= seq.sent + 1) {
 			n = r->id - 1;
