@@ -14,7 +14,10 @@
  *
  *	host -> peer:  "report N"   the counters, against the N records the
  *				    test sent before this command
- *		       "freeze"     freeze the guest (RTC alarm in 3 s)
+ *		       "freeze"     suspend the guest to idle (the test
+ *				    wakes it: QMP system_powerdown)
+ *		       "mem"        suspend it to RAM, ACPI S3 (the test
+ *				    wakes it: QMP system_wakeup)
  *		       "reload"     reload the guest module, continue
  *		       "bye"        (--once) the chat is over
  *	peer -> host:  "ready abi=0.M"
@@ -22,7 +25,7 @@
  *			missing_lo=A missing_hi=B"   (answer to "report N";
  *			lost: of 0..N-1 never received; A..B the lowest
  *			and highest of those, -1 without any)
- *		       "froze rc=R secs=T suspends0=A suspends1=B
+ *		       "slept STATE rc=R secs=T suspends0=A suspends1=B
  *			resumes0=C resumes1=D"
  *		       "reloaded rc=R secs=T"
  *		       "hello", "bye"   (--once)

@@ -16,8 +16,9 @@
  *	pause (QEMU stopped, the guest frozen) the rate goes on from then.
  *	The test's commands:
  *	"report N": the counters, against the test's first N records.
- *	"freeze": echo +3 >/sys/class/rtc/rtc0/wakealarm, echo freeze
- *	>/sys/power/state; reports the device's suspends and resumes
+ *	"freeze", "mem": echo freeze (or deep >/sys/power/mem_sleep and
+ *	mem: ACPI S3) >/sys/power/state, asleep until the test wakes the
+ *	guest through QEMU; reports the device's suspends and resumes
  *	counters before and after.  The same file is used on after it.
  *	"reload": closes the file, rmmod vmmgmt_guest, insmod PATH (default
  *	/lib/modules/vmmgmt_guest.ko), waits for the link, opens and binds
@@ -48,7 +49,7 @@
 #include "../vmmgmt_seq_proto.h"
 #include "vmmgmt_peer.h"
 
-#define WAKEALARM		"/sys/class/rtc/rtc0/wakealarm"
+#define MEM_SLEEP		"/sys/power/mem_sleep"
 #define POWER_STATE		"/sys/power/state"
 /* Errors printed one by one; the count goes on. */
 #define ERRORS_SHOWN		20
@@ -124,32 +125,39 @@ static unsigned long long dev_counter(const char *attr)
 	return vmmgmt_read_attr_u64(VMMGMT_GUEST_SYSFS, attr, &v) ? -1ULL : v;
 }
 
-/* "freeze": suspend to idle, woken by the RTC 3 s later. */
-static void do_freeze(void)
+/*
+ * "freeze" (suspend to idle) or "mem" (suspend to RAM, ACPI S3): the guest
+ * sleeps until the test wakes it through QEMU (QMP system_powerdown, the
+ * ACPI power button, for freeze; QMP system_wakeup for S3).
+ */
+static void do_sleep(const char *state)
 {
 	unsigned long long s0 = dev_counter("suspends"), r0 = dev_counter("resumes");
-	char states[128] = "";
+	char states[128] = "", mem[128] = "";
 	double t0 = vmmgmt_now_s();
 	int rc;
 
 	vmmgmt_read_text(POWER_STATE, states, sizeof(states));
-	if (!strstr(states, "freeze")) {
-		say("seq: ", "froze rc=-1 why=no-freeze-in-%s(%s)", POWER_STATE, states);
+	if (!strstr(states, state)) {
+		say("seq: ", "slept %s rc=-1 why=no-%s-in-%s(%s)", state, state, POWER_STATE,
+		    states);
 		return;
 	}
-	/* An alarm still set refuses a new one (EBUSY): clear it first. */
-	rc = vmmgmt_write_text(WAKEALARM, "0");
-	if (!rc)
-		rc = vmmgmt_write_text(WAKEALARM, "+3");
-	if (rc) {
-		say("seq: ", "froze rc=%d why=%s:%s", rc, WAKEALARM, strerror(-rc));
-		return;
+	if (!strcmp(state, "mem")) {
+		/* S3, not the s2idle that "mem" may also mean. */
+		vmmgmt_read_text(MEM_SLEEP, mem, sizeof(mem));
+		rc = strstr(mem, "deep") ? vmmgmt_write_text(MEM_SLEEP, "deep") : -ENOENT;
+		if (rc) {
+			say("seq: ", "slept %s rc=%d why=no-deep-in-%s(%s)", state, rc, MEM_SLEEP,
+			    mem);
+			return;
+		}
 	}
 	fflush(stdout);
-	rc = vmmgmt_write_text(POWER_STATE, "freeze");
+	rc = vmmgmt_write_text(POWER_STATE, state);
 	say("seq: ",
-	    "froze rc=%d secs=%.1f suspends0=%lld suspends1=%lld resumes0=%lld resumes1=%lld",
-	    rc, vmmgmt_now_s() - t0, (long long)s0, (long long)dev_counter("suspends"),
+	    "slept %s rc=%d secs=%.1f suspends0=%lld suspends1=%lld resumes0=%lld resumes1=%lld",
+	    state, rc, vmmgmt_now_s() - t0, (long long)s0, (long long)dev_counter("suspends"),
 	    (long long)r0, (long long)dev_counter("resumes"));
 }
 
@@ -192,8 +200,8 @@ static bool obey(char *text)
 	}
 	if (!strncmp(text, "report ", 7)) {
 		report_counts(strtoull(text + 7, NULL, 10));
-	} else if (!strcmp(text, "freeze")) {
-		do_freeze();
+	} else if (!strcmp(text, "freeze") || !strcmp(text, "mem")) {
+		do_sleep(text);
 	} else if (!strcmp(text, "reload")) {
 		do_reload();
 	} else {

@@ -20,14 +20,8 @@
  * answers it does not read: the rx work then leaves the numbered ones in
  * the ring.
  *
- * freeze_thaw: /sys/power/state freeze with an RTC wake alarm 3 s later;
- * a file opened before still echoes after, suspends and resumes moved by
- * one.  An image that cannot freeze (no "freeze" in /sys/power/state, no
- * rtc0 wakealarm, an RTC not allowed to wake) fails, saying which.  Only
- * with VMMGMT_FREEZE_TEST=1 (guest-init: vmmgmt.freeze_test=1): QEMU's
- * RTC alarm raises the ACPI wake event only from S3, so a guest in s2idle
- * may never wake, and a guest that never wakes cannot report; without
- * it the case skips and says so.
+ * Sleep and wake (freeze, suspend to RAM) need QEMU to wake the guest:
+ * vmmgmt_restart_test (host) does them through QMP.
  */
 #include <dirent.h>
 #include <endian.h>
@@ -308,73 +302,6 @@ TEST(unbind_keeps_h2g)
 	EXPECT_EQ(0ULL, drops);
 	EXPECT_EQ(VMMGMT_LINK_UP, sysfs_link_state());
 	close(fd2);
-}
-
-/* Write @text to @path; the errno, or 0. */
-static int write_text_err(const char *path, const char *text)
-{
-	int err = vmmgmt_write_text(path, text);
-
-	return err < 0 ? -err : 0;
-}
-
-TEST(freeze_thaw)
-{
-	char states[256], msg[64];
-	__u64 suspends, resumes;
-	__u32 port = 0;
-	int fd, n, err;
-
-	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && !device_required())
-		SKIP(return, VMMGMT_GUEST_DEV " absent (no vmmgmt device bound)");
-	ASSERT_LE(0, fd);
-	close(fd);
-	if (sysfs_link_state() != VMMGMT_LINK_UP)
-		SKIP(return, "link not up: no host module serves this VM");
-	ASSERT_EQ(0, vmmgmt_read_raw("/sys/power/state", states, sizeof(states)))
-		TH_LOG("this image cannot freeze: no /sys/power/state (CONFIG_PM_SLEEP?)");
-	ASSERT_NE(NULL, strstr(states, "freeze"))
-		TH_LOG("this image cannot freeze: /sys/power/state offers '%s' (CONFIG_SUSPEND?)",
-		       states);
-	ASSERT_EQ(0, access("/sys/class/rtc/rtc0/wakealarm", W_OK))
-		TH_LOG("this image cannot wake from freeze: no %s (CONFIG_RTC_DRV_CMOS?)",
-		       "/sys/class/rtc/rtc0/wakealarm");
-	ASSERT_EQ(0, vmmgmt_read_raw("/sys/class/rtc/rtc0/device/power/wakeup",
-				     states, sizeof(states)))
-		TH_LOG("this image cannot wake from freeze: rtc0 has no wakeup setting");
-	ASSERT_STREQ("enabled\n", states)
-		TH_LOG("this image cannot wake from freeze: rtc0 may not wake the system");
-	if (strcmp(getenv("VMMGMT_FREEZE_TEST") ?: "0", "1"))
-		SKIP(return, "VMMGMT_FREEZE_TEST=1 not set: not freezing %s",
-		     "(s2idle may never wake under QEMU)");
-
-	fd = open_bound(&port, true);
-	ASSERT_LE(0, fd) TH_LOG("open, bind, connect: %s", strerror(-fd));
-	ASSERT_EQ(6, write(fd, "before", 6));
-	memset(msg, 0, sizeof(msg));
-	ASSERT_EQ(6, read_within(fd, msg, sizeof(msg) - 1, 5000));
-	ASSERT_STREQ("before", msg);
-	suspends = dev_attr("suspends");
-	resumes = dev_attr("resumes");
-
-	/* An alarm left from before would refuse a new one. */
-	vmmgmt_write_text("/sys/class/rtc/rtc0/wakealarm", "0");
-	err = write_text_err("/sys/class/rtc/rtc0/wakealarm", "+3");
-	ASSERT_EQ(0, err) TH_LOG("rtc0 wakealarm +3: %s", strerror(err));
-	err = write_text_err("/sys/power/state", "freeze");
-	ASSERT_EQ(0, err) TH_LOG("freeze: %s", strerror(err));
-
-	EXPECT_EQ(suspends + 1, dev_attr("suspends"));
-	EXPECT_EQ(resumes + 1, dev_attr("resumes"));
-	EXPECT_EQ(VMMGMT_LINK_UP, sysfs_link_state());
-	n = write(fd, "after", 5);
-	ASSERT_EQ(5, n) TH_LOG("write after the thaw: %s", strerror(errno));
-	memset(msg, 0, sizeof(msg));
-	ASSERT_EQ(5, read_within(fd, msg, sizeof(msg) - 1, 5000))
-		TH_LOG("no echo after the thaw");
-	EXPECT_STREQ("after", msg);
-	close(fd);
 }
 
 TEST_HARNESS_MAIN

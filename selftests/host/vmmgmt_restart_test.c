@@ -24,8 +24,10 @@
  *     guest sees its link go and powers off); restart-a's traffic never
  *     stopped.
  *  3. QEMU "stop" (QMP) for STOP_SECS, then "cont": the traffic resumes.
- *  4. The guest frozen and thawed (the peer: RTC alarm in 3 s, freeze):
- *     the guest module's suspends and resumes counters moved.
+ *  4. The guest frozen (suspend to idle) and woken after SLEEP_SECS by the
+ *     ACPI power button (QMP system_powerdown); then suspended to RAM
+ *     (ACPI S3) and woken by QMP system_wakeup: the traffic resumes and
+ *     the guest module's suspends and resumes counters moved each time.
  *  5. The guest module reloaded (the peer closes its file, rmmod, insmod,
  *     binds again and goes on with its numbers): the test's records sent
  *     meanwhile are each delivered after it or answered with an error
@@ -74,6 +76,8 @@
  */
 #define GAP_MAX_S		3.0
 #define STOP_SECS		5
+/* Case 4: the guest asleep this long before QEMU wakes it. */
+#define SLEEP_SECS		3
 /* The peer's answer to a command (a freeze takes 3 s, a reload more). */
 #define ANSWER_SECS		60
 /* Traffic from the guest resumes after a stop, freeze or reload. */
@@ -453,27 +457,35 @@ static void case_qemu_stop(void)
 	check_counts("qemu stop and cont", false, false);
 }
 
-/* 4. The guest frozen and thawed. */
-static void case_freeze(void)
+/*
+ * 4. The guest asleep (@state: "freeze" or "mem") and woken through QEMU
+ * (@wake: QMP "system_powerdown", the ACPI power button, or
+ * "system_wakeup") after SLEEP_SECS.
+ */
+static void case_sleep(const char *what, const char *state, const char *wake)
 {
-	char rep[REPORT_TEXT_MAX] = "";
+	char rep[REPORT_TEXT_MAX] = "", key[32], title[96];
 	long long s0, s1, r0, r1;
 	bool ok;
 
-	case_begin("case 4: guest freeze, thaw");
-	ok = !guest_command(guests[A].id, SEQ_GUEST_PORT, "freeze") &&
-	     reports_wait(guests[A].id, "froze", ANSWER_SECS, rep, sizeof(rep), NULL);
-	ksft_test_result(ok && counter(rep, "rc") == 0, "freeze: the guest froze and thawed: %s\n",
-			 ok ? rep : "(no answer)");
+	snprintf(title, sizeof(title), "case 4: guest %s, woken by QMP %s", what, wake);
+	case_begin(title);
+	ok = !guest_command(guests[A].id, SEQ_GUEST_PORT, state);
+	vmmgmt_sleep_ms(SLEEP_SECS * 1000);
+	ok = ok && !guest_qmp(&guests[A], wake);
+	snprintf(key, sizeof(key), "slept %s", state);
+	ok = ok && reports_wait(guests[A].id, key, ANSWER_SECS, rep, sizeof(rep), NULL);
+	ksft_test_result(ok && counter(rep, "rc") == 0, "%s: the guest slept and woke: %s\n",
+			 what, ok ? rep : "(no answer)");
 	s0 = counter(rep, "suspends0");
 	s1 = counter(rep, "suspends1");
 	r0 = counter(rep, "resumes0");
 	r1 = counter(rep, "resumes1");
 	ksft_test_result(s0 >= 0 && r0 >= 0 && s1 > s0 && r1 > r0,
-			 "freeze: guest module's suspends %lld -> %lld, resumes %lld -> %lld\n",
-			 s0, s1, r0, r1);
-	check_resumed("thaw");
-	check_counts("freeze and thaw", false, false);
+			 "%s: guest module's suspends %lld -> %lld, resumes %lld -> %lld\n",
+			 what, s0, s1, r0, r1);
+	check_resumed(what);
+	check_counts(what, false, false);
 }
 
 /* 5. The guest module reloaded under the peer's feet. */
@@ -562,7 +574,8 @@ int main(void)
 	case_qemu_stop();
 	case_vmmgmtd_kill();
 	case_vm_add_del();
-	case_freeze();
+	case_sleep("freeze and thaw", "freeze", "system_powerdown");
+	case_sleep("suspend to RAM and wake", "mem", "system_wakeup");
 	case_reload();
 	case_qemu_kill();
 
