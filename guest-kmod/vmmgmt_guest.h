@@ -581,6 +581,8 @@ struct vmmgmt_guest_dev {
  * @err: 0, or the positive errno of an error answer (a record with
  *	%VMMGMT_REC_F_ERROR): read() then fails with it.
  * @len: payload bytes in @data (0 for an error answer).
+ * @rec: the record's header, so that a request still queued when its
+ *	file closes can be answered with an error.
  * @data: the payload.
  */
 struct vmmgmt_guest_msg {
@@ -588,6 +590,7 @@ struct vmmgmt_guest_msg {
 	struct vmmgmt_addr src;
 	int err;
 	u32 len;
+	struct vmmgmt_rec rec;
 	u8 data[];
 };
 

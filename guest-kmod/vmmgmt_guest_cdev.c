@@ -112,7 +112,11 @@ static int vmmgmt_guest_open(struct inode *inode, struct file *file)
  * go next, so that nobody looks up a port that is gone; their withdrawal
  * waits for room in the ring for %VMMGMT_GUEST_CLOSE_TIMEOUT at most
  * (vmmgmt_guest_names_release()), and nothing else here waits for the
- * host.  Messages still queued are freed without counting them as drops.
+ * host.  Messages still queued are freed without counting them as drops;
+ * those that are requests (neither a response nor an error answer) are
+ * first answered with ECONNREFUSED, as a request to a port nobody holds
+ * is, so that their senders learn they were not read (the answers never
+ * wait: one that finds the ring full is counted in the mode's errors).
  * If the rx work waits for room in a queue, it is queued again: a record
  * for the port that closed is now dropped instead.
  *
@@ -140,10 +144,15 @@ static int vmmgmt_guest_release(struct inode *inode, struct file *file)
 	xa_unlock(&vdev->ports);
 	if (kick)
 		schedule_work(&vdev->rx_work);
+	/* Out of the port table: the rx work adds nothing to @ep->rxq now. */
+	list_for_each_entry_safe(msg, tmp, &ep->rxq, node) {
+		if (!vdev->removed &&
+		    !(msg->rec.flags & (VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR)))
+			vmmgmt_guest_answer_err(vdev, &msg->rec, ECONNREFUSED);
+		kfree(msg);
+	}
 	up_read(&vdev->lock);
 
-	list_for_each_entry_safe(msg, tmp, &ep->rxq, node)
-		kfree(msg);
 	mutex_destroy(&ep->name_mutex);
 	mutex_destroy(&ep->mutex);
 	kfree(ep);

@@ -1196,6 +1196,7 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	msg->src = hdr->src;
 	msg->err = 0;
 	msg->len = hdr->len;
+	msg->rec = *hdr;
 	memcpy(msg->data, payload, hdr->len);
 	if (hdr->flags & VMMGMT_REC_F_ERROR) {
 		u32 err = EPROTO;
