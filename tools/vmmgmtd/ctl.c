@@ -280,22 +280,12 @@ static void vmmgmtd_ctl_request(struct vmmgmtd *d, FILE *out, char *line)
  */
 static int vmmgmtd_ctl_read(int fd, char *buf, size_t size)
 {
-	size_t len = 0;
-	ssize_t n;
+	bool nl = false;
+	int n = vmmgmt_read_upto_nl(fd, buf, size, &nl);
 
-	while (len + 1 < size) {
-		n = read(fd, buf + len, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n || buf[len] == '\n') {
-			buf[len] = '\0';
-			return n || len ? 1 : 0;
-		}
-		len++;
-	}
-	return -EMSGSIZE;
+	if (n < 0)
+		return n;
+	return n || nl ? 1 : 0;
 }
 
 void vmmgmtd_ctl_accept(struct vmmgmtd *d)
