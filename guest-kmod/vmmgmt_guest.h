@@ -98,7 +98,8 @@ struct vmmgmt_guest_stream;
  * @rx_polls: rx batches that ran while the rx consumer lingered (looks
  *	the host did not interrupt for: vmmgmt_guest_rx_work()).
  * @drops: host messages consumed but not delivered: no file bound to
- *	their port, or no memory for them.
+ *	their port (requests among them are answered with ECONNREFUSED), or
+ *	no memory for them.
  * @violations: host data that failed validation: a bad ring layout, a
  *	ring rule broken (the ring then stops), or a record that is not a
  *	chat message for this VM.
@@ -118,6 +119,9 @@ struct vmmgmt_guest_stream;
  * @withdrawals_lost: (ABI 0.7) names a closing file could not withdraw
  *	within %VMMGMT_GUEST_CLOSE_TIMEOUT (the ring stayed full) or at all;
  *	the host withdraws them when the channel is reset.
+ * @suspends: system sleeps (suspend, freeze, poweroff) the device went
+ *	through: rx work, stall watchdog and sampling stopped, nothing reset.
+ * @resumes: wake-ups from them (resume, thaw, restore).
  */
 struct vmmgmt_guest_counters {
 	atomic64_t tx_msgs;
@@ -136,6 +140,8 @@ struct vmmgmt_guest_counters {
 	atomic64_t flow_waits;
 	atomic64_t flow_overflows;
 	atomic64_t withdrawals_lost;
+	atomic64_t suspends;
+	atomic64_t resumes;
 };
 
 /**
@@ -270,6 +276,8 @@ struct vmmgmt_guest_stats_req {
  * @last_ns: CLOCK_MONOTONIC time of the last sample or baseline.
  * @needs: what a process set with VMMGMT_IOC_SET_NEEDS.
  * @has_needs: @needs is not all zero.
+ * @paused: a system sleep stopped the sampling; @enabled keeps the
+ *	owner's choice (vmmgmt_guest_stats_pause()).
  * @prev: per possible CPU, the cumulative CPU times at the last sample
  *	or baseline (nr_cpu_ids entries).
  * @buf: the sample being built (room for %VMMGMT_STATS_MAX_CPUS CPUs).
@@ -289,6 +297,7 @@ struct vmmgmt_guest_sampler {
 	u64 last_ns;
 	struct vmmgmt_stats_needs needs;
 	bool has_needs;
+	bool paused;
 	struct vmmgmt_stats_cpu *prev;
 	struct vmmgmt_stats_sample *buf;
 	atomic64_t sent;
@@ -414,8 +423,23 @@ struct vmmgmt_guest_streams {
  *	were taken already.  Set at each ring setup, kept at or ahead of
  *	the tail after each batch (a stale one would pass for ahead after
  *	2 GiB).  @rx_lock.
- * @rx_off: set before removal cancels @rx_work and @rx_poll: neither
- *	queues the other any more.
+ * @rx_off: set before removal (or a system sleep) cancels @rx_work and
+ *	@rx_poll: neither queues the other any more, and @rx_work does
+ *	nothing until vmmgmt_guest_rx_resume() clears it.
+ * @resuming: vmmgmt_guest_link_bind() takes the channel over as it is:
+ *	the next ring setup holds what H2G holds (@rx_hold).  Same locking
+ *	as @link_state.
+ * @rx_hold: the ring setup resumed a channel an earlier driver instance
+ *	let go of (vmmgmt_guest_link_bind()): records it left in H2G, below
+ *	@rx_hold_end, for a port no file holds stay in the ring until
+ *	@rx_hold_until, so that the files of this instance can bind their
+ *	ports first; later they are dropped and, if they are requests,
+ *	answered with ECONNREFUSED.  Cleared once the consumer passed
+ *	@rx_hold_end, and at the next ring setup.  Written under @rx_lock;
+ *	read with READ_ONCE() as a hint by binders.
+ * @rx_hold_end: the H2G head at that ring setup.  @rx_lock.
+ * @rx_hold_until: jiffies when the hold ends.  @rx_lock.
+ * @rx_hold_bytes: the bytes H2G held at that ring setup.  @rx_lock.
  * @tx_seq: bumped by every interrupt; a writer waiting for ring space
  *	sleeps until it changes.
  * @tx_wq: writers and pollers waiting for ring space or a link change.
@@ -504,6 +528,11 @@ struct vmmgmt_guest_dev {
 	bool rx_linger;
 	u32 rx_scan;
 	bool rx_off;
+	bool resuming;
+	bool rx_hold;
+	u32 rx_hold_end;
+	unsigned long rx_hold_until;
+	u32 rx_hold_bytes;
 	atomic_t tx_seq;
 	wait_queue_head_t tx_wq;
 
@@ -552,6 +581,8 @@ struct vmmgmt_guest_dev {
  * @err: 0, or the positive errno of an error answer (a record with
  *	%VMMGMT_REC_F_ERROR): read() then fails with it.
  * @len: payload bytes in @data (0 for an error answer).
+ * @rec: the record's header, so that a request still queued when its
+ *	file closes can be answered with an error.
  * @data: the payload.
  */
 struct vmmgmt_guest_msg {
@@ -559,6 +590,7 @@ struct vmmgmt_guest_msg {
 	struct vmmgmt_addr src;
 	int err;
 	u32 len;
+	struct vmmgmt_rec rec;
 	u8 data[];
 };
 
@@ -814,6 +846,8 @@ void vmmgmt_guest_names_free_all(struct vmmgmt_guest_dev *vdev);
 /* vmmgmt_guest_stats.c */
 int vmmgmt_guest_stats_init(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_stats_stop(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_stats_pause(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_stats_resume(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_stats_free(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_stats_work(struct work_struct *work);
 int vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on);
@@ -915,6 +949,9 @@ int vmmgmt_guest_link_errno(u32 state);
 void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev);
 int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev,
 			    unsigned long timeout);
+int vmmgmt_guest_link_bind(struct vmmgmt_guest_dev *vdev, bool resume);
+bool vmmgmt_guest_link_unbind(struct vmmgmt_guest_dev *vdev);
+u64 vmmgmt_guest_link_binds(bool resumed);
 int vmmgmt_guest_send(struct vmmgmt_guest_dev *vdev,
 		      const struct vmmgmt_rec *hdr, const void *data,
 		      bool nonblock);
@@ -930,6 +967,8 @@ void vmmgmt_guest_rx_work(struct work_struct *work);
 void vmmgmt_guest_rx_poll(struct work_struct *work);
 bool vmmgmt_guest_rx_kick(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_rx_shutdown(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_rx_resume(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_rx_port_bound(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_wake_all(struct vmmgmt_guest_dev *vdev);
 
 /* vmmgmt_guest_flow.c */
@@ -951,6 +990,7 @@ unsigned int vmmgmt_guest_flow_count(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_watch_init(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_watch_stop(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_watch_pause(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_watch_module_init(void);
 void vmmgmt_guest_watch_module_exit(void);
 

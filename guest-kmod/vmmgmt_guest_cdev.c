@@ -112,7 +112,11 @@ static int vmmgmt_guest_open(struct inode *inode, struct file *file)
  * go next, so that nobody looks up a port that is gone; their withdrawal
  * waits for room in the ring for %VMMGMT_GUEST_CLOSE_TIMEOUT at most
  * (vmmgmt_guest_names_release()), and nothing else here waits for the
- * host.  Messages still queued are freed without counting them as drops.
+ * host.  Messages still queued are freed without counting them as drops;
+ * those that are requests (neither a response nor an error answer) are
+ * first answered with ECONNREFUSED, as a request to a port nobody holds
+ * is, so that their senders learn they were not read (the answers never
+ * wait: one that finds the ring full is counted in the mode's errors).
  * If the rx work waits for room in a queue, it is queued again: a record
  * for the port that closed is now dropped instead.
  *
@@ -140,10 +144,15 @@ static int vmmgmt_guest_release(struct inode *inode, struct file *file)
 	xa_unlock(&vdev->ports);
 	if (kick)
 		schedule_work(&vdev->rx_work);
+	/* Out of the port table: the rx work adds nothing to @ep->rxq now. */
+	list_for_each_entry_safe(msg, tmp, &ep->rxq, node) {
+		if (!vdev->removed &&
+		    !(msg->rec.flags & (VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR)))
+			vmmgmt_guest_answer_err(vdev, &msg->rec, ECONNREFUSED);
+		kfree(msg);
+	}
 	up_read(&vdev->lock);
 
-	list_for_each_entry_safe(msg, tmp, &ep->rxq, node)
-		kfree(msg);
 	mutex_destroy(&ep->name_mutex);
 	mutex_destroy(&ep->mutex);
 	kfree(ep);
@@ -478,6 +487,9 @@ static __poll_t vmmgmt_guest_poll(struct file *file, poll_table *wait)
  * @ep: the file's endpoint.
  * @uarg: user pointer to a &struct vmmgmt_bind.
  *
+ * Records a resumed channel holds for ports no file held yet are looked at
+ * again (vmmgmt_guest_rx_port_bound()).
+ *
  * Context: process context; takes &vmmgmt_guest_dev.lock for reading and
  * @ep->mutex.
  * Return: 0 with the port written back; -EFAULT; -EINVAL (nonzero flags
@@ -505,6 +517,8 @@ static long vmmgmt_guest_ioctl_bind(struct vmmgmt_guest_ep *ep,
 	ret = ep->port ? -EISCONN : vmmgmt_guest_ep_bind(ep, b.port);
 	b.port = ep->port;
 	mutex_unlock(&ep->mutex);
+	if (!ret)
+		vmmgmt_guest_rx_port_bound(vdev);
 unlock:
 	up_read(&vdev->lock);
 	if (!ret && copy_to_user(uarg, &b, sizeof(b)))

@@ -21,6 +21,7 @@
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 
 #include "vmmgmt_guest.h"
@@ -59,7 +60,8 @@ void vmmgmt_guest_dev_put(struct vmmgmt_guest_dev *vdev)
  * @pdev: the PCI device being probed.
  *
  * The device starts with one reference (the driver's), the link down, no
- * BAR mapped and no work item running; its stall watchdog's debugfs
+ * BAR mapped and no work item running (nor, until
+ * vmmgmt_guest_link_bind(), the rx work doing anything); its stall watchdog's debugfs
  * directory exists (vmmgmt_guest_watch_stop() removes it).
  *
  * Context: process context (probe); may sleep.
@@ -85,6 +87,11 @@ struct vmmgmt_guest_dev *vmmgmt_guest_dev_alloc(struct pci_dev *pdev)
 	xa_init_flags(&vdev->ports, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&vdev->eps);
 	INIT_LIST_HEAD(&vdev->ctrl_reqs);
+	/*
+	 * Ids unlike an earlier instance's, whose answers may still come on
+	 * a resumed channel (vmmgmt_guest_link_bind()).
+	 */
+	vdev->ctrl_next_id = get_random_u32();
 	init_waitqueue_head(&vdev->ctrl_wq);
 	vdev->rx_mode[VMMGMT_MODE_CTRL] = vmmgmt_guest_names_rx;
 	vdev->rx_mode[VMMGMT_MODE_STATS] = vmmgmt_guest_stats_rx;
@@ -95,6 +102,12 @@ struct vmmgmt_guest_dev *vmmgmt_guest_dev_alloc(struct pci_dev *pdev)
 	vmmgmt_guest_flow_init(vdev);
 	vmmgmt_guest_modes_init(vdev);
 	vdev->link_state = VMMGMT_LINK_DOWN;
+	/*
+	 * No rx work until vmmgmt_guest_link_bind() decided how to take the
+	 * channel over: an interrupt pending from before must not set the
+	 * rings up first.
+	 */
+	vdev->rx_off = true;
 	vdev->rx_buf = kvmalloc(VMMGMT_MSG_MAX, GFP_KERNEL);
 	if (!vdev->rx_buf || vmmgmt_guest_stats_init(vdev)) {
 		vmmgmt_guest_watch_stop(vdev);

@@ -211,7 +211,17 @@ int vmmgmt_guest_flow_take(struct vmmgmt_guest_dev *vdev,
 /*
  * Give back @msgs records and @bytes bytes to @key; the entry goes when
  * nothing is in flight any more.  Credits for a destination not in the
- * table (forgotten at PEER_GONE, or never counted) are ignored.  Returns
+ * table (forgotten at PEER_GONE, or never counted) are ignored, and a
+ * credit larger than what is in flight takes it to zero, never below:
+ * the count cannot underflow, whatever the host sends.  That covers a
+ * resumed channel too (vmmgmt_guest_link_bind()): the host may still owe
+ * the earlier driver instance credits, which this instance never
+ * counted.  For a destination this instance has not written to they are
+ * ignored; for one it has, they return its credit early, so that it may
+ * have up to one earlier window more in flight there until the first
+ * time nothing is in flight (the entry goes, the rest is ignored): the
+ * host's held queue limit (ENOBUFS past it) bounds what that costs.
+ * Returns
  * 0 if the destination was not known, 1 if it was, 2 if writers may wait
  * for this credit: the destination was out of credit and is not any
  * more, or the table was full and has room now.  Context: flow.lock

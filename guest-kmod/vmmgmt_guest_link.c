@@ -28,6 +28,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/io.h>
 #include <linux/log2.h>
@@ -46,6 +47,21 @@
  * (jiffies: the timer rides on the tick, no timer of its own to program).
  */
 #define VMMGMT_GUEST_RX_LINGER	1
+
+/*
+ * How long a resumed channel keeps the records an earlier driver instance
+ * left in H2G for ports no file holds yet (&vmmgmt_guest_dev.rx_hold).
+ */
+#define VMMGMT_GUEST_RX_HOLD	(5 * HZ)
+
+/* How long vmmgmt_guest_link_unbind() waits for the host to drain G2H. */
+#define VMMGMT_GUEST_UNBIND_TIMEOUT	(2 * HZ)
+/* ... looking this often (milliseconds). */
+#define VMMGMT_GUEST_UNBIND_POLL_MS	10
+
+/* Binds since the module was loaded, all devices: resumed, reset. */
+static atomic64_t vmmgmt_guest_binds_resumed = ATOMIC64_INIT(0);
+static atomic64_t vmmgmt_guest_binds_reset = ATOMIC64_INIT(0);
 
 /**
  * vmmgmt_guest_wake_all() - wake every waiter of the device.
@@ -458,27 +474,13 @@ static void vmmgmt_guest_link_features(struct vmmgmt_guest_dev *vdev)
 				 upper_32_bits(feat));
 }
 
-/**
- * vmmgmt_guest_link_setup() - set up both rings from the header.
- * @vdev: the device; the header said UP.
- *
- * Reads the descriptors once and checks them.  Each side adopts the index
- * it finds in shared memory rather than 0: the guest module may have been
- * unbound and bound again while the host kept the region (same
- * generation), and the host's private indexes are where the guest's
- * previous instance left them.  A fresh region has 0 there.  Records left
- * in the host-to-guest ring for ports nobody holds any more are dropped
- * and counted as they are drained.
- *
- * Context: process context; @vdev->rx_lock and @vdev->tx_lock held.
- * Return: %VMMGMT_LINK_UP, or %VMMGMT_LINK_BROKEN when the layout is bad.
+/*
+ * Private copies of the header's two ring descriptors, each field read
+ * once.  Context: any; BAR2 mapped.
  */
-static u32 vmmgmt_guest_link_setup(struct vmmgmt_guest_dev *vdev)
+static void vmmgmt_guest_read_desc(struct vmmgmt_guest_dev *vdev,
+				   struct vmmgmt_ring_desc *desc)
 {
-	struct vmmgmt_ring_desc desc[2];
-	const struct vmmgmt_ring_desc *g2h = &desc[VMMGMT_RING_G2H];
-	const struct vmmgmt_ring_desc *h2g = &desc[VMMGMT_RING_H2G];
-	struct vmmgmt_ring_ctrl *ctrl;
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
@@ -489,8 +491,41 @@ static u32 vmmgmt_guest_link_setup(struct vmmgmt_guest_dev *vdev)
 		desc[i].data_size = vmmgmt_guest_hdr_read32(vdev, off + 8);
 		desc[i].reserved = vmmgmt_guest_hdr_read32(vdev, off + 12);
 	}
-	/* Whatever the host held for us went with the old generation. */
+}
+
+/**
+ * vmmgmt_guest_link_setup() - set up both rings from the header.
+ * @vdev: the device; the header said UP.
+ *
+ * Reads the descriptors once and checks them.  Each side adopts the index
+ * it finds in shared memory rather than 0: the guest module may have been
+ * unbound and bound again while the host kept the region (same
+ * generation), and the host's private indexes are where the guest's
+ * previous instance left them.  A fresh region has 0 there.  On a
+ * channel vmmgmt_guest_link_bind() resumes, what H2G holds is held for the
+ * files of this instance (&vmmgmt_guest_dev.rx_hold); otherwise records
+ * left in the host-to-guest ring for ports nobody holds any more are
+ * dropped and counted as they are drained.
+ *
+ * Context: process context; @vdev->rx_lock and @vdev->tx_lock held.
+ * Return: %VMMGMT_LINK_UP, or %VMMGMT_LINK_BROKEN when the layout is bad.
+ */
+static u32 vmmgmt_guest_link_setup(struct vmmgmt_guest_dev *vdev)
+{
+	struct vmmgmt_ring_desc desc[2];
+	const struct vmmgmt_ring_desc *g2h = &desc[VMMGMT_RING_G2H];
+	const struct vmmgmt_ring_desc *h2g = &desc[VMMGMT_RING_H2G];
+	struct vmmgmt_ring_ctrl *ctrl;
+
+	vmmgmt_guest_read_desc(vdev, desc);
+	/*
+	 * Whatever the host held for us went with the old generation.  On a
+	 * resumed channel (vmmgmt_guest_link_bind()) this instance has
+	 * nothing in flight either: credits the host still owes the earlier
+	 * instance find no entry and are ignored (vmmgmt_guest_flow_rx()).
+	 */
 	vmmgmt_guest_flow_reset(vdev);
+	WRITE_ONCE(vdev->rx_hold, false);
 	if (!vmmgmt_guest_check_layout(vdev, desc))
 		goto bad;
 
@@ -505,6 +540,14 @@ static u32 vmmgmt_guest_link_setup(struct vmmgmt_guest_dev *vdev)
 	    vmmgmt_ring_cons_reset(&vdev->rx, READ_ONCE(ctrl->tail)))
 		goto bad;
 	vdev->rx_scan = READ_ONCE(ctrl->tail);
+	if (vdev->resuming) {
+		/* Checked sane by vmmgmt_guest_link_resumable(); a hint. */
+		vdev->rx_hold_end = READ_ONCE(ctrl->head);
+		vdev->rx_hold_bytes = vdev->rx_hold_end - vdev->rx.idx;
+		vdev->rx_hold_until = jiffies + VMMGMT_GUEST_RX_HOLD;
+		WRITE_ONCE(vdev->rx_hold, vdev->rx_hold_bytes &&
+			   vdev->rx_hold_bytes <= h2g->data_size);
+	}
 	vmmgmt_guest_link_features(vdev);
 	/* The new consumer is stopped: nothing to linger on. */
 	WRITE_ONCE(vdev->rx_linger, false);
@@ -712,6 +755,265 @@ int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev,
 	return 0;
 }
 
+/*
+ * vmmgmt_guest_link_resumable() - whether the channel can be taken over as
+ * it is: the header says UP with no reset pending (reset_request equal
+ * to reset_ack), the layout checks out against BAR2
+ * (vmmgmt_guest_check_layout()), and in each ring the head is aligned
+ * and at most data_size bytes ahead of the tail.  Context: process
+ * context (probe); BAR2 mapped; the link is DOWN.
+ */
+static bool vmmgmt_guest_link_resumable(struct vmmgmt_guest_dev *vdev)
+{
+	struct vmmgmt_ring_desc desc[2];
+	const struct vmmgmt_ring_ctrl *ctrl;
+	u32 head, tail, i;
+	u16 major, minor;
+
+	vmmgmt_guest_hdr_read_abi(vdev, &major, &minor);
+	if (major != VMMGMT_ABI_MAJOR || minor < 2)
+		return false;
+	/* UP first: the host writes the rest before it (acquire). */
+	if (vmmgmt_guest_hdr_link_state(vdev) != VMMGMT_LINK_UP)
+		return false;
+	if (vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(reset_request)) !=
+	    vmmgmt_guest_hdr_read32(vdev, VMMGMT_GUEST_HDR_OFF(reset_ack)))
+		return false;
+	vmmgmt_guest_read_desc(vdev, desc);
+	if (!vmmgmt_guest_check_layout(vdev, desc))
+		return false;
+	for (i = 0; i < 2; i++) {
+		ctrl = vdev->region + desc[i].ctrl_offset;
+		head = READ_ONCE(ctrl->head);
+		tail = READ_ONCE(ctrl->tail);
+		if ((head | tail) % VMMGMT_RING_ALIGN ||
+		    head - tail > desc[i].data_size)
+			return false;
+	}
+	return true;
+}
+
+/**
+ * vmmgmt_guest_link_bind() - take the channel over at probe: resume it, or
+ * reset it.
+ * @vdev: the device being probed; its interrupts are set up, its node not
+ *	yet registered.
+ * @resume: an earlier driver instance let go of the channel in this boot
+ *	(vmmgmt_guest_link_unbind() said so, and the PCI transport kept the
+ *	mark); false for the first bind of a boot.
+ *
+ * Resumes when @resume and the channel checks out
+ * (vmmgmt_guest_link_resumable()): the rings are set up at the positions
+ * the header holds (the G2H producer's head, the H2G consumer's tail), no
+ * reset is asked for, and the records waiting in H2G are delivered to the
+ * files of this instance that bind their ports within
+ * %VMMGMT_GUEST_RX_HOLD (&vmmgmt_guest_dev.rx_hold).  Otherwise asks the
+ * host for a clean channel and waits for it, as vmmgmt_guest_link_reset()
+ * does.  Counts the bind (vmmgmt_guest_link_binds()) and logs one line:
+ * "bound: resumed the channel (H2G holds N bytes)" or "bound: reset the
+ * channel".  Until it is called the rx work does nothing (the device was
+ * allocated with &vmmgmt_guest_dev.rx_off set), so that an interrupt
+ * pending from before the bind cannot set the rings up first.
+ *
+ * Context: process context (probe); may sleep; takes
+ * &vmmgmt_guest_dev.rx_lock, then &vmmgmt_guest_dev.tx_lock.
+ * Return: 0 when resumed, else what vmmgmt_guest_link_reset() returns.
+ */
+int vmmgmt_guest_link_bind(struct vmmgmt_guest_dev *vdev, bool resume)
+{
+	u32 state = VMMGMT_LINK_DOWN, bytes = 0;
+	bool resumable = resume && vmmgmt_guest_link_resumable(vdev);
+
+	mutex_lock(&vdev->rx_lock);
+	mutex_lock(&vdev->tx_lock);
+	vdev->resuming = resumable;
+	mutex_unlock(&vdev->tx_lock);
+	mutex_unlock(&vdev->rx_lock);
+	/* From here on the rx work may set the rings up (allocation). */
+	WRITE_ONCE(vdev->rx_off, false);
+	if (resumable) {
+		state = vmmgmt_guest_link_refresh(vdev);
+		mutex_lock(&vdev->rx_lock);
+		mutex_lock(&vdev->tx_lock);
+		vdev->resuming = false;
+		if (vdev->rx_hold)
+			bytes = vdev->rx_hold_bytes;
+		mutex_unlock(&vdev->tx_lock);
+		mutex_unlock(&vdev->rx_lock);
+	}
+	if (state == VMMGMT_LINK_UP) {
+		atomic64_inc(&vmmgmt_guest_binds_resumed);
+		dev_info(&vdev->pdev->dev, "bound: resumed the channel (H2G holds %u bytes)\n",
+			 bytes);
+		return 0;
+	}
+	atomic64_inc(&vmmgmt_guest_binds_reset);
+	dev_info(&vdev->pdev->dev, "bound: reset the channel\n");
+	return vmmgmt_guest_link_reset(vdev, VMMGMT_GUEST_RESET_TIMEOUT);
+}
+
+/**
+ * vmmgmt_guest_link_binds() - binds since the module was loaded.
+ * @resumed: count the binds that resumed the channel, else those that
+ *	reset it.
+ *
+ * Context: any.
+ * Return: the count, over all devices.
+ */
+u64 vmmgmt_guest_link_binds(bool resumed)
+{
+	return atomic64_read(resumed ? &vmmgmt_guest_binds_resumed :
+				       &vmmgmt_guest_binds_reset);
+}
+
+/* Counts a record of vmmgmt_guest_tx_pending(); @ctx is the count. */
+static int vmmgmt_guest_tx_count(void *ctx, const struct vmmgmt_rec *hdr,
+				 const void *payload)
+{
+	(*(u32 *)ctx)++;
+	return 0;
+}
+
+/*
+ * vmmgmt_guest_tx_pending() - the records the host has not consumed yet
+ * in G2H, and their bytes (*@bytes).  Walks a private consumer view from
+ * the host's tail to our head: nothing in shared memory is written.  A
+ * tail that is not within the ring counts as nothing pending (0, and
+ * *@bytes 0).  Context: &vmmgmt_guest_dev.tx_lock held, link UP.
+ */
+static u32 vmmgmt_guest_tx_pending(struct vmmgmt_guest_dev *vdev, u32 *bytes)
+{
+	struct vmmgmt_ring view;
+	u32 n = 0, pos, tail;
+	u64 scratch;
+
+	/* Pairs with the host's release of its tail, as in the ring. */
+	tail = smp_load_acquire(&vdev->tx.ctrl->tail);
+	*bytes = vdev->tx.idx - tail;
+	if (*bytes > vdev->tx.size || tail % VMMGMT_RING_ALIGN ||
+	    vmmgmt_ring_init(&view, vdev->tx.ctrl, vdev->tx.data,
+			     vdev->tx.size)) {
+		*bytes = 0;
+		return 0;
+	}
+	view.idx = tail;
+	pos = tail;
+	/* Each record takes at least a header: the walk is bounded. */
+	vmmgmt_ring_scan(&view, &pos, vdev->tx.size / sizeof(struct vmmgmt_rec),
+			 vmmgmt_guest_tx_count, &n, &scratch, 0);
+	return n;
+}
+
+/*
+ * vmmgmt_guest_link_host_state() - whether this instance leaves state at
+ * the host that only a channel reset clears: a name a closing file could
+ * not withdraw (withdrawals_lost), or a file still open with a published
+ * name, a stream or a listener.  Context: removal (the files' ioctls
+ * fail with ENODEV now, so the answer does not change); takes
+ * xa_lock(&ports).
+ */
+static bool vmmgmt_guest_link_host_state(struct vmmgmt_guest_dev *vdev)
+{
+	struct vmmgmt_guest_ep *ep;
+	bool kept = false;
+
+	if (atomic64_read(&vdev->counters.withdrawals_lost))
+		return true;
+	xa_lock(&vdev->ports);
+	list_for_each_entry(ep, &vdev->eps, node) {
+		if (READ_ONCE(ep->nr_names) || READ_ONCE(ep->stream) ||
+		    READ_ONCE(ep->listener)) {
+			kept = true;
+			break;
+		}
+	}
+	xa_unlock(&vdev->ports);
+	return kept;
+}
+
+/**
+ * vmmgmt_guest_link_unbind() - let go of the channel at remove, without
+ * losing records.
+ * @vdev: the device; its files are detached, sampling, the stall
+ *	watchdog and the rx work are stopped (nothing posts any more), its
+ *	interrupts are freed, BAR0 and BAR2 still mapped.
+ *
+ * Waits, at most %VMMGMT_GUEST_UNBIND_TIMEOUT, until the host consumed
+ * everything this instance posted to G2H, ringing the doorbell once in
+ * case the host sleeps.  Neither resets the channel nor touches H2G: the
+ * records the host posted there and nobody consumed stay for the next
+ * driver instance (vmmgmt_guest_link_bind()).  Logs one line: "unbound:
+ * G2H drained (N records), H2G keeps M bytes", or, when the host did not
+ * drain in time, how many records and bytes were left in G2H.
+ *
+ * Files still open (a sysfs unbind under a process that holds one; rmmod
+ * waits for them) lose what their queues hold, but if one of them
+ * published a name or is a stream or a listener, that stays with the
+ * host, which only a reset withdraws, and so does a name a closed file
+ * could not withdraw: then the next instance must reset the channel.
+ *
+ * Context: process context (remove); may sleep; takes
+ * &vmmgmt_guest_dev.tx_lock and &vmmgmt_guest_dev.rx_lock, one at a time.
+ * Return: true if the link was up to the end, in the same generation,
+ * and no open file left names or streams with the host: the next
+ * instance may resume the channel; false if it must reset it.
+ */
+bool vmmgmt_guest_link_unbind(struct vmmgmt_guest_dev *vdev)
+{
+	unsigned long deadline = jiffies + VMMGMT_GUEST_UNBIND_TIMEOUT;
+	u32 records, left, bytes, keeps, gen, state;
+	bool kept, up;
+
+	kept = vmmgmt_guest_link_host_state(vdev);
+	mutex_lock(&vdev->tx_lock);
+	state = vdev->link_state;
+	gen = vdev->link_gen;
+	records = state == VMMGMT_LINK_UP ?
+		  vmmgmt_guest_tx_pending(vdev, &bytes) : 0;
+	mutex_unlock(&vdev->tx_lock);
+	if (state != VMMGMT_LINK_UP) {
+		dev_info(&vdev->pdev->dev, "unbound: link %u, not up: the next bind resets the channel\n",
+			 state);
+		return false;
+	}
+
+	if (bytes)
+		vmmgmt_guest_doorbell(vdev);
+	for (;;) {
+		mutex_lock(&vdev->tx_lock);
+		left = vmmgmt_guest_tx_pending(vdev, &bytes);
+		mutex_unlock(&vdev->tx_lock);
+		up = vmmgmt_guest_hdr_link_state(vdev) == VMMGMT_LINK_UP &&
+		     vmmgmt_guest_hdr_read32(vdev,
+					     VMMGMT_GUEST_HDR_OFF(generation)) == gen;
+		if (!bytes || !up || time_after(jiffies, deadline))
+			break;
+		msleep(VMMGMT_GUEST_UNBIND_POLL_MS);
+	}
+
+	mutex_lock(&vdev->rx_lock);
+	keeps = READ_ONCE(vdev->rx.ctrl->head) - vdev->rx.idx;
+	mutex_unlock(&vdev->rx_lock);
+	if (keeps > vdev->rx.size)
+		keeps = 0;
+	if (!up) {
+		dev_info(&vdev->pdev->dev, "unbound: the channel went down or was reset meanwhile: the next bind resets it\n");
+		return false;
+	}
+	if (!bytes)
+		dev_info(&vdev->pdev->dev, "unbound: G2H drained (%u records), H2G keeps %u bytes\n",
+			 records, keeps);
+	else
+		dev_warn(&vdev->pdev->dev, "unbound: G2H not drained within %u ms (%u of %u records, %u bytes left), H2G keeps %u bytes\n",
+			 jiffies_to_msecs(VMMGMT_GUEST_UNBIND_TIMEOUT), left,
+			 records, bytes, keeps);
+	if (kept) {
+		dev_info(&vdev->pdev->dev, "unbound: names or streams stay with the host (files still open, or withdrawals lost): the next bind resets the channel\n");
+		return false;
+	}
+	return true;
+}
+
 /**
  * vmmgmt_guest_link_break() - the guest saw the host break a ring rule.
  * @vdev: the device.
@@ -782,6 +1084,28 @@ static int vmmgmt_guest_rx_scan_one(void *ctx, const struct vmmgmt_rec *hdr,
 	return 0;
 }
 
+/*
+ * vmmgmt_guest_rx_held() - whether the record at the consumer's tail is one
+ * a resumed channel's earlier instance left in H2G
+ * (&vmmgmt_guest_dev.rx_hold), and the hold lasts.  Context: the rx work,
+ * &vmmgmt_guest_dev.rx_lock held.
+ */
+static bool vmmgmt_guest_rx_held(struct vmmgmt_guest_dev *vdev)
+{
+	return vdev->rx_hold && (s32)(vdev->rx.idx - vdev->rx_hold_end) < 0 &&
+	       time_before(jiffies, vdev->rx_hold_until);
+}
+
+/*
+ * vmmgmt_guest_rx_before() - whether the record at the consumer's tail was
+ * posted for the earlier instance of a resumed channel, however long ago.
+ * Context: as vmmgmt_guest_rx_held().
+ */
+static bool vmmgmt_guest_rx_before(struct vmmgmt_guest_dev *vdev)
+{
+	return vdev->rx_hold && (s32)(vdev->rx.idx - vdev->rx_hold_end) < 0;
+}
+
 /**
  * vmmgmt_guest_rx_deliver() - queue one host record to the file bound to its
  * port.
@@ -801,13 +1125,22 @@ static int vmmgmt_guest_rx_scan_one(void *ctx, const struct vmmgmt_rec *hdr,
  * EPERM.  A record of a mode with a handler (stats: the host's requests
  * to the collector) goes to it; the others go to the file bound to their
  * port if that file is in their mode, and are dropped otherwise (as for
- * a port nobody holds).  All of these are consumed.  An error answer
+ * a port nobody holds), and answered with ECONNREFUSED if they are
+ * requests (no %VMMGMT_REC_F_RESPONSE, no %VMMGMT_REC_F_ERROR), as the
+ * host answers requests to its ports.  All of these are consumed.  An
+ * error answer
  * (%VMMGMT_REC_F_ERROR, payload a __u32 errno) is queued as an error that
  * read() returns.  When the file's queue
  * is full the record stays in the ring and the batch ends: the reader
  * that makes room queues the rx work again; meanwhile the rx work takes
  * the CREDIT notices behind it (vmmgmt_guest_rx_scan_one()), and skips
  * them here when their turn comes (below &vmmgmt_guest_dev.rx_scan).
+ * On a resumed channel (&vmmgmt_guest_dev.rx_hold), a record the earlier
+ * driver instance left for a port no file holds stays in the ring the
+ * same way until a file binds a port (vmmgmt_guest_rx_port_bound()) or the
+ * hold ends; then it is dropped (and answered) as above.  Answers to the
+ * earlier instance's control requests (its files' name withdrawals) are
+ * dropped: nobody waits for them.
  *
  * Context: the rx work, @vdev->rx_lock held; takes xa_lock(&ports).
  * Return: 0 to consume the record, 1 to leave it in the ring.
@@ -833,6 +1166,9 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 			return 0;
 		if (!(hdr->flags & VMMGMT_REC_F_RESPONSE))
 			return vmmgmt_guest_flow_rx(vdev, hdr, payload);
+		/* Answers to the earlier instance's requests: nobody waits. */
+		if (vmmgmt_guest_rx_before(vdev))
+			return 0;
 		return vdev->rx_mode[hdr->mode](vdev, hdr, payload);
 	}
 	if (!vmmgmt_guest_mode_user(hdr->mode) || hdr->dst.host ||
@@ -860,6 +1196,7 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	msg->src = hdr->src;
 	msg->err = 0;
 	msg->len = hdr->len;
+	msg->rec = *hdr;
 	memcpy(msg->data, payload, hdr->len);
 	if (hdr->flags & VMMGMT_REC_F_ERROR) {
 		u32 err = EPROTO;
@@ -873,6 +1210,13 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 
 	xa_lock(&vdev->ports);
 	ep = xa_load(&vdev->ports, hdr->dst.port);
+	if (!ep && vmmgmt_guest_rx_held(vdev)) {
+		/* Left for a file of this instance: bind queues the work. */
+		vdev->rx_stalled = true;
+		xa_unlock(&vdev->ports);
+		kfree(msg);
+		return 1;
+	}
 	/* A stream or a listener reads no messages: they would pile up. */
 	if (!ep || READ_ONCE(ep->mode) != hdr->mode ||
 	    READ_ONCE(ep->stream) || READ_ONCE(ep->listener)) {
@@ -880,6 +1224,9 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 		kfree(msg);
 		atomic64_inc(&vdev->counters.drops);
 		atomic64_inc(&cnt->errors);
+		/* A request nobody takes: its sender learns, as from the host. */
+		if (!(hdr->flags & (VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR)))
+			vmmgmt_guest_answer_err(vdev, hdr, ECONNREFUSED);
 		return 0;
 	}
 	if (ep->rxq_msgs &&
@@ -944,13 +1291,15 @@ void vmmgmt_guest_rx_poll(struct work_struct *work)
 }
 
 /**
- * vmmgmt_guest_rx_shutdown() - stop the rx work and its periodic look for good.
+ * vmmgmt_guest_rx_shutdown() - stop the rx work and its periodic look.
  * @vdev: the device; its interrupts are freed, and no reader queues the
- *	rx work any more (removed, or never registered).
+ *	rx work any more (removed, or never registered); or a system sleep
+ *	begins (user space is frozen), until vmmgmt_guest_rx_resume().
  *
  * Each of the two may queue the other, so a flag stops both first; then
  * each is cancelled, the look twice (a batch running at the first cancel
- * may have queued it again).
+ * may have queued it again).  An interrupt that queues the rx work later
+ * finds the flag and does nothing.
  *
  * Context: process context; may sleep.
  */
@@ -960,6 +1309,68 @@ void vmmgmt_guest_rx_shutdown(struct vmmgmt_guest_dev *vdev)
 	cancel_delayed_work_sync(&vdev->rx_poll);
 	cancel_work_sync(&vdev->rx_work);
 	cancel_delayed_work_sync(&vdev->rx_poll);
+}
+
+/**
+ * vmmgmt_guest_rx_resume() - restart the rx work after a system sleep.
+ * @vdev: the device; vmmgmt_guest_rx_shutdown() stopped its rx work.
+ *
+ * Looks at the header first: a host that reset the channel meanwhile is
+ * a new generation, set up as usual (vmmgmt_guest_link_refresh()), and a
+ * region whose G2H head is not the one this side left is set up again
+ * too.  Then runs the rx work once: an interrupt may have come while it
+ * was off.
+ *
+ * Context: process context; may sleep; takes &vmmgmt_guest_dev.rx_lock, then
+ * &vmmgmt_guest_dev.tx_lock.
+ */
+void vmmgmt_guest_rx_resume(struct vmmgmt_guest_dev *vdev)
+{
+	bool changed = false;
+
+	mutex_lock(&vdev->rx_lock);
+	mutex_lock(&vdev->tx_lock);
+	/*
+	 * Only this side writes the G2H head, but a region laid out anew
+	 * (a restore from hibernation into a new QEMU) may carry the same
+	 * generation: then take it over as at a bind, from what it holds.
+	 */
+	if (vdev->link_state == VMMGMT_LINK_UP &&
+	    READ_ONCE(vdev->tx.ctrl->head) != vdev->tx.idx) {
+		WRITE_ONCE(vdev->link_state, VMMGMT_LINK_DOWN);
+		changed = true;
+	}
+	mutex_unlock(&vdev->tx_lock);
+	mutex_unlock(&vdev->rx_lock);
+	if (changed)
+		dev_info(&vdev->pdev->dev, "resume: not the region the link was set up in, setting it up again\n");
+	WRITE_ONCE(vdev->rx_off, false);
+	vmmgmt_guest_link_refresh(vdev);
+	schedule_work(&vdev->rx_work);
+}
+
+/**
+ * vmmgmt_guest_rx_port_bound() - a file bound a port.
+ * @vdev: the device; not removed.
+ *
+ * While a resumed channel holds records for ports no file held yet
+ * (&vmmgmt_guest_dev.rx_hold), the rx work looks at them again: they may
+ * be for this port.
+ *
+ * Context: process context; takes xa_lock(&vmmgmt_guest_dev.ports).
+ */
+void vmmgmt_guest_rx_port_bound(struct vmmgmt_guest_dev *vdev)
+{
+	bool kick;
+
+	if (!READ_ONCE(vdev->rx_hold))
+		return;
+	xa_lock(&vdev->ports);
+	kick = vdev->rx_stalled;
+	vdev->rx_stalled = false;
+	xa_unlock(&vdev->ports);
+	if (kick)
+		schedule_work(&vdev->rx_work);
 }
 
 /**
@@ -1026,15 +1437,25 @@ void vmmgmt_guest_rx_work(struct work_struct *work)
 	struct vmmgmt_guest_dev *vdev =
 		container_of(work, struct vmmgmt_guest_dev, rx_work);
 	bool again = false, broken = false, linger = false, stalled;
+	unsigned long hold = 0;
 	bool host_waits;
 	int n;
 
+	/* Removal or a system sleep: a late interrupt's queueing. */
+	if (READ_ONCE(vdev->rx_off))
+		return;
 	if (vmmgmt_guest_link_refresh(vdev) != VMMGMT_LINK_UP)
 		return;
 
 	mutex_lock(&vdev->rx_lock);
 	if (vdev->link_state != VMMGMT_LINK_UP)
 		goto unlock;
+	if (vdev->rx_hold) {
+		/* Held records are looked at again: a port may be bound. */
+		xa_lock(&vdev->ports);
+		vdev->rx_stalled = false;
+		xa_unlock(&vdev->ports);
+	}
 
 	vmmgmt_ring_cons_start(&vdev->rx);
 	n = vmmgmt_ring_drain(&vdev->rx, VMMGMT_GUEST_RX_BUDGET,
@@ -1067,6 +1488,11 @@ void vmmgmt_guest_rx_work(struct work_struct *work)
 	/* What was looked at stays within a ring of the tail. */
 	if ((s32)(vdev->rx.idx - vdev->rx_scan) > 0)
 		vdev->rx_scan = vdev->rx.idx;
+	if (vdev->rx_hold && (s32)(vdev->rx.idx - vdev->rx_hold_end) >= 0)
+		WRITE_ONCE(vdev->rx_hold, false);
+	/* Held records wait for a bind, or for the end of the hold. */
+	if (stalled && vmmgmt_guest_rx_held(vdev))
+		hold = max(vdev->rx_hold_until - jiffies, 1UL);
 	if (stalled)
 		/* A reader queues the work when it makes room. */
 		vmmgmt_ring_cons_stop(&vdev->rx);
@@ -1088,6 +1514,8 @@ unlock:
 		schedule_work(&vdev->rx_work);
 	else if (linger && !READ_ONCE(vdev->rx_off))
 		schedule_delayed_work(&vdev->rx_poll, VMMGMT_GUEST_RX_LINGER);
+	else if (hold && !READ_ONCE(vdev->rx_off))
+		mod_delayed_work(system_wq, &vdev->rx_poll, hold);
 	else if (!linger)
 		/* Stopped: the interrupt is armed, no look is due. */
 		cancel_delayed_work(&vdev->rx_poll);

@@ -9,11 +9,15 @@
  *
  * The interrupt handler wakes writers waiting for ring space and queues
  * the rx work (vmmgmt_guest_link.c), which drains the host-to-guest ring.
+ * Unbinding lets go of the channel without losing records and binding
+ * again resumes it (vmmgmt_guest_link_unbind(), vmmgmt_guest_link_bind());
+ * a system sleep quiesces the device and wakes it again (dev_pm_ops).
  *
  * Owns: module init and exit, the PCI driver, BAR mappings and
- * interrupts.  May call: every other file of the module, to set the
- * device up in probe and take it down in remove (the top of the calls:
- * nothing calls it).
+ * interrupts, the power management callbacks, the unbind mark in BAR0.
+ * May call: every other file of the module, to set the device up in
+ * probe, take it down in remove and quiesce it for a system sleep (the
+ * top of the calls: nothing calls it).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -21,6 +25,7 @@
 #include <linux/interrupt.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pm.h>
 #include <linux/slab.h>
 
 #include "vmmgmt_guest_compat.h"
@@ -32,6 +37,18 @@
 
 #define VMMGMT_GUEST_BAR_REGS		0
 #define VMMGMT_GUEST_BAR_REGION	2
+
+/*
+ * The mark a driver instance leaves in BAR0's Interrupt Mask register
+ * when it let go of a channel the next instance may resume
+ * (vmmgmt_guest_link_unbind()).  With MSI-X the register only stores what
+ * is written (QEMU's ivshmem uses it for INTx alone, and bit 0 stays
+ * clear so no INTx could ever be unmasked), it is the guest's own (the
+ * host module never sees it), and a reset of the device, as at every
+ * boot of the VM, sets it to 0: a mark found at probe was left in this
+ * boot, by an instance whose open files are gone.
+ */
+#define VMMGMT_GUEST_MARK_UNBOUND	0x766d6d00
 
 /**
  * vmmgmt_guest_map_region() - map BAR2 and check that it holds a vmmgmt region.
@@ -203,6 +220,7 @@ static int vmmgmt_guest_probe(struct pci_dev *pdev,
 			      const struct pci_device_id *id)
 {
 	struct vmmgmt_guest_dev *vdev;
+	bool resume;
 	u32 vm_id;
 	int ret;
 
@@ -244,13 +262,18 @@ static int vmmgmt_guest_probe(struct pci_dev *pdev,
 
 	pci_set_drvdata(pdev, vdev);
 	/*
-	 * A clean channel for this instance, whatever an earlier one (or an
-	 * earlier driver) left in the rings: wait for the host's answer so
-	 * that the link is up when the node appears.  Not fatal: without a
-	 * host, or with one older than ABI 0.2, the link follows the header
-	 * as before.
+	 * The channel an earlier instance of this boot let go of is resumed
+	 * where it stopped; otherwise a clean channel for this instance,
+	 * whatever an earlier driver (or boot) left in the rings: wait for
+	 * the host's answer so that the link is up when the node appears.
+	 * Not fatal: without a host, or with one older than ABI 0.2, the
+	 * link follows the header as before.  The mark is cleared either
+	 * way: only a clean unbind sets it again.
 	 */
-	ret = vmmgmt_guest_link_reset(vdev, VMMGMT_GUEST_RESET_TIMEOUT);
+	resume = ioread32(vdev->regs + VMMGMT_IVSHMEM_REG_INTRMASK) ==
+		 VMMGMT_GUEST_MARK_UNBOUND;
+	iowrite32(0, vdev->regs + VMMGMT_IVSHMEM_REG_INTRMASK);
+	ret = vmmgmt_guest_link_bind(vdev, resume);
 	if (ret && ret != -EOPNOTSUPP && ret != -ENOTCONN)
 		dev_warn(&pdev->dev, "the host did not acknowledge the channel reset (%d); link down until it does\n",
 			 ret);
@@ -285,10 +308,14 @@ err_put:
  * vmmgmt_guest_cdev_unregister() returns, no longer touch the hardware nor
  * queue the rx work; once the interrupts are freed nothing else queues
  * it but the stall watchdog, stopped next, and its own periodic look;
- * vmmgmt_guest_rx_shutdown() stops both and waits for a running batch.  The
- * managed BAR mappings go away after this function returns.
+ * vmmgmt_guest_rx_shutdown() stops both and waits for a running batch.
+ * Then nothing posts nor consumes any more: vmmgmt_guest_link_unbind()
+ * waits for the host to take what G2H holds and leaves H2G as it is, and
+ * if the channel can be resumed the mark says so to the next instance
+ * (vmmgmt_guest_probe()).  No reset is asked for.  The managed BAR
+ * mappings go away after this function returns.
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep (up to 2 s for the host).
  */
 static void vmmgmt_guest_remove(struct pci_dev *pdev)
 {
@@ -301,9 +328,65 @@ static void vmmgmt_guest_remove(struct pci_dev *pdev)
 	/* The watchdog queues the rx work: it stops first. */
 	vmmgmt_guest_watch_stop(vdev);
 	vmmgmt_guest_rx_shutdown(vdev);
+	if (vmmgmt_guest_link_unbind(vdev))
+		iowrite32(VMMGMT_GUEST_MARK_UNBOUND,
+			  vdev->regs + VMMGMT_IVSHMEM_REG_INTRMASK);
 	pci_clear_master(pdev);
 	vmmgmt_guest_dev_put(vdev);
 }
+
+/**
+ * vmmgmt_guest_suspend() - a system sleep begins (suspend, freeze, poweroff).
+ * @dev: the PCI device's struct device.
+ *
+ * Quiesces the device without resetting anything: sampling, the rx work
+ * (and its periodic look) and the stall watchdog stop; the rings, the
+ * link and the files stay as they are.  User space is frozen already, so
+ * no file posts meanwhile.
+ *
+ * Context: process context (the PM core); may sleep.
+ * Return: 0.
+ */
+static int vmmgmt_guest_suspend(struct device *dev)
+{
+	struct vmmgmt_guest_dev *vdev = dev_get_drvdata(dev);
+
+	vmmgmt_guest_stats_pause(vdev);
+	vmmgmt_guest_rx_shutdown(vdev);
+	vmmgmt_guest_watch_pause(vdev);
+	atomic64_inc(&vdev->counters.suspends);
+	dev_info(dev, "suspended: rx work, stall watchdog and sampling stopped (link %u)\n",
+		 READ_ONCE(vdev->link_state));
+	return 0;
+}
+
+/**
+ * vmmgmt_guest_resume() - the system sleep ended (resume, thaw, restore).
+ * @dev: the PCI device's struct device.
+ *
+ * Looks at the header again (a host that reset the channel meanwhile is
+ * followed as any reset is), then restarts the rx work, runs it once (a
+ * notification may have come while it was off), and restarts the stall
+ * watchdog and sampling.
+ *
+ * Context: process context (the PM core); may sleep.
+ * Return: 0.
+ */
+static int vmmgmt_guest_resume(struct device *dev)
+{
+	struct vmmgmt_guest_dev *vdev = dev_get_drvdata(dev);
+
+	vmmgmt_guest_rx_resume(vdev);
+	vmmgmt_guest_watch_arm(vdev);
+	vmmgmt_guest_stats_resume(vdev);
+	atomic64_inc(&vdev->counters.resumes);
+	dev_info(dev, "resumed: link %u, generation %u\n",
+		 READ_ONCE(vdev->link_state), READ_ONCE(vdev->link_gen));
+	return 0;
+}
+
+static DEFINE_SIMPLE_DEV_PM_OPS(vmmgmt_guest_pm_ops, vmmgmt_guest_suspend,
+				vmmgmt_guest_resume);
 
 static const struct pci_device_id vmmgmt_guest_pci_ids[] = {
 	{ PCI_DEVICE(VMMGMT_GUEST_PCI_VENDOR_ID, VMMGMT_GUEST_PCI_DEVICE_ID) },
@@ -316,6 +399,7 @@ static struct pci_driver vmmgmt_guest_pci_driver = {
 	.id_table = vmmgmt_guest_pci_ids,
 	.probe = vmmgmt_guest_probe,
 	.remove = vmmgmt_guest_remove,
+	.driver.pm = pm_sleep_ptr(&vmmgmt_guest_pm_ops),
 };
 
 static int __init vmmgmt_guest_init(void)

@@ -402,7 +402,8 @@ void vmmgmt_guest_stats_work(struct work_struct *work)
 	int ret;
 
 	mutex_lock(&st->lock);
-	if (!st->enabled || !vmmgmt_guest_mode_on(vdev, VMMGMT_MODE_STATS))
+	if (!st->enabled || st->paused ||
+	    !vmmgmt_guest_mode_on(vdev, VMMGMT_MODE_STATS))
 		goto unlock;
 	now = ktime_get_ns();
 	/*
@@ -524,6 +525,52 @@ int vmmgmt_guest_stats_enable(struct vmmgmt_guest_dev *vdev, bool on)
 	}
 	mutex_unlock(&st->lock);
 	return ret;
+}
+
+/**
+ * vmmgmt_guest_stats_pause() - stop sampling for a system sleep.
+ * @vdev: the device.
+ *
+ * Whether sampling is on stays as the owner set it; no sample is taken
+ * until vmmgmt_guest_stats_resume().  The host's requests wait in their
+ * queue (the rx work that takes them is stopped too).
+ *
+ * Context: process context; may sleep; must not hold
+ * &vmmgmt_guest_sampler.lock.
+ */
+void vmmgmt_guest_stats_pause(struct vmmgmt_guest_dev *vdev)
+{
+	mutex_lock(&vdev->sampler.lock);
+	vdev->sampler.paused = true;
+	mutex_unlock(&vdev->sampler.lock);
+	cancel_delayed_work_sync(&vdev->sampler.work);
+	cancel_work_sync(&vdev->sampler.req_work);
+}
+
+/**
+ * vmmgmt_guest_stats_resume() - sample again after a system sleep.
+ * @vdev: the device, paused by vmmgmt_guest_stats_pause().
+ *
+ * If sampling is on, takes a new baseline (the sleep is no period of
+ * the guest's) and the next sample follows one period later; requests
+ * of the host that waited are served.
+ *
+ * Context: process context; takes &vmmgmt_guest_sampler.lock.
+ */
+void vmmgmt_guest_stats_resume(struct vmmgmt_guest_dev *vdev)
+{
+	struct vmmgmt_guest_sampler *st = &vdev->sampler;
+
+	mutex_lock(&st->lock);
+	st->paused = false;
+	if (st->enabled) {
+		vmmgmt_guest_stats_cpus(st, NULL);
+		st->last_ns = ktime_get_ns();
+		mod_delayed_work(system_wq, &st->work,
+				 msecs_to_jiffies(st->period_ms));
+	}
+	mutex_unlock(&st->lock);
+	schedule_work(&st->req_work);
 }
 
 /**

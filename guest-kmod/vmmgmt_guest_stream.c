@@ -51,6 +51,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/poll.h>
+#include <linux/random.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -2054,6 +2055,12 @@ void vmmgmt_guest_streams_init(struct vmmgmt_guest_dev *vdev)
 	INIT_LIST_HEAD(&ss->all);
 	INIT_LIST_HEAD(&ss->listeners);
 	INIT_DELAYED_WORK(&ss->work, vmmgmt_guest_streams_work);
+	/*
+	 * Stream ids unlike an earlier instance's, whose streams the host
+	 * may not have seen closed on a resumed channel
+	 * (vmmgmt_guest_link_bind()).
+	 */
+	ss->next_id = get_random_u32();
 }
 
 /**

@@ -279,6 +279,24 @@ VMMGMT_GUEST_COUNTER_ATTR(flow_peers_gone, flow_peers_gone);
 VMMGMT_GUEST_COUNTER_ATTR(flow_waits, flow_waits);
 VMMGMT_GUEST_COUNTER_ATTR(flow_overflows, flow_overflows);
 VMMGMT_GUEST_COUNTER_ATTR(withdrawals_lost, withdrawals_lost);
+VMMGMT_GUEST_COUNTER_ATTR(suspends, suspends);
+VMMGMT_GUEST_COUNTER_ATTR(resumes, resumes);
+
+/* Binds since the module was loaded that resumed the channel. */
+static ssize_t resumed_binds_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", vmmgmt_guest_link_binds(true));
+}
+static DEVICE_ATTR_RO(resumed_binds);
+
+/* Binds since the module was loaded that reset the channel. */
+static ssize_t reset_binds_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", vmmgmt_guest_link_binds(false));
+}
+static DEVICE_ATTR_RO(reset_binds);
 
 static struct attribute *vmmgmt_guest_counter_attrs[] = {
 	&dev_attr_tx_msgs.attr,
@@ -297,6 +315,10 @@ static struct attribute *vmmgmt_guest_counter_attrs[] = {
 	&dev_attr_flow_waits.attr,
 	&dev_attr_flow_overflows.attr,
 	&dev_attr_withdrawals_lost.attr,
+	&dev_attr_suspends.attr,
+	&dev_attr_resumes.attr,
+	&dev_attr_resumed_binds.attr,
+	&dev_attr_reset_binds.attr,
 	NULL
 };
 

@@ -321,6 +321,19 @@ void vmmgmt_guest_watch_stop(struct vmmgmt_guest_dev *vdev)
 }
 
 /**
+ * vmmgmt_guest_watch_pause() - stop a device's watchdog for a system sleep.
+ * @vdev: the device; &vmmgmt_guest_dev.rx_off is set already, so nothing
+ *	arms the watchdog again until vmmgmt_guest_watch_arm() after the
+ *	sleep.  The debugfs files stay.
+ *
+ * Context: process context; may sleep.
+ */
+void vmmgmt_guest_watch_pause(struct vmmgmt_guest_dev *vdev)
+{
+	cancel_delayed_work_sync(&vdev->watch_work);
+}
+
+/**
  * vmmgmt_guest_watch_module_init() - create vmmgmt/ in debugfs.
  *
  * Context: process context (module init).

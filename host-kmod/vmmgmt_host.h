@@ -7,7 +7,9 @@
  *
  * vmmgmt_host_main.c	module init and exit, in dependency order
  * vmmgmt_host_cdev.c	/dev/vmmgmt-host: ioctls and device sysfs
- * vmmgmt_host_vm.c	VM lifecycle: registration and removal, in order
+ * vmmgmt_host_vm.c	VM lifecycle: registration and removal, in order;
+ *			VMs that outlive their daemon (PERSIST): orphans,
+ *			adoption, the listing, the watch on QEMU's exit
  * vmmgmt_host_worker.c	the per-VM kernel thread: kick hooks, G2H drain
  *			(control requests, the echo service, answers),
  *			H2G post, guest notification, channel reset on the
@@ -69,6 +71,11 @@
  *	worker.  Under it: &vmmgmt_host_sched.in_lock (spinlock), the
  *	worker's hand-over of samples, and RCU for the thread list.
  *   &vmmgmt_host_vm_stats.lock (spinlock): never held with the above.
+ *   The wait queue lock of QEMU's &struct pid (wait_pidfd): taken under
+ *	vmmgmt_host_vms_lock to hook and unhook a PERSIST VM's exit watch;
+ *	the wake callback runs under it (and under the tasklist lock, with
+ *	interrupts off) and only takes a reference and queues a work item
+ *	(vmmgmt_host_vm.c).
  * The worker takes only the spinlocks, and the eventfds' wait queue locks
  * (inside eventfd_signal() and the wake callback).
  */
@@ -608,8 +615,22 @@ struct vmmgmt_host_sched {
 /**
  * struct vmmgmt_host_vm - one registered VM.
  * @node: in vmmgmt_host_vms.  Protected by vmmgmt_host_vms_lock.
- * @owner: the /dev/vmmgmt-host file that added the VM (not a reference:
- *	the file's release removes its VMs first).
+ * @owner: the /dev/vmmgmt-host file that added the VM, or (ABI 0.8) last
+ *	adopted it; NULL while a PERSIST VM is an orphan.  Not a reference:
+ *	the file's release removes its VMs first, or orphans its PERSIST
+ *	VMs.  Protected by vmmgmt_host_vms_lock.
+ * @persist: added with %VMMGMT_HOST_VM_F_PERSIST: the VM outlives @owner
+ *	and goes when its QEMU exits.  Set at registration.
+ * @orphan: a PERSIST VM whose @owner was released and that nobody adopted
+ *	since.  Protected by vmmgmt_host_vms_lock (sysfs reads it once).
+ * @adoptions: VMMGMT_HOST_IOC_ADOPT_VM calls that claimed the VM.
+ *	Protected by vmmgmt_host_vms_lock (sysfs reads it once).
+ * @qemu: a PERSIST VM's QEMU process (a reference), whose wait_pidfd queue
+ *	@qemu_wait is on while the VM is registered; NULL for other VMs and
+ *	once the VM is removed.  Protected by vmmgmt_host_vms_lock.
+ * @qemu_wait: the exit watch's entry on @qemu's wait_pidfd queue.
+ * @qemu_work: queued by the exit watch; checks whether QEMU is gone and
+ *	removes the VM.  A queued @qemu_work holds a reference to @kobj.
  * @kobj: /sys/class/misc/vmmgmt-host/vms/<name>/; its release frees the
  *	structure.
  * @id: VM id, 1..%VMMGMT_VM_ID_MAX.
@@ -691,6 +712,12 @@ struct vmmgmt_host_sched {
 struct vmmgmt_host_vm {
 	struct list_head node;
 	struct file *owner;
+	bool persist;
+	bool orphan;
+	u32 adoptions;
+	struct pid *qemu;
+	struct wait_queue_entry qemu_wait;
+	struct work_struct qemu_work;
 	struct kobject kobj;
 	u32 id;
 	char name[VMMGMT_NAME_MAX];
@@ -798,6 +825,11 @@ int vmmgmt_host_vm_add(struct file *owner,
 int vmmgmt_host_vm_del(struct file *owner,
 		       const struct vmmgmt_host_vm_del *req);
 void vmmgmt_host_vm_release_file(struct file *owner);
+int vmmgmt_host_vm_list(struct vmmgmt_host_vm_list *list);
+int vmmgmt_host_vm_adopt(struct file *owner,
+			 const struct vmmgmt_host_vm_adopt *req);
+int vmmgmt_host_vm_init(void);
+void vmmgmt_host_vm_exit(void);
 
 /* vmmgmt_host_worker.c */
 int vmmgmt_host_worker_create(struct vmmgmt_host_vm *vm);
@@ -937,6 +969,7 @@ int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
 extern struct mutex vmmgmt_host_vms_lock;
 struct vmmgmt_host_vm *vmmgmt_host_vm_find(u32 id, const char *name);
 struct vmmgmt_host_vm *vmmgmt_host_vm_owned(const struct file *owner);
+struct vmmgmt_host_vm *vmmgmt_host_vm_next(u32 after);
 int vmmgmt_host_vm_reserve(struct vmmgmt_host_vm *vm, struct kobject **dir);
 void vmmgmt_host_vm_unreserve(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_vm_publish(struct vmmgmt_host_vm *vm);

@@ -18,6 +18,8 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 
@@ -79,6 +81,46 @@ static long vmmgmt_host_ioctl_del_vm(struct file *file, void __user *uarg)
 }
 
 /**
+ * vmmgmt_host_ioctl_list_vms() - VMMGMT_HOST_IOC_LIST_VMS.
+ * @uarg: user pointer to a &struct vmmgmt_host_vm_list.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or the errors of vmmgmt_host_vm_list(), or -EFAULT, -ENOMEM.
+ */
+static long vmmgmt_host_ioctl_list_vms(void __user *uarg)
+{
+	struct vmmgmt_host_vm_list *list;
+	long ret;
+
+	/* 1312 bytes: not for the stack. */
+	list = memdup_user(uarg, sizeof(*list));
+	if (IS_ERR(list))
+		return PTR_ERR(list);
+	ret = vmmgmt_host_vm_list(list);
+	if (!ret && copy_to_user(uarg, list, sizeof(*list)))
+		ret = -EFAULT;
+	kfree(list);
+	return ret;
+}
+
+/**
+ * vmmgmt_host_ioctl_adopt_vm() - VMMGMT_HOST_IOC_ADOPT_VM.
+ * @file: the open file; it becomes the VM's owner.
+ * @uarg: user pointer to a &struct vmmgmt_host_vm_adopt.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or the errors of vmmgmt_host_vm_adopt(), or -EFAULT.
+ */
+static long vmmgmt_host_ioctl_adopt_vm(struct file *file, void __user *uarg)
+{
+	struct vmmgmt_host_vm_adopt req;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	return vmmgmt_host_vm_adopt(file, &req);
+}
+
+/**
  * vmmgmt_host_ioctl() - ioctl dispatcher of /dev/vmmgmt-host.
  * @file: the open file.
  * @cmd: ioctl number, see uapi/vmmgmt.h.
@@ -100,6 +142,10 @@ static long vmmgmt_host_ioctl(struct file *file, unsigned int cmd,
 		return vmmgmt_host_ioctl_add_vm(file, uarg);
 	case VMMGMT_HOST_IOC_DEL_VM:
 		return vmmgmt_host_ioctl_del_vm(file, uarg);
+	case VMMGMT_HOST_IOC_LIST_VMS:
+		return vmmgmt_host_ioctl_list_vms(uarg);
+	case VMMGMT_HOST_IOC_ADOPT_VM:
+		return vmmgmt_host_ioctl_adopt_vm(file, uarg);
 	case VMMGMT_HOST_IOC_BIND:
 		return vmmgmt_host_ep_bind(file->private_data, uarg);
 	case VMMGMT_HOST_IOC_PUBLISH:
@@ -141,8 +187,8 @@ static int vmmgmt_host_open(struct inode *inode, struct file *file)
 /**
  * vmmgmt_host_release() - the last reference to an open file went away.
  * @inode: unused.
- * @file: the file; every VM it added is removed, its stream or listener
- *	closed, its port unbound.
+ * @file: the file; every VM it owns is removed (the PERSIST ones are
+ *	orphaned instead), its stream or listener closed, its port unbound.
  *
  * Context: process context; may sleep.
  * Return: 0.

@@ -9,6 +9,10 @@
 
 #include <linux/eventfd.h>
 #include <linux/fs.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 
 /**
@@ -58,5 +62,35 @@ static inline unsigned int vmmgmt_host_shmem_seals(struct file *file)
 #else
 #define vmmgmt_host_splice_read		generic_file_splice_read
 #endif
+
+/**
+ * vmmgmt_host_pid_exited() - whether the process of a thread group id has
+ * exited: every thread of it is gone or a zombie.
+ * @pid: the struct pid of the thread group (its leader's).
+ *
+ * 6.1 exports thread_group_exited() for this; 6.9 dropped it (pidfs has
+ * the test inline).  This is the same test, written with what both
+ * kernels have: the leader is gone (reaped), or it is a zombie and no
+ * other thread is left (a leader that exited before its threads is not
+ * the end of the process).  The kernel wakes @pid's wait_pidfd queue when
+ * this becomes true (do_notify_pidfd()) and again when the leader is
+ * reaped; exec by another thread hands the leader's struct pid on, so
+ * @pid stays the process's.
+ *
+ * Context: any context; takes the RCU read lock.
+ * Return: true when the process has exited.
+ */
+static inline bool vmmgmt_host_pid_exited(struct pid *pid)
+{
+	struct task_struct *task;
+	bool exited;
+
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_PID);
+	exited = !task ||
+		 (READ_ONCE(task->exit_state) && thread_group_empty(task));
+	rcu_read_unlock();
+	return exited;
+}
 
 #endif /* _VMMGMT_HOST_COMPAT_H */

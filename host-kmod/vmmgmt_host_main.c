@@ -21,21 +21,30 @@ static int __init vmmgmt_host_init(void)
 	int ret;
 
 	vmmgmt_host_watch_init();
+	ret = vmmgmt_host_vm_init();
+	if (ret)
+		goto err_watch_exit;
 	/* The character device is the last thing registered. */
 	ret = vmmgmt_host_cdev_init();
-	if (ret) {
-		vmmgmt_host_watch_exit();
-		pr_err("cannot register /dev/vmmgmt-host: %d\n", ret);
-		return ret;
-	}
+	if (ret)
+		goto err_vm_exit;
 	pr_info("ABI %u.%u loaded\n", VMMGMT_ABI_MAJOR, VMMGMT_ABI_MINOR);
 	return 0;
+
+err_vm_exit:
+	vmmgmt_host_vm_exit();
+err_watch_exit:
+	vmmgmt_host_watch_exit();
+	pr_err("cannot register /dev/vmmgmt-host: %d\n", ret);
+	return ret;
 }
 
 static void __exit vmmgmt_host_exit(void)
 {
 	/* The character device is the first thing removed. */
 	vmmgmt_host_cdev_exit();
+	/* A QEMU exit work that removed the last VM may still run. */
+	vmmgmt_host_vm_exit();
 	vmmgmt_host_watch_exit();
 	vmmgmt_host_policy_exit();
 }

@@ -90,6 +90,28 @@ struct vmmgmt_host_vm *vmmgmt_host_vm_owned(const struct file *owner)
 }
 
 /**
+ * vmmgmt_host_vm_next() - the registered VM with the lowest id above one.
+ * @after: the id to start after; 0 for the first VM.
+ *
+ * The id table holds exactly the registered VMs while
+ * vmmgmt_host_vms_lock is held (it changes only under it), so walking it
+ * with this yields every VM once, by increasing id.
+ *
+ * Context: holds vmmgmt_host_vms_lock.
+ * Return: the VM, or NULL when no VM has an id above @after.
+ */
+struct vmmgmt_host_vm *vmmgmt_host_vm_next(u32 after)
+{
+	unsigned long index = (unsigned long)after + 1;
+
+	lockdep_assert_held(&vmmgmt_host_vms_lock);
+	if (index > VMMGMT_VM_ID_MAX)
+		return NULL;
+	return xa_find(&vmmgmt_host_vm_ids, &index, VMMGMT_VM_ID_MAX,
+		       XA_PRESENT);
+}
+
+/**
  * vmmgmt_host_vm_reserve() - make room in the registry for a new VM.
  * @vm: the VM, with its id and name set; not in the registry yet.
  * @dir: returns the vms/ directory, the parent of the VM's kobject.
@@ -276,7 +298,9 @@ int vmmgmt_host_vms_init(struct kobject *parent)
  * vmmgmt_host_vms_exit() - remove the vms/ directory.
  *
  * No VM is left: every open /dev/vmmgmt-host file holds a reference to
- * the module, and its release removes the VMs it added.
+ * the module, and its release removes the VMs it added but the PERSIST
+ * ones, each of which holds a reference to the module itself until it is
+ * removed (rmmod fails while one is registered).
  *
  * Context: process context (module exit); takes vmmgmt_host_vms_lock.
  */

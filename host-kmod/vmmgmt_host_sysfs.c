@@ -7,7 +7,8 @@
  *
  * Owns: the VM's kobject type and the files of the directory itself (the
  * channel counters, identifiers, link state, the guest's modes, the
- * records held for full destinations).
+ * records held for full destinations, and (ABI 0.8) whether the VM is
+ * persistent, an orphan, and how often it was adopted).
  *
  * May call: the region (the guest's modes), and the statistics, the
  * scheduling policy and the quotas, for their groups stats/, sched/ and
@@ -51,6 +52,29 @@ static ssize_t qemu_pid_show(struct kobject *kobj,
 			     struct kobj_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%u\n", vmmgmt_host_kobj_vm(kobj)->qemu_pid);
+}
+
+/* ABI 0.8: added with VMMGMT_HOST_VM_F_PERSIST (0 or 1). */
+static ssize_t persist_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", vmmgmt_host_kobj_vm(kobj)->persist);
+}
+
+/* ABI 0.8: a PERSIST VM whose daemon's file is closed, not adopted since. */
+static ssize_t orphan_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  READ_ONCE(vmmgmt_host_kobj_vm(kobj)->orphan));
+}
+
+/* ABI 0.8: VMMGMT_HOST_IOC_ADOPT_VM calls that claimed the VM. */
+static ssize_t adoptions_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(vmmgmt_host_kobj_vm(kobj)->adoptions));
 }
 
 static ssize_t generation_show(struct kobject *kobj,
@@ -165,6 +189,9 @@ static struct kobj_attribute link_state_attr = __ATTR_RO(link_state);
 static struct kobj_attribute vm_id_attr = __ATTR_RO(vm_id);
 static struct kobj_attribute qemu_pid_attr = __ATTR_RO(qemu_pid);
 static struct kobj_attribute generation_attr = __ATTR_RO(generation);
+static struct kobj_attribute persist_attr = __ATTR_RO(persist);
+static struct kobj_attribute orphan_attr = __ATTR_RO(orphan);
+static struct kobj_attribute adoptions_attr = __ATTR_RO(adoptions);
 static struct kobj_attribute guest_modes_attr = __ATTR_RO(guest_modes);
 static struct kobj_attribute held_attr = __ATTR_RO(held);
 static struct kobj_attribute streams_open_attr = __ATTR_RO(streams_open);
@@ -174,6 +201,9 @@ static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&vm_id_attr.attr,
 	&qemu_pid_attr.attr,
 	&generation_attr.attr,
+	&persist_attr.attr,
+	&orphan_attr.attr,
+	&adoptions_attr.attr,
 	&guest_modes_attr.attr,
 	&vmmgmt_host_counter_attr_rx_msgs.attr.attr,
 	&vmmgmt_host_counter_attr_rx_bytes.attr.attr,

@@ -9,8 +9,17 @@
  * VMMGMT_HOST_IOC_DEL_VM, and the release of the file that added the VM,
  * undo it in reverse order.
  *
- * Owns: the order in which a VM's parts are set up and torn down, and
- * the VM's eventfd references.
+ * VMs added with VMMGMT_HOST_VM_F_PERSIST (ABI 0.8) outlive that file: its
+ * release makes them orphans, VMMGMT_HOST_IOC_LIST_VMS lists them and
+ * VMMGMT_HOST_IOC_ADOPT_VM gives them a new owner; they go on DEL_VM
+ * (through any file) or when their QEMU exits, which this file watches
+ * itself (see "The QEMU exit watch" below).  Each holds a reference to
+ * the module, so rmmod fails while one is registered.
+ *
+ * Owns: the order in which a VM's parts are set up and torn down, the
+ * VM's eventfd references, its owner and orphan state, the QEMU exit
+ * watch (the pid reference, the wait queue entry, the work item and its
+ * workqueue) and the module reference of a PERSIST VM.
  *
  * May call: the registry, the region, the queues, the worker, flow
  * control (held records, PEER_GONE), the host streams, the watchdog, the
@@ -25,8 +34,13 @@
 #include <linux/fs.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <vmmgmt.h>
 
@@ -45,7 +59,7 @@ static int vmmgmt_host_vm_check(const struct vmmgmt_host_vm_add *req)
 {
 	unsigned int i;
 
-	if (req->flags || req->pad)
+	if ((req->flags & ~VMMGMT_HOST_VM_F_PERSIST) || req->pad)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
 		if (req->reserved[i])
@@ -146,9 +160,200 @@ err_put:
 	return PTR_ERR(ctx);
 }
 
+/*
+ * The QEMU exit watch of a PERSIST VM.
+ *
+ * There is no pidfd API for modules, so the VM hooks its own entry
+ * (@vm->qemu_wait) on the wait queue that pidfds poll, wait_pidfd of
+ * QEMU's struct pid (@vm->qemu, a reference taken at ADD_VM: the number
+ * may be reused, the struct pid is not).  The kernel wakes that queue
+ * when the process has exited (do_notify_pidfd(), with the tasklist lock
+ * held and interrupts off; exit_state is set before, on 6.1 too) and when
+ * it is reaped; the wake callback only
+ * takes a reference to the VM's kobject and queues @vm->qemu_work on
+ * vmmgmt_host_vm_wq.  The work takes vmmgmt_host_vms_lock, checks that
+ * the VM is still registered (@vm->qemu set) and QEMU really gone
+ * (vmmgmt_host_pid_exited(): a wakeup may come for a leader that exited
+ * before its threads, or twice), removes it as DEL_VM does, and drops its
+ * reference.
+ *
+ * The races, and why each is safe:
+ * - Wakeup vs removal (DEL_VM, the work itself; module exit cannot come
+ *   first, see below).  vmmgmt_host_vm_destroy() unhooks the entry
+ *   (remove_wait_queue(): under the queue's lock, which every wakeup
+ *   holds while it calls back) before anything else and before it drops
+ *   the registration's reference; so the callback never runs on a VM
+ *   being freed, and its reference is never the last (the registration's
+ *   is still held while it runs), so it may take and drop one in atomic
+ *   context.  Only then is the pid put and @vm->qemu cleared: the queue
+ *   is in the struct pid, so that order matters too.  Both happen
+ *   once: only destroy does them, and only for a VM still registered,
+ *   under vmmgmt_host_vms_lock.
+ * - Work vs removal.  The work never waits for removal nor removal for the
+ *   work (destroy runs under vmmgmt_host_vms_lock, which the work takes:
+ *   cancel_work_sync() there would deadlock).  A queued work holds a
+ *   kobject reference instead, so the structure outlives it; it finds
+ *   @vm->qemu NULL under the lock when DEL_VM came first and only drops
+ *   its reference.  queue_work() of a work already queued fails: the
+ *   callback drops the reference it took then; a work queued again while
+ *   it is running is run once more and finds the VM gone.
+ * - The check at ADD_VM.  QEMU may exit between the ESRCH check and the
+ *   hook; the wakeup is then lost, so after hooking the add looks once
+ *   more and queues the work itself (it runs after the add has released
+ *   the lock).
+ * - File release vs the work.  The release only orphans a PERSIST VM
+ *   (under the lock); the work removes orphans and owned VMs alike.
+ * - Module exit.  Each PERSIST VM holds a module reference from its
+ *   registration until destroy, so exit comes after the last one is
+ *   removed; no callback can queue work then (every entry is unhooked).
+ *   A work that removed the last VM still runs module code after destroy
+ *   dropped that reference (the log line, its kobject_put(), which may
+ *   free the VM through the ktype's release): vmmgmt_host_vm_exit()
+ *   destroys the workqueue, which waits for it, before the module goes.
+ */
+
+/* Runs the QEMU exit works; destroyed (drained) at module exit. */
+static struct workqueue_struct *vmmgmt_host_vm_wq;
+
+/**
+ * vmmgmt_host_vm_qemu_kick() - have the work look at QEMU.
+ * @vm: the VM, registered, its entry hooked (its registration holds a
+ *	reference that outlives this call).
+ *
+ * Context: any context (the wake callback runs with interrupts off).
+ */
+static void vmmgmt_host_vm_qemu_kick(struct vmmgmt_host_vm *vm)
+{
+	/* The work's reference; never the last one when dropped here. */
+	kobject_get(&vm->kobj);
+	if (!queue_work(vmmgmt_host_vm_wq, &vm->qemu_work))
+		kobject_put(&vm->kobj);
+}
+
+/**
+ * vmmgmt_host_vm_qemu_wake() - wake callback on QEMU's wait_pidfd queue.
+ * @wait: the VM's entry.
+ * @mode: unused.
+ * @sync: unused.
+ * @key: unused (the events, EPOLLIN on exit).
+ *
+ * Context: the exiting (or reaping) task, under the queue's lock and the
+ * tasklist lock, interrupts off: only queues the work.
+ * Return: 0 (the wakeup goes on to the other entries).
+ */
+static int vmmgmt_host_vm_qemu_wake(struct wait_queue_entry *wait,
+				    unsigned int mode, int sync, void *key)
+{
+	vmmgmt_host_vm_qemu_kick(container_of(wait, struct vmmgmt_host_vm,
+					      qemu_wait));
+	return 0;
+}
+
+/* Forward: the work removes the VM as DEL_VM does. */
+static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm);
+
+/**
+ * vmmgmt_host_vm_qemu_work() - remove a PERSIST VM whose QEMU exited.
+ * @work: &vmmgmt_host_vm.qemu_work; its kobject reference is dropped.
+ *
+ * Context: process context (vmmgmt_host_vm_wq); takes
+ * vmmgmt_host_vms_lock.
+ */
+static void vmmgmt_host_vm_qemu_work(struct work_struct *work)
+{
+	struct vmmgmt_host_vm *vm =
+		container_of(work, struct vmmgmt_host_vm, qemu_work);
+	bool removed = false;
+
+	mutex_lock(&vmmgmt_host_vms_lock);
+	/* @vm->qemu is cleared when the VM is removed (DEL_VM came first). */
+	if (vm->qemu && vmmgmt_host_pid_exited(vm->qemu)) {
+		vmmgmt_host_vm_destroy(vm);
+		removed = true;
+	}
+	mutex_unlock(&vmmgmt_host_vms_lock);
+	if (removed)
+		pr_info("vm %s (id %u): QEMU pid %u exited, VM removed\n",
+			vm->name, vm->id, vm->qemu_pid);
+	/* May be the last reference: frees @vm. */
+	kobject_put(&vm->kobj);
+}
+
+/**
+ * vmmgmt_host_vm_qemu_get() - take the reference to a PERSIST VM's QEMU.
+ * @vm: the VM being added, not registered yet.
+ * @nr: the QEMU pid of the request, in the caller's PID namespace.
+ *
+ * Context: process context (the ADD_VM caller).
+ * Return: 0; -ESRCH if @nr is not a thread group id or its process has
+ * exited.
+ */
+static int vmmgmt_host_vm_qemu_get(struct vmmgmt_host_vm *vm, u32 nr)
+{
+	struct pid *pid;
+	bool live;
+
+	if (!nr || nr > PID_MAX_LIMIT)
+		return -ESRCH;
+	pid = find_get_pid(nr);
+	if (!pid)
+		return -ESRCH;
+	rcu_read_lock();
+	live = pid_task(pid, PIDTYPE_TGID) && !vmmgmt_host_pid_exited(pid);
+	rcu_read_unlock();
+	if (!live) {
+		put_pid(pid);
+		return -ESRCH;
+	}
+	vm->qemu = pid;
+	return 0;
+}
+
+/**
+ * vmmgmt_host_vm_qemu_watch() - hook a PERSIST VM's exit watch.
+ * @vm: the VM, just registered, with @vm->qemu.
+ *
+ * Also takes the VM's module reference, dropped by vmmgmt_host_vm_destroy().
+ *
+ * Context: process context (the ADD_VM ioctl: its file holds the module);
+ * holds vmmgmt_host_vms_lock.
+ */
+static void vmmgmt_host_vm_qemu_watch(struct vmmgmt_host_vm *vm)
+{
+	lockdep_assert_held(&vmmgmt_host_vms_lock);
+	__module_get(THIS_MODULE);
+	add_wait_queue(&vm->qemu->wait_pidfd, &vm->qemu_wait);
+	/* QEMU may have exited since the check: that wakeup is lost. */
+	if (vmmgmt_host_pid_exited(vm->qemu))
+		vmmgmt_host_vm_qemu_kick(vm);
+}
+
+/**
+ * vmmgmt_host_vm_qemu_unwatch() - unhook a PERSIST VM's exit watch and
+ * drop its pid reference; once per VM.
+ * @vm: the VM, being removed; nothing for VMs without a watch.
+ *
+ * After it no wake callback runs for @vm and none will; a work queued
+ * before finds @vm->qemu NULL.
+ *
+ * Context: process context; holds vmmgmt_host_vms_lock.
+ */
+static void vmmgmt_host_vm_qemu_unwatch(struct vmmgmt_host_vm *vm)
+{
+	lockdep_assert_held(&vmmgmt_host_vms_lock);
+	if (!vm->qemu)
+		return;
+	/* Waits for a callback running now: it holds the queue's lock. */
+	remove_wait_queue(&vm->qemu->wait_pidfd, &vm->qemu_wait);
+	/* The queue is in the struct pid: put it only now. */
+	put_pid(vm->qemu);
+	vm->qemu = NULL;
+}
+
 /**
  * vmmgmt_host_vm_add() - VMMGMT_HOST_IOC_ADD_VM.
- * @owner: the /dev/vmmgmt-host file; the VM goes away when it is released.
+ * @owner: the /dev/vmmgmt-host file; the VM goes away when it is released,
+ *	unless it is a PERSIST VM (it is orphaned then).
  * @req: the request, copied from userspace.
  *
  * Context: process context; takes vmmgmt_host_vms_lock.
@@ -172,6 +377,9 @@ int vmmgmt_host_vm_add(struct file *owner,
 	if (!vm)
 		return -ENOMEM;
 	vm->owner = owner;
+	vm->persist = req->flags & VMMGMT_HOST_VM_F_PERSIST;
+	init_waitqueue_func_entry(&vm->qemu_wait, vmmgmt_host_vm_qemu_wake);
+	INIT_WORK(&vm->qemu_work, vmmgmt_host_vm_qemu_work);
 	vm->id = req->vm_id;
 	vm->qemu_pid = req->qemu_pid;
 	vm->nr_vectors = req->nr_vectors;
@@ -189,10 +397,15 @@ int vmmgmt_host_vm_add(struct file *owner,
 		vm->kicks[v].vm = vm;
 	kobject_init(&vm->kobj, &vmmgmt_host_vm_ktype);
 
+	if (vm->persist) {
+		ret = vmmgmt_host_vm_qemu_get(vm, req->qemu_pid);
+		if (ret)
+			goto err_free;
+	}
 	vm->buf = kvmalloc(VMMGMT_MSG_MAX, GFP_KERNEL);
 	if (!vm->buf) {
 		ret = -ENOMEM;
-		goto err_free;
+		goto err_put_qemu;
 	}
 	ret = vmmgmt_host_vm_get_eventfds(vm, req, kick_files);
 	if (ret)
@@ -232,10 +445,12 @@ int vmmgmt_host_vm_add(struct file *owner,
 	/* Id reserved before the worker started: senders find it now. */
 	vmmgmt_host_vm_publish(vm);
 	vmmgmt_host_watch_add(vm);
+	if (vm->persist)
+		vmmgmt_host_vm_qemu_watch(vm);
 	kobject_uevent(&vm->kobj, KOBJ_ADD);
-	pr_info("%s (id %u): added, pid %u, region %llu bytes, %u vectors, generation %u\n",
+	pr_info("%s (id %u): added, pid %u, region %llu bytes, %u vectors, generation %u%s\n",
 		vm->name, vm->id, vm->qemu_pid, vm->size, vm->nr_vectors,
-		vm->generation);
+		vm->generation, vm->persist ? ", persistent" : "");
 	/* From here on a DEL_VM on another thread may free @vm. */
 	mutex_unlock(&vmmgmt_host_vms_lock);
 
@@ -260,6 +475,10 @@ err_put_eventfds:
 	vmmgmt_host_vm_put_eventfds(vm);
 err_free_buf:
 	kvfree(vm->buf);
+err_put_qemu:
+	/* Not hooked yet: only the reference (NULL without PERSIST). */
+	put_pid(vm->qemu);
+	vm->qemu = NULL;
 err_free:
 	/* The kobject's release frees @vm. */
 	kobject_put(&vm->kobj);
@@ -275,15 +494,20 @@ err_free:
  * region is unmapped; host writers waiting for room fail (ECONNRESET),
  * other VMs' workers answer what they held for the VM, and the VMs that
  * take notices get a PEER_GONE for it; the link state in the header reads DOWN afterwards,
- * and the guest gets an interrupt (call_fds[0]) so that it notices.
+ * and the guest gets an interrupt (call_fds[0]) so that it notices.  A
+ * PERSIST VM's exit watch is unhooked first and its module reference
+ * dropped last.
  *
  * Context: process context; holds vmmgmt_host_vms_lock.
  */
 static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 {
 	const struct vmmgmt_addr gone = { .vm = vm->id };
+	bool persist = vm->persist;
 
 	lockdep_assert_held(&vmmgmt_host_vms_lock);
+	/* No QEMU exit work acts on @vm after this (see the watch above). */
+	vmmgmt_host_vm_qemu_unwatch(vm);
 	/* The watchdog and debugfs let go of @vm first. */
 	vmmgmt_host_watch_del(vm);
 	/* Lookups that took a reference before this see @vm->dead. */
@@ -329,6 +553,13 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 		vm->name, vm->id, atomic64_read(&vm->counters.stalls_recovered),
 		atomic64_read(&vm->counters.stall_kicks));
 	kobject_put(&vm->kobj);
+	/*
+	 * Taken by vmmgmt_host_vm_qemu_watch().  The caller holds the module
+	 * (an ioctl's or released file's reference), or is the QEMU exit
+	 * work, which module exit waits for.
+	 */
+	if (persist)
+		module_put(THIS_MODULE);
 }
 
 /**
@@ -338,7 +569,8 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
  *
  * Context: process context; takes vmmgmt_host_vms_lock.
  * Return: 0; -EINVAL for nonzero flags or reserved or a bad id; -ENOENT if
- * no VM with that id was added through @owner.
+ * no VM with that id was added through @owner (or adopted by it) and no
+ * PERSIST VM has it.
  */
 int vmmgmt_host_vm_del(struct file *owner, const struct vmmgmt_host_vm_del *req)
 {
@@ -351,7 +583,8 @@ int vmmgmt_host_vm_del(struct file *owner, const struct vmmgmt_host_vm_del *req)
 		return -EINVAL;
 	mutex_lock(&vmmgmt_host_vms_lock);
 	vm = vmmgmt_host_vm_find(req->vm_id, NULL);
-	if (vm && vm->owner == owner)
+	/* A PERSIST VM is nobody's for good: any daemon may remove it. */
+	if (vm && (vm->persist || vm->owner == owner))
 		vmmgmt_host_vm_destroy(vm);
 	else
 		ret = -ENOENT;
@@ -360,7 +593,8 @@ int vmmgmt_host_vm_del(struct file *owner, const struct vmmgmt_host_vm_del *req)
 }
 
 /**
- * vmmgmt_host_vm_release_file() - remove every VM a file added.
+ * vmmgmt_host_vm_release_file() - remove every VM a file owns, but
+ * orphan the PERSIST ones (they run on until their QEMU exits).
  * @owner: the /dev/vmmgmt-host file being released.
  *
  * Context: process context; takes vmmgmt_host_vms_lock.
@@ -370,7 +604,161 @@ void vmmgmt_host_vm_release_file(struct file *owner)
 	struct vmmgmt_host_vm *vm;
 
 	mutex_lock(&vmmgmt_host_vms_lock);
-	while ((vm = vmmgmt_host_vm_owned(owner)))
-		vmmgmt_host_vm_destroy(vm);
+	while ((vm = vmmgmt_host_vm_owned(owner))) {
+		if (!vm->persist) {
+			vmmgmt_host_vm_destroy(vm);
+			continue;
+		}
+		/* No longer @owner's: the loop moves on. */
+		vm->owner = NULL;
+		WRITE_ONCE(vm->orphan, true);
+		pr_info("vm %s (id %u): daemon file closed, VM kept (QEMU pid %u)\n",
+			vm->name, vm->id, vm->qemu_pid);
+	}
 	mutex_unlock(&vmmgmt_host_vms_lock);
+}
+
+/**
+ * vmmgmt_host_vm_info() - describe a VM for VMMGMT_HOST_IOC_LIST_VMS.
+ * @vm: the VM, registered.
+ * @info: filled in; its reserved fields are left as they are (zero).
+ *
+ * Context: holds vmmgmt_host_vms_lock.
+ */
+static void vmmgmt_host_vm_info(const struct vmmgmt_host_vm *vm,
+				struct vmmgmt_host_vm_info *info)
+{
+	info->vm_id = vm->id;
+	info->qemu_pid = vm->qemu_pid;
+	info->region_size = vm->size;
+	info->nr_vectors = vm->nr_vectors;
+	info->flags = (vm->persist ? VMMGMT_HOST_VM_F_PERSIST : 0) |
+		      (vm->orphan ? VMMGMT_HOST_VM_F_ORPHAN : 0);
+	/* The worker changes it on resets: a snapshot. */
+	info->link_state = READ_ONCE(vm->link_state);
+	info->adoptions = vm->adoptions;
+	strscpy(info->name, vm->name, sizeof(info->name));
+}
+
+/**
+ * vmmgmt_host_vm_list() - VMMGMT_HOST_IOC_LIST_VMS.
+ * @list: the request, copied from userspace; filled in with the VMs with
+ *	ids above @list->after_id, by increasing id, and
+ *	%VMMGMT_HOST_VM_LIST_F_MORE when more follow.
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock.
+ * Return: 0, or -EINVAL for nonzero count, flags, pad or reserved.
+ */
+int vmmgmt_host_vm_list(struct vmmgmt_host_vm_list *list)
+{
+	struct vmmgmt_host_vm *vm;
+	u32 after = list->after_id;
+
+	if (list->count || list->flags || list->pad || list->reserved[0] ||
+	    list->reserved[1])
+		return -EINVAL;
+	/* What the caller had in the entries is not handed back. */
+	memset(list->vms, 0, sizeof(list->vms));
+	mutex_lock(&vmmgmt_host_vms_lock);
+	while ((vm = vmmgmt_host_vm_next(after))) {
+		if (list->count == VMMGMT_HOST_VMS_PER_LIST) {
+			list->flags |= VMMGMT_HOST_VM_LIST_F_MORE;
+			break;
+		}
+		vmmgmt_host_vm_info(vm, &list->vms[list->count++]);
+		after = vm->id;
+	}
+	mutex_unlock(&vmmgmt_host_vms_lock);
+	return 0;
+}
+
+/**
+ * vmmgmt_host_vm_qemu_is() - whether a pid number names a VM's QEMU.
+ * @vm: a PERSIST VM, registered (its @vm->qemu set).
+ * @nr: a pid number in the caller's PID namespace.
+ *
+ * Compares struct pids, not numbers: the VM may have been registered from
+ * another namespace, and a number alone could have been reused.
+ *
+ * Context: holds vmmgmt_host_vms_lock.
+ * Return: true if @nr is @vm's QEMU.
+ */
+static bool vmmgmt_host_vm_qemu_is(const struct vmmgmt_host_vm *vm, u32 nr)
+{
+	bool same;
+
+	if (!nr || nr > PID_MAX_LIMIT)
+		return false;
+	rcu_read_lock();
+	same = find_vpid(nr) == vm->qemu;
+	rcu_read_unlock();
+	return same;
+}
+
+/**
+ * vmmgmt_host_vm_adopt() - VMMGMT_HOST_IOC_ADOPT_VM.
+ * @owner: the /dev/vmmgmt-host file the request came through: the VM's
+ *	owner from now on.
+ * @req: the request, copied from userspace.
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock.
+ * Return: 0; -EINVAL for nonzero reserved; -ENOENT if no VM has the id;
+ * -EPERM if it is not a PERSIST VM; -ESRCH if @req->qemu_pid is not its
+ * QEMU.
+ */
+int vmmgmt_host_vm_adopt(struct file *owner,
+			 const struct vmmgmt_host_vm_adopt *req)
+{
+	struct vmmgmt_host_vm *vm;
+	int ret = 0;
+
+	if (req->reserved)
+		return -EINVAL;
+	if (req->vm_id == VMMGMT_HOST_PEER_ID || req->vm_id > VMMGMT_VM_ID_MAX)
+		return -ENOENT;
+	mutex_lock(&vmmgmt_host_vms_lock);
+	vm = vmmgmt_host_vm_find(req->vm_id, NULL);
+	if (!vm)
+		ret = -ENOENT;
+	else if (!vm->persist)
+		ret = -EPERM;
+	else if (!vmmgmt_host_vm_qemu_is(vm, req->qemu_pid))
+		ret = -ESRCH;
+	if (ret)
+		goto out_unlock;
+	vm->owner = owner;
+	WRITE_ONCE(vm->orphan, false);
+	WRITE_ONCE(vm->adoptions, vm->adoptions + 1);
+	pr_info("vm %s (id %u): adopted by pid %d (QEMU pid %u)\n", vm->name,
+		vm->id, task_tgid_nr(current), vm->qemu_pid);
+out_unlock:
+	mutex_unlock(&vmmgmt_host_vms_lock);
+	return ret;
+}
+
+/**
+ * vmmgmt_host_vm_init() - create the workqueue of the QEMU exit works.
+ *
+ * Context: process context (module init, before /dev/vmmgmt-host).
+ * Return: 0 or -ENOMEM.
+ */
+int vmmgmt_host_vm_init(void)
+{
+	vmmgmt_host_vm_wq = alloc_workqueue("vmmgmt-host-vm", 0, 0);
+	return vmmgmt_host_vm_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * vmmgmt_host_vm_exit() - wait for the QEMU exit works and destroy their
+ * workqueue.
+ *
+ * No VM is registered any more (each PERSIST VM holds the module), so no
+ * work can be queued; one that removed the last VM may still run, and is
+ * waited for.
+ *
+ * Context: process context (module exit, after /dev/vmmgmt-host is gone).
+ */
+void vmmgmt_host_vm_exit(void)
+{
+	destroy_workqueue(vmmgmt_host_vm_wq);
 }

@@ -70,18 +70,26 @@ struct vmmgmt_info {
  *	and lays out the rings.
  * @nr_vectors: eventfds in each of @kick_fds and @call_fds,
  *	1..%VMMGMT_VECTORS_MAX.
- * @flags: zero.
+ * @flags: zero or %VMMGMT_HOST_VM_F_PERSIST (ABI 0.8).
  * @kick_fds: eventfds QEMU signals when the guest rings the host's
  *	doorbell (peer 0, vector v); the host module waits on them.
  * @call_fds: eventfds the host module signals to interrupt the guest on
  *	vector v (QEMU's irqfds).
- * @qemu_pid: the QEMU process that serves the VM (SO_PEERCRED).
+ * @qemu_pid: the QEMU process that serves the VM (SO_PEERCRED), in the
+ *	caller's PID namespace.  With %VMMGMT_HOST_VM_F_PERSIST it must be a
+ *	live process.
  * @pad: zero.
  * @name: the VM's name, NUL-terminated, [A-Za-z0-9_-], unique.
  * @reserved: zero.
  *
- * The VM stays registered until VMMGMT_HOST_IOC_DEL_VM or until the file
- * that registered it is closed.
+ * Without %VMMGMT_HOST_VM_F_PERSIST the VM stays registered until
+ * VMMGMT_HOST_IOC_DEL_VM or until the file that registered it is closed.
+ * With it (ABI 0.8) the VM is not tied to that file: it stays until
+ * VMMGMT_HOST_IOC_DEL_VM (through any /dev/vmmgmt-host file) or until the
+ * process @qemu_pid exits, which the module watches itself; a daemon that
+ * exits or is killed leaves its VMs running, and a new one finds them
+ * with VMMGMT_HOST_IOC_LIST_VMS and claims them with
+ * VMMGMT_HOST_IOC_ADOPT_VM.
  */
 struct vmmgmt_host_vm_add {
 	__u32 vm_id;
@@ -95,6 +103,19 @@ struct vmmgmt_host_vm_add {
 	__u8 name[VMMGMT_NAME_MAX];
 	__u64 reserved[5];
 };
+
+/**
+ * VMMGMT_HOST_VM_F_PERSIST - (ABI 0.8) &struct vmmgmt_host_vm_add.flags:
+ * the VM outlives the file that registered it and goes away when its QEMU
+ * exits (or on VMMGMT_HOST_IOC_DEL_VM).
+ */
+#define VMMGMT_HOST_VM_F_PERSIST	0x1
+/**
+ * VMMGMT_HOST_VM_F_ORPHAN - (ABI 0.8) &struct vmmgmt_host_vm_info.flags:
+ * the file that registered or last adopted the VM is closed (its daemon
+ * exited); the VM runs on.
+ */
+#define VMMGMT_HOST_VM_F_ORPHAN		0x2
 
 /**
  * struct vmmgmt_host_vm_del - unregister a VM.
@@ -137,11 +158,13 @@ struct vmmgmt_bind {
 /*
  * VMMGMT_HOST_IOC_ADD_VM - register a VM (struct vmmgmt_host_vm_add).
  *	Errors: EFAULT; EINVAL (nonzero flags, pad or reserved, bad id, name,
- *	vector count, region size or seals); EBADF (an fd is not open);
+ *	vector count, region size or seals); ESRCH (ABI 0.8: PERSIST and
+ *	qemu_pid is not a live process); EBADF (an fd is not open);
  *	EINVAL (an fd is not a memfd or an eventfd as required); EEXIST (id
  *	or name in use); ENOSPC (too many VMs); ENOMEM.
  * VMMGMT_HOST_IOC_DEL_VM - unregister a VM (struct vmmgmt_host_vm_del)
- *	added through this same file.  Errors: EFAULT; EINVAL; ENOENT.
+ *	added through this same file, or (ABI 0.8) any VM added with
+ *	VMMGMT_HOST_VM_F_PERSIST.  Errors: EFAULT; EINVAL; ENOENT.
  * VMMGMT_HOST_IOC_BIND - make this file a host endpoint at (0, 0, port)
  *	(struct vmmgmt_bind; port 0 asks for a dynamic one, written back).
  *	Errors: EFAULT; EINVAL; EADDRINUSE (port taken, or the echo port 7);
@@ -461,6 +484,87 @@ struct vmmgmt_host_timeout {
 	__u64 reserved;
 };
 
+/**
+ * struct vmmgmt_host_vm_info - (ABI 0.8) one registered VM, as
+ * VMMGMT_HOST_IOC_LIST_VMS reports it.
+ * @vm_id: its id.
+ * @qemu_pid: the QEMU process that serves it (as given to ADD_VM, in the
+ *	PID namespace of the file that registered it).
+ * @region_size: bytes of its region.
+ * @nr_vectors: its interrupt vectors per direction.
+ * @flags: %VMMGMT_HOST_VM_F_PERSIST, %VMMGMT_HOST_VM_F_ORPHAN.
+ * @link_state: the &enum vmmgmt_link_state of its channel.
+ * @adoptions: VMMGMT_HOST_IOC_ADOPT_VM calls that claimed it.
+ * @name: its name, NUL-terminated.
+ * @reserved: zero.
+ */
+struct vmmgmt_host_vm_info {
+	__u32 vm_id;
+	__u32 qemu_pid;
+	__u64 region_size;
+	__u32 nr_vectors;
+	__u32 flags;
+	__u32 link_state;
+	__u32 adoptions;
+	__u8 name[VMMGMT_NAME_MAX];
+	__u64 reserved[2];
+};
+
+/** VMMGMT_HOST_VMS_PER_LIST - most VMs one &struct vmmgmt_host_vm_list holds. */
+#define VMMGMT_HOST_VMS_PER_LIST	16
+/** VMMGMT_HOST_VM_LIST_F_MORE - VMs with higher ids than the last listed exist. */
+#define VMMGMT_HOST_VM_LIST_F_MORE	0x1
+
+/**
+ * struct vmmgmt_host_vm_list - (ABI 0.8) one page of the registered VMs:
+ * argument of VMMGMT_HOST_IOC_LIST_VMS.
+ * @after_id: the VMs listed are those with an id above this one; 0 to
+ *	start with the first.
+ * @count: entries of @vms filled in, 0..%VMMGMT_HOST_VMS_PER_LIST; zero
+ *	in the request.
+ * @flags: zero in the request; %VMMGMT_HOST_VM_LIST_F_MORE in the answer
+ *	when VMs with higher ids than the last entry exist (list again with
+ *	@after_id set to its id).
+ * @reserved: zero.
+ * @vms: the VMs, by increasing id.
+ */
+struct vmmgmt_host_vm_list {
+	__u32 after_id;
+	__u32 count;
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[2];
+	struct vmmgmt_host_vm_info vms[VMMGMT_HOST_VMS_PER_LIST];
+};
+
+/**
+ * struct vmmgmt_host_vm_adopt - (ABI 0.8) claim a registered VM.
+ * @vm_id: its id.
+ * @qemu_pid: the QEMU process the caller believes serves it; must match.
+ * @reserved: zero.
+ */
+struct vmmgmt_host_vm_adopt {
+	__u32 vm_id;
+	__u32 qemu_pid;
+	__u64 reserved;
+};
+
+/*
+ * VMMGMT_HOST_IOC_LIST_VMS - (ABI 0.8) one page of the registered VMs
+ *	(struct vmmgmt_host_vm_list).  Errors: EFAULT; EINVAL (nonzero count,
+ *	flags, pad or reserved in the request).
+ * VMMGMT_HOST_IOC_ADOPT_VM - (ABI 0.8) make this file the VM's owner
+ *	(struct vmmgmt_host_vm_adopt): it is no longer an orphan, its
+ *	adoptions count grows by one and the kernel log says so.  Only VMs
+ *	registered with VMMGMT_HOST_VM_F_PERSIST can be adopted.  Errors:
+ *	EFAULT; EINVAL (nonzero reserved); ENOENT (no such VM); ESRCH
+ *	(qemu_pid is not the VM's QEMU); EPERM (not a PERSIST VM).
+ */
+#define VMMGMT_HOST_IOC_LIST_VMS \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x18, struct vmmgmt_host_vm_list)
+#define VMMGMT_HOST_IOC_ADOPT_VM \
+	_IOW(VMMGMT_IOC_MAGIC, 0x19, struct vmmgmt_host_vm_adopt)
+
 /*
  * VMMGMT_HOST_IOC_SET_TIMEOUT - (ABI 0.7) set this file's send timeout
  *	(struct vmmgmt_host_timeout).  Errors: EFAULT; EINVAL (nonzero flags
@@ -495,5 +599,8 @@ static_assert(sizeof(struct vmmgmt_stream_connect) == 32, "stream connect size")
 static_assert(sizeof(struct vmmgmt_stream_listen) == 16, "stream listen size");
 static_assert(sizeof(struct vmmgmt_stream_accept) == 32, "stream accept size");
 static_assert(sizeof(struct vmmgmt_host_timeout) == 16, "host timeout size");
+static_assert(sizeof(struct vmmgmt_host_vm_info) == 80, "vm info size");
+static_assert(sizeof(struct vmmgmt_host_vm_list) == 1312, "vm list size");
+static_assert(sizeof(struct vmmgmt_host_vm_adopt) == 16, "vm adopt size");
 
 #endif /* _UAPI_LINUX_VMMGMT_H */

@@ -120,11 +120,12 @@ to_kmsg() {
 	done
 }
 
-# load_bench_modules: the vsock modules scripts/mkinitramfs listed in
-# /lib/modules/bench-modules, in that order (make bench).
-load_bench_modules() {
+# load_modules LIST: the kernel modules scripts/mkinitramfs listed in
+# /lib/modules/LIST, in that order: bench-modules (vsock, make bench),
+# pm-modules (the guest's ACPI power button, which wakes it from s2idle).
+load_modules() {
 	local m
-	for m in $(cat /lib/modules/bench-modules); do
+	for m in $(cat /lib/modules/"$1"); do
 		insmod /lib/modules/"$m" || return 1
 	done
 }

@@ -45,6 +45,8 @@
 #include <vmmgmt.h>
 #include <vmmgmt_user.h>
 
+#include "vmmgmt_peer.h"
+
 #define WINDOW			8
 #define MSG_LEN			256
 #define PROGRESS_SECS		5
@@ -52,17 +54,6 @@
 static const struct vmmgmt_addr echo_addr = {
 	.host = 0, .vm = VMMGMT_HOST_PEER_ID, .port = VMMGMT_PORT_ECHO,
 };
-
-/* The sysfs link state without the newline, or "?" */
-static const char *link_state(void)
-{
-	static char buf[32];
-
-	if (vmmgmt_read_attr(VMMGMT_GUEST_SYSFS, "link_state", buf, sizeof(buf)) ||
-	    !buf[0])
-		return "?";
-	return buf;
-}
 
 /* The guest module's interrupt count, 0 if unreadable. */
 static unsigned long long interrupts(void)
@@ -97,20 +88,6 @@ static void print_guest_view(void)
 			printf("traffic: guest: %s\n", line);
 		}
 		pclose(p);
-	}
-}
-
-/* Wait up to @secs for the link to be up; true if it is. */
-static bool wait_link_up(double secs)
-{
-	double end = vmmgmt_now_s() + secs;
-
-	for (;;) {
-		if (!strcmp(link_state(), "up"))
-			return true;
-		if (vmmgmt_now_s() >= end)
-			return false;
-		vmmgmt_sleep_ms(100);
 	}
 }
 
@@ -231,7 +208,7 @@ static int session(double answer_timeout, double burst, double pause,
 		}
 		if (r == 0) {
 			printf("traffic: FAIL no answer for %.0f s after %lu answers (link %s)\n",
-			       answer_timeout, got, link_state());
+			       answer_timeout, got, peer_link_state());
 			print_guest_view();
 			goto fail;
 		}
@@ -259,12 +236,12 @@ err:
 	r = errno;
 	if (r == ENOTCONN) {
 		printf("traffic: link down: %s: %s after %lu answers (link_state %s)%s\n",
-		       op, errno_name(r), got, link_state(), idle);
+		       op, errno_name(r), got, peer_link_state(), idle);
 		close(fd);
 		return 0;
 	}
 	printf("traffic: FAIL %s: %s (%s) after %lu answers (link_state %s)\n",
-	       op, errno_name(r), strerror(r), got, link_state());
+	       op, errno_name(r), strerror(r), got, peer_link_state());
 fail:
 	close(fd);
 	return 1;
@@ -320,9 +297,9 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!wait_link_up(30)) {
+	if (!peer_wait_link(true, 30)) {
 		printf("traffic: FAIL link not up after 30 s (link_state %s)\n",
-		       link_state());
+		       peer_link_state());
 		return 1;
 	}
 	for (;;) {
@@ -330,9 +307,9 @@ int main(int argc, char **argv)
 		if (ret || relink <= 0)
 			return ret;
 		t0 = vmmgmt_now_s();
-		if (!wait_link_up(relink)) {
+		if (!peer_wait_link(true, relink)) {
 			printf("traffic: link still down after %.0f s (link_state %s)\n",
-			       relink, link_state());
+			       relink, peer_link_state());
 			return 0;
 		}
 		printf("traffic: link up again after %.1f s\n", vmmgmt_now_s() - t0);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shared by the guests' programs of the host tests that boot their own
- * guests and talk to them in text (vmmgmt_hol_peer, vmmgmt_vm2vm_peer):
- * files of the guest's device bound, connected, listening or streaming,
- * the module's ABI minor, a report to the test (a line on stdout and one
- * message to its endpoint) and the test's next command from a control
- * file.  Header only, static inline; calls vmmgmt_user.h, the uapi and
+ * guests (vmmgmt_echo_traffic, and those that talk to the test in text:
+ * vmmgmt_hol_peer, vmmgmt_vm2vm_peer, vmmgmt_seq_peer): files of the
+ * guest's device bound, connected, listening or streaming, the link
+ * state, the module's ABI minor, a report to the test (a line on stdout
+ * and one message to its endpoint) and the test's next command from a
+ * control file.  Header only, static inline; calls vmmgmt_user.h, the uapi and
  * libc.  The ports and texts are in each test's header
  * (selftests/vmmgmt_hol_proto.h, selftests/vmmgmt_stream_proto.h).
  */
@@ -14,6 +15,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -41,6 +43,18 @@ static inline int peer_open_to(unsigned int vm, unsigned int port)
 	return vmmgmt_ioctl_fd(peer_open_bound(0), VMMGMT_IOC_CONNECT, &a);
 }
 
+/*
+ * A file bound to @port whose write() goes to (0, @vm, @dst_port): it
+ * sends and receives on the same port; its fd, or -errno.
+ */
+static inline int peer_open_bound_to(unsigned int port, unsigned int vm,
+				     unsigned int dst_port)
+{
+	struct vmmgmt_addr a = { .vm = vm, .port = dst_port };
+
+	return vmmgmt_ioctl_fd(peer_open_bound(port), VMMGMT_IOC_CONNECT, &a);
+}
+
 /* A stream to (0, @vm, @port), 10 s to connect; its fd, or -errno. */
 static inline int peer_stream_to(unsigned int vm, unsigned int port)
 {
@@ -58,6 +72,31 @@ static inline int peer_stream_listen(unsigned int port)
 	struct vmmgmt_stream_listen l = { .port = port };
 
 	return vmmgmt_open_ioctl(VMMGMT_GUEST_DEV, VMMGMT_IOC_STREAM_LISTEN, &l);
+}
+
+/* The device's link state (sysfs link_state) without the newline, or "?". */
+static inline const char *peer_link_state(void)
+{
+	static char buf[32];
+
+	if (vmmgmt_read_attr(VMMGMT_GUEST_SYSFS, "link_state", buf, sizeof(buf)) ||
+	    !buf[0])
+		return "?";
+	return buf;
+}
+
+/* Wait up to @secs for the link to be up (@up) or not; true if it is. */
+static inline bool peer_wait_link(bool up, double secs)
+{
+	double end = vmmgmt_now_s() + secs;
+
+	for (;;) {
+		if (!strcmp(peer_link_state(), "up") == up)
+			return true;
+		if (vmmgmt_now_s() >= end)
+			return false;
+		vmmgmt_sleep_ms(100);
+	}
 }
 
 /* The guest module's ABI minor; 0 if it cannot say. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmt guest module: which ivshmem devices it binds.
+ * vmmgmt guest module: which ivshmem devices it binds, and what a driver
+ * unbind and bind, or a system sleep, leave of the channel.
  *
  * Reads BAR2 of every ivshmem device (1af4:1110) through sysfs and checks
  * that the driver bound exactly those whose region starts with a vmmgmt
@@ -10,9 +11,21 @@
  * With CONFIG_IO_STRICT_DEVMEM (Debian's kernels), a BAR that a driver has
  * claimed cannot be mapped from sysfs; such a device is unbound for the
  * read and bound again, which also exercises remove and probe.
+ *
+ * unbind_keeps_h2g: echo answers the host posted while the driver was
+ * unbound reach a file of the next instance bound to the same port, all
+ * of them, in order, and the bind resumed the channel (resumed_binds
+ * moved, reset_binds did not).  To have answers in flight at the unbind
+ * whatever the timing, a file first fills its receive queue with echo
+ * answers it does not read: the rx work then leaves the numbered ones in
+ * the ring.
+ *
+ * Sleep and wake (freeze, suspend to RAM) need QEMU to wake the guest:
+ * vmmgmt_restart_test (host) does them through QMP.
  */
 #include <dirent.h>
 #include <endian.h>
+#include <poll.h>
 #include <sys/mman.h>
 
 #include <vmmgmt.h>
@@ -177,6 +190,118 @@ TEST(ivshmem_bound_by_region_content)
 		TH_LOG("VMMGMT_EXPECT_FOREIGN unset: %d unbound not checked",
 		       unbound);
 	}
+}
+
+static const struct vmmgmt_addr echo_addr = {
+	.host = 0, .vm = VMMGMT_HOST_PEER_ID, .port = VMMGMT_PORT_ECHO,
+};
+
+/* Open the device (retrying while a bind brings it up), bind @port (0: any). */
+static int open_bound(__u32 *port, bool connect_echo)
+{
+	struct vmmgmt_bind b = { .port = *port };
+	int fd = -1, i, err;
+
+	for (i = 0; i < 100 && fd < 0; i++) {
+		fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			vmmgmt_sleep_ms(20);
+	}
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, VMMGMT_IOC_BIND, &b) ||
+	    (connect_echo && ioctl(fd, VMMGMT_IOC_CONNECT, &echo_addr))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*port = b.port;
+	return fd;
+}
+
+/* Read one message within @ms milliseconds: its length, or -errno. */
+static int read_within(int fd, void *buf, size_t size, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, ms) != 1)
+		return -ETIMEDOUT;
+	n = read(fd, buf, size);
+	return n < 0 ? -errno : (int)n;
+}
+
+static __u64 dev_attr(const char *name)
+{
+	char path[PATH_MAX];
+	__u64 v = ~0ULL;
+
+	snprintf(path, sizeof(path), VMMGMT_GUEST_SYSFS "/%s", name);
+	if (vmmgmt_read_u64(path, &v))
+		return ~0ULL;
+	return v;
+}
+
+/* The plug: echo answers a file's full receive queue holds. */
+#define PLUG_MSGS	256
+/* The numbered echo requests whose answers must survive the unbind. */
+#define KEPT_MSGS	20
+
+TEST(unbind_keeps_h2g)
+{
+	__u64 resumed, reset, drops;
+	char bdf[NAME_MAX + 1], msg[64], want[64];
+	__u32 port = 0, port2;
+	int fd, fd2, i, n;
+
+	fd = open(VMMGMT_GUEST_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && !device_required())
+		SKIP(return, VMMGMT_GUEST_DEV " absent (no vmmgmt device bound)");
+	ASSERT_LE(0, fd);
+	close(fd);
+	if (sysfs_link_state() != VMMGMT_LINK_UP)
+		SKIP(return, "link not up: no host module serves this VM");
+	ASSERT_EQ(0, link_name(VMMGMT_GUEST_SYSFS "/device", bdf, sizeof(bdf)));
+	ASSERT_NE(0, bdf[0]);
+	resumed = dev_attr("resumed_binds");
+	reset = dev_attr("reset_binds");
+	ASSERT_NE(~0ULL, resumed);
+	ASSERT_NE(~0ULL, reset);
+
+	fd = open_bound(&port, true);
+	ASSERT_LE(0, fd) TH_LOG("open, bind, connect: %s", strerror(-fd));
+	/* Fill the queue: the answers behind it stay in the H2G ring. */
+	for (i = 0; i < PLUG_MSGS; i++) {
+		n = snprintf(msg, sizeof(msg), "plug %d", i);
+		ASSERT_EQ(n, write(fd, msg, n)) TH_LOG("plug %d: %s", i, strerror(errno));
+	}
+	for (i = 0; i < KEPT_MSGS; i++) {
+		n = snprintf(msg, sizeof(msg), "kept %d", i);
+		ASSERT_EQ(n, write(fd, msg, n)) TH_LOG("kept %d: %s", i, strerror(errno));
+	}
+	/* The unbind waits until the host took all of them (echoed). */
+	ASSERT_EQ(0, pci_unbind(bdf));
+	close(fd);
+	ASSERT_EQ(0, pci_bind_vmmgmt(bdf));
+
+	port2 = port;
+	fd2 = open_bound(&port2, false);
+	ASSERT_LE(0, fd2) TH_LOG("open and bind port %u again: %s", port,
+				 strerror(-fd2));
+	for (i = 0; i < KEPT_MSGS; i++) {
+		n = snprintf(want, sizeof(want), "kept %d", i);
+		memset(msg, 0, sizeof(msg));
+		ASSERT_EQ(n, read_within(fd2, msg, sizeof(msg) - 1, 8000))
+			TH_LOG("echo %d of %d after the bind: %s", i, KEPT_MSGS,
+			       i ? "missing" : "none came");
+		ASSERT_STREQ(want, msg);
+	}
+	EXPECT_EQ(resumed + 1, dev_attr("resumed_binds"));
+	EXPECT_EQ(reset, dev_attr("reset_binds"));
+	drops = dev_attr("drops");
+	EXPECT_EQ(0ULL, drops);
+	EXPECT_EQ(VMMGMT_LINK_UP, sysfs_link_state());
+	close(fd2);
 }
 
 TEST_HARNESS_MAIN

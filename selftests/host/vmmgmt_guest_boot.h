@@ -9,13 +9,17 @@
  * A test describes its guests in an array of &struct boot_guest, calls
  * boot_init() (which skips the test outside the host VM), boot_begin(),
  * then start_vmmgmtd() and start_guest().  fatal() and the SIGTERM and
- * SIGINT handlers stop everything the test started.
+ * SIGINT handlers stop everything the test started.  Each guest's QEMU
+ * has a QMP monitor socket (guest_qmp(): stop, cont); boot_vmmgmtctl()
+ * runs vmmgmtctl against the test's vmmgmtd.
  *
  * Environment (all required):
  *   VMMGMTD               vmmgmtd binary
  *   VMMGMT_GUEST_KERNEL   the guests' kernel
  *   VMMGMT_GUEST_INITRD   the guests' initramfs (scripts/vm/guest-init)
  *   the test's own one    a directory for vmmgmtd's sockets (created)
+ * and, for boot_vmmgmtctl() only, VMMGMTCTL (default
+ * /opt/vmmgmt/bin/vmmgmtctl).
  */
 #ifndef VMMGMT_GUEST_BOOT_H
 #define VMMGMT_GUEST_BOOT_H
@@ -29,12 +33,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/kvm.h>
 
 #include "vmmgmt_host_util.h"
 
@@ -50,18 +59,24 @@
  * @mode: what its guest-init runs, vmmgmt.mode=
  * @vcpu_names: run QEMU with -name NAME,debug-threads=on, so that its
  *	vCPU thread is "CPU 0/KVM" (find_vcpu())
+ * @late: not on vmmgmtd's command line: the test adds it later
+ *	(vmmgmtctl vm add)
  * @pid: QEMU, 0 when not running
  * @vcpu: its "CPU 0/KVM" thread once find_vcpu() found it
  * @log: QEMU's output and the guest's serial console, /tmp/NAME.log
+ * @qmp: QEMU's QMP monitor socket, /tmp/NAME.qmp (guest_qmp()); fits
+ *	into sockaddr_un.sun_path
  */
 struct boot_guest {
 	const char *name;
 	unsigned int id;
 	const char *mode;
 	bool vcpu_names;
+	bool late;
 	pid_t pid;
 	pid_t vcpu;
 	char log[256];
+	char qmp[100];
 };
 
 /**
@@ -423,6 +438,39 @@ static inline void boot_need_kvm(void)
 	}
 }
 
+/*
+ * Create and destroy a KVM VM with one vCPU, for a test that compares
+ * the kernel's memory before and after a guest: the first VM since boot
+ * leaves KVM's slab caches (the vCPU's, its FPU state's: large objects
+ * in large slabs) with empty slabs they keep (hundreds of kB of
+ * SUnreclaim), which a baseline taken on a host VM that ran no guest
+ * yet (scripts/vm-run --only) would count as a leak.  Return: 0 or
+ * -errno.
+ */
+static inline int boot_warm_kvm(void)
+{
+	int kvm, vm, vcpu, err = 0;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return -errno;
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0) {
+		err = -errno;
+		goto close_kvm;
+	}
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		err = -errno;
+	else
+		close(vcpu);
+	/* The last reference: the VM is destroyed here. */
+	close(vm);
+close_kvm:
+	close(kvm);
+	return err;
+}
+
 /* Clean-up on SIGTERM and SIGINT; the socket dir; no old vmmgmtd log. */
 static inline void boot_begin(void)
 {
@@ -434,7 +482,7 @@ static inline void boot_begin(void)
 
 /* ---- vmmgmtd and guests ---- */
 
-/* Start vmmgmtd for all the guests; wait until it is ready. */
+/* Start vmmgmtd for the guests (but the late ones); wait until it is ready. */
 static inline void start_vmmgmtd(void)
 {
 	char *argv[4 + BOOT_MAX_GUESTS + 1];
@@ -447,6 +495,8 @@ static inline void start_vmmgmtd(void)
 	argv[n++] = "-d";
 	argv[n++] = (char *)boot.dir;
 	for (i = 0; i < boot.nr_guests; i++) {
+		if (boot.guests[i].late)
+			continue;
 		snprintf(ids[i], sizeof(ids[i]), "%s=%u", boot.guests[i].name,
 			 boot.guests[i].id);
 		argv[n++] = ids[i];
@@ -488,8 +538,8 @@ static inline void start_guest(struct boot_guest *g, const char *args)
 		"-no-reboot", "-serial", "stdio",
 		"-device", "ivshmem-doorbell,chardev=vmmgmt,vectors=2",
 	};
-	char append[600], chardev[256], name[64];
-	char *argv[ARRAY_SIZE(fixed) + 11];
+	char append[600], chardev[256], name[64], qmp[300];
+	char *argv[ARRAY_SIZE(fixed) + 13];
 	unsigned int i, n = 0;
 
 	for (i = 0; i < ARRAY_SIZE(fixed); i++)
@@ -506,6 +556,8 @@ static inline void start_guest(struct boot_guest *g, const char *args)
 	argv[n++] = append;
 	argv[n++] = "-chardev";
 	argv[n++] = chardev;
+	argv[n++] = "-qmp";
+	argv[n++] = qmp;
 	argv[n] = NULL;
 	snprintf(name, sizeof(name), "%s,debug-threads=on", g->name);
 	snprintf(append, sizeof(append),
@@ -516,6 +568,9 @@ static inline void start_guest(struct boot_guest *g, const char *args)
 		 boot.dir, g->name);
 	snprintf(g->log, sizeof(g->log), "/tmp/%s.log", g->name);
 	unlink(g->log);
+	snprintf(g->qmp, sizeof(g->qmp), "/tmp/%s.qmp", g->name);
+	unlink(g->qmp);
+	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", g->qmp);
 	g->vcpu = 0;
 	g->pid = spawn(argv, g->log);
 	if (g->pid < 0)
@@ -545,6 +600,198 @@ static inline pid_t find_vcpu(const struct boot_guest *g)
 	}
 	closedir(d);
 	return tid;
+}
+
+/*
+ * Wait up to @secs for @g's QEMU to exit by itself (its guest powered
+ * off); SIGKILL it after that.  True if it exited by itself.
+ */
+static inline bool boot_stop_guest(struct boot_guest *g, double secs)
+{
+	bool exited = wait_exit(g->pid, secs) != -1;
+
+	if (!exited) {
+		kill(g->pid, SIGKILL);
+		waitpid(g->pid, NULL, 0);
+	}
+	g->pid = 0;
+	return exited;
+}
+
+/* @g's directory in sysfs, or its file @file (if not NULL), into @buf. */
+static inline void boot_vm_path(const struct boot_guest *g, const char *file,
+				char *buf, size_t size)
+{
+	snprintf(buf, size, VMMGMT_HOST_VMS_SYSFS "/%s%s%s", g->name,
+		 file ? "/" : "", file ? file : "");
+}
+
+/* @g's kernel threads on the host, vmmgmt-NAME. */
+static inline int boot_vm_threads(const struct boot_guest *g)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "vmmgmt-%s", g->name);
+	return count_threads(name);
+}
+
+/*
+ * Wait up to @secs until @g's sysfs dir and kernel thread are gone; what
+ * is gone into *@dir_gone and *@thread_gone.  Return: the seconds it
+ * took, or -1.
+ */
+static inline double boot_wait_vm_gone(const struct boot_guest *g, double secs,
+				       bool *dir_gone, bool *thread_gone)
+{
+	double start = vmmgmt_now_s();
+	char path[256];
+
+	boot_vm_path(g, NULL, path, sizeof(path));
+	for (;;) {
+		*dir_gone = access(path, F_OK) != 0;
+		*thread_gone = boot_vm_threads(g) == 0;
+		if (*dir_gone && *thread_gone)
+			return vmmgmt_now_s() - start;
+		if (vmmgmt_now_s() - start >= secs)
+			return -1;
+		vmmgmt_sleep_ms(20);
+	}
+}
+
+/*
+ * @g's sysfs orphan once it is 1, or after @secs: the host module marks
+ * the VM when its daemon's file is released, which may come a moment
+ * after the daemon's exit.  Return: its value, -1 if unreadable.
+ */
+static inline long long boot_wait_orphan(const struct boot_guest *g, double secs)
+{
+	double end = vmmgmt_now_s() + secs;
+	long long orphan;
+
+	for (;;) {
+		orphan = vm_attr_num(g->name, "orphan");
+		if (orphan == 1 || vmmgmt_now_s() >= end)
+			return orphan;
+		vmmgmt_sleep_ms(100);
+	}
+}
+
+/*
+ * The vmmgmtd started at byte @from of its log adopted @g: its log says
+ * so (within 10 s), sysfs adoptions is @adoptions and orphan 0: two TAP
+ * results.
+ */
+static inline void boot_check_adopted(const char *what, const struct boot_guest *g,
+				      long from, long long adoptions)
+{
+	char needle[96], line[512] = "";
+	bool logged;
+
+	snprintf(needle, sizeof(needle), "%s (id %u): adopted", g->name, g->id);
+	logged = wait_line(boot.vmmgmtd_log, from, needle, line, sizeof(line), 10);
+	ksft_test_result(logged, "%s: vmmgmtd adopted %s: %s\n", what, g->name,
+			 logged ? line : "(no \"adopted\" line in its log)");
+	ksft_test_result(vm_attr_num(g->name, "adoptions") == adoptions &&
+			 vm_attr_num(g->name, "orphan") == 0,
+			 "%s: %s's adoptions %lld (want %lld), orphan %lld (want 0)\n",
+			 what, g->name, vm_attr_num(g->name, "adoptions"), adoptions,
+			 vm_attr_num(g->name, "orphan"));
+}
+
+/* ---- QEMU's QMP monitor ---- */
+
+/*
+ * Send @line to the QMP socket @fd and read until the answer (a line
+ * with "return" or "error"), 5 s at most; the answer into @buf.
+ * Return: 0 for "return", -1 otherwise.
+ */
+static inline int qmp_exchange(int fd, const char *line, char *buf, size_t size)
+{
+	double end = vmmgmt_now_s() + 5;
+	size_t len = 0;
+	ssize_t n;
+
+	if (line && write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		return -1;
+	buf[0] = '\0';
+	while (vmmgmt_now_s() < end && len + 1 < size) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n <= 0)
+			return -1;
+		len += n;
+		buf[len] = '\0';
+		/* Events ({"event": ...}) may come first. */
+		if (strstr(buf, "\"return\""))
+			return 0;
+		if (strstr(buf, "\"error\""))
+			return -1;
+		/* The greeting, when @line is NULL. */
+		if (!line && strstr(buf, "\"QMP\"") && strchr(buf, '\n'))
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * The QMP command @cmd without arguments ("stop", "cont") to @g's QEMU.
+ * Return: 0 when QEMU answered "return"; -1 (QEMU's answer printed).
+ */
+static inline int guest_qmp(const struct boot_guest *g, const char *cmd)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 5 };
+	char buf[2048], line[128];
+	int fd, ret = -1;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", g->qmp);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	snprintf(line, sizeof(line), "{\"execute\": \"%s\"}\n", cmd);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		snprintf(buf, sizeof(buf), "connect %s: %s", g->qmp, strerror(errno));
+	} else if (!qmp_exchange(fd, NULL, buf, sizeof(buf)) &&
+		   !qmp_exchange(fd, "{\"execute\": \"qmp_capabilities\"}\n", buf,
+				 sizeof(buf))) {
+		ret = qmp_exchange(fd, line, buf, sizeof(buf));
+	}
+	if (ret)
+		ksft_print_msg("%s: QMP %s: %s\n", g->name, cmd, buf);
+	close(fd);
+	return ret;
+}
+
+/* ---- vmmgmtctl ---- */
+
+/*
+ * Run "vmmgmtctl ARGS" (@fmt) against the test's vmmgmtd (VMMGMT_DIR is
+ * its socket directory); its stdout and stderr into @out.  Return: its
+ * exit status (-1 if it did not run).
+ */
+static inline __printf(3, 4) int boot_vmmgmtctl(char *out, size_t size,
+						const char *fmt, ...)
+{
+	const char *bin = getenv("VMMGMTCTL");
+	char args[256], cmd[768];
+	size_t n = 0;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "VMMGMT_DIR='%s' %s %s 2>&1", boot.dir,
+		 bin ? bin : "/opt/vmmgmt/bin/vmmgmtctl", args);
+	out[0] = '\0';
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (n + 1 < size && fgets(out + n, size - n, p))
+		n += strlen(out + n);
+	st = pclose(p);
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 #endif /* VMMGMT_GUEST_BOOT_H */

@@ -6,7 +6,10 @@
  * every report with the time it arrived (vmmgmt_now_s(), the host VM's
  * clock, the one the test measures with); the test waits for a report by
  * its sender and first word(s), and sends its commands to a guest's port
- * as text messages.  Include after vmmgmt_guest_boot.h.
+ * as text messages.  A test whose guests also send it other records
+ * (data, error answers) sets reports.take: the reader thread hands it
+ * every record first, and keeps as a report only what it did not take.
+ * Include after vmmgmt_guest_boot.h.
  */
 #ifndef VMMGMT_GUEST_REPORTS_H
 #define VMMGMT_GUEST_REPORTS_H
@@ -49,6 +52,8 @@ static struct {
 	bool stop;	/* __atomic */
 	pthread_t tid;
 	double t0;	/* for the printed times */
+	/* Takes a record that is no report (the reader thread calls it). */
+	bool (*take)(const struct vmmgmt_rec *r, const void *payload, size_t len);
 } reports = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
@@ -78,6 +83,8 @@ static void *reports_reader(void *arg)
 		}
 		memcpy(&r, buf, sizeof(r));
 		len = n - sizeof(r);
+		if (reports.take && reports.take(&r, buf + sizeof(r), len))
+			continue;
 		if (len >= REPORT_TEXT_MAX)
 			len = REPORT_TEXT_MAX - 1;
 		pthread_mutex_lock(&reports.lock);

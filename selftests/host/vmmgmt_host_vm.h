@@ -5,8 +5,9 @@
  * vmmgmt_host_hostile_test, vmmgmt_host_teardown_test, vmmgmt_host_ep_test
  * (host endpoints), vmmgmt_host_route_test (VM to VM),
  * vmmgmt_host_stream_test (streams on host endpoints),
- * vmmgmt_host_names_test, vmmgmt_host_ctl_test (vmmgmtctl) and
- * vmmgmt_host_flow_test (flow control).  Each program plays vmmgmtd, host
+ * vmmgmt_host_names_test, vmmgmt_host_ctl_test (vmmgmtctl),
+ * vmmgmt_host_flow_test (flow control) and vmmgmt_host_persist_test (VMs
+ * that outlive their daemon).  Each program plays vmmgmtd, host
  * applications and the guest.
  *
  * A fake VM is a sealed memfd and eventfds registered with

@@ -106,7 +106,9 @@ TEST_F(vm, add_validation)
 		stmt; \
 		check_bad(_metadata, self->dev, &r, -(errno_), #stmt); \
 	} while (0)
-	BAD(EINVAL, r.flags = 1);
+	/* ABI 0.8: PERSIST (0x1) is the one flag ADD_VM knows. */
+	BAD(EINVAL, r.flags = VMMGMT_HOST_VM_F_ORPHAN);
+	BAD(EINVAL, r.flags = VMMGMT_HOST_VM_F_PERSIST | 0x80000000u);
 	BAD(EINVAL, r.pad = 1);
 	BAD(EINVAL, r.reserved[4] = 1);
 	BAD(EINVAL, r.vm_id = 0);

@@ -25,8 +25,10 @@
  *  4. A asks for everything the ABI allows: within its bounds it stays.
  *  5. Policy off gives B's thread its nice value from before back (the
  *     test gave it 2 before demand took it).
- *  6. vmmgmtd goes away (QEMU stopped but alive): the host module removes
- *     the VMs and both threads have their nice values from before.
+ *  6. The administrator removes the VMs (vmmgmtctl vm del; QEMU stopped
+ *     but alive, ABI 0.8: vmmgmtd's exit alone leaves them registered):
+ *     the host module removes them and both threads have their nice
+ *     values from before.
  *
  * Every check is one TAP result.  With VMMGMT_SCHED_FIGURES set it also
  * prints "FIGURE-HOST sched NAME VALUE UNIT" lines for scripts/bench.
@@ -276,7 +278,7 @@ int main(void)
 	struct boot_guest *a = &guests[0], *b = &guests[1];
 	long long ran[2], r1, r2, clamped0;
 	double kps, kps_off, ratio, off_ratio, react = -1;
-	char line[256];
+	char line[256], out[512];
 	int status;
 
 	ksft_print_header();
@@ -355,15 +357,23 @@ int main(void)
 			 "demand again: %s's vCPU thread at nice 10 (%d)\n", b->name,
 			 nice_of(b->vcpu));
 
-	/* 6. The VMs go away with vmmgmtd; QEMU is stopped, not gone. */
+	/*
+	 * 6. The administrator removes the VMs; QEMU is stopped, not gone
+	 * (ABI 0.8: vmmgmtd's exit alone would leave them registered).
+	 */
 	kill(a->pid, SIGSTOP);
 	kill(b->pid, SIGSTOP);
-	status = stop_vmmgmtd(SIGTERM);
+	status = boot_vmmgmtctl(out, sizeof(out), "vm del %s", a->name) ||
+		 boot_vmmgmtctl(out + strlen(out), sizeof(out) - strlen(out),
+				"vm del %s", b->name) ? -1 : 0;
+	if (status)
+		ksft_print_msg("vmmgmtctl vm del: %s\n", out);
 	ksft_test_result(status != -1 && access(VMMGMT_HOST_VMS_SYSFS "/sched-a", F_OK) &&
 			 access(VMMGMT_HOST_VMS_SYSFS "/sched-b", F_OK) &&
 			 nice_of(a->vcpu) == 0 && nice_of(b->vcpu) == 2,
-			 "VMs gone with vmmgmtd: vCPU threads back at nice %d (0) and %d (2)\n",
+			 "VMs removed by vmmgmtctl vm del: vCPU threads back at nice %d (0) and %d (2)\n",
 			 nice_of(a->vcpu), nice_of(b->vcpu));
+	stop_vmmgmtd(SIGTERM);
 	kill_all();
 	dump_guests();
 

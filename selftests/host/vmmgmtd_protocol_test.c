@@ -3,8 +3,10 @@
  * vmmgmtd_protocol_test: start vmmgmtd in a temporary directory and play
  * QEMU's part of the ivshmem client-server protocol against it.
  *
- * The daemon is $VMMGMTD, or "vmmgmtd" from PATH.  Without
- * /dev/vmmgmt-host (no host module) it runs with --no-module.
+ * The daemon is $VMMGMTD, or "vmmgmtd" from PATH; vmmgmtctl (vm add, del,
+ * list) is $VMMGMTCTL, or "vmmgmtctl" from PATH.  Without
+ * /dev/vmmgmt-host (no host module) it runs with --no-module, and the
+ * tests of VMs that outlive their vmmgmtd (ABI 0.8) skip.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,8 @@
 #include <unistd.h>
 #include <endian.h>
 #include <dirent.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
 
 /*
  * The selftests build with -Wextra -Werror.  The harness and its TEST()
@@ -484,7 +488,8 @@ struct daemon {
 	pid_t pid;
 	const char *size_arg;	/* -s, or NULL */
 	const char *vectors_arg;	/* --vectors, or NULL */
-	char *argv[16];
+	const char *config_dir;	/* -c, or NULL */
+	char *argv[24];
 };
 
 FIXTURE(vmmgmtd) {
@@ -536,6 +541,10 @@ static char **daemon_argv(struct daemon *d, const char *const *names,
 		d->argv[n++] = "--vectors";
 		d->argv[n++] = (char *)d->vectors_arg;
 	}
+	if (d->config_dir) {
+		d->argv[n++] = "-c";
+		d->argv[n++] = (char *)d->config_dir;
+	}
 	if (!have_module())
 		d->argv[n++] = "--no-module";
 	while (*names)
@@ -547,23 +556,57 @@ static char **daemon_argv(struct daemon *d, const char *const *names,
 static const char *const fixture_vms_no_module[] = { "alpha=7", "beta", NULL };
 static const char *const fixture_vms_module[] = { "alpha=7", "beta=9", NULL };
 
-/* Start a daemon and wait for its "ready" line; false if it never came. */
-static bool start_daemon(struct daemon *d)
+/*
+ * Start a daemon for @names and wait for its "ready" line, "vmmgmtd: ready:
+ * @nr VMs in DIR (" (the number adopted follows); false if it never came.
+ */
+static bool start_daemon_vms(struct daemon *d, const char *const *names,
+			     unsigned int nr)
 {
 	char ready[256];
 
 	/* A fresh log: an earlier daemon's "ready" must not count. */
 	unlink(d->log);
-	d->pid = spawn(daemon_argv(d, have_module() ? fixture_vms_module :
-					fixture_vms_no_module, true), d->log);
+	d->pid = spawn(daemon_argv(d, names, true), d->log);
 	if (d->pid < 0)
 		return false;
-	snprintf(ready, sizeof(ready), "vmmgmtd: ready: 2 VMs in %s\n", d->dir);
+	snprintf(ready, sizeof(ready), "vmmgmtd: ready: %u VMs in %s (", nr, d->dir);
 	if (wait_for_text(d->log, ready, WAIT_MS))
 		return true;
 	stop(d->pid, SIGKILL);
 	d->pid = 0;
 	return false;
+}
+
+static bool start_daemon(struct daemon *d)
+{
+	return start_daemon_vms(d, have_module() ? fixture_vms_module :
+				fixture_vms_no_module, 2);
+}
+
+/* A daemon of its own for a TEST(): a new temporary directory. */
+static void daemon_init(struct daemon *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->tmp, sizeof(d->tmp), "/tmp/vmmgmtd-test.XXXXXX");
+	if (!mkdtemp(d->tmp))
+		abort();
+	snprintf(d->dir, sizeof(d->dir), "%s/run", d->tmp);
+	snprintf(d->log, sizeof(d->log), "%s/vmmgmtd.log", d->tmp);
+}
+
+static void daemon_end(struct __test_metadata *_metadata, struct daemon *d)
+{
+	char *text;
+
+	stop(d->pid, SIGKILL);
+	d->pid = 0;
+	if (!__test_passed(_metadata) || getenv("VMMGMTD_TEST_LOG")) {
+		text = read_text(d->log);
+		TH_LOG("vmmgmtd log:\n%s", text);
+		free(text);
+	}
+	remove_tree(d->tmp);
 }
 
 FIXTURE_SETUP(vmmgmtd)
@@ -575,6 +618,7 @@ FIXTURE_SETUP(vmmgmtd)
 	bool ok;
 
 	d->pid = 0;
+	d->config_dir = NULL;
 	d->size_arg = variant->size_arg;
 	d->vectors_arg = variant->vectors_arg;
 	snprintf(d->tmp, sizeof(d->tmp), "/tmp/vmmgmtd-test.XXXXXX");
@@ -656,6 +700,151 @@ static const char *wait_stats(struct daemon *d, const char *name,
 			return line;
 	}
 	return line[0] ? line : NULL;
+}
+
+/* ---- vmmgmtctl vm and the control socket ---- */
+
+static const char *ctl_path(void)
+{
+	const char *p = getenv("VMMGMTCTL");
+
+	return p && *p ? p : "vmmgmtctl";
+}
+
+/*
+ * vmmgmtctl --dir @d->dir ARGS... (NULL-terminated); its stdout in *@out,
+ * stderr in *@err (the caller frees both); its exit status, -1 if it did
+ * not exit or was killed.
+ */
+static int run_ctl(struct daemon *d, char **out, char **err, ...)
+{
+	char *argv[16];
+	int n = 0, status;
+	va_list ap;
+
+	argv[n++] = (char *)ctl_path();
+	argv[n++] = "--dir";
+	argv[n++] = d->dir;
+	va_start(ap, err);
+	while (n < 15 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	status = run_to_end(d->tmp, argv, out, err);
+	if (status == -1 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* @line to DIR/vmmgmtd.ctl as it is; the whole answer (free it), or NULL. */
+static char *ctl_raw(struct daemon *d, const char *line)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *buf = malloc(65536);
+	ssize_t n;
+	int fd;
+
+	if (!buf)
+		abort();
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/vmmgmtd.ctl",
+			     d->dir) >= sizeof(sa.sun_path))
+		abort();
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    vmmgmt_write_all(fd, line, strlen(line))) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return NULL;
+	}
+	n = vmmgmt_read_to_end(fd, buf, 65536);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The line of VM @name in a "vm list" answer (static buffer), or "". */
+static const char *list_line(const char *answer, const char *name)
+{
+	static char line[512];
+	const char *p = answer;
+	size_t len = strlen(name);
+
+	line[0] = '\0';
+	while (p && *p) {
+		if (!strncmp(p, name, len) && p[len] == ' ') {
+			snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+			break;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return line;
+}
+
+/* ---- the host module's VMs (ABI 0.8) ---- */
+
+/* VM @name as VMMGMT_HOST_IOC_LIST_VMS lists it: 1 found, 0 not, -errno. */
+static int module_vm(const char *name, struct vmmgmt_host_vm_info *out)
+{
+	struct vmmgmt_host_vm_list list;
+	__u32 after = 0, i;
+	int fd, ret = 0;
+
+	fd = open(VMMGMT_HOST_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do {
+		memset(&list, 0, sizeof(list));
+		list.after_id = after;
+		if (ioctl(fd, VMMGMT_HOST_IOC_LIST_VMS, &list) < 0) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < list.count && i < VMMGMT_HOST_VMS_PER_LIST; i++) {
+			if (strcmp((const char *)list.vms[i].name, name))
+				continue;
+			*out = list.vms[i];
+			ret = 1;
+		}
+		if (!list.count)
+			break;
+		after = list.vms[list.count - 1].vm_id;
+	} while (!ret && (list.flags & VMMGMT_HOST_VM_LIST_F_MORE));
+	close(fd);
+	return ret;
+}
+
+/* Wait up to @ms for VM @name to be gone from LIST_VMS. */
+static bool module_vm_gone(const char *name, int ms)
+{
+	struct vmmgmt_host_vm_info info;
+
+	for (; ms > 0; ms -= 20) {
+		if (module_vm(name, &info) == 0)
+			return true;
+		vmmgmt_sleep_ms(20);
+	}
+	return module_vm(name, &info) == 0;
+}
+
+/* DEL_VM through a file of our own (any file may, for PERSIST VMs). */
+static int module_del(unsigned int id)
+{
+	struct vmmgmt_host_vm_del req = { .vm_id = id };
+	int fd, ret = 0;
+
+	fd = open(VMMGMT_HOST_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, VMMGMT_HOST_IOC_DEL_VM, &req) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
 }
 
 TEST_F(vmmgmtd, handshake)
@@ -900,7 +1089,456 @@ TEST_F(vmmgmtd, sigterm_cleans_up)
 		 "vmmgmtd: stats: beta: id=%u generation=0 state=idle pid=0 doorbells=0",
 		 BETA_ID);
 	EXPECT_TRUE(file_contains(self->d.log, want));
+	if (have_module()) {
+		struct vmmgmt_host_vm_info info;
+
+		/* ABI 0.8: the VM outlives vmmgmtd, its QEMU (we) runs. */
+		snprintf(want, sizeof(want),
+			 "vmmgmtd: alpha (id %u): closing, VM stays registered: pid %d, generation 1\n",
+			 ALPHA_ID, (int)getpid());
+		EXPECT_TRUE(file_contains(self->d.log, want)) TH_LOG("no line: %s", want);
+		ASSERT_EQ(1, module_vm("alpha", &info));
+		EXPECT_EQ((__u32)ALPHA_ID, info.vm_id);
+		EXPECT_EQ((__u32)getpid(), info.qemu_pid);
+		EXPECT_EQ((__u32)(VMMGMT_HOST_VM_F_PERSIST | VMMGMT_HOST_VM_F_ORPHAN), info.flags);
+		EXPECT_EQ(0, module_del(ALPHA_ID));
+		EXPECT_TRUE(module_vm_gone("alpha", WAIT_MS));
+	}
 	session_close(&s);
+}
+
+/* vm add, list and del through vmmgmtctl and the control socket. */
+TEST_F(vmmgmtd, ctl_vm_add_del_list)
+{
+	char *out, *err, *answer, path[PATH_MAX], want[256];
+	struct session s;
+	struct stat st;
+	__s64 val;
+	int fd, nfds;
+
+	/* The control socket: 0600, like the VMs' sockets. */
+	snprintf(path, sizeof(path), "%s/vmmgmtd.ctl", self->d.dir);
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_TRUE(S_ISSOCK(st.st_mode));
+	EXPECT_EQ(0600U, st.st_mode & 0777);
+
+	answer = ctl_raw(&self->d, "vm list\n");
+	ASSERT_NE(NULL, answer);
+	EXPECT_EQ(0, strncmp(answer, "ok\n", 3)) TH_LOG("%s", answer);
+	EXPECT_EQ(3, count_lines(answer)) TH_LOG("%s", answer);
+	snprintf(want, sizeof(want),
+		 "alpha id=%u size=%llu vectors=%u state=waiting pid=0 registered=0 adoptions=0",
+		 ALPHA_ID, (unsigned long long)variant->size, variant->vectors);
+	EXPECT_STREQ(want, list_line(answer, "alpha"));
+	free(answer);
+
+	/* Added with the daemon's defaults, and a free id. */
+	ASSERT_EQ(0, run_ctl(&self->d, &out, &err, "vm", "add", "gamma", NULL))
+		TH_LOG("stdout '%s' stderr '%s'", out, err);
+	EXPECT_STREQ("", err);
+	EXPECT_NE(NULL, strstr(out, "gamma")) TH_LOG("%s", out);
+	free(out);
+	free(err);
+	snprintf(path, sizeof(path), "%s/gamma.sock", self->d.dir);
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_EQ(0600U, st.st_mode & 0777);
+	answer = ctl_raw(&self->d, "vm list\n");
+	ASSERT_NE(NULL, answer);
+	snprintf(want, sizeof(want), " size=%llu vectors=%u state=waiting pid=0 registered=0",
+		 (unsigned long long)variant->size, variant->vectors);
+	EXPECT_NE(NULL, strstr(list_line(answer, "gamma"), want)) TH_LOG("%s", answer);
+	free(answer);
+
+	/* Its own id, size and vectors; QEMU gets them. */
+	ASSERT_EQ(0, run_ctl(&self->d, &out, &err, "vm", "add", "delta", "--id", "12",
+			     "--size", "128K", "--vectors", "1", NULL))
+		TH_LOG("stdout '%s' stderr '%s'", out, err);
+	free(out);
+	free(err);
+	snprintf(want, sizeof(want),
+		 "vmmgmtd: delta (id 12): added: socket %s/delta.sock, region 131072 bytes, 1 vectors\n",
+		 self->d.dir);
+	EXPECT_TRUE(file_contains(self->d.log, want)) TH_LOG("no line: %s", want);
+	handshake(_metadata, self->d.dir, "delta", 12, 1, 128 << 10, 1, &s);
+	ASSERT_EQ(0, run_ctl(&self->d, &out, &err, "--json", "vm", "list", NULL));
+	snprintf(want, sizeof(want),
+		 "{\"name\":\"delta\",\"id\":12,\"size\":131072,\"vectors\":1,\"state\":\"connected\",\"pid\":%d,\"registered\":%s,\"adoptions\":0}",
+		 (int)getpid(), have_module() ? "true" : "false");
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want %s in %s", want, out);
+	EXPECT_EQ('[', out[0]);
+	free(out);
+	free(err);
+
+	/* Errors: duplicates and bad values, the slots unchanged. */
+	EXPECT_EQ(1, run_ctl(&self->d, &out, &err, "vm", "add", "alpha", NULL));
+	EXPECT_STREQ("vmmgmtctl: vm add alpha: EEXIST: VM name 'alpha' in use\n", err);
+	free(out);
+	free(err);
+	EXPECT_EQ(1, run_ctl(&self->d, &out, &err, "vm", "add", "eps", "--id", "12", NULL));
+	EXPECT_STREQ("vmmgmtctl: vm add eps id=12: EEXIST: VM id 12 in use (by delta)\n", err);
+	free(out);
+	free(err);
+	EXPECT_EQ(1, run_ctl(&self->d, &out, &err, "vm", "add", "eps", "--size", "3M", NULL));
+	EXPECT_NE(NULL, strstr(err, "EINVAL: bad size '3M'")) TH_LOG("%s", err);
+	free(out);
+	free(err);
+	EXPECT_EQ(1, run_ctl(&self->d, &out, &err, "vm", "add", "eps", "--vectors", "0", NULL));
+	EXPECT_NE(NULL, strstr(err, "EINVAL: bad vector count '0'")) TH_LOG("%s", err);
+	free(out);
+	free(err);
+	EXPECT_EQ(1, run_ctl(&self->d, &out, &err, "vm", "add", "eps", "--id", "0", NULL));
+	EXPECT_NE(NULL, strstr(err, "EINVAL: bad VM id '0'")) TH_LOG("%s", err);
+	free(out);
+	free(err);
+	EXPECT_EQ(2, run_ctl(&self->d, &out, &err, "vm", "add", "a.b", NULL));
+	free(out);
+	free(err);
+	EXPECT_EQ(1, run_ctl(&self->d, &out, &err, "vm", "del", "nosuch", NULL));
+	EXPECT_STREQ("vmmgmtctl: vm del nosuch: ENOENT: no VM 'nosuch'\n", err);
+	free(out);
+	free(err);
+	answer = ctl_raw(&self->d, "vm add eps colour=blue\n");
+	ASSERT_NE(NULL, answer);
+	EXPECT_STREQ("error: EINVAL: unknown setting 'colour' (id, size, vectors)\n", answer);
+	free(answer);
+	answer = ctl_raw(&self->d, "vm frob\n");
+	ASSERT_NE(NULL, answer);
+	EXPECT_EQ(0, strncmp(answer, "error: EINVAL: unknown request", 30)) TH_LOG("%s", answer);
+	free(answer);
+	answer = ctl_raw(&self->d, "vm list\n");
+	ASSERT_NE(NULL, answer);
+	EXPECT_EQ(5, count_lines(answer)) TH_LOG("%s", answer);
+	EXPECT_STREQ("", list_line(answer, "eps"));
+	free(answer);
+
+	/* Deleting a connected VM: unregistered, QEMU let go, socket gone. */
+	EXPECT_EQ(0, run_ctl(&self->d, &out, &err, "vm", "del", "delta", NULL));
+	free(out);
+	free(err);
+	EXPECT_EQ(0, recv_msg(s.sock, &val, &fd, &nfds, WAIT_MS));
+	snprintf(path, sizeof(path), "%s/delta.sock", self->d.dir);
+	EXPECT_NE(0, access(path, F_OK));
+	snprintf(want, sizeof(want),
+		 "vmmgmtd: delta (id 12): deleted: state connected, pid %d, registered %d\n",
+		 (int)getpid(), have_module());
+	EXPECT_TRUE(file_contains(self->d.log, want)) TH_LOG("no line: %s", want);
+	if (have_module()) {
+		struct vmmgmt_host_vm_info info;
+
+		EXPECT_EQ(0, module_vm("delta", &info));
+	}
+	EXPECT_EQ(0, run_ctl(&self->d, &out, &err, "vm", "del", "gamma", NULL));
+	free(out);
+	free(err);
+	answer = ctl_raw(&self->d, "vm list\n");
+	ASSERT_NE(NULL, answer);
+	EXPECT_EQ(3, count_lines(answer)) TH_LOG("%s", answer);
+	free(answer);
+	/* The name can come back. */
+	EXPECT_EQ(0, run_ctl(&self->d, &out, &err, "vm", "add", "delta", "--id", "12", NULL));
+	free(out);
+	free(err);
+	session_close(&s);
+}
+
+/* ---- the configuration directory (-c) ---- */
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || vmmgmt_write_all(fd, text, strlen(text)))
+		abort();
+	close(fd);
+}
+
+/* One VM per NAME.conf; other files ignored; -s and -n the defaults. */
+TEST(config_dir)
+{
+	static const char *const names[] = { "cmdline=40", NULL };
+	static const char *const lines[] = {
+		"cmdline id=40 size=262144 vectors=2 state=waiting pid=0 registered=0 adoptions=0",
+		"cfg-a id=41 size=131072 vectors=1 state=waiting pid=0 registered=0 adoptions=0",
+		"cfg-b id=42 size=262144 vectors=2 state=waiting pid=0 registered=0 adoptions=0",
+	};
+	char conf[PATH_MAX], want[256], *answer;
+	unsigned int i;
+	struct daemon d;
+	struct session s;
+
+	daemon_init(&d);
+	snprintf(conf, sizeof(conf), "%s/vms.d", d.tmp);
+	ASSERT_EQ(0, mkdir(conf, 0755));
+	write_file(conf, "cfg-a.conf",
+		   "# VM cfg-a\n"
+		   "id=41\n"
+		   "\n"
+		   "  size = 128K   # a small one\n"
+		   "vectors=1\n");
+	write_file(conf, "cfg-b.conf", "# all defaults but the id\nid = 42\n");
+	write_file(conf, "README", "not a VM\n");
+	write_file(conf, ".hidden.conf", "junk\n");
+	write_file(conf, "cfg-c.conf.bak", "junk\n");
+	d.config_dir = conf;
+	d.size_arg = "256K";
+	ASSERT_TRUE(start_daemon_vms(&d, names, 3)) {
+		daemon_end(_metadata, &d);
+	}
+	snprintf(want, sizeof(want), "vmmgmtd: ready: 3 VMs in %s (0 adopted)\n", d.dir);
+	EXPECT_TRUE(file_contains(d.log, want)) TH_LOG("no line: %s", want);
+	answer = ctl_raw(&d, "vm list\n");
+	ASSERT_NE(NULL, answer);
+	EXPECT_EQ(4, count_lines(answer)) TH_LOG("%s", answer);
+	for (i = 0; i < ARRAY_SIZE(lines); i++) {
+		snprintf(want, sizeof(want), "%.*s", (int)strcspn(lines[i], " "), lines[i]);
+		EXPECT_STREQ(lines[i], list_line(answer, want));
+	}
+	free(answer);
+	handshake(_metadata, d.dir, "cfg-a", 41, 1, 128 << 10, 1, &s);
+	session_close(&s);
+	handshake(_metadata, d.dir, "cfg-b", 42, VMMGMT_VECTORS_DEFAULT, 256 << 10, 1, &s);
+	session_close(&s);
+	daemon_end(_metadata, &d);
+}
+
+struct bad_config {
+	const char *file;
+	const char *text;
+	const char *why;	/* expected after "vmmgmtd: CONF/" */
+};
+
+static const struct bad_config bad_configs[] = {
+	{ "a.conf", "id=0\n", "a.conf:1: bad VM id '0' for a" },
+	{ "a.conf", "# c\nid=70000\n", "a.conf:2: bad VM id '70000' for a" },
+	{ "a.conf", "size=3M\n", "a.conf:1: bad size '3M'" },
+	{ "a.conf", "vectors=65\n", "a.conf:1: bad vector count '65'" },
+	{ "a.conf", "\n\ncolour=blue\n", "a.conf:3: unknown setting 'colour'" },
+	{ "a.conf", "id=3\nid=4\n", "a.conf:2: 'id' set twice" },
+	{ "a.conf", "id\n", "a.conf:1: expected KEY=VALUE, got 'id'" },
+	{ "a.b.conf", "id=3\n", "a.b.conf: bad VM name 'a.b'" },
+	{ "cmd.conf", "id=5\n", "cmd.conf: duplicate VM name 'cmd' (also on the command line)" },
+	{ "b.conf", "id=9\n", "b.conf: duplicate VM id 9 (cmd and b)" },
+};
+
+/* A bad file: one line naming the file and the line, exit 2. */
+TEST(config_dir_bad)
+{
+	char tmp[] = "/tmp/vmmgmtd-test.XXXXXX", dir[64], conf[64], want[256];
+	char *argv[16], *out, *err;
+	unsigned int i;
+	int status;
+
+	ASSERT_NE(NULL, mkdtemp(tmp));
+	snprintf(dir, sizeof(dir), "%s/run", tmp);
+	snprintf(conf, sizeof(conf), "%s/vms.d", tmp);
+	for (i = 0; i < ARRAY_SIZE(bad_configs); i++) {
+		const struct bad_config *c = &bad_configs[i];
+
+		remove_tree(conf);
+		ASSERT_EQ(0, mkdir(conf, 0755));
+		write_file(conf, c->file, c->text);
+		argv[0] = (char *)daemon_path();
+		argv[1] = "-f";
+		argv[2] = "--no-module";
+		argv[3] = "-d";
+		argv[4] = dir;
+		argv[5] = "-c";
+		argv[6] = conf;
+		argv[7] = "cmd=9";
+		argv[8] = NULL;
+		status = run_to_end(tmp, argv, &out, &err);
+		EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 2)
+			TH_LOG("case %u (%s): status %#x", i, c->why, status);
+		EXPECT_EQ(1, count_lines(err)) TH_LOG("case %u: stderr '%s'", i, err);
+		snprintf(want, sizeof(want), "vmmgmtd: %s/%s", conf, c->why);
+		EXPECT_EQ(0, strncmp(err, want, strlen(want)))
+			TH_LOG("case %u: want '%s', stderr '%s'", i, want, err);
+		EXPECT_STREQ("", out);
+		free(out);
+		free(err);
+	}
+	/* A missing -c directory is an error; nothing was created. */
+	remove_tree(conf);
+	status = run_to_end(tmp, argv, &out, &err);
+	EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		TH_LOG("status %#x", status);
+	snprintf(want, sizeof(want), "vmmgmtd: config directory %s: No such file or directory\n",
+		 conf);
+	EXPECT_STREQ(want, err);
+	free(out);
+	free(err);
+	EXPECT_NE(0, access(dir, F_OK));
+	remove_tree(tmp);
+}
+
+/* ---- VMs that outlive their vmmgmtd (ABI 0.8, with the host module) ---- */
+
+/*
+ * A fake QEMU in a child process (the module watches its pid): connects
+ * to DIR/@name.sock, takes the setup (3 + 2 * @vectors messages), says so
+ * on a pipe and sleeps.  Its pid, or -1.
+ */
+static pid_t fake_qemu(const char *dir, const char *name, unsigned int vectors)
+{
+	int pipefd[2], sock, fd, nfds;
+	pid_t parent = getpid(), pid;
+	unsigned int got = 0;
+	__s64 val;
+	char c;
+
+	if (pipe(pipefd) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		die_with_parent(parent);
+		close(pipefd[0]);
+		sock = connect_vm(dir, name);
+		while (sock >= 0 && got < 3 + 2 * vectors &&
+		       recv_msg(sock, &val, &fd, &nfds, WAIT_MS) == 1)
+			got++;	/* the fds stay open, as QEMU's would */
+		c = got == 3 + 2 * vectors ? 'r' : 'x';
+		if (write(pipefd[1], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pipefd[1]);
+	if (!readable(pipefd[0], WAIT_MS) || read(pipefd[0], &c, 1) != 1 || c != 'r') {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(pipefd[0]);
+	return pid;
+}
+
+/*
+ * A VM registered by one vmmgmtd survives its SIGKILL (orphan), a new
+ * vmmgmtd adopts it and lets it go when its QEMU exits; a configured slot
+ * that collides with a registered VM is skipped.
+ */
+TEST(adopt_after_sigkill)
+{
+	static const char *const names[] = { "orphan=13", NULL };
+	static const char *const colliding[] = { "orphan=14", "other=13", NULL };
+	struct vmmgmt_host_vm_info info;
+	char want[256], path[PATH_MAX], *answer;
+	struct daemon d;
+	struct session s;
+	__u64 adoptions = 0;
+	int status, fd, fd2, nfds;
+	pid_t qemu;
+	__s64 val;
+
+	if (!have_module())
+		SKIP(return, VMMGMT_HOST_DEV " missing: needs the host module (ABI 0.8)");
+	daemon_init(&d);
+	d.vectors_arg = "1";
+	ASSERT_TRUE(start_daemon_vms(&d, names, 1)) {
+		daemon_end(_metadata, &d);
+	}
+	qemu = fake_qemu(d.dir, "orphan", 1);
+	ASSERT_LT(0, qemu) {
+		daemon_end(_metadata, &d);
+	}
+	snprintf(want, sizeof(want), "vmmgmtd: orphan (id 13): connected: pid %d, generation 1,",
+		 (int)qemu);
+	EXPECT_TRUE(wait_for_text(d.log, want, WAIT_MS)) TH_LOG("no line: %s", want);
+
+	/* SIGKILL: the VM stays, an orphan. */
+	kill(d.pid, SIGKILL);
+	waitpid(d.pid, &status, 0);
+	d.pid = 0;
+	ASSERT_EQ(1, module_vm("orphan", &info));
+	EXPECT_EQ(13U, info.vm_id);
+	EXPECT_EQ((__u32)qemu, info.qemu_pid);
+	EXPECT_EQ(1U, info.nr_vectors);
+	EXPECT_EQ((__u32)(VMMGMT_HOST_VM_F_PERSIST | VMMGMT_HOST_VM_F_ORPHAN), info.flags);
+	EXPECT_EQ(0U, info.adoptions);
+	snprintf(path, sizeof(path), VMMGMT_HOST_VMS_SYSFS "/orphan");
+	EXPECT_EQ(0, access(path, F_OK));
+
+	/* A new vmmgmtd adopts it. */
+	ASSERT_TRUE(start_daemon_vms(&d, names, 1)) {
+		kill(qemu, SIGKILL);
+		daemon_end(_metadata, &d);
+	}
+	snprintf(want, sizeof(want), "vmmgmtd: ready: 1 VMs in %s (1 adopted)\n", d.dir);
+	EXPECT_TRUE(file_contains(d.log, want)) TH_LOG("no line: %s", want);
+	snprintf(want, sizeof(want), "vmmgmtd: orphan (id 13): adopted: QEMU pid %d\n", (int)qemu);
+	EXPECT_TRUE(file_contains(d.log, want)) TH_LOG("no line: %s", want);
+	ASSERT_EQ(1, module_vm("orphan", &info));
+	EXPECT_EQ((__u32)VMMGMT_HOST_VM_F_PERSIST, info.flags);
+	EXPECT_EQ(1U, info.adoptions);
+	EXPECT_EQ(0, vmmgmt_read_attr_u64(path, "adoptions", &adoptions));
+	EXPECT_EQ(1ULL, adoptions);
+	answer = ctl_raw(&d, "vm list\n");
+	ASSERT_NE(NULL, answer);
+	snprintf(want, sizeof(want),
+		 "orphan id=13 size=%llu vectors=1 state=adopted pid=%d registered=1 adoptions=1",
+		 (unsigned long long)VMMGMT_REGION_DEFAULT_SIZE, (int)qemu);
+	EXPECT_STREQ(want, list_line(answer, "orphan"));
+	free(answer);
+
+	/* Its socket listens, but refuses another QEMU while this one runs. */
+	fd = connect_vm(d.dir, "orphan");
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, recv_msg(fd, &val, &fd2, &nfds, WAIT_MS));
+	close(fd);
+	snprintf(want, sizeof(want),
+		 "vmmgmtd: orphan (id 13): refused connection from pid %d: adopted QEMU pid %d runs\n",
+		 (int)getpid(), (int)qemu);
+	EXPECT_TRUE(wait_for_text(d.log, want, WAIT_MS)) TH_LOG("no line: %s", want);
+
+	/* QEMU exits: the VM goes, the slot waits for the next QEMU. */
+	kill(qemu, SIGKILL);
+	waitpid(qemu, NULL, 0);
+	snprintf(want, sizeof(want), "vmmgmtd: orphan (id 13): adopted QEMU pid %d exited\n",
+		 (int)qemu);
+	EXPECT_TRUE(wait_for_text(d.log, want, WAIT_MS)) TH_LOG("no line: %s", want);
+	EXPECT_TRUE(module_vm_gone("orphan", 2000));
+	EXPECT_NE(0, access(path, F_OK));
+	handshake(_metadata, d.dir, "orphan", 13, 1, VMMGMT_REGION_DEFAULT_SIZE, 1, &s);
+
+	/* SIGTERM leaves it registered too; a colliding slot is skipped. */
+	stop(d.pid, SIGTERM);
+	d.pid = 0;
+	ASSERT_EQ(1, module_vm("orphan", &info));
+	EXPECT_EQ((__u32)(VMMGMT_HOST_VM_F_PERSIST | VMMGMT_HOST_VM_F_ORPHAN), info.flags);
+	ASSERT_TRUE(start_daemon_vms(&d, colliding, 1)) {
+		module_del(13);
+		session_close(&s);
+		daemon_end(_metadata, &d);
+	}
+	snprintf(want, sizeof(want),
+		 "vmmgmtd: orphan (id 14): skipped: collides with registered VM orphan (id 13, QEMU pid %d)\n",
+		 (int)getpid());
+	EXPECT_TRUE(file_contains(d.log, want)) TH_LOG("no line: %s", want);
+	snprintf(want, sizeof(want),
+		 "vmmgmtd: other (id 13): skipped: collides with registered VM orphan (id 13, QEMU pid %d)\n",
+		 (int)getpid());
+	EXPECT_TRUE(file_contains(d.log, want)) TH_LOG("no line: %s", want);
+	snprintf(want, sizeof(want), "vmmgmtd: orphan (id 13): adopted: QEMU pid %d\n",
+		 (int)getpid());
+	EXPECT_TRUE(file_contains(d.log, want)) TH_LOG("no line: %s", want);
+	/* A new registration (our handshake): its first adoption. */
+	ASSERT_EQ(1, module_vm("orphan", &info));
+	EXPECT_EQ(1U, info.adoptions);
+	EXPECT_EQ((__u32)getpid(), info.qemu_pid);
+
+	/* vm del of an adopted VM unregisters it. */
+	answer = ctl_raw(&d, "vm del orphan\n");
+	ASSERT_NE(NULL, answer);
+	EXPECT_STREQ("ok\n", answer);
+	free(answer);
+	EXPECT_TRUE(module_vm_gone("orphan", WAIT_MS));
+	session_close(&s);
+	daemon_end(_metadata, &d);
 }
 
 /* ---- command lines ---- */
@@ -933,7 +1571,6 @@ static const struct bad_cmdline bad_cmdlines[] = {
 	{ { "a=3", "b=3" }, "duplicate VM id 3" },
 	{ { "-d" }, "needs an argument" },
 	{ { "--frobnicate", "a" }, "unknown option" },
-	{ { NULL }, "no VM names" },
 };
 
 TEST(bad_command_lines)

@@ -11,7 +11,8 @@
  * the encoding and numbering of the ioctls, the region sizes, the link
  * states, the ring constants, modes and record flags, and the ABI 0.7
  * additions (flow control notices and limits, stream segments, the
- * stream ioctls' arguments, the host send timeout).
+ * stream ioctls' arguments, the host send timeout) and of ABI 0.8 (VMs
+ * that outlive their daemon: the ADD_VM flags, listing and adopting VMs).
  *
  * The expected numbers are written out here on purpose: the layout is the
  * ABI, so any change to uapi/vmmgmt.h that moves a byte must break this
@@ -246,6 +247,55 @@ static const struct abi_field host_timeout_fields[] = {
 	{ "reserved", HT_OFF(reserved), HT_SZ(reserved), 8, 8, 8 },
 };
 
+/* ABI 0.8: VM registration, listing and adoption (/dev/vmmgmt-host). */
+#define VA_OFF(m)	offsetof(struct vmmgmt_host_vm_add, m)
+#define VA_SZ(m)	sizeof_field(struct vmmgmt_host_vm_add, m)
+static const struct abi_field host_vm_add_fields[] = {
+	{ "vm_id", VA_OFF(vm_id), VA_SZ(vm_id), 0, 4, 4 },
+	{ "region_fd", VA_OFF(region_fd), VA_SZ(region_fd), 4, 4, 4 },
+	{ "nr_vectors", VA_OFF(nr_vectors), VA_SZ(nr_vectors), 8, 4, 4 },
+	{ "flags", VA_OFF(flags), VA_SZ(flags), 12, 4, 4 },
+	{ "kick_fds", VA_OFF(kick_fds), VA_SZ(kick_fds), 16, 32, 4 },
+	{ "call_fds", VA_OFF(call_fds), VA_SZ(call_fds), 48, 32, 4 },
+	{ "qemu_pid", VA_OFF(qemu_pid), VA_SZ(qemu_pid), 80, 4, 4 },
+	{ "pad", VA_OFF(pad), VA_SZ(pad), 84, 4, 4 },
+	{ "name", VA_OFF(name), VA_SZ(name), 88, 32, 1 },
+	{ "reserved", VA_OFF(reserved), VA_SZ(reserved), 120, 40, 8 },
+};
+
+#define VI_OFF(m)	offsetof(struct vmmgmt_host_vm_info, m)
+#define VI_SZ(m)	sizeof_field(struct vmmgmt_host_vm_info, m)
+static const struct abi_field host_vm_info_fields[] = {
+	{ "vm_id", VI_OFF(vm_id), VI_SZ(vm_id), 0, 4, 4 },
+	{ "qemu_pid", VI_OFF(qemu_pid), VI_SZ(qemu_pid), 4, 4, 4 },
+	{ "region_size", VI_OFF(region_size), VI_SZ(region_size), 8, 8, 8 },
+	{ "nr_vectors", VI_OFF(nr_vectors), VI_SZ(nr_vectors), 16, 4, 4 },
+	{ "flags", VI_OFF(flags), VI_SZ(flags), 20, 4, 4 },
+	{ "link_state", VI_OFF(link_state), VI_SZ(link_state), 24, 4, 4 },
+	{ "adoptions", VI_OFF(adoptions), VI_SZ(adoptions), 28, 4, 4 },
+	{ "name", VI_OFF(name), VI_SZ(name), 32, 32, 1 },
+	{ "reserved", VI_OFF(reserved), VI_SZ(reserved), 64, 16, 8 },
+};
+
+#define VL_OFF(m)	offsetof(struct vmmgmt_host_vm_list, m)
+#define VL_SZ(m)	sizeof_field(struct vmmgmt_host_vm_list, m)
+static const struct abi_field host_vm_list_fields[] = {
+	{ "after_id", VL_OFF(after_id), VL_SZ(after_id), 0, 4, 4 },
+	{ "count", VL_OFF(count), VL_SZ(count), 4, 4, 4 },
+	{ "flags", VL_OFF(flags), VL_SZ(flags), 8, 4, 4 },
+	{ "pad", VL_OFF(pad), VL_SZ(pad), 12, 4, 4 },
+	{ "reserved", VL_OFF(reserved), VL_SZ(reserved), 16, 16, 8 },
+	{ "vms", VL_OFF(vms), VL_SZ(vms), 32, 1280, 8 },
+};
+
+#define VD_OFF(m)	offsetof(struct vmmgmt_host_vm_adopt, m)
+#define VD_SZ(m)	sizeof_field(struct vmmgmt_host_vm_adopt, m)
+static const struct abi_field host_vm_adopt_fields[] = {
+	{ "vm_id", VD_OFF(vm_id), VD_SZ(vm_id), 0, 4, 4 },
+	{ "qemu_pid", VD_OFF(qemu_pid), VD_SZ(qemu_pid), 4, 4, 4 },
+	{ "reserved", VD_OFF(reserved), VD_SZ(reserved), 8, 8, 8 },
+};
+
 /*
  * Check one structure: every field where the ABI puts it, 64-bit fields on
  * 8-byte boundaries, fields back to back from offset 0 (the table is in
@@ -462,6 +512,33 @@ static void vmmgmt_abi_streams(struct kunit *test)
 			VMMGMT_RING_MIN_DATA / 4);
 }
 
+/* VMs that outlive their daemon (ABI 0.8): registration, list, adopt. */
+static void vmmgmt_abi_host_vms(struct kunit *test)
+{
+	check_layout(test, "vmmgmt_host_vm_add", host_vm_add_fields,
+		     ARRAY_SIZE(host_vm_add_fields),
+		     sizeof(struct vmmgmt_host_vm_add), 160);
+	check_layout(test, "vmmgmt_host_vm_info", host_vm_info_fields,
+		     ARRAY_SIZE(host_vm_info_fields),
+		     sizeof(struct vmmgmt_host_vm_info), 80);
+	check_layout(test, "vmmgmt_host_vm_list", host_vm_list_fields,
+		     ARRAY_SIZE(host_vm_list_fields),
+		     sizeof(struct vmmgmt_host_vm_list), 1312);
+	check_layout(test, "vmmgmt_host_vm_adopt", host_vm_adopt_fields,
+		     ARRAY_SIZE(host_vm_adopt_fields),
+		     sizeof(struct vmmgmt_host_vm_adopt), 16);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HOST_VM_F_PERSIST, 1);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HOST_VM_F_ORPHAN, 2);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HOST_VMS_PER_LIST, 16);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HOST_VM_LIST_F_MORE, 1);
+	KUNIT_EXPECT_EQ(test, sizeof_field(struct vmmgmt_host_vm_list, vms) /
+			sizeof(struct vmmgmt_host_vm_info),
+			VMMGMT_HOST_VMS_PER_LIST);
+	KUNIT_EXPECT_EQ(test, sizeof_field(struct vmmgmt_host_vm_info, name),
+			VMMGMT_NAME_MAX);
+	KUNIT_EXPECT_GE(test, VMMGMT_ABI_MINOR, 8);
+}
+
 /* The name list (ABI 0.5): ioctl argument and CTRL answer. */
 static void vmmgmt_abi_name_list_layout(struct kunit *test)
 {
@@ -618,6 +695,15 @@ static const struct abi_ioctl vmmgmt_ioctls[] = {
 		  0x16, 0, _IOC_NONE),
 	ABI_IOCTL(VMMGMT_HOST_IOC_SET_TIMEOUT, true, 0x4010b917,
 		  0x17, 16, _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_ADD_VM,      true,  0x40a0b901,
+		  0x01, 160, _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_DEL_VM,      true,  0x4010b902,
+		  0x02, 16, _IOC_WRITE),
+	/* ABI 0.8 */
+	ABI_IOCTL(VMMGMT_HOST_IOC_LIST_VMS,    true,  0xc520b918,
+		  0x18, 1312, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_ADOPT_VM,    true,  0x4010b919,
+		  0x19, 16, _IOC_WRITE),
 };
 
 /* The ioctl numbers decode to the type, number, size and direction. */
@@ -749,6 +835,7 @@ static struct kunit_case vmmgmt_abi_cases[] = {
 	KUNIT_CASE(vmmgmt_abi_flow),
 	KUNIT_CASE(vmmgmt_abi_flow_rules),
 	KUNIT_CASE(vmmgmt_abi_streams),
+	KUNIT_CASE(vmmgmt_abi_host_vms),
 	KUNIT_CASE(vmmgmt_abi_ring_constants),
 	KUNIT_CASE(vmmgmt_abi_magic_bytes),
 	KUNIT_CASE(vmmgmt_abi_ioctl_encoding),

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,12 +265,12 @@ static inline ssize_t vmmgmt_read_to_end(int fd, char *buf, size_t size)
 }
 
 /*
- * One line from @fd, a byte at a time (the bytes after it stay unread),
- * into @buf (@size bytes with the NUL; the '\n' is not kept).
- * Return: 0, -EPROTO at the end of the stream or for a line that does
- * not fit, or -errno.
+ * Bytes from @fd, one at a time (the bytes after the line stay unread),
+ * into @buf (@size bytes with the NUL) until a '\n' (not kept) or the end
+ * of the stream; *@nl says which.  Return: the line's length, -EMSGSIZE
+ * for a line that does not fit, or -errno.
  */
-static inline int vmmgmt_read_line(int fd, char *buf, size_t size)
+static inline int vmmgmt_read_upto_nl(int fd, char *buf, size_t size, bool *nl)
 {
 	size_t len = 0;
 	ssize_t n;
@@ -278,15 +279,31 @@ static inline int vmmgmt_read_line(int fd, char *buf, size_t size)
 		n = read(fd, buf + len, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n ? -errno : -EPROTO;
-		if (buf[len] == '\n') {
+		if (n < 0)
+			return -errno;
+		if (!n || buf[len] == '\n') {
+			*nl = n;
 			buf[len] = '\0';
-			return 0;
+			return len;
 		}
 		len++;
 	}
-	return -EPROTO;
+	return -EMSGSIZE;
+}
+
+/*
+ * One line from @fd ended by a '\n' (vmmgmt_read_upto_nl()).
+ * Return: 0, -EPROTO at the end of the stream or for a line that does
+ * not fit, or -errno.
+ */
+static inline int vmmgmt_read_line(int fd, char *buf, size_t size)
+{
+	bool nl = false;
+	int n = vmmgmt_read_upto_nl(fd, buf, size, &nl);
+
+	if (n == -EMSGSIZE || (n >= 0 && !nl))
+		return -EPROTO;
+	return n < 0 ? n : 0;
 }
 
 #endif /* VMMGMT_USER_H */

@@ -71,11 +71,19 @@ static void usage(FILE *f)
 		"                     connect (stdin goes to the first), or with CMD as\n"
 		"                     its stdin and stdout; stop after --count streams\n"
 		"                     (default 1, with CMD none) (ABI 0.7)\n"
+		"  vm add NAME [--id N] [--size S[K|M]] [--vectors N]\n"
+		"                     a new VM for vmmgmtd to serve on DIR/NAME.sock\n"
+		"                     (host; vmmgmtd checks the values, picks an id)\n"
+		"  vm del NAME        vmmgmtd unregisters VM NAME, closes its QEMU\n"
+		"                     connection and removes its socket (host)\n"
+		"  vm list            vmmgmtd's VMs: id, size, vectors, state (waiting,\n"
+		"                     connected, adopted), QEMU pid, registered with the\n"
+		"                     module, adoptions (host)\n"
 		"\n"
 		"Options:\n"
 		"  -D, --device PATH  use PATH instead of %s or %s\n"
 		"  -j, --json         JSON instead of text: one object per line, or one\n"
-		"                     array (names, status); stats: one object;\n"
+		"                     array (names, status, vm list); stats: one object;\n"
 		"                     connect, accept: one summary object per stream on\n"
 		"                     stdout (peer, bytes_in, bytes_out, seconds,\n"
 		"                     result), and the stream's data goes to --output\n"
@@ -95,6 +103,13 @@ static void usage(FILE *f)
 		"  -p, --period MS    stats VM: sample every MS ms (100..60000)\n"
 		"      --off          stats VM: stop sampling\n"
 		"      --get          stats VM: how the guest samples now\n"
+		"      --dir DIR      vm: vmmgmtd's socket directory, with its control\n"
+		"                     socket DIR/vmmgmtd.ctl (default $VMMGMT_DIR, else\n"
+		"                     /run/vmmgmt)\n"
+		"      --id N, --size S[K|M], --vectors N\n"
+		"                     vm add: the VM's id (default: the lowest free),\n"
+		"                     region size and interrupt vectors (default:\n"
+		"                     vmmgmtd's -s and -n)\n"
 		"  -h, --help         show this help\n"
 		"A progress line goes to stderr while a stream runs when stderr is a\n"
 		"terminal.  Arguments after -- are accept's CMD, or send's MESSAGE.\n",
@@ -303,6 +318,7 @@ static const struct {
 	{ "modes", cmd_modes },
 	{ "connect", cmd_connect },
 	{ "accept", cmd_accept },
+	{ "vm", cmd_vm },
 };
 
 /*
@@ -347,6 +363,10 @@ int main(int argc, char **argv)
 		{ "off", no_argument, NULL, 'O' },
 		{ "get", no_argument, NULL, 'G' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "id", required_argument, NULL, 'I' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "vectors", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -409,6 +429,20 @@ int main(int argc, char **argv)
 			if (!optarg[0])
 				usage_error("empty output path", NULL);
 			ctl.output = optarg;
+			break;
+		case 'd':
+			if (!optarg[0])
+				usage_error("empty socket directory", NULL);
+			ctl.dir = optarg;
+			break;
+		case 'I':
+			ctl.vm_id = optarg;
+			break;
+		case 'S':
+			ctl.vm_size = optarg;
+			break;
+		case 'V':
+			ctl.vm_vectors = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -10,6 +10,8 @@
  * modes.c	modes: list and switch them (guest), host-driven sampling
  *		(host: stats VM --period/--off/--get)
  * stream.c	streams (ABI 0.7): connect, accept
+ * vm.c		vmmgmtd's VMs through its control socket: vm add, del, list
+ *		(host)
  */
 #ifndef VMMGMTCTL_H
 #define VMMGMTCTL_H
@@ -45,6 +47,10 @@ struct ctl {
 	bool stats_get;		/* stats --get: ask the guest how it samples */
 	const char *output;	/* --output: connect, accept write data there */
 	char **exec_argv;	/* accept: the CMD after "--", NULL-terminated */
+	const char *dir;	/* vm: --dir, vmmgmtd's socket directory */
+	const char *vm_id;	/* vm add --id */
+	const char *vm_size;	/* vm add --size */
+	const char *vm_vectors;	/* vm add --vectors */
 };
 
 noreturn void usage_error(const char *msg, const char *arg);
@@ -68,6 +74,7 @@ int cmd_sched(const struct ctl *ctl, int argc, char **argv);
 int cmd_modes(const struct ctl *ctl, int argc, char **argv);
 int cmd_connect(const struct ctl *ctl, int argc, char **argv);
 int cmd_accept(const struct ctl *ctl, int argc, char **argv);
+int cmd_vm(const struct ctl *ctl, int argc, char **argv);
 int stats_request(const struct ctl *ctl, const char *vm);
 
 /* msg.c, also for stream.c */

@@ -50,25 +50,27 @@ __u64 vmmgmtd_doorbell_module_kicks(const struct vmmgmtd_vm *vm)
  * One line per VM, key=value, for SIGUSR1 and exit:
  * "stats: NAME: id=ID generation=G state=S pid=P doorbells=T vectors=V0,V1"
  * With the host module the per-vector counts are not known: "vectors=-".
+ * State: connected, adopted (a QEMU an earlier vmmgmtd served) or idle.
  */
 void vmmgmtd_doorbell_stats(const struct vmmgmtd *d)
 {
 	unsigned int i, v;
 
 	for (i = 0; i < d->nr_vms; i++) {
-		const struct vmmgmtd_vm *vm = &d->vms[i];
+		const struct vmmgmtd_vm *vm = d->vms[i];
 		char vec[VMMGMTD_VECTORS_MAX * 21 + 1];
 		size_t off = 0;
 
 		snprintf(vec, sizeof(vec), "-");
-		for (v = 0; d->host_fd < 0 && v < d->vectors; v++)
+		for (v = 0; d->host_fd < 0 && v < vm->vectors; v++)
 			off += snprintf(vec + off, sizeof(vec) - off, "%s%llu",
 					v ? "," : "",
 					(unsigned long long)vm->doorbells_vec[v]);
 		vmmgmtd_info("stats: %s: id=%u generation=%u state=%s pid=%d doorbells=%llu vectors=%s",
 			     vm->name, vm->id, vm->generation,
+			     vm->adopted ? "adopted" :
 			     vm->conn_fd >= 0 ? "connected" : "idle",
-			     vm->conn_fd >= 0 ? (int)vm->pid : 0,
+			     vm->conn_fd >= 0 || vm->adopted ? (int)vm->pid : 0,
 			     (unsigned long long)(vm->doorbells +
 						  vmmgmtd_doorbell_module_kicks(vm)),
 			     vec);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmtd: command line, start-up checks, sockets and the poll() loop.
+ * vmmgmtd: command line, start-up checks, sockets (the VMs' and the control
+ * socket) and the poll() loop; the slots and the configuration directory
+ * are config.c's, adoption adopt.c's, control requests ctl.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,34 +22,40 @@
 
 #include "vmmgmtd.h"
 
-#define VMMGMTD_EXIT_USAGE	2
-
 static void vmmgmtd_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: vmmgmtd [OPTIONS] NAME[=ID]...\n"
+		"Usage: vmmgmtd [OPTIONS] [NAME[=ID]...]\n"
 		"Serve the vmmgmt management device (QEMU ivshmem-doorbell) to each VM NAME\n"
 		"on the UNIX socket DIR/NAME.sock.\n"
 		"\n"
 		"  -d, --dir DIR         socket directory (default %s)\n"
+		"  -c, --config-dir CDIR one file per VM: CDIR/NAME.conf with lines id=N,\n"
+		"                        size=S[K|M], vectors=N, # comments (default %s;\n"
+		"                        a missing default directory is no error)\n"
 		"  -s, --size SIZE[K|M]  region size, a power of two from 64K to 64M\n"
-		"                        (default %lluK)\n"
-		"  -n, --vectors N       interrupt vectors per direction, 1..%u (default %u);\n"
-		"                        start QEMU with ivshmem-doorbell,vectors=N\n"
+		"                        (default %lluK; NAME.conf: size=)\n"
+		"  -n, --vectors N       interrupt vectors per direction, 1..%u (default %u;\n"
+		"                        NAME.conf: vectors=); start QEMU with\n"
+		"                        ivshmem-doorbell,vectors=N\n"
 		"  -v, --verbose         also log every doorbell\n"
 		"  -f, --foreground      do not detach (for systemd and tests)\n"
 		"      --no-module       do not require %s (testing only)\n"
 		"  -h, --help            show this help\n"
 		"\n"
 		"NAME: 1..%u characters of [A-Za-z0-9_-].  ID: the VM id and ivshmem peer\n"
-		"id, 1..%u; VMs without =ID get the lowest unused ids in order (1, 2, ...).\n"
+		"id, 1..%u; VMs without an id get the lowest unused ids in order (1, 2, ...):\n"
+		"the command line's first, then CDIR's in name order.\n"
+		"VMs that an earlier vmmgmtd registered and whose QEMU runs are adopted.\n"
+		"Control: DIR/%s (vmmgmtctl vm add|del|list).\n"
 		"QEMU: -chardev socket,path=DIR/NAME.sock,id=C\n"
 		"      -device ivshmem-doorbell,chardev=C,vectors=N\n"
-		"Signals: SIGUSR1 logs per-VM doorbell counts; SIGTERM, SIGINT exit.\n",
-		VMMGMTD_DEFAULT_DIR,
+		"Signals: SIGUSR1 logs per-VM doorbell counts; SIGTERM, SIGINT exit and\n"
+		"leave the VMs registered.\n",
+		VMMGMTD_DEFAULT_DIR, VMMGMTD_DEFAULT_CONFIG_DIR,
 		(unsigned long long)(VMMGMT_REGION_DEFAULT_SIZE >> 10),
 		VMMGMTD_VECTORS_MAX, VMMGMT_VECTORS_DEFAULT, VMMGMT_HOST_DEV,
-		VMMGMT_NAME_MAX - 1, VMMGMT_VM_ID_MAX);
+		VMMGMT_NAME_MAX - 1, VMMGMT_VM_ID_MAX, VMMGMTD_CTL_FILE);
 }
 
 /* A usage error: one line on stderr, exit 2. */
@@ -56,135 +64,45 @@ static void vmmgmtd_usage(FILE *f)
 	exit(VMMGMTD_EXIT_USAGE); \
 } while (0)
 
-/* Parse a decimal number; false on junk, sign or overflow. */
-static bool vmmgmtd_parse_u64(const char *s, __u64 *val, char **end)
-{
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, end, 10);
-	if (errno)
-		return false;
-	*val = v;
-	return true;
-}
-
-static __u64 vmmgmtd_parse_size(const char *arg)
-{
-	__u64 size, shift = 0;
-	char *end;
-
-	if (!vmmgmtd_parse_u64(arg, &size, &end))
-		goto bad;
-	if ((end[0] == 'K' || end[0] == 'k') && !end[1])
-		shift = 10;
-	else if ((end[0] == 'M' || end[0] == 'm') && !end[1])
-		shift = 20;
-	else if (end[0])
-		goto bad;
-	if (size > (VMMGMT_REGION_MAX_SIZE >> shift))
-		goto bad;
-	size <<= shift;
-	if (size < VMMGMT_REGION_MIN_SIZE || (size & (size - 1)))
-		goto bad;
-	return size;
-bad:
-	vmmgmtd_usage_error("bad size '%s': must be a power of two from %lluK to %lluM",
-			    arg, (unsigned long long)(VMMGMT_REGION_MIN_SIZE >> 10),
-			    (unsigned long long)(VMMGMT_REGION_MAX_SIZE >> 20));
-}
-
-static unsigned int vmmgmtd_parse_vectors(const char *arg)
-{
-	__u64 n;
-	char *end;
-
-	if (!vmmgmtd_parse_u64(arg, &n, &end) || *end || n < 1 ||
-	    n > VMMGMTD_VECTORS_MAX)
-		vmmgmtd_usage_error("bad vector count '%s': must be 1..%u", arg,
-				    VMMGMTD_VECTORS_MAX);
-	return n;
-}
-
-/* NAME[=ID] */
-static void vmmgmtd_parse_vm(const char *arg, struct vmmgmtd_vm *vm)
+/* NAME[=ID]: a new slot, with the defaults of -s and -n. */
+static struct vmmgmtd_vm *vmmgmtd_parse_vm(struct vmmgmtd *d, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-	__u64 id;
-	char *end;
-	size_t i;
+	char name[VMMGMT_NAME_MAX], err[VMMGMTD_ERR_MAX];
+	struct vmmgmtd_vm *vm;
 
-	if (len < 1 || len > VMMGMT_NAME_MAX - 1)
-		vmmgmtd_usage_error("bad VM name '%.*s': must be 1..%u characters",
-				    (int)len, arg, VMMGMT_NAME_MAX - 1);
-	for (i = 0; i < len; i++) {
-		char c = arg[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
-			vmmgmtd_usage_error("bad VM name '%.*s': only A-Z a-z 0-9 _ - are allowed",
-					    (int)len, arg);
+	if (!vmmgmtd_check_name(arg, len, err, sizeof(err)))
+		vmmgmtd_usage_error("%s", err);
+	memcpy(name, arg, len);
+	name[len] = '\0';
+	vm = vmmgmtd_vm_new(d, name);
+	if (!vm) {
+		vmmgmtd_info("out of memory");
+		exit(1);
 	}
-	memcpy(vm->name, arg, len);
-	vm->name[len] = '\0';
-	if (!eq)
-		return;
-	if (!vmmgmtd_parse_u64(eq + 1, &id, &end) || *end || id < 1 ||
-	    id > VMMGMT_VM_ID_MAX)
-		vmmgmtd_usage_error("bad VM id '%s' for %s: must be 1..%u (0 is the host)",
-				    eq + 1, vm->name, VMMGMT_VM_ID_MAX);
-	vm->id = id;
-	vm->id_given = true;
-}
-
-static bool vmmgmtd_id_used(const struct vmmgmtd *d, unsigned int id)
-{
-	unsigned int i;
-
-	for (i = 0; i < d->nr_vms; i++)
-		if (d->vms[i].id == id)
-			return true;
-	return false;
+	if (eq && !vmmgmtd_vm_setting(vm, "id", eq + 1, err, sizeof(err)))
+		vmmgmtd_usage_error("%s", err);
+	return vm;
 }
 
 static void vmmgmtd_parse_vms(struct vmmgmtd *d, int argc, char **argv)
 {
-	unsigned int i, j, next = 1;
+	struct vmmgmtd_vm *vm, *other;
+	int i;
 
-	if (argc < 1)
-		vmmgmtd_usage_error("no VM names given");
-	d->nr_vms = argc;
-	d->vms = calloc(argc, sizeof(*d->vms));
-	if (!d->vms) {
-		fprintf(stderr, "vmmgmtd: out of memory\n");
-		exit(1);
-	}
-	for (i = 0; i < d->nr_vms; i++) {
-		vmmgmtd_vm_init(&d->vms[i]);
-		vmmgmtd_parse_vm(argv[i], &d->vms[i]);
-	}
-	for (i = 0; i < d->nr_vms; i++)
-		for (j = 0; j < i; j++) {
-			if (!strcmp(d->vms[i].name, d->vms[j].name))
-				vmmgmtd_usage_error("duplicate VM name '%s'",
-						    d->vms[i].name);
-			if (d->vms[i].id_given && d->vms[i].id == d->vms[j].id)
-				vmmgmtd_usage_error("duplicate VM id %u (%s and %s)",
-						    d->vms[i].id, d->vms[j].name,
-						    d->vms[i].name);
+	for (i = 0; i < argc; i++) {
+		vm = vmmgmtd_parse_vm(d, argv[i]);
+		if (vmmgmtd_find_name(d, vm->name))
+			vmmgmtd_usage_error("duplicate VM name '%s'", vm->name);
+		other = vm->id_given ? vmmgmtd_find_id(d, vm->id) : NULL;
+		if (other)
+			vmmgmtd_usage_error("duplicate VM id %u (%s and %s)",
+					    vm->id, other->name, vm->name);
+		if (vmmgmtd_vm_add(d, vm)) {
+			vmmgmtd_info("out of memory");
+			exit(1);
 		}
-	/* Ids not given: the lowest unused, in command line order. */
-	for (i = 0; i < d->nr_vms; i++) {
-		if (d->vms[i].id_given)
-			continue;
-		while (next <= VMMGMT_VM_ID_MAX && vmmgmtd_id_used(d, next))
-			next++;
-		if (next > VMMGMT_VM_ID_MAX)
-			vmmgmtd_usage_error("too many VMs");
-		d->vms[i].id = next++;
 	}
 }
 
@@ -193,6 +111,7 @@ static void vmmgmtd_parse_args(struct vmmgmtd *d, int argc, char **argv)
 	enum { OPT_NO_MODULE = 0x100 };
 	static const struct option opts[] = {
 		{ "dir", required_argument, NULL, 'd' },
+		{ "config-dir", required_argument, NULL, 'c' },
 		{ "size", required_argument, NULL, 's' },
 		{ "vectors", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -201,26 +120,39 @@ static void vmmgmtd_parse_args(struct vmmgmtd *d, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	char err[VMMGMTD_ERR_MAX];
 	int c;
 
 	d->dir = VMMGMTD_DEFAULT_DIR;
+	d->config_dir = VMMGMTD_DEFAULT_CONFIG_DIR;
 	d->region_size = VMMGMT_REGION_DEFAULT_SIZE;
 	d->vectors = VMMGMT_VECTORS_DEFAULT;
 	d->host_fd = -1;
+	d->ctl_fd = -1;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:d:s:n:vfh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:d:c:s:n:vfh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!optarg[0])
 				vmmgmtd_usage_error("empty socket directory");
 			d->dir = optarg;
 			break;
+		case 'c':
+			if (!optarg[0])
+				vmmgmtd_usage_error("empty config directory");
+			d->config_dir = optarg;
+			d->config_dir_given = true;
+			break;
 		case 's':
-			d->region_size = vmmgmtd_parse_size(optarg);
+			if (!vmmgmtd_parse_size(optarg, &d->region_size, err,
+						sizeof(err)))
+				vmmgmtd_usage_error("%s", err);
 			break;
 		case 'n':
-			d->vectors = vmmgmtd_parse_vectors(optarg);
+			if (!vmmgmtd_parse_vectors(optarg, &d->vectors, err,
+						   sizeof(err)))
+				vmmgmtd_usage_error("%s", err);
 			break;
 		case 'v':
 			d->verbose = true;
@@ -244,6 +176,7 @@ static void vmmgmtd_parse_args(struct vmmgmtd *d, int argc, char **argv)
 					    argv[optind - 1]);
 		}
 	}
+	/* -s and -n are the defaults of every VM: parse them first. */
 	vmmgmtd_parse_vms(d, argc - optind, argv + optind);
 }
 
@@ -251,6 +184,7 @@ static void vmmgmtd_parse_args(struct vmmgmtd *d, int argc, char **argv)
 static void vmmgmtd_check_module(struct vmmgmtd *d)
 {
 	struct vmmgmt_version ver;
+	unsigned int i;
 
 	if (d->no_module)
 		return;
@@ -280,8 +214,21 @@ static void vmmgmtd_check_module(struct vmmgmtd *d)
 	}
 	vmmgmtd_debug("%s: module ABI %u.%u", VMMGMT_HOST_DEV,
 		      ver.abi_major, ver.abi_minor);
+	/* ABI 0.8: VMs outlive vmmgmtd, and a new one adopts them. */
+	d->persist = ver.abi_minor >= 8;
+	if (!d->persist)
+		vmmgmtd_debug("%s: module ABI %u.%u: VMs end with vmmgmtd (they outlive it from ABI 0.8 on)",
+			      VMMGMT_HOST_DEV, ver.abi_major, ver.abi_minor);
 	if (d->vectors > VMMGMT_VECTORS_MAX) {
 		vmmgmtd_info("--vectors %u: %s takes at most %u", d->vectors,
+			     VMMGMT_HOST_DEV, VMMGMT_VECTORS_MAX);
+		exit(1);
+	}
+	for (i = 0; i < d->nr_vms; i++) {
+		if (d->vms[i]->vectors <= VMMGMT_VECTORS_MAX)
+			continue;
+		vmmgmtd_info("%s: vectors=%u: %s takes at most %u",
+			     d->vms[i]->origin, d->vms[i]->vectors,
 			     VMMGMT_HOST_DEV, VMMGMT_VECTORS_MAX);
 		exit(1);
 	}
@@ -320,109 +267,168 @@ static void vmmgmtd_prepare_dir(struct vmmgmtd *d)
 
 /*
  * Is a server listening on @path?  A stale socket file (nobody listening)
- * is removed.  Return 0 when @path is free.
+ * is removed.  Return 0 when @path is free, else -1 with @err set.
  */
-static int vmmgmtd_check_socket(const char *path, const struct sockaddr_un *sa)
+static int vmmgmtd_check_socket(const char *path, const struct sockaddr_un *sa,
+				char *err, size_t len)
 {
 	struct stat st;
-	int fd, ret, err;
+	int fd, ret, e;
 
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		vmmgmtd_info("%s: %m", path);
+		snprintf(err, len, "%s: %m", path);
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		vmmgmtd_info("%s: exists and is not a socket", path);
+		snprintf(err, len, "%s: exists and is not a socket", path);
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		vmmgmtd_info("socket: %m");
+		snprintf(err, len, "socket: %m");
 		return -1;
 	}
 	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	err = ret ? errno : 0;
-	if (ret == 0 || err == EAGAIN || err == EINPROGRESS) {
+	e = ret ? errno : 0;
+	if (ret == 0 || e == EAGAIN || e == EINPROGRESS) {
 		close(fd);
-		vmmgmtd_info("%s: in use: another server (vmmgmtd?) is listening on it",
-			     path);
+		snprintf(err, len, "%s: in use: another server (vmmgmtd?) is listening on it",
+			 path);
+		errno = EADDRINUSE;
 		return -1;
 	}
 	close(fd);
-	if (err != ECONNREFUSED) {
-		vmmgmtd_info("%s: %s", path, strerror(err));
+	if (e != ECONNREFUSED) {
+		snprintf(err, len, "%s: %s", path, strerror(e));
+		errno = e;
 		return -1;
 	}
 	if (unlink(path) < 0 && errno != ENOENT) {
-		vmmgmtd_info("%s: cannot remove stale socket: %m", path);
+		snprintf(err, len, "%s: cannot remove stale socket: %m", path);
 		return -1;
 	}
 	vmmgmtd_info("%s: removed stale socket", path);
 	return 0;
 }
 
-static int vmmgmtd_listen(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
+/*
+ * A listening socket (mode 0600) on @path, of at most 107 characters:
+ * *@fdp, and the file's *@dev and *@ino, so that only our own file is
+ * removed later.  Return: 0, or -1 with @err set (and errno).
+ */
+static int vmmgmtd_bind(const char *path, int *fdp, dev_t *dev, ino_t *ino,
+			char *err, size_t len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	mode_t old_umask;
-	int n, fd;
+	size_t n = strlen(path);
+	int fd, e;
 
-	n = snprintf(vm->path, sizeof(vm->path), "%s/%s.sock", d->dir, vm->name);
-	if (n < 0 || (size_t)n >= sizeof(vm->path) ||
-	    (size_t)n >= sizeof(sa.sun_path)) {
-		vmmgmtd_info("socket path %s/%s.sock: too long (limit %zu characters)",
-			     d->dir, vm->name, sizeof(sa.sun_path) - 1);
+	if (n >= sizeof(sa.sun_path)) {
+		snprintf(err, len, "socket path %s: too long (limit %zu characters)",
+			 path, sizeof(sa.sun_path) - 1);
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(sa.sun_path, vm->path, n + 1);
-	if (vmmgmtd_check_socket(vm->path, &sa))
+	memcpy(sa.sun_path, path, n + 1);
+	if (vmmgmtd_check_socket(path, &sa, err, len))
 		return -1;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		vmmgmtd_info("socket: %m");
+		snprintf(err, len, "socket: %m");
 		return -1;
 	}
 	/* Only the daemon's user may connect: a peer gets the VM's memory. */
 	old_umask = umask(0177);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = errno;
 		umask(old_umask);
-		if (errno == EADDRINUSE)
-			vmmgmtd_info("%s: in use: another server just bound it",
-				     vm->path);
+		if (e == EADDRINUSE)
+			snprintf(err, len, "%s: in use: another server just bound it",
+				 path);
 		else
-			vmmgmtd_info("%s: bind: %m", vm->path);
+			snprintf(err, len, "%s: bind: %s", path, strerror(e));
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	umask(old_umask);
-	if (stat(vm->path, &st) == 0) {
-		vm->sock_dev = st.st_dev;
-		vm->sock_ino = st.st_ino;
+	if (stat(path, &st) == 0) {
+		*dev = st.st_dev;
+		*ino = st.st_ino;
 	}
-	vm->listen_fd = fd;
+	*fdp = fd;
 	if (listen(fd, 8) < 0) {
-		vmmgmtd_info("%s: listen: %m", vm->path);
+		snprintf(err, len, "%s: listen: %m", path);
 		return -1;
 	}
 	return 0;
 }
 
-/* Remove the socket file only if it is still the one we bound. */
-static void vmmgmtd_unlink_socket(struct vmmgmtd_vm *vm)
+/* Close @fd and remove @path only if it is still the socket we bound. */
+static void vmmgmtd_unbind(const char *path, int *fd, dev_t dev, ino_t ino)
 {
 	struct stat st;
 
-	if (vm->listen_fd < 0)
+	if (*fd < 0)
 		return;
-	if (stat(vm->path, &st) == 0 && st.st_dev == vm->sock_dev &&
-	    st.st_ino == vm->sock_ino)
-		unlink(vm->path);
-	close(vm->listen_fd);
-	vm->listen_fd = -1;
+	if (stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+		unlink(path);
+	close(*fd);
+	*fd = -1;
+}
+
+/* DIR/NAME.sock for @vm.  Return: 0, or -1 with @err set (and errno). */
+int vmmgmtd_listen(struct vmmgmtd *d, struct vmmgmtd_vm *vm, char *err,
+		   size_t len)
+{
+	int n;
+
+	n = snprintf(vm->path, sizeof(vm->path), "%s/%s.sock", d->dir, vm->name);
+	if (n < 0 || (size_t)n >= sizeof(vm->path)) {
+		snprintf(err, len, "socket path %s/%s.sock: too long (limit %zu characters)",
+			 d->dir, vm->name, sizeof(vm->path) - 1);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return vmmgmtd_bind(vm->path, &vm->listen_fd, &vm->sock_dev,
+			    &vm->sock_ino, err, len);
+}
+
+/* Remove the socket file only if it is still the one we bound. */
+void vmmgmtd_unlink_socket(struct vmmgmtd_vm *vm)
+{
+	vmmgmtd_unbind(vm->path, &vm->listen_fd, vm->sock_dev, vm->sock_ino);
+}
+
+/* DIR/vmmgmtd.ctl.  Return: 0, or -1 (logged). */
+int vmmgmtd_ctl_listen(struct vmmgmtd *d)
+{
+	char err[VMMGMTD_ERR_MAX];
+	int n;
+
+	n = snprintf(d->ctl_path, sizeof(d->ctl_path), "%s/%s", d->dir,
+		     VMMGMTD_CTL_FILE);
+	if (n < 0 || (size_t)n >= sizeof(d->ctl_path)) {
+		vmmgmtd_info("socket path %s/%s: too long (limit %zu characters)",
+			     d->dir, VMMGMTD_CTL_FILE, sizeof(d->ctl_path) - 1);
+		return -1;
+	}
+	if (vmmgmtd_bind(d->ctl_path, &d->ctl_fd, &d->ctl_dev, &d->ctl_ino,
+			 err, sizeof(err))) {
+		vmmgmtd_info("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+void vmmgmtd_ctl_close(struct vmmgmtd *d)
+{
+	vmmgmtd_unbind(d->ctl_path, &d->ctl_fd, d->ctl_dev, d->ctl_ino);
 }
 
 static void vmmgmtd_pid_path(const struct vmmgmtd *d, char *buf, size_t size)
@@ -470,15 +476,19 @@ static void vmmgmtd_remove_pid(const struct vmmgmtd *d)
 		unlink(path);
 }
 
+/*
+ * Exit: close every slot (VMs registered with VMMGMT_HOST_VM_F_PERSIST
+ * stay registered) and remove our sockets.
+ */
 static void vmmgmtd_cleanup(struct vmmgmtd *d)
 {
 	unsigned int i;
 
 	for (i = 0; i < d->nr_vms; i++) {
-		if (d->vms[i].conn_fd >= 0)
-			vmmgmtd_vm_disconnect(d, &d->vms[i], "closing");
-		vmmgmtd_unlink_socket(&d->vms[i]);
+		vmmgmtd_vm_close(d, d->vms[i]);
+		vmmgmtd_unlink_socket(d->vms[i]);
 	}
+	vmmgmtd_ctl_close(d);
 	if (d->host_fd >= 0)
 		close(d->host_fd);
 	d->host_fd = -1;
@@ -559,7 +569,10 @@ static int vmmgmtd_signal_event(struct vmmgmtd *d, int sfd)
 }
 
 /* What a pollfd in the loop stands for. */
-enum vmmgmtd_poll_kind { VMMGMTD_POLL_CONN, VMMGMTD_POLL_KICK, VMMGMTD_POLL_LISTEN };
+enum vmmgmtd_poll_kind {
+	VMMGMTD_POLL_CONN, VMMGMTD_POLL_KICK, VMMGMTD_POLL_PIDFD,
+	VMMGMTD_POLL_LISTEN, VMMGMTD_POLL_CTL,
+};
 
 struct vmmgmtd_poll_tag {
 	struct vmmgmtd_vm *vm;
@@ -567,85 +580,121 @@ struct vmmgmtd_poll_tag {
 	unsigned int vector;
 };
 
-static void vmmgmtd_poll_add(struct pollfd *pfds, struct vmmgmtd_poll_tag *tags,
-			     size_t *n, int fd, struct vmmgmtd_vm *vm,
-			     enum vmmgmtd_poll_kind kind, unsigned int vector)
+struct vmmgmtd_poll {
+	struct pollfd *pfds;
+	struct vmmgmtd_poll_tag *tags;
+	size_t n, max;
+};
+
+static void vmmgmtd_poll_add(struct vmmgmtd_poll *p, int fd,
+			     struct vmmgmtd_vm *vm, enum vmmgmtd_poll_kind kind,
+			     unsigned int vector)
 {
-	tags[*n] = (struct vmmgmtd_poll_tag){ .vm = vm, .kind = kind, .vector = vector };
-	pfds[*n] = (struct pollfd){ .fd = fd, .events = POLLIN };
-	(*n)++;
+	if (fd < 0)
+		return;
+	p->tags[p->n] = (struct vmmgmtd_poll_tag){ .vm = vm, .kind = kind, .vector = vector };
+	p->pfds[p->n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	p->n++;
+}
+
+/* Room for every fd of this round: slots come and go (vm add, vm del). */
+static int vmmgmtd_poll_room(struct vmmgmtd *d, struct vmmgmtd_poll *p)
+{
+	size_t max = 2, i;
+	void *pfds, *tags;
+
+	/* Connection or pidfd (never both), listener, kicks. */
+	for (i = 0; i < d->nr_vms; i++)
+		max += 3 + d->vms[i]->vectors;
+	if (max <= p->max)
+		return 0;
+	pfds = realloc(p->pfds, max * sizeof(*p->pfds));
+	if (pfds)
+		p->pfds = pfds;
+	tags = realloc(p->tags, max * sizeof(*p->tags));
+	if (tags)
+		p->tags = tags;
+	if (!pfds || !tags)
+		return -1;
+	p->max = max;
+	return 0;
 }
 
 static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 {
-	size_t max = 1 + (size_t)d->nr_vms * (2 + d->vectors);
-	struct vmmgmtd_poll_tag *tags = calloc(max, sizeof(*tags));
-	struct pollfd *pfds = calloc(max, sizeof(*pfds));
+	struct vmmgmtd_poll p = { 0 };
 	unsigned int i, v;
-	size_t n, k;
 	int sig = 0;
+	size_t k;
 
-	if (!tags || !pfds) {
-		vmmgmtd_info("out of memory");
-		free(tags);
-		free(pfds);
-		return -1;
-	}
 	while (!sig) {
+		if (vmmgmtd_poll_room(d, &p)) {
+			vmmgmtd_info("out of memory");
+			break;
+		}
 		/*
-		 * Per VM: connection, kicks, then the listener, so that a
-		 * QEMU that went away is noticed before its successor.
+		 * Per VM: connection (or the adopted QEMU's pidfd), kicks,
+		 * then the listener, so that a QEMU that went away is noticed
+		 * before its successor.  The control socket comes last: a
+		 * request may add or remove slots, which ends the round.
 		 */
-		n = 0;
-		pfds[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		p.n = 0;
+		vmmgmtd_poll_add(&p, sfd, NULL, VMMGMTD_POLL_CTL, 0);
 		for (i = 0; i < d->nr_vms; i++) {
-			struct vmmgmtd_vm *vm = &d->vms[i];
+			struct vmmgmtd_vm *vm = d->vms[i];
 
-			if (vm->conn_fd >= 0) {
-				vmmgmtd_poll_add(pfds, tags, &n, vm->conn_fd,
-						 vm, VMMGMTD_POLL_CONN, 0);
-				/* With the module, its thread owns the kicks. */
-				for (v = 0; d->host_fd < 0 && v < d->vectors; v++)
-					vmmgmtd_poll_add(pfds, tags, &n, vm->kick[v],
-							 vm, VMMGMTD_POLL_KICK, v);
-			}
-			vmmgmtd_poll_add(pfds, tags, &n, vm->listen_fd, vm,
+			vmmgmtd_poll_add(&p, vm->conn_fd, vm, VMMGMTD_POLL_CONN, 0);
+			/* With the module, its thread owns the kicks. */
+			for (v = 0; vm->conn_fd >= 0 && d->host_fd < 0 &&
+			     v < vm->vectors; v++)
+				vmmgmtd_poll_add(&p, vm->kick[v], vm,
+						 VMMGMTD_POLL_KICK, v);
+			vmmgmtd_poll_add(&p, vm->pidfd, vm, VMMGMTD_POLL_PIDFD, 0);
+			vmmgmtd_poll_add(&p, vm->listen_fd, vm,
 					 VMMGMTD_POLL_LISTEN, 0);
 		}
+		vmmgmtd_poll_add(&p, d->ctl_fd, NULL, VMMGMTD_POLL_CTL, 0);
 
-		if (poll(pfds, n, -1) < 0) {
+		if (poll(p.pfds, p.n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			vmmgmtd_info("poll: %m");
 			break;
 		}
-		if (pfds[0].revents)
+		if (p.pfds[0].revents)
 			sig = vmmgmtd_signal_event(d, sfd);
 
-		for (k = 1; k < n; k++) {
-			struct vmmgmtd_poll_tag *t = &tags[k];
+		for (k = 1; k < p.n && !sig; k++) {
+			struct vmmgmtd_poll_tag *t = &p.tags[k];
 
-			if (!pfds[k].revents)
+			if (!p.pfds[k].revents)
 				continue;
 			switch (t->kind) {
 			case VMMGMTD_POLL_CONN:
-				if (t->vm->conn_fd == pfds[k].fd)
-					vmmgmtd_vm_conn_event(d, t->vm, pfds[k].revents);
+				if (t->vm->conn_fd == p.pfds[k].fd)
+					vmmgmtd_vm_conn_event(d, t->vm, p.pfds[k].revents);
 				break;
 			case VMMGMTD_POLL_KICK:
 				/* Skip if the connection ended in this round. */
 				if (t->vm->conn_fd >= 0 &&
-				    t->vm->kick[t->vector] == pfds[k].fd)
+				    t->vm->kick[t->vector] == p.pfds[k].fd)
 					vmmgmtd_doorbell_read(d, t->vm, t->vector);
+				break;
+			case VMMGMTD_POLL_PIDFD:
+				if (t->vm->pidfd == p.pfds[k].fd)
+					vmmgmtd_vm_qemu_gone(d, t->vm);
 				break;
 			case VMMGMTD_POLL_LISTEN:
 				vmmgmtd_vm_accept(d, t->vm);
 				break;
+			case VMMGMTD_POLL_CTL:
+				vmmgmtd_ctl_accept(d);
+				break;
 			}
 		}
 	}
-	free(tags);
-	free(pfds);
+	free(p.tags);
+	free(p.pfds);
 	if (sig)
 		vmmgmtd_info("exiting on %s", strsignal(sig));
 	return sig ? 0 : -1;
@@ -664,19 +713,38 @@ static void vmmgmtd_raise_nofile(void)
 
 int main(int argc, char **argv)
 {
+	struct vmmgmtd_module_vms list = { 0 };
 	struct vmmgmtd d = { 0 };
 	int ready_fd = -1, sfd, ret = 1;
+	char err[VMMGMTD_ERR_MAX];
 	unsigned int i;
 
 	vmmgmtd_parse_args(&d, argc, argv);
 	vmmgmtd_verbose = d.verbose;
+	vmmgmtd_load_config_dir(&d);
 	vmmgmtd_check_module(&d);
+	/* The module's VMs: configured slots must not collide with them. */
+	if (vmmgmtd_module_list(&d, &list)) {
+		vmmgmtd_info("%s: LIST_VMS: %m", VMMGMT_HOST_DEV);
+		exit(1);
+	}
+	vmmgmtd_assign_ids(&d, &list);
 	vmmgmtd_prepare_dir(&d);
 	vmmgmtd_raise_nofile();
-
-	for (i = 0; i < d.nr_vms; i++)
-		if (vmmgmtd_listen(&d, &d.vms[i]))
+	vmmgmtd_check_collisions(&d, &list);
+	for (i = 0; i < d.nr_vms; i++) {
+		if (vmmgmtd_listen(&d, d.vms[i], err, sizeof(err))) {
+			vmmgmtd_info("%s", err);
 			goto out;
+		}
+	}
+	if (vmmgmtd_ctl_listen(&d))
+		goto out;
+	/* Only now that we are the daemon of DIR: adopt the orphans. */
+	vmmgmtd_adopt_all(&d, &list);
+	free(list.vms);
+	list.vms = NULL;
+
 	if (!d.foreground) {
 		ready_fd = vmmgmtd_detach();
 		if (ready_fd < 0)
@@ -688,10 +756,13 @@ int main(int argc, char **argv)
 	if (vmmgmtd_write_pid(&d))
 		goto out;
 
-	vmmgmtd_info("ready: %u VMs in %s", d.nr_vms, d.dir);
+	vmmgmtd_info("ready: %u VMs in %s (%u adopted)", d.nr_vms, d.dir,
+		     d.nr_adopted);
 	for (i = 0; i < d.nr_vms; i++)
-		vmmgmtd_debug("%s: id %u, socket %s", d.vms[i].name,
-			      d.vms[i].id, d.vms[i].path);
+		vmmgmtd_debug("%s: id %u, socket %s, region %llu bytes, %u vectors, from %s",
+			      d.vms[i]->name, d.vms[i]->id, d.vms[i]->path,
+			      (unsigned long long)d.vms[i]->region_size,
+			      d.vms[i]->vectors, d.vms[i]->origin);
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "r", 1) != 1)
 			vmmgmtd_info("cannot tell the parent that we are ready: %m");
@@ -703,6 +774,7 @@ int main(int argc, char **argv)
 	vmmgmtd_doorbell_stats(&d);
 	vmmgmtd_remove_pid(&d);
 out:
+	free(list.vms);
 	vmmgmtd_cleanup(&d);
 	return ret;
 }

@@ -15,7 +15,11 @@
  *	ID + call[v], v = 0..N-1	the guest's own vectors
  *
  * The connection then stays open and silent until QEMU goes away; then
- * VMMGMT_HOST_IOC_DEL_VM unregisters the VM.
+ * VMMGMT_HOST_IOC_DEL_VM unregisters the VM.  With a module of ABI 0.8 the
+ * VM is registered with VMMGMT_HOST_VM_F_PERSIST: it outlives vmmgmtd,
+ * which never unregisters a VM when it exits, and the module removes it
+ * itself when QEMU exits; DEL_VM after QEMU's hangup may then find it gone
+ * already (ENOENT), which is fine.
  */
 #include <endian.h>
 #include <errno.h>
@@ -40,6 +44,7 @@ void vmmgmtd_vm_init(struct vmmgmtd_vm *vm)
 	vm->listen_fd = -1;
 	vm->conn_fd = -1;
 	vm->mem_fd = -1;
+	vm->pidfd = -1;
 	vm->region = NULL;
 	for (v = 0; v < VMMGMTD_VECTORS_MAX; v++) {
 		vm->kick[v] = -1;
@@ -63,12 +68,14 @@ static int vmmgmtd_vm_register(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	memset(&req, 0, sizeof(req));
 	req.vm_id = vm->id;
 	req.region_fd = vm->mem_fd;
-	req.nr_vectors = d->vectors;
-	for (v = 0; v < d->vectors; v++) {
+	req.nr_vectors = vm->vectors;
+	for (v = 0; v < vm->vectors; v++) {
 		req.kick_fds[v] = vm->kick[v];
 		req.call_fds[v] = vm->call[v];
 	}
 	req.qemu_pid = vm->pid;
+	if (d->persist)
+		req.flags = VMMGMT_HOST_VM_F_PERSIST;
 	memcpy(req.name, vm->name, strlen(vm->name));
 	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_ADD_VM, &req) < 0) {
 		vmmgmtd_info("%s (id %u): registering with %s: %m", vm->name,
@@ -79,33 +86,46 @@ static int vmmgmtd_vm_register(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	return 0;
 }
 
-/* VMMGMT_HOST_IOC_DEL_VM; the module's doorbell count is kept. */
-static void vmmgmtd_vm_unregister(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
+/*
+ * VMMGMT_HOST_IOC_DEL_VM; the module's doorbell count is kept.  ENOENT: the
+ * module removed the VM already (its QEMU exited), not an error.
+ */
+void vmmgmtd_vm_unregister(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 {
 	struct vmmgmt_host_vm_del req = { .vm_id = vm->id };
 
 	if (!vm->registered)
 		return;
 	vm->doorbells += vmmgmtd_doorbell_module_kicks(vm);
-	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_DEL_VM, &req) < 0)
+	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_DEL_VM, &req) < 0 &&
+	    errno != ENOENT)
 		vmmgmtd_info("%s (id %u): unregistering from %s: %m", vm->name,
 			     vm->id, VMMGMT_HOST_DEV);
 	vm->registered = false;
 }
 
-/* Drop everything a connection owns; the listening socket stays. */
-static void vmmgmtd_vm_release(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
+/*
+ * Drop everything a connection (or an adoption) holds; the listening
+ * socket stays.  With @unregister, DEL_VM first; without, the VM stays
+ * registered with the module (vmmgmtd exits).
+ */
+void vmmgmtd_vm_release(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
+			bool unregister)
 {
 	unsigned int v;
 
-	vmmgmtd_vm_unregister(d, vm);
+	if (unregister)
+		vmmgmtd_vm_unregister(d, vm);
+	vm->registered = false;
+	vm->adopted = false;
+	vmmgmtd_close(&vm->pidfd);
 
-	for (v = 0; v < d->vectors; v++) {
+	for (v = 0; v < vm->vectors; v++) {
 		vmmgmtd_close(&vm->kick[v]);
 		vmmgmtd_close(&vm->call[v]);
 	}
 	if (vm->region)
-		munmap(vm->region, d->region_size);
+		munmap(vm->region, vm->region_size);
 	vm->region = NULL;
 	vmmgmtd_close(&vm->mem_fd);
 	vmmgmtd_close(&vm->conn_fd);
@@ -124,17 +144,17 @@ static int vmmgmtd_vm_create_region(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 		vmmgmtd_info("%s (id %u): memfd_create: %m", vm->name, vm->id);
 		return -1;
 	}
-	if (ftruncate(vm->mem_fd, d->region_size) < 0) {
+	if (ftruncate(vm->mem_fd, vm->region_size) < 0) {
 		vmmgmtd_info("%s (id %u): ftruncate region to %llu bytes: %m",
 			     vm->name, vm->id,
-			     (unsigned long long)d->region_size);
+			     (unsigned long long)vm->region_size);
 		return -1;
 	}
 	if (fcntl(vm->mem_fd, F_ADD_SEALS, VMMGMTD_SEALS) < 0) {
 		vmmgmtd_info("%s (id %u): seal region: %m", vm->name, vm->id);
 		return -1;
 	}
-	vm->region = mmap(NULL, d->region_size, PROT_READ | PROT_WRITE,
+	vm->region = mmap(NULL, vm->region_size, PROT_READ | PROT_WRITE,
 			  MAP_SHARED, vm->mem_fd, 0);
 	if (vm->region == MAP_FAILED) {
 		vm->region = NULL;
@@ -156,7 +176,7 @@ static int vmmgmtd_vm_create_region(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	hdr->abi_major = VMMGMT_ABI_MAJOR;
 	hdr->abi_minor = VMMGMT_ABI_MINOR;
 	hdr->header_size = sizeof(*hdr);
-	hdr->region_size = d->region_size;
+	hdr->region_size = vm->region_size;
 	hdr->features_offered = 0;
 	hdr->features_accepted = 0;
 	hdr->link_state = VMMGMT_LINK_DOWN;
@@ -168,11 +188,11 @@ static int vmmgmtd_vm_create_region(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	return 0;
 }
 
-static int vmmgmtd_vm_create_eventfds(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
+static int vmmgmtd_vm_create_eventfds(struct vmmgmtd_vm *vm)
 {
 	unsigned int v;
 
-	for (v = 0; v < d->vectors; v++) {
+	for (v = 0; v < vm->vectors; v++) {
 		vm->kick[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		vm->call[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (vm->kick[v] < 0 || vm->call[v] < 0) {
@@ -218,7 +238,7 @@ static int vmmgmtd_send_msg(int sock, __s64 value, int fd)
 	return 0;
 }
 
-static int vmmgmtd_vm_send_setup(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
+static int vmmgmtd_vm_send_setup(struct vmmgmtd_vm *vm)
 {
 	int s = vm->conn_fd;
 	unsigned int v;
@@ -227,10 +247,10 @@ static int vmmgmtd_vm_send_setup(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	    vmmgmtd_send_msg(s, vm->id, -1) ||
 	    vmmgmtd_send_msg(s, VMMGMTD_IVSHMEM_SHM_MSG, vm->mem_fd))
 		return -1;
-	for (v = 0; v < d->vectors; v++)
+	for (v = 0; v < vm->vectors; v++)
 		if (vmmgmtd_send_msg(s, VMMGMT_HOST_PEER_ID, vm->kick[v]))
 			return -1;
-	for (v = 0; v < d->vectors; v++)
+	for (v = 0; v < vm->vectors; v++)
 		if (vmmgmtd_send_msg(s, vm->id, vm->call[v]))
 			return -1;
 	return 0;
@@ -279,6 +299,14 @@ void vmmgmtd_vm_accept(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 
 	if (vm->conn_fd >= 0 && !vmmgmtd_vm_conn_alive(vm))
 		vmmgmtd_vm_disconnect(d, vm, "disconnected");
+	if (vm->adopted && vmmgmtd_vm_qemu_exited(vm))
+		vmmgmtd_vm_qemu_gone(d, vm);
+	if (vm->adopted) {
+		vmmgmtd_info("%s (id %u): refused connection from pid %d: adopted QEMU pid %d runs",
+			     vm->name, vm->id, (int)pid, (int)vm->pid);
+		close(fd);
+		return;
+	}
 	if (vm->conn_fd >= 0) {
 		vmmgmtd_info("%s (id %u): refused connection from pid %d: pid %d is connected",
 			     vm->name, vm->id, (int)pid, (int)vm->pid);
@@ -290,17 +318,17 @@ void vmmgmtd_vm_accept(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	vm->pid = pid;
 	vm->generation++;
 	if (vmmgmtd_vm_create_region(d, vm) ||
-	    vmmgmtd_vm_create_eventfds(d, vm))
+	    vmmgmtd_vm_create_eventfds(vm))
 		goto fail;
 	/* Registered before QEMU (and so the guest) gets anything. */
 	if (d->host_fd >= 0 && vmmgmtd_vm_register(d, vm))
 		goto fail;
-	if (vmmgmtd_vm_send_setup(d, vm)) {
+	if (vmmgmtd_vm_send_setup(vm)) {
 		if (errno == EPIPE || errno == ECONNRESET) {
 			/* Also what a "vmmgmtd: ... in use" probe looks like. */
 			vmmgmtd_info("%s (id %u): pid %d left during setup",
 				     vm->name, vm->id, (int)pid);
-			vmmgmtd_vm_release(d, vm);
+			vmmgmtd_vm_release(d, vm, true);
 			return;
 		}
 		vmmgmtd_info("%s (id %u): sending setup to pid %d: %m",
@@ -309,21 +337,62 @@ void vmmgmtd_vm_accept(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	}
 	vmmgmtd_info("%s (id %u): connected: pid %d, generation %u, region %llu bytes, sent %u vectors",
 		     vm->name, vm->id, (int)pid, vm->generation,
-		     (unsigned long long)d->region_size, d->vectors);
+		     (unsigned long long)vm->region_size, vm->vectors);
 	return;
 
 fail:
 	vmmgmtd_info("%s (id %u): closed connection from pid %d", vm->name,
 		     vm->id, (int)pid);
-	vmmgmtd_vm_release(d, vm);
+	vmmgmtd_vm_release(d, vm, true);
 }
 
+/* QEMU went away (or the connection failed): DEL_VM, close, log. */
 void vmmgmtd_vm_disconnect(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 			   const char *why)
 {
 	vmmgmtd_info("%s (id %u): %s: pid %d, generation %u", vm->name, vm->id,
 		     why, (int)vm->pid, vm->generation);
-	vmmgmtd_vm_release(d, vm);
+	vmmgmtd_vm_release(d, vm, true);
+}
+
+/*
+ * vmmgmtd exits: close what the slot holds.  A VM registered with
+ * VMMGMT_HOST_VM_F_PERSIST stays registered and its QEMU runs on; a new
+ * vmmgmtd adopts it.  Without (--no-module, or a module older than ABI
+ * 0.8) closing the connection ends it as before.
+ */
+void vmmgmtd_vm_close(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
+{
+	if (vm->registered && d->persist) {
+		vmmgmtd_info("%s (id %u): closing, VM stays registered: pid %d, generation %u",
+			     vm->name, vm->id, (int)vm->pid, vm->generation);
+		vm->doorbells += vmmgmtd_doorbell_module_kicks(vm);
+		vmmgmtd_vm_release(d, vm, false);
+		return;
+	}
+	if (vm->conn_fd >= 0)
+		vmmgmtd_vm_disconnect(d, vm, "closing");
+}
+
+enum vmmgmtd_vm_state vmmgmtd_vm_state(const struct vmmgmtd_vm *vm)
+{
+	if (vm->adopted)
+		return VMMGMTD_VM_ADOPTED;
+	if (vm->conn_fd >= 0)
+		return VMMGMTD_VM_CONNECTED;
+	return VMMGMTD_VM_WAITING;
+}
+
+const char *vmmgmtd_vm_state_name(const struct vmmgmtd_vm *vm)
+{
+	switch (vmmgmtd_vm_state(vm)) {
+	case VMMGMTD_VM_CONNECTED:
+		return "connected";
+	case VMMGMTD_VM_ADOPTED:
+		return "adopted";
+	default:
+		return "waiting";
+	}
 }
 
 /* QEMU never sends anything: data is discarded, EOF or error ends it. */

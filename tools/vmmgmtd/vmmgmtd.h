@@ -24,19 +24,39 @@
 
 #define VMMGMTD_DEFAULT_DIR		"/run/vmmgmt"
 #define VMMGMTD_PID_FILE		"vmmgmtd.pid"
+#define VMMGMTD_CTL_FILE		"vmmgmtd.ctl"
+#define VMMGMTD_DEFAULT_CONFIG_DIR	"/etc/vmmgmt/vms.d"
+
+/* Exit status of usage and configuration errors. */
+#define VMMGMTD_EXIT_USAGE		2
+
+/* Longest control request line, and error messages. */
+#define VMMGMTD_CTL_LINE_MAX		512
+#define VMMGMTD_ERR_MAX			256
 
 /* ivshmem client-server protocol (QEMU docs/specs/ivshmem-spec.txt). */
 #define VMMGMTD_IVSHMEM_PROTOCOL_VERSION	0
 #define VMMGMTD_IVSHMEM_SHM_MSG			(-1)
 
+/* What a slot is doing (vm list: state=). */
+enum vmmgmtd_vm_state {
+	VMMGMTD_VM_WAITING,		/* for a QEMU to connect */
+	VMMGMTD_VM_CONNECTED,		/* a QEMU connected to us */
+	VMMGMTD_VM_ADOPTED,		/* a QEMU an earlier vmmgmtd served */
+};
+
 /**
  * struct vmmgmtd_vm - one VM slot: its socket and, while QEMU is connected,
- * its region and eventfds.  All fds are -1 when not open.
+ * its region and eventfds; or, for a VM adopted from an earlier vmmgmtd,
+ * a pidfd of its QEMU.  All fds are -1 when not open.
  */
 struct vmmgmtd_vm {
 	char name[VMMGMT_NAME_MAX];
 	unsigned int id;		/* VM id == ivshmem peer id, 1..65535 */
-	bool id_given;			/* NAME=ID on the command line */
+	bool id_given;			/* NAME=ID, id=N, or from the module */
+	__u64 region_size;		/* for the next connection */
+	unsigned int vectors;		/* for the next connection */
+	const char *origin;		/* "command line", "FILE", "control", ... */
 
 	char path[108];			/* DIR/NAME.sock */
 	int listen_fd;
@@ -51,7 +71,15 @@ struct vmmgmtd_vm {
 	void *region;
 	int kick[VMMGMTD_VECTORS_MAX];	/* host peer 0: guest -> host */
 	int call[VMMGMTD_VECTORS_MAX];	/* guest's own id: host -> guest */
-	bool registered;		/* with vmmgmt_host.ko (ADD_VM) */
+	bool registered;		/* with vmmgmt_host.ko (ADD_VM, ADOPT_VM) */
+
+	/*
+	 * Adopted (ADOPT_VM at start): no connection and nothing of the
+	 * region here; @pid is the QEMU, watched through @pidfd, which
+	 * becomes readable when it exits.
+	 */
+	bool adopted;
+	int pidfd;
 
 	/*
 	 * Doorbell counts since vmmgmtd started, all connections.  With the
@@ -67,15 +95,31 @@ struct vmmgmtd_vm {
  */
 struct vmmgmtd {
 	const char *dir;
-	__u64 region_size;
-	unsigned int vectors;
+	const char *config_dir;
+	bool config_dir_given;		/* -c: a missing one is an error */
+	__u64 region_size;		/* -s: the default of every VM */
+	unsigned int vectors;		/* -n: the default of every VM */
 	bool verbose;
 	bool foreground;
 	bool no_module;
 
 	int host_fd;			/* /dev/vmmgmt-host, or -1 */
-	struct vmmgmtd_vm *vms;
+	bool persist;			/* module ABI >= 0.8: PERSIST, ADOPT */
+	struct vmmgmtd_vm **vms;	/* slots, in the order they came */
 	unsigned int nr_vms;
+	unsigned int nr_adopted;	/* at start */
+
+	/* The control socket DIR/vmmgmtd.ctl. */
+	char ctl_path[108];
+	int ctl_fd;
+	dev_t ctl_dev;
+	ino_t ctl_ino;
+};
+
+/* The VMs the host module has registered (VMMGMT_HOST_IOC_LIST_VMS). */
+struct vmmgmtd_module_vms {
+	struct vmmgmt_host_vm_info *vms;
+	unsigned int nr;
 };
 
 /*
@@ -101,6 +145,54 @@ void vmmgmtd_vm_conn_event(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 			   short revents);
 void vmmgmtd_vm_disconnect(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 			   const char *why);
+void vmmgmtd_vm_release(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
+			bool unregister);
+void vmmgmtd_vm_close(struct vmmgmtd *d, struct vmmgmtd_vm *vm);
+void vmmgmtd_vm_unregister(struct vmmgmtd *d, struct vmmgmtd_vm *vm);
+enum vmmgmtd_vm_state vmmgmtd_vm_state(const struct vmmgmtd_vm *vm);
+const char *vmmgmtd_vm_state_name(const struct vmmgmtd_vm *vm);
+
+/* config.c: VMs from the command line, the config directory, control */
+bool vmmgmtd_parse_size(const char *arg, __u64 *size, char *err, size_t len);
+bool vmmgmtd_parse_vectors(const char *arg, unsigned int *n, char *err,
+			   size_t len);
+bool vmmgmtd_parse_id(const char *arg, const char *name, unsigned int *id,
+		      char *err, size_t len);
+bool vmmgmtd_check_name(const char *name, size_t len, char *err,
+			size_t errlen);
+bool vmmgmtd_vm_setting(struct vmmgmtd_vm *vm, const char *key,
+			const char *val, char *err, size_t len);
+struct vmmgmtd_vm *vmmgmtd_vm_new(const struct vmmgmtd *d, const char *name);
+int vmmgmtd_vm_add(struct vmmgmtd *d, struct vmmgmtd_vm *vm);
+void vmmgmtd_vm_remove(struct vmmgmtd *d, struct vmmgmtd_vm *vm);
+struct vmmgmtd_vm *vmmgmtd_find_name(const struct vmmgmtd *d,
+				     const char *name);
+struct vmmgmtd_vm *vmmgmtd_find_id(const struct vmmgmtd *d, unsigned int id);
+unsigned int vmmgmtd_free_id(const struct vmmgmtd *d,
+			     const struct vmmgmtd_module_vms *list);
+void vmmgmtd_load_config_dir(struct vmmgmtd *d);
+void vmmgmtd_assign_ids(struct vmmgmtd *d, const struct vmmgmtd_module_vms *list);
+
+/* main.c: sockets */
+int vmmgmtd_listen(struct vmmgmtd *d, struct vmmgmtd_vm *vm, char *err,
+		   size_t len);
+void vmmgmtd_unlink_socket(struct vmmgmtd_vm *vm);
+
+/* adopt.c: the module's VMs (ABI 0.8) */
+int vmmgmtd_module_list(struct vmmgmtd *d, struct vmmgmtd_module_vms *list);
+const struct vmmgmt_host_vm_info *
+vmmgmtd_module_find(const struct vmmgmtd_module_vms *list, const char *name,
+		    unsigned int id);
+void vmmgmtd_check_collisions(struct vmmgmtd *d,
+			      const struct vmmgmtd_module_vms *list);
+void vmmgmtd_adopt_all(struct vmmgmtd *d, const struct vmmgmtd_module_vms *list);
+bool vmmgmtd_vm_qemu_exited(const struct vmmgmtd_vm *vm);
+void vmmgmtd_vm_qemu_gone(struct vmmgmtd *d, struct vmmgmtd_vm *vm);
+
+/* ctl.c: the control socket DIR/vmmgmtd.ctl */
+int vmmgmtd_ctl_listen(struct vmmgmtd *d);
+void vmmgmtd_ctl_accept(struct vmmgmtd *d);
+void vmmgmtd_ctl_close(struct vmmgmtd *d);
 
 /* doorbell.c: counting guest -> host doorbells (kick eventfds) */
 void vmmgmtd_doorbell_read(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
