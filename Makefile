@@ -52,8 +52,10 @@ check:
 	$(SCRIPTS)/setup
 	$(SCRIPTS)/check
 
-# The long host selftests, repeated on both kernels (slow: not part of
-# check): VMMGMT_SOAK_RUNS runs of vmmgmt_neighbour_storm_test each.
+# The long host selftests (slow: not part of check): the fault soak,
+# vmmgmt_restart_test for SOAK_MINUTES (default 20) on 6.12, then
+# VMMGMT_SOAK_RUNS (default 10) runs of vmmgmt_neighbour_storm_test on
+# 6.12 and 6.1; FIGURE soak_* lines at the end (scripts/soak).
 soak:
 	$(SCRIPTS)/setup
 	$(SCRIPTS)/soak

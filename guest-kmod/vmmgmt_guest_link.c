@@ -1490,9 +1490,13 @@ void vmmgmt_guest_rx_work(struct work_struct *work)
 		vdev->rx_scan = vdev->rx.idx;
 	if (vdev->rx_hold && (s32)(vdev->rx.idx - vdev->rx_hold_end) >= 0)
 		WRITE_ONCE(vdev->rx_hold, false);
-	/* Held records wait for a bind, or for the end of the hold. */
-	if (stalled && vmmgmt_guest_rx_held(vdev))
-		hold = max(vdev->rx_hold_until - jiffies, 1UL);
+	/*
+	 * Held records wait for a bind, or for the end of the hold.  Not a
+	 * second look at the clock: a hold that ended since the record was
+	 * left must still bring the work back, at once.
+	 */
+	if (stalled && vdev->rx_hold && (s32)(vdev->rx.idx - vdev->rx_hold_end) < 0)
+		hold = max_t(long, (long)(vdev->rx_hold_until - jiffies), 1);
 	if (stalled)
 		/* A reader queues the work when it makes room. */
 		vmmgmt_ring_cons_stop(&vdev->rx);

@@ -351,8 +351,9 @@ static int vmmgmt_guest_suspend(struct device *dev)
 {
 	struct vmmgmt_guest_dev *vdev = dev_get_drvdata(dev);
 
-	vmmgmt_guest_stats_pause(vdev);
+	/* The rx work first: a host request it takes could queue sampling. */
 	vmmgmt_guest_rx_shutdown(vdev);
+	vmmgmt_guest_stats_pause(vdev);
 	vmmgmt_guest_watch_pause(vdev);
 	atomic64_inc(&vdev->counters.suspends);
 	dev_info(dev, "suspended: rx work, stall watchdog and sampling stopped (link %u)\n",

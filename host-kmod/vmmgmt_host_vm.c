@@ -570,7 +570,7 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
  * Context: process context; takes vmmgmt_host_vms_lock.
  * Return: 0; -EINVAL for nonzero flags or reserved or a bad id; -ENOENT if
  * no VM with that id was added through @owner (or adopted by it) and no
- * PERSIST VM has it.
+ * orphaned PERSIST VM has it.
  */
 int vmmgmt_host_vm_del(struct file *owner, const struct vmmgmt_host_vm_del *req)
 {
@@ -583,8 +583,13 @@ int vmmgmt_host_vm_del(struct file *owner, const struct vmmgmt_host_vm_del *req)
 		return -EINVAL;
 	mutex_lock(&vmmgmt_host_vms_lock);
 	vm = vmmgmt_host_vm_find(req->vm_id, NULL);
-	/* A PERSIST VM is nobody's for good: any daemon may remove it. */
-	if (vm && (vm->persist || vm->owner == owner))
+	/*
+	 * The owner may remove its VM; another file only an orphan (a
+	 * PERSIST VM whose daemon is gone), so that a late DEL_VM of a
+	 * daemon whose VM the module removed already cannot remove another
+	 * daemon's VM that got the same id meanwhile.
+	 */
+	if (vm && (vm->owner == owner || (vm->persist && vm->orphan)))
 		vmmgmt_host_vm_destroy(vm);
 	else
 		ret = -ENOENT;

@@ -85,7 +85,8 @@ struct vmmgmt_info {
  * Without %VMMGMT_HOST_VM_F_PERSIST the VM stays registered until
  * VMMGMT_HOST_IOC_DEL_VM or until the file that registered it is closed.
  * With it (ABI 0.8) the VM is not tied to that file: it stays until
- * VMMGMT_HOST_IOC_DEL_VM (through any /dev/vmmgmt-host file) or until the
+ * VMMGMT_HOST_IOC_DEL_VM (by its owner, or by anyone once it is an
+ * orphan) or until the
  * process @qemu_pid exits, which the module watches itself; a daemon that
  * exits or is killed leaves its VMs running, and a new one finds them
  * with VMMGMT_HOST_IOC_LIST_VMS and claims them with
@@ -163,8 +164,8 @@ struct vmmgmt_bind {
  *	EINVAL (an fd is not a memfd or an eventfd as required); EEXIST (id
  *	or name in use); ENOSPC (too many VMs); ENOMEM.
  * VMMGMT_HOST_IOC_DEL_VM - unregister a VM (struct vmmgmt_host_vm_del)
- *	added through this same file, or (ABI 0.8) any VM added with
- *	VMMGMT_HOST_VM_F_PERSIST.  Errors: EFAULT; EINVAL; ENOENT.
+ *	added through this same file (or adopted by it), or (ABI 0.8) an
+ *	orphan (VMMGMT_HOST_VM_F_ORPHAN).  Errors: EFAULT; EINVAL; ENOENT.
  * VMMGMT_HOST_IOC_BIND - make this file a host endpoint at (0, 0, port)
  *	(struct vmmgmt_bind; port 0 asks for a dynamic one, written back).
  *	Errors: EFAULT; EINVAL; EADDRINUSE (port taken, or the echo port 7);

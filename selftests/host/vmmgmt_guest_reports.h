@@ -61,6 +61,24 @@ static struct {
 	.cmd_fd = -1,
 };
 
+/*
+ * Room for more reports (a long run, the restart test's soak): drop the
+ * taken ones, keeping the others in their order.  Under reports.lock.
+ */
+static void reports_drop_taken(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < reports.n; i++) {
+		if (reports.r[i].taken)
+			continue;
+		if (n != i)
+			reports.r[n] = reports.r[i];
+		n++;
+	}
+	reports.n = n;
+}
+
 static void *reports_reader(void *arg)
 {
 	static __u8 buf[sizeof(struct vmmgmt_rec) + REPORT_TEXT_MAX + 64];
@@ -88,6 +106,8 @@ static void *reports_reader(void *arg)
 		if (len >= REPORT_TEXT_MAX)
 			len = REPORT_TEXT_MAX - 1;
 		pthread_mutex_lock(&reports.lock);
+		if (reports.n == REPORTS_MAX)
+			reports_drop_taken();
 		if (reports.n == REPORTS_MAX) {
 			pthread_mutex_unlock(&reports.lock);
 			ksft_print_msg("more than %d reports: dropped one\n",

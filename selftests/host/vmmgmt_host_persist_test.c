@@ -320,7 +320,10 @@ TEST_F(persist, non_persist_goes_with_file)
 	EXPECT_FALSE(list_find(_metadata, self->dev, ID_B, &info));
 }
 
-/* DEL_VM of a PERSIST VM through a file that neither added nor adopted it. */
+/*
+ * DEL_VM of a PERSIST VM through a file that neither added nor adopted
+ * it: refused while its owner holds it, done once it is an orphan.
+ */
 TEST_F(persist, del_from_other_file)
 {
 	struct vmmgmt_host_vm_info info;
@@ -329,7 +332,9 @@ TEST_F(persist, del_from_other_file)
 	ASSERT_EQ(0, add_flags(self->dev, &self->a, VMMGMT_HOST_VM_F_PERSIST, getpid()));
 	other = open_dev();
 	ASSERT_LE(0, other);
-	EXPECT_EQ(0, del_vm(other, ID_A));
+	EXPECT_EQ(-ENOENT, del_vm(other, ID_A));
+	EXPECT_TRUE(vm_dir_exists("t-alpha"));
+	EXPECT_EQ(0, del_vm(self->dev, ID_A));
 	EXPECT_FALSE(vm_dir_exists("t-alpha"));
 	EXPECT_FALSE(list_find(_metadata, other, ID_A, &info));
 	EXPECT_EQ(-ENOENT, del_vm(other, ID_A));

@@ -42,7 +42,21 @@
  * counts are since the start: a record lost in one case fails the
  * following ones too (each case's TAP lines name it).
  *
- * Every check is one TAP result.  Environment (all required):
+ * Every check is one TAP result.
+ *
+ * VMMGMT_SOAK_MINUTES=N (scripts/soak) makes it a fault-injection soak:
+ * after the start, rounds of the cases 3, 1, 2, 4 and 5 until N minutes
+ * are over (QEMU stopped for SOAK_STOP_SECS only; restart-b added and
+ * removed each round, booted only every SOAK_EVERY rounds, as it is
+ * slow), and every SOAK_EVERY rounds case 6 and restart-a booted again:
+ * both ends' numbers start over (epoch_end(), start_traffic()); the
+ * totals of all of restart-a's lives go on.  Case 6 ends the last round.
+ * The same TAP lines as a single pass, per-round headers, and at the end
+ * the FIGURE lines of scripts/soak (soak_faults, soak_msgs_lost,
+ * soak_msgs_duplicated, soak_msgs_reordered, soak_host_kernel_warnings)
+ * and one TAP result: none lost, duplicated, reordered, no warning.
+ *
+ * Environment (all required):
  *   VMMGMTD               vmmgmtd binary
  *   VMMGMT_GUEST_KERNEL   the guests' kernel
  *   VMMGMT_GUEST_INITRD   the guests' initramfs (scripts/vm/guest-init)
@@ -76,6 +90,9 @@
  */
 #define GAP_MAX_S		3.0
 #define STOP_SECS		5
+/* The soak: a shorter stop; restart-b booted, restart-a rebooted this often. */
+#define SOAK_STOP_SECS		1
+#define SOAK_EVERY		3
 /* Case 4: the guest asleep this long before QEMU wakes it. */
 #define SLEEP_SECS		3
 /* The peer's answer to a command (a freeze takes 3 s, a reload more). */
@@ -117,6 +134,52 @@ static struct {
 
 static int kwarn_base;
 static unsigned long long case_write_errs;
+
+/* The faults injected, by kind (the soak's summary). */
+enum fault {
+	F_QEMU_STOP, F_VMMGMTD_KILL, F_VM_ADD_DEL, F_SUSPEND, F_RELOAD,
+	F_VMMGMTD_STOP, F_QEMU_KILL, NFAULTS
+};
+
+static const char * const fault_names[NFAULTS] = {
+	[F_QEMU_STOP] = "QEMU stop and cont",
+	[F_VMMGMTD_KILL] = "vmmgmtd SIGKILL and adoption",
+	[F_VM_ADD_DEL] = "vm add and del",
+	[F_SUSPEND] = "guest suspend (freeze, RAM)",
+	[F_RELOAD] = "guest module reload",
+	[F_VMMGMTD_STOP] = "vmmgmtd SIGTERM",
+	[F_QEMU_KILL] = "QEMU killed (restart-a booted again)",
+};
+
+static unsigned long long faults[NFAULTS];
+
+static unsigned long long soak_faults(void)
+{
+	unsigned long long n = 0;
+	unsigned int i;
+
+	for (i = 0; i < NFAULTS; i++)
+		n += faults[i];
+	return n;
+}
+
+/*
+ * Messages lost, duplicated and reordered, both ways together: @epoch
+ * from restart-a's current life (check_counts(): since its boot),
+ * @total of its lives before.
+ */
+struct msg_counts {
+	unsigned long long lost, dup, reordered;
+};
+
+static struct msg_counts epoch, total;
+
+/* The soak: VMMGMT_SOAK_MINUTES set; its end (vmmgmt_now_s()). */
+static bool soak;
+static double soak_end;
+static int stop_secs = STOP_SECS;
+/* restart-a's sysfs adoptions since it was registered. */
+static long long adoptions;
 
 /* reports.take: restart-a's data and the error answers to ours. */
 static bool seq_take(const struct vmmgmt_rec *r, const void *payload, size_t len)
@@ -329,6 +392,10 @@ static void check_counts(const char *what, bool reload, bool gap)
 	ksft_print_msg("%s: test's writes failed %llu (last: %s)\n", what, werrs,
 		       werrs ? strerror(seq.write_err) : "none");
 
+	epoch.lost = (h2g_lost > 0 ? h2g_lost : 0) + g2h_lost;
+	epoch.dup = (g_dup > 0 ? g_dup : 0) + rx_dup;
+	epoch.reordered = (g_reord > 0 ? g_reord : 0) + rx_reord;
+
 	/* Answered records are ones the guest missed, and no others. */
 	ok = g_sent >= 0 && h2g_lost == 0 && g_dup == 0 && g_reord == 0 &&
 	     (reload || answered == case_answered) &&
@@ -370,6 +437,7 @@ static void case_vmmgmtd_kill(void)
 
 	case_begin("case 1: vmmgmtd SIGKILL");
 	status = stop_vmmgmtd(SIGKILL);
+	faults[F_VMMGMTD_KILL]++;
 	ksft_test_result(status != -1 && WIFSIGNALED(status),
 			 "vmmgmtd SIGKILL: vmmgmtd killed (status %#x)\n", status);
 	orphan = boot_wait_orphan(a, GONE_SECS);
@@ -381,7 +449,7 @@ static void case_vmmgmtd_kill(void)
 			 orphan, r1 - r0);
 	from = file_size(boot.vmmgmtd_log);
 	start_vmmgmtd();
-	boot_check_adopted("vmmgmtd restarted", a, from, 1);
+	boot_check_adopted("vmmgmtd restarted", a, from, ++adoptions);
 	vmmgmt_sleep_ms(1000);
 	check_counts("vmmgmtd SIGKILL and restart", false, true);
 }
@@ -393,8 +461,11 @@ static const char *first_line(char *out)
 	return out;
 }
 
-/* 2. restart-b added, booted, chatting, deleted while restart-a runs. */
-static void case_vm_add_del(void)
+/*
+ * 2. restart-b added, booted (with @boot_b; the soak's other rounds
+ * only add and delete it), chatting, deleted while restart-a runs.
+ */
+static void case_vm_add_del(bool boot_b)
 {
 	struct boot_guest *b = &guests[B];
 	bool dir_gone, thread_gone, ok;
@@ -402,21 +473,29 @@ static void case_vm_add_del(void)
 	double t;
 	int rc;
 
-	case_begin("case 2: vmmgmtctl vm add, vm del");
+	if (boot_b)
+		case_begin("case 2: vmmgmtctl vm add, vm del");
+	else
+		case_begin("case 2: vmmgmtctl vm add, vm del (restart-b not booted)");
 	rc = boot_vmmgmtctl(out, sizeof(out), "vm add %s --id %u", b->name, b->id);
+	faults[F_VM_ADD_DEL]++;
 	ksft_test_result(rc == 0, "vm add: vmmgmtctl vm add %s --id %u: exit %d %s\n", b->name,
 			 b->id, rc, first_line(out));
 	if (rc)
 		fatal("vm add: vmmgmtctl vm add failed: cannot boot %s", b->name);
-	t = vmmgmt_now_s();
-	start_guest(b, NULL);
-	if (!reports_wait(b->id, "hello", BOOT_SECS, NULL, 0, NULL))
-		fatal("vm add: no hello from %s within %d s: see %s", b->name, BOOT_SECS, b->log);
-	ksft_test_result(true, "vm add: %s booted on its new socket and said hello (%.0f s)\n",
-			 b->name, vmmgmt_now_s() - t);
-	ok = !guest_command(b->id, SEQ_GUEST_PORT, "bye") &&
-	     reports_wait(b->id, "bye", ANSWER_SECS, NULL, 0, NULL);
-	ksft_test_result(ok, "vm add: %s answered the test's bye\n", b->name);
+	if (boot_b) {
+		t = vmmgmt_now_s();
+		start_guest(b, NULL);
+		if (!reports_wait(b->id, "hello", BOOT_SECS, NULL, 0, NULL))
+			fatal("vm add: no hello from %s within %d s: see %s", b->name, BOOT_SECS,
+			      b->log);
+		ksft_test_result(true,
+				 "vm add: %s booted on its new socket and said hello (%.0f s)\n",
+				 b->name, vmmgmt_now_s() - t);
+		ok = !guest_command(b->id, SEQ_GUEST_PORT, "bye") &&
+		     reports_wait(b->id, "bye", ANSWER_SECS, NULL, 0, NULL);
+		ksft_test_result(ok, "vm add: %s answered the test's bye\n", b->name);
+	}
 
 	rc = boot_vmmgmtctl(out, sizeof(out), "vm del %s", b->name);
 	ksft_test_result(rc == 0, "vm del: vmmgmtctl vm del %s: exit %d %s\n", b->name, rc,
@@ -430,12 +509,13 @@ static void case_vm_add_del(void)
 	ksft_test_result(rc == 0 && !strstr(out, b->name) && strstr(out, guests[A].name),
 			 "vm del: vm list (exit %d) has %s and no %s\n", rc, guests[A].name,
 			 b->name);
-	ksft_test_result(boot_stop_guest(b, BOOT_SECS / 2),
-			 "vm del: %s's guest saw its link go and powered off\n", b->name);
+	if (boot_b)
+		ksft_test_result(boot_stop_guest(b, BOOT_SECS / 2),
+				 "vm del: %s's guest saw its link go and powered off\n", b->name);
 	check_counts("vm add and del beside it", false, true);
 }
 
-/* 3. QEMU stop for STOP_SECS, then cont. */
+/* 3. QEMU stop for stop_secs (STOP_SECS, SOAK_STOP_SECS), then cont. */
 static void case_qemu_stop(void)
 {
 	struct boot_guest *a = &guests[A];
@@ -444,18 +524,19 @@ static void case_qemu_stop(void)
 
 	case_begin("case 3: QEMU stop, cont");
 	ok = !guest_qmp(a, "stop");
+	faults[F_QEMU_STOP]++;
 	ksft_test_result(ok, "qemu stop: QMP stop\n");
 	if (!ok)
 		fatal("qemu stop: no QMP stop of %s", a->name);
 	/* A record or two may still have been in flight. */
 	vmmgmt_sleep_ms(500);
 	r0 = rx_recv();
-	vmmgmt_sleep_ms(STOP_SECS * 1000);
+	vmmgmt_sleep_ms(stop_secs * 1000);
 	r1 = rx_recv();
 	ok = !guest_qmp(a, "cont");
 	ksft_test_result(ok && r1 - r0 < SEQ_RATE / 10,
 			 "qemu cont after %d s: QMP cont; %llu records came from the stopped guest\n",
-			 STOP_SECS, r1 - r0);
+			 stop_secs, r1 - r0);
 	if (!ok)
 		fatal("qemu cont: no QMP cont of %s", a->name);
 	check_resumed("qemu cont");
@@ -476,6 +557,7 @@ static void case_sleep(const char *what, const char *state, const char *wake)
 	snprintf(title, sizeof(title), "case 4: guest %s, woken by QMP %s", what, wake);
 	case_begin(title);
 	ok = !guest_command(guests[A].id, SEQ_GUEST_PORT, state);
+	faults[F_SUSPEND]++;
 	vmmgmt_sleep_ms(SLEEP_SECS * 1000);
 	ok = ok && !guest_qmp(&guests[A], wake);
 	snprintf(key, sizeof(key), "slept %s", state);
@@ -500,6 +582,7 @@ static void case_reload(void)
 	bool ok;
 
 	case_begin("case 5: guest module reload");
+	faults[F_RELOAD]++;
 	ok = !guest_command(guests[A].id, SEQ_GUEST_PORT, "reload") &&
 	     reports_wait(guests[A].id, "reloaded", ANSWER_SECS, rep, sizeof(rep), NULL);
 	ksft_test_result(ok && counter(rep, "rc") == 0,
@@ -522,6 +605,7 @@ static void case_qemu_kill(void)
 
 	case_begin("case 6: vmmgmtd stopped, QEMU killed");
 	status = stop_vmmgmtd(SIGTERM);
+	faults[F_VMMGMTD_STOP]++;
 	ksft_test_result(status != -1 && WIFEXITED(status) && !WEXITSTATUS(status),
 			 "vmmgmtd SIGTERM: vmmgmtd exited 0 (status %#x)\n", status);
 	boot_vm_path(a, NULL, path, sizeof(path));
@@ -534,6 +618,7 @@ static void case_qemu_kill(void)
 	kill(a->pid, SIGKILL);
 	waitpid(a->pid, NULL, 0);
 	a->pid = 0;
+	faults[F_QEMU_KILL]++;
 	t = boot_wait_vm_gone(a, REMOVED_SECS, &dir_gone, &thread_gone);
 	ksft_test_result(dir_gone,
 			 "qemu killed: the module removed %s by itself: sysfs dir gone (%.2f s, at most %d)\n",
@@ -541,17 +626,137 @@ static void case_qemu_kill(void)
 	ksft_test_result(thread_gone, "qemu killed: kernel thread vmmgmt-%s gone\n", a->name);
 }
 
+/*
+ * restart-a's life begins: vmmgmtd started, restart-a booted (its
+ * numbers and the test's from 0), the sender started, traffic checked.
+ */
+static void start_traffic(void)
+{
+	char args[64];
+
+	start_vmmgmtd();
+	adoptions = 0;
+	snprintf(args, sizeof(args), "vmmgmt.seq_rate=%d", SEQ_RATE);
+	start_guest(&guests[A], args);
+	if (!reports_wait(guests[A].id, "ready", BOOT_SECS, NULL, 0, NULL))
+		fatal("%s not ready within %d s: see %s", guests[A].name, BOOT_SECS,
+		      guests[A].log);
+	__atomic_store_n(&seq.stop, false, __ATOMIC_RELAXED);
+	if (pthread_create(&seq.tid, NULL, seq_sender, NULL))
+		fatal("sender thread: %s", strerror(errno));
+	case_begin("start: traffic both ways");
+	check_resumed("start");
+	vmmgmt_sleep_ms(1000);
+	check_counts("start", false, true);
+}
+
+/* The counts of restart-a's life so far go into the totals. */
+static void epoch_add(void)
+{
+	total.lost += epoch.lost;
+	total.dup += epoch.dup;
+	total.reordered += epoch.reordered;
+	memset(&epoch, 0, sizeof(epoch));
+}
+
+/*
+ * restart-a's life ended (case 6: its QEMU killed, the sender stopped):
+ * its counts into the totals, the test's side of the numbers from 0.
+ */
+static void epoch_end(void)
+{
+	epoch_add();
+	/* A record of the old restart-a the reader thread had not read yet. */
+	vmmgmt_sleep_ms(500);
+	pthread_mutex_lock(&seq.lock);
+	free(seq.rx.seen);
+	memset(&seq.rx, 0, sizeof(seq.rx));
+	seq.sent = 0;
+	seq.write_errs = 0;
+	seq.write_err = 0;
+	seq.last_rx = 0;
+	seq.max_gap = 0;
+	seq.answered = 0;
+	seq.answered_lo = -1;
+	seq.answered_hi = -1;
+	seq.answer_err = 0;
+	seq.stray = 0;
+	pthread_mutex_unlock(&seq.lock);
+}
+
+/*
+ * The cases around restart-a's traffic: once, or the soak's rounds until
+ * soak_end; the last round ends with case 6 (restart-a gone).
+ */
+static void run_rounds(void)
+{
+	unsigned int round;
+
+	for (round = 1;; round++) {
+		if (soak)
+			ksft_print_msg("==== soak round %u, %.0f s left, %llu faults so far\n",
+				       round, soak_end - vmmgmt_now_s(), soak_faults());
+		/* First what needs no more than the channel: a base line. */
+		case_qemu_stop();
+		case_vmmgmtd_kill();
+		case_vm_add_del(round % SOAK_EVERY == 1);
+		case_sleep("suspend to RAM and wake", "mem", "system_wakeup");
+		case_sleep("freeze and thaw", "freeze", "system_powerdown");
+		case_reload();
+		if (!soak || vmmgmt_now_s() >= soak_end)
+			break;
+		if (round % SOAK_EVERY)
+			continue;
+		case_qemu_kill();
+		/* restart-a's log (and restart-b's) start empty at their boot. */
+		boot_check_guest_logs();
+		epoch_end();
+		start_traffic();
+	}
+	case_qemu_kill();
+}
+
+/* The soak's figures (scripts/soak reads them); the warnings' number. */
+static long long soak_figures(void)
+{
+	int n = kernel_warnings();
+	long long warnings = n >= 0 && kwarn_base >= 0 ? n - kwarn_base : -1;
+	unsigned int i;
+
+	for (i = 0; i < NFAULTS; i++)
+		ksft_print_msg("soak: %-40s %llu\n", fault_names[i], faults[i]);
+	printf("FIGURE soak_faults %llu\n", soak_faults());
+	printf("FIGURE soak_msgs_lost %llu\n", total.lost + epoch.lost);
+	printf("FIGURE soak_msgs_duplicated %llu\n", total.dup + epoch.dup);
+	printf("FIGURE soak_msgs_reordered %llu\n", total.reordered + epoch.reordered);
+	printf("FIGURE soak_host_kernel_warnings %lld\n", warnings);
+	fflush(stdout);
+	return warnings;
+}
+
 static void on_fatal(void)
 {
 	dump_guests();
+	if (soak) {
+		ksft_print_msg("soak: the figures until the failure:\n");
+		soak_figures();
+	}
 }
 
 int main(void)
 {
-	char args[64];
+	const char *minutes = getenv("VMMGMT_SOAK_MINUTES");
+	long long warnings;
 
 	ksft_print_header();
 	boot_init("VMMGMT_RESTART_DIR", "/tmp/restart-vmmgmtd.log", guests, NGUESTS);
+	if (minutes) {
+		if (atoi(minutes) <= 0)
+			ksft_exit_fail_msg("VMMGMT_SOAK_MINUTES=%s: not a number of minutes\n",
+					   minutes);
+		soak = true;
+		stop_secs = SOAK_STOP_SECS;
+	}
 	boot.dump_keys = dump_keys;
 	boot.on_fatal = on_fatal;
 	boot_need_kvm();
@@ -562,32 +767,23 @@ int main(void)
 	reports.take = seq_take;
 	if (reports_start(SEQ_HOST_PORT))
 		fatal("bind host port %u: %s", SEQ_HOST_PORT, strerror(errno));
-	start_vmmgmtd();
-	snprintf(args, sizeof(args), "vmmgmt.seq_rate=%d", SEQ_RATE);
-	start_guest(&guests[A], args);
-	if (!reports_wait(guests[A].id, "ready", BOOT_SECS, NULL, 0, NULL))
-		fatal("%s not ready within %d s: see %s", guests[A].name, BOOT_SECS,
-		      guests[A].log);
-	if (pthread_create(&seq.tid, NULL, seq_sender, NULL))
-		fatal("sender thread: %s", strerror(errno));
-	case_begin("start: traffic both ways");
-	check_resumed("start");
-	vmmgmt_sleep_ms(1000);
-	check_counts("start", false, true);
-
-	/* First what needs no more than the channel: a base line. */
-	case_qemu_stop();
-	case_vmmgmtd_kill();
-	case_vm_add_del();
-	case_sleep("suspend to RAM and wake", "mem", "system_wakeup");
-	case_sleep("freeze and thaw", "freeze", "system_powerdown");
-	case_reload();
-	case_qemu_kill();
+	/* The minutes count from restart-a's first boot on. */
+	if (soak)
+		soak_end = vmmgmt_now_s() + 60.0 * atoi(minutes);
+	start_traffic();
+	run_rounds();
 
 	reports_stop();
 	boot_check_guest_logs();
 	boot_check_host_log(kwarn_base);
 	kill_all();
+	if (soak) {
+		epoch_add();
+		warnings = soak_figures();
+		ksft_test_result(!total.lost && !total.dup && !total.reordered && !warnings,
+				 "soak: %llu faults: lost %llu, duplicated %llu, reordered %llu, host kernel warnings %lld\n",
+				 soak_faults(), total.lost, total.dup, total.reordered, warnings);
+	}
 	ksft_set_plan(ksft_test_num());
 	boot_finished();
 }

@@ -166,23 +166,23 @@ static bool vmmgmtd_adopt(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 	struct vmmgmt_host_vm_adopt req = {
 		.vm_id = info->vm_id, .qemu_pid = info->qemu_pid,
 	};
-	struct vmmgmt_host_vm_del del = { .vm_id = info->vm_id };
 	int fd;
 
+	/*
+	 * No DEL_VM when QEMU looks gone: the module removes a VM whose QEMU
+	 * exited by itself, and a QEMU this daemon cannot see (another PID
+	 * namespace) may well run.
+	 */
 	fd = vmmgmtd_pidfd_open(info->qemu_pid);
 	if (fd < 0) {
-		/* Exited, and the module is about to remove the VM. */
 		vmmgmtd_info("%s (id %u): not adopted: QEMU pid %u: %m",
 			     vm->name, vm->id, info->qemu_pid);
-		if (errno == ESRCH)
-			ioctl(d->host_fd, VMMGMT_HOST_IOC_DEL_VM, &del);
 		return false;
 	}
 	if (vmmgmtd_pidfd_exited(fd)) {
 		vmmgmtd_info("%s (id %u): not adopted: QEMU pid %u exited",
 			     vm->name, vm->id, info->qemu_pid);
 		close(fd);
-		ioctl(d->host_fd, VMMGMT_HOST_IOC_DEL_VM, &del);
 		return false;
 	}
 	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_ADOPT_VM, &req) < 0) {

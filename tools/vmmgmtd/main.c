@@ -361,11 +361,15 @@ static int vmmgmtd_bind(const char *path, int *fdp, dev_t *dev, ino_t *ino,
 		*dev = st.st_dev;
 		*ino = st.st_ino;
 	}
-	*fdp = fd;
 	if (listen(fd, 8) < 0) {
-		snprintf(err, len, "%s: listen: %m", path);
+		e = errno;
+		snprintf(err, len, "%s: listen: %s", path, strerror(e));
+		unlink(path);
+		close(fd);
+		errno = e;
 		return -1;
 	}
+	*fdp = fd;
 	return 0;
 }
 
