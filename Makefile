@@ -11,7 +11,8 @@ VM_KERNEL ?= 6.12
 SCRIPTS := $(CURDIR)/scripts
 
 .PHONY: all modules tools selftests clean setup run check vmtest kunit fuzz \
-	style modules-all help bench soak
+	style modules-all help bench soak install uninstall install-check deb \
+	dkms-check deb-install-check
 
 all: modules tools selftests
 
@@ -65,6 +66,80 @@ soak:
 bench:
 	$(SCRIPTS)/setup
 	$(SCRIPTS)/bench --kernel $(VM_KERNEL)
+
+# make install: the tools, man pages, systemd unit, udev rules, sysusers.d
+# and modules-load.d files and documentation, under DESTDIR and PREFIX;
+# the modules come through DKMS (dkms.conf; Documentation/install.rst).
+# make uninstall removes exactly these files, and the directories of
+# vmmgmt's own (doc) when empty.
+VERSION := $(shell cat VERSION)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/vmmgmt
+# Where systemd and udev look under /usr/local too; the Debian packages
+# set /lib/... (bookworm's places).
+LIBDIR_SYSTEM ?= $(PREFIX)/lib
+UNITDIR ?= $(LIBDIR_SYSTEM)/systemd/system
+UDEVRULESDIR ?= $(LIBDIR_SYSTEM)/udev/rules.d
+SYSUSERSDIR ?= $(LIBDIR_SYSTEM)/sysusers.d
+MODULESLOADDIR ?= $(LIBDIR_SYSTEM)/modules-load.d
+
+MAN_PAGES := $(wildcard Documentation/man/*.[1-8])
+DOCS := README.md $(wildcard Documentation/*.rst)
+ABI_DOCS := $(wildcard Documentation/ABI/*/*)
+D := $(DESTDIR)
+INSTALLED := $(D)$(UNITDIR)/vmmgmtd.service \
+	$(D)$(UDEVRULESDIR)/60-vmmgmt-guest.rules \
+	$(D)$(UDEVRULESDIR)/60-vmmgmt-host.rules \
+	$(D)$(SYSUSERSDIR)/vmmgmt.conf \
+	$(D)$(MODULESLOADDIR)/vmmgmt-host.conf \
+	$(foreach m,$(MAN_PAGES),$(D)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+	$(foreach f,$(DOCS),$(D)$(DOCDIR)/$(notdir $(f))) \
+	$(foreach f,$(ABI_DOCS),$(D)$(DOCDIR)/$(f:Documentation/%=%))
+
+install:
+	$(MAKE) -C tools install DESTDIR=$(DESTDIR) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR)
+	install -d $(D)$(UNITDIR)
+	sed 's,^ExecStart=/usr/sbin/vmmgmtd,ExecStart=$(SBINDIR)/vmmgmtd,' \
+		tools/vmmgmtd/vmmgmtd.service >$(D)$(UNITDIR)/vmmgmtd.service
+	chmod 644 $(D)$(UNITDIR)/vmmgmtd.service
+	install -D -m 644 -t $(D)$(UDEVRULESDIR) tools/system/60-vmmgmt-guest.rules \
+		tools/system/60-vmmgmt-host.rules
+	install -D -m 644 tools/system/vmmgmt.sysusers $(D)$(SYSUSERSDIR)/vmmgmt.conf
+	install -D -m 644 tools/system/vmmgmt-host.modules-load \
+		$(D)$(MODULESLOADDIR)/vmmgmt-host.conf
+	set -e; for m in $(MAN_PAGES); do \
+		s=$${m##*.}; install -D -m 644 $$m $(D)$(MANDIR)/man$$s/$${m##*/}; \
+	done
+	install -D -m 644 -t $(D)$(DOCDIR) $(DOCS)
+	set -e; for f in $(ABI_DOCS); do \
+		install -D -m 644 $$f $(D)$(DOCDIR)/$${f#Documentation/}; \
+	done
+
+uninstall:
+	$(MAKE) -C tools uninstall DESTDIR=$(DESTDIR) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR)
+	rm -f $(INSTALLED)
+	-rmdir $(sort $(dir $(filter $(D)$(DOCDIR)/ABI/%,$(INSTALLED)))) $(D)$(DOCDIR)/ABI \
+		$(D)$(DOCDIR) 2>/dev/null
+
+# Checks of what is installed (scripts/install-check: make install and
+# uninstall in a scratch DESTDIR, the man pages, the unit), of DKMS
+# (scripts/dkms-check) and the Debian packages (scripts/deb: build/deb/).
+install-check:
+	$(SCRIPTS)/install-check
+
+dkms-check:
+	$(SCRIPTS)/dkms-check
+
+deb:
+	$(SCRIPTS)/deb
+
+# The packages installed, checked and purged in a scratch Debian chroot
+# (root; DKMS builds both modules for both kernels there).
+deb-install-check:
+	$(SCRIPTS)/deb-install-check
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -378,7 +378,7 @@ long vmmgmt_guest_names_lookup(struct vmmgmt_guest_ep *ep, void __user *uarg)
  *
  * Asks the host for one page of its name table (%VMMGMT_CTRL_LIST) after
  * the name in &vmmgmt_name_list.after.  The answer has been checked by
- * the rx work (vmmgmt_guest_names_rx_list()).
+ * the rx work (vmmgmt_name_list_check()).
  *
  * Context: process context; may sleep; takes &vmmgmt_guest_dev.lock for
  * reading (in vmmgmt_guest_ctrl_call()).
@@ -485,53 +485,6 @@ void vmmgmt_guest_names_free_all(struct vmmgmt_guest_dev *vdev)
 }
 
 /**
- * vmmgmt_guest_names_rx_list() - check a %VMMGMT_CTRL_LIST answer and keep it.
- * @req: the request it answers (@req->list set).
- * @hdr: validated private copy of the record header.
- * @payload: private copy of its payload.
- *
- * The host's answer must be exactly as long as its count says, carry the
- * request's cursor back, set no unknown flag, and list valid names in
- * strictly increasing order after the cursor, with zero reserved fields.
- *
- * Context: any; xa_lock(&vmmgmt_guest_dev.ports) held.
- * Return: true if the answer is well-formed; it is then in @req->list.
- */
-static bool vmmgmt_guest_names_rx_list(struct vmmgmt_guest_ctrl_req *req,
-				       const struct vmmgmt_rec *hdr,
-				const void *payload)
-{
-	const size_t head = offsetof(struct vmmgmt_name_list, names);
-	struct vmmgmt_name_list *l = req->list;
-	const u8 *prev = req->ctrl.name.name;
-	struct vmmgmt_name *e;
-	u32 i;
-
-	if (hdr->len < head)
-		return false;
-	memcpy(l, payload, head);
-	if (l->count > VMMGMT_NAMES_PER_LIST ||
-	    hdr->len != head + l->count * sizeof(l->names[0]) ||
-	    l->flags & ~VMMGMT_NAME_LIST_F_MORE ||
-	    memchr_inv(l->reserved, 0, sizeof(l->reserved)) ||
-	    memcmp(l->after, req->ctrl.name.name, sizeof(l->after)))
-		return false;
-	memcpy(l->names, payload + head, l->count * sizeof(l->names[0]));
-	memset(&l->names[l->count], 0,
-	       (VMMGMT_NAMES_PER_LIST - l->count) * sizeof(l->names[0]));
-	for (i = 0; i < l->count; i++) {
-		e = &l->names[i];
-		if (!vmmgmt_name_valid(e->name, VMMGMT_NAME_PUNCT_PUBLISHED) ||
-		    e->flags || e->reserved || e->addr.reserved ||
-		    strncmp((const char *)e->name, (const char *)prev,
-			    VMMGMT_NAME_MAX) <= 0)
-			return false;
-		prev = e->name;
-	}
-	return true;
-}
-
-/**
  * vmmgmt_guest_names_rx_answer() - check the host's answer to a control
  * request.
  * @req: the request it answers.
@@ -541,7 +494,7 @@ static bool vmmgmt_guest_names_rx_list(struct vmmgmt_guest_ctrl_req *req,
  * An error answer carries a __u32 errno (1..%MAX_ERRNO - 1); a success
  * answer a &struct vmmgmt_ctrl with the request's op and name, or for
  * %VMMGMT_CTRL_LIST a &struct vmmgmt_name_list cut after its last entry
- * (vmmgmt_guest_names_rx_list()).  Anything else completes the request with
+ * (vmmgmt_name_list_check()).  Anything else completes the request with
  * EPROTO.
  *
  * Context: any; xa_lock(&vmmgmt_guest_dev.ports) held.
@@ -565,7 +518,9 @@ static bool vmmgmt_guest_names_rx_answer(struct vmmgmt_guest_ctrl_req *req,
 		return true;
 	}
 	if (req->list) {
-		if (!vmmgmt_guest_names_rx_list(req, hdr, payload))
+		/* The rules are lib/vmmgmt_name_rules.c's, shared with the fuzzer. */
+		if (!vmmgmt_name_list_check(hdr->len, payload,
+					    req->ctrl.name.name, req->list))
 			return false;
 		req->err = 0;
 		return true;

@@ -34,6 +34,8 @@
  * vmmgmt_host_watchdog.c the stall watchdog that notifies a ring again when
  *			a notification was lost, and debugfs vmmgmt-host/<name>/
  * vmmgmt_host_names.c	the name table, and the CTRL requests of guests
+ * vmmgmt_host_handover.c a VM's channel state as one module hands it to
+ *			the next (the format of VMMGMT_HOST_IOC_EXPORT_VM)
  * vmmgmt_host_registry.c the registered VMs: list, vms/ directory, id
  *			table (find, get, put), waking blocked workers
  * vmmgmt_host_region.c	a VM's shared region: take, pin and map it, lay out
@@ -625,6 +627,13 @@ struct vmmgmt_host_sched {
  *	since.  Protected by vmmgmt_host_vms_lock (sysfs reads it once).
  * @adoptions: VMMGMT_HOST_IOC_ADOPT_VM calls that claimed the VM.
  *	Protected by vmmgmt_host_vms_lock (sysfs reads it once).
+ * @handovers: (ABI 0.9) times the VM was handed over to a new module
+ *	(VMMGMT_HOST_IOC_IMPORT_VM); carried in its state.  Set at import.
+ * @frozen: VMMGMT_HOST_IOC_QUIESCE parked the worker and closed @tx to
+ *	senders (they get ESHUTDOWN), until VMMGMT_HOST_IOC_RESUME or
+ *	export.  Written under @tx_lock and vmmgmt_host_vms_lock.
+ * @paused: imported, its worker not started yet (VMMGMT_HOST_IOC_RESUME
+ *	starts it).  Protected by vmmgmt_host_vms_lock.
  * @qemu: a PERSIST VM's QEMU process (a reference), whose wait_pidfd queue
  *	@qemu_wait is on while the VM is registered; NULL for other VMs and
  *	once the VM is removed.  Protected by vmmgmt_host_vms_lock.
@@ -695,6 +704,9 @@ struct vmmgmt_host_sched {
  *	@streaming.  Worker only.
  * @kicks: one hook per kick eventfd.
  * @call: the call eventfds (references).
+ * @kick_files: the kick eventfds' files (references): polled when the
+ *	worker starts, and handed to the next module.
+ * @call_files: the call eventfds' files (references), likewise handed on.
  * @counters: the channel counters.
  * @quota: the VM's quotas and token buckets.
  * @gstats: the guest's statistics samples (vmmgmt_host_stats.c).
@@ -715,6 +727,9 @@ struct vmmgmt_host_vm {
 	bool persist;
 	bool orphan;
 	u32 adoptions;
+	u32 handovers;
+	bool frozen;
+	bool paused;
 	struct pid *qemu;
 	struct wait_queue_entry qemu_wait;
 	struct work_struct qemu_work;
@@ -762,6 +777,8 @@ struct vmmgmt_host_vm {
 	u32 idle_looks;
 	struct vmmgmt_host_kick kicks[VMMGMT_VECTORS_MAX];
 	struct eventfd_ctx *call[VMMGMT_VECTORS_MAX];
+	struct file *kick_files[VMMGMT_VECTORS_MAX];
+	struct file *call_files[VMMGMT_VECTORS_MAX];
 
 	struct vmmgmt_host_counters counters;
 	struct vmmgmt_host_quota quota;
@@ -828,11 +845,22 @@ void vmmgmt_host_vm_release_file(struct file *owner);
 int vmmgmt_host_vm_list(struct vmmgmt_host_vm_list *list);
 int vmmgmt_host_vm_adopt(struct file *owner,
 			 const struct vmmgmt_host_vm_adopt *req);
+int vmmgmt_host_vm_quiesce(struct file *owner,
+			   struct vmmgmt_host_quiesce *req);
+int vmmgmt_host_vm_export(struct file *owner, void __user *uarg);
+int vmmgmt_host_vm_import(struct file *owner,
+			  const struct vmmgmt_host_vm_import *req);
+int vmmgmt_host_vm_resume(struct file *owner,
+			  const struct vmmgmt_host_quiesce *req);
+const char *vmmgmt_host_vm_handover_state(void);
+int vmmgmt_host_vm_handover_cancel(void);
 int vmmgmt_host_vm_init(void);
 void vmmgmt_host_vm_exit(void);
 
 /* vmmgmt_host_worker.c */
 int vmmgmt_host_worker_create(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_worker_park(struct vmmgmt_host_vm *vm);
+void vmmgmt_host_worker_unpark(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_worker_start(struct vmmgmt_host_vm *vm,
 			      struct file **kick_files);
 void vmmgmt_host_worker_stop(struct vmmgmt_host_vm *vm);
@@ -874,6 +902,10 @@ __poll_t vmmgmt_host_ep_poll(struct vmmgmt_host_ep *ep, struct file *file,
 long vmmgmt_host_ep_set_timeout(struct vmmgmt_host_ep *ep, void __user *uarg);
 int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
 			   struct vmmgmt_host_msg *msg);
+bool vmmgmt_host_ep_frozen(void);
+int vmmgmt_host_ep_freeze(u32 *ports, unsigned int max);
+void vmmgmt_host_ep_thaw(const u32 *ports, unsigned int nr);
+void vmmgmt_host_ep_exit(void);
 
 /* vmmgmt_host_route.c */
 int vmmgmt_host_route_vm(struct vmmgmt_host_vm *vm,
@@ -960,10 +992,19 @@ int vmmgmt_host_name_publish(const void *owner, const char *name,
 			     const struct vmmgmt_addr *addr);
 int vmmgmt_host_name_withdraw(const void *owner, const char *name);
 void vmmgmt_host_names_withdraw_all(const void *owner);
+unsigned int vmmgmt_host_names_save(const void *owner, struct vmmgmt_name *out,
+				    unsigned int max);
 int vmmgmt_host_name_lookup(const char *name, struct vmmgmt_addr *addr);
 ssize_t vmmgmt_host_names_show(char *buf);
 int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
 		     const void *payload, void *ans);
+
+/* vmmgmt_host_handover.c */
+size_t vmmgmt_host_handover_size(struct vmmgmt_host_vm *vm);
+size_t vmmgmt_host_handover_save(struct vmmgmt_host_vm *vm, void *buf,
+				 size_t len);
+int vmmgmt_host_handover_load(struct vmmgmt_host_vm *vm, const void *buf,
+			      size_t len);
 
 /* vmmgmt_host_registry.c */
 extern struct mutex vmmgmt_host_vms_lock;
@@ -987,6 +1028,7 @@ int vmmgmt_host_region_get(struct vmmgmt_host_vm *vm, int fd);
 int vmmgmt_host_region_map(struct vmmgmt_host_vm *vm);
 void vmmgmt_host_region_unmap(struct vmmgmt_host_vm *vm);
 int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm);
+int vmmgmt_host_region_attach(struct vmmgmt_host_vm *vm);
 bool vmmgmt_host_region_modes(const struct vmmgmt_host_vm *vm, u32 *modes);
 bool vmmgmt_host_region_flow(const struct vmmgmt_host_vm *vm);
 

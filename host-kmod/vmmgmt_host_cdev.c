@@ -121,6 +121,89 @@ static long vmmgmt_host_ioctl_adopt_vm(struct file *file, void __user *uarg)
 }
 
 /**
+ * vmmgmt_host_ioctl_quiesce() - VMMGMT_HOST_IOC_QUIESCE.
+ * @file: the open file; only it may export the VMs and resume.
+ * @uarg: user pointer to a &struct vmmgmt_host_quiesce.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or the errors of vmmgmt_host_vm_quiesce(), or -EFAULT (the
+ * module is quiesced even so: the caller resumes or closes the file).
+ */
+static long vmmgmt_host_ioctl_quiesce(struct file *file, void __user *uarg)
+{
+	struct vmmgmt_host_quiesce req;
+	int ret;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	ret = vmmgmt_host_vm_quiesce(file, &req);
+	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
+		ret = -EFAULT;
+	return ret;
+}
+
+/**
+ * vmmgmt_host_ioctl_import_vm() - VMMGMT_HOST_IOC_IMPORT_VM.
+ * @file: the open file; it owns the VM.
+ * @uarg: user pointer to a &struct vmmgmt_host_vm_import.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or the errors of vmmgmt_host_vm_import(), or -EFAULT.
+ */
+static long vmmgmt_host_ioctl_import_vm(struct file *file, void __user *uarg)
+{
+	struct vmmgmt_host_vm_import req;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	return vmmgmt_host_vm_import(file, &req);
+}
+
+/**
+ * vmmgmt_host_ioctl_resume() - VMMGMT_HOST_IOC_RESUME.
+ * @file: the open file.
+ * @uarg: user pointer to a &struct vmmgmt_host_quiesce.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or the errors of vmmgmt_host_vm_resume(), or -EFAULT.
+ */
+static long vmmgmt_host_ioctl_resume(struct file *file, void __user *uarg)
+{
+	struct vmmgmt_host_quiesce req;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	return vmmgmt_host_vm_resume(file, &req);
+}
+
+/**
+ * vmmgmt_host_ioctl_stream() - the stream ioctls.
+ * @file: the open file.
+ * @cmd: VMMGMT_HOST_IOC_STREAM_*.
+ * @uarg: the user pointer argument.
+ *
+ * Context: process context; may sleep.
+ * Return: the errors of the stream calls; -ESHUTDOWN while a handover has
+ * the endpoints frozen (a stream cannot move to the next module).
+ */
+static long vmmgmt_host_ioctl_stream(struct file *file, unsigned int cmd,
+				     void __user *uarg)
+{
+	if (vmmgmt_host_ep_frozen())
+		return -ESHUTDOWN;
+	switch (cmd) {
+	case VMMGMT_HOST_IOC_STREAM_CONNECT:
+		return vmmgmt_host_stream_connect(file->private_data, uarg);
+	case VMMGMT_HOST_IOC_STREAM_LISTEN:
+		return vmmgmt_host_stream_listen(file->private_data, uarg);
+	case VMMGMT_HOST_IOC_STREAM_ACCEPT:
+		return vmmgmt_host_stream_accept(file->private_data, file, uarg);
+	default:
+		return vmmgmt_host_stream_shutdown(file->private_data);
+	}
+}
+
+/**
  * vmmgmt_host_ioctl() - ioctl dispatcher of /dev/vmmgmt-host.
  * @file: the open file.
  * @cmd: ioctl number, see uapi/vmmgmt.h.
@@ -155,13 +238,18 @@ static long vmmgmt_host_ioctl(struct file *file, unsigned int cmd,
 	case VMMGMT_HOST_IOC_SET_TIMEOUT:
 		return vmmgmt_host_ep_set_timeout(file->private_data, uarg);
 	case VMMGMT_HOST_IOC_STREAM_CONNECT:
-		return vmmgmt_host_stream_connect(file->private_data, uarg);
 	case VMMGMT_HOST_IOC_STREAM_LISTEN:
-		return vmmgmt_host_stream_listen(file->private_data, uarg);
 	case VMMGMT_HOST_IOC_STREAM_ACCEPT:
-		return vmmgmt_host_stream_accept(file->private_data, file, uarg);
 	case VMMGMT_HOST_IOC_STREAM_SHUTDOWN:
-		return vmmgmt_host_stream_shutdown(file->private_data);
+		return vmmgmt_host_ioctl_stream(file, cmd, uarg);
+	case VMMGMT_HOST_IOC_QUIESCE:
+		return vmmgmt_host_ioctl_quiesce(file, uarg);
+	case VMMGMT_HOST_IOC_EXPORT_VM:
+		return vmmgmt_host_vm_export(file, uarg);
+	case VMMGMT_HOST_IOC_IMPORT_VM:
+		return vmmgmt_host_ioctl_import_vm(file, uarg);
+	case VMMGMT_HOST_IOC_RESUME:
+		return vmmgmt_host_ioctl_resume(file, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -173,10 +261,13 @@ static long vmmgmt_host_ioctl(struct file *file, unsigned int cmd,
  * @file: the file.
  *
  * Context: process context; may sleep.
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM, or -EAGAIN while a handover has the module frozen.
  */
 static int vmmgmt_host_open(struct inode *inode, struct file *file)
 {
+	/* Being replaced: a new file would keep the old module loaded. */
+	if (vmmgmt_host_ep_frozen())
+		return -EAGAIN;
 	/* misc_open() left the miscdevice here; the endpoint replaces it. */
 	file->private_data = vmmgmt_host_ep_alloc(file);
 	if (!file->private_data)
@@ -259,6 +350,32 @@ static ssize_t abi_version_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(abi_version);
 
+static ssize_t handover_format_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", VMMGMT_HOST_HANDOVER_FORMAT);
+}
+static DEVICE_ATTR_RO(handover_format);
+
+static ssize_t handover_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%s\n", vmmgmt_host_vm_handover_state());
+}
+
+/* "cancel": the module was not unloaded after a handover; open it again. */
+static ssize_t handover_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	int ret;
+
+	if (!sysfs_streq(buf, "cancel"))
+		return -EINVAL;
+	ret = vmmgmt_host_vm_handover_cancel();
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(handover);
+
 static ssize_t policy_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
@@ -283,6 +400,8 @@ static DEVICE_ATTR_RO(names);
 
 static struct attribute *vmmgmt_host_attrs[] = {
 	&dev_attr_abi_version.attr,
+	&dev_attr_handover_format.attr,
+	&dev_attr_handover.attr,
 	&dev_attr_policy.attr,
 	&dev_attr_names.attr,
 	NULL

@@ -21,7 +21,17 @@
  * alive while a worker queues to it.  An endpoint leaves the table before
  * it is freed.
  *
- * Owns: &struct vmmgmt_host_ep and the port table.
+ * A module handover (ABI 0.9) freezes the endpoints: read() returns what
+ * is queued, then ESHUTDOWN, as write() does at once; poll() reports
+ * EPOLLHUP; open() fails with EAGAIN.  Programs close their files, which
+ * lets the old module go, and open the new module's.  The new module then
+ * holds records sent to the ports that were bound (in the senders' held
+ * queues: the destination is "full") for %VMMGMT_HOST_HANDOVER_HOLD_MS,
+ * until a program binds each of them again; after that time, records to
+ * a port still unbound are refused as usual (ECONNREFUSED).
+ *
+ * Owns: &struct vmmgmt_host_ep, the port table, the frozen state and the
+ * ports held after a handover.
  *
  * May call: the registry (the destination VM, waking blocked workers),
  * the region (the guest's modes), the queues, the names and the shared
@@ -38,6 +48,7 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include <vmmgmt.h>
@@ -48,6 +59,148 @@
  * &vmmgmt_host_ep.lock.
  */
 static DEFINE_XARRAY_ALLOC(vmmgmt_host_ports);
+
+/* VMMGMT_HOST_IOC_QUIESCE froze the endpoints; written under the xa lock. */
+static bool vmmgmt_host_ep_is_frozen;
+
+/*
+ * Ports bound before a handover, whose records the new module holds until
+ * they are bound again or the hold ends (vmmgmt_host_ep_hold_end()).  The
+ * entries, and their count, under the port table's lock.
+ */
+static u32 vmmgmt_host_held_ports[VMMGMT_HOST_HANDOVER_PORTS];
+static unsigned int vmmgmt_host_nr_held_ports;
+
+static void vmmgmt_host_ep_hold_end(struct work_struct *work);
+static DECLARE_DELAYED_WORK(vmmgmt_host_hold_work, vmmgmt_host_ep_hold_end);
+
+/*
+ * Whether records to @port wait for a program to bind it again.  Context:
+ * the port table's lock held.
+ */
+static bool vmmgmt_host_ep_port_held(u32 port)
+{
+	unsigned int i;
+
+	for (i = 0; i < vmmgmt_host_nr_held_ports; i++)
+		if (vmmgmt_host_held_ports[i] == port)
+			return true;
+	return false;
+}
+
+/*
+ * Forget a held port that is bound again.  Returns whether it was held.
+ * Context: the port table's lock held.
+ */
+static bool vmmgmt_host_ep_port_unhold(u32 port)
+{
+	unsigned int i;
+
+	for (i = 0; i < vmmgmt_host_nr_held_ports; i++) {
+		if (vmmgmt_host_held_ports[i] != port)
+			continue;
+		vmmgmt_host_held_ports[i] =
+			vmmgmt_host_held_ports[--vmmgmt_host_nr_held_ports];
+		return true;
+	}
+	return false;
+}
+
+/* The hold is over: held records to ports still unbound are refused. */
+static void vmmgmt_host_ep_hold_end(struct work_struct *work)
+{
+	unsigned int nr;
+
+	xa_lock(&vmmgmt_host_ports);
+	nr = vmmgmt_host_nr_held_ports;
+	vmmgmt_host_nr_held_ports = 0;
+	xa_unlock(&vmmgmt_host_ports);
+	if (nr) {
+		pr_info("handover: %u ports not bound again within %u ms: their records are refused\n",
+			nr, VMMGMT_HOST_HANDOVER_HOLD_MS);
+		vmmgmt_host_vms_unblock();
+	}
+}
+
+/**
+ * vmmgmt_host_ep_frozen() - whether a handover froze the endpoints.
+ *
+ * Context: any context.
+ * Return: true between VMMGMT_HOST_IOC_QUIESCE and VMMGMT_HOST_IOC_RESUME.
+ */
+bool vmmgmt_host_ep_frozen(void)
+{
+	return READ_ONCE(vmmgmt_host_ep_is_frozen);
+}
+
+/**
+ * vmmgmt_host_ep_freeze() - freeze the endpoints for a handover.
+ * @ports: filled in with the bound ports.
+ * @max: room in @ports.
+ *
+ * Readers and pollers wake and find the endpoints frozen.
+ *
+ * Context: process context; takes the port table's lock and the
+ * endpoints' wait queue locks.
+ * Return: the number of ports, or -ENOSPC if more than @max are bound
+ * (nothing is frozen then).
+ */
+int vmmgmt_host_ep_freeze(u32 *ports, unsigned int max)
+{
+	struct vmmgmt_host_ep *ep;
+	unsigned long port;
+	unsigned int nr = 0;
+
+	xa_lock(&vmmgmt_host_ports);
+	xa_for_each(&vmmgmt_host_ports, port, ep) {
+		if (nr == max) {
+			xa_unlock(&vmmgmt_host_ports);
+			return -ENOSPC;
+		}
+		ports[nr++] = port;
+	}
+	WRITE_ONCE(vmmgmt_host_ep_is_frozen, true);
+	xa_for_each(&vmmgmt_host_ports, port, ep)
+		wake_up_interruptible_all(&ep->rx_wq);
+	xa_unlock(&vmmgmt_host_ports);
+	return nr;
+}
+
+/**
+ * vmmgmt_host_ep_thaw() - end a freeze, and hold records for ports.
+ * @ports: ports bound before the handover; records to them are held until
+ *	they are bound again, for %VMMGMT_HOST_HANDOVER_HOLD_MS at most.
+ * @nr: entries in @ports, at most %VMMGMT_HOST_HANDOVER_PORTS.
+ *
+ * Context: process context; takes the port table's lock.
+ */
+void vmmgmt_host_ep_thaw(const u32 *ports, unsigned int nr)
+{
+	unsigned int i;
+
+	xa_lock(&vmmgmt_host_ports);
+	WRITE_ONCE(vmmgmt_host_ep_is_frozen, false);
+	vmmgmt_host_nr_held_ports = 0;
+	for (i = 0; i < nr; i++)
+		if (!xa_load(&vmmgmt_host_ports, ports[i]) &&
+		    !vmmgmt_host_ep_port_held(ports[i]))
+			vmmgmt_host_held_ports[vmmgmt_host_nr_held_ports++] =
+				ports[i];
+	xa_unlock(&vmmgmt_host_ports);
+	if (nr)
+		mod_delayed_work(system_wq, &vmmgmt_host_hold_work,
+				 msecs_to_jiffies(VMMGMT_HOST_HANDOVER_HOLD_MS));
+}
+
+/**
+ * vmmgmt_host_ep_exit() - stop the hold's timer.
+ *
+ * Context: process context (module exit).
+ */
+void vmmgmt_host_ep_exit(void)
+{
+	cancel_delayed_work_sync(&vmmgmt_host_hold_work);
+}
 
 /**
  * vmmgmt_host_ep_alloc() - the private data of a newly opened file.
@@ -113,6 +266,7 @@ void vmmgmt_host_ep_release(struct vmmgmt_host_ep *ep)
  */
 long vmmgmt_host_ep_do_bind(struct vmmgmt_host_ep *ep, u32 port)
 {
+	bool held = false;
 	int ret;
 
 	mutex_lock(&ep->bind_lock);
@@ -137,8 +291,16 @@ long vmmgmt_host_ep_do_bind(struct vmmgmt_host_ep *ep, u32 port)
 	}
 	if (!ret)
 		WRITE_ONCE(ep->port, port);
+	/* Records held for the port since a handover go to @ep now. */
+	if (!ret) {
+		xa_lock(&vmmgmt_host_ports);
+		held = vmmgmt_host_ep_port_unhold(port);
+		xa_unlock(&vmmgmt_host_ports);
+	}
 out:
 	mutex_unlock(&ep->bind_lock);
+	if (held)
+		vmmgmt_host_vms_unblock();
 	/* Not "ret ? ret : port": that would be unsigned. */
 	if (ret)
 		return ret;
@@ -255,8 +417,10 @@ long vmmgmt_host_ep_lookup(void __user *uarg)
  * Context: the VM's worker; takes the port table's lock and the
  * endpoint's lock.
  * Return: 0 when queued; -ENOENT if nobody is bound to the port; -ENOBUFS
- * if the endpoint's queue is full (@vm->blocked is then set, and the
- * worker is woken when the endpoint reads or closes).
+ * if the endpoint's queue is full, or the port was bound before a
+ * handover and is not bound again yet (@vm->blocked is then set, and the
+ * worker is woken when the endpoint reads or closes, or the port is bound
+ * or its hold ends).
  */
 int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
 			   struct vmmgmt_host_msg *msg)
@@ -266,6 +430,12 @@ int vmmgmt_host_ep_deliver(struct vmmgmt_host_vm *vm,
 
 	xa_lock(&vmmgmt_host_ports);
 	ep = xa_load(&vmmgmt_host_ports, msg->hdr.dst.port);
+	if (!ep && vmmgmt_host_ep_port_held(msg->hdr.dst.port)) {
+		/* Bound before a handover: held until bound again. */
+		WRITE_ONCE(vm->blocked, true);
+		ret = -ENOBUFS;
+		goto out_unlock;
+	}
 	if (!ep) {
 		ret = -ENOENT;
 		goto out_unlock;
@@ -294,7 +464,8 @@ out_unlock:
  *
  * Context: process context; may sleep.
  * Return: the bytes copied (sizeof(struct vmmgmt_rec) + len); -ENOTCONN if
- * the file is not bound; -EAGAIN; -EMSGSIZE if @to is too small (the
+ * the file is not bound; -EAGAIN; -ESHUTDOWN (nothing queued, and a
+ * handover froze the endpoints); -EMSGSIZE if @to is too small (the
  * record stays queued); -EFAULT (it stays queued too); -ERESTARTSYS.
  */
 ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, struct iov_iter *to,
@@ -317,11 +488,16 @@ ssize_t vmmgmt_host_ep_read(struct vmmgmt_host_ep *ep, struct iov_iter *to,
 		spin_unlock(&ep->lock);
 		if (msg)
 			break;
+		/* Drained, the module being replaced: close and reopen. */
+		ret = -ESHUTDOWN;
+		if (vmmgmt_host_ep_frozen())
+			goto out;
 		ret = -EAGAIN;
 		if (nonblock)
 			goto out;
 		ret = wait_event_interruptible(ep->rx_wq,
-					       READ_ONCE(ep->rx.msgs));
+					       READ_ONCE(ep->rx.msgs) ||
+					       vmmgmt_host_ep_frozen());
 		if (ret)
 			goto out;
 	}
@@ -396,7 +572,8 @@ static bool vmmgmt_host_ep_tx_ready(struct vmmgmt_host_vm *vm, u32 len,
 	bool ready;
 
 	spin_lock(&vm->tx_lock);
-	ready = vm->dead || READ_ONCE(vm->link_state) != VMMGMT_LINK_UP ||
+	ready = vm->dead || vm->frozen ||
+		READ_ONCE(vm->link_state) != VMMGMT_LINK_UP ||
 		READ_ONCE(vm->generation) != gen ||
 		vmmgmt_host_queue_room(&vm->tx, len);
 	spin_unlock(&vm->tx_lock);
@@ -443,7 +620,7 @@ static bool vmmgmt_host_ep_mode_on(struct vmmgmt_host_vm *vm, u16 mode)
  * Return: 0 when queued (the worker owns @msg now); -EAGAIN; -EPIPE (the
  * VM's channel is not up); -EPERM (the guest has disabled the record's
  * mode); -ECONNRESET (the VM is being removed); -ETIMEDOUT;
- * -ERESTARTSYS.
+ * -ERESTARTSYS; -ESHUTDOWN (a handover froze the VM's channel).
  */
 static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
 				   struct vmmgmt_host_msg *msg, bool nonblock,
@@ -459,6 +636,8 @@ static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
 		spin_lock(&vm->tx_lock);
 		if (vm->dead) {
 			ret = -ECONNRESET;
+		} else if (vm->frozen) {
+			ret = -ESHUTDOWN;
 		} else if (READ_ONCE(vm->link_state) != VMMGMT_LINK_UP) {
 			ret = -EPIPE;
 		} else if (!vmmgmt_host_ep_mode_on(vm, msg->hdr.mode)) {
@@ -501,7 +680,8 @@ static int vmmgmt_host_ep_queue_tx(struct vmmgmt_host_vm *vm,
  * Return: @count; -EFAULT; the errors of vmmgmt_host_ep_check(); -EINVAL
  * if @count is shorter than a header; -EHOSTUNREACH (no such VM);
  * -EMSGSIZE (longer than the VM's ring allows); the errors of
- * vmmgmt_host_ep_queue_tx(); -ENOMEM; the errors of binding.
+ * vmmgmt_host_ep_queue_tx(); -ENOMEM; the errors of binding; -ESHUTDOWN
+ * (a handover froze the endpoints).
  */
 ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
 			     struct iov_iter *from, bool nonblock)
@@ -512,6 +692,8 @@ ssize_t vmmgmt_host_ep_write(struct vmmgmt_host_ep *ep,
 	struct vmmgmt_rec hdr;
 	long ret;
 
+	if (vmmgmt_host_ep_frozen())
+		return -ESHUTDOWN;
 	if (count < sizeof(hdr))
 		return -EINVAL;
 	if (copy_from_iter(&hdr, sizeof(hdr), from) != sizeof(hdr))
@@ -563,7 +745,8 @@ err_free:
  * @file: the file.
  * @wait: the poll table.
  *
- * EPOLLIN when a record is queued.  EPOLLOUT always: each VM has its own
+ * EPOLLIN when a record is queued; EPOLLHUP (and EPOLLIN) while a
+ * handover froze the endpoints.  EPOLLOUT always: each VM has its own
  * send queue, and a write() to a VM whose queue is full blocks (or fails
  * with EAGAIN) on its own.
  *
@@ -578,5 +761,8 @@ __poll_t vmmgmt_host_ep_poll(struct vmmgmt_host_ep *ep, struct file *file,
 	poll_wait(file, &ep->rx_wq, wait);
 	if (READ_ONCE(ep->rx.msgs))
 		mask |= EPOLLIN | EPOLLRDNORM;
+	/* read() drains, then says ESHUTDOWN. */
+	if (vmmgmt_host_ep_frozen())
+		mask |= EPOLLHUP | EPOLLIN | EPOLLRDNORM;
 	return mask;
 }

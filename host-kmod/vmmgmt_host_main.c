@@ -11,6 +11,7 @@
 #include <linux/init.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/stringify.h>
 
 #include <vmmgmt.h>
 
@@ -45,6 +46,8 @@ static void __exit vmmgmt_host_exit(void)
 	vmmgmt_host_cdev_exit();
 	/* A QEMU exit work that removed the last VM may still run. */
 	vmmgmt_host_vm_exit();
+	/* The hold of ports after a handover ends with the module. */
+	vmmgmt_host_ep_exit();
 	vmmgmt_host_watch_exit();
 	vmmgmt_host_policy_exit();
 }
@@ -54,3 +57,9 @@ module_exit(vmmgmt_host_exit);
 
 MODULE_DESCRIPTION("vmmgmt virtual management device, host side");
 MODULE_LICENSE("GPL");
+/*
+ * The highest VM state format (VMMGMT_HOST_HANDOVER_FORMAT) this module
+ * imports; it imports 1 up to it.  vmmgmtd reads it from the .ko before
+ * it stops anything ("vmmgmtctl upgrade").
+ */
+MODULE_INFO(vmmgmt_handover, __stringify(VMMGMT_HOST_HANDOVER_FORMAT));

@@ -163,6 +163,34 @@ void vmmgmt_host_names_withdraw_all(const void *owner)
 }
 
 /**
+ * vmmgmt_host_names_save() - copy out the names an owner published.
+ * @owner: the VM (a module handover carries its guest's names).
+ * @out: room for @max names; flags and reserved are zeroed.
+ * @max: at most %VMMGMT_NAMES_PER_OWNER are ever found.
+ *
+ * Context: any context but hard IRQ; takes vmmgmt_host_names_lock.
+ * Return: the number of names written.
+ */
+unsigned int vmmgmt_host_names_save(const void *owner, struct vmmgmt_name *out,
+				    unsigned int max)
+{
+	struct vmmgmt_host_name *n;
+	unsigned int i = 0;
+
+	spin_lock(&vmmgmt_host_names_lock);
+	list_for_each_entry(n, &vmmgmt_host_names, node) {
+		if (n->owner != owner || i >= max)
+			continue;
+		memset(&out[i], 0, sizeof(out[i]));
+		memcpy(out[i].name, n->name, sizeof(out[i].name));
+		out[i].addr = n->addr;
+		i++;
+	}
+	spin_unlock(&vmmgmt_host_names_lock);
+	return i;
+}
+
+/**
  * vmmgmt_host_name_lookup() - the address of a published name.
  * @name: the name.
  * @addr: filled in.
@@ -247,9 +275,9 @@ static void vmmgmt_host_names_list(const char *after,
  *	request with the address filled in, or for %VMMGMT_CTRL_LIST a
  *	&struct vmmgmt_name_list.
  *
- * Everything in the request comes from the guest and is checked: its
- * length, the op, the zero fields, the name (for %VMMGMT_CTRL_LIST a
- * valid name or all zero).
+ * Everything in the request comes from the guest and is checked
+ * (vmmgmt_ctrl_check(), shared with the fuzzer): its length, the op, the
+ * zero fields, the name (for %VMMGMT_CTRL_LIST a valid name or all zero).
  *
  * Context: the VM's worker; may sleep.
  * Return: the length of the answer in @ans, or the negative errno to
@@ -264,16 +292,10 @@ int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
 	char after[VMMGMT_NAME_MAX];
 	int ret;
 
-	if (hdr->len != sizeof(*req))
-		return -EINVAL;
-	memcpy(req, payload, sizeof(*req));
-	if (req->reserved || n->flags || n->reserved)
-		return -EINVAL;
+	ret = vmmgmt_ctrl_check(hdr->len, payload, req);
+	if (ret)
+		return ret;
 	if (req->op == VMMGMT_CTRL_LIST) {
-		if (memchr_inv(&n->addr, 0, sizeof(n->addr)) ||
-		    (memchr_inv(n->name, 0, sizeof(n->name)) &&
-		     !vmmgmt_name_valid(n->name, VMMGMT_NAME_PUNCT_PUBLISHED)))
-			return -EINVAL;
 		memcpy(after, n->name, sizeof(after));
 		memset(list, 0, offsetof(struct vmmgmt_name_list, names));
 		memcpy(list->after, after, sizeof(list->after));
@@ -281,13 +303,8 @@ int vmmgmt_host_ctrl(struct vmmgmt_host_vm *vm, const struct vmmgmt_rec *hdr,
 		return offsetof(struct vmmgmt_name_list, names) +
 		       list->count * sizeof(list->names[0]);
 	}
-	if (!vmmgmt_name_valid(n->name, VMMGMT_NAME_PUNCT_PUBLISHED))
-		return -EINVAL;
-
 	switch (req->op) {
 	case VMMGMT_CTRL_PUBLISH:
-		if (n->addr.host || n->addr.vm || n->addr.reserved)
-			return -EINVAL;
 		n->addr.vm = vm->id;
 		ret = vmmgmt_host_name_publish(vm, n->name, &n->addr);
 		break;

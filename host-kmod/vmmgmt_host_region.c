@@ -181,6 +181,8 @@ int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
 	u8 *base = (u8 *)hdr;
 	int i, ret;
 
+	/* Keep in step with vmmgmt_host_region_attach(). */
+
 	WRITE_ONCE(hdr->link_state, VMMGMT_LINK_DOWN);
 	/* DOWN before the rest of the header changes; pairs with the guest. */
 	smp_wmb();
@@ -230,6 +232,36 @@ int vmmgmt_host_region_init(struct vmmgmt_host_vm *vm)
 				       base + data[VMMGMT_RING_H2G], data_size);
 	if (!ret)
 		ret = vmmgmt_ring_prod_reset(&vm->h2g, 0);
+	return ret;
+}
+
+/**
+ * vmmgmt_host_region_attach() - set up the ring views on a region that a
+ * previous module laid out (a handover, VMMGMT_HOST_IOC_IMPORT_VM).
+ * @vm: the VM with its region mapped.
+ *
+ * The layout is computed from the size as vmmgmt_host_region_init() lays
+ * it out, not read from the header (the guest may have scribbled on
+ * it); nothing in the region is written.  The caller restores each side's
+ * private state.
+ *
+ * Context: process context; before the VM's worker runs.
+ * Return: 0, or -EINVAL if the shared ring code rejects the layout.
+ */
+int vmmgmt_host_region_attach(struct vmmgmt_host_vm *vm)
+{
+	u32 data_size = vm->size / 4;
+	u8 *base = (u8 *)vm->hdr;
+	u32 g2h_ctrl = sizeof(*vm->hdr);
+	int ret;
+
+	ret = vmmgmt_ring_init(&vm->g2h, (void *)(base + g2h_ctrl),
+			       base + vm->size / 4, data_size);
+	if (!ret)
+		ret = vmmgmt_ring_init(&vm->h2g,
+				       (void *)(base + g2h_ctrl +
+						sizeof(struct vmmgmt_ring_ctrl)),
+				       base + vm->size / 2, data_size);
 	return ret;
 }
 

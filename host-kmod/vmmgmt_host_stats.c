@@ -5,8 +5,9 @@
  * every field of the sample (a guest is hostile), drops and counts a
  * sample that breaks a rule, and keeps the last
  * %VMMGMT_HOST_STATS_HISTORY samples, reduced to what the host uses, for
- * sysfs: /sys/class/misc/vmmgmt-host/vms/<name>/stats/.  See
- * Documentation/stats.rst and
+ * sysfs: /sys/class/misc/vmmgmt-host/vms/<name>/stats/.  The rules are
+ * lib/vmmgmt_stats_rules.c's (compiled in by vmmgmt_host_stats_rules.c).
+ * See Documentation/stats.rst and
  * Documentation/ABI/testing/sysfs-class-misc-vmmgmt-host.
  */
 
@@ -16,7 +17,6 @@
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
-#include <linux/overflow.h>
 #include <linux/printk.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -25,18 +25,7 @@
 #include <vmmgmt.h>
 
 #include "vmmgmt_host.h"
-
-/* Shortest and longest period a sample may cover (ns). */
-#define VMMGMT_HOST_STATS_PERIOD_MIN \
-	((u64)VMMGMT_STATS_PERIOD_MIN_MS / 2 * NSEC_PER_MSEC)
-#define VMMGMT_HOST_STATS_PERIOD_MAX \
-	((u64)VMMGMT_STATS_PERIOD_MAX_MS * 10 * NSEC_PER_MSEC)
-/* Tick-based CPU accounting may exceed the period by this (ns). */
-#define VMMGMT_HOST_STATS_SLACK		(50 * NSEC_PER_MSEC)
-/* Bounds of the task counts and of the memory sizes (KiB). */
-#define VMMGMT_HOST_STATS_TASKS_MAX	BIT(22)
-#define VMMGMT_HOST_STATS_LOAD_MAX	(VMMGMT_HOST_STATS_TASKS_MAX * 100U)
-#define VMMGMT_HOST_STATS_MEM_MAX	BIT_ULL(40)
+#include "vmmgmt_stats_rules.h"
 
 /**
  * vmmgmt_host_stats_init() - set up the statistics of a new VM.
@@ -49,23 +38,6 @@ void vmmgmt_host_stats_init(struct vmmgmt_host_vm_stats *gs)
 	spin_lock_init(&gs->lock);
 }
 
-/* The five times of @c, each at most @max; their sum in @sum. */
-static bool vmmgmt_host_stats_cpu_ok(const struct vmmgmt_stats_cpu *c,
-				     u64 max, u64 *sum)
-{
-	if (c->user > max || c->system > max || c->idle > max ||
-	    c->iowait > max || c->steal > max || c->reserved)
-		return false;
-	/* No overflow: max is far below U64_MAX / 5. */
-	*sum = c->user + c->system + c->idle + c->iowait + c->steal;
-	return *sum <= max;
-}
-
-static bool vmmgmt_host_stats_zero(const void *p, size_t len)
-{
-	return !memchr_inv(p, 0, len);
-}
-
 /**
  * vmmgmt_host_stats_check() - validate one sample from a guest.
  * @gs: the VM's statistics, for the sequence rules.  Caller holds
@@ -73,14 +45,8 @@ static bool vmmgmt_host_stats_zero(const void *p, size_t len)
  * @hdr: the record header.
  * @s: @hdr->len bytes of payload, a private copy.
  *
- * The rules are those of &struct vmmgmt_stats_sample: exact length,
- * known version and flags, zero reserved fields, a sequence number and
- * timestamp that move forward (or a sequence restarting at 1), a period
- * within [%VMMGMT_STATS_PERIOD_MIN_MS / 2, 10 * %VMMGMT_STATS_PERIOD_MAX_MS]
- * milliseconds, CPU times that fit into the period (per CPU, plus 25 %
- * and 50 ms of accounting slack) and whose per-CPU entries do not add up
- * to more than the totals, and every other value within its documented
- * range.
+ * The rules are in lib/vmmgmt_stats_rules.c (vmmgmt_stats_check()),
+ * shared with the fuzzer; this adds the VM's last accepted sample.
  *
  * Context: any; does not sleep.
  * Return: NULL when the sample is valid, else what is wrong with it.
@@ -89,87 +55,13 @@ const char *vmmgmt_host_stats_check(const struct vmmgmt_host_vm_stats *gs,
 				    const struct vmmgmt_rec *hdr,
 				    const struct vmmgmt_stats_sample *s)
 {
-	static const struct vmmgmt_addr host = { 0 };
-	u64 max, sum, user = 0, system = 0, idle = 0, iowait = 0, steal = 0;
-	u32 i, entries;
+	const struct vmmgmt_stats_prev prev = {
+		.valid = gs->count,
+		.seq = gs->last_seq,
+		.timestamp = gs->last_timestamp,
+	};
 
-	if (hdr->len < sizeof(*s))
-		return "short";
-	if (hdr->flags || memcmp(&hdr->dst, &host, sizeof(host)))
-		return "header";
-	if (s->version != VMMGMT_STATS_VERSION)
-		return "version";
-	if (s->flags & ~VMMGMT_STATS_F_KNOWN)
-		return "flags";
-	if (!s->nr_cpus || s->nr_cpus > VMMGMT_STATS_MAX_GUEST_CPUS)
-		return "nr_cpus";
-	entries = min_t(u32, s->nr_cpus, VMMGMT_STATS_MAX_CPUS);
-	if (s->nr_cpu_entries != entries)
-		return "nr_cpu_entries";
-	if (hdr->len != struct_size(s, cpu, entries))
-		return "length";
-	if (!vmmgmt_host_stats_zero(s->reserved, sizeof(s->reserved)))
-		return "reserved";
-	if (!s->seq)
-		return "seq";
-	if (gs->count && s->seq != 1 &&
-	    (s->seq <= gs->last_seq || s->timestamp <= gs->last_timestamp))
-		return "seq";
-	if (s->period < VMMGMT_HOST_STATS_PERIOD_MIN ||
-	    s->period > VMMGMT_HOST_STATS_PERIOD_MAX)
-		return "period";
-
-	max = s->period + s->period / 4 + VMMGMT_HOST_STATS_SLACK;
-	for (i = 0; i < entries; i++) {
-		const struct vmmgmt_stats_cpu *c = &s->cpu[i];
-
-		if (c->cpu >= VMMGMT_STATS_MAX_GUEST_CPUS ||
-		    (i && c->cpu <= s->cpu[i - 1].cpu))
-			return "cpu number";
-		if (!vmmgmt_host_stats_cpu_ok(c, max, &sum))
-			return "cpu time";
-		user += c->user;
-		system += c->system;
-		idle += c->idle;
-		iowait += c->iowait;
-		steal += c->steal;
-	}
-	if (s->total.cpu != s->nr_cpus ||
-	    !vmmgmt_host_stats_cpu_ok(&s->total, max * s->nr_cpus, &sum))
-		return "total cpu time";
-	if (user > s->total.user || system > s->total.system ||
-	    idle > s->total.idle || iowait > s->total.iowait ||
-	    steal > s->total.steal)
-		return "cpu times above total";
-
-	if (s->runnable > VMMGMT_HOST_STATS_TASKS_MAX ||
-	    s->nr_threads > VMMGMT_HOST_STATS_TASKS_MAX)
-		return "tasks";
-	for (i = 0; i < ARRAY_SIZE(s->load_avg); i++)
-		if (s->load_avg[i] > VMMGMT_HOST_STATS_LOAD_MAX)
-			return "load";
-	for (i = 0; i < VMMGMT_STATS_PSI_NR; i++)
-		if (s->psi_some_avg10[i] > VMMGMT_STATS_PSI_MAX ||
-		    s->psi_full_avg10[i] > VMMGMT_STATS_PSI_MAX)
-			return "psi";
-	if (!(s->flags & VMMGMT_STATS_F_PSI) &&
-	    (!vmmgmt_host_stats_zero(s->psi_some_avg10,
-				     sizeof(s->psi_some_avg10)) ||
-	     !vmmgmt_host_stats_zero(s->psi_full_avg10,
-				     sizeof(s->psi_full_avg10))))
-		return "psi";
-	if (!s->mem_total || s->mem_total > VMMGMT_HOST_STATS_MEM_MAX ||
-	    s->mem_free > s->mem_total || s->mem_available > s->mem_total ||
-	    s->mem_cached > s->mem_total)
-		return "memory";
-	if (s->needs.vcpus_wanted > VMMGMT_STATS_VCPUS_WANTED_MAX ||
-	    s->needs.urgency > VMMGMT_STATS_URGENCY_MAX ||
-	    s->needs.flags || s->needs.reserved)
-		return "needs";
-	if (!(s->flags & VMMGMT_STATS_F_NEEDS) &&
-	    !vmmgmt_host_stats_zero(&s->needs, sizeof(s->needs)))
-		return "needs";
-	return NULL;
+	return vmmgmt_stats_check(hdr, s, &prev);
 }
 
 /* @part of @whole in per-mille, 0 when @whole is 0. */

@@ -77,6 +77,14 @@ static ssize_t adoptions_show(struct kobject *kobj,
 			  READ_ONCE(vmmgmt_host_kobj_vm(kobj)->adoptions));
 }
 
+/* ABI 0.9: times the VM was handed over to a new module. */
+static ssize_t handovers_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(vmmgmt_host_kobj_vm(kobj)->handovers));
+}
+
 static ssize_t generation_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
@@ -192,6 +200,7 @@ static struct kobj_attribute generation_attr = __ATTR_RO(generation);
 static struct kobj_attribute persist_attr = __ATTR_RO(persist);
 static struct kobj_attribute orphan_attr = __ATTR_RO(orphan);
 static struct kobj_attribute adoptions_attr = __ATTR_RO(adoptions);
+static struct kobj_attribute handovers_attr = __ATTR_RO(handovers);
 static struct kobj_attribute guest_modes_attr = __ATTR_RO(guest_modes);
 static struct kobj_attribute held_attr = __ATTR_RO(held);
 static struct kobj_attribute streams_open_attr = __ATTR_RO(streams_open);
@@ -204,6 +213,7 @@ static struct attribute *vmmgmt_host_vm_attrs[] = {
 	&persist_attr.attr,
 	&orphan_attr.attr,
 	&adoptions_attr.attr,
+	&handovers_attr.attr,
 	&guest_modes_attr.attr,
 	&vmmgmt_host_counter_attr_rx_msgs.attr.attr,
 	&vmmgmt_host_counter_attr_rx_bytes.attr.attr,

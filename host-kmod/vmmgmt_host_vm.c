@@ -118,32 +118,40 @@ static void vmmgmt_host_vm_put_eventfds(struct vmmgmt_host_vm *vm)
 		if (vm->call[v])
 			eventfd_ctx_put(vm->call[v]);
 		vm->call[v] = NULL;
+		if (vm->kick_files[v])
+			fput(vm->kick_files[v]);
+		vm->kick_files[v] = NULL;
+		if (vm->call_files[v])
+			fput(vm->call_files[v]);
+		vm->call_files[v] = NULL;
 	}
 }
 
 /**
- * vmmgmt_host_vm_get_eventfds() - take the kick and call eventfds.
- * @vm: the VM, with @vm->nr_vectors set.
+ * vmmgmt_host_vm_get_eventfds() - take the eventfds of an ADD_VM request.
+ * @vm: the VM, @vm->nr_vectors set.
  * @req: the request.
- * @kick_files: returns a file reference per kick eventfd, for the one
- *	vfs_poll() that hooks it; the caller puts them.
+ *
+ * Keeps a reference to each eventfd and to its file (the kick hooks poll
+ * the kick files; a handover hands both kinds on).
  *
  * Context: process context.
  * Return: 0, -EBADF or -EINVAL; on error nothing is held.
  */
 static int vmmgmt_host_vm_get_eventfds(struct vmmgmt_host_vm *vm,
-				       const struct vmmgmt_host_vm_add *req,
-				       struct file **kick_files)
+				       const struct vmmgmt_host_vm_add *req)
 {
 	struct eventfd_ctx *ctx;
 	unsigned int v;
 
 	for (v = 0; v < vm->nr_vectors; v++) {
-		ctx = vmmgmt_host_eventfd_get(req->kick_fds[v], &kick_files[v]);
+		ctx = vmmgmt_host_eventfd_get(req->kick_fds[v],
+					      &vm->kick_files[v]);
 		if (IS_ERR(ctx))
 			goto err_put;
 		vm->kicks[v].ctx = ctx;
-		ctx = vmmgmt_host_eventfd_get(req->call_fds[v], NULL);
+		ctx = vmmgmt_host_eventfd_get(req->call_fds[v],
+					      &vm->call_files[v]);
 		if (IS_ERR(ctx))
 			goto err_put;
 		vm->call[v] = ctx;
@@ -151,11 +159,6 @@ static int vmmgmt_host_vm_get_eventfds(struct vmmgmt_host_vm *vm,
 	return 0;
 
 err_put:
-	for (v = 0; v < vm->nr_vectors; v++) {
-		if (kick_files[v])
-			fput(kick_files[v]);
-		kick_files[v] = NULL;
-	}
 	vmmgmt_host_vm_put_eventfds(vm);
 	return PTR_ERR(ctx);
 }
@@ -250,7 +253,7 @@ static int vmmgmt_host_vm_qemu_wake(struct wait_queue_entry *wait,
 }
 
 /* Forward: the work removes the VM as DEL_VM does. */
-static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm);
+static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm, bool handed_over);
 
 /**
  * vmmgmt_host_vm_qemu_work() - remove a PERSIST VM whose QEMU exited.
@@ -268,7 +271,7 @@ static void vmmgmt_host_vm_qemu_work(struct work_struct *work)
 	mutex_lock(&vmmgmt_host_vms_lock);
 	/* @vm->qemu is cleared when the VM is removed (DEL_VM came first). */
 	if (vm->qemu && vmmgmt_host_pid_exited(vm->qemu)) {
-		vmmgmt_host_vm_destroy(vm);
+		vmmgmt_host_vm_destroy(vm, false);
 		removed = true;
 	}
 	mutex_unlock(&vmmgmt_host_vms_lock);
@@ -350,20 +353,46 @@ static void vmmgmt_host_vm_qemu_unwatch(struct vmmgmt_host_vm *vm)
 	vm->qemu = NULL;
 }
 
+/*
+ * The module handover (ABI 0.9).  VMMGMT_HOST_IOC_QUIESCE through a file
+ * (vmmgmtd's) freezes every VM (vmmgmt_host_vm_freeze()) and the host
+ * endpoints; VMMGMT_HOST_IOC_EXPORT_VM through that file writes a VM's
+ * state (vmmgmt_host_handover.c) and removes it without a word to the
+ * guest or the other VMs (vmmgmt_host_vm_destroy(), handed over).  Once
+ * a VM was exported the module stays frozen after that file closes: it
+ * is on its way out, and new files would only keep it loaded; writing
+ * "cancel" to the device's handover attribute (vmmgmt_host_cdev.c) ends
+ * that, for a daemon that could not unload it and gives the VMs back.
+ * VMMGMT_HOST_IOC_IMPORT_VM registers a VM from a state, paused; and
+ * VMMGMT_HOST_IOC_RESUME starts the paused VMs, thaws the frozen ones and
+ * the endpoints.  All under vmmgmt_host_vms_lock.
+ */
+
+/* The file that quiesced the module; NULL when none did. */
+static struct file *vmmgmt_host_quiesced_by;
+/* VMs exported since the quiesce: the module is being replaced. */
+static unsigned int vmmgmt_host_exported;
+
 /**
- * vmmgmt_host_vm_add() - VMMGMT_HOST_IOC_ADD_VM.
+ * vmmgmt_host_vm_register() - ADD_VM, or IMPORT_VM with a state.
  * @owner: the /dev/vmmgmt-host file; the VM goes away when it is released,
  *	unless it is a PERSIST VM (it is orphaned then).
  * @req: the request, copied from userspace.
+ * @state: an exported state, in kernel memory, or NULL for ADD_VM.
+ * @state_len: its length.
+ *
+ * Without @state the region is laid out afresh and the worker starts.
+ * With it the region is taken as it is, the state restored, and the VM
+ * waits paused for VMMGMT_HOST_IOC_RESUME.
  *
  * Context: process context; takes vmmgmt_host_vms_lock.
- * Return: 0, or the errors listed for VMMGMT_HOST_IOC_ADD_VM in
- * uapi/vmmgmt.h.
+ * Return: 0, or the errors listed for VMMGMT_HOST_IOC_ADD_VM and
+ * VMMGMT_HOST_IOC_IMPORT_VM in uapi/vmmgmt.h.
  */
-int vmmgmt_host_vm_add(struct file *owner,
-		       const struct vmmgmt_host_vm_add *req)
+static int vmmgmt_host_vm_register(struct file *owner,
+				   const struct vmmgmt_host_vm_add *req,
+				   const void *state, size_t state_len)
 {
-	struct file *kick_files[VMMGMT_VECTORS_MAX] = { };
 	struct vmmgmt_host_vm *vm;
 	struct kobject *dir;
 	unsigned int v;
@@ -407,7 +436,7 @@ int vmmgmt_host_vm_add(struct file *owner,
 		ret = -ENOMEM;
 		goto err_put_qemu;
 	}
-	ret = vmmgmt_host_vm_get_eventfds(vm, req, kick_files);
+	ret = vmmgmt_host_vm_get_eventfds(vm, req);
 	if (ret)
 		goto err_free_buf;
 	ret = vmmgmt_host_region_get(vm, req->region_fd);
@@ -418,14 +447,24 @@ int vmmgmt_host_vm_add(struct file *owner,
 		goto err_put_region;
 
 	mutex_lock(&vmmgmt_host_vms_lock);
+	/* Quiesced: only the quiescing file gives VMs back (a rollback). */
+	ret = -EBUSY;
+	if (vmmgmt_host_quiesced_by && (!state || vmmgmt_host_quiesced_by != owner))
+		goto err_unlock;
 	ret = vmmgmt_host_vm_reserve(vm, &dir);
 	if (ret)
 		goto err_unlock;
-	/* Whatever the header said before is only a hint: bump it. */
-	vm->generation = READ_ONCE(vm->hdr->generation) + 1;
-	/* A reset the guest asked for before registration: served by it. */
-	vm->reset_seen = READ_ONCE(vm->hdr->reset_request);
-	ret = vmmgmt_host_region_init(vm);
+	if (state) {
+		ret = vmmgmt_host_region_attach(vm);
+		if (!ret)
+			ret = vmmgmt_host_handover_load(vm, state, state_len);
+	} else {
+		/* Whatever the header said before is only a hint: bump it. */
+		vm->generation = READ_ONCE(vm->hdr->generation) + 1;
+		/* A reset the guest asked for before registration: served. */
+		vm->reset_seen = READ_ONCE(vm->hdr->reset_request);
+		ret = vmmgmt_host_region_init(vm);
+	}
 	if (ret)
 		goto err_release_id;
 	ret = kobject_add(&vm->kobj, dir, "%s", vm->name);
@@ -435,12 +474,17 @@ int vmmgmt_host_vm_add(struct file *owner,
 	if (ret)
 		goto err_del_kobj;
 
-	/* The rings are laid out: the guest may use them from here on. */
-	vm->link_state = VMMGMT_LINK_UP;
-	/* Header and ring indexes before UP; the guest reads UP first. */
-	smp_wmb();
-	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_UP);
-	vmmgmt_host_worker_start(vm, kick_files);
+	if (state) {
+		/* The guest's view is the old module's: nothing is written. */
+		vm->paused = true;
+	} else {
+		/* The rings are laid out: the guest may use them from here. */
+		vm->link_state = VMMGMT_LINK_UP;
+		/* Header and ring indexes before UP; the guest reads UP first. */
+		smp_wmb();
+		WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_UP);
+		vmmgmt_host_worker_start(vm, vm->kick_files);
+	}
 
 	/* Id reserved before the worker started: senders find it now. */
 	vmmgmt_host_vm_publish(vm);
@@ -448,20 +492,25 @@ int vmmgmt_host_vm_add(struct file *owner,
 	if (vm->persist)
 		vmmgmt_host_vm_qemu_watch(vm);
 	kobject_uevent(&vm->kobj, KOBJ_ADD);
-	pr_info("%s (id %u): added, pid %u, region %llu bytes, %u vectors, generation %u%s\n",
-		vm->name, vm->id, vm->qemu_pid, vm->size, vm->nr_vectors,
-		vm->generation, vm->persist ? ", persistent" : "");
+	if (state)
+		pr_info("%s (id %u): handed over (handover %u), pid %u, generation %u kept, %u held and %u queued records\n",
+			vm->name, vm->id, vm->handovers, vm->qemu_pid,
+			vm->generation, vm->held.msgs, vm->tx.msgs);
+	else
+		pr_info("%s (id %u): added, pid %u, region %llu bytes, %u vectors, generation %u%s\n",
+			vm->name, vm->id, vm->qemu_pid, vm->size, vm->nr_vectors,
+			vm->generation, vm->persist ? ", persistent" : "");
 	/* From here on a DEL_VM on another thread may free @vm. */
 	mutex_unlock(&vmmgmt_host_vms_lock);
-
-	for (v = 0; v < VMMGMT_VECTORS_MAX; v++)
-		if (kick_files[v])
-			fput(kick_files[v]);
 	return 0;
 
 err_del_kobj:
 	kobject_del(&vm->kobj);
 err_release_id:
+	/* What a state brought: its names and records. */
+	vmmgmt_host_names_withdraw_all(vm);
+	vmmgmt_host_queue_purge(&vm->tx);
+	vmmgmt_host_flow_purge(vm);
 	vmmgmt_host_vm_unreserve(vm);
 err_unlock:
 	mutex_unlock(&vmmgmt_host_vms_lock);
@@ -469,9 +518,6 @@ err_unlock:
 err_put_region:
 	fput(vm->region);
 err_put_eventfds:
-	for (v = 0; v < vm->nr_vectors; v++)
-		if (kick_files[v])
-			fput(kick_files[v]);
 	vmmgmt_host_vm_put_eventfds(vm);
 err_free_buf:
 	kvfree(vm->buf);
@@ -486,9 +532,27 @@ err_free:
 }
 
 /**
+ * vmmgmt_host_vm_add() - VMMGMT_HOST_IOC_ADD_VM.
+ * @owner: the /dev/vmmgmt-host file; the VM goes away when it is released,
+ *	unless it is a PERSIST VM (it is orphaned then).
+ * @req: the request, copied from userspace.
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock.
+ * Return: 0, or the errors listed for VMMGMT_HOST_IOC_ADD_VM in
+ * uapi/vmmgmt.h (EBUSY while the module is quiesced).
+ */
+int vmmgmt_host_vm_add(struct file *owner,
+		       const struct vmmgmt_host_vm_add *req)
+{
+	return vmmgmt_host_vm_register(owner, req, NULL, 0);
+}
+
+/**
  * vmmgmt_host_vm_destroy() - remove one VM, in the reverse order of
- * vmmgmt_host_vm_add().
+ * vmmgmt_host_vm_register().
  * @vm: the VM, on vmmgmt_host_vms.
+ * @handed_over: exported to the next module (its state written): nothing
+ *	is said to the guest or the other VMs, the header is not touched.
  *
  * The worker's kick hooks are removed and the worker stopped before the
  * region is unmapped; host writers waiting for room fail (ECONNRESET),
@@ -500,7 +564,7 @@ err_free:
  *
  * Context: process context; holds vmmgmt_host_vms_lock.
  */
-static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
+static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm, bool handed_over)
 {
 	const struct vmmgmt_addr gone = { .vm = vm->id };
 	bool persist = vm->persist;
@@ -508,8 +572,9 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	lockdep_assert_held(&vmmgmt_host_vms_lock);
 	/* No QEMU exit work acts on @vm after this (see the watch above). */
 	vmmgmt_host_vm_qemu_unwatch(vm);
-	/* The watchdog and debugfs let go of @vm first. */
-	vmmgmt_host_watch_del(vm);
+	/* The watchdog and debugfs let go of @vm first (a freeze did). */
+	if (!vm->frozen)
+		vmmgmt_host_watch_del(vm);
 	/* Lookups that took a reference before this see @vm->dead. */
 	vmmgmt_host_vm_unpublish(vm);
 
@@ -528,6 +593,8 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	/* What the VM had held dies with it, unanswered. */
 	vmmgmt_host_flow_purge(vm);
 	vmmgmt_host_names_withdraw_all(vm);
+	if (handed_over)
+		goto unmap;
 	/* Workers that held records for @vm answer them (EHOSTDOWN). */
 	vmmgmt_host_vms_unblock();
 	/* The VMs that take notices learn that @vm is gone. */
@@ -542,6 +609,7 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	 */
 	smp_wmb();
 	vmmgmt_host_eventfd_signal(vm->call[0]);
+unmap:
 	kobject_del(&vm->kobj);
 	vmmgmt_host_region_unmap(vm);
 	fput(vm->region);
@@ -549,8 +617,10 @@ static void vmmgmt_host_vm_destroy(struct vmmgmt_host_vm *vm)
 	vmmgmt_host_vm_put_eventfds(vm);
 	kvfree(vm->buf);
 	vm->buf = NULL;
-	pr_info("%s (id %u): removed; stalls_recovered %lld, stall_kicks %lld\n",
-		vm->name, vm->id, atomic64_read(&vm->counters.stalls_recovered),
+	pr_info("%s (id %u): %s; stalls_recovered %lld, stall_kicks %lld\n",
+		vm->name, vm->id,
+		handed_over ? "exported for the next module" : "removed",
+		atomic64_read(&vm->counters.stalls_recovered),
 		atomic64_read(&vm->counters.stall_kicks));
 	kobject_put(&vm->kobj);
 	/*
@@ -590,11 +660,73 @@ int vmmgmt_host_vm_del(struct file *owner, const struct vmmgmt_host_vm_del *req)
 	 * daemon's VM that got the same id meanwhile.
 	 */
 	if (vm && (vm->owner == owner || (vm->persist && vm->orphan)))
-		vmmgmt_host_vm_destroy(vm);
+		vmmgmt_host_vm_destroy(vm, false);
 	else
 		ret = -ENOENT;
 	mutex_unlock(&vmmgmt_host_vms_lock);
 	return ret;
+}
+
+/**
+ * vmmgmt_host_vm_freeze() - park a VM's worker for a handover.
+ * @vm: the VM, registered, not frozen.
+ *
+ * Senders to it get ESHUTDOWN from now on (waiters wake), the watchdog
+ * lets go of it, host streams with it fail (a stream's file cannot move
+ * to the next module), and its worker parks after its batch.
+ *
+ * Context: process context; holds vmmgmt_host_vms_lock.
+ */
+static void vmmgmt_host_vm_freeze(struct vmmgmt_host_vm *vm)
+{
+	spin_lock(&vm->tx_lock);
+	vm->frozen = true;
+	spin_unlock(&vm->tx_lock);
+	wake_up_interruptible_all(&vm->tx_wq);
+	vmmgmt_host_watch_del(vm);
+	vmmgmt_host_stream_vm_gone(vm);
+	if (!vm->paused)
+		vmmgmt_host_worker_park(vm);
+}
+
+/**
+ * vmmgmt_host_vm_resume_all() - start paused VMs, thaw frozen ones and
+ * the endpoints.
+ * @ports: host ports whose records are held until bound again, or NULL.
+ * @nr: entries in @ports.
+ *
+ * Context: process context; holds vmmgmt_host_vms_lock.
+ * Return: the VMs started or thawed.
+ */
+static unsigned int vmmgmt_host_vm_resume_all(const u32 *ports,
+					      unsigned int nr)
+{
+	struct vmmgmt_host_vm *vm;
+	unsigned int n = 0;
+	u32 after = 0;
+
+	lockdep_assert_held(&vmmgmt_host_vms_lock);
+	while ((vm = vmmgmt_host_vm_next(after))) {
+		after = vm->id;
+		if (vm->frozen) {
+			spin_lock(&vm->tx_lock);
+			vm->frozen = false;
+			spin_unlock(&vm->tx_lock);
+			vmmgmt_host_watch_add(vm);
+			if (!vm->paused)
+				vmmgmt_host_worker_unpark(vm);
+			n++;
+		}
+		if (vm->paused) {
+			vm->paused = false;
+			vmmgmt_host_worker_start(vm, vm->kick_files);
+			n++;
+		}
+	}
+	vmmgmt_host_ep_thaw(ports, nr);
+	vmmgmt_host_quiesced_by = NULL;
+	vmmgmt_host_exported = 0;
+	return n;
 }
 
 /**
@@ -609,13 +741,28 @@ void vmmgmt_host_vm_release_file(struct file *owner)
 	struct vmmgmt_host_vm *vm;
 
 	mutex_lock(&vmmgmt_host_vms_lock);
+	if (vmmgmt_host_quiesced_by == owner) {
+		vmmgmt_host_quiesced_by = NULL;
+		/* Nothing left the module: it goes on as it was. */
+		if (!vmmgmt_host_exported)
+			vmmgmt_host_vm_resume_all(NULL, 0);
+		pr_info("handover: the quiescing file closed, %u VMs exported: %s\n",
+			vmmgmt_host_exported,
+			vmmgmt_host_exported ? "frozen until unloaded (or cancelled in sysfs)" :
+			"resumed");
+	}
 	while ((vm = vmmgmt_host_vm_owned(owner))) {
 		if (!vm->persist) {
-			vmmgmt_host_vm_destroy(vm);
+			vmmgmt_host_vm_destroy(vm, false);
 			continue;
 		}
 		/* No longer @owner's: the loop moves on. */
 		vm->owner = NULL;
+		/* Imported and never resumed: it runs on its own now. */
+		if (vm->paused && !vmmgmt_host_quiesced_by) {
+			vm->paused = false;
+			vmmgmt_host_worker_start(vm, vm->kick_files);
+		}
 		WRITE_ONCE(vm->orphan, true);
 		pr_info("vm %s (id %u): daemon file closed, VM kept (QEMU pid %u)\n",
 			vm->name, vm->id, vm->qemu_pid);
@@ -737,6 +884,293 @@ int vmmgmt_host_vm_adopt(struct file *owner,
 	pr_info("vm %s (id %u): adopted by pid %d (QEMU pid %u)\n", vm->name,
 		vm->id, task_tgid_nr(current), vm->qemu_pid);
 out_unlock:
+	mutex_unlock(&vmmgmt_host_vms_lock);
+	return ret;
+}
+
+/**
+ * vmmgmt_host_vm_quiesce() - VMMGMT_HOST_IOC_QUIESCE.
+ * @owner: the file asking; only it may export VMs and resume.
+ * @req: the request; its ports and format are filled in.
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock; waits for each
+ * worker's batch.
+ * Return: 0; -EINVAL (nonzero flags, pad or reserved); -EBUSY (quiesced
+ * already, or frozen after an export); -ENOSPC (too many ports bound).
+ */
+int vmmgmt_host_vm_quiesce(struct file *owner, struct vmmgmt_host_quiesce *req)
+{
+	struct vmmgmt_host_vm *vm;
+	unsigned int n = 0;
+	u32 after = 0;
+	int ret;
+
+	if (req->flags || req->pad || req->reserved[0] || req->reserved[1])
+		return -EINVAL;
+	mutex_lock(&vmmgmt_host_vms_lock);
+	ret = -EBUSY;
+	if (vmmgmt_host_quiesced_by || vmmgmt_host_ep_frozen())
+		goto out_unlock;
+	/*
+	 * Workers first: once every one is parked nothing reaches a host
+	 * endpoint's queue any more, so a reader that drained its queue and
+	 * then finds the endpoints frozen (ESHUTDOWN) has missed nothing.
+	 */
+	while ((vm = vmmgmt_host_vm_next(after))) {
+		after = vm->id;
+		vmmgmt_host_vm_freeze(vm);
+		n++;
+	}
+	ret = vmmgmt_host_ep_freeze(req->ports, ARRAY_SIZE(req->ports));
+	if (ret < 0) {
+		/* Too many ports: everything runs on as before. */
+		vmmgmt_host_vm_resume_all(NULL, 0);
+		goto out_unlock;
+	}
+	req->nr_ports = ret;
+	req->format = VMMGMT_HOST_HANDOVER_FORMAT;
+	vmmgmt_host_quiesced_by = owner;
+	vmmgmt_host_exported = 0;
+	pr_info("handover: quiesced by pid %d: %u VMs paused, %u host ports bound\n",
+		task_tgid_nr(current), n, req->nr_ports);
+	ret = 0;
+out_unlock:
+	mutex_unlock(&vmmgmt_host_vms_lock);
+	return ret;
+}
+
+/* Reserves fds for a VM's files in @add; -EMFILE and none kept on error. */
+static int vmmgmt_host_vm_export_fds(const struct vmmgmt_host_vm *vm,
+				     struct vmmgmt_host_vm_add *add)
+{
+	unsigned int v;
+	int fd;
+
+	add->region_fd = -1;
+	for (v = 0; v < VMMGMT_VECTORS_MAX; v++) {
+		add->kick_fds[v] = -1;
+		add->call_fds[v] = -1;
+	}
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		goto err;
+	add->region_fd = fd;
+	for (v = 0; v < vm->nr_vectors; v++) {
+		fd = get_unused_fd_flags(O_CLOEXEC);
+		if (fd < 0)
+			goto err;
+		add->kick_fds[v] = fd;
+		fd = get_unused_fd_flags(O_CLOEXEC);
+		if (fd < 0)
+			goto err;
+		add->call_fds[v] = fd;
+	}
+	return 0;
+err:
+	if (add->region_fd >= 0)
+		put_unused_fd(add->region_fd);
+	for (v = 0; v < vm->nr_vectors; v++) {
+		if (add->kick_fds[v] >= 0)
+			put_unused_fd(add->kick_fds[v]);
+		if (add->call_fds[v] >= 0)
+			put_unused_fd(add->call_fds[v]);
+	}
+	return fd;
+}
+
+/* Installs the fds vmmgmt_host_vm_export_fds() reserved. */
+static void vmmgmt_host_vm_install_fds(const struct vmmgmt_host_vm *vm,
+				       const struct vmmgmt_host_vm_add *add)
+{
+	unsigned int v;
+
+	fd_install(add->region_fd, get_file(vm->region));
+	for (v = 0; v < vm->nr_vectors; v++) {
+		fd_install(add->kick_fds[v], get_file(vm->kick_files[v]));
+		fd_install(add->call_fds[v], get_file(vm->call_files[v]));
+	}
+}
+
+/* Gives reserved fds back (the export failed after reserving them). */
+static void vmmgmt_host_vm_unreserve_fds(const struct vmmgmt_host_vm *vm,
+					 const struct vmmgmt_host_vm_add *add)
+{
+	unsigned int v;
+
+	put_unused_fd(add->region_fd);
+	for (v = 0; v < vm->nr_vectors; v++) {
+		put_unused_fd(add->kick_fds[v]);
+		put_unused_fd(add->call_fds[v]);
+	}
+}
+
+/**
+ * vmmgmt_host_vm_export() - VMMGMT_HOST_IOC_EXPORT_VM.
+ * @owner: the file that quiesced the module.
+ * @uarg: user pointer to a &struct vmmgmt_host_vm_export; the state and
+ *	the answer are written back before the fds are installed, so that a
+ *	fault leaves neither fds behind nor the VM removed.
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock.
+ * Return: 0; -EFAULT; -EINVAL; -EPERM (not quiesced through @owner);
+ * -ENOENT; -ENOSPC (the size needed is written back); -EMFILE; -ENOMEM.
+ */
+int vmmgmt_host_vm_export(struct file *owner, void __user *uarg)
+{
+	struct vmmgmt_host_vm_export req;
+	struct vmmgmt_host_vm *vm;
+	size_t len;
+	void *buf = NULL;
+	int ret;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.pad || req.reserved[0] || req.reserved[1])
+		return -EINVAL;
+	mutex_lock(&vmmgmt_host_vms_lock);
+	ret = -EPERM;
+	if (vmmgmt_host_quiesced_by != owner)
+		goto out_unlock;
+	ret = -ENOENT;
+	vm = vmmgmt_host_vm_find(req.vm_id, NULL);
+	if (!vm || req.vm_id == VMMGMT_HOST_PEER_ID)
+		goto out_unlock;
+	len = vmmgmt_host_handover_size(vm);
+	ret = -ENOMEM;
+	buf = kvzalloc(len, GFP_KERNEL);
+	if (!buf)
+		goto out_unlock;
+	len = vmmgmt_host_handover_save(vm, buf, len);
+	if (len > req.state_len) {
+		req.state_len = len;
+		ret = copy_to_user(uarg, &req, sizeof(req)) ? -EFAULT : -ENOSPC;
+		goto out_unlock;
+	}
+	ret = -EFAULT;
+	if (copy_to_user(u64_to_user_ptr(req.state), buf, len))
+		goto out_unlock;
+	req.state_len = len;
+	memset(&req.add, 0, sizeof(req.add));
+	req.add.vm_id = vm->id;
+	req.add.nr_vectors = vm->nr_vectors;
+	req.add.flags = vm->persist ? VMMGMT_HOST_VM_F_PERSIST : 0;
+	req.add.qemu_pid = vm->qemu_pid;
+	strscpy(req.add.name, vm->name, sizeof(req.add.name));
+	ret = vmmgmt_host_vm_export_fds(vm, &req.add);
+	if (ret)
+		goto out_unlock;
+	if (copy_to_user(uarg, &req, sizeof(req))) {
+		vmmgmt_host_vm_unreserve_fds(vm, &req.add);
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	vmmgmt_host_vm_install_fds(vm, &req.add);
+	vmmgmt_host_exported++;
+	vmmgmt_host_vm_destroy(vm, true);
+	ret = 0;
+out_unlock:
+	mutex_unlock(&vmmgmt_host_vms_lock);
+	kvfree(buf);
+	return ret;
+}
+
+/**
+ * vmmgmt_host_vm_import() - VMMGMT_HOST_IOC_IMPORT_VM.
+ * @owner: the file; it owns the VM.
+ * @req: the request, copied from userspace.
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock.
+ * Return: 0, or the errors listed for VMMGMT_HOST_IOC_IMPORT_VM in
+ * uapi/vmmgmt.h.
+ */
+int vmmgmt_host_vm_import(struct file *owner,
+			  const struct vmmgmt_host_vm_import *req)
+{
+	void *state;
+	int ret;
+
+	if (req->flags || req->reserved[0] || req->reserved[1])
+		return -EINVAL;
+	if (req->state_len < sizeof(struct vmmgmt_host_vm_state_hdr) ||
+	    req->state_len > VMMGMT_HOST_HANDOVER_STATE_MAX)
+		return -EPROTO;
+	state = vmemdup_user(u64_to_user_ptr(req->state), req->state_len);
+	if (IS_ERR(state))
+		return PTR_ERR(state);
+	ret = vmmgmt_host_vm_register(owner, &req->add, state, req->state_len);
+	kvfree(state);
+	return ret;
+}
+
+/**
+ * vmmgmt_host_vm_resume() - VMMGMT_HOST_IOC_RESUME.
+ * @owner: the file asking; the one that quiesced, if one did.
+ * @req: the ports whose records are held until bound again.
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock.
+ * Return: 0; -EINVAL (nonzero flags, pad or reserved, too many ports);
+ * -EBUSY (another file quiesced the module).
+ */
+int vmmgmt_host_vm_resume(struct file *owner,
+			  const struct vmmgmt_host_quiesce *req)
+{
+	unsigned int n;
+	int ret = 0;
+
+	if (req->flags || req->pad || req->reserved[0] || req->reserved[1] ||
+	    req->nr_ports > ARRAY_SIZE(req->ports))
+		return -EINVAL;
+	mutex_lock(&vmmgmt_host_vms_lock);
+	if (vmmgmt_host_quiesced_by && vmmgmt_host_quiesced_by != owner) {
+		ret = -EBUSY;
+	} else {
+		n = vmmgmt_host_vm_resume_all(req->ports, req->nr_ports);
+		pr_info("handover: resumed by pid %d: %u VMs run, records for %u host ports held for %u ms\n",
+			task_tgid_nr(current), n, req->nr_ports,
+			VMMGMT_HOST_HANDOVER_HOLD_MS);
+	}
+	mutex_unlock(&vmmgmt_host_vms_lock);
+	return ret;
+}
+
+/**
+ * vmmgmt_host_vm_handover_state() - where a handover stands, for sysfs.
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock.
+ * Return: "none", "quiesced" (a file quiesced the module) or "exported"
+ * (its file closed after exporting VMs: the module waits to be unloaded).
+ */
+const char *vmmgmt_host_vm_handover_state(void)
+{
+	const char *state = "none";
+
+	mutex_lock(&vmmgmt_host_vms_lock);
+	if (vmmgmt_host_quiesced_by)
+		state = "quiesced";
+	else if (vmmgmt_host_ep_frozen())
+		state = "exported";
+	mutex_unlock(&vmmgmt_host_vms_lock);
+	return state;
+}
+
+/**
+ * vmmgmt_host_vm_handover_cancel() - end the frozen state a handover left
+ * when its file closed (the module was not unloaded after all).
+ *
+ * Context: process context; takes vmmgmt_host_vms_lock.
+ * Return: 0; -EBUSY while a file has the module quiesced (it resumes).
+ */
+int vmmgmt_host_vm_handover_cancel(void)
+{
+	int ret = 0;
+
+	mutex_lock(&vmmgmt_host_vms_lock);
+	if (vmmgmt_host_quiesced_by) {
+		ret = -EBUSY;
+	} else if (vmmgmt_host_ep_frozen()) {
+		vmmgmt_host_vm_resume_all(NULL, 0);
+		pr_info("handover: cancelled through sysfs: the endpoints open again\n");
+	}
 	mutex_unlock(&vmmgmt_host_vms_lock);
 	return ret;
 }

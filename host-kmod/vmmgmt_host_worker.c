@@ -914,6 +914,12 @@ static int vmmgmt_host_worker_fn(void *data)
 			__set_current_state(TASK_RUNNING);
 			break;
 		}
+		/* A handover: parked between batches, the rings untouched. */
+		if (kthread_should_park()) {
+			__set_current_state(TASK_RUNNING);
+			kthread_parkme();
+			continue;
+		}
 		if (!atomic_xchg(&vm->pending, 0)) {
 			if (vm->quota.wait_ns)
 				vmmgmt_host_quota_sleep(vm);
@@ -973,6 +979,36 @@ void vmmgmt_host_worker_start(struct vmmgmt_host_vm *vm,
 		/* The first poll also checks for a kick that came early. */
 		vfs_poll(kick_files[v], &kick->pt);
 	}
+	vmmgmt_host_worker_wake(vm);
+}
+
+/**
+ * vmmgmt_host_worker_park() - stop the worker between two batches.
+ * @vm: the VM, its worker started.
+ *
+ * For a module handover: the worker finishes its batch and sleeps parked
+ * until vmmgmt_host_worker_unpark() or vmmgmt_host_worker_stop().  Kicks
+ * still wake it (it does not run: a parked thread is not woken) and count
+ * in their eventfds; the kick hooks stay.
+ *
+ * Context: process context; may sleep.
+ */
+void vmmgmt_host_worker_park(struct vmmgmt_host_vm *vm)
+{
+	kthread_park(vm->thread);
+}
+
+/**
+ * vmmgmt_host_worker_unpark() - let a parked worker go on.
+ * @vm: the VM, its worker parked by vmmgmt_host_worker_park().
+ *
+ * The worker looks at the rings at once: what came meanwhile waits there.
+ *
+ * Context: process context.
+ */
+void vmmgmt_host_worker_unpark(struct vmmgmt_host_vm *vm)
+{
+	kthread_unpark(vm->thread);
 	vmmgmt_host_worker_wake(vm);
 }
 

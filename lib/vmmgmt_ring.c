@@ -187,6 +187,60 @@ int vmmgmt_ring_cons_reset(struct vmmgmt_ring *ring, u32 idx)
 }
 
 /**
+ * vmmgmt_ring_save() - copy one side's private state out.
+ * @ring: the side; its caller does not use it meanwhile.
+ * @st: filled in.
+ *
+ * Context: any context; serialised with the side's other calls.
+ */
+void vmmgmt_ring_save(const struct vmmgmt_ring *ring,
+		      struct vmmgmt_ring_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->idx = ring->idx;
+	st->pub = ring->pub;
+	st->chk = ring->chk;
+	st->kicked = ring->kicked;
+	st->waiting = ring->waiting;
+	st->use_notify_at = ring->use_notify_at;
+	st->err = ring->err;
+}
+
+/**
+ * vmmgmt_ring_restore() - take over one side from a saved state.
+ * @ring: the side, set up by vmmgmt_ring_init() on the same shared ring.
+ * @st: what vmmgmt_ring_save() wrote for that side.
+ * @producer: the side is the producer (else the consumer).
+ *
+ * Nothing shared is written: the peer sees no change.  The state is
+ * checked as far as the side's own invariants go: aligned indexes, flags
+ * that are 0 or 1, a known violation.  The marks that only decide when to
+ * notify (@st->kicked, @st->chk) are taken as they are: a wrong one costs
+ * a notification, which the stall watchdogs make up for.
+ *
+ * Context: any context; before the side's other calls.
+ * Return: 0, or -EINVAL (@ring is left as vmmgmt_ring_init() set it).
+ */
+int vmmgmt_ring_restore(struct vmmgmt_ring *ring,
+			const struct vmmgmt_ring_state *st, bool producer)
+{
+	if (st->idx % VMMGMT_RING_ALIGN || st->err >= VMMGMT_RING_ERR_MAX ||
+	    st->waiting > 1 || st->use_notify_at > 1)
+		return -EINVAL;
+	/* The consumer publishes whole records: an aligned tail. */
+	if (!producer && st->pub % VMMGMT_RING_ALIGN)
+		return -EINVAL;
+	ring->idx = st->idx;
+	ring->pub = st->pub;
+	ring->chk = st->chk;
+	ring->kicked = st->kicked;
+	ring->waiting = st->waiting;
+	ring->use_notify_at = st->use_notify_at;
+	ring->err = st->err;
+	return 0;
+}
+
+/**
  * vmmgmt_ring_rec_size() - bytes a record takes in the data area.
  * @len: its payload length, at most %VMMGMT_MSG_MAX.
  *

@@ -97,6 +97,27 @@ struct vmmgmt_ring {
 };
 
 /**
+ * struct vmmgmt_ring_state - one side's private state, as a host module
+ * hands it to the next one (the shared control block stays where it is).
+ * @idx: &vmmgmt_ring.idx.
+ * @pub: &vmmgmt_ring.pub.
+ * @chk: &vmmgmt_ring.chk.
+ * @kicked: &vmmgmt_ring.kicked.
+ * @waiting: &vmmgmt_ring.waiting.
+ * @use_notify_at: &vmmgmt_ring.use_notify_at.
+ * @err: &vmmgmt_ring.err.
+ */
+struct vmmgmt_ring_state {
+	u32 idx;
+	u32 pub;
+	u32 chk;
+	u32 kicked;
+	u8 waiting;
+	u8 use_notify_at;
+	u16 err;
+};
+
+/**
  * typedef vmmgmt_ring_cb_t - receives one record from vmmgmt_ring_drain().
  * @ctx: the caller's context.
  * @hdr: the validated record header (a private copy).
@@ -112,6 +133,10 @@ int vmmgmt_ring_init(struct vmmgmt_ring *ring, struct vmmgmt_ring_ctrl *ctrl,
 		     void *data, u32 data_size);
 int vmmgmt_ring_prod_reset(struct vmmgmt_ring *ring, u32 idx);
 int vmmgmt_ring_cons_reset(struct vmmgmt_ring *ring, u32 idx);
+void vmmgmt_ring_save(const struct vmmgmt_ring *ring,
+		      struct vmmgmt_ring_state *st);
+int vmmgmt_ring_restore(struct vmmgmt_ring *ring,
+			const struct vmmgmt_ring_state *st, bool producer);
 u32 vmmgmt_ring_rec_size(u32 len);
 enum vmmgmt_ring_err vmmgmt_ring_error(const struct vmmgmt_ring *ring);
 const char *vmmgmt_ring_err_name(enum vmmgmt_ring_err err);

@@ -45,6 +45,6 @@
 #define HOL_FLOOD_MAX_WRITES	20000
 
 /* Longest command or report. */
-#define HOL_TEXT_MAX		200
+#define HOL_TEXT_MAX		240
 
 #endif /* VMMGMT_HOL_PROTO_H */

@@ -46,6 +46,19 @@
 /* The peer's port: the test's data and commands. */
 #define SEQ_GUEST_PORT		4410
 
+/*
+ * The soak's stream (vmmgmt_seq_peer --stream-echo): the peer listens on
+ * this port and echoes every byte of each stream the test connects; the
+ * test sends seq_stream_byte(offset) and checks what comes back.
+ */
+#define SEQ_STREAM_PORT		4420
+
+/* Byte @off of each of the soak's streams (the offset from its start). */
+static inline __u8 seq_stream_byte(__u64 off)
+{
+	return (__u8)(off ^ (off >> 8) ^ (off >> 16) ^ (off >> 24) ^ (off >> 32));
+}
+
 /* Data records each way, a second (vmmgmt.seq_rate= in the guest). */
 #define SEQ_RATE		100
 /* Longest command or report. */

@@ -566,6 +566,146 @@ struct vmmgmt_host_vm_adopt {
 #define VMMGMT_HOST_IOC_ADOPT_VM \
 	_IOW(VMMGMT_IOC_MAGIC, 0x19, struct vmmgmt_host_vm_adopt)
 
+/**
+ * VMMGMT_HOST_HANDOVER_FORMAT - (ABI 0.9) the format of the VM state a
+ * module exports for the next one (VMMGMT_HOST_IOC_EXPORT_VM).  A module
+ * imports states of formats 1 up to its own; vmmgmtd refuses to replace a
+ * module by one whose .ko says (modinfo vmmgmt_handover) it cannot take
+ * the running one's format, before anything stops.
+ */
+#define VMMGMT_HOST_HANDOVER_FORMAT	1
+/** VMMGMT_HOST_HANDOVER_PORTS - most host ports a handover keeps. */
+#define VMMGMT_HOST_HANDOVER_PORTS	64
+/** VMMGMT_HOST_HANDOVER_STATE_MAX - largest state of one VM, in bytes. */
+#define VMMGMT_HOST_HANDOVER_STATE_MAX	(4 * 1024 * 1024)
+/**
+ * VMMGMT_HOST_HANDOVER_HOLD_MS - how long the new module holds records for
+ * the ports bound before a handover (in the senders' held queues, with no
+ * error) until a program binds them again.
+ */
+#define VMMGMT_HOST_HANDOVER_HOLD_MS	10000
+
+/**
+ * struct vmmgmt_host_quiesce - (ABI 0.9) the argument of
+ * VMMGMT_HOST_IOC_QUIESCE and VMMGMT_HOST_IOC_RESUME.
+ * @format: out: the module's %VMMGMT_HOST_HANDOVER_FORMAT.
+ * @nr_ports: QUIESCE: out, the host ports bound now, in @ports.  RESUME:
+ *	in, the ports to hold records for (%VMMGMT_HOST_HANDOVER_HOLD_MS)
+ *	until they are bound again.
+ * @ports: see @nr_ports; at most %VMMGMT_HOST_HANDOVER_PORTS.
+ * @flags: zero.
+ * @pad: zero.
+ * @reserved: zero.
+ */
+struct vmmgmt_host_quiesce {
+	__u32 format;
+	__u32 nr_ports;
+	__u32 ports[VMMGMT_HOST_HANDOVER_PORTS];
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+/**
+ * struct vmmgmt_host_vm_state_hdr - (ABI 0.9) how a VM's exported state
+ * begins; the rest is the module's own, in the format named here.
+ * @magic: %VMMGMT_HOST_STATE_MAGIC.
+ * @format: %VMMGMT_HOST_HANDOVER_FORMAT of the module that wrote it.
+ * @len: bytes of the whole state, this header included.
+ * @vm_id: the VM.
+ */
+struct vmmgmt_host_vm_state_hdr {
+	__u32 magic;
+	__u32 format;
+	__u32 len;
+	__u32 vm_id;
+};
+
+/** VMMGMT_HOST_STATE_MAGIC - &struct vmmgmt_host_vm_state_hdr.magic. */
+#define VMMGMT_HOST_STATE_MAGIC		0x766d686fu
+
+/**
+ * struct vmmgmt_host_vm_export - (ABI 0.9) the argument of
+ * VMMGMT_HOST_IOC_EXPORT_VM.
+ * @vm_id: in: the VM.
+ * @flags: in: zero.
+ * @state: in: a buffer for the VM's state (starts with a
+ *	&struct vmmgmt_host_vm_state_hdr).
+ * @state_len: in: the buffer's size; out: the bytes written, or needed
+ *	(ENOSPC).
+ * @pad: zero.
+ * @add: out: what registers the VM again, with VMMGMT_HOST_IOC_IMPORT_VM
+ *	here or in the next module: its id, name, QEMU, vectors, flags, and
+ *	new fds in the caller for the region and each eventfd (close-on-exec).
+ * @reserved: zero.
+ */
+struct vmmgmt_host_vm_export {
+	__u32 vm_id;
+	__u32 flags;
+	__u64 state;
+	__u32 state_len;
+	__u32 pad;
+	struct vmmgmt_host_vm_add add;
+	__u64 reserved[2];
+};
+
+/**
+ * struct vmmgmt_host_vm_import - (ABI 0.9) the argument of
+ * VMMGMT_HOST_IOC_IMPORT_VM.
+ * @add: as for VMMGMT_HOST_IOC_ADD_VM (VMMGMT_HOST_IOC_EXPORT_VM filled it
+ *	in); the region is taken as it is, not laid out again.
+ * @state: the state VMMGMT_HOST_IOC_EXPORT_VM wrote.
+ * @state_len: its length.
+ * @flags: zero.
+ * @reserved: zero.
+ */
+struct vmmgmt_host_vm_import {
+	struct vmmgmt_host_vm_add add;
+	__u64 state;
+	__u32 state_len;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+/*
+ * Replacing the host module with VMs running (ABI 0.9; vmmgmtd does this
+ * for "vmmgmtctl upgrade", see Documentation/vmmgmt.rst):
+ *
+ * VMMGMT_HOST_IOC_QUIESCE - stop every VM's worker after its current
+ *	batch (guest records wait in the rings; guests see a pause, never a
+ *	reset) and shut the host endpoints: read() returns what is queued,
+ *	then ESHUTDOWN, as do write() and the stream calls; poll() reports
+ *	EPOLLHUP; open() fails with EAGAIN until VMMGMT_HOST_IOC_RESUME or
+ *	the module is replaced.  Fills in the bound ports (struct
+ *	vmmgmt_host_quiesce).  Errors: EFAULT; EINVAL (nonzero flags, pad or
+ *	reserved); EBUSY (quiesced already, by another file); ENOSPC (more
+ *	than VMMGMT_HOST_HANDOVER_PORTS ports bound; nothing stopped).
+ * VMMGMT_HOST_IOC_EXPORT_VM - write a quiesced VM's channel state (ring
+ *	positions, held and queued records, credits owed, names, quotas,
+ *	scheduling policy) and the fds that register it again (struct
+ *	vmmgmt_host_vm_export), and remove it from this module without
+ *	touching the guest's view: no link change, no interrupt, no notice
+ *	to other VMs.  Errors: EFAULT; EINVAL; ENOENT (no such VM); EPERM
+ *	(not quiesced through this file); ENOSPC (state_len too small: the
+ *	size needed is written back); EMFILE; ENOMEM.
+ * VMMGMT_HOST_IOC_IMPORT_VM - register a VM from an exported state
+ *	(struct vmmgmt_host_vm_import), owned by this file, PERSIST; its
+ *	worker waits for VMMGMT_HOST_IOC_RESUME (or this file's close).
+ *	Errors: those of VMMGMT_HOST_IOC_ADD_VM, and EPROTO (a state of
+ *	another format, or that does not match the VM or breaks a limit).
+ * VMMGMT_HOST_IOC_RESUME - start the imported VMs' workers, end a
+ *	quiesce, and hold records for the given ports until they are bound
+ *	again (struct vmmgmt_host_quiesce, in).  Errors: EFAULT; EINVAL.
+ */
+#define VMMGMT_HOST_IOC_QUIESCE \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x1a, struct vmmgmt_host_quiesce)
+#define VMMGMT_HOST_IOC_EXPORT_VM \
+	_IOWR(VMMGMT_IOC_MAGIC, 0x1b, struct vmmgmt_host_vm_export)
+#define VMMGMT_HOST_IOC_IMPORT_VM \
+	_IOW(VMMGMT_IOC_MAGIC, 0x1c, struct vmmgmt_host_vm_import)
+#define VMMGMT_HOST_IOC_RESUME \
+	_IOW(VMMGMT_IOC_MAGIC, 0x1d, struct vmmgmt_host_quiesce)
+
 /*
  * VMMGMT_HOST_IOC_SET_TIMEOUT - (ABI 0.7) set this file's send timeout
  *	(struct vmmgmt_host_timeout).  Errors: EFAULT; EINVAL (nonzero flags
@@ -603,5 +743,9 @@ static_assert(sizeof(struct vmmgmt_host_timeout) == 16, "host timeout size");
 static_assert(sizeof(struct vmmgmt_host_vm_info) == 80, "vm info size");
 static_assert(sizeof(struct vmmgmt_host_vm_list) == 1312, "vm list size");
 static_assert(sizeof(struct vmmgmt_host_vm_adopt) == 16, "vm adopt size");
+static_assert(sizeof(struct vmmgmt_host_quiesce) == 288, "quiesce size");
+static_assert(sizeof(struct vmmgmt_host_vm_state_hdr) == 16, "state header size");
+static_assert(sizeof(struct vmmgmt_host_vm_export) == 200, "vm export size");
+static_assert(sizeof(struct vmmgmt_host_vm_import) == 192, "vm import size");
 
 #endif /* _UAPI_LINUX_VMMGMT_H */

@@ -31,7 +31,7 @@
 /** VMMGMT_ABI_MAJOR - incompatible changes bump this; peers must match. */
 #define VMMGMT_ABI_MAJOR		0
 /** VMMGMT_ABI_MINOR - compatible additions bump this. */
-#define VMMGMT_ABI_MINOR		8
+#define VMMGMT_ABI_MINOR		9
 
 /** VMMGMT_REGION_MIN_SIZE - smallest region a host may offer (bytes). */
 #define VMMGMT_REGION_MIN_SIZE		(64ULL << 10)

@@ -41,7 +41,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,7 +86,117 @@ static void find_abi(void)
 
 /* ---- b: the echo rate ---- */
 
+/* Print each line of @path (or of the command @cmd) as a report line. */
+static void print_lines(const char *what, FILE *f)
+{
+	char line[300];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		printf("hol: %c %s: %s\n", role, what, line);
+	}
+}
+
+/*
+ * The echo stopped answering: print what the test needs to say why, as
+ * "hol: " lines on the console (the test prints them): the channel's
+ * state from debugfs, and the stacks of the blocked tasks (sysrq w), from
+ * the kernel log.
+ */
+static void dump_stall(double waited)
+{
+	char path[300];
+	struct dirent *de;
+	FILE *f;
+	DIR *d;
+	int fd;
+
+	report("stalled: no answer for %.1f s", waited);
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	d = opendir("/sys/kernel/debug/vmmgmt");
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/debug/vmmgmt/%s/channel",
+			 de->d_name);
+		f = fopen(path, "r");
+		print_lines("channel", f);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	fd = open("/proc/sysrq-trigger", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "w", 1) != 1)
+			printf("hol: %c sysrq: %s\n", role, strerror(errno));
+		close(fd);
+	}
+	f = popen("dmesg | tail -n 150", "r");
+	print_lines("dmesg", f);
+	if (f)
+		pclose(f);
+	fflush(stdout);
+}
+
 static int echo_fd = -1;
+
+/*
+ * Where the guest's time goes during a round, for the test's log: the
+ * guest's CPU ticks (/proc/stat: user, system, irq, softirq, idle), its
+ * context switches and interrupts, and this program's own CPU time and
+ * context switches (all its threads: the echo, and the flood's writers).
+ */
+struct guest_load {
+	unsigned long long cpu[8];	/* us ni sy id io hi si st */
+	unsigned long long ctxt, intr;
+	struct rusage self;
+};
+
+static void guest_load_read(struct guest_load *l)
+{
+	char line[512];
+	FILE *f;
+
+	memset(l, 0, sizeof(*l));
+	getrusage(RUSAGE_SELF, &l->self);
+	f = fopen("/proc/stat", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "cpu ", 4))
+			sscanf(line + 4, "%llu %llu %llu %llu %llu %llu %llu %llu",
+			       &l->cpu[0], &l->cpu[1], &l->cpu[2], &l->cpu[3],
+			       &l->cpu[4], &l->cpu[5], &l->cpu[6], &l->cpu[7]);
+		else if (!strncmp(line, "ctxt ", 5))
+			sscanf(line + 5, "%llu", &l->ctxt);
+		else if (!strncmp(line, "intr ", 5))
+			sscanf(line + 5, "%llu", &l->intr);
+	}
+	fclose(f);
+}
+
+static long long tv_ms(const struct timeval *a, const struct timeval *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000LL +
+	       (b->tv_usec - a->tv_usec) / 1000;
+}
+
+/* The difference of two readings as "key=value" text. */
+static void guest_load_text(const struct guest_load *a,
+			    const struct guest_load *b, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "ticks=%llu,%llu,%llu,%llu,%llu ctxt=%llu intr=%llu self_ms=%lld,%lld self_cs=%ld,%ld",
+		 b->cpu[0] + b->cpu[1] - a->cpu[0] - a->cpu[1],
+		 b->cpu[2] - a->cpu[2], b->cpu[5] - a->cpu[5],
+		 b->cpu[6] - a->cpu[6], b->cpu[3] + b->cpu[4] - a->cpu[3] - a->cpu[4],
+		 b->ctxt - a->ctxt, b->intr - a->intr,
+		 tv_ms(&a->self.ru_utime, &b->self.ru_utime),
+		 tv_ms(&a->self.ru_stime, &b->self.ru_stime),
+		 b->self.ru_nvcsw - a->self.ru_nvcsw,
+		 b->self.ru_nivcsw - a->self.ru_nivcsw);
+}
 
 /*
  * HOL_ECHO_WINDOW messages in flight to the test's echo endpoint for
@@ -94,8 +207,13 @@ static void measure_rate(const char *label, double secs)
 	static __u8 buf[HOL_ECHO_LEN + 64];
 	struct pollfd p = { .events = POLLIN };
 	double start = vmmgmt_now_s(), warm = start + 0.5, end = start + secs;
+	double last = start;
+	bool dumped = false;
 	unsigned long long counted = 0;
+	struct guest_load l0, l1;
 	unsigned int in_flight = 0;
+	bool loaded = false;
+	char load[128];
 	int errors = 0;
 	ssize_t n;
 
@@ -117,18 +235,33 @@ static void measure_rate(const char *label, double secs)
 			}
 			in_flight++;
 		}
-		if (poll(&p, 1, 100) <= 0)
+		if (poll(&p, 1, 100) <= 0) {
+			if (in_flight && !dumped && vmmgmt_now_s() - last > 3) {
+				dump_stall(vmmgmt_now_s() - last);
+				dumped = true;
+			}
 			continue;
+		}
 		n = read(echo_fd, buf, sizeof(buf));
 		if (n != HOL_ECHO_LEN) {
 			errors++;
 			continue;
 		}
 		in_flight--;
-		if (vmmgmt_now_s() >= warm)
+		last = vmmgmt_now_s();
+		if (vmmgmt_now_s() >= warm) {
+			if (!loaded) {
+				guest_load_read(&l0);
+				loaded = true;
+			}
 			counted++;
+		}
 	}
 	secs = vmmgmt_now_s() - warm;
+	guest_load_read(&l1);
+	if (!loaded)
+		l0 = l1;
+	guest_load_text(&l0, &l1, load, sizeof(load));
 	/* What is still in flight comes back before the next round. */
 	while (in_flight && poll(&p, 1, 2000) > 0) {
 		if (read(echo_fd, buf, sizeof(buf)) == HOL_ECHO_LEN)
@@ -141,8 +274,8 @@ static void measure_rate(const char *label, double secs)
 		close(echo_fd);
 		echo_fd = -1;
 	}
-	report("rate %s %.1f msgs=%llu secs=%.2f errors=%d", label,
-	       secs > 0 ? counted / secs : 0.0, counted, secs, errors);
+	report("rate %s %.1f msgs=%llu secs=%.2f errors=%d %s", label,
+	       secs > 0 ? counted / secs : 0.0, counted, secs, errors, load);
 }
 
 /* ---- b: the flood ---- */

@@ -5,7 +5,7 @@
  * selftests/vmmgmt_seq_proto.h).  Run by guest-init's vmmgmt.mode=seq
  * and seq-once.
  *
- *   vmmgmt_seq_peer [--rate N] [--module PATH]
+ *   vmmgmt_seq_peer [--rate N] [--module PATH] [--stream-echo]
  *	Binds SEQ_GUEST_PORT, connected to the test's SEQ_HOST_PORT, and
  *	reports "ready".  Then sends N (default SEQ_RATE) data records a
  *	second, numbered from 0, and counts the numbers of the test's data
@@ -23,6 +23,11 @@
  *	"reload": closes the file, rmmod vmmgmt_guest, insmod PATH (default
  *	/lib/modules/vmmgmt_guest.ko), waits for the link, opens and binds
  *	again and goes on with its numbers.
+ *	--stream-echo (the soak): also listens for streams on
+ *	SEQ_STREAM_PORT and writes every byte of the one it accepted last
+ *	back into it; a stream that fails is closed (the test connects
+ *	again).  The listener and the stream are closed for a reload and
+ *	the listener opened again after it.
  *   vmmgmt_seq_peer --once
  *	Reports "hello", waits for the test's "bye", answers "bye" and
  *	exits once the link went down (the test removes the VM).
@@ -58,6 +63,10 @@ static int dev_fd = -1;
 static struct seq_track track;
 static unsigned long long sent, errors, waits;
 static const char *module_path = "/lib/modules/vmmgmt_guest.ko";
+/* --stream-echo: the listener and the stream accepted last, or -1. */
+static bool stream_echo;
+static int listen_fd = -1, stream_fd = -1;
+static unsigned long long echoed, echo_streams;
 
 /* One report: "@prefix TEXT" on stdout and TEXT to the test's endpoint. */
 static __printf(2, 3) void say(const char *prefix, const char *fmt, ...)
@@ -161,6 +170,74 @@ static void do_sleep(const char *state)
 	    (long long)r0, (long long)dev_counter("resumes"));
 }
 
+/* The echo's listener, non-blocking; failures are printed, not counted. */
+static void echo_listen(void)
+{
+	if (!stream_echo)
+		return;
+	listen_fd = peer_stream_listen(SEQ_STREAM_PORT);
+	if (listen_fd < 0) {
+		printf("seq: stream listen %u: %s\n", SEQ_STREAM_PORT, strerror(-listen_fd));
+		listen_fd = -1;
+	} else if (fcntl(listen_fd, F_SETFL, O_NONBLOCK)) {
+		printf("seq: stream listener O_NONBLOCK: %s\n", strerror(errno));
+	}
+}
+
+static void echo_close(void)
+{
+	if (stream_fd >= 0)
+		close(stream_fd);
+	if (listen_fd >= 0)
+		close(listen_fd);
+	stream_fd = -1;
+	listen_fd = -1;
+}
+
+/* A waiting stream replaces the one before (the test connected again). */
+static void echo_accept(void)
+{
+	struct vmmgmt_stream_accept a = { .flags = VMMGMT_ACCEPT_NONBLOCK };
+
+	if (ioctl(listen_fd, VMMGMT_IOC_STREAM_ACCEPT, &a))
+		return;
+	if (stream_fd >= 0)
+		close(stream_fd);
+	stream_fd = a.fd;
+	echo_streams++;
+	printf("seq: stream %llu accepted (%llu bytes echoed so far)\n", echo_streams, echoed);
+}
+
+/* The stream's bytes back into it; a stream that failed is closed. */
+static void echo_bytes(void)
+{
+	char buf[4096];
+	ssize_t n, w, off;
+
+	n = read(stream_fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	for (off = 0; n > 0 && off < n; off += w) {
+		w = write(stream_fd, buf + off, n - off);
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = stream_fd, .events = POLLOUT };
+
+			poll(&p, 1, 100);
+			w = 0;
+		} else if (w <= 0) {
+			break;
+		}
+	}
+	if (n > 0 && off == n) {
+		echoed += n;
+		return;
+	}
+	printf("seq: stream %llu over (%s) after %llu bytes echoed\n", echo_streams,
+	       n == 0 ? "end" : strerror(errno), echoed);
+	close(stream_fd);
+	stream_fd = -1;
+}
+
 /* "reload": the guest module out and in again, under the same numbers. */
 static void do_reload(void)
 {
@@ -170,6 +247,7 @@ static void do_reload(void)
 
 	close(dev_fd);
 	dev_fd = -1;
+	echo_close();
 	fflush(stdout);
 	rc = system("rmmod vmmgmt_guest 2>&1");
 	if (!rc) {
@@ -189,6 +267,7 @@ static void do_reload(void)
 	say("seq: ", "reloaded rc=%d secs=%.1f", rc, vmmgmt_now_s() - t0);
 	if (dev_fd < 0)
 		exit(1);
+	echo_listen();
 }
 
 /* One command; false for "bye". */
@@ -245,7 +324,7 @@ static bool receive(void)
 static void run(double rate, bool once)
 {
 	double next = vmmgmt_now_s(), now;
-	struct pollfd p;
+	struct pollfd p[3];
 	int ms;
 
 	for (;;) {
@@ -258,9 +337,17 @@ static void run(double rate, bool once)
 				next = now;
 		}
 		ms = once ? 1000 : (int)((next - now) * 1000);
-		p.fd = dev_fd;
-		p.events = POLLIN;
-		if (poll(&p, 1, ms > 0 ? ms : 0) > 0 && !receive())
+		p[0] = (struct pollfd){ .fd = dev_fd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = stream_fd, .events = POLLIN };
+		if (poll(p, 3, ms > 0 ? ms : 0) <= 0)
+			continue;
+		if (listen_fd >= 0 && (p[1].revents & POLLIN))
+			echo_accept();
+		/* Before receive(): a reload there closes the stream. */
+		if (stream_fd >= 0 && p[2].fd == stream_fd && p[2].revents)
+			echo_bytes();
+		if (p[0].revents && !receive())
 			return;
 	}
 }
@@ -268,7 +355,7 @@ static void run(double rate, bool once)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: vmmgmt_seq_peer [--rate N] [--module PATH] | --once\n"
+		"Usage: vmmgmt_seq_peer [--rate N] [--module PATH] [--stream-echo] | --once\n"
 		"Numbered records to and from the host's restart test, until killed.\n");
 }
 
@@ -278,6 +365,7 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "module", required_argument, NULL, 'm' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "stream-echo", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -285,7 +373,7 @@ int main(int argc, char **argv)
 	bool once = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:m:oh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:m:osh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			rate = atof(optarg);
@@ -295,6 +383,9 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			once = true;
+			break;
+		case 's':
+			stream_echo = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -327,6 +418,7 @@ int main(int argc, char **argv)
 		printf("seq: link %s after the chat\n", peer_link_state());
 		return 0;
 	}
+	echo_listen();
 	say("seq: ", "ready abi=0.%u rate=%.0f", peer_abi_minor(), rate);
 	run(rate, false);
 	return 0;

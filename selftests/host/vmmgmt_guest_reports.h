@@ -10,6 +10,17 @@
  * (data, error answers) sets reports.take: the reader thread hands it
  * every record first, and keeps as a report only what it did not take.
  * Include after vmmgmt_guest_boot.h.
+ *
+ * The host module replaced under the test (ABI 0.9, vmmgmtctl upgrade):
+ * once the old module quiesces, read() returns what was queued and then
+ * ESHUTDOWN.  The reader thread then closes both files (the old module
+ * can only go once every file of it is closed), opens /dev/vmmgmt-host
+ * again, retrying EAGAIN (still quiesced), ENOENT and ENODEV (no module loaded,
+ * or one going or coming)
+ * every REPORTS_REOPEN_MS for up to REPORTS_REOPEN_SECS, and binds the
+ * same port again.  Meanwhile reports_write() and guest_command() fail
+ * with ESHUTDOWN: nothing was accepted, the caller may send it again.
+ * reports_endpoint() says how often that happened.
  */
 #ifndef VMMGMT_GUEST_REPORTS_H
 #define VMMGMT_GUEST_REPORTS_H
@@ -27,6 +38,9 @@
 
 #define REPORTS_MAX		256
 #define REPORT_TEXT_MAX		256
+/* After ESHUTDOWN: try to open the device again this often, this long. */
+#define REPORTS_REOPEN_MS	20
+#define REPORTS_REOPEN_SECS	30
 
 /**
  * struct guest_report - one report as it arrived
@@ -42,21 +56,46 @@ struct guest_report {
 	char text[REPORT_TEXT_MAX];
 };
 
+/**
+ * struct reports_ep - what happened to the endpoint's files so far
+ * @shutdowns: ESHUTDOWN seen by the reader thread (files closed)
+ * @reopens: the device opened again and the port bound again
+ * @open_refused: open() attempts refused meanwhile (EAGAIN, ENOENT, ENODEV)
+ * @secs: from the last ESHUTDOWN to the port bound again
+ * @gave_up: not open again within REPORTS_REOPEN_SECS, or another error
+ */
+struct reports_ep {
+	unsigned long long shutdowns, reopens, open_refused;
+	double secs;
+	bool gave_up;
+};
+
+/*
+ * @fd and @cmd_fd: written by the reader thread only, under @fd_lock
+ * for writing; the other threads use them under @fd_lock for reading.
+ * @r, @n, @ep and @shut_t: under @lock.
+ */
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct guest_report r[REPORTS_MAX];
 	unsigned int n;
+	pthread_rwlock_t fd_lock;
 	int fd;		/* the endpoint */
 	int cmd_fd;	/* the test's commands go out through this one */
+	unsigned int port;	/* @fd is bound to it */
+	bool running;	/* the reader thread was started */
 	bool stop;	/* __atomic */
 	pthread_t tid;
 	double t0;	/* for the printed times */
+	struct reports_ep ep;
+	double shut_t;	/* the last ESHUTDOWN, vmmgmt_now_s() */
 	/* Takes a record that is no report (the reader thread calls it). */
 	bool (*take)(const struct vmmgmt_rec *r, const void *payload, size_t len);
 } reports = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
+	.fd_lock = PTHREAD_RWLOCK_INITIALIZER,
 	.fd = -1,
 	.cmd_fd = -1,
 };
@@ -79,10 +118,97 @@ static void reports_drop_taken(void)
 	reports.n = n;
 }
 
+/*
+ * The old host module quiesced (read() said ESHUTDOWN): close both files,
+ * so that it can be unloaded.  Reader thread only.
+ */
+static void reports_shut(void)
+{
+	double now = vmmgmt_now_s();
+
+	pthread_rwlock_wrlock(&reports.fd_lock);
+	close(reports.fd);
+	close(reports.cmd_fd);
+	reports.fd = -1;
+	reports.cmd_fd = -1;
+	pthread_rwlock_unlock(&reports.fd_lock);
+	pthread_mutex_lock(&reports.lock);
+	reports.ep.shutdowns++;
+	reports.shut_t = now;
+	pthread_mutex_unlock(&reports.lock);
+	ksft_print_msg("%.2f s: report endpoint: ESHUTDOWN (the host module quiesces), closed\n",
+		       now - reports.t0);
+}
+
+/*
+ * Open both files again and bind the endpoint's port (reader thread
+ * only).  Return: 0, or -errno of the first call that failed.
+ */
+static int reports_open_again(void)
+{
+	struct vmmgmt_bind b = { .port = reports.port };
+	int fd, cmd_fd, err;
+
+	fd = open_dev();
+	if (fd < 0)
+		return -errno;
+	cmd_fd = open_dev();
+	if (cmd_fd < 0 || ioctl(fd, VMMGMT_HOST_IOC_BIND, &b)) {
+		err = -errno;
+		if (cmd_fd >= 0)
+			close(cmd_fd);
+		close(fd);
+		return err;
+	}
+	pthread_rwlock_wrlock(&reports.fd_lock);
+	reports.fd = fd;
+	reports.cmd_fd = cmd_fd;
+	pthread_rwlock_unlock(&reports.fd_lock);
+	return 0;
+}
+
+/*
+ * The files are closed: one attempt to open them again (reader thread
+ * only); EAGAIN, ENOENT and ENODEV are tried again REPORTS_REOPEN_MS later, until
+ * REPORTS_REOPEN_SECS after the ESHUTDOWN.
+ */
+static void reports_reopen(void)
+{
+	double now, since;
+	int err;
+
+	if (reports.ep.gave_up) {
+		vmmgmt_sleep_ms(100);
+		return;
+	}
+	err = reports_open_again();
+	now = vmmgmt_now_s();
+	pthread_mutex_lock(&reports.lock);
+	since = now - reports.shut_t;
+	if (!err) {
+		reports.ep.reopens++;
+		reports.ep.secs = since;
+	} else if ((err == -EAGAIN || err == -ENOENT || err == -ENODEV) &&
+		   since < REPORTS_REOPEN_SECS) {
+		reports.ep.open_refused++;
+	} else {
+		reports.ep.gave_up = true;
+	}
+	pthread_mutex_unlock(&reports.lock);
+	if (!err)
+		ksft_print_msg("%.2f s: report endpoint: open again, port %u bound, %.2f s on\n",
+			       now - reports.t0, reports.port, since);
+	else if (reports.ep.gave_up)
+		ksft_print_msg("%.2f s: report endpoint: cannot open %s again (%.1f s on): %s\n",
+			       now - reports.t0, VMMGMT_HOST_DEV, since, strerror(-err));
+	else
+		vmmgmt_sleep_ms(REPORTS_REOPEN_MS);
+}
+
 static void *reports_reader(void *arg)
 {
 	static __u8 buf[sizeof(struct vmmgmt_rec) + REPORT_TEXT_MAX + 64];
-	struct pollfd p = { .fd = reports.fd, .events = POLLIN };
+	struct pollfd p = { .events = POLLIN };
 	struct guest_report *g;
 	struct vmmgmt_rec r;
 	size_t len;
@@ -90,9 +216,20 @@ static void *reports_reader(void *arg)
 
 	(void)arg;
 	while (!__atomic_load_n(&reports.stop, __ATOMIC_RELAXED)) {
+		/* Only this thread changes reports.fd: no lock to read it. */
+		if (reports.fd < 0) {
+			reports_reopen();
+			continue;
+		}
+		p.fd = reports.fd;
 		if (poll(&p, 1, 100) <= 0)
 			continue;
 		n = read(reports.fd, buf, sizeof(buf));
+		/* What was queued is read first, then ESHUTDOWN. */
+		if ((n < 0 && errno == ESHUTDOWN) || (!n && (p.revents & POLLHUP))) {
+			reports_shut();
+			continue;
+		}
 		if (n < (ssize_t)sizeof(r)) {
 			ksft_print_msg("report endpoint read: %zd (%s)\n", n,
 				       n < 0 ? strerror(errno) : "short");
@@ -135,6 +272,7 @@ static inline int reports_start(unsigned int port)
 	struct vmmgmt_bind b = { .port = port };
 
 	reports.t0 = vmmgmt_now_s();
+	reports.port = port;
 	reports.fd = open_dev();
 	reports.cmd_fd = open_dev();
 	if (reports.fd < 0 || reports.cmd_fd < 0 ||
@@ -142,19 +280,76 @@ static inline int reports_start(unsigned int port)
 		return -errno;
 	if (pthread_create(&reports.tid, NULL, reports_reader, NULL))
 		return -EAGAIN;
+	reports.running = true;
 	return 0;
 }
 
 static inline void reports_stop(void)
 {
-	if (reports.fd < 0)
+	if (!reports.running)
 		return;
 	__atomic_store_n(&reports.stop, true, __ATOMIC_RELAXED);
 	pthread_join(reports.tid, NULL);
-	close(reports.fd);
-	close(reports.cmd_fd);
+	reports.running = false;
+	if (reports.fd >= 0)
+		close(reports.fd);
+	if (reports.cmd_fd >= 0)
+		close(reports.cmd_fd);
 	reports.fd = -1;
 	reports.cmd_fd = -1;
+}
+
+/* A copy of what happened to the endpoint's files so far. */
+static inline struct reports_ep reports_endpoint(void)
+{
+	struct reports_ep ep;
+
+	pthread_mutex_lock(&reports.lock);
+	ep = reports.ep;
+	pthread_mutex_unlock(&reports.lock);
+	return ep;
+}
+
+/*
+ * Wait up to @secs until the endpoint was opened and bound again more
+ * than @reopens times (or the reader thread gave up).  Return: whether.
+ */
+static inline bool reports_wait_reopened(unsigned long long reopens, double secs)
+{
+	double end = vmmgmt_now_s() + secs;
+	struct reports_ep ep;
+
+	for (;;) {
+		ep = reports_endpoint();
+		if (ep.reopens > reopens)
+			return true;
+		if (ep.gave_up || vmmgmt_now_s() >= end)
+			return false;
+		vmmgmt_sleep_ms(REPORTS_REOPEN_MS);
+	}
+}
+
+/*
+ * write() @len bytes of @buf to the endpoint (@cmd false) or to the
+ * commands' file (@cmd true).  Return: the bytes written, or -errno;
+ * -ESHUTDOWN also while the files are closed for a module handover.
+ */
+static inline ssize_t reports_write(bool cmd, const void *buf, size_t len)
+{
+	ssize_t w;
+	int fd;
+
+	pthread_rwlock_rdlock(&reports.fd_lock);
+	fd = cmd ? reports.cmd_fd : reports.fd;
+	if (fd < 0) {
+		w = -ESHUTDOWN;
+	} else {
+		w = write(fd, buf, len);
+		if (w < 0)
+			w = -errno;
+	}
+	pthread_rwlock_unlock(&reports.fd_lock);
+	return w;
 }
 
 /*
@@ -210,6 +405,7 @@ static inline __printf(3, 4) int guest_command(unsigned int vm,
 		.dst = { .vm = vm, .port = port },
 	};
 	va_list ap;
+	ssize_t w;
 	int n;
 
 	va_start(ap, fmt);
@@ -222,9 +418,10 @@ static inline __printf(3, 4) int guest_command(unsigned int vm,
 	ksft_print_msg("%.2f s: command to VM %u port %u: %s\n",
 		       vmmgmt_now_s() - reports.t0, vm, port,
 		       (char *)buf + sizeof(r));
-	if (write(reports.cmd_fd, buf, sizeof(r) + n) != (ssize_t)(sizeof(r) + n))
-		return -errno;
-	return 0;
+	w = reports_write(true, buf, sizeof(r) + n);
+	if (w < 0)
+		return w;
+	return w == (ssize_t)(sizeof(r) + n) ? 0 : -EIO;
 }
 
 /* The host module's ABI minor (0 if it cannot say). */

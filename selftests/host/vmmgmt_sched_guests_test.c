@@ -22,6 +22,8 @@
  *     number of its last sample before the change, the host's sched/
  *     change_seq is the sample that changed it: the difference is the
  *     reaction in periods (printed, not checked against the goal).
+ *     With VMMGMT_SCHED_FIGURES, 18 more changes without TAP results, for
+ *     the figure sched_reaction_periods over REACT_CHANGES.
  *  4. A asks for everything the ABI allows: within its bounds it stays.
  *  5. Policy off gives B's thread its nice value from before back (the
  *     test gave it 2 before demand took it).
@@ -58,6 +60,8 @@
 #define MEASURE_SECS		10
 #define PERIOD_MS		200
 #define CTL_PORT		77
+/* Changes of A's needs the sched_reaction_periods figure is taken over. */
+#define REACT_CHANGES		20
 
 /* Their needs (vmmgmt.needs=) are start_burner()'s. */
 static struct boot_guest guests[2] = {
@@ -253,9 +257,10 @@ static long long send_needs(const struct boot_guest *g, unsigned int vcpus,
 /*
  * Change A's needs and wait for the host to set nice @want on its vCPU
  * thread; the reaction in periods (sched/change_seq minus the guest's last
- * sample before the change), or -1.
+ * sample before the change), or -1.  With @tap, a TAP result too.
  */
-static long long change_demand(struct boot_guest *g, unsigned int urgency, int want)
+static long long change_demand(struct boot_guest *g, unsigned int urgency, int want,
+			       bool tap)
 {
 	long long before, needs_seq, change_seq;
 	bool ok;
@@ -268,9 +273,49 @@ static long long change_demand(struct boot_guest *g, unsigned int urgency, int w
 		       g->name, urgency, before, needs_seq, nice_of(g->vcpu),
 		       change_seq);
 	ok = ok && needs_seq > before && change_seq >= needs_seq;
+	if (!tap)
+		return ok ? change_seq - before : -1;
 	ksft_test_result(ok, "demand change: %s urgency %u: nice %d, %lld period(s) later\n",
 			 g->name, urgency, want, ok ? change_seq - before : -1);
 	return ok ? change_seq - before : -1;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * For the figure: REACT_CHANGES changes of A's needs in all, the first
+ * two (@r1, @r2, TAP results) and more down and up again without TAP
+ * results (so that the plan is the same with and without figures; A ends
+ * at urgency 100, as after the two).  Prints sched_reaction_periods, the
+ * median (rank n/2 once sorted, as vmmgmt-bench's) with min= and max=, or
+ * nothing when a change failed.
+ */
+static void reaction_figure(struct boot_guest *g, long long r1, long long r2)
+{
+	long long r[REACT_CHANGES];
+	unsigned int i;
+
+	r[0] = r1;
+	r[1] = r2;
+	for (i = 2; i < REACT_CHANGES; i += 2) {
+		r[i] = change_demand(g, 0, 10, false);
+		r[i + 1] = change_demand(g, 100, 0, false);
+	}
+	for (i = 0; i < REACT_CHANGES; i++)
+		if (r[i] < 0) {
+			ksft_print_msg("reaction: change %u of %d failed: no figure\n", i + 1,
+				       REACT_CHANGES);
+			return;
+		}
+	qsort(r, REACT_CHANGES, sizeof(*r), cmp_ll);
+	printf("FIGURE-HOST sched sched_reaction_periods %lld periods min=%lld max=%lld\n",
+	       r[REACT_CHANGES / 2], r[0], r[REACT_CHANGES - 1]);
+	fflush(stdout);
 }
 
 int main(void)
@@ -332,10 +377,12 @@ int main(void)
 			 a->name, ratio, b->name);
 
 	/* 3. A's demand goes down and up again. */
-	r1 = change_demand(a, 0, 10);
-	r2 = change_demand(a, 100, 0);
+	r1 = change_demand(a, 0, 10, true);
+	r2 = change_demand(a, 100, 0, true);
 	if (r1 >= 0 && r2 >= 0)
 		react = (r1 + r2) / 2.0;
+	if (figures)
+		reaction_figure(a, r1, r2);
 
 	/* 4. Everything the ABI allows, and narrower bounds. */
 	clamped0 = vm_num(a, "sched/clamped");
@@ -382,9 +429,12 @@ int main(void)
 	ksft_print_msg("figures: %.2f doorbells per sample (%.2f under demand)\n",
 		       kps_off, kps);
 	if (figures) {
-		printf("FIGURE-HOST sched sched_demand_share_ratio %.2f ratio\n", ratio);
-		if (react >= 0)
-			printf("FIGURE-HOST sched sched_reaction_periods %.1f periods\n", react);
+		/*
+		 * Both burn on one CPU at nice 0 and 10: the share is the
+		 * scheduler's nice weight table at work (1024 / 110), the
+		 * sign that the policy's nice values took effect.
+		 */
+		printf("FIGURE-HOST sched sched_nice_weight_share_ratio %.2f ratio\n", ratio);
 		if (kps_off >= 0)
 			printf("FIGURE-HOST sched %s %.2f doorbell/sample\n",
 			       "stats_notifications_per_period", kps_off);

@@ -11,8 +11,13 @@
  * the encoding and numbering of the ioctls, the region sizes, the link
  * states, the ring constants, modes and record flags, and the ABI 0.7
  * additions (flow control notices and limits, stream segments, the
- * stream ioctls' arguments, the host send timeout) and of ABI 0.8 (VMs
- * that outlive their daemon: the ADD_VM flags, listing and adopting VMs).
+ * stream ioctls' arguments, the host send timeout), of ABI 0.8 (VMs
+ * that outlive their daemon: the ADD_VM flags, listing and adopting VMs)
+ * and of ABI 0.9 (the host module handover: QUIESCE, EXPORT_VM, IMPORT_VM,
+ * RESUME, their arguments and the state header).  Every ioctl number of
+ * uapi/vmmgmt.h is in vmmgmt_ioctls[] (scripts/kunit refuses to run when
+ * one is missing), and every field of struct vmmgmt_ctrl and of every
+ * ioctl's argument structure is in a table of its structure below.
  *
  * The expected numbers are written out here on purpose: the layout is the
  * ABI, so any change to uapi/vmmgmt.h that moves a byte must break this
@@ -296,6 +301,109 @@ static const struct abi_field host_vm_adopt_fields[] = {
 	{ "reserved", VD_OFF(reserved), VD_SZ(reserved), 8, 8, 8 },
 };
 
+/* The arguments of BIND (both devices) and DEL_VM; ADD_VM's is above. */
+#define BIND_OFF(m)	offsetof(struct vmmgmt_bind, m)
+#define BIND_SZ(m)	sizeof_field(struct vmmgmt_bind, m)
+static const struct abi_field bind_fields[] = {
+	{ "port", BIND_OFF(port), BIND_SZ(port), 0, 4, 4 },
+	{ "flags", BIND_OFF(flags), BIND_SZ(flags), 4, 4, 4 },
+	{ "reserved", BIND_OFF(reserved), BIND_SZ(reserved), 8, 8, 8 },
+};
+
+#define VDEL_OFF(m)	offsetof(struct vmmgmt_host_vm_del, m)
+#define VDEL_SZ(m)	sizeof_field(struct vmmgmt_host_vm_del, m)
+static const struct abi_field host_vm_del_fields[] = {
+	{ "vm_id", VDEL_OFF(vm_id), VDEL_SZ(vm_id), 0, 4, 4 },
+	{ "flags", VDEL_OFF(flags), VDEL_SZ(flags), 4, 4, 4 },
+	{ "reserved", VDEL_OFF(reserved), VDEL_SZ(reserved), 8, 8, 8 },
+};
+
+/*
+ * Names and control requests: struct vmmgmt_name is the argument of the
+ * names ioctls and part of struct vmmgmt_ctrl, the CTRL payload; struct
+ * vmmgmt_credit is the CREDIT notice's; struct vmmgmt_name_list is
+ * LIST_NAMES' argument and the LIST answer.
+ */
+#define NAME_OFF(m)	offsetof(struct vmmgmt_name, m)
+#define NAME_SZ(m)	sizeof_field(struct vmmgmt_name, m)
+static const struct abi_field name_fields[] = {
+	{ "name", NAME_OFF(name), NAME_SZ(name), 0, 32, 1 },
+	{ "addr", NAME_OFF(addr), NAME_SZ(addr), 32, 16, 4 },
+	{ "flags", NAME_OFF(flags), NAME_SZ(flags), 48, 4, 4 },
+	{ "reserved", NAME_OFF(reserved), NAME_SZ(reserved), 52, 4, 4 },
+};
+
+#define CTL_OFF(m)	offsetof(struct vmmgmt_ctrl, m)
+#define CTL_SZ(m)	sizeof_field(struct vmmgmt_ctrl, m)
+static const struct abi_field ctrl_fields[] = {
+	{ "op", CTL_OFF(op), CTL_SZ(op), 0, 4, 4 },
+	{ "reserved", CTL_OFF(reserved), CTL_SZ(reserved), 4, 4, 4 },
+	{ "name", CTL_OFF(name), CTL_SZ(name), 8, 56, 4 },
+};
+
+#define CRED_OFF(m)	offsetof(struct vmmgmt_credit, m)
+#define CRED_SZ(m)	sizeof_field(struct vmmgmt_credit, m)
+static const struct abi_field credit_fields[] = {
+	{ "op", CRED_OFF(op), CRED_SZ(op), 0, 4, 4 },
+	{ "msgs", CRED_OFF(msgs), CRED_SZ(msgs), 4, 4, 4 },
+	{ "dst", CRED_OFF(dst), CRED_SZ(dst), 8, 16, 4 },
+	{ "bytes", CRED_OFF(bytes), CRED_SZ(bytes), 24, 8, 8 },
+};
+
+#define NL_OFF(m)	offsetof(struct vmmgmt_name_list, m)
+#define NL_SZ(m)	sizeof_field(struct vmmgmt_name_list, m)
+static const struct abi_field name_list_fields[] = {
+	{ "after", NL_OFF(after), NL_SZ(after), 0, 32, 1 },
+	{ "count", NL_OFF(count), NL_SZ(count), 32, 4, 4 },
+	{ "flags", NL_OFF(flags), NL_SZ(flags), 36, 4, 4 },
+	{ "reserved", NL_OFF(reserved), NL_SZ(reserved), 40, 24, 8 },
+	{ "names", NL_OFF(names), NL_SZ(names), 64, 1792, 4 },
+};
+
+/* ABI 0.9: the host module handover. */
+#define QU_OFF(m)	offsetof(struct vmmgmt_host_quiesce, m)
+#define QU_SZ(m)	sizeof_field(struct vmmgmt_host_quiesce, m)
+static const struct abi_field host_quiesce_fields[] = {
+	{ "format", QU_OFF(format), QU_SZ(format), 0, 4, 4 },
+	{ "nr_ports", QU_OFF(nr_ports), QU_SZ(nr_ports), 4, 4, 4 },
+	{ "ports", QU_OFF(ports), QU_SZ(ports), 8, 256, 4 },
+	{ "flags", QU_OFF(flags), QU_SZ(flags), 264, 4, 4 },
+	{ "pad", QU_OFF(pad), QU_SZ(pad), 268, 4, 4 },
+	{ "reserved", QU_OFF(reserved), QU_SZ(reserved), 272, 16, 8 },
+};
+
+#define SH_OFF(m)	offsetof(struct vmmgmt_host_vm_state_hdr, m)
+#define SH_SZ(m)	sizeof_field(struct vmmgmt_host_vm_state_hdr, m)
+static const struct abi_field host_vm_state_hdr_fields[] = {
+	{ "magic", SH_OFF(magic), SH_SZ(magic), 0, 4, 4 },
+	{ "format", SH_OFF(format), SH_SZ(format), 4, 4, 4 },
+	{ "len", SH_OFF(len), SH_SZ(len), 8, 4, 4 },
+	{ "vm_id", SH_OFF(vm_id), SH_SZ(vm_id), 12, 4, 4 },
+};
+
+/* add is a struct vmmgmt_host_vm_add: 8-byte aligned (its reserved). */
+#define EX_OFF(m)	offsetof(struct vmmgmt_host_vm_export, m)
+#define EX_SZ(m)	sizeof_field(struct vmmgmt_host_vm_export, m)
+static const struct abi_field host_vm_export_fields[] = {
+	{ "vm_id", EX_OFF(vm_id), EX_SZ(vm_id), 0, 4, 4 },
+	{ "flags", EX_OFF(flags), EX_SZ(flags), 4, 4, 4 },
+	{ "state", EX_OFF(state), EX_SZ(state), 8, 8, 8 },
+	{ "state_len", EX_OFF(state_len), EX_SZ(state_len), 16, 4, 4 },
+	{ "pad", EX_OFF(pad), EX_SZ(pad), 20, 4, 4 },
+	{ "add", EX_OFF(add), EX_SZ(add), 24, 160, 8 },
+	{ "reserved", EX_OFF(reserved), EX_SZ(reserved), 184, 16, 8 },
+};
+
+#define IM_OFF(m)	offsetof(struct vmmgmt_host_vm_import, m)
+#define IM_SZ(m)	sizeof_field(struct vmmgmt_host_vm_import, m)
+static const struct abi_field host_vm_import_fields[] = {
+	{ "add", IM_OFF(add), IM_SZ(add), 0, 160, 8 },
+	{ "state", IM_OFF(state), IM_SZ(state), 160, 8, 8 },
+	{ "state_len", IM_OFF(state_len), IM_SZ(state_len), 168, 4, 4 },
+	{ "flags", IM_OFF(flags), IM_SZ(flags), 172, 4, 4 },
+	{ "reserved", IM_OFF(reserved), IM_SZ(reserved), 176, 16, 8 },
+};
+
 /*
  * Check one structure: every field where the ABI puts it, 64-bit fields on
  * 8-byte boundaries, fields back to back from offset 0 (the table is in
@@ -518,6 +626,9 @@ static void vmmgmt_abi_host_vms(struct kunit *test)
 	check_layout(test, "vmmgmt_host_vm_add", host_vm_add_fields,
 		     ARRAY_SIZE(host_vm_add_fields),
 		     sizeof(struct vmmgmt_host_vm_add), 160);
+	check_layout(test, "vmmgmt_host_vm_del", host_vm_del_fields,
+		     ARRAY_SIZE(host_vm_del_fields),
+		     sizeof(struct vmmgmt_host_vm_del), 16);
 	check_layout(test, "vmmgmt_host_vm_info", host_vm_info_fields,
 		     ARRAY_SIZE(host_vm_info_fields),
 		     sizeof(struct vmmgmt_host_vm_info), 80);
@@ -539,9 +650,81 @@ static void vmmgmt_abi_host_vms(struct kunit *test)
 	KUNIT_EXPECT_GE(test, VMMGMT_ABI_MINOR, 8);
 }
 
+/* The host module handover (ABI 0.9): its ioctls' arguments and limits. */
+static void vmmgmt_abi_handover(struct kunit *test)
+{
+	check_layout(test, "vmmgmt_host_quiesce", host_quiesce_fields,
+		     ARRAY_SIZE(host_quiesce_fields),
+		     sizeof(struct vmmgmt_host_quiesce), 288);
+	check_layout(test, "vmmgmt_host_vm_state_hdr", host_vm_state_hdr_fields,
+		     ARRAY_SIZE(host_vm_state_hdr_fields),
+		     sizeof(struct vmmgmt_host_vm_state_hdr), 16);
+	check_layout(test, "vmmgmt_host_vm_export", host_vm_export_fields,
+		     ARRAY_SIZE(host_vm_export_fields),
+		     sizeof(struct vmmgmt_host_vm_export), 200);
+	check_layout(test, "vmmgmt_host_vm_import", host_vm_import_fields,
+		     ARRAY_SIZE(host_vm_import_fields),
+		     sizeof(struct vmmgmt_host_vm_import), 192);
+	/* The ADD_VM argument inside, field by field where it is embedded. */
+	KUNIT_EXPECT_EQ(test, EX_OFF(add.vm_id), 24);
+	KUNIT_EXPECT_EQ(test, EX_OFF(add.kick_fds), 40);
+	KUNIT_EXPECT_EQ(test, EX_OFF(add.call_fds), 72);
+	KUNIT_EXPECT_EQ(test, EX_OFF(add.name), 112);
+	KUNIT_EXPECT_EQ(test, IM_OFF(add.vm_id), 0);
+	KUNIT_EXPECT_EQ(test, IM_OFF(add.name), 88);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HOST_HANDOVER_FORMAT, 1);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HOST_HANDOVER_PORTS, 64);
+	KUNIT_EXPECT_EQ(test, QU_SZ(ports) / sizeof(__u32),
+			VMMGMT_HOST_HANDOVER_PORTS);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HOST_HANDOVER_STATE_MAX, 4 * 1024 * 1024);
+	KUNIT_EXPECT_EQ(test, VMMGMT_HOST_HANDOVER_HOLD_MS, 10000);
+	/* "ohmv" in memory: the bytes 'o' 'h' 'm' 'v' on a little-endian host. */
+	KUNIT_EXPECT_EQ(test, VMMGMT_HOST_STATE_MAGIC, 0x766d686fU);
+	KUNIT_EXPECT_GE(test, VMMGMT_ABI_MINOR, 9);
+}
+
+/* Endpoints: the argument of BIND on both devices. */
+static void vmmgmt_abi_bind_layout(struct kunit *test)
+{
+	check_layout(test, "vmmgmt_bind", bind_fields, ARRAY_SIZE(bind_fields),
+		     sizeof(struct vmmgmt_bind), 16);
+	KUNIT_EXPECT_EQ(test, VMMGMT_PORT_DYNAMIC, 0x8000);
+	KUNIT_EXPECT_EQ(test, VMMGMT_PORT_ECHO, 7);
+	KUNIT_EXPECT_LT(test, VMMGMT_PORT_ECHO, VMMGMT_PORT_DYNAMIC);
+}
+
+/*
+ * Control requests (the host parses these from guest memory) and names:
+ * struct vmmgmt_ctrl, its struct vmmgmt_name, and the CREDIT notice.
+ */
+static void vmmgmt_abi_ctrl_layout(struct kunit *test)
+{
+	check_layout(test, "vmmgmt_name", name_fields, ARRAY_SIZE(name_fields),
+		     sizeof(struct vmmgmt_name), 56);
+	check_layout(test, "vmmgmt_ctrl", ctrl_fields, ARRAY_SIZE(ctrl_fields),
+		     sizeof(struct vmmgmt_ctrl), 64);
+	/* Where the host finds each field of the request in a record. */
+	KUNIT_EXPECT_EQ(test, CTL_OFF(name.name), 8);
+	KUNIT_EXPECT_EQ(test, CTL_OFF(name.addr), 40);
+	KUNIT_EXPECT_EQ(test, CTL_OFF(name.addr.host), 40);
+	KUNIT_EXPECT_EQ(test, CTL_OFF(name.addr.vm), 44);
+	KUNIT_EXPECT_EQ(test, CTL_OFF(name.addr.port), 48);
+	KUNIT_EXPECT_EQ(test, CTL_OFF(name.addr.reserved), 52);
+	KUNIT_EXPECT_EQ(test, CTL_OFF(name.flags), 56);
+	KUNIT_EXPECT_EQ(test, CTL_OFF(name.reserved), 60);
+	check_layout(test, "vmmgmt_credit", credit_fields,
+		     ARRAY_SIZE(credit_fields), sizeof(struct vmmgmt_credit), 32);
+	KUNIT_EXPECT_EQ(test, VMMGMT_CTRL_LIST, 4);
+	KUNIT_EXPECT_EQ(test, VMMGMT_NAMES_MAX, 4096);
+	KUNIT_EXPECT_EQ(test, VMMGMT_NAMES_PER_OWNER, 64);
+}
+
 /* The name list (ABI 0.5): ioctl argument and CTRL answer. */
 static void vmmgmt_abi_name_list_layout(struct kunit *test)
 {
+	check_layout(test, "vmmgmt_name_list", name_list_fields,
+		     ARRAY_SIZE(name_list_fields),
+		     sizeof(struct vmmgmt_name_list), 1856);
 	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_name_list, after), 0);
 	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_name_list, count), 32);
 	KUNIT_EXPECT_EQ(test, offsetof(struct vmmgmt_name_list, flags), 36);
@@ -654,7 +837,11 @@ struct abi_ioctl {
 #define ABI_IOCTL(cmd, host, want, nr, size, dir) \
 	{ #cmd, cmd, host, want, nr, size, dir }
 
-/* Every ioctl of uapi/vmmgmt.h: a new one must be added here. */
+/*
+ * Every ioctl of uapi/vmmgmt.h, 33 at ABI 0.9: a new one must be added
+ * here (scripts/kunit checks that each is).  want_cmd is the whole number
+ * with the generic encoding: dir << 30 | size << 16 | 0xb9 << 8 | nr.
+ */
 static const struct abi_ioctl vmmgmt_ioctls[] = {
 	ABI_IOCTL(VMMGMT_HOST_IOC_GET_VERSION, true,  0x8020b900,
 		  0x00, 32, _IOC_READ),
@@ -662,6 +849,12 @@ static const struct abi_ioctl vmmgmt_ioctls[] = {
 		  0x40, 32, _IOC_READ),
 	ABI_IOCTL(VMMGMT_IOC_GET_INFO,         false, 0x8040b941,
 		  0x41, 64, _IOC_READ),
+	ABI_IOCTL(VMMGMT_IOC_BIND,             false, 0xc010b942,
+		  0x42, 16, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_IOC_CONNECT,          false, 0x4010b943,
+		  0x43, 16, _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_IOC_LAST_SRC,         false, 0x8010b944,
+		  0x44, 16, _IOC_READ),
 	ABI_IOCTL(VMMGMT_IOC_PUBLISH,          false, 0x4038b945,
 		  0x45, 56, _IOC_WRITE),
 	ABI_IOCTL(VMMGMT_IOC_WITHDRAW,         false, 0x4038b946,
@@ -699,11 +892,26 @@ static const struct abi_ioctl vmmgmt_ioctls[] = {
 		  0x01, 160, _IOC_WRITE),
 	ABI_IOCTL(VMMGMT_HOST_IOC_DEL_VM,      true,  0x4010b902,
 		  0x02, 16, _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_BIND,        true,  0xc010b910,
+		  0x10, 16, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_PUBLISH,     true,  0x4038b911,
+		  0x11, 56, _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_LOOKUP,      true,  0xc038b912,
+		  0x12, 56, _IOC_READ | _IOC_WRITE),
 	/* ABI 0.8 */
 	ABI_IOCTL(VMMGMT_HOST_IOC_LIST_VMS,    true,  0xc520b918,
 		  0x18, 1312, _IOC_READ | _IOC_WRITE),
 	ABI_IOCTL(VMMGMT_HOST_IOC_ADOPT_VM,    true,  0x4010b919,
 		  0x19, 16, _IOC_WRITE),
+	/* ABI 0.9 */
+	ABI_IOCTL(VMMGMT_HOST_IOC_QUIESCE,     true,  0xc120b91a,
+		  0x1a, 288, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_EXPORT_VM,   true,  0xc0c8b91b,
+		  0x1b, 200, _IOC_READ | _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_IMPORT_VM,   true,  0x40c0b91c,
+		  0x1c, 192, _IOC_WRITE),
+	ABI_IOCTL(VMMGMT_HOST_IOC_RESUME,      true,  0x4120b91d,
+		  0x1d, 288, _IOC_WRITE),
 };
 
 /* The ioctl numbers decode to the type, number, size and direction. */
@@ -715,6 +923,7 @@ static void vmmgmt_abi_ioctl_encoding(struct kunit *test)
 	size_t i;
 
 	KUNIT_EXPECT_EQ(test, VMMGMT_IOC_MAGIC, 0xb9);
+	KUNIT_EXPECT_EQ(test, ARRAY_SIZE(vmmgmt_ioctls), 33);
 
 	for (i = 0; i < ARRAY_SIZE(vmmgmt_ioctls); i++) {
 		const struct abi_ioctl *io = &vmmgmt_ioctls[i];
@@ -830,12 +1039,15 @@ static struct kunit_case vmmgmt_abi_cases[] = {
 	KUNIT_CASE(vmmgmt_abi_info_layout),
 	KUNIT_CASE(vmmgmt_abi_ring_layout),
 	KUNIT_CASE(vmmgmt_abi_stats_layout),
+	KUNIT_CASE(vmmgmt_abi_bind_layout),
+	KUNIT_CASE(vmmgmt_abi_ctrl_layout),
 	KUNIT_CASE(vmmgmt_abi_name_list_layout),
 	KUNIT_CASE(vmmgmt_abi_modes),
 	KUNIT_CASE(vmmgmt_abi_flow),
 	KUNIT_CASE(vmmgmt_abi_flow_rules),
 	KUNIT_CASE(vmmgmt_abi_streams),
 	KUNIT_CASE(vmmgmt_abi_host_vms),
+	KUNIT_CASE(vmmgmt_abi_handover),
 	KUNIT_CASE(vmmgmt_abi_ring_constants),
 	KUNIT_CASE(vmmgmt_abi_magic_bytes),
 	KUNIT_CASE(vmmgmt_abi_ioctl_encoding),

@@ -388,6 +388,66 @@ static void vmmgmt_ring_test_wrap(struct kunit *test)
 	rt_check_guards(test, rt);
 }
 
+/*
+ * A module handover: both sides' private states are saved and taken over
+ * by fresh views (vmmgmt_ring_init() + vmmgmt_ring_restore()) every few
+ * records, across the wrap; nothing shared is written by the take-over,
+ * and every record arrives once, in order.  Bad states are refused.
+ */
+static void vmmgmt_ring_test_save_restore(struct kunit *test)
+{
+	struct rt *rt = rt_new(test, RT_SIZE, RT_WRAP_START);
+	struct vmmgmt_ring_ctrl before;
+	struct vmmgmt_ring_state ps, cs, bad;
+	u32 n_post = 0, n_pop = 0, round;
+	bool wrapped = false;
+
+	for (round = 0; round < 2000; round++) {
+		while (n_post - n_pop < 40 && rt_post(rt, 200, n_post) == 0)
+			n_post++;
+		if (rt->prod.idx < RT_WRAP_START)
+			wrapped = true;
+		/* Some popped, the rest left for the next module. */
+		while (n_pop < n_post && (n_pop + round) % 3) {
+			rt_pop_check(test, rt, 200, n_pop);
+			n_pop++;
+		}
+		vmmgmt_ring_save(&rt->prod, &ps);
+		vmmgmt_ring_save(&rt->cons, &cs);
+		memcpy(&before, rt->ctrl, sizeof(before));
+		KUNIT_ASSERT_EQ(test, vmmgmt_ring_init(&rt->prod, rt->ctrl,
+						       rt->data, RT_SIZE), 0);
+		KUNIT_ASSERT_EQ(test, vmmgmt_ring_init(&rt->cons, rt->ctrl,
+						       rt->data, RT_SIZE), 0);
+		KUNIT_ASSERT_EQ(test, vmmgmt_ring_restore(&rt->prod, &ps, true), 0);
+		KUNIT_ASSERT_EQ(test, vmmgmt_ring_restore(&rt->cons, &cs, false), 0);
+		KUNIT_ASSERT_EQ(test, memcmp(&before, rt->ctrl, sizeof(before)), 0);
+	}
+	while (n_pop < n_post) {
+		rt_pop_check(test, rt, 200, n_pop);
+		n_pop++;
+	}
+	KUNIT_EXPECT_TRUE(test, wrapped);
+	KUNIT_EXPECT_GT(test, n_pop, 3000U);
+
+	bad = ps;
+	bad.idx += 1;
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_restore(&rt->prod, &bad, true), -EINVAL);
+	bad = ps;
+	bad.err = VMMGMT_RING_ERR_MAX;
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_restore(&rt->prod, &bad, true), -EINVAL);
+	bad = cs;
+	bad.pub += 4;
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_restore(&rt->cons, &bad, false), -EINVAL);
+	bad = ps;
+	bad.use_notify_at = 7;
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_restore(&rt->prod, &bad, true), -EINVAL);
+	bad = cs;
+	bad.waiting = 2;
+	KUNIT_EXPECT_EQ(test, vmmgmt_ring_restore(&rt->cons, &bad, false), -EINVAL);
+	rt_check_guards(test, rt);
+}
+
 /* Every payload size from 0 to the maximum, at every alignment. */
 static void vmmgmt_ring_test_sizes(struct kunit *test)
 {
@@ -1265,6 +1325,7 @@ static struct kunit_case vmmgmt_ring_cases[] = {
 	KUNIT_CASE(vmmgmt_ring_test_empty),
 	KUNIT_CASE(vmmgmt_ring_test_full),
 	KUNIT_CASE(vmmgmt_ring_test_wrap),
+	KUNIT_CASE(vmmgmt_ring_test_save_restore),
 	KUNIT_CASE(vmmgmt_ring_test_sizes),
 	KUNIT_CASE(vmmgmt_ring_test_bad_args),
 	KUNIT_CASE(vmmgmt_ring_test_skip),

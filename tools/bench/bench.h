@@ -3,19 +3,24 @@
  * vmmgmt-bench: echo figures of the vmmgmt channel, and of virtio-vsock in
  * the same VMs for comparison.
  *
- * In a guest, "vmmgmt-bench guest" measures, against the host module's
- * echo service (0, 0, VMMGMT_PORT_ECHO) through /dev/vmmgmt and against a
- * vsock echo server in the host VM ("vmmgmt-bench vsock-echo-server"):
- * the sustained echo rate of 64 B and 64 KiB messages with a window of
- * messages in flight (one writer and one reader thread), the round trip
- * time of 64 B messages one at a time (median and 99th percentile), and
- * for vmmgmt the guest's doorbells and interrupts per echoed message; then
- * the chat_ figures, the same echo streamed with a deep window (the rate,
- * the throughput, and the doorbells and interrupts per message under that
- * sustained load).
- * Every figure is one line "FIGURE <name> <value> <unit>" on stdout.
- * "vmmgmt-bench smoke" runs the vmmgmt part with a few hundred messages
- * and checks that every figure came out, for the test runs.
+ * In a guest, "vmmgmt-bench guest" measures through /dev/vmmgmt against
+ * a userspace endpoint in the host VM ("vmmgmt-bench host-echo-server"
+ * on /dev/vmmgmt-host: the _hostuser figures, the headline's vmmgmt
+ * side), against the host module's in-kernel echo service (0, 0,
+ * VMMGMT_PORT_ECHO: the figures without suffix, secondary) and against a
+ * userspace vsock echo server in the host VM ("vmmgmt-bench
+ * vsock-echo-server": _vsock): the sustained echo rate of 64 B and 64 KiB
+ * messages with a window of messages in flight (one writer and one reader
+ * thread), the round trip time of 64 B messages one at a time (median and
+ * 99th percentile), the chat_ figures (the same echo streamed with a deep
+ * window: rate and throughput) and their cost (host plus guest CPU time
+ * per message, notifications per message).  "vmmgmt-bench h2g" in the
+ * host VM measures the chat_ figures the other way, host to guest.
+ * Every figure is the median of --rounds rounds, one line
+ * "FIGURE <name> <median> <unit> min=<v> max=<v>" on stdout.
+ * "vmmgmt-bench smoke" runs the kernel echo part with a few hundred
+ * messages, one round, and checks that every figure came out, for the
+ * test runs.
  *
  * Documentation/testing.rst ("Benchmarks") explains the figures.
  *
@@ -25,9 +30,13 @@
  *   flood.c      flood, victim: the chat_flood_ rounds the host drives
  *   vm2vm.c      vm2vm, vm2vm-echo, vsock-relay: guest to guest
  *   stream.c     stream, stream-server: the stream_tput_ figures
+ *   h2g.c        h2g (host VM): the chat_*_h2g figures
  *   server.c     vsock-echo-server, host-echo-server (host VM)
- *   measure.c    echo rate and round trips on one connection; FIGURE lines
- *   transport.c  one message per send and receive: vmmgmt, vsock
+ *   measure.c    echo rate and round trips on one connection
+ *   transport.c  one message per send and receive: vmmgmt (guest or host
+ *                side), vsock
+ *   stats.c      median and spread of rounds, FIGURE lines, /proc/stat
+ *                and /proc/interrupts parsing (libc only)
  */
 #ifndef VMMGMT_BENCH_H
 #define VMMGMT_BENCH_H
@@ -62,14 +71,34 @@
  * port + 1, reached through the relay's vsock port + 1.
  */
 #define STREAM_BENCH_PORT	7200
-#define STREAM_SECONDS		10
-#define STREAM_ROUNDS		3
+#define STREAM_SECONDS		5
+
+/*
+ * Rounds of every figure (--rounds; default VMMGMT_BENCH_ROUNDS from the
+ * environment, else BENCH_ROUNDS_DEFAULT), at most BENCH_ROUNDS_MAX.
+ */
+#define BENCH_ROUNDS_DEFAULT	3
+#define BENCH_ROUNDS_MAX	15
+/* Seconds of each rate round (--seconds). */
+#define BENCH_SECONDS_DEFAULT	2
+
+/*
+ * host-echo-server answers a message that starts with CPU_QUERY (on any
+ * connection) with the first line of its /proc/stat, NUL-terminated: the
+ * host VM's CPU time around a guest's round (chat_cpu_per_msg).  No
+ * message of a measurement starts so (their first 8 bytes are a small
+ * sequence number).
+ */
+#define CPU_QUERY		"VMMGMT-CPU?"
+/* h2g: the guest's echo (vm2vm-echo) for the host's h2g runs. */
+#define H2G_PORT		4300
 
 #define bench_err(fmt, ...) \
 	fprintf(stderr, "vmmgmt-bench: " fmt "\n", ##__VA_ARGS__)
 
 struct opts {
 	double seconds;		/* length of each rate run */
+	unsigned int rounds;	/* rounds of every figure */
 	unsigned long msgs;	/* cap on messages of each 64 B rate run */
 	unsigned long large_msgs; /* the same for the 64 KiB run */
 	unsigned long samples;	/* round trips for the percentiles */
@@ -88,19 +117,21 @@ struct opts {
 
 /* transport.c: one message per send and receive */
 
-enum transport { K_VMMGMT, K_SEQPACKET, K_STREAM };
+enum transport { K_VMMGMT, K_SEQPACKET, K_STREAM, K_VMMGMT_HOST };
 
 extern const char * const kind_names[];
 
 struct conn {
 	int fd;
 	enum transport kind;
+	struct vmmgmt_addr dst;	/* K_VMMGMT_HOST: where each record goes */
 };
 
 int msg_send(const struct conn *c, const void *buf, size_t len);
 ssize_t msg_recv(const struct conn *c, void *buf, size_t cap);
 int open_vmmgmt_to(struct conn *c, unsigned int vm, unsigned int port);
 int open_vmmgmt(struct conn *c, unsigned int port);
+int open_vmmgmt_host(struct conn *c, unsigned int vm, unsigned int port);
 int open_vsock(struct conn *c, enum transport kind, unsigned int cid,
 	       unsigned int port);
 
@@ -111,9 +142,35 @@ double rate_measure(const struct conn *c, size_t len, unsigned int window,
 		    unsigned long max_msgs, const struct opts *o,
 		    unsigned long *msgs);
 int rtt_measure(const struct conn *c, const char *suffix,
-		const struct opts *o, double *p50, double *p99);
+		unsigned long samples, double seconds, double *p50,
+		double *p99);
+
+/* stats.c: rounds, FIGURE lines, CPU and interrupt counters */
+
+/* A figure over its rounds: the median (see spread_of()), min and max. */
+struct spread {
+	double med, min, max;
+};
+
+/* CPU time of one system in clock ticks (USER_HZ): cpu_ticks_parse(). */
+struct cpu_ticks {
+	unsigned long long busy;	/* its own work, not its guests' */
+	unsigned long long guest;	/* running its KVM guests */
+};
+
+void spread_of(const double *v, unsigned int n, struct spread *s);
+void ratio_of(const double *a, const double *b, unsigned int n,
+	      struct spread *s);
 void figure(const char *name, const char *suffix, double value,
 	    const char *unit);
+void figure_spread(const char *name, const char *suffix, const double *v,
+		   unsigned int n, const char *unit);
+void figure_ratio(const char *name, const char *suffix, const double *a,
+		  const double *b, unsigned int n);
+int cpu_ticks_parse(const char *text, struct cpu_ticks *t);
+long long irq_count_parse(const char *text, const char *dev);
+char *read_text_file(const char *path);
+int cpu_ticks_now(struct cpu_ticks *t);
 
 /* stream.c: byte streams, vmmgmt (ABI 0.7) and vsock SOCK_STREAM */
 
@@ -122,7 +179,7 @@ enum stream_kind { S_VMMGMT_GUEST, S_VMMGMT_HOST, S_VSOCK };
 int stream_server_start(unsigned int port, unsigned int vport);
 int stream_rounds(const char *base, const char *vs_suffix, unsigned int vm,
 		  unsigned int port, unsigned int cid, unsigned int vport,
-		  bool to_us);
+		  bool to_us, unsigned int rounds);
 
 /* server.c: echo servers in the host VM; its vsock listener */
 
@@ -146,5 +203,6 @@ int vm2vm_echo_main(const struct opts *o);
 int vsock_relay_main(const struct opts *o);
 int stream_main(const struct opts *o);
 int stream_server_main(const struct opts *o);
+int h2g_main(const struct opts *o);
 
 #endif /* VMMGMT_BENCH_H */

@@ -4,7 +4,7 @@
  * echo service until the host stops it, and a guest that measures its
  * chat rate in the rounds the host names (the chat_flood_ figures).  The
  * host VM drives both through a bound port (--ctl-port).  Calls
- * transport.c, measure.c and libc.
+ * transport.c, measure.c, stats.c and libc.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -132,16 +132,20 @@ static const char * const victim_rounds[] = {
 /*
  * victim: after "BENCH-VICTIM ready", wait for a round's name on
  * ctl_port, measure the 64 B chat rate (STREAM_WINDOW in flight, as
- * chat_rate_64B) and print it; "done" ends it with the ratios.  The host
- * sets the quotas and starts the flooding guest between rounds.
+ * chat_rate_64B) --rounds times and print its median and spread; "done"
+ * ends it with the ratios.  The host sets the quotas and starts the
+ * flooding guest between rounds.  Every ratio divides by the victim
+ * alone with no quota (alone_quota_off): what the victim keeps of what
+ * it gets with nobody else there and no policy in the way.
  */
 int victim_main(const struct opts *o)
 {
-	double rate[ARRAY_SIZE(victim_rounds)] = { 0 };
+	static double rate[ARRAY_SIZE(victim_rounds)][BENCH_ROUNDS_MAX];
+	bool done[ARRAY_SIZE(victim_rounds)] = { false };
+	unsigned int i, r, n = o->rounds;
 	unsigned long msgs;
 	char cmd[64], name[96];
 	struct conn c;
-	unsigned int i;
 	int fd, err;
 	double v;
 
@@ -165,26 +169,29 @@ int victim_main(const struct opts *o)
 			bench_err("victim: unknown round '%s'", cmd);
 			return 1;
 		}
-		v = rate_measure(&c, SMALL, STREAM_WINDOW, o->msgs, o, &msgs);
-		if (v < 0)
-			return 1;
-		rate[i] = v;
+		for (r = 0; r < n; r++) {
+			v = rate_measure(&c, SMALL, STREAM_WINDOW, o->msgs, o,
+					 &msgs);
+			if (v < 0)
+				return 1;
+			rate[i][r] = v;
+		}
+		done[i] = true;
 		snprintf(name, sizeof(name), "chat_flood_victim_rate_64B_%s",
 			 victim_rounds[i]);
-		figure(name, "", v, "msg/s");
+		figure_spread(name, "", rate[i], n, "msg/s");
 	}
 	close(c.fd);
 	close(fd);
-	/* Rounds 0-1 alone, 2-4 under the flood. */
-	if (rate[0] > 0 && rate[2] > 0)
-		figure("chat_flood_victim_rate_kept_quota_off", "",
-		       rate[2] / rate[0], "x");
-	if (rate[0] > 0 && rate[4] > 0)
-		figure("chat_flood_victim_rate_kept_flooder_quota", "",
-		       rate[4] / rate[0], "x");
-	if (rate[1] > 0 && rate[3] > 0)
-		figure("chat_flood_victim_rate_kept", "", rate[3] / rate[1],
-		       "x");
+	/* 0 alone_quota_off, 1 alone_quota_on, 2-4 under the flood. */
+	if (done[0] && done[2])
+		figure_ratio("chat_flood_victim_rate_kept_quota_off", "",
+			     rate[2], rate[0], n);
+	if (done[0] && done[4])
+		figure_ratio("chat_flood_victim_rate_kept_flooder_quota", "",
+			     rate[4], rate[0], n);
+	if (done[0] && done[3])
+		figure_ratio("chat_flood_victim_rate_kept", "", rate[3],
+			     rate[0], n);
 	return 0;
 }
-

@@ -2,7 +2,7 @@
 /*
  * vmmgmt-bench: the command line: options, the table of commands, usage.
  * Calls the commands' *_main() functions (guest.c, flood.c, server.c,
- * vm2vm.c, stream.c) and libc.
+ * vm2vm.c, stream.c, h2g.c) and libc.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -50,14 +50,23 @@ static void usage(FILE *f)
 		"                     1 MiB writes for %d s each way against the host\n"
 		"                     VM's stream-server: vmmgmt (--host-port, default\n"
 		"                     %u) and vsock SOCK_STREAM (--vsock-cid, default 2;\n"
-		"                     --vsock-port, default %u), %d rounds each\n"
+		"                     --vsock-port, default %u), --rounds (%d) each\n"
 		"  stream-server      in the host VM: serve those streams on vmmgmt\n"
 		"                     --host-port and vsock --vsock-port (default %u)\n"
+		"  h2g                in the host VM: the chat_*_h2g figures, host to\n"
+		"                     guest, from a " VMMGMT_HOST_DEV " endpoint to\n"
+		"                     VM --peer-vm port --peer-port and over vsock to\n"
+		"                     --vsock-cid --vsock-port, where the guest runs\n"
+		"                     vm2vm-echo; ends that echo\n"
 		"\n"
 		"Options:\n"
-		"  -s, --seconds S     length of each rate run (default 5)\n"
+		"  -s, --seconds S     length of each rate run (default %d)\n"
+		"  -N, --rounds N      rounds of every figure, 1 to %d (default\n"
+		"                      VMMGMT_BENCH_ROUNDS, else %d): figures are the\n"
+		"                      median with min= and max=\n"
 		"  -n, --msgs N        at most N messages per rate run\n"
-		"  -r, --samples N     round trips for the percentiles (default 3000)\n"
+		"  -r, --samples N     round trips for the percentiles, shared by the\n"
+		"                      rounds (default 3000)\n"
 		"  -c, --vsock-cid C   also measure vsock to CID C (2: the host)\n"
 		"  -p, --vsock-port P  vsock port (default %u; vm2vm, vsock-relay: %u)\n"
 		"  -P, --host-port P   also measure a host userspace endpoint on port P\n"
@@ -65,15 +74,17 @@ static void usage(FILE *f)
 		"  -m, --marks         print BENCH-MARK lines around the 64 B vmmgmt runs\n"
 		"                      and pause 2 s at each (host-side counters)\n"
 		"  -V, --peer-vm ID    vm2vm: guest B's VM id\n"
-		"  -o, --peer-port P   vm2vm, vm2vm-echo: guest B's vmmgmt port\n"
+		"  -o, --peer-port P   vm2vm, vm2vm-echo: guest B's vmmgmt port; h2g:\n"
+		"                      the guest's (default %u)\n"
 		"  -C, --relay-cid C   vsock-relay: CID to relay to (guest B)\n"
 		"  -R, --relay-port P  vsock-relay: port to relay to (default %u)\n"
-		"Output: lines \"FIGURE <name> <value> <unit>\" (stream: then \"min=V\n"
-		"max=V\" of its rounds) and \"INFO ...\".\n",
+		"Output: lines \"FIGURE <name> <value> <unit> min=V max=V\" (the\n"
+		"median of the rounds and their spread) and \"INFO ...\".\n",
 		EXIT_UNSUPPORTED, VM2VM_RELAY_PORT, VM2VM_PORT, STREAM_SECONDS,
-		STREAM_BENCH_PORT, STREAM_BENCH_PORT, STREAM_ROUNDS,
-		STREAM_BENCH_PORT, VSOCK_PORT_DEFAULT, VM2VM_RELAY_PORT,
-		VSOCK_PORT_DEFAULT);
+		STREAM_BENCH_PORT, STREAM_BENCH_PORT, BENCH_ROUNDS_DEFAULT,
+		STREAM_BENCH_PORT, BENCH_SECONDS_DEFAULT, BENCH_ROUNDS_MAX,
+		BENCH_ROUNDS_DEFAULT, VSOCK_PORT_DEFAULT, VM2VM_RELAY_PORT,
+		H2G_PORT, VSOCK_PORT_DEFAULT);
 }
 
 static unsigned long parse_num(const char *s, const char *what)
@@ -95,6 +106,7 @@ static int smoke_prepare(struct opts *o, const char *cmd)
 {
 	(void)cmd;
 	o->smoke = true;
+	o->rounds = 1;
 	if (o->msgs == ~0UL)
 		o->msgs = 300;
 	o->large_msgs = o->msgs / 10 ? o->msgs / 10 : 1;
@@ -152,6 +164,19 @@ static int host_server_prepare(struct opts *o, const char *cmd)
 	return 0;
 }
 
+/* h2g: the guest's echo for it, on H2G_PORT by default. */
+static int h2g_prepare(struct opts *o, const char *cmd)
+{
+	(void)cmd;
+	if (o->peer_port == VM2VM_PORT)
+		o->peer_port = H2G_PORT;
+	if (!o->peer_vm || !o->cid) {
+		bench_err("h2g needs --peer-vm and --vsock-cid");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* stream, stream-server: their own ports by default. */
 static int stream_prepare(struct opts *o, const char *cmd)
 {
@@ -184,12 +209,23 @@ static const struct bench_cmd {
 	{ "host-echo-server", host_server_prepare, host_server_main },
 	{ "stream", stream_prepare, stream_main },
 	{ "stream-server", stream_prepare, stream_server_main },
+	{ "h2g", h2g_prepare, h2g_main },
 };
+
+/* The default rounds: VMMGMT_BENCH_ROUNDS, else BENCH_ROUNDS_DEFAULT. */
+static unsigned int rounds_default(void)
+{
+	const char *env = getenv("VMMGMT_BENCH_ROUNDS");
+
+	return env && *env ? parse_num(env, "VMMGMT_BENCH_ROUNDS") :
+			     BENCH_ROUNDS_DEFAULT;
+}
 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "seconds", required_argument, NULL, 's' },
+		{ "rounds", required_argument, NULL, 'N' },
 		{ "msgs", required_argument, NULL, 'n' },
 		{ "samples", required_argument, NULL, 'r' },
 		{ "vsock-cid", required_argument, NULL, 'c' },
@@ -205,7 +241,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = {
-		.seconds = 5, .msgs = ~0UL, .large_msgs = ~0UL, .samples = 3000,
+		.seconds = BENCH_SECONDS_DEFAULT, .msgs = ~0UL, .large_msgs = ~0UL, .samples = 3000,
 		.vsock_port = VSOCK_PORT_DEFAULT, .peer_port = VM2VM_PORT,
 		.relay_port = VSOCK_PORT_DEFAULT,
 	};
@@ -218,10 +254,11 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
+	o.rounds = rounds_default();
 	cmd = argv[1];
 	argv++;
 	argc--;
-	while ((opt = getopt_long(argc, argv, "s:n:r:c:p:P:k:mV:o:C:R:h", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:N:n:r:c:p:P:k:mV:o:C:R:h", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			o.seconds = strtod(optarg, &end);
@@ -229,6 +266,9 @@ int main(int argc, char **argv)
 				bench_err("bad seconds '%s'", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'N':
+			o.rounds = parse_num(optarg, "rounds");
 			break;
 		case 'n':
 			o.msgs = parse_num(optarg, "message count");
@@ -272,6 +312,11 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return EXIT_USAGE;
 		}
+	}
+	if (!o.rounds || o.rounds > BENCH_ROUNDS_MAX) {
+		bench_err("rounds must be 1 to %d, not %u", BENCH_ROUNDS_MAX,
+			  o.rounds);
+		return EXIT_USAGE;
 	}
 	if (optind != argc || !o.msgs || !o.samples) {
 		usage(stderr);

@@ -2,8 +2,7 @@
 /*
  * vmmgmt-bench: the measurements on one connection: the echo rate with a
  * window of messages in flight (a writer thread, the caller reads), the
- * round-trip percentiles, and the FIGURE lines that report them.  Calls
- * transport.c and libc.
+ * round-trip percentiles.  Calls transport.c and libc.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -199,15 +198,17 @@ static double percentile(const double *s, unsigned long n, unsigned int p)
 }
 
 /*
- * Round trips of 64 B messages one at a time, at most o->samples and at
- * most 2 * o->seconds long.  Fills p50 and p99 in microseconds.
+ * Round trips of 64 B messages one at a time: @samples of them, but no
+ * more than @seconds long once 100 are taken.  Fills p50 and p99 in
+ * microseconds.
  */
 int rtt_measure(const struct conn *c, const char *suffix,
-		const struct opts *o, double *p50, double *p99)
+		unsigned long samples, double seconds, double *p50,
+		double *p99)
 {
 	unsigned char out[SMALL] = { 0 }, in[SMALL + 1];
-	double *s = calloc(o->samples, sizeof(*s));
-	double end = vmmgmt_now_s() + 2 * o->seconds, t0;
+	double *s = calloc(samples, sizeof(*s));
+	double end = vmmgmt_now_s() + seconds, t0;
 	unsigned long i;
 	char err[160];
 	ssize_t n;
@@ -215,7 +216,7 @@ int rtt_measure(const struct conn *c, const char *suffix,
 
 	if (!s)
 		return -1;
-	for (i = 0; i < o->samples && (i < 100 || vmmgmt_now_s() < end); i++) {
+	for (i = 0; i < samples && (i < 100 || vmmgmt_now_s() < end); i++) {
 		stamp(out, sizeof(out), i);
 		t0 = vmmgmt_now_s();
 		ret = msg_send(c, out, sizeof(out));
@@ -240,12 +241,4 @@ int rtt_measure(const struct conn *c, const char *suffix,
 	       suffix, kind_names[c->kind], i, s[0], s[i - 1]);
 	free(s);
 	return 0;
-}
-
-void figure(const char *name, const char *suffix, double value,
-	    const char *unit)
-{
-	printf("FIGURE %s%s %.*f %s\n", name, suffix,
-	       value < 10 ? 3 : 1, value, unit);
-	fflush(stdout);
 }

@@ -2,8 +2,9 @@
 /*
  * vmmgmt-bench vsock-echo-server and host-echo-server, in the host VM:
  * echo over AF_VSOCK (a thread per connection), and echo as a userspace
- * endpoint of /dev/vmmgmt-host.  The vsock listener also serves
- * vm2vm-echo (vm2vm.c).  Calls transport.c and libc.
+ * endpoint of /dev/vmmgmt-host, which also answers the guests' queries of
+ * the host VM's CPU time.  The vsock listener also serves vm2vm-echo
+ * (vm2vm.c).  Calls transport.c, stats.c (reading /proc/stat) and libc.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -129,10 +130,36 @@ int vsock_server_main(const struct opts *o)
 }
 
 /*
+ * The answer to a CPU_QUERY in @rec's payload (room for @cap bytes): the
+ * "cpu " line of this system's /proc/stat, NUL-terminated.  Returns the
+ * payload's length, or 0 when /proc/stat cannot be read (the asking guest
+ * then fails its CPU figures).
+ */
+static size_t cpu_answer(unsigned char *payload, size_t cap)
+{
+	char *text = read_text_file("/proc/stat"), *nl;
+	size_t len;
+
+	if (!text)
+		return 0;
+	nl = strchr(text, '\n');
+	if (nl)
+		*nl = '\0';
+	len = strlen(text) + 1;
+	if (len > cap)
+		len = 0;
+	else
+		memcpy(payload, text, len);
+	free(text);
+	return len;
+}
+
+/*
  * Echo as a userspace endpoint of the host module: each read() of a bound
  * /dev/vmmgmt-host file is a struct vmmgmt_rec and its payload, each
  * write() one such record.  The answer goes back to the sender with the
- * request's id, like the module's own echo service.
+ * request's id, like the module's own echo service; a CPU_QUERY is
+ * answered with the host VM's CPU counters instead (cpu_answer()).
  */
 int host_server_main(const struct opts *o)
 {
@@ -175,6 +202,12 @@ int host_server_main(const struct opts *o)
 		}
 		if (rec->flags & VMMGMT_REC_F_RESPONSE)
 			continue;
+		if (rec->len >= sizeof(CPU_QUERY) - 1 &&
+		    !memcmp(rec + 1, CPU_QUERY, sizeof(CPU_QUERY) - 1)) {
+			rec->len = cpu_answer((unsigned char *)(rec + 1),
+					      cap - sizeof(*rec));
+			n = sizeof(*rec) + rec->len;
+		}
 		a = rec->src;
 		rec->src = rec->dst;
 		rec->dst = a;

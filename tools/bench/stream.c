@@ -15,9 +15,10 @@
  * its side down and takes the answer (g2h, vm2vm), or asks for "send"
  * and reads to the end (h2g); the rate is bytes over the time from its
  * first byte to the answer or the end, on its own clock.  Rounds
- * alternate vmmgmt and vsock; each figure is the median of STREAM_ROUNDS
- * with min= and max=.  Calls transport.c (the vsock connect and listen),
- * measure.c (figure lines) and libc.
+ * alternate vmmgmt and vsock; each figure is the median of --rounds
+ * with min= and max=, a ratio the ratio of the medians (stats.c).  Calls
+ * transport.c (the vsock connect and listen), stats.c (figure lines) and
+ * libc.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -326,61 +327,35 @@ static double stream_run(bool vsock, unsigned int vm, unsigned int port,
 	return sent / (t1 - t0) / 1e6;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* FIGURE name median unit min=... max=... of @n values. */
-static void figure_spread(const char *name, const double *v, int n,
-			  const char *unit)
-{
-	double s[STREAM_ROUNDS];
-	int i;
-
-	for (i = 0; i < n; i++)
-		s[i] = v[i];
-	qsort(s, n, sizeof(*s), cmp_double);
-	printf("FIGURE %s %.*f %s min=%.*f max=%.*f\n", name,
-	       s[n / 2] < 10 ? 3 : 1, s[n / 2], unit, s[0] < 10 ? 3 : 1, s[0],
-	       s[n - 1] < 10 ? 3 : 1, s[n - 1]);
-	fflush(stdout);
-}
-
 /*
- * STREAM_ROUNDS rounds of vmmgmt then vsock in one direction; the
- * figures @name (the ratio of each round's pair), @name without
- * "_vs_vsock..." in MB/s for each.  @vs_suffix: "_vs_vsock" or
- * "_vs_vsock_relay".  Returns 0 when every run worked.
+ * @rounds rounds of vmmgmt then vsock in one direction; the figures
+ * @base@vs_suffix (the ratio of the medians, with the smallest and the
+ * largest ratio of a round's pair), @base and @base without "_vs" of
+ * @vs_suffix in MB/s.  @vs_suffix: "_vs_vsock" or "_vs_vsock_relay".
+ * Returns 0 when every run worked.
  */
 int stream_rounds(const char *base, const char *vs_suffix, unsigned int vm,
 		  unsigned int port, unsigned int cid, unsigned int vport,
-		  bool to_us)
+		  bool to_us, unsigned int rounds)
 {
-	double vm_r[STREAM_ROUNDS], vs_r[STREAM_ROUNDS], ratio[STREAM_ROUNDS];
-	char name[96];
-	int i;
+	double vm_r[BENCH_ROUNDS_MAX], vs_r[BENCH_ROUNDS_MAX];
+	unsigned int i;
 
-	printf("INFO %s: %d rounds of %d s of 1 MiB writes: vmmgmt to %u:%u, vsock to %u:%u\n",
-	       base, STREAM_ROUNDS, STREAM_SECONDS, vm, port, cid, vport);
+	printf("INFO %s: %u rounds of %d s of 1 MiB writes: vmmgmt to %u:%u, vsock to %u:%u\n",
+	       base, rounds, STREAM_SECONDS, vm, port, cid, vport);
 	fflush(stdout);
-	for (i = 0; i < STREAM_ROUNDS; i++) {
+	for (i = 0; i < rounds; i++) {
 		vm_r[i] = stream_run(false, vm, port, cid, vport, to_us);
 		vs_r[i] = stream_run(true, vm, port, cid, vport, to_us);
 		if (vm_r[i] <= 0 || vs_r[i] <= 0)
 			return -1;
-		ratio[i] = vm_r[i] / vs_r[i];
-		printf("INFO %s round %d: vmmgmt %.1f MB/s, vsock %.1f MB/s\n",
+		printf("INFO %s round %u: vmmgmt %.1f MB/s, vsock %.1f MB/s\n",
 		       base, i + 1, vm_r[i], vs_r[i]);
 	}
-	snprintf(name, sizeof(name), "%s%s", base, vs_suffix);
-	figure_spread(name, ratio, STREAM_ROUNDS, "x");
-	figure_spread(base, vm_r, STREAM_ROUNDS, "MB/s");
-	snprintf(name, sizeof(name), "%s%s", base,
-		 strcmp(vs_suffix, "_vs_vsock") ? "_vsock_relay" : "_vsock");
-	figure_spread(name, vs_r, STREAM_ROUNDS, "MB/s");
+	figure_ratio(base, vs_suffix, vm_r, vs_r, rounds);
+	figure_spread(base, "", vm_r, rounds, "MB/s");
+	figure_spread(base, strcmp(vs_suffix, "_vs_vsock") ? "_vsock_relay" :
+		      "_vsock", vs_r, rounds, "MB/s");
 	return 0;
 }
 
@@ -389,12 +364,12 @@ int stream_main(const struct opts *o)
 {
 	int fails = 0;
 
-	alarm(4 * STREAM_ROUNDS * (STREAM_SECONDS + 30) + 60);
+	alarm(4 * o->rounds * (STREAM_SECONDS + 30) + 60);
 	fails += stream_rounds("stream_tput_g2h", "_vs_vsock",
 			       VMMGMT_HOST_PEER_ID, o->host_port, o->cid,
-			       o->vsock_port, false) != 0;
+			       o->vsock_port, false, o->rounds) != 0;
 	fails += stream_rounds("stream_tput_h2g", "_vs_vsock",
 			       VMMGMT_HOST_PEER_ID, o->host_port, o->cid,
-			       o->vsock_port, true) != 0;
+			       o->vsock_port, true, o->rounds) != 0;
 	return fails ? 1 : 0;
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmmgmt-bench: the transports, one message per send and receive: a
- * /dev/vmmgmt file, a vsock SOCK_SEQPACKET socket, or a vsock SOCK_STREAM
- * socket with a 4-byte length prefix per message.  Calls libc and the
- * device's ioctls only.
+ * /dev/vmmgmt file, a vsock SOCK_SEQPACKET socket, a vsock SOCK_STREAM
+ * socket with a 4-byte length prefix per message, or in the host VM a
+ * /dev/vmmgmt-host endpoint (one struct vmmgmt_rec and its payload per
+ * read() and write()).  Calls libc and the devices' ioctls only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 const char * const kind_names[] = {
 	[K_VMMGMT] = "vmmgmt", [K_SEQPACKET] = "vsock SOCK_SEQPACKET",
 	[K_STREAM] = "vsock SOCK_STREAM (4-byte length prefix)",
+	[K_VMMGMT_HOST] = "vmmgmt host endpoint",
 };
 
 static int full_write(int fd, const struct iovec *iov_in, int cnt)
@@ -66,6 +68,49 @@ static int full_read(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A host endpoint's record: the header and the payload in one writev()
+ * (the device takes a record per call, from all of its iovecs).
+ */
+static int host_rec_send(const struct conn *c, const void *buf, size_t len)
+{
+	struct vmmgmt_rec rec = {
+		.len = len, .mode = VMMGMT_MODE_CHAT, .dst = c->dst,
+	};
+	struct iovec iov[2] = {
+		{ .iov_base = &rec, .iov_len = sizeof(rec) },
+		{ .iov_base = (void *)buf, .iov_len = len },
+	};
+	ssize_t n;
+
+	do {
+		n = writev(c->fd, iov, 2);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == sizeof(rec) + len ? 0 : -EIO;
+}
+
+/* The payload of the next record into buf; its length or -errno. */
+static ssize_t host_rec_recv(const struct conn *c, void *buf, size_t cap)
+{
+	struct vmmgmt_rec rec;
+	struct iovec iov[2] = {
+		{ .iov_base = &rec, .iov_len = sizeof(rec) },
+		{ .iov_base = buf, .iov_len = cap },
+	};
+	ssize_t n;
+
+	do {
+		n = readv(c->fd, iov, 2);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n < sizeof(rec) || (size_t)n != sizeof(rec) + rec.len)
+		return -EPROTO;
+	return rec.len;
+}
+
 /* Send one message; 0 or -errno. */
 int msg_send(const struct conn *c, const void *buf, size_t len)
 {
@@ -73,6 +118,8 @@ int msg_send(const struct conn *c, const void *buf, size_t len)
 	uint32_t hdr = len;
 	ssize_t n;
 
+	if (c->kind == K_VMMGMT_HOST)
+		return host_rec_send(c, buf, len);
 	if (c->kind == K_STREAM) {
 		iov[0].iov_base = &hdr;
 		iov[0].iov_len = sizeof(hdr);
@@ -95,6 +142,8 @@ ssize_t msg_recv(const struct conn *c, void *buf, size_t cap)
 	ssize_t n;
 	int err;
 
+	if (c->kind == K_VMMGMT_HOST)
+		return host_rec_recv(c, buf, cap);
 	if (c->kind == K_STREAM) {
 		err = full_read(c->fd, &hdr, sizeof(hdr));
 		if (err)
@@ -137,6 +186,30 @@ int open_vmmgmt_to(struct conn *c, unsigned int vm, unsigned int port)
 int open_vmmgmt(struct conn *c, unsigned int port)
 {
 	return open_vmmgmt_to(c, VMMGMT_HOST_PEER_ID, port);
+}
+
+/*
+ * In the host VM: a /dev/vmmgmt-host endpoint on a dynamic port whose
+ * records go to (0, vm, port), a guest's bound file.
+ */
+int open_vmmgmt_host(struct conn *c, unsigned int vm, unsigned int port)
+{
+	struct vmmgmt_bind b = { 0 };
+	int err;
+
+	memset(&c->dst, 0, sizeof(c->dst));
+	c->dst.vm = vm;
+	c->dst.port = port;
+	c->kind = K_VMMGMT_HOST;
+	c->fd = open(VMMGMT_HOST_DEV, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0)
+		return -errno;
+	if (ioctl(c->fd, VMMGMT_HOST_IOC_BIND, &b)) {
+		err = -errno;
+		close(c->fd);
+		return err;
+	}
+	return 0;
 }
 
 int open_vsock(struct conn *c, enum transport kind, unsigned int cid,

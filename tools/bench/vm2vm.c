@@ -3,7 +3,7 @@
  * vmmgmt-bench vm2vm, vm2vm-echo and vsock-relay: the chat_vm2vm_ and
  * stream_tput_vm2vm_ figures, guest to guest through vmmgmt and, for
  * comparison, through a vsock relay in the host VM.  Calls transport.c,
- * measure.c, stream.c, server.c (the vsock listener) and libc.
+ * measure.c, stream.c, server.c (the vsock listener), stats.c and libc.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,41 +37,49 @@
 
 int vm2vm_main(const struct opts *o)
 {
+	double vm[BENCH_ROUNDS_MAX], vs[BENCH_ROUNDS_MAX];
 	unsigned long msgs = 0;
-	double vm = -1, vs = -1;
-	struct conn c;
+	struct conn c, v;
+	bool ok = true;
+	unsigned int r;
 	int err, stream_err;
 
-	alarm(4 * o->seconds + 2 * STREAM_ROUNDS * (STREAM_SECONDS + 30) + 120);
+	alarm(o->rounds * (4 * o->seconds + 2 * (STREAM_SECONDS + 30)) + 120);
 	err = open_vmmgmt_to(&c, o->peer_vm, o->peer_port);
 	if (err) {
 		bench_err(VMMGMT_GUEST_DEV " to VM %u port %u: %s", o->peer_vm,
 			  o->peer_port, strerror(-err));
 		return 1;
 	}
-	printf("INFO vm2vm: vmmgmt to VM %u port %u, vsock through CID %u port %u\n",
-	       o->peer_vm, o->peer_port, o->cid, o->vsock_port);
+	printf("INFO vm2vm: vmmgmt to VM %u port %u, vsock through CID %u port %u; %u rounds\n",
+	       o->peer_vm, o->peer_port, o->cid, o->vsock_port, o->rounds);
 	fflush(stdout);
-	vm = rate_measure(&c, SMALL, STREAM_WINDOW, o->msgs, o, &msgs);
-	close(c.fd);
-	if (vm > 0)
-		figure("chat_vm2vm_rate_64B", "", vm, "msg/s");
-
-	if (!open_vsock(&c, K_SEQPACKET, o->cid, o->vsock_port)) {
-		vs = rate_measure(&c, SMALL, STREAM_WINDOW, o->msgs, o, &msgs);
-		close(c.fd);
-	} else {
+	err = open_vsock(&v, K_SEQPACKET, o->cid, o->vsock_port);
+	if (err) {
 		bench_err("vsock to the relay at %u:%u: %s", o->cid,
-			  o->vsock_port, strerror(errno));
+			  o->vsock_port, strerror(-err));
+		ok = false;
 	}
-	if (vs > 0)
-		figure("chat_vm2vm_rate_64B_vsock_relay", "", vs, "msg/s");
-	if (vm > 0 && vs > 0)
-		figure("chat_vm2vm_rate_64B_vs_vsock_relay", "", vm / vs, "x");
+	/* Each round: vmmgmt, then the relay. */
+	for (r = 0; ok && r < o->rounds; r++) {
+		vm[r] = rate_measure(&c, SMALL, STREAM_WINDOW, o->msgs, o, &msgs);
+		vs[r] = rate_measure(&v, SMALL, STREAM_WINDOW, o->msgs, o, &msgs);
+		ok = vm[r] > 0 && vs[r] > 0;
+	}
+	close(c.fd);
+	if (!err)
+		close(v.fd);
+	if (ok) {
+		figure_spread("chat_vm2vm_rate_64B", "", vm, o->rounds, "msg/s");
+		figure_spread("chat_vm2vm_rate_64B_vsock_relay", "", vs,
+			      o->rounds, "msg/s");
+		figure_ratio("chat_vm2vm_rate_64B_vs_vsock_relay", "", vm, vs,
+			     o->rounds);
+	}
 
 	stream_err = stream_rounds("stream_tput_vm2vm", "_vs_vsock_relay",
 				   o->peer_vm, o->peer_port + 1, o->cid,
-				   o->vsock_port + 1, false);
+				   o->vsock_port + 1, false, o->rounds);
 
 	/* B's echo ends here, whatever the figures. */
 	err = open_vmmgmt_to(&c, o->peer_vm, o->peer_port);
@@ -81,7 +89,7 @@ int vm2vm_main(const struct opts *o)
 	}
 	if (err)
 		bench_err("end message to VM %u: %s", o->peer_vm, strerror(-err));
-	return vm > 0 && vs > 0 && !stream_err && !err ? 0 : 1;
+	return ok && !stream_err && !err ? 0 : 1;
 }
 
 /*

@@ -15,10 +15,12 @@
  *   buffer are exactly their size) and the ring's access hook;
  * - undefined behaviour (UBSan, no recovery);
  * - any result that differs from a reference model of the rules in
- *   Documentation/ring.rst, written out again here independently: a record
- *   handed out that breaks a rule, a violation not reported or reported as
- *   the wrong rule, a wrong index, a tail published for bytes not consumed,
- *   or a payload that is not the bytes of the record.
+ *   Documentation/ring.rst, written out again here independently with
+ *   its own limits (ring_fuzz.h; checked against the ring's for every
+ *   size of data area at the start): a record handed out that breaks a
+ *   rule, a violation not reported or reported as the wrong rule, a wrong
+ *   index, a tail published for bytes not consumed, or a payload that is
+ *   not the bytes of the record.
  *
  * Build and run with scripts/fuzz (tools/fuzz/Makefile).
  */
@@ -95,8 +97,8 @@ static void ref_fail(struct ref *r, enum vmmgmt_ring_err err)
  */
 static void ref_next(const struct fuzz *f, u32 head, u32 tail, struct ref *r)
 {
-	const u64 size = FUZZ_DATA_SIZE, hdr_size = sizeof(struct vmmgmt_rec);
-	const u64 max = f->cons.max_len;
+	const u64 size = FUZZ_DATA_SIZE, hdr_size = MODEL_HDR_SIZE;
+	const u64 max = model_max_len(FUZZ_DATA_SIZE);
 	int steps;
 
 	memset(r, 0, sizeof(*r));
@@ -127,13 +129,13 @@ static void ref_next(const struct fuzz *f, u32 head, u32 tail, struct ref *r)
 		memcpy(&h, f->data + off, sizeof(h));
 		if (h.len > max)
 			return ref_fail(r, VMMGMT_RING_ERR_LEN);
-		if (h.mode >= VMMGMT_MODE_MAX)
+		if (h.mode >= MODEL_MODE_MAX)
 			return ref_fail(r, VMMGMT_RING_ERR_MODE);
-		if (h.flags & ~VMMGMT_REC_F_KNOWN)
+		if (h.flags & ~MODEL_REC_F_KNOWN)
 			return ref_fail(r, VMMGMT_RING_ERR_FLAGS);
 		if (h.src.reserved || h.dst.reserved)
 			return ref_fail(r, VMMGMT_RING_ERR_RESERVED);
-		if (h.mode == VMMGMT_MODE_PAD) {
+		if (h.mode == MODEL_MODE_PAD) {
 			if (hdr_size + h.len != rem || h.flags)
 				return ref_fail(r, VMMGMT_RING_ERR_PAD);
 			if (avail < rem)
@@ -141,7 +143,8 @@ static void ref_next(const struct fuzz *f, u32 head, u32 tail, struct ref *r)
 			tail += rem;
 			continue;
 		}
-		rec = (hdr_size + h.len + 7) / 8 * 8;
+		rec = (hdr_size + h.len + MODEL_ALIGN - 1) / MODEL_ALIGN *
+		      MODEL_ALIGN;
 		if (rec > rem)
 			return ref_fail(r, VMMGMT_RING_ERR_CROSS);
 		if (rec > avail)
@@ -161,14 +164,14 @@ static void check_record(const struct fuzz *f, const struct ref *r,
 	u32 off = r->start % FUZZ_DATA_SIZE;
 
 	FUZZ_ASSERT(!memcmp(hdr, &r->hdr, sizeof(*hdr)));
-	FUZZ_ASSERT(hdr->len <= f->cons.max_len);
+	FUZZ_ASSERT(hdr->len <= model_max_len(FUZZ_DATA_SIZE));
 	FUZZ_ASSERT(hdr->len <= f->buf_size);
-	FUZZ_ASSERT(hdr->mode > VMMGMT_MODE_PAD);
-	FUZZ_ASSERT(hdr->mode < VMMGMT_MODE_MAX);
-	FUZZ_ASSERT(!(hdr->flags & ~VMMGMT_REC_F_KNOWN));
+	FUZZ_ASSERT(hdr->mode > MODEL_MODE_PAD);
+	FUZZ_ASSERT(hdr->mode < MODEL_MODE_MAX);
+	FUZZ_ASSERT(!(hdr->flags & ~MODEL_REC_F_KNOWN));
 	FUZZ_ASSERT(!hdr->src.reserved && !hdr->dst.reserved);
 	FUZZ_ASSERT(off + r->rec <= FUZZ_DATA_SIZE);
-	FUZZ_ASSERT(!memcmp(payload, f->data + off + sizeof(*hdr), hdr->len));
+	FUZZ_ASSERT(!memcmp(payload, f->data + off + MODEL_HDR_SIZE, hdr->len));
 }
 
 /* After an -EPROTO, the ring is broken with the rule the model found. */
@@ -478,16 +481,17 @@ static void op_stop(struct fuzz *f, unsigned int arg)
 	}
 }
 
-static u8 fuzz_payload[VMMGMT_MSG_MAX];
+static u8 fuzz_payload[MODEL_MSG_MAX];
 
 /* The producer side, its private head from the input, the tail hostile. */
 static void op_post(struct fuzz *f, unsigned int arg)
 {
-	u32 len = (arg * 131 + (fuzz_rand(f) & 7)) % (f->prod.max_len + 9);
+	const u32 max = model_max_len(FUZZ_DATA_SIZE);
+	u32 len = (arg * 131 + (fuzz_rand(f) & 7)) % (max + 9);
 	struct vmmgmt_rec h = {
 		.len = len,
-		.mode = VMMGMT_MODE_CTRL + arg % (VMMGMT_MODE_MAX - 1),
-		.flags = arg & VMMGMT_REC_F_KNOWN,
+		.mode = MODEL_MODE_CTRL + arg % (MODEL_MODE_MAX - 1),
+		.flags = arg & MODEL_REC_F_KNOWN,
 		.id = fuzz_rand(f),
 	};
 	bool broken = f->prod.err != VMMGMT_RING_OK;
@@ -501,7 +505,7 @@ static void op_post(struct fuzz *f, unsigned int arg)
 		FUZZ_ASSERT(ret == -EPROTO && f->prod.idx == head);
 		return;
 	}
-	if (len > f->prod.max_len) {
+	if (len > max) {
 		FUZZ_ASSERT(ret == -EMSGSIZE);
 		return;
 	}
@@ -518,8 +522,43 @@ static void op_post(struct fuzz *f, unsigned int arg)
 	FUZZ_ASSERT(READ_ONCE(f->ctrl->head) == f->prod.idx);
 	FUZZ_ASSERT((u32)(f->prod.idx - READ_ONCE(f->ctrl->tail)) <=
 		    FUZZ_DATA_SIZE);
-	off = (f->prod.idx - vmmgmt_ring_rec_size(len)) % FUZZ_DATA_SIZE;
+	off = (f->prod.idx - (MODEL_HDR_SIZE + len + MODEL_ALIGN - 1) /
+	       MODEL_ALIGN * MODEL_ALIGN) % FUZZ_DATA_SIZE;
 	FUZZ_ASSERT(!memcmp(f->data + off, &h, sizeof(h)));
+}
+
+/* The record header's layout is the uapi's; its size is the model's. */
+static_assert(sizeof(struct vmmgmt_rec) == MODEL_HDR_SIZE, "record header");
+
+/*
+ * The limits the ring takes from its size, against the model's: data
+ * areas of 4 KiB to 4 MiB (only powers of two from 16 KiB are taken), the
+ * largest payload of each, and the bytes a record takes.  vmmgmt_ring_init()
+ * touches no memory, so no area is allocated.
+ */
+static void check_limits(void)
+{
+	static u64 ctrl[16], data[1];
+	struct vmmgmt_ring ring;
+	u32 size, len;
+	int ret;
+
+	for (size = 4096; size <= (4u << 20); size *= 2) {
+		ret = vmmgmt_ring_init(&ring, (void *)ctrl, data, size);
+		if (size < FUZZ_DATA_SIZE) {
+			FUZZ_ASSERT(ret == -EINVAL);
+			continue;
+		}
+		FUZZ_ASSERT(ret == 0);
+		FUZZ_ASSERT(ring.size == size);
+		FUZZ_ASSERT(ring.max_len == model_max_len(size));
+		FUZZ_ASSERT(vmmgmt_ring_init(&ring, (void *)ctrl, data,
+					     size + MODEL_ALIGN) == -EINVAL);
+	}
+	for (len = 0; len <= MODEL_MSG_MAX; len++)
+		FUZZ_ASSERT(vmmgmt_ring_rec_size(len) ==
+			    (MODEL_HDR_SIZE + len + MODEL_ALIGN - 1) /
+			    MODEL_ALIGN * MODEL_ALIGN);
 }
 
 /*
@@ -532,9 +571,15 @@ int fuzz_one_input(const u8 *in, size_t in_size);
 int fuzz_one_input(const u8 *in, size_t in_size)
 {
 	static u8 input[FUZZ_INPUT_SIZE];
+	static bool limits_checked;
 	struct fuzz_cfg cfg;
 	struct fuzz f = { };
 	unsigned int i, nops;
+
+	if (!limits_checked) {
+		check_limits();
+		limits_checked = true;
+	}
 
 	if (in_size > sizeof(input))
 		in_size = sizeof(input);
@@ -552,12 +597,12 @@ int fuzz_one_input(const u8 *in, size_t in_size)
 	FUZZ_ASSERT(!vmmgmt_ring_init(&f.cons, f.ctrl, f.data, FUZZ_DATA_SIZE));
 	FUZZ_ASSERT(!vmmgmt_ring_init(&f.prod, f.ctrl, f.data, FUZZ_DATA_SIZE));
 	/* Private indexes from the input, without resetting shared memory. */
-	f.cons.idx = cfg.tail & ~(u32)(VMMGMT_RING_ALIGN - 1);
+	f.cons.idx = cfg.tail & ~(u32)(MODEL_ALIGN - 1);
 	f.cons.pub = READ_ONCE(f.ctrl->tail);
 	f.cons.chk = f.cons.pub;
-	f.prod.idx = READ_ONCE(f.ctrl->head) & ~(u32)(VMMGMT_RING_ALIGN - 1);
+	f.prod.idx = READ_ONCE(f.ctrl->head) & ~(u32)(MODEL_ALIGN - 1);
 
-	f.buf_size = cfg.bufsel ? cfg.bufsel * 16u : f.cons.max_len;
+	f.buf_size = cfg.bufsel ? cfg.bufsel * 16u : model_max_len(FUZZ_DATA_SIZE);
 	f.buf = malloc(f.buf_size);
 	FUZZ_ASSERT(f.buf);
 	memset(f.buf, 0, f.buf_size);

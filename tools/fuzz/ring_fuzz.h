@@ -15,9 +15,35 @@
 #include <linux/types.h>
 #include <vmmgmt_types.h>
 
-/* Small, so that the fuzzer reaches the end of the area often. */
-#define FUZZ_DATA_SIZE		VMMGMT_RING_MIN_DATA
+/*
+ * The model's own limits, written out from the wire format
+ * (Documentation/ring.rst, the comments of uapi/vmmgmt_types.h), never
+ * taken from the code under test (lib/vmmgmt_ring.[ch], or the uapi
+ * macros it uses): a wrong limit in the code is then a difference the
+ * fuzzer finds.
+ */
+/* The smallest data area, 16 KiB: the fuzzer reaches its end often. */
+#define FUZZ_DATA_SIZE		16384
+/* A record header: struct vmmgmt_rec. */
+#define MODEL_HDR_SIZE		48
+/* Records start on multiples of 8 bytes. */
+#define MODEL_ALIGN		8
+/* The largest payload of any record, 64 KiB. */
+#define MODEL_MSG_MAX		65536
+/* Modes: PAD 0, CTRL 1, CHAT, STATS, FILE, CALC, CMD; 7 is no mode. */
+#define MODEL_MODE_PAD		0
+#define MODEL_MODE_CTRL		1
+#define MODEL_MODE_MAX		7
+/* Record flags: RESPONSE, ERROR, STREAM. */
+#define MODEL_REC_F_KNOWN	0x7
+
 #define FUZZ_NOPS		32
+
+/* The largest payload in a ring: min(64 KiB, data_size / 4). */
+static inline __u32 model_max_len(__u32 size)
+{
+	return size / 4 < MODEL_MSG_MAX ? size / 4 : MODEL_MSG_MAX;
+}
 
 /*
  * Operation bytes: the low three bits choose the operation, the others

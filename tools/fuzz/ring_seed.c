@@ -23,7 +23,7 @@ struct seed {
 
 static struct seed seed;
 static struct vmmgmt_ring prod;
-static u8 payload[VMMGMT_MSG_MAX];
+static u8 payload[MODEL_MSG_MAX];
 static const char *dir;
 static int nr_seeds;
 
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 
 	/* Full rings: of maximum records, and of the smallest ones. */
 	seed_begin(0xffffc000u);
-	for (n = 0; seed_post(prod.max_len, VMMGMT_MODE_FILE, 0, n) == 0; n++)
+	for (n = 0; seed_post(model_max_len(FUZZ_DATA_SIZE), VMMGMT_MODE_FILE, 0, n) == 0; n++)
 		;
 	seed_write(pops, sizeof(pops), 0);
 	seed_write(pops, 3, 100);	/* a buffer too small */
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 	seed_post(8, VMMGMT_MODE_CHAT, 0, 1);
 	seed_write(pops, 2, 0);
 	seed_begin(0u - 4136);
-	seed_post(prod.max_len, VMMGMT_MODE_CHAT, 0, 1);
+	seed_post(model_max_len(FUZZ_DATA_SIZE), VMMGMT_MODE_CHAT, 0, 1);
 	seed_write(pops, 2, 0);
 
 	/* A PAD published on its own: the ring is empty after it. */

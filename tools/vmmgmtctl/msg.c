@@ -465,8 +465,41 @@ int cmd_lookup(const struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* How long a host server waits for the next module after a handover. */
+#define REOPEN_MS	60000
+
+/*
+ * The host module is being replaced (read() said ESHUTDOWN): close @fd,
+ * open the device again once the new module is in (open() fails with
+ * EAGAIN while the old one is frozen, ENOENT or ENODEV while none is
+ * loaded or one is going or coming), and
+ * bind the same port and publish the same name.  Returns the new file.
+ */
+static int host_reopen(int fd, const char *path, __u32 port, const char *name)
+{
+	int waited = 0;
+
+	close(fd);
+	fprintf(stderr, "vmmgmtctl: host module being replaced, reopening %s\n",
+		path);
+	for (;;) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0)
+			break;
+		if ((errno != EAGAIN && errno != ENOENT && errno != ENODEV) ||
+		    waited >= REOPEN_MS)
+			fail(path, NULL, errno, false);
+		usleep(20000);
+		waited += 20;
+	}
+	serve_setup(fd, true, path, port, name);
+	fprintf(stderr, "vmmgmtctl: %s open again, port %u\n", path, port);
+	return fd;
+}
+
 /* Host side of echo-server: records in, records out. */
-static int echo_host(const struct ctl *ctl, int fd, const char *path)
+static int echo_host(const struct ctl *ctl, int fd, const char *path,
+		     __u32 port)
 {
 	static __u8 buf[sizeof(struct vmmgmt_rec) + VMMGMT_MSG_MAX];
 	struct vmmgmt_rec *r = (struct vmmgmt_rec *)buf;
@@ -479,6 +512,10 @@ static int echo_host(const struct ctl *ctl, int fd, const char *path)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == ESHUTDOWN) {
+				fd = host_reopen(fd, path, port, ctl->name);
+				continue;
+			}
 			fail(path, "read", errno, false);
 		}
 		if ((size_t)n < sizeof(*r) || r->flags & VMMGMT_REC_F_RESPONSE)
@@ -561,7 +598,7 @@ int cmd_echo_server(const struct ctl *ctl, int argc, char **argv)
 			ctl->name);
 	else
 		fprintf(stderr, "vmmgmtctl: echo server on %s\n", where);
-	return host ? echo_host(ctl, fd, path) : echo_guest(ctl, fd, path);
+	return host ? echo_host(ctl, fd, path, port) : echo_guest(ctl, fd, path);
 }
 
 /* One line of a sysfs file, without its newline; "" when unreadable. */

@@ -67,7 +67,8 @@ static noreturn void stream_fail(const char *path, const char *what, int err,
 	fail(path, what, err, !host);
 }
 
-static void fmt_bytes(unsigned long long n, char *buf, size_t size)
+/* @n bytes for people: "512 B", "1.5 KiB", "3.2 MiB", "1.25 GiB". */
+void fmt_bytes(unsigned long long n, char *buf, size_t size)
 {
 	if (n >= 1ULL << 30)
 		snprintf(buf, size, "%.2f GiB", n / (double)(1ULL << 30));

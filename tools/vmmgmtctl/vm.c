@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmmgmtctl vm: vmmgmtd's VM slots, through its control socket
- * DIR/vmmgmtd.ctl (host only; DIR: --dir, $VMMGMT_DIR or /run/vmmgmt).
+ * DIR/vmmgmtd.ctl (host only; DIR: --dir, $VMMGMT_DIR or /run/vmmgmt);
+ * daemon_ask() is upgrade.c's way to vmmgmtd too.
  *
  *   vmmgmtctl vm add NAME [--id N] [--size S[K|M]] [--vectors N]
  *   vmmgmtctl vm del NAME
@@ -68,12 +69,13 @@ static noreturn void vm_connect_failed(const char *path, int err)
 }
 
 /*
- * Send @request to vmmgmtd and return its whole answer (malloc'd, NUL
- * terminated); exits on errors.
+ * Send @request to vmmgmtd and return its whole answer, "ok" or "error:"
+ * lines alike (malloc'd, NUL terminated); exits when vmmgmtd cannot be
+ * reached or does not answer within @timeout_s seconds.
  */
-static char *vm_request(const struct ctl *ctl, const char *request)
+char *daemon_ask(const struct ctl *ctl, const char *request, int timeout_s)
 {
-	struct timeval tv = { .tv_sec = VM_TIMEOUT_S };
+	struct timeval tv = { .tv_sec = timeout_s };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t len = 0, cap = 4096;
 	char path[sizeof(sa.sun_path)], *buf;
@@ -113,7 +115,7 @@ static char *vm_request(const struct ctl *ctl, const char *request)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			vmmgmtctl_err("%s: no answer from vmmgmtd within %d s", path,
-				      VM_TIMEOUT_S);
+				      timeout_s);
 			exit(1);
 		}
 		if (n < 0)
@@ -124,6 +126,18 @@ static char *vm_request(const struct ctl *ctl, const char *request)
 	}
 	buf[len] = '\0';
 	close(fd);
+	return buf;
+}
+
+/*
+ * Send @request to vmmgmtd and return its answer after "ok" (malloc'd);
+ * exits on errors, vmmgmtd's refusal included.
+ */
+static char *vm_request(const struct ctl *ctl, const char *request)
+{
+	char path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
+	char *buf = daemon_ask(ctl, request, VM_TIMEOUT_S);
+
 	if (!strncmp(buf, "ok\n", 3))
 		return buf;
 	if (!strncmp(buf, "error: ", 7)) {
@@ -136,6 +150,7 @@ static char *vm_request(const struct ctl *ctl, const char *request)
 			      buf + 7);
 		exit(1);
 	}
+	vm_ctl_path(ctl, path, sizeof(path));
 	vmmgmtctl_err("%s: unexpected answer from vmmgmtd: '%.*s'", path,
 		      (int)strcspn(buf, "\n"), buf);
 	exit(1);

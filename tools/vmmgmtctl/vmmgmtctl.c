@@ -71,6 +71,20 @@ static void usage(FILE *f)
 		"                     connect (stdin goes to the first), or with CMD as\n"
 		"                     its stdin and stdout; stop after --count streams\n"
 		"                     (default 1, with CMD none) (ABI 0.7)\n"
+		"  file put LOCAL [REMOTE]\n"
+		"                     copy the regular file LOCAL into the host's export\n"
+		"                     for this VM as REMOTE (default: LOCAL's name; a\n"
+		"                     REMOTE ending in / is a directory), its permissions\n"
+		"                     carried; it appears there only once its SHA-256\n"
+		"                     matched (guest, file mode on, ABI 0.7)\n"
+		"  file get REMOTE [LOCAL]\n"
+		"                     copy REMOTE from the export to LOCAL (default:\n"
+		"                     REMOTE's name here; a directory; - for stdout),\n"
+		"                     renamed into place once its SHA-256 matched\n"
+		"  file ls [DIR]      the export's entries (or DIR's): mode, size,\n"
+		"                     mtime (UTC), name\n"
+		"  file rm REMOTE     remove a file (not a directory) of the export\n"
+		"  file stat REMOTE   type, mode, size and mtime of REMOTE\n"
 		"  vm add NAME [--id N] [--size S[K|M]] [--vectors N]\n"
 		"                     a new VM for vmmgmtd to serve on DIR/NAME.sock\n"
 		"                     (host; vmmgmtd checks the values, picks an id)\n"
@@ -79,6 +93,13 @@ static void usage(FILE *f)
 		"  vm list            vmmgmtd's VMs: id, size, vectors, state (waiting,\n"
 		"                     connected, adopted), QEMU pid, registered with the\n"
 		"                     module, adoptions (host)\n"
+		"  upgrade [--wait SECS] MODULE.ko\n"
+		"                     vmmgmtd replaces vmmgmt_host by MODULE.ko with the\n"
+		"                     VMs running: it checks the file first, quiesces,\n"
+		"                     hands every VM over, waits up to SECS (30) for the\n"
+		"                     old module to be unused (else it runs on), loads\n"
+		"                     the new one and resumes; exit 0 only when done\n"
+		"                     (host)\n"
 		"\n"
 		"Options:\n"
 		"  -D, --device PATH  use PATH instead of %s or %s\n"
@@ -87,10 +108,13 @@ static void usage(FILE *f)
 		"                     connect, accept: one summary object per stream on\n"
 		"                     stdout (peer, bytes_in, bytes_out, seconds,\n"
 		"                     result), and the stream's data goes to --output\n"
-		"                     or is dropped (counted)\n"
+		"                     or is dropped (counted); file: one object per\n"
+		"                     command (put, get: bytes, seconds, sha256; ls:\n"
+		"                     entries; stat), or one with result and errno\n"
 		"  -o, --output FILE  connect, accept: write the stream's data to FILE\n"
 		"                     (truncated first) instead of stdout\n"
-		"  -w, --wait         send: wait for one answer and print it\n"
+		"  -w, --wait         send: wait for one answer and print it;\n"
+		"                     upgrade --wait SECS: see upgrade\n"
 		"  -n, --count N      recv, listen, echo-server: stop after N messages\n"
 		"                     (recv: 1; listen, echo-server: 0, never); top: N\n"
 		"                     refreshes (0, never); accept: N streams\n"
@@ -98,21 +122,21 @@ static void usage(FILE *f)
 		"                     the port (withdrawn when vmmgmtctl exits)\n"
 		"  -t, --timeout SEC  send --wait, recv, listen: give up (exit 1) after SEC\n"
 		"                     seconds without a message (default: wait forever);\n"
-		"                     accept: without a stream; connect: wait SEC for the\n"
-		"                     listener to accept (default 5)\n"
+		"                     accept: without a stream; connect, file: wait SEC\n"
+		"                     for the listener to accept (default 5)\n"
 		"  -p, --period MS    stats VM: sample every MS ms (100..60000)\n"
 		"      --off          stats VM: stop sampling\n"
 		"      --get          stats VM: how the guest samples now\n"
-		"      --dir DIR      vm: vmmgmtd's socket directory, with its control\n"
-		"                     socket DIR/vmmgmtd.ctl (default $VMMGMT_DIR, else\n"
-		"                     /run/vmmgmt)\n"
+		"      --dir DIR      vm, upgrade: vmmgmtd's socket directory, with its\n"
+		"                     control socket DIR/vmmgmtd.ctl (default\n"
+		"                     $VMMGMT_DIR, else /run/vmmgmt)\n"
 		"      --id N, --size S[K|M], --vectors N\n"
 		"                     vm add: the VM's id (default: the lowest free),\n"
 		"                     region size and interrupt vectors (default:\n"
 		"                     vmmgmtd's -s and -n)\n"
 		"  -h, --help         show this help\n"
-		"A progress line goes to stderr while a stream runs when stderr is a\n"
-		"terminal.  Arguments after -- are accept's CMD, or send's MESSAGE.\n",
+		"A progress line goes to stderr while a stream runs, and while file put\n"
+		"and get run (bytes, rate, ETA), when stderr is a terminal.  Arguments after -- are accept's CMD, or send's MESSAGE.\n",
 		HOST_DEVICE, GUEST_DEVICE, HOST_DEVICE, GUEST_DEVICE);
 }
 
@@ -318,7 +342,9 @@ static const struct {
 	{ "modes", cmd_modes },
 	{ "connect", cmd_connect },
 	{ "accept", cmd_accept },
+	{ "file", cmd_file },
 	{ "vm", cmd_vm },
+	{ "upgrade", cmd_upgrade },
 };
 
 /*
@@ -377,6 +403,7 @@ int main(int argc, char **argv)
 	int c, dd, cargc;
 	size_t i;
 
+	upgrade_take_wait(&ctl, &argc, argv);
 	for (dd = 1; dd < argc && strcmp(argv[dd], "--"); dd++)
 		;
 	opterr = 0;

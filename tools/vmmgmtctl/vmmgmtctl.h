@@ -10,8 +10,11 @@
  * modes.c	modes: list and switch them (guest), host-driven sampling
  *		(host: stats VM --period/--off/--get)
  * stream.c	streams (ABI 0.7): connect, accept
+ * file.c	file mode (guest): file put, get, ls, rm, stat, with
+ *		file_client.c, the client of the file protocol on any stream
  * vm.c		vmmgmtd's VMs through its control socket: vm add, del, list
  *		(host)
+ * upgrade.c	replacing the host module through vmmgmtd: upgrade (host)
  */
 #ifndef VMMGMTCTL_H
 #define VMMGMTCTL_H
@@ -51,6 +54,7 @@ struct ctl {
 	const char *vm_id;	/* vm add --id */
 	const char *vm_size;	/* vm add --size */
 	const char *vm_vectors;	/* vm add --vectors */
+	const char *upgrade_wait;	/* upgrade --wait SECS */
 };
 
 noreturn void usage_error(const char *msg, const char *arg);
@@ -74,7 +78,11 @@ int cmd_sched(const struct ctl *ctl, int argc, char **argv);
 int cmd_modes(const struct ctl *ctl, int argc, char **argv);
 int cmd_connect(const struct ctl *ctl, int argc, char **argv);
 int cmd_accept(const struct ctl *ctl, int argc, char **argv);
+int cmd_file(const struct ctl *ctl, int argc, char **argv);
 int cmd_vm(const struct ctl *ctl, int argc, char **argv);
+int cmd_upgrade(const struct ctl *ctl, int argc, char **argv);
+void upgrade_take_wait(struct ctl *ctl, int *argc, char **argv);
+char *daemon_ask(const struct ctl *ctl, const char *request, int timeout_s);
 int stats_request(const struct ctl *ctl, const char *vm);
 
 /* msg.c, also for stream.c */
@@ -91,6 +99,9 @@ static inline int read_file(const char *path, char *buf, size_t size)
 {
 	return vmmgmt_read_text(path, buf, size);
 }
+
+/* stream.c, also for file.c */
+void fmt_bytes(unsigned long long n, char *buf, size_t size);
 
 /* stats.c, also for sched.c */
 bool vm_name_ok(const char *name);

@@ -159,6 +159,31 @@ void vmmgmtd_vm_qemu_gone(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	vm->pid = 0;
 }
 
+/* From now on @vm's QEMU @pid is watched through @pidfd (see above). */
+static void vmmgmtd_vm_watch(struct vmmgmtd_vm *vm, int pidfd, pid_t pid)
+{
+	vm->pidfd = pidfd;
+	vm->pid = pid;
+	vm->adopted = true;
+	vm->registered = true;
+}
+
+/*
+ * A VM registered through our file without a QEMU connection here (one
+ * handed over from the old module whose QEMU an earlier vmmgmtd served):
+ * watch its QEMU like an adopted one.  A QEMU that exited already shows
+ * up in the next poll() round.  Return: 0, or -1 with errno set.
+ */
+int vmmgmtd_vm_watch_qemu(struct vmmgmtd_vm *vm, pid_t pid)
+{
+	int fd = vmmgmtd_pidfd_open(pid);
+
+	if (fd < 0)
+		return -1;
+	vmmgmtd_vm_watch(vm, fd, pid);
+	return 0;
+}
+
 /* Adopt @info into @vm; false when its QEMU is gone or the module refused. */
 static bool vmmgmtd_adopt(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 			  const struct vmmgmt_host_vm_info *info)
@@ -191,10 +216,7 @@ static bool vmmgmtd_adopt(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
 		close(fd);
 		return false;
 	}
-	vm->pidfd = fd;
-	vm->pid = info->qemu_pid;
-	vm->adopted = true;
-	vm->registered = true;
+	vmmgmtd_vm_watch(vm, fd, info->qemu_pid);
 	vmmgmtd_info("%s (id %u): adopted: QEMU pid %d", vm->name, vm->id,
 		     (int)vm->pid);
 	return true;

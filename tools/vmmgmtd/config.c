@@ -2,8 +2,9 @@
 /*
  * vmmgmtd: the VM slots and where they come from: the command line
  * (NAME[=ID], parsed in main.c with the checks here), the configuration
- * directory (one NAME.conf per VM: id=N, size=S[K|M], vectors=N) and the
- * control socket (ctl.c: vm add).  The checks return false with a message
+ * directory (one NAME.conf per VM: id=N, size=S[K|M], vectors=N, and the
+ * file service's files* keys, checked by files.c) and the control socket
+ * (ctl.c: vm add).  The checks return false with a message
  * in the caller's buffer; the callers decide whether that ends the daemon.
  */
 #include <dirent.h>
@@ -127,7 +128,9 @@ bool vmmgmtd_vm_setting(struct vmmgmtd_vm *vm, const char *key,
 		return vmmgmtd_parse_size(val, &vm->region_size, err, len);
 	if (!strcmp(key, "vectors"))
 		return vmmgmtd_parse_vectors(val, &vm->vectors, err, len);
-	snprintf(err, len, "unknown setting '%s' (id, size, vectors)", key);
+	if (!strncmp(key, "files", 5))
+		return vmmgmtd_files_setting(&vm->files, key, val, err, len);
+	snprintf(err, len, "unknown setting '%s' (id, size, vectors, files...)", key);
 	return false;
 }
 
@@ -139,6 +142,7 @@ struct vmmgmtd_vm *vmmgmtd_vm_new(const struct vmmgmtd *d, const char *name)
 	if (!vm)
 		return NULL;
 	vmmgmtd_vm_init(vm);
+	vmmgmtd_files_conf_init(&vm->files);
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	vm->region_size = d->region_size;
 	vm->vectors = d->vectors;
@@ -172,6 +176,8 @@ void vmmgmtd_vm_remove(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 		d->nr_vms--;
 		break;
 	}
+	vmmgmtd_files_unref(vm->files_export);
+	free(vm->files.dir);
 	free(vm);
 }
 
@@ -237,14 +243,18 @@ static char *vmmgmtd_trim(char *s)
 	return s;
 }
 
+/* The keys of NAME.conf, each allowed once. */
+static const char * const vmmgmtd_conf_keys[] = {
+	"id", "size", "vectors", "files", "files_dir", "files_links",
+	"files_quota", "files_max_open", "files_max_transfers",
+};
+
 /* Read @path, the configuration of VM @name, into @vm; exits on errors. */
 static void vmmgmtd_load_file(const char *path, struct vmmgmtd_vm *vm)
 {
-	bool seen_id = false, seen_size = false, seen_vectors = false;
 	char *line = NULL, *key, *val, *eq, *hash, err[VMMGMTD_ERR_MAX];
-	unsigned int lineno = 0;
+	unsigned int lineno = 0, seen = 0, k;
 	size_t cap = 0;
-	bool *seen;
 	FILE *f;
 
 	f = fopen(path, "re");
@@ -265,20 +275,15 @@ static void vmmgmtd_load_file(const char *path, struct vmmgmtd_vm *vm)
 		*eq = '\0';
 		val = vmmgmtd_trim(eq + 1);
 		key = vmmgmtd_trim(key);
-		if (!strcmp(key, "id"))
-			seen = &seen_id;
-		else if (!strcmp(key, "size"))
-			seen = &seen_size;
-		else if (!strcmp(key, "vectors"))
-			seen = &seen_vectors;
-		else
-			seen = NULL;
-		if (seen && *seen)
+		for (k = 0; k < ARRAY_SIZE(vmmgmtd_conf_keys); k++)
+			if (!strcmp(key, vmmgmtd_conf_keys[k]))
+				break;
+		if (k < ARRAY_SIZE(vmmgmtd_conf_keys) && seen & (1u << k))
 			vmmgmtd_config_error("%s:%u: '%s' set twice", path, lineno,
 					     key);
 		if (!vmmgmtd_vm_setting(vm, key, val, err, sizeof(err)))
 			vmmgmtd_config_error("%s:%u: %s", path, lineno, err);
-		*seen = true;
+		seen |= 1u << k;
 	}
 	if (ferror(f))
 		vmmgmtd_config_error("%s: read: %m", path);

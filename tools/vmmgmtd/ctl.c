@@ -15,10 +15,23 @@
  *		"ok", then one line per slot:
  *		NAME id=N size=S vectors=V state=waiting|connected|adopted
  *		pid=P registered=0|1 adoptions=A
+ *	upgrade wait=SECS PATH
+ *		replace vmmgmt_host by the module file PATH (absolute; the
+ *		rest of the line, blanks and all), waiting up to SECS
+ *		(1..3600) for the old one to be unused (upgrade.c); answers
+ *		"ok" and "upgraded vms=N paused_ms=P abi=A.B format=F"
  *
  * The daemon is single-threaded: a request is read and answered in one go,
  * with a 1 s timeout for each direction (vmmgmtctl writes its line at
- * once).  Only the daemon's user (or root) is served.
+ * once).  Only the daemon's user (or root) is served.  The line is read
+ * and parsed by ctl_parse.c (which the fuzzer runs too); this file
+ * serves it.  "upgrade" holds the
+ * loop for its whole run, up to SECS plus the new module's load and 5 s:
+ * meanwhile other control clients wait in the socket's backlog (and
+ * vmmgmtctl gives up after 10 s), QEMU connections wait in their sockets'
+ * backlogs, and QEMU exits and signals are handled afterwards; the guests'
+ * data path does not go through vmmgmtd.  While a handover is pending
+ * (upgrade.c), "vm add" and "vm del" are refused (EBUSY).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,10 +44,6 @@
 #include "vmmgmtd.h"
 
 #define VMMGMTD_CTL_TIMEOUT_S	1
-#define VMMGMTD_CTL_ARGS_MAX	8
-
-static const char vmmgmtd_ctl_usage[] =
-	"vm add NAME [id=N] [size=S[K|M]] [vectors=N], vm del NAME, vm list";
 
 /* The first answer line for an error, logged too. */
 static void vmmgmtd_ctl_fail(FILE *out, const char *req, int err,
@@ -129,52 +138,41 @@ static bool vmmgmtd_ctl_taken(struct vmmgmtd *d, FILE *out, const char *req,
 	return false;
 }
 
-/* vm add NAME [KEY=VALUE]... */
-static void vmmgmtd_ctl_add(struct vmmgmtd *d, FILE *out, const char *req,
-			    char **argv, int argc)
+/* Is a module handover pending?  Answers EBUSY if so. */
+static bool vmmgmtd_ctl_pending(struct vmmgmtd *d, FILE *out, const char *req)
 {
-	char err[VMMGMTD_ERR_MAX], seen[VMMGMTD_CTL_ARGS_MAX][16];
-	struct vmmgmtd_module_vms list = { 0 };
-	struct vmmgmtd_vm *vm = NULL;
-	int i, j;
+	if (!d->handover)
+		return false;
+	vmmgmtd_ctl_error(out, req, EBUSY,
+			  "a module handover is pending (%u VMs paused): run vmmgmtctl upgrade MODULE.ko first",
+			  d->handover->nr);
+	return true;
+}
 
-	if (argc < 1) {
-		vmmgmtd_ctl_error(out, req, EINVAL, "usage: %s", vmmgmtd_ctl_usage);
+/* vm add NAME [KEY=VALUE]..., parsed and checked. */
+static void vmmgmtd_ctl_add(struct vmmgmtd *d, FILE *out, const char *req,
+			    const struct vmmgmtd_ctl_req *r)
+{
+	struct vmmgmtd_module_vms list = { 0 };
+	char err[VMMGMTD_ERR_MAX];
+	struct vmmgmtd_vm *vm;
+
+	if (vmmgmtd_ctl_pending(d, out, req))
 		return;
-	}
-	if (!vmmgmtd_check_name(argv[0], strlen(argv[0]), err, sizeof(err))) {
-		vmmgmtd_ctl_error(out, req, EINVAL, "%s", err);
-		return;
-	}
-	vm = vmmgmtd_vm_new(d, argv[0]);
+	vm = vmmgmtd_vm_new(d, r->name);
 	if (!vm) {
 		vmmgmtd_ctl_error(out, req, ENOMEM, "out of memory");
 		return;
 	}
 	vm->origin = "control socket";
-	for (i = 1; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
-
-		if (!eq || eq == argv[i]) {
-			vmmgmtd_ctl_error(out, req, EINVAL,
-					  "expected KEY=VALUE (id, size, vectors), got '%s'",
-					  argv[i]);
-			goto fail;
-		}
-		*eq = '\0';
-		snprintf(seen[i], sizeof(seen[i]), "%s", argv[i]);
-		for (j = 1; j < i; j++) {
-			if (strcmp(seen[j], argv[i]))
-				continue;
-			vmmgmtd_ctl_error(out, req, EINVAL, "'%s' given twice",
-					  argv[i]);
-			goto fail;
-		}
-		if (!vmmgmtd_vm_setting(vm, argv[i], eq + 1, err, sizeof(err))) {
-			vmmgmtd_ctl_error(out, req, EINVAL, "%s", err);
-			goto fail;
-		}
+	if (r->id_given) {
+		vm->id = r->id;
+		vm->id_given = true;
 	}
+	if (r->size_given)
+		vm->region_size = r->size;
+	if (r->vectors_given)
+		vm->vectors = r->vectors;
 	if (d->host_fd >= 0 && vm->vectors > VMMGMT_VECTORS_MAX) {
 		vmmgmtd_ctl_error(out, req, EINVAL, "vectors=%u: %s takes at most %u",
 				  vm->vectors, VMMGMT_HOST_DEV, VMMGMT_VECTORS_MAX);
@@ -219,19 +217,17 @@ fail:
 
 /* vm del NAME */
 static void vmmgmtd_ctl_del(struct vmmgmtd *d, FILE *out, const char *req,
-			    char **argv, int argc)
+			    const struct vmmgmtd_ctl_req *r)
 {
 	struct vmmgmtd_vm *vm;
 
-	if (argc != 1) {
-		vmmgmtd_ctl_error(out, req, EINVAL, "usage: %s", vmmgmtd_ctl_usage);
-		return;
-	}
-	vm = vmmgmtd_find_name(d, argv[0]);
+	vm = vmmgmtd_find_name(d, r->name);
 	if (!vm) {
-		vmmgmtd_ctl_error(out, req, ENOENT, "no VM '%s'", argv[0]);
+		vmmgmtd_ctl_error(out, req, ENOENT, "no VM '%s'", r->name);
 		return;
 	}
+	if (vmmgmtd_ctl_pending(d, out, req))
+		return;
 	vmmgmtd_info("%s (id %u): deleted: state %s, pid %d, registered %d",
 		     vm->name, vm->id, vmmgmtd_vm_state_name(vm),
 		     vmmgmtd_vm_state(vm) == VMMGMTD_VM_WAITING ? 0 : (int)vm->pid,
@@ -242,50 +238,52 @@ static void vmmgmtd_ctl_del(struct vmmgmtd *d, FILE *out, const char *req,
 	fprintf(out, "ok\n");
 }
 
+/* upgrade wait=SECS PATH, parsed. */
+static void vmmgmtd_ctl_upgrade(struct vmmgmtd *d, FILE *out, const char *req,
+				const struct vmmgmtd_ctl_req *r)
+{
+	struct vmmgmtd_upgrade_result res;
+	char err[VMMGMTD_UPGRADE_ERR_MAX];
+	int ret;
+
+	vmmgmtd_info("control: upgrade to %s (wait %u s)", r->path, r->wait_s);
+	ret = vmmgmtd_upgrade(d, r->path, r->wait_s, &res, err);
+	if (ret) {
+		vmmgmtd_ctl_fail(out, req, -ret, err);
+		return;
+	}
+	fprintf(out, "ok\nupgraded vms=%u paused_ms=%llu abi=%u.%u format=%u\n",
+		res.vms, (unsigned long long)res.paused_ms, res.abi_major,
+		res.abi_minor, res.format);
+}
+
 static void vmmgmtd_ctl_request(struct vmmgmtd *d, FILE *out, char *line)
 {
-	char req[VMMGMTD_CTL_LINE_MAX], *argv[VMMGMTD_CTL_ARGS_MAX + 1], *save;
-	int argc = 0;
+	char req[VMMGMTD_CTL_LINE_MAX], err[VMMGMTD_ERR_MAX];
+	struct vmmgmtd_ctl_req r;
+	int ret;
 
 	snprintf(req, sizeof(req), "%s", line);
 	vmmgmtd_debug("control: '%s'", req);
-	for (argv[argc] = strtok_r(line, " \t", &save); argv[argc];
-	     argv[argc] = strtok_r(NULL, " \t", &save)) {
-		if (++argc > VMMGMTD_CTL_ARGS_MAX) {
-			vmmgmtd_ctl_error(out, req, E2BIG, "too many arguments");
-			return;
-		}
+	ret = vmmgmtd_ctl_parse(line, &r, err, sizeof(err));
+	if (ret) {
+		vmmgmtd_ctl_error(out, req, -ret, "%s", err);
+		return;
 	}
-	if (argc >= 2 && !strcmp(argv[0], "vm")) {
-		if (!strcmp(argv[1], "add")) {
-			vmmgmtd_ctl_add(d, out, req, argv + 2, argc - 2);
-			return;
-		}
-		if (!strcmp(argv[1], "del")) {
-			vmmgmtd_ctl_del(d, out, req, argv + 2, argc - 2);
-			return;
-		}
-		if (!strcmp(argv[1], "list") && argc == 2) {
-			vmmgmtd_ctl_list(d, out);
-			return;
-		}
+	switch (r.op) {
+	case VMMGMTD_CTL_ADD:
+		vmmgmtd_ctl_add(d, out, req, &r);
+		break;
+	case VMMGMTD_CTL_DEL:
+		vmmgmtd_ctl_del(d, out, req, &r);
+		break;
+	case VMMGMTD_CTL_LIST:
+		vmmgmtd_ctl_list(d, out);
+		break;
+	case VMMGMTD_CTL_UPGRADE:
+		vmmgmtd_ctl_upgrade(d, out, req, &r);
+		break;
 	}
-	vmmgmtd_ctl_error(out, req, EINVAL, "unknown request: %s", vmmgmtd_ctl_usage);
-}
-
-/*
- * The request line, without its newline (a last line without one counts).
- * Return: 1 with a line, 0 when the peer sent nothing (an "in use" probe),
- * or -errno (-EMSGSIZE: too long).
- */
-static int vmmgmtd_ctl_read(int fd, char *buf, size_t size)
-{
-	bool nl = false;
-	int n = vmmgmt_read_upto_nl(fd, buf, size, &nl);
-
-	if (n < 0)
-		return n;
-	return n || nl ? 1 : 0;
 }
 
 void vmmgmtd_ctl_accept(struct vmmgmtd *d)

@@ -62,7 +62,7 @@ void vmmgmtd_doorbell_stats(const struct vmmgmtd *d)
 		size_t off = 0;
 
 		snprintf(vec, sizeof(vec), "-");
-		for (v = 0; d->host_fd < 0 && v < vm->vectors; v++)
+		for (v = 0; d->no_module && v < vm->vectors; v++)
 			off += snprintf(vec + off, sizeof(vec) - off, "%s%llu",
 					v ? "," : "",
 					(unsigned long long)vm->doorbells_vec[v]);

@@ -2,12 +2,14 @@
 /*
  * vmmgmtd: command line, start-up checks, sockets (the VMs' and the control
  * socket) and the poll() loop; the slots and the configuration directory
- * are config.c's, adoption adopt.c's, control requests ctl.c's.
+ * are config.c's, adoption adopt.c's, control requests ctl.c's, the file
+ * service's listener files_listen.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,9 @@ static void vmmgmtd_usage(FILE *f)
 		"\n"
 		"  -d, --dir DIR         socket directory (default %s)\n"
 		"  -c, --config-dir CDIR one file per VM: CDIR/NAME.conf with lines id=N,\n"
-		"                        size=S[K|M], vectors=N, # comments (default %s;\n"
+		"                        size=S[K|M], vectors=N, files=off|ro|rw and the\n"
+		"                        file service's files_* keys, # comments\n"
+		"                        (default %s;\n"
 		"                        a missing default directory is no error)\n"
 		"  -s, --size SIZE[K|M]  region size, a power of two from 64K to 64M\n"
 		"                        (default %lluK; NAME.conf: size=)\n"
@@ -47,7 +51,7 @@ static void vmmgmtd_usage(FILE *f)
 		"id, 1..%u; VMs without an id get the lowest unused ids in order (1, 2, ...):\n"
 		"the command line's first, then CDIR's in name order.\n"
 		"VMs that an earlier vmmgmtd registered and whose QEMU runs are adopted.\n"
-		"Control: DIR/%s (vmmgmtctl vm add|del|list).\n"
+		"Control: DIR/%s (vmmgmtctl vm add|del|list, vmmgmtctl upgrade).\n"
 		"QEMU: -chardev socket,path=DIR/NAME.sock,id=C\n"
 		"      -device ivshmem-doorbell,chardev=C,vectors=N\n"
 		"Signals: SIGUSR1 logs per-VM doorbell counts; SIGTERM, SIGINT exit and\n"
@@ -129,6 +133,7 @@ static void vmmgmtd_parse_args(struct vmmgmtd *d, int argc, char **argv)
 	d->vectors = VMMGMT_VECTORS_DEFAULT;
 	d->host_fd = -1;
 	d->ctl_fd = -1;
+	d->files_fd = -1;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:d:c:s:n:vfh", opts, NULL)) != -1) {
@@ -488,6 +493,8 @@ static void vmmgmtd_cleanup(struct vmmgmtd *d)
 {
 	unsigned int i;
 
+	vmmgmtd_handover_abandon(d);
+	vmmgmtd_files_stop(d);
 	for (i = 0; i < d->nr_vms; i++) {
 		vmmgmtd_vm_close(d, d->vms[i]);
 		vmmgmtd_unlink_socket(d->vms[i]);
@@ -575,7 +582,7 @@ static int vmmgmtd_signal_event(struct vmmgmtd *d, int sfd)
 /* What a pollfd in the loop stands for. */
 enum vmmgmtd_poll_kind {
 	VMMGMTD_POLL_CONN, VMMGMTD_POLL_KICK, VMMGMTD_POLL_PIDFD,
-	VMMGMTD_POLL_LISTEN, VMMGMTD_POLL_CTL,
+	VMMGMTD_POLL_LISTEN, VMMGMTD_POLL_CTL, VMMGMTD_POLL_FILES,
 };
 
 struct vmmgmtd_poll_tag {
@@ -604,7 +611,7 @@ static void vmmgmtd_poll_add(struct vmmgmtd_poll *p, int fd,
 /* Room for every fd of this round: slots come and go (vm add, vm del). */
 static int vmmgmtd_poll_room(struct vmmgmtd *d, struct vmmgmtd_poll *p)
 {
-	size_t max = 2, i;
+	size_t max = 3, i;
 	void *pfds, *tags;
 
 	/* Connection or pidfd (never both), listener, kicks. */
@@ -648,8 +655,12 @@ static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 			struct vmmgmtd_vm *vm = d->vms[i];
 
 			vmmgmtd_poll_add(&p, vm->conn_fd, vm, VMMGMTD_POLL_CONN, 0);
-			/* With the module, its thread owns the kicks. */
-			for (v = 0; vm->conn_fd >= 0 && d->host_fd < 0 &&
+			/*
+			 * With the module, its thread owns the kicks; also
+			 * while a handover has the VMs in no module, whose
+			 * next module wants the doorbells rung meanwhile.
+			 */
+			for (v = 0; vm->conn_fd >= 0 && d->no_module &&
 			     v < vm->vectors; v++)
 				vmmgmtd_poll_add(&p, vm->kick[v], vm,
 						 VMMGMTD_POLL_KICK, v);
@@ -657,14 +668,17 @@ static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 			vmmgmtd_poll_add(&p, vm->listen_fd, vm,
 					 VMMGMTD_POLL_LISTEN, 0);
 		}
+		vmmgmtd_poll_add(&p, d->files_fd, NULL, VMMGMTD_POLL_FILES, 0);
 		vmmgmtd_poll_add(&p, d->ctl_fd, NULL, VMMGMTD_POLL_CTL, 0);
 
-		if (poll(p.pfds, p.n, -1) < 0) {
+		if (poll(p.pfds, p.n, d->files_relisten ? 1000 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			vmmgmtd_info("poll: %m");
 			break;
 		}
+		if (d->files_relisten)
+			vmmgmtd_files_relisten(d);
 		if (p.pfds[0].revents)
 			sig = vmmgmtd_signal_event(d, sfd);
 
@@ -694,6 +708,10 @@ static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 			case VMMGMTD_POLL_CTL:
 				vmmgmtd_ctl_accept(d);
 				break;
+			case VMMGMTD_POLL_FILES:
+				if (d->files_fd == p.pfds[k].fd)
+					vmmgmtd_files_accept(d);
+				break;
 			}
 		}
 	}
@@ -702,6 +720,39 @@ static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 	if (sig)
 		vmmgmtd_info("exiting on %s", strsignal(sig));
 	return sig ? 0 : -1;
+}
+
+/*
+ * systemd's Type=notify without libsystemd: "READY=1" in one datagram to
+ * the socket $NOTIFY_SOCKET names (a path, or an abstract name written
+ * with a leading '@').  Nothing to do when it is not set.
+ */
+static void vmmgmtd_notify_ready(void)
+{
+	static const char msg[] = "READY=1";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = getenv("NOTIFY_SOCKET");
+	size_t n = path ? strlen(path) : 0;
+	int fd;
+
+	if (!n)
+		return;
+	if ((path[0] != '/' && path[0] != '@') || n >= sizeof(sa.sun_path)) {
+		vmmgmtd_info("NOTIFY_SOCKET=%s: not a socket path or abstract name",
+			     path);
+		return;
+	}
+	memcpy(sa.sun_path, path, n);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   offsetof(struct sockaddr_un, sun_path) + n) < 0)
+		vmmgmtd_info("NOTIFY_SOCKET=%s: cannot tell systemd that we are ready: %m",
+			     path);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Each VM needs up to 3 + 2 * vectors fds; lift the soft limit. */
@@ -757,6 +808,8 @@ int main(int argc, char **argv)
 	sfd = vmmgmtd_signalfd();
 	if (sfd < 0)
 		goto out;
+	/* After the signal mask: the sessions' threads inherit it. */
+	vmmgmtd_files_start(&d);
 	if (vmmgmtd_write_pid(&d))
 		goto out;
 
@@ -767,6 +820,7 @@ int main(int argc, char **argv)
 			      d.vms[i]->name, d.vms[i]->id, d.vms[i]->path,
 			      (unsigned long long)d.vms[i]->region_size,
 			      d.vms[i]->vectors, d.vms[i]->origin);
+	vmmgmtd_notify_ready();
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "r", 1) != 1)
 			vmmgmtd_info("cannot tell the parent that we are ready: %m");

@@ -96,6 +96,11 @@ void vmmgmtd_vm_unregister(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 
 	if (!vm->registered)
 		return;
+	/* A handover is pending: the VM is in no module (upgrade.c). */
+	if (d->host_fd < 0) {
+		vm->registered = false;
+		return;
+	}
 	vm->doorbells += vmmgmtd_doorbell_module_kicks(vm);
 	if (ioctl(d->host_fd, VMMGMT_HOST_IOC_DEL_VM, &req) < 0 &&
 	    errno != ENOENT)
@@ -310,6 +315,13 @@ void vmmgmtd_vm_accept(struct vmmgmtd *d, struct vmmgmtd_vm *vm)
 	if (vm->conn_fd >= 0) {
 		vmmgmtd_info("%s (id %u): refused connection from pid %d: pid %d is connected",
 			     vm->name, vm->id, (int)pid, (int)vm->pid);
+		close(fd);
+		return;
+	}
+	/* No module to register with until the handover ends (upgrade.c). */
+	if (d->handover) {
+		vmmgmtd_info("%s (id %u): refused connection from pid %d: a module handover is pending",
+			     vm->name, vm->id, (int)pid);
 		close(fd);
 		return;
 	}

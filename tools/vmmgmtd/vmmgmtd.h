@@ -13,6 +13,7 @@
 
 #include <linux/types.h>
 
+#include "files.h"
 #include "vmmgmt.h"
 #include "vmmgmt_user.h"
 
@@ -33,6 +34,8 @@
 /* Longest control request line, and error messages. */
 #define VMMGMTD_CTL_LINE_MAX		512
 #define VMMGMTD_ERR_MAX			256
+/* Error messages of "upgrade", which name the module's path. */
+#define VMMGMTD_UPGRADE_ERR_MAX		1024
 
 /* ivshmem client-server protocol (QEMU docs/specs/ivshmem-spec.txt). */
 #define VMMGMTD_IVSHMEM_PROTOCOL_VERSION	0
@@ -88,6 +91,48 @@ struct vmmgmtd_vm {
 	 */
 	__u64 doorbells;
 	__u64 doorbells_vec[VMMGMTD_VECTORS_MAX];
+
+	/*
+	 * File mode: NAME.conf's files* settings (files.c), and the export
+	 * while it is served (files_listen.c; the slot holds a reference,
+	 * each session another).
+	 */
+	struct vmmgmtd_files_conf files;
+	struct vmmgmtd_files_export *files_export;
+};
+
+/**
+ * struct vmmgmtd_handover_vm - one VM between VMMGMT_HOST_IOC_EXPORT_VM
+ * and VMMGMT_HOST_IOC_IMPORT_VM (upgrade.c): in no module, its guest
+ * paused.  The fds in @add (region, kicks, calls) are vmmgmtd's until
+ * IMPORT_VM took them.
+ */
+struct vmmgmtd_handover_vm {
+	struct vmmgmt_host_vm_add add;
+	void *state;
+	__u32 state_len;
+};
+
+/**
+ * struct vmmgmtd_handover - a module handover under way or pending
+ * (upgrade.c): the VMs exported from the old module and not yet imported
+ * into a module, and what QUIESCE returned (the host ports to hold, the
+ * state format).  Pending (the upgrade answered an error with VMs still
+ * held) until a later "upgrade" imports them.
+ */
+struct vmmgmtd_handover {
+	struct vmmgmtd_handover_vm *vms;
+	unsigned int nr;
+	struct vmmgmt_host_quiesce quiesce;
+	__u64 quiesced_ns;		/* when the guests' pause began */
+};
+
+/* What a successful upgrade answers (upgrade.c, ctl.c). */
+struct vmmgmtd_upgrade_result {
+	unsigned int vms;		/* handed over to the new module */
+	__u64 paused_ms;		/* QUIESCE to RESUME */
+	unsigned int abi_major, abi_minor;	/* GET_VERSION of the new one */
+	unsigned int format;		/* of the states handed over */
 };
 
 /**
@@ -105,9 +150,22 @@ struct vmmgmtd {
 
 	int host_fd;			/* /dev/vmmgmt-host, or -1 */
 	bool persist;			/* module ABI >= 0.8: PERSIST, ADOPT */
+	/*
+	 * Non-NULL while an upgrade runs and while a handover is pending;
+	 * @host_fd is -1 then from the old module's unloading on.
+	 */
+	struct vmmgmtd_handover *handover;
 	struct vmmgmtd_vm **vms;	/* slots, in the order they came */
 	unsigned int nr_vms;
 	unsigned int nr_adopted;	/* at start */
+
+	/* The file service's stream listener on the host port, or -1. */
+	int files_fd;
+	/*
+	 * The listener died with the module (replaced by someone else than
+	 * this vmmgmtd's upgrade): listen again, tried once a second.
+	 */
+	bool files_relisten;
 
 	/* The control socket DIR/vmmgmtd.ctl. */
 	char ctl_path[108];
@@ -187,12 +245,53 @@ void vmmgmtd_check_collisions(struct vmmgmtd *d,
 			      const struct vmmgmtd_module_vms *list);
 void vmmgmtd_adopt_all(struct vmmgmtd *d, const struct vmmgmtd_module_vms *list);
 bool vmmgmtd_vm_qemu_exited(const struct vmmgmtd_vm *vm);
+int vmmgmtd_vm_watch_qemu(struct vmmgmtd_vm *vm, pid_t pid);
 void vmmgmtd_vm_qemu_gone(struct vmmgmtd *d, struct vmmgmtd_vm *vm);
+
+/* A control request as ctl_parse.c reads it (the grammar is in ctl.c). */
+enum vmmgmtd_ctl_op {
+	VMMGMTD_CTL_ADD = 1,
+	VMMGMTD_CTL_DEL,
+	VMMGMTD_CTL_LIST,
+	VMMGMTD_CTL_UPGRADE,
+};
+
+struct vmmgmtd_ctl_req {
+	enum vmmgmtd_ctl_op op;
+	const char *name;		/* ADD (checked), DEL: in the line */
+	bool id_given;			/* ADD: the settings given */
+	bool size_given;
+	bool vectors_given;
+	unsigned int id;
+	unsigned int vectors;
+	__u64 size;
+	const char *path;		/* UPGRADE: absolute, in the line */
+	unsigned int wait_s;		/* UPGRADE: 1..3600 */
+};
+
+/*
+ * ctl_parse.c: the request line from the socket, then parsed; 0 or the
+ * negative errno to answer with (-E2BIG, -EINVAL) and a message in @err.
+ */
+int vmmgmtd_ctl_read(int fd, char *buf, size_t size);
+int vmmgmtd_ctl_parse(char *line, struct vmmgmtd_ctl_req *req, char *err,
+		      size_t len);
 
 /* ctl.c: the control socket DIR/vmmgmtd.ctl */
 int vmmgmtd_ctl_listen(struct vmmgmtd *d);
 void vmmgmtd_ctl_accept(struct vmmgmtd *d);
 void vmmgmtd_ctl_close(struct vmmgmtd *d);
+
+/* upgrade.c: replacing the host module with VMs running (ABI 0.9) */
+int vmmgmtd_upgrade(struct vmmgmtd *d, const char *path, unsigned int wait_s,
+		    struct vmmgmtd_upgrade_result *res, char *err);
+void vmmgmtd_handover_abandon(struct vmmgmtd *d);
+
+/* files_listen.c: the file service's listener and sessions (file mode) */
+void vmmgmtd_files_start(struct vmmgmtd *d);
+void vmmgmtd_files_stop(struct vmmgmtd *d);
+void vmmgmtd_files_accept(struct vmmgmtd *d);
+void vmmgmtd_files_relisten(struct vmmgmtd *d);
 
 /* doorbell.c: counting guest -> host doorbells (kick eventfds) */
 void vmmgmtd_doorbell_read(struct vmmgmtd *d, struct vmmgmtd_vm *vm,

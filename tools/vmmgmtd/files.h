@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmmgmtd: the file service of file mode (files.c): one export directory
+ * per VM, served over one connected byte stream at a time per call of
+ * vmmgmtd_files_serve().  The protocol is tools/include/vmmgmt_file_proto.h,
+ * the model Documentation/files.rst.  No other file of vmmgmtd is needed
+ * to use it: the tests drive it over socketpairs.
+ */
+#ifndef VMMGMTD_FILES_H
+#define VMMGMTD_FILES_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <linux/types.h>
+
+#include "vmmgmt.h"
+
+/* Where VM NAME's export is unless its configuration says (files_dir=). */
+#define VMMGMTD_FILES_ROOT		"/var/lib/vmmgmt/files"
+#define VMMGMTD_FILES_QUOTA_DEFAULT	(1024ULL * 1024 * 1024)
+#define VMMGMTD_FILES_OPEN_DEFAULT	16
+#define VMMGMTD_FILES_XFERS_DEFAULT	4
+/* A session that sends no request for this long is ended. */
+#define VMMGMTD_FILES_IDLE_MS		60000
+/* Sessions (streams being served) of one VM at once. */
+#define VMMGMTD_FILES_SESSIONS_PER_VM	16
+/* Upper bounds of files_max_open= and files_max_transfers=. */
+#define VMMGMTD_FILES_OPEN_MAX		1024
+#define VMMGMTD_FILES_XFERS_MAX		64
+
+enum vmmgmtd_files_access {
+	VMMGMTD_FILES_OFF,		/* the default: no file service */
+	VMMGMTD_FILES_RO,		/* get, ls, stat */
+	VMMGMTD_FILES_RW,		/* and put, rm */
+};
+
+/**
+ * struct vmmgmtd_files_conf - a VM's file service settings (NAME.conf:
+ * files=, files_dir=, files_links=, files_quota=, files_max_open=,
+ * files_max_transfers=).
+ * @access: off, read-only or read-write.
+ * @dir: the export directory, or NULL for VMMGMTD_FILES_ROOT/NAME.
+ * @links: symlinks inside the export are followed (never out of it).
+ * @quota: bytes of regular files the export may hold; 0: no limit.
+ * @max_open: files and directories open for the VM at once.
+ * @max_transfers: puts and gets under way for the VM at once.
+ */
+struct vmmgmtd_files_conf {
+	enum vmmgmtd_files_access access;
+	char *dir;
+	bool links;
+	__u64 quota;
+	unsigned int max_open;
+	unsigned int max_transfers;
+};
+
+/**
+ * struct vmmgmtd_files_export - one VM's export, open and being served;
+ * shared by the sessions (threads) that serve that VM's streams.
+ * @vm: the VM's name, for the log.
+ * @root_fd: the export directory (O_PATH), the base of every openat2().
+ * @conf: the settings it was opened with (@conf.dir not kept).
+ * @lock: protects the counters below.
+ * @used: bytes of the export's regular files: walked at open, kept up to
+ *	date by put and rm (not by whoever else writes there).
+ * @reserved: the sizes of the puts under way.
+ * @open: files and directories open for the VM.
+ * @transfers: puts and gets under way.
+ * @refs: for vmmgmtd_files_new(): the VM's slot and each session (atomic).
+ * @sessions: sessions of the VM being served (atomic; files_listen.c).
+ * @idle_ms: how long a session may wait for its next request
+ *	(VMMGMTD_FILES_IDLE_MS; the tests shorten it).
+ */
+struct vmmgmtd_files_export {
+	char vm[VMMGMT_NAME_MAX];
+	int root_fd;
+	struct vmmgmtd_files_conf conf;
+	pthread_mutex_t lock;
+	__u64 used;
+	__u64 reserved;
+	unsigned int open;
+	unsigned int transfers;
+	unsigned int refs;
+	unsigned int sessions;
+	int idle_ms;
+};
+
+void vmmgmtd_files_conf_init(struct vmmgmtd_files_conf *conf);
+bool vmmgmtd_files_setting(struct vmmgmtd_files_conf *conf, const char *key,
+			   const char *val, char *err, size_t len);
+int vmmgmtd_files_open(struct vmmgmtd_files_export *e, const char *vm,
+		       const struct vmmgmtd_files_conf *conf, char *err,
+		       size_t len);
+void vmmgmtd_files_close(struct vmmgmtd_files_export *e);
+struct vmmgmtd_files_export *vmmgmtd_files_new(const char *vm,
+					       const struct vmmgmtd_files_conf *conf,
+					       char *err, size_t len);
+void vmmgmtd_files_ref(struct vmmgmtd_files_export *e);
+void vmmgmtd_files_unref(struct vmmgmtd_files_export *e);
+int vmmgmtd_files_serve(struct vmmgmtd_files_export *e, int fd);
+
+#endif /* VMMGMTD_FILES_H */
