@@ -9,17 +9,26 @@
  * guests send reports to the test's host endpoint HOL_REPORT_PORT:
  *
  *	host -> b:  "rate LABEL SECS"	measure B's echo rate to the host
- *		    "flood VM"		flood VM: a stream, then chat
+ *		    "flood VM"		flood VM: a stream, then chat (cycle 1)
+ *		    "pause"		the flood's threads park before their
+ *					next write
+ *		    "resume"		they write again (the next cycle)
  *	b -> host:  "ready abi=0.M streams=S"
  *		    "rate LABEL RATE msgs=N secs=T errors=E"
- *		    "stream connected" | "stream err=E" | "stream blocked bytes=N"
+ *		    "stream connected" | "stream err=E"
+ *		    "stream blocked cycle=C bytes=N"
  *		    "stream ended err=E bytes=N"
- *		    "writer blocked writes=N enobufs=K"
- *		    "writer never-blocked writes=N enobufs=K"
+ *		    "writer blocked cycle=C writes=N enobufs=K"
+ *		    "writer never-blocked cycle=C writes=N enobufs=K"
  *		    "writer returned rc=R errno=E blocked_ms=M"
  *		    "writer answer errno=E after_ms=M nobufs=K down=H other=O"
+ *		    "flood paused cycle=C writes=N stream_bytes=S"
  *	c -> host:  "ready abi=0.M streams=S", "flooded"
- *	(c's "broke" line goes to its console only: its ring is broken.)
+ * The host sends commands to hol-c over its second serial port
+ * (HOL_C_TTY), one a line, "WHAT SEQ": "read SEQ" (read and discard
+ * what arrives), "stop SEQ" (read nothing), "break SEQ" (break its own
+ * rings); hol-c acknowledges each on its console, "hol: c WHAT SEQ done
+ * records=N bytes=B" (its vmmgmt channel is what the test wedges).
  */
 #ifndef VMMGMT_HOL_PROTO_H
 #define VMMGMT_HOL_PROTO_H
@@ -29,9 +38,11 @@
 #define HOL_REPORT_PORT		4302	/* the guests' reports */
 /* hol-b's port for the test's commands. */
 #define HOL_B_CTL_PORT		4320
-/* hol-c's chat port, never read, and its stream listener, never read. */
+/* hol-c's chat port and its stream listener, read on the test's command. */
 #define HOL_C_PORT		4310
 #define HOL_C_STREAM_PORT	4311
+/* hol-c's second serial port: the test's commands (read, stop, break). */
+#define HOL_C_TTY		"/dev/ttyS1"
 
 /* B's echo messages, and how many it keeps in flight. */
 #define HOL_ECHO_LEN		256

@@ -32,7 +32,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -45,6 +44,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,6 +290,97 @@ static __u64 writer_since;	/* __atomic, ns; 0 when not in write() */
 static unsigned long long writer_writes, writer_enobufs;	/* __atomic */
 static bool writer_done;	/* __atomic */
 
+/*
+ * The test wedges and frees C in cycles: "pause" parks the flood's
+ * threads before their next write (their blocked writes return once C
+ * reads), "resume" lets them write again until they block, in cycle
+ * flood.cycle (1 for the first flood).
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool paused;
+	unsigned int cycle;
+	unsigned int threads;	/* flood threads running */
+	unsigned int parked;	/* of them, parked */
+} flood = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+/* With flood.lock held: report the pause once every thread is parked. */
+static void flood_check_paused(void)
+{
+	if (flood.paused && flood.parked == flood.threads)
+		report("flood paused cycle=%u writes=%llu stream_bytes=%llu",
+		       flood.cycle,
+		       __atomic_load_n(&writer_writes, __ATOMIC_RELAXED),
+		       __atomic_load_n(&stream_bytes, __ATOMIC_RELAXED));
+}
+
+/* Before each write of a flood thread: park while paused; true if it did. */
+static bool flood_gate(void)
+{
+	bool parked = false;
+
+	pthread_mutex_lock(&flood.lock);
+	while (flood.paused) {
+		if (!parked) {
+			parked = true;
+			flood.parked++;
+			flood_check_paused();
+		}
+		pthread_cond_wait(&flood.cond, &flood.lock);
+	}
+	if (parked)
+		flood.parked--;
+	pthread_mutex_unlock(&flood.lock);
+	return parked;
+}
+
+static bool flood_pausing(void)
+{
+	bool paused;
+
+	pthread_mutex_lock(&flood.lock);
+	paused = flood.paused;
+	pthread_mutex_unlock(&flood.lock);
+	return paused;
+}
+
+static unsigned int flood_cycle(void)
+{
+	unsigned int cycle;
+
+	pthread_mutex_lock(&flood.lock);
+	cycle = flood.cycle;
+	pthread_mutex_unlock(&flood.lock);
+	return cycle;
+}
+
+/* A flood thread ends: a pause waits for it no more. */
+static void flood_thread_gone(void)
+{
+	pthread_mutex_lock(&flood.lock);
+	flood.threads--;
+	flood_check_paused();
+	pthread_mutex_unlock(&flood.lock);
+}
+
+static void flood_pause(bool pause)
+{
+	pthread_mutex_lock(&flood.lock);
+	if (pause && !flood.paused) {
+		flood.paused = true;
+		flood_check_paused();
+	} else if (!pause && flood.paused) {
+		flood.paused = false;
+		flood.cycle++;
+		pthread_cond_broadcast(&flood.cond);
+	}
+	pthread_mutex_unlock(&flood.lock);
+}
+
 /* In write() since at least HOL_BLOCKED_MS, by its start time @since. */
 static bool blocked_since(const __u64 *since)
 {
@@ -309,12 +400,14 @@ static void *stream_thread(void *arg)
 	if (fd < 0) {
 		report("stream err=%d (%s)", -fd, strerror(-fd));
 		__atomic_store_n(&stream_state, -1, __ATOMIC_RELEASE);
+		flood_thread_gone();
 		return NULL;
 	}
 	report("stream connected");
 	__atomic_store_n(&stream_state, 1, __ATOMIC_RELEASE);
 	memset(buf, 's', sizeof(buf));
 	for (;;) {
+		flood_gate();
 		__atomic_store_n(&stream_since, vmmgmt_now_ns(), __ATOMIC_RELEASE);
 		n = write(fd, buf, sizeof(buf));
 		__atomic_store_n(&stream_since, 0, __ATOMIC_RELEASE);
@@ -325,6 +418,7 @@ static void *stream_thread(void *arg)
 	report("stream ended err=%d bytes=%llu", errno,
 	       __atomic_load_n(&stream_bytes, __ATOMIC_RELAXED));
 	__atomic_store_n(&stream_state, -1, __ATOMIC_RELEASE);
+	flood_thread_gone();
 	return NULL;
 }
 
@@ -385,14 +479,15 @@ static bool after_blocked(int fd, ssize_t n, int err, __u64 blocked_ns,
 
 /*
  * Chat to C, reading the error answers after each write.  A write that
- * blocked (C congested: XOFF) and returned is reported, with the answers
- * that follow within 2 s; once one of them is EHOSTDOWN (C's channel
+ * blocked (C congested: XOFF) and returned while the flood is paused was
+ * freed by C reading; otherwise it is reported, with the answers that
+ * follow within 2 s, and once one of them is EHOSTDOWN (C's channel
  * broke, the host answered what it held for C) the writer stops.
  */
 static void *writer_thread(void *arg)
 {
 	static __u8 buf[HOL_FLOOD_LEN];
-	unsigned long long ehostdown = 0, other = 0;
+	unsigned long long ehostdown = 0, other = 0, cycle_writes = 0;
 	__u64 t, ret_t;
 	bool seen = false;
 	int fd, err = 0;
@@ -403,19 +498,24 @@ static void *writer_thread(void *arg)
 	if (fd < 0) {
 		report("writer open err=%d", errno);
 		__atomic_store_n(&writer_done, true, __ATOMIC_RELEASE);
+		flood_thread_gone();
 		return NULL;
 	}
 	memset(buf, 'f', sizeof(buf));
 	while (!seen) {
+		if (flood_gate())
+			cycle_writes = 0;
 		t = vmmgmt_now_ns();
 		__atomic_store_n(&writer_since, t, __ATOMIC_RELEASE);
 		n = write(fd, buf, sizeof(buf));
 		err = n < 0 ? errno : 0;
 		__atomic_store_n(&writer_since, 0, __ATOMIC_RELEASE);
 		ret_t = vmmgmt_now_ns();
-		if (n >= 0)
+		if (n >= 0) {
 			__atomic_add_fetch(&writer_writes, 1, __ATOMIC_RELAXED);
-		if (ret_t - t >= HOL_BLOCKED_MS * 1000000ULL) {
+			cycle_writes++;
+		}
+		if (ret_t - t >= HOL_BLOCKED_MS * 1000000ULL && !flood_pausing()) {
 			seen = after_blocked(fd, n, err, ret_t - t, &ehostdown,
 					     &other);
 			continue;
@@ -426,27 +526,37 @@ static void *writer_thread(void *arg)
 			break;
 		}
 		drain_answers(fd, &ehostdown, &other);
-		if (writer_writes >= HOL_FLOOD_MAX_WRITES) {
-			report("writer never-blocked writes=%llu enobufs=%llu",
-			       writer_writes, writer_enobufs);
+		if (cycle_writes >= HOL_FLOOD_MAX_WRITES) {
+			report("writer never-blocked cycle=%u writes=%llu enobufs=%llu",
+			       flood_cycle(), writer_writes, writer_enobufs);
 			break;
 		}
 	}
 	__atomic_store_n(&writer_done, true, __ATOMIC_RELEASE);
+	flood_thread_gone();
 	/* The file stays open until the program ends. */
 	return NULL;
 }
 
-/* Reports the chat writer's first blocked write. */
+/* Reports the first blocked write of each cycle, the writer's and the stream's. */
 static void *watcher_thread(void *arg)
 {
+	unsigned int cycle, writer_cycle = 0, stream_cycle = 0;
+
 	(void)arg;
 	while (!__atomic_load_n(&writer_done, __ATOMIC_ACQUIRE)) {
-		if (blocked_since(&writer_since)) {
-			report("writer blocked writes=%llu enobufs=%llu",
+		cycle = flood_cycle();
+		if (writer_cycle != cycle && blocked_since(&writer_since)) {
+			report("writer blocked cycle=%u writes=%llu enobufs=%llu",
+			       cycle,
 			       __atomic_load_n(&writer_writes, __ATOMIC_RELAXED),
 			       __atomic_load_n(&writer_enobufs, __ATOMIC_RELAXED));
-			return NULL;
+			writer_cycle = cycle;
+		}
+		if (stream_cycle != cycle && blocked_since(&stream_since)) {
+			report("stream blocked cycle=%u bytes=%llu", cycle,
+			       __atomic_load_n(&stream_bytes, __ATOMIC_RELAXED));
+			stream_cycle = cycle;
 		}
 		vmmgmt_sleep_ms(20);
 	}
@@ -458,11 +568,18 @@ static void start_flood(unsigned int vm)
 	pthread_t s, w, m;
 	double end;
 
+	if (flood.cycle) {
+		report("flood err=%d (already flooding: resume)", EALREADY);
+		return;
+	}
 	flood_vm = vm;
+	flood.cycle = 1;
 	if (streams) {
 		/* The stream is set up before C's ring stops taking anything. */
+		flood.threads++;
 		if (pthread_create(&s, NULL, stream_thread, NULL)) {
 			report("stream err=%d (pthread_create)", errno);
+			flood.threads--;
 		} else {
 			end = vmmgmt_now_s() + 15;
 			while (!__atomic_load_n(&stream_state, __ATOMIC_ACQUIRE) &&
@@ -473,14 +590,17 @@ static void start_flood(unsigned int vm)
 			while (__atomic_load_n(&stream_state, __ATOMIC_ACQUIRE) == 1 &&
 			       !blocked_since(&stream_since) && vmmgmt_now_s() < end)
 				vmmgmt_sleep_ms(20);
-			if (blocked_since(&stream_since))
-				report("stream blocked bytes=%llu",
-				       __atomic_load_n(&stream_bytes, __ATOMIC_RELAXED));
 		}
 	}
-	if (pthread_create(&w, NULL, writer_thread, NULL) ||
-	    pthread_create(&m, NULL, watcher_thread, NULL))
+	pthread_mutex_lock(&flood.lock);
+	flood.threads++;
+	pthread_mutex_unlock(&flood.lock);
+	if (pthread_create(&w, NULL, writer_thread, NULL)) {
 		report("writer err=%d (pthread_create)", errno);
+		flood_thread_gone();
+	} else if (pthread_create(&m, NULL, watcher_thread, NULL)) {
+		report("watcher err=%d (pthread_create)", errno);
+	}
 	report("flood started");
 }
 
@@ -505,12 +625,44 @@ static int b_main(void)
 			measure_rate(label, secs);
 		else if (sscanf(cmd, "flood %u", &vm) == 1)
 			start_flood(vm);
+		else if (!strcmp(cmd, "pause"))
+			flood_pause(true);
+		else if (!strcmp(cmd, "resume"))
+			flood_pause(false);
 		else
 			report("unknown command '%s'", cmd);
 	}
 }
 
 /* ---- c ---- */
+
+/*
+ * What C reads while the test has it read (its serial line's "read"):
+ * its chat port and the streams it accepted.
+ */
+#define C_STREAMS_MAX		8
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool reading;		/* the test's wish */
+	bool parked;		/* the reader waits, reads nothing */
+	int fds[1 + C_STREAMS_MAX];	/* the chat file, then the streams */
+	unsigned int nr;
+	unsigned long long records, bytes;
+} c = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void c_add_fd(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	pthread_mutex_lock(&c.lock);
+	if (c.nr < ARRAY_SIZE(c.fds))
+		c.fds[c.nr++] = fd;
+	pthread_mutex_unlock(&c.lock);
+}
 
 static void *accept_thread(void *arg)
 {
@@ -525,11 +677,71 @@ static void *accept_thread(void *arg)
 			printf("hol: c accept: %s\n", strerror(errno));
 			return NULL;
 		}
-		/* Kept open and never read. */
+		/* Read only while the test has C read. */
 		printf("hol: c accepted a stream from %u:%u:%u (fd %d)\n",
 		       a.peer.host, a.peer.vm, a.peer.port, a.fd);
 		fflush(stdout);
+		c_add_fd(a.fd);
 	}
+}
+
+/* Reads everything that arrives while c.reading, discards it. */
+static void *reader_thread(void *arg)
+{
+	static __u8 buf[HOL_STREAM_CHUNK];
+	struct pollfd p[ARRAY_SIZE(c.fds)];
+	unsigned int i, k, nr;
+	ssize_t n;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&c.lock);
+		while (!c.reading) {
+			c.parked = true;
+			pthread_cond_broadcast(&c.cond);
+			pthread_cond_wait(&c.cond, &c.lock);
+		}
+		c.parked = false;
+		nr = c.nr;
+		for (i = 0; i < nr; i++)
+			p[i] = (struct pollfd){ .fd = c.fds[i], .events = POLLIN };
+		pthread_mutex_unlock(&c.lock);
+		if (poll(p, nr, 50) <= 0)
+			continue;
+		for (i = 0; i < nr; i++) {
+			if (!(p[i].revents & (POLLIN | POLLERR | POLLHUP)))
+				continue;
+			for (k = 0; k < 256; k++) {
+				n = read(p[i].fd, buf, sizeof(buf));
+				if (n < 0 && (errno == EAGAIN || errno == EINTR))
+					break;
+				if (n <= 0 && i) {
+					/* A stream that ended: not polled again. */
+					pthread_mutex_lock(&c.lock);
+					c.fds[i] = -1;
+					pthread_mutex_unlock(&c.lock);
+					break;
+				}
+				/* The chat file's error answers are read too. */
+				pthread_mutex_lock(&c.lock);
+				c.records++;
+				c.bytes += n > 0 ? n : 0;
+				pthread_mutex_unlock(&c.lock);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* The test's wish: read or not; returns once the reader has stopped. */
+static void c_set_reading(bool reading)
+{
+	pthread_mutex_lock(&c.lock);
+	c.reading = reading;
+	pthread_cond_broadcast(&c.cond);
+	while (!reading && !c.parked)
+		pthread_cond_wait(&c.cond, &c.lock);
+	pthread_mutex_unlock(&c.lock);
 }
 
 /* The control block of ring @id, from the region header; NULL if bogus. */
@@ -589,17 +801,101 @@ static int break_ring(void)
 	return 0;
 }
 
-static int c_main(unsigned int hold)
+/* One command from the serial line; false to stop reading it. */
+static bool c_command(const char *line)
+{
+	char what[16];
+	unsigned int seq;
+	int err;
+
+	if (sscanf(line, "%15s %u", what, &seq) != 2) {
+		printf("hol: c unknown command '%s'\n", line);
+		return true;
+	}
+	if (!strcmp(what, "read")) {
+		c_set_reading(true);
+	} else if (!strcmp(what, "stop")) {
+		c_set_reading(false);
+	} else if (!strcmp(what, "break")) {
+		c_set_reading(false);
+		err = break_ring();
+		/* Its own ring is broken now: the console only. */
+		if (err) {
+			printf("hol: c FAIL breaking its ring: %s\n", strerror(-err));
+			return true;
+		}
+		printf("hol: c broke its ring\n");
+	} else {
+		printf("hol: c unknown command '%s'\n", line);
+		return true;
+	}
+	pthread_mutex_lock(&c.lock);
+	printf("hol: c %s %u done records=%llu bytes=%llu\n", what, seq,
+	       c.records, c.bytes);
+	pthread_mutex_unlock(&c.lock);
+	fflush(stdout);
+	return true;
+}
+
+/*
+ * The test's commands to C come over the second serial port (its ttyS1),
+ * not over vmmgmt: C's own channel is what is wedged.  One per line,
+ * "WHAT SEQ", acknowledged on the console as "hol: c WHAT SEQ done".
+ */
+static void *tty_thread(void *arg)
+{
+	char line[128];
+	size_t len = 0;
+	struct termios t;
+	ssize_t n;
+	char ch;
+	int fd;
+
+	(void)arg;
+	fd = open(HOL_C_TTY, O_RDWR | O_NOCTTY);
+	if (fd < 0 || tcgetattr(fd, &t)) {
+		printf("hol: c FAIL %s: %s\n", HOL_C_TTY, strerror(errno));
+		fflush(stdout);
+		return NULL;
+	}
+	cfmakeraw(&t);
+	tcsetattr(fd, TCSANOW, &t);
+	for (;;) {
+		n = read(fd, &ch, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			printf("hol: c %s: %s\n", HOL_C_TTY,
+			       n ? strerror(errno) : "end of file");
+			fflush(stdout);
+			return NULL;
+		}
+		if (ch == '\r')
+			continue;
+		if (ch != '\n') {
+			if (len < sizeof(line) - 1)
+				line[len++] = ch;
+			continue;
+		}
+		line[len] = '\0';
+		len = 0;
+		if (!c_command(line))
+			return NULL;
+	}
+}
+
+static int c_main(void)
 {
 	struct pollfd p = { .events = POLLIN };
 	pthread_t t;
-	int chat, lfd = -1, err;
+	int chat, lfd = -1;
 
 	chat = peer_open_bound(HOL_C_PORT);
 	if (chat < 0) {
 		report("FAIL bind %d: %s", HOL_C_PORT, strerror(errno));
 		return 1;
 	}
+	c_add_fd(chat);
 	if (streams) {
 		lfd = peer_stream_listen(HOL_C_STREAM_PORT);
 		if (lfd < 0 || pthread_create(&t, NULL, accept_thread, &lfd)) {
@@ -608,50 +904,36 @@ static int c_main(unsigned int hold)
 			streams = false;
 		}
 	}
+	if (pthread_create(&t, NULL, reader_thread, NULL) ||
+	    pthread_create(&t, NULL, tty_thread, NULL)) {
+		report("FAIL pthread_create: %s", strerror(errno));
+		return 1;
+	}
 	report("ready abi=0.%u streams=%d", abi_minor, streams);
 	p.fd = chat;
 	while (poll(&p, 1, -1) < 0 && errno == EINTR)
 		;
 	report("flooded");
-	sleep(hold);
-	err = break_ring();
-	/* Its own ring is broken now: the console only. */
-	if (err)
-		printf("hol: c FAIL breaking its ring: %s\n", strerror(-err));
-	else
-		printf("hol: c broke its ring\n");
-	fflush(stdout);
 	for (;;)
 		pause();
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "hold", required_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	unsigned int hold = 25;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'h')
-			goto usage;
-		hold = strtoul(optarg, NULL, 0);
-	}
-	if (optind != argc - 1 || strlen(argv[optind]) != 1)
+	if (argc != 2 || strlen(argv[1]) != 1)
 		goto usage;
-	role = argv[optind][0];
+	role = argv[1][0];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	find_abi();
 	report_fd = peer_open_to(VMMGMT_HOST_PEER_ID, HOL_REPORT_PORT);
 	if (report_fd < 0)
 		printf("hol: %c no report file: %s\n", role, strerror(errno));
-	if (role == 'b')
+	/* a: the control, measures its rate as b does, floods nothing. */
+	if (role == 'b' || role == 'a')
 		return b_main();
 	if (role == 'c')
-		return c_main(hold);
+		return c_main();
 usage:
-	fprintf(stderr, "Usage: %s b | c [--hold SECS]\n", argv[0]);
+	fprintf(stderr, "Usage: %s a | b | c\n", argv[0]);
 	return 2;
 }

@@ -68,6 +68,11 @@
  * @qmp: QEMU's QMP monitor socket, /tmp/NAME.qmp (guest_qmp()); fits
  *	into sockaddr_un.sun_path
  * @watch: a second QMP socket, /tmp/NAME.watch, vmmgmt_irq_watch's
+ * @ctl_tty: give the guest a second serial port (its ttyS1) whose other
+ *	end is the socket @tty (guest_tty_send()): commands that reach the
+ *	guest when its vmmgmt channel cannot
+ * @tty: /tmp/NAME.tty, with @ctl_tty
+ * @tty_fd: the test's connection to @tty, -1 until the first command
  */
 struct boot_guest {
 	const char *name;
@@ -80,6 +85,9 @@ struct boot_guest {
 	char log[256];
 	char qmp[100];
 	char watch[100];
+	bool ctl_tty;
+	char tty[100];
+	int tty_fd;
 };
 
 /**
@@ -693,7 +701,8 @@ static inline void start_guest(struct boot_guest *g, const char *args)
 		"-device", "ivshmem-doorbell,chardev=vmmgmt,vectors=2",
 	};
 	char append[600], chardev[256], name[64], qmp[300], wqmp[300];
-	char *argv[ARRAY_SIZE(fixed) + 15];
+	char tty[300];
+	char *argv[ARRAY_SIZE(fixed) + 17];
 	unsigned int i, n = 0;
 
 	for (i = 0; i < ARRAY_SIZE(fixed); i++)
@@ -714,6 +723,10 @@ static inline void start_guest(struct boot_guest *g, const char *args)
 	argv[n++] = qmp;
 	argv[n++] = "-qmp";
 	argv[n++] = wqmp;
+	if (g->ctl_tty) {
+		argv[n++] = "-serial";
+		argv[n++] = tty;
+	}
 	argv[n] = NULL;
 	snprintf(name, sizeof(name), "%s,debug-threads=on", g->name);
 	snprintf(append, sizeof(append),
@@ -730,6 +743,12 @@ static inline void start_guest(struct boot_guest *g, const char *args)
 	snprintf(g->watch, sizeof(g->watch), "/tmp/%s.watch", g->name);
 	unlink(g->watch);
 	snprintf(wqmp, sizeof(wqmp), "unix:%s,server=on,wait=off", g->watch);
+	snprintf(g->tty, sizeof(g->tty), "/tmp/%s.tty", g->name);
+	unlink(g->tty);
+	snprintf(tty, sizeof(tty), "unix:%s,server=on,wait=off", g->tty);
+	if (g->tty_fd > 0)
+		close(g->tty_fd);
+	g->tty_fd = -1;
 	g->vcpu = 0;
 	g->pid = spawn(argv, g->log);
 	if (g->pid < 0)
@@ -856,6 +875,38 @@ static inline void boot_check_adopted(const char *what, const struct boot_guest 
 			 "%s: %s's adoptions %lld (want %lld), orphan %lld (want 0)\n",
 			 what, g->name, vm_attr_num(g->name, "adoptions"), adoptions,
 			 vm_attr_num(g->name, "orphan"));
+}
+
+/*
+ * One line @text (a newline is added) to the second serial port of @g
+ * (@g->ctl_tty): the guest reads it from its ttyS1.  0 or -errno.
+ */
+static inline int guest_tty_send(struct boot_guest *g, const char *text)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char line[256];
+	int n;
+
+	if (!g->ctl_tty)
+		return -EINVAL;
+	if (g->tty_fd < 0) {
+		g->tty_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (g->tty_fd < 0)
+			return -errno;
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", g->tty);
+		if (connect(g->tty_fd, (struct sockaddr *)&a, sizeof(a))) {
+			n = -errno;
+			close(g->tty_fd);
+			g->tty_fd = -1;
+			return n;
+		}
+	}
+	n = snprintf(line, sizeof(line), "%s\n", text);
+	if (n >= (int)sizeof(line))
+		return -E2BIG;
+	if (write(g->tty_fd, line, n) != n)
+		return errno ? -errno : -EIO;
+	return 0;
 }
 
 /* ---- QEMU's QMP monitor ---- */

@@ -85,7 +85,7 @@
 #define POLICY			VMMGMT_HOST_SYSFS "/policy"
 /* A guest boots in 15-40 s under the TCG host VM; some slack. */
 #define BOOT_SECS		150
-#define NCHECKS			14
+#define NCHECKS			16
 /* The bounds the issue sets. */
 #define RATE_KEPT_MIN		0.9
 #define WRITER_BOUND_S		1.0
@@ -97,10 +97,12 @@
 static struct boot_guest guests[] = {
 	{ .name = "hol-b", .id = 41, .mode = "hol-b" },
 	{ .name = "hol-c", .id = 42, .mode = "hol-c" },
+	{ .name = "hol-a", .id = 43, .mode = "hol-a" },
 };
 
 static struct boot_guest *const gb = &guests[0];
 static struct boot_guest *const gc = &guests[1];
+static struct boot_guest *const ga = &guests[2];
 
 static const char * const dump_keys[] = { "hol: ", NULL };
 
@@ -109,7 +111,8 @@ static const char * const dump_keys[] = { "hol: ", NULL };
 static int echo_fd = -1;
 static bool echo_stop;		/* __atomic */
 static unsigned long long echoed, echo_errors;	/* __atomic */
-static pthread_t echo_tid;
+/* Two threads answer: one per measuring guest. */
+static pthread_t echo_tid[2];
 
 /* Answer every record with its payload, to where it came from. */
 static void *echo_thread(void *arg)
@@ -151,7 +154,13 @@ static int echo_start(void)
 	echo_fd = open_dev();
 	if (echo_fd < 0 || ioctl(echo_fd, VMMGMT_HOST_IOC_BIND, &b))
 		return -errno;
-	return pthread_create(&echo_tid, NULL, echo_thread, NULL) ? -EAGAIN : 0;
+	if (pthread_create(&echo_tid[0], NULL, echo_thread, NULL))
+		return -EAGAIN;
+	if (pthread_create(&echo_tid[1], NULL, echo_thread, NULL)) {
+		echo_tid[1] = echo_tid[0];
+		return -EAGAIN;
+	}
+	return 0;
 }
 
 static void echo_end(void)
@@ -159,7 +168,9 @@ static void echo_end(void)
 	if (echo_fd < 0)
 		return;
 	__atomic_store_n(&echo_stop, true, __ATOMIC_RELAXED);
-	pthread_join(echo_tid, NULL);
+	pthread_join(echo_tid[0], NULL);
+	if (!pthread_equal(echo_tid[1], echo_tid[0]))
+		pthread_join(echo_tid[1], NULL);
 	close(echo_fd);
 	echo_fd = -1;
 }
@@ -293,15 +304,15 @@ static void *probe_thread(void *arg)
 }
 
 /* B's report of a round into @text: its rate, errors, where its time went. */
-static double wait_rate(const char *label, double secs, long long *errors,
-			char *text, size_t len)
+static double wait_rate(const struct boot_guest *g, const char *label,
+			double secs, long long *errors, char *text, size_t len)
 {
 	char prefix[32];
 	double rate = -1;
 
 	snprintf(prefix, sizeof(prefix), "rate %s ", label);
 	text[0] = '\0';
-	if (!reports_wait(gb->id, prefix, secs, text, len, NULL))
+	if (!reports_wait(g->id, prefix, secs, text, len, NULL))
 		return -1;
 	if (sscanf(text + strlen(prefix), "%lf", &rate) != 1)
 		rate = -1;
@@ -309,8 +320,8 @@ static double wait_rate(const char *label, double secs, long long *errors,
 	return rate;
 }
 
-/* Rounds of each rate (VMMGMT_HOL_ROUNDS): the figure takes the medians. */
-#define HOL_ROUNDS_MAX		15
+/* Cycles (VMMGMT_HOL_ROUNDS). */
+#define HOL_CYCLES_MAX		24
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -478,192 +489,249 @@ static void round_counters_print(const struct round_counters *a,
 }
 
 /*
- * A phase of rounds: B's rate and the probe's cost (probe_thread()) in
- * each.  A round in which the probe's work took more than PROBE_SLOW
- * times the lower quartile of the rounds so far was run in one of the
- * test bed's slow spells: the phase takes one round more for it,
- * HOL_EXTRA_ROUNDS at most.  Which rounds count is decided at the end (hol_figure()).
+ * The test bed's slow spells (Documentation/testbed.rst) change every
+ * guest's speed by up to half within seconds.  Two things keep them out
+ * of the figure:
+ *  - a control: hol-a measures its own echo rate to the host at the same
+ *    time as B, in every round; B's rate is taken relative to A's (both
+ *    run in the same spells), and A has nothing to do with C;
+ *  - turns: the rounds with C idle and with C wedged alternate (idle,
+ *    wedged, idle, wedged, ...), and each wedged round is compared with
+ *    the idle rounds just before and after it (a cycle).
+ * The probe's cost (probe_thread()) is printed for each round.
  */
-#define PROBE_SLOW		1.15
-#define HOL_EXTRA_ROUNDS	4
-/*
- * The wedged phase takes up to this many more: it cannot be repeated
- * once C broke, and a spell lasted 50 s once (2026-12-06, 6.12).
- */
-#define HOL_EXTRA_WEDGED	12
-#define HOL_PHASE_MAX		(HOL_ROUNDS_MAX + HOL_EXTRA_WEDGED)
-/* Steady rounds a phase needs for the figure. */
+/* Cycles the figure needs at least. */
 #define HOL_STEADY_MIN		3
+/* How long a wedge or a release of C may take. */
+#define CYCLE_STEP_S		15
 
-struct hol_phase {
-	const char *label;
-	unsigned int n;
-	double rate[HOL_PHASE_MAX];
-	double probe_us[HOL_PHASE_MAX];
+struct hol_round {
+	double rate;		/* B's */
+	double rate_a;		/* A's, in the same round */
+	double probe_us;
 	long long errors;
 };
 
-/* Every round's cost of the probe's work so far, in us. */
-static double probe_seen[4 * HOL_PHASE_MAX];
-static unsigned int probe_nr;
+/* idle[i], wedged[i], idle[i + 1]: cycle i. */
+static struct hol_round idle_r[HOL_CYCLES_MAX + 1], wedged_r[HOL_CYCLES_MAX];
 
-/* @v's @n values sorted into @s (room for SORTED_MAX); false if too many. */
-#define SORTED_MAX		(4 * HOL_PHASE_MAX)
-
-static bool sorted_copy(const double *v, unsigned int n, double *s)
+static double median_of(double *v, unsigned int n)
 {
-	if (!n || n > SORTED_MAX)
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * One round of B's and A's rates labelled @label, over @secs, into @r;
+ * false when either gave no rate (its log is printed).
+ */
+static bool measure_round(const char *label, unsigned int nr, unsigned int secs,
+			  struct hol_round *r)
+{
+	char text[REPORT_TEXT_MAX], text_a[REPORT_TEXT_MAX];
+	struct round_counters c0, c1;
+	long long e, e_a = 0;
+
+	round_counters(&c0);
+	e = guest_command(gb->id, HOL_B_CTL_PORT, "rate %s %u", label, secs);
+	if (!e)
+		e = guest_command(ga->id, HOL_B_CTL_PORT, "rate %s %u", label, secs);
+	if (e) {
+		ksft_print_msg("the command to hol-b or hol-a failed: %s\n", strerror(-e));
 		return false;
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
+	}
+	r->rate = wait_rate(gb, label, secs + 30, &e, text, sizeof(text));
+	r->rate_a = wait_rate(ga, label, secs + 30, &e_a, text_a, sizeof(text_a));
+	round_counters(&c1);
+	r->probe_us = c1.probe_n > c0.probe_n ?
+		      (double)(c1.probe_ns - c0.probe_ns) / (c1.probe_n - c0.probe_n) / 1000 : 0;
+	r->errors = (e < 0 ? 1 : e) + (e_a < 0 ? 1 : e_a);
+	ksft_print_msg("rates, %s %u: hol-b %.1f a second, hol-a %.1f (b/a %.3f), %lld errors\n",
+		       label, nr, r->rate, r->rate_a,
+		       r->rate_a > 0 ? r->rate / r->rate_a : 0, r->errors);
+	round_counters_print(&c0, &c1);
+	ksft_print_msg("  hol-b's report: %s\n", text);
+	ksft_print_msg("  hol-a's report: %s\n", text_a);
+	if (r->rate > 0 && r->rate_a > 0)
+		return true;
+	/* What they printed about it (the peer's "stalled" dump). */
+	dump_file(gb->log, gb->name);
+	dump_file(ga->log, ga->name);
+	return false;
+}
+
+/* B's rate relative to A's in round @r. */
+static double rel(const struct hol_round *r)
+{
+	return r->rate / r->rate_a;
+}
+
+/*
+ * Cycle @i: B's rate relative to A's with C wedged, over the mean of the
+ * same in the idle rounds around it.
+ */
+static double cycle_ratio(unsigned int i)
+{
+	return 2 * rel(&wedged_r[i]) / (rel(&idle_r[i]) + rel(&idle_r[i + 1]));
+}
+
+/* The same of B's rates alone, and of A's: printed, not the figure. */
+static double cycle_ratio_b(unsigned int i)
+{
+	return 2 * wedged_r[i].rate / (idle_r[i].rate + idle_r[i + 1].rate);
+}
+
+static double cycle_ratio_a(unsigned int i)
+{
+	return 2 * wedged_r[i].rate_a / (idle_r[i].rate_a + idle_r[i + 1].rate_a);
+}
+
+/*
+ * The figure over @n cycles: the median of the cycles' ratios, their
+ * least and most into *@lo and *@hi; the medians of B's and of A's own
+ * ratios into *@b_only and *@a_only.
+ */
+static double hol_figure(unsigned int n, double *lo, double *hi,
+			 double *b_only, double *a_only)
+{
+	double r[HOL_CYCLES_MAX];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		r[i] = cycle_ratio_b(i);
+	*b_only = median_of(r, n);
+	for (i = 0; i < n; i++)
+		r[i] = cycle_ratio_a(i);
+	*a_only = median_of(r, n);
+	for (i = 0; i < n; i++)
+		r[i] = cycle_ratio(i);
+	median_of(r, n);
+	*lo = n ? r[0] : 0;
+	*hi = n ? r[n - 1] : 0;
+	return median_of(r, n);
+}
+
+/* ---- C's wedge and release ---- */
+
+static unsigned int c_seq;
+/* Both guests have streams: B's stream to C blocks in each wedge too. */
+static bool streams_on;
+
+/*
+ * Command @what to hol-c over its second serial port (its vmmgmt channel
+ * is what the test wedges): true once hol-c acknowledged it on its
+ * console within @secs ("hol: c WHAT SEQ done", selftests/vmmgmt_hol_proto.h).
+ * Sent again every 2 s: a lost interrupt of the nested emulation may keep
+ * a line from the guest for a while.
+ */
+static bool c_command(const char *what, double secs)
+{
+	char cmd[64], ack[64], line[256];
+	double end = vmmgmt_now_s() + secs, left;
+	long from = file_size(gc->log);
+	int err;
+
+	c_seq++;
+	snprintf(cmd, sizeof(cmd), "%s %u", what, c_seq);
+	snprintf(ack, sizeof(ack), "hol: c %s %u done", what, c_seq);
+	do {
+		err = guest_tty_send(gc, cmd);
+		if (err)
+			ksft_print_msg("hol-c's serial line: %s\n", strerror(-err));
+		left = end - vmmgmt_now_s();
+		if (wait_line(gc->log, from, ack, line, sizeof(line),
+			      left < 2 ? left : 2))
+			return true;
+	} while (vmmgmt_now_s() < end);
+	ksft_print_msg("hol-c did not acknowledge '%s' within %.0f s\n", cmd, secs);
+	return false;
+}
+
+/*
+ * Cycle @cycle's wedge (the first one is B's "flood"): C stops reading,
+ * B's writers write until they block.  The report of B's blocked writer
+ * into @text.
+ */
+static bool wedge(unsigned int cycle, char *text, size_t len)
+{
+	char want[64];
+	int err;
+
+	if (cycle > 1) {
+		if (!c_command("stop", CYCLE_STEP_S))
+			return false;
+		err = guest_command(gb->id, HOL_B_CTL_PORT, "resume");
+		if (err) {
+			ksft_print_msg("the command to hol-b failed: %s\n", strerror(-err));
+			return false;
+		}
+	}
+	snprintf(want, sizeof(want), "writer blocked cycle=%u ", cycle);
+	if (!reports_wait(gb->id, want, CYCLE_STEP_S, text, len, NULL)) {
+		ksft_print_msg("cycle %u: hol-b's writer never blocked\n", cycle);
+		return false;
+	}
+	snprintf(want, sizeof(want), "stream blocked cycle=%u ", cycle);
+	if (streams_on && !reports_wait(gb->id, want, CYCLE_STEP_S, NULL, 0, NULL)) {
+		ksft_print_msg("cycle %u: hol-b's stream never blocked\n", cycle);
+		return false;
+	}
 	return true;
 }
 
-static double median_of(const double *v, unsigned int n)
-{
-	double s[SORTED_MAX];
-
-	if (!sorted_copy(v, n, s))
-		return 0;
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/* The lower quartile of @n values (0 for none). */
-static double lower_quartile(const double *v, unsigned int n)
-{
-	double s[SORTED_MAX];
-
-	return sorted_copy(v, n, s) ? s[n / 4] : 0;
-}
-
 /*
- * @rounds measurements of B's rate labelled @label, each over @secs, and
- * as many more as ran slow (above).  Return: the median of all, or -1
- * when a round gave no rate.
+ * Cycle @cycle's release: B's writers park before their next write, C
+ * reads what waits for it; done when B's writers parked and the host
+ * holds nothing of B's any more.
  */
-static double measure_phase(struct hol_phase *ph, const char *label,
-			    unsigned int rounds, unsigned int extra,
-			    unsigned int secs)
+static bool release(unsigned int cycle)
 {
-	unsigned int target = rounds;
-	char text[REPORT_TEXT_MAX];
-	long long e;
-	double p, base;
+	char want[64], text[REPORT_TEXT_MAX];
+	double end;
+	int err;
 
-	ph->label = label;
-	ph->n = 0;
-	ph->errors = 0;
-	while (ph->n < target) {
-		struct round_counters c0, c1;
-		unsigned int i = ph->n;
-
-		round_counters(&c0);
-		e = guest_command(gb->id, HOL_B_CTL_PORT, "rate %s %u", label, secs);
-		if (e) {
-			ksft_print_msg("the command to hol-b failed: %s\n", strerror(-e));
-			return -1;
-		}
-		ph->rate[i] = wait_rate(label, secs + 30, &e, text, sizeof(text));
-		round_counters(&c1);
-		p = c1.probe_n > c0.probe_n ?
-		    (double)(c1.probe_ns - c0.probe_ns) / (c1.probe_n - c0.probe_n) / 1000 : 0;
-		ph->probe_us[i] = p;
-		ph->n++;
-		ksft_print_msg("hol-b's rate, %s, round %u of %u: %.1f a second, %lld errors\n",
-			       label, ph->n, target, ph->rate[i], e);
-		round_counters_print(&c0, &c1);
-		ksft_print_msg("  hol-b's report: %s\n", text);
-		if (ph->rate[i] <= 0) {
-			/* What B printed about it (its peer's "stalled" dump). */
-			dump_file(gb->log, gb->name);
-			return -1;
-		}
-		ph->errors += e < 0 ? 1 : e;
-		if (p > 0 && probe_nr < ARRAY_SIZE(probe_seen))
-			probe_seen[probe_nr++] = p;
-		base = lower_quartile(probe_seen, probe_nr);
-		if (p > PROBE_SLOW * base && target < rounds + extra &&
-		    target < HOL_PHASE_MAX) {
-			target++;
-			ksft_print_msg("  test bed slow (probe %.0f > %.2f x %.0f us): +1 round\n",
-				       p, PROBE_SLOW, base);
-		}
+	err = guest_command(gb->id, HOL_B_CTL_PORT, "pause");
+	if (err) {
+		ksft_print_msg("the command to hol-b failed: %s\n", strerror(-err));
+		return false;
 	}
-	return median_of(ph->rate, ph->n);
-}
-
-/*
- * The steady rounds of @ph into @out (appended at *@n): those whose probe
- * cost at most @limit us.
- */
-static void steady_rounds(const struct hol_phase *ph, double limit, double *out,
-			  unsigned int *n)
-{
-	unsigned int i;
-
-	for (i = 0; i < ph->n; i++)
-		if (ph->probe_us[i] <= limit)
-			out[(*n)++] = ph->rate[i];
-}
-
-/*
- * The figure: B's rate with C wedged over its rate with C idle, the
- * ratio of the medians of the steady rounds, the idle ones both before
- * the flood (@before) and after C broke (@after).  A round is steady when
- * the probe's work cost at most PROBE_SLOW times the lower quartile of
- * all rounds' costs: the host VM's CPU then ran at its usual speed.  The
- * least and most steady wedged round over the idle median into *@lo and
- * *@hi, the counts into *@n_idle and *@n_wedged.  Return: the ratio, 0
- * with fewer than HOL_STEADY_MIN steady rounds on either side.
- */
-static double hol_figure(const struct hol_phase *before, const struct hol_phase *wedged,
-			 const struct hol_phase *after, double *idle, double *limit,
-			 double *lo, double *hi, unsigned int *n_idle,
-			 unsigned int *n_wedged)
-{
-	double all[3 * HOL_PHASE_MAX], r_idle[2 * HOL_PHASE_MAX], r_wedged[HOL_PHASE_MAX];
-	unsigned int n = 0, i;
-
-	for (i = 0; i < before->n; i++)
-		all[n++] = before->probe_us[i];
-	for (i = 0; i < wedged->n; i++)
-		all[n++] = wedged->probe_us[i];
-	for (i = 0; i < after->n; i++)
-		all[n++] = after->probe_us[i];
-	*limit = PROBE_SLOW * lower_quartile(all, n);
-	*n_idle = 0;
-	*n_wedged = 0;
-	steady_rounds(before, *limit, r_idle, n_idle);
-	steady_rounds(after, *limit, r_idle, n_idle);
-	steady_rounds(wedged, *limit, r_wedged, n_wedged);
-	*idle = median_of(r_idle, *n_idle);
-	*lo = 0;
-	*hi = 0;
-	if (*n_idle < HOL_STEADY_MIN || *n_wedged < HOL_STEADY_MIN || *idle <= 0)
-		return 0;
-	qsort(r_wedged, *n_wedged, sizeof(*r_wedged), cmp_double);
-	*lo = r_wedged[0] / *idle;
-	*hi = r_wedged[*n_wedged - 1] / *idle;
-	return median_of(r_wedged, *n_wedged) / *idle;
+	if (!c_command("read", CYCLE_STEP_S))
+		return false;
+	snprintf(want, sizeof(want), "flood paused cycle=%u ", cycle);
+	if (!reports_wait(gb->id, want, CYCLE_STEP_S, text, sizeof(text), NULL)) {
+		ksft_print_msg("cycle %u: hol-b's flood never paused\n", cycle);
+		return false;
+	}
+	end = vmmgmt_now_s() + CYCLE_STEP_S;
+	while (vm_attr_num(gb->name, "held") && vmmgmt_now_s() < end)
+		vmmgmt_sleep_ms(20);
+	if (vm_attr_num(gb->name, "held")) {
+		ksft_print_msg("cycle %u: the host still holds %lld records of hol-b's\n",
+			       cycle, vm_attr_num(gb->name, "held"));
+		return false;
+	}
+	return true;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned int hold, secs, rounds, i;
-	double idle, wedged, ratio = 0, t_flooded = 0, t_break = 0, t, d;
-	static struct hol_phase warm, ph_idle, ph_wedged, ph_after;
-	double after, idle_all = 0, lo = 0, hi = 0, limit = 0;
-	unsigned int n_idle = 0, n_wedged = 0;
+	unsigned int secs, rounds, n, i;
+	double ratio = 0, t_break = 0, t, d, lo = 0, hi = 0, b_only = 0, a_only = 0;
 	double deadline, t_answer = 0;
 	char text[REPORT_TEXT_MAX] = "", ret_text[REPORT_TEXT_MAX] = "";
-	char args[96], want[40];
-	bool ok, flooded, streams, broke_early, found;
+	char want[40];
+	bool ok, flooded, found, cycles_ok, broke_early;
+	long long errors = 0;
+	struct hol_round warm;
 	int kwarn0, fd, err, ret;
 
 	(void)argc;
 	boot_attempts(argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ksft_print_header();
+	gc->ctl_tty = true;
 	boot_init("VMMGMT_HOL_DIR", "/tmp/hol-vmmgmtd.log", guests,
 		  ARRAY_SIZE(guests));
 	boot.dump_keys = dump_keys;
@@ -671,15 +739,9 @@ int main(int argc, char **argv)
 	boot_need_kvm();
 	host_need_abi(7, "flow control");
 	secs = boot_env_uint("VMMGMT_HOL_SECS", 2);
-	rounds = boot_env_uint("VMMGMT_HOL_ROUNDS", 9);
-	if (rounds < 1 || rounds > HOL_ROUNDS_MAX)
-		rounds = 9;
-	/*
-	 * C holds out through the wedged rounds, slow ones included (a round
-	 * takes about 1.1 x secs), and the host writer's checks.
-	 */
-	hold = boot_env_uint("VMMGMT_HOL_HOLD",
-			     (rounds + HOL_EXTRA_WEDGED) * secs * 5 / 4 + 10);
+	rounds = boot_env_uint("VMMGMT_HOL_ROUNDS", 10);
+	if (rounds < HOL_STEADY_MIN || rounds > HOL_CYCLES_MAX)
+		rounds = 10;
 	signal(SIGPIPE, SIG_IGN);
 	ksft_set_plan(NCHECKS);
 	boot_begin();
@@ -701,11 +763,10 @@ int main(int argc, char **argv)
 		fatal("host endpoints: %s", strerror(-ret));
 
 	/* 3, 4. The guests, one boot at a time: C first, it only waits. */
-	snprintf(args, sizeof(args), "iomem=relaxed vmmgmt.hol_hold=%u", hold);
-	start_guest(gc, args);
+	start_guest(gc, "iomem=relaxed");
 	ok = reports_wait(gc->id, "ready", BOOT_SECS, text, sizeof(text), NULL);
-	streams = report_num(text, "streams", 0) == 1;
-	ksft_test_result(ok && streams, "hol-c booted: %s (streams expected)\n",
+	streams_on = report_num(text, "streams", 0) == 1;
+	ksft_test_result(ok && streams_on, "hol-c booted: %s (streams expected)\n",
 			 ok ? text : "no report");
 	if (!ok)
 		fatal("hol-c not ready within %d s: see %s", BOOT_SECS, gc->log);
@@ -716,52 +777,100 @@ int main(int argc, char **argv)
 			 ok ? text : "no report");
 	if (!ok)
 		fatal("hol-b not ready within %d s: see %s", BOOT_SECS, gb->log);
+	start_guest(ga, NULL);
+	ok = reports_wait(ga->id, "ready", BOOT_SECS, text, sizeof(text), NULL);
+	ksft_test_result(ok, "hol-a (the control) booted: %s\n", ok ? text : "no report");
+	if (!ok)
+		fatal("hol-a not ready within %d s: see %s", BOOT_SECS, ga->log);
 	/*
 	 * The channel's rate, not the module's default quota (4000 records
 	 * a second, about what B reaches): capped at the quota in both
-	 * phases, a rate that drops with C wedged would not show.
+	 * states, a rate that drops with C wedged would not show.
 	 */
 	ret = vmmgmt_write_text(VMMGMT_HOST_VMS_SYSFS "/hol-b/quota/msgs_per_s", "0");
 	if (!ret)
 		ret = vmmgmt_write_text(VMMGMT_HOST_VMS_SYSFS "/hol-b/quota/bytes_per_s",
 					"0");
-	ksft_print_msg("hol-b's quotas lifted (0, unlimited): %s\n",
+	if (!ret)
+		ret = vmmgmt_write_text(VMMGMT_HOST_VMS_SYSFS "/hol-a/quota/msgs_per_s", "0");
+	if (!ret)
+		ret = vmmgmt_write_text(VMMGMT_HOST_VMS_SYSFS "/hol-a/quota/bytes_per_s",
+					"0");
+	ksft_print_msg("hol-b's and hol-a's quotas lifted (0, unlimited): %s\n",
 		       ret ? strerror(-ret) : "ok");
 
 	/*
-	 * 5. B's rate with C idle: the median of the rounds, after one round
-	 * left out (B's first rounds after its boot ran at 60% of the later
-	 * ones under TCG).
+	 * 5. B's rate with C idle, after one round left out (B's first
+	 * rounds after its boot ran at 60% of the later ones under TCG).
 	 */
 	if (pthread_create(&probe_tid, NULL, probe_thread, NULL))
 		fatal("pthread_create");
-	measure_phase(&warm, "warmup", 1, 0, secs);
-	idle = measure_phase(&ph_idle, "idle", rounds, HOL_EXTRA_ROUNDS, secs);
-	ksft_test_result(idle > 0 && !ph_idle.errors,
-			 "hol-b's echo rate to the host, hol-c idle: %.1f a second (median of %u), %lld errors\n",
-			 idle, ph_idle.n, ph_idle.errors);
-	if (idle <= 0)
+	measure_round("warmup", 0, secs, &warm);
+	ok = measure_round("idle", 0, secs, &idle_r[0]);
+	ksft_test_result(ok && !idle_r[0].errors,
+			 "hol-b's echo rate to the host, hol-c idle: %.1f a second, %lld errors\n",
+			 idle_r[0].rate, idle_r[0].errors);
+	if (!ok)
 		fatal("no rate from hol-b");
 
 	/* 6. B floods C: a stream until its window closes, then chat. */
 	guest_command(gb->id, HOL_B_CTL_PORT, "flood %u", gc->id);
 	ok = reports_wait(gb->id, "flood started", 25, NULL, 0, NULL);
-	flooded = reports_wait(gc->id, "flooded", 10, NULL, 0, &t_flooded);
-	if (!flooded)
-		t_flooded = vmmgmt_now_s();
-	found = reports_wait(gb->id, "writer blocked", 15, text, sizeof(text),
-			     NULL);
-	ret = streams ? reports_wait(gb->id, "stream connected", 0, NULL, 0, NULL) : 1;
+	flooded = reports_wait(gc->id, "flooded", 10, NULL, 0, NULL);
+	found = wedge(1, text, sizeof(text));
+	ret = streams_on ? reports_wait(gb->id, "stream connected", 0, NULL, 0, NULL) : 1;
 	print_flow_counters("flooded");
 	ksft_test_result(ok && flooded && found && ret,
 			 "hol-b floods hol-c: %s%s, chat writer %s\n",
-			 streams ? "stream " : "no stream",
-			 streams ? ret ? "connected" : "NOT CONNECTED" : "",
+			 streams_on ? "stream " : "no stream",
+			 streams_on ? ret ? "connected" : "NOT CONNECTED" : "",
 			 found ? text : "NEVER BLOCKED");
 
-	/* 7. B's rate with C wedged (the figure is taken below). */
-	wedged = measure_phase(&ph_wedged, "wedged", rounds, HOL_EXTRA_WEDGED, secs);
+	/*
+	 * 7. Cycles: B's rate with C wedged, C released (B's writers park,
+	 * C reads), B's rate with C idle, C wedged again (C stops reading,
+	 * B's writers write until they block).
+	 */
+	cycles_ok = found;
+	for (n = 0; cycles_ok && n < rounds; n++) {
+		if (n && !wedge(n + 1, text, sizeof(text))) {
+			cycles_ok = false;
+			break;
+		}
+		if (!measure_round("wedged", n + 1, secs, &wedged_r[n]) ||
+		    !release(n + 1) ||
+		    !measure_round("idle", n + 1, secs, &idle_r[n + 1])) {
+			cycles_ok = false;
+			break;
+		}
+		errors += wedged_r[n].errors + idle_r[n + 1].errors;
+		ksft_print_msg("cycle %u: %.3f (hol-b alone %.3f, hol-a alone %.3f; probe %.0f, %.0f, %.0f us)\n",
+			       n + 1, cycle_ratio(n), cycle_ratio_b(n),
+			       cycle_ratio_a(n), idle_r[n].probe_us,
+			       wedged_r[n].probe_us, idle_r[n + 1].probe_us);
+	}
 	print_flow_counters("measured");
+	ksft_test_result(cycles_ok && n >= rounds,
+			 "hol-c wedged and released %u times (at least %u): each time hol-b's writers blocked, and went on once hol-c read\n",
+			 n, rounds);
+
+	/* The figure: B's rate with C wedged over its rate with C idle. */
+	ratio = n >= HOL_STEADY_MIN ? hol_figure(n, &lo, &hi, &b_only, &a_only) : 0;
+	ksft_test_result(ratio >= RATE_KEPT_MIN && !errors && cycles_ok,
+			 "hol-b's rate with hol-c wedged: %.3f of idle (relative to hol-a's at the same time; median of %u cycles, each wedged round over the idle rounds around it: %.3f to %.3f; at least %.1f), %lld errors\n",
+			 ratio, n, lo, hi, RATE_KEPT_MIN, errors);
+	ksft_print_msg("figure: hol_victim_rate_kept %.3f (min %.3f max %.3f, %u cycles); without the control: hol-b %.3f, hol-a %.3f\n",
+		       ratio, lo, hi, n, b_only, a_only);
+	if (getenv("VMMGMT_HOL_FIGURES")) {
+		printf("FIGURE-HOST hol hol_victim_rate_kept %.3f ratio min=%.3f max=%.3f\n",
+		       ratio, lo, hi);
+		fflush(stdout);
+	}
+	__atomic_store_n(&probe_stop, true, __ATOMIC_RELEASE);
+	pthread_join(probe_tid, NULL);
+
+	/* Wedged once more, for the host's writers and C's break. */
+	ok = cycles_ok && wedge(n + 1, text, sizeof(text));
 
 	/* 8. A host writer to wedged C: its timeout, then ETIMEDOUT. */
 	broke_early = !c_state_is("up");
@@ -771,13 +880,12 @@ int main(int argc, char **argv)
 	for (i = 0; !err && i < 1000; i++)
 		err = write_c(fd, &d);
 	broke_early |= !c_state_is("up");
-	ksft_test_result(err == ETIMEDOUT && d >= HOST_TIMEOUT_MS / 1000.0 - 0.1 &&
+	ksft_test_result(ok && err == ETIMEDOUT && d >= HOST_TIMEOUT_MS / 1000.0 - 0.1 &&
 			 d <= HOST_TIMEOUT_MS / 1000.0 + HOST_TIMEOUT_SLACK_S &&
 			 !broke_early,
 			 "host writer (timeout %d ms) to wedged hol-c: %s after %.2f s, %u writes went through%s\n",
 			 HOST_TIMEOUT_MS, err ? strerror(err) : "never blocked",
-			 d, i ? i - 1 : 0,
-			 broke_early ? " (hol-c broke too early: raise VMMGMT_HOL_HOLD)" : "");
+			 d, i ? i - 1 : 0, broke_early ? " (hol-c was not up)" : "");
 	if (fd >= 0)
 		close(fd);
 
@@ -796,16 +904,32 @@ int main(int argc, char **argv)
 		ksft_print_msg("host writer to block returned at once: %s, %d writes\n",
 			       strerror(blocked.err), blocked.writes);
 
-	/* 9. C breaks its ring. */
-	deadline = (flooded ? t_flooded : vmmgmt_now_s()) + hold + 30;
-	while (!c_state_is("broken") && vmmgmt_now_s() < deadline)
-		vmmgmt_sleep_ms(5);
+	/*
+	 * 9. C breaks its ring, on the test's command; the host's link
+	 * state is watched meanwhile (C acknowledges on its console only
+	 * after the break).
+	 */
+	t = vmmgmt_now_s();
+	c_seq++;
+	snprintf(want, sizeof(want), "break %u", c_seq);
+	deadline = t + CYCLE_STEP_S;
+	err = 0;
+	for (d = 0; !c_state_is("broken") && vmmgmt_now_s() < deadline;
+	     vmmgmt_sleep_ms(5)) {
+		/* Sent again every 2 s, as c_command() does. */
+		if (vmmgmt_now_s() - d >= 2) {
+			err = guest_tty_send(gc, want);
+			d = vmmgmt_now_s();
+		}
+	}
 	t_break = vmmgmt_now_s();
 	ok = c_state_is("broken");
+	if (err)
+		ksft_print_msg("hol-c's serial line: %s\n", strerror(-err));
 	print_flow_counters("broken");
 	ksft_test_result(ok,
-			 "hol-c broke its ring: host link_state %s, %.1f s after it was flooded\n",
-			 ok ? "broken" : "NOT broken", t_break - t_flooded);
+			 "hol-c broke its ring: host link_state %s, %.1f s after the command\n",
+			 ok ? "broken" : "NOT broken", t_break - t);
 	if (!ok)
 		t_break = vmmgmt_now_s();
 
@@ -850,39 +974,6 @@ int main(int argc, char **argv)
 	/* What became of B's stream to C: printed, not checked. */
 	if (reports_wait(gb->id, "stream ended", 0.5, text, sizeof(text), NULL))
 		ksft_print_msg("hol-b's stream to hol-c: %s\n", text);
-
-	/*
-	 * The figure (hol_figure()): the idle rounds both before the flood
-	 * and after C broke (B sends C nothing any more), the rounds of the
-	 * test bed's slow spells left out.
-	 */
-	after = measure_phase(&ph_after, "after", rounds, HOL_EXTRA_ROUNDS, secs);
-	ratio = after > 0 && wedged > 0 ?
-		hol_figure(&ph_idle, &ph_wedged, &ph_after, &idle_all, &limit, &lo,
-			   &hi, &n_idle, &n_wedged) : 0;
-	ksft_print_msg("steady rounds: the probe at most %.0f us (%.2f x its lower quartile)\n",
-		       limit, PROBE_SLOW);
-	ksft_print_msg("steady rounds: idle %u of %u, wedged %u of %u\n", n_idle,
-		       ph_idle.n + ph_after.n, n_wedged, ph_wedged.n);
-	ksft_test_result(ratio >= RATE_KEPT_MIN && !ph_wedged.errors && after > 0 &&
-			 !ph_after.errors,
-			 "hol-b's rate with hol-c wedged: %.3f of idle (%.1f a second: median of %u steady rounds before the flood and after hol-c broke; %u steady wedged; at least %.1f), %lld errors%s\n",
-			 ratio, idle_all, n_idle, n_wedged, RATE_KEPT_MIN,
-			 ph_wedged.errors + ph_after.errors,
-			 ratio > 0 || after <= 0 || wedged <= 0 ? "" :
-			 " (too few steady rounds: the test bed ran slow throughout)");
-	ksft_print_msg("figure: hol_victim_rate_kept %.3f (steady idle rounds: %.1f a second)\n",
-		       ratio, idle_all);
-	ksft_print_msg("all rounds' medians: idle before %.1f, wedged %.1f, after %.1f\n",
-		       idle, wedged, after);
-	if (getenv("VMMGMT_HOL_FIGURES")) {
-		printf("FIGURE-HOST hol hol_victim_rate_kept %.3f ratio min=%.3f max=%.3f\n",
-		       ratio, lo, hi);
-		fflush(stdout);
-	}
-
-	__atomic_store_n(&probe_stop, true, __ATOMIC_RELEASE);
-	pthread_join(probe_tid, NULL);
 
 	/* 13, 14. No problem anywhere. */
 	kill_all();
