@@ -348,6 +348,7 @@ struct vmmgmt_guest_stream_rst {
  * @opened: streams that got connected or accepted (sysfs streams_opened).
  * @reset: streams that ended with an error (sysfs streams_reset).
  * @tx_bytes: stream bytes sent in DATA segments (sysfs stream_tx_bytes).
+ * @probes: ACKs sent to a peer a writer waited for (sysfs stream_probes).
  * @rx_bytes: stream bytes received in DATA segments (sysfs stream_rx_bytes).
  */
 struct vmmgmt_guest_streams {
@@ -364,6 +365,7 @@ struct vmmgmt_guest_streams {
 	atomic64_t reset;
 	atomic64_t tx_bytes;
 	atomic64_t rx_bytes;
+	atomic64_t probes;
 };
 
 /**
@@ -985,6 +987,8 @@ bool vmmgmt_guest_flow_credit(struct vmmgmt_guest_dev *vdev,
 int vmmgmt_guest_flow_wait(struct vmmgmt_guest_dev *vdev,
 			   const struct vmmgmt_rec *hdr, bool nonblock);
 unsigned int vmmgmt_guest_flow_count(struct vmmgmt_guest_dev *vdev);
+bool vmmgmt_guest_flow_idle(struct vmmgmt_guest_dev *vdev,
+			    const struct vmmgmt_addr *dst);
 
 /* vmmgmt_guest_watchdog.c */
 void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev);

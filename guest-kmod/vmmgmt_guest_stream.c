@@ -65,6 +65,11 @@
 #define VMMGMT_GUEST_STREAM_LINGER	HZ
 /* The work looks again this long after a send found the ring full. */
 #define VMMGMT_GUEST_STREAM_RETRY	msecs_to_jiffies(5)
+/*
+ * A writer that waited this long for a window update asks the peer again
+ * (vmmgmt_guest_stream_probe()).
+ */
+#define VMMGMT_GUEST_STREAM_PROBE	msecs_to_jiffies(250)
 
 /* Segments a stream owes its peer (&vmmgmt_guest_stream.owe). */
 #define VMMGMT_GUEST_OWE_ACK		BIT(0)
@@ -939,6 +944,32 @@ static ssize_t vmmgmt_guest_stream_send_data(struct vmmgmt_guest_stream *s,
 	return copied;
 }
 
+/*
+ * A writer waits for a window update: send the peer an ACK, so that a
+ * peer whose channel broke or was reset answers after all (the host's
+ * error answer, EHOSTDOWN, or the peer module's RST for a stream it does
+ * not know) and the stream fails instead of waiting for good.  Only while
+ * none of this VM's records for the peer's destination is in the host's
+ * hands (vmmgmt_guest_flow_idle()): at a peer that is up but takes
+ * nothing, the one probe waits in the host's held queue and no other
+ * follows until it is delivered.  Never waits for ring space.
+ * @s->wr_mutex held.
+ */
+static void vmmgmt_guest_stream_probe(struct vmmgmt_guest_stream *s)
+{
+	struct vmmgmt_guest_dev *vdev = s->vdev;
+
+	if (!vmmgmt_guest_flow_idle(vdev, &s->peer))
+		return;
+	mutex_lock(&s->tx_mutex);
+	down_read(&vdev->lock);
+	if (!vdev->removed &&
+	    !vmmgmt_guest_stream_xmit(s, VMMGMT_STREAM_ACK, NULL, 0, 0, true))
+		atomic64_inc(&vdev->streams.probes);
+	up_read(&vdev->lock);
+	mutex_unlock(&s->tx_mutex);
+}
+
 /**
  * vmmgmt_guest_stream_write() - write bytes to a stream.
  * @s: the stream.
@@ -947,7 +978,8 @@ static ssize_t vmmgmt_guest_stream_send_data(struct vmmgmt_guest_stream *s,
  *
  * Sends DATA segments of at most the ring's largest payload, each within
  * the peer's window, waiting for window updates (and ring space) in
- * between, and while the guest has no credit for the peer's destination
+ * between (asking a silent peer again every %VMMGMT_GUEST_STREAM_PROBE:
+ * vmmgmt_guest_stream_probe()), and while the guest has no credit for the peer's destination
  * (vmmgmt_guest_flow_wait(): what its VM may have in flight there).
  * A file in a mode the owner turned off gets -EPERM.
  *
@@ -967,6 +999,7 @@ static ssize_t vmmgmt_guest_stream_write(struct vmmgmt_guest_stream *s,
 	};
 	ssize_t ret = 0, total = 0;
 	u8 *buf = NULL;
+	long wait;
 	s64 room;
 
 	if (mutex_lock_interruptible(&s->wr_mutex))
@@ -984,11 +1017,16 @@ static ssize_t vmmgmt_guest_stream_write(struct vmmgmt_guest_stream *s,
 				ret = -EAGAIN;
 				break;
 			}
-			if (wait_event_interruptible(s->wr_wq,
-						     vmmgmt_guest_stream_writable(s))) {
+			/* A silent peer is asked again now and then. */
+			wait = wait_event_interruptible_timeout(s->wr_wq,
+								vmmgmt_guest_stream_writable(s),
+								VMMGMT_GUEST_STREAM_PROBE);
+			if (wait < 0) {
 				ret = -ERESTARTSYS;
 				break;
 			}
+			if (!wait)
+				vmmgmt_guest_stream_probe(s);
 			continue;
 		}
 		/* No credit for the peer's destination: wait for some. */

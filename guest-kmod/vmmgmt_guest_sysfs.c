@@ -356,6 +356,7 @@ VMMGMT_GUEST_STREAMS_ATTR(streams_opened, opened);
 VMMGMT_GUEST_STREAMS_ATTR(streams_reset, reset);
 VMMGMT_GUEST_STREAMS_ATTR(stream_tx_bytes, tx_bytes);
 VMMGMT_GUEST_STREAMS_ATTR(stream_rx_bytes, rx_bytes);
+VMMGMT_GUEST_STREAMS_ATTR(stream_probes, probes);
 
 static struct attribute *vmmgmt_guest_streams_attrs[] = {
 	&dev_attr_streams_open.attr,
@@ -363,6 +364,7 @@ static struct attribute *vmmgmt_guest_streams_attrs[] = {
 	&dev_attr_streams_reset.attr,
 	&dev_attr_stream_tx_bytes.attr,
 	&dev_attr_stream_rx_bytes.attr,
+	&dev_attr_stream_probes.attr,
 	NULL
 };
 

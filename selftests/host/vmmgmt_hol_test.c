@@ -39,8 +39,10 @@
  *     1.5 s, and another one (timeout 600 s) is left blocked;
  *  5. C breaks its ring (host sysfs link_state "broken"): within 1 s B's
  *     blocked chat writer has returned and its file has the host's
- *     EHOSTDOWN answer for what was held; the blocked host writer fails
- *     with EPIPE within 1 s; a new host write fails with EPIPE at once;
+ *     EHOSTDOWN answer for what was held, and its stream writer, blocked
+ *     on a closed window, has returned EHOSTDOWN (its probe: a window
+ *     update the host answers); the blocked host writer fails with EPIPE
+ *     within 1 s; a new host write fails with EPIPE at once;
  *  6. no kernel warning in the host, no problem in the guests' logs.
  * Each check is one TAP result.  With VMMGMT_HOL_FIGURES set it also
  * prints "FIGURE-HOST hol hol_victim_rate_kept RATIO ratio" for
@@ -76,7 +78,7 @@
 #define POLICY			VMMGMT_HOST_SYSFS "/policy"
 /* A guest boots in 15-40 s under the TCG host VM; some slack. */
 #define BOOT_SECS		150
-#define NCHECKS			16
+#define NCHECKS			17
 /* The bounds the issue sets. */
 #define RATE_KEPT_MIN		0.9
 #define WRITER_BOUND_S		1.0
@@ -965,11 +967,21 @@ int main(int argc, char **argv)
 			 err ? strerror(err) : "went through", d);
 	if (fd >= 0)
 		close(fd);
-	/* What became of B's stream to C: printed, not checked. */
-	if (reports_wait(gb->id, "stream ended", 0.5, text, sizeof(text), NULL))
-		ksft_print_msg("hol-b's stream to hol-c: %s\n", text);
+	/*
+	 * 13. B's stream writer, blocked on a closed window: its probe
+	 * (a window update the host answers with EHOSTDOWN now) ends it.
+	 */
+	t = 0;
+	found = streams_on &&
+		reports_wait(gb->id, "stream ended", t_break + 5 - vmmgmt_now_s(),
+			     text, sizeof(text), &t);
+	ksft_test_result(ok && found && report_num(text, "err", 0) == EHOSTDOWN &&
+			 t - t_break <= WRITER_BOUND_S,
+			 "hol-b's blocked stream writer to hol-c: %s, %.2f s after the break (EHOSTDOWN, %s, within %.1f s)\n",
+			 found ? text : "never returned", found ? t - t_break : -1.0,
+			 want, WRITER_BOUND_S);
 
-	/* 13, 14. No problem anywhere. */
+	/* 14, 15. No problem anywhere. */
 	kill_all();
 	if (__atomic_load_n(&blocked.err, __ATOMIC_ACQUIRE) == -1)
 		ksft_print_msg("the blocked host writer is still blocked with hol-c gone\n");
