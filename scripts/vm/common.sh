@@ -76,13 +76,19 @@ wait_for() {
 # run_selftests DIR: run every selftest binary of DIR as its own step,
 # but those named in SELFTEST_EXCLUDE (basenames, space-separated).
 # SELFTEST_BEFORE="TEST FUNCTION": call FUNCTION just before TEST runs.
+# Each step's time limit: SELFTEST_TIMEOUT (default 300 s), or for TEST
+# the N of a "TEST=N" word in SELFTEST_TIMEOUTS.
 run_selftests() {
-	local t before=${SELFTEST_BEFORE:-}
+	local t w limit before=${SELFTEST_BEFORE:-}
 	for t in "$1"/*; do
 		[ -x "$t" ] || continue
 		case " ${SELFTEST_EXCLUDE:-} " in *" $(basename "$t") "*) continue ;; esac
 		[ -n "$before" ] && [ "${before%% *}" = "$(basename "$t")" ] && ${before#* }
-		step "selftest $(basename "$t")" "${SELFTEST_TIMEOUT:-300}" "$t"
+		limit=${SELFTEST_TIMEOUT:-300}
+		for w in ${SELFTEST_TIMEOUTS:-}; do
+			[ "${w%%=*}" = "$(basename "$t")" ] && limit=${w#*=}
+		done
+		step "selftest $(basename "$t")" "$limit" "$t"
 	done
 }
 
