@@ -987,8 +987,6 @@ bool vmmgmt_guest_flow_credit(struct vmmgmt_guest_dev *vdev,
 int vmmgmt_guest_flow_wait(struct vmmgmt_guest_dev *vdev,
 			   const struct vmmgmt_rec *hdr, bool nonblock);
 unsigned int vmmgmt_guest_flow_count(struct vmmgmt_guest_dev *vdev);
-bool vmmgmt_guest_flow_idle(struct vmmgmt_guest_dev *vdev,
-			    const struct vmmgmt_addr *dst);
 
 /* vmmgmt_guest_watchdog.c */
 void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev);

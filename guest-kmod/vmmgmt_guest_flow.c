@@ -140,35 +140,6 @@ bool vmmgmt_guest_flow_credit(struct vmmgmt_guest_dev *vdev,
 }
 
 /**
- * vmmgmt_guest_flow_idle() - whether nothing is in flight to a destination.
- * @vdev: the device.
- * @dst: an address at the destination (a stream's peer).
- *
- * Context: process context or the rx work; takes &vmmgmt_guest_flow.lock.
- * Return: true if the device keeps to credits and none of its records to
- * @dst's destination is in the host's hands (delivered or answered, all of
- * them); false otherwise, and always without credits (the guest then
- * cannot tell).
- */
-bool vmmgmt_guest_flow_idle(struct vmmgmt_guest_dev *vdev,
-			    const struct vmmgmt_addr *dst)
-{
-	struct vmmgmt_guest_flow *flow = &vdev->flow;
-	struct vmmgmt_addr key;
-	int at;
-
-	if (!vmmgmt_guest_flow_on(vdev))
-		return false;
-	if (!READ_ONCE(flow->nr))
-		return true;
-	vmmgmt_flow_key(dst, &key);
-	spin_lock(&flow->lock);
-	at = vmmgmt_guest_flow_find(flow, &key);
-	spin_unlock(&flow->lock);
-	return at < 0;
-}
-
-/**
  * vmmgmt_guest_flow_count() - destinations with records in flight (sysfs).
  * @vdev: the device.
  *

@@ -948,18 +948,19 @@ static ssize_t vmmgmt_guest_stream_send_data(struct vmmgmt_guest_stream *s,
  * A writer waits for a window update: send the peer an ACK, so that a
  * peer whose channel broke or was reset answers after all (the host's
  * error answer, EHOSTDOWN, or the peer module's RST for a stream it does
- * not know) and the stream fails instead of waiting for good.  Only while
- * none of this VM's records for the peer's destination is in the host's
- * hands (vmmgmt_guest_flow_idle()): at a peer that is up but takes
- * nothing, the one probe waits in the host's held queue and no other
- * follows until it is delivered.  Never waits for ring space.
- * @s->wr_mutex held.
+ * not know) and the stream fails instead of waiting for good.  Only
+ * within the credit for the peer's destination
+ * (vmmgmt_guest_flow_credit()): at a peer that is up but takes nothing
+ * the probes wait in the host's held queue, at most one window of them
+ * with whatever else this VM has in flight there, and stop.  Never waits
+ * for ring space.  @s->wr_mutex held.
  */
 static void vmmgmt_guest_stream_probe(struct vmmgmt_guest_stream *s)
 {
 	struct vmmgmt_guest_dev *vdev = s->vdev;
 
-	if (!vmmgmt_guest_flow_idle(vdev, &s->peer))
+	if (!(READ_ONCE(vdev->features) & VMMGMT_F_FLOW) ||
+	    !vmmgmt_guest_flow_credit(vdev, &s->peer))
 		return;
 	mutex_lock(&s->tx_mutex);
 	down_read(&vdev->lock);

@@ -13,6 +13,8 @@
  *		    "pause"		the flood's threads park before their
  *					next write
  *		    "resume"		they write again (the next cycle)
+ *		    "counters"		report the module's stream and flow
+ *					counters
  *	b -> host:  "ready abi=0.M streams=S"
  *		    "rate LABEL RATE msgs=N secs=T errors=E"
  *		    "stream connected" | "stream err=E"
@@ -23,6 +25,7 @@
  *		    "writer returned rc=R errno=E blocked_ms=M"
  *		    "writer answer errno=E after_ms=M nobufs=K down=H other=O"
  *		    "flood paused cycle=C writes=N stream_bytes=S"
+ *		    "counters stream_probes=N ..." (sysfs names and values)
  *	c -> host:  "ready abi=0.M streams=S", "flooded"
  * The host sends commands to hol-c over its second serial port
  * (HOL_C_TTY), one a line, "WHAT SEQ": "read SEQ" (read and discard

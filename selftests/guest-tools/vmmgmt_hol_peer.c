@@ -604,6 +604,28 @@ static void start_flood(unsigned int vm)
 	report("flood started");
 }
 
+/* "counters": the guest module's stream and flow counters, one report. */
+static void report_counters(void)
+{
+	static const char * const names[] = {
+		"stream_probes", "streams_reset", "streams_open", "flow_dests",
+		"flow_credits", "flow_waits",
+	};
+	char text[HOL_TEXT_MAX], path[128], val[32];
+	size_t len = 0;
+	unsigned int i;
+
+	text[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(names) && len < sizeof(text); i++) {
+		snprintf(path, sizeof(path), VMMGMT_GUEST_SYSFS "/%s", names[i]);
+		if (vmmgmt_read_text(path, val, sizeof(val)))
+			snprintf(val, sizeof(val), "?");
+		len += snprintf(text + len, sizeof(text) - len, " %s=%s",
+				names[i], val);
+	}
+	report("counters%s", text);
+}
+
 static int b_main(void)
 {
 	char cmd[HOL_TEXT_MAX + 1], label[32];
@@ -629,6 +651,8 @@ static int b_main(void)
 			flood_pause(true);
 		else if (!strcmp(cmd, "resume"))
 			flood_pause(false);
+		else if (!strcmp(cmd, "counters"))
+			report_counters();
 		else
 			report("unknown command '%s'", cmd);
 	}

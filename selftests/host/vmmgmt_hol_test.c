@@ -975,6 +975,9 @@ int main(int argc, char **argv)
 	found = streams_on &&
 		reports_wait(gb->id, "stream ended", t_break + 5 - vmmgmt_now_s(),
 			     text, sizeof(text), &t);
+	if (!guest_command(gb->id, HOL_B_CTL_PORT, "counters") &&
+	    reports_wait(gb->id, "counters", 5, ret_text, sizeof(ret_text), NULL))
+		ksft_print_msg("hol-b's module: %s\n", ret_text);
 	ksft_test_result(ok && found && report_num(text, "err", 0) == EHOSTDOWN &&
 			 t - t_break <= WRITER_BOUND_S,
 			 "hol-b's blocked stream writer to hol-c: %s, %.2f s after the break (EHOSTDOWN, %s, within %.1f s)\n",
