@@ -343,12 +343,15 @@ struct vmmgmt_guest_stream_rst {
  * @off: the device is going away: nothing is queued to @work any more.
  * @work: sends the segments owed by the rx work and by closed files
  *	(non-blocking; it tries again a little later while the ring is full).
+ * @probe_work: asks the silent peers of streams whose pollers wait for a
+ *	window update (vmmgmt_guest_streams_probe_work()).
  * @rsts: RSTs owed to segments of streams the guest does not know.
  * @nr_rsts: entries in @rsts; past %VMMGMT_GUEST_STREAM_RSTS one is lost.
  * @opened: streams that got connected or accepted (sysfs streams_opened).
  * @reset: streams that ended with an error (sysfs streams_reset).
  * @tx_bytes: stream bytes sent in DATA segments (sysfs stream_tx_bytes).
- * @probes: ACKs sent to a peer a writer waited for (sysfs stream_probes).
+ * @probes: ACKs sent to a peer a writer or poller waited for (sysfs
+ *	stream_probes).
  * @rx_bytes: stream bytes received in DATA segments (sysfs stream_rx_bytes).
  */
 struct vmmgmt_guest_streams {
@@ -359,6 +362,7 @@ struct vmmgmt_guest_streams {
 	u64 next_id;
 	bool off;
 	struct delayed_work work;
+	struct delayed_work probe_work;
 	struct vmmgmt_guest_stream_rst rsts[VMMGMT_GUEST_STREAM_RSTS];
 	unsigned int nr_rsts;
 	atomic64_t opened;

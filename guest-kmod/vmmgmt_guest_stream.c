@@ -66,8 +66,8 @@
 /* The work looks again this long after a send found the ring full. */
 #define VMMGMT_GUEST_STREAM_RETRY	msecs_to_jiffies(5)
 /*
- * A writer that waited this long for a window update asks the peer again
- * (vmmgmt_guest_stream_probe()).
+ * A writer or poller that waited this long for a window update asks the
+ * peer again (vmmgmt_guest_stream_probe(), vmmgmt_guest_streams_probe_work()).
  */
 #define VMMGMT_GUEST_STREAM_PROBE	msecs_to_jiffies(250)
 
@@ -109,8 +109,8 @@ struct vmmgmt_guest_chunk {
  * @mode: the stream's mode, the one of the file that opened or listened.
  *	Fixed.
  * @gen: the link generation the stream belongs to.  Fixed.
- * @lock: protects @st, @rxq, @rx_bytes, @owe, @owe_err, @released and
- *	@deadline.  Nests inside &vmmgmt_guest_streams.lock.
+ * @lock: protects @st, @rxq, @rx_bytes, @owe, @owe_err, @released,
+ *	@poll_probe and @deadline.  Nests inside &vmmgmt_guest_streams.lock.
  * @st: the protocol numbers (lib/vmmgmt_stream.h).
  * @rxq: received &struct vmmgmt_guest_chunk, oldest first.  Only readers
  *	(under @rd_mutex) take entries off.
@@ -119,6 +119,8 @@ struct vmmgmt_guest_chunk {
  * @owe_err: the errno of an owed RST.
  * @released: the owner let go; the stream leaves the table once nothing
  *	is owed, or at @deadline.
+ * @poll_probe: a poller found the window closed: the probe work asks the
+ *	peer while pollers wait and it stays closed.
  * @deadline: jiffies after which an owed segment is given up.
  * @rd_mutex: serialises readers.
  * @wr_mutex: serialises writers and shutdown.
@@ -146,6 +148,7 @@ struct vmmgmt_guest_stream {
 	u8 owe;
 	u32 owe_err;
 	bool released;
+	bool poll_probe;
 	unsigned long deadline;
 	struct mutex rd_mutex;		/* readers */
 	struct mutex wr_mutex;		/* writers, shutdown */
@@ -577,6 +580,29 @@ static void vmmgmt_guest_stream_settle(struct vmmgmt_guest_stream *s)
 		vmmgmt_guest_stream_put(s);
 }
 
+/*
+ * A reference to each stream that owes a segment (or, with @pollers, that
+ * a poller found with its window closed) in @todo, which has room for
+ * every stream of the table.  Return: how many.
+ */
+static unsigned int vmmgmt_guest_streams_grab(struct vmmgmt_guest_dev *vdev,
+					      struct vmmgmt_guest_stream **todo,
+					      bool pollers)
+{
+	struct vmmgmt_guest_stream *s;
+	unsigned int n = 0;
+
+	spin_lock(&vdev->streams.lock);
+	list_for_each_entry(s, &vdev->streams.all, node) {
+		if (pollers ? !READ_ONCE(s->poll_probe) : !READ_ONCE(s->owe))
+			continue;
+		kref_get(&s->ref);
+		todo[n++] = s;
+	}
+	spin_unlock(&vdev->streams.lock);
+	return n;
+}
+
 /**
  * vmmgmt_guest_streams_work() - send the segments owed by the rx work and by
  * closed files.
@@ -595,8 +621,7 @@ static void vmmgmt_guest_streams_work(struct work_struct *work)
 		container_of(to_delayed_work(work), struct vmmgmt_guest_dev,
 			     streams.work);
 	struct vmmgmt_guest_stream *todo[VMMGMT_STREAMS_MAX];
-	struct vmmgmt_guest_stream *s;
-	unsigned int i, n = 0;
+	unsigned int i, n;
 	bool again;
 
 	down_read(&vdev->lock);
@@ -606,15 +631,7 @@ static void vmmgmt_guest_streams_work(struct work_struct *work)
 	}
 	again = !vmmgmt_guest_streams_flush_rsts(vdev);
 
-	spin_lock(&vdev->streams.lock);
-	list_for_each_entry(s, &vdev->streams.all, node) {
-		if (!READ_ONCE(s->owe))
-			continue;
-		kref_get(&s->ref);
-		todo[n++] = s;
-	}
-	spin_unlock(&vdev->streams.lock);
-
+	n = vmmgmt_guest_streams_grab(vdev, todo, false);
 	for (i = 0; i < n; i++) {
 		vmmgmt_guest_stream_flush(todo[i]);
 		vmmgmt_guest_stream_settle(todo[i]);
@@ -953,7 +970,8 @@ static ssize_t vmmgmt_guest_stream_send_data(struct vmmgmt_guest_stream *s,
  * (vmmgmt_guest_flow_credit()): at a peer that is up but takes nothing
  * the probes wait in the host's held queue, at most one window of them
  * with whatever else this VM has in flight there, and stop.  Never waits
- * for ring space.  @s->wr_mutex held.
+ * for ring space.  Called by a waiting writer (@s->wr_mutex held) and by
+ * the probe work for pollers; &vmmgmt_guest_dev.lock not held.
  */
 static void vmmgmt_guest_stream_probe(struct vmmgmt_guest_stream *s)
 {
@@ -969,6 +987,75 @@ static void vmmgmt_guest_stream_probe(struct vmmgmt_guest_stream *s)
 		atomic64_inc(&vdev->streams.probes);
 	up_read(&vdev->lock);
 	mutex_unlock(&s->tx_mutex);
+}
+
+/* Have the probe work look at the pollers in %VMMGMT_GUEST_STREAM_PROBE. */
+static void vmmgmt_guest_streams_probe_later(struct vmmgmt_guest_dev *vdev)
+{
+	spin_lock(&vdev->streams.lock);
+	if (!vdev->streams.off)
+		queue_delayed_work(system_wq, &vdev->streams.probe_work,
+				   VMMGMT_GUEST_STREAM_PROBE);
+	spin_unlock(&vdev->streams.lock);
+}
+
+/*
+ * Whether a poller still waits on @s for a window update: it is open, its
+ * window closed, and someone sleeps on @s->wr_wq.  Clears
+ * @s->poll_probe otherwise.
+ */
+static bool vmmgmt_guest_stream_poll_waits(struct vmmgmt_guest_stream *s)
+{
+	bool waits;
+
+	spin_lock(&s->lock);
+	waits = s->poll_probe && s->st.state == VMMGMT_STREAM_S_OPEN &&
+		!s->st.fin_sent && !vmmgmt_stream_tx_room(&s->st) &&
+		wq_has_sleeper(&s->wr_wq);
+	if (!waits)
+		s->poll_probe = false;
+	spin_unlock(&s->lock);
+	return waits;
+}
+
+/**
+ * vmmgmt_guest_streams_probe_work() - ask the silent peers of pollers.
+ * @work: &vmmgmt_guest_streams.probe_work.
+ *
+ * A poller that waits for a stream's window to open has no writer to
+ * probe the peer (vmmgmt_guest_stream_probe()): this work does it every
+ * %VMMGMT_GUEST_STREAM_PROBE for each stream a poller found closed
+ * (vmmgmt_guest_stream_poll()) while it stays closed and a poller waits,
+ * and leaves the streams a writer waits on to that writer.
+ *
+ * Context: process context (system workqueue); takes the streams' locks
+ * and mutexes, and &vmmgmt_guest_dev.lock for reading.
+ */
+static void vmmgmt_guest_streams_probe_work(struct work_struct *work)
+{
+	struct vmmgmt_guest_dev *vdev =
+		container_of(to_delayed_work(work), struct vmmgmt_guest_dev,
+			     streams.probe_work);
+	struct vmmgmt_guest_stream *todo[VMMGMT_STREAMS_MAX];
+	struct vmmgmt_guest_stream *s;
+	unsigned int i, n;
+	bool again = false;
+
+	n = vmmgmt_guest_streams_grab(vdev, todo, true);
+	for (i = 0; i < n; i++) {
+		s = todo[i];
+		if (vmmgmt_guest_stream_poll_waits(s)) {
+			again = true;
+			/* A waiting writer probes on its own. */
+			if (mutex_trylock(&s->wr_mutex)) {
+				vmmgmt_guest_stream_probe(s);
+				mutex_unlock(&s->wr_mutex);
+			}
+		}
+		vmmgmt_guest_stream_put(s);
+	}
+	if (again)
+		vmmgmt_guest_streams_probe_later(vdev);
 }
 
 /**
@@ -1075,8 +1162,8 @@ static __poll_t vmmgmt_guest_stream_poll(struct vmmgmt_guest_stream *s,
 					 struct file *file, poll_table *wait)
 {
 	struct vmmgmt_guest_dev *vdev = s->vdev;
+	bool credit, probe = false;
 	__poll_t mask = 0;
-	bool credit;
 	u32 state;
 
 	poll_wait(file, &s->rd_wq, wait);
@@ -1102,10 +1189,21 @@ static __poll_t vmmgmt_guest_stream_poll(struct vmmgmt_guest_stream *s,
 			mask |= EPOLLERR;
 	} else if (vmmgmt_stream_tx_room(&s->st) && credit) {
 		mask |= EPOLLOUT | EPOLLWRNORM;
+	} else if (s->st.state == VMMGMT_STREAM_S_OPEN && credit &&
+		   !s->st.fin_sent) {
+		/*
+		 * A closed window: a silent peer is asked now and then while
+		 * a poller waits (an epoll entry too, whose later calls
+		 * bring no poll table).
+		 */
+		probe = !s->poll_probe;
+		s->poll_probe = true;
 	}
 	if (s->st.fin_sent && vmmgmt_stream_at_eof(&s->st))
 		mask |= EPOLLHUP;
 	spin_unlock(&s->lock);
+	if (probe)
+		vmmgmt_guest_streams_probe_later(vdev);
 	if (state != VMMGMT_LINK_UP)
 		mask |= EPOLLERR;
 	else if (!(mask & EPOLLIN))
@@ -2094,6 +2192,7 @@ void vmmgmt_guest_streams_init(struct vmmgmt_guest_dev *vdev)
 	INIT_LIST_HEAD(&ss->all);
 	INIT_LIST_HEAD(&ss->listeners);
 	INIT_DELAYED_WORK(&ss->work, vmmgmt_guest_streams_work);
+	INIT_DELAYED_WORK(&ss->probe_work, vmmgmt_guest_streams_probe_work);
 	/*
 	 * Stream ids unlike an earlier instance's, whose streams the host
 	 * may not have seen closed on a resumed channel
@@ -2122,6 +2221,7 @@ void vmmgmt_guest_streams_remove(struct vmmgmt_guest_dev *vdev)
 	vdev->streams.nr_rsts = 0;
 	spin_unlock(&vdev->streams.lock);
 	cancel_delayed_work_sync(&vdev->streams.work);
+	cancel_delayed_work_sync(&vdev->streams.probe_work);
 	vmmgmt_guest_stream_link_changed(vdev);
 
 	spin_lock(&vdev->streams.lock);
@@ -2146,6 +2246,7 @@ void vmmgmt_guest_streams_free(struct vmmgmt_guest_dev *vdev)
 	struct vmmgmt_guest_stream *s, *tmp;
 
 	cancel_delayed_work_sync(&vdev->streams.work);
+	cancel_delayed_work_sync(&vdev->streams.probe_work);
 	list_for_each_entry_safe(s, tmp, &vdev->streams.all, node) {
 		vmmgmt_guest_streams_del_locked(vdev, s);
 		vmmgmt_guest_stream_put(s);

@@ -5,13 +5,16 @@
  * selftests/vmmgmt_hol_proto.h).  Run by guest-init's vmmgmt.mode=hol-b
  * and hol-c.
  *
- *   vmmgmt_hol_peer b
+ *   vmmgmt_hol_peer b [poll]
  *	Binds HOL_B_CTL_PORT and runs the test's commands:
  *	"rate LABEL SECS": HOL_ECHO_WINDOW messages of HOL_ECHO_LEN bytes
  *	in flight to the test's echo endpoint (0:0:HOL_ECHO_PORT) for SECS
  *	seconds; reports the answers a second (after a 0.5 s warm-up).
  *	"flood VM": with streams (ABI >= 0.7) a stream to VM's
- *	HOL_C_STREAM_PORT, written until its window closes; then a thread
+ *	HOL_C_STREAM_PORT, written until its window closes (blocking
+ *	writes, or with "poll" non-blocking ones and poll() for POLLOUT
+ *	while they get EAGAIN: the stream's poller then waits, not a
+ *	writer); then a thread
  *	writes HOL_FLOOD_LEN-byte chat messages to VM's HOL_C_PORT, blocking
  *	(reading the error answers after each write), until a write blocks
  *	(reported by a watcher thread: "writer blocked") and returns.  Then
@@ -62,6 +65,8 @@ static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 static char role = '?';
 static unsigned int abi_minor;
 static bool streams;
+/* "poll": the stream is written without blocking, and polled. */
+static bool stream_poll;
 
 /* One report: to stdout, and to the test's endpoint as one message. */
 static __printf(1, 2) void report(const char *fmt, ...)
@@ -389,6 +394,25 @@ static bool blocked_since(const __u64 *since)
 	return t && vmmgmt_now_ns() - t >= HOL_BLOCKED_MS * 1000000ULL;
 }
 
+/*
+ * One write of @len bytes to the stream @fd: blocking, or with
+ * stream_poll non-blocking, waiting in poll() for POLLOUT while it gets
+ * EAGAIN (after POLLERR or POLLHUP the write tells the error).
+ */
+static ssize_t stream_write(int fd, const void *buf, size_t len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	ssize_t n;
+
+	for (;;) {
+		n = write(fd, buf, len);
+		if (!stream_poll || n >= 0 || errno != EAGAIN)
+			return n;
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
 static void *stream_thread(void *arg)
 {
 	static __u8 buf[HOL_STREAM_CHUNK];
@@ -403,13 +427,15 @@ static void *stream_thread(void *arg)
 		flood_thread_gone();
 		return NULL;
 	}
-	report("stream connected");
+	if (stream_poll && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))
+		report("stream err=%d (O_NONBLOCK)", errno);
+	report("stream connected poll=%d", stream_poll);
 	__atomic_store_n(&stream_state, 1, __ATOMIC_RELEASE);
 	memset(buf, 's', sizeof(buf));
 	for (;;) {
 		flood_gate();
 		__atomic_store_n(&stream_since, vmmgmt_now_ns(), __ATOMIC_RELEASE);
-		n = write(fd, buf, sizeof(buf));
+		n = stream_write(fd, buf, sizeof(buf));
 		__atomic_store_n(&stream_since, 0, __ATOMIC_RELEASE);
 		if (n < 0)
 			break;
@@ -944,9 +970,14 @@ static int c_main(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 || strlen(argv[1]) != 1)
+	if (argc < 2 || argc > 3 || strlen(argv[1]) != 1)
 		goto usage;
 	role = argv[1][0];
+	if (argc == 3) {
+		if (strcmp(argv[2], "poll"))
+			goto usage;
+		stream_poll = true;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	find_abi();
 	report_fd = peer_open_to(VMMGMT_HOST_PEER_ID, HOL_REPORT_PORT);
@@ -958,6 +989,6 @@ int main(int argc, char **argv)
 	if (role == 'c')
 		return c_main();
 usage:
-	fprintf(stderr, "Usage: %s a | b | c\n", argv[0]);
+	fprintf(stderr, "Usage: %s a | b [poll] | c\n", argv[0]);
 	return 2;
 }

@@ -41,7 +41,9 @@
  *     blocked chat writer has returned and its file has the host's
  *     EHOSTDOWN answer for what was held, and its stream writer, blocked
  *     on a closed window, has returned EHOSTDOWN (its probe: a window
- *     update the host answers); the blocked host writer fails with EPIPE
+ *     update the host answers; with VMMGMT_HOL_STREAM=poll B's stream is
+ *     written without blocking and polled, and the probe is the guest
+ *     module's for the poller); the blocked host writer fails with EPIPE
  *     within 1 s; a new host write fails with EPIPE at once;
  *  6. no kernel warning in the host, no problem in the guests' logs.
  * Each check is one TAP result.  With VMMGMT_HOL_FIGURES set it also
@@ -50,7 +52,9 @@
  *
  * Environment (all required): VMMGMTD, VMMGMT_GUEST_KERNEL,
  * VMMGMT_GUEST_INITRD, VMMGMT_HOL_DIR (a directory for vmmgmtd's
- * sockets).  Without them the test is skipped, unless
+ * sockets).  VMMGMT_HOL_STREAM=poll|write (default write): how hol-b
+ * waits on its stream, in poll() or in write() (host-init takes one on
+ * 6.1, the other on 6.12).  Without them the test is skipped, unless
  * VMMGMT_REQUIRE_DEVICE is set; it is skipped as well when the host
  * module is older than ABI 0.7.
  */
@@ -611,6 +615,8 @@ static double hol_figure(unsigned int n, double *lo, double *hi,
 static unsigned int c_seq;
 /* Both guests have streams: B's stream to C blocks in each wedge too. */
 static bool streams_on;
+/* VMMGMT_HOL_STREAM=poll: hol-b's stream is polled, not written blocking. */
+static bool stream_poll;
 
 /*
  * Command @what to hol-c over its second serial port (its vmmgmt channel
@@ -719,6 +725,7 @@ int main(int argc, char **argv)
 	long long errors = 0;
 	struct hol_round warm;
 	int kwarn0, fd, err, ret;
+	const char *env;
 
 	(void)argc;
 	boot_attempts(argv);
@@ -731,6 +738,10 @@ int main(int argc, char **argv)
 	boot.on_fatal = on_fatal;
 	boot_need_kvm();
 	host_need_abi(7, "flow control");
+	env = getenv("VMMGMT_HOL_STREAM");
+	if (env && strcmp(env, "poll") && strcmp(env, "write"))
+		ksft_exit_fail_msg("VMMGMT_HOL_STREAM=%s: poll or write\n", env);
+	stream_poll = env && !strcmp(env, "poll");
 	secs = boot_env_uint("VMMGMT_HOL_SECS", 2);
 	rounds = boot_env_uint("VMMGMT_HOL_ROUNDS", 10);
 	if (rounds < HOL_STEADY_MIN || rounds > HOL_CYCLES_MAX)
@@ -763,7 +774,7 @@ int main(int argc, char **argv)
 			 ok ? text : "no report");
 	if (!ok)
 		fatal("hol-c not ready within %d s: see %s", BOOT_SECS, gc->log);
-	start_guest(gb, NULL);
+	start_guest(gb, stream_poll ? "vmmgmt.hol_stream=poll" : NULL);
 	ok = reports_wait(gb->id, "ready", BOOT_SECS, text, sizeof(text), NULL);
 	ksft_test_result(ok && report_num(text, "streams", 0) == 1,
 			 "hol-b booted: %s (streams expected)\n",
@@ -968,8 +979,8 @@ int main(int argc, char **argv)
 	if (fd >= 0)
 		close(fd);
 	/*
-	 * 13. B's stream writer, blocked on a closed window: its probe
-	 * (a window update the host answers with EHOSTDOWN now) ends it.
+	 * 13. B's stream writer (or poller), blocked on a closed window: its
+	 * probe (a window update the host answers with EHOSTDOWN now) ends it.
 	 */
 	t = 0;
 	found = streams_on &&
@@ -980,7 +991,8 @@ int main(int argc, char **argv)
 		ksft_print_msg("hol-b's module: %s\n", ret_text);
 	ksft_test_result(ok && found && report_num(text, "err", 0) == EHOSTDOWN &&
 			 t - t_break <= WRITER_BOUND_S,
-			 "hol-b's blocked stream writer to hol-c: %s, %.2f s after the break (EHOSTDOWN, %s, within %.1f s)\n",
+			 "hol-b's blocked stream %s to hol-c: %s, %.2f s after the break (EHOSTDOWN, %s, within %.1f s)\n",
+			 stream_poll ? "poller" : "writer",
 			 found ? text : "never returned", found ? t - t_break : -1.0,
 			 want, WRITER_BOUND_S);
 
