@@ -1443,8 +1443,9 @@ static void vmmgmt_guest_stream_rx_seg(struct vmmgmt_guest_stream *s,
  * with a full backlog, or past %VMMGMT_STREAMS_MAX); any other segment for
  * an unknown stream gets RST ECONNRESET, unless it is an RST or an error
  * answer itself.  An RST or an error answer ends its stream with its
- * errno.  DATA is queued for the reader: the window the guest granted
- * bounds it, so there is always room.  Nothing is sent from here: owed
+ * errno (an ECONNREFUSED answer to a stream that was open with
+ * ECONNRESET: the peer's end closed it).  DATA is queued for the reader:
+ * the window the guest granted bounds it, so there is always room.  Nothing is sent from here: owed
  * RSTs go to &vmmgmt_guest_streams.work.
  *
  * Context: the rx work, &vmmgmt_guest_dev.rx_lock held; may allocate
@@ -1512,6 +1513,16 @@ int vmmgmt_guest_stream_rx(struct vmmgmt_guest_dev *vdev,
 			vmmgmt_guest_stream_owe(s, VMMGMT_GUEST_OWE_RST,
 						mode_err ? mode_err : EPROTO);
 	} else if (seg.op == VMMGMT_STREAM_RST) {
+		/*
+		 * ECONNREFUSED answers DATA for a stream the peer's end does
+		 * not know: for a stream that was open, the peer closed it
+		 * (its RST ECONNRESET may come after the answer, or be lost):
+		 * a reset, as for the guest's own answer to such DATA.
+		 */
+		if ((hdr->flags & VMMGMT_REC_F_RESPONSE) &&
+		    rst_err == ECONNREFUSED &&
+		    READ_ONCE(s->st.state) == VMMGMT_STREAM_S_OPEN)
+			rst_err = ECONNRESET;
 		vmmgmt_guest_stream_fail(s, rst_err);
 	} else {
 		vmmgmt_guest_stream_rx_seg(s, &seg, data_len, &chunk);
