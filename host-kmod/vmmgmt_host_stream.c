@@ -692,10 +692,11 @@ static void vmmgmt_host_stream_close(struct vmmgmt_host_stream *s)
 {
 	bool put;
 
-	mutex_lock(&vmmgmt_host_streams_mutex);
-	put = vmmgmt_host_stream_unhash(s);
-	mutex_unlock(&vmmgmt_host_streams_mutex);
-
+	/*
+	 * The FIN or RST is queued while the stream is still in the table:
+	 * the guest's segments that cross it find a stream that is over
+	 * (ignored), not a refusal that could reach the guest before it.
+	 */
 	mutex_lock(&s->lock);
 	s->closed = true;
 	if (s->st.state == VMMGMT_STREAM_S_OPEN) {
@@ -707,6 +708,10 @@ static void vmmgmt_host_stream_close(struct vmmgmt_host_stream *s)
 		vmmgmt_host_stream_fail(s, ECONNRESET, true);
 	}
 	mutex_unlock(&s->lock);
+
+	mutex_lock(&vmmgmt_host_streams_mutex);
+	put = vmmgmt_host_stream_unhash(s);
+	mutex_unlock(&vmmgmt_host_streams_mutex);
 	vmmgmt_host_stream_wake(s);
 	if (put)
 		vmmgmt_host_stream_put(s);

@@ -33,7 +33,9 @@
  *     wedged round over the mean of the same in the idle rounds around
  *     it, at least 0.9 (its spread: the least and most cycle).  The test
  *     bed's speed changes within seconds (Documentation/testbed.rst): the
- *     turns and the control keep that out of the figure;
+ *     turns and the control keep that out of the figure.  A median of
+ *     the first cycles from 0.80 to 0.95 is not clear: as many cycles
+ *     again, and the median of all of them decides (RATE_CLEAR_HI);
  *  4. a host endpoint writer to wedged C with a send timeout of 1000 ms
  *     (VMMGMT_HOST_IOC_SET_TIMEOUT) fails with ETIMEDOUT after 0.9 to
  *     1.5 s, and another one (timeout 600 s) is left blocked;
@@ -499,6 +501,19 @@ static void round_counters_print(const struct round_counters *a,
  */
 /* Cycles the figure needs at least. */
 #define HOL_STEADY_MIN		3
+/*
+ * Two stages.  A cycle's ratio spreads by about 0.1 on this test bed
+ * (Documentation/testbed.rst), and the median of ten of them by about
+ * 0.05 from one run to the next, where the true ratio was about 0.98:
+ * one run in ten or twenty would fail the bound by chance alone.  So the
+ * median of the first VMMGMT_HOL_ROUNDS cycles decides only when it is
+ * clear, at least RATE_CLEAR_HI or below RATE_CLEAR_LO; in between, as
+ * many cycles again are run and the median of all of them is held to
+ * RATE_KEPT_MIN.  A run close to the bound on either side takes the
+ * second stage: it can fail there as well as pass.
+ */
+#define RATE_CLEAR_HI		0.95
+#define RATE_CLEAR_LO		0.80
 /* How long a wedge or a release of C may take. */
 #define CYCLE_STEP_S		15
 
@@ -610,6 +625,23 @@ static double hol_figure(unsigned int n, double *lo, double *hi,
 	return median_of(r, n);
 }
 
+/*
+ * After the first @rounds cycles: how many cycles the figure takes (see
+ * RATE_CLEAR_HI); their median into *@first.
+ */
+static unsigned int second_stage(unsigned int rounds, double *first)
+{
+	double lo, hi, b_only, a_only;
+
+	*first = hol_figure(rounds, &lo, &hi, &b_only, &a_only);
+	if (*first < RATE_CLEAR_LO || *first >= RATE_CLEAR_HI ||
+	    2 * rounds > HOL_CYCLES_MAX)
+		return rounds;
+	ksft_print_msg("the median of %u cycles, %.3f, is unclear (%.2f to %.2f): %u cycles more\n",
+		       rounds, *first, RATE_CLEAR_LO, RATE_CLEAR_HI, rounds);
+	return 2 * rounds;
+}
+
 /* ---- C's wedge and release ---- */
 
 static unsigned int c_seq;
@@ -716,8 +748,8 @@ static bool release(unsigned int cycle)
 
 int main(int argc, char **argv)
 {
-	unsigned int secs, rounds, n, i;
-	double ratio = 0, t_break = 0, t, d, lo = 0, hi = 0, b_only = 0, a_only = 0;
+	unsigned int secs, rounds, want_cycles, n, i;
+	double ratio = 0, first = 0, t_break = 0, t, d, lo = 0, hi = 0, b_only = 0, a_only = 0;
 	double deadline, t_answer = 0;
 	char text[REPORT_TEXT_MAX] = "", ret_text[REPORT_TEXT_MAX] = "";
 	char want[40];
@@ -836,7 +868,8 @@ int main(int argc, char **argv)
 	 * B's writers write until they block).
 	 */
 	cycles_ok = found;
-	for (n = 0; cycles_ok && n < rounds; n++) {
+	want_cycles = rounds;
+	for (n = 0; cycles_ok && n < want_cycles; n++) {
 		if (n && !wedge(n + 1, text, sizeof(text))) {
 			cycles_ok = false;
 			break;
@@ -854,17 +887,21 @@ int main(int argc, char **argv)
 		ksft_print_msg("  the probe's cost: %.0f, %.0f, %.0f us\n",
 			       idle_r[n].probe_us, wedged_r[n].probe_us,
 			       idle_r[n + 1].probe_us);
+		if (n + 1 == rounds)
+			want_cycles = second_stage(rounds, &first);
 	}
 	print_flow_counters("measured");
-	ksft_test_result(cycles_ok && n >= rounds,
+	ksft_test_result(cycles_ok && n >= want_cycles,
 			 "hol-c wedged and released %u times (at least %u): each time hol-b's writers blocked, and went on once hol-c read\n",
-			 n, rounds);
+			 n, want_cycles);
 
 	/* The figure: B's rate with C wedged over its rate with C idle. */
 	ratio = n >= HOL_STEADY_MIN ? hol_figure(n, &lo, &hi, &b_only, &a_only) : 0;
+	if (want_cycles == rounds)
+		first = ratio;
 	ksft_test_result(ratio >= RATE_KEPT_MIN && !errors && cycles_ok,
-			 "hol-b's rate with hol-c wedged: %.3f of idle (relative to hol-a's at the same time; median of %u cycles, each wedged round over the idle rounds around it: %.3f to %.3f; at least %.1f), %lld errors\n",
-			 ratio, n, lo, hi, RATE_KEPT_MIN, errors);
+			 "hol-b's rate with hol-c wedged: %.3f of idle (relative to hol-a's at the same time; median of %u cycles, each wedged round over the idle rounds around it: %.3f to %.3f; the first %u: %.3f; at least %.1f), %lld errors\n",
+			 ratio, n, lo, hi, rounds, first, RATE_KEPT_MIN, errors);
 	ksft_print_msg("figure: hol_victim_rate_kept %.3f (min %.3f max %.3f, %u cycles)\n",
 		       ratio, lo, hi, n);
 	ksft_print_msg("without the control: hol-b %.3f, hol-a %.3f\n", b_only, a_only);
