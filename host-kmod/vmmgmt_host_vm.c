@@ -706,6 +706,12 @@ static unsigned int vmmgmt_host_vm_resume_all(const u32 *ports,
 	u32 after = 0;
 
 	lockdep_assert_held(&vmmgmt_host_vms_lock);
+	/*
+	 * The endpoints first: a worker that ran before the hold was set
+	 * would refuse a record to a port its program has not bound again
+	 * yet (one record lost in a 20-minute soak, 2026-12-07).
+	 */
+	vmmgmt_host_ep_thaw(ports, nr);
 	while ((vm = vmmgmt_host_vm_next(after))) {
 		after = vm->id;
 		if (vm->frozen) {
@@ -723,7 +729,6 @@ static unsigned int vmmgmt_host_vm_resume_all(const u32 *ports,
 			n++;
 		}
 	}
-	vmmgmt_host_ep_thaw(ports, nr);
 	vmmgmt_host_quiesced_by = NULL;
 	vmmgmt_host_exported = 0;
 	return n;
