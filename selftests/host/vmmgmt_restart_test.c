@@ -669,13 +669,14 @@ static void case_vm_add_del(bool boot_b)
 	if (rc)
 		fatal("vm add: vmmgmtctl vm add failed: cannot boot %s", b->name);
 	if (boot_b) {
+		/* The soak boots it beside two guests' traffic: 58 s to more than 120. */
+		int hello_secs = soak ? 2 * BOOT_SECS : BOOT_SECS;
+
 		t = vmmgmt_now_s();
 		start_guest(b, NULL);
-		/* The soak boots it beside two guests' traffic: 58 s to more than 120. */
-		if (!reports_wait(b->id, "hello", soak ? 2 * BOOT_SECS : BOOT_SECS, NULL, 0,
-				  NULL))
+		if (!reports_wait(b->id, "hello", hello_secs, NULL, 0, NULL))
 			fatal("vm add: no hello from %s within %d s: see %s", b->name,
-			      soak ? 2 * BOOT_SECS : BOOT_SECS, b->log);
+			      hello_secs, b->log);
 		ksft_test_result(true,
 				 "vm add: %s booted on its new socket and said hello (%.0f s)\n",
 				 b->name, vmmgmt_now_s() - t);
@@ -1165,22 +1166,28 @@ static void case_qemu_kill(void)
 	ksft_test_result(thread_gone, "qemu killed: kernel thread vmmgmt-%s gone\n", a->name);
 }
 
+/* Boot guest @g (vmmgmt.mode=seq) and wait for its peer's "ready". */
+static void boot_seq_guest(unsigned int g)
+{
+	char args[64];
+
+	snprintf(args, sizeof(args), "vmmgmt.seq_rate=%d vmmgmt.seq_secs=%u", SEQ_RATE,
+		 peer_secs);
+	start_guest(&guests[g], args);
+	if (!reports_wait(guests[g].id, "ready", BOOT_SECS, NULL, 0, NULL))
+		fatal("%s not ready within %d s: see %s", guests[g].name, BOOT_SECS,
+		      guests[g].log);
+}
+
 /*
  * restart-a's life begins: vmmgmtd started, restart-a booted (its
  * numbers and the test's from 0), the sender started, traffic checked.
  */
 static void start_traffic(void)
 {
-	char args[64];
-
 	start_vmmgmtd();
 	adoptions = 0;
-	snprintf(args, sizeof(args), "vmmgmt.seq_rate=%d vmmgmt.seq_secs=%u", SEQ_RATE,
-		 peer_secs);
-	start_guest(&guests[A], args);
-	if (!reports_wait(guests[A].id, "ready", BOOT_SECS, NULL, 0, NULL))
-		fatal("%s not ready within %d s: see %s", guests[A].name, BOOT_SECS,
-		      guests[A].log);
+	boot_seq_guest(A);
 	start_sender(A);
 	case_begin("start: traffic both ways");
 	check_resumed(A, "start");
@@ -1195,14 +1202,7 @@ static void start_traffic(void)
  */
 static void start_c(void)
 {
-	char args[64];
-
-	snprintf(args, sizeof(args), "vmmgmt.seq_rate=%d vmmgmt.seq_secs=%u", SEQ_RATE,
-		 peer_secs);
-	start_guest(&guests[C], args);
-	if (!reports_wait(guests[C].id, "ready", BOOT_SECS, NULL, 0, NULL))
-		fatal("%s not ready within %d s: see %s", guests[C].name, BOOT_SECS,
-		      guests[C].log);
+	boot_seq_guest(C);
 	start_sender(C);
 	case_begin("start: traffic both ways with restart-c");
 	check_resumed(C, "start");
