@@ -143,11 +143,11 @@ TEST_F(flowctl, uncongested_writable)
 	EXPECT_EQ(0, memcmp(msg, ans, sizeof(msg)));
 }
 
-/* Echo round trips of ROUND_TRIP_LEN bytes, one at a time. */
-#define ROUND_TRIPS		64
-#define ROUND_TRIP_LEN		100
 /* The host returns credits when this many records are owed. */
 #define HALF_WINDOW		(VMMGMT_FLOW_WINDOW_MSGS / 2)
+/* Echo round trips of ROUND_TRIP_LEN bytes, one at a time. */
+#define ROUND_TRIPS		(4 * HALF_WINDOW)
+#define ROUND_TRIP_LEN		100
 
 /*
  * Credits come back: 64 echo requests of 100 bytes, each answer read

@@ -85,6 +85,13 @@ static void usage(FILE *f)
 		"                     mtime (UTC), name\n"
 		"  file rm REMOTE     remove a file (not a directory) of the export\n"
 		"  file stat REMOTE   type, mode, size and mtime of REMOTE\n"
+		"  call NAME [ARGS...]\n"
+		"                     run the host service NAME with ARGS (after --\n"
+		"                     when one starts with -): stdin goes to it, its\n"
+		"                     stdout and stderr come back, its exit status is\n"
+		"                     ours (124 time limit, 125 refused or failed, 126\n"
+		"                     not startable, 127 no such service) (guest, calc\n"
+		"                     mode on, ABI 0.7)\n"
 		"  vm add NAME [--id N] [--size S[K|M]] [--vectors N]\n"
 		"                     a new VM for vmmgmtd to serve on DIR/NAME.sock\n"
 		"                     (host; vmmgmtd checks the values, picks an id)\n"
@@ -110,7 +117,9 @@ static void usage(FILE *f)
 		"                     result), and the stream's data goes to --output\n"
 		"                     or is dropped (counted); file: one object per\n"
 		"                     command (put, get: bytes, seconds, sha256; ls:\n"
-		"                     entries; stat), or one with result and errno\n"
+		"                     entries; stat), or one with result and errno;\n"
+		"                     call: one object with the exit status and the\n"
+		"                     service's stdout and stderr (1 MiB of each)\n"
 		"  -o, --output FILE  connect, accept: write the stream's data to FILE\n"
 		"                     (truncated first) instead of stdout\n"
 		"  -w, --wait         send: wait for one answer and print it;\n"
@@ -123,7 +132,8 @@ static void usage(FILE *f)
 		"  -t, --timeout SEC  send --wait, recv, listen: give up (exit 1) after SEC\n"
 		"                     seconds without a message (default: wait forever);\n"
 		"                     accept: without a stream; connect, file: wait SEC\n"
-		"                     for the listener to accept (default 5)\n"
+		"                     for the listener to accept (default 5); call: the\n"
+		"                     whole call (exit 124)\n"
 		"  -p, --period MS    stats VM: sample every MS ms (100..60000)\n"
 		"      --off          stats VM: stop sampling\n"
 		"      --get          stats VM: how the guest samples now\n"
@@ -343,6 +353,7 @@ static const struct {
 	{ "connect", cmd_connect },
 	{ "accept", cmd_accept },
 	{ "file", cmd_file },
+	{ "call", cmd_call },
 	{ "vm", cmd_vm },
 	{ "upgrade", cmd_upgrade },
 };

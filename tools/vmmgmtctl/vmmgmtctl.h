@@ -79,6 +79,7 @@ int cmd_modes(const struct ctl *ctl, int argc, char **argv);
 int cmd_connect(const struct ctl *ctl, int argc, char **argv);
 int cmd_accept(const struct ctl *ctl, int argc, char **argv);
 int cmd_file(const struct ctl *ctl, int argc, char **argv);
+int cmd_call(const struct ctl *ctl, int argc, char **argv);
 int cmd_vm(const struct ctl *ctl, int argc, char **argv);
 int cmd_upgrade(const struct ctl *ctl, int argc, char **argv);
 void upgrade_take_wait(struct ctl *ctl, int *argc, char **argv);

@@ -14,15 +14,13 @@
  *
  * The threads touch nothing of struct vmmgmtd: only their stream and
  * their export, which they hold a reference of (a "vm del" meanwhile
- * drops the slot's only).  Calls files.c, config.c (slots) and libc.
+ * drops the slot's only).  Calls files.c, listener.c, config.c (slots)
+ * and libc.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "vmmgmt_file_proto.h"
@@ -89,67 +87,19 @@ static unsigned int files_open_exports(struct vmmgmtd *d)
  */
 void vmmgmtd_files_start(struct vmmgmtd *d)
 {
-	struct vmmgmt_stream_listen l = { .port = VMMGMT_FILE_PORT };
 	unsigned int n;
-	int fd;
+	int err;
 
 	n = files_open_exports(d);
-	if (!n || d->files_fd >= 0 || d->host_fd < 0 || d->no_module)
+	if (!n || d->files.fd >= 0 || d->host_fd < 0 || d->no_module)
 		return;
-	fd = open(VMMGMT_HOST_DEV, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0 || ioctl(fd, VMMGMT_HOST_IOC_STREAM_LISTEN, &l)) {
-		vmmgmtd_info("file service: %s: listen on host port %u: %m: off",
-			     VMMGMT_HOST_DEV, VMMGMT_FILE_PORT);
-		if (fd >= 0)
-			close(fd);
+	err = vmmgmtd_listener_open(&d->files);
+	if (err) {
+		vmmgmtd_info("file service: %s: listen on host port %u: %s: off",
+			     VMMGMT_HOST_DEV, VMMGMT_FILE_PORT, strerror(-err));
 		return;
 	}
-	d->files_fd = fd;
 	vmmgmtd_info("file service: host port %u, %u VMs", VMMGMT_FILE_PORT, n);
-}
-
-/**
- * vmmgmtd_files_relisten() - listen again after the host module was
- * replaced under the service (once a second while files_relisten is set).
- * @d: the daemon.
- *
- * Context: vmmgmtd's loop.
- */
-void vmmgmtd_files_relisten(struct vmmgmtd *d)
-{
-	struct vmmgmt_stream_listen l = { .port = VMMGMT_FILE_PORT };
-	int fd;
-
-	if (d->files_fd >= 0 || d->no_module) {
-		d->files_relisten = false;
-		return;
-	}
-	/* EAGAIN while frozen, ENOENT or ENODEV while no module is loaded. */
-	fd = open(VMMGMT_HOST_DEV, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return;
-	if (ioctl(fd, VMMGMT_HOST_IOC_STREAM_LISTEN, &l)) {
-		close(fd);
-		return;
-	}
-	d->files_fd = fd;
-	d->files_relisten = false;
-	vmmgmtd_info("file service: host port %u again", VMMGMT_FILE_PORT);
-}
-
-/**
- * vmmgmtd_files_stop() - stop listening; the sessions end by themselves
- * when their streams fail (the upgrade's QUIESCE resets them).
- * @d: the daemon.
- *
- * Context: vmmgmtd's loop.
- */
-void vmmgmtd_files_stop(struct vmmgmtd *d)
-{
-	if (d->files_fd < 0)
-		return;
-	close(d->files_fd);
-	d->files_fd = -1;
 }
 
 /*
@@ -202,27 +152,9 @@ void vmmgmtd_files_accept(struct vmmgmtd *d)
 {
 	struct vmmgmt_stream_accept a;
 	struct vmmgmtd_vm *vm;
-	int flags;
 
-	memset(&a, 0, sizeof(a));
-	if (ioctl(d->files_fd, VMMGMT_HOST_IOC_STREAM_ACCEPT, &a)) {
-		if (errno == EAGAIN || errno == EINTR || errno == EMFILE)
-			return;
-		if (errno == ESHUTDOWN) {
-			/* The module is being replaced: listen to the next. */
-			vmmgmtd_info("file service: the host module is being replaced: listening again once it is back");
-			vmmgmtd_files_stop(d);
-			d->files_relisten = true;
-			return;
-		}
-		vmmgmtd_info("file service: STREAM_ACCEPT: %m: off");
-		vmmgmtd_files_stop(d);
+	if (!vmmgmtd_listener_accept(&d->files, &a))
 		return;
-	}
-	/* The sessions block; the listener alone is non-blocking. */
-	flags = fcntl(a.fd, F_GETFL);
-	if (flags >= 0)
-		fcntl(a.fd, F_SETFL, flags & ~O_NONBLOCK);
 	vm = vmmgmtd_find_id(d, a.peer.vm);
 	if (!vm || !vm->files_export) {
 		vmmgmtd_debug("file service: a stream of VM %u, which has no export: closed",

@@ -22,6 +22,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vmmgmt_file_proto.h"
+#include "vmmgmt_service_proto.h"
 #include "vmmgmtd.h"
 
 static void vmmgmtd_usage(FILE *f)
@@ -133,7 +135,12 @@ static void vmmgmtd_parse_args(struct vmmgmtd *d, int argc, char **argv)
 	d->vectors = VMMGMT_VECTORS_DEFAULT;
 	d->host_fd = -1;
 	d->ctl_fd = -1;
-	d->files_fd = -1;
+	d->files = (struct vmmgmtd_listener){
+		.what = "file service", .port = VMMGMT_FILE_PORT, .fd = -1,
+	};
+	d->services = (struct vmmgmtd_listener){
+		.what = "host services", .port = VMMGMT_SERVICE_PORT, .fd = -1,
+	};
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:d:c:s:n:vfh", opts, NULL)) != -1) {
@@ -494,7 +501,8 @@ static void vmmgmtd_cleanup(struct vmmgmtd *d)
 	unsigned int i;
 
 	vmmgmtd_handover_abandon(d);
-	vmmgmtd_files_stop(d);
+	vmmgmtd_listener_close(&d->files);
+	vmmgmtd_listener_close(&d->services);
 	for (i = 0; i < d->nr_vms; i++) {
 		vmmgmtd_vm_close(d, d->vms[i]);
 		vmmgmtd_unlink_socket(d->vms[i]);
@@ -583,6 +591,7 @@ static int vmmgmtd_signal_event(struct vmmgmtd *d, int sfd)
 enum vmmgmtd_poll_kind {
 	VMMGMTD_POLL_CONN, VMMGMTD_POLL_KICK, VMMGMTD_POLL_PIDFD,
 	VMMGMTD_POLL_LISTEN, VMMGMTD_POLL_CTL, VMMGMTD_POLL_FILES,
+	VMMGMTD_POLL_SERVICES,
 };
 
 struct vmmgmtd_poll_tag {
@@ -635,6 +644,7 @@ static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 {
 	struct vmmgmtd_poll p = { 0 };
 	unsigned int i, v;
+	bool relisten;
 	int sig = 0;
 	size_t k;
 
@@ -668,17 +678,22 @@ static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 			vmmgmtd_poll_add(&p, vm->listen_fd, vm,
 					 VMMGMTD_POLL_LISTEN, 0);
 		}
-		vmmgmtd_poll_add(&p, d->files_fd, NULL, VMMGMTD_POLL_FILES, 0);
+		vmmgmtd_poll_add(&p, d->files.fd, NULL, VMMGMTD_POLL_FILES, 0);
+		vmmgmtd_poll_add(&p, d->services.fd, NULL,
+				 VMMGMTD_POLL_SERVICES, 0);
 		vmmgmtd_poll_add(&p, d->ctl_fd, NULL, VMMGMTD_POLL_CTL, 0);
 
-		if (poll(p.pfds, p.n, d->files_relisten ? 1000 : -1) < 0) {
+		relisten = d->files.relisten || d->services.relisten;
+		if (poll(p.pfds, p.n, relisten ? 1000 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			vmmgmtd_info("poll: %m");
 			break;
 		}
-		if (d->files_relisten)
-			vmmgmtd_files_relisten(d);
+		if (d->files.relisten)
+			vmmgmtd_listener_relisten(&d->files, d);
+		if (d->services.relisten)
+			vmmgmtd_listener_relisten(&d->services, d);
 		if (p.pfds[0].revents)
 			sig = vmmgmtd_signal_event(d, sfd);
 
@@ -709,8 +724,12 @@ static int vmmgmtd_loop(struct vmmgmtd *d, int sfd)
 				vmmgmtd_ctl_accept(d);
 				break;
 			case VMMGMTD_POLL_FILES:
-				if (d->files_fd == p.pfds[k].fd)
+				if (d->files.fd == p.pfds[k].fd)
 					vmmgmtd_files_accept(d);
+				break;
+			case VMMGMTD_POLL_SERVICES:
+				if (d->services.fd == p.pfds[k].fd)
+					vmmgmtd_services_accept(d);
 				break;
 			}
 		}
@@ -810,6 +829,7 @@ int main(int argc, char **argv)
 		goto out;
 	/* After the signal mask: the sessions' threads inherit it. */
 	vmmgmtd_files_start(&d);
+	vmmgmtd_services_start(&d);
 	if (vmmgmtd_write_pid(&d))
 		goto out;
 

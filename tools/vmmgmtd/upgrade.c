@@ -909,8 +909,10 @@ int vmmgmtd_upgrade(struct vmmgmtd *d, const char *path, unsigned int wait_s,
 
 	memset(res, 0, sizeof(*res));
 	ret = vmmgmtd_upgrade_check(&u);
-	if (!ret)
-		vmmgmtd_files_stop(d);
+	if (!ret) {
+		vmmgmtd_listener_close(&d->files);
+		vmmgmtd_listener_close(&d->services);
+	}
 	if (!ret && !d->handover)
 		ret = vmmgmtd_upgrade_stop_old(&u);
 	if (!ret && !vmmgmtd_module_loaded())
@@ -923,6 +925,7 @@ int vmmgmtd_upgrade(struct vmmgmtd *d, const char *path, unsigned int wait_s,
 	if (u.ko_fd >= 0)
 		close(u.ko_fd);
 	vmmgmtd_files_start(d);
+	vmmgmtd_services_start(d);
 	return ret;
 }
 

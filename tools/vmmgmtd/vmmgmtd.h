@@ -138,6 +138,22 @@ struct vmmgmtd_upgrade_result {
 /**
  * struct vmmgmtd - the daemon's configuration and state.
  */
+/**
+ * struct vmmgmtd_listener - a service's stream listener on a host port
+ * (listener.c).
+ * @what: its name in messages.
+ * @port: the host port.
+ * @fd: the file of /dev/vmmgmt-host that listens, or -1.
+ * @relisten: it died with the module (replaced by someone else than this
+ *	vmmgmtd's upgrade): listen again, tried once a second.
+ */
+struct vmmgmtd_listener {
+	const char *what;
+	__u16 port;
+	int fd;
+	bool relisten;
+};
+
 struct vmmgmtd {
 	const char *dir;
 	const char *config_dir;
@@ -159,13 +175,9 @@ struct vmmgmtd {
 	unsigned int nr_vms;
 	unsigned int nr_adopted;	/* at start */
 
-	/* The file service's stream listener on the host port, or -1. */
-	int files_fd;
-	/*
-	 * The listener died with the module (replaced by someone else than
-	 * this vmmgmtd's upgrade): listen again, tried once a second.
-	 */
-	bool files_relisten;
+	/* The stream listeners of the file service and of host services. */
+	struct vmmgmtd_listener files;
+	struct vmmgmtd_listener services;
 
 	/* The control socket DIR/vmmgmtd.ctl. */
 	char ctl_path[108];
@@ -287,11 +299,21 @@ int vmmgmtd_upgrade(struct vmmgmtd *d, const char *path, unsigned int wait_s,
 		    struct vmmgmtd_upgrade_result *res, char *err);
 void vmmgmtd_handover_abandon(struct vmmgmtd *d);
 
+/* listener.c: the stream listeners of the services on host ports */
+int vmmgmtd_listener_open(struct vmmgmtd_listener *l);
+void vmmgmtd_listener_close(struct vmmgmtd_listener *l);
+void vmmgmtd_listener_relisten(struct vmmgmtd_listener *l,
+			       const struct vmmgmtd *d);
+bool vmmgmtd_listener_accept(struct vmmgmtd_listener *l,
+			     struct vmmgmt_stream_accept *a);
+
 /* files_listen.c: the file service's listener and sessions (file mode) */
 void vmmgmtd_files_start(struct vmmgmtd *d);
-void vmmgmtd_files_stop(struct vmmgmtd *d);
 void vmmgmtd_files_accept(struct vmmgmtd *d);
-void vmmgmtd_files_relisten(struct vmmgmtd *d);
+
+/* services_listen.c: host services' listener and calls */
+void vmmgmtd_services_start(struct vmmgmtd *d);
+void vmmgmtd_services_accept(struct vmmgmtd *d);
 
 /* doorbell.c: counting guest -> host doorbells (kick eventfds) */
 void vmmgmtd_doorbell_read(struct vmmgmtd *d, struct vmmgmtd_vm *vm,
