@@ -68,10 +68,12 @@ bench:
 	$(SCRIPTS)/bench --kernel $(VM_KERNEL)
 
 # make install: the tools, man pages, systemd unit, udev rules, sysusers.d
-# and modules-load.d files and documentation, under DESTDIR and PREFIX;
-# the modules come through DKMS (dkms.conf; Documentation/install.rst).
-# make uninstall removes exactly these files, and the directories of
-# vmmgmt's own (doc) when empty.
+# and modules-load.d files and documentation, under DESTDIR and PREFIX,
+# and the shipped host services as examples in DOCDIR/services (the
+# administrator copies them into /etc/vmmgmt/services:
+# Documentation/services.rst); the modules come through DKMS (dkms.conf;
+# Documentation/install.rst).  make uninstall removes exactly these
+# files, and the directories of vmmgmt's own (doc) when empty.
 VERSION := $(shell cat VERSION)
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -89,6 +91,8 @@ MODULESLOADDIR ?= $(LIBDIR_SYSTEM)/modules-load.d
 MAN_PAGES := $(wildcard Documentation/man/*.[1-8])
 DOCS := README.md $(wildcard Documentation/*.rst)
 ABI_DOCS := $(wildcard Documentation/ABI/*/*)
+SERVICES := tools/services/sha256 tools/services/calc
+SERVICE_CONFS := $(SERVICES:%=%.conf)
 D := $(DESTDIR)
 INSTALLED := $(D)$(UNITDIR)/vmmgmtd.service \
 	$(D)$(UDEVRULESDIR)/60-vmmgmt-guest.rules \
@@ -97,7 +101,8 @@ INSTALLED := $(D)$(UNITDIR)/vmmgmtd.service \
 	$(D)$(MODULESLOADDIR)/vmmgmt-host.conf \
 	$(foreach m,$(MAN_PAGES),$(D)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
 	$(foreach f,$(DOCS),$(D)$(DOCDIR)/$(notdir $(f))) \
-	$(foreach f,$(ABI_DOCS),$(D)$(DOCDIR)/$(f:Documentation/%=%))
+	$(foreach f,$(ABI_DOCS),$(D)$(DOCDIR)/$(f:Documentation/%=%)) \
+	$(foreach f,$(SERVICES) $(SERVICE_CONFS),$(D)$(DOCDIR)/services/$(notdir $(f)))
 
 install:
 	$(MAKE) -C tools install DESTDIR=$(DESTDIR) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR)
@@ -117,12 +122,14 @@ install:
 	set -e; for f in $(ABI_DOCS); do \
 		install -D -m 644 $$f $(D)$(DOCDIR)/$${f#Documentation/}; \
 	done
+	install -D -m 755 -t $(D)$(DOCDIR)/services $(SERVICES)
+	install -D -m 644 -t $(D)$(DOCDIR)/services $(SERVICE_CONFS)
 
 uninstall:
 	$(MAKE) -C tools uninstall DESTDIR=$(DESTDIR) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR)
 	rm -f $(INSTALLED)
 	-rmdir $(sort $(dir $(filter $(D)$(DOCDIR)/ABI/%,$(INSTALLED)))) $(D)$(DOCDIR)/ABI \
-		$(D)$(DOCDIR) 2>/dev/null
+		$(D)$(DOCDIR)/services $(D)$(DOCDIR) 2>/dev/null
 
 # Checks of what is installed (scripts/install-check: make install and
 # uninstall in a scratch DESTDIR, the man pages, the unit), of DKMS

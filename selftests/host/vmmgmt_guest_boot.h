@@ -103,9 +103,11 @@ struct boot_guest {
  * @dump_keys: with "vmmgmtd: ", "VMMGMT-" and "qemu-system", what makes
  *	a line of a log worth printing in dump_file(); NULL-terminated
  * @on_fatal: more to do in fatal() after the vmmgmtd log was printed
+ * @services_dir: vmmgmtd's --services-dir (NULL: its default)
  */
 struct boot_state {
 	const char *vmmgmtd_bin, *kernel, *initrd, *dir;
+	const char *services_dir;
 	const char *vmmgmtd_log;
 	pid_t vmmgmtd_pid;
 	struct boot_guest *guests;
@@ -620,7 +622,7 @@ static inline void boot_begin(void)
 /* Start vmmgmtd for the guests (but the late ones); wait until it is ready. */
 static inline void start_vmmgmtd(void)
 {
-	char *argv[4 + BOOT_MAX_GUESTS + 1];
+	char *argv[6 + BOOT_MAX_GUESTS + 1];
 	char ids[BOOT_MAX_GUESTS][32];
 	long from = file_size(boot.vmmgmtd_log);
 	unsigned int i, n = 0;
@@ -629,6 +631,10 @@ static inline void start_vmmgmtd(void)
 	argv[n++] = "-f";
 	argv[n++] = "-d";
 	argv[n++] = (char *)boot.dir;
+	if (boot.services_dir) {
+		argv[n++] = "--services-dir";
+		argv[n++] = (char *)boot.services_dir;
+	}
 	for (i = 0; i < boot.nr_guests; i++) {
 		if (boot.guests[i].late)
 			continue;

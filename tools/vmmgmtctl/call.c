@@ -40,6 +40,8 @@
 /* --json: output kept of each of stdout and stderr. */
 #define CALL_JSON_KEEP		(1024 * 1024)
 #define CALL_IN_BUF		65536
+#define CALL_NAME_RULES \
+	"not a service name (letters, digits, '_', '-', '.'; 1 to 64, not starting with '.' or '-')"
 
 struct call_out {
 	char *buf;
@@ -69,8 +71,8 @@ struct call {
 	double t0;
 };
 
-static noreturn void call_fail(const struct call *c, int err, const char *fmt,
-			       ...) __attribute__((format(printf, 3, 4)));
+static noreturn __printf(3, 4) void call_fail(const struct call *c, int err,
+					      const char *fmt, ...);
 
 /* JSON string of @len bytes (control bytes escaped). */
 static void json_bytes(const char *s, size_t len)
@@ -127,8 +129,8 @@ static int call_exit_code(int err)
 	}
 }
 
-static noreturn void call_fail(const struct call *c, int err, const char *fmt,
-			       ...)
+static noreturn void call_fail(const struct call *c, int err,
+			       const char *fmt, ...)
 {
 	char msg[VMMGMT_SVC_MSG_MAX + 256];
 	va_list ap;
@@ -168,7 +170,8 @@ static int call_connect(struct call *c)
 	mr.mode = VMMGMT_MODE_CALC;
 	if (ioctl(fd, VMMGMT_IOC_SET_MODE, &mr)) {
 		if (errno == EPERM)
-			call_fail(c, EPERM, "calc mode is off: 'vmmgmtctl modes enable calc' (root) switches it on");
+			call_fail(c, EPERM,
+				  "calc mode is off: 'vmmgmtctl modes enable calc' (root) switches it on");
 		fail(path, "SET_MODE calc", errno, true);
 	}
 	sc.addr.port = VMMGMT_SERVICE_PORT;
@@ -176,7 +179,8 @@ static int call_connect(struct call *c)
 		sc.timeout_ms = c->ctl->timeout_ms;
 	if (ioctl(fd, VMMGMT_IOC_STREAM_CONNECT, &sc)) {
 		if (errno == ECONNREFUSED)
-			call_fail(c, ECONNREFUSED, "no host services on the host (port %u): vmmgmtd offers them when its services directory exists",
+			call_fail(c, ECONNREFUSED,
+				  "no host services on the host (port %u): vmmgmtd offers them when its services directory exists",
 				  VMMGMT_SERVICE_PORT);
 		if (errno == ENOTTY)
 			call_fail(c, ENOTTY, "the guest module has no streams (ABI 0.7 and later)");
@@ -364,7 +368,8 @@ static void call_loop(struct call *c)
 		p[0].events = POLLIN;
 		p[1].fd = c->fd;
 		p[1].events = POLLIN | (c->in_len ? POLLOUT : 0);
-		p[0].revents = p[1].revents = 0;
+		p[0].revents = 0;
+		p[1].revents = 0;
 		if (poll(p, 2, ms) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -396,8 +401,9 @@ static int call_report(struct call *c)
 	if (c->ctl->json) {
 		printf("{\"service\":");
 		json_string(c->name);
-		printf(",\"result\":\"%s\",\"exit_status\":%u,\"signal\":%u,\"cpu_us\":%llu,\"bytes_in\":%llu,\"seconds\":%.3f",
-		       sig ? "signaled" : "exited", sig ? 0 : status, sig,
+		printf(",\"result\":\"%s\",\"exit_status\":%u,\"signal\":%u",
+		       sig ? "signaled" : "exited", sig ? 0 : status, sig);
+		printf(",\"cpu_us\":%llu,\"bytes_in\":%llu,\"seconds\":%.3f",
 		       (unsigned long long)le64toh(c->exit.cpu_us), c->bytes_in,
 		       vmmgmt_now_s() - c->t0);
 		for (i = 0; i < 2; i++) {
@@ -425,12 +431,27 @@ static int call_report(struct call *c)
 int cmd_call(const struct ctl *ctl, int argc, char **argv)
 {
 	struct call *c;
-	int flags;
+	int flags, fd;
 
 	argc--;
 	argv++;
 	if (argc < 1)
 		usage_error("call needs a service NAME", NULL);
+	/*
+	 * Standard input, output or error closed: /dev/null in their place.
+	 * Else the device would be opened as one of them (the stream read
+	 * as our own input, or written as our output), and a closed stdin
+	 * is never readable: no end of file, no half-close, and poll()'s
+	 * POLLNVAL at once, again and again, until the service's limit.
+	 */
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd) {
+			vmmgmtctl_err("/dev/null: %s", strerror(errno));
+			return CALL_EXIT_FAILED;
+		}
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		vmmgmtctl_err("out of memory");
@@ -445,8 +466,7 @@ int cmd_call(const struct ctl *ctl, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Check the name before the stream: a typo needs no host. */
 	if (!vmmgmt_svc_name_ok(c->name))
-		usage_error("not a service name (letters, digits, '_', '-', '.'; 1 to 64, not starting with '.' or '-')",
-			    c->name);
+		usage_error(CALL_NAME_RULES, c->name);
 	c->fd = call_connect(c);
 	call_send_request(c, argc - 1, argv + 1);
 	flags = fcntl(c->fd, F_GETFL);

@@ -39,6 +39,10 @@ static void vmmgmtd_usage(FILE *f)
 		"                        file service's files_* keys, # comments\n"
 		"                        (default %s;\n"
 		"                        a missing default directory is no error)\n"
+		"      --services-dir SDIR\n"
+		"                        host services: programs SDIR/NAME that guests may\n"
+		"                        call (vmmgmtctl call) as SDIR/NAME.conf allows;\n"
+		"                        none while SDIR does not exist (default %s)\n"
 		"  -s, --size SIZE[K|M]  region size, a power of two from 64K to 64M\n"
 		"                        (default %lluK; NAME.conf: size=)\n"
 		"  -n, --vectors N       interrupt vectors per direction, 1..%u (default %u;\n"
@@ -59,6 +63,7 @@ static void vmmgmtd_usage(FILE *f)
 		"Signals: SIGUSR1 logs per-VM doorbell counts; SIGTERM, SIGINT exit and\n"
 		"leave the VMs registered.\n",
 		VMMGMTD_DEFAULT_DIR, VMMGMTD_DEFAULT_CONFIG_DIR,
+		VMMGMTD_DEFAULT_SERVICES_DIR,
 		(unsigned long long)(VMMGMT_REGION_DEFAULT_SIZE >> 10),
 		VMMGMTD_VECTORS_MAX, VMMGMT_VECTORS_DEFAULT, VMMGMT_HOST_DEV,
 		VMMGMT_NAME_MAX - 1, VMMGMT_VM_ID_MAX, VMMGMTD_CTL_FILE);
@@ -114,7 +119,7 @@ static void vmmgmtd_parse_vms(struct vmmgmtd *d, int argc, char **argv)
 
 static void vmmgmtd_parse_args(struct vmmgmtd *d, int argc, char **argv)
 {
-	enum { OPT_NO_MODULE = 0x100 };
+	enum { OPT_NO_MODULE = 0x100, OPT_SERVICES_DIR };
 	static const struct option opts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "config-dir", required_argument, NULL, 'c' },
@@ -123,6 +128,7 @@ static void vmmgmtd_parse_args(struct vmmgmtd *d, int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "no-module", no_argument, NULL, OPT_NO_MODULE },
+		{ "services-dir", required_argument, NULL, OPT_SERVICES_DIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -131,6 +137,7 @@ static void vmmgmtd_parse_args(struct vmmgmtd *d, int argc, char **argv)
 
 	d->dir = VMMGMTD_DEFAULT_DIR;
 	d->config_dir = VMMGMTD_DEFAULT_CONFIG_DIR;
+	d->services_dir = VMMGMTD_DEFAULT_SERVICES_DIR;
 	d->region_size = VMMGMT_REGION_DEFAULT_SIZE;
 	d->vectors = VMMGMT_VECTORS_DEFAULT;
 	d->host_fd = -1;
@@ -174,6 +181,11 @@ static void vmmgmtd_parse_args(struct vmmgmtd *d, int argc, char **argv)
 			break;
 		case OPT_NO_MODULE:
 			d->no_module = true;
+			break;
+		case OPT_SERVICES_DIR:
+			if (!optarg[0])
+				vmmgmtd_usage_error("empty services directory");
+			d->services_dir = optarg;
 			break;
 		case 'h':
 			vmmgmtd_usage(stdout);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmmgmtd: host services.  One call per stream: the guest names a program
- * of the services directory (CONFIG_DIR/services/NAME) and its arguments;
+ * of the services directory (vmmgmtd's --services-dir) and its arguments;
  * if NAME.conf beside it allows the calling VM, the program runs as the
  * user NAME.conf names, in a process group of its own, with resource
  * limits and a wall-clock limit, and VMMGMT_VM (the caller's name),
@@ -48,19 +48,31 @@
 static __u64 svc_parse_bytes(const char *s, bool *ok)
 {
 	unsigned long long v;
+	unsigned int shift = 0;
 	char *end;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	*ok = !errno && end != s && isdigit((unsigned char)s[0]);
 	switch (*end) {
-	case 'K': case 'k': v <<= 10; end++; break;
-	case 'M': case 'm': v <<= 20; end++; break;
-	case 'G': case 'g': v <<= 30; end++; break;
-	default: break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		break;
 	}
-	*ok = *ok && !*end && v <= (1ULL << 40);
-	return v;
+	if (shift)
+		end++;
+	/* Bounded before the shift: past 64 bits it would wrap to a small value. */
+	*ok = *ok && !*end && v <= (1ULL << 40) >> shift;
+	return v << shift;
 }
 
 static bool svc_parse_uint(const char *s, unsigned int max, unsigned int *v)
@@ -94,8 +106,8 @@ static bool svc_passwd_lookup(const char *name, unsigned int *uid,
 			f[i] = strsep(&save, ":");
 		if (!f[3] || strcmp(f[0], name))
 			continue;
-		found = sscanf(f[2], "%u", uid) == 1 &&
-			sscanf(f[3], "%u", gid) == 1;
+		found = svc_parse_uint(f[2], 0x7fffffff, uid) &&
+			svc_parse_uint(f[3], 0x7fffffff, gid);
 	}
 	fclose(pw);
 	return found;
@@ -180,6 +192,13 @@ int vmmgmtd_service_conf_read(const char *path, const char *vm,
 	}
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
+		/*
+		 * A line longer than line[] (or with a NUL): refused, or its
+		 * rest would be read as a line of its own (a comment's tail
+		 * as "allow = *").
+		 */
+		if (!strchr(line, '\n') && !feof(f))
+			goto bad;
 		key = line + strspn(line, " \t");
 		end = key + strcspn(key, "#\r\n");
 		*end = 0;
@@ -243,7 +262,8 @@ int vmmgmtd_service_conf_read(const char *path, const char *vm,
 	return 0;
 bad:
 	fclose(f);
-	snprintf(err, len, "%s:%u: not understood (keys: allow, user, timeout, cpu, memory, file_size, processes)",
+	snprintf(err, len,
+		 "%s:%u: not understood (keys: allow, user, timeout, cpu, memory, file_size, processes)",
 		 path, lineno);
 	return -EINVAL;
 }
@@ -330,7 +350,7 @@ static int svc_write_all(int fd, const void *buf, size_t len, double deadline)
 }
 
 /* The last frame of a call that failed: ERROR with @err and a message. */
-static void __attribute__((format(printf, 4, 5)))
+static __printf(4, 5) void
 svc_error_until(int fd, int err, double deadline, const char *fmt, ...)
 {
 	struct {
@@ -375,21 +395,26 @@ void vmmgmtd_service_refuse(int fd, int err, const char *msg)
 	svc_error_until(fd, err, 0, "%s", msg);
 }
 
+/* A hard and soft limit (async-signal-safe). */
+static void svc_limit(int resource, rlim_t v)
+{
+	struct rlimit r = { .rlim_cur = v, .rlim_max = v };
+
+	setrlimit(resource, &r);
+}
+
 /*
  * In the child, between fork() and exec: only async-signal-safe calls.
  * Never returns.
  */
-static void svc_child(const char *path, char **argv, char **envp,
+static void svc_child(const char *path, char **argv, char *const *envp,
 		      const struct vmmgmtd_service_conf *conf,
 		      int in, int out, int err)
 {
-	struct rlimit r;
 	sigset_t none;
 	int fd;
 
 	setsid();
-	/* The thread that forked us waits for us; if it dies, so do we. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(126);
 	if (syscall(SYS_close_range, 3, ~0U, 0))
@@ -398,23 +423,22 @@ static void svc_child(const char *path, char **argv, char **envp,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	r.rlim_cur = r.rlim_max = conf->cpu_s;
-	setrlimit(RLIMIT_CPU, &r);
-	r.rlim_cur = r.rlim_max = conf->memory;
-	setrlimit(RLIMIT_AS, &r);
-	r.rlim_cur = r.rlim_max = conf->fsize;
-	setrlimit(RLIMIT_FSIZE, &r);
-	r.rlim_cur = r.rlim_max = VMMGMTD_SERVICE_NOFILE;
-	setrlimit(RLIMIT_NOFILE, &r);
-	r.rlim_cur = r.rlim_max = 0;
-	setrlimit(RLIMIT_CORE, &r);
+	svc_limit(RLIMIT_CPU, conf->cpu_s);
+	svc_limit(RLIMIT_AS, conf->memory);
+	svc_limit(RLIMIT_FSIZE, conf->fsize);
+	svc_limit(RLIMIT_NOFILE, VMMGMTD_SERVICE_NOFILE);
+	svc_limit(RLIMIT_CORE, 0);
 	if (!geteuid()) {
-		r.rlim_cur = r.rlim_max = conf->nproc;
-		setrlimit(RLIMIT_NPROC, &r);
+		svc_limit(RLIMIT_NPROC, conf->nproc);
 		if (setgroups(0, NULL) || setgid(conf->gid) ||
 		    setuid(conf->uid))
 			_exit(126);
 	}
+	/*
+	 * The thread that forked us waits for us; if it dies, so do we.  Set
+	 * after setuid(), which clears it.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (chdir("/"))
 		_exit(126);
 	execve(path, argv, envp);
@@ -426,7 +450,7 @@ static int svc_start(struct svc_call *c, const char *path, char **argv,
 {
 	char vm_env[32 + VMMGMT_SVC_NAME_MAX * 2], id_env[40];
 	char svc_env[32 + VMMGMT_SVC_NAME_MAX];
-	char *envp[] = {
+	char *const envp[] = {
 		"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C",
 		"BC_LINE_LENGTH=0", vm_env, id_env, svc_env, NULL
 	};
@@ -506,8 +530,6 @@ static void svc_take_output(struct svc_call *c, int *pfd, unsigned int type)
 	struct vmmgmt_svc_frame *f;
 	ssize_t n;
 
-	if (c->out_off && c->out_off == c->out_len)
-		c->out_off = c->out_len = 0;
 	if (c->out_off) {
 		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
 		c->out_len -= c->out_off;
@@ -584,6 +606,7 @@ static int svc_run(struct svc_call *c, double deadline)
 	enum { P_STREAM, P_IN, P_OUT, P_ERR, P_PID, P_N };
 	struct pollfd p[P_N];
 	double left;
+	bool room;
 	int ret;
 
 	for (;;) {
@@ -602,9 +625,16 @@ static int svc_run(struct svc_call *c, double deadline)
 			p[P_STREAM].events |= POLLOUT;
 		p[P_IN].fd = c->in_len ? c->in_fd : -1;
 		p[P_IN].events = POLLOUT;
-		p[P_OUT].fd = c->out_fd;
+		/*
+		 * The service's output only while a frame fits in the buffer
+		 * (svc_take_output() reads nothing otherwise): a full buffer
+		 * waits for the stream, it does not spin on a readable pipe.
+		 */
+		room = sizeof(c->out) - (c->out_len - c->out_off) >=
+		       sizeof(struct vmmgmt_svc_frame) + VMMGMT_SVC_FRAME_MAX;
+		p[P_OUT].fd = room ? c->out_fd : -1;
 		p[P_OUT].events = POLLIN;
-		p[P_ERR].fd = c->err_fd;
+		p[P_ERR].fd = room ? c->err_fd : -1;
 		p[P_ERR].events = POLLIN;
 		p[P_PID].fd = c->exited ? -1 : c->pidfd;
 		p[P_PID].events = POLLIN;
@@ -686,13 +716,15 @@ static int svc_lookup(struct svc_call *c, const char *dir, char *path,
 	ret = vmmgmtd_service_conf_read(conf_path, c->vm, conf, err,
 					sizeof(err));
 	if (ret == -ENOENT) {
-		svc_send_error(c->fd, EACCES, "service '%s' takes no calls (the host has no %s.conf for it)",
+		svc_send_error(c->fd, EACCES,
+			       "service '%s' takes no calls (the host has no %s.conf for it)",
 			       c->name, c->name);
 		return -EACCES;
 	}
 	if (ret) {
 		vmmgmtd_info("service %s: %s", c->name, err);
-		svc_send_error(c->fd, EACCES, "service '%s' is not configured correctly on this host",
+		svc_send_error(c->fd, EACCES,
+			       "service '%s' is not configured correctly on this host",
 			       c->name);
 		return -EACCES;
 	}
@@ -721,11 +753,18 @@ static void svc_finish(struct svc_call *c, int ret,
 	}
 	if (ret && ret != -ETIME)
 		return;	/* the stream failed: nobody to tell */
-	svc_write_all(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-		      flush);
+	/*
+	 * The client stopped reading: the stream may end inside a frame, and
+	 * nothing may follow (the client would read the next frame's bytes
+	 * as the rest of that one's payload).
+	 */
+	if (svc_write_all(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+			  flush))
+		return;
 	if (ret == -ETIME) {
-		svc_send_error(c->fd, ETIME, "service '%s' ran past its time limit of %u s and was killed",
-			       c->name, conf->timeout_s);
+		svc_error_until(c->fd, ETIME, flush,
+				"service '%s' ran past its time limit of %u s and was killed",
+				c->name, conf->timeout_s);
 		return;
 	}
 	cpu_us = (__u64)(c->ru.ru_utime.tv_sec + c->ru.ru_stime.tv_sec) * 1000000 +
@@ -778,7 +817,10 @@ int vmmgmtd_service_serve(const char *dir, const char *vm, unsigned int id,
 	c->fd = fd;
 	c->vm = vm;
 	c->id = id;
-	c->in_fd = c->out_fd = c->err_fd = c->pidfd = -1;
+	c->in_fd = -1;
+	c->out_fd = -1;
+	c->err_fd = -1;
+	c->pidfd = -1;
 	ret = svc_read_call(c, buf, argv);
 	if (!ret)
 		ret = svc_lookup(c, dir, path, sizeof(path), &conf);

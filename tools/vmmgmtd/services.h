@@ -15,8 +15,6 @@
 
 #include <linux/types.h>
 
-/* Where the services are, under vmmgmtd's configuration directory. */
-#define VMMGMTD_SERVICES_SUBDIR		"services"
 /* Calls of one VM at once, and of all VMs. */
 #define VMMGMTD_SERVICE_CALLS_PER_VM	4
 #define VMMGMTD_SERVICE_CALLS_MAX	64

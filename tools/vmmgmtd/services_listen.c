@@ -2,7 +2,8 @@
 /*
  * vmmgmtd: where host services (services.c) meet the daemon: the
  * listener on host port VMMGMT_SERVICE_PORT, open while the services
- * directory (CONFIG_DIR/services) exists, and one detached thread per
+ * directory (--services-dir, default VMMGMTD_DEFAULT_SERVICES_DIR)
+ * exists, and one detached thread per
  * accepted stream, which serves one call with vmmgmtd_service_serve() for
  * the VM the stream comes from (the peer's VM id that STREAM_ACCEPT
  * reports; a stream of a VM vmmgmtd does not serve is closed).  At most
@@ -17,7 +18,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -88,12 +88,6 @@ static void *svc_session_thread(void *arg)
 	return NULL;
 }
 
-/* The services directory of @d into @buf. */
-static void svc_dir(const struct vmmgmtd *d, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/%s", d->config_dir, VMMGMTD_SERVICES_SUBDIR);
-}
-
 /**
  * vmmgmtd_services_start() - listen for service calls if the services
  * directory exists.
@@ -103,11 +97,10 @@ static void svc_dir(const struct vmmgmtd *d, char *buf, size_t len)
  */
 void vmmgmtd_services_start(struct vmmgmtd *d)
 {
-	char dir[4096];
+	const char *dir = d->services_dir;
 	struct stat st;
 	int err;
 
-	svc_dir(d, dir, sizeof(dir));
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
 		return;
 	if (d->services.fd >= 0 || d->host_fd < 0 || d->no_module)
@@ -127,15 +120,13 @@ static bool svc_spawn(const struct vmmgmtd *d, const struct vmmgmtd_vm *vm,
 		      int fd, int slot)
 {
 	struct svc_session *s = calloc(1, sizeof(*s));
-	char dir[4096];
 	pthread_attr_t attr;
 	pthread_t thread;
 	bool ok;
 
 	if (!s)
 		return false;
-	svc_dir(d, dir, sizeof(dir));
-	s->dir = strdup(dir);
+	s->dir = strdup(d->services_dir);
 	s->vm = strdup(vm->name);
 	s->id = vm->id;
 	s->fd = fd;

@@ -27,6 +27,8 @@
 #define VMMGMTD_PID_FILE		"vmmgmtd.pid"
 #define VMMGMTD_CTL_FILE		"vmmgmtd.ctl"
 #define VMMGMTD_DEFAULT_CONFIG_DIR	"/etc/vmmgmt/vms.d"
+/* Host services: NAME and NAME.conf (services.c). */
+#define VMMGMTD_DEFAULT_SERVICES_DIR	"/etc/vmmgmt/services"
 
 /* Exit status of usage and configuration errors. */
 #define VMMGMTD_EXIT_USAGE		2
@@ -158,6 +160,7 @@ struct vmmgmtd {
 	const char *dir;
 	const char *config_dir;
 	bool config_dir_given;		/* -c: a missing one is an error */
+	const char *services_dir;	/* --services-dir */
 	__u64 region_size;		/* -s: the default of every VM */
 	unsigned int vectors;		/* -n: the default of every VM */
 	bool verbose;
