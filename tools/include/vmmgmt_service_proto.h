@@ -170,7 +170,8 @@ static inline bool vmmgmt_svc_name_ok(const char *name)
  * @c: the header.
  *
  * Return: 0; -EPROTO for a wrong magic, version or reserved field, or a
- * length below two bytes; -E2BIG past the limits.
+ * length below 2 + argc bytes (a name of one byte and argc empty
+ * arguments, each with its NUL); -E2BIG past the limits (checked first).
  */
 static inline int vmmgmt_svc_call_check(const struct vmmgmt_svc_call *c)
 {

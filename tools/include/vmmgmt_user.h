@@ -42,13 +42,11 @@
 
 /*
  * printf-like arguments, checked by the compiler: the kernel's __printf()
- * for userspace (its definition in compiler_attributes.h is the only raw
- * attribute checkpatch accepts; VMMGMT_ATTRIBUTE() is ours).
+ * under a name of ours (kselftest.h, which the selftests include after
+ * this header, defines __printf() itself).
  */
 #define VMMGMT_ATTRIBUTE(x)	__attribute__(x)
-#ifndef __printf
-#define __printf(a, b)		VMMGMT_ATTRIBUTE((format(printf, a, b)))
-#endif
+#define vmmgmt_printf(a, b)	VMMGMT_ATTRIBUTE((format(printf, a, b)))
 
 /* ---- time: CLOCK_MONOTONIC ---- */
 

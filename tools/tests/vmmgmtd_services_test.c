@@ -74,7 +74,7 @@ static void check(bool ok, const char *what)
 	fflush(stdout);
 }
 
-static __printf(2, 3) void checkf(bool ok, const char *fmt, ...)
+static vmmgmt_printf(2, 3) void checkf(bool ok, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -104,7 +104,7 @@ static void write_file(const char *path, const char *text, mode_t mode)
 }
 
 /* Service @name: a /bin/sh script of the body @fmt, mode @mode. */
-static __printf(3, 4) void
+static vmmgmt_printf(3, 4) void
 svc_script(const char *name, mode_t mode, const char *fmt, ...)
 {
 	char path[256], body[4096];
@@ -124,7 +124,7 @@ svc_script(const char *name, mode_t mode, const char *fmt, ...)
  * (as root the runner needs one; otherwise it is read and the service
  * runs as vmmgmtd's user anyway).
  */
-static __printf(2, 3) void
+static vmmgmt_printf(2, 3) void
 svc_conf(const char *name, const char *fmt, ...)
 {
 	char path[256], text[4096];

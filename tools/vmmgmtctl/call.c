@@ -71,8 +71,8 @@ struct call {
 	double t0;
 };
 
-static noreturn __printf(3, 4) void call_fail(const struct call *c, int err,
-					      const char *fmt, ...);
+static noreturn vmmgmt_printf(3, 4) void
+call_fail(const struct call *c, int err, const char *fmt, ...);
 
 /* JSON string of @len bytes (control bytes escaped). */
 static void json_bytes(const char *s, size_t len)

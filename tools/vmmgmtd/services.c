@@ -350,7 +350,7 @@ static int svc_write_all(int fd, const void *buf, size_t len, double deadline)
 }
 
 /* The last frame of a call that failed: ERROR with @err and a message. */
-static __printf(4, 5) void
+static vmmgmt_printf(4, 5) void
 svc_error_until(int fd, int err, double deadline, const char *fmt, ...)
 {
 	struct {
