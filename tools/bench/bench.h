@@ -204,5 +204,6 @@ int vsock_relay_main(const struct opts *o);
 int stream_main(const struct opts *o);
 int stream_server_main(const struct opts *o);
 int h2g_main(const struct opts *o);
+int service_main(const struct opts *o);
 
 #endif /* VMMGMT_BENCH_H */

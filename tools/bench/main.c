@@ -2,7 +2,7 @@
 /*
  * vmmgmt-bench: the command line: options, the table of commands, usage.
  * Calls the commands' *_main() functions (guest.c, flood.c, server.c,
- * vm2vm.c, stream.c, h2g.c) and libc.
+ * vm2vm.c, stream.c, h2g.c, service.c) and libc.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -53,6 +53,9 @@ static void usage(FILE *f)
 		"                     --vsock-port, default %u), --rounds (%d) each\n"
 		"  stream-server      in the host VM: serve those streams on vmmgmt\n"
 		"                     --host-port and vsock --vsock-port (default %u)\n"
+		"  service            in a guest: service_rtt_p50_ms, 100 runs of\n"
+		"                     'vmmgmtctl call sha256' on 64 bytes (calc mode on,\n"
+		"                     the host's vmmgmtd serving sha256)\n"
 		"  h2g                in the host VM: the chat_*_h2g figures, host to\n"
 		"                     guest, from a " VMMGMT_HOST_DEV " endpoint to\n"
 		"                     VM --peer-vm port --peer-port and over vsock to\n"
@@ -210,6 +213,7 @@ static const struct bench_cmd {
 	{ "stream", stream_prepare, stream_main },
 	{ "stream-server", stream_prepare, stream_server_main },
 	{ "h2g", h2g_prepare, h2g_main },
+	{ "service", NULL, service_main },
 };
 
 /* The default rounds: VMMGMT_BENCH_ROUNDS, else BENCH_ROUNDS_DEFAULT. */
