@@ -24,11 +24,12 @@
  *     unchanged;
  *  3. sha256 of 256 MiB (vmmgmt.service_bytes) streamed from the guest
  *     equals the guest's own sha256sum of the same bytes;
- *  4. sleeper: exit 124 and "time limit" within its limit and a margin,
- *     and its background child is gone from the host;
+ *  4. sleeper: exit 124 and "time limit" within its limit and a margin
+ *     (SLEEPER_MARGIN_SECS), and its background child is gone from the
+ *     host;
  *  5. private: refused (125, "may not call"); a service that does not
  *     exist: 127 and "no service"; calc mode off: 125 and "calc mode is
- *     off", nothing sent;
+ *     off";
  *  6. vmmgmtd still runs; no kernel warning in the host, no problem in
  *     the guest's log.
  *
@@ -59,6 +60,8 @@
 /* The guest's calls, sha256 of 256 MiB among them. */
 #define CALLS_SECS		420
 #define SLEEPER_SECS		3
+/* The guest's vmmgmtctl start and the ERROR's way back, on this bed. */
+#define SLEEPER_MARGIN_SECS	10
 #define SERVICE_UID		65534
 
 #define PI_50	"3.14159265358979323846264338327950288419716939937508"
@@ -142,11 +145,11 @@ static void make_services(void)
 
 /*
  * The guest's line for @label: its rc, and its out= and err= texts (up
- * to the next field); false if there is none.  Prints how long the call
- * took (secs=).
+ * to the next field), and how long it took (secs=, -1 if missing, and
+ * printed); false if there is none.
  */
 static bool call_result(const char *label, int *rc, char *out, size_t out_size,
-			char *err, size_t err_size)
+			char *err, size_t err_size, double *secs)
 {
 	char needle[128], line[1024], *o, *e, *t;
 
@@ -161,9 +164,8 @@ static bool call_result(const char *label, int *rc, char *out, size_t out_size,
 		return false;
 	*e = '\0';
 	t = strstr(line, " secs=");
-	if (t)
-		ksft_print_msg("%s took %.1f s in the guest\n", label,
-			       strtod(t + strlen(" secs="), NULL));
+	*secs = t ? strtod(t + strlen(" secs="), NULL) : -1;
+	ksft_print_msg("%s took %.1f s in the guest\n", label, *secs);
 	snprintf(out, out_size, "%s", o + strlen(" out="));
 	snprintf(err, err_size, "%s", e + strlen(" err="));
 	/* The guest turned line ends into spaces: drop the last. */
@@ -173,19 +175,24 @@ static bool call_result(const char *label, int *rc, char *out, size_t out_size,
 	return true;
 }
 
-/* One TAP result: @label exited @want_rc, its output @want_out (if set). */
+/*
+ * One TAP result: @label exited @want_rc, its output @want_out (if set),
+ * its message has @want_err (if set), within @max_secs (if not 0).
+ */
 static void check_call(const char *label, int want_rc, const char *want_out,
-		       const char *want_err)
+		       const char *want_err, double max_secs)
 {
 	char out[512] = "", err[512] = "";
+	double secs = -1;
 	int rc = -1;
 	bool ok;
 
-	ok = call_result(label, &rc, out, sizeof(out), err, sizeof(err)) &&
+	ok = call_result(label, &rc, out, sizeof(out), err, sizeof(err), &secs) &&
 	     rc == want_rc && (!want_out || !strcmp(out, want_out)) &&
-	     (!want_err || strstr(err, want_err));
-	ksft_test_result(ok, "%s: exit %d (want %d), out '%s', err '%s'\n",
-			 label, rc, want_rc, out, err);
+	     (!want_err || strstr(err, want_err)) &&
+	     (!max_secs || (secs >= 0 && secs <= max_secs));
+	ksft_test_result(ok, "%s: exit %d (want %d) after %.1f s, out '%s', err '%s'\n",
+			 label, rc, want_rc, secs, out, err);
 }
 
 /* Is process @pid gone (or only a zombie nobody reaped)? */
@@ -205,7 +212,7 @@ int main(void)
 	struct boot_guest *g = &guests[0];
 	char err[512], local[512], host[512], pidtext[32], path[300];
 	int rc = -1, rc2 = -1, pid = 0, before;
-	double t0;
+	double t0, secs;
 	bool ok;
 
 	ksft_print_header();
@@ -234,25 +241,28 @@ int main(void)
 	ksft_print_msg("the guest's calls took %.1f s\n", vmmgmt_now_s() - t0);
 
 	/* 1. calc. */
-	check_call("calc-pow", 0, POW_200, NULL);
-	check_call("calc-pi", 0, PI_50, NULL);
+	check_call("calc-pow", 0, POW_200, NULL, 0);
+	check_call("calc-pi", 0, PI_50, NULL, 0);
 
 	/* 2. What the service sees. */
 	snprintf(local, sizeof(local),
 		 "vm=%s id=%u service=whoami uid=%d gid=%d args=one|two words|",
 		 g->name, g->id, SERVICE_UID, SERVICE_UID);
-	check_call("whoami", 0, local, NULL);
+	check_call("whoami", 0, local, NULL, 0);
 
 	/* 3. sha256 of 256 MiB, against the guest's own. */
-	ok = call_result("sha-local", &rc, local, sizeof(local), err, sizeof(err)) &&
-	     call_result("sha-host", &rc2, host, sizeof(host), err, sizeof(err)) &&
+	ok = call_result("sha-local", &rc, local, sizeof(local), err, sizeof(err),
+			 &secs) &&
+	     call_result("sha-host", &rc2, host, sizeof(host), err, sizeof(err),
+			 &secs) &&
 	     !rc && !rc2 && strlen(local) == 64 &&
 	     strspn(local, "0123456789abcdef") == 64 && !strcmp(local, host);
 	ksft_test_result(ok, "sha256 of 256 MiB: host '%s' (exit %d), guest '%s' (exit %d)\n",
 			 host, rc2, local, rc);
 
 	/* 4. The time limit, and what the service left behind. */
-	check_call("sleeper", 124, NULL, "time limit of 3 s");
+	check_call("sleeper", 124, NULL, "time limit of 3 s",
+		   SLEEPER_SECS + SLEEPER_MARGIN_SECS);
 	snprintf(path, sizeof(path), "%s/sleeper.pid", run_dir);
 	ok = !vmmgmt_read_text(path, pidtext, sizeof(pidtext));
 	pid = ok ? atoi(pidtext) : 0;
@@ -261,9 +271,9 @@ int main(void)
 			 pid);
 
 	/* 5. Refusals. */
-	check_call("private", 125, "", "VM 'svc-a' may not call service 'private'");
-	check_call("nosuch", 127, "", "no service 'nosuch'");
-	check_call("calc-off", 125, "", "calc mode is off");
+	check_call("private", 125, "", "VM 'svc-a' may not call service 'private'", 0);
+	check_call("nosuch", 127, "", "no service 'nosuch'", 0);
+	check_call("calc-off", 125, "", "calc mode is off", 0);
 
 	/* 6. The host. */
 	ksft_test_result(boot.vmmgmtd_pid > 0 && !kill(boot.vmmgmtd_pid, 0) &&

@@ -11,6 +11,7 @@
  * (host-init does both in bench mode).  Calls libc, stats.c
  * (figure_spread()) and tools/include/vmmgmt_sha256.h.
  */
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,7 @@ int service_main(const struct opts *o)
 	int rc;
 
 	(void)o;
+	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (unsigned char)('a' + i % 26);
 	vmmgmt_sha256_init(&sha);

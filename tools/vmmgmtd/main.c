@@ -572,6 +572,8 @@ static int vmmgmtd_signalfd(void)
 	int fd;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Host services reap their children: never SIG_IGN inherited. */
+	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);

@@ -101,6 +101,15 @@ static bool svc_passwd_lookup(const char *name, unsigned int *uid,
 	if (!pw)
 		return false;
 	while (!found && fgets(line, sizeof(line), pw)) {
+		/* The rest of a line longer than line[] is no entry. */
+		if (!strchr(line, '\n') && !feof(pw)) {
+			int ch;
+
+			do
+				ch = fgetc(pw);
+			while (ch != '\n' && ch != EOF);
+			continue;
+		}
 		save = line;
 		for (i = 0; i < 4; i++)
 			f[i] = strsep(&save, ":");
@@ -420,6 +429,16 @@ static void svc_child(const char *path, char **argv, char *const *envp,
 	if (syscall(SYS_close_range, 3, ~0U, 0))
 		for (fd = 3; fd < 1024; fd++)
 			close(fd);
+	/*
+	 * Under memory pressure the kernel's OOM killer takes a service
+	 * before any VM's QEMU (raising one's own score needs no privilege).
+	 */
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1000", 4) != 4)
+			_exit(126);
+		close(fd);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
@@ -436,9 +455,12 @@ static void svc_child(const char *path, char **argv, char *const *envp,
 	}
 	/*
 	 * The thread that forked us waits for us; if it dies, so do we.  Set
-	 * after setuid(), which clears it.
+	 * after setuid(), which clears it.  No privileges gained by exec (a
+	 * setuid program), no ambient capabilities of vmmgmtd's kept.
 	 */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (chdir("/"))
 		_exit(126);
 	execve(path, argv, envp);
@@ -507,14 +529,14 @@ static void svc_close(int *fd)
  * behind in its process group is killed first, while the zombie still
  * holds the group's id.
  */
-static void svc_reap(struct svc_call *c, bool wait)
+static void svc_reap(struct svc_call *c)
 {
 	siginfo_t si;
 
 	if (c->exited)
 		return;
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, c->pid, &si, WEXITED | WNOWAIT | (wait ? 0 : WNOHANG)) ||
+	if (waitid(P_PID, c->pid, &si, WEXITED | WNOWAIT | WNOHANG) ||
 	    si.si_pid != c->pid)
 		return;
 	kill(-c->pid, SIGKILL);
@@ -522,6 +544,35 @@ static void svc_reap(struct svc_call *c, bool wait)
 		c->status = 0;
 	c->exited = true;
 	svc_close(&c->pidfd);
+}
+
+/*
+ * End a service that has not exited: its pipes closed (a child that has
+ * not reached setsid() yet, which the group kill misses, then meets end
+ * of file and a broken pipe), SIGKILL to it and to its group (it is not
+ * reaped yet: its pid is not reused meanwhile), and a wait of at most
+ * VMMGMTD_SERVICE_FLUSH_MS; a service that outlives that (a kill that was
+ * refused) is logged and left, never waited for without end.
+ */
+static void svc_kill(struct svc_call *c)
+{
+	double end = svc_now_ms() + VMMGMTD_SERVICE_FLUSH_MS;
+
+	svc_close(&c->in_fd);
+	svc_close(&c->out_fd);
+	svc_close(&c->err_fd);
+	kill(c->pid, SIGKILL);
+	kill(-c->pid, SIGKILL);
+	for (;;) {
+		svc_reap(c);
+		if (c->exited)
+			return;
+		if (svc_now_ms() >= end)
+			break;
+		vmmgmt_sleep_ms(10);
+	}
+	vmmgmtd_info("%s: service %s (pid %d) did not end when killed: left running",
+		     c->vm, c->name, (int)c->pid);
 }
 
 /* Move one frame of the service's output from @pfd into the out buffer. */
@@ -662,7 +713,7 @@ static int svc_run(struct svc_call *c, double deadline)
 			svc_take_output(c, &c->out_fd, VMMGMT_SVC_STDOUT);
 		if (p[P_ERR].revents & (POLLIN | POLLHUP | POLLERR))
 			svc_take_output(c, &c->err_fd, VMMGMT_SVC_STDERR);
-		svc_reap(c, false);
+		svc_reap(c);
 	}
 }
 
@@ -722,7 +773,8 @@ static int svc_lookup(struct svc_call *c, const char *dir, char *path,
 		return -EACCES;
 	}
 	if (ret) {
-		vmmgmtd_info("service %s: %s", c->name, err);
+		/* -v only, as everything else a guest can make happen. */
+		vmmgmtd_debug("service %s: %s", c->name, err);
 		svc_send_error(c->fd, EACCES,
 			       "service '%s' is not configured correctly on this host",
 			       c->name);
@@ -747,10 +799,8 @@ static void svc_finish(struct svc_call *c, int ret,
 	} x;
 	__u64 cpu_us;
 
-	if (!c->exited) {
-		kill(-c->pid, SIGKILL);
-		svc_reap(c, true);
-	}
+	if (!c->exited)
+		svc_kill(c);
 	if (ret && ret != -ETIME)
 		return;	/* the stream failed: nobody to tell */
 	/*

@@ -15,7 +15,10 @@
 
 #include <linux/types.h>
 
-/* Calls of one VM at once, and of all VMs. */
+/*
+ * Calls of one VM at once, and of all VMs beyond each one's first (a
+ * VM's first call always runs: services_listen.c).
+ */
 #define VMMGMTD_SERVICE_CALLS_PER_VM	4
 #define VMMGMTD_SERVICE_CALLS_MAX	64
 /* Defaults and bounds of NAME.conf's limits. */

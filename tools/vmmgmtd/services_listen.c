@@ -6,10 +6,10 @@
  * exists, and one detached thread per
  * accepted stream, which serves one call with vmmgmtd_service_serve() for
  * the VM the stream comes from (the peer's VM id that STREAM_ACCEPT
- * reports; a stream of a VM vmmgmtd does not serve is closed).  At most
- * VMMGMTD_SERVICE_CALLS_PER_VM calls of one VM and
- * VMMGMTD_SERVICE_CALLS_MAX in all run at once; one more is answered
- * EBUSY.  The upgrade closes the listener with the file service's
+ * reports; a stream of a VM vmmgmtd does not serve is closed).  A VM's
+ * first call always runs; at most VMMGMTD_SERVICE_CALLS_PER_VM calls of
+ * one VM, and VMMGMTD_SERVICE_CALLS_MAX beyond each VM's first in all,
+ * run at once; one more is answered EBUSY.  The upgrade closes the listener with the file service's
  * (listener.c); the calls under way end with their streams.
  *
  * The threads touch nothing of struct vmmgmtd: they get copies of the
@@ -32,38 +32,74 @@ struct svc_session {
 	char *vm;
 	unsigned int id;
 	int fd;
-	unsigned int slot;
 };
 
-/* The calls under way: the VM id of each, 0 for a free slot. */
-static pthread_mutex_t svc_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned int svc_slots[VMMGMTD_SERVICE_CALLS_MAX];
+/*
+ * The calls under way, per VM: a VM's first call is always admitted (so
+ * no set of VMs can take every call from another), its others while it
+ * has fewer than VMMGMTD_SERVICE_CALLS_PER_VM and fewer than
+ * VMMGMTD_SERVICE_CALLS_MAX such further calls run in all.
+ */
+struct svc_vm_calls {
+	struct svc_vm_calls *next;
+	unsigned int id;
+	unsigned int calls;
+};
 
-/* A slot for a call of VM @id; -EBUSY past the limits. */
-static int svc_slot_get(unsigned int id)
+static pthread_mutex_t svc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct svc_vm_calls *svc_calls;
+static unsigned int svc_further;
+
+/* Admit a call of VM @id: 0, -EBUSY past the limits, or -ENOMEM. */
+static int svc_admit(unsigned int id)
 {
-	unsigned int i, mine = 0;
-	int free_slot = -1;
+	struct svc_vm_calls *v;
+	int ret = 0;
 
 	pthread_mutex_lock(&svc_lock);
-	for (i = 0; i < VMMGMTD_SERVICE_CALLS_MAX; i++) {
-		if (svc_slots[i] == id)
-			mine++;
-		else if (!svc_slots[i] && free_slot < 0)
-			free_slot = (int)i;
+	for (v = svc_calls; v && v->id != id; v = v->next)
+		;
+	if (!v) {
+		v = calloc(1, sizeof(*v));
+		if (!v) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		v->id = id;
+		v->next = svc_calls;
+		svc_calls = v;
 	}
-	if (mine >= VMMGMTD_SERVICE_CALLS_PER_VM || free_slot < 0)
-		free_slot = -EBUSY;
-	else
-		svc_slots[free_slot] = id;
+	if (v->calls >= VMMGMTD_SERVICE_CALLS_PER_VM ||
+	    (v->calls && svc_further >= VMMGMTD_SERVICE_CALLS_MAX)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (v->calls)
+		svc_further++;
+	v->calls++;
+out:
 	pthread_mutex_unlock(&svc_lock);
-	return free_slot;
+	return ret;
 }
 
-static void svc_slot_put(unsigned int slot)
+/* A call of VM @id ended. */
+static void svc_release(unsigned int id)
 {
+	struct svc_vm_calls **pv, *v;
+
 	pthread_mutex_lock(&svc_lock);
-	svc_slots[slot] = 0;
+	for (pv = &svc_calls; *pv && (*pv)->id != id; pv = &(*pv)->next)
+		;
+	v = *pv;
+	if (v && v->calls) {
+		v->calls--;
+		if (v->calls) {
+			svc_further--;
+		} else {
+			*pv = v->next;
+			free(v);
+		}
+	}
 	pthread_mutex_unlock(&svc_lock);
 }
 
@@ -83,7 +119,7 @@ static void *svc_session_thread(void *arg)
 	if (err && err != -ECONNRESET)
 		vmmgmtd_debug("%s: service call: %s", s->vm, strerror(-err));
 	close(s->fd);
-	svc_slot_put(s->slot);
+	svc_release(s->id);
 	svc_session_free(s);
 	return NULL;
 }
@@ -117,7 +153,7 @@ void vmmgmtd_services_start(struct vmmgmtd *d)
 
 /* A thread for the call on @fd of @vm; false if there is none. */
 static bool svc_spawn(const struct vmmgmtd *d, const struct vmmgmtd_vm *vm,
-		      int fd, int slot)
+		      int fd)
 {
 	struct svc_session *s = calloc(1, sizeof(*s));
 	pthread_attr_t attr;
@@ -130,7 +166,6 @@ static bool svc_spawn(const struct vmmgmtd *d, const struct vmmgmtd_vm *vm,
 	s->vm = strdup(vm->name);
 	s->id = vm->id;
 	s->fd = fd;
-	s->slot = (unsigned int)slot;
 	if (!s->dir || !s->vm) {
 		svc_session_free(s);
 		return false;
@@ -155,7 +190,7 @@ void vmmgmtd_services_accept(struct vmmgmtd *d)
 {
 	struct vmmgmt_stream_accept a;
 	struct vmmgmtd_vm *vm;
-	int slot;
+	int err;
 
 	if (!vmmgmtd_listener_accept(&d->services, &a))
 		return;
@@ -166,19 +201,20 @@ void vmmgmtd_services_accept(struct vmmgmtd *d)
 		close(a.fd);
 		return;
 	}
-	slot = svc_slot_get(vm->id);
-	if (slot < 0) {
+	err = svc_admit(vm->id);
+	if (err) {
 		/* -v only, as everything else a guest can make happen. */
-		vmmgmtd_debug("%s: host services: too many calls (%u of a VM, %u in all at most): refused",
-			      vm->name, VMMGMTD_SERVICE_CALLS_PER_VM,
+		vmmgmtd_debug("%s: host services: a call refused: %s (%u of a VM, %u beyond each VM's first in all)",
+			      vm->name, strerror(-err), VMMGMTD_SERVICE_CALLS_PER_VM,
 			      VMMGMTD_SERVICE_CALLS_MAX);
-		vmmgmtd_service_refuse(a.fd, EBUSY,
-				       "too many calls under way: try again later");
+		vmmgmtd_service_refuse(a.fd, -err, err == -EBUSY ?
+				       "too many calls under way: try again later" :
+				       "the host is out of memory");
 		close(a.fd);
 		return;
 	}
-	if (!svc_spawn(d, vm, a.fd, slot)) {
-		svc_slot_put((unsigned int)slot);
+	if (!svc_spawn(d, vm, a.fd)) {
+		svc_release(vm->id);
 		vmmgmtd_service_refuse(a.fd, ENOMEM,
 				       "the host could not start a session");
 		close(a.fd);
