@@ -5,8 +5,8 @@
  * vmmgmtd's service runner runs on every call from a guest (svc_read_call()
  * in tools/vmmgmtd/services.c) and vmmgmtctl call on every frame from the
  * host (call_take() in tools/vmmgmtctl/call.c): vmmgmt_svc_call_check(),
- * vmmgmt_svc_call_split(), vmmgmt_svc_name_ok() and
- * vmmgmt_svc_frame_check().
+ * vmmgmt_svc_call_split(), vmmgmt_svc_name_ok(), vmmgmt_svc_frame_check()
+ * and vmmgmt_svc_reader_take(), the client's reassembly of frames.
  *
  * The input's first byte picks what the rest is:
  *   0: a call header (16 bytes) and its bytes (the rest, its length the
@@ -16,9 +16,9 @@
  *   2: a frame header (16 bytes);
  *   3: four chunk sizes (1 byte each, 0 for all that is left) and the
  *      bytes a client reads from the stream: fed in chunks of those sizes
- *      (in turn) to call_take()'s reassembly of frames as written out again
- *      here (call.c needs vmmgmtctl.c), into buffers of the documented
- *      sizes, and compared with the frames the model finds in the whole.
+ *      (in turn) to vmmgmt_svc_reader_take() (what call.c's call_take()
+ *      runs), into buffers of the documented sizes, and compared with the
+ *      frames the model finds in the whole.
  * It crashes on a read past the input (ASan), on undefined behaviour
  * (UBSan), and when a check differs from a model of the rules written
  * out again here with the limits of Documentation/services.rst.  The
@@ -218,10 +218,7 @@ static void fuzz_frame(const __u8 *p, size_t len)
 
 /* What a client made of the frames: call_take()'s or the model's. */
 struct take {
-	struct vmmgmt_svc_frame hdr;
-	size_t hdr_got;
-	__u8 *payload;		/* M_FRAME_MAX bytes, as in call.c */
-	size_t payload_got;
+	struct vmmgmt_svc_reader rd;	/* payload: M_FRAME_MAX bytes */
 	bool done, broken;	/* EXIT or ERROR taken; a frame refused */
 	size_t frames;
 	__u8 *out[2];		/* STDOUT, STDERR: the input's size each */
@@ -261,41 +258,23 @@ static void take_frame(struct take *t, unsigned int type,
 	}
 }
 
-/* Bytes from the stream, into frames (call_take()). */
+/* vmmgmt_svc_reader_take()'s callback: false after the last frame. */
+static bool take_one(void *arg, unsigned int type, const unsigned char *payload,
+		     size_t len)
+{
+	struct take *t = arg;
+
+	take_frame(t, type, payload, len);
+	return !t->done;
+}
+
+/* Bytes from the stream, into frames (what call_take() does). */
 static void take_bytes(struct take *t, const __u8 *p, size_t n)
 {
-	size_t k, len;
-
-	while (n && !t->done && !t->broken) {
-		if (t->hdr_got < sizeof(t->hdr)) {
-			k = sizeof(t->hdr) - t->hdr_got;
-			if (k > n)
-				k = n;
-			memcpy((__u8 *)&t->hdr + t->hdr_got, p, k);
-			t->hdr_got += k;
-			p += k;
-			n -= k;
-			if (t->hdr_got < sizeof(t->hdr))
-				return;
-			if (vmmgmt_svc_frame_check(&t->hdr)) {
-				t->broken = true;
-				return;
-			}
-			t->payload_got = 0;
-		}
-		len = le32toh(t->hdr.len);
-		k = len - t->payload_got;
-		if (k > n)
-			k = n;
-		memcpy(t->payload + t->payload_got, p, k);
-		t->payload_got += k;
-		p += k;
-		n -= k;
-		if (t->payload_got == len) {
-			take_frame(t, le16toh(t->hdr.type), t->payload, len);
-			t->hdr_got = 0;
-		}
-	}
+	if (t->done || t->broken)
+		return;
+	if (vmmgmt_svc_reader_take(&t->rd, p, n, take_one, t) < 0)
+		t->broken = true;
 }
 
 /* The model: the frames in the whole of @p, one after the other. */
@@ -321,16 +300,16 @@ static void model_stream(struct take *t, const __u8 *p, size_t len)
 static void take_init(struct take *t, size_t len)
 {
 	memset(t, 0, sizeof(*t));
-	t->payload = malloc(M_FRAME_MAX);
+	t->rd.payload = malloc(M_FRAME_MAX);
 	t->out[0] = malloc(len + 1);
 	t->out[1] = malloc(len + 1);
 	t->msg = malloc(M_MSG_MAX + 1);
-	FUZZ_ASSERT(t->payload && t->out[0] && t->out[1] && t->msg);
+	FUZZ_ASSERT(t->rd.payload && t->out[0] && t->out[1] && t->msg);
 }
 
 static void take_free(struct take *t)
 {
-	free(t->payload);
+	free(t->rd.payload);
 	free(t->out[0]);
 	free(t->out[1]);
 	free(t->msg);

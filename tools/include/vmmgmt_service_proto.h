@@ -262,4 +262,74 @@ static inline void vmmgmt_svc_frame_init(struct vmmgmt_svc_frame *f,
 	f->len = htole32(len);
 }
 
+/**
+ * struct vmmgmt_svc_reader - frames read from the stream (the client).
+ * @hdr: the frame being read: its header, @hdr_got bytes of it so far.
+ * @hdr_got: header bytes so far.
+ * @payload: %VMMGMT_SVC_FRAME_MAX bytes of room for its payload (the
+ *	caller's).
+ * @payload_got: payload bytes so far.
+ */
+struct vmmgmt_svc_reader {
+	struct vmmgmt_svc_frame hdr;
+	size_t hdr_got;
+	unsigned char *payload;
+	size_t payload_got;
+};
+
+/**
+ * vmmgmt_svc_reader_take() - feed bytes of the stream; whole frames out.
+ * @r: the reader (zeroed but @payload at the start).
+ * @p: bytes as they came, in any pieces.
+ * @n: their count.
+ * @frame: called for each whole frame, its header checked with
+ *	vmmgmt_svc_frame_check(): its type, payload and length; returns
+ *	false after the last frame (EXIT, ERROR), and the rest of @p is
+ *	left alone.
+ * @arg: passed to @frame.
+ *
+ * Return: 0 while more may come; 1 when @frame said it was the last;
+ * -EPROTO when a header failed its check (nothing more may be fed).
+ */
+static inline int
+vmmgmt_svc_reader_take(struct vmmgmt_svc_reader *r, const unsigned char *p,
+		       size_t n,
+		       bool (*frame)(void *arg, unsigned int type,
+				     const unsigned char *payload, size_t len),
+		       void *arg)
+{
+	size_t k, len;
+
+	while (n) {
+		if (r->hdr_got < sizeof(r->hdr)) {
+			k = sizeof(r->hdr) - r->hdr_got;
+			if (k > n)
+				k = n;
+			memcpy((unsigned char *)&r->hdr + r->hdr_got, p, k);
+			r->hdr_got += k;
+			p += k;
+			n -= k;
+			if (r->hdr_got < sizeof(r->hdr))
+				return 0;
+			if (vmmgmt_svc_frame_check(&r->hdr))
+				return -EPROTO;
+			r->payload_got = 0;
+		}
+		len = le32toh(r->hdr.len);
+		k = len - r->payload_got;
+		if (k > n)
+			k = n;
+		memcpy(r->payload + r->payload_got, p, k);
+		r->payload_got += k;
+		p += k;
+		n -= k;
+		if (r->payload_got == len) {
+			r->hdr_got = 0;
+			if (!frame(arg, le16toh(r->hdr.type), r->payload, len))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 #endif /* VMMGMT_SERVICE_PROTO_H */

@@ -57,11 +57,7 @@ struct call {
 	bool stdin_eof, shut, done;
 	unsigned char in[CALL_IN_BUF];
 	size_t in_len;
-	/* The frame being read: header, then payload. */
-	struct vmmgmt_svc_frame hdr;
-	size_t hdr_got;
-	unsigned char *payload;
-	size_t payload_got;
+	struct vmmgmt_svc_reader rd;	/* the frames from the host */
 	/* The end. */
 	int err;			/* ERROR's errno, or 0 */
 	char msg[VMMGMT_SVC_MSG_MAX + 1];
@@ -250,67 +246,39 @@ static void call_output(struct call *c, unsigned int type,
 	o->len += keep;
 }
 
-/* One whole frame, checked. */
-static void call_frame(struct call *c)
+/* One whole frame, checked (vmmgmt_svc_reader_take()); false after the last. */
+static bool call_frame(void *arg, unsigned int type,
+		       const unsigned char *payload, size_t len)
 {
-	unsigned int type = le16toh(c->hdr.type);
-	size_t len = le32toh(c->hdr.len);
+	struct call *c = arg;
 	struct vmmgmt_svc_error e;
 
 	switch (type) {
 	case VMMGMT_SVC_STDOUT:
 	case VMMGMT_SVC_STDERR:
-		call_output(c, type, c->payload, len);
-		break;
+		call_output(c, type, payload, len);
+		return true;
 	case VMMGMT_SVC_EXIT:
-		memcpy(&c->exit, c->payload, sizeof(c->exit));
-		c->done = true;
+		memcpy(&c->exit, payload, sizeof(c->exit));
 		break;
 	case VMMGMT_SVC_ERROR:
-		memcpy(&e, c->payload, sizeof(e));
+		memcpy(&e, payload, sizeof(e));
 		c->err = (int)le32toh(e.err);
 		if (c->err <= 0 || c->err > 4095)
 			c->err = EPROTO;
-		memcpy(c->msg, c->payload + sizeof(e), len - sizeof(e));
+		memcpy(c->msg, payload + sizeof(e), len - sizeof(e));
 		c->msg[len - sizeof(e)] = 0;
-		c->done = true;
 		break;
 	}
+	c->done = true;
+	return false;
 }
 
 /* Bytes from the stream, into frames. */
 static void call_take(struct call *c, const unsigned char *p, size_t n)
 {
-	size_t k, len;
-
-	while (n && !c->done) {
-		if (c->hdr_got < sizeof(c->hdr)) {
-			k = sizeof(c->hdr) - c->hdr_got;
-			if (k > n)
-				k = n;
-			memcpy((char *)&c->hdr + c->hdr_got, p, k);
-			c->hdr_got += k;
-			p += k;
-			n -= k;
-			if (c->hdr_got < sizeof(c->hdr))
-				return;
-			if (vmmgmt_svc_frame_check(&c->hdr))
-				call_fail(c, EPROTO, "the host broke the service protocol");
-			c->payload_got = 0;
-		}
-		len = le32toh(c->hdr.len);
-		k = len - c->payload_got;
-		if (k > n)
-			k = n;
-		memcpy(c->payload + c->payload_got, p, k);
-		c->payload_got += k;
-		p += k;
-		n -= k;
-		if (c->payload_got == len) {
-			call_frame(c);
-			c->hdr_got = 0;
-		}
-	}
+	if (vmmgmt_svc_reader_take(&c->rd, p, n, call_frame, c) < 0)
+		call_fail(c, EPROTO, "the host broke the service protocol");
 }
 
 /* Our stdin to the stream; at its end, the half-close. */
@@ -460,8 +428,8 @@ int cmd_call(const struct ctl *ctl, int argc, char **argv)
 	c->ctl = ctl;
 	c->name = argv[0];
 	c->t0 = vmmgmt_now_s();
-	c->payload = malloc(VMMGMT_SVC_FRAME_MAX);
-	if (!c->payload)
+	c->rd.payload = malloc(VMMGMT_SVC_FRAME_MAX);
+	if (!c->rd.payload)
 		call_fail(c, ENOMEM, "out of memory");
 	signal(SIGPIPE, SIG_IGN);
 	/* Check the name before the stream: a typo needs no host. */
