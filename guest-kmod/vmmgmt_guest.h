@@ -25,7 +25,8 @@
  *			CREDIT and PEER_GONE notices), and the writers
  *			that wait for theirs
  * vmmgmt_guest_modes.c	the modes the owner turns on and off, and telling
- *			the host which (the header's guest_modes)
+ *			the host which (the header's guest_modes); the
+ *			owner's directory for the host's file transfers
  * vmmgmt_guest_watchdog.c the stall watchdog, and debugfs vmmgmt/<PCI>/
  * vmmgmt_guest_ring.c	the shared ring (lib/vmmgmt_ring.c)
  * vmmgmt_guest_stall.c	the shared stall detection (lib/vmmgmt_stall.c)
@@ -236,6 +237,11 @@ struct vmmgmt_guest_mode_dir {
  * @enabled: VMMGMT_MODE_BIT() of each mode that is on.  Written under
  *	@lock; read with READ_ONCE() (vmmgmt_guest_mode_on()).
  * @cnt: the counters, by mode.
+ * @file_dir: sysfs modes/file/dir: the directory the owner lets the host
+ *	push files into and pull files from (an absolute path of at most
+ *	PATH_MAX - 1 bytes, no newline), or NULL for none.  Only kept here,
+ *	for the guest's agent (vmmgmtctl file serve), which does the file
+ *	I/O.  Protected by @lock; freed with the device.
  * @dir: the sysfs directory modes/, NULL until it is added.
  * @dirs: modes/<mode>/, by mode; NULL for the modes that have none.
  */
@@ -243,6 +249,7 @@ struct vmmgmt_guest_modes {
 	struct mutex lock;		/* see above */
 	u32 enabled;
 	struct vmmgmt_guest_mode_counters cnt[VMMGMT_MODE_MAX];
+	char *file_dir;
 	struct kobject *dir;
 	struct vmmgmt_guest_mode_dir *dirs[VMMGMT_MODE_MAX];
 };
@@ -902,9 +909,14 @@ long vmmgmt_guest_stream_ep_shutdown(struct vmmgmt_guest_ep *ep);
 
 /* vmmgmt_guest_modes.c */
 void vmmgmt_guest_modes_init(struct vmmgmt_guest_dev *vdev);
+void vmmgmt_guest_modes_free(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_modes_publish(struct vmmgmt_guest_dev *vdev);
 bool vmmgmt_guest_mode_set(struct vmmgmt_guest_dev *vdev, unsigned int mode,
 			   bool on);
+int vmmgmt_guest_mode_file_dir_set(struct vmmgmt_guest_dev *vdev,
+				   const char *buf, size_t count);
+ssize_t vmmgmt_guest_mode_file_dir_show(struct vmmgmt_guest_dev *vdev,
+					char *buf);
 
 /**
  * vmmgmt_guest_mode_user() - whether a record mode is one the owner turns

@@ -11,9 +11,9 @@
  * Owns: allocation, references and release of the device.  May call: the
  * names (vmmgmt_guest_names.c), the statistics collector
  * (vmmgmt_guest_stats.c), the streams (vmmgmt_guest_stream.c), the link
- * (vmmgmt_guest_link.c), the flow control (vmmgmt_guest_flow.c) and the
- * stall watchdog (vmmgmt_guest_watchdog.c), to set up and free their
- * parts.
+ * (vmmgmt_guest_link.c), the flow control (vmmgmt_guest_flow.c), the
+ * modes (vmmgmt_guest_modes.c) and the stall watchdog
+ * (vmmgmt_guest_watchdog.c), to set up and free their parts.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -35,6 +35,7 @@ static void vmmgmt_guest_dev_release(struct kref *kref)
 	vmmgmt_guest_streams_free(vdev);
 	vmmgmt_guest_names_free_all(vdev);
 	vmmgmt_guest_stats_free(vdev);
+	vmmgmt_guest_modes_free(vdev);
 	xa_destroy(&vdev->ports);
 	kvfree(vdev->rx_buf);
 	mutex_destroy(&vdev->tx_lock);

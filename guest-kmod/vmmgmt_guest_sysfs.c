@@ -15,8 +15,10 @@
  * with one child per mode, a &struct vmmgmt_guest_mode_dir whose
  * attributes find the mode through their kobject.  They hold "enabled",
  * the mode's counters and, for stats, the collector's settings and counts
- * (the device's stats_* files are their deprecated aliases).  The
- * streams' counters (ABI 0.7) are device attributes too.  The
+ * (the device's stats_* files are their deprecated aliases), for file the
+ * owner's directory for host-initiated transfers ("dir"): one kobj_type
+ * for all, the groups of one mode shown by is_visible() in its directory
+ * alone.  The streams' counters (ABI 0.7) are device attributes too.  The
  * character device adds them right after misc_register() and removes
  * them before misc_deregister() (vmmgmt_guest_sysfs_modes_add() and
  * vmmgmt_guest_sysfs_modes_del()).
@@ -595,18 +597,83 @@ static struct attribute *vmmgmt_guest_mode_stats_attrs[] = {
 	NULL
 };
 
+/* The files of one mode's own group show in that mode's directory alone. */
+static umode_t vmmgmt_guest_mode_own_visible(struct kobject *kobj,
+					     unsigned int mode,
+					     struct attribute *attr)
+{
+	return vmmgmt_guest_mode_dir(kobj)->mode == mode ? attr->mode : 0;
+}
+
+static umode_t vmmgmt_guest_mode_stats_visible(struct kobject *kobj,
+					       struct attribute *attr, int n)
+{
+	return vmmgmt_guest_mode_own_visible(kobj, VMMGMT_MODE_STATS, attr);
+}
+
 static const struct attribute_group vmmgmt_guest_mode_stats_group = {
 	.attrs = vmmgmt_guest_mode_stats_attrs,
+	.is_visible = vmmgmt_guest_mode_stats_visible,
 };
 
-static const struct attribute_group *vmmgmt_guest_mode_groups[] = {
-	&vmmgmt_guest_mode_group,
+/*
+ * modes/file/ also has dir: the directory its owner lets the host push
+ * files into and pull files from (vmmgmt_guest_modes.c keeps it; the
+ * guest's agent, vmmgmtctl file serve, uses it).
+ */
+static ssize_t dir_show(struct kobject *kobj, struct kobj_attribute *attr,
+			char *buf)
+{
+	return vmmgmt_guest_mode_file_dir_show(vmmgmt_guest_mode_dir(kobj)->vdev,
+					       buf);
+}
+
+/**
+ * dir_store() - the owner sets the directory for the host's file transfers.
+ * @kobj: modes/file/.
+ * @attr: the attribute.
+ * @buf: an absolute path, with an optional trailing newline; empty (or a
+ *	newline alone) for none.
+ * @count: length of @buf.
+ *
+ * See vmmgmt_guest_mode_file_dir_set().
+ *
+ * Context: process context; takes &vmmgmt_guest_modes.lock.
+ * Return: @count; -EINVAL; -ENAMETOOLONG; -ENOMEM.
+ */
+static ssize_t dir_store(struct kobject *kobj, struct kobj_attribute *attr,
+			 const char *buf, size_t count)
+{
+	int ret;
+
+	ret = vmmgmt_guest_mode_file_dir_set(vmmgmt_guest_mode_dir(kobj)->vdev,
+					     buf, count);
+	return ret ? ret : count;
+}
+
+static struct kobj_attribute vmmgmt_guest_mode_file_dir = __ATTR_RW(dir);
+
+static struct attribute *vmmgmt_guest_mode_file_attrs[] = {
+	&vmmgmt_guest_mode_file_dir.attr,
 	NULL
 };
 
-static const struct attribute_group *vmmgmt_guest_mode_stats_groups[] = {
+static umode_t vmmgmt_guest_mode_file_visible(struct kobject *kobj,
+					      struct attribute *attr, int n)
+{
+	return vmmgmt_guest_mode_own_visible(kobj, VMMGMT_MODE_FILE, attr);
+}
+
+static const struct attribute_group vmmgmt_guest_mode_file_group = {
+	.attrs = vmmgmt_guest_mode_file_attrs,
+	.is_visible = vmmgmt_guest_mode_file_visible,
+};
+
+/* Every mode's directory: the common files, and its own (is_visible). */
+static const struct attribute_group *vmmgmt_guest_mode_groups[] = {
 	&vmmgmt_guest_mode_group,
 	&vmmgmt_guest_mode_stats_group,
+	&vmmgmt_guest_mode_file_group,
 	NULL
 };
 
@@ -619,12 +686,6 @@ static const struct kobj_type vmmgmt_guest_mode_ktype = {
 	.release = vmmgmt_guest_mode_dir_release,
 	.sysfs_ops = &kobj_sysfs_ops,
 	.default_groups = vmmgmt_guest_mode_groups,
-};
-
-static const struct kobj_type vmmgmt_guest_mode_stats_ktype = {
-	.release = vmmgmt_guest_mode_dir_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = vmmgmt_guest_mode_stats_groups,
 };
 
 /**
@@ -677,10 +738,8 @@ int vmmgmt_guest_sysfs_modes_add(struct vmmgmt_guest_dev *vdev)
 			return -ENOMEM;
 		md->vdev = vdev;
 		md->mode = m;
-		ret = kobject_init_and_add(&md->kobj,
-					   m == VMMGMT_MODE_STATS ?
-					   &vmmgmt_guest_mode_stats_ktype :
-					   &vmmgmt_guest_mode_ktype,
+		/* @md->mode first: is_visible() reads it. */
+		ret = kobject_init_and_add(&md->kobj, &vmmgmt_guest_mode_ktype,
 					   vdev->modes.dir, "%s",
 					   vmmgmt_mode_name(m));
 		if (ret) {

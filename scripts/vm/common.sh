@@ -75,15 +75,22 @@ wait_for() {
 
 # run_selftests DIR: run every selftest binary of DIR as its own step,
 # but those named in SELFTEST_EXCLUDE (basenames, space-separated).
-# SELFTEST_BEFORE="TEST FUNCTION": call FUNCTION just before TEST runs.
+# SELFTEST_BEFORE="TEST FUNCTION": call FUNCTION just before TEST runs;
+# several such pairs separated by "; ".
 # Each step's time limit: SELFTEST_TIMEOUT (default 300 s), or for TEST
 # the N of a "TEST=N" word in SELFTEST_TIMEOUTS.
 run_selftests() {
-	local t w limit before=${SELFTEST_BEFORE:-}
+	local t w limit rest before
 	for t in "$1"/*; do
 		[ -x "$t" ] || continue
 		case " ${SELFTEST_EXCLUDE:-} " in *" $(basename "$t") "*) continue ;; esac
-		[ -n "$before" ] && [ "${before%% *}" = "$(basename "$t")" ] && ${before#* }
+		rest=${SELFTEST_BEFORE:-}
+		while [ -n "$rest" ]; do
+			before=${rest%%;*}
+			if [ "$before" = "$rest" ]; then rest=; else rest=${rest#*;}; fi
+			before=${before# }
+			[ "${before%% *}" = "$(basename "$t")" ] && ${before#* }
+		done
 		limit=${SELFTEST_TIMEOUT:-300}
 		for w in ${SELFTEST_TIMEOUTS:-}; do
 			[ "${w%%=*}" = "$(basename "$t")" ] && limit=${w#*=}

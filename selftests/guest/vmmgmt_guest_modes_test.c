@@ -12,8 +12,10 @@
  * a calc file and is counted as calc, not chat); that a record of a
  * disabled mode arriving from the host is refused, answered with EPERM
  * and counted, and never reaches a file; that the guest tells the host
- * its modes in the region header; and that the stats_* aliases of ABI 0.6
- * are gone.
+ * its modes in the region header; that the stats_* aliases of ABI 0.6
+ * are gone; and modes/file/dir, the owner's directory for the host's
+ * push and pull (in modes/file/ alone; an absolute path up to PATH_MAX - 1
+ * bytes, a trailing newline stripped, anything else refused).
  *
  * Every test restores the default modes in its teardown.  Needs the host
  * side; skipped while the link is not up, and without the device unless
@@ -450,6 +452,86 @@ TEST_F(modes, stats_mode)
 	ASSERT_EQ(0, mode_set(VMMGMT_MODE_STATS, true));
 	needs.vcpus_wanted = 0;
 	EXPECT_EQ(0, ioctl(self->fd, VMMGMT_IOC_SET_NEEDS, &needs));
+}
+
+/* What modes/file/dir holds now, as read (its newline and all). */
+static int file_dir_get(char *buf, size_t size)
+{
+	return vmmgmt_read_raw(MODES_DIR "/file/dir", buf, size);
+}
+
+/* Write @len bytes of @buf to modes/file/dir in one write(): 0 or -errno. */
+static int file_dir_put(const char *buf, size_t len)
+{
+	int fd, err = 0;
+
+	fd = open(MODES_DIR "/file/dir", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, len) != (ssize_t)len)
+		err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
+/*
+ * modes/file/dir: the directory the owner lets the host push into and
+ * pull from.  The module only keeps the string (vmmgmtctl file serve
+ * uses it); the value the test found is put back at its end.
+ */
+TEST_F(modes, file_dir)
+{
+	char *saved = malloc(8192), *buf = malloc(8192), path[128];
+	struct stat st;
+	size_t len;
+	int m;
+
+	ASSERT_NE(NULL, saved);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, file_dir_get(saved, 8192));
+	ASSERT_EQ(0, stat(MODES_DIR "/file/dir", &st));
+	EXPECT_EQ(0644U, st.st_mode & 0777);
+	/* Only in modes/file/. */
+	for (m = VMMGMT_MODE_CHAT; m <= VMMGMT_MODE_CMD; m++) {
+		if (m == VMMGMT_MODE_FILE)
+			continue;
+		mode_path(path, sizeof(path), m, "dir");
+		EXPECT_NE(0, stat(path, &st)) TH_LOG("%s exists", path);
+	}
+	EXPECT_NE(0, stat(MODES_DIR "/file/sampling", &st));
+
+	/* Set (echo's newline stripped), replaced, cleared. */
+	ASSERT_EQ(0, vmmgmt_write_text(MODES_DIR "/file/dir", "/srv/from-host\n"));
+	ASSERT_EQ(0, file_dir_get(buf, 8192));
+	EXPECT_STREQ("/srv/from-host\n", buf);
+	ASSERT_EQ(0, vmmgmt_write_text(MODES_DIR "/file/dir", "/a dir/with spaces"));
+	ASSERT_EQ(0, file_dir_get(buf, 8192));
+	EXPECT_STREQ("/a dir/with spaces\n", buf);
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(MODES_DIR "/file/dir", "relative/dir"));
+	EXPECT_EQ(-EINVAL, vmmgmt_write_text(MODES_DIR "/file/dir", "/two\nlines"));
+	EXPECT_EQ(-EINVAL, file_dir_put("/nul\0inside", 12));
+	ASSERT_EQ(0, file_dir_get(buf, 8192));
+	EXPECT_STREQ("/a dir/with spaces\n", buf) TH_LOG("a refused value changed it");
+	ASSERT_EQ(0, vmmgmt_write_text(MODES_DIR "/file/dir", "\n"));
+	ASSERT_EQ(0, file_dir_get(buf, 8192));
+	EXPECT_STREQ("\n", buf);
+
+	/* PATH_MAX - 1 bytes (and echo's newline) fit; PATH_MAX do not. */
+	memset(buf, 'd', 8192);
+	buf[0] = '/';
+	buf[PATH_MAX - 1] = '\n';
+	EXPECT_EQ(0, file_dir_put(buf, PATH_MAX));
+	ASSERT_EQ(0, file_dir_get(buf, 8192));
+	len = strlen(buf);
+	EXPECT_EQ((size_t)PATH_MAX - 1, len) TH_LOG("%zu bytes read back", len);
+	memset(buf, 'd', 8192);
+	buf[0] = '/';
+	EXPECT_EQ(-ENAMETOOLONG, file_dir_put(buf, PATH_MAX));
+
+	/* What the test found, back ("\n": none). */
+	EXPECT_EQ(0, file_dir_put(saved, strlen(saved)));
+	free(saved);
+	free(buf);
 }
 
 TEST_HARNESS_MAIN

@@ -442,7 +442,7 @@ int main(void)
 	struct vmmgmt_bind b = { .port = CHAT_PORT };
 	__u8 msg[sizeof(struct chat_hdr) + 64];
 	pthread_t reader, injector, sender;
-	__u64 last_sum = 0, total;
+	__u64 last_sum = 0, total, expected;
 	double t0, last_move, secs = 0;
 	struct vmmgmt_addr addr = { 0 };
 	char line[512], needle[64];
@@ -463,9 +463,9 @@ int main(void)
 	ksft_set_plan(NCHECKS);
 	boot_begin();
 	kwarn_base = kernel_warnings();
-	total = 4ull * ring_msgs + 12ull * pair_msgs;
+	expected = 4ull * ring_msgs + 12ull * pair_msgs;
 	ksft_print_msg("ring %u messages x 4 hops, pairwise %u x 12 streams: %llu messages%s\n",
-		       ring_msgs, pair_msgs, (unsigned long long)total,
+		       ring_msgs, pair_msgs, (unsigned long long)expected,
 		       corrupt >= 0 ? " (one ring message corrupted on purpose)" : "");
 
 	start_vmmgmtd();
@@ -547,7 +547,7 @@ int main(void)
 	secs = vmmgmt_now_s() - t0;
 	ksft_print_msg("exchange: %s after %.1f s (%.0f messages/s)\n",
 		       good ? "complete" : "INCOMPLETE", secs,
-		       good ? total / secs : 0.0);
+		       good ? expected / secs : 0.0);
 	if (good) {
 		/* Anything that still comes is extra. */
 		sleep(1);
@@ -555,9 +555,17 @@ int main(void)
 	} else {
 		/*
 		 * Writers may wait for a guest that stopped reading: take the
-		 * guests away, which ends their writes (ECONNRESET).
+		 * guests away, which ends their writes (ECONNRESET).  First
+		 * what each guest's vCPU and QEMU threads were doing: a guest
+		 * that stopped printing (2026-12-07, 6.1: chat-a, its H2G ring
+		 * full and its consumer asleep) is told apart from a driver
+		 * that lost a notification.
 		 */
 		dump_guests();
+		for (i = 0; i < NGUESTS; i++) {
+			guest_vcpu_state(&guests[i]);
+			guest_threads_state(&guests[i]);
+		}
 		for (i = 0; i < NGUESTS; i++) {
 			kill(guests[i].pid, SIGKILL);
 			waitpid(guests[i].pid, NULL, 0);
@@ -620,16 +628,20 @@ int main(void)
 				 (unsigned long long)r->extra,
 				 (unsigned long long)r->answers);
 	}
-	/* 12: the count the issue asks for: every message received. */
+	/*
+	 * 12: every message sent was received, no more and no fewer: the
+	 * issue's 100000 with the defaults (make check runs fewer,
+	 * Documentation/testing.rst, "Sizes in make check").
+	 */
 	total = ring_back + pair_in[1] + pair_in[2] + pair_in[3];
 	for (j = 1; j < CHAT_PEERS; j++) {
 		total += reports[j].ring_in;
 		for (i = 0; i < CHAT_PEERS; i++)
 			total += reports[j].pair_in[i];
 	}
-	ksft_test_result(good && total >= 100000,
-			 "%llu messages delivered and checked (ring %llu x 4 hops, pairwise 12 streams), %.1f s\n",
-			 (unsigned long long)total,
+	ksft_test_result(good && total == expected,
+			 "%llu messages delivered and checked of %llu (ring %llu x 4 hops, pairwise 12 streams), %.1f s\n",
+			 (unsigned long long)total, (unsigned long long)expected,
 			 (unsigned long long)ring_back, secs);
 
 	/* 13..15: the guests' peers exit 0 and power off. */

@@ -305,6 +305,7 @@ static inline void dump_guests(void)
  * started, print vmmgmtd's log (and what boot.on_fatal prints), exit.
  */
 static inline void guest_vcpu_state(const struct boot_guest *g);
+static inline void guest_threads_state(const struct boot_guest *g);
 
 static inline __noreturn __printf(1, 2) void fatal(const char *fmt, ...)
 {
@@ -316,8 +317,10 @@ static inline __noreturn __printf(1, 2) void fatal(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	for (i = 0; i < boot.nr_guests; i++)
-		if (boot.guests[i].pid > 0)
+		if (boot.guests[i].pid > 0) {
 			guest_vcpu_state(&boot.guests[i]);
+			guest_threads_state(&boot.guests[i]);
+		}
 	kill_all();
 	dump_file(boot.vmmgmtd_log, "vmmgmtd");
 	if (boot.on_fatal)
@@ -452,6 +455,48 @@ static inline bool boot_testbed_death(const char *path, char *line, size_t size)
 	return find_line(path, 0, "] traps: PANIC: double fault", line, size) ||
 	       find_line(path, 0, "] Oops: double fault", line, size) ||
 	       find_line(path, 0, "stack guard page was hit", line, size);
+}
+
+/*
+ * True if @g's kernel died before its /init loaded vmmgmt_guest: a kernel
+ * report ("Oops", "Kernel panic") in its log with no "load vmmgmt_guest"
+ * step before it, and no "vmmgmt" in the report (its module list and
+ * call trace: an oops inside the module's init, while insmod still ran
+ * and before the step's line, names it).  Nothing of vmmgmt's ran in
+ * that guest yet (the host
+ * had only given its QEMU the device), so such a death is the test bed's
+ * emulation (Documentation/testbed.rst, "The double fault": on
+ * 2026-12-07 restart-b's boot called address 0 in the random number
+ * generator, registers full of garbage).  @line gets the report's RIP
+ * line, which names no kernel problem itself (vm-run fails a run on one).
+ */
+static inline bool boot_died_before_module(const struct boot_guest *g, char *line,
+					   size_t size)
+{
+	bool died = false, named = false, line_set = false;
+	char buf[512];
+	FILE *f = fopen(g->log, "r");
+
+	if (!f)
+		return false;
+	snprintf(line, size, "no RIP line");
+	while (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (!died && strstr(buf, "load vmmgmt_guest"))
+			break;
+		if (!died && (strstr(buf, "Oops") || strstr(buf, "Kernel panic")))
+			died = true;
+		if (died && strstr(buf, "vmmgmt")) {
+			named = true;
+			break;
+		}
+		if (died && !line_set && strstr(buf, "RIP: ")) {
+			snprintf(line, size, "%s", strstr(buf, "RIP: "));
+			line_set = true;
+		}
+	}
+	fclose(f);
+	return died && !named;
 }
 
 /*
@@ -1041,27 +1086,91 @@ static inline void guest_vcpu_state(const struct boot_guest *g)
 	close(fd);
 }
 
+/*
+ * What @g's QEMU process is doing in the host VM, thread by thread: its
+ * name, state, wait channel and the first lines of its kernel stack.  A
+ * guest that went silent with its vCPU thread blocked in the host VM's
+ * KVM is told apart from one that runs but takes no interrupt
+ * (guest_vcpu_state()) or one that QEMU stopped.
+ */
+static inline void guest_threads_state(const struct boot_guest *g)
+{
+	char path[320], buf[512], comm[32], wchan[64];
+	unsigned int lines;
+	struct dirent *d;
+	char state;
+	FILE *f;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)g->pid);
+	dir = opendir(path);
+	if (!dir) {
+		ksft_print_msg("%s: QEMU threads: %s\n", g->name, strerror(errno));
+		return;
+	}
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		comm[0] = '\0';
+		wchan[0] = '\0';
+		state = '?';
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)g->pid, d->d_name);
+		f = fopen(path, "r");
+		if (f) {
+			/* pid (comm) state: comm may hold spaces, not ')'. */
+			if (fgets(buf, sizeof(buf), f) && strrchr(buf, ')'))
+				state = strrchr(buf, ')')[2];
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", (int)g->pid, d->d_name);
+		f = fopen(path, "r");
+		if (f) {
+			if (fgets(comm, sizeof(comm), f))
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/wchan", (int)g->pid, d->d_name);
+		f = fopen(path, "r");
+		if (f) {
+			if (!fgets(wchan, sizeof(wchan), f))
+				wchan[0] = '\0';
+			fclose(f);
+		}
+		ksft_print_msg("%s: QEMU thread %s %s state %c wchan %s\n", g->name,
+			       d->d_name, comm, state, wchan[0] ? wchan : "-");
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stack", (int)g->pid, d->d_name);
+		f = fopen(path, "r");
+		for (lines = 0; f && lines < 8 && fgets(buf, sizeof(buf), f); lines++)
+			ksft_print_msg("%s:   %s", g->name, buf);
+		if (f)
+			fclose(f);
+	}
+	closedir(dir);
+}
+
 /* ---- vmmgmtctl ---- */
 
 /*
- * Run "vmmgmtctl ARGS" (@fmt) against the test's vmmgmtd (VMMGMT_DIR is
- * its socket directory); its stdout and stderr into @out.  Return: its
- * exit status (-1 if it did not run).
+ * Run "vmmgmtctl ARGS" (@fmt, @ap) against the test's vmmgmtd (VMMGMT_DIR
+ * is its socket directory), for at most @secs seconds (timeout(1); 0: no
+ * limit); its stdout and stderr into @out (what does not fit is read and
+ * dropped, so that the command never waits on a full pipe).  Return: its
+ * exit status, -1 if it did not run or was killed (the time limit:
+ * busybox's timeout sends SIGTERM).
  */
-static inline __printf(3, 4) int boot_vmmgmtctl(char *out, size_t size,
-						const char *fmt, ...)
+static inline int boot_vmmgmtctl_va(char *out, size_t size, unsigned int secs,
+				    const char *fmt, va_list ap)
 {
 	const char *bin = getenv("VMMGMTCTL");
-	char args[256], cmd[768];
+	char args[512], cmd[1024], limit[32] = "";
 	size_t n = 0;
-	va_list ap;
 	FILE *p;
 	int st;
 
-	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "VMMGMT_DIR='%s' %s %s 2>&1", boot.dir,
+	if (secs)
+		snprintf(limit, sizeof(limit), "timeout %u ", secs);
+	snprintf(cmd, sizeof(cmd), "VMMGMT_DIR='%s' %s%s %s 2>&1", boot.dir, limit,
 		 bin ? bin : "/opt/vmmgmt/bin/vmmgmtctl", args);
 	out[0] = '\0';
 	p = popen(cmd, "r");
@@ -1069,8 +1178,37 @@ static inline __printf(3, 4) int boot_vmmgmtctl(char *out, size_t size,
 		return -1;
 	while (n + 1 < size && fgets(out + n, size - n, p))
 		n += strlen(out + n);
+	while (fgetc(p) != EOF)
+		;
 	st = pclose(p);
 	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* boot_vmmgmtctl_va() without a time limit. */
+static inline __printf(3, 4) int boot_vmmgmtctl(char *out, size_t size,
+						const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = boot_vmmgmtctl_va(out, size, 0, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* boot_vmmgmtctl_va() for at most @secs seconds. */
+static inline __printf(4, 5) int boot_vmmgmtctl_timed(char *out, size_t size,
+						      unsigned int secs,
+						      const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = boot_vmmgmtctl_va(out, size, secs, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 #endif /* VMMGMT_GUEST_BOOT_H */

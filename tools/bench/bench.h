@@ -20,7 +20,9 @@
  * "FIGURE <name> <median> <unit> min=<v> max=<v>" on stdout.
  * "vmmgmt-bench smoke" runs the kernel echo part with a few hundred
  * messages, one round, and checks that every figure came out, for the
- * test runs.
+ * test runs.  "vmmgmt-bench stream", "file" and "service" in a guest
+ * measure byte streams, a file put (against the same file over vsock,
+ * to the host VM's "vmmgmt-bench stream-server") and host service calls.
  *
  * Documentation/testing.rst ("Benchmarks") explains the figures.
  *
@@ -29,7 +31,11 @@
  *   guest.c      guest, smoke: every echo figure of one guest
  *   flood.c      flood, victim: the chat_flood_ rounds the host drives
  *   vm2vm.c      vm2vm, vm2vm-echo, vsock-relay: guest to guest
- *   stream.c     stream, stream-server: the stream_tput_ figures
+ *   stream.c     stream, stream-server: the stream_tput_ figures; the
+ *                server's "file" command is file.c's
+ *   file.c       file: file_tput_g2h_vs_vsock, vmmgmtctl file put
+ *                against vsock; stream-server's file receiver
+ *   service.c    service: service_rtt_p50_ms, vmmgmtctl call
  *   h2g.c        h2g (host VM): the chat_*_h2g figures
  *   server.c     vsock-echo-server, host-echo-server (host VM)
  *   measure.c    echo rate and round trips on one connection
@@ -92,6 +98,9 @@
 #define CPU_QUERY		"VMMGMT-CPU?"
 /* h2g: the guest's echo (vm2vm-echo) for the host's h2g runs. */
 #define H2G_PORT		4300
+
+/* file, service: the guest's vmmgmtctl, unless VMMGMTCTL names another. */
+#define VMMGMTCTL_DEFAULT	"/opt/vmmgmt/bin/vmmgmtctl"
 
 #define bench_err(fmt, ...) \
 	fprintf(stderr, "vmmgmt-bench: " fmt "\n", ##__VA_ARGS__)
@@ -181,6 +190,17 @@ int stream_rounds(const char *base, const char *vs_suffix, unsigned int vm,
 		  unsigned int port, unsigned int cid, unsigned int vport,
 		  bool to_us, unsigned int rounds);
 
+/* file.c: a file guest to host, vmmgmtctl file put against vsock */
+
+/*
+ * The file's size: the issue's 512 MiB do not fit in a guest's /tmp
+ * (tmpfs, half of its 256 MiB), and vmmgmtctl file put sends only a
+ * regular file.
+ */
+#define FILE_BENCH_MIB		64
+
+int file_recv_serve(int fd, unsigned long long bytes, long long *got);
+
 /* server.c: echo servers in the host VM; its vsock listener */
 
 /* A listening or accepted vsock socket and its kind. */
@@ -205,5 +225,6 @@ int stream_main(const struct opts *o);
 int stream_server_main(const struct opts *o);
 int h2g_main(const struct opts *o);
 int service_main(const struct opts *o);
+int file_main(const struct opts *o);
 
 #endif /* VMMGMT_BENCH_H */

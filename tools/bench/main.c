@@ -2,7 +2,7 @@
 /*
  * vmmgmt-bench: the command line: options, the table of commands, usage.
  * Calls the commands' *_main() functions (guest.c, flood.c, server.c,
- * vm2vm.c, stream.c, h2g.c, service.c) and libc.
+ * vm2vm.c, stream.c, h2g.c, service.c, file.c) and libc.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -52,10 +52,17 @@ static void usage(FILE *f)
 		"                     %u) and vsock SOCK_STREAM (--vsock-cid, default 2;\n"
 		"                     --vsock-port, default %u), --rounds (%d) each\n"
 		"  stream-server      in the host VM: serve those streams on vmmgmt\n"
-		"                     --host-port and vsock --vsock-port (default %u)\n"
+		"                     --host-port and vsock --vsock-port (default %u),\n"
+		"                     and file's vsock side (into /tmp, removed after)\n"
 		"  service            in a guest: service_rtt_p50_ms, 100 runs of\n"
 		"                     'vmmgmtctl call sha256' on 64 bytes (calc mode on,\n"
 		"                     the host's vmmgmtd serving sha256)\n"
+		"  file               in a guest: file_tput_g2h_vs_vsock, a %d MiB file\n"
+		"                     to the host by 'vmmgmtctl file put' (file mode on,\n"
+		"                     the host's vmmgmtd serving files=rw), then over\n"
+		"                     vsock SOCK_STREAM (--vsock-cid, default 2;\n"
+		"                     --vsock-port, default %u) to the stream-server,\n"
+		"                     --rounds (%d) each\n"
 		"  h2g                in the host VM: the chat_*_h2g figures, host to\n"
 		"                     guest, from a " VMMGMT_HOST_DEV " endpoint to\n"
 		"                     VM --peer-vm port --peer-port and over vsock to\n"
@@ -85,7 +92,8 @@ static void usage(FILE *f)
 		"median of the rounds and their spread) and \"INFO ...\".\n",
 		EXIT_UNSUPPORTED, VM2VM_RELAY_PORT, VM2VM_PORT, STREAM_SECONDS,
 		STREAM_BENCH_PORT, STREAM_BENCH_PORT, BENCH_ROUNDS_DEFAULT,
-		STREAM_BENCH_PORT, BENCH_SECONDS_DEFAULT, BENCH_ROUNDS_MAX,
+		STREAM_BENCH_PORT, FILE_BENCH_MIB, STREAM_BENCH_PORT,
+		BENCH_ROUNDS_DEFAULT, BENCH_SECONDS_DEFAULT, BENCH_ROUNDS_MAX,
 		BENCH_ROUNDS_DEFAULT, VSOCK_PORT_DEFAULT, VM2VM_RELAY_PORT,
 		H2G_PORT, VSOCK_PORT_DEFAULT);
 }
@@ -180,14 +188,17 @@ static int h2g_prepare(struct opts *o, const char *cmd)
 	return 0;
 }
 
-/* stream, stream-server: their own ports by default. */
+/*
+ * stream, stream-server, file: the stream-server's ports by default; the
+ * guest's commands the host VM (CID 2).
+ */
 static int stream_prepare(struct opts *o, const char *cmd)
 {
 	if (!o->host_port)
 		o->host_port = STREAM_BENCH_PORT;
 	if (!o->vsock_port_set)
 		o->vsock_port = STREAM_BENCH_PORT;
-	if (!strcmp(cmd, "stream") && !o->cid)
+	if (strcmp(cmd, "stream-server") && !o->cid)
 		o->cid = 2;
 	return 0;
 }
@@ -214,6 +225,7 @@ static const struct bench_cmd {
 	{ "stream-server", stream_prepare, stream_server_main },
 	{ "h2g", h2g_prepare, h2g_main },
 	{ "service", NULL, service_main },
+	{ "file", stream_prepare, file_main },
 };
 
 /* The default rounds: VMMGMT_BENCH_ROUNDS, else BENCH_ROUNDS_DEFAULT. */

@@ -24,7 +24,6 @@
 
 #define SERVICE_CALLS		100
 #define SERVICE_DATA_LEN	64
-#define SERVICE_CTL_DEFAULT	"/opt/vmmgmt/bin/vmmgmtctl"
 
 /*
  * One call: @data on its stdin, its stdout into @out (NUL-terminated).
@@ -84,7 +83,7 @@ static int service_call_once(const char *ctl, const unsigned char *data,
 int service_main(const struct opts *o)
 {
 	const char *ctl = getenv("VMMGMTCTL") ? getenv("VMMGMTCTL") :
-			  SERVICE_CTL_DEFAULT;
+			  VMMGMTCTL_DEFAULT;
 	unsigned char data[SERVICE_DATA_LEN];
 	char want[VMMGMT_SHA256_HEX], out[256];
 	double ms[SERVICE_CALLS], t0;

@@ -10,19 +10,23 @@
  * serves each in a thread: a command line, then
  *   "recv\n"       read to the end of the stream, answer "<bytes>\n";
  *   "send <S>\n"   write 1 MiB chunks for S seconds, then end the stream
- *                  (and read to the end of it).
+ *                  (and read to the end of it);
+ *   "file <B>\n"   receive a file of B bytes and its SHA-256, answer "ok",
+ *                  remove it at the end of the stream, answer "removed"
+ *                  (file.c: file_tput_g2h_vs_vsock's vsock side).
  * The measuring side (stream in a guest; vm2vm in guest A) writes, shuts
  * its side down and takes the answer (g2h, vm2vm), or asks for "send"
  * and reads to the end (h2g); the rate is bytes over the time from its
  * first byte to the answer or the end, on its own clock.  Rounds
  * alternate vmmgmt and vsock; each figure is the median of --rounds
  * with min= and max=, a ratio the ratio of the medians (stats.c).  Calls
- * transport.c (the vsock connect and listen), stats.c (figure lines) and
- * libc.
+ * file.c (the server's "file" command), transport.c (the vsock connect
+ * and listen), stats.c (figure lines) and libc.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +92,7 @@ static void *serve_stream(void *arg)
 {
 	struct bstream *s = arg;
 	char line[STREAM_LINE], ans[32];
+	unsigned long long bytes;
 	double secs, end;
 	long long n = 0;
 	char *buf;
@@ -114,6 +119,8 @@ static void *serve_stream(void *arg)
 			err = bs_shutdown(s);
 		if (!err)
 			bs_drain(s->fd, buf, STREAM_CHUNK);
+	} else if (!err && sscanf(line, "file %llu", &bytes) == 1) {
+		err = file_recv_serve(s->fd, bytes, &n);
 	} else if (!err) {
 		err = -EPROTO;
 	}
@@ -235,6 +242,8 @@ int stream_server_start(unsigned int port, unsigned int vport)
 
 int stream_server_main(const struct opts *o)
 {
+	/* A client gone early is an EPIPE of its thread, not our end. */
+	signal(SIGPIPE, SIG_IGN);
 	if (stream_server_start(o->host_port, o->vsock_port))
 		return 1;
 	for (;;)

@@ -50,22 +50,12 @@ static int full_write(int fd, const struct iovec *iov_in, int cnt)
 	return 0;
 }
 
+/* Exactly @len bytes; the stream's end is the peer's reset here. */
 static int full_read(int fd, void *buf, size_t len)
 {
-	size_t got = 0;
-	ssize_t n;
+	int err = vmmgmt_read_full(fd, buf, len, NULL);
 
-	while (got < len) {
-		n = read(fd, (char *)buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ECONNRESET;
-		got += n;
-	}
-	return 0;
+	return err == -EPIPE ? -ECONNRESET : err;
 }
 
 /*

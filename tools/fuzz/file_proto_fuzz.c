@@ -11,8 +11,10 @@
  *   0: a request header (32 bytes) and a path (the rest, its length the
  *      header's path_len when that fits);
  *   1: an answer header (48 bytes) and the op it answers (1 byte);
- *   2: the announced size (2 bytes) and the data stream that follows,
- *      read through a pipe by vmmgmt_file_recv_data().
+ *   2: the announced size (2 bytes; its top bit set: a resumed
+ *      transfer from the offset of its low byte, the rest the size) and
+ *      the data stream that follows, read through a pipe by
+ *      vmmgmt_file_recv_data().
  * It crashes on a read past the input (ASan), on undefined behaviour
  * (UBSan), and when a check differs from a model of the rules written
  * out again here with the limits of Documentation/files.rst.
@@ -59,12 +61,17 @@ static int model_req(const __u8 *p)
 		return -EPROTONOSUPPORT;
 	if (op < 1 || op > 5)
 		return -EOPNOTSUPP;
-	if (get32(p, 28) || flags & ~1u)
+	if (get32(p, 28) || flags & ~3u)
 		return -EINVAL;
 	if (get32(p, 12) > M_PATH_MAX)
 		return -ENAMETOOLONG;
-	if (op != 1 && (flags || mode || size))
+	/* GET (2) may resume (flag 2): its size is the bytes kept. */
+	if (op == 2 && flags == 2) {
+		if (mode)
+			return -EINVAL;
+	} else if (op != 1 && (flags || mode || size)) {
 		return -EINVAL;
+	}
 	if (mode & ~07777u)
 		return -EINVAL;
 	if (size > M_SIZE_MAX)
@@ -142,18 +149,26 @@ static void fuzz_resp(const __u8 *p, size_t len)
 static void fuzz_data(const __u8 *p, size_t len)
 {
 	__u8 digest[VMMGMT_SHA256_DIGEST];
+	struct vmmgmt_sha256 sha;
+	__u64 size, from = 0;
 	bool fatal;
-	__u64 size;
 	int fds[2], ret;
 
 	if (len < 2)
 		return;
 	size = get16(p, 0);
+	/* The top bit: a resumed transfer, from the low byte's offset. */
+	if (size & 0x8000) {
+		size &= 0x7fff;
+		from = size & 0xff;
+	}
+	vmmgmt_sha256_init(&sha);
 	/* The whole input fits in a pipe: the fuzzer's max_len is 8 KiB. */
 	FUZZ_ASSERT(!pipe2(fds, O_CLOEXEC));
 	FUZZ_ASSERT(!vmmgmt_write_all(fds[1], p + 2, len - 2));
 	close(fds[1]);
-	ret = vmmgmt_file_recv_data(fds[0], -1, size, NULL, NULL, digest, &fatal);
+	ret = vmmgmt_file_recv_data(fds[0], -1, from, size, &sha, NULL, NULL, digest,
+				    &fatal);
 	close(fds[0]);
 	if (fatal)
 		FUZZ_ASSERT(ret == -EPROTO || ret == -EPIPE);
@@ -162,7 +177,7 @@ static void fuzz_data(const __u8 *p, size_t len)
 			    (ret < 0 && ret >= -4095));
 	/* Success needs at least the end (48 bytes) after the chunks. */
 	if (!ret)
-		FUZZ_ASSERT(len - 2 >= 48 + size);
+		FUZZ_ASSERT(len - 2 >= 48 + size - from);
 }
 
 int fuzz_one_input(const __u8 *data, size_t size);

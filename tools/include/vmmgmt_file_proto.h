@@ -2,8 +2,11 @@
 /*
  * vmmgmt_file_proto.h: the file protocol of file mode (issue 15), carried
  * over one vmmgmt stream from a guest's vmmgmtctl (the client) to the file
- * service of vmmgmtd (the server) on host port VMMGMT_FILE_PORT.  Shared by
- * both ends, the tests and the fuzzer; Documentation/files.rst describes
+ * service of vmmgmtd (the server) on host port VMMGMT_FILE_PORT; the same
+ * protocol from the host's vmmgmtctl file push and pull to a guest's
+ * vmmgmtctl file serve (guest port VMMGMT_FILE_PORT), and from a guest's
+ * file send to another guest's file recv (VMMGMT_FILE_RECV_PORT).  Shared
+ * by both ends, the tests and the fuzzer; Documentation/files.rst describes
  * the exchanges, the errors and the security model.
  *
  * Why here and not in uapi/: no module reads or writes any of it.  The
@@ -26,10 +29,14 @@
 #include <assert.h>
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -38,8 +45,19 @@
 #include "vmmgmt_sha256.h"
 #include "vmmgmt_user.h"
 
-/* The host port vmmgmtd's file service listens on (below the dynamic ones). */
+/*
+ * The file service's port (below the dynamic ones): on the host vmmgmtd's
+ * (the guests' put, get, ls, rm, stat), in a guest vmmgmtctl file serve's
+ * (the host's push and pull, into and out of modes/file/dir).
+ */
 #define VMMGMT_FILE_PORT		21
+/*
+ * In a guest, vmmgmtctl file recv's port: puts from other VMs (file send).
+ * A port of its own, so that the owner's foreground recv and the agent
+ * for the host (file serve) can run at once, and a VM whose owner runs no
+ * recv refuses a send at connect (ECONNREFUSED).
+ */
+#define VMMGMT_FILE_RECV_PORT		20
 
 #define VMMGMT_FILE_VERSION		1
 
@@ -72,7 +90,17 @@ enum vmmgmt_file_op {
 
 /* PUT: fail with EEXIST if the name exists. */
 #define VMMGMT_FILE_F_EXCL		0x1
-#define VMMGMT_FILE_F_MASK		VMMGMT_FILE_F_EXCL
+/*
+ * PUT, GET: go on from what the receiver kept of an interrupted transfer
+ * (struct vmmgmt_file_resume follows the first answer).  GET: the
+ * request's @size is the bytes the client kept.
+ */
+#define VMMGMT_FILE_F_RESUME		0x2
+#define VMMGMT_FILE_F_MASK		(VMMGMT_FILE_F_EXCL | VMMGMT_FILE_F_RESUME)
+
+/* The names of partial files kept for --resume: prefix, 16 hex digits. */
+#define VMMGMT_FILE_PART_PREFIX		".vmmgmt-put-part-"
+#define VMMGMT_FILE_GET_PART_PREFIX	".vmmgmt-get-part-"
 
 /**
  * struct vmmgmt_file_req - a request, client to server; @path_len bytes of
@@ -81,9 +109,11 @@ enum vmmgmt_file_op {
  * @magic: %VMMGMT_FILE_REQ_MAGIC.
  * @version: %VMMGMT_FILE_VERSION.
  * @op: enum vmmgmt_file_op.
- * @flags: VMMGMT_FILE_F_* (PUT only; zero otherwise).
+ * @flags: VMMGMT_FILE_F_* (PUT: both; GET: %VMMGMT_FILE_F_RESUME; zero
+ *	otherwise).
  * @path_len: 0..%VMMGMT_FILE_PATH_MAX.
- * @size: PUT: the bytes that will follow; zero otherwise.
+ * @size: PUT: the file's bytes; GET with %VMMGMT_FILE_F_RESUME: the bytes
+ *	the client kept of an earlier get; zero otherwise.
  * @mode: PUT: the permission bits (within %VMMGMT_FILE_MODE_MASK); zero
  *	otherwise.
  * @reserved: zero.
@@ -125,6 +155,23 @@ struct vmmgmt_file_resp {
 	__le32 count;
 	__le32 flags;
 	__le32 reserved;
+};
+
+/**
+ * struct vmmgmt_file_resume - after the first answer (status 0) of a PUT
+ * or GET with %VMMGMT_FILE_F_RESUME: where the data starts.
+ * @offset: PUT: the bytes of the server's partial file (0: none); GET: the
+ *	request's @size, or 0 when the file is shorter.  The chunks carry
+ *	the bytes from @offset on; the end's @total and SHA-256 are still
+ *	the whole file's.
+ * @sha256: SHA-256 of the server's first @offset bytes: the receiver of a
+ *	GET, the sender of a PUT compare it with their own before they go on.
+ *	A PUT's sender that finds them different ends the data at once with
+ *	%ECANCELED in its end (the server drops its partial file).
+ */
+struct vmmgmt_file_resume {
+	__le64 offset;
+	__u8 sha256[VMMGMT_SHA256_DIGEST];
 };
 
 /* LS: the directory had more than VMMGMT_FILE_LS_MAX entries. */
@@ -176,6 +223,26 @@ static_assert(sizeof(struct vmmgmt_file_resp) == 48, "file resp size");
 static_assert(sizeof(struct vmmgmt_file_chunk) == 8, "file chunk size");
 static_assert(sizeof(struct vmmgmt_file_end) == 48, "file end size");
 static_assert(sizeof(struct vmmgmt_file_dirent) == 24, "file dirent size");
+static_assert(sizeof(struct vmmgmt_file_resume) == 40, "file resume size");
+
+/*
+ * The name of a partial file: @prefix and 16 hex digits of the SHA-256 of
+ * @name (the name of the file it becomes), so that a name of any length
+ * gives one that fits, and an interrupted transfer finds its own again.
+ * vmmgmtd keeps a put's beside the export's file (VMMGMT_FILE_PART_PREFIX),
+ * vmmgmtctl a get's beside the local one (VMMGMT_FILE_GET_PART_PREFIX).
+ */
+static inline void vmmgmt_file_part_name(const char *prefix, const char *name,
+					 char *out, size_t size)
+{
+	char hex[VMMGMT_SHA256_HEX];
+	struct vmmgmt_sha256 sha;
+
+	vmmgmt_sha256_init(&sha);
+	vmmgmt_sha256_update(&sha, name, strlen(name));
+	vmmgmt_sha256_final_hex(&sha, hex);
+	snprintf(out, size, "%s%.16s", prefix, hex);
+}
 
 static inline const char *vmmgmt_file_op_name(unsigned int op)
 {
@@ -219,8 +286,12 @@ static inline int vmmgmt_file_req_check(const struct vmmgmt_file_req *req)
 		return -EINVAL;
 	if (le32toh(req->path_len) > VMMGMT_FILE_PATH_MAX)
 		return -ENAMETOOLONG;
-	if (op != VMMGMT_FILE_PUT && (flags || mode || size))
+	if (op == VMMGMT_FILE_GET && flags == VMMGMT_FILE_F_RESUME) {
+		if (mode)
+			return -EINVAL;
+	} else if (op != VMMGMT_FILE_PUT && (flags || mode || size)) {
 		return -EINVAL;
+	}
 	if (mode & ~VMMGMT_FILE_MODE_MASK)
 		return -EINVAL;
 	if (size > VMMGMT_FILE_SIZE_MAX)
@@ -274,33 +345,6 @@ static inline int vmmgmt_file_resp_check(const struct vmmgmt_file_resp *resp,
 }
 
 /* ---- reading and writing whole messages on a byte stream ---- */
-
-/*
- * Exactly @len bytes from @fd (EINTR retried).  Return: 0, -EPIPE when the
- * stream ends first (after some bytes or none: *@got says how many), or
- * -errno.
- */
-static inline int vmmgmt_file_read_full(int fd, void *buf, size_t len,
-					size_t *got)
-{
-	char *p = buf;
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = read(fd, p + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			break;
-		done += n;
-	}
-	if (got)
-		*got = done;
-	return done == len ? 0 : -EPIPE;
-}
 
 static inline void vmmgmt_file_resp_init(struct vmmgmt_file_resp *resp,
 					 unsigned int op, int err)
@@ -367,22 +411,81 @@ static inline int vmmgmt_file_send_end(int sfd, int err, __u64 total,
 	return vmmgmt_file_writev_all(sfd, &iov, 1);
 }
 
+/* The peer of the stream @watch hung up or failed (poll(), no wait). */
+static inline bool vmmgmt_file_peer_gone(int watch)
+{
+	struct pollfd p = { .fd = watch };
+
+	return watch >= 0 && poll(&p, 1, 0) > 0 &&
+	       p.revents & (POLLHUP | POLLERR | POLLNVAL);
+}
+
 /*
- * Send @size bytes of @src (read() from where it stands: a file or a
- * pipe) to the stream @sfd as chunks and the end with their SHA-256.  If
- * @src ends early or fails, the end carries that error (-EIO for a file
+ * Hash the first @len bytes of the file @fd (pread(), its offset left
+ * alone) into @sha, which the caller initialised.  A server passes the
+ * stream as @watch (else -1): the hashing, which no flow control paces,
+ * stops when the peer that asked for it is gone.  Return: 0, -EIO when
+ * the file is shorter, -ECONNRESET (@watch gone), or read()'s -errno.
+ */
+static inline int vmmgmt_file_hash_prefix(int fd, __u64 len,
+					  struct vmmgmt_sha256 *sha, int watch)
+{
+	unsigned int chunks = 0;
+	__u64 done = 0;
+	ssize_t n;
+	char *buf;
+
+	buf = malloc(VMMGMT_FILE_CHUNK_MAX);
+	if (!buf)
+		return -ENOMEM;
+	while (done < len) {
+		size_t want = len - done < VMMGMT_FILE_CHUNK_MAX ?
+			      len - done : VMMGMT_FILE_CHUNK_MAX;
+
+		/* Every 4 MiB: is the peer still there? */
+		if (!(++chunks % 16) && vmmgmt_file_peer_gone(watch)) {
+			free(buf);
+			return -ECONNRESET;
+		}
+
+		n = pread(fd, buf, want, done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return n < 0 ? -errno : -EIO;
+		}
+		vmmgmt_sha256_update(sha, buf, n);
+		done += n;
+	}
+	free(buf);
+	return 0;
+}
+
+/* True when @len bytes at @buf are all zero. */
+static inline bool vmmgmt_file_zero(const char *buf, size_t len)
+{
+	return !len || (!buf[0] && !memcmp(buf, buf + 1, len - 1));
+}
+
+/*
+ * Send the bytes @from..@size of @src (read() from where it stands: a
+ * file at @from, or a pipe) to the stream @sfd as chunks, and the end
+ * with @size and the SHA-256 of the whole: @sha holds the hash of the
+ * first @from bytes (initialised by the caller; vmmgmt_file_hash_prefix()).
+ * If @src ends early or fails, the end carries that error (-EIO for a file
  * that shrank) and so does the return; a file that grew is cut at @size.
  * @digest (VMMGMT_SHA256_DIGEST bytes, or NULL) gets the SHA-256 sent.
  * Return: 0; the -errno of @src (*@local true: the receiver was told);
  * or the stream's -errno (*@local false).
  */
-static inline int vmmgmt_file_send_data(int sfd, int src, __u64 size,
+static inline int vmmgmt_file_send_data(int sfd, int src, __u64 from,
+					__u64 size, struct vmmgmt_sha256 *sha,
 					vmmgmt_file_progress_fn progress,
 					void *arg, __u8 *digest, bool *local)
 {
 	struct vmmgmt_file_chunk hdr = { .magic = htole32(VMMGMT_FILE_DATA_MAGIC) };
-	struct vmmgmt_sha256 sha;
-	__u64 done = 0;
+	__u64 done = from;
 	struct iovec iov[2];
 	ssize_t n;
 	char *buf;
@@ -392,7 +495,6 @@ static inline int vmmgmt_file_send_data(int sfd, int src, __u64 size,
 	buf = malloc(VMMGMT_FILE_CHUNK_MAX);
 	if (!buf)
 		return -ENOMEM;
-	vmmgmt_sha256_init(&sha);
 	while (done < size) {
 		size_t want = size - done < VMMGMT_FILE_CHUNK_MAX ?
 			      size - done : VMMGMT_FILE_CHUNK_MAX;
@@ -405,7 +507,7 @@ static inline int vmmgmt_file_send_data(int sfd, int src, __u64 size,
 			*local = true;
 			break;
 		}
-		vmmgmt_sha256_update(&sha, buf, n);
+		vmmgmt_sha256_update(sha, buf, n);
 		hdr.len = htole32(n);
 		iov[0] = (struct iovec){ &hdr, sizeof(hdr) };
 		iov[1] = (struct iovec){ buf, n };
@@ -416,7 +518,7 @@ static inline int vmmgmt_file_send_data(int sfd, int src, __u64 size,
 		if (progress)
 			progress(arg, done, size);
 	}
-	n = vmmgmt_file_send_end(sfd, err, done, &sha, digest);
+	n = vmmgmt_file_send_end(sfd, err, done, sha, digest);
 	if (n && !err)
 		err = n;
 out:
@@ -425,36 +527,76 @@ out:
 }
 
 /*
- * Receive a file's data announced as @size bytes from the stream @sfd:
- * chunks, then the end, each checked; the bytes go to @dst (write(), -1
- * to drop them).  A failed write() of @dst does not stop the reading: the
- * rest is dropped, so that the stream stays in step.  Return: 0 (the
- * SHA-256 matched); a per-file error, after which the stream can go on:
- * -EBADMSG (SHA-256), the sender's errno from the end, @dst's -errno;
- * or, with *@fatal set, -EPROTO (a chunk or end that breaks the rules),
- * -EPIPE (the stream ended) or the stream's -errno.  @digest (or NULL)
- * gets the SHA-256 of the bytes received when it matched.
+ * Whether @dst may get holes: a regular file, not O_APPEND, written from
+ * its end on (a new or emptied file, or the end of kept bytes), so that a
+ * hole never leaves older bytes standing where zeros belong.
  */
-static inline int vmmgmt_file_recv_data(int sfd, int dst, __u64 size,
+static inline bool vmmgmt_file_may_hole(int dst)
+{
+	struct stat st;
+	off_t pos;
+	int fl;
+
+	if (dst < 0 || fstat(dst, &st) || !S_ISREG(st.st_mode))
+		return false;
+	fl = fcntl(dst, F_GETFL);
+	pos = lseek(dst, 0, SEEK_CUR);
+	return fl >= 0 && !(fl & O_APPEND) && pos >= st.st_size;
+}
+
+/*
+ * One received chunk of @len bytes into @dst: with @sparse
+ * (vmmgmt_file_may_hole()) an all-zero chunk becomes a hole (*@hole: the
+ * file's end is still to be set), anything else is written.  Return: 0
+ * or -errno.
+ */
+static inline int vmmgmt_file_store(int dst, const char *buf, size_t len,
+				    bool sparse, bool *hole)
+{
+	if (sparse && vmmgmt_file_zero(buf, len) && lseek(dst, len, SEEK_CUR) >= 0) {
+		*hole = true;
+		return 0;
+	}
+	*hole = false;
+	return vmmgmt_write_all(dst, buf, len);
+}
+
+/*
+ * Receive a file of @size bytes from the stream @sfd, from byte @from on:
+ * chunks, then the end, each checked; the bytes go to @dst (write() from
+ * where it stands, -1 to drop them; all-zero chunks become holes where
+ * vmmgmt_file_may_hole() allows, so that a sparse file stays sparse).  @sha holds the hash
+ * of the first @from bytes (initialised by the caller).  A failed write()
+ * of @dst does not stop the reading: the rest is dropped, so that the
+ * stream stays in step.  Return: 0 (the SHA-256 matched); a per-file
+ * error, after which the stream can go on: -EBADMSG (SHA-256), the
+ * sender's errno from the end, @dst's -errno; or, with *@fatal set,
+ * -EPROTO (a chunk or end that breaks the rules), -EPIPE (the stream
+ * ended) or the stream's -errno.  Either way what was written to @dst
+ * stands, a trailing hole included.  @digest (or NULL) gets the SHA-256
+ * of the bytes received when it matched.
+ */
+static inline int vmmgmt_file_recv_data(int sfd, int dst, __u64 from,
+					__u64 size, struct vmmgmt_sha256 *sha,
 					vmmgmt_file_progress_fn progress,
 					void *arg, __u8 *digest, bool *fatal)
 {
-	struct vmmgmt_sha256 sha;
 	struct vmmgmt_file_chunk hdr;
 	struct vmmgmt_file_end end;
 	__u8 got[VMMGMT_SHA256_DIGEST];
-	__u64 done = 0;
+	__u64 done = from;
+	bool hole = false, sparse = vmmgmt_file_may_hole(dst);
 	__u32 len, status;
 	int err, werr = 0;
+	off_t pos;
 	char *buf;
 
 	*fatal = true;
 	buf = malloc(VMMGMT_FILE_CHUNK_MAX);
 	if (!buf)
 		return -ENOMEM;
-	vmmgmt_sha256_init(&sha);
 	for (;;) {
-		err = vmmgmt_file_read_full(sfd, &hdr, sizeof(hdr), NULL);
+		err = vmmgmt_read_full(sfd, &hdr, sizeof(hdr), NULL);
 		if (err)
 			goto out;
 		if (le32toh(hdr.magic) == VMMGMT_FILE_END_MAGIC)
@@ -462,15 +604,15 @@ static inline int vmmgmt_file_recv_data(int sfd, int dst, __u64 size,
 		len = le32toh(hdr.len);
 		err = -EPROTO;
 		if (le32toh(hdr.magic) != VMMGMT_FILE_DATA_MAGIC || !len ||
-		    len > VMMGMT_FILE_CHUNK_MAX || len > size - done)
+		    len > VMMGMT_FILE_CHUNK_MAX || done > size || len > size - done)
 			goto out;
-		err = vmmgmt_file_read_full(sfd, buf, len, NULL);
+		err = vmmgmt_read_full(sfd, buf, len, NULL);
 		if (err)
 			goto out;
-		vmmgmt_sha256_update(&sha, buf, len);
+		vmmgmt_sha256_update(sha, buf, len);
 		done += len;
 		if (dst >= 0 && !werr) {
-			werr = vmmgmt_write_all(dst, buf, len);
+			werr = vmmgmt_file_store(dst, buf, len, sparse, &hole);
 			if (werr)
 				dst = -1;
 		}
@@ -478,8 +620,8 @@ static inline int vmmgmt_file_recv_data(int sfd, int dst, __u64 size,
 			progress(arg, done, size);
 	}
 	memcpy(&end, &hdr, sizeof(hdr));
-	err = vmmgmt_file_read_full(sfd, (char *)&end + sizeof(hdr),
-				    sizeof(end) - sizeof(hdr), NULL);
+	err = vmmgmt_read_full(sfd, (char *)&end + sizeof(hdr),
+			       sizeof(end) - sizeof(hdr), NULL);
 	if (err)
 		goto out;
 	status = le32toh(end.status);
@@ -488,7 +630,7 @@ static inline int vmmgmt_file_recv_data(int sfd, int dst, __u64 size,
 	    (!status && done != size))
 		goto out;
 	*fatal = false;
-	vmmgmt_sha256_final(&sha, got);
+	vmmgmt_sha256_final(sha, got);
 	if (status)
 		err = -(int)status;
 	else if (memcmp(got, end.sha256, sizeof(got)))
@@ -498,6 +640,12 @@ static inline int vmmgmt_file_recv_data(int sfd, int dst, __u64 size,
 	if (!err && digest)
 		memcpy(digest, got, sizeof(got));
 out:
+	/* A hole at the end: the file's size says where it ends. */
+	if (hole && dst >= 0) {
+		pos = lseek(dst, 0, SEEK_CUR);
+		if ((pos < 0 || ftruncate(dst, pos)) && !err)
+			err = -errno;
+	}
 	free(buf);
 	return err;
 }

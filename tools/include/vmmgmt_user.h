@@ -224,6 +224,32 @@ static inline int vmmgmt_open_ioctl(const char *dev, unsigned long req,
 }
 
 /*
+ * Exactly @len bytes from @fd into @buf, a read() after a short one (EINTR
+ * retried); *@got (or NULL) says how many came.  Return: 0, -EPIPE when
+ * @fd ended first (after some bytes or none), or -errno.
+ */
+static inline int vmmgmt_read_full(int fd, void *buf, size_t len, size_t *got)
+{
+	char *p = buf;
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = read(fd, p + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			break;
+		done += n;
+	}
+	if (got)
+		*got = done;
+	return done == len ? 0 : -EPIPE;
+}
+
+/*
  * All of @len bytes of @buf to @fd, a write() after a short one (EINTR
  * retried).  Return: 0, -EIO if write() returned 0, or -errno.
  */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "file_client.h"
 
@@ -42,7 +43,7 @@ static int file_answer(int sfd, unsigned int op, struct vmmgmt_file_resp *resp)
 {
 	int err;
 
-	err = vmmgmt_file_read_full(sfd, resp, sizeof(*resp), NULL);
+	err = vmmgmt_read_full(sfd, resp, sizeof(*resp), NULL);
 	if (err)
 		return err;
 	if (vmmgmt_file_resp_check(resp, op))
@@ -61,83 +62,196 @@ static void file_info(struct vmmgmt_file_info *info,
 	info->mtime_nsec = le32toh(resp->mtime_nsec);
 }
 
-/**
- * vmmgmt_file_client_put() - send a file to the server.
- * @sfd: the stream.
- * @src: the file's data, read from where it stands.
- * @size: its bytes.
- * @mode: its permission bits.
- * @flags: VMMGMT_FILE_F_*.
- * @remote: the path in the export.
- * @info: the new file as the server made it, or NULL.
- * @digest: the SHA-256 sent (VMMGMT_SHA256_DIGEST bytes), or NULL.
- * @progress: called after each chunk, or NULL.
- * @arg: its argument.
- *
- * The server's first answer says whether it takes the file; only then
- * the data goes, and its final answer says whether the SHA-256 matched
- * and the file is in place.
- *
- * Context: blocking.
- * Return: 0, or the -errno of the server, of @src or of the stream.
+/*
+ * After the first answer of a resumed transfer: where the data starts,
+ * checked against the most it can be (@max).  Return: 0 or -errno.
  */
-int vmmgmt_file_client_put(int sfd, int src, __u64 size, __u32 mode,
-			   __u32 flags, const char *remote,
-			   struct vmmgmt_file_info *info, __u8 *digest,
-			   vmmgmt_file_progress_fn progress, void *arg)
+static int file_resume(int sfd, __u64 max, __u64 *from, __u8 *sha256)
+{
+	struct vmmgmt_file_resume rs;
+	int err;
+
+	err = vmmgmt_read_full(sfd, &rs, sizeof(rs), NULL);
+	if (err)
+		return err;
+	*from = le64toh(rs.offset);
+	if (*from > max)
+		return -EPROTO;
+	memcpy(sha256, rs.sha256, VMMGMT_SHA256_DIGEST);
+	return 0;
+}
+
+/*
+ * Whether the first @len bytes of @fd hash to @want; @sha gets their
+ * hash (to go on from).  Return: 1 equal, 0 different, or -errno.
+ */
+static int file_prefix_same(int fd, __u64 len, const __u8 *want,
+			    struct vmmgmt_sha256 *sha)
+{
+	struct vmmgmt_sha256 copy;
+	__u8 got[VMMGMT_SHA256_DIGEST];
+	int err;
+
+	vmmgmt_sha256_init(sha);
+	err = vmmgmt_file_hash_prefix(fd, len, sha, -1);
+	if (err)
+		return err;
+	copy = *sha;
+	vmmgmt_sha256_final(&copy, got);
+	return !memcmp(got, want, sizeof(got));
+}
+
+/* A put's data from @from on and its final answer. */
+static int file_put_data(int sfd, int src, __u64 from, __u64 size,
+			 struct vmmgmt_sha256 *sha, struct vmmgmt_file_xfer *x)
 {
 	struct vmmgmt_file_resp resp;
 	bool local;
 	int err, final;
 
+	if (x->progress)
+		x->progress(x->arg, from, size);
+	if (lseek(src, from, SEEK_SET) < 0 && from)
+		return -errno;
+	err = vmmgmt_file_send_data(sfd, src, from, size, sha, x->progress,
+				    x->arg, x->digest, &local);
+	if (err && !local) {
+		x->broken = true;
+		return err;
+	}
+	final = vmmgmt_read_full(sfd, &resp, sizeof(resp), NULL);
+	if (final) {
+		x->broken = true;
+		return err ? err : final;
+	}
+	if (vmmgmt_file_resp_check(&resp, VMMGMT_FILE_PUT))
+		return err ? err : -EPROTO;
+	final = -(int)le32toh(resp.status);
+	if (err)
+		return err;
+	if (!final)
+		file_info(&x->info, &resp);
+	return final;
+}
+
+/**
+ * vmmgmt_file_client_put() - send a file to the server.
+ * @sfd: the stream.
+ * @src: the file's data: a file at its start (or a pipe, without
+ *	%VMMGMT_FILE_F_RESUME).
+ * @size: its bytes.
+ * @mode: its permission bits.
+ * @remote: the path in the export.
+ * @x: the flags, progress and results (struct vmmgmt_file_xfer).
+ *
+ * The server's first answer says whether it takes the file; only then
+ * the data goes, and its final answer says whether the SHA-256 matched
+ * and the file is in place.  With %VMMGMT_FILE_F_RESUME the server says
+ * how much of an interrupted put it kept: when the SHA-256 of those bytes
+ * is that of @src's first bytes, only the rest goes (@x->resumed);
+ * otherwise the put is cancelled and made again whole (@x->restarted).
+ *
+ * Context: blocking.
+ * Return: 0, or the -errno of the server, of @src or of the stream.
+ */
+int vmmgmt_file_client_put(int sfd, int src, __u64 size, __u32 mode,
+			   const char *remote, struct vmmgmt_file_xfer *x)
+{
+	__u8 theirs[VMMGMT_SHA256_DIGEST];
+	struct vmmgmt_file_resp resp;
+	struct vmmgmt_sha256 sha;
+	__u32 flags = x->flags;
+	__u64 from = 0;
+	int err, same;
+
+again:
 	err = file_request(sfd, VMMGMT_FILE_PUT, remote, size,
 			   mode & VMMGMT_FILE_MODE_MASK, flags);
 	if (!err)
 		err = file_answer(sfd, VMMGMT_FILE_PUT, &resp);
+	if (!err && flags & VMMGMT_FILE_F_RESUME)
+		err = file_resume(sfd, size, &from, theirs);
 	if (err)
 		return err;
-	err = vmmgmt_file_send_data(sfd, src, size, progress, arg, digest, &local);
-	if (err && !local)
-		return err;
-	final = file_answer(sfd, VMMGMT_FILE_PUT, &resp);
-	if (err)
-		return err;
-	if (!final)
-		file_info(info, &resp);
-	return final;
+	vmmgmt_sha256_init(&sha);
+	if (from) {
+		same = file_prefix_same(src, from, theirs, &sha);
+		if (same <= 0) {
+			/* Not our bytes (or unreadable): cancel, then all of it. */
+			err = vmmgmt_file_send_end(sfd, ECANCELED, from, &sha, NULL);
+			if (!err)
+				err = file_answer(sfd, VMMGMT_FILE_PUT, &resp);
+			if (err != -ECANCELED)
+				return err ? err : -EPROTO;
+			x->restarted = true;
+			flags &= ~VMMGMT_FILE_F_RESUME;
+			from = 0;
+			goto again;
+		}
+	}
+	x->resumed = from;
+	return file_put_data(sfd, src, from, size, &sha, x);
 }
 
 /**
  * vmmgmt_file_client_get() - fetch a file from the server.
  * @sfd: the stream.
  * @remote: the path in the export.
- * @dst: where the data goes (write()).
- * @info: the file as the server saw it, or NULL.
- * @digest: the SHA-256 received and checked, or NULL.
- * @progress: called after each chunk, or NULL.
- * @arg: its argument.
+ * @dst: where the data goes: write() from where it stands; with
+ *	%VMMGMT_FILE_F_RESUME a regular file holding @x->have bytes of an
+ *	earlier get (its offset is set here).
+ * @x: the flags, progress and results (struct vmmgmt_file_xfer).
  *
  * Context: blocking.
  * Return: 0 once every byte was written to @dst and the SHA-256 matched;
- * -EBADMSG when it did not; or the -errno of the server, of @dst or of
- * the stream.  The caller drops what went to @dst on an error.
+ * -EBADMSG when it did not; -ESTALE when the server's first @x->have bytes
+ * are not @dst's (the stream is out of step then: close it, and get
+ * the file whole); or the -errno of the server, of @dst or of the stream
+ * (@x->broken: the stream's; what @dst got can be resumed).
  */
 int vmmgmt_file_client_get(int sfd, const char *remote, int dst,
-			   struct vmmgmt_file_info *info, __u8 *digest,
-			   vmmgmt_file_progress_fn progress, void *arg)
+			   struct vmmgmt_file_xfer *x)
 {
+	bool resume = x->flags & VMMGMT_FILE_F_RESUME;
+	__u8 theirs[VMMGMT_SHA256_DIGEST];
 	struct vmmgmt_file_resp resp;
-	bool fatal;
-	int err;
+	struct vmmgmt_sha256 sha;
+	__u64 from = 0, size;
+	int err, same;
 
-	err = file_request(sfd, VMMGMT_FILE_GET, remote, 0, 0, 0);
+	err = file_request(sfd, VMMGMT_FILE_GET, remote, resume ? x->have : 0, 0,
+			   resume ? VMMGMT_FILE_F_RESUME : 0);
 	if (!err)
 		err = file_answer(sfd, VMMGMT_FILE_GET, &resp);
 	if (err)
-		return err;
-	file_info(info, &resp);
-	return vmmgmt_file_recv_data(sfd, dst, le64toh(resp.size), progress, arg,
-				     digest, &fatal);
+		goto out;
+	file_info(&x->info, &resp);
+	size = le64toh(resp.size);
+	vmmgmt_sha256_init(&sha);
+	if (resume) {
+		err = file_resume(sfd, x->have < size ? x->have : size, &from,
+				  theirs);
+		if (!err && from && from != x->have)
+			err = -EPROTO;
+		if (err)
+			goto out;
+		same = from ? file_prefix_same(dst, from, theirs, &sha) : 1;
+		if (same <= 0)
+			return same ? same : -ESTALE;
+		if (ftruncate(dst, from) || lseek(dst, from, SEEK_SET) < 0)
+			return -errno;
+	}
+	x->resumed = from;
+	if (x->progress)
+		x->progress(x->arg, from, size);
+	err = vmmgmt_file_recv_data(sfd, dst, from, size, &sha, x->progress,
+				    x->arg, x->digest, &x->broken);
+	if (x->broken && err == -EPROTO)
+		x->broken = false;
+	return err;
+out:
+	x->broken = err == -EPIPE || err == -ECONNRESET;
+	return err;
 }
 
 /**
@@ -187,13 +301,13 @@ static int file_dirent(int sfd, char *name, struct vmmgmt_file_info *info)
 	size_t len;
 	int err;
 
-	err = vmmgmt_file_read_full(sfd, &de, sizeof(de), NULL);
+	err = vmmgmt_read_full(sfd, &de, sizeof(de), NULL);
 	if (err)
 		return err;
 	len = le16toh(de.name_len);
 	if (!len || len > VMMGMT_FILE_NAME_MAX || de.reserved)
 		return -EPROTO;
-	err = vmmgmt_file_read_full(sfd, name, len, NULL);
+	err = vmmgmt_read_full(sfd, name, len, NULL);
 	if (err)
 		return err;
 	name[len] = '\0';

@@ -5,7 +5,9 @@
  * MODE" switches one (sysfs modes/MODE/enabled).  On the host, "stats VM
  * --period MS|--off|--get" asks the guest module of VM to sample (or to
  * stop, or to say how it samples), through a VMMGMT_MODE_STATS request;
- * the guest's owner must have left the statistics mode on.
+ * the guest's owner must have left the statistics mode on.  Also for
+ * file.c and file_serve.c: guest_has_mode() (host), guest_sysfs() and
+ * set_mode_or_exit() (guest).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,17 +42,43 @@ static int mode_by_name(const char *name)
 	return -1;
 }
 
-/* The sysfs directory of the guest device (--device picks another). */
-static void guest_sysfs(const struct ctl *ctl, char *buf, size_t size)
+/*
+ * The sysfs directory of the guest device (--device picks another;
+ * VMMGMT_SYSFS=DIR in the environment, for the tests, names it).
+ */
+void guest_sysfs(const struct ctl *ctl, char *buf, size_t size)
 {
-	const char *base;
+	const char *base, *env = getenv("VMMGMT_SYSFS");
 
+	if (env) {
+		snprintf(buf, size, "%s", env);
+		return;
+	}
 	if (!ctl->device) {
 		snprintf(buf, size, GUEST_SYSFS);
 		return;
 	}
 	base = strrchr(ctl->device, '/');
 	snprintf(buf, size, "/sys/class/misc/%s", base ? base + 1 : ctl->device);
+}
+
+/*
+ * Put the guest's file @fd in @mode (VMMGMT_IOC_SET_MODE); exits with a
+ * message when the owner has the mode off, or on any other error.
+ */
+void set_mode_or_exit(int fd, const char *path, __u32 mode)
+{
+	struct vmmgmt_mode_req mr = { .mode = mode };
+	const char *name = vmmgmt_mode_name(mode);
+
+	if (!ioctl(fd, VMMGMT_IOC_SET_MODE, &mr))
+		return;
+	if (errno == EPERM) {
+		vmmgmtctl_err("%s: %s mode is off: 'vmmgmtctl modes enable %s' (root) switches it on",
+			      path, name, name);
+		exit(1);
+	}
+	fail(path, "SET_MODE", errno, true);
 }
 
 static int modes_switch(const char *dir, const char *verb, const char *name)
@@ -160,10 +189,10 @@ static long long now_ms(void)
 }
 
 /*
- * Whether the guest of @vm told the host it has the statistics mode on:
- * 1 yes, 0 no, -1 unknown (an older guest module, or none bound).
+ * Whether the guest of @vm told the host it has @mode on: 1 yes, 0 no, -1
+ * unknown (an older guest module, or none bound).
  */
-static int guest_has_stats(const char *vm)
+int guest_has_mode(const char *vm, const char *mode)
 {
 	char path[512], val[128], *tok, *save;
 
@@ -172,7 +201,7 @@ static int guest_has_stats(const char *vm)
 		return -1;
 	for (tok = strtok_r(val, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save))
-		if (!strcmp(tok, "stats"))
+		if (!strcmp(tok, mode))
 			return 1;
 	return 0;
 }
@@ -212,7 +241,7 @@ int stats_request(const struct ctl *ctl, const char *vm)
 		vmmgmtctl_err("stats: no VM '%s' (see vmmgmtctl status)", vm);
 		return 1;
 	}
-	if (!guest_has_stats(vm)) {
+	if (!guest_has_mode(vm, "stats")) {
 		vmmgmtctl_err("stats: the statistics mode is off in %s: its owner disabled it (modes/stats/enabled in the guest)",
 			      vm);
 		return 1;

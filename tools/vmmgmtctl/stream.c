@@ -349,10 +349,11 @@ static int run_command(const struct ctl *ctl, int lfd, int sfd,
 /*
  * The listener: PORT, or a dynamic port with NAME published for it.  In
  * a guest a named listener is bound first (VMMGMT_IOC_BIND), which the
- * names ioctls want, and listens on its bound port.
+ * names ioctls want, and listens on its bound port.  Also for file recv
+ * and serve (file_serve.c).
  */
-static __u32 listen_setup(int fd, bool host, const char *path, __u32 port,
-			  const char *name)
+__u32 listen_setup(int fd, bool host, const char *path, __u32 port,
+		   const char *name)
 {
 	struct vmmgmt_stream_listen l = { .port = port };
 	struct vmmgmt_bind b = { .port = port };
@@ -370,7 +371,7 @@ static __u32 listen_setup(int fd, bool host, const char *path, __u32 port,
 }
 
 /* Wait for a stream on the listener (--timeout); false on timeout. */
-static bool wait_stream(int lfd, int timeout_ms)
+bool wait_stream(int lfd, int timeout_ms)
 {
 	struct pollfd p = { .fd = lfd, .events = POLLIN };
 	int ret;

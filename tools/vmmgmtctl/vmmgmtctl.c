@@ -71,20 +71,45 @@ static void usage(FILE *f)
 		"                     connect (stdin goes to the first), or with CMD as\n"
 		"                     its stdin and stdout; stop after --count streams\n"
 		"                     (default 1, with CMD none) (ABI 0.7)\n"
-		"  file put LOCAL [REMOTE]\n"
+		"  file put [--resume] LOCAL [REMOTE]\n"
 		"                     copy the regular file LOCAL into the host's export\n"
 		"                     for this VM as REMOTE (default: LOCAL's name; a\n"
 		"                     REMOTE ending in / is a directory), its permissions\n"
 		"                     carried; it appears there only once its SHA-256\n"
-		"                     matched (guest, file mode on, ABI 0.7)\n"
-		"  file get REMOTE [LOCAL]\n"
+		"                     matched (guest, file mode on, ABI 0.7); --resume:\n"
+		"                     go on from what the host kept of an interrupted put\n"
+		"  file get [--resume] REMOTE [LOCAL]\n"
 		"                     copy REMOTE from the export to LOCAL (default:\n"
 		"                     REMOTE's name here; a directory; - for stdout),\n"
-		"                     renamed into place once its SHA-256 matched\n"
+		"                     renamed into place once its SHA-256 matched;\n"
+		"                     --resume: go on from what an interrupted get kept\n"
 		"  file ls [DIR]      the export's entries (or DIR's): mode, size,\n"
 		"                     mtime (UTC), name\n"
 		"  file rm REMOTE     remove a file (not a directory) of the export\n"
 		"  file stat REMOTE   type, mode, size and mtime of REMOTE\n"
+		"  file push [--resume] VM LOCAL [REMOTE]\n"
+		"                     put LOCAL into the directory VM's owner chose for\n"
+		"                     the host (modes/file/dir), as for file put; VM a\n"
+		"                     name or an id (host; VM runs file serve, its file\n"
+		"                     mode on)\n"
+		"  file pull [--resume] VM REMOTE [LOCAL]\n"
+		"                     get REMOTE out of that directory, as for file get\n"
+		"                     (host)\n"
+		"  file send [--resume] VM LOCAL [REMOTE]\n"
+		"                     put LOCAL into the directory of VM's file recv; VM\n"
+		"                     an id, or a name that file recv published (guest,\n"
+		"                     file mode on, the host's policy letting the pair)\n"
+		"  file serve         the agent for the host's push and pull: serve them\n"
+		"                     below modes/file/dir while file mode is on, each\n"
+		"                     request audited on stderr and syslog (guest, root,\n"
+		"                     runs until killed; --count N: N streams)\n"
+		"  file recv [--from VM,...] [DIR]\n"
+		"                     take other VMs' file send into DIR (default: here),\n"
+		"                     puts only, of new names in DIR itself, none\n"
+		"                     hidden, from the VMs of --from (ids, or names\n"
+		"                     they published) or any VM; --name NAME publishes\n"
+		"                     NAME for it; audited like serve; until killed, or\n"
+		"                     --count streams, or --timeout without one (guest)\n"
 		"  call NAME [ARGS...]\n"
 		"                     run the host service NAME with ARGS (after --\n"
 		"                     when one starts with -): stdin goes to it, its\n"
@@ -126,20 +151,25 @@ static void usage(FILE *f)
 		"                     upgrade --wait SECS: see upgrade\n"
 		"  -n, --count N      recv, listen, echo-server: stop after N messages\n"
 		"                     (recv: 1; listen, echo-server: 0, never); top: N\n"
-		"                     refreshes (0, never); accept: N streams\n"
-		"  -N, --name NAME    listen, echo-server, accept PORT: publish NAME for\n"
-		"                     the port (withdrawn when vmmgmtctl exits)\n"
+		"                     refreshes (0, never); accept, file serve, file\n"
+		"                     recv: N streams\n"
+		"  -N, --name NAME    listen, echo-server, accept PORT, file recv: publish\n"
+		"                     NAME for the port (withdrawn when vmmgmtctl exits)\n"
 		"  -t, --timeout SEC  send --wait, recv, listen: give up (exit 1) after SEC\n"
 		"                     seconds without a message (default: wait forever);\n"
-		"                     accept: without a stream; connect, file: wait SEC\n"
-		"                     for the listener to accept (default 5); call: the\n"
-		"                     whole call (exit 124)\n"
+		"                     accept, file recv: without a stream; connect,\n"
+		"                     file: wait SEC for the listener to accept\n"
+		"                     (default 5); call: the whole call (exit 124)\n"
 		"  -p, --period MS    stats VM: sample every MS ms (100..60000)\n"
 		"      --off          stats VM: stop sampling\n"
 		"      --get          stats VM: how the guest samples now\n"
 		"      --dir DIR      vm, upgrade: vmmgmtd's socket directory, with its\n"
 		"                     control socket DIR/vmmgmtd.ctl (default\n"
 		"                     $VMMGMT_DIR, else /run/vmmgmt)\n"
+		"      --resume       file put, get, push, pull, send: send or fetch only\n"
+		"                     the bytes an interrupted transfer of the same file\n"
+		"                     did not keep, once the SHA-256 of those kept matched\n"
+		"      --from VM,...  file recv: take files from these VMs alone\n"
 		"      --id N, --size S[K|M], --vectors N\n"
 		"                     vm add: the VM's id (default: the lowest free),\n"
 		"                     region size and interrupt vectors (default:\n"
@@ -404,6 +434,8 @@ int main(int argc, char **argv)
 		{ "id", required_argument, NULL, 'I' },
 		{ "size", required_argument, NULL, 'S' },
 		{ "vectors", required_argument, NULL, 'V' },
+		{ "resume", no_argument, NULL, 'R' },
+		{ "from", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -481,6 +513,14 @@ int main(int argc, char **argv)
 			break;
 		case 'V':
 			ctl.vm_vectors = optarg;
+			break;
+		case 'R':
+			ctl.resume = true;
+			break;
+		case 'F':
+			if (!optarg[0])
+				usage_error("empty --from", NULL);
+			ctl.from = optarg;
 			break;
 		case 'h':
 			usage(stdout);

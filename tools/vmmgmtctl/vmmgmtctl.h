@@ -10,8 +10,12 @@
  * modes.c	modes: list and switch them (guest), host-driven sampling
  *		(host: stats VM --period/--off/--get)
  * stream.c	streams (ABI 0.7): connect, accept
- * file.c	file mode (guest): file put, get, ls, rm, stat, with
- *		file_client.c, the client of the file protocol on any stream
+ * file.c	file mode's clients: file put, get, ls, rm, stat, send
+ *		(guest), push, pull (host), with file_client.c, the client
+ *		of the file protocol on any stream
+ * file_serve.c	file mode's servers in a guest: file serve (the host's
+ *		push and pull), file recv (other VMs' send), on vmmgmtd's
+ *		file service (../vmmgmtd/files.c)
  * vm.c		vmmgmtd's VMs through its control socket: vm add, del, list
  *		(host)
  * upgrade.c	replacing the host module through vmmgmtd: upgrade (host)
@@ -55,6 +59,8 @@ struct ctl {
 	const char *vm_size;	/* vm add --size */
 	const char *vm_vectors;	/* vm add --vectors */
 	const char *upgrade_wait;	/* upgrade --wait SECS */
+	bool resume;		/* file put, get: --resume */
+	const char *from;	/* file recv --from: VM,... */
 };
 
 noreturn void usage_error(const char *msg, const char *arg);
@@ -101,8 +107,20 @@ static inline int read_file(const char *path, char *buf, size_t size)
 	return vmmgmt_read_text(path, buf, size);
 }
 
-/* stream.c, also for file.c */
+/* stream.c, also for file.c and file_serve.c */
 void fmt_bytes(unsigned long long n, char *buf, size_t size);
+__u32 listen_setup(int fd, bool host, const char *path, __u32 port,
+		   const char *name);
+bool wait_stream(int lfd, int timeout_ms);
+
+/* modes.c, also for file.c and file_serve.c */
+int guest_has_mode(const char *vm, const char *mode);
+void guest_sysfs(const struct ctl *ctl, char *buf, size_t size);
+void set_mode_or_exit(int fd, const char *path, __u32 mode);
+
+/* file_serve.c, for file.c */
+int file_serve(const struct ctl *ctl, int argc, char **argv);
+int file_recv(const struct ctl *ctl, int argc, char **argv);
 
 /* stats.c, also for sched.c */
 bool vm_name_ok(const char *name);

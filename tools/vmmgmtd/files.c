@@ -8,8 +8,12 @@
  * the other until the client's end); several streams of a VM are served
  * by several threads on one export, whose counters are under its lock.
  * It calls libc and the protocol header only, so that the tests drive it
- * over socketpairs (tools/tests/vmmgmt_file_test.c); config.c calls
- * vmmgmtd_files_setting() for the files* keys of NAME.conf.
+ * over socketpairs (tools/tests/vmmgmt_file_proto_test.c) and vmmgmtctl
+ * links it as the guest's agent (vmmgmtctl/file_serve.c); config.c calls
+ * vmmgmtd_files_setting() for the files* keys of NAME.conf.  It prints
+ * nothing: what each request did goes to the export's audit hook
+ * (struct vmmgmtd_files_event), which vmmgmtd logs with -v
+ * (files_listen.c) and the guest's agent writes as its audit lines.
  *
  * Why in vmmgmtd and not a daemon of its own: vmmgmtd already knows every
  * VM by name and id and reads their configuration (NAME.conf is where an
@@ -39,7 +43,6 @@
 
 #include "files.h"
 #include "vmmgmt_file_proto.h"
-#include "vmmgmtd.h"
 
 /* How deep the walk at open counts the export's bytes. */
 #define FILES_WALK_DEPTH	32
@@ -198,7 +201,8 @@ static __u64 files_walk(int dfd, unsigned int depth)
  * @len: @err's size.
  *
  * The directory must exist (it is not created) and be a directory; the
- * bytes of the regular files in it are counted once for the quota.
+ * bytes of the regular files in it are counted once for the quota (not
+ * without one).
  *
  * Context: any thread; no lock.
  * Return: 0, or -errno with a message in @err.
@@ -231,13 +235,20 @@ int vmmgmtd_files_open(struct vmmgmtd_files_export *e, const char *vm,
 	e->conf = *conf;
 	e->conf.dir = NULL;
 	ret = pthread_mutex_init(&e->lock, NULL);
+	if (!ret) {
+		ret = pthread_mutex_init(&e->names, NULL);
+		if (ret)
+			pthread_mutex_destroy(&e->lock);
+	}
 	if (ret) {
 		close(e->root_fd);
 		e->root_fd = -1;
 		snprintf(err, len, "%s: %s", vm, strerror(ret));
 		return -ret;
 	}
-	fd = openat(e->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Counted for the quota alone: without one, no walk. */
+	fd = conf->quota ? openat(e->root_fd, ".", O_RDONLY | O_DIRECTORY |
+				  O_CLOEXEC) : -1;
 	if (fd >= 0)
 		e->used = files_walk(fd, FILES_WALK_DEPTH);
 	return 0;
@@ -256,7 +267,31 @@ void vmmgmtd_files_close(struct vmmgmtd_files_export *e)
 		return;
 	close(e->root_fd);
 	e->root_fd = -1;
+	pthread_mutex_destroy(&e->names);
 	pthread_mutex_destroy(&e->lock);
+}
+
+/**
+ * vmmgmtd_files_refusing() - an export without a directory, whose every
+ * request is answered with @err and ends the session: for a stream that
+ * must be told why it is not served (the guest's agent: file mode off,
+ * no directory, a VM not let in); a peer that sends no request within
+ * VMMGMTD_FILES_REFUSE_IDLE_MS is let go.
+ * @e: the export, filled in; vmmgmtd_files_close() has nothing to undo.
+ * @who: the peer, for the audit.
+ * @err: a negative errno.
+ *
+ * Context: any thread.
+ */
+void vmmgmtd_files_refusing(struct vmmgmtd_files_export *e, const char *who,
+			    int err)
+{
+	memset(e, 0, sizeof(*e));
+	e->root_fd = -1;
+	e->refuse = err;
+	/* A refused peer sends its request at once, or holds a slot for nothing. */
+	e->idle_ms = VMMGMTD_FILES_REFUSE_IDLE_MS;
+	snprintf(e->vm, sizeof(e->vm), "%s", who);
 }
 
 /**
@@ -451,9 +486,28 @@ static int files_parent(const struct vmmgmtd_files_export *e, char *path,
 
 /* ---- answers ---- */
 
+/*
+ * One request being served: its export and stream, and what the audit
+ * hook hears of it (@ev.err: the status answered last).
+ */
+struct files_req {
+	struct vmmgmtd_files_export *e;
+	int sfd;
+	struct vmmgmtd_files_event ev;
+};
+
 static int files_send(int fd, const void *buf, size_t len)
 {
 	return vmmgmt_write_all(fd, buf, len);
+}
+
+/* The data's progress: the bytes that crossed the stream, for the audit. */
+static void files_progress(void *arg, __u64 done, __u64 total)
+{
+	struct files_req *r = arg;
+
+	(void)total;
+	r->ev.bytes = done - r->ev.from;
 }
 
 static void files_resp_stat(struct vmmgmt_file_resp *resp, const struct stat *st)
@@ -464,39 +518,38 @@ static void files_resp_stat(struct vmmgmt_file_resp *resp, const struct stat *st
 	resp->mtime_nsec = htole32(st->st_mtim.tv_nsec);
 }
 
-/* An answer with only a status: 0, or the stream's -errno. */
-static int files_answer(int fd, unsigned int op, int err)
-{
-	struct vmmgmt_file_resp resp;
-
-	vmmgmt_file_resp_init(&resp, op, err);
-	return files_send(fd, &resp, sizeof(resp));
-}
-
-/* An answer with a file's stat, or only @err. */
-static int files_answer_stat(int fd, unsigned int op, int err,
+/* An answer to @r with a file's stat, or only @err: 0 or the stream's -errno. */
+static int files_answer_stat(struct files_req *r, int err,
 			     const struct stat *st)
 {
 	struct vmmgmt_file_resp resp;
 
-	vmmgmt_file_resp_init(&resp, op, err);
-	if (!err)
+	r->ev.err = err;
+	vmmgmt_file_resp_init(&resp, r->ev.op, err);
+	if (!err && st)
 		files_resp_stat(&resp, st);
-	return files_send(fd, &resp, sizeof(resp));
+	return files_send(r->sfd, &resp, sizeof(resp));
+}
+
+/* An answer with only a status. */
+static int files_answer(struct files_req *r, int err)
+{
+	return files_answer_stat(r, err, NULL);
 }
 
 /* ---- the operations: each answers, and returns only the stream's error ---- */
 
-static int files_stat(struct vmmgmtd_files_export *e, int sfd, const char *path)
+static int files_stat(struct files_req *r, const char *path)
 {
+	struct vmmgmtd_files_export *e = r->e;
 	struct stat st;
 	int fd, err;
 
 	if (files_is_tmp(files_base(path)))
-		return files_answer(sfd, VMMGMT_FILE_STAT, -ENOENT);
+		return files_answer(r, -ENOENT);
 	err = files_get_open(e);
 	if (err)
-		return files_answer(sfd, VMMGMT_FILE_STAT, err);
+		return files_answer(r, err);
 	fd = files_openat2(e, path, O_PATH);
 	err = fd < 0 ? fd : 0;
 	if (fd >= 0) {
@@ -505,21 +558,54 @@ static int files_stat(struct vmmgmtd_files_export *e, int sfd, const char *path)
 		close(fd);
 	}
 	files_put_open(e);
-	return files_answer_stat(sfd, VMMGMT_FILE_STAT, err, &st);
+	if (!err)
+		r->ev.size = st.st_size;
+	return files_answer_stat(r, err, &st);
 }
 
-static int files_get(struct vmmgmtd_files_export *e, int sfd, const char *path)
+/*
+ * The answer that starts a resumed transfer: status 0 and where the data
+ * starts, with the SHA-256 of the first @from bytes of @fd into @sha
+ * (initialised here).  Return: 0, or the stream's -errno; *@lerr: the
+ * local -errno that kept it from being sent (nothing was sent then).
+ */
+static int files_resume_answer(int sfd, struct vmmgmt_file_resp *resp,
+			       int fd, __u64 from, struct vmmgmt_sha256 *sha,
+			       int *lerr)
 {
+	struct vmmgmt_file_resume rs = { .offset = htole64(from) };
+	struct vmmgmt_sha256 prefix;
+	struct iovec iov[2];
+
+	vmmgmt_sha256_init(sha);
+	*lerr = vmmgmt_file_hash_prefix(fd, from, sha, sfd);
+	if (*lerr)
+		return 0;
+	prefix = *sha;
+	vmmgmt_sha256_final(&prefix, rs.sha256);
+	iov[0] = (struct iovec){ resp, sizeof(*resp) };
+	iov[1] = (struct iovec){ &rs, sizeof(rs) };
+	return vmmgmt_file_writev_all(sfd, iov, 2);
+}
+
+static int files_get(struct files_req *r, const char *path,
+		     const struct vmmgmt_file_req *req)
+{
+	bool resume = le32toh(req->flags) & VMMGMT_FILE_F_RESUME;
+	__u64 from = resume ? le64toh(req->size) : 0;
+	struct vmmgmtd_files_export *e = r->e;
 	struct vmmgmt_file_resp resp;
+	struct vmmgmt_sha256 sha;
+	int fd = -1, err, lerr;
+	int sfd = r->sfd;
 	bool local;
 	struct stat st;
-	int fd = -1, err;
 
 	if (files_is_tmp(files_base(path)))
-		return files_answer(sfd, VMMGMT_FILE_GET, -ENOENT);
+		return files_answer(r, -ENOENT);
 	err = files_get_transfer(e);
 	if (err)
-		return files_answer(sfd, VMMGMT_FILE_GET, err);
+		return files_answer(r, err);
 	err = files_get_open(e);
 	if (err)
 		goto put_transfer;
@@ -537,14 +623,32 @@ static int files_get(struct vmmgmtd_files_export *e, int sfd, const char *path)
 		err = -EINVAL;
 	if (err)
 		goto close_fd;
+	/* The client kept more than the file has: the file changed. */
+	if (from > (__u64)st.st_size)
+		from = 0;
+	r->ev.size = st.st_size;
+	r->ev.from = from;
 	vmmgmt_file_resp_init(&resp, VMMGMT_FILE_GET, 0);
 	files_resp_stat(&resp, &st);
-	err = files_send(sfd, &resp, sizeof(resp));
+	if (resume) {
+		err = files_resume_answer(sfd, &resp, fd, from, &sha, &lerr);
+		if (lerr) {
+			err = lerr;
+			goto close_fd;
+		}
+		if (!err && lseek(fd, from, SEEK_SET) < 0)
+			err = -errno;	/* the client sees the stream end */
+	} else {
+		vmmgmt_sha256_init(&sha);
+		err = files_send(sfd, &resp, sizeof(resp));
+	}
 	if (!err) {
-		err = vmmgmt_file_send_data(sfd, fd, st.st_size, NULL, NULL, NULL,
-					    &local);
+		err = vmmgmt_file_send_data(sfd, fd, from, st.st_size, &sha,
+					    files_progress, r, NULL, &local);
 		if (local) {
-			vmmgmtd_info("%s: file get %s: %s", e->vm, path, strerror(-err));
+			/* The client was told in the end: the session goes on. */
+			r->ev.local = true;
+			r->ev.err = err;
 			err = 0;
 		}
 	}
@@ -558,7 +662,7 @@ put_open:
 	files_put_open(e);
 put_transfer:
 	files_put_transfer(e);
-	return files_answer(sfd, VMMGMT_FILE_GET, err);
+	return files_answer(r, err);
 }
 
 struct files_entry {
@@ -610,24 +714,27 @@ static int files_list(int dfd, struct files_entry **out, unsigned int *nr,
 	return 0;
 }
 
-static int files_ls(struct vmmgmtd_files_export *e, int sfd, const char *path)
+static int files_ls(struct files_req *r, const char *path)
 {
+	struct vmmgmtd_files_export *e = r->e;
 	struct files_entry *ents = NULL;
 	struct vmmgmt_file_dirent de;
 	struct vmmgmt_file_resp resp;
 	unsigned int nr = 0, i;
 	bool truncated;
 	size_t len;
+	int sfd = r->sfd;
 	int fd, err;
 
 	err = files_get_open(e);
 	if (err)
-		return files_answer(sfd, VMMGMT_FILE_LS, err);
+		return files_answer(r, err);
 	fd = files_openat2(e, path, O_RDONLY | O_DIRECTORY);
 	err = fd < 0 ? fd : files_list(fd, &ents, &nr, &truncated);
 	files_put_open(e);
 	if (err)
-		return files_answer(sfd, VMMGMT_FILE_LS, err);
+		return files_answer(r, err);
+	r->ev.entries = nr;
 	vmmgmt_file_resp_init(&resp, VMMGMT_FILE_LS, 0);
 	resp.count = htole32(nr);
 	resp.flags = htole32(truncated ? VMMGMT_FILE_RESP_F_TRUNCATED : 0);
@@ -649,36 +756,6 @@ static int files_ls(struct vmmgmtd_files_export *e, int sfd, const char *path)
 	return err;
 }
 
-static int files_rm(struct vmmgmtd_files_export *e, int sfd, char *path)
-{
-	const char *name;
-	struct stat st;
-	int dfd, err = 0;
-
-	if (e->conf.access != VMMGMTD_FILES_RW)
-		return files_answer(sfd, VMMGMT_FILE_RM, -EACCES);
-	err = files_get_open(e);
-	if (err)
-		return files_answer(sfd, VMMGMT_FILE_RM, err);
-	dfd = files_parent(e, path, &name);
-	if (dfd < 0) {
-		err = dfd;
-		goto put_open;
-	}
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
-		err = -errno;
-	else if (S_ISDIR(st.st_mode))
-		err = -EISDIR;
-	else if (unlinkat(dfd, name, 0))
-		err = -errno;
-	else if (S_ISREG(st.st_mode))
-		files_account(e, 0, 0, st.st_size);
-	close(dfd);
-put_open:
-	files_put_open(e);
-	return files_answer(sfd, VMMGMT_FILE_RM, err);
-}
-
 /* A new temporary file in @dfd, its name in @tmp: an fd or -errno. */
 static int files_tmp_create(int dfd, char *tmp, size_t size)
 {
@@ -695,6 +772,127 @@ static int files_tmp_create(int dfd, char *tmp, size_t size)
 			return fd < 0 ? -errno : fd;
 	}
 	return -EEXIST;
+}
+
+/*
+ * The name of the partial file a put to @name leaves for --resume when
+ * its stream breaks: VMMGMT_FILE_PART_PREFIX and 16 hex digits of the
+ * SHA-256 of @name (a name of any length fits; one partial per name and
+ * directory).
+ */
+static void files_part_name(const char *name, char *part, size_t size)
+{
+	vmmgmt_file_part_name(VMMGMT_FILE_PART_PREFIX, name, part, size);
+}
+
+/* The bytes of the regular file @name in @dfd, 0 if none. */
+static __u64 files_size_at(int dfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+		return 0;
+	return st.st_size;
+}
+
+/*
+ * Remove @name's partial file from @dfd, if there is one, and its bytes
+ * from the export's count.  Context: @e->names held.
+ */
+static void files_part_drop(struct vmmgmtd_files_export *e, int dfd,
+			    const char *name)
+{
+	char part[VMMGMT_FILE_NAME_MAX + 1];
+	__u64 bytes;
+
+	files_part_name(name, part, sizeof(part));
+	bytes = files_size_at(dfd, part);
+	if (!unlinkat(dfd, part, 0))
+		files_account(e, 0, 0, bytes);
+}
+
+/* Whether @fd is still the regular file @st was of, with one link. */
+static bool files_same_file(int fd, const struct stat *st)
+{
+	struct stat now;
+
+	return !fstat(fd, &now) && S_ISREG(now.st_mode) &&
+	       now.st_dev == st->st_dev && now.st_ino == st->st_ino &&
+	       now.st_nlink == 1;
+}
+
+/*
+ * Take @name's partial file for a resumed put of @len bytes: renamed to
+ * a new temporary name (in @tmp), so that no other put takes it too, and
+ * opened for writing at its end.  One that is no regular file (renamed
+ * there by someone else), not this process's user's with one link, or
+ * longer than @len is removed, its bytes off the export's count.
+ * Return: its fd with *@from its bytes, -ENOENT when there is none (or it
+ * was removed), or -errno.
+ */
+static int files_part_take(struct vmmgmtd_files_export *e, int dfd,
+			   const char *name, char *tmp, size_t size, __u64 len,
+			   __u64 *from)
+{
+	char part[VMMGMT_FILE_NAME_MAX + 1];
+	struct stat st;
+	int fd, i, err;
+
+	files_part_name(name, part, sizeof(part));
+	pthread_mutex_lock(&e->names);
+	for (i = 0; i < 16; i++) {
+		snprintf(tmp, size, "%s%d-%u-%llx", VMMGMT_FILE_TMP_PREFIX,
+			 getpid(), i, (unsigned long long)vmmgmt_now_ns());
+		if (!renameat2(dfd, part, dfd, tmp, RENAME_NOREPLACE))
+			break;
+		if (errno != EEXIST) {
+			err = -errno;
+			pthread_mutex_unlock(&e->names);
+			return err;
+		}
+	}
+	pthread_mutex_unlock(&e->names);
+	if (i == 16)
+		return -EEXIST;
+	/* Ours alone now: what it is decides, before anything opens it. */
+	if (fstatat(dfd, tmp, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode)) {
+		unlinkat(dfd, tmp, 0);
+		return -ENOENT;
+	}
+	/*
+	 * Longer than the put, or not a file this server made: one of
+	 * another user, or with a second link (in a directory others can
+	 * write, the guest's agent runs as root), is never written to.
+	 */
+	if ((__u64)st.st_size > len || st.st_uid != geteuid() ||
+	    st.st_nlink != 1) {
+		unlinkat(dfd, tmp, 0);
+		files_account(e, 0, 0, st.st_size);
+		return -ENOENT;
+	}
+	fd = openat(dfd, tmp, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0 && !files_same_file(fd, &st)) {
+		/* Swapped under its temporary name: not ours to write. */
+		close(fd);
+		unlinkat(dfd, tmp, 0);
+		files_account(e, 0, 0, st.st_size);
+		return -ENOENT;
+	}
+	if (fd < 0 || lseek(fd, st.st_size, SEEK_SET) < 0) {
+		/* Kept for a later try, under its name again. */
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		pthread_mutex_lock(&e->names);
+		if (renameat2(dfd, tmp, dfd, part, RENAME_NOREPLACE)) {
+			unlinkat(dfd, tmp, 0);
+			files_account(e, 0, 0, st.st_size);
+		}
+		pthread_mutex_unlock(&e->names);
+		return err;
+	}
+	*from = st.st_size;
+	return fd;
 }
 
 /* Put's checks before its data: the answer to send, or 0 to go on. */
@@ -716,132 +914,345 @@ static int files_put_check(int dfd, const char *name, __u32 flags, __u64 *old)
 	return 0;
 }
 
+/* One put under way: what its answers and its accounting need. */
+struct files_put_xfer {
+	int dfd, fd;
+	const char *name;
+	char tmp[VMMGMT_FILE_NAME_MAX + 1];
+	__u64 size, from, old;
+	bool resume, fatal;
+	struct vmmgmt_sha256 sha;
+	struct stat st;
+};
+
 /*
- * The data of a put into @fd, then its permissions, fdatasync() and the
- * rename to @name (RENAME_NOREPLACE for VMMGMT_FILE_F_EXCL).  Return: 0
- * with *@st the new file's; a per-file -errno; or with *@fatal the
- * stream's.
+ * The data of a put into @x->fd (from @x->from on), then its permissions
+ * and fdatasync().  Return: 0 with @x->st the new file's; a per-file
+ * -errno; or with @x->fatal the stream's.
  */
-static int files_put_data(int sfd, int dfd, int fd, const char *tmp,
-			  const char *name, const struct vmmgmt_file_req *req,
-			  struct stat *st, bool *fatal)
+static int files_put_data(struct files_req *r, struct files_put_xfer *x,
+			  const struct vmmgmt_file_req *req)
 {
-	unsigned int rflags = le32toh(req->flags) & VMMGMT_FILE_F_EXCL ?
-			      RENAME_NOREPLACE : 0;
 	int err;
 
-	err = vmmgmt_file_recv_data(sfd, fd, le64toh(req->size), NULL, NULL, NULL,
-				    fatal);
+	err = vmmgmt_file_recv_data(r->sfd, x->fd, x->from, x->size, &x->sha,
+				    files_progress, r, NULL, &x->fatal);
 	if (err)
 		return err;
 	/* Permissions only: no set-id or sticky bits from a guest. */
-	if (fchmod(fd, le32toh(req->mode) & 0777) || fdatasync(fd) || fstat(fd, st))
-		return -errno;
-	if (renameat2(dfd, tmp, dfd, name, rflags))
+	if (fchmod(x->fd, le32toh(req->mode) & 0777) || fdatasync(x->fd) ||
+	    fstat(x->fd, &x->st))
 		return -errno;
 	return 0;
 }
 
-static int files_put(struct vmmgmtd_files_export *e, int sfd, char *path,
+/*
+ * A put's file in place: renamed to @x->name (RENAME_NOREPLACE for
+ * VMMGMT_FILE_F_EXCL), the bytes of the file it replaced measured just
+ * before, and the name's partial file (of an older put) gone.  Return: 0
+ * or the rename's -errno (nothing changed then).
+ */
+static int files_put_commit(struct vmmgmtd_files_export *e,
+			    struct files_put_xfer *x, __u32 flags)
+{
+	unsigned int rflags = flags & VMMGMT_FILE_F_EXCL ? RENAME_NOREPLACE : 0;
+	__u64 old;
+	int err = 0;
+
+	pthread_mutex_lock(&e->names);
+	old = files_size_at(x->dfd, x->name);
+	if (renameat2(x->dfd, x->tmp, x->dfd, x->name, rflags)) {
+		err = -errno;
+	} else {
+		files_account(e, x->size - x->from, x->size - x->from, old);
+		files_part_drop(e, x->dfd, x->name);
+	}
+	pthread_mutex_unlock(&e->names);
+	return err;
+}
+
+/*
+ * The end of a put that failed: a broken stream keeps what arrived as
+ * the name's partial file (for --resume); any other error drops it.
+ */
+static void files_put_failed(struct vmmgmtd_files_export *e,
+			     struct files_put_xfer *x, int err)
+{
+	char part[VMMGMT_FILE_NAME_MAX + 1];
+	struct stat st;
+	__u64 replaced;
+
+	if (x->fatal && err != -EPROTO && !fstat(x->fd, &st) && st.st_size &&
+	    !fdatasync(x->fd)) {
+		files_part_name(x->name, part, sizeof(part));
+		pthread_mutex_lock(&e->names);
+		replaced = files_size_at(x->dfd, part);
+		if (!renameat2(x->dfd, x->tmp, x->dfd, part, 0)) {
+			/* The partial's bytes stay counted; an older one's go. */
+			files_account(e, x->size - x->from, st.st_size - x->from,
+				      replaced);
+			pthread_mutex_unlock(&e->names);
+			return;
+		}
+		pthread_mutex_unlock(&e->names);
+	}
+	unlinkat(x->dfd, x->tmp, 0);
+	files_account(e, x->size - x->from, 0, x->from);
+}
+
+static int files_put(struct files_req *r, char *path,
 		     const struct vmmgmt_file_req *req)
 {
-	__u64 size = le64toh(req->size), old;
-	char tmp[VMMGMT_FILE_NAME_MAX + 1];
-	bool fatal = false;
-	const char *name;
-	struct stat st;
-	int dfd, fd, err;
+	struct files_put_xfer x = { .dfd = -1, .fd = -1 };
+	struct vmmgmtd_files_export *e = r->e;
+	/* A drop box (put alone) never replaces a file: as VMMGMT_FILE_F_EXCL. */
+	__u32 flags = le32toh(req->flags) |
+		      (e->conf.access == VMMGMTD_FILES_PUT_ONLY ?
+		       VMMGMT_FILE_F_EXCL : 0);
+	char part[VMMGMT_FILE_NAME_MAX + 1];
+	struct vmmgmt_file_resp resp;
+	int err, lerr = 0;
+	int sfd = r->sfd;
 
-	if (e->conf.access != VMMGMTD_FILES_RW)
-		return files_answer(sfd, VMMGMT_FILE_PUT, -EACCES);
+	x.size = le64toh(req->size);
+	x.resume = flags & VMMGMT_FILE_F_RESUME;
+	r->ev.size = x.size;
 	err = files_get_transfer(e);
 	if (err)
-		return files_answer(sfd, VMMGMT_FILE_PUT, err);
+		return files_answer(r, err);
 	err = files_get_open(e);
 	if (err)
 		goto put_transfer;
+	x.dfd = files_parent(e, path, &x.name);
+	if (x.dfd < 0) {
+		err = x.dfd;
+		goto put_open;
+	}
+	err = files_put_check(x.dfd, x.name, flags, &x.old);
+	if (err)
+		goto close_dir;
+	if (x.resume)
+		x.fd = files_part_take(e, x.dfd, x.name, x.tmp, sizeof(x.tmp),
+				       x.size, &x.from);
+	if (x.fd == -ENOENT || !x.resume)
+		x.fd = files_tmp_create(x.dfd, x.tmp, sizeof(x.tmp));
+	if (x.fd < 0) {
+		err = x.fd;
+		goto close_dir;
+	}
+	/* The partial's bytes are counted already: reserve the rest. */
+	err = files_reserve(e, x.size - x.from, x.old);
+	if (err) {
+		/* A partial taken goes back under its name; a new file goes. */
+		files_part_name(x.name, part, sizeof(part));
+		pthread_mutex_lock(&e->names);
+		if (!x.from || renameat2(x.dfd, x.tmp, x.dfd, part, RENAME_NOREPLACE)) {
+			unlinkat(x.dfd, x.tmp, 0);
+			files_account(e, 0, 0, x.from);
+		}
+		pthread_mutex_unlock(&e->names);
+		goto close_file;
+	}
+	/* Ready: the client sends the data now. */
+	r->ev.from = x.from;
+	vmmgmt_file_resp_init(&resp, VMMGMT_FILE_PUT, 0);
+	if (x.resume) {
+		err = files_resume_answer(sfd, &resp, x.fd, x.from, &x.sha, &lerr);
+		if (lerr) {
+			/* A client gone while we hashed: the partial stays. */
+			err = lerr;
+			x.fatal = err == -ECONNRESET;
+			files_put_failed(e, &x, err);
+			goto close_file;
+		}
+	} else {
+		vmmgmt_sha256_init(&x.sha);
+		err = files_send(sfd, &resp, sizeof(resp));
+	}
+	x.fatal = err != 0;
+	if (!err)
+		err = files_put_data(r, &x, req);
+	if (!err)
+		err = files_put_commit(e, &x, flags);
+	if (err)
+		files_put_failed(e, &x, err);
+	close(x.fd);
+	close(x.dfd);
+	files_put_open(e);
+	files_put_transfer(e);
+	if (x.fatal) {
+		/* EPROTO can still be told; a broken stream cannot. */
+		r->ev.err = err;
+		if (err == -EPROTO)
+			files_answer(r, err);
+		return err;
+	}
+	return files_answer_stat(r, err, &x.st);
+close_file:
+	close(x.fd);
+close_dir:
+	close(x.dfd);
+put_open:
+	files_put_open(e);
+put_transfer:
+	files_put_transfer(e);
+	return files_answer(r, err);
+}
+
+static int files_rm(struct files_req *r, char *path)
+{
+	struct vmmgmtd_files_export *e = r->e;
+	const char *name;
+	struct stat st;
+	int dfd, err = 0;
+
+	err = files_get_open(e);
+	if (err)
+		return files_answer(r, err);
 	dfd = files_parent(e, path, &name);
 	if (dfd < 0) {
 		err = dfd;
 		goto put_open;
 	}
-	err = files_put_check(dfd, name, le32toh(req->flags), &old);
-	if (err)
-		goto close_dir;
-	err = files_reserve(e, size, old);
-	if (err)
-		goto close_dir;
-	fd = files_tmp_create(dfd, tmp, sizeof(tmp));
-	if (fd < 0) {
-		err = fd;
-		goto unreserve;
-	}
-	/* Ready: the client sends the data now. */
-	err = files_answer(sfd, VMMGMT_FILE_PUT, 0);
-	fatal = err != 0;
-	if (!err)
-		err = files_put_data(sfd, dfd, fd, tmp, name, req, &st, &fatal);
-	close(fd);
-	if (err)
-		unlinkat(dfd, tmp, 0);
-	files_account(e, size, err ? 0 : size, err ? 0 : old);
-	close(dfd);
-	files_put_open(e);
-	files_put_transfer(e);
-	vmmgmtd_debug("%s: file put %s: %llu bytes: %s", e->vm, name,
-		      (unsigned long long)size, strerror(-err));
-	if (fatal) {
-		/* EPROTO can still be told; a broken stream cannot. */
-		if (err == -EPROTO)
-			files_answer(sfd, VMMGMT_FILE_PUT, err);
-		return err;
-	}
-	return files_answer_stat(sfd, VMMGMT_FILE_PUT, err, &st);
-unreserve:
-	files_account(e, size, 0, 0);
-close_dir:
+	pthread_mutex_lock(&e->names);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		err = -errno;
+	else if (S_ISDIR(st.st_mode))
+		err = -EISDIR;
+	else if (unlinkat(dfd, name, 0))
+		err = -errno;
+	else if (S_ISREG(st.st_mode))
+		files_account(e, 0, 0, st.st_size);
+	/* What an interrupted put of the name left goes too. */
+	if (!err || err == -ENOENT)
+		files_part_drop(e, dfd, name);
+	pthread_mutex_unlock(&e->names);
 	close(dfd);
 put_open:
 	files_put_open(e);
-put_transfer:
-	files_put_transfer(e);
-	return files_answer(sfd, VMMGMT_FILE_PUT, err);
+	return files_answer(r, err);
 }
 
 /* ---- the session ---- */
 
 /*
- * One request: its header (read), its path, the operation.  Return: 0 to
- * read the next one, 1 at the client's clean end, or the -errno that
- * ends the session.
+ * Whether the export's access lets a client make @op on @path: 0 or
+ * -EACCES.  A drop box (put alone: a guest's file recv, its DIR perhaps
+ * a home directory) takes new names of its directory itself, never one
+ * below it or a hidden one (".profile", ".ssh/...").
+ */
+static int files_may(const struct vmmgmtd_files_export *e, unsigned int op,
+		     const char *path)
+{
+	bool changes = op == VMMGMT_FILE_PUT || op == VMMGMT_FILE_RM;
+
+	switch (e->conf.access) {
+	case VMMGMTD_FILES_RW:
+		return 0;
+	case VMMGMTD_FILES_RO:
+		return changes ? -EACCES : 0;
+	case VMMGMTD_FILES_PUT_ONLY:
+		return op == VMMGMT_FILE_PUT && path[0] != '.' &&
+		       !strchr(path, '/') ? 0 : -EACCES;
+	default:
+		return -EACCES;
+	}
+}
+
+/* The operation of @r, its path read and checked. */
+static int files_do(struct files_req *r, char *path,
+		    const struct vmmgmt_file_req *req)
+{
+	int err;
+
+	if (r->e->refuse) {
+		/* Told why, and the session ends. */
+		files_answer(r, r->e->refuse);
+		return r->e->refuse;
+	}
+	err = vmmgmt_file_path_check(path, le32toh(req->path_len), r->ev.op);
+	if (!err)
+		err = files_may(r->e, r->ev.op, path);
+	if (err)
+		return files_answer(r, err);
+	switch (r->ev.op) {
+	case VMMGMT_FILE_PUT:
+		return files_put(r, path, req);
+	case VMMGMT_FILE_GET:
+		return files_get(r, path, req);
+	case VMMGMT_FILE_LS:
+		return files_ls(r, path);
+	case VMMGMT_FILE_RM:
+		return files_rm(r, path);
+	default:
+		return files_stat(r, path);
+	}
+}
+
+/**
+ * vmmgmtd_files_quote() - a peer's string (a path) quoted for a log or
+ * audit line, so that it cannot forge lines or send terminal escapes.
+ * @s: the string: any bytes but NUL.
+ * @out: '"', @s with '"' and '\\' escaped and control bytes as \xNN,
+ *	'"'; cut short to fit.
+ * @size: @out's size: 8 or more; 4 * strlen(@s) + 3 holds any @s whole.
+ *
+ * Context: any thread.
+ */
+void vmmgmtd_files_quote(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	out[n++] = '"';
+	for (; *s && n + 6 < size; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			n += snprintf(out + n, size - n, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			n += snprintf(out + n, size - n, "\\x%02x", c);
+		else
+			out[n++] = c;
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+}
+
+/* Tell the export's audit hook what @r did. */
+static void files_audit(struct files_req *r)
+{
+	if (r->e->audit)
+		r->e->audit(r->e, &r->ev);
+}
+
+/*
+ * One request: its header (read and checked by the caller), its path,
+ * the operation, the audit.  Return: 0 to read the next one, or the
+ * -errno that ends the session.
  */
 static int files_request(struct vmmgmtd_files_export *e, int sfd,
 			 const struct vmmgmt_file_req *req, char *path)
 {
-	unsigned int op = le16toh(req->op);
+	struct files_req r = {
+		.e = e,
+		.sfd = sfd,
+		.ev = { .op = le16toh(req->op), .path = path },
+	};
 	size_t len = le32toh(req->path_len);
 	int err;
 
-	err = vmmgmt_file_read_full(sfd, path, len, NULL);
+	/* A refused put's audit says what was announced. */
+	if (r.ev.op == VMMGMT_FILE_PUT)
+		r.ev.size = le64toh(req->size);
+	err = vmmgmt_read_full(sfd, path, len, NULL);
 	if (err)
 		return err;
 	path[len] = '\0';
-	err = vmmgmt_file_path_check(path, len, op);
-	if (err)
-		return files_answer(sfd, op, err);
-	vmmgmtd_debug("%s: file %s %s", e->vm, vmmgmt_file_op_name(op) ?: "?", path);
-	switch (op) {
-	case VMMGMT_FILE_PUT:
-		return files_put(e, sfd, path, req);
-	case VMMGMT_FILE_GET:
-		return files_get(e, sfd, path);
-	case VMMGMT_FILE_LS:
-		return files_ls(e, sfd, path);
-	case VMMGMT_FILE_RM:
-		return files_rm(e, sfd, path);
-	default:
-		return files_stat(e, sfd, path);
-	}
+	err = files_do(&r, path, req);
+	if (err && !r.ev.err)
+		r.ev.err = err;
+	files_audit(&r);
+	return err;
 }
 
 /* Wait up to @e->idle_ms for the next request: 0 or -ETIMEDOUT. */
@@ -886,7 +1297,7 @@ int vmmgmtd_files_serve(struct vmmgmtd_files_export *e, int fd)
 		err = files_wait_request(e, fd);
 		if (err)
 			break;
-		err = vmmgmt_file_read_full(fd, &req, sizeof(req), &got);
+		err = vmmgmt_read_full(fd, &req, sizeof(req), &got);
 		if (err == -EPIPE && !got) {
 			err = 0;
 			break;
@@ -895,10 +1306,14 @@ int vmmgmtd_files_serve(struct vmmgmtd_files_export *e, int fd)
 			break;
 		err = vmmgmt_file_req_check(&req);
 		if (err) {
-			/* -v only: a guest could fill the log with these. */
-			vmmgmtd_debug("%s: file service: bad request: %s", e->vm,
-				      strerror(-err));
-			files_answer(fd, le16toh(req.op), err);
+			struct files_req r = {
+				.e = e,
+				.sfd = fd,
+				.ev = { .op = le16toh(req.op), .path = "" },
+			};
+
+			files_answer(&r, err);
+			files_audit(&r);
 			break;
 		}
 		err = files_request(e, fd, &req, path);

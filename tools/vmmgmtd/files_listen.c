@@ -31,6 +31,27 @@
 
 static unsigned int files_sessions;
 
+/*
+ * The file service's audit hook: a line per request with -v (a guest
+ * could fill the log otherwise), always when the host's own file failed
+ * under a get.
+ */
+static void files_log(const struct vmmgmtd_files_export *e,
+		      const struct vmmgmtd_files_event *ev)
+{
+	const char *op = vmmgmt_file_op_name(ev->op);
+	char path[1024];
+
+	if (!ev->local && !vmmgmtd_verbose)
+		return;
+	/* The guest's path, quoted: it must not forge lines of the log. */
+	vmmgmtd_files_quote(ev->path, path, sizeof(path));
+	vmmgmtd_info("%s: file %s %s: %llu bytes from %llu: %s", e->vm,
+		     op ? op : "(bad request)", path,
+		     (unsigned long long)ev->bytes, (unsigned long long)ev->from,
+		     ev->err ? strerror(-ev->err) : "ok");
+}
+
 struct files_session {
 	struct vmmgmtd_files_export *e;
 	int fd;
@@ -68,6 +89,8 @@ static unsigned int files_open_exports(struct vmmgmtd *d)
 							     err, sizeof(err));
 			if (!vm->files_export)
 				vmmgmtd_info("file service: %s: off", err);
+			else
+				vm->files_export->audit = files_log;
 		}
 		n += !!vm->files_export;
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmt_file_test: unit test of file mode's protocol without a VM:
+ * vmmgmt_file_proto_test: unit test of file mode's protocol without a VM:
  * vmmgmtd's file service (tools/vmmgmtd/files.c) and vmmgmtctl's client
  * (tools/vmmgmtctl/file_client.c), built in, talk over socketpairs, the
  * server in a thread per session, in a temporary export directory with a
@@ -12,10 +12,16 @@
  * links of /proc/self), a byte flipped in transit (EBADMSG), a truncated
  * stream, a sender that fails, oversize and broken header fields; after
  * each, no file under the real name, no temporary file left, nothing new
- * outside the export.  Last, vmmgmtctl's file commands themselves
- * (tools/vmmgmtctl/vmmgmtctl, VMMGMT_FILE_FD=N) against the service.
+ * outside the export.  Then the guest's agent's exports (put alone, a
+ * refusing export, the audit hook's events).  Last, vmmgmtctl's file
+ * commands themselves (tools/vmmgmtctl/vmmgmtctl, VMMGMT_FILE_FD=N)
+ * against the service, their argument errors, and file serve and file
+ * recv (two vmmgmtctl on a socketpair, VMMGMT_FILE_PEER for the peer's
+ * VM, VMMGMT_SYSFS for a sysfs of the test's own) against file push,
+ * pull and send: modes/file/enabled and dir read for every stream,
+ * EPERM, EACCES, escapes, --from, puts only, the audit lines.
  *
- * Usage: tools/tests/vmmgmt_file_test (make -C tools test).  Prints TAP;
+ * Usage: tools/tests/vmmgmt_file_proto_test (make -C tools test).  Prints TAP;
  * exit 0 only when every check passed.
  */
 #include <dirent.h>
@@ -106,6 +112,14 @@ static int session_close(struct session *s)
 	shutdown(s->cfd, SHUT_WR);
 	pthread_join(s->thread, NULL);
 	close(s->cfd);
+	return s->ret;
+}
+
+/* The client goes away without reading the rest: the server's writes fail. */
+static int session_abort(struct session *s)
+{
+	close(s->cfd);
+	pthread_join(s->thread, NULL);
 	return s->ret;
 }
 
@@ -230,10 +244,9 @@ static void check_outside(const char *what)
 }
 
 /* Put the local file @name as @remote: the client's answer. */
-static int put_local(struct session *s, const char *name, const char *remote,
-		     __u32 flags, __u8 *digest)
+static int put_local_x(struct session *s, const char *name, const char *remote,
+		       struct vmmgmt_file_xfer *x)
 {
-	struct vmmgmt_file_info info;
 	struct stat st;
 	char path[256];
 	int fd, err;
@@ -242,9 +255,19 @@ static int put_local(struct session *s, const char *name, const char *remote,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st))
 		die(path);
-	err = vmmgmt_file_client_put(s->cfd, fd, st.st_size, st.st_mode, flags,
-				     remote, &info, digest, NULL, NULL);
+	err = vmmgmt_file_client_put(s->cfd, fd, st.st_size, st.st_mode, remote, x);
 	close(fd);
+	return err;
+}
+
+static int put_local(struct session *s, const char *name, const char *remote,
+		     __u32 flags, __u8 *digest)
+{
+	struct vmmgmt_file_xfer x = { .flags = flags };
+	int err = put_local_x(s, name, remote, &x);
+
+	if (digest)
+		memcpy(digest, x.digest, sizeof(x.digest));
 	return err;
 }
 
@@ -252,18 +275,21 @@ static int put_local(struct session *s, const char *name, const char *remote,
 static int get_local(struct session *s, const char *remote, const char *name,
 		     __u8 *digest)
 {
-	struct vmmgmt_file_info info;
 	char path[256];
 	int fd, err;
+
+	struct vmmgmt_file_xfer x = { 0 };
 
 	path_of(path, sizeof(path), local_dir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		die(path);
-	err = vmmgmt_file_client_get(s->cfd, remote, fd, &info, digest, NULL, NULL);
+	err = vmmgmt_file_client_get(s->cfd, remote, fd, &x);
 	close(fd);
 	if (err)
 		unlink(path);
+	else if (digest)
+		memcpy(digest, x.digest, sizeof(x.digest));
 	return err;
 }
 
@@ -296,7 +322,7 @@ static void raw_send(int fd, const struct vmmgmt_file_req *req,
 static int raw_answer(int fd, unsigned int op)
 {
 	struct vmmgmt_file_resp resp;
-	int err = vmmgmt_file_read_full(fd, &resp, sizeof(resp), NULL);
+	int err = vmmgmt_read_full(fd, &resp, sizeof(resp), NULL);
 
 	if (err)
 		return err;
@@ -354,6 +380,7 @@ static void test_round_trips(struct vmmgmtd_files_export *e)
 	struct vmmgmt_file_info info;
 	struct session s;
 	char path[256];
+	struct stat st;
 
 	session_open(&s, e);
 	make_file(local_dir, "small", 100000, 1, false);
@@ -377,6 +404,10 @@ static void test_round_trips(struct vmmgmtd_files_export *e)
 	check_err(put_local(&s, "big", "big.bin", 0, sent), 0, "put 64 MiB sparse-ish");
 	check(file_sha(local_dir, "big", local) && file_sha(exp_dir, "big.bin", remote) &&
 	      !memcmp(local, remote, sizeof(local)), "64 MiB: the export's SHA-256 matches");
+	path_of(path, sizeof(path), exp_dir, "big.bin");
+	check(!stat(path, &st) && st.st_size == 64LL << 20 &&
+	      (__u64)st.st_blocks * 512 <= 20ULL << 20,
+	      "64 MiB: the export's copy stays sparse (16 MiB of data, the rest holes)");
 	check_err(get_local(&s, "big.bin", "big.back", got), 0, "get 64 MiB");
 	check(file_sha(local_dir, "big.back", remote) && !memcmp(local, remote, sizeof(local)),
 	      "64 MiB: the copy back matches");
@@ -732,6 +763,7 @@ static void test_corruption(struct vmmgmtd_files_export *e)
 /* A sender whose file ends early: it says so in the end, nothing stays. */
 static void test_sender_fails(struct vmmgmtd_files_export *e)
 {
+	struct vmmgmt_file_xfer x = { 0 };
 	struct session s;
 	int p[2];
 
@@ -741,13 +773,157 @@ static void test_sender_fails(struct vmmgmtd_files_export *e)
 		die("write");
 	close(p[1]);
 	session_open(&s, e);
-	check_err(vmmgmt_file_client_put(s.cfd, p[0], 5000, 0644, 0, "shrunk", NULL, NULL,
-					 NULL, NULL), -EIO,
+	check_err(vmmgmt_file_client_put(s.cfd, p[0], 5000, 0644, "shrunk", &x), -EIO,
 		  "a local file that ends early: put fails with EIO");
 	close(p[0]);
 	check(!exists(exp_dir, "shrunk"), "... and no file is left");
 	check_err(session_close(&s), 0, "... and the session ends cleanly");
 	check_outside("sender fails");
+}
+
+/* Does @dir hold a partial file of an interrupted put? */
+static bool has_part(const char *dir)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, VMMGMT_FILE_PART_PREFIX,
+			     strlen(VMMGMT_FILE_PART_PREFIX)))
+			found = true;
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* A put of @len bytes of @data as @remote cut after @chunks whole chunks. */
+static void put_cut(struct vmmgmtd_files_export *e, const char *remote,
+		    const char *data, __u64 len, unsigned int chunks)
+{
+	struct vmmgmt_file_req req;
+	struct session s;
+	unsigned int i;
+
+	session_open(&s, e);
+	raw_req(&req, VMMGMT_FILE_PUT, remote, len);
+	raw_send(s.cfd, &req, remote, strlen(remote));
+	check_err(raw_answer(s.cfd, VMMGMT_FILE_PUT), 0, "cut put: accepted");
+	for (i = 0; i < chunks; i++)
+		raw_chunk(s.cfd, data + (__u64)i * VMMGMT_FILE_CHUNK_MAX,
+			  VMMGMT_FILE_CHUNK_MAX, VMMGMT_FILE_CHUNK_MAX);
+	check_err(session_close(&s), -EPIPE, "cut put: the session ends (EPIPE)");
+}
+
+/*
+ * --resume: a put whose stream broke leaves a hidden partial file that a
+ * resumed put continues (only the rest sent), or starts over when the
+ * local file differs; rm drops it; a get continues from what the local
+ * file holds, or says -ESTALE when that differs.
+ */
+static void test_resume(struct vmmgmtd_files_export *e)
+{
+	const __u64 size = 4 * VMMGMT_FILE_CHUNK_MAX + 1000;
+	__u8 local[VMMGMT_SHA256_DIGEST], remote[VMMGMT_SHA256_DIGEST];
+	struct vmmgmt_file_xfer x = { .flags = VMMGMT_FILE_F_RESUME };
+	char path[256], ls[512] = "", *data;
+	bool trunc;
+	struct session s;
+	int fd;
+
+	data = malloc(size);
+	if (!data)
+		die("malloc");
+	make_file(local_dir, "res", size, 21, false);
+	path_of(path, sizeof(path), local_dir, "res");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, data, size) != (ssize_t)size)
+		die(path);
+	close(fd);
+
+	put_cut(e, "res.bin", data, size, 3);
+	check(!exists(exp_dir, "res.bin") && has_part(exp_dir),
+	      "a put cut after 3 chunks: no file, a partial file kept");
+	session_open(&s, e);
+	check_err(vmmgmt_file_client_ls(s.cfd, "", ls_collect, ls, &trunc), 0, "ls");
+	check(!strstr(ls, ".vmmgmt"), "ls does not show the partial file");
+	check_err(put_local_x(&s, "res", "res.bin", &x), 0, "put --resume");
+	check(x.resumed == 3 * VMMGMT_FILE_CHUNK_MAX && !x.restarted,
+	      "put --resume sent only what the partial file lacked");
+	check(file_sha(local_dir, "res", local) && file_sha(exp_dir, "res.bin", remote) &&
+	      !memcmp(local, remote, sizeof(local)) && !memcmp(x.digest, local, sizeof(local)),
+	      "put --resume: the export's file has the local SHA-256");
+	check(!has_part(exp_dir), "put --resume: the partial file is gone");
+
+	/* What the host kept is not this file's: cancelled, sent whole. */
+	data[10] ^= 1;
+	put_cut(e, "res2.bin", data, size, 2);
+	data[10] ^= 1;
+	memset(&x, 0, sizeof(x));
+	x.flags = VMMGMT_FILE_F_RESUME;
+	check_err(put_local_x(&s, "res", "res2.bin", &x), 0,
+		  "put --resume over a partial file of other bytes");
+	check(!x.resumed && x.restarted, "... restarted whole");
+	check(file_sha(exp_dir, "res2.bin", remote) && !memcmp(local, remote, sizeof(local)) &&
+	      !has_part(exp_dir), "... the export's file is the local one, no partial left");
+
+	/* Nothing kept: a resumed put is a whole put. */
+	memset(&x, 0, sizeof(x));
+	x.flags = VMMGMT_FILE_F_RESUME;
+	check_err(put_local_x(&s, "res", "res3.bin", &x), 0, "put --resume with nothing kept");
+	check(!x.resumed && !x.restarted, "... sent whole");
+
+	/* rm drops a partial file with or without the file. */
+	put_cut(e, "res4.bin", data, size, 1);
+	check(has_part(exp_dir), "another cut put: a partial file");
+	check_err(vmmgmt_file_client_rm(s.cfd, "res4.bin"), -ENOENT,
+		  "rm of the name that never arrived: ENOENT");
+	check(!has_part(exp_dir), "... and its partial file is gone");
+
+	/* A get that goes on from what the local file holds. */
+	path_of(path, sizeof(path), local_dir, "res.part");
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, data, 700000) != 700000)
+		die(path);
+	memset(&x, 0, sizeof(x));
+	x.flags = VMMGMT_FILE_F_RESUME;
+	x.have = 700000;
+	check_err(vmmgmt_file_client_get(s.cfd, "res.bin", fd, &x), 0, "get --resume");
+	close(fd);
+	check(x.resumed == 700000 && file_sha(local_dir, "res.part", remote) &&
+	      !memcmp(local, remote, sizeof(local)),
+	      "get --resume: fetched the rest, the whole SHA-256 matches");
+
+	/* The local bytes differ: -ESTALE, the stream is to be closed. */
+	fd = open(path, O_RDWR | O_TRUNC | O_CLOEXEC);
+	if (fd < 0 || write(fd, data + 1, 5000) != 5000)
+		die(path);
+	memset(&x, 0, sizeof(x));
+	x.flags = VMMGMT_FILE_F_RESUME;
+	x.have = 5000;
+	check_err(vmmgmt_file_client_get(s.cfd, "res.bin", fd, &x), -ESTALE,
+		  "get --resume onto other bytes: ESTALE");
+	close(fd);
+	check_err(session_abort(&s), -EPIPE,
+		  "... the client closes the stream: the server's session ends");
+
+	/* The local file holds more than the host's: fetched whole. */
+	session_open(&s, e);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || pwrite(fd, data, 1, size + 10) != 1)
+		die(path);
+	memset(&x, 0, sizeof(x));
+	x.flags = VMMGMT_FILE_F_RESUME;
+	x.have = size + 11;
+	check_err(vmmgmt_file_client_get(s.cfd, "res.bin", fd, &x), 0,
+		  "get --resume with more than the file: whole");
+	close(fd);
+	check(!x.resumed && file_sha(local_dir, "res.part", remote) &&
+	      !memcmp(local, remote, sizeof(local)), "... and the copy matches");
+	check_err(session_close(&s), 0, "the session ends cleanly");
+	unlink(path);
+	free(data);
+	check_outside("resume");
 }
 
 /* A request header with one field broken; the answer must be @want. */
@@ -879,6 +1055,49 @@ static int run_ctl(struct vmmgmtd_files_export *e, char *out, size_t size,
 	return WEXITSTATUS(status);
 }
 
+/*
+ * vmmgmtctl --resume: a put after one cut short on the host, a get onto
+ * the part file an interrupted get left; @local is the 300000-byte file
+ * whose SHA-256 @want (as "\"sha256\":\"...\"") names.
+ */
+static void test_cli_resume(struct vmmgmtd_files_export *e, const char *local,
+			    const char *back, const char *want)
+{
+	char out[4096], part[64], path[320], *data = malloc(300000);
+	int fd, ret;
+
+	fd = open(local, O_RDONLY | O_CLOEXEC);
+	if (!data || fd < 0 || read(fd, data, 300000) != 300000)
+		die(local);
+	close(fd);
+	/* A put of the first chunk only (300000 bytes announced). */
+	put_cut(e, "cli.res", data, 300000, 1);
+	ret = run_ctl(e, out, sizeof(out),
+		      (const char *[]){ "--json", "--resume", "file", "put", local, "cli.res",
+					NULL });
+	check(ret == 0 && strstr(out, "\"resumed\":262144,\"restarted\":false") &&
+	      strstr(out, want) && !has_part(exp_dir),
+	      "vmmgmtctl --json --resume file put: the 256 KiB kept on the host not sent again");
+
+	/* What an interrupted get of cli.res to @back would have left. */
+	vmmgmt_file_part_name(VMMGMT_FILE_GET_PART_PREFIX, "cli.back", part, sizeof(part));
+	path_of(path, sizeof(path), local_dir, part);
+	unlink(back);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, data, 123456) != 123456)
+		die(path);
+	close(fd);
+	ret = run_ctl(e, out, sizeof(out),
+		      (const char *[]){ "--json", "--resume", "file", "get", "cli.res", back,
+					NULL });
+	check(ret == 0 && strstr(out, "\"resumed\":123456") && strstr(out, want) &&
+	      access(path, F_OK) && !access(back, F_OK),
+	      "vmmgmtctl --json --resume file get: the rest after 123456 kept bytes, renamed into place");
+	ret = run_ctl(e, out, sizeof(out), (const char *[]){ "file", "rm", "cli.res", NULL });
+	check(ret == 0, "vmmgmtctl file rm cli.res");
+	free(data);
+}
+
 static void test_cli(struct vmmgmtd_files_export *e)
 {
 	__u8 digest[VMMGMT_SHA256_DIGEST], got[VMMGMT_SHA256_DIGEST];
@@ -892,7 +1111,8 @@ static void test_cli(struct vmmgmtd_files_export *e)
 	ctl_path[ret] = '\0';
 	snprintf(strrchr(ctl_path, '/'), 64, "/../vmmgmtctl/vmmgmtctl");
 	if (stat(ctl_path, &st)) {
-		check(true, "# SKIP vmmgmtctl not built");
+		/* make -C tools test builds it first: its absence is a failure. */
+		check(false, "vmmgmtctl is built (tools/vmmgmtctl/vmmgmtctl)");
 		return;
 	}
 	make_file(local_dir, "cli", 300000, 11, false);
@@ -927,9 +1147,442 @@ static void test_cli(struct vmmgmtd_files_export *e)
 		      "../outside/secret", local_dir, NULL });
 	check(ret == 1 && strstr(out, "\"errno\":18") && !exists(local_dir, "secret"),
 	      "vmmgmtctl file get ../outside/secret: EXDEV, nothing written locally");
+	ret = run_ctl(e, out, sizeof(out), (const char *[]){ "--json", "file", "ls", "..", NULL });
+	check(ret == 1 && strstr(out, "\"result\":\"error\"") && strstr(out, "\"errno\":18"),
+	      "vmmgmtctl --json file ls ..: exit 1, the error and EXDEV in the JSON");
 	ret = run_ctl(e, out, sizeof(out), (const char *[]){ "file", "rm", "dir/cli", NULL });
 	check(ret == 0 && !exists(exp_dir, "dir/cli"), "vmmgmtctl file rm");
+	test_cli_resume(e, local, back, want);
 	check_outside("vmmgmtctl file");
+}
+
+/* ---- the guest's agent's exports: put alone, refusals, the audit ---- */
+
+/* What the audit hook heard last, and how often. */
+struct audit_log {
+	unsigned int n;
+	struct vmmgmtd_files_event last;
+	char path[VMMGMT_FILE_PATH_MAX + 1];
+};
+
+static void audit_record(const struct vmmgmtd_files_export *e,
+			 const struct vmmgmtd_files_event *ev)
+{
+	struct audit_log *l = e->audit_arg;
+
+	l->n++;
+	l->last = *ev;
+	snprintf(l->path, sizeof(l->path), "%s", ev->path);
+	l->last.path = l->path;
+}
+
+/* The audit of one session's last request (read once it ended). */
+static bool audit_is(const struct audit_log *l, unsigned int op,
+		     const char *path, __u64 size, __u64 bytes, int err)
+{
+	return l->n && l->last.op == op && !strcmp(l->path, path) &&
+	       l->last.size == size && l->last.bytes == bytes &&
+	       l->last.err == err;
+}
+
+static void test_agent_exports(struct vmmgmtd_files_export *rw)
+{
+	struct audit_log log = { 0 };
+	struct vmmgmtd_files_export e, r;
+	struct vmmgmt_file_info info;
+	struct session s;
+	char list[64] = "";
+	bool truncated;
+
+	/* A put-only export (file recv's): puts alone. */
+	export_open(&e, exp_dir, VMMGMTD_FILES_PUT_ONLY, false, 0);
+	e.audit = audit_record;
+	e.audit_arg = &log;
+	session_open(&s, &e);
+	check_err(put_local(&s, "small", "drop.bin", 0, NULL), 0, "put-only export: put");
+	check_err(get_local(&s, "drop.bin", "esc", NULL), -EACCES, "put-only export: get: EACCES");
+	check_err(vmmgmt_file_client_stat(s.cfd, "drop.bin", &info), -EACCES,
+		  "put-only export: stat: EACCES");
+	check_err(vmmgmt_file_client_ls(s.cfd, "", ls_collect, list, &truncated), -EACCES,
+		  "put-only export: ls: EACCES");
+	check_err(vmmgmt_file_client_rm(s.cfd, "drop.bin"), -EACCES, "put-only export: rm: EACCES");
+	check_err(session_close(&s), 0, "put-only export: the session goes on after each refusal");
+	check(exists(exp_dir, "drop.bin") && log.n == 5 &&
+	      audit_is(&log, VMMGMT_FILE_RM, "drop.bin", 0, 0, -EACCES),
+	      "put-only export: the file stays; five requests audited, the last the refused rm");
+	session_open(&s, &e);
+	check_err(put_local(&s, "small", "sub/drop.bin", 0, NULL), -EACCES,
+		  "put-only export: put below its directory: EACCES");
+	check(audit_is(&log, VMMGMT_FILE_PUT, "sub/drop.bin", 100000, 0, -EACCES),
+	      "audit: the refused put, its size announced, no bytes");
+	check_err(put_local(&s, "small", ".profile", 0, NULL), -EACCES,
+		  "put-only export: a hidden name: EACCES");
+	check_err(put_local(&s, "small", "drop.bin", 0, NULL), -EEXIST,
+		  "put-only export: a name that exists is never replaced: EEXIST");
+	session_close(&s);
+	check(!exists(exp_dir, ".profile") && !exists(exp_dir, "sub"),
+	      "put-only export: nothing hidden or below it written");
+	session_open(&s, &e);
+	check_err(put_local(&s, "small", "drop2.bin", 0, NULL), 0, "put-only export: another put");
+	session_close(&s);
+	check(audit_is(&log, VMMGMT_FILE_PUT, "drop2.bin", 100000, 100000, 0) && !log.last.from,
+	      "audit: the put, its size and bytes, nothing kept");
+	vmmgmtd_files_close(&e);
+
+	/* The read-write export's audit of a get and an ls. */
+	rw->audit = audit_record;
+	rw->audit_arg = &log;
+	session_open(&s, rw);
+	check_err(get_local(&s, "drop.bin", "drop.back", NULL), 0, "read-write export: get");
+	session_close(&s);
+	check(audit_is(&log, VMMGMT_FILE_GET, "drop.bin", 100000, 100000, 0),
+	      "audit: the get, the file's size and the bytes sent");
+	session_open(&s, rw);
+	check_err(vmmgmt_file_client_rm(s.cfd, "drop.bin"), 0, "rm drop.bin");
+	check_err(vmmgmt_file_client_rm(s.cfd, "drop2.bin"), 0, "rm drop2.bin");
+	session_close(&s);
+	check(audit_is(&log, VMMGMT_FILE_RM, "drop2.bin", 0, 0, 0), "audit: the rm");
+	rw->audit = NULL;
+
+	/* A refusing export: every request gets its errno, the session ends. */
+	vmmgmtd_files_refusing(&r, "refused", -EPERM);
+	r.audit = audit_record;
+	r.audit_arg = &log;
+	session_open(&s, &r);
+	check_err(put_local(&s, "small", "no.bin", 0, NULL), -EPERM, "refusing export: put: EPERM");
+	check_err(session_close(&s), -EPERM, "refusing export: the session ended with it");
+	check(!exists(exp_dir, "no.bin") &&
+	      audit_is(&log, VMMGMT_FILE_PUT, "no.bin", 100000, 0, -EPERM),
+	      "refusing export: nothing written, the refusal audited");
+	vmmgmtd_files_close(&r);
+	check_outside("agent exports");
+}
+
+/* ---- vmmgmtctl file serve and recv against push, pull and send ---- */
+
+/* A vmmgmtctl command line, NULL-terminated. */
+#define ARGV(...)	((const char *const []){ __VA_ARGS__, NULL })
+
+static char agent_sys[256], agent_dir[256], recv_dir[256];
+
+/* What one run of a client against file serve or recv left. */
+struct agent_run {
+	int rc, srv_rc;			/* the client's and the server's exits */
+	char out[4096], err[4096];	/* the client's stdout and stderr */
+	char audit[4096];		/* the server's stderr */
+};
+
+/* The file @path holds @text, with a newline. */
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fprintf(f, "%s\n", text) < 0 || fclose(f))
+		die(path);
+}
+
+/* The file @name of local_dir into @buf (at most @size - 1 bytes). */
+static void read_out(const char *name, char *buf, size_t size)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	path_of(path, sizeof(path), local_dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? 0 : read(fd, buf, size - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Start vmmgmtctl @args with @fd as VMMGMT_FILE_FD (as a stream of VM
+ * @peer, NULL: the host's), agent_sys as its sysfs, stdout and stderr
+ * to the files @out and @err of local_dir.
+ */
+static pid_t spawn_ctl(const char *const *args, int fd, const char *out,
+		       const char *err, const char *peer)
+{
+	const char *argv[16] = { ctl_path };
+	char fdnum[16], path[256];
+	pid_t pid;
+	int i, o;
+
+	for (i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = args[i];
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid)
+		return pid;
+	snprintf(fdnum, sizeof(fdnum), "%d", fd);
+	setenv("VMMGMT_FILE_FD", fdnum, 1);
+	setenv("VMMGMT_SYSFS", agent_sys, 1);
+	if (peer)
+		setenv("VMMGMT_FILE_PEER", peer, 1);
+	path_of(path, sizeof(path), local_dir, out);
+	o = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (o < 0 || dup2(o, STDOUT_FILENO) < 0 || fcntl(fd, F_SETFD, 0))
+		_exit(127);
+	path_of(path, sizeof(path), local_dir, err);
+	o = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (o < 0 || dup2(o, STDERR_FILENO) < 0)
+		_exit(127);
+	execv(ctl_path, (char **)argv);
+	_exit(127);
+}
+
+static int wait_ctl(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * vmmgmtctl @srv (file serve or recv; the stream is VM @peer's, NULL:
+ * the host's) and vmmgmtctl @cli on the two ends of a socketpair.
+ */
+static void run_agent(struct agent_run *r, const char *const *srv,
+		      const char *peer, const char *const *cli)
+{
+	pid_t s, c;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		die("socketpair");
+	s = spawn_ctl(srv, sv[0], "agent.out", "agent.err", peer);
+	c = spawn_ctl(cli, sv[1], "cli.out", "cli.err", NULL);
+	close(sv[0]);
+	close(sv[1]);
+	r->rc = wait_ctl(c);
+	r->srv_rc = wait_ctl(s);
+	read_out("agent.err", r->audit, sizeof(r->audit));
+	read_out("cli.out", r->out, sizeof(r->out));
+	read_out("cli.err", r->err, sizeof(r->err));
+}
+
+/* vmmgmtctl @args alone (a usage error is all it gets to): its exit. */
+static int run_alone(const char *const *args, char *err, size_t size)
+{
+	int rc;
+
+	rc = wait_ctl(spawn_ctl(args, 2, "cli.out", "cli.err", NULL));
+	read_out("cli.err", err, size);
+	return rc;
+}
+
+static void test_cli_args(void)
+{
+	const char *const *const bad[] = {
+		ARGV("file", "push"),
+		ARGV("file", "push", "web"),
+		ARGV("file", "push", "web", "a", "b", "c"),
+		ARGV("file", "push", "bad/vm", "a"),
+		ARGV("file", "pull", "web"),
+		ARGV("file", "pull", "web", "a", "b", "c"),
+		ARGV("--json", "file", "pull", "web", "a", "-"),
+		ARGV("--resume", "file", "pull", "web", "a", "-"),
+		ARGV("file", "send"),
+		ARGV("file", "send", "3"),
+		ARGV("file", "send", "0", "a"),
+		ARGV("file", "send", "no/name", "a"),
+		ARGV("file", "send", "3", "a", "b", "c"),
+		ARGV("file", "serve", "dir"),
+		ARGV("--from", "3", "file", "serve"),
+		ARGV("file", "recv", "a", "b"),
+		ARGV("--from", ",", "file", "recv"),
+		ARGV("--from", "3,0", "file", "recv"),
+		ARGV("--from", "bad/name", "file", "recv"),
+		ARGV("--from", "", "file", "recv"),
+		ARGV("file", "frobnicate"),
+	};
+	char err[4096], what[512];
+	unsigned int i, j;
+	size_t n;
+	int rc;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		rc = run_alone(bad[i], err, sizeof(err));
+		n = snprintf(what, sizeof(what), "vmmgmtctl");
+		for (j = 0; bad[i][j]; j++)
+			n += snprintf(what + n, sizeof(what) - n, " %s",
+				      bad[i][j][0] ? bad[i][j] : "''");
+		snprintf(what + n, sizeof(what) - n, ": a usage error (exit 2)");
+		check(rc == 2 && strstr(err, "see vmmgmtctl --help"), what);
+	}
+	rc = run_alone(ARGV("file", "recv", "/nonexistent-vmmgmt"), err, sizeof(err));
+	check(rc == 1 && strstr(err, "No such file or directory"),
+	      "vmmgmtctl file recv DIR: a DIR that does not exist: exit 1");
+}
+
+/* The agent's sysfs: modes/file/enabled and modes/file/dir. */
+static void agent_set(const char *enabled, const char *dir)
+{
+	char path[320];
+
+	snprintf(path, sizeof(path), "%s/modes/file/enabled", agent_sys);
+	write_text(path, enabled);
+	snprintf(path, sizeof(path), "%s/modes/file/dir", agent_sys);
+	write_text(path, dir);
+}
+
+/*
+ * A partial file that a push of @name cut after @len bytes of @local
+ * left in @dir; its path in @path.
+ */
+static void agent_partial(const char *dir, const char *name,
+			  const char *local, size_t len, char *path,
+			  size_t size)
+{
+	char part[64], *data = malloc(len);
+	int fd;
+
+	fd = open(local, O_RDONLY | O_CLOEXEC);
+	if (!data || fd < 0 || read(fd, data, len) != (ssize_t)len)
+		die(local);
+	close(fd);
+	vmmgmt_file_part_name(VMMGMT_FILE_PART_PREFIX, name, part, sizeof(part));
+	path_of(path, size, dir, part);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
+		die(path);
+	close(fd);
+	free(data);
+}
+
+/* file serve: push and pull below modes/file/dir, and its refusals. */
+static void test_cli_serve(const char *local, const char *sha)
+{
+	const char *const *serve = ARGV("file", "serve");
+	char back[320], path[320];
+	struct agent_run r;
+
+	run_agent(&r, serve, NULL, ARGV("--json", "file", "push", "web", local, "p.bin"));
+	check(r.rc == 0 && r.srv_rc == 0 && strstr(r.out, "\"op\":\"push\",\"vm\":\"web\"") &&
+	      strstr(r.out, sha) && exists(agent_dir, "p.bin"),
+	      "file push web LOCAL p.bin into file serve: exit 0, its SHA-256, in modes/file/dir");
+	check(strstr(r.audit, "vmmgmtctl: file-audit: agent=serve peer=0:0:0 op=put ") &&
+	      strstr(r.audit, " path=\"p.bin\" size=300000 kept=0 bytes=300000 result=ok"),
+	      "file serve: the push audited (peer, op, path, size, bytes, result)");
+	path_of(back, sizeof(back), local_dir, "p.back");
+	run_agent(&r, serve, NULL, ARGV("--json", "file", "pull", "web", "p.bin", back));
+	check(r.rc == 0 && strstr(r.out, "\"op\":\"pull\"") && strstr(r.out, sha) &&
+	      !access(back, F_OK) &&
+	      strstr(r.audit, "op=get path=\"p.bin\" size=300000 kept=0 bytes=300000 result=ok"),
+	      "file pull web p.bin LOCAL from file serve: exit 0, the same SHA-256, audited");
+
+	agent_partial(agent_dir, "r.bin", local, 262144, path, sizeof(path));
+	run_agent(&r, serve, NULL,
+		  ARGV("--json", "--resume", "file", "push", "web", local, "r.bin"));
+	check(r.rc == 0 && strstr(r.out, "\"resumed\":262144") && strstr(r.out, sha) &&
+	      access(path, F_OK) &&
+	      strstr(r.audit, "size=300000 kept=262144 bytes=37856 result=ok"),
+	      "file push --resume: only the bytes the partial file lacked, audited so");
+
+	run_agent(&r, serve, NULL,
+		  ARGV("--json", "file", "pull", "web", "../../outside/secret", local_dir));
+	check(r.rc == 1 && strstr(r.out, "\"errno\":18") && !exists(local_dir, "secret") &&
+	      strstr(r.audit, "result=error errno=18"),
+	      "file pull of a path out of modes/file/dir: EXDEV, audited");
+	path_of(path, sizeof(path), agent_dir, "link");
+	if (symlink("p.bin", path))
+		die(path);
+	run_agent(&r, serve, NULL, ARGV("file", "pull", "web", "link", back));
+	check(r.rc == 1 && strstr(r.err, "Too many levels of symbolic links"),
+	      "file pull of a symbolic link, even to a file beside it: ELOOP");
+
+	/* What the guest's owner decides, read again for every stream. */
+	agent_set("0", agent_dir);
+	run_agent(&r, serve, NULL, ARGV("--json", "file", "push", "web", local, "off.bin"));
+	check(r.rc == 1 && strstr(r.out, "\"errno\":1") && strstr(r.err, "file mode is off") &&
+	      !exists(agent_dir, "off.bin") &&
+	      strstr(r.audit, "result=refused errno=1 error=\"Operation not permitted\"") &&
+	      strstr(r.audit, " reason=\"file mode is off\""),
+	      "file mode off: push refused with EPERM, nothing written, audited with the reason");
+	agent_set("1", "");
+	run_agent(&r, serve, NULL, ARGV("--json", "file", "pull", "web", "p.bin", back));
+	check(r.rc == 1 && strstr(r.out, "\"errno\":13") && strstr(r.err, "modes/file/dir") &&
+	      strstr(r.audit, "reason=\"no directory set for the host (modes/file/dir)\""),
+	      "no directory set: pull refused with EACCES, audited");
+	agent_set("1", "agent-dir");
+	run_agent(&r, serve, NULL, ARGV("--json", "file", "push", "web", local, "rel.bin"));
+	check(r.rc == 1 && strstr(r.out, "\"errno\":13") && !exists(agent_dir, "rel.bin"),
+	      "a relative modes/file/dir: EACCES");
+	agent_set("1", recv_dir);
+	run_agent(&r, serve, NULL, ARGV("file", "push", "web", local, "moved.bin"));
+	check(r.rc == 0 && exists(recv_dir, "moved.bin") && !exists(agent_dir, "moved.bin"),
+	      "a new modes/file/dir applies to the next stream");
+	path_of(path, sizeof(path), recv_dir, "moved.bin");
+	unlink(path);
+	agent_set("1", agent_dir);
+	run_agent(&r, serve, "3", ARGV("file", "put", local, "vm.bin"));
+	check(r.rc == 1 && r.srv_rc == 1 && !exists(agent_dir, "vm.bin") &&
+	      strstr(r.audit, "agent=serve peer=0:3:0 op=stream result=closed"),
+	      "file serve: a stream of another VM is closed at once, audited");
+}
+
+/* file recv: other VMs' send, puts only, --from. */
+static void test_cli_recv(const char *local, const char *sha)
+{
+	const char *const *recv = ARGV("file", "recv", recv_dir);
+	char back[320];
+	struct agent_run r;
+
+	run_agent(&r, recv, "3", ARGV("--json", "file", "send", "3", local));
+	check(r.rc == 0 && r.srv_rc == 0 && strstr(r.out, "\"op\":\"send\",\"vm\":\"3\"") &&
+	      strstr(r.out, sha) && exists(recv_dir, "cli") &&
+	      strstr(r.audit, "agent=recv peer=0:3:0 op=put path=\"cli\" size=300000"),
+	      "file recv DIR: file send of VM 3 lands in DIR, audited");
+	run_agent(&r, ARGV("--from", "4,5", "file", "recv", recv_dir), "3",
+		  ARGV("--json", "file", "send", "3", local, "x.bin"));
+	check(r.rc == 1 && strstr(r.out, "\"errno\":13") && !exists(recv_dir, "x.bin") &&
+	      strstr(r.audit, "reason=\"VM 3 is not in --from\""),
+	      "file recv --from 4,5: VM 3's send refused with EACCES, audited");
+	run_agent(&r, ARGV("--from", "4,3", "file", "recv", recv_dir), "3",
+		  ARGV("file", "send", "3", local, "y.bin"));
+	check(r.rc == 0 && exists(recv_dir, "y.bin"), "file recv --from 4,3: VM 3's send taken");
+	path_of(back, sizeof(back), local_dir, "recv.back");
+	run_agent(&r, recv, "3", ARGV("--json", "file", "get", "cli", back));
+	check(r.rc == 1 && strstr(r.out, "\"errno\":13") && access(back, F_OK),
+	      "file recv: anything but a put (a get) refused with EACCES");
+	run_agent(&r, recv, "3", ARGV("file", "send", "3", local, "../esc.bin"));
+	check(r.rc == 1 && !exists(local_dir, "esc.bin") && strstr(r.audit, "errno=13"),
+	      "file recv: a send out of DIR: EACCES");
+	run_agent(&r, recv, "3", ARGV("file", "send", "3", local, "y.bin"));
+	check(r.rc == 1 && strstr(r.audit, "errno=17"),
+	      "file recv: a send onto a file DIR holds: EEXIST, not replaced");
+	run_agent(&r, recv, NULL, ARGV("file", "send", "3", local, "h.bin"));
+	check(r.rc == 1 && !exists(recv_dir, "h.bin") &&
+	      strstr(r.audit, "agent=recv peer=0:0:0 op=stream result=closed"),
+	      "file recv: a stream of the host is closed at once");
+}
+
+static void test_cli_agent(void)
+{
+	char sha[128], hex[VMMGMT_SHA256_HEX], local[256], path[320];
+	__u8 digest[VMMGMT_SHA256_DIGEST];
+
+	file_sha(local_dir, "cli", digest);
+	vmmgmt_sha256_hex(digest, hex);
+	snprintf(sha, sizeof(sha), "\"sha256\":\"%s\"", hex);
+	path_of(local, sizeof(local), local_dir, "cli");
+	snprintf(agent_sys, sizeof(agent_sys), "%s/agent-sysfs", local_dir);
+	snprintf(agent_dir, sizeof(agent_dir), "%s/agent-dir", local_dir);
+	snprintf(recv_dir, sizeof(recv_dir), "%s/recv-dir", local_dir);
+	snprintf(path, sizeof(path), "%s/modes", agent_sys);
+	if (mkdir(agent_sys, 0755) || mkdir(path, 0755) ||
+	    mkdir(strcat(path, "/file"), 0755) || mkdir(agent_dir, 0755) ||
+	    mkdir(recv_dir, 0755))
+		die("mkdir");
+	agent_set("1", agent_dir);
+	test_cli_serve(local, sha);
+	test_cli_recv(local, sha);
+	check_outside("vmmgmtctl file serve and recv");
 }
 
 /* A session that sends nothing is ended after the export's idle_ms. */
@@ -981,9 +1634,15 @@ int main(void)
 	test_magic_links();
 	test_corruption(&e);
 	test_sender_fails(&e);
+	test_resume(&e);
 	test_headers(&e);
 	test_idle(&e);
+	test_agent_exports(&e);
 	test_cli(&e);
+	if (!access(ctl_path, X_OK)) {
+		test_cli_args();
+		test_cli_agent();
+	}
 	vmmgmtd_files_close(&e);
 
 	if (!failures) {
