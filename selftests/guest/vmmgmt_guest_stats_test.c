@@ -29,6 +29,9 @@
 #define SENT		VMMGMT_GUEST_SYSFS "/modes/stats/samples_sent"
 #define FAILED		VMMGMT_GUEST_SYSFS "/modes/stats/samples_failed"
 #define DOORBELLS	VMMGMT_GUEST_SYSFS "/doorbells"
+#define TX_MSGS		VMMGMT_GUEST_SYSFS "/tx_msgs"
+#define RX_MSGS		VMMGMT_GUEST_SYSFS "/rx_msgs"
+#define STALL_KICKS	VMMGMT_GUEST_SYSFS "/stall_kicks"
 
 static unsigned long long num(const char *path)
 {
@@ -88,21 +91,35 @@ TEST_F(stats, sysfs_bounds)
  * 200 ms), at least 7 (the test bed's nested guests lag behind), at most
  * one doorbell each; none once disabled.
  */
+/*
+ * What rings the doorbell besides a sample, at most once each: a record
+ * the guest posts (tx_msgs), a drain of records from the host that found
+ * the host waiting for room (at most one per record, rx_msgs), and a kick
+ * of the stall watchdog (stall_kicks).
+ */
+static unsigned long long other_rings(void)
+{
+	return num(TX_MSGS) + num(RX_MSGS) + num(STALL_KICKS);
+}
+
 TEST_F(stats, period_honoured_and_stops)
 {
 	unsigned long long sent0, sent1, sent2, sent_off, bells0, bells1, failed0;
+	unsigned long long other0, other1;
 	double t0, t1;
 
 	ASSERT_EQ(0, vmmgmt_write_text(PERIOD, "200"));
 	sent0 = num(SENT);
 	failed0 = num(FAILED);
 	bells0 = num(DOORBELLS);
+	other0 = other_rings();
 	t0 = vmmgmt_now_s();
 	ASSERT_EQ(0, vmmgmt_write_text(ENABLE, "1"));
 	EXPECT_EQ(1ULL, num(ENABLE));
 	vmmgmt_sleep_ms(3000);
 	sent1 = num(SENT);
 	bells1 = num(DOORBELLS);
+	other1 = other_rings();
 	ASSERT_EQ(0, vmmgmt_write_text(ENABLE, "0"));
 	t1 = vmmgmt_now_s();
 	/*
@@ -111,14 +128,20 @@ TEST_F(stats, period_honoured_and_stops)
 	 * write returns, which takes the sampler's lock.
 	 */
 	sent_off = num(SENT);
-	TH_LOG("%llu samples in %.2f s, %llu doorbells in all",
-	       sent1 - sent0, t1 - t0, bells1 - bells0);
+	TH_LOG("%llu samples in %.2f s, %llu doorbells in all, %llu other records or kicks",
+	       sent1 - sent0, t1 - t0, bells1 - bells0, other1 - other0);
 	/* Never more than one per period; scheduling makes it fewer. */
 	EXPECT_GE((unsigned long long)((t1 - t0) / 0.2) + 1, sent_off - sent0);
 	EXPECT_LE(7ULL, sent1 - sent0);
 	EXPECT_EQ(failed0, num(FAILED));
-	/* Echo traffic of other tests is over: only samples ring. */
-	EXPECT_GE(sent1 - sent0, bells1 - bells0);
+	/*
+	 * At most one doorbell a sample.  The other tests' traffic is over,
+	 * but not every other ring: guest1 may call guest0's name service,
+	 * and the stall watchdog kicks a ring whose doorbell the test bed
+	 * lost (14 doorbells for 13 samples on 6.12, 2026-12-07).  Each of
+	 * those rings at most once too, and is counted.
+	 */
+	EXPECT_GE(sent1 - sent0 + other1 - other0, bells1 - bells0);
 
 	vmmgmt_sleep_ms(1000);
 	sent2 = num(SENT);
