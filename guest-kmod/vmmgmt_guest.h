@@ -800,6 +800,27 @@ static inline void vmmgmt_guest_doorbell(struct vmmgmt_guest_dev *vdev)
 	atomic64_inc(&vdev->counters.doorbells);
 }
 
+extern struct workqueue_struct *vmmgmt_guest_wq;
+
+/**
+ * vmmgmt_guest_rx_queue() - queue the rx work on the module's workqueue.
+ * @vdev: the device.
+ *
+ * The rx work, the rx poll and the stall watchdog run on
+ * &vmmgmt_guest_wq, a high-priority workqueue of the module's own, not on
+ * the system workqueue: another driver's work item that runs long on the
+ * system workqueue's pool must not keep the channel undrained (in
+ * vmmgmt_neighbour_storm_test a victim's rx work stayed pending for 10 s
+ * with the host's interrupt counted, no worker running it, 6.1,
+ * 2026-12-07).
+ *
+ * Context: any context.
+ */
+static inline void vmmgmt_guest_rx_queue(struct vmmgmt_guest_dev *vdev)
+{
+	queue_work(vmmgmt_guest_wq, &vdev->rx_work);
+}
+
 /* How long vmmgmt_guest_link_reset() waits for the host's acknowledgment. */
 #define VMMGMT_GUEST_RESET_TIMEOUT	(10 * HZ)
 
@@ -1009,7 +1030,7 @@ void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_watch_init(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_watch_stop(struct vmmgmt_guest_dev *vdev);
 void vmmgmt_guest_watch_pause(struct vmmgmt_guest_dev *vdev);
-void vmmgmt_guest_watch_module_init(void);
+int vmmgmt_guest_watch_module_init(void);
 void vmmgmt_guest_watch_module_exit(void);
 
 #endif /* _VMMGMT_GUEST_H */

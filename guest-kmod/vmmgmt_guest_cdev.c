@@ -143,7 +143,7 @@ static int vmmgmt_guest_release(struct inode *inode, struct file *file)
 		vdev->rx_stalled = false;
 	xa_unlock(&vdev->ports);
 	if (kick)
-		schedule_work(&vdev->rx_work);
+		vmmgmt_guest_rx_queue(vdev);
 	/* Out of the port table: the rx work adds nothing to @ep->rxq now. */
 	list_for_each_entry_safe(msg, tmp, &ep->rxq, node) {
 		if (!vdev->removed &&
@@ -203,7 +203,7 @@ static ssize_t vmmgmt_guest_ep_dequeue(struct vmmgmt_guest_ep *ep,
 	vdev->rx_stalled = false;
 	xa_unlock(&vdev->ports);
 	if (kick)
-		schedule_work(&vdev->rx_work);
+		vmmgmt_guest_rx_queue(vdev);
 
 	ep->last_src = msg->src;
 	ep->has_last = true;

@@ -656,7 +656,7 @@ u32 vmmgmt_guest_link_refresh(struct vmmgmt_guest_dev *vdev)
 				     old, state, gen);
 		vmmgmt_guest_wake_all(vdev);
 		if (state == VMMGMT_LINK_UP)
-			schedule_work(&vdev->rx_work);
+			vmmgmt_guest_rx_queue(vdev);
 	} else if (new_gen) {
 		/* Reset behind our back: streams of the old one are over. */
 		vmmgmt_guest_wake_all(vdev);
@@ -1266,7 +1266,7 @@ bool vmmgmt_guest_rx_kick(struct vmmgmt_guest_dev *vdev)
 {
 	if (!READ_ONCE(vdev->rx_linger))
 		return false;
-	schedule_work(&vdev->rx_work);
+	vmmgmt_guest_rx_queue(vdev);
 	return true;
 }
 
@@ -1277,7 +1277,7 @@ bool vmmgmt_guest_rx_kick(struct vmmgmt_guest_dev *vdev)
  * Queues the rx work unless the device is going away
  * (&vmmgmt_guest_dev.rx_off).
  *
- * Context: process context (system workqueue).
+ * Context: process context (&vmmgmt_guest_wq).
  */
 void vmmgmt_guest_rx_poll(struct work_struct *work)
 {
@@ -1287,7 +1287,7 @@ void vmmgmt_guest_rx_poll(struct work_struct *work)
 			    rx_poll);
 
 	if (!READ_ONCE(vdev->rx_off))
-		schedule_work(&vdev->rx_work);
+		vmmgmt_guest_rx_queue(vdev);
 }
 
 /**
@@ -1346,7 +1346,7 @@ void vmmgmt_guest_rx_resume(struct vmmgmt_guest_dev *vdev)
 		dev_info(&vdev->pdev->dev, "resume: not the region the link was set up in, setting it up again\n");
 	WRITE_ONCE(vdev->rx_off, false);
 	vmmgmt_guest_link_refresh(vdev);
-	schedule_work(&vdev->rx_work);
+	vmmgmt_guest_rx_queue(vdev);
 }
 
 /**
@@ -1370,7 +1370,7 @@ void vmmgmt_guest_rx_port_bound(struct vmmgmt_guest_dev *vdev)
 	vdev->rx_stalled = false;
 	xa_unlock(&vdev->ports);
 	if (kick)
-		schedule_work(&vdev->rx_work);
+		vmmgmt_guest_rx_queue(vdev);
 }
 
 /**
@@ -1429,7 +1429,7 @@ static bool vmmgmt_guest_rx_reader_waits(struct vmmgmt_guest_dev *vdev)
  * at most once, and one message at a time (one record per batch) never
  * lingers.
  *
- * Context: process context (system workqueue); takes @vdev->rx_lock,
+ * Context: process context (&vmmgmt_guest_wq); takes @vdev->rx_lock,
  * and xa_lock(&@vdev->ports) inside it.
  */
 void vmmgmt_guest_rx_work(struct work_struct *work)
@@ -1515,11 +1515,12 @@ unlock:
 	if (broken)
 		vmmgmt_guest_link_break(vdev);
 	else if (again)
-		schedule_work(&vdev->rx_work);
+		vmmgmt_guest_rx_queue(vdev);
 	else if (linger && !READ_ONCE(vdev->rx_off))
-		schedule_delayed_work(&vdev->rx_poll, VMMGMT_GUEST_RX_LINGER);
+		queue_delayed_work(vmmgmt_guest_wq, &vdev->rx_poll,
+				   VMMGMT_GUEST_RX_LINGER);
 	else if (hold && !READ_ONCE(vdev->rx_off))
-		mod_delayed_work(system_wq, &vdev->rx_poll, hold);
+		mod_delayed_work(vmmgmt_guest_wq, &vdev->rx_poll, hold);
 	else if (!linger)
 		/* Stopped: the interrupt is armed, no look is due. */
 		cancel_delayed_work(&vdev->rx_poll);

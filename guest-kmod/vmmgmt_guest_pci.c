@@ -140,7 +140,7 @@ static irqreturn_t vmmgmt_guest_irq(int irq, void *data)
 	atomic64_inc(&vdev->counters.interrupts);
 	atomic_inc(&vdev->tx_seq);
 	wake_up_all(&vdev->tx_wq);
-	schedule_work(&vdev->rx_work);
+	vmmgmt_guest_rx_queue(vdev);
 	return IRQ_HANDLED;
 }
 
@@ -407,7 +407,9 @@ static int __init vmmgmt_guest_init(void)
 {
 	int ret;
 
-	vmmgmt_guest_watch_module_init();
+	ret = vmmgmt_guest_watch_module_init();
+	if (ret)
+		return ret;
 	ret = pci_register_driver(&vmmgmt_guest_pci_driver);
 	if (ret)
 		vmmgmt_guest_watch_module_exit();

@@ -28,10 +28,11 @@
  * the rx consumer's state and the watchdog's view.
  *
  * Owns: &vmmgmt_guest_dev.watch_work, watch, watch_gen and debugfs, the
- * stall_ms parameter.  May call: the shared stall detection
- * (lib/vmmgmt_stall.c) only; it rings the doorbell with the header's
- * inline vmmgmt_guest_doorbell() and queues the link's rx work, so that
- * the link can arm it after every post.
+ * stall_ms parameter, the module's workqueue (&vmmgmt_guest_wq).  May
+ * call: the shared stall detection (lib/vmmgmt_stall.c) only; it rings the
+ * doorbell with the header's inline vmmgmt_guest_doorbell() and queues the
+ * link's rx work with vmmgmt_guest_rx_queue(), so that the link can arm it
+ * after every post.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -54,6 +55,15 @@
 static unsigned int vmmgmt_guest_stall_ms = 1000;
 module_param_named(stall_ms, vmmgmt_guest_stall_ms, uint, 0644);
 MODULE_PARM_DESC(stall_ms, "notify a ring again when it held records without progress for this long (ms; 0: off; default 1000)");
+
+/*
+ * vmmgmt_guest_wq: the workqueue of the rx work, the rx poll and the
+ * stall watchdog (vmmgmt_guest_rx_queue()): high priority, so that they
+ * wait neither behind the system workqueue's items nor behind the
+ * guest's busy processes.  Here, at the bottom of the module, so that
+ * every layer may queue on it.
+ */
+struct workqueue_struct *vmmgmt_guest_wq;
 
 /* The shortest look interval honoured, in milliseconds. */
 #define VMMGMT_GUEST_WATCH_MIN_MS	10
@@ -92,7 +102,8 @@ void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev)
 
 	if (ms && !READ_ONCE(vdev->rx_off) &&
 	    !delayed_work_pending(&vdev->watch_work))
-		schedule_delayed_work(&vdev->watch_work, msecs_to_jiffies(ms));
+		queue_delayed_work(vmmgmt_guest_wq, &vdev->watch_work,
+				   msecs_to_jiffies(ms));
 }
 
 /*
@@ -216,7 +227,7 @@ static bool vmmgmt_guest_watch_ring(struct vmmgmt_guest_dev *vdev,
  * Looks again a tick later while the link is up and either ring holds
  * records; otherwise stops until the next post arms it.
  *
- * Context: process context (system workqueue); takes &vmmgmt_guest_dev.rx_lock,
+ * Context: process context (&vmmgmt_guest_wq); takes &vmmgmt_guest_dev.rx_lock,
  * then &vmmgmt_guest_dev.tx_lock, briefly.
  */
 static void vmmgmt_guest_watch_work(struct work_struct *work)
@@ -266,11 +277,11 @@ static void vmmgmt_guest_watch_work(struct work_struct *work)
 	if (vmmgmt_guest_watch_ring(vdev, VMMGMT_GUEST_WATCH_RX, rx_pending,
 				    rx_tail, stalled, tick_ms) &&
 	    !READ_ONCE(vdev->rx_off))
-		schedule_work(&vdev->rx_work);
+		vmmgmt_guest_rx_queue(vdev);
 
 	if ((tx_pending || rx_pending) && !READ_ONCE(vdev->rx_off))
-		schedule_delayed_work(&vdev->watch_work,
-				      msecs_to_jiffies(tick_ms));
+		queue_delayed_work(vmmgmt_guest_wq, &vdev->watch_work,
+				   msecs_to_jiffies(tick_ms));
 }
 
 static int vmmgmt_guest_channel_show(struct seq_file *m, void *unused)
@@ -334,21 +345,30 @@ void vmmgmt_guest_watch_pause(struct vmmgmt_guest_dev *vdev)
 }
 
 /**
- * vmmgmt_guest_watch_module_init() - create vmmgmt/ in debugfs.
+ * vmmgmt_guest_watch_module_init() - create &vmmgmt_guest_wq and vmmgmt/ in
+ * debugfs.
  *
- * Context: process context (module init).
+ * Context: process context (module init), before the driver is registered.
+ * Return: 0 or -ENOMEM.
  */
-void vmmgmt_guest_watch_module_init(void)
+int vmmgmt_guest_watch_module_init(void)
 {
+	vmmgmt_guest_wq = alloc_workqueue("vmmgmt_guest", WQ_HIGHPRI, 0);
+	if (!vmmgmt_guest_wq)
+		return -ENOMEM;
 	vmmgmt_guest_debugfs = debugfs_create_dir("vmmgmt", NULL);
+	return 0;
 }
 
 /**
- * vmmgmt_guest_watch_module_exit() - remove vmmgmt/ from debugfs.
+ * vmmgmt_guest_watch_module_exit() - remove vmmgmt/ from debugfs, destroy
+ * &vmmgmt_guest_wq.
  *
- * Context: process context (module exit), after every device is removed.
+ * Context: process context (module exit), after every device is removed
+ * (which cancelled its work items).
  */
 void vmmgmt_guest_watch_module_exit(void)
 {
 	debugfs_remove_recursive(vmmgmt_guest_debugfs);
+	destroy_workqueue(vmmgmt_guest_wq);
 }

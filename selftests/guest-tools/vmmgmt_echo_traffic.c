@@ -74,6 +74,12 @@ static void print_guest_view(void)
 		"cat /sys/kernel/debug/vmmgmt/*/channel",
 		"grep -h vmmgmt /proc/interrupts",
 		"grep -H . /proc/[0-9]*/task/*/wchan | grep -v ':worker_thread$' | grep -v ':0$'",
+		/*
+		 * Kernel workers not idle, running ones too (wchan 0), with
+		 * their state and stack: a work item that never runs waits
+		 * behind one of them.
+		 */
+		"for t in /proc/[0-9]*/task/*; do read -r c <$t/comm; case $c in kworker*) ;; *) continue ;; esac; read -r w <$t/wchan; case $w in worker_thread|rescuer_thread) continue ;; esac; echo \"$t $c state $(cut -d' ' -f3 $t/stat) wchan $w\"; sed 's/^/  /' $t/stack; done 2>/dev/null",
 	};
 	char line[512];
 	unsigned int i;
