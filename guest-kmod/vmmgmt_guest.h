@@ -497,6 +497,9 @@ struct vmmgmt_guest_streams {
  * @watch_work: the stall watchdog's look (vmmgmt_guest_watchdog.c).
  * @watch: its view of each ring (lib/vmmgmt_stall.h).  Its work only.
  * @watch_gen: the link generation @watch belongs to.  Its work only.
+ * @watch_posted: jiffies of the last post (vmmgmt_guest_watch_arm()): the
+ *	watchdog keeps looking for %VMMGMT_GUEST_WATCH_ANSWER_MS after it,
+ *	for the answers.  WRITE_ONCE() by posters, READ_ONCE() by the work.
  * @debugfs: vmmgmt/<PCI address>/ in debugfs.
  * @minor_id: ida number that chose @name.
  * @name: misc device name: "vmmgmt" for @minor_id 0, else "vmmgmt<N>".
@@ -574,6 +577,7 @@ struct vmmgmt_guest_dev {
 	struct delayed_work watch_work;
 	struct vmmgmt_stall watch[VMMGMT_GUEST_WATCH_RINGS];
 	u32 watch_gen;
+	unsigned long watch_posted;
 	struct dentry *debugfs;
 
 	unsigned int minor_id;

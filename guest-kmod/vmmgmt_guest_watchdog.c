@@ -20,8 +20,14 @@
  * state logged once.
  *
  * The work is armed whenever a record is posted, and stops at a look that
- * finds both rings empty: an idle guest has no timer running.  Lost
- * interrupts for records the guest did not ask for are the host's
+ * finds both rings empty %VMMGMT_GUEST_WATCH_ANSWER_MS or more after the
+ * last post: the answers to what the guest posted (an echo, a call, a
+ * name request) come later, and the interrupt that announces them may
+ * be lost too (6.1, 2026-12-07: guest 1's echo test waited for 732
+ * answers in H2G for minutes, the host's repeated interrupts did not
+ * arrive, and the watchdog had stopped at a look between the requests'
+ * consumption and the answers).  An idle guest has no timer running.
+ * Lost interrupts for records the guest did not ask for are the host's
  * watchdog's to repeat.
  *
  * debugfs, vmmgmt/<PCI address>/channel: both rings' indexes and flags,
@@ -65,6 +71,9 @@ MODULE_PARM_DESC(stall_ms, "notify a ring again when it held records without pro
  */
 struct workqueue_struct *vmmgmt_guest_wq;
 
+/* How long after the last post the watchdog looks for answers (ms). */
+#define VMMGMT_GUEST_WATCH_ANSWER_MS	30000
+
 /* The shortest look interval honoured, in milliseconds. */
 #define VMMGMT_GUEST_WATCH_MIN_MS	10
 /* A stall this long has the channel's state logged, once. */
@@ -92,7 +101,8 @@ static unsigned int vmmgmt_guest_watch_tick_ms(void)
  * vmmgmt_guest_watch_arm() - make sure the watchdog looks within a tick.
  * @vdev: the device; not removed.
  *
- * Called after a record was posted.  Cheap when a look is queued already.
+ * Called after a record was posted: notes when, for the answers' window
+ * (&vmmgmt_guest_dev.watch_posted).  Cheap when a look is queued already.
  *
  * Context: any context.
  */
@@ -100,6 +110,7 @@ void vmmgmt_guest_watch_arm(struct vmmgmt_guest_dev *vdev)
 {
 	unsigned int ms = vmmgmt_guest_watch_tick_ms();
 
+	WRITE_ONCE(vdev->watch_posted, jiffies);
 	if (ms && !READ_ONCE(vdev->rx_off) &&
 	    !delayed_work_pending(&vdev->watch_work))
 		queue_delayed_work(vmmgmt_guest_wq, &vdev->watch_work,
@@ -225,7 +236,8 @@ static bool vmmgmt_guest_watch_ring(struct vmmgmt_guest_dev *vdev,
  * @work: &vmmgmt_guest_dev.watch_work.
  *
  * Looks again a tick later while the link is up and either ring holds
- * records; otherwise stops until the next post arms it.
+ * records or the last post was less than %VMMGMT_GUEST_WATCH_ANSWER_MS
+ * ago; otherwise stops until the next post arms it.
  *
  * Context: process context (&vmmgmt_guest_wq); takes &vmmgmt_guest_dev.rx_lock,
  * then &vmmgmt_guest_dev.tx_lock, briefly.
@@ -237,7 +249,7 @@ static void vmmgmt_guest_watch_work(struct work_struct *work)
 						     watch_work);
 	unsigned int tick_ms = vmmgmt_guest_watch_tick_ms();
 	bool tx_pending = false, rx_pending = false, host_busy = false;
-	bool stalled, up;
+	bool stalled, up, answers;
 	u32 tx_tail = 0, rx_tail = 0;
 
 	mutex_lock(&vdev->rx_lock);
@@ -279,7 +291,10 @@ static void vmmgmt_guest_watch_work(struct work_struct *work)
 	    !READ_ONCE(vdev->rx_off))
 		vmmgmt_guest_rx_queue(vdev);
 
-	if ((tx_pending || rx_pending) && !READ_ONCE(vdev->rx_off))
+	/* Answers to the last posts are still due: they may come unannounced. */
+	answers = time_before(jiffies, READ_ONCE(vdev->watch_posted) +
+			      msecs_to_jiffies(VMMGMT_GUEST_WATCH_ANSWER_MS));
+	if ((tx_pending || rx_pending || answers) && !READ_ONCE(vdev->rx_off))
 		queue_delayed_work(vmmgmt_guest_wq, &vdev->watch_work,
 				   msecs_to_jiffies(tick_ms));
 }
