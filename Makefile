@@ -67,8 +67,9 @@ bench:
 	$(SCRIPTS)/setup
 	$(SCRIPTS)/bench --kernel $(VM_KERNEL)
 
-# make install: the tools, man pages, systemd unit, udev rules, sysusers.d
-# and modules-load.d files and documentation, under DESTDIR and PREFIX,
+# make install: the tools, vmmgmtctl's bash completion, man pages, systemd
+# unit, udev rules, sysusers.d and modules-load.d files and documentation,
+# under DESTDIR and PREFIX,
 # and the shipped host services as examples in DOCDIR/services (the
 # administrator copies them into /etc/vmmgmt/services:
 # Documentation/services.rst); the modules come through DKMS (dkms.conf;
@@ -87,6 +88,7 @@ UNITDIR ?= $(LIBDIR_SYSTEM)/systemd/system
 UDEVRULESDIR ?= $(LIBDIR_SYSTEM)/udev/rules.d
 SYSUSERSDIR ?= $(LIBDIR_SYSTEM)/sysusers.d
 MODULESLOADDIR ?= $(LIBDIR_SYSTEM)/modules-load.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 MAN_PAGES := $(wildcard Documentation/man/*.[1-8])
 DOCS := README.md $(wildcard Documentation/*.rst)
@@ -99,6 +101,7 @@ INSTALLED := $(D)$(UNITDIR)/vmmgmtd.service \
 	$(D)$(UDEVRULESDIR)/60-vmmgmt-host.rules \
 	$(D)$(SYSUSERSDIR)/vmmgmt.conf \
 	$(D)$(MODULESLOADDIR)/vmmgmt-host.conf \
+	$(D)$(BASHCOMPDIR)/vmmgmtctl \
 	$(foreach m,$(MAN_PAGES),$(D)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
 	$(foreach f,$(DOCS),$(D)$(DOCDIR)/$(notdir $(f))) \
 	$(foreach f,$(ABI_DOCS),$(D)$(DOCDIR)/$(f:Documentation/%=%)) \
@@ -115,6 +118,8 @@ install:
 	install -D -m 644 tools/system/vmmgmt.sysusers $(D)$(SYSUSERSDIR)/vmmgmt.conf
 	install -D -m 644 tools/system/vmmgmt-host.modules-load \
 		$(D)$(MODULESLOADDIR)/vmmgmt-host.conf
+	install -D -m 644 tools/vmmgmtctl/vmmgmtctl.bash-completion \
+		$(D)$(BASHCOMPDIR)/vmmgmtctl
 	set -e; for m in $(MAN_PAGES); do \
 		s=$${m##*.}; install -D -m 644 $$m $(D)$(MANDIR)/man$$s/$${m##*/}; \
 	done

@@ -497,6 +497,17 @@ static int host_reopen(int fd, const char *path, __u32 port, const char *name)
 	return fd;
 }
 
+/* Every 100000 messages echoed: how many so far. */
+static void echo_progress(const struct ctl *ctl, unsigned long long echoed)
+{
+	if (ctl->json) {
+		printf("{\"echoed_total\":%llu}\n", echoed);
+		fflush(stdout);
+	} else {
+		fprintf(stderr, "vmmgmtctl: %llu messages echoed\n", echoed);
+	}
+}
+
 /* Host side of echo-server: records in, records out. */
 static int echo_host(const struct ctl *ctl, int fd, const char *path,
 		     __u32 port)
@@ -529,8 +540,7 @@ static int echo_host(const struct ctl *ctl, int fd, const char *path,
 			vmmgmtctl_err("echo to vm %u port %u: %s", src.vm,
 				      src.port, strerror(errno));
 		else if (++echoed % 100000 == 0)
-			fprintf(stderr, "vmmgmtctl: %llu messages echoed\n",
-				echoed);
+			echo_progress(ctl, echoed);
 	}
 	return 0;
 }
@@ -568,8 +578,14 @@ static int echo_guest(const struct ctl *ctl, int fd, const char *path)
 				      src.port, strerror(errno));
 			continue;
 		}
-		fprintf(stderr, "vmmgmtctl: echoed %zd bytes to %u:%u:%u\n", n,
-			src.host, src.vm, src.port);
+		if (ctl->json) {
+			printf("{\"echoed\":%zd,\"to\":\"%u:%u:%u\"}\n", n,
+			       src.host, src.vm, src.port);
+			fflush(stdout);
+		} else {
+			fprintf(stderr, "vmmgmtctl: echoed %zd bytes to %u:%u:%u\n",
+				n, src.host, src.vm, src.port);
+		}
 		echoed++;
 	}
 	return 0;
@@ -593,11 +609,23 @@ int cmd_echo_server(const struct ctl *ctl, int argc, char **argv)
 	fd = open_device(path, !host);
 	port = serve_setup(fd, host, path, port, ctl->name);
 	local_addr(fd, host, port, where, sizeof(where));
-	if (ctl->name)
+	if (ctl->json) {
+		/* The host is VM 0 of host 0, its address HOST:VM:PORT too. */
+		if (host)
+			snprintf(where, sizeof(where), "0:0:%u", port);
+		printf("{\"echo_server\":\"%s\",\"name\":", where);
+		if (ctl->name)
+			json_string(ctl->name);
+		else
+			printf("null");
+		printf("}\n");
+		fflush(stdout);
+	} else if (ctl->name) {
 		fprintf(stderr, "vmmgmtctl: echo server on %s as '%s'\n", where,
 			ctl->name);
-	else
+	} else {
 		fprintf(stderr, "vmmgmtctl: echo server on %s\n", where);
+	}
 	return host ? echo_host(ctl, fd, path, port) : echo_guest(ctl, fd, path);
 }
 

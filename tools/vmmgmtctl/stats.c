@@ -155,6 +155,10 @@ int cmd_needs(const struct ctl *ctl, int argc, char **argv)
 	if (ioctl(fd, VMMGMT_IOC_SET_NEEDS, &needs) < 0)
 		fail(path, "SET_NEEDS", errno, true);
 	close(fd);
+	/* Text: silent, as set(1) tools are; JSON: what was set. */
+	if (ctl->json)
+		printf("{\"vcpus_wanted\":%u,\"urgency\":%u}\n",
+		       needs.vcpus_wanted, needs.urgency);
 	return 0;
 }
 
