@@ -1210,11 +1210,18 @@ static void test_agent_exports(struct vmmgmtd_files_export *rw)
 	check(exists(exp_dir, "drop.bin") && log.n == 5 &&
 	      audit_is(&log, VMMGMT_FILE_RM, "drop.bin", 0, 0, -EACCES),
 	      "put-only export: the file stays; five requests audited, the last the refused rm");
+	/*
+	 * The audit is read once the session ended: the server records a
+	 * request after its answer, which the client may see first (CI
+	 * preview, 2026-12-07).
+	 */
 	session_open(&s, &e);
 	check_err(put_local(&s, "small", "sub/drop.bin", 0, NULL), -EACCES,
 		  "put-only export: put below its directory: EACCES");
+	session_close(&s);
 	check(audit_is(&log, VMMGMT_FILE_PUT, "sub/drop.bin", 100000, 0, -EACCES),
 	      "audit: the refused put, its size announced, no bytes");
+	session_open(&s, &e);
 	check_err(put_local(&s, "small", ".profile", 0, NULL), -EACCES,
 		  "put-only export: a hidden name: EACCES");
 	check_err(put_local(&s, "small", "drop.bin", 0, NULL), -EEXIST,
