@@ -307,15 +307,58 @@ static inline void dump_guests(void)
 static inline void guest_vcpu_state(const struct boot_guest *g);
 static inline void guest_threads_state(const struct boot_guest *g);
 
+/*
+ * If @g's QEMU has exited (it is reaped here), say so in @out: its exit
+ * status and its guest's first failed step, or the console's last line
+ * when none failed (a guest that powers off after its script stops
+ * being a VM on the host, so a test that fails for want of it is told
+ * why in its one line).  True if it had exited.
+ */
+static inline bool guest_exit_note(struct boot_guest *g, char *out, size_t size)
+{
+	char buf[512], last[200] = "", step[200] = "", fail[300];
+	int status;
+	FILE *f;
+
+	if (g->pid <= 0 || waitpid(g->pid, &status, WNOHANG) != g->pid)
+		return false;
+	g->pid = 0;
+	snprintf(fail, sizeof(fail), "VMMGMT-STEP %s ", g->name);
+	f = fopen(g->log, "r");
+	while (f && fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (!buf[0])
+			continue;
+		if (!step[0] && strstr(buf, fail) && strstr(buf, " FAIL rc="))
+			snprintf(step, sizeof(step), "%.199s", strstr(buf, fail));
+		snprintf(last, sizeof(last), "%.199s", buf);
+	}
+	if (f)
+		fclose(f);
+	snprintf(out, size, "%.30s's QEMU had exited (%s %d; %s '%.199s')", g->name,
+		 WIFEXITED(status) ? "status" : "signal",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+		 step[0] ? "its failed step" : "last console line",
+		 step[0] ? step : last);
+	return true;
+}
+
 static inline __noreturn __printf(1, 2) void fatal(const char *fmt, ...)
 {
-	char msg[512];
+	char msg[1024], note[400];
 	unsigned int i;
+	size_t n;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* A guest that went away is often why: the one line says so. */
+	for (i = 0; i < boot.nr_guests; i++)
+		if (guest_exit_note(&boot.guests[i], note, sizeof(note))) {
+			n = strlen(msg);
+			snprintf(msg + n, sizeof(msg) - n, "; %s", note);
+		}
 	for (i = 0; i < boot.nr_guests; i++)
 		if (boot.guests[i].pid > 0) {
 			guest_vcpu_state(&boot.guests[i]);

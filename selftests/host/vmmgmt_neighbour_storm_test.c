@@ -399,11 +399,16 @@ static void dump_problem(void)
 
 static void cleanup(void)
 {
+	unsigned int i;
+
 	restore_host_stall();
 	dump_guests();
 	tail_log(victim, 40);
 	dump_problem();
 	maybe_again();
+	/* The phases that ended before the failure: their own results. */
+	for (i = 0; i < nr_results; i++)
+		ksft_test_result(results[i].ok, "%s", results[i].msg);
 }
 
 int main(int argc, char **argv)
