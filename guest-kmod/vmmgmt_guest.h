@@ -68,6 +68,7 @@
 #include "vmmgmt_name_rules.h"
 #include "vmmgmt_stream.h"
 #include "vmmgmt_stall.h"
+#include "vmmgmt_guest_trace.h"
 
 struct dentry;
 struct kiocb;
@@ -802,6 +803,7 @@ static inline void vmmgmt_guest_doorbell(struct vmmgmt_guest_dev *vdev)
 	iowrite32(VMMGMT_GUEST_DOORBELL_HOST,
 		  vdev->regs + VMMGMT_IVSHMEM_REG_DOORBELL);
 	atomic64_inc(&vdev->counters.doorbells);
+	trace_vmmgmt_guest_notify(vdev->vm_id, VMMGMT_TRACE_DOORBELL);
 }
 
 extern struct workqueue_struct *vmmgmt_guest_wq;

@@ -275,6 +275,7 @@ static int vmmgmt_guest_post(struct vmmgmt_guest_dev *vdev,
 		if (ret && counted)
 			vmmgmt_guest_flow_untake(vdev, hdr);
 		if (!ret) {
+			trace_vmmgmt_guest_tx(vdev->vm_id, hdr);
 			if (vmmgmt_ring_need_notify(&vdev->tx))
 				vmmgmt_guest_doorbell(vdev);
 			vmmgmt_guest_watch_arm(vdev);
@@ -555,6 +556,7 @@ static u32 vmmgmt_guest_link_setup(struct vmmgmt_guest_dev *vdev)
 
 bad:
 	atomic64_inc(&vdev->counters.violations);
+	trace_vmmgmt_guest_violation(VMMGMT_TRACE_VIOL_LAYOUT, 0);
 	dev_err_ratelimited(&vdev->pdev->dev,
 			    "bad ring layout: g2h %#x/%#x/%#x h2g %#x/%#x/%#x in %llu bytes\n",
 			    g2h->ctrl_offset, g2h->data_offset, g2h->data_size,
@@ -732,6 +734,7 @@ int vmmgmt_guest_link_reset(struct vmmgmt_guest_dev *vdev,
 	smp_mb();
 	vmmgmt_guest_hdr_write32(vdev, VMMGMT_GUEST_HDR_OFF(reset_request),
 				 req);
+	trace_vmmgmt_guest_reset(req);
 	mutex_unlock(&vdev->tx_lock);
 	mutex_unlock(&vdev->rx_lock);
 
@@ -1045,6 +1048,7 @@ void vmmgmt_guest_link_break(struct vmmgmt_guest_dev *vdev)
 	if (!changed)
 		return;
 	atomic64_inc(&vdev->counters.violations);
+	trace_vmmgmt_guest_violation(VMMGMT_TRACE_VIOL_RING, err);
 	dev_err_ratelimited(&vdev->pdev->dev, "host broke a ring rule (%s), link broken\n",
 			    vmmgmt_ring_err_name(err));
 	vmmgmt_guest_wake_all(vdev);
@@ -1058,6 +1062,8 @@ static int vmmgmt_guest_rx_bad(struct vmmgmt_guest_dev *vdev,
 			       const struct vmmgmt_rec *hdr)
 {
 	atomic64_inc(&vdev->counters.violations);
+	trace_vmmgmt_guest_violation(VMMGMT_TRACE_VIOL_RECORD, 0);
+	trace_vmmgmt_guest_drop(hdr, EPROTO);
 	dev_warn_ratelimited(&vdev->pdev->dev, "dropped host record: mode %u flags %#x to (%u, %u, %u)\n",
 			     hdr->mode, hdr->flags, hdr->dst.host, hdr->dst.vm,
 			     hdr->dst.port);
@@ -1177,6 +1183,7 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	cnt = vmmgmt_guest_mode_cnt(vdev, hdr->mode);
 	if (!vmmgmt_guest_mode_on(vdev, hdr->mode)) {
 		atomic64_inc(&cnt->denials);
+		trace_vmmgmt_guest_drop(hdr, EPERM);
 		dev_dbg_ratelimited(&vdev->pdev->dev, "refused a %s record from (%u, %u, %u): the mode is off\n",
 				    vmmgmt_mode_name(hdr->mode),
 				    hdr->src.host, hdr->src.vm, hdr->src.port);
@@ -1191,6 +1198,7 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	if (!msg) {
 		atomic64_inc(&vdev->counters.drops);
 		atomic64_inc(&cnt->errors);
+		trace_vmmgmt_guest_drop(hdr, ENOMEM);
 		return 0;
 	}
 	msg->src = hdr->src;
@@ -1224,6 +1232,7 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 		kfree(msg);
 		atomic64_inc(&vdev->counters.drops);
 		atomic64_inc(&cnt->errors);
+		trace_vmmgmt_guest_drop(hdr, ECONNREFUSED);
 		/* A request nobody takes: its sender learns, as from the host. */
 		if (!(hdr->flags & (VMMGMT_REC_F_RESPONSE | VMMGMT_REC_F_ERROR)))
 			vmmgmt_guest_answer_err(vdev, hdr, ECONNREFUSED);
@@ -1248,6 +1257,21 @@ static int vmmgmt_guest_rx_deliver(void *ctx, const struct vmmgmt_rec *hdr,
 	atomic64_inc(&cnt->rx_msgs);
 	atomic64_add(hdr->len, &cnt->rx_bytes);
 	return 0;
+}
+
+/*
+ * vmmgmt_ring_drain()'s callback: vmmgmt_guest_rx_deliver(), and the
+ * trace event of each record consumed.
+ */
+static int vmmgmt_guest_rx_one(void *ctx, const struct vmmgmt_rec *hdr,
+			       const void *payload)
+{
+	struct vmmgmt_guest_dev *vdev = ctx;
+	int ret = vmmgmt_guest_rx_deliver(vdev, hdr, payload);
+
+	if (!ret)
+		trace_vmmgmt_guest_rx(vdev->vm_id, hdr);
+	return ret;
 }
 
 /**
@@ -1459,7 +1483,7 @@ void vmmgmt_guest_rx_work(struct work_struct *work)
 
 	vmmgmt_ring_cons_start(&vdev->rx);
 	n = vmmgmt_ring_drain(&vdev->rx, VMMGMT_GUEST_RX_BUDGET,
-			      vmmgmt_guest_rx_deliver, vdev, vdev->rx_buf,
+			      vmmgmt_guest_rx_one, vdev, vdev->rx_buf,
 			      VMMGMT_MSG_MAX);
 	if (n < 0) {
 		/* -EPROTO; -EMSGSIZE cannot happen with a maximal buffer. */

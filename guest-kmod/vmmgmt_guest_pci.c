@@ -138,6 +138,7 @@ static irqreturn_t vmmgmt_guest_irq(int irq, void *data)
 
 	/* MSI-X: ivshmem needs no acknowledgment. */
 	atomic64_inc(&vdev->counters.interrupts);
+	trace_vmmgmt_guest_notify(vdev->vm_id, VMMGMT_TRACE_INTERRUPT);
 	atomic_inc(&vdev->tx_seq);
 	wake_up_all(&vdev->tx_wq);
 	vmmgmt_guest_rx_queue(vdev);

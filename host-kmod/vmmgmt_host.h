@@ -105,6 +105,7 @@
 #include "vmmgmt_stream.h"
 #include "vmmgmt_stall.h"
 #include "vmmgmt_host_compat.h"
+#include "vmmgmt_host_trace.h"
 
 struct eventfd_ctx;
 struct file;
@@ -816,6 +817,7 @@ static inline void vmmgmt_host_worker_notify(struct vmmgmt_host_vm *vm)
 {
 	vmmgmt_host_eventfd_signal(vm->call[0]);
 	atomic64_inc(&vm->counters.notifications_sent);
+	trace_vmmgmt_host_notify(vm->id, VMMGMT_TRACE_INTERRUPT);
 }
 
 /**

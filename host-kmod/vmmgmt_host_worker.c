@@ -125,8 +125,11 @@ static int vmmgmt_host_kick_wake(wait_queue_entry_t *wait, unsigned int mode,
 		/* Fault injection: a doorbell that never arrived. */
 		if (atomic_dec_if_positive(&vm->drop_kicks) >= 0) {
 			atomic64_inc(&vm->counters.injected_drops);
+			trace_vmmgmt_host_notify(vm->id,
+						 VMMGMT_TRACE_DOORBELL_DROPPED);
 			return 0;
 		}
+		trace_vmmgmt_host_notify(vm->id, VMMGMT_TRACE_DOORBELL);
 		vmmgmt_host_worker_wake(vm);
 	}
 	if (flags & EPOLLHUP)
@@ -167,6 +170,8 @@ static void vmmgmt_host_worker_broken(struct vmmgmt_host_vm *vm,
 	vm->link_state = VMMGMT_LINK_BROKEN;
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_BROKEN);
 	atomic64_inc(&vm->counters.violations);
+	trace_vmmgmt_host_violation(vm->id, ring == &vm->h2g,
+				    vmmgmt_ring_error(ring));
 	pr_warn_ratelimited("%s (id %u): %s ring violation (%s): channel broken until the guest resets it\n",
 			    vm->name, vm->id, what,
 			    vmmgmt_ring_err_name(vmmgmt_ring_error(ring)));
@@ -223,6 +228,7 @@ static int vmmgmt_host_worker_post(struct vmmgmt_host_vm *vm,
 	if (vmmgmt_host_worker_h2g_failed(vm, ret, hdr->len))
 		return ret;
 	vm->posted++;
+	trace_vmmgmt_host_tx(vm->id, hdr);
 	atomic64_inc(&vm->counters.tx_msgs);
 	atomic64_add(hdr->len, &vm->counters.tx_bytes);
 	return 0;
@@ -296,8 +302,11 @@ static bool vmmgmt_host_worker_tx(struct vmmgmt_host_vm *vm)
 static int vmmgmt_host_worker_consumed(struct vmmgmt_host_vm *vm,
 				       const struct vmmgmt_rec *hdr, bool drop)
 {
-	if (drop)
+	trace_vmmgmt_host_rx(vm->id, hdr);
+	if (drop) {
 		atomic64_inc(&vm->counters.drops);
+		trace_vmmgmt_host_drop(vm->id, hdr);
+	}
 	atomic64_inc(&vm->counters.rx_msgs);
 	atomic64_add(hdr->len, &vm->counters.rx_bytes);
 	return 0;
@@ -688,6 +697,8 @@ static bool vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 	WRITE_ONCE(vm->link_state, VMMGMT_LINK_UP);
 	WRITE_ONCE(vm->hdr->link_state, VMMGMT_LINK_UP);
 	atomic64_inc(&vm->counters.resets);
+	trace_vmmgmt_host_reset(vm->id, req, vm->generation,
+				old_state == VMMGMT_LINK_BROKEN);
 	pr_info_ratelimited("%s (id %u): channel reset by the guest (request %u, was %s), generation %u\n",
 			    vm->name, vm->id, req,
 			    old_state == VMMGMT_LINK_BROKEN ? "broken" : "up",
@@ -813,6 +824,8 @@ static bool vmmgmt_host_worker_batch(struct vmmgmt_host_vm *vm)
 	/* Fault injection: an interrupt that never arrives. */
 	if (notify && atomic_dec_if_positive(&vm->drop_calls) >= 0) {
 		atomic64_inc(&vm->counters.injected_drops);
+		trace_vmmgmt_host_notify(vm->id,
+					 VMMGMT_TRACE_INTERRUPT_DROPPED);
 		notify = false;
 	}
 	if (notify)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmgmt guest module: /dev/vmmgmt, its ioctls and sysfs attributes, and
- * removal of the PCI device while a file is open.
+ * vmmgmt guest module: /dev/vmmgmt, its ioctls and sysfs attributes,
+ * removal of the PCI device while a file is open, and the module's trace
+ * events (tracefs events/vmmgmt_guest/).
  *
  * Runs in a guest with vmmgmt_guest.ko loaded.  Without the device the
  * tests are skipped, unless VMMGMT_REQUIRE_DEVICE is set: then they fail.
@@ -23,6 +24,7 @@
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "vmmgmt_guest_util.h"
+#include "../vmmgmt_tracefs.h"
 
 static const char * const link_state_names[] = {
 	[VMMGMT_LINK_DOWN] = "down",
@@ -337,6 +339,71 @@ TEST_F(guest_dev, remove_while_open)
 	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_GET_INFO, &info));
 	EXPECT_EQ((__u16)VMMGMT_ABI_MAJOR, info.abi_major);
 	EXPECT_GE(info.vectors, 1U);
+}
+
+#define TRACE_ECHOES	10
+
+/*
+ * The module's trace events (Documentation/vmmgmt.rst, "Trace events"),
+ * turned on through tracefs, for echoes through the host after a quiet
+ * second: each request posted and each answer consumed, naming this VM
+ * and the addresses, and at least as many doorbell and interrupt events
+ * as the sysfs counters moved by (at least one each: after a quiet
+ * second neither side polls the other's ring any more).
+ */
+TEST_F(guest_dev, trace_events)
+{
+	const struct vmmgmt_addr echo = {
+		.vm = VMMGMT_HOST_PEER_ID, .port = VMMGMT_PORT_ECHO,
+	};
+	unsigned long long vm_id, bells0, bells1, irqs0, irqs1;
+	struct vmmgmt_bind b = { 0 };
+	char buf[64];
+	int i, ret, state;
+	long n;
+
+	state = sysfs_link_state();
+	ASSERT_LE(0, state);
+	if (state != VMMGMT_LINK_UP && !device_required())
+		SKIP(return, "link not up: no host module serves this VM");
+	ASSERT_EQ(VMMGMT_LINK_UP, state);
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/vm_id", &vm_id));
+	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_BIND, &b));
+	ASSERT_EQ(0, ioctl(self->fd, VMMGMT_IOC_CONNECT, &echo));
+	ret = vmmgmt_tracefs_events("vmmgmt_guest", true);
+	ASSERT_EQ(0, ret)
+		TH_LOG("tracefs events/vmmgmt_guest: %s", strerror(-ret));
+	sleep(1);
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/doorbells", &bells0));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/interrupts", &irqs0));
+	for (i = 0; i < TRACE_ECHOES; i++) {
+		snprintf(buf, sizeof(buf), "trace %d", i);
+		ASSERT_EQ((ssize_t)strlen(buf), write(self->fd, buf, strlen(buf)));
+		ASSERT_EQ((ssize_t)strlen(buf), read(self->fd, buf, sizeof(buf)));
+	}
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/doorbells", &bells1));
+	ASSERT_EQ(0, vmmgmt_read_u64(VMMGMT_GUEST_SYSFS "/interrupts", &irqs1));
+	ASSERT_EQ(0, vmmgmt_tracefs_events("vmmgmt_guest", false));
+
+	n = vmmgmt_tracefs_countf("vmmgmt_guest_tx", "vm=%llu mode=%u ", vm_id,
+				  VMMGMT_MODE_CHAT);
+	EXPECT_EQ(TRACE_ECHOES, n);
+	n = vmmgmt_tracefs_countf("vmmgmt_guest_tx", "src=0:%llu:%u dst=0:%u:%u",
+				  vm_id, b.port, VMMGMT_HOST_PEER_ID,
+				  VMMGMT_PORT_ECHO);
+	EXPECT_EQ(TRACE_ECHOES, n);
+	n = vmmgmt_tracefs_countf("vmmgmt_guest_rx", "src=0:%u:%u dst=0:%llu:%u",
+				  VMMGMT_HOST_PEER_ID, VMMGMT_PORT_ECHO, vm_id,
+				  b.port);
+	EXPECT_EQ(TRACE_ECHOES, n);
+	EXPECT_LE(1ULL, bells1 - bells0);
+	EXPECT_LE(1ULL, irqs1 - irqs0);
+	n = vmmgmt_tracefs_countf("vmmgmt_guest_notify", "vm=%llu doorbell",
+				  vm_id);
+	EXPECT_LE((long)(bells1 - bells0), n);
+	n = vmmgmt_tracefs_countf("vmmgmt_guest_notify", "vm=%llu interrupt",
+				  vm_id);
+	EXPECT_LE((long)(irqs1 - irqs0), n);
 }
 
 TEST_HARNESS_MAIN

@@ -51,7 +51,7 @@
 #define BOOT_MAX_GUESTS		8
 
 /* The guests' kernel command line, as scripts/vm/host-init has it. */
-#define GUEST_APPEND	"console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0"
+#define GUEST_APPEND	"console=ttyS0 quiet panic=-1 printk.devkmsg=on printk.time=0 unknown_nmi_panic"
 
 /**
  * struct boot_guest - a guest a test boots
@@ -1068,12 +1068,32 @@ static inline int guest_qmp(const struct boot_guest *g, const char *cmd)
 }
 
 /*
+ * True if an "info registers" line @p shows a vCPU that runs in the
+ * kernel with interrupts off (RFL without IF, HLT=0, CPL=0): a guest
+ * spinning there takes no timer interrupt, so its own lockup detectors
+ * never report it (chat-c in a CI preview on 6.1, 2026-12-08: 60 s in
+ * native_queued_spin_lock_slowpath with the timer and vmmgmt's vectors
+ * waiting in its IRR).
+ */
+static inline bool vcpu_spins_irqs_off(const char *p)
+{
+	const char *rfl = strstr(p, "RFL=");
+
+	return rfl && !(strtoul(rfl + 4, NULL, 16) & 0x200) &&
+	       strstr(p, "HLT=0") && strstr(p, "CPL=0");
+}
+
+/*
  * Print what @g's vCPU is doing, through its QMP socket: the lines of
  * "info registers" and "info lapic" that say where it is, whether it is
- * halted, and which vectors are in service and waiting.
+ * halted, and which vectors are in service and waiting.  A vCPU that
+ * spins in the kernel with interrupts off gets an NMI: the guests boot
+ * with unknown_nmi_panic (GUEST_APPEND), so their kernel prints where it
+ * was, interrupted context and all, in its console log.
  */
 static inline void guest_vcpu_state(const struct boot_guest *g)
 {
+	bool spins = false;
 	static const char * const cmds[] = { "info registers", "info lapic" };
 	static const char * const keys[] = { "RIP=", "ISR", "IRR", "PPR" };
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -1121,12 +1141,19 @@ static inline void guest_vcpu_state(const struct boot_guest *g)
 				*q = '\0';
 				q += 4;
 			}
+			spins |= vcpu_spins_irqs_off(p);
 			for (k = 0; k < ARRAY_SIZE(keys); k++)
 				if (strstr(p, keys[k]) && strlen(p) < 200)
 					ksft_print_msg("%s: %s\n", g->name, p);
 		}
 	}
 	close(fd);
+	if (spins && !guest_qmp(g, "inject-nmi")) {
+		ksft_print_msg("%s: runs in its kernel with interrupts off: sent an NMI, its console log shows where\n",
+			       g->name);
+		/* Its report, before the console logs are read. */
+		vmmgmt_sleep_ms(3000);
+	}
 }
 
 /*

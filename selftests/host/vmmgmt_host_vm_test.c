@@ -2,9 +2,11 @@
 /*
  * vmmgmt host module with fake VMs (vmmgmt_host_vm.h): registration and
  * its validation, the echo service, undeliverable records, a full
- * host-to-guest ring, quotas, and channel resets.
+ * host-to-guest ring, quotas, channel resets, and the trace events of
+ * all of these (tracefs events/vmmgmt_host/).
  */
 #include "vmmgmt_host_vm.h"
+#include "../vmmgmt_tracefs.h"
 
 static void check_bad(struct __test_metadata *_metadata, int dev,
 		      const struct vmmgmt_host_vm_add *r, int want,
@@ -441,6 +443,77 @@ TEST_F(vm, reset_spam_spares_others)
 	EXPECT_GE(resets + 2, vm_attr_num("t-alpha", "resets"));
 	ASSERT_EQ(0, echo_run(_metadata, &self->a, 200, 1));
 	EXPECT_EQ(0, vm_attr_num("t-alpha", "violations"));
+}
+
+/*
+ * The module's trace events (Documentation/vmmgmt.rst, "Trace events"),
+ * turned on through tracefs: each record consumed and posted, the drop
+ * of an answer nobody asked for, the doorbells and interrupts (as many
+ * as the VM's counters say), a reset, and a ring violation, each naming
+ * the VM.  Events of other VMs do not count.
+ */
+TEST_F(vm, trace_events)
+{
+	static __u8 buf[VMMGMT_MSG_MAX];
+	struct fake_vm *a = &self->a;
+	long kicks, calls, n;
+	struct vmmgmt_rec h;
+	int ret;
+
+	ASSERT_EQ(0, fake_vm_add(self->dev, a));
+	ret = vmmgmt_tracefs_events("vmmgmt_host", true);
+	ASSERT_EQ(0, ret)
+		TH_LOG("tracefs events/vmmgmt_host: %s", strerror(-ret));
+	kicks = vm_attr_num("t-alpha", "kicks");
+	calls = vm_attr_num("t-alpha", "notifications_sent");
+	ASSERT_EQ(0, echo_run(_metadata, a, 20, 1));
+	/* A response nobody asked for: consumed and dropped. */
+	ASSERT_EQ(0, fake_send(a, 50, 99, "y", 1, VMMGMT_REC_F_RESPONSE));
+	ASSERT_EQ(0, fake_send(a, 51, VMMGMT_PORT_ECHO, "z", 1, 0));
+	ASSERT_EQ(0, fake_recv(a, &h, buf, sizeof(buf), WAIT_MS));
+	kicks = vm_attr_num("t-alpha", "kicks") - kicks;
+	calls = vm_attr_num("t-alpha", "notifications_sent") - calls;
+	ASSERT_EQ(0, fake_reset(a, WAIT_MS));
+	/* A head too far ahead: the G2H ring is broken (HEAD_AHEAD, 1). */
+	a->g2h.ctrl->head += a->g2h.size + 8;
+	kick(a->kick[0]);
+	ASSERT_TRUE(wait_link(a, VMMGMT_LINK_BROKEN, WAIT_MS));
+	ASSERT_EQ(0, vmmgmt_tracefs_events("vmmgmt_host", false));
+
+	/* The 20 echoes, the dropped response and the last echo. */
+	n = vmmgmt_tracefs_countf("vmmgmt_host_rx", "vm=%u mode=%u ", ID_A,
+				  VMMGMT_MODE_CHAT);
+	EXPECT_EQ(22, n);
+	n = vmmgmt_tracefs_countf("vmmgmt_host_tx", "vm=%u mode=%u ", ID_A,
+				  VMMGMT_MODE_CHAT);
+	EXPECT_EQ(21, n);
+	n = vmmgmt_tracefs_countf("vmmgmt_host_tx", "src=0:%u:%u dst=0:%u:%u",
+				  VMMGMT_HOST_PEER_ID, VMMGMT_PORT_ECHO, ID_A,
+				  GUEST_PORT);
+	EXPECT_EQ(21, n);
+	n = vmmgmt_tracefs_countf("vmmgmt_host_drop", "vm=%u ", ID_A);
+	EXPECT_EQ(1, n);
+	n = vmmgmt_tracefs_countf("vmmgmt_host_drop", "dst=0:%u:99",
+				  VMMGMT_HOST_PEER_ID);
+	EXPECT_EQ(1, n);
+	/* At least as many as counted between the reads of the counters. */
+	EXPECT_LE(1, kicks);
+	EXPECT_LE(1, calls);
+	n = vmmgmt_tracefs_countf("vmmgmt_host_notify", "vm=%u doorbell", ID_A);
+	EXPECT_LE(kicks, n);
+	n = vmmgmt_tracefs_countf("vmmgmt_host_notify", "vm=%u interrupt",
+				  ID_A);
+	EXPECT_LE(calls, n);
+	n = vmmgmt_tracefs_countf("vmmgmt_host_reset", "vm=%u ", ID_A);
+	EXPECT_EQ(1, n);
+	/* enum vmmgmt_ring_err: VMMGMT_RING_ERR_HEAD_AHEAD. */
+	n = vmmgmt_tracefs_countf("vmmgmt_host_violation",
+				  "vm=%u ring=g2h err=%d", ID_A,
+				  VMMGMT_RING_ERR_HEAD_AHEAD);
+	EXPECT_EQ(1, n);
+	/* The other VM was not added: nothing of it. */
+	n = vmmgmt_tracefs_countf("vmmgmt_host_rx", "vm=%u ", ID_B);
+	EXPECT_EQ(0, n);
 }
 
 TEST_HARNESS_MAIN
