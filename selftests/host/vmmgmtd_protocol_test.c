@@ -1640,6 +1640,79 @@ TEST(socket_dir_without_parent)
 	remove_tree(tmp);
 }
 
+/* Entries of @path but "." and "..", or -1. */
+static int dir_entries(const char *path)
+{
+	struct dirent *e;
+	DIR *d = opendir(path);
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/*
+ * A socket directory someone else could write to, or a symbolic link to
+ * one, is refused with one line that says why, and nothing is created
+ * in it.
+ */
+TEST(socket_dir_unsafe)
+{
+	static const struct {
+		const char *why;
+		mode_t mode;
+		uid_t uid;
+		bool link;
+	} cases[] = {
+		{ "writable by its group or others (mode 0777)", 0777, 0, false },
+		{ "writable by its group or others (mode 0775)", 0775, 0, false },
+		{ "owned by uid 65534", 0755, 65534, false },
+		{ "a symbolic link", 0755, 0, true },
+	};
+	char tmp[] = "/tmp/vmmgmtd-test.XXXXXX", real[64], dir[64];
+	char *const argv[] = { (char *)daemon_path(), "-f", "--no-module",
+			       "-d", dir, "a", NULL };
+	const char *target;
+	char *out, *err;
+	unsigned int i;
+	int status;
+
+	if (geteuid())
+		SKIP(return, "needs root (chown)");
+	ASSERT_NE(NULL, mkdtemp(tmp));
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(real, sizeof(real), "%s/real%u", tmp, i);
+		snprintf(dir, sizeof(dir), "%s/run%u", tmp, i);
+		ASSERT_EQ(0, mkdir(real, 0755));
+		ASSERT_EQ(0, chmod(real, cases[i].mode));
+		ASSERT_EQ(0, chown(real, cases[i].uid, -1));
+		if (cases[i].link) {
+			ASSERT_EQ(0, symlink(real, dir));
+			target = real;
+		} else {
+			ASSERT_EQ(0, rename(real, dir));
+			target = dir;
+		}
+		status = run_to_end(tmp, argv, &out, &err);
+		EXPECT_TRUE(status != -1 && WIFEXITED(status) &&
+			    WEXITSTATUS(status) == 1)
+			TH_LOG("case %u: status %#x", i, status);
+		EXPECT_EQ(1, count_lines(err)) TH_LOG("case %u: stderr '%s'", i, err);
+		EXPECT_NE(NULL, strstr(err, cases[i].why))
+			TH_LOG("case %u: want '%s', stderr '%s'", i, cases[i].why, err);
+		/* Nothing of vmmgmtd's in it. */
+		EXPECT_EQ(0, dir_entries(target))
+			TH_LOG("case %u: files created", i);
+		free(out);
+		free(err);
+	}
+	remove_tree(tmp);
+}
+
 TEST(missing_module)
 {
 	char tmp[] = "/tmp/vmmgmtd-test.XXXXXX", dir[64];

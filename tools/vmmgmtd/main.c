@@ -258,12 +258,17 @@ static void vmmgmtd_check_module(struct vmmgmtd *d)
 	}
 }
 
-/* The socket directory: create it if its parent exists. */
+/*
+ * The socket directory: create it if its parent exists.  An existing one
+ * must be a directory (not a symbolic link to one) of vmmgmtd's own user
+ * that nobody else may write to: whoever can write there could replace
+ * a VM's socket, the control socket or the pid file.
+ */
 static void vmmgmtd_prepare_dir(struct vmmgmtd *d)
 {
 	struct stat st;
 
-	if (stat(d->dir, &st) < 0) {
+	if (lstat(d->dir, &st) < 0) {
 		if (errno != ENOENT) {
 			vmmgmtd_info("socket directory %s: %m", d->dir);
 			exit(1);
@@ -279,8 +284,25 @@ static void vmmgmtd_prepare_dir(struct vmmgmtd *d)
 		}
 		return;
 	}
+	if (S_ISLNK(st.st_mode)) {
+		vmmgmtd_info("socket directory %s: a symbolic link: give the directory itself",
+			     d->dir);
+		exit(1);
+	}
 	if (!S_ISDIR(st.st_mode)) {
 		vmmgmtd_info("socket directory %s: not a directory", d->dir);
+		exit(1);
+	}
+	if (st.st_uid != geteuid()) {
+		vmmgmtd_info("socket directory %s: owned by uid %u, not by vmmgmtd's (uid %u)",
+			     d->dir, (unsigned int)st.st_uid,
+			     (unsigned int)geteuid());
+		exit(1);
+	}
+	/* Group or others may write. */
+	if (st.st_mode & 0022) {
+		vmmgmtd_info("socket directory %s: writable by its group or others (mode %04o): make it 0755 or stricter",
+			     d->dir, (unsigned int)(st.st_mode & 07777));
 		exit(1);
 	}
 	if (access(d->dir, W_OK | X_OK) < 0) {
@@ -470,7 +492,8 @@ static int vmmgmtd_write_pid(const struct vmmgmtd *d)
 	int fd, n;
 
 	vmmgmtd_pid_path(d, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
 	if (fd < 0) {
 		vmmgmtd_info("%s: %m", path);
 		return -1;
@@ -492,7 +515,7 @@ static void vmmgmtd_remove_pid(const struct vmmgmtd *d)
 	int fd;
 
 	vmmgmtd_pid_path(d, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	n = read(fd, line, sizeof(line) - 1);
