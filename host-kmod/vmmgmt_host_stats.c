@@ -116,8 +116,8 @@ void vmmgmt_host_stats_rx(struct vmmgmt_host_vm *vm,
 		gs->rejected++;
 		gs->last_error = err;
 		spin_unlock(&gs->lock);
-		pr_warn_ratelimited("%s: statistics sample rejected: %s\n",
-				    vm->name, err);
+		vmmgmt_host_log_warn(vm, "statistics sample rejected: %s\n",
+				     err);
 		vmmgmt_host_sched_sample(vm, NULL);
 		return;
 	}

@@ -413,6 +413,7 @@ static int vmmgmt_host_vm_register(struct file *owner,
 	vm->qemu_pid = req->qemu_pid;
 	vm->nr_vectors = req->nr_vectors;
 	strscpy(vm->name, req->name, sizeof(vm->name));
+	ratelimit_state_init(&vm->log_rs, 5 * HZ, VMMGMT_HOST_LOG_BURST);
 	vm->link_state = VMMGMT_LINK_DOWN;
 	atomic_set(&vm->pending, 0);
 	spin_lock_init(&vm->tx_lock);

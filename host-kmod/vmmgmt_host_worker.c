@@ -172,9 +172,9 @@ static void vmmgmt_host_worker_broken(struct vmmgmt_host_vm *vm,
 	atomic64_inc(&vm->counters.violations);
 	trace_vmmgmt_host_violation(vm->id, ring == &vm->h2g,
 				    vmmgmt_ring_error(ring));
-	pr_warn_ratelimited("%s (id %u): %s ring violation (%s): channel broken until the guest resets it\n",
-			    vm->name, vm->id, what,
-			    vmmgmt_ring_err_name(vmmgmt_ring_error(ring)));
+	vmmgmt_host_log_warn(vm,
+			     "%s ring violation (%s): channel broken until the guest resets it\n",
+			     what, vmmgmt_ring_err_name(vmmgmt_ring_error(ring)));
 	/* Host writers waiting for room fail now (EPIPE). */
 	wake_up_interruptible_all(&vm->tx_wq);
 	/* Records other VMs hold for this one are answered (EHOSTDOWN). */
@@ -699,10 +699,9 @@ static bool vmmgmt_host_worker_reset(struct vmmgmt_host_vm *vm)
 	atomic64_inc(&vm->counters.resets);
 	trace_vmmgmt_host_reset(vm->id, req, vm->generation,
 				old_state == VMMGMT_LINK_BROKEN);
-	pr_info_ratelimited("%s (id %u): channel reset by the guest (request %u, was %s), generation %u\n",
-			    vm->name, vm->id, req,
-			    old_state == VMMGMT_LINK_BROKEN ? "broken" : "up",
-			    vm->generation);
+	vmmgmt_host_log_info(vm, "channel reset by the guest (request %u, was %s), generation %u\n",
+			     req, old_state == VMMGMT_LINK_BROKEN ? "broken" : "up",
+			     vm->generation);
 	/* The guest waits for UP with its request acknowledged. */
 	vmmgmt_host_worker_notify(vm);
 	/* Writers waiting for room look again; the queue goes on. */

@@ -149,32 +149,6 @@ static bool wait_vm_gone(const char *name, int ms)
 	return !vm_dir_exists(name);
 }
 
-/*
- * Wait up to @ms for a kernel log record from here on that contains
- * @needle; the records read are consumed.
- */
-static bool kmsg_wait(int fd, const char *needle, int ms)
-{
-	char rec[2048];
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n > 0) {
-			rec[n] = 0;
-			if (strstr(rec, needle))
-				return true;
-			continue;
-		}
-		if (n < 0 && errno == EPIPE)	/* overwritten: go on */
-			continue;
-		if (ms <= 0)
-			return false;
-		vmmgmt_sleep_ms(10);
-		ms -= 10;
-	}
-}
-
 #define EXPECT_LOG(fmt, ...) do {					\
 		char needle_[160];					\
 		snprintf(needle_, sizeof(needle_), fmt, ##__VA_ARGS__);	\

@@ -393,4 +393,63 @@ static inline int ep_recv(int fd, struct vmmgmt_rec *h, void *data, int ms)
 	return 0;
 }
 
+/*
+ * Wait up to @ms for a kernel log record from here on that contains
+ * @needle; the records read are consumed.  @fd: /dev/kmsg opened with
+ * O_NONBLOCK (kmsg_open()).
+ */
+static inline bool kmsg_wait(int fd, const char *needle, int ms)
+{
+	char rec[2048];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n > 0) {
+			rec[n] = 0;
+			if (strstr(rec, needle))
+				return true;
+			continue;
+		}
+		if (n < 0 && errno == EPIPE)	/* overwritten: go on */
+			continue;
+		if (ms <= 0)
+			return false;
+		vmmgmt_sleep_ms(10);
+		ms -= 10;
+	}
+}
+
+/* /dev/kmsg for the records from now on (non-blocking), or -1. */
+static inline int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The records from here on that contain @needle, until none is left. */
+static inline int kmsg_count(int fd, const char *needle)
+{
+	char rec[2048];
+	ssize_t n;
+	int count = 0;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n > 0) {
+			rec[n] = 0;
+			count += !!strstr(rec, needle);
+			continue;
+		}
+		if (n < 0 && errno == EPIPE)
+			continue;
+		return count;
+	}
+}
+
 #endif /* VMMGMT_HOST_VM_H */

@@ -516,4 +516,39 @@ TEST_F(vm, trace_events)
 	EXPECT_EQ(0, n);
 }
 
+/*
+ * The kernel log is limited per VM: a guest that breaks its ring and
+ * resets it over and over uses up its own lines (at most
+ * VMMGMT_HOST_LOG_BURST, 10, every 5 s), and another VM's violation
+ * right after still gets its line.
+ */
+TEST_F(vm, log_limit_per_vm)
+{
+	struct fake_vm *a = &self->a, *b = &self->b;
+	char want[128];
+	int kmsg, i, n;
+
+	ASSERT_EQ(0, fake_vm_add(self->dev, a));
+	ASSERT_EQ(0, fake_vm_add(self->dev, b));
+	kmsg = kmsg_open();
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
+	for (i = 0; i < 30; i++) {
+		b->g2h.ctrl->head += b->g2h.size + 8;
+		kick(b->kick[0]);
+		ASSERT_TRUE(wait_link(b, VMMGMT_LINK_BROKEN, WAIT_MS));
+		ASSERT_EQ(0, fake_reset(b, WAIT_MS));
+	}
+	EXPECT_EQ(30, vm_attr_num("t-beta", "violations"));
+	snprintf(want, sizeof(want), "t-beta (id %u): G2H ring violation", ID_B);
+	n = kmsg_count(kmsg, want);
+	EXPECT_LE(1, n);
+	EXPECT_GE(10, n);
+	a->g2h.ctrl->head += a->g2h.size + 8;
+	kick(a->kick[0]);
+	ASSERT_TRUE(wait_link(a, VMMGMT_LINK_BROKEN, WAIT_MS));
+	snprintf(want, sizeof(want), "t-alpha (id %u): G2H ring violation", ID_A);
+	EXPECT_TRUE(kmsg_wait(kmsg, want, 2000)) TH_LOG("no line '%s'", want);
+	close(kmsg);
+}
+
 TEST_HARNESS_MAIN
