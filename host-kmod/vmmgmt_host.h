@@ -570,6 +570,8 @@ struct vmmgmt_host_sched_input {
  * @clamped: samples whose demand was beyond the top of the scale.
  * @ratelimited: changes held back because the last was too recent.
  * @lost: managed threads that exited.
+ * @renices: nice values set on single threads (a thread already at the
+ *	value is left alone).
  * @change_seq: the sample sequence number of the last change.
  * @last_change_ns: when the last change was made (0: never).
  * @reason: the last decision, in words.
@@ -602,6 +604,7 @@ struct vmmgmt_host_sched {
 	u64 clamped;
 	u64 ratelimited;
 	u64 lost;
+	u64 renices;
 	u64 change_seq;
 	u64 last_change_ns;
 	char reason[96];

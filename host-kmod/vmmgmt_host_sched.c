@@ -192,14 +192,16 @@ static void vmmgmt_host_sched_drop(struct vmmgmt_host_sched *sc, u32 i)
 }
 
 /*
- * Set @nice on every managed thread (@restore: each its own original);
- * threads that exited are dropped and counted.
+ * Set @nice on every managed thread (@restore: each its own original)
+ * whose value differs, counted in @sc->renices; threads that exited are
+ * dropped and counted.
  */
 static void vmmgmt_host_sched_set(struct vmmgmt_host_sched *sc, int nice,
 				  bool restore)
 {
 	struct task_struct *t;
 	u32 i = 0;
+	int want;
 
 	lockdep_assert_held(&sc->lock);
 	while (i < sc->nr_threads) {
@@ -209,7 +211,11 @@ static void vmmgmt_host_sched_set(struct vmmgmt_host_sched *sc, int nice,
 			vmmgmt_host_sched_drop(sc, i);
 			continue;
 		}
-		set_user_nice(t, restore ? sc->threads[i].orig_nice : nice);
+		want = restore ? sc->threads[i].orig_nice : nice;
+		if (task_nice(t) != want) {
+			set_user_nice(t, want);
+			sc->renices++;
+		}
 		put_task_struct(t);
 		i++;
 	}
@@ -542,6 +548,7 @@ enum vmmgmt_host_sched_field {
 	VMMGMT_HOST_SCHED_F_REJECTED,
 	VMMGMT_HOST_SCHED_F_RATELIMITED,
 	VMMGMT_HOST_SCHED_F_LOST,
+	VMMGMT_HOST_SCHED_F_RENICES,
 	VMMGMT_HOST_SCHED_F_NEEDS_SEQ,
 	VMMGMT_HOST_SCHED_F_CHANGE_SEQ,
 };
@@ -613,6 +620,9 @@ static ssize_t vmmgmt_host_sched_value_show(struct kobject *kobj,
 	case VMMGMT_HOST_SCHED_F_LOST:
 		val = sc->lost;
 		break;
+	case VMMGMT_HOST_SCHED_F_RENICES:
+		val = sc->renices;
+		break;
 	case VMMGMT_HOST_SCHED_F_CHANGE_SEQ:
 		val = sc->change_seq;
 		break;
@@ -654,6 +664,7 @@ VMMGMT_HOST_SCHED_ATTR(clamped, CLAMPED);
 VMMGMT_HOST_SCHED_ATTR(rejected, REJECTED);
 VMMGMT_HOST_SCHED_ATTR(ratelimited, RATELIMITED);
 VMMGMT_HOST_SCHED_ATTR(lost, LOST);
+VMMGMT_HOST_SCHED_ATTR(renices, RENICES);
 VMMGMT_HOST_SCHED_ATTR(needs_seq, NEEDS_SEQ);
 VMMGMT_HOST_SCHED_ATTR(change_seq, CHANGE_SEQ);
 
@@ -728,6 +739,7 @@ static struct attribute *vmmgmt_host_sched_attrs[] = {
 	&vmmgmt_host_sched_attr_rejected.attr.attr,
 	&vmmgmt_host_sched_attr_ratelimited.attr.attr,
 	&vmmgmt_host_sched_attr_lost.attr.attr,
+	&vmmgmt_host_sched_attr_renices.attr.attr,
 	&vmmgmt_host_sched_attr_needs_seq.attr.attr,
 	&vmmgmt_host_sched_attr_change_seq.attr.attr,
 	&last_reason_attr.attr,

@@ -368,10 +368,15 @@ TEST_F(sched, demand_follows_needs_within_bounds)
 	ASSERT_TRUE(sample_and_settle(&self->f, false, 0, 0, 0));
 	EXPECT_EQ(50, sched_num("score"));
 	EXPECT_EQ(2, wait_nice(self->q.tid[T_CPU1], 2));
-	/* Urgency 30 and 40 % steal: 30 + 400 / 20 = 50, the same. */
+	/*
+	 * Urgency 30 and 40 % steal: 30 + 400 / 20 = 50, the same: no
+	 * thread is reniced (each change so far set both vCPU threads).
+	 */
+	EXPECT_EQ(2 * 3, sched_num("renices"));
 	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 30, 400));
 	EXPECT_EQ(50, sched_num("score"));
 	EXPECT_EQ(2, nice_of(self->q.tid[T_CPU1]));
+	EXPECT_EQ(2 * 3, sched_num("renices"));
 	/* Urgency 10: 7 - 1. */
 	ASSERT_TRUE(sample_and_settle(&self->f, true, 1, 10, 0));
 	EXPECT_EQ(10, sched_num("score"));
@@ -383,6 +388,7 @@ TEST_F(sched, demand_follows_needs_within_bounds)
 	EXPECT_EQ(1, nice_of(self->q.tid[T_CPU1]));
 	EXPECT_EQ(1, sched_num("nice"));
 	EXPECT_EQ(5, sched_num("adjustments"));
+	EXPECT_EQ(2 * 5, sched_num("renices"));
 }
 
 TEST_F(sched, hostile_needs_stay_in_bounds)
