@@ -1068,37 +1068,35 @@ static inline int guest_qmp(const struct boot_guest *g, const char *cmd)
 }
 
 /*
- * True if an "info registers" line @p shows a vCPU that runs in the
- * kernel with interrupts off (RFL without IF, HLT=0, CPL=0): a guest
- * spinning there takes no timer interrupt, so its own lockup detectors
- * never report it (chat-c in a CI preview on 6.1, 2026-12-08: 60 s in
- * native_queued_spin_lock_slowpath with the timer and vmmgmt's vectors
- * waiting in its IRR).
+ * If an "info registers" line @p shows a vCPU that runs in the kernel
+ * with interrupts off (RFL without IF, HLT=0, CPL=0), its RIP; else 0.
  */
-static inline bool vcpu_spins_irqs_off(const char *p)
+static inline unsigned long long vcpu_irqs_off_ip(const char *p)
 {
-	const char *rfl = strstr(p, "RFL=");
+	const char *rfl = strstr(p, "RFL="), *rip = strstr(p, "RIP=");
 
-	return rfl && !(strtoul(rfl + 4, NULL, 16) & 0x200) &&
-	       strstr(p, "HLT=0") && strstr(p, "CPL=0");
+	if (!rfl || !rip || (strtoul(rfl + 4, NULL, 16) & 0x200) ||
+	    !strstr(p, "HLT=0") || !strstr(p, "CPL=0"))
+		return 0;
+	return strtoull(rip + 4, NULL, 16);
 }
 
 /*
- * Print what @g's vCPU is doing, through its QMP socket: the lines of
- * "info registers" and "info lapic" that say where it is, whether it is
- * halted, and which vectors are in service and waiting.  A vCPU that
- * spins in the kernel with interrupts off gets an NMI: the guests boot
- * with unknown_nmi_panic (GUEST_APPEND), so their kernel prints where it
- * was, interrupted context and all, in its console log.
+ * One look at @g's vCPU through its QMP socket: the lines of "info
+ * registers" and "info lapic" that say where it is, whether it is
+ * halted, and which vectors are in service and waiting, printed if
+ * @print.  Return: the RIP if it ran in its kernel with interrupts off
+ * (vcpu_irqs_off_ip()), else 0.
  */
-static inline void guest_vcpu_state(const struct boot_guest *g)
+static inline unsigned long long guest_vcpu_look(const struct boot_guest *g,
+						 bool print)
 {
-	bool spins = false;
 	static const char * const cmds[] = { "info registers", "info lapic" };
 	static const char * const keys[] = { "RIP=", "ISR", "IRR", "PPR" };
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 5 };
 	char buf[16384], line[160], *p, *q;
+	unsigned long long ip = 0;
 	unsigned int c, k;
 	size_t len;
 	ssize_t n;
@@ -1106,16 +1104,17 @@ static inline void guest_vcpu_state(const struct boot_guest *g)
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return;
+		return 0;
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", g->qmp);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    qmp_exchange(fd, NULL, buf, sizeof(buf)) ||
 	    qmp_exchange(fd, "{\"execute\": \"qmp_capabilities\"}\n", buf,
 			 sizeof(buf))) {
-		ksft_print_msg("%s: vCPU state: no QMP answer\n", g->name);
+		if (print)
+			ksft_print_msg("%s: vCPU state: no QMP answer\n", g->name);
 		close(fd);
-		return;
+		return 0;
 	}
 	for (c = 0; c < ARRAY_SIZE(cmds); c++) {
 		snprintf(line, sizeof(line),
@@ -1141,16 +1140,51 @@ static inline void guest_vcpu_state(const struct boot_guest *g)
 				*q = '\0';
 				q += 4;
 			}
-			spins |= vcpu_spins_irqs_off(p);
-			for (k = 0; k < ARRAY_SIZE(keys); k++)
+			if (!ip)
+				ip = vcpu_irqs_off_ip(p);
+			for (k = 0; k < ARRAY_SIZE(keys) && print; k++)
 				if (strstr(p, keys[k]) && strlen(p) < 200)
 					ksft_print_msg("%s: %s\n", g->name, p);
 		}
 	}
 	close(fd);
-	if (spins && !guest_qmp(g, "inject-nmi")) {
-		ksft_print_msg("%s: runs in its kernel with interrupts off: sent an NMI, its console log shows where\n",
-			       g->name);
+	return ip;
+}
+
+/* Looks at a vCPU found with interrupts off, and how near they must be. */
+#define VCPU_SPIN_LOOKS		4
+#define VCPU_SPIN_NEAR		0x200
+
+/*
+ * Print what @g's vCPU is doing (guest_vcpu_look()).  A vCPU that stays
+ * in one place of its kernel with interrupts off, look after look for
+ * 2 s, spins there: it takes no timer interrupt, so its own lockup
+ * detectors never report it (chat-c in a CI preview on 6.1, 2026-12-08:
+ * 60 s in native_queued_spin_lock_slowpath, the timer's and vmmgmt's
+ * vectors waiting in its IRR).  It gets an NMI: the guests boot with
+ * unknown_nmi_panic (GUEST_APPEND), so their kernel prints where it was,
+ * interrupted context and all, in its console log.  One look is not
+ * enough: a busy guest is caught with interrupts off now and then (an
+ * NMI after one look killed a healthy guest0, 2026-12-08).
+ */
+static inline void guest_vcpu_state(const struct boot_guest *g)
+{
+	unsigned long long ip0 = guest_vcpu_look(g, true), ip;
+	unsigned int i;
+
+	if (!ip0)
+		return;
+	for (i = 1; i < VCPU_SPIN_LOOKS; i++) {
+		vmmgmt_sleep_ms(500);
+		ip = guest_vcpu_look(g, false);
+		if (!ip || (ip > ip0 ? ip - ip0 : ip0 - ip) > VCPU_SPIN_NEAR)
+			return;
+	}
+	if (!guest_qmp(g, "inject-nmi")) {
+		ksft_print_msg("%s: %s %llx: sent an NMI, its console log shows where\n",
+			       g->name,
+			       "spins in its kernel with interrupts off near",
+			       ip0);
 		/* Its report, before the console logs are read. */
 		vmmgmt_sleep_ms(3000);
 	}
