@@ -725,8 +725,7 @@ struct vmmgmt_host_sched {
  *	at most %VMMGMT_STREAMS_MAX.  Changed under vmmgmt_host_streams_mutex
  *	(vmmgmt_host_stream.c).
  * @log_rs: the rate limit of the VM's own kernel log lines (violations,
- *	resets, rejected samples: vmmgmt_host_log_warn(),
- *	vmmgmt_host_log_info()), so that a noisy guest hides no other VM's.
+ *	resets, rejected samples: vmmgmt_host_log()), so that a noisy guest hides no other VM's.
  */
 struct vmmgmt_host_vm {
 	struct list_head node;
@@ -802,37 +801,31 @@ struct vmmgmt_host_vm {
 #define VMMGMT_HOST_LOG_BURST	10
 
 /**
- * vmmgmt_host_log_warn() - a warning about a VM, rate-limited per VM.
+ * vmmgmt_host_log() - a kernel log line about a VM, rate-limited per VM.
  * @vm: the VM, named at the start of the line with its id.
+ * @pr: pr_warn, pr_info, ...
  * @fmt: the rest of the line.
  *
  * The kernel's pr_warn_ratelimited() limits each call site for all VMs
  * together: a guest that breaks its ring over and over would hide the
  * next VM's violation.  Each VM has its own budget (@vm->log_rs).
  */
-#define vmmgmt_host_log_warn(vm, fmt, ...)				\
+#define vmmgmt_host_log(vm, pr, fmt, ...)				\
 	do {								\
 		struct vmmgmt_host_vm *vm_ = (vm);			\
 									\
 		if (__ratelimit(&vm_->log_rs))				\
-			pr_warn("%s (id %u): " fmt, vm_->name, vm_->id,	\
-				##__VA_ARGS__);				\
+			pr("%s (id %u): " fmt, vm_->name, vm_->id,	\
+			   ##__VA_ARGS__);				\
 	} while (0)
 
-/**
- * vmmgmt_host_log_info() - an informational line about a VM, rate-limited
- * per VM like vmmgmt_host_log_warn().
- * @vm: the VM.
- * @fmt: the rest of the line.
- */
+/* A warning about @vm, vmmgmt_host_log(). */
+#define vmmgmt_host_log_warn(vm, fmt, ...)				\
+	vmmgmt_host_log(vm, pr_warn, fmt, ##__VA_ARGS__)
+
+/* An informational line about @vm, vmmgmt_host_log(). */
 #define vmmgmt_host_log_info(vm, fmt, ...)				\
-	do {								\
-		struct vmmgmt_host_vm *vm_ = (vm);			\
-									\
-		if (__ratelimit(&vm_->log_rs))				\
-			pr_info("%s (id %u): " fmt, vm_->name, vm_->id,	\
-				##__VA_ARGS__);				\
-	} while (0)
+	vmmgmt_host_log(vm, pr_info, fmt, ##__VA_ARGS__)
 
 /**
  * vmmgmt_host_worker_wake() - make the worker look at the VM's rings.
