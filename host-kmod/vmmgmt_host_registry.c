@@ -17,6 +17,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/fs.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
@@ -111,6 +112,21 @@ struct vmmgmt_host_vm *vmmgmt_host_vm_next(u32 after)
 		       XA_PRESENT);
 }
 
+/*
+ * Whether a registered VM has @region's memory as its region: two VMs on
+ * one region would each read the other's rings.
+ */
+static bool vmmgmt_host_region_taken(const struct file *region)
+{
+	struct vmmgmt_host_vm *vm;
+
+	lockdep_assert_held(&vmmgmt_host_vms_lock);
+	list_for_each_entry(vm, &vmmgmt_host_vms, node)
+		if (file_inode(vm->region) == file_inode(region))
+			return true;
+	return false;
+}
+
 /**
  * vmmgmt_host_vm_reserve() - make room in the registry for a new VM.
  * @vm: the VM, with its id and name set; not in the registry yet.
@@ -121,15 +137,16 @@ struct vmmgmt_host_vm *vmmgmt_host_vm_next(u32 after)
  *
  * Context: process context; holds vmmgmt_host_vms_lock.
  * Return: 0; -ENODEV (the vms/ directory is gone: module exit);
- * -EEXIST (a VM with that id or name is registered); -ENOSPC
- * (%VMMGMT_HOST_VMS_MAX VMs); -ENOMEM.
+ * -EEXIST (a VM with that id or name, or on that region, is registered);
+ * -ENOSPC (%VMMGMT_HOST_VMS_MAX VMs); -ENOMEM.
  */
 int vmmgmt_host_vm_reserve(struct vmmgmt_host_vm *vm, struct kobject **dir)
 {
 	lockdep_assert_held(&vmmgmt_host_vms_lock);
 	if (!vmmgmt_host_vms_kobj)
 		return -ENODEV;
-	if (vmmgmt_host_vm_find(vm->id, vm->name))
+	if (vmmgmt_host_vm_find(vm->id, vm->name) ||
+	    vmmgmt_host_region_taken(vm->region))
 		return -EEXIST;
 	if (vmmgmt_host_nr_vms >= VMMGMT_HOST_VMS_MAX)
 		return -ENOSPC;

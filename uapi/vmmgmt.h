@@ -162,7 +162,8 @@ struct vmmgmt_bind {
  *	vector count, region size or seals); ESRCH (ABI 0.8: PERSIST and
  *	qemu_pid is not a live process); EBADF (an fd is not open);
  *	EINVAL (an fd is not a memfd or an eventfd as required); EEXIST (id
- *	or name in use); ENOSPC (too many VMs); ENOMEM.
+ *	or name in use, or the region is another VM's); ENOSPC (too many
+ *	VMs); ENOMEM.
  * VMMGMT_HOST_IOC_DEL_VM - unregister a VM (struct vmmgmt_host_vm_del)
  *	added through this same file (or adopted by it), or (ABI 0.8) an
  *	orphan (VMMGMT_HOST_VM_F_ORPHAN).  Errors: EFAULT; EINVAL; ENOENT.

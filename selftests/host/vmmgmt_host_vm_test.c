@@ -106,6 +106,7 @@ TEST_F(vm, add_validation)
 	struct vmmgmt_host_vm_add r, ok, rb;
 	struct vmmgmt_host_vm_del d;
 	int pipefd[2], fd;
+	char path[64];
 
 	fake_vm_req(&self->a, &ok);
 #define BAD(errno_, stmt) do { \
@@ -164,10 +165,20 @@ TEST_F(vm, add_validation)
 	/* Nothing of the above registered anything. */
 	EXPECT_NE(0, access(VMMGMT_HOST_VMS_SYSFS "/t-alpha", F_OK));
 	ASSERT_EQ(0, add_vm(self->dev, &ok));
-	/* Duplicate id, duplicate name. */
+	/* Duplicate id, duplicate name, another VM's region. */
 	BAD(EEXIST, memcpy(r.name, "t-other", 8));
 	BAD(EEXIST, r.vm_id = ID_B);
 	fake_vm_req(&self->b, &rb);
+	r = rb;
+	r.region_fd = self->a.memfd;
+	check_bad(_metadata, self->dev, &r, -EEXIST, "alpha's region for beta");
+	/* Alpha's region opened again (another file, the same memory). */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->a.memfd);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	r.region_fd = fd;
+	check_bad(_metadata, self->dev, &r, -EEXIST, "alpha's region reopened");
+	close(fd);
 	EXPECT_EQ(0, add_vm(self->dev, &rb));
 	EXPECT_EQ(-EFAULT, ioctl(self->dev, VMMGMT_HOST_IOC_ADD_VM, NULL) ? -errno : 0);
 
